@@ -1,0 +1,301 @@
+/* results/figures.c — gnuplot scripts and their renderings.
+ *
+ * Each figure is a self-contained script figures/NAME.gp, run from the figures directory, that reads
+ * ../timeseries.csv, keeps the rows of replication 0 and draws the listed columns as lines against the time column.
+ * The script renders NAME.png (pngcairo) and NAME.svg itself, so a reader can edit and re-run it alone.
+ *
+ * Determinism.  Checked with gnuplot 5.4.4 (Debian gnuplot-nox): two runs of the same script give byte-identical
+ * files.  The svg terminal writes no date, path or random id (its ids are fixed names such as "gpPt3"; the
+ * <desc> names only the gnuplot version), and without the "mouse" option it references no external script.
+ * pngcairo writes IHDR, bKGD, IDAT and IEND chunks only: no tIME, no text chunks.  What can still vary is outside
+ * the script: gnuplot reads ~/.gnuplot and the system gnuplotrc at start-up, so it is run with --default-settings;
+ * and the PNG rasterises whatever font fontconfig picks for the default face, so PNGs match byte for byte only
+ * between machines with the same fonts (and the same cairo, pixman and zlib).  The SVG names its font and is
+ * stable across such differences.
+ *
+ * A figure whose columns have no finite point in replication 0 (a mean over an empty set in every interval, say)
+ * would make gnuplot stop with "all points undefined"; it gets an empty frame saying "no data" instead, so one
+ * empty curve never fails a run.  To know that, the CSV is read back here (only the rows of replication 0).
+ */
+#include "results.h"
+#include "simtime.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* The header of timeseries.csv and, per column, whether replication 0 has a finite point there. */
+typedef struct {
+    char **names;      /* "replication", time column, series... (NULL-terminated) */
+    guint ncols;       /* length of names */
+    gboolean *defined; /* [ncols]; defined[c]: some row of replication 0 has finite time and finite column c */
+} CsvInfo;
+
+static void csv_info_clear(CsvInfo *info)
+{
+    g_strfreev(info->names);
+    g_free(info->defined);
+}
+
+static gboolean read_series(const char *path, CsvInfo *info, GError **error)
+{
+    g_autofree char *text = NULL;
+    GError *local = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &local)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s (figures need the time series written first)",
+                    local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    char *line = text;
+    char *end = strchr(line, '\n');
+    if (end == NULL) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: no header line", path);
+        return FALSE;
+    }
+    *end = '\0';
+    info->names = g_strsplit(line, ",", -1);
+    info->ncols = g_strv_length(info->names);
+    if (info->ncols < 2 || strcmp(info->names[0], "replication") != 0) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: header does not start with replication,<time column>",
+                    path);
+        return FALSE;
+    }
+    info->defined = g_new0(gboolean, info->ncols);
+
+    /* hnb_results_write_series puts replication 0 first: stop at the first other row. */
+    for (line = end + 1; *line != '\0'; line = end + 1) {
+        end = strchr(line, '\n');
+        if (end != NULL)
+            *end = '\0';
+        if (strncmp(line, "0,", 2) != 0)
+            break;
+        g_auto(GStrv) f = g_strsplit(line, ",", (gint)info->ncols);
+        if (g_strv_length(f) == info->ncols && isfinite(g_ascii_strtod(f[1], NULL)))
+            for (guint c = 2; c < info->ncols; c++)
+                if (isfinite(g_ascii_strtod(f[c], NULL))) /* "nan", "inf" parse as non-finite */
+                    info->defined[c] = TRUE;
+        if (end == NULL)
+            break;
+    }
+    return TRUE;
+}
+
+static int column_index(const CsvInfo *info, const char *name)
+{
+    for (guint c = 2; c < info->ncols; c++)
+        if (strcmp(info->names[c], name) == 0)
+            return (int)c;
+    return -1;
+}
+
+/* A gnuplot single-quoted string: no escapes are interpreted except '' for a quote.  Line breaks would end the
+ * command, so they become spaces. */
+static void gp_string(GString *out, const char *s)
+{
+    g_string_append_c(out, '\'');
+    for (const char *p = s != NULL ? s : ""; *p != '\0'; p++) {
+        if (*p == '\'')
+            g_string_append(out, "''");
+        else if (*p == '\n' || *p == '\r')
+            g_string_append_c(out, ' ');
+        else
+            g_string_append_c(out, *p);
+    }
+    g_string_append_c(out, '\'');
+}
+
+/* The time column's name carries its unit after the last underscore: "time_h" reads "time (h)". */
+static char *axis_label(const char *name)
+{
+    char *label = g_strdup(name);
+    char *us = strrchr(label, '_');
+    if (us != NULL && us != label && us[1] != '\0') {
+        *us = '\0';
+        g_strdelimit(label, "_", ' ');
+        char *with_unit = g_strdup_printf("%s (%s)", label, us + 1);
+        g_free(label);
+        return with_unit;
+    }
+    return g_strdelimit(label, "_", ' ');
+}
+
+/* The plot: lines of replication 0, x = the time column.  Rows of other replications get x = NaN, which gnuplot
+ * treats as undefined: they draw nothing and take no part in autoscaling. */
+static void append_plot(GString *gp, const CsvInfo *info, char **cols)
+{
+    g_string_append(gp, "plot ");
+    for (guint i = 0; cols[i] != NULL; i++) {
+        if (i > 0)
+            g_string_append(gp, ", \\\n     ");
+        g_string_append(gp, i == 0 ? "'../timeseries.csv'" : "''");
+        g_string_append(gp, " using (column(1) == 0 ? column(");
+        gp_string(gp, info->names[1]);
+        g_string_append(gp, ") : NaN):(column(");
+        gp_string(gp, cols[i]);
+        g_string_append(gp, ")) with lines linewidth 1.5 title ");
+        gp_string(gp, cols[i]);
+    }
+    g_string_append_c(gp, '\n');
+}
+
+static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const CsvInfo *info, char **cols,
+                          gboolean any_data)
+{
+    g_autoptr(GString) gp = g_string_new(NULL);
+    g_autofree char *xlabel = axis_label(info->names[1]);
+    g_autofree char *footer = g_strdup_printf("scenario %s · seed %" G_GUINT64_FORMAT " · hnbsim %s",
+                                              stamp->scenario != NULL ? stamp->scenario : "", stamp->seed,
+                                              stamp->version != NULL ? stamp->version : "");
+
+    g_string_append_printf(gp, "# %s.gp — written by hnbsim; run from this directory: gnuplot %s.gp\n", fig->name,
+                           fig->name);
+    g_string_append_printf(gp, "# Replication 0 of ../timeseries.csv; renders %s.png and %s.svg.\n\n", fig->name,
+                           fig->name);
+    g_string_append(gp, "set encoding utf8\n"
+                        "set datafile separator comma\n"
+                        "set datafile columnheaders\n"
+                        "set title ");
+    gp_string(gp, fig->title);
+    g_string_append(gp, "\nset xlabel ");
+    gp_string(gp, xlabel);
+    g_string_append(gp, "\nset ylabel ");
+    gp_string(gp, fig->ylabel);
+    g_string_append(gp, "\nset grid\n"
+                        "set key outside right top\n"
+                        "set autoscale xfix\n"
+                        "set bmargin 5\n"
+                        "set label 1 ");
+    gp_string(gp, footer);
+    g_string_append(gp, " at screen 0.01, screen 0.02 left\n");
+    if (!any_data) {
+        g_string_append(gp, "set xrange [0:1]\n"
+                            "set yrange [0:1]\n"
+                            "unset xtics\n"
+                            "unset ytics\n"
+                            "unset grid\n"
+                            "set label 2 'no data in replication 0' at graph 0.5, graph 0.5 center\n");
+    }
+
+    g_string_append_printf(gp, "\nset terminal pngcairo size 1200,700 noenhanced font ',11'\n"
+                               "set output '%s.png'\n", fig->name);
+    if (any_data)
+        append_plot(gp, info, cols);
+    else
+        g_string_append(gp, "plot NaN notitle\n");
+    g_string_append_printf(gp, "\nset terminal svg size 1200,700 noenhanced font ',11'\n"
+                               "set output '%s.svg'\n"
+                               "replot\n"
+                               "set output\n", fig->name);
+    return g_string_free(g_steal_pointer(&gp), FALSE);
+}
+
+/* A file stem that stays in figures/ and needs no quoting in the script. */
+static gboolean stem_ok(const char *name)
+{
+    if (name == NULL || name[0] == '\0' || name[0] == '.')
+        return FALSE;
+    for (const char *p = name; *p != '\0'; p++)
+        if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean render(const char *gnuplot, const char *figdir, const char *name, GError **error)
+{
+    g_autofree char *script = g_strconcat(name, ".gp", NULL);
+    const char *argv[] = {gnuplot, "--default-settings", script, NULL};
+    g_autofree char *err_text = NULL;
+    int status = 0;
+    GError *local = NULL;
+
+    if (!g_spawn_sync(figdir, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err_text, &status,
+                      &local)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figures/%s: cannot run %s: %s", script, gnuplot,
+                    local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        g_strstrip(err_text);
+        if (WIFEXITED(status))
+            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figures/%s: gnuplot exited with status %d: %s", script,
+                        WEXITSTATUS(status), err_text);
+        else
+            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figures/%s: gnuplot killed by signal %d: %s", script,
+                        WIFSIGNALED(status) ? WTERMSIG(status) : 0, err_text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbFigure *figs, guint nfigs,
+                                   gboolean *rendered, GError **error)
+{
+    g_return_val_if_fail(rd != NULL && stamp != NULL && rendered != NULL, FALSE);
+    g_return_val_if_fail(figs != NULL || nfigs == 0, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    for (guint i = 0; i < nfigs; i++)
+        g_return_val_if_fail(stem_ok(figs[i].name) && figs[i].columns != NULL, FALSE);
+
+    *rendered = FALSE;
+    if (nfigs == 0)
+        return TRUE;
+
+    g_autofree char *csv_path = g_build_filename(hnb_rundir_tmp_path(rd), "timeseries.csv", NULL);
+    CsvInfo info = {0};
+    if (!read_series(csv_path, &info, error)) {
+        csv_info_clear(&info);
+        return FALSE;
+    }
+
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < nfigs; i++) {
+        const HnbFigure *fig = &figs[i];
+        g_auto(GStrv) cols = g_strsplit_set(fig->columns, " \t", -1);
+        /* drop the empty strings that runs of blanks leave */
+        guint n = 0;
+        for (guint j = 0; cols[j] != NULL; j++) {
+            if (cols[j][0] == '\0')
+                g_free(cols[j]);
+            else
+                cols[n++] = cols[j];
+        }
+        cols[n] = NULL;
+        if (n == 0) {
+            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no columns to plot", fig->name);
+            ok = FALSE;
+            break;
+        }
+        gboolean any_data = FALSE;
+        for (guint j = 0; j < n; j++) {
+            int c = column_index(&info, cols[j]);
+            if (c < 0) {
+                g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no column \"%s\" in timeseries.csv",
+                            fig->name, cols[j]);
+                ok = FALSE;
+                break;
+            }
+            any_data = any_data || info.defined[c];
+        }
+        if (!ok)
+            break;
+        g_autofree char *script = build_script(stamp, fig, &info, cols, any_data);
+        g_autofree char *rel = g_strdup_printf("figures/%s.gp", fig->name);
+        ok = hnb_rundir_write(rd, rel, script, -1, error);
+    }
+    csv_info_clear(&info);
+    if (!ok)
+        return FALSE;
+
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    if (gnuplot == NULL)
+        return TRUE; /* scripts written; *rendered stays FALSE */
+
+    g_autofree char *figdir = g_build_filename(hnb_rundir_tmp_path(rd), "figures", NULL);
+    for (guint i = 0; i < nfigs; i++)
+        if (!render(gnuplot, figdir, figs[i].name, error))
+            return FALSE;
+    *rendered = TRUE;
+    return TRUE;
+}

@@ -1,0 +1,99 @@
+/* results/results.h — run directories, summaries, time series and gnuplot figures.
+ *
+ * A run directory is written under DIR.tmp and renamed to DIR only when complete, so a crash or a refused input never
+ * leaves a half-written DIR.  Every file except manifest.json is a pure function of (scenario, seed): numbers are
+ * printed with a fixed format in the C locale, keys in a fixed order, no timestamps.
+ *
+ *   DIR/scenario.resolved.ini   written by the caller (hnb_scenario_to_data)
+ *   DIR/summary.json, summary.csv   every metric; mean, 95% CI half-width, min, max over replications
+ *   DIR/timeseries.csv              one row per (replication, sample time)
+ *   DIR/figures/NAME.gp|.png|.svg   gnuplot script + renderings
+ *   DIR/manifest.json               wall time, host, threads, versions (the only non-deterministic file)
+ */
+#ifndef HNB_RESULTS_H
+#define HNB_RESULTS_H
+
+#include <glib.h>
+#include <stdio.h>
+
+/* ---- metrics: what one replication reports, in a fixed order ---- */
+typedef struct {
+    char *name; /* snake_case, e.g. "wait_mean" */
+    char *unit; /* "s", "sessions/s", "" ... */
+    char *doc;  /* one line */
+    double value;
+} HnbMetric;
+
+typedef struct {
+    GArray *items; /* of HnbMetric */
+} HnbMetrics;
+
+HnbMetrics *hnb_metrics_new(void);
+void hnb_metrics_free(HnbMetrics *m);
+void hnb_metrics_add(HnbMetrics *m, const char *name, const char *unit, double value, const char *doc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HnbMetrics, hnb_metrics_free)
+
+/* ---- time series: columns of doubles sampled at fixed times ---- */
+typedef struct {
+    guint ncols;
+    char **names; /* ncols, first is the time column, e.g. "time_h" */
+    char **units;
+    GArray *data; /* of double, row-major, ncols per row */
+} HnbSeries;
+
+HnbSeries *hnb_series_new(guint ncols, const char *const *names, const char *const *units);
+void hnb_series_free(HnbSeries *s);
+void hnb_series_add_row(HnbSeries *s, const double *row); /* ncols values */
+static inline guint hnb_series_rows(const HnbSeries *s) { return s->data->len / s->ncols; }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HnbSeries, hnb_series_free)
+
+/* ---- figures ---- */
+typedef struct {
+    const char *name;   /* file stem: figures/NAME.{gp,png,svg} */
+    const char *title;
+    const char *ylabel; /* with unit, e.g. "sessions/s" */
+    const char *columns; /* space-separated time-series column names to plot as lines against column 0 */
+} HnbFigure;
+
+/* ---- run directory ---- */
+typedef struct HnbRunDir HnbRunDir;
+
+/* Create DIR.tmp (removing a stale one).  An existing DIR is refused (HNB_ERROR_INPUT, "exists; use --force") unless
+ * force, in which case it is replaced at commit. */
+HnbRunDir *hnb_rundir_begin(const char *dir, gboolean force, GError **error);
+const char *hnb_rundir_tmp_path(const HnbRunDir *rd); /* where files go until commit */
+/* Write a whole file (relative path, subdirectories created) into the tmp dir. */
+gboolean hnb_rundir_write(HnbRunDir *rd, const char *relpath, const char *data, gssize len, GError **error);
+/* Rename DIR.tmp to DIR (replacing DIR if forced).  Frees rd whatever the outcome. */
+gboolean hnb_rundir_commit(HnbRunDir *rd, GError **error);
+/* Remove DIR.tmp and free rd (on any failure path). */
+void hnb_rundir_abort(HnbRunDir *rd);
+
+/* Stamp that goes into every figure footer and summary: scenario name, seed, version. */
+typedef struct {
+    const char *scenario;
+    guint64 seed;
+    guint replications;
+    const char *version;
+    const char *source; /* the scenario file; manifest.json only (NULL: omitted) */
+} HnbStamp;
+
+/* summary.json + summary.csv from R replications' metrics (same names in the same order in each). */
+gboolean hnb_results_write_summary(HnbRunDir *rd, const HnbStamp *stamp, HnbMetrics *const *reps, guint nreps,
+                                   GError **error);
+/* timeseries.csv with a leading "replication" column. */
+gboolean hnb_results_write_series(HnbRunDir *rd, HnbSeries *const *reps, guint nreps, GError **error);
+/* figures/NAME.gp for each figure (plotting replication 0 of timeseries.csv), then gnuplot renders .png and .svg.
+ * If gnuplot is not installed, writes the .gp scripts, sets *rendered = FALSE and returns TRUE; a gnuplot that is
+ * present but fails is an error. */
+gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbFigure *figs, guint nfigs,
+                                   gboolean *rendered, GError **error);
+/* manifest.json: the non-deterministic facts. */
+gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsigned threads, double wall_seconds,
+                                    GError **error);
+
+/* Locale-independent, deterministic number text ("%.10g" in the C locale; "nan", "inf" spelled as JSON null in
+ * JSON).  buf >= 32 bytes. */
+char *hnb_results_fmt(double v, char *buf);
+
+#endif

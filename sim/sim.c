@@ -1,0 +1,120 @@
+/* sim/sim.c — the event loop: handlers, schedule, cancel, run.
+ *
+ * The loop peeks at the root instead of popping it: while a handler runs, the root is the event being handled, and
+ * the handler's first hnb_sim_schedule() overwrites it and sifts down once (a "replace-top").  Most handlers schedule
+ * a follow-up event, so this saves a sift-up and a sift-down per event.  If the handler schedules nothing, the loop
+ * pops the root afterwards as usual.
+ */
+#include "sim.h"
+#include "evqueue.h"
+
+typedef struct {
+    HnbHandler fn;
+    void *user_data;
+    const char *name;
+} Handler;
+
+struct HnbSim {
+    HnbEvq q;
+    HnbTime now;
+    uint64_t events_run;
+    gboolean stop;
+    gboolean top_consumed; /* the root is the event being handled: the next schedule may replace it */
+    gboolean running;
+    Handler *handlers;
+    uint32_t nhandlers;
+};
+
+HnbSim *hnb_sim_new(void)
+{
+    HnbSim *sim = g_new0(HnbSim, 1);
+    hnb_evq_init(&sim->q);
+    return sim;
+}
+
+void hnb_sim_free(HnbSim *sim)
+{
+    if (!sim)
+        return;
+    hnb_evq_clear(&sim->q);
+    g_free(sim->handlers);
+    g_free(sim);
+}
+
+uint32_t hnb_sim_register(HnbSim *sim, const char *name, HnbHandler fn, void *user_data)
+{
+    g_return_val_if_fail(fn != NULL, UINT32_MAX);
+    sim->handlers = g_renew(Handler, sim->handlers, sim->nhandlers + 1);
+    sim->handlers[sim->nhandlers] = (Handler){fn, user_data, name};
+    return sim->nhandlers++;
+}
+
+HnbEventId hnb_sim_schedule(HnbSim *sim, HnbTime at, uint32_t kind, uint32_t entity, uint64_t arg)
+{
+    HnbEvqEntry e;
+    if (G_UNLIKELY(at < sim->now || kind >= sim->nhandlers))
+        g_error("hnb_sim_schedule: %s (at %" G_GINT64_FORMAT " ns, now %" G_GINT64_FORMAT " ns, kind %u of %u)",
+                at < sim->now ? "event in the past" : "unregistered event kind", at, sim->now, kind,
+                sim->nhandlers);
+    HnbEventId id = hnb_evq_make(&sim->q, at, kind, entity, arg, &e);
+    if (sim->top_consumed) {
+        sim->top_consumed = FALSE;
+        hnb_evq_replace_top(&sim->q, e);
+    } else {
+        hnb_evq_push(&sim->q, e);
+    }
+    return id;
+}
+
+gboolean hnb_sim_cancel(HnbSim *sim, HnbEventId id)
+{
+    return hnb_evq_cancel(&sim->q, id);
+}
+
+HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until)
+{
+    HnbEvq *q = &sim->q;
+    g_return_val_if_fail(!sim->running, HNB_RUN_STOPPED);
+    sim->running = TRUE;
+    sim->stop = FALSE;
+    while (q->n > 0) {
+        HnbEvqEntry top = q->heap[HNB_EVQ_BASE];
+        uint32_t s = (uint32_t)(top.key & HNB_EVQ_SLOT_MASK);
+        HnbEvqSlot *sl = &q->slots[s];
+        if (G_UNLIKELY(sl->key != top.key)) { /* cancelled */
+            hnb_evq_pop(q);
+            continue;
+        }
+        if (top.time > until) {
+            sim->now = until;
+            sim->running = FALSE;
+            return HNB_RUN_UNTIL;
+        }
+        HnbEvent ev = {top.time, sl->kind, sl->entity, sl->arg};
+        hnb_evq_release(q, s);
+        q->live--;
+        sim->now = top.time;
+        sim->top_consumed = TRUE;
+        const Handler *h = &sim->handlers[ev.kind];
+        h->fn(sim, &ev, h->user_data);
+        sim->events_run++;
+        if (sim->top_consumed) {
+            sim->top_consumed = FALSE;
+            hnb_evq_pop(q);
+        }
+        if (G_UNLIKELY(sim->stop)) {
+            sim->running = FALSE;
+            return HNB_RUN_STOPPED;
+        }
+    }
+    if (until != HNB_TIME_NEVER && until > sim->now)
+        sim->now = until;
+    sim->running = FALSE;
+    return HNB_RUN_EMPTY;
+}
+
+void hnb_sim_stop(HnbSim *sim) { sim->stop = TRUE; }
+HnbTime hnb_sim_now(const HnbSim *sim) { return sim->now; }
+uint64_t hnb_sim_events_run(const HnbSim *sim) { return sim->events_run; }
+size_t hnb_sim_pending(const HnbSim *sim) { return sim->q.live; }
+void hnb_sim_verify(const HnbSim *sim) { hnb_evq_verify(&sim->q); }

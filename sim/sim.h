@@ -1,0 +1,74 @@
+/* sim/sim.h — the discrete-event kernel: the only header a model needs for scheduling.
+ *
+ * A run is one HnbSim.  Models register a handler per event kind, then schedule events; hnb_sim_run() pops them in
+ * (time, schedule order) and calls the handler.  Events are small PODs copied by value: the kernel never allocates
+ * per event (its arrays grow by doubling, in a cold path).  Equal-time events run in the order they were scheduled
+ * (FIFO tie-break on a sequence number), so a run is a pure function of its inputs.
+ *
+ * The kernel knows nothing about HNBs: `entity` and `arg` are the model's to interpret.
+ */
+#ifndef HNB_SIM_H
+#define HNB_SIM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "simtime.h"
+
+typedef struct HnbSim HnbSim;
+
+/* What a handler sees.  Valid only during the call. */
+typedef struct {
+    HnbTime time;    /* == hnb_sim_now() */
+    uint32_t kind;   /* as returned by hnb_sim_register() */
+    uint32_t entity; /* model-defined, e.g. an HNB index */
+    uint64_t arg;    /* model-defined payload */
+} HnbEvent;
+
+/* Names a scheduled event for hnb_sim_cancel(); 0 never names one. */
+typedef uint64_t HnbEventId;
+
+typedef void (*HnbHandler)(HnbSim *sim, const HnbEvent *ev, void *user_data);
+
+typedef enum {
+    HNB_RUN_EMPTY,   /* no events left */
+    HNB_RUN_UNTIL,   /* next event lies after `until`; now == until */
+    HNB_RUN_STOPPED, /* a handler called hnb_sim_stop() */
+} HnbRunStatus;
+
+HnbSim *hnb_sim_new(void);
+void hnb_sim_free(HnbSim *sim);
+
+/* Register a handler; returns the event kind to schedule with.  `name` (static string) is for diagnostics. */
+uint32_t hnb_sim_register(HnbSim *sim, const char *name, HnbHandler fn, void *user_data);
+
+/* Schedule an event at absolute time `at` (>= now, else it is a bug and asserts). */
+HnbEventId hnb_sim_schedule(HnbSim *sim, HnbTime at, uint32_t kind, uint32_t entity, uint64_t arg);
+
+static inline HnbEventId hnb_sim_schedule_in(HnbSim *sim, HnbTime delay, uint32_t kind, uint32_t entity,
+                                             uint64_t arg);
+
+/* Cancel a pending event.  Returns TRUE if it was pending, FALSE if it already ran, was cancelled, or id is 0.
+ * O(1): the slot is marked dead and skipped when it reaches the top. */
+gboolean hnb_sim_cancel(HnbSim *sim, HnbEventId id);
+
+/* Run events with time <= until (HNB_TIME_NEVER: until empty).  May be called again to continue. */
+HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until);
+
+/* From a handler: make hnb_sim_run() return HNB_RUN_STOPPED after the current event. */
+void hnb_sim_stop(HnbSim *sim);
+
+HnbTime hnb_sim_now(const HnbSim *sim);
+uint64_t hnb_sim_events_run(const HnbSim *sim); /* handlers called so far */
+size_t hnb_sim_pending(const HnbSim *sim);      /* live scheduled events */
+
+/* Check every invariant of the queue (heap order, slot bookkeeping); aborts with a message on violation.  O(n):
+ * for tests and debug builds. */
+void hnb_sim_verify(const HnbSim *sim);
+
+static inline HnbEventId hnb_sim_schedule_in(HnbSim *sim, HnbTime delay, uint32_t kind, uint32_t entity,
+                                             uint64_t arg)
+{
+    return hnb_sim_schedule(sim, hnb_sim_now(sim) + delay, kind, entity, arg);
+}
+
+#endif

@@ -1,0 +1,256 @@
+/* tests/test-cli.c — the `hnbsim` command as a user meets it: exit statuses, messages that name the problem, no
+ * result directory after bad input, byte-identical results at any --threads, a resolved scenario that reproduces its
+ * run.  Runs the real binary ($HNBSIM) in a scratch directory. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *scratch;
+
+static const char *small =
+    "[scenario]\nname = small\nduration = 2h\nseed = 7\nreplications = 3\n"
+    "[fleet]\nsize = 300\n[inform]\ninterval = 10m\n[acs]\nworkers = 2\nservice = lognormal(1s,0.5)\n";
+
+/* Run hnbsim with args in the scratch dir; returns the exit status, fills out/err (may be NULL). */
+static int hnbsim(const char *const *args, char **out, char **err)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)g_getenv("HNBSIM"));
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+    int status = -1;
+    char *o = NULL, *e = NULL;
+    GError *error = NULL;
+    gboolean ok = g_spawn_sync(scratch, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status,
+                               &error);
+    g_assert_no_error(error);
+    g_assert_true(ok);
+    g_ptr_array_free(argv, TRUE);
+    if (out)
+        *out = o;
+    else
+        g_free(o);
+    if (err)
+        *err = e;
+    else
+        g_free(e);
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static char *write_scenario(const char *name, const char *text)
+{
+    char *path = g_build_filename(scratch, name, NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static char *slurp(const char *dir, const char *file)
+{
+    char *p = g_build_filename(scratch, dir, file, NULL), *data = NULL;
+    gsize len;
+    if (!g_file_get_contents(p, &data, &len, NULL))
+        data = NULL;
+    g_free(p);
+    return data;
+}
+
+static gboolean exists(const char *rel)
+{
+    char *p = g_build_filename(scratch, rel, NULL);
+    gboolean e = g_file_test(p, G_FILE_TEST_EXISTS);
+    g_free(p);
+    return e;
+}
+
+static void test_version_and_help(void)
+{
+    char *out;
+    g_assert_cmpint(hnbsim((const char *[]){"--version", NULL}, &out, NULL), ==, 0);
+    g_assert_true(g_str_has_prefix(out, "hnbsim "));
+    g_free(out);
+    static const char *const cmds[] = {"run", "check", "describe", "bench"};
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        g_assert_cmpint(hnbsim((const char *[]){cmds[i], "--help", NULL}, &out, NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "Usage:"));
+        g_free(out);
+    }
+    g_assert_cmpint(hnbsim((const char *[]){"--help", NULL}, NULL, NULL), ==, 0);
+    g_assert_cmpint(hnbsim((const char *[]){"frobnicate", NULL}, NULL, NULL), ==, 2);
+    g_assert_cmpint(hnbsim((const char *[]){NULL}, NULL, NULL), ==, 2);
+}
+
+static void test_describe_lists_every_key(void)
+{
+    char *out;
+    g_assert_cmpint(hnbsim((const char *[]){"describe", NULL}, &out, NULL), ==, 0);
+    static const char *const keys[] = {"duration", "seed", "replications", "sample_interval", "workers", "service",
+                                       "queue_limit", "interval", "size"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        g_assert_nonnull(strstr(out, keys[i]));
+    g_free(out);
+}
+
+/* Each bad input: exit 2, a message naming the file (or option) and the problem, and nothing written. */
+static void test_bad_input(void)
+{
+    static const struct {
+        const char *text;   /* scenario text, or NULL to use `small` */
+        const char *option; /* extra option, or NULL */
+        const char *expect; /* in stderr */
+    } cases[] = {
+        {"[scenario]\nname = x\nduration = 5 parsecs\n", NULL, "duration"},
+        {"[scenario]\nname = x\n[acs]\nwokers = 3\n", NULL, "did you mean"},
+        {"[scenario]\nname = x\n[acss]\nworkers = 3\n", NULL, "acss"},
+        {"[scenario]\nname = x\nthis line is junk\n", NULL, ":3"},
+        {"[scenario]\nduration = 1h\n", NULL, "name"},
+        {"[scenario]\nname = x\n[acs]\nservice = exp(-1s)\n", NULL, "service"},
+        {"[scenario]\nname = x\n[acs]\nworkers = 0\n", NULL, "workers"},
+        {"[scenario]\nname = x\nmodel = nosuch\n", NULL, "nosuch"},
+        {NULL, "--set=acs.workers=many", "many"},
+        {NULL, "--set=acs.wrkers=4", "did you mean"},
+        {NULL, "--set=nonsense", "nonsense"},
+        {NULL, "--threads=-3", "threads"},
+        {NULL, "--replications=0", "replications"},
+        {NULL, "--bogus-option", "bogus"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *path = write_scenario("bad.ini", cases[i].text ? cases[i].text : small), *err;
+        const char *args[] = {"run", "-q", "-o", "out-bad", path, cases[i].option, NULL};
+        int rc = hnbsim(args, NULL, &err);
+        g_test_message("case %zu: %s", i, err);
+        g_assert_cmpint(rc, ==, 2);
+        g_assert_nonnull(strstr(err, cases[i].expect));
+        if (cases[i].text)
+            g_assert_nonnull(strstr(err, "bad.ini"));
+        g_assert_false(exists("out-bad"));
+        g_assert_false(exists("out-bad.tmp"));
+        /* `check` agrees */
+        if (!cases[i].option)
+            g_assert_cmpint(hnbsim((const char *[]){"check", path, NULL}, NULL, NULL), ==, 2);
+        g_free(err);
+        g_free(path);
+    }
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "no-such-file.ini", NULL}, NULL, NULL), ==, 2);
+}
+
+static void assert_same_dirs(const char *a, const char *b)
+{
+    static const char *const files[] = {"scenario.resolved.ini", "summary.json", "summary.csv", "timeseries.csv",
+                                        "figures/sessions.gp",   "figures/sessions.svg", "figures/sessions.png",
+                                        "figures/queue.svg",     "figures/wait.png"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        char *x = slurp(a, files[i]), *y = slurp(b, files[i]);
+        g_test_message("comparing %s", files[i]);
+        g_assert_nonnull(x);
+        g_assert_nonnull(y);
+        g_assert_cmpstr(x, ==, y);
+        g_free(x);
+        g_free(y);
+    }
+}
+
+static void test_determinism_across_threads(void)
+{
+    char *path = write_scenario("small.ini", small);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "1", "-o", "t1", path, NULL}, NULL, NULL), ==, 0);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "2", "-o", "t2", path, NULL}, NULL, NULL), ==, 0);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "3", "-o", "t3", path, NULL}, NULL, NULL), ==, 0);
+    assert_same_dirs("t1", "t2");
+    assert_same_dirs("t1", "t3");
+    char *manifest = slurp("t2", "manifest.json");
+    g_assert_nonnull(strstr(manifest, "\"threads\": 2"));
+    g_free(manifest);
+    /* a different seed must change the results, or the test above proves nothing */
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--seed", "8", "-o", "s8", path, NULL}, NULL, NULL), ==, 0);
+    char *a = slurp("t1", "summary.json"), *b = slurp("s8", "summary.json");
+    g_assert_cmpstr(a, !=, b);
+    g_free(a);
+    g_free(b);
+    g_free(path);
+}
+
+static void test_resolved_reproduces(void)
+{
+    char *path = write_scenario("small.ini", small);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--set", "acs.workers=3", "-o", "r1", path, NULL}, NULL, NULL),
+                    ==, 0);
+    char *resolved = g_build_filename(scratch, "r1", "scenario.resolved.ini", NULL);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "r2", resolved, NULL}, NULL, NULL), ==, 0);
+    assert_same_dirs("r1", "r2");
+    char *text = slurp("r1", "scenario.resolved.ini");
+    g_assert_nonnull(strstr(text, "workers = 3"));
+    g_assert_nonnull(strstr(text, "queue_limit = 0")); /* defaults are filled in */
+    g_free(text);
+    g_free(resolved);
+    g_free(path);
+}
+
+static void test_existing_dir_and_force(void)
+{
+    char *path = write_scenario("small.ini", small), *err;
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "f1", path, NULL}, NULL, NULL), ==, 0);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "f1", path, NULL}, NULL, &err), ==, 2);
+    g_assert_nonnull(strstr(err, "--force"));
+    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--force", "-o", "f1", path, NULL}, NULL, NULL), ==, 0);
+    g_assert_true(exists("f1/summary.csv"));
+    g_assert_false(exists("f1.tmp"));
+    g_free(path);
+}
+
+static void test_without_gnuplot(void)
+{
+    if (g_test_subprocess()) {
+        g_setenv("PATH", "/nonexistent", TRUE);
+        char *path = write_scenario("small.ini", small), *err;
+        g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "nognuplot", path, NULL}, NULL, &err), ==, 0);
+        g_assert_nonnull(strstr(err, "gnuplot"));
+        g_assert_true(exists("nognuplot/summary.json"));
+        g_assert_true(exists("nognuplot/figures/sessions.gp"));
+        g_assert_false(exists("nognuplot/figures/sessions.png"));
+        g_free(err);
+        g_free(path);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
+static void test_summary_content(void)
+{
+    char *path = write_scenario("small.ini", small);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "sum", path, NULL}, NULL, NULL), ==, 0);
+    char *csv = slurp("sum", "summary.csv");
+    g_assert_true(g_str_has_prefix(csv, "metric,unit,mean,ci95_half,min,max,n\n"));
+    g_assert_nonnull(strstr(csv, "wait_p95"));
+    g_free(csv);
+    char *ts = slurp("sum", "timeseries.csv");
+    g_assert_true(g_str_has_prefix(ts, "replication,time_h,"));
+    g_free(ts);
+    g_free(path);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!g_getenv("HNBSIM"))
+        g_error("set HNBSIM to the hnbsim binary (meson test does)");
+    GError *e = NULL;
+    scratch = g_dir_make_tmp("hnbsim-cli-XXXXXX", &e);
+    g_assert_no_error(e);
+    g_test_add_func("/cli/version-and-help", test_version_and_help);
+    g_test_add_func("/cli/describe", test_describe_lists_every_key);
+    g_test_add_func("/cli/bad-input", test_bad_input);
+    g_test_add_func("/cli/determinism-across-threads", test_determinism_across_threads);
+    g_test_add_func("/cli/resolved-reproduces", test_resolved_reproduces);
+    g_test_add_func("/cli/existing-dir-and-force", test_existing_dir_and_force);
+    g_test_add_func("/cli/without-gnuplot", test_without_gnuplot);
+    g_test_add_func("/cli/summary-content", test_summary_content);
+    int rc = g_test_run();
+    char *argv_rm[] = {"rm", "-rf", scratch, NULL}; /* each (sub)process made its own scratch dir */
+    g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(scratch);
+    return rc;
+}

@@ -1,0 +1,679 @@
+/* tests/test-results.c — run directories, summaries, time series, figures. */
+#include "results.h"
+#include "simtime.h"
+
+#include <float.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- helpers ---- */
+
+static void rm_rf(const char *path)
+{
+    GStatBuf st;
+    if (g_lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        GDir *d = g_dir_open(path, 0, NULL);
+        g_assert_nonnull(d);
+        const char *name;
+        while ((name = g_dir_read_name(d)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            rm_rf(child);
+        }
+        g_dir_close(d);
+        g_assert_cmpint(g_rmdir(path), ==, 0);
+    } else {
+        g_assert_cmpint(g_unlink(path), ==, 0);
+    }
+}
+
+typedef struct {
+    char *root; /* scratch directory */
+    char *dir;  /* root/run: the run directory under test */
+    char *tmp;  /* root/run.tmp */
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    f->root = g_dir_make_tmp("hnb-results-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->dir = g_build_filename(f->root, "run", NULL);
+    f->tmp = g_strconcat(f->dir, ".tmp", NULL);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    rm_rf(f->root);
+    g_free(f->root);
+    g_free(f->dir);
+    g_free(f->tmp);
+}
+
+static gboolean exists(const char *path)
+{
+    GStatBuf st;
+    return g_lstat(path, &st) == 0;
+}
+
+static char *slurp(const char *dir, const char *rel, gsize *len)
+{
+    g_autofree char *path = g_build_filename(dir, rel, NULL);
+    char *text = NULL;
+    GError *error = NULL;
+    g_file_get_contents(path, &text, len, &error);
+    g_assert_no_error(error);
+    return text;
+}
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+    g_autofree char *path = g_build_filename(dir, rel, NULL);
+    g_autofree char *parent = g_path_get_dirname(path);
+    g_assert_cmpint(g_mkdir_with_parents(parent, 0777), ==, 0);
+    GError *error = NULL;
+    g_file_set_contents(path, text, -1, &error);
+    g_assert_no_error(error);
+}
+
+/* Names in root other than "keep", for spotting leftovers such as run.old-0 or run.tmp. */
+static guint count_entries(const char *root)
+{
+    GDir *d = g_dir_open(root, 0, NULL);
+    g_assert_nonnull(d);
+    guint n = 0;
+    while (g_dir_read_name(d) != NULL)
+        n++;
+    g_dir_close(d);
+    return n;
+}
+
+/* Parse a JSON file with python3 if it is there; FALSE (and the test is marked skipped) if not. */
+static gboolean python_json_ok(const char *path, const char *check)
+{
+    g_autofree char *python = g_find_program_in_path("python3");
+    if (python == NULL) {
+        g_test_skip("python3 not found: JSON not parsed back");
+        return FALSE;
+    }
+    g_autofree char *code = g_strdup_printf("import json,sys\nd=json.load(open(sys.argv[1]))\n%s\n",
+                                            check != NULL ? check : "");
+    const char *argv[] = {python, "-c", code, path, NULL};
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+    GError *error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        g_error("python3 rejected %s:\n%s", path, err);
+    return TRUE;
+}
+
+static const HnbStamp stamp = {.scenario = "unit-test", .seed = 42, .replications = 3, .version = "0.0-test"};
+
+/* ---- run directories ---- */
+
+static void test_rundir_commit(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(rd);
+    g_assert_cmpstr(hnb_rundir_tmp_path(rd), ==, f->tmp);
+    g_assert_true(g_file_test(f->tmp, G_FILE_TEST_IS_DIR));
+    g_assert_false(exists(f->dir));
+
+    g_assert_true(hnb_rundir_write(rd, "a/b/c.txt", "hello", -1, &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_write(rd, "empty", "", 0, &error));
+    g_assert_true(hnb_rundir_write(rd, "bin", "x\0y", 3, &error));
+    g_assert_no_error(error);
+    g_assert_false(exists(f->dir)); /* nothing at DIR before commit */
+
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_assert_no_error(error);
+    g_assert_false(exists(f->tmp));
+    g_autofree char *c = slurp(f->dir, "a/b/c.txt", NULL);
+    g_assert_cmpstr(c, ==, "hello");
+    gsize len = 99;
+    g_autofree char *e = slurp(f->dir, "empty", &len);
+    g_assert_nonnull(e);
+    g_assert_cmpuint(len, ==, 0);
+    g_autofree char *b = slurp(f->dir, "bin", &len);
+    g_assert_cmpmem(b, len, "x\0y", 3);
+    g_assert_cmpuint(count_entries(f->root), ==, 1);
+}
+
+static void test_rundir_refuse_existing(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    put(f->dir, "old.txt", "old");
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_null(rd);
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_autofree char *want = g_strdup_printf("%s: exists; use --force to replace it", f->dir);
+    g_assert_cmpstr(error->message, ==, want);
+    g_clear_error(&error);
+    g_assert_false(exists(f->tmp));
+
+    /* a trailing slash names the same directory, not DIR/.tmp */
+    g_autofree char *slashed = g_strconcat(f->dir, "/", NULL);
+    rd = hnb_rundir_begin(slashed, FALSE, &error);
+    g_assert_null(rd);
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_clear_error(&error);
+    g_autofree char *old = slurp(f->dir, "old.txt", NULL);
+    g_assert_cmpstr(old, ==, "old");
+}
+
+static void test_rundir_force_replaces(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    put(f->dir, "old.txt", "old");
+    put(f->dir, "sub/deep/old2.txt", "old");
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_write(rd, "new.txt", "new", -1, &error));
+    g_assert_no_error(error);
+    g_assert_true(exists(f->dir)); /* old DIR stays until commit */
+
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_assert_no_error(error);
+    g_autofree char *old_txt = g_build_filename(f->dir, "old.txt", NULL);
+    g_assert_false(exists(old_txt));
+    g_autofree char *new_txt = slurp(f->dir, "new.txt", NULL);
+    g_assert_cmpstr(new_txt, ==, "new");
+    g_assert_cmpuint(count_entries(f->root), ==, 1); /* no run.tmp, no run.old-N */
+}
+
+static void test_rundir_abort(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+
+    /* fresh: nothing anywhere afterwards */
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_write(rd, "x/y.txt", "y", -1, &error));
+    hnb_rundir_abort(rd);
+    g_assert_false(exists(f->tmp));
+    g_assert_false(exists(f->dir));
+    g_assert_cmpuint(count_entries(f->root), ==, 0);
+
+    /* forced over an existing DIR: the old DIR survives an abort untouched */
+    put(f->dir, "old.txt", "old");
+    rd = hnb_rundir_begin(f->dir, TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_write(rd, "new.txt", "new", -1, &error));
+    hnb_rundir_abort(rd);
+    g_assert_false(exists(f->tmp));
+    g_autofree char *old = slurp(f->dir, "old.txt", NULL);
+    g_assert_cmpstr(old, ==, "old");
+    g_assert_cmpuint(count_entries(f->root), ==, 1);
+
+    hnb_rundir_abort(NULL);
+}
+
+static void test_rundir_stale_tmp(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    /* a stale DIR.tmp with nested content and a link pointing outside, which must not be followed */
+    g_autofree char *outside = g_build_filename(f->root, "outside", NULL);
+    put(outside, "precious.txt", "keep me");
+    put(f->tmp, "a/b/c.txt", "stale");
+    put(f->tmp, "top.txt", "stale");
+    g_autofree char *link = g_build_filename(f->tmp, "a", "link", NULL);
+    g_assert_cmpint(symlink(outside, link), ==, 0);
+
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(count_entries(f->tmp), ==, 0); /* emptied and recreated */
+    g_autofree char *precious = slurp(outside, "precious.txt", NULL);
+    g_assert_cmpstr(precious, ==, "keep me");
+    hnb_rundir_abort(rd);
+    g_assert_false(exists(f->tmp));
+}
+
+static void test_rundir_commit_raced(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    /* DIR appears between begin and commit without --force: refused, and the tmp tree is cleaned up */
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    put(f->dir, "theirs.txt", "theirs");
+    g_assert_false(hnb_rundir_commit(rd, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_clear_error(&error);
+    g_assert_false(exists(f->tmp));
+    g_autofree char *theirs = slurp(f->dir, "theirs.txt", NULL);
+    g_assert_cmpstr(theirs, ==, "theirs");
+}
+
+/* ---- numbers ---- */
+
+static void test_fmt(void)
+{
+    char buf[32];
+    g_assert_cmpstr(hnb_results_fmt(0.1, buf), ==, "0.1");
+    g_assert_cmpstr(hnb_results_fmt(2.5, buf), ==, "2.5");
+    g_assert_cmpstr(hnb_results_fmt(1.0 / 3.0, buf), ==, "0.3333333333");
+    g_assert_cmpstr(hnb_results_fmt(1e20, buf), ==, "1e+20");
+    g_assert_cmpstr(hnb_results_fmt(-1.5e-7, buf), ==, "-1.5e-07");
+    g_assert_cmpstr(hnb_results_fmt(-0.0, buf), ==, "0");
+    g_assert_cmpstr(hnb_results_fmt(-DBL_MAX, buf), ==, "-1.797693135e+308");
+    g_assert_cmpstr(hnb_results_fmt(NAN, buf), ==, "nan");
+    g_assert_cmpstr(hnb_results_fmt(INFINITY, buf), ==, "inf");
+    g_assert_cmpstr(hnb_results_fmt(-INFINITY, buf), ==, "-inf");
+}
+
+/* ---- summaries ---- */
+
+/* Three replications: wait_mean 1, 2, 3 (mean 2, sd 1, half = t(0.975, 2) / sqrt 3 = 2.484138...), rate constant
+ * 10, and gap undefined in one replication. */
+static HnbMetrics *example_rep(guint r)
+{
+    HnbMetrics *m = hnb_metrics_new();
+    hnb_metrics_add(m, "wait_mean", "s", 1.0 + r, "mean wait, \"queued\" sessions\nonly");
+    hnb_metrics_add(m, "rate", "sessions/s", 10.0, "arrival rate");
+    hnb_metrics_add(m, "gap", "s", r == 1 ? NAN : 0.5, NULL);
+    return m;
+}
+
+/* The number after `"key": ` in the object whose name is `name`. */
+static double json_field(const char *json, const char *name, const char *key)
+{
+    g_autofree char *at_name = g_strdup_printf("\"name\": \"%s\"", name);
+    g_autofree char *at_key = g_strdup_printf("\"%s\": ", key);
+    const char *p = strstr(json, at_name);
+    g_assert_nonnull(p);
+    p = strstr(p, at_key);
+    g_assert_nonnull(p);
+    p += strlen(at_key);
+    if (g_str_has_prefix(p, "null"))
+        return NAN;
+    char *end = NULL;
+    double v = g_ascii_strtod(p, &end);
+    g_assert_true(end != p);
+    return v;
+}
+
+static void test_summary_example(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    HnbMetrics *reps[3];
+    for (guint r = 0; r < 3; r++)
+        reps[r] = example_rep(r);
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_true(hnb_results_write_summary(rd, &stamp, reps, 3, &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_assert_no_error(error);
+    for (guint r = 0; r < 3; r++)
+        hnb_metrics_free(reps[r]);
+
+    g_autofree char *json = slurp(f->dir, "summary.json", NULL);
+    g_assert_true(g_str_has_prefix(json, "{\n  \"scenario\": \"unit-test\",\n  \"seed\": 42,\n  \"replications\": 3,\n"
+                                         "  \"version\": \"0.0-test\",\n  \"metrics\": [\n    {\n"
+                                         "      \"name\": \"wait_mean\",\n      \"unit\": \"s\",\n"
+                                         "      \"doc\": \"mean wait, \\\"queued\\\" sessions\\nonly\",\n"));
+    g_assert_nonnull(strstr(json, "\"values\": [1, 2, 3]"));
+    g_assert_nonnull(strstr(json, "\"values\": [0.5, null, 0.5]"));
+    g_assert_cmpfloat(json_field(json, "wait_mean", "mean"), ==, 2.0);
+    g_assert_cmpfloat_with_epsilon(json_field(json, "wait_mean", "ci95_half"), 2.4841377, 1e-6);
+    g_assert_cmpfloat(json_field(json, "wait_mean", "min"), ==, 1.0);
+    g_assert_cmpfloat(json_field(json, "wait_mean", "max"), ==, 3.0);
+    g_assert_cmpfloat(json_field(json, "rate", "mean"), ==, 10.0);
+    g_assert_cmpfloat(json_field(json, "rate", "ci95_half"), ==, 0.0);
+    g_assert_true(isnan(json_field(json, "gap", "mean")));
+    g_assert_true(isnan(json_field(json, "gap", "ci95_half")));
+
+    g_autofree char *path = g_build_filename(f->dir, "summary.json", NULL);
+    python_json_ok(path, "m=d['metrics']\n"
+                         "assert [x['name'] for x in m] == ['wait_mean','rate','gap']\n"
+                         "assert m[0]['mean'] == 2 and abs(m[0]['ci95_half'] - 2.4841377) < 1e-6\n"
+                         "assert m[0]['doc'] == 'mean wait, \"queued\" sessions\\nonly'\n"
+                         "assert m[2]['mean'] is None and m[2]['values'][1] is None\n"
+                         "assert d['seed'] == 42 and d['replications'] == 3\n");
+
+    g_autofree char *csv = slurp(f->dir, "summary.csv", NULL);
+    g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
+    g_assert_cmpstr(lines[0], ==, "metric,unit,mean,ci95_half,min,max,n");
+    g_assert_true(g_str_has_prefix(lines[1], "wait_mean,s,2,2.48413"));
+    g_assert_true(g_str_has_suffix(lines[1], ",1,3,3"));
+    g_assert_cmpstr(lines[2], ==, "rate,sessions/s,10,0,10,10,3");
+    g_assert_cmpstr(lines[3], ==, "gap,s,nan,nan,nan,nan,3");
+    g_assert_cmpstr(lines[4], ==, "");
+    g_assert_null(lines[5]);
+}
+
+static void test_summary_single(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    g_autoptr(HnbMetrics) m = hnb_metrics_new();
+    hnb_metrics_add(m, "x", "", 4.25, "one");
+    HnbMetrics *reps[] = {m};
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_true(hnb_results_write_summary(rd, &stamp, reps, 1, &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+
+    g_autofree char *json = slurp(f->dir, "summary.json", NULL);
+    g_assert_nonnull(strstr(json, "\"ci95_half\": null"));
+    g_assert_cmpfloat(json_field(json, "x", "mean"), ==, 4.25);
+    g_autofree char *csv = slurp(f->dir, "summary.csv", NULL);
+    g_assert_cmpstr(csv, ==, "metric,unit,mean,ci95_half,min,max,n\nx,,4.25,nan,4.25,4.25,1\n");
+    g_autofree char *path = g_build_filename(f->dir, "summary.json", NULL);
+    python_json_ok(path, "assert d['metrics'][0]['ci95_half'] is None");
+}
+
+static void test_summary_empty(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    g_autoptr(HnbMetrics) m = hnb_metrics_new();
+    HnbMetrics *reps[] = {m};
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_true(hnb_results_write_summary(rd, &stamp, reps, 1, &error));
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_assert_no_error(error);
+    g_autofree char *path = g_build_filename(f->dir, "summary.json", NULL);
+    python_json_ok(path, "assert d['metrics'] == []");
+}
+
+static void test_summary_mismatch(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    g_autoptr(HnbMetrics) a = hnb_metrics_new();
+    g_autoptr(HnbMetrics) b = hnb_metrics_new();
+    g_autoptr(HnbMetrics) c = hnb_metrics_new();
+    hnb_metrics_add(a, "x", "", 1, "");
+    hnb_metrics_add(a, "y", "", 1, "");
+    hnb_metrics_add(b, "x", "", 1, "");
+    hnb_metrics_add(b, "z", "", 1, "");
+    hnb_metrics_add(c, "x", "", 1, "");
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+
+    HnbMetrics *renamed[] = {a, a, b};
+    g_assert_false(hnb_results_write_summary(rd, &stamp, renamed, 3, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+    g_assert_nonnull(strstr(error->message, "replication 2"));
+    g_assert_nonnull(strstr(error->message, "\"z\""));
+    g_clear_error(&error);
+
+    HnbMetrics *shorter[] = {a, c};
+    g_assert_false(hnb_results_write_summary(rd, &stamp, shorter, 2, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+    g_assert_nonnull(strstr(error->message, "\"y\""));
+    g_clear_error(&error);
+    hnb_rundir_abort(rd);
+}
+
+static void test_summary_csv_escaping(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    g_autoptr(HnbMetrics) m = hnb_metrics_new();
+    hnb_metrics_add(m, "a,b", "say \"hi\"", 1, "");
+    hnb_metrics_add(m, "line\nbreak", "plain", 2, "");
+    HnbMetrics *reps[] = {m};
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_true(hnb_results_write_summary(rd, &stamp, reps, 1, &error));
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_assert_no_error(error);
+    g_autofree char *csv = slurp(f->dir, "summary.csv", NULL);
+    g_assert_cmpstr(csv, ==,
+                    "metric,unit,mean,ci95_half,min,max,n\n"
+                    "\"a,b\",\"say \"\"hi\"\"\",1,nan,1,1,1\n"
+                    "\"line\nbreak\",plain,2,nan,2,2,1\n");
+    g_autofree char *json = slurp(f->dir, "summary.json", NULL);
+    g_assert_nonnull(strstr(json, "\"name\": \"line\\nbreak\""));
+    g_autofree char *path = g_build_filename(f->dir, "summary.json", NULL);
+    python_json_ok(path, "assert d['metrics'][0]['unit'] == 'say \"hi\"'");
+}
+
+/* ---- time series ---- */
+
+static const char *const series_names[] = {"time_h", "sessions_per_s", "wait_mean_s", "empty"};
+static const char *const series_units[] = {"h", "sessions/s", "s", ""};
+
+static HnbSeries *example_series(guint r)
+{
+    HnbSeries *s = hnb_series_new(4, series_names, series_units);
+    for (guint i = 0; i < 5; i++) {
+        double row[4] = {0.5 * i, 10.0 + i + r, i == 2 ? NAN : 0.25 * i * (r + 1), NAN};
+        hnb_series_add_row(s, row);
+    }
+    return s;
+}
+
+static void test_series(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    g_autoptr(HnbSeries) s0 = hnb_series_new(2, series_names, NULL);
+    g_autoptr(HnbSeries) s1 = hnb_series_new(2, series_names, NULL);
+    double r00[] = {0, 1.5}, r01[] = {0.5, NAN}, r10[] = {0, -INFINITY};
+    hnb_series_add_row(s0, r00);
+    hnb_series_add_row(s0, r01);
+    hnb_series_add_row(s1, r10);
+    g_assert_cmpuint(hnb_series_rows(s0), ==, 2);
+    g_assert_cmpstr(s0->units[0], ==, "");
+    HnbSeries *reps[] = {s0, s1};
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_true(hnb_results_write_series(rd, reps, 2, &error));
+    g_assert_no_error(error);
+
+    g_autoptr(HnbSeries) other = hnb_series_new(2, (const char *const[]){"time_h", "other"}, NULL);
+    HnbSeries *bad[] = {s0, other};
+    g_assert_false(hnb_results_write_series(rd, bad, 2, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+    g_clear_error(&error);
+
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_autofree char *csv = slurp(f->dir, "timeseries.csv", NULL);
+    g_assert_cmpstr(csv, ==, "replication,time_h,sessions_per_s\n0,0,1.5\n0,0.5,nan\n1,0,-inf\n");
+}
+
+/* ---- manifest ---- */
+
+static void test_manifest(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_true(hnb_results_write_manifest(rd, &stamp, 4, 12.5, &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_autofree char *json = slurp(f->dir, "manifest.json", NULL);
+    g_assert_nonnull(strstr(json, "\"threads\": 4"));
+    g_assert_nonnull(strstr(json, "\"wall_seconds\": 12.5"));
+    g_assert_nonnull(strstr(json, "\"host\": "));
+    g_autofree char *path = g_build_filename(f->dir, "manifest.json", NULL);
+    python_json_ok(path, "import re\n"
+                         "assert re.fullmatch(r'\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ', d['started_utc'])\n"
+                         "assert d['seed'] == 42 and d['version'] == '0.0-test'\n");
+}
+
+/* ---- figures ---- */
+
+static const HnbFigure figures[] = {
+    {.name = "load", .title = "Offered load, it's \"busy\"", .ylabel = "sessions/s", .columns = "sessions_per_s"},
+    {.name = "wait", .title = "Waiting", .ylabel = "s", .columns = "  wait_mean_s   empty "},
+    {.name = "nothing", .title = "Always empty", .ylabel = "", .columns = "empty"},
+};
+
+/* A complete run directory at dir with series and figures; returns *rendered. */
+static gboolean make_figures(const char *dir, GError **error)
+{
+    HnbRunDir *rd = hnb_rundir_begin(dir, FALSE, error);
+    g_assert_nonnull(rd);
+    HnbSeries *reps[] = {example_series(0), example_series(1)};
+    gboolean ok = hnb_results_write_series(rd, reps, 2, error);
+    hnb_series_free(reps[0]);
+    hnb_series_free(reps[1]);
+    g_assert_true(ok);
+    gboolean rendered = TRUE;
+    if (!hnb_results_write_figures(rd, &stamp, figures, G_N_ELEMENTS(figures), &rendered, error)) {
+        hnb_rundir_abort(rd);
+        return FALSE;
+    }
+    g_assert_true(hnb_rundir_commit(rd, error));
+    return rendered;
+}
+
+static void test_figures_render(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    if (gnuplot == NULL) {
+        g_test_skip("gnuplot not found");
+        return;
+    }
+    GError *error = NULL;
+    g_assert_true(make_figures(f->dir, &error));
+    g_assert_no_error(error);
+    g_autofree char *second = g_build_filename(f->root, "again", NULL);
+    g_assert_true(make_figures(second, &error));
+    g_assert_no_error(error);
+
+    for (guint i = 0; i < G_N_ELEMENTS(figures); i++) {
+        static const char *const ext[] = {"gp", "png", "svg"};
+        for (guint e = 0; e < G_N_ELEMENTS(ext); e++) {
+            g_autofree char *rel = g_strdup_printf("figures/%s.%s", figures[i].name, ext[e]);
+            gsize n1 = 0, n2 = 0;
+            g_autofree char *a = slurp(f->dir, rel, &n1);
+            g_autofree char *b = slurp(second, rel, &n2);
+            g_assert_cmpuint(n1, >, 0);
+            g_assert_cmpmem(a, n1, b, n2); /* same inputs, same bytes */
+            if (e == 1)
+                g_assert_cmpmem(a, 8, "\x89PNG\r\n\x1a\n", 8);
+            if (e == 2)
+                g_assert_true(g_str_has_prefix(a, "<?xml"));
+        }
+    }
+
+    g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
+    g_assert_nonnull(strstr(gp, "set xlabel 'time (h)'"));
+    g_assert_nonnull(strstr(gp, "set title 'Offered load, it''s \"busy\"'"));
+    g_assert_nonnull(strstr(gp, "scenario unit-test · seed 42 · hnbsim 0.0-test"));
+    g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
+    g_assert_nonnull(strstr(none, "no data"));
+}
+
+static void test_figures_no_gnuplot(void)
+{
+    if (g_test_subprocess()) {
+        GError *error = NULL;
+        g_autofree char *root = g_dir_make_tmp("hnb-results-XXXXXX", &error);
+        g_assert_no_error(error);
+        g_autofree char *empty = g_build_filename(root, "empty-path", NULL);
+        g_assert_cmpint(g_mkdir(empty, 0777), ==, 0);
+        g_setenv("PATH", empty, TRUE);
+        g_autofree char *dir = g_build_filename(root, "run", NULL);
+
+        g_assert_false(make_figures(dir, &error)); /* not rendered, but no error */
+        g_assert_no_error(error);
+        g_autofree char *gp = g_build_filename(dir, "figures", "load.gp", NULL);
+        g_autofree char *png = g_build_filename(dir, "figures", "load.png", NULL);
+        g_assert_true(exists(gp));
+        g_assert_false(exists(png));
+        rm_rf(root);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+}
+
+static void test_figures_gnuplot_fails(void)
+{
+    if (g_test_subprocess()) {
+        GError *error = NULL;
+        g_autofree char *root = g_dir_make_tmp("hnb-results-XXXXXX", &error);
+        g_assert_no_error(error);
+        /* a "gnuplot" that complains and fails */
+        g_autofree char *bin = g_build_filename(root, "bin", NULL);
+        put(bin, "gnuplot", "#!/bin/sh\necho 'line 1: something broke' >&2\nexit 3\n");
+        g_autofree char *fake = g_build_filename(bin, "gnuplot", NULL);
+        g_assert_cmpint(g_chmod(fake, 0755), ==, 0);
+        g_setenv("PATH", bin, TRUE);
+        g_autofree char *dir = g_build_filename(root, "run", NULL);
+
+        g_assert_false(make_figures(dir, &error));
+        g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+        g_assert_nonnull(strstr(error->message, "figures/load.gp"));
+        g_assert_nonnull(strstr(error->message, "status 3"));
+        g_assert_nonnull(strstr(error->message, "something broke"));
+        g_clear_error(&error);
+        g_assert_false(exists(dir));
+        rm_rf(root);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+}
+
+static void test_figures_bad_column(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    gboolean rendered = TRUE;
+    const HnbFigure fig = {.name = "x", .title = "x", .ylabel = "", .columns = "sessions_per_s"};
+
+    /* no timeseries.csv yet */
+    g_assert_false(hnb_results_write_figures(rd, &stamp, &fig, 1, &rendered, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+    g_clear_error(&error);
+
+    g_autoptr(HnbSeries) s = example_series(0);
+    HnbSeries *reps[] = {s};
+    g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
+    const HnbFigure bad = {.name = "x", .title = "x", .ylabel = "", .columns = "sessions_per_s nope"};
+    g_assert_false(hnb_results_write_figures(rd, &stamp, &bad, 1, &rendered, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+    g_assert_nonnull(strstr(error->message, "\"nope\""));
+    g_clear_error(&error);
+    hnb_rundir_abort(rd);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    ADD("/results/rundir/commit", test_rundir_commit);
+    ADD("/results/rundir/refuse-existing", test_rundir_refuse_existing);
+    ADD("/results/rundir/force-replaces", test_rundir_force_replaces);
+    ADD("/results/rundir/abort", test_rundir_abort);
+    ADD("/results/rundir/stale-tmp", test_rundir_stale_tmp);
+    ADD("/results/rundir/commit-raced", test_rundir_commit_raced);
+    g_test_add_func("/results/fmt", test_fmt);
+    ADD("/results/summary/example", test_summary_example);
+    ADD("/results/summary/single", test_summary_single);
+    ADD("/results/summary/empty", test_summary_empty);
+    ADD("/results/summary/mismatch", test_summary_mismatch);
+    ADD("/results/summary/csv-escaping", test_summary_csv_escaping);
+    ADD("/results/series", test_series);
+    ADD("/results/manifest", test_manifest);
+    ADD("/results/figures/render", test_figures_render);
+    ADD("/results/figures/bad-column", test_figures_bad_column);
+    g_test_add_func("/results/figures/no-gnuplot", test_figures_no_gnuplot);
+    g_test_add_func("/results/figures/gnuplot-fails", test_figures_gnuplot_fails);
+#undef ADD
+    return g_test_run();
+}

@@ -1,0 +1,25 @@
+/* tools/cli.h — the `hnbsim` subcommands.  Each takes the argv after the subcommand name (argv[0] is
+ * "hnbsim SUBCOMMAND") and returns the process exit status: 0 ok, 1 run failure, 2 bad input. */
+#ifndef HNB_CLI_H
+#define HNB_CLI_H
+
+#include <glib.h>
+#include "scenario.h"
+
+enum { HNB_EXIT_OK = 0, HNB_EXIT_RUN = 1, HNB_EXIT_INPUT = 2 };
+
+int hnb_cmd_run(int argc, char **argv);
+int hnb_cmd_check(int argc, char **argv);
+int hnb_cmd_describe(int argc, char **argv);
+int hnb_cmd_bench(int argc, char **argv);
+
+/* Print "hnbsim: <message>" on stderr and map the error to an exit status (HNB_ERROR_INPUT and option errors: 2). */
+int hnb_cli_fail(GError *error);
+
+/* Load a scenario with the [scenario] schema plus its model's schema (read from [scenario] model). */
+HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error);
+
+/* scenarios/default.ini: in the working directory if there, else in the source tree hnbsim was built from. */
+char *hnb_cli_default_scenario(void);
+
+#endif

@@ -1,0 +1,40 @@
+/* tools/cmd_bench.c — `hnbsim bench kernel|mm1`. */
+#include "bench.h"
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int hnb_cmd_bench(int argc, char **argv)
+{
+    gint64 pending = 1000000, events = 5000000, customers = 1000000, seed = 1;
+    GOptionEntry entries[] = {
+        {"pending", 0, 0, G_OPTION_ARG_INT64, &pending, "kernel: events kept pending (default 1e6)", "N"},
+        {"events", 0, 0, G_OPTION_ARG_INT64, &events, "kernel: events to run (default 5e6)", "M"},
+        {"customers", 0, 0, G_OPTION_ARG_INT64, &customers, "mm1: customers to serve (default 1e6)", "N"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "mm1: seed (default 1)", "S"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("kernel|mm1 — measure the kernel");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(
+        ctx, "kernel: the hold model (pop-min + push(now + exp(1 s))) over the real event queue; last line "
+             "`events_per_s=<n> pending=<N>`.\n"
+             "mm1: an M/M/1 queue (arrivals 0.9/s, service 1/s) on the kernel; last line "
+             "`customers_per_s=<n> mean_wait=<w>` (theory: 9 s).\n"
+             "tools/bench/run-kernel-bench.sh runs both beside a std::priority_queue baseline.");
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return hnb_cli_fail(error);
+    if (argc != 2 || (strcmp(argv[1], "kernel") != 0 && strcmp(argv[1], "mm1") != 0)) {
+        fprintf(stderr, "hnbsim bench: say which benchmark: kernel or mm1\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (pending < 1 || events < 1 || customers < 1 || seed < 0) {
+        fprintf(stderr, "hnbsim bench: --pending, --events and --customers must be >= 1, --seed >= 0\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (strcmp(argv[1], "kernel") == 0)
+        return hnb_bench_hold((size_t)pending, (uint64_t)events);
+    return hnb_bench_mm1((uint64_t)customers, (uint64_t)seed);
+}

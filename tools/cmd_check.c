@@ -1,0 +1,67 @@
+/* tools/cmd_check.c — `hnbsim check` and `hnbsim describe`. */
+#include "cli.h"
+#include "model.h"
+
+#include <stdio.h>
+
+int hnb_cmd_check(int argc, char **argv)
+{
+    g_auto(GStrv) sets = NULL;
+    GOptionEntry entries[] = {
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a key (repeatable)", "GROUP.KEY=VALUE"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO...] — validate scenarios without running them");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, "With no SCENARIO, checks scenarios/default.ini.  Exit status 0 when every "
+                                          "scenario is valid, 2 otherwise (each problem is printed).");
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return hnb_cli_fail(error);
+    g_autofree char *def = NULL;
+    char *one[2] = {NULL, NULL};
+    char **paths = argv + 1;
+    if (argc < 2) {
+        one[0] = def = hnb_cli_default_scenario();
+        paths = one;
+    }
+    int rc = HNB_EXIT_OK;
+    for (char **p = paths; *p; p++) {
+        g_autoptr(HnbScenario) sc = hnb_cli_load(*p, sets, &error);
+        if (!sc) {
+            rc = hnb_cli_fail(error);
+            error = NULL;
+            continue;
+        }
+        printf("%s: OK (scenario \"%s\", model %s, %" G_GINT64_FORMAT " replication(s))\n", *p,
+               hnb_scenario_string(sc, "scenario", "name"), hnb_scenario_string(sc, "scenario", "model"),
+               hnb_scenario_int(sc, "scenario", "replications"));
+    }
+    return rc;
+}
+
+int hnb_cmd_describe(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[MODEL] — list every scenario key");
+    g_option_context_set_description(ctx, "Prints the [scenario] group and the groups of every model (or only MODEL's): "
+                                          "key, type and unit, default, range and meaning.");
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return hnb_cli_fail(error);
+    const HnbKeySpec *schemas[2] = {hnb_scenario_schema, NULL};
+    g_autoptr(GString) out = g_string_new(NULL);
+    hnb_scenario_describe(schemas, out);
+    for (const HnbModel *const *m = hnb_models; *m; m++) {
+        if (argc >= 2 && g_strcmp0(argv[1], (*m)->name) != 0)
+            continue;
+        const HnbKeySpec *one[2] = {(*m)->schema, NULL};
+        g_string_append_printf(out, "\nmodel %s — %s\n", (*m)->name, (*m)->doc);
+        hnb_scenario_describe(one, out);
+    }
+    if (argc >= 2 && !hnb_model_find(argv[1])) {
+        fprintf(stderr, "hnbsim describe: unknown model \"%s\"\n", argv[1]);
+        return HNB_EXIT_INPUT;
+    }
+    fputs(out->str, stdout);
+    return HNB_EXIT_OK;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tools/test-all.sh — from a fresh Debian 12 machine: install, build with warnings as errors, run every test in a
+# release build and under ASan+UBSan, fuzz the scenario loader for FUZZ_SECONDS (default 60) and replay the saved
+# corpus; the last line is `tests: N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+passed=0 failed=0
+
+count() { # add meson's "Ok:" and "Fail:"-like lines of a testlog to the totals
+  local log=$1 ok bad
+  ok=$(grep -E '^Ok:' "$log" | awk '{s+=$2} END {print s+0}')
+  bad=$(grep -E '^(Fail|Unexpected Pass|Timeout):' "$log" | awk '{s+=$NF} END {print s+0}')
+  passed=$((passed + ok)); failed=$((failed + bad))
+}
+
+suite() { # name, build dir, meson options...
+  local name=$1 dir=$2; shift 2
+  echo "== $name" >&2
+  if ! { [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null; } || ! ninja -C "$dir" >/dev/null; then
+    echo "$name: build failed" >&2; ninja -C "$dir" 2>&1 | tail -30 >&2; failed=$((failed + 1)); return
+  fi
+  meson test -C "$dir" --num-processes 2 --print-errorlogs > "$dir/test-summary.txt" 2>&1
+  tail -n 12 "$dir/test-summary.txt" >&2
+  count "$dir/test-summary.txt"
+}
+
+suite "release build (-Werror)" build -Dwerror=true
+suite "sanitizers (ASan+UBSan)" build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
+  -Db_lundef=false
+
+echo "== fuzzing the scenario loader for ${FUZZ_SECONDS:-60}s" >&2
+if tools/fuzz.sh "${FUZZ_SECONDS:-60}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
