@@ -117,7 +117,7 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
 }
 
 static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbMetrics *out, HnbSeries **series,
-                    GError **error)
+                    HnbSeries **cdf, GError **error)
 {
     static const char *const cols[] = {"time_h", "sessions_per_s", "queue_len", "busy_workers", "wait_mean_s"};
     static const char *const units[] = {"h", "sessions/s", "sessions", "workers", "s"};
@@ -134,6 +134,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .s_service = hnb_stream(seed, rep, "acs.service"),
     };
     (void)error;
+    (void)cdf;
     if (m.sample == 0)
         m.sample = m.duration / 288 > 0 ? m.duration / 288 : 1;
     m.sim = hnb_sim_new();

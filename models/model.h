@@ -17,19 +17,30 @@
 typedef struct {
     atomic_llong sim_ns;    /* simulated time reached */
     atomic_ullong events;   /* events run so far */
+    unsigned pool_threads;  /* set by the runner: worker-pool threads this replication may start (0: inline) */
 } HnbProgress;
 
 typedef struct {
     const char *name; /* the value of [scenario] model */
     const char *doc;
-    const HnbKeySpec *schema; /* its groups; HNB_KEY_END-terminated */
+    const HnbKeySpec *schema;              /* its groups; HNB_KEY_END-terminated */
+    const HnbKeySpec *const *more_schemas; /* tables it shares with other modules (e.g. [tls], [pki]); NULL-ended */
     const HnbFigure *figures;
     guint nfigures;
-    /* Run replication `rep`.  `metrics` is empty on entry; *series receives a new series.  Returns FALSE with
-     * HNB_ERROR_RUN only for real failures (resources), never for modelled outcomes. */
+    /* Run replication `rep`.  `metrics` is empty on entry; *series receives a new time series; *cdf may receive a
+     * distribution table (columns: value, fraction; written as cdf.csv and drawn in comparisons) or stay NULL.
+     * Returns FALSE with HNB_ERROR_RUN only for real failures (resources), never for modelled outcomes. */
     gboolean (*run)(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbMetrics *metrics,
-                    HnbSeries **series, GError **error);
+                    HnbSeries **series, HnbSeries **cdf, GError **error);
+    /* Figures drawn across variants when several are compared (may be NULL). */
+    const struct HnbCompareFigure *compare_figures;
+    guint ncompare_figures;
+    /* Checks across keys that the schema cannot express (NULL: none).  HNB_ERROR_INPUT naming file and key. */
+    gboolean (*validate)(const HnbScenario *sc, GError **error);
 } HnbModel;
+
+/* The model a scenario runs when [scenario] model is absent. */
+#define HNB_MODEL_DEFAULT "fleet"
 
 /* The [scenario] group every scenario has. */
 extern const HnbKeySpec hnb_scenario_schema[];
@@ -37,6 +48,23 @@ extern const HnbKeySpec hnb_scenario_schema[];
 /* All models, NULL-terminated; and look-up by name (NULL if unknown). */
 extern const HnbModel *const hnb_models[];
 const HnbModel *hnb_model_find(const char *name);
+
+/* The schema tables a scenario of `model` is validated against: [scenario], the model's, the ones it shares (NULL
+ * model: every model's, for `describe`).  Fills out (NULL-terminated, at most max entries including the NULL). */
+void hnb_model_schemas(const HnbModel *model, const HnbKeySpec **out, size_t max);
+
+/* Load a scenario as `hnbsim run` does: [scenario] model picks the model (the file's, or a scenario.model= in sets),
+ * then the model's own checks. */
+HnbScenario *hnb_model_load(const char *path, char **sets, GError **error);
+HnbScenario *hnb_model_load_data(const char *data, const char *name, char **sets, GError **error);
+
+/* Does the model's scenario have the [tls] group (a TLS profile to check against TS 33.320 clause 8.3.4)? */
+gboolean hnb_model_has_tls(const HnbModel *model);
+
+/* The clause 8.3.4 check of a loaded scenario, for `check` and `run`: appends the per-rule report to `report` (may
+ * be NULL) and returns FALSE with HNB_ERROR_INPUT when the [tls] group is not compliant and does not say
+ * profile = custom.  Scenarios without [tls]: TRUE, nothing appended. */
+gboolean hnb_model_check_tls(const HnbScenario *sc, GString *report, GError **error);
 
 /* Run the kernel in slices up to `end`, publishing progress between slices. */
 void hnb_model_run_kernel(HnbSim *sim, HnbTime end, HnbProgress *progress);

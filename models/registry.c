@@ -3,15 +3,19 @@
 
 #include <string.h>
 
-extern const HnbModel hnb_model_informs;
+#include "scenario.h"
+#include "tls.h"
 
-const HnbModel *const hnb_models[] = {&hnb_model_informs, NULL};
+extern const HnbModel hnb_model_informs, hnb_model_fleet;
+
+const HnbModel *const hnb_models[] = {&hnb_model_fleet, &hnb_model_informs, NULL};
 
 const HnbKeySpec hnb_scenario_schema[] = {
     {"scenario", "name", HNB_KEY_STRING, 0, NULL, NULL, NULL, NULL,
      "short name; names the result directory and stamps every figure"},
     {"scenario", "description", HNB_KEY_STRING, 0, "", NULL, NULL, NULL, "one line on what the scenario asks"},
-    {"scenario", "model", HNB_KEY_ENUM, 0, "informs", NULL, NULL, "informs", "which model runs the scenario"},
+    {"scenario", "model", HNB_KEY_ENUM, 0, HNB_MODEL_DEFAULT, NULL, NULL, "fleet|informs",
+     "which model runs the scenario: fleet (the mass-rewrite study) or informs (a plain M/G/c ACS)"},
     {"scenario", "duration", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "1s", "3650d", NULL,
      "simulated time of one replication"},
     {"scenario", "seed", HNB_KEY_INT, 0, "1", "0", "9223372036854775807", NULL,
@@ -20,6 +24,9 @@ const HnbKeySpec hnb_scenario_schema[] = {
      "independent replications (the replication index is part of every stream key)"},
     {"scenario", "sample_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0", "0", "365d", NULL,
      "time-series sampling interval; 0 picks duration/288"},
+    {"compare", "variants", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "scenario files to run side by side with this file's seed, replications and other keys (paths relative to "
+     "this file, separated by spaces); empty: this file is a scenario, not a comparison"},
     HNB_KEY_END,
 };
 
@@ -45,4 +52,102 @@ void hnb_model_run_kernel(HnbSim *sim, HnbTime end, HnbProgress *progress)
         if (st == HNB_RUN_STOPPED)
             break;
     }
+}
+
+void hnb_model_schemas(const HnbModel *model, const HnbKeySpec **out, size_t max)
+{
+    size_t n = 0;
+    out[n++] = hnb_scenario_schema;
+    for (const HnbModel *const *m = hnb_models; *m; m++) {
+        if (model && *m != model)
+            continue;
+        const HnbKeySpec *own[2] = {(*m)->schema, NULL};
+        for (int pass = 0; pass < 2; pass++)
+            for (const HnbKeySpec *const *x = pass == 0 ? own : (*m)->more_schemas; x && *x; x++) {
+                gboolean dup = FALSE;
+                for (size_t k = 0; k < n; k++)
+                    dup |= out[k] == *x;
+                if (!dup) {
+                    g_assert(n + 1 < max);
+                    out[n++] = *x;
+                }
+            }
+    }
+    out[n] = NULL;
+}
+
+/* The model a scenario text asks for, read leniently: a broken file gets its real error from the full load. */
+static char *peek_model(GKeyFile *kf, char **sets)
+{
+    char *model = NULL;
+    for (char **s = sets; s && *s; s++)
+        if (g_str_has_prefix(*s, "scenario.model=")) {
+            g_free(model);
+            model = g_strdup(*s + strlen("scenario.model="));
+        }
+    if (!model && kf)
+        model = g_key_file_get_string(kf, "scenario", "model", NULL);
+    if (model)
+        g_strstrip(model);
+    return model;
+}
+
+static HnbScenario *load(const char *path, const char *data, const char *name, char **sets, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    gboolean parsed = data ? g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE, NULL)
+                           : g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL);
+    g_autofree char *model_name = peek_model(parsed ? kf : NULL, sets);
+    const HnbModel *model = hnb_model_find(model_name ? model_name : HNB_MODEL_DEFAULT);
+    const HnbKeySpec *schemas[32];
+    /* an unknown model: validate against the default model's tables, so the loader reports the bad [scenario] model
+     * value with its file and line (models may share group and key names, so not against all at once) */
+    hnb_model_schemas(model ? model : hnb_model_find(HNB_MODEL_DEFAULT), schemas, G_N_ELEMENTS(schemas));
+    HnbScenario *sc = data ? hnb_scenario_load_data(data, strlen(data), name, schemas, sets, error)
+                           : hnb_scenario_load(path, schemas, sets, error);
+    if (sc && model && model->validate && !model->validate(sc, error)) {
+        hnb_scenario_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+HnbScenario *hnb_model_load(const char *path, char **sets, GError **error)
+{
+    return load(path, NULL, NULL, sets, error);
+}
+
+HnbScenario *hnb_model_load_data(const char *data, const char *name, char **sets, GError **error)
+{
+    return load(NULL, data, name, sets, error);
+}
+
+gboolean hnb_model_has_tls(const HnbModel *model)
+{
+    for (const HnbKeySpec *const *x = model ? model->more_schemas : NULL; x && *x; x++)
+        if (*x == hnb_tls_schema)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean hnb_model_check_tls(const HnbScenario *sc, GString *report, GError **error)
+{
+    if (!hnb_model_has_tls(hnb_model_find(hnb_scenario_string(sc, "scenario", "model"))))
+        return TRUE;
+    g_autoptr(GString) lines = g_string_new(NULL);
+    gboolean compliant = FALSE;
+    if (!hnb_tls_check(sc, lines, &compliant, error)) {
+        g_prefix_error(error, "%s: [tls]: ", hnb_scenario_source(sc));
+        return FALSE;
+    }
+    if (report)
+        g_string_append(report, lines->str);
+    if (!compliant && strcmp(hnb_scenario_string(sc, "tls", "profile"), "custom") != 0) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [tls] does not meet TS 33.320 clause 8.3.4 (set [tls] profile = custom to study a "
+                    "non-compliant deployment):\n%s",
+                    hnb_scenario_source(sc), lines->str);
+        return FALSE;
+    }
+    return TRUE;
 }

@@ -17,6 +17,7 @@
  * would make gnuplot stop with "all points undefined"; it gets an empty frame saying "no data" instead, so one
  * empty curve never fails a run.  To know that, the CSV is read back here (only the rows of replication 0).
  */
+#include "gnuplot.h"
 #include "results.h"
 #include "simtime.h"
 
@@ -91,20 +92,6 @@ static int column_index(const CsvInfo *info, const char *name)
 
 /* A gnuplot single-quoted string: no escapes are interpreted except '' for a quote.  Line breaks would end the
  * command, so they become spaces. */
-static void gp_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '\'');
-    for (const char *p = s != NULL ? s : ""; *p != '\0'; p++) {
-        if (*p == '\'')
-            g_string_append(out, "''");
-        else if (*p == '\n' || *p == '\r')
-            g_string_append_c(out, ' ');
-        else
-            g_string_append_c(out, *p);
-    }
-    g_string_append_c(out, '\'');
-}
-
 /* The time column's name carries its unit after the last underscore: "time_h" reads "time (h)". */
 static char *axis_label(const char *name)
 {
@@ -130,11 +117,11 @@ static void append_plot(GString *gp, const CsvInfo *info, char **cols)
             g_string_append(gp, ", \\\n     ");
         g_string_append(gp, i == 0 ? "'../timeseries.csv'" : "''");
         g_string_append(gp, " using (column(1) == 0 ? column(");
-        gp_string(gp, info->names[1]);
+        hnb_gp_quote(gp, info->names[1]);
         g_string_append(gp, ") : NaN):(column(");
-        gp_string(gp, cols[i]);
+        hnb_gp_quote(gp, cols[i]);
         g_string_append(gp, ")) with lines linewidth 1.5 title ");
-        gp_string(gp, cols[i]);
+        hnb_gp_quote(gp, cols[i]);
     }
     g_string_append_c(gp, '\n');
 }
@@ -144,30 +131,7 @@ static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const Csv
 {
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autofree char *xlabel = axis_label(info->names[1]);
-    g_autofree char *footer = g_strdup_printf("scenario %s · seed %" G_GUINT64_FORMAT " · hnbsim %s",
-                                              stamp->scenario != NULL ? stamp->scenario : "", stamp->seed,
-                                              stamp->version != NULL ? stamp->version : "");
-
-    g_string_append_printf(gp, "# %s.gp — written by hnbsim; run from this directory: gnuplot %s.gp\n", fig->name,
-                           fig->name);
-    g_string_append_printf(gp, "# Replication 0 of ../timeseries.csv; renders %s.png and %s.svg.\n\n", fig->name,
-                           fig->name);
-    g_string_append(gp, "set encoding utf8\n"
-                        "set datafile separator comma\n"
-                        "set datafile columnheaders\n"
-                        "set title ");
-    gp_string(gp, fig->title);
-    g_string_append(gp, "\nset xlabel ");
-    gp_string(gp, xlabel);
-    g_string_append(gp, "\nset ylabel ");
-    gp_string(gp, fig->ylabel);
-    g_string_append(gp, "\nset grid\n"
-                        "set key outside right top\n"
-                        "set autoscale xfix\n"
-                        "set bmargin 5\n"
-                        "set label 1 ");
-    gp_string(gp, footer);
-    g_string_append(gp, " at screen 0.01, screen 0.02 left\n");
+    hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, xlabel, fig->ylabel);
     if (!any_data) {
         g_string_append(gp, "set xrange [0:1]\n"
                             "set yrange [0:1]\n"
@@ -177,16 +141,12 @@ static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const Csv
                             "set label 2 'no data in replication 0' at graph 0.5, graph 0.5 center\n");
     }
 
-    g_string_append_printf(gp, "\nset terminal pngcairo size 1200,700 noenhanced font ',11'\n"
-                               "set output '%s.png'\n", fig->name);
+    hnb_gp_begin_png(gp, fig->name);
     if (any_data)
         append_plot(gp, info, cols);
     else
         g_string_append(gp, "plot NaN notitle\n");
-    g_string_append_printf(gp, "\nset terminal svg size 1200,700 noenhanced font ',11'\n"
-                               "set output '%s.svg'\n"
-                               "replot\n"
-                               "set output\n", fig->name);
+    hnb_gp_end_svg(gp, fig->name);
     return g_string_free(g_steal_pointer(&gp), FALSE);
 }
 
@@ -198,34 +158,6 @@ static gboolean stem_ok(const char *name)
     for (const char *p = name; *p != '\0'; p++)
         if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
             return FALSE;
-    return TRUE;
-}
-
-static gboolean render(const char *gnuplot, const char *figdir, const char *name, GError **error)
-{
-    g_autofree char *script = g_strconcat(name, ".gp", NULL);
-    const char *argv[] = {gnuplot, "--default-settings", script, NULL};
-    g_autofree char *err_text = NULL;
-    int status = 0;
-    GError *local = NULL;
-
-    if (!g_spawn_sync(figdir, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err_text, &status,
-                      &local)) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figures/%s: cannot run %s: %s", script, gnuplot,
-                    local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        g_strstrip(err_text);
-        if (WIFEXITED(status))
-            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figures/%s: gnuplot exited with status %d: %s", script,
-                        WEXITSTATUS(status), err_text);
-        else
-            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figures/%s: gnuplot killed by signal %d: %s", script,
-                        WIFSIGNALED(status) ? WTERMSIG(status) : 0, err_text);
-        return FALSE;
-    }
     return TRUE;
 }
 
@@ -288,14 +220,10 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const H
     if (!ok)
         return FALSE;
 
-    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
-    if (gnuplot == NULL)
-        return TRUE; /* scripts written; *rendered stays FALSE */
-
-    g_autofree char *figdir = g_build_filename(hnb_rundir_tmp_path(rd), "figures", NULL);
+    const char **names = g_new(const char *, nfigs);
     for (guint i = 0; i < nfigs; i++)
-        if (!render(gnuplot, figdir, figs[i].name, error))
-            return FALSE;
-    *rendered = TRUE;
-    return TRUE;
+        names[i] = figs[i].name;
+    ok = hnb_gp_render(rd, names, nfigs, rendered, error);
+    g_free(names);
+    return ok;
 }

@@ -68,6 +68,10 @@ gboolean hnb_rundir_write(HnbRunDir *rd, const char *relpath, const char *data, 
 gboolean hnb_rundir_commit(HnbRunDir *rd, GError **error);
 /* Remove DIR.tmp and free rd (on any failure path). */
 void hnb_rundir_abort(HnbRunDir *rd);
+/* A view of the subdirectory `name` of rd (created on first write): every writer below works on it as on a run
+ * directory.  It is committed or aborted with its parent; free it with hnb_rundir_sub_free. */
+HnbRunDir *hnb_rundir_sub(HnbRunDir *rd, const char *name);
+void hnb_rundir_sub_free(HnbRunDir *sub);
 
 /* Stamp that goes into every figure footer and summary: scenario name, seed, version. */
 typedef struct {
@@ -83,6 +87,9 @@ gboolean hnb_results_write_summary(HnbRunDir *rd, const HnbStamp *stamp, HnbMetr
                                    GError **error);
 /* timeseries.csv with a leading "replication" column. */
 gboolean hnb_results_write_series(HnbRunDir *rd, HnbSeries *const *reps, guint nreps, GError **error);
+/* The same for any table (e.g. cdf.csv). */
+gboolean hnb_results_write_csv(HnbRunDir *rd, const char *relpath, HnbSeries *const *reps, guint nreps,
+                               GError **error);
 /* figures/NAME.gp for each figure (plotting replication 0 of timeseries.csv), then gnuplot renders .png and .svg.
  * If gnuplot is not installed, writes the .gp scripts, sets *rendered = FALSE and returns TRUE; a gnuplot that is
  * present but fails is an error. */
@@ -91,6 +98,34 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const H
 /* manifest.json: the non-deterministic facts. */
 gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsigned threads, double wall_seconds,
                                     GError **error);
+
+/* ---- comparing variants ---- */
+typedef enum {
+    HNB_COMPARE_SERIES, /* one time-series column, one line per variant (replication 0) */
+    HNB_COMPARE_CDF,    /* each variant's cdf.csv (replication 0) */
+    HNB_COMPARE_BAR,    /* one metric's mean per variant, with 95% CI error bars */
+} HnbCompareKind;
+
+typedef struct HnbCompareFigure {
+    const char *name; /* figures/NAME.{gp,png,svg} */
+    const char *title;
+    const char *xlabel; /* SERIES, CDF */
+    const char *ylabel;
+    HnbCompareKind kind;
+    const char *column; /* SERIES: the time-series column; BAR: the metric; CDF: unused */
+} HnbCompareFigure;
+
+typedef struct {
+    const char *name;         /* its subdirectory, holding timeseries.csv (and cdf.csv) */
+    HnbMetrics *const *reps;  /* its replications' metrics */
+    guint nreps;
+    gboolean has_cdf;         /* replication 0 wrote a non-empty cdf.csv */
+} HnbVariant;
+
+/* compare.csv (metric, unit, then mean and CI half-width per variant) and the joint figures.  The variants must
+ * report the same metrics in the same order (one model).  *rendered as for hnb_results_write_figures. */
+gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const HnbVariant *variants, guint nvariants,
+                                   const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error);
 
 /* Locale-independent, deterministic number text ("%.10g" in the C locale; "nan", "inf" spelled as JSON null in
  * JSON).  buf >= 32 bytes. */

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 
 struct HnbRunDir {
-    char *dir; /* as given, without trailing separators */
-    char *tmp; /* dir + ".tmp" */
+    char *dir; /* as given, without trailing separators; NULL for a sub-directory view */
+    char *tmp; /* dir + ".tmp" (a view: the parent's tmp + "/" + name) */
     gboolean force;
 };
 
@@ -136,6 +136,22 @@ static gboolean relpath_ok(const char *relpath)
         if (strcmp(*p, "..") == 0)
             return FALSE;
     return TRUE;
+}
+
+HnbRunDir *hnb_rundir_sub(HnbRunDir *rd, const char *name)
+{
+    g_return_val_if_fail(rd != NULL && name != NULL && relpath_ok(name), NULL);
+    HnbRunDir *sub = g_new0(HnbRunDir, 1);
+    sub->tmp = g_build_filename(rd->tmp, name, NULL);
+    return sub;
+}
+
+void hnb_rundir_sub_free(HnbRunDir *sub)
+{
+    if (!sub)
+        return;
+    g_return_if_fail(sub->dir == NULL); /* a real run directory ends with commit or abort */
+    rundir_free(sub);
 }
 
 gboolean hnb_rundir_write(HnbRunDir *rd, const char *relpath, const char *data, gssize len, GError **error)

@@ -295,6 +295,12 @@ gboolean hnb_results_write_summary(HnbRunDir *rd, const HnbStamp *stamp, HnbMetr
 
 gboolean hnb_results_write_series(HnbRunDir *rd, HnbSeries *const *reps, guint nreps, GError **error)
 {
+    return hnb_results_write_csv(rd, "timeseries.csv", reps, nreps, error);
+}
+
+gboolean hnb_results_write_csv(HnbRunDir *rd, const char *relpath, HnbSeries *const *reps, guint nreps,
+                               GError **error)
+{
     g_return_val_if_fail(rd != NULL, FALSE);
     g_return_val_if_fail(reps != NULL && nreps >= 1, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -305,8 +311,8 @@ gboolean hnb_results_write_series(HnbRunDir *rd, HnbSeries *const *reps, guint n
         for (guint c = 0; same && c < first->ncols; c++)
             same = strcmp(reps[r]->names[c], first->names[c]) == 0;
         if (!same) {
-            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "replication %u has different time-series columns from "
-                        "replication 0", r);
+            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: replication %u has different columns from "
+                        "replication 0", relpath, r);
             return FALSE;
         }
     }
@@ -332,7 +338,7 @@ gboolean hnb_results_write_series(HnbRunDir *rd, HnbSeries *const *reps, guint n
             g_string_append_c(csv, '\n');
         }
     }
-    return hnb_rundir_write(rd, "timeseries.csv", csv->str, (gssize)csv->len, error);
+    return hnb_rundir_write(rd, relpath, csv->str, (gssize)csv->len, error);
 }
 
 /* ---- manifest ---- */

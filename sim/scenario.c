@@ -7,7 +7,8 @@
  *   2. GKeyFile: reads a normalised copy holding exactly the scanned groups and keys, and unescapes the values
  *                (\s \n \t \r \\), so values keep GKeyFile semantics: inner spaces kept, "#" inside a value is text.
  *   3. values:   each file value is validated against its spec in file order, then each --set in command order.
- *   4. defaults: every key not given takes its default; a missing required key is an error.
+ *   4. defaults: every key not given takes its default; a missing required key is an error.  (Every default is
+ *                parsed on every load, before the file: a default its own key refuses is a bug in the table, g_error.)
  * Why scan ourselves at all: GKeyFile's parse errors carry no line number, it silently merges a repeated [group] and
  * lets the last of two equal keys win, and it takes ";" lines for keys.  The scanner is stricter than GKeyFile, so
  * anything it accepts GKeyFile accepts too.
@@ -107,13 +108,14 @@ static gboolean has_prefix_nocase(const char *s, const char *prefix)
 }
 
 /* How close `typed` is to `known`: 0..2 the edit distance, 3 a prefix match either way, G_MAXUINT not close.
- * A distance must also be below both lengths, else "ab" would suggest "cd". */
+ * Short names allow fewer edits (one per three characters, at least one), else "sce" would suggest "acs" before
+ * the prefix match "scenario", and "ab" would suggest "cd". */
 static guint closeness(const char *typed, const char *known)
 {
     size_t n = strlen(typed), m = strlen(known);
     if (n <= m + 2 && m <= n + 2) {
         guint d = edit_distance(typed, n, known, m);
-        if (d <= 2 && d < n && d < m)
+        if (d <= MIN(2, MAX(1, MAX(n, m) / 3)))
             return d;
     }
     if (n > 0 && m > 0 && (has_prefix_nocase(known, typed) || has_prefix_nocase(typed, known)))
@@ -581,6 +583,8 @@ static gboolean scan(Scan *sc, const char *data, gsize len, GError **error)
     int line = 0;
     gsize pos = 0;
 
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+        pos = 3; /* a UTF-8 byte-order mark, as some Windows editors write */
     while (pos < len) {
         const char *start = data + pos;
         const char *nl = memchr(start, '\n', len - pos);
@@ -1005,7 +1009,8 @@ char *hnb_scenario_to_data(const HnbScenario *sc)
         g_autofree char *limits = limits_text(k);
         g_string_append_printf(out, "# %s", type);
         if (*limits)
-            g_string_append_printf(out, ", %s %s", k->type == HNB_KEY_ENUM ? "one of" : "range", limits);
+            g_string_append_printf(out, ", %s %s",
+                                   k->type == HNB_KEY_ENUM || k->type == HNB_KEY_BOOL ? "one of" : "range", limits);
         if (k->def) {
             g_string_append(out, ", default ");
             append_escaped(out, *k->def ? k->def : "(empty)");

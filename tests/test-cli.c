@@ -8,7 +8,7 @@
 static char *scratch;
 
 static const char *small =
-    "[scenario]\nname = small\nduration = 2h\nseed = 7\nreplications = 3\n"
+    "[scenario]\nname = small\nmodel = informs\nduration = 2h\nseed = 7\nreplications = 3\n"
     "[fleet]\nsize = 300\n[inform]\ninterval = 10m\n[acs]\nworkers = 2\nservice = lognormal(1s,0.5)\n";
 
 /* Run hnbsim with args in the scratch dir; returns the exit status, fills out/err (may be NULL). */

@@ -141,6 +141,14 @@ static void test_values(void)
     g_assert_cmpstr(hnb_scenario_text(sc, "acs", "tls"), ==, "Off");
 }
 
+static void test_bom(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(HnbScenario) sc = load("\xef\xbb\xbf[scenario]\nname = bom\n", NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(hnb_scenario_string(sc, "scenario", "name"), ==, "bom");
+}
+
 static void test_bool_forms(void)
 {
     static const struct {
@@ -286,6 +294,8 @@ static void test_err_unknown_group(void)
                    "test.ini:4: unknown group [acss] (did you mean [acs]?)");
     EXPECT("[senario]\n", NULL, "test.ini:1:", "[senario]", "did you mean [scenario]");
     EXPECT("[kitchen]\n", NULL, "test.ini:1:", "[kitchen]", "[scenario], [acs], [fleet]");
+    /* a prefix beats a two-edit match on a short name */
+    EXPECT("[sce]\n", NULL, "test.ini:1:", "did you mean [scenario]");
 }
 
 static void test_err_bad_int(void)
@@ -313,6 +323,7 @@ static void test_err_range(void)
     g_autoptr(GError) e = NULL;
     g_autoptr(HnbScenario) sc = load("[scenario]\nname=x\n[acs]\nservice = exp(1h)\n", NULL, &e);
     g_assert_no_error(e);
+    g_assert_cmpint(hnb_scenario_dist(sc, "acs", "service")->kind, ==, HNB_DIST_EXP);
 }
 
 static void test_err_bad_enum(void)
@@ -572,6 +583,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/values/full", test_values);
     g_test_add_func("/scenario/values/bool-forms", test_bool_forms);
     g_test_add_func("/scenario/values/escapes", test_escapes);
+    g_test_add_func("/scenario/values/byte-order-mark", test_bom);
     g_test_add_func("/scenario/values/load-file", test_load_file);
     g_test_add_func("/scenario/set/override", test_set_override);
     g_test_add_func("/scenario/set/split", test_split_set);

@@ -12,6 +12,10 @@ int hnb_cmd_run(int argc, char **argv);
 int hnb_cmd_check(int argc, char **argv);
 int hnb_cmd_describe(int argc, char **argv);
 int hnb_cmd_bench(int argc, char **argv);
+int hnb_cmd_acs(int argc, char **argv);   /* tools/cmd_acs.c: the ACS TLS endpoint on TCP */
+int hnb_cmd_probe(int argc, char **argv); /* tools/cmd_probe.c: a server's §8.3.4 compliance */
+int hnb_cmd_pki(int argc, char **argv);       /* tools/cmd_pki.c: export the simulated PKI as PEM */
+int hnb_cmd_calibrate(int argc, char **argv); /* tools/cmd_calibrate.c: CPU cost of handshakes and signatures */
 
 /* Print "hnbsim: <message>" on stderr and map the error to an exit status (HNB_ERROR_INPUT and option errors: 2). */
 int hnb_cli_fail(GError *error);

@@ -1,6 +1,10 @@
 /* tools/cmd_run.c — `hnbsim run`: load, run replications on threads, write the result directory.
  *
- * Every scenario is loaded and every output directory checked before anything runs, so bad input costs nothing and
+ * One scenario writes one run directory.  Several — given on the command line, or listed by a scenario's
+ * [compare] variants — are variants of one question: they run with the same seed (common random numbers) and write
+ * one directory with a subdirectory per variant, compare.csv and figures that put the variants side by side.
+ *
+ * Every scenario is loaded and the output directory checked before anything runs, so bad input costs nothing and
  * leaves nothing behind.  Replications run on worker threads (one replication per thread at a time); each writes only
  * its own slot, and results are written in replication order, so the files do not depend on --threads.
  */
@@ -14,9 +18,10 @@
 typedef struct {
     const HnbScenario *sc;
     const HnbModel *model;
+    const char *path;
     guint reps;
     HnbMetrics **metrics;
-    HnbSeries **series;
+    HnbSeries **series, **cdf;
     GError **errors;
     HnbProgress *progress;
     atomic_uint next, done;
@@ -30,7 +35,7 @@ static gpointer worker(gpointer data)
         if (r >= b->reps)
             break;
         b->metrics[r] = hnb_metrics_new();
-        if (!b->model->run(b->sc, r, &b->progress[r], b->metrics[r], &b->series[r], &b->errors[r]) &&
+        if (!b->model->run(b->sc, r, &b->progress[r], b->metrics[r], &b->series[r], &b->cdf[r], &b->errors[r]) &&
             !b->errors[r])
             g_set_error(&b->errors[r], HNB_ERROR, HNB_ERROR_RUN, "replication %u failed", r);
         atomic_fetch_add(&b->done, 1);
@@ -38,8 +43,9 @@ static gpointer worker(gpointer data)
     return NULL;
 }
 
-static void show_progress(Batch *b, const char *name, HnbTime duration, gint64 t0, gboolean last)
+static void show_progress(Batch *b, const char *name, gint64 t0, gboolean last)
 {
+    HnbTime duration = hnb_scenario_time(b->sc, "scenario", "duration");
     double sim = 0, events = 0;
     for (guint r = 0; r < b->reps; r++) {
         sim += (double)atomic_load(&b->progress[r].sim_ns);
@@ -53,6 +59,62 @@ static void show_progress(Batch *b, const char *name, HnbTime duration, gint64 t
     fflush(stderr);
 }
 
+static void batch_clear(Batch *b)
+{
+    for (guint r = 0; r < b->reps; r++) {
+        if (b->metrics[r])
+            hnb_metrics_free(b->metrics[r]);
+        if (b->series[r])
+            hnb_series_free(b->series[r]);
+        if (b->cdf[r])
+            hnb_series_free(b->cdf[r]);
+        g_clear_error(&b->errors[r]);
+    }
+    g_free(b->metrics);
+    g_free(b->series);
+    g_free(b->cdf);
+    g_free(b->errors);
+    g_free(b->progress);
+}
+
+/* Run every replication of b->sc on up to `threads` threads; FALSE with the first replication's error. */
+static gboolean run_batch(Batch *b, unsigned threads, gboolean tty, GError **error)
+{
+    const char *name = hnb_scenario_string(b->sc, "scenario", "name");
+    b->model = hnb_model_find(hnb_scenario_string(b->sc, "scenario", "model"));
+    b->reps = (guint)hnb_scenario_int(b->sc, "scenario", "replications");
+    b->metrics = g_new0(HnbMetrics *, b->reps);
+    b->series = g_new0(HnbSeries *, b->reps);
+    b->cdf = g_new0(HnbSeries *, b->reps);
+    b->errors = g_new0(GError *, b->reps);
+    b->progress = g_new0(HnbProgress, b->reps);
+    guint nthreads = threads < b->reps ? threads : b->reps;
+    /* threads left over by the replications go to each replication's worker pool (handshakes); the replication's
+     * own thread works too, as it joins jobs */
+    for (guint r = 0; r < b->reps; r++)
+        b->progress[r].pool_threads = threads / nthreads > 1 ? threads / nthreads - 1 : 0;
+    GThread **th = g_new0(GThread *, nthreads);
+    gint64 t0 = g_get_monotonic_time();
+    for (guint t = 0; t < nthreads; t++)
+        th[t] = g_thread_new("replication", worker, b);
+    while (atomic_load(&b->done) < b->reps) {
+        g_usleep(200000);
+        if (tty)
+            show_progress(b, name, t0, FALSE);
+    }
+    for (guint t = 0; t < nthreads; t++)
+        g_thread_join(th[t]);
+    g_free(th);
+    if (tty)
+        show_progress(b, name, t0, TRUE);
+    for (guint r = 0; r < b->reps; r++)
+        if (b->errors[r]) {
+            g_propagate_prefixed_error(error, g_steal_pointer(&b->errors[r]), "%s: replication %u: ", b->path, r);
+            return FALSE;
+        }
+    return TRUE;
+}
+
 static char *dir_name(const char *name)
 {
     char *d = g_strdup(name);
@@ -62,32 +124,44 @@ static char *dir_name(const char *name)
     return d;
 }
 
-/* Write everything into a new run directory; on any failure nothing is left at `dir`. */
-static gboolean write_results(const char *dir, gboolean force, Batch *b, unsigned threads, double wall,
-                              gboolean *warned_gnuplot, GError **error)
+static HnbStamp stamp_of(const HnbScenario *sc, guint reps)
 {
-    const HnbScenario *sc = b->sc;
-    HnbStamp stamp = {hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
-                      b->reps, HNB_VERSION, hnb_scenario_source(sc)};
-    HnbRunDir *rd = hnb_rundir_begin(dir, force, error);
-    if (!rd)
-        return FALSE;
-    g_autofree char *resolved = hnb_scenario_to_data(sc);
-    gboolean rendered = TRUE;
+    return (HnbStamp){hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
+                      reps, HNB_VERSION, hnb_scenario_source(sc)};
+}
+
+/* One scenario's files into rd (a run directory or a variant's subdirectory). */
+static gboolean write_one(HnbRunDir *rd, Batch *b, gboolean *rendered, GError **error)
+{
+    HnbStamp stamp = stamp_of(b->sc, b->reps);
+    g_autofree char *resolved = hnb_scenario_to_data(b->sc);
     if (!hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, error) ||
         !hnb_results_write_summary(rd, &stamp, b->metrics, b->reps, error) ||
         !hnb_results_write_series(rd, b->series, b->reps, error) ||
-        !hnb_results_write_figures(rd, &stamp, b->model->figures, b->model->nfigures, &rendered, error) ||
-        !hnb_results_write_manifest(rd, &stamp, threads, wall, error)) {
-        hnb_rundir_abort(rd);
+        (b->cdf[0] && !hnb_results_write_csv(rd, "cdf.csv", b->cdf, b->reps, error)) ||
+        !hnb_results_write_figures(rd, &stamp, b->model->figures, b->model->nfigures, rendered, error))
         return FALSE;
+    return TRUE;
+}
+
+/* The keys a comparison file sets itself (not its name, description or variant list): they apply to every variant. */
+static gboolean common_sets(const char *path, GPtrArray *out, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+        return FALSE; /* not reached: the file was loaded once already */
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+        for (char **k = keys; k && *k; k++) {
+            if (strcmp(*g, "compare") == 0 ||
+                (strcmp(*g, "scenario") == 0 && (strcmp(*k, "name") == 0 || strcmp(*k, "description") == 0)))
+                continue;
+            g_autofree char *v = g_key_file_get_value(kf, *g, *k, NULL);
+            g_ptr_array_add(out, g_strdup_printf("%s.%s=%s", *g, *k, g_strstrip(v)));
+        }
     }
-    if (!rendered && !*warned_gnuplot) {
-        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the CSV/JSON "
-                        "results, but no PNG/SVG figures\n");
-        *warned_gnuplot = TRUE;
-    }
-    return hnb_rundir_commit(rd, error);
+    return TRUE;
 }
 
 int hnb_cmd_run(int argc, char **argv)
@@ -98,22 +172,23 @@ int hnb_cmd_run(int argc, char **argv)
     gint threads = 0;
     gboolean force = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
-        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-         "Result directory (several scenarios: the parent of one directory each; default runs/NAME)", "DIR"},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Result directory (default runs/NAME)", "DIR"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Override [scenario] seed", "N"},
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override any key (repeatable)", "GROUP.KEY=VALUE"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all processors)", "N"},
         {"replications", 0, 0, G_OPTION_ARG_INT64, &reps, "Override [scenario] replications", "R"},
-        {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace existing result directories", NULL},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace an existing result directory", NULL},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress line", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO...] — run scenarios");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
-        ctx, "With no SCENARIO, runs scenarios/default.ini.  Each scenario writes a result directory: "
+        ctx, "With no SCENARIO, runs scenarios/default.ini.  One scenario writes a result directory: "
              "scenario.resolved.ini, summary.json/csv, timeseries.csv, figures/*.{gp,png,svg}, manifest.json.  "
-             "The directory appears only when complete.  Same scenario and seed give byte-identical files (all but "
+             "Several scenarios — or one whose [compare] variants lists them — are compared: they run with the same "
+             "seed and write one directory with a subdirectory per variant, compare.csv and joint figures.  The "
+             "directory appears only when complete.  Same scenario and seed give byte-identical files (all but "
              "manifest.json) at any --threads.\nExit status: 0 ok, 1 run failure, 2 bad input.");
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
@@ -126,14 +201,14 @@ int hnb_cmd_run(int argc, char **argv)
         threads = (gint)g_get_num_processors();
 
     /* --seed and --replications are --set overrides, validated the same way */
-    GPtrArray *all_sets = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) user_sets = g_ptr_array_new_with_free_func(g_free);
     for (char **s = sets; s && *s; s++)
-        g_ptr_array_add(all_sets, g_strdup(*s));
+        g_ptr_array_add(user_sets, g_strdup(*s));
     if (seed != G_MININT64)
-        g_ptr_array_add(all_sets, g_strdup_printf("scenario.seed=%" G_GINT64_FORMAT, seed));
+        g_ptr_array_add(user_sets, g_strdup_printf("scenario.seed=%" G_GINT64_FORMAT, seed));
     if (reps != G_MININT64)
-        g_ptr_array_add(all_sets, g_strdup_printf("scenario.replications=%" G_GINT64_FORMAT, reps));
-    g_ptr_array_add(all_sets, NULL);
+        g_ptr_array_add(user_sets, g_strdup_printf("scenario.replications=%" G_GINT64_FORMAT, reps));
+    g_ptr_array_add(user_sets, NULL);
 
     g_autofree char *def = NULL;
     char *one[2] = {NULL, NULL};
@@ -142,88 +217,142 @@ int hnb_cmd_run(int argc, char **argv)
         one[0] = def = hnb_cli_default_scenario();
         paths = one;
     }
-    guint n = g_strv_length(paths);
-    HnbScenario **scs = g_new0(HnbScenario *, n);
-    char **dirs = g_new0(char *, n + 1);
+
+    /* The plan: a single scenario, or variants (with the comparison file that listed them, if any). */
+    g_autoptr(HnbScenario) head = NULL; /* the comparison file */
+    GPtrArray *variants = g_ptr_array_new_with_free_func((GDestroyNotify)hnb_scenario_free);
+    g_autoptr(GPtrArray) variant_paths = g_ptr_array_new_with_free_func(g_free);
     int rc = HNB_EXIT_OK;
-    for (guint i = 0; i < n && rc == HNB_EXIT_OK; i++) {
-        scs[i] = hnb_cli_load(paths[i], (char **)all_sets->pdata, &error);
-        if (!scs[i]) {
-            rc = hnb_cli_fail(error);
-            break;
+    if (g_strv_length(paths) == 1) {
+        head = hnb_cli_load(paths[0], (char **)user_sets->pdata, &error);
+        if (!head) {
+            g_ptr_array_free(variants, TRUE);
+            return hnb_cli_fail(error);
         }
-        g_autofree char *stem = dir_name(hnb_scenario_string(scs[i], "scenario", "name"));
-        if (n == 1 && out)
-            dirs[i] = g_strdup(out);
-        else
-            dirs[i] = g_build_filename(out ? out : "runs", stem, NULL);
-        for (guint j = 0; j < i; j++)
-            if (strcmp(dirs[i], dirs[j]) == 0) {
-                fprintf(stderr, "hnbsim run: %s and %s would both write %s (give them different [scenario] names)\n",
-                        paths[j], paths[i], dirs[i]);
-                rc = HNB_EXIT_INPUT;
+        const char *list = hnb_scenario_string(head, "compare", "variants");
+        g_auto(GStrv) items = g_strsplit_set(list, " \t,", -1);
+        g_autofree char *base = g_path_get_dirname(paths[0]);
+        for (char **it = items; *it; it++)
+            if (**it)
+                g_ptr_array_add(variant_paths, g_path_is_absolute(*it) ? g_strdup(*it)
+                                                                       : g_build_filename(base, *it, NULL));
+        if (variant_paths->len == 0) { /* a plain scenario */
+            g_ptr_array_add(variants, g_steal_pointer(&head));
+            g_ptr_array_add(variant_paths, g_strdup(paths[0]));
+        }
+    } else {
+        for (char **p = paths; *p; p++)
+            g_ptr_array_add(variant_paths, g_strdup(*p));
+    }
+    gboolean compare = head != NULL || variant_paths->len > 1;
+    if (compare && variants->len == 0) {
+        /* each variant: the comparison file's own keys, then the user's overrides */
+        g_autoptr(GPtrArray) vsets = g_ptr_array_new_with_free_func(g_free);
+        if (head && !common_sets(hnb_scenario_source(head), vsets, &error)) {
+            g_ptr_array_free(variants, TRUE);
+            return hnb_cli_fail(error);
+        }
+        for (guint k = 0; k + 1 < user_sets->len; k++)
+            g_ptr_array_add(vsets, g_strdup(user_sets->pdata[k]));
+        g_ptr_array_add(vsets, NULL);
+        for (guint k = 0; k < variant_paths->len && rc == HNB_EXIT_OK; k++) {
+            HnbScenario *sc = hnb_cli_load(variant_paths->pdata[k], (char **)vsets->pdata, &error);
+            if (!sc) {
+                if (head)
+                    g_prefix_error(&error, "%s: [compare] variants: ", hnb_scenario_source(head));
+                rc = hnb_cli_fail(error);
+                break;
             }
-        if (rc == HNB_EXIT_OK && !force && g_file_test(dirs[i], G_FILE_TEST_EXISTS)) {
-            fprintf(stderr, "hnbsim run: %s: exists; use --force to replace it\n", dirs[i]);
-            rc = HNB_EXIT_INPUT;
+            for (guint j = 0; j < variants->len; j++)
+                if (strcmp(hnb_scenario_string(sc, "scenario", "name"),
+                           hnb_scenario_string(variants->pdata[j], "scenario", "name")) == 0) {
+                    fprintf(stderr, "hnbsim run: %s and %s are both named \"%s\": variants need different "
+                                    "[scenario] names\n", (char *)variant_paths->pdata[j],
+                            (char *)variant_paths->pdata[k], hnb_scenario_string(sc, "scenario", "name"));
+                    rc = HNB_EXIT_INPUT;
+                }
+            g_ptr_array_add(variants, sc);
         }
+    }
+    for (guint k = 0; k < variants->len && rc == HNB_EXIT_OK; k++)
+        if (!hnb_model_check_tls(variants->pdata[k], NULL, &error))
+            rc = hnb_cli_fail(error);
+    const char *name = head ? hnb_scenario_string(head, "scenario", "name")
+                            : compare ? "compare" : hnb_scenario_string(variants->pdata[0], "scenario", "name");
+    g_autofree char *stem = dir_name(name);
+    g_autofree char *dir = out ? g_strdup(out) : g_build_filename("runs", stem, NULL);
+    if (rc == HNB_EXIT_OK && !force && g_file_test(dir, G_FILE_TEST_EXISTS)) {
+        fprintf(stderr, "hnbsim run: %s: exists; use --force to replace it\n", dir);
+        rc = HNB_EXIT_INPUT;
     }
 
     gboolean tty = !quiet && isatty(STDERR_FILENO), warned_gnuplot = FALSE;
-    for (guint i = 0; i < n && rc == HNB_EXIT_OK; i++) {
-        const char *name = hnb_scenario_string(scs[i], "scenario", "name");
-        Batch b = {.sc = scs[i], .model = hnb_model_find(hnb_scenario_string(scs[i], "scenario", "model"))};
-        b.reps = (guint)hnb_scenario_int(scs[i], "scenario", "replications");
-        b.metrics = g_new0(HnbMetrics *, b.reps);
-        b.series = g_new0(HnbSeries *, b.reps);
-        b.errors = g_new0(GError *, b.reps);
-        b.progress = g_new0(HnbProgress, b.reps);
-        guint nthreads = (guint)threads < b.reps ? (guint)threads : b.reps;
-        GThread **th = g_new0(GThread *, nthreads);
-        gint64 t0 = g_get_monotonic_time();
-        for (guint t = 0; t < nthreads; t++)
-            th[t] = g_thread_new("replication", worker, &b);
-        while (atomic_load(&b.done) < b.reps) {
-            g_usleep(200000);
-            if (tty)
-                show_progress(&b, name, hnb_scenario_time(scs[i], "scenario", "duration"), t0, FALSE);
-        }
-        for (guint t = 0; t < nthreads; t++)
-            g_thread_join(th[t]);
-        double wall = (double)(g_get_monotonic_time() - t0) / 1e6;
-        if (tty)
-            show_progress(&b, name, hnb_scenario_time(scs[i], "scenario", "duration"), t0, TRUE);
-        for (guint r = 0; r < b.reps && rc == HNB_EXIT_OK; r++)
-            if (b.errors[r]) {
-                g_prefix_error(&b.errors[r], "%s: replication %u: ", paths[i], r);
-                rc = hnb_cli_fail(g_steal_pointer(&b.errors[r]));
-            }
-        if (rc == HNB_EXIT_OK) {
-            if (write_results(dirs[i], force, &b, (unsigned)threads, wall, &warned_gnuplot, &error)) {
-                printf("%s: results in %s/ (summary.csv, timeseries.csv), figures in %s/figures/\n", name, dirs[i],
-                       dirs[i]);
-            } else {
-                rc = hnb_cli_fail(error);
-            }
-        }
-        for (guint r = 0; r < b.reps; r++) {
-            if (b.metrics[r])
-                hnb_metrics_free(b.metrics[r]);
-            if (b.series[r])
-                hnb_series_free(b.series[r]);
-            g_clear_error(&b.errors[r]);
-        }
-        g_free(b.metrics);
-        g_free(b.series);
-        g_free(b.errors);
-        g_free(b.progress);
-        g_free(th);
+    Batch *batches = g_new0(Batch, variants->len);
+    guint ran = 0;
+    gint64 t0 = g_get_monotonic_time();
+    for (guint k = 0; k < variants->len && rc == HNB_EXIT_OK; k++, ran++) {
+        batches[k].sc = variants->pdata[k];
+        batches[k].path = variant_paths->pdata[k];
+        if (!run_batch(&batches[k], (unsigned)threads, tty, &error))
+            rc = hnb_cli_fail(error);
     }
-    for (guint i = 0; i < n; i++)
-        if (scs[i])
-            hnb_scenario_free(scs[i]);
-    g_free(scs);
-    g_strfreev(dirs);
-    g_ptr_array_free(all_sets, TRUE);
+    if (rc == HNB_EXIT_OK) {
+        double wall = (double)(g_get_monotonic_time() - t0) / 1e6;
+        HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
+        gboolean ok = rd != NULL, rendered = TRUE, r1 = TRUE;
+        if (ok && !compare) {
+            ok = write_one(rd, &batches[0], &rendered, &error);
+            HnbStamp st = stamp_of(batches[0].sc, batches[0].reps);
+            ok = ok && hnb_results_write_manifest(rd, &st, (unsigned)threads, wall, &error);
+        } else if (ok) {
+            HnbVariant *vs = g_new0(HnbVariant, variants->len);
+            for (guint k = 0; ok && k < variants->len; k++) {
+                g_autofree char *sub_name = dir_name(hnb_scenario_string(batches[k].sc, "scenario", "name"));
+                HnbRunDir *sub = hnb_rundir_sub(rd, sub_name);
+                ok = write_one(sub, &batches[k], &r1, &error);
+                rendered &= r1;
+                hnb_rundir_sub_free(sub);
+                vs[k] = (HnbVariant){hnb_scenario_string(batches[k].sc, "scenario", "name"),
+                                     batches[k].metrics, batches[k].reps,
+                                     batches[k].cdf[0] && hnb_series_rows(batches[k].cdf[0]) > 0};
+                /* the variant's figures and the joint ones find it under its sanitised name */
+                vs[k].name = g_strdup(sub_name);
+            }
+            const HnbModel *model = batches[0].model;
+            HnbStamp st = head ? stamp_of(head, batches[0].reps) : stamp_of(batches[0].sc, batches[0].reps);
+            if (!head)
+                st.scenario = name;
+            if (ok && head) {
+                g_autofree char *resolved = hnb_scenario_to_data(head);
+                ok = hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error);
+            }
+            ok = ok && hnb_results_write_compare(rd, &st, vs, variants->len, model->compare_figures,
+                                                 model->ncompare_figures, &r1, &error);
+            rendered &= r1;
+            ok = ok && hnb_results_write_manifest(rd, &st, (unsigned)threads, wall, &error);
+            for (guint k = 0; k < variants->len; k++)
+                g_free((char *)vs[k].name);
+            g_free(vs);
+        }
+        if (ok && !rendered && !warned_gnuplot) {
+            fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the "
+                            "CSV/JSON results, but no PNG/SVG figures\n");
+            warned_gnuplot = TRUE;
+        }
+        if (ok) {
+            ok = hnb_rundir_commit(rd, &error);
+        } else if (rd) {
+            hnb_rundir_abort(rd);
+        }
+        if (ok)
+            printf("%s: results in %s/ (%s), figures in %s/figures/\n", name, dir,
+                   compare ? "compare.csv, one subdirectory per variant" : "summary.csv, timeseries.csv", dir);
+        else
+            rc = hnb_cli_fail(error);
+    }
+    for (guint k = 0; k < ran; k++)
+        batch_clear(&batches[k]);
+    g_free(batches);
+    g_ptr_array_free(variants, TRUE);
     return rc;
 }

@@ -15,6 +15,10 @@ static const struct {
     {"check", hnb_cmd_check, "validate scenarios without running them"},
     {"describe", hnb_cmd_describe, "list every scenario key with its type, default, range and meaning"},
     {"bench", hnb_cmd_bench, "benchmarks: `bench kernel` (hold model), `bench mm1` (M/M/1 on the kernel)"},
+    {"acs", hnb_cmd_acs, "serve the ACS's TLS endpoint (TS 33.320 §8.3.4 profile) on a real TCP socket"},
+    {"probe", hnb_cmd_probe, "act as an HNB against an HTTPS server and print its §8.3.4 compliance table"},
+    {"pki", hnb_cmd_pki, "export the simulated PKI (root/H(e)MS/manufacturer CA, devices, signing key, CRL) as PEM"},
+    {"calibrate", hnb_cmd_calibrate, "measure CPU time per TLS handshake and image verification; write a calibration file"},
 };
 
 static void usage(FILE *f)

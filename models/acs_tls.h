@@ -1,0 +1,27 @@
+/* models/acs_tls.h — the fleet's link to the TLS engine: one real OpenSSL handshake per TLS session (or one in N with
+ * [tls] fidelity = sampled:N), run in the worker pool between the ACS's submit and join events. */
+#ifndef HNB_ACS_TLS_H
+#define HNB_ACS_TLS_H
+
+#include "fleet.h"
+
+typedef struct {
+    gboolean real;    /* a real handshake was submitted to the pool */
+    gboolean sampled; /* not run: takes the outcome of the latest real handshake of its kind */
+    uint64_t ticket;
+    void *job;
+} AcsHandshake;
+
+gboolean hnb_acs_tls_resumption(const HnbScenario *sc); /* does the ACS offer resumption ([tls] resumption) */
+gboolean hnb_acs_tls_init(Fleet *f, GError **error);
+void hnb_acs_tls_free(Fleet *f);
+/* A failure of the engine itself (not a handshake outcome) during the run: FALSE with the error. */
+gboolean hnb_acs_tls_error(Fleet *f, GError **error);
+
+/* HNB i starts a handshake: its clock says hnb_clock (validity of the H(e)MS certificate is checked against it), the
+ * ACS's says acs_time; resume: the HNB offers its kept session. */
+void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time, gboolean resume);
+HnbHsOutcome hnb_acs_tls_join(Fleet *f, AcsHandshake *hs, gboolean *resumed);
+void hnb_acs_tls_abandon(Fleet *f, AcsHandshake *hs); /* the run ends with it in flight */
+
+#endif

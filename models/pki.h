@@ -1,0 +1,150 @@
+/* models/pki.h — the simulated PKI of TS 33.320: operator root CA, H(e)MS server certificate, manufacturer CA, one
+ * device certificate per HNB, the software-signing key with the verification certificate the TrE holds, a CRL.
+ *
+ * API FROZEN */
+/*
+ * Who signs what (TS 33.320 §7, §8.3.3.1):
+ *   operator root CA (self-signed) ── H(e)MS server certificate (RSA-2048, SAN dNSName = hems_fqdn)
+ *   manufacturer CA (self-signed)  ┬─ device certificate of HNB i: subject CN and SAN dNSName = "<EUI-64>.<realm>",
+ *                                  │  serial i + 1, key ec-p256 (default) or rsa-2048
+ *                                  ├─ software-signing (verification) certificate, serial HNB_PKI_SIGNING_SERIAL
+ *                                  └─ CRL listing the serials of the revoked devices
+ *   foreign CA (self-signed, trusted by nobody) ── foreign device certificates, to produce "unknown CA" outcomes
+ * The HNB trusts the operator root; the H(e)MS trusts the manufacturer CA and checks its CRL.
+ *
+ * Times: simulated t = 0 is `epoch` (Unix seconds, default 2026-01-01T00:00:00Z).  Each certificate is valid from
+ * epoch - <x>_issued_before to that + <x>_lifetime.  Nothing in a result may depend on key bytes: handshake outcomes
+ * depend only on validity windows, names and revocation, which are deterministic.
+ *
+ * Identity: HNB i's EUI-64 is the 24-bit OUI followed by the 40-bit extension i (16 upper-case hex digits), e.g. OUI
+ * 02484E, i = 7 -> "02484E0000000007"; its CWMP DeviceId maps to it as OUI = the first 6 digits, SerialNumber = the
+ * other 10.
+ *
+ * Cache: everything is generated once and kept under <cache_dir>/<hash of the parameters>/ (the CAs in ca.pem, device
+ * i in dev/<i / 1000>/<i>.pem).  Device certificates are made lazily on first use.  Files are written to a temporary
+ * name and then linked (CAs: first writer wins, later ones load the winner) or renamed (devices) into place, so
+ * concurrent runs are safe; a file that does not parse, whose key does not match, or that our CA did not sign is
+ * regenerated with a g_warning.  The revoked set is not part of the hash (the CRL is re-signed at each init).
+ *
+ * Thread safety: after hnb_pki_new() every function may be called from any thread; hnb_pki_device() serialises
+ * generation internally.  Returned objects are owned by the HnbPki and live as long as it does.
+ */
+#ifndef HNB_PKI_H
+#define HNB_PKI_H
+
+#include <glib.h>
+#include <stdint.h>
+#include <openssl/types.h>
+#include <openssl/x509.h>
+#include "scenario.h"
+#include "simtime.h"
+
+typedef enum { HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048 } HnbPkiKeyType;
+
+/* serial of the software-signing certificate (device serials are index + 1, below 2^32 + 1) */
+#define HNB_PKI_SIGNING_SERIAL (UINT64_C(1) << 40)
+
+typedef struct {
+    gint64 epoch;          /* Unix seconds of simulated t = 0 */
+    char *realm;           /* device FQDN realm, e.g. "hnb.operator.example" */
+    char *hems_fqdn;       /* H(e)MS host name (the HTTPS URL's host) */
+    char *oui;             /* 6 upper-case hex digits */
+    HnbPkiKeyType device_key;
+    HnbPkiKeyType ca_key;  /* root, manufacturer and foreign CA keys */
+    HnbPkiKeyType signing_key; /* software-signing key: ec-p256 -> ECDSA, rsa-2048 -> RSA-PSS */
+    /* validity: [epoch - issued_before, epoch - issued_before + lifetime], in ns */
+    HnbTime ca_issued_before, ca_lifetime;
+    HnbTime hems_issued_before, hems_lifetime;
+    HnbTime device_issued_before, device_lifetime;
+    HnbTime signing_issued_before, signing_lifetime;
+    HnbTime crl_lifetime;  /* CRL thisUpdate = epoch - 1d, nextUpdate = epoch + crl_lifetime */
+    uint32_t *revoked;     /* sorted device indices, no duplicates */
+    guint nrevoked;
+    char *cache_dir;       /* NULL or "": $XDG_CACHE_HOME/hnbsim (g_get_user_cache_dir()) */
+    gboolean no_cache;     /* keep everything in memory only (tests, `hnbsim pki` uses the cache) */
+} HnbPkiParams;
+
+/* The [pki] scenario group: epoch, realm, hems_fqdn, oui, device_key, ca_key, signing_key, <x>_issued_before,
+ * <x>_lifetime, crl_lifetime, revoked ("3,10-12"), cache_dir. */
+extern const HnbKeySpec hnb_pki_schema[];
+
+/* Defaults (what hnb_pki_schema's defaults give).  _clear frees the strings and the revoked array. */
+void hnb_pki_params_init(HnbPkiParams *p);
+void hnb_pki_params_clear(HnbPkiParams *p);
+/* From a scenario loaded with hnb_pki_schema.  HNB_ERROR_INPUT naming the key on a bad epoch/oui/revoked list. */
+gboolean hnb_pki_params_from_scenario(HnbPkiParams *p, const HnbScenario *sc, GError **error);
+/* Parse "2026-01-01T00:00:00Z" (ISO 8601, UTC or with offset) to Unix seconds. */
+gboolean hnb_pki_parse_epoch(const char *text, gint64 *out, GError **error);
+/* Parse "3,10-12" into a sorted, de-duplicated array ("" gives none). */
+gboolean hnb_pki_parse_revoked(const char *text, uint32_t **out, guint *n, GError **error);
+
+typedef struct HnbPki HnbPki;
+
+/* A certificate with its key and the chain to send after it (intermediates only; empty for this PKI's leaves). */
+typedef struct {
+    X509 *cert;
+    EVP_PKEY *key;
+    STACK_OF(X509) *chain; /* never NULL */
+} HnbPkiCred;
+
+/* Load the CAs, H(e)MS and signing credentials from the cache or generate them; build the CRL.  Copies `params`.
+ * HNB_ERROR_INPUT for bad parameters, HNB_ERROR_RUN for cache I/O or OpenSSL failures (message has OpenSSL's words). */
+HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error);
+void hnb_pki_free(HnbPki *pki);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HnbPki, hnb_pki_free)
+
+const HnbPkiParams *hnb_pki_params(const HnbPki *pki);
+/* the cache directory of these parameters (NULL with no_cache) */
+const char *hnb_pki_cache_path(const HnbPki *pki);
+
+const HnbPkiCred *hnb_pki_root(const HnbPki *pki);    /* operator root CA */
+const HnbPkiCred *hnb_pki_mfr(const HnbPki *pki);     /* manufacturer CA */
+const HnbPkiCred *hnb_pki_foreign(const HnbPki *pki); /* a CA nobody trusts */
+const HnbPkiCred *hnb_pki_hems(const HnbPki *pki);    /* H(e)MS server certificate */
+const HnbPkiCred *hnb_pki_signing(const HnbPki *pki); /* software-signing key + verification certificate */
+X509_CRL *hnb_pki_crl(const HnbPki *pki);             /* issued by the manufacturer CA */
+
+/* HNB i's device credentials, generated (or read from the cache) on first use, then kept in memory.  NULL with
+ * HNB_ERROR_RUN on failure. */
+const HnbPkiCred *hnb_pki_device(HnbPki *pki, uint32_t i, GError **error);
+/* A device certificate with HNB i's identity but issued by the foreign CA (memory only, not cached on disk). */
+const HnbPkiCred *hnb_pki_foreign_device(HnbPki *pki, uint32_t i, GError **error);
+gboolean hnb_pki_is_revoked(const HnbPki *pki, uint32_t i);
+
+/* Identity. */
+void hnb_pki_eui64(const HnbPki *pki, uint32_t i, char out[17]);       /* "02484E0000000007" */
+char *hnb_pki_device_fqdn(const HnbPki *pki, uint32_t i);              /* "02484E0000000007.<realm>" */
+void hnb_pki_device_id(const HnbPki *pki, uint32_t i, char oui[7], char serial[11]); /* CWMP DeviceId fields */
+/* The identity a device certificate carries: its SAN dNSName of the form "<16 hex>.<realm>", which must also be its
+ * subject CN.  NULL if absent, malformed, or CN and SAN differ.  Newly allocated. */
+char *hnb_pki_cert_identity(X509 *cert);
+/* The identity a CWMP DeviceId claims: "<OUI><SerialNumber>.<realm>" when oui is 6 and serial 10 hex digits (case
+ * folded to upper), else NULL.  Newly allocated. */
+char *hnb_pki_claimed_identity(const char *oui, const char *serial, const char *realm);
+
+/* Counters for tests and reports (cumulative since hnb_pki_new). */
+typedef struct {
+    guint ca_generated;      /* 1 when the CA set was made by this process, 0 when read from the cache */
+    guint devices_generated; /* device credentials made (fresh or replacing a corrupted file) */
+    guint devices_loaded;    /* device credentials read from the cache */
+    guint corrupted;         /* cache files found corrupted and regenerated */
+} HnbPkiStats;
+void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out);
+
+/* Write PEM files for external tools into `dir` (created; must be empty or absent unless force): root.pem root.key
+ * mfr.pem mfr.key foreign.pem foreign.key hems.pem hems.key hems-chain.pem (hems + root)
+ * signing.pem signing.key crl.pem, dev<i>.pem dev<i>.key for i < ndevices, foreign-dev0.pem foreign-dev0.key,
+ * pki.ini (the parameters, for hnb_pki_open_export) and README.txt listing them.  HNB_ERROR_INPUT when dir is
+ * non-empty and !force, HNB_ERROR_RUN on I/O failure. */
+gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolean force, GError **error);
+
+/* Open a directory written by hnb_pki_export() (or `hnbsim pki --out`) as an in-memory PKI: its CAs, H(e)MS and signing
+ * credentials and CRL; parameters (epoch, realm, hems_fqdn, oui, key types) from its pki.ini.  hnb_pki_device(i)
+ * reads dev<i>.pem/.key from the directory when present, else makes one in memory with the directory's manufacturer
+ * key.  HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
+HnbPki *hnb_pki_open_export(const char *dir, GError **error);
+
+/* Format an OpenSSL error queue into an error (and clear the queue): "<what>: <OpenSSL's words>". */
+void hnb_pki_set_ssl_error(GError **error, int code, const char *what);
+
+#endif

@@ -1,0 +1,200 @@
+/* results/compare.c — one directory for several variants of a scenario run with the same seed: compare.csv and
+ * figures that put the variants side by side.  Each variant's own results sit in its subdirectory; the joint figure
+ * scripts read them from there (../NAME/timeseries.csv), so every script stays runnable by hand. */
+#include "gnuplot.h"
+#include "results.h"
+#include "simtime.h"
+#include "stats.h"
+
+#include <math.h>
+#include <string.h>
+
+static void csv_field(GString *out, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        g_string_append(out, s);
+        return;
+    }
+    g_string_append_c(out, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            g_string_append_c(out, '"');
+        g_string_append_c(out, *p);
+    }
+    g_string_append_c(out, '"');
+}
+
+static void number(GString *out, double v)
+{
+    char buf[32];
+    g_string_append(out, isfinite(v) ? hnb_results_fmt(v, buf) : "nan");
+}
+
+/* Mean and CI half-width of metric m over a variant's replications (NaN half-width with one replication). */
+static void stat_of(const HnbVariant *v, guint m, double *mean, double *half)
+{
+    double *x = g_new(double, v->nreps);
+    for (guint r = 0; r < v->nreps; r++)
+        x[r] = g_array_index(v->reps[r]->items, HnbMetric, m).value;
+    if (v->nreps >= 2) {
+        hnb_ci95(x, v->nreps, mean, half);
+    } else {
+        *mean = x[0];
+        *half = NAN;
+    }
+    g_free(x);
+}
+
+static int metric_index(const HnbVariant *v, const char *name)
+{
+    GArray *items = v->reps[0]->items;
+    for (guint m = 0; m < items->len; m++)
+        if (strcmp(g_array_index(items, HnbMetric, m).name, name) == 0)
+            return (int)m;
+    return -1;
+}
+
+static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, const HnbVariant *v, guint nv)
+{
+    g_autoptr(GString) gp = g_string_new(NULL);
+    gboolean cdf = fig->kind == HNB_COMPARE_CDF;
+    gboolean any = !cdf;
+    for (guint k = 0; cdf && k < nv; k++)
+        any |= v[k].has_cdf;
+    hnb_gp_head(gp, stamp, fig->name, cdf ? "each variant's ../VARIANT/cdf.csv" : "each variant's ../VARIANT/timeseries.csv",
+                fig->title, fig->xlabel, fig->ylabel);
+    if (cdf)
+        g_string_append(gp, "set yrange [0:1]\nset key inside right bottom\n");
+    if (!any)
+        g_string_append(gp, "set xrange [0:1]\nset label 2 'no HNB recovered in any variant' at graph 0.5, graph 0.5 "
+                            "center\n");
+    hnb_gp_begin_png(gp, fig->name);
+    if (!any) {
+        g_string_append(gp, "plot NaN notitle\n");
+    } else {
+        g_string_append(gp, "plot ");
+        gboolean first = TRUE;
+        for (guint k = 0; k < nv; k++) {
+            if (cdf && !v[k].has_cdf)
+                continue;
+            if (!first)
+                g_string_append(gp, ", \\\n     ");
+            first = FALSE;
+            g_autofree char *file = g_strdup_printf("../%s/%s", v[k].name, cdf ? "cdf.csv" : "timeseries.csv");
+            hnb_gp_quote(gp, file);
+            /* column 1 is the replication: rows of other replications get x = NaN and draw nothing */
+            g_string_append(gp, " using (column(1) == 0 ? column(2) : NaN):(column(");
+            if (cdf)
+                g_string_append(gp, "3");
+            else
+                hnb_gp_quote(gp, fig->column);
+            g_string_append(gp, cdf ? ")) with steps linewidth 1.5 title " : ")) with lines linewidth 1.5 title ");
+            hnb_gp_quote(gp, v[k].name);
+        }
+        g_string_append_c(gp, '\n');
+    }
+    hnb_gp_end_svg(gp, fig->name);
+    return g_string_free(g_steal_pointer(&gp), FALSE);
+}
+
+static char *bar_script(const HnbStamp *stamp, const HnbCompareFigure *fig)
+{
+    g_autoptr(GString) gp = g_string_new(NULL);
+    g_autofree char *data = g_strdup_printf("%s.csv", fig->name);
+    hnb_gp_head(gp, stamp, fig->name, data, fig->title, "", fig->ylabel);
+    g_string_append(gp, "set style fill solid 0.6 border -1\n"
+                        "set boxwidth 0.6\n"
+                        "set yrange [0:*]\n"
+                        "set autoscale xfix\n"
+                        "set offsets 0.5, 0.5, 0, 0\n"
+                        "unset key\n");
+    hnb_gp_begin_png(gp, fig->name);
+    g_string_append(gp, "plot ");
+    hnb_gp_quote(gp, data);
+    g_string_append(gp, " using 0:2:xtic(1) with boxes, '' using 0:2:3 with yerrorbars pointtype 0 linecolor "
+                        "'black'\n");
+    hnb_gp_end_svg(gp, fig->name);
+    return g_string_free(g_steal_pointer(&gp), FALSE);
+}
+
+gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const HnbVariant *v, guint nv,
+                                   const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error)
+{
+    g_return_val_if_fail(rd && stamp && v && nv >= 1 && rendered, FALSE);
+    GArray *items0 = v[0].reps[0]->items;
+    for (guint k = 1; k < nv; k++) {
+        GArray *items = v[k].reps[0]->items;
+        gboolean same = items->len == items0->len;
+        for (guint m = 0; same && m < items->len; m++)
+            same = strcmp(g_array_index(items, HnbMetric, m).name, g_array_index(items0, HnbMetric, m).name) == 0;
+        if (!same) {
+            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "variants %s and %s report different metrics (different "
+                        "models?): they cannot be compared", v[0].name, v[k].name);
+            return FALSE;
+        }
+    }
+
+    g_autoptr(GString) csv = g_string_new("metric,unit");
+    for (guint k = 0; k < nv; k++) {
+        g_string_append_c(csv, ',');
+        g_autofree char *a = g_strdup_printf("%s mean", v[k].name), *b = g_strdup_printf("%s ci95_half", v[k].name);
+        csv_field(csv, a);
+        g_string_append_c(csv, ',');
+        csv_field(csv, b);
+    }
+    g_string_append_c(csv, '\n');
+    for (guint m = 0; m < items0->len; m++) {
+        const HnbMetric *mt = &g_array_index(items0, HnbMetric, m);
+        csv_field(csv, mt->name);
+        g_string_append_c(csv, ',');
+        csv_field(csv, mt->unit);
+        for (guint k = 0; k < nv; k++) {
+            double mean, half;
+            stat_of(&v[k], m, &mean, &half);
+            g_string_append_c(csv, ',');
+            number(csv, mean);
+            g_string_append_c(csv, ',');
+            number(csv, half);
+        }
+        g_string_append_c(csv, '\n');
+    }
+    if (!hnb_rundir_write(rd, "compare.csv", csv->str, (gssize)csv->len, error))
+        return FALSE;
+
+    const char **names = g_new(const char *, nfigs);
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < nfigs; i++) {
+        const HnbCompareFigure *fig = &figs[i];
+        names[i] = fig->name;
+        g_autofree char *script = NULL;
+        if (fig->kind == HNB_COMPARE_BAR) {
+            int m = metric_index(&v[0], fig->column);
+            if (m < 0) {
+                g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no metric \"%s\"", fig->name, fig->column);
+                ok = FALSE;
+                break;
+            }
+            g_autoptr(GString) data = g_string_new("variant,mean,ci95_half\n");
+            for (guint k = 0; k < nv; k++) {
+                double mean, half;
+                stat_of(&v[k], (guint)m, &mean, &half);
+                csv_field(data, v[k].name);
+                g_string_append_c(data, ',');
+                number(data, isfinite(mean) ? mean : 0);
+                g_string_append_c(data, ',');
+                number(data, isfinite(half) ? half : 0);
+                g_string_append_c(data, '\n');
+            }
+            g_autofree char *rel = g_strdup_printf("figures/%s.csv", fig->name);
+            ok = hnb_rundir_write(rd, rel, data->str, (gssize)data->len, error);
+            script = bar_script(stamp, fig);
+        } else {
+            script = series_script(stamp, fig, v, nv);
+        }
+        g_autofree char *rel = g_strdup_printf("figures/%s.gp", fig->name);
+        ok = ok && hnb_rundir_write(rd, rel, script, -1, error);
+    }
+    ok = ok && hnb_gp_render(rd, names, nfigs, rendered, error);
+    g_free(names);
+    return ok;
+}

@@ -1,0 +1,24 @@
+/* results/gnuplot.h — what every figure script shares (private to results/): quoting, the common head with the
+ * reproducibility footer, the two terminals, and running gnuplot on the scripts. */
+#ifndef HNB_GNUPLOT_H
+#define HNB_GNUPLOT_H
+
+#include "results.h"
+
+/* A gnuplot single-quoted string ('' escapes a quote; newlines become spaces). */
+void hnb_gp_quote(GString *out, const char *s);
+
+/* The script's head: a comment naming the script and its data, encoding, CSV input, title, axis labels, grid, key
+ * and the footer "scenario NAME · seed S · hnbsim VERSION". */
+void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const char *data, const char *title,
+                 const char *xlabel, const char *ylabel);
+
+/* `plot` goes between these: png first, then the svg terminal replots. */
+void hnb_gp_begin_png(GString *gp, const char *name);
+void hnb_gp_end_svg(GString *gp, const char *name);
+
+/* Run gnuplot on figures/NAME.gp of each name (already written into rd).  No gnuplot on PATH: *rendered = FALSE and
+ * TRUE.  A gnuplot that fails: HNB_ERROR_RUN with its stderr. */
+gboolean hnb_gp_render(HnbRunDir *rd, const char *const *names, guint n, gboolean *rendered, GError **error);
+
+#endif

@@ -1,0 +1,179 @@
+/* tests/test-fleet.c — the fleet model's checks from the issue: the extreme cases of the image layouts, recovery
+ * bounded by H(e)MS capacity, and counts that reconcile.  Runs the real model (real TLS handshakes included) on
+ * small fleets. */
+#include "cwmp.h"
+#include "model.h"
+#include "tls.h"
+
+#include <math.h>
+#include <string.h>
+
+extern const HnbModel hnb_model_fleet;
+
+typedef struct {
+    HnbMetrics *m;
+    HnbSeries *series, *cdf;
+} Run;
+
+static Run run_text(const char *text)
+{
+    GError *error = NULL;
+    HnbScenario *sc = hnb_model_load_data(text, "test.ini", NULL, &error);
+    g_assert_no_error(error);
+    Run r = {hnb_metrics_new(), NULL, NULL};
+    HnbProgress progress = {0};
+    g_assert_true(hnb_model_fleet.run(sc, 0, &progress, r.m, &r.series, &r.cdf, &error));
+    g_assert_no_error(error);
+    hnb_scenario_free(sc);
+    return r;
+}
+
+static void run_clear(Run *r)
+{
+    hnb_metrics_free(r->m);
+    if (r->series)
+        hnb_series_free(r->series);
+    if (r->cdf)
+        hnb_series_free(r->cdf);
+}
+
+static double metric(const Run *r, const char *name)
+{
+    for (guint i = 0; i < r->m->items->len; i++) {
+        const HnbMetric *m = &g_array_index(r->m->items, HnbMetric, i);
+        if (strcmp(m->name, name) == 0)
+            return m->value;
+    }
+    g_error("no metric %s", name);
+}
+
+/* No periodic Informs (a 30-day interval): every TLS session is a real handshake, and only the recovery sessions
+ * matter here. */
+static char *scenario(const char *layout, const char *extra)
+{
+    return g_strdup_printf("[scenario]\nname = t\nduration = 20d\nseed = 3\n"
+                           "[fleet]\nsize = 1500\n"
+                           "[cwmp]\nperiodic_interval = 30d\n"
+                           "[hnb]\nlayout = %s\n"
+                           "[attack]\nstart = 1h\nfraction = 0.2\n"
+                           "[field]\ntechnicians = 10\n"
+                           "%s\n",
+                           layout, extra);
+}
+
+/* Single image: every affected HNB is bricked and needs the field; golden: none does. */
+static void test_single_needs_field(void)
+{
+    g_autofree char *t = scenario("single", "");
+    Run r = run_text(t);
+    double affected = metric(&r, "affected");
+    g_assert_cmpfloat(affected, >, 200);
+    g_assert_cmpfloat(metric(&r, "bricked"), ==, affected);
+    g_assert_cmpfloat(metric(&r, "truck_rolls"), ==, affected);
+    g_assert_cmpfloat(metric(&r, "recovered"), ==, affected); /* 20 days are enough for 10 technicians */
+    g_assert_cmpfloat(metric(&r, "downloads_started"), ==, 0);
+    run_clear(&r);
+}
+
+static void test_golden_needs_no_field(void)
+{
+    static const char *const layouts[] = {"golden", "ab+golden"};
+    for (size_t k = 0; k < G_N_ELEMENTS(layouts); k++)
+        for (int tls = 0; tls < 2; tls++) {
+            g_autofree char *extra = g_strdup_printf("[golden]\ntls = %s\n", tls ? "true" : "false");
+            g_autofree char *t = scenario(layouts[k], extra);
+            Run r = run_text(t);
+            double affected = metric(&r, "affected");
+            g_assert_cmpfloat(affected, >, 200);
+            g_assert_cmpfloat(metric(&r, "bricked"), ==, 0);
+            g_assert_cmpfloat(metric(&r, "truck_rolls"), ==, 0);
+            g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
+            g_assert_cmpfloat(metric(&r, "downloads_completed"), >=, affected);
+            run_clear(&r);
+        }
+}
+
+/* A/B with both banks rewritten is no better than single; with only the active bank rewritten it falls back. */
+static void test_ab(void)
+{
+    g_autofree char *all = scenario("ab", "");
+    Run r = run_text(all);
+    g_assert_cmpfloat(metric(&r, "bricked"), ==, metric(&r, "affected"));
+    run_clear(&r);
+    GError *error = NULL; /* the same scenario with only the active bank rewritten */
+    char *sets[] = {"attack.banks=active", NULL};
+    HnbScenario *sc = hnb_model_load_data(all, "test.ini", sets, &error);
+    g_assert_no_error(error);
+    Run a = {hnb_metrics_new(), NULL, NULL};
+    HnbProgress p = {0};
+    g_assert_true(hnb_model_fleet.run(sc, 0, &p, a.m, &a.series, &a.cdf, &error));
+    g_assert_cmpfloat(metric(&a, "affected"), >, 200);
+    g_assert_cmpfloat(metric(&a, "bricked"), ==, 0);
+    g_assert_cmpfloat(metric(&a, "recovered"), ==, metric(&a, "affected"));
+    g_assert_cmpfloat(metric(&a, "downloads_started"), ==, 0); /* the other bank boots: nothing to fetch */
+    hnb_scenario_free(sc);
+    run_clear(&a);
+}
+
+/* When the H(e)MS is the bottleneck, the makespan is affected HNBs / H(e)MS capacity, within 10%.  What stands between
+ * an affected HNB and service is one session at the ACS — the golden module's Inform that gets the Download — at 1 s
+ * of CPU per round trip; the boot Inform with TransferComplete comes after the HNB is back in service.  Everything
+ * else is made fast and no session is refused. */
+static void test_hems_bottleneck(void)
+{
+    const char *t = "[scenario]\nname = t\nduration = 2d\nseed = 5\n"
+                    "[fleet]\nsize = 3000\n"
+                    "[hnb]\nlayout = golden\nboot_time = 1s\ninstall_time = 1s\n"
+                    "[golden]\ntls = false\n"
+                    "[cwmp]\nperiodic_interval = 30d\n"
+                    "[acs]\nworkers = 2\nmax_sessions = 100000\ncwmp_time = 1s\nrtt = 0s\n"
+                    "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
+                    "[attack]\nstart = 1h\nfraction = 0.3\nreboot_delay = 0s\n";
+    Run r = run_text(t);
+    double affected = metric(&r, "affected");
+    double per_hnb_cpu_s = hnb_cwmp_round_trips(HNB_CWMP_EV_BOOT, HNB_CWMP_ACS_DOWNLOAD);
+    double expect_h = affected * per_hnb_cpu_s / 2 / 3600;
+    double got_h = metric(&r, "makespan");
+    g_test_message("affected %.0f, makespan %.3f h, capacity bound %.3f h", affected, got_h, expect_h);
+    g_assert_cmpfloat(metric(&r, "sessions_refused"), ==, 0);
+    g_assert_cmpfloat(fabs(got_h - expect_h), <=, 0.10 * expect_h);
+    run_clear(&r);
+}
+
+/* Every download started ends completed, failed or still running; every session opened ends completed, refused,
+ * failed or still open.  With a tight ACS and short timeouts all the paths are exercised. */
+static void test_reconcile(void)
+{
+    g_autofree char *t = scenario("golden", "[acs]\nworkers = 1\nmax_sessions = 3\ncwmp_time = 200ms\n"
+                                            "[download]\nbandwidth = 20Mbps\ntimeout = 10m\n");
+    char *p = strstr(t, "duration = 20d");
+    memcpy(p, "duration = 02d", 14); /* two days show every path */
+    Run r = run_text(t);
+    g_assert_cmpfloat(metric(&r, "downloads_started"), ==,
+                      metric(&r, "downloads_completed") + metric(&r, "downloads_failed") +
+                          metric(&r, "downloads_running"));
+    g_assert_cmpfloat(metric(&r, "downloads_failed"), >, 0);
+    g_assert_cmpfloat(metric(&r, "sessions"), ==,
+                      metric(&r, "sessions_completed") + metric(&r, "sessions_refused") +
+                          metric(&r, "sessions_failed") + metric(&r, "sessions_open"));
+    g_assert_cmpfloat(metric(&r, "sessions_refused"), >, 0);
+    double hs = 0;
+    for (int k = 0; k < HNB_TLS_REASON_COUNT; k++) {
+        g_autofree char *name = g_strdup_printf("hs_%s", hnb_tls_reason_name((HnbTlsReason)k));
+        hs += metric(&r, name);
+    }
+    g_assert_cmpfloat(hs, ==, metric(&r, "handshakes"));
+    g_assert_cmpfloat(metric(&r, "handshakes"), >, 0);
+    run_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/fleet/single-needs-field", test_single_needs_field);
+    g_test_add_func("/fleet/golden-needs-no-field", test_golden_needs_no_field);
+    g_test_add_func("/fleet/ab", test_ab);
+    g_test_add_func("/fleet/hems-bottleneck", test_hems_bottleneck);
+    g_test_add_func("/fleet/reconcile", test_reconcile);
+    return g_test_run();
+}

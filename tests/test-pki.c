@@ -1,0 +1,374 @@
+/* tests/test-pki.c — the simulated PKI: identities, certificate contents, the CRL, the on-disk cache (reuse without
+ * regeneration, corrupted files, concurrent first use) and the PEM export. */
+#include "pki.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+static char *tmpdir(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *d = g_dir_make_tmp("hnbsim-pki-XXXXXX", &error);
+    g_assert_no_error(error);
+    return d;
+}
+
+static void rm_rf(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        GDir *d = g_dir_open(path, 0, NULL);
+        const char *n;
+        while (d && (n = g_dir_read_name(d))) {
+            g_autofree char *p = g_build_filename(path, n, NULL);
+            rm_rf(p);
+        }
+        if (d)
+            g_dir_close(d);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+static HnbPki *pki_new(const char *cache, const char *revoked)
+{
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    if (cache)
+        p.cache_dir = g_strdup(cache);
+    else
+        p.no_cache = TRUE;
+    g_autoptr(GError) error = NULL;
+    if (revoked)
+        g_assert_true(hnb_pki_parse_revoked(revoked, &p.revoked, &p.nrevoked, &error));
+    HnbPki *k = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    hnb_pki_params_clear(&p);
+    return k;
+}
+
+static void test_parse(void)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 t;
+    g_assert_true(hnb_pki_parse_epoch("2026-01-01T00:00:00Z", &t, &error));
+    g_assert_cmpint(t, ==, 1767225600);
+    g_assert_true(hnb_pki_parse_epoch("2026-01-01T01:00:00+01:00", &t, &error));
+    g_assert_cmpint(t, ==, 1767225600);
+    g_assert_false(hnb_pki_parse_epoch("yesterday", &t, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_clear_error(&error);
+
+    uint32_t *r;
+    guint n;
+    g_assert_true(hnb_pki_parse_revoked(" 12, 3,10-12 ,3", &r, &n, &error));
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_cmpuint(r[0], ==, 3);
+    g_assert_cmpuint(r[1], ==, 10);
+    g_assert_cmpuint(r[3], ==, 12);
+    g_free(r);
+    g_assert_true(hnb_pki_parse_revoked("", &r, &n, &error));
+    g_assert_cmpuint(n, ==, 0);
+    g_assert_null(r);
+    for (const char *bad = "5-3\0x\0-1\0" "1,,2-\0" "99999999999\0"; *bad; bad += strlen(bad) + 1) {
+        g_assert_false(hnb_pki_parse_revoked(bad, &r, &n, &error));
+        g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+        g_clear_error(&error);
+    }
+}
+
+static void test_scenario(void)
+{
+    static const HnbKeySpec *const schemas[] = {hnb_pki_schema, NULL};
+    const char *text = "[pki]\nepoch = 2030-06-01T00:00:00Z\nrealm = femto.example.org\noui = 0a1b2c\n"
+                       "device_key = rsa-2048\nrevoked = 1-3\ndevice_lifetime = 90d\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HnbScenario) sc = hnb_scenario_load_data(text, strlen(text), "t.ini", schemas, NULL, &error);
+    g_assert_no_error(error);
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    g_assert_true(hnb_pki_params_from_scenario(&p, sc, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(p.epoch, ==, 1906502400);
+    g_assert_cmpstr(p.oui, ==, "0A1B2C");
+    g_assert_cmpint(p.device_key, ==, HNB_PKI_KEY_RSA_2048);
+    g_assert_cmpuint(p.nrevoked, ==, 3);
+    g_assert_cmpint(p.device_lifetime, ==, 90 * HNB_DAY);
+    g_assert_null(p.cache_dir);
+    hnb_pki_params_clear(&p);
+
+    const char *bad = "[pki]\noui = 12345\n";
+    g_autoptr(HnbScenario) sc2 = hnb_scenario_load_data(bad, strlen(bad), "t.ini", schemas, NULL, &error);
+    g_assert_no_error(error);
+    hnb_pki_params_init(&p);
+    g_assert_false(hnb_pki_params_from_scenario(&p, sc2, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_assert_nonnull(strstr(error->message, "[pki] oui"));
+    hnb_pki_params_clear(&p);
+}
+
+static char *san_dns(X509 *x)
+{
+    GENERAL_NAMES *g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    char *out = NULL;
+    if (g && sk_GENERAL_NAME_num(g) == 1 && sk_GENERAL_NAME_value(g, 0)->type == GEN_DNS) {
+        ASN1_IA5STRING *s = sk_GENERAL_NAME_value(g, 0)->d.dNSName;
+        out = g_strndup((const char *)ASN1_STRING_get0_data(s), (gsize)ASN1_STRING_length(s));
+    }
+    GENERAL_NAMES_free(g);
+    return out;
+}
+
+static void test_identities(void)
+{
+    g_autoptr(HnbPki) k = pki_new(NULL, "2");
+    char eui[17], oui[7], serial[11];
+    hnb_pki_eui64(k, 7, eui);
+    g_assert_cmpstr(eui, ==, "02484E0000000007");
+    hnb_pki_eui64(k, 0xABCDEF12u, eui);
+    g_assert_cmpstr(eui, ==, "02484E00ABCDEF12");
+    hnb_pki_device_id(k, 0xABCDEF12u, oui, serial);
+    g_assert_cmpstr(oui, ==, "02484E");
+    g_assert_cmpstr(serial, ==, "00ABCDEF12");
+    g_autofree char *fqdn = hnb_pki_device_fqdn(k, 7);
+    g_assert_cmpstr(fqdn, ==, "02484E0000000007.hnb.operator.example");
+    g_autofree char *claim = hnb_pki_claimed_identity("02484e", "0000000007", "hnb.operator.example");
+    g_assert_cmpstr(claim, ==, fqdn);
+    g_assert_null(hnb_pki_claimed_identity("02484E", "7", "hnb.operator.example"));
+
+    g_autoptr(GError) error = NULL;
+    const HnbPkiCred *d = hnb_pki_device(k, 7, &error);
+    g_assert_no_error(error);
+    g_autofree char *id = hnb_pki_cert_identity(d->cert);
+    g_assert_cmpstr(id, ==, fqdn);
+    g_autofree char *dns = san_dns(d->cert);
+    g_assert_cmpstr(dns, ==, fqdn);
+    g_assert_true(EVP_PKEY_is_a(d->key, "EC"));
+    g_assert_cmpint(ASN1_INTEGER_get(X509_get0_serialNumber(d->cert)), ==, 8);
+    g_assert_cmpint(X509_verify(d->cert, hnb_pki_mfr(k)->key), ==, 1);
+    g_assert_true(hnb_pki_device(k, 7, &error) == d); /* kept in memory */
+
+    /* the H(e)MS certificate: RSA-2048, SAN = the FQDN, issued by the root */
+    const HnbPkiCred *h = hnb_pki_hems(k);
+    g_assert_true(EVP_PKEY_is_a(h->key, "RSA"));
+    g_assert_cmpint(EVP_PKEY_get_bits(h->key), ==, 2048);
+    g_autofree char *hdns = san_dns(h->cert);
+    g_assert_cmpstr(hdns, ==, "hems.operator.example");
+    g_assert_cmpint(X509_verify(h->cert, hnb_pki_root(k)->key), ==, 1);
+    g_assert_null(hnb_pki_cert_identity(h->cert));
+
+    /* validity relative to the epoch */
+    const ASN1_TIME *nb = X509_get0_notBefore(d->cert);
+    int days, secs;
+    g_autoptr(GDateTime) ep = g_date_time_new_from_unix_utc(hnb_pki_params(k)->epoch);
+    ASN1_TIME *e = ASN1_TIME_set(NULL, (time_t)hnb_pki_params(k)->epoch);
+    g_assert_true(ASN1_TIME_diff(&days, &secs, nb, e));
+    g_assert_cmpint(days, ==, 30);
+    g_assert_cmpint(secs, ==, 0);
+    ASN1_TIME_free(e);
+
+    /* the CRL lists HNB 2's serial, signed by the manufacturer CA */
+    X509_CRL *crl = hnb_pki_crl(k);
+    g_assert_cmpint(X509_CRL_verify(crl, hnb_pki_mfr(k)->key), ==, 1);
+    g_assert_cmpint(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), ==, 1);
+    const HnbPkiCred *d2 = hnb_pki_device(k, 2, &error);
+    X509_REVOKED *rev;
+    g_assert_cmpint(X509_CRL_get0_by_cert(crl, &rev, d2->cert), ==, 1);
+    g_assert_true(hnb_pki_is_revoked(k, 2));
+    g_assert_false(hnb_pki_is_revoked(k, 7));
+
+    /* the foreign CA's device carries the same identity */
+    const HnbPkiCred *f = hnb_pki_foreign_device(k, 7, &error);
+    g_assert_no_error(error);
+    g_autofree char *fid = hnb_pki_cert_identity(f->cert);
+    g_assert_cmpstr(fid, ==, fqdn);
+    g_assert_cmpint(X509_verify(f->cert, hnb_pki_mfr(k)->key), !=, 1);
+
+    HnbPkiStats st;
+    hnb_pki_stats(k, &st);
+    g_assert_cmpuint(st.ca_generated, ==, 1);
+    g_assert_cmpuint(st.devices_generated, ==, 2);
+}
+
+static void test_cache(void)
+{
+    g_autofree char *dir = tmpdir();
+    HnbPkiStats st;
+    g_autoptr(GError) error = NULL;
+    X509 *mfr1, *dev1;
+    {
+        g_autoptr(HnbPki) k = pki_new(dir, NULL);
+        for (uint32_t i = 0; i < 5; i++)
+            g_assert_nonnull(hnb_pki_device(k, i * 700, &error)); /* spans several sub-directories */
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.ca_generated, ==, 1);
+        g_assert_cmpuint(st.devices_generated, ==, 5);
+        g_assert_cmpuint(st.devices_loaded, ==, 0);
+        mfr1 = X509_dup(hnb_pki_mfr(k)->cert);
+        dev1 = X509_dup(hnb_pki_device(k, 700, &error)->cert);
+    }
+    {
+        /* the second run reads everything: no generation at all; the revoked set does not change the cache key */
+        g_autoptr(HnbPki) k = pki_new(dir, "700");
+        for (uint32_t i = 0; i < 5; i++)
+            g_assert_nonnull(hnb_pki_device(k, i * 700, &error));
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.ca_generated, ==, 0);
+        g_assert_cmpuint(st.devices_generated, ==, 0);
+        g_assert_cmpuint(st.devices_loaded, ==, 5);
+        g_assert_cmpint(X509_cmp(mfr1, hnb_pki_mfr(k)->cert), ==, 0);
+        g_assert_cmpint(X509_cmp(dev1, hnb_pki_device(k, 700, &error)->cert), ==, 0);
+        g_assert_true(g_str_has_prefix(hnb_pki_cache_path(k), dir));
+
+        /* corrupt one device file and truncate another: both regenerated with a warning */
+        g_autofree char *p1 = g_build_filename(hnb_pki_cache_path(k), "dev", "0", "0.pem", NULL);
+        g_autofree char *p2 = g_build_filename(hnb_pki_cache_path(k), "dev", "1", "1400.pem", NULL);
+        g_assert_true(g_file_set_contents(p1, "garbage", -1, NULL));
+        gchar *data;
+        gsize len;
+        g_assert_true(g_file_get_contents(p2, &data, &len, NULL));
+        g_assert_true(g_file_set_contents(p2, data, (gssize)len / 2, NULL));
+        g_free(data);
+    }
+    {
+        g_autoptr(HnbPki) k = pki_new(dir, NULL);
+        g_test_expect_message("hnbsim", G_LOG_LEVEL_WARNING, "*0.pem is corrupted*");
+        g_assert_nonnull(hnb_pki_device(k, 0, &error));
+        g_test_assert_expected_messages();
+        g_test_expect_message("hnbsim", G_LOG_LEVEL_WARNING, "*1400.pem is corrupted*");
+        g_assert_nonnull(hnb_pki_device(k, 1400, &error));
+        g_test_assert_expected_messages();
+        g_assert_nonnull(hnb_pki_device(k, 700, &error));
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.corrupted, ==, 2);
+        g_assert_cmpuint(st.devices_generated, ==, 2);
+        g_assert_cmpuint(st.devices_loaded, ==, 1);
+    }
+    {
+        /* a device file signed by someone else (a different CA set) is not accepted either */
+        g_autoptr(HnbPki) other = pki_new(NULL, NULL);
+        g_autoptr(HnbPki) k = pki_new(dir, NULL);
+        const HnbPkiCred *od = hnb_pki_device(other, 2100, &error);
+        g_autofree char *p = g_build_filename(hnb_pki_cache_path(k), "dev", "2", "2100.pem", NULL);
+        FILE *f = fopen(p, "w");
+        g_assert_nonnull(f);
+        PEM_write_PrivateKey(f, od->key, NULL, NULL, 0, NULL, NULL);
+        PEM_write_X509(f, od->cert);
+        fclose(f);
+        g_test_expect_message("hnbsim", G_LOG_LEVEL_WARNING, "*2100.pem is corrupted*");
+        const HnbPkiCred *d = hnb_pki_device(k, 2100, &error);
+        g_test_assert_expected_messages();
+        g_assert_cmpint(X509_verify(d->cert, hnb_pki_mfr(k)->key), ==, 1);
+    }
+    X509_free(mfr1);
+    X509_free(dev1);
+    rm_rf(dir);
+}
+
+/* Several PKIs start on an empty cache at once: they all end up with the same CA set. */
+static gpointer start_pki(gpointer dir)
+{
+    HnbPki *k = pki_new(dir, NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_nonnull(hnb_pki_device(k, 1, &error));
+    return k;
+}
+
+static void test_cache_concurrent(void)
+{
+    g_autofree char *dir = tmpdir();
+    GThread *t[4];
+    HnbPki *k[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = g_thread_new("pki", start_pki, dir);
+    for (int i = 0; i < 4; i++)
+        k[i] = g_thread_join(t[i]);
+    guint generated = 0;
+    for (int i = 0; i < 4; i++) {
+        HnbPkiStats st;
+        hnb_pki_stats(k[i], &st);
+        generated += st.ca_generated;
+        g_assert_cmpint(X509_cmp(hnb_pki_mfr(k[0])->cert, hnb_pki_mfr(k[i])->cert), ==, 0);
+        g_autoptr(GError) error = NULL;
+        const HnbPkiCred *d = hnb_pki_device(k[i], 1, &error);
+        g_assert_cmpint(X509_verify(d->cert, hnb_pki_mfr(k[0])->key), ==, 1);
+    }
+    g_assert_cmpuint(generated, >=, 1);
+    for (int i = 0; i < 4; i++)
+        hnb_pki_free(k[i]);
+    /* no temporary files left behind */
+    g_autoptr(HnbPki) again = pki_new(dir, NULL);
+    g_autoptr(GDir) d = g_dir_open(hnb_pki_cache_path(again), 0, NULL);
+    const char *n;
+    while ((n = g_dir_read_name(d)))
+        g_assert_false(n[0] == '.');
+    rm_rf(dir);
+}
+
+static void test_export(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autofree char *out = g_build_filename(dir, "pki", NULL);
+    g_autoptr(HnbPki) k = pki_new(NULL, "1");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hnb_pki_export(k, out, 3, FALSE, &error));
+    g_assert_no_error(error);
+    static const char *const files[] = {"root.pem", "root.key", "hems.pem", "hems.key", "hems-chain.pem", "mfr.pem",
+                                        "mfr.key", "crl.pem", "signing.pem", "signing.key", "foreign.pem",
+                                        "foreign-dev0.pem", "dev0.pem", "dev2.key", "README.txt"};
+    g_autofree char *readme_path = g_build_filename(out, "README.txt", NULL);
+    g_autofree char *readme = NULL;
+    g_assert_true(g_file_get_contents(readme_path, &readme, NULL, NULL));
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *p = g_build_filename(out, files[i], NULL);
+        g_assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
+        g_assert_nonnull(strstr(readme, files[i]));
+    }
+    g_assert_nonnull(strstr(readme, "(revoked)"));
+    /* dev1.pem is what hnb_pki_device gives */
+    g_autofree char *p = g_build_filename(out, "dev1.pem", NULL);
+    FILE *f = fopen(p, "r");
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    g_assert_cmpint(X509_cmp(x, hnb_pki_device(k, 1, &error)->cert), ==, 0);
+    X509_free(x);
+    /* the directory opens as a PKI again (what `hnbsim acs --pki DIR` does) */
+    {
+        g_autoptr(HnbPki) o = hnb_pki_open_export(out, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_cmp(hnb_pki_hems(o)->cert, hnb_pki_hems(k)->cert), ==, 0);
+        g_assert_cmpstr(hnb_pki_params(o)->realm, ==, "hnb.operator.example");
+        g_assert_cmpint(hnb_pki_params(o)->epoch, ==, hnb_pki_params(k)->epoch);
+        g_assert_true(hnb_pki_is_revoked(o, 1));
+        g_assert_false(hnb_pki_is_revoked(o, 0));
+        g_assert_cmpint(X509_cmp(hnb_pki_device(o, 2, &error)->cert, hnb_pki_device(k, 2, &error)->cert), ==, 0);
+        const HnbPkiCred *d9 = hnb_pki_device(o, 9, &error); /* not exported: made with the directory's CA key */
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_verify(d9->cert, hnb_pki_mfr(k)->key), ==, 1);
+    }
+    g_autofree char *missing = g_build_filename(dir, "nothing", NULL);
+    g_assert_null(hnb_pki_open_export(missing, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_clear_error(&error);
+    /* a non-empty directory is refused without force */
+    g_assert_false(hnb_pki_export(k, out, 1, FALSE, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_clear_error(&error);
+    g_assert_true(hnb_pki_export(k, out, 1, TRUE, &error));
+    g_assert_no_error(error);
+    rm_rf(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/pki/parse", test_parse);
+    g_test_add_func("/pki/scenario", test_scenario);
+    g_test_add_func("/pki/identities", test_identities);
+    g_test_add_func("/pki/cache", test_cache);
+    g_test_add_func("/pki/cache-concurrent", test_cache_concurrent);
+    g_test_add_func("/pki/export", test_export);
+    return g_test_run();
+}

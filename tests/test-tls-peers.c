@@ -1,0 +1,797 @@
+/* tests/test-tls-peers.c — the TLS endpoints against real peers over real loopback sockets: `openssl s_client`
+ * against `hnbsim acs` (what the §8.3.4 profile accepts and what it refuses), and `hnbsim probe` against
+ * `openssl s_server` set up compliant and not, and against `hnbsim acs` itself.
+ *
+ * Every child runs under coreutils `timeout`, every wait has a deadline, and every server started here is stopped by
+ * its PID in teardown, so a broken build fails instead of hanging CI. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WAIT_MS 10000 /* for a server to come up or a log line to appear */
+
+static char *scratch; /* temp dir for the whole run */
+static char *pki;     /* `hnbsim pki --out` there */
+
+/* Paths in the PKI directory. */
+static char *pki_file(const char *name)
+{
+    return g_build_filename(pki, name, NULL);
+}
+
+
+/* ---- the PKI ---------------------------------------------------------------------------------------------------- */
+
+/* What `hnbsim pki --out` writes (models/pki.h, hnb_pki_export). */
+#define PKI_ROOT_CA "root.pem"
+#define PKI_HEMS_CERT "hems.pem"
+#define PKI_HEMS_KEY "hems.key"
+#define PKI_CLIENT_CA "mfr.pem"
+/* Reason codes of models/tls.h (hnb_tls_reason_name), as `hnbsim acs` logs them. */
+#define REASON_NO_CLIENT_CERT "no_client_cert"
+#define REASON_PROTOCOL_VERSION "protocol_version"
+#define REASON_NO_SHARED_CIPHER "no_shared_cipher"
+#define REASON_EXPIRED "expired"
+#define REASON_REVOKED "revoked"
+#define REASON_UNKNOWN_CA "unknown_ca"
+
+static char *hems_host; /* the H(e)MS FQDN its certificate names */
+
+static int run(const char *const *argv, const char *input_file, char **out, char **err);
+static int hnbsim(const char *const *args, char **out, char **err);
+
+static char *device_cert(int i) { return g_strdup_printf("%s/dev%d.pem", pki, i); }
+static char *device_key(int i) { return g_strdup_printf("%s/dev%d.key", pki, i); }
+
+/* A certificate field via the openssl CLI: "subject" gives the CN, "ext subjectAltName" the first DNS name. */
+static char *cert_name(const char *cert, gboolean san)
+{
+    char *out;
+    const char *const subj[] = {"openssl", "x509", "-in", cert, "-noout", "-subject", "-nameopt", "multiline", NULL};
+    const char *const ext[] = {"openssl", "x509", "-in", cert, "-noout", "-ext", "subjectAltName", NULL};
+    g_assert_cmpint(run(san ? ext : subj, NULL, &out, NULL), ==, 0);
+    const char *key = san ? "DNS:" : "commonName";
+    const char *p = strstr(out, key);
+    g_assert_nonnull(p);
+    p += strlen(key);
+    p += strspn(p, " =");
+    char *name = g_strndup(p, strcspn(p, ", \r\n"));
+    g_free(out);
+    return name;
+}
+
+/* HNB i's identity "<16 hex>.<realm>" and the CWMP DeviceId that maps to it: OUI = the first 6 digits, SerialNumber
+ * = the next 10 (models/pki.h). */
+static char *device_identity(int i)
+{
+    g_autofree char *cert = device_cert(i);
+    return cert_name(cert, FALSE);
+}
+static char *device_oui(int i)
+{
+    g_autofree char *id = device_identity(i);
+    return g_strndup(id, 6);
+}
+static char *device_serial(int i)
+{
+    g_autofree char *id = device_identity(i);
+    return g_strndup(id + 6, 10);
+}
+
+/* `openssl ca` signing with the exported manufacturer CA: the only way the openssl CLI of OpenSSL 3.0 sets a past
+ * validity window, and it keeps the index a CRL is made from. */
+static const char ca_conf[] = "[ca]\ndefault_ca = mfr\n[mfr]\ndatabase = index.txt\nnew_certs_dir = .\n"
+                              "serial = serial.txt\ndefault_md = sha256\npolicy = any\ncopy_extensions = copy\n"
+                              "unique_subject = no\ndefault_crl_days = 30\n[any]\ncommonName = supplied\n";
+
+/* A device certificate for HNB i's identity (so only validity or revocation can fail it), signed by the
+ * manufacturer CA of the PKI with the given validity (openssl ca -startdate/-enddate format, NULL: 30 days). */
+static void issue_device(int i, const char *name, const char *start, const char *end)
+{
+    g_autofree char *ident = device_identity(i), *subj = g_strdup_printf("/CN=%s", ident);
+    g_autofree char *ext_text = g_strdup_printf("subjectAltName=DNS:%s\nextendedKeyUsage=clientAuth\n", ident);
+    g_autofree char *mfr = pki_file("mfr.pem"), *mfr_key = pki_file("mfr.key");
+    g_autofree char *key = g_strdup_printf("%s.key", name), *csr = g_strdup_printf("%s.csr", name);
+    g_autofree char *cert = g_strdup_printf("%s.pem", name), *ext = g_strdup_printf("%s.ext", name);
+    g_autofree char *ext_path = g_build_filename(scratch, ext, NULL);
+    g_assert_true(g_file_set_contents(ext_path, ext_text, -1, NULL));
+    g_assert_cmpint(run((const char *[]){"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                         "-nodes", "-keyout", key, "-out", csr, "-subj", subj, NULL},
+                        NULL, NULL, NULL),
+                    ==, 0);
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {"openssl", "ca", "-batch", "-config", "ca.cnf", "-cert", mfr, "-keyfile", mfr_key, "-in",
+                          csr, "-out", cert, "-extfile", ext, "-notext", NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    if (start) {
+        g_ptr_array_add(a, "-startdate");
+        g_ptr_array_add(a, (gpointer)start);
+        g_ptr_array_add(a, "-enddate");
+        g_ptr_array_add(a, (gpointer)end);
+    } else {
+        g_ptr_array_add(a, "-days");
+        g_ptr_array_add(a, "30");
+    }
+    g_ptr_array_add(a, NULL);
+    g_assert_cmpint(run((const char *const *)a->pdata, NULL, NULL, NULL), ==, 0);
+    g_ptr_array_free(a, TRUE);
+}
+
+/* `hnbsim pki --out` into the scratch dir, plus an expired and a revoked device certificate of the same
+ * manufacturer CA (the revoked one goes into a re-signed crl.pem, before `hnbsim acs` loads it). */
+static void make_pki(void)
+{
+    pki = g_build_filename(scratch, "pki", NULL);
+    char *err;
+    int rc = hnbsim((const char *[]){"pki", "--out", pki, "--hnb", "3", NULL}, NULL, &err);
+    if (rc != 0)
+        g_printerr("hnbsim pki failed: %s\n", err);
+    g_assert_cmpint(rc, ==, 0);
+    g_free(err);
+    g_autofree char *hems = pki_file(PKI_HEMS_CERT);
+    hems_host = cert_name(hems, TRUE);
+
+    g_autofree char *conf = g_build_filename(scratch, "ca.cnf", NULL), *index = g_build_filename(scratch, "index.txt", NULL),
+                    *serial = g_build_filename(scratch, "serial.txt", NULL);
+    g_assert_true(g_file_set_contents(conf, ca_conf, -1, NULL));
+    g_assert_true(g_file_set_contents(index, "", -1, NULL));
+    g_assert_true(g_file_set_contents(serial, "7E570001\n", -1, NULL)); /* far from the PKI's device serials */
+    issue_device(0, "expired-dev", "20200101000000Z", "20200201000000Z");
+    issue_device(1, "revoked-dev", NULL, NULL);
+    g_autofree char *mfr = pki_file("mfr.pem"), *mfr_key = pki_file("mfr.key"), *crl = pki_file("crl.pem");
+    g_assert_cmpint(run((const char *[]){"openssl", "ca", "-batch", "-config", "ca.cnf", "-cert", mfr, "-keyfile",
+                                         mfr_key, "-revoke", "revoked-dev.pem", NULL},
+                        NULL, NULL, NULL),
+                    ==, 0);
+    g_assert_cmpint(run((const char *[]){"openssl", "ca", "-batch", "-config", "ca.cnf", "-cert", mfr, "-keyfile",
+                                         mfr_key, "-gencrl", "-out", crl, NULL},
+                        NULL, NULL, NULL),
+                    ==, 0);
+}
+
+static char *expired_cert(void) { return g_build_filename(scratch, "expired-dev.pem", NULL); }
+static char *expired_key(void) { return g_build_filename(scratch, "expired-dev.key", NULL); }
+static char *revoked_cert(void) { return g_build_filename(scratch, "revoked-dev.pem", NULL); }
+static char *revoked_key(void) { return g_build_filename(scratch, "revoked-dev.key", NULL); }
+
+/* ---- children --------------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    GPid pid;
+    int out_fd;      /* its stdout, for the "ready" line */
+    char *log;       /* its stderr goes to this file */
+    char *banner;    /* what it printed on stdout up to its ready line */
+    char *port;
+    guint connections; /* connections made to it so far (hnbsim acs logs one line each) */
+} Server;
+
+static Server acs; /* one `hnbsim acs` shared by the s_client tests */
+
+/* Run argv to completion under `timeout` (stdin from `input_file` or /dev/null).  Returns the exit status (124 on
+ * timeout), fills out/err if not NULL. */
+static int run(const char *const *argv, const char *input_file, char **out, char **err)
+{
+    GPtrArray *a = g_ptr_array_new();
+    g_ptr_array_add(a, "/bin/sh");
+    g_ptr_array_add(a, "-c");
+    g_ptr_array_add(a, "f=$1; shift; exec timeout -k 5 30 \"$@\" < \"$f\"");
+    g_ptr_array_add(a, "sh");
+    g_ptr_array_add(a, (gpointer)(input_file ? input_file : "/dev/null"));
+    for (const char *const *p = argv; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    char *o = NULL, *e = NULL;
+    int status = -1;
+    GError *error = NULL;
+    g_assert_true(g_spawn_sync(scratch, (char **)a->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &error));
+    g_assert_no_error(error);
+    g_ptr_array_free(a, TRUE);
+    g_test_message("$ %s ...\n%s%s", argv[0], o, e);
+    if (out)
+        *out = o;
+    else
+        g_free(o);
+    if (err)
+        *err = e;
+    else
+        g_free(e);
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int hnbsim(const char *const *args, char **out, char **err)
+{
+    GPtrArray *a = g_ptr_array_new();
+    g_ptr_array_add(a, (gpointer)g_getenv("HNBSIM"));
+    for (const char *const *p = args; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    int rc = run((const char *const *)a->pdata, NULL, out, err);
+    g_ptr_array_free(a, TRUE);
+    return rc;
+}
+
+/* Read from fd until `want` appears or the deadline passes; returns what was read (caller frees). */
+static char *read_until(int fd, const char *want, int timeout_ms)
+{
+    GString *got = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
+    while (!strstr(got->str, want)) {
+        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&pf, 1, left) <= 0)
+            break;
+        char buf[512];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        g_string_append_len(got, buf, n);
+    }
+    return g_string_free(got, FALSE);
+}
+
+/* Start argv in the background, stderr to `log`; wait for `ready` on its stdout. */
+static void server_start(Server *s, const char *const *argv, const char *ready, const char *log)
+{
+    GPtrArray *a = g_ptr_array_new();
+    g_ptr_array_add(a, "/bin/sh");
+    g_ptr_array_add(a, "-c");
+    g_ptr_array_add(a, "f=$1; shift; exec \"$@\" 2> \"$f\" < /dev/null");
+    g_ptr_array_add(a, "sh");
+    g_ptr_array_add(a, (gpointer)log);
+    for (const char *const *p = argv; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    GError *error = NULL;
+    memset(s, 0, sizeof *s);
+    s->log = g_strdup(log);
+    g_assert_true(g_spawn_async_with_pipes(scratch, (char **)a->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                           &s->pid, NULL, &s->out_fd, NULL, &error));
+    g_assert_no_error(error);
+    g_ptr_array_free(a, TRUE);
+    s->banner = read_until(s->out_fd, ready, WAIT_MS);
+    g_test_message("%s started: %s", argv[0], s->banner);
+    g_assert_nonnull(strstr(s->banner, ready));
+}
+
+/* `hnbsim acs` on a port of its choosing, with extra options; reads the port from its first line. */
+static void acs_start(Server *s, const char *const *opts, const char *log_name)
+{
+    static const char ready[] = "listening on 127.0.0.1:";
+    g_autofree char *log = g_build_filename(scratch, log_name, NULL);
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {g_getenv("HNBSIM"), "acs", "--listen", "127.0.0.1:0", "--pki", pki, NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = opts; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    server_start(s, (const char *const *)a->pdata, ready, log);
+    g_ptr_array_free(a, TRUE);
+    const char *p = strstr(s->banner, ready) + strlen(ready);
+    s->port = g_strndup(p, strspn(p, "0123456789"));
+    g_assert_cmpuint(strlen(s->port), >, 0);
+}
+
+/* SIGTERM, wait (bounded), SIGKILL if it lingers; returns its exit status or -1 if it had to be killed. */
+static int server_stop(Server *s)
+{
+    if (!s->pid)
+        return -1;
+    int status = 0, rc = -1;
+    kill(s->pid, SIGTERM);
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    pid_t r;
+    while ((r = waitpid(s->pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(10000);
+    if (r == s->pid) {
+        if (WIFEXITED(status))
+            rc = WEXITSTATUS(status);
+    } else {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, &status, 0);
+    }
+    g_spawn_close_pid(s->pid);
+    close(s->out_fd);
+    g_free(s->log);
+    g_free(s->banner);
+    g_free(s->port);
+    memset(s, 0, sizeof *s);
+    return rc;
+}
+
+/* A port free right now on 127.0.0.1 (for servers that cannot pick their own and report it). */
+static char *free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &sl), ==, 0);
+    close(fd);
+    return g_strdup_printf("%u", ntohs(sa.sin_port));
+}
+
+/* Lines of the server log; waits until it has at least n lines. */
+static char **log_lines(const Server *s, guint n)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
+    for (;;) {
+        char *text = NULL;
+        g_file_get_contents(s->log, &text, NULL, NULL);
+        char **lines = g_strsplit(text ? text : "", "\n", -1);
+        g_free(text);
+        guint have = g_strv_length(lines);
+        if (have > 0 && lines[have - 1][0] == '\0')
+            have--; /* the text after the last newline */
+        if (have >= n || g_get_monotonic_time() > deadline)
+            return lines;
+        g_strfreev(lines);
+        g_usleep(20000);
+    }
+}
+
+/* The log line of connection number n (from 1) to an `hnbsim acs` (waits for it). */
+static char *acs_log_line(const Server *s, guint n)
+{
+    char **lines = log_lines(s, n);
+    guint k = 0;
+    char *found = NULL;
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, "acs: peer=") && ++k == n)
+            found = g_strdup(*l);
+    g_strfreev(lines);
+    g_assert_nonnull(found);
+    return found;
+}
+
+/* ---- the HNB side: s_client ------------------------------------------------------------------------------------- */
+
+static char *inform_request(const char *oui, const char *serial)
+{
+    g_autofree char *body = g_strdup_printf(
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+        "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\"><soap:Header><cwmp:ID soap:mustUnderstand=\"1\">hnbsim-42"
+        "</cwmp:ID></soap:Header><soap:Body><cwmp:Inform><DeviceId><Manufacturer>hnbsim</Manufacturer><OUI>%s</OUI>"
+        "<ProductClass>HNB</ProductClass><SerialNumber>%s</SerialNumber></DeviceId><Event><EventStruct><EventCode>"
+        "1 BOOT</EventCode><CommandKey></CommandKey></EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes>"
+        "<RetryCount>0</RetryCount></cwmp:Inform></soap:Body></soap:Envelope>",
+        oui, serial);
+    /* the Inform, then the empty POST that ends the session */
+    return g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
+                           "SOAPAction: \"\"\r\nContent-Length: %zu\r\n\r\n%s"
+                           "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 0\r\n\r\n",
+                           strlen(body), body);
+}
+
+/* s_client against an `hnbsim acs` with the given options (NULL-terminated) and `request` on stdin; returns its exit
+ * status, its stdout in *out, and the acs log line of this connection in *logline. */
+static int s_client_to(Server *s, const char *const *opts, const char *request, char **out, char **logline)
+{
+    g_autofree char *connect = g_strdup_printf("127.0.0.1:%s", s->port);
+    g_autofree char *root = pki_file(PKI_ROOT_CA);
+    g_autofree char *req_file = g_build_filename(scratch, "request.http", NULL);
+    g_assert_true(g_file_set_contents(req_file, request ? request : "", -1, NULL));
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {"openssl", "s_client", "-connect", connect, "-CAfile", root, "-ign_eof", NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = opts; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    int rc = run((const char *const *)a->pdata, req_file, out, NULL);
+    g_ptr_array_free(a, TRUE);
+    *logline = acs_log_line(s, ++s->connections);
+    g_test_message("%s", *logline);
+    return rc;
+}
+
+static int s_client(const char *const *opts, const char *request, char **out, char **logline)
+{
+    return s_client_to(&acs, opts, request, out, logline);
+}
+
+/* A device certificate from a CA the ACS has never heard of (made with the openssl CLI). */
+static void make_foreign_device(char **cert, char **key)
+{
+    g_autofree char *ext = g_build_filename(scratch, "foreign.ext", NULL);
+    g_autofree char *ident = device_identity(0);
+    g_autofree char *ext_text = g_strdup_printf("subjectAltName=DNS:%s\nextendedKeyUsage=clientAuth\n", ident);
+    g_assert_true(g_file_set_contents(ext, ext_text, -1, NULL));
+    g_autofree char *subj = g_strdup_printf("/CN=%s", ident);
+    *cert = g_build_filename(scratch, "foreign-dev.pem", NULL);
+    *key = g_build_filename(scratch, "foreign-dev.key", NULL);
+    g_assert_cmpint(run((const char *[]){"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                                         "foreign-ca.key", "-out", "foreign-ca.pem", "-subj", "/CN=Foreign CA", "-days",
+                                         "30", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+                                         "keyUsage=critical,keyCertSign,cRLSign", NULL},
+                        NULL, NULL, NULL),
+                    ==, 0);
+    g_assert_cmpint(run((const char *[]){"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                         "-nodes", "-keyout", *key, "-out", "foreign-dev.csr", "-subj", subj, NULL},
+                        NULL, NULL, NULL),
+                    ==, 0);
+    g_assert_cmpint(run((const char *[]){"openssl", "x509", "-req", "-in", "foreign-dev.csr", "-CA", "foreign-ca.pem",
+                                         "-CAkey", "foreign-ca.key", "-CAcreateserial", "-days", "30", "-sha256",
+                                         "-extfile", ext, "-out", *cert, NULL},
+                        NULL, NULL, NULL),
+                    ==, 0);
+}
+
+static void assert_refused(int rc, const char *out, const char *logline, const char *reason)
+{
+    g_assert_cmpint(rc, !=, 0);
+    g_assert_null(strstr(out, "HTTP/1.1"));
+    g_assert_nonnull(strstr(logline, "outcome=refused"));
+    g_autofree char *want = g_strdup_printf("reason=%s", reason);
+    g_assert_nonnull(strstr(logline, want));
+}
+
+static void test_acs_accepts_profile(void)
+{
+    g_autofree char *cert = device_cert(0), *key = device_key(0), *oui = device_oui(0), *serial = device_serial(0);
+    g_autofree char *req = inform_request(oui, serial);
+    char *out, *logline;
+    int rc = s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, req,
+                      &out, &logline);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 200 OK"));
+    g_assert_nonnull(strstr(out, "InformResponse"));
+    g_assert_nonnull(strstr(out, "<cwmp:ID soap-env:mustUnderstand=\"1\">hnbsim-42</cwmp:ID>"));
+    g_assert_nonnull(strstr(out, "HTTP/1.1 204 No Content"));
+    g_assert_nonnull(strstr(logline, "tls=TLSv1.2 cipher=AES128-SHA"));
+    g_autofree char *ident = device_identity(0), *want = g_strdup_printf("identity=%s ", ident);
+    g_assert_nonnull(strstr(logline, want));
+    g_assert_nonnull(strstr(logline, "requests=2 outcome=ok"));
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_http(void)
+{
+    g_autofree char *cert = device_cert(1), *key = device_key(1);
+    const char *const opts[] = {"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL};
+    char *out, *logline;
+    /* not a POST */
+    s_client(opts, "GET / HTTP/1.1\r\nHost: acs\r\n\r\n", &out, &logline);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 405 Method Not Allowed"));
+    g_assert_nonnull(strstr(out, "Allow: POST"));
+    g_assert_nonnull(strstr(logline, "reason=http_405"));
+    g_free(out);
+    g_free(logline);
+    /* a POST that is not a SOAP envelope */
+    s_client(opts, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", &out, &logline);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 400 Bad Request"));
+    g_free(out);
+    g_free(logline);
+    /* the empty POST alone */
+    s_client(opts, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &out, &logline);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 204 No Content"));
+    g_assert_nonnull(strstr(logline, "outcome=ok"));
+    g_free(out);
+    g_free(logline);
+}
+
+/* HNB 1's certificate with HNB 2's DeviceId: a valid handshake, then a CWMP fault and 403. */
+static void test_acs_identity_mismatch(void)
+{
+    g_autofree char *cert = device_cert(1), *key = device_key(1), *oui = device_oui(2), *serial = device_serial(2);
+    g_autofree char *req = inform_request(oui, serial);
+    char *out, *logline;
+    s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, req, &out,
+             &logline);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 403 Forbidden"));
+    g_assert_nonnull(strstr(out, "<FaultCode>8001</FaultCode>"));
+    g_assert_null(strstr(out, "InformResponse"));
+    g_assert_nonnull(strstr(logline, "outcome=rejected reason=identity_mismatch"));
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_refuses_no_client_cert(void)
+{
+    char *out, *logline;
+    int rc = s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", NULL}, "", &out, &logline);
+    assert_refused(rc, out, logline, REASON_NO_CLIENT_CERT);
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_refuses_tls10(void)
+{
+    g_autofree char *cert = device_cert(0), *key = device_key(0);
+    char *out, *logline;
+    int rc = s_client((const char *[]){"-tls1", "-cipher", "DEFAULT@SECLEVEL=0", "-cert", cert, "-key", key, NULL}, "",
+                      &out, &logline);
+    assert_refused(rc, out, logline, REASON_PROTOCOL_VERSION);
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_refuses_non_a5_suite(void)
+{
+    g_autofree char *cert = device_cert(0), *key = device_key(0);
+    char *out, *logline;
+    int rc = s_client(
+        (const char *[]){"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-cert", cert, "-key", key, NULL}, "",
+        &out, &logline);
+    assert_refused(rc, out, logline, REASON_NO_SHARED_CIPHER);
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_refuses_expired(void)
+{
+    g_autofree char *cert = expired_cert(), *key = expired_key();
+    char *out, *logline;
+    int rc = s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, "",
+                      &out, &logline);
+    assert_refused(rc, out, logline, REASON_EXPIRED);
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_refuses_revoked(void)
+{
+    g_autofree char *cert = revoked_cert(), *key = revoked_key();
+    char *out, *logline;
+    int rc = s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, "",
+                      &out, &logline);
+    assert_refused(rc, out, logline, REASON_REVOKED);
+    g_free(out);
+    g_free(logline);
+}
+
+static void test_acs_refuses_foreign_ca(void)
+{
+    char *cert, *key;
+    make_foreign_device(&cert, &key);
+    char *out, *logline;
+    int rc = s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, "",
+                      &out, &logline);
+    assert_refused(rc, out, logline, REASON_UNKNOWN_CA);
+    g_free(out);
+    g_free(logline);
+    g_free(cert);
+    g_free(key);
+}
+
+/* ---- the probe -------------------------------------------------------------------------------------------------- */
+
+static int probe(const char *port, char **out)
+{
+    g_autofree char *url = g_strdup_printf("https://%s:%s", hems_host, port);
+    return hnbsim((const char *[]){"probe", url, "--pki", pki, "--connect", "127.0.0.1", NULL}, out, NULL);
+}
+
+static void test_probe_acs(void)
+{
+    char *out;
+    g_assert_cmpint(probe(acs.port, &out), ==, 0);
+    g_assert_nonnull(strstr(out, "COMPLIANT: 0 FAIL"));
+    g_assert_null(strstr(out, "\nFAIL"));
+    g_free(out);
+    /* the probe's connections are in the log like any other; count them so later log reads stay aligned */
+    char **lines = log_lines(&acs, 0);
+    guint n = 0;
+    for (char **l = lines; *l; l++)
+        n += g_str_has_prefix(*l, "acs: peer=");
+    g_strfreev(lines);
+    acs.connections = n;
+}
+
+/* openssl s_server with extra options; waits for its ACCEPT line. */
+static void s_server_start(Server *s, const char *const *opts)
+{
+    g_autofree char *cert = pki_file(PKI_HEMS_CERT), *key = pki_file(PKI_HEMS_KEY), *ca = pki_file(PKI_CLIENT_CA);
+    g_autofree char *port = free_port();
+    g_autofree char *log = g_build_filename(scratch, "s_server.log", NULL);
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {"openssl", "s_server", "-accept", port, "-cert", cert, "-key", key, "-CAfile", ca, "-www",
+                          NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = opts; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    server_start(s, (const char *const *)a->pdata, "ACCEPT", log);
+    g_ptr_array_free(a, TRUE);
+    s->port = g_steal_pointer(&port);
+}
+
+static void test_probe_s_server_compliant(void)
+{
+    Server s;
+    s_server_start(&s, (const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-Verify", "1", "-verify_return_error",
+                                        NULL});
+    char *out;
+    int rc = probe(s.port, &out);
+    server_stop(&s);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_nonnull(strstr(out, "COMPLIANT: 0 FAIL"));
+    g_assert_nonnull(strstr(out, "demands a client certificate"));
+    g_free(out);
+}
+
+/* Everything a default s_server allows: TLS 1.0 to 1.3, GCM/ECDHE suites, no client certificate needed. */
+static void test_probe_s_server_permissive(void)
+{
+    Server s;
+    s_server_start(&s, (const char *[]){"-cipher", "ALL:@SECLEVEL=0", "-verify", "1", NULL});
+    char *out;
+    int rc = probe(s.port, &out);
+    server_stop(&s);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(out, "NOT COMPLIANT"));
+    g_assert_nonnull(strstr(out, "accepts TLS 1.0"));
+    g_assert_nonnull(strstr(out, "accepts suites outside RFC 5246 A.5: ECDHE-RSA-AES128-GCM-SHA256"));
+    g_assert_nonnull(strstr(out, "accepts TLS 1.3"));
+    g_assert_nonnull(strstr(out, "completes a handshake without a client certificate (asked for one but did not"));
+    g_free(out);
+}
+
+/* TLS 1.2 with a GCM suite only: no mandatory AES128-SHA, a non-A.5 suite. */
+static void test_probe_s_server_gcm_only(void)
+{
+    Server s;
+    s_server_start(&s, (const char *[]){"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-Verify", "1", NULL});
+    char *out;
+    int rc = probe(s.port, &out);
+    server_stop(&s);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(out, "FAIL  The support of TLS cipher suite RSA_WITH_AES_128_CBC_SHA shall be mandatory."));
+    g_assert_nonnull(strstr(out, "accepts suites outside RFC 5246 A.5: ECDHE-RSA-AES128-GCM-SHA256"));
+    g_free(out);
+}
+
+static void test_probe_bad_input(void)
+{
+    char *err;
+    g_assert_cmpint(hnbsim((const char *[]){"probe", "http://127.0.0.1:1", "--pki", pki, NULL}, NULL, &err), ==, 2);
+    g_assert_nonnull(strstr(err, "HTTPS"));
+    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"probe", "https://127.0.0.1:99999", "--pki", pki, NULL}, NULL, &err), ==,
+                    2);
+    g_assert_nonnull(strstr(err, "bad URL"));
+    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"probe", "https://127.0.0.1:1", "--pki", "no-such-dir", NULL}, NULL, &err),
+                    ==, 2);
+    g_assert_nonnull(strstr(err, "no-such-dir"));
+    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"probe", "https://127.0.0.1:1", NULL}, NULL, &err), ==, 2);
+    g_free(err);
+    /* nobody listening: a run failure, not bad input */
+    g_autofree char *port = free_port(), *url = g_strdup_printf("https://127.0.0.1:%s", port);
+    g_assert_cmpint(hnbsim((const char *[]){"probe", url, "--pki", pki, NULL}, NULL, &err), ==, 1);
+    g_assert_nonnull(strstr(err, "cannot connect"));
+    g_free(err);
+}
+
+static void test_acs_bad_input(void)
+{
+    char *err;
+    g_assert_cmpint(hnbsim((const char *[]){"acs", "--pki", pki, NULL}, NULL, &err), ==, 2);
+    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"acs", "--listen", "127.0.0.1", "--pki", pki, NULL}, NULL, &err), ==, 2);
+    g_assert_nonnull(strstr(err, "HOST:PORT"));
+    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", "no-such-dir", NULL}, NULL,
+                           &err),
+                    ==, 2);
+    g_assert_nonnull(strstr(err, "no-such-dir"));
+    g_free(err);
+}
+
+/* --tls11 lowers the floor to TLS 1.1 (never 1.0); --max-sessions ends the server by itself, with status 0. */
+static void test_acs_tls11_and_max_sessions(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){"--tls11", "--max-sessions", "2", NULL}, "acs-tls11.log");
+    g_autofree char *cert = device_cert(0), *key = device_key(0);
+    char *out, *logline;
+    int rc = s_client_to(&s, (const char *[]){"-tls1_1", "-cipher", "AES128-SHA@SECLEVEL=0", "-cert", cert, "-key",
+                                              key, NULL},
+                         "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &out, &logline);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 204 No Content"));
+    g_assert_nonnull(strstr(logline, "tls=TLSv1.1 cipher=AES128-SHA"));
+    g_free(out);
+    g_free(logline);
+    rc = s_client_to(&s, (const char *[]){"-tls1", "-cipher", "DEFAULT@SECLEVEL=0", "-cert", cert, "-key", key, NULL},
+                     "", &out, &logline);
+    assert_refused(rc, out, logline, REASON_PROTOCOL_VERSION);
+    g_free(out);
+    g_free(logline);
+    /* two sessions served: it exits by itself */
+    int status = 0;
+    pid_t r = 0;
+    gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
+    while ((r = waitpid(s.pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+        g_usleep(10000);
+    g_assert_cmpint(r, ==, s.pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    s.pid = 0;
+    close(s.out_fd);
+    g_free(s.log);
+    g_free(s.banner);
+    g_free(s.port);
+}
+
+/* SIGTERM ends `hnbsim acs` cleanly, also with a connection open. */
+static void test_acs_sigterm(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){NULL}, "acs-term.log");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(s.port))};
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    char **lines = NULL;
+    g_usleep(100000); /* let it accept */
+    g_autofree char *log = g_strdup(s.log);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+    close(fd);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "reason=server_stopped"));
+    (void)lines;
+}
+
+/* ---- setup ------------------------------------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!g_getenv("HNBSIM")) {
+        g_printerr("set HNBSIM to the hnbsim binary\n");
+        return 1;
+    }
+    scratch = g_dir_make_tmp("hnbsim-tls-peers-XXXXXX", NULL);
+    g_assert_nonnull(scratch);
+    make_pki();
+    acs_start(&acs, (const char *[]){NULL}, "acs.log");
+
+    g_test_add_func("/tls-peers/acs/accepts-profile", test_acs_accepts_profile);
+    g_test_add_func("/tls-peers/acs/http", test_acs_http);
+    g_test_add_func("/tls-peers/acs/identity-mismatch", test_acs_identity_mismatch);
+    g_test_add_func("/tls-peers/acs/refuses-no-client-cert", test_acs_refuses_no_client_cert);
+    g_test_add_func("/tls-peers/acs/refuses-tls10", test_acs_refuses_tls10);
+    g_test_add_func("/tls-peers/acs/refuses-non-a5-suite", test_acs_refuses_non_a5_suite);
+    g_test_add_func("/tls-peers/acs/refuses-expired", test_acs_refuses_expired);
+    g_test_add_func("/tls-peers/acs/refuses-revoked", test_acs_refuses_revoked);
+    g_test_add_func("/tls-peers/acs/refuses-foreign-ca", test_acs_refuses_foreign_ca);
+    g_test_add_func("/tls-peers/probe/acs", test_probe_acs);
+    g_test_add_func("/tls-peers/probe/s_server-compliant", test_probe_s_server_compliant);
+    g_test_add_func("/tls-peers/probe/s_server-permissive", test_probe_s_server_permissive);
+    g_test_add_func("/tls-peers/probe/s_server-gcm-only", test_probe_s_server_gcm_only);
+    g_test_add_func("/tls-peers/probe/bad-input", test_probe_bad_input);
+    g_test_add_func("/tls-peers/acs/bad-input", test_acs_bad_input);
+    g_test_add_func("/tls-peers/acs/tls11-max-sessions", test_acs_tls11_and_max_sessions);
+    g_test_add_func("/tls-peers/acs/sigterm", test_acs_sigterm);
+    int rc = g_test_run();
+
+    int acs_rc = server_stop(&acs);
+    if (rc == 0 && acs_rc != 0) {
+        g_printerr("hnbsim acs did not exit with 0 on SIGTERM (%d)\n", acs_rc);
+        rc = 1;
+    }
+    if (rc == 0 && !g_getenv("HNB_KEEP_SCRATCH"))
+        run((const char *[]){"rm", "-rf", scratch, NULL}, NULL, NULL, NULL);
+    else
+        g_printerr("scratch kept: %s\n", scratch);
+    g_free(hems_host);
+    g_free(pki);
+    g_free(scratch);
+    return rc;
+}
