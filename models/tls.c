@@ -882,7 +882,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
             job->side = HNB_TLS_SIDE_HNB;
             goto out;
         }
-        uint64_t t0 = sdone ? 0 : thread_cpu_ns();
+        uint64_t t0 = sdone || !(job->flags & HNB_TLS_JOB_MEASURE_ACS) ? 0 : thread_cpu_ns();
         gboolean fine = step(server, &sdone, &serr);
         if (t0)
             job->acs_cpu_ns += thread_cpu_ns() - t0;

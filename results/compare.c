@@ -63,8 +63,8 @@ static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, c
         any |= v[k].has_cdf;
     hnb_gp_head(gp, stamp, fig->name, cdf ? "each variant's ../VARIANT/cdf.csv" : "each variant's ../VARIANT/timeseries.csv",
                 fig->title, fig->xlabel, fig->ylabel);
-    if (cdf)
-        g_string_append(gp, "set yrange [0:1]\nset key inside right bottom\n");
+    if (cdf) /* recoveries span minutes (a golden module) to days (the field): a log time axis shows both */
+        g_string_append(gp, "set yrange [0:1]\nset key inside right bottom\nset logscale x\nset autoscale x\n");
     if (!any)
         g_string_append(gp, "set xrange [0:1]\nset label 2 'no HNB recovered in any variant' at graph 0.5, graph 0.5 "
                             "center\n");

@@ -67,7 +67,10 @@ static void test_ok(void)
     g_autoptr(HnbTlsEngine) e = default_engine();
     HnbTlsJob job;
     hnb_tls_job_init(&job, e, 3, 0, HNB_HOUR, NULL);
+    job.flags = HNB_TLS_JOB_MEASURE_ACS;
     expect(&job, HNB_TLS_OK, HNB_TLS_SIDE_NONE);
+    g_assert_cmpuint(job.acs_cpu_ns, >, 0);
+    g_assert_cmpuint(job.acs_cpu_ns, <, job.cpu_ns);
     g_assert_cmpint(job.version, ==, TLS1_2_VERSION);
     g_assert_cmpstr(job.cipher, ==, "AES128-SHA");
     g_assert_false(job.resumed);

@@ -128,6 +128,7 @@ static gboolean run_handshakes(HnbTlsEngine *e, unsigned threads, double seconds
             for (guint k = 0; k < batch; k++, n++) {
                 uint32_t i = (uint32_t)(n % HNBS);
                 hnb_tls_job_init(&jobs[k], e, i, HNB_HOUR, HNB_HOUR, resumed ? kept[i] : NULL);
+                jobs[k].flags = HNB_TLS_JOB_MEASURE_ACS;
                 tickets[k] = hnb_pool_submit(pool, hnb_tls_job_run, &jobs[k]);
             }
             for (guint k = 0; k < batch; k++) {

@@ -62,9 +62,10 @@ int hnb_cmd_describe(int argc, char **argv)
     for (const HnbModel *const *m = hnb_models; *m; m++) {
         if (argc >= 2 && g_strcmp0(argv[1], (*m)->name) != 0)
             continue;
-        const HnbKeySpec *one[2] = {(*m)->schema, NULL};
+        const HnbKeySpec *tables[32];
+        hnb_model_schemas(*m, tables, G_N_ELEMENTS(tables)); /* [scenario] first: printed above */
         g_string_append_printf(out, "\nmodel %s — %s\n", (*m)->name, (*m)->doc);
-        hnb_scenario_describe(one, out);
+        hnb_scenario_describe(tables + 1, out);
     }
     if (argc >= 2 && !hnb_model_find(argv[1])) {
         fprintf(stderr, "hnbsim describe: unknown model \"%s\"\n", argv[1]);

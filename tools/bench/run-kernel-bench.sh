@@ -2,7 +2,7 @@
 # tools/bench/run-kernel-bench.sh — the kernel's event queue against a std::priority_queue baseline, and an M/M/1 model.
 #
 # Usage: tools/bench/run-kernel-bench.sh [--pq-only] [--runs R] [HNBSIM]
-#   HNBSIM     the hnbsim binary (default: build/tools/hnbsim under the source tree); it is not built here.
+#   HNBSIM     the hnbsim binary (default: build/hnbsim under the source tree); it is not built here.
 #   --pq-only  run only the std::priority_queue baseline (no hnbsim needed).
 #   --runs R   runs per measurement (default 5); medians are reported.
 # Environment: BENCH_BUILD_DIR (where pq_hold is compiled; default build/bench under the source tree),
@@ -44,7 +44,7 @@ done
 case "$runs" in
 '' | *[!0-9]* | 0) echo "$0: --runs must be a whole number >= 1, got '$runs'" >&2; exit 2 ;;
 esac
-hnbsim=${hnbsim:-$root/build/tools/hnbsim}
+hnbsim=${hnbsim:-$root/build/hnbsim}
 
 if [ "$pq_only" = 0 ]; then
     if [ ! -e "$hnbsim" ]; then
