@@ -10,6 +10,7 @@
  * forgotten session is not freed at once but parked until no job is in flight.
  */
 #include "acs_tls.h"
+#include "image.h"
 #include "pool.h"
 #include "tls.h"
 
@@ -29,7 +30,16 @@ typedef struct {
     uint64_t tls_sessions;
     HnbHsOutcome last_real;
     GError *error;
+    /* secure boot and download checks */
+    HnbSignedImage release;       /* the genuine release image, signed with the software-signing key */
+    uint8_t genuine[32], rewritten[32]; /* content digests of the genuine image and of the attacker's */
+    GHashTable *image_jobs;       /* in flight (freed at the end if their join never came) */
 } FleetTls;
+
+typedef struct {
+    HnbImageJob job;
+    uint64_t ticket;
+} ImageCheck;
 
 static FleetTls *ft(Fleet *f) { return f->tls_engine; }
 
@@ -57,6 +67,13 @@ gboolean hnb_acs_tls_init(Fleet *f, GError **error)
         return FALSE;
     unsigned threads = f->progress ? f->progress->pool_threads : 0;
     t->pool = hnb_pool_new(threads, 8, hnb_tls_thread_init, hnb_tls_thread_free, t->engine);
+    HnbImageManifest m;
+    hnb_image_manifest_init(&m, "hnb-release", "1.0", (uint64_t)f->image_bytes, "release");
+    if (!hnb_image_sign(&t->release, &m, hnb_pki_signing(t->pki)->key, error))
+        return FALSE;
+    hnb_image_content_digest("release", t->genuine);
+    hnb_image_content_digest("rewritten by the attacker", t->rewritten);
+    t->image_jobs = g_hash_table_new(NULL, NULL);
     t->kept = g_new0(HnbTlsSession *, f->n);
     t->parked = g_ptr_array_new_with_free_func((GDestroyNotify)hnb_tls_session_free);
     t->jobs = g_new0(HnbTlsJob, f->workers);
@@ -73,6 +90,15 @@ void hnb_acs_tls_free(Fleet *f)
         return;
     if (t->pool)
         hnb_pool_free(t->pool); /* runs and waits for anything still queued */
+    if (t->image_jobs) {
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, t->image_jobs);
+        while (g_hash_table_iter_next(&it, &key, NULL))
+            g_free(key);
+        g_hash_table_destroy(t->image_jobs);
+    }
+    hnb_image_signed_clear(&t->release);
     if (t->kept)
         for (uint32_t i = 0; i < f->n; i++)
             hnb_tls_session_free(t->kept[i]);
@@ -170,4 +196,33 @@ void hnb_acs_tls_abandon(Fleet *f, AcsHandshake *hs)
     hnb_tls_session_free(job->session);
     job->session = NULL;
     finish_job(t, job);
+}
+
+uint64_t hnb_acs_image_submit(Fleet *f, gboolean genuine)
+{
+    FleetTls *t = ft(f);
+    /* one per booting or installing HNB: allocated here, freed at the join (not per idle HNB) */
+    ImageCheck *c = g_new0(ImageCheck, 1);
+    c->job.image = &t->release;
+    c->job.cert = hnb_pki_signing(t->pki)->cert;
+    c->job.content = genuine ? t->genuine : t->rewritten;
+    c->ticket = hnb_pool_submit(t->pool, hnb_image_job_run, &c->job);
+    g_hash_table_add(t->image_jobs, c);
+    f->image_checks++;
+    G_STATIC_ASSERT(sizeof(uintptr_t) <= sizeof(uint64_t));
+    g_assert(((uint64_t)(uintptr_t)c >> 56) == 0); /* fits the payload of an event arg (user-space pointers do) */
+    return (uint64_t)(uintptr_t)c;
+}
+
+gboolean hnb_acs_image_join(Fleet *f, uint64_t token)
+{
+    FleetTls *t = ft(f);
+    ImageCheck *c = (ImageCheck *)(uintptr_t)token;
+    hnb_pool_join(t->pool, c->ticket);
+    gboolean ok = c->job.reason == HNB_IMAGE_OK;
+    if (!ok)
+        f->image_rejected++;
+    g_hash_table_remove(t->image_jobs, c);
+    g_free(c);
+    return ok;
 }

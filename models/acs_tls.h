@@ -24,4 +24,11 @@ void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_cloc
 HnbHsOutcome hnb_acs_tls_join(Fleet *f, AcsHandshake *hs, gboolean *resumed);
 void hnb_acs_tls_abandon(Fleet *f, AcsHandshake *hs); /* the run ends with it in flight */
 
+/* Image signature checks (TS 33.320 6.1), real EVP verifications in the same pool: the HNB holds either the genuine
+ * signed release image or one the attacker rewrote (`genuine` FALSE: the signed manifest over other content).
+ * Submit when the check starts; the returned token (non-zero, fits an event arg payload) is joined when it ends:
+ * TRUE if the image verifies against the verification certificate in the TrE. */
+uint64_t hnb_acs_image_submit(Fleet *f, gboolean genuine);
+gboolean hnb_acs_image_join(Fleet *f, uint64_t token);
+
 #endif

@@ -136,6 +136,10 @@ static void metrics(Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "download_peak", "Gbit/s", f->dl_peak_bps / 1e9, "highest aggregate download rate");
     hnb_metrics_add(m, "tls_profile_compliant", "", f->tls_compliant ? 1 : 0,
                     "1 if the [tls] group meets TS 33.320 clause 8.3.4, 0 if profile = custom departs from it");
+    hnb_metrics_add(m, "image_checks", "checks", (double)f->image_checks,
+                    "signature checks of images (secure boot, downloads): real EVP verifications");
+    hnb_metrics_add(m, "image_rejected", "checks", (double)f->image_rejected,
+                    "checks that failed: rewritten images found by secure boot");
     hnb_metrics_add(m, "power_failures", "failures", (double)f->power_failures, "power failures of any HNB");
     hnb_metrics_add(m, "events", "events", (double)hnb_sim_events_run(f->sim), "kernel events run");
 }

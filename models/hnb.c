@@ -10,6 +10,7 @@
  * times; "cwmp.retry" the retry waits; "download.link" access links; "power" the power process.  Draw counters are per
  * HNB, so one HNB's extra retries never shift another's numbers.
  */
+#include "acs_tls.h"
 #include "fleet.h"
 
 #include <math.h>
@@ -104,6 +105,20 @@ static void on_retry(HnbSim *sim, const HnbEvent *ev, void *ud)
     open_session(f, ev->entity);
 }
 
+static gboolean active_ok(const Hnb *h)
+{
+    return (h->images & ((h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK)) != 0;
+}
+
+/* A boot attempt ending at `at`: secure boot verifies the active bank's image (a real signature check in the pool,
+ * joined when the attempt ends); the check's token rides in the event. */
+static void schedule_boot(Fleet *f, uint32_t i, HnbTime at)
+{
+    Hnb *h = &f->hnb[i];
+    uint64_t token = hnb_acs_image_submit(f, active_ok(h));
+    hnb_sim_schedule(f->sim, at, f->k_boot, i, HNB_ARG(h->gen, token));
+}
+
 void hnb_fleet_reboot(Fleet *f, uint32_t i, HnbTime delay)
 {
     Hnb *h = &f->hnb[i];
@@ -128,13 +143,7 @@ void hnb_fleet_reboot(Fleet *f, uint32_t i, HnbTime delay)
     h->events = (uint8_t)((h->events & (HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD)) | HNB_CWMP_EV_BOOT);
     leave_service(f, i);
     hnb_fleet_set_state(f, i, HNB_S_BOOTING);
-    HnbTime t = now + delay + sample(f, f->boot_time, f->s_boot, i);
-    hnb_sim_schedule(f->sim, t, f->k_boot, i, HNB_ARG(h->gen, 0));
-}
-
-static gboolean active_ok(const Hnb *h)
-{
-    return (h->images & ((h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK)) != 0;
+    schedule_boot(f, i, now + delay + sample(f, f->boot_time, f->s_boot, i));
 }
 
 /* Secure boot has checked the active image (TS 33.320 §6.1: before the HNB connects anywhere). */
@@ -145,9 +154,10 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
     Hnb *h = &f->hnb[i];
     gboolean ab = f->layout == HNB_LAYOUT_AB || f->layout == HNB_LAYOUT_AB_GOLDEN;
     gboolean golden = f->layout == HNB_LAYOUT_GOLDEN || f->layout == HNB_LAYOUT_AB_GOLDEN;
+    gboolean verified = hnb_acs_image_join(f, HNB_ARG_PAYLOAD(ev->arg)); /* joined even by a stale attempt */
     if (HNB_ARG_GEN(ev->arg) != h->gen)
         return;
-    if (active_ok(h)) {
+    if (verified) {
         h->boot_tries = 0;
         h->flags &= (uint8_t)~(HNB_F_ON_GOLDEN | HNB_F_NEEDS_IMAGE);
         enter_service(f, i);
@@ -157,15 +167,14 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
         return;
     }
     if (ab && ++h->boot_tries < 3) { /* the boot counter: try the same bank again */
-        hnb_sim_schedule(sim, ev->time + sample(f, f->boot_time, f->s_boot, i), f->k_boot, i, HNB_ARG(h->gen, 0));
+        schedule_boot(f, i, ev->time + sample(f, f->boot_time, f->s_boot, i));
         return;
     }
     if (ab && h->boot_tries == 3) { /* fall back to the other bank, once */
         h->boot_tries = 4;
         h->images ^= HNB_IMG_ON_B;
         if (active_ok(h)) {
-            hnb_sim_schedule(sim, ev->time + sample(f, f->boot_time, f->s_boot, i), f->k_boot, i,
-                             HNB_ARG(h->gen, 0));
+            schedule_boot(f, i, ev->time + sample(f, f->boot_time, f->s_boot, i));
             return;
         }
     }
@@ -267,7 +276,10 @@ static void on_dl_next(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_cancel(sim, h->timer); /* the download timeout */
     h->timer = 0;
     hnb_fleet_set_state(f, i, HNB_S_INSTALLING);
-    hnb_sim_schedule(sim, ev->time + sample(f, f->install_time, f->s_boot, i), f->k_install, i, HNB_ARG(h->gen, 0));
+    /* the downloaded image is the H(e)MS's genuine release image: verified (for real) before it is written */
+    uint64_t token = hnb_acs_image_submit(f, TRUE);
+    hnb_sim_schedule(sim, ev->time + sample(f, f->install_time, f->s_boot, i), f->k_install, i,
+                     HNB_ARG(h->gen, token));
     aim_download_event(f);
 }
 
@@ -295,8 +307,15 @@ static void on_install(HnbSim *sim, const HnbEvent *ev, void *ud)
     uint32_t i = ev->entity;
     Hnb *h = &f->hnb[i];
     (void)sim;
+    gboolean verified = hnb_acs_image_join(f, HNB_ARG_PAYLOAD(ev->arg));
     if (HNB_ARG_GEN(ev->arg) != h->gen)
         return;
+    if (!verified) { /* TS 33.320 6.1: an image that fails its signature check is not installed */
+        h->flags |= HNB_F_NEEDS_IMAGE;
+        hnb_fleet_set_state(f, i, (h->flags & HNB_F_ON_GOLDEN) ? HNB_S_GOLDEN : HNB_S_RUNNING);
+        retry_later(f, i);
+        return;
+    }
     h->images |= (h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK;
     h->boot_tries = 0;
     h->flags &= (uint8_t)~HNB_F_NEEDS_IMAGE;

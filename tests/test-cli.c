@@ -135,12 +135,9 @@ static void test_bad_input(void)
     g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "no-such-file.ini", NULL}, NULL, NULL), ==, 2);
 }
 
-static void assert_same_dirs(const char *a, const char *b)
+static void assert_same_files(const char *a, const char *b, const char *const *files, size_t n)
 {
-    static const char *const files[] = {"scenario.resolved.ini", "summary.json", "summary.csv", "timeseries.csv",
-                                        "figures/sessions.gp",   "figures/sessions.svg", "figures/sessions.png",
-                                        "figures/queue.svg",     "figures/wait.png"};
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    for (size_t i = 0; i < n; i++) {
         char *x = slurp(a, files[i]), *y = slurp(b, files[i]);
         g_test_message("comparing %s", files[i]);
         g_assert_nonnull(x);
@@ -149,6 +146,35 @@ static void assert_same_dirs(const char *a, const char *b)
         g_free(x);
         g_free(y);
     }
+}
+
+static void assert_same_dirs(const char *a, const char *b)
+{
+    static const char *const files[] = {"scenario.resolved.ini", "summary.json", "summary.csv", "timeseries.csv",
+                                        "figures/sessions.gp",   "figures/sessions.svg", "figures/sessions.png",
+                                        "figures/queue.svg",     "figures/wait.png"};
+    assert_same_files(a, b, files, G_N_ELEMENTS(files));
+}
+
+/* The fleet model with real TLS handshakes and image checks running in the worker pool: the pool's threads must not
+ * change a byte. */
+static void test_fleet_determinism_across_threads(void)
+{
+    const char *text = "[scenario]\nname = fleet-small\nduration = 6h\nseed = 11\nreplications = 1\n"
+                       "[fleet]\nsize = 400\n[hnb]\nlayout = golden\n[cwmp]\nperiodic_interval = 2h\n"
+                       "[acs]\nworkers = 4\nmax_sessions = 30\n[attack]\nstart = 1h\nfraction = 0.3\n";
+    char *path = write_scenario("fleet.ini", text);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "1", "-o", "ft1", path, NULL}, NULL, NULL), ==,
+                    0);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "2", "-o", "ft2", path, NULL}, NULL, NULL), ==,
+                    0);
+    static const char *const files[] = {"scenario.resolved.ini", "summary.json", "timeseries.csv", "cdf.csv",
+                                        "figures/fleet.svg"};
+    assert_same_files("ft1", "ft2", files, G_N_ELEMENTS(files));
+    char *summary = slurp("ft1", "summary.csv");
+    g_assert_nonnull(strstr(summary, "handshakes_real"));
+    g_free(summary);
+    g_free(path);
 }
 
 static void test_determinism_across_threads(void)
@@ -244,6 +270,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/describe", test_describe_lists_every_key);
     g_test_add_func("/cli/bad-input", test_bad_input);
     g_test_add_func("/cli/determinism-across-threads", test_determinism_across_threads);
+    g_test_add_func("/cli/fleet-determinism-across-threads", test_fleet_determinism_across_threads);
     g_test_add_func("/cli/resolved-reproduces", test_resolved_reproduces);
     g_test_add_func("/cli/existing-dir-and-force", test_existing_dir_and_force);
     g_test_add_func("/cli/without-gnuplot", test_without_gnuplot);
