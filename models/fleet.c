@@ -144,14 +144,18 @@ static void metrics(Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "events", "events", (double)hnb_sim_events_run(f->sim), "kernel events run");
 }
 
-/* The recovery-time distribution as 201 points (value, fraction) read off the tally's histogram. */
-static HnbSeries *recovery_cdf(const HnbTally *t)
+/* The time-to-recover distribution of the AFFECTED HNBs as 201 points (value, fraction) read off the tally's
+ * histogram.  HNBs still down at the end have no time yet: the curve ends at recovered/affected, not at 1, so a
+ * layout that leaves most HNBs to the field does not look complete. */
+static HnbSeries *recovery_cdf(const Fleet *f)
 {
     static const char *const cols[] = {"recover_h", "fraction"};
     static const char *const units[] = {"h", ""};
+    const HnbTally *t = &f->recover_h;
     HnbSeries *s = hnb_series_new(2, cols, units);
+    double share = f->affected ? (double)t->n / (double)f->affected : 0;
     for (int k = 0; t->n > 0 && k <= 200; k++) {
-        double row[2] = {hnb_tally_quantile(t, k / 200.0), k / 200.0};
+        double row[2] = {hnb_tally_quantile(t, k / 200.0), k / 200.0 * share};
         hnb_series_add_row(s, row);
     }
     return s;
@@ -247,7 +251,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         if (ok) {
             metrics(f, out);
             *series = g_steal_pointer(&f->series);
-            *cdf = recovery_cdf(&f->recover_h);
+            *cdf = recovery_cdf(f);
         }
     }
     hnb_fleet_acs_free(f);

@@ -9,21 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-static void csv_field(GString *out, const char *s)
-{
-    if (strpbrk(s, ",\"\n\r") == NULL) {
-        g_string_append(out, s);
-        return;
-    }
-    g_string_append_c(out, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            g_string_append_c(out, '"');
-        g_string_append_c(out, *p);
-    }
-    g_string_append_c(out, '"');
-}
-
 static void number(GString *out, double v)
 {
     char buf[32];
@@ -138,16 +123,16 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
     for (guint k = 0; k < nv; k++) {
         g_string_append_c(csv, ',');
         g_autofree char *a = g_strdup_printf("%s mean", v[k].name), *b = g_strdup_printf("%s ci95_half", v[k].name);
-        csv_field(csv, a);
+        hnb_results_csv_field(csv, a);
         g_string_append_c(csv, ',');
-        csv_field(csv, b);
+        hnb_results_csv_field(csv, b);
     }
     g_string_append_c(csv, '\n');
     for (guint m = 0; m < items0->len; m++) {
         const HnbMetric *mt = &g_array_index(items0, HnbMetric, m);
-        csv_field(csv, mt->name);
+        hnb_results_csv_field(csv, mt->name);
         g_string_append_c(csv, ',');
-        csv_field(csv, mt->unit);
+        hnb_results_csv_field(csv, mt->unit);
         for (guint k = 0; k < nv; k++) {
             double mean, half;
             stat_of(&v[k], m, &mean, &half);
@@ -178,7 +163,7 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
             for (guint k = 0; k < nv; k++) {
                 double mean, half;
                 stat_of(&v[k], (guint)m, &mean, &half);
-                csv_field(data, v[k].name);
+                hnb_results_csv_field(data, v[k].name);
                 g_string_append_c(data, ',');
                 number(data, isfinite(mean) ? mean : 0);
                 g_string_append_c(data, ',');

@@ -127,6 +127,9 @@ typedef struct {
 gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const HnbVariant *variants, guint nvariants,
                                    const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error);
 
+/* Append s as one CSV field (RFC 4180: quoted when it holds a comma, quote or line break). */
+void hnb_results_csv_field(GString *out, const char *s);
+
 /* Locale-independent, deterministic number text ("%.10g" in the C locale; "nan", "inf" spelled as JSON null in
  * JSON).  buf >= 32 bytes. */
 char *hnb_results_fmt(double v, char *buf);

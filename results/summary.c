@@ -150,7 +150,7 @@ static void json_string(GString *out, const char *s)
 }
 
 /* RFC 4180: quote a field holding a separator, quote or line break, doubling the quotes. */
-static void csv_field(GString *out, const char *s)
+void hnb_results_csv_field(GString *out, const char *s)
 {
     if (strpbrk(s, ",\"\r\n") == NULL) {
         g_string_append(out, s);
@@ -272,9 +272,9 @@ gboolean hnb_results_write_summary(HnbRunDir *rd, const HnbStamp *stamp, HnbMetr
         }
         g_string_append(json, "]\n    }");
 
-        csv_field(csv, m->name);
+        hnb_results_csv_field(csv, m->name);
         g_string_append_c(csv, ',');
-        csv_field(csv, m->unit);
+        hnb_results_csv_field(csv, m->unit);
         g_string_append_c(csv, ',');
         csv_number(csv, s.mean);
         g_string_append_c(csv, ',');
