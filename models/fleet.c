@@ -61,6 +61,20 @@ static gboolean validate(const HnbScenario *sc, GError **error)
                     hnb_scenario_source(sc), fid);
         return FALSE;
     }
+    /* the [pki] and [tls] values the schema cannot check (revoked lists, epochs, version bounds): at load time, so
+     * `check` reports them and `run` refuses them before anything runs */
+    HnbPkiParams pp;
+    hnb_pki_params_init(&pp);
+    gboolean pki_ok = hnb_pki_params_from_scenario(&pp, sc, error);
+    hnb_pki_params_clear(&pp);
+    if (!pki_ok)
+        return FALSE;
+    HnbTlsConfig tc;
+    hnb_tls_config_init(&tc);
+    gboolean tls_ok = hnb_tls_config_from_scenario(&tc, sc, error);
+    hnb_tls_config_clear(&tc);
+    if (!tls_ok)
+        return FALSE;
     if (hnb_scenario_time(sc, "field", "day_end") > HNB_DAY || hnb_scenario_time(sc, "field", "day_start") > HNB_DAY) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: [field] day_start and day_end must lie within a day",
                     hnb_scenario_source(sc));
