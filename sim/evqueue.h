@@ -84,40 +84,39 @@ static inline void hnb_evq_sift_up(HnbEvqEntry *h, size_t i, HnbEvqEntry e)
     h[i + HNB_EVQ_BASE] = e;
 }
 
-/* Put e at heap index i (a hole) and sift it down; n is the heap size.  The smallest of four full siblings is found
- * by a tournament (two independent compares, then one) which the compiler turns into conditional moves: the
- * outcome of these compares is random, so branches would mispredict half the time. */
+/* The smallest of the m (1..4) children starting at k, as an offset 0..m-1.  Four children (the common case) are
+ * compared by a tournament — two independent compares, then one — which the compiler turns into conditional
+ * moves: the outcome of these compares is random, so branches would mispredict half the time. */
+static inline size_t hnb_evq_min_child(const HnbEvqEntry *k, size_t m)
+{
+    if (G_LIKELY(m == 4)) {
+        unsigned __int128 r0 = hnb_evq_rank(&k[0]), r1 = hnb_evq_rank(&k[1]);
+        unsigned __int128 r2 = hnb_evq_rank(&k[2]), r3 = hnb_evq_rank(&k[3]);
+        size_t a = r1 < r0, b = 2 + (r3 < r2);
+        unsigned __int128 ra = r1 < r0 ? r1 : r0, rb = r3 < r2 ? r3 : r2;
+        return rb < ra ? b : a;
+    }
+    size_t best = 0;
+    for (size_t j = 1; j < m; j++)
+        if (hnb_evq_less(&k[j], &k[best]))
+            best = j;
+    return best;
+}
+
+/* Put e at heap index i (a hole) and sift it down; n is the heap size. */
 static inline void hnb_evq_sift_down(HnbEvqEntry *h, size_t n, size_t i, HnbEvqEntry e)
 {
     unsigned __int128 r = hnb_evq_rank(&e);
     for (;;) {
         size_t c = 4 * i + 1;
-        if (c + 3 < n) {
-            HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
-            unsigned __int128 r0 = hnb_evq_rank(&k[0]), r1 = hnb_evq_rank(&k[1]);
-            unsigned __int128 r2 = hnb_evq_rank(&k[2]), r3 = hnb_evq_rank(&k[3]);
-            size_t a = r1 < r0, b = 2 + (r3 < r2);
-            unsigned __int128 ra = r1 < r0 ? r1 : r0, rb = r3 < r2 ? r3 : r2;
-            size_t best = rb < ra ? b : a;
-            unsigned __int128 rbest = rb < ra ? rb : ra;
-            if (rbest >= r)
-                break;
-            h[i + HNB_EVQ_BASE] = k[best];
-            i = c + best;
-        } else {
-            if (c >= n)
-                break;
-            HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
-            size_t best = 0;
-            for (size_t j = 1; j < n - c; j++)
-                if (hnb_evq_less(&k[j], &k[best]))
-                    best = j;
-            if (hnb_evq_rank(&k[best]) >= r)
-                break;
-            h[i + HNB_EVQ_BASE] = k[best];
-            i = c + best;
-            break; /* a partial group has no grandchildren */
-        }
+        if (c >= n)
+            break;
+        HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
+        size_t best = hnb_evq_min_child(k, n - c < 4 ? n - c : 4);
+        if (hnb_evq_rank(&k[best]) >= r)
+            break;
+        h[i + HNB_EVQ_BASE] = k[best];
+        i = c + best;
     }
     h[i + HNB_EVQ_BASE] = e;
 }
@@ -170,24 +169,10 @@ static inline void hnb_evq_replace_top(HnbEvq *q, HnbEvqEntry e)
     size_t n = q->n, i = 0;
     for (;;) {
         size_t c = 4 * i + 1;
-        if (c + 3 >= n)
+        if (c >= n)
             break;
         HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
-        unsigned __int128 r0 = hnb_evq_rank(&k[0]), r1 = hnb_evq_rank(&k[1]);
-        unsigned __int128 r2 = hnb_evq_rank(&k[2]), r3 = hnb_evq_rank(&k[3]);
-        size_t a = r1 < r0, b = 2 + (r3 < r2);
-        unsigned __int128 ra = r1 < r0 ? r1 : r0, rb = r3 < r2 ? r3 : r2;
-        size_t best = rb < ra ? b : a;
-        h[i + HNB_EVQ_BASE] = k[best];
-        i = c + best;
-    }
-    size_t c = 4 * i + 1;
-    if (c < n) { /* a last, partial group of children */
-        HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
-        size_t best = 0;
-        for (size_t j = 1; j < n - c; j++)
-            if (hnb_evq_less(&k[j], &k[best]))
-                best = j;
+        size_t best = hnb_evq_min_child(k, n - c < 4 ? n - c : 4);
         h[i + HNB_EVQ_BASE] = k[best];
         i = c + best;
     }
