@@ -1,14 +1,14 @@
-/* sim/evqueue.c — the cold half of the pending-event set: growth, cancel, renumbering, verification.
- * The hot half (push, pop, sift) is inline in evqueue.h so the run loop compiles into one tight function. */
+/* sim/evqueue.c — the cold half of the pending-event set: refill, growth, cancel, renumbering, verification.
+ * The hot half (make, push, front, pop) is inline in evqueue.h so the run loop compiles into one tight function. */
 #include "evqueue.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-/* Large arrays: 2 MiB-aligned and marked for transparent huge pages.  A sift-down through a heap of a million events
- * touches one random cache line per level; with 4 KiB pages nearly every one is also a TLB miss, with 2 MiB pages few
- * are (measured with `hnbsim bench kernel --pending 1000000`). */
+/* Large arrays: 2 MiB-aligned and marked for transparent huge pages: with a million pending events the slot table
+ * is read at random, and with 4 KiB pages nearly every such read is also a TLB miss (measured with
+ * `hnbsim bench kernel --pending 1000000`). */
 static void *alloc_big(size_t bytes)
 {
     const size_t huge = (size_t)2 << 20;
@@ -37,21 +37,45 @@ void hnb_evq_init(HnbEvq *q)
 
 void hnb_evq_clear(HnbEvq *q)
 {
-    free(q->heap);
+    for (unsigned b = 0; b < HNB_EVQ_BUCKETS; b++)
+        free(q->b[b].e);
     free(q->slots);
     hnb_evq_init(q);
 }
 
-void hnb_evq_grow_heap(HnbEvq *q)
+void hnb_evq_grow_bucket(HnbEvqBucket *b)
 {
-    size_t cap = q->cap ? q->cap * 2 : 1024;
-    /* BASE spare entries in front keep every sibling group on one 64-byte line */
-    HnbEvqEntry *h = alloc_big((cap + HNB_EVQ_BASE + 1) * sizeof(HnbEvqEntry));
-    if (q->n)
-        memcpy(h + HNB_EVQ_BASE, q->heap + HNB_EVQ_BASE, q->n * sizeof *h);
-    free(q->heap);
-    q->heap = h;
-    q->cap = cap;
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    HnbEvqEntry *e = alloc_big(cap * sizeof *e);
+    if (b->len)
+        memcpy(e, b->e, b->len * sizeof *e);
+    free(b->e);
+    b->e = e;
+    b->cap = cap;
+}
+
+gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
+{
+    HnbEvqBucket *b0 = &q->b[0];
+    if (q->head0 < b0->len)
+        return TRUE;
+    b0->len = q->head0 = 0;
+    q->nonempty &= ~UINT64_C(1);
+    if (q->nonempty == 0)
+        return FALSE;
+    unsigned k = (unsigned)__builtin_ctzll(q->nonempty);
+    HnbEvqBucket *bk = &q->b[k];
+    HnbTime m = bk->min;
+    if (m > until)
+        return FALSE; /* leave last alone: the caller's clock stops at until, and it may schedule from there */
+    q->last = m;
+    /* Every entry of bucket k shares last's bits above k-1 and differs from m below bit k-1 at most, so it lands in
+     * a bucket < k: the loop never appends to the bucket it reads. */
+    for (size_t i = 0; i < bk->len; i++)
+        hnb_evq_append(q, hnb_evq_bucket_of(bk->e[i].time, m), bk->e[i]);
+    bk->len = 0;
+    q->nonempty &= ~(UINT64_C(1) << k);
+    return TRUE;
 }
 
 void hnb_evq_grow_slots(HnbEvq *q)
@@ -84,47 +108,95 @@ gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id)
     return TRUE;
 }
 
-static int entry_cmp(const void *a, const void *b)
+static gboolean entry_live(const HnbEvq *q, const HnbEvqEntry *e)
 {
-    return hnb_evq_less(a, b) ? -1 : hnb_evq_less(b, a) ? 1 : 0;
+    return q->slots[e->key & HNB_EVQ_SLOT_MASK].key == e->key;
 }
 
 void hnb_evq_renumber(HnbEvq *q)
 {
-    /* Keep live entries only, in (time, seq) order, and give them seqs 1..n: relative order, and so the FIFO
-     * tie-break, is unchanged; a sorted array is a valid heap.  Runs once per 2^36 scheduled events. */
-    HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
-    size_t m = 0;
-    for (size_t i = 0; i < q->n; i++) {
-        uint32_t s = (uint32_t)(h[i].key & HNB_EVQ_SLOT_MASK);
-        if (q->slots[s].key == h[i].key)
-            h[m++] = h[i];
+    /* Drop stale entries and give the live ones seqs 1..n in bucket order.  Order in the queue is positional (see
+     * the header), so new seqs need only be unique; bucket order keeps them increasing among equal times, which
+     * hnb_evq_verify checks.  Runs once per 2^36 scheduled events. */
+    uint64_t seq = 1;
+    q->entries = 0;
+    for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
+        HnbEvqBucket *b = &q->b[bi];
+        size_t from = bi == 0 ? q->head0 : 0, m = 0;
+        for (size_t i = from; i < b->len; i++) {
+            if (!entry_live(q, &b->e[i]))
+                continue;
+            uint32_t s = (uint32_t)(b->e[i].key & HNB_EVQ_SLOT_MASK);
+            b->e[m].time = b->e[i].time;
+            b->e[m].key = (seq++ << HNB_EVQ_SLOT_BITS) | s;
+            q->slots[s].key = b->e[m].key;
+            m++;
+        }
+        b->len = m;
+        if (bi == 0)
+            q->head0 = 0;
+        q->entries += m;
+        if (m)
+            q->nonempty |= UINT64_C(1) << bi;
+        else
+            q->nonempty &= ~(UINT64_C(1) << bi);
     }
-    qsort(h, m, sizeof *h, entry_cmp);
-    for (size_t i = 0; i < m; i++) {
-        uint32_t s = (uint32_t)(h[i].key & HNB_EVQ_SLOT_MASK);
-        h[i].key = ((uint64_t)(i + 1) << HNB_EVQ_SLOT_BITS) | s;
-        q->slots[s].key = h[i].key;
-    }
-    q->n = m;
-    q->next_seq = m + 1;
+    q->next_seq = seq;
+}
+
+/* Sorting a bucket's entries by (time, position) must leave equal times in increasing seq: the FIFO tie-break. */
+typedef struct {
+    HnbTime time;
+    size_t pos;
+    uint64_t seq;
+} Placed;
+
+static int placed_cmp(const void *a, const void *b)
+{
+    const Placed *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void verify_fifo(const HnbEvqBucket *b, size_t from, unsigned bi)
+{
+    size_t n = b->len - from;
+    if (n < 2)
+        return;
+    Placed *p = g_new(Placed, n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (Placed){b->e[from + i].time, i, b->e[from + i].key >> HNB_EVQ_SLOT_BITS};
+    qsort(p, n, sizeof *p, placed_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (p[i].time == p[i - 1].time && p[i].seq < p[i - 1].seq)
+            g_error("evqueue: equal times out of schedule order in bucket %u", bi);
+    g_free(p);
 }
 
 void hnb_evq_verify(const HnbEvq *q)
 {
-    const HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
-    size_t live_in_heap = 0, free_count = 0;
-    for (size_t i = 1; i < q->n; i++)
-        if (hnb_evq_less(&h[i], &h[(i - 1) / 4]))
-            g_error("evqueue: heap order broken at %zu", i);
-    for (size_t i = 0; i < q->n; i++) {
-        uint32_t s = (uint32_t)(h[i].key & HNB_EVQ_SLOT_MASK);
-        if (s >= q->slots_cap)
-            g_error("evqueue: entry %zu names slot %u beyond %zu", i, s, q->slots_cap);
-        if (q->slots[s].key == h[i].key)
-            live_in_heap++;
-        if ((h[i].key >> HNB_EVQ_SLOT_BITS) >= q->next_seq)
-            g_error("evqueue: entry %zu has a seq from the future", i);
+    size_t live_in_queue = 0, free_count = 0, entries = 0;
+    for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
+        const HnbEvqBucket *b = &q->b[bi];
+        size_t from = bi == 0 ? q->head0 : 0;
+        /* bucket 0's bit may stay set after its last entry is popped (pop is one increment); refill clears it */
+        if (bi > 0 ? ((q->nonempty >> bi) & 1) != (b->len > from) : b->len > from && !(q->nonempty & 1))
+            g_error("evqueue: bucket %u non-empty bit is wrong", bi);
+        for (size_t i = from; i < b->len; i++) {
+            const HnbEvqEntry *e = &b->e[i];
+            uint32_t s = (uint32_t)(e->key & HNB_EVQ_SLOT_MASK);
+            if (e->time < q->last || hnb_evq_bucket_of(e->time, q->last) != bi)
+                g_error("evqueue: entry at %" G_GINT64_FORMAT " ns in bucket %u (last %" G_GINT64_FORMAT ")",
+                        e->time, bi, q->last);
+            if (s >= q->slots_cap)
+                g_error("evqueue: entry names slot %u beyond %zu", s, q->slots_cap);
+            if ((e->key >> HNB_EVQ_SLOT_BITS) >= q->next_seq)
+                g_error("evqueue: entry has a seq from the future");
+            live_in_queue += entry_live(q, e);
+            entries++;
+        }
+        verify_fifo(b, from, bi);
     }
     for (uint32_t s = q->free_head; s != UINT32_MAX; s = q->slots[s].next_free) {
         if (q->slots[s].key != 0)
@@ -132,8 +204,10 @@ void hnb_evq_verify(const HnbEvq *q)
         if (++free_count > q->slots_cap)
             g_error("evqueue: free list has a cycle");
     }
-    if (live_in_heap != q->live)
-        g_error("evqueue: %zu live entries in the heap but %zu counted", live_in_heap, q->live);
+    if (entries != q->entries)
+        g_error("evqueue: %zu entries in buckets but %zu counted", entries, q->entries);
+    if (live_in_queue != q->live)
+        g_error("evqueue: %zu live entries in the queue but %zu counted", live_in_queue, q->live);
     if (free_count + q->live != q->slots_cap)
         g_error("evqueue: %zu free + %zu live != %zu slots", free_count, q->live, q->slots_cap);
 }

@@ -1,18 +1,28 @@
 /* sim/evqueue.h — the kernel's pending-event set (private to sim/; models use sim.h).
  *
- * Layout.  A 4-ary min-heap of 16-byte entries {time, key}, where key = seq << SLOT_BITS | slot.  Comparing (time,
- * key) orders by time, then by schedule sequence: the FIFO tie-break.  The payload (kind, entity, arg) lives in a
- * slot table indexed by the low bits, so sifting moves 16 bytes, not 32.  Node i of the heap is stored at array
- * index i + 3 and the array is 64-byte aligned, so the four children of any node (array 4i+4 .. 4i+7) share one
- * cache line: a sift-down level costs one miss (libev makes the same choice for its timers; here it is measured by
- * `hnbsim bench kernel`).
+ * A radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990), which needs one property the kernel guarantees: no event is
+ * scheduled before the last one taken out (simulated time never goes back).  `last` is the time of the most recent
+ * minimum.  An entry at time t lives in bucket 0 if t == last, else in bucket 1 + (index of the highest bit where t
+ * and last differ), so bucket b holds times in [2^(b-1), 2^b) above last's common prefix.  Scheduling appends to a
+ * bucket: O(1), one sequential store.  Taking the minimum pops bucket 0; when bucket 0 is empty, the lowest non-empty
+ * bucket is scanned for its minimum, that becomes `last`, and its entries are redistributed into lower buckets (each
+ * entry moves down at least one bucket per move, about two on average, so it moves ~log2(its delay / event spacing)/2
+ * times, each a sequential read and write).  A binary or 4-ary heap instead pays a dependent chain of compares and
+ * loads per level on every event; `hnbsim bench kernel` measures the difference (docs/DESIGN.md has the figures).
  *
- * Cancel is O(1) and lazy: the slot is freed and its `key` cleared; the stale heap entry is dropped when it reaches
- * the top (its key no longer matches its slot's).  Event ids are (generation << 32 | slot): a slot's generation
- * advances on every reuse, so an id that already ran or was cancelled never names a newer event.
+ * FIFO tie-break without comparing sequence numbers: equal times always share a bucket, buckets are filled only by
+ * appending (new events, in schedule order) or by redistributing a higher bucket into empty lower ones (which keeps
+ * that bucket's order), so equal-time entries stay in schedule order, and bucket 0 is consumed front to back.
  *
- * Invariants (checked by hnb_evq_verify): heap order over [3, 3 + n); every live slot's key appears exactly once in
- * the heap; free slots have key 0 and are on the free stack exactly once.
+ * Payloads (kind, entity, arg) live in a slot table indexed by the low bits of the entry's key, so redistribution
+ * moves 16-byte entries.  Cancel is O(1) and lazy: the slot is freed and its key cleared; the stale entry is dropped
+ * when it reaches the front of bucket 0.  Event ids are (generation << 32 | slot): a slot's generation advances on
+ * every reuse, so an id that already ran or was cancelled never names a newer event.  key = seq << SLOT_BITS | slot
+ * makes a stale entry distinguishable from a live one in the same slot for 2^36 schedules; then seqs are renumbered.
+ *
+ * Invariants (checked by hnb_evq_verify): every entry of bucket b > 0 differs from last first at bit b-1; entries in
+ * bucket 0 (from head0 on) equal last; equal-time entries appear in seq order; every live slot's key appears exactly
+ * once; free slots have key 0 and are on the free stack exactly once.
  */
 #ifndef HNB_EVQUEUE_H
 #define HNB_EVQUEUE_H
@@ -24,7 +34,7 @@
 #define HNB_EVQ_SLOT_BITS 28
 #define HNB_EVQ_SLOT_MASK ((UINT64_C(1) << HNB_EVQ_SLOT_BITS) - 1)
 #define HNB_EVQ_SEQ_LIMIT (UINT64_C(1) << (64 - HNB_EVQ_SLOT_BITS))
-#define HNB_EVQ_BASE 3 /* array index of the root */
+#define HNB_EVQ_BUCKETS 64 /* times are >= 0, so bit 63 never differs: buckets 0..63 */
 
 typedef struct {
     HnbTime time;
@@ -32,7 +42,7 @@ typedef struct {
 } HnbEvqEntry;
 
 typedef struct {
-    uint64_t key; /* the heap key of the live event in this slot; 0 when free or cancelled */
+    uint64_t key; /* the key of the live event in this slot; 0 when free or cancelled */
     uint64_t arg;
     uint32_t kind;
     uint32_t entity;
@@ -41,87 +51,52 @@ typedef struct {
 } HnbEvqSlot;
 
 typedef struct {
-    HnbEvqEntry *heap; /* capacity cap + BASE entries, 64-byte aligned */
-    size_t n, cap;
+    HnbEvqEntry *e;
+    size_t len, cap;
+    HnbTime min; /* smallest time in the bucket (meaningless when empty): refill needs no scan for it */
+} HnbEvqBucket;
+
+typedef struct {
+    HnbEvqBucket b[HNB_EVQ_BUCKETS];
+    uint64_t nonempty; /* bit b: bucket b has entries (bucket 0: may stay set once consumed) */
+    size_t head0;      /* bucket 0 is consumed from here */
+    HnbTime last;      /* time of the latest minimum; every entry is >= last */
+    size_t entries;    /* in all buckets, stale ones included */
     HnbEvqSlot *slots;
     size_t nslots, slots_cap;
     uint32_t free_head; /* UINT32_MAX: none */
     uint64_t next_seq;
-    size_t live;        /* scheduled, not yet run or cancelled */
+    size_t live; /* scheduled, not yet run or cancelled */
 } HnbEvq;
 
 void hnb_evq_init(HnbEvq *q);
 void hnb_evq_clear(HnbEvq *q);
-void hnb_evq_grow_heap(HnbEvq *q);  /* cold */
-void hnb_evq_grow_slots(HnbEvq *q); /* cold */
-void hnb_evq_renumber(HnbEvq *q);   /* cold: rewrites seqs once 2^36 have been used */
+void hnb_evq_grow_bucket(HnbEvqBucket *b); /* cold */
+void hnb_evq_grow_slots(HnbEvq *q);        /* cold */
+void hnb_evq_renumber(HnbEvq *q);          /* cold: rewrites seqs once 2^36 have been used */
 gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id);
 void hnb_evq_verify(const HnbEvq *q);
+/* Refill bucket 0 from the lowest non-empty bucket if its minimum is <= until; FALSE if the queue is empty or its
+ * minimum lies after until (nothing is changed then, so events may still be scheduled at any time >= last). */
+gboolean hnb_evq_refill(HnbEvq *q, HnbTime until);
 
-/* Times are never negative (events are scheduled at >= now >= 0), so (time, key) compares as one unsigned 128-bit
- * number: a cmp/sbb pair instead of two dependent branches. */
-static inline unsigned __int128 hnb_evq_rank(const HnbEvqEntry *a)
+static inline unsigned hnb_evq_bucket_of(HnbTime t, HnbTime last)
 {
-    return ((unsigned __int128)(uint64_t)a->time << 64) | a->key;
+    uint64_t x = (uint64_t)t ^ (uint64_t)last;
+    return x ? 64u - (unsigned)__builtin_clzll(x) : 0u;
 }
 
-static inline int hnb_evq_less(const HnbEvqEntry *a, const HnbEvqEntry *b)
+static inline void hnb_evq_append(HnbEvq *q, unsigned bi, HnbEvqEntry e)
 {
-    return hnb_evq_rank(a) < hnb_evq_rank(b);
+    HnbEvqBucket *b = &q->b[bi];
+    if (G_UNLIKELY(b->len == b->cap))
+        hnb_evq_grow_bucket(b);
+    b->min = b->len == 0 || e.time < b->min ? e.time : b->min;
+    b->e[b->len++] = e;
+    q->nonempty |= UINT64_C(1) << bi;
 }
 
-static inline void hnb_evq_sift_up(HnbEvqEntry *h, size_t i, HnbEvqEntry e)
-{
-    /* i is a heap index (0-based, root 0); parent (i-1)/4 */
-    unsigned __int128 r = hnb_evq_rank(&e);
-    while (i > 0) {
-        size_t p = (i - 1) >> 2;
-        if (r >= hnb_evq_rank(&h[p + HNB_EVQ_BASE]))
-            break;
-        h[i + HNB_EVQ_BASE] = h[p + HNB_EVQ_BASE];
-        i = p;
-    }
-    h[i + HNB_EVQ_BASE] = e;
-}
-
-/* The smallest of the m (1..4) children starting at k, as an offset 0..m-1.  Four children (the common case) are
- * compared by a tournament — two independent compares, then one — which the compiler turns into conditional
- * moves: the outcome of these compares is random, so branches would mispredict half the time. */
-static inline size_t hnb_evq_min_child(const HnbEvqEntry *k, size_t m)
-{
-    if (G_LIKELY(m == 4)) {
-        unsigned __int128 r0 = hnb_evq_rank(&k[0]), r1 = hnb_evq_rank(&k[1]);
-        unsigned __int128 r2 = hnb_evq_rank(&k[2]), r3 = hnb_evq_rank(&k[3]);
-        size_t a = r1 < r0, b = 2 + (r3 < r2);
-        unsigned __int128 ra = r1 < r0 ? r1 : r0, rb = r3 < r2 ? r3 : r2;
-        return rb < ra ? b : a;
-    }
-    size_t best = 0;
-    for (size_t j = 1; j < m; j++)
-        if (hnb_evq_less(&k[j], &k[best]))
-            best = j;
-    return best;
-}
-
-/* Put e at heap index i (a hole) and sift it down; n is the heap size. */
-static inline void hnb_evq_sift_down(HnbEvqEntry *h, size_t n, size_t i, HnbEvqEntry e)
-{
-    unsigned __int128 r = hnb_evq_rank(&e);
-    for (;;) {
-        size_t c = 4 * i + 1;
-        if (c >= n)
-            break;
-        HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
-        size_t best = hnb_evq_min_child(k, n - c < 4 ? n - c : 4);
-        if (hnb_evq_rank(&k[best]) >= r)
-            break;
-        h[i + HNB_EVQ_BASE] = k[best];
-        i = c + best;
-    }
-    h[i + HNB_EVQ_BASE] = e;
-}
-
-/* Allocate a slot for a new event and build its heap entry; returns the event id. */
+/* Allocate a slot for a new event and build its entry; returns the event id. */
 static inline uint64_t hnb_evq_make(HnbEvq *q, HnbTime at, uint32_t kind, uint32_t entity, uint64_t arg,
                                     HnbEvqEntry *out)
 {
@@ -142,41 +117,28 @@ static inline uint64_t hnb_evq_make(HnbEvq *q, HnbTime at, uint32_t kind, uint32
     return ((uint64_t)sl->gen << 32) | s;
 }
 
+/* Add an entry; e.time >= last (the caller guarantees it: events are never scheduled in the past). */
 static inline void hnb_evq_push(HnbEvq *q, HnbEvqEntry e)
 {
-    if (G_UNLIKELY(q->n == q->cap))
-        hnb_evq_grow_heap(q);
-    hnb_evq_sift_up(q->heap, q->n++, e);
+    hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
+    q->entries++;
 }
 
-/* Remove the root (heap non-empty). */
+/* The earliest entry if its time is <= until, else NULL (also when empty).  Stale entries are returned too: the
+ * caller compares the key with its slot's. */
+static inline const HnbEvqEntry *hnb_evq_front(HnbEvq *q, HnbTime until)
+{
+    if (G_UNLIKELY(q->head0 == q->b[0].len) && !hnb_evq_refill(q, until))
+        return NULL;
+    const HnbEvqEntry *e = &q->b[0].e[q->head0];
+    return e->time <= until ? e : NULL;
+}
+
+/* Remove the entry hnb_evq_front() returned. */
 static inline void hnb_evq_pop(HnbEvq *q)
 {
-    HnbEvqEntry last = q->heap[--q->n + HNB_EVQ_BASE];
-    if (q->n > 0)
-        hnb_evq_sift_down(q->heap, q->n, 0, last);
-}
-
-/* Replace the root by e (heap non-empty): one pass instead of a pop and a push.
- *
- * Floyd's bottom-up variant: a newly scheduled event is usually later than most pending ones (now + a delay), so it
- * belongs near the leaves.  Walk the hole from the root to a leaf along the smallest children without comparing
- * against e (three compares per level instead of four, and no dependency on e), then sift e up from there, which
- * rarely moves more than a level. */
-static inline void hnb_evq_replace_top(HnbEvq *q, HnbEvqEntry e)
-{
-    HnbEvqEntry *h = q->heap;
-    size_t n = q->n, i = 0;
-    for (;;) {
-        size_t c = 4 * i + 1;
-        if (c >= n)
-            break;
-        HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
-        size_t best = hnb_evq_min_child(k, n - c < 4 ? n - c : 4);
-        h[i + HNB_EVQ_BASE] = k[best];
-        i = c + best;
-    }
-    hnb_evq_sift_up(h, i, e);
+    q->head0++;
+    q->entries--;
 }
 
 /* Return a slot to the free stack after its event ran or was cancelled. */

@@ -1,9 +1,8 @@
 /* sim/sim.c — the event loop: handlers, schedule, cancel, run.
  *
- * The loop peeks at the root instead of popping it: while a handler runs, the root is the event being handled, and
- * the handler's first hnb_sim_schedule() overwrites it and sifts down once (a "replace-top").  Most handlers schedule
- * a follow-up event, so this saves a sift-up and a sift-down per event.  If the handler schedules nothing, the loop
- * pops the root afterwards as usual.
+ * The loop is: take the front of the queue, skip it if cancelled, free its slot, call its handler.  The handler's
+ * hnb_sim_schedule() calls append to the queue (sim/evqueue.h), so an event costs one append and one pop plus the
+ * queue's amortised redistribution.
  */
 #include "sim.h"
 #include "evqueue.h"
@@ -19,7 +18,6 @@ struct HnbSim {
     HnbTime now;
     uint64_t events_run;
     gboolean stop;
-    gboolean top_consumed; /* the root is the event being handled: the next schedule may replace it */
     gboolean running;
     Handler *handlers;
     uint32_t nhandlers;
@@ -57,12 +55,7 @@ HnbEventId hnb_sim_schedule(HnbSim *sim, HnbTime at, uint32_t kind, uint32_t ent
                 at < sim->now ? "event in the past" : "unregistered event kind", at, sim->now, kind,
                 sim->nhandlers);
     HnbEventId id = hnb_evq_make(&sim->q, at, kind, entity, arg, &e);
-    if (sim->top_consumed) {
-        sim->top_consumed = FALSE;
-        hnb_evq_replace_top(&sim->q, e);
-    } else {
-        hnb_evq_push(&sim->q, e);
-    }
+    hnb_evq_push(&sim->q, e);
     return id;
 }
 
@@ -75,42 +68,35 @@ HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until)
 {
     HnbEvq *q = &sim->q;
     g_return_val_if_fail(!sim->running, HNB_RUN_STOPPED);
+    g_return_val_if_fail(until >= sim->now, HNB_RUN_STOPPED);
     sim->running = TRUE;
     sim->stop = FALSE;
-    while (q->n > 0) {
-        HnbEvqEntry top = q->heap[HNB_EVQ_BASE];
-        uint32_t s = (uint32_t)(top.key & HNB_EVQ_SLOT_MASK);
+    const HnbEvqEntry *top;
+    while ((top = hnb_evq_front(q, until)) != NULL) {
+        HnbTime t = top->time;
+        uint32_t s = (uint32_t)(top->key & HNB_EVQ_SLOT_MASK);
         HnbEvqSlot *sl = &q->slots[s];
-        if (G_UNLIKELY(sl->key != top.key)) { /* cancelled */
-            hnb_evq_pop(q);
+        gboolean live = sl->key == top->key;
+        hnb_evq_pop(q);
+        if (G_UNLIKELY(!live)) /* cancelled */
             continue;
-        }
-        if (top.time > until) {
-            sim->now = until;
-            sim->running = FALSE;
-            return HNB_RUN_UNTIL;
-        }
-        HnbEvent ev = {top.time, sl->kind, sl->entity, sl->arg};
+        HnbEvent ev = {t, sl->kind, sl->entity, sl->arg};
         hnb_evq_release(q, s);
         q->live--;
-        sim->now = top.time;
-        sim->top_consumed = TRUE;
+        sim->now = t;
         const Handler *h = &sim->handlers[ev.kind];
         h->fn(sim, &ev, h->user_data);
         sim->events_run++;
-        if (sim->top_consumed) {
-            sim->top_consumed = FALSE;
-            hnb_evq_pop(q);
-        }
         if (G_UNLIKELY(sim->stop)) {
             sim->running = FALSE;
             return HNB_RUN_STOPPED;
         }
     }
+    HnbRunStatus st = q->live == 0 ? HNB_RUN_EMPTY : HNB_RUN_UNTIL;
     if (until != HNB_TIME_NEVER && until > sim->now)
         sim->now = until;
     sim->running = FALSE;
-    return HNB_RUN_EMPTY;
+    return st;
 }
 
 void hnb_sim_stop(HnbSim *sim) { sim->stop = TRUE; }

@@ -61,7 +61,7 @@ HnbTime hnb_sim_now(const HnbSim *sim);
 uint64_t hnb_sim_events_run(const HnbSim *sim); /* handlers called so far */
 size_t hnb_sim_pending(const HnbSim *sim);      /* live scheduled events */
 
-/* Check every invariant of the queue (heap order, slot bookkeeping); aborts with a message on violation.  O(n):
+/* Check every invariant of the queue (bucket placement, FIFO order, slot bookkeeping); aborts with a message on violation.  O(n):
  * for tests and debug builds. */
 void hnb_sim_verify(const HnbSim *sim);
 
