@@ -33,14 +33,20 @@ void hnb_evq_init(HnbEvq *q)
     memset(q, 0, sizeof *q);
     q->free_head = UINT32_MAX;
     q->next_seq = 1; /* seq 0 with slot 0 would make key 0, which marks a free slot */
+    q->radix_above = HNB_EVQ_RADIX_ABOVE;
+    q->heap_below = HNB_EVQ_HEAP_BELOW;
 }
 
 void hnb_evq_clear(HnbEvq *q)
 {
     for (unsigned b = 0; b < HNB_EVQ_BUCKETS; b++)
         free(q->b[b].e);
+    free(q->heap);
     free(q->slots);
+    size_t above = q->radix_above, below = q->heap_below;
     hnb_evq_init(q);
+    q->radix_above = above;
+    q->heap_below = below;
 }
 
 void hnb_evq_grow_bucket(HnbEvqBucket *b)
@@ -52,6 +58,68 @@ void hnb_evq_grow_bucket(HnbEvqBucket *b)
     free(b->e);
     b->e = e;
     b->cap = cap;
+}
+
+void hnb_evq_grow_heap(HnbEvq *q)
+{
+    size_t cap = q->cap ? q->cap * 2 : 1024;
+    /* BASE spare entries in front keep every sibling group on one 64-byte line */
+    HnbEvqEntry *h = alloc_big((cap + HNB_EVQ_BASE + 1) * sizeof(HnbEvqEntry));
+    if (q->entries)
+        memcpy(h + HNB_EVQ_BASE, q->heap + HNB_EVQ_BASE, q->entries * sizeof *h);
+    free(q->heap);
+    q->heap = h;
+    q->cap = cap;
+}
+
+static gboolean entry_live(const HnbEvq *q, const HnbEvqEntry *e)
+{
+    return q->slots[e->key & HNB_EVQ_SLOT_MASK].key == e->key;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    unsigned __int128 x = hnb_evq_rank(a), y = hnb_evq_rank(b);
+    return x < y ? -1 : x > y;
+}
+
+void hnb_evq_to_radix(HnbEvq *q)
+{
+    /* In (time, seq) order, so the appends leave equal times in schedule order; stale entries are dropped.  Every
+     * entry is >= last (the latest minimum the heap gave out), which is <= the caller's clock. */
+    HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
+    qsort(h, q->entries, sizeof *h, entry_cmp);
+    size_t n = q->entries;
+    q->entries = 0;
+    q->radix = TRUE;
+    q->head0 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (entry_live(q, &h[i])) {
+            hnb_evq_append(q, hnb_evq_bucket_of(h[i].time, q->last), h[i]);
+            q->entries++;
+        }
+}
+
+void hnb_evq_to_heap(HnbEvq *q)
+{
+    /* Any order will do: the heap orders by (time, seq), and equal times carry increasing seqs (an invariant). */
+    size_t n = 0;
+    q->radix = FALSE;
+    for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
+        HnbEvqBucket *b = &q->b[bi];
+        for (size_t i = bi == 0 ? q->head0 : 0; i < b->len; i++)
+            if (entry_live(q, &b->e[i])) {
+                while (n >= q->cap) {
+                    q->entries = n; /* grow_heap copies this many */
+                    hnb_evq_grow_heap(q);
+                }
+                hnb_evq_sift_up(q->heap, n++, b->e[i]);
+            }
+        b->len = 0;
+    }
+    q->head0 = 0;
+    q->nonempty = 0;
+    q->entries = n;
 }
 
 gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
@@ -69,6 +137,13 @@ gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
     if (m > until)
         return FALSE; /* leave last alone: the caller's clock stops at until, and it may schedule from there */
     q->last = m;
+    if (bk->len == 1) { /* common in small queues: the bucket becomes bucket 0 as it is, nothing moves */
+        HnbEvqBucket t = *b0;
+        *b0 = *bk;
+        *bk = t;
+        q->nonempty = (q->nonempty & ~(UINT64_C(1) << k)) | 1;
+        return TRUE;
+    }
     /* Every entry of bucket k shares last's bits above k-1 and differs from m below bit k-1 at most, so it lands in
      * a bucket < k: the loop never appends to the bucket it reads. */
     for (size_t i = 0; i < bk->len; i++)
@@ -108,13 +183,31 @@ gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id)
     return TRUE;
 }
 
-static gboolean entry_live(const HnbEvq *q, const HnbEvqEntry *e)
+static void renumber_heap(HnbEvq *q)
 {
-    return q->slots[e->key & HNB_EVQ_SLOT_MASK].key == e->key;
+    /* Keep live entries only, in (time, seq) order, and give them seqs 1..n: relative order, and so the FIFO
+     * tie-break, is unchanged; a sorted array is a valid heap. */
+    HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
+    size_t m = 0;
+    for (size_t i = 0; i < q->entries; i++)
+        if (entry_live(q, &h[i]))
+            h[m++] = h[i];
+    qsort(h, m, sizeof *h, entry_cmp);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t s = (uint32_t)(h[i].key & HNB_EVQ_SLOT_MASK);
+        h[i].key = ((uint64_t)(i + 1) << HNB_EVQ_SLOT_BITS) | s;
+        q->slots[s].key = h[i].key;
+    }
+    q->entries = m;
+    q->next_seq = m + 1;
 }
 
 void hnb_evq_renumber(HnbEvq *q)
 {
+    if (!q->radix) {
+        renumber_heap(q);
+        return;
+    }
     /* Drop stale entries and give the live ones seqs 1..n in bucket order.  Order in the queue is positional (see
      * the header), so new seqs need only be unique; bucket order keeps them increasing among equal times, which
      * hnb_evq_verify checks.  Runs once per 2^36 scheduled events. */
@@ -127,6 +220,7 @@ void hnb_evq_renumber(HnbEvq *q)
             if (!entry_live(q, &b->e[i]))
                 continue;
             uint32_t s = (uint32_t)(b->e[i].key & HNB_EVQ_SLOT_MASK);
+            b->min = m == 0 || b->e[i].time < b->min ? b->e[i].time : b->min; /* dropped entries may have held it */
             b->e[m].time = b->e[i].time;
             b->e[m].key = (seq++ << HNB_EVQ_SLOT_BITS) | s;
             q->slots[s].key = b->e[m].key;
@@ -174,26 +268,49 @@ static void verify_fifo(const HnbEvqBucket *b, size_t from, unsigned bi)
     g_free(p);
 }
 
+static void verify_entry(const HnbEvq *q, const HnbEvqEntry *e, size_t *live)
+{
+    uint32_t s = (uint32_t)(e->key & HNB_EVQ_SLOT_MASK);
+    if (e->time < q->last)
+        g_error("evqueue: entry at %" G_GINT64_FORMAT " ns before the last minimum %" G_GINT64_FORMAT, e->time,
+                q->last);
+    if (s >= q->slots_cap)
+        g_error("evqueue: entry names slot %u beyond %zu", s, q->slots_cap);
+    if ((e->key >> HNB_EVQ_SLOT_BITS) >= q->next_seq)
+        g_error("evqueue: entry has a seq from the future");
+    *live += entry_live(q, e);
+}
+
 void hnb_evq_verify(const HnbEvq *q)
 {
     size_t live_in_queue = 0, free_count = 0, entries = 0;
+    if (!q->radix) {
+        const HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
+        for (size_t i = 0; i < q->entries; i++) {
+            if (i > 0 && hnb_evq_rank(&h[i]) < hnb_evq_rank(&h[(i - 1) / 4]))
+                g_error("evqueue: heap order broken at %zu", i);
+            verify_entry(q, &h[i], &live_in_queue);
+        }
+        entries = q->entries;
+        if (q->entries > q->radix_above)
+            g_error("evqueue: %zu entries in the heap, above the switch at %zu", q->entries, q->radix_above);
+    }
     for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
         const HnbEvqBucket *b = &q->b[bi];
         size_t from = bi == 0 ? q->head0 : 0;
+        if (!q->radix && b->len > from)
+            g_error("evqueue: heap mode but bucket %u holds entries", bi);
         /* bucket 0's bit may stay set after its last entry is popped (pop is one increment); refill clears it */
         if (bi > 0 ? ((q->nonempty >> bi) & 1) != (b->len > from) : b->len > from && !(q->nonempty & 1))
             g_error("evqueue: bucket %u non-empty bit is wrong", bi);
         for (size_t i = from; i < b->len; i++) {
             const HnbEvqEntry *e = &b->e[i];
-            uint32_t s = (uint32_t)(e->key & HNB_EVQ_SLOT_MASK);
-            if (e->time < q->last || hnb_evq_bucket_of(e->time, q->last) != bi)
+            if (hnb_evq_bucket_of(e->time, q->last) != bi)
                 g_error("evqueue: entry at %" G_GINT64_FORMAT " ns in bucket %u (last %" G_GINT64_FORMAT ")",
                         e->time, bi, q->last);
-            if (s >= q->slots_cap)
-                g_error("evqueue: entry names slot %u beyond %zu", s, q->slots_cap);
-            if ((e->key >> HNB_EVQ_SLOT_BITS) >= q->next_seq)
-                g_error("evqueue: entry has a seq from the future");
-            live_in_queue += entry_live(q, e);
+            if (e->time < b->min)
+                g_error("evqueue: bucket %u minimum is stale", bi);
+            verify_entry(q, e, &live_in_queue);
             entries++;
         }
         verify_fifo(b, from, bi);
@@ -205,7 +322,7 @@ void hnb_evq_verify(const HnbEvq *q)
             g_error("evqueue: free list has a cycle");
     }
     if (entries != q->entries)
-        g_error("evqueue: %zu entries in buckets but %zu counted", entries, q->entries);
+        g_error("evqueue: %zu entries found but %zu counted", entries, q->entries);
     if (live_in_queue != q->live)
         g_error("evqueue: %zu live entries in the queue but %zu counted", live_in_queue, q->live);
     if (free_count + q->live != q->slots_cap)

@@ -1,27 +1,31 @@
 /* sim/evqueue.h — the kernel's pending-event set (private to sim/; models use sim.h).
  *
- * A radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990), which needs one property the kernel guarantees: no event is
- * scheduled before the last one taken out (simulated time never goes back).  `last` is the time of the most recent
- * minimum.  An entry at time t lives in bucket 0 if t == last, else in bucket 1 + (index of the highest bit where t
- * and last differ), so bucket b holds times in [2^(b-1), 2^b) above last's common prefix.  Scheduling appends to a
- * bucket: O(1), one sequential store.  Taking the minimum pops bucket 0; when bucket 0 is empty, the lowest non-empty
- * bucket is scanned for its minimum, that becomes `last`, and its entries are redistributed into lower buckets (each
- * entry moves down at least one bucket per move, about two on average, so it moves ~log2(its delay / event spacing)/2
- * times, each a sequential read and write).  A binary or 4-ary heap instead pays a dependent chain of compares and
- * loads per level on every event; `hnbsim bench kernel` measures the difference (docs/DESIGN.md has the figures).
+ * Two structures, one at a time, chosen by size: a 4-ary min-heap while the queue is small and a radix heap once it
+ * is large.  Measured with `hnbsim bench kernel` and `bench mm1` (docs/DESIGN.md): in L1 the heap's few levels are
+ * cheaper than the radix heap's bucket moves (1.25x at 10^3 pending, 1.3x on M/M/1 with two events pending); out of
+ * cache the radix heap's appends and sequential moves beat the heap's miss per level (1.5x at 10^6).  The queue
+ * switches to radix above `radix_above` entries and back below `heap_below` (hysteresis: a switch is O(n log n)).
  *
- * FIFO tie-break without comparing sequence numbers: equal times always share a bucket, buckets are filled only by
- * appending (new events, in schedule order) or by redistributing a higher bucket into empty lower ones (which keeps
- * that bucket's order), so equal-time entries stay in schedule order, and bucket 0 is consumed front to back.
+ * Heap.  Entries {time, key}, key = seq << SLOT_BITS | slot; (time, key) compared as one unsigned 128-bit number
+ * orders by time, then schedule sequence: the FIFO tie-break.  Node i sits at array index i + 3 of a 64-byte-aligned
+ * array, so the four children of a node share one cache line.
  *
- * Payloads (kind, entity, arg) live in a slot table indexed by the low bits of the entry's key, so redistribution
- * moves 16-byte entries.  Cancel is O(1) and lazy: the slot is freed and its key cleared; the stale entry is dropped
- * when it reaches the front of bucket 0.  Event ids are (generation << 32 | slot): a slot's generation advances on
- * every reuse, so an id that already ran or was cancelled never names a newer event.  key = seq << SLOT_BITS | slot
- * makes a stale entry distinguishable from a live one in the same slot for 2^36 schedules; then seqs are renumbered.
+ * Radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990).  It needs one property the kernel guarantees: nothing is
+ * scheduled before the last minimum taken out (simulated time never goes back).  `last` is that minimum's time.  An
+ * entry at time t lives in bucket 0 if t == last, else in bucket 1 + (the highest bit where t and last differ).
+ * Scheduling appends to a bucket.  Taking the minimum pops bucket 0; when it is empty the lowest non-empty bucket's
+ * minimum (kept per bucket) becomes `last` and its entries move into lower buckets — about half the remaining bits
+ * per move, each a sequential 16-byte copy.  FIFO ties without comparing seqs: equal times share a bucket, buckets
+ * grow only by appends (schedule order) or by redistribution into empty lower buckets (which keeps order), and bucket
+ * 0 is consumed front to back.
  *
- * Invariants (checked by hnb_evq_verify): every entry of bucket b > 0 differs from last first at bit b-1; entries in
- * bucket 0 (from head0 on) equal last; equal-time entries appear in seq order; every live slot's key appears exactly
+ * Both.  Payloads (kind, entity, arg) live in a slot table indexed by the key's low bits, so the structures move
+ * 16-byte entries.  Cancel is O(1) and lazy: the slot is freed and its key cleared; the stale entry is dropped when it
+ * reaches the front.  Event ids are (generation << 32 | slot): a slot's generation advances on every reuse, so an id
+ * that already ran or was cancelled never names a newer event.  Seqs have 36 bits; then they are renumbered.
+ *
+ * Invariants (hnb_evq_verify): heap order, or radix placement (every entry of bucket b > 0 differs from last first at
+ * bit b-1, bucket 0 equals last); every entry >= last; equal times in seq order; every live slot's key appears exactly
  * once; free slots have key 0 and are on the free stack exactly once.
  */
 #ifndef HNB_EVQUEUE_H
@@ -35,6 +39,9 @@
 #define HNB_EVQ_SLOT_MASK ((UINT64_C(1) << HNB_EVQ_SLOT_BITS) - 1)
 #define HNB_EVQ_SEQ_LIMIT (UINT64_C(1) << (64 - HNB_EVQ_SLOT_BITS))
 #define HNB_EVQ_BUCKETS 64 /* times are >= 0, so bit 63 never differs: buckets 0..63 */
+#define HNB_EVQ_BASE 3     /* heap: array index of the root */
+#define HNB_EVQ_RADIX_ABOVE 16384 /* default switch points, from the crossover measured at ~10^4 entries */
+#define HNB_EVQ_HEAP_BELOW 4096
 
 typedef struct {
     HnbTime time;
@@ -57,11 +64,17 @@ typedef struct {
 } HnbEvqBucket;
 
 typedef struct {
+    gboolean radix;     /* which structure holds the entries */
+    size_t entries;     /* in it, stale ones included */
+    HnbTime last;       /* time of the latest minimum taken out; every entry is >= last */
+    size_t radix_above, heap_below;
+    /* heap */
+    HnbEvqEntry *heap; /* capacity cap + BASE entries, 64-byte aligned */
+    size_t cap;
+    /* radix heap */
     HnbEvqBucket b[HNB_EVQ_BUCKETS];
     uint64_t nonempty; /* bit b: bucket b has entries (bucket 0: may stay set once consumed) */
     size_t head0;      /* bucket 0 is consumed from here */
-    HnbTime last;      /* time of the latest minimum; every entry is >= last */
-    size_t entries;    /* in all buckets, stale ones included */
     HnbEvqSlot *slots;
     size_t nslots, slots_cap;
     uint32_t free_head; /* UINT32_MAX: none */
@@ -72,6 +85,9 @@ typedef struct {
 void hnb_evq_init(HnbEvq *q);
 void hnb_evq_clear(HnbEvq *q);
 void hnb_evq_grow_bucket(HnbEvqBucket *b); /* cold */
+void hnb_evq_grow_heap(HnbEvq *q);         /* cold */
+void hnb_evq_to_radix(HnbEvq *q);          /* cold: O(n log n) */
+void hnb_evq_to_heap(HnbEvq *q);           /* cold: O(n log n) */
 void hnb_evq_grow_slots(HnbEvq *q);        /* cold */
 void hnb_evq_renumber(HnbEvq *q);          /* cold: rewrites seqs once 2^36 have been used */
 gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id);
@@ -79,6 +95,87 @@ void hnb_evq_verify(const HnbEvq *q);
 /* Refill bucket 0 from the lowest non-empty bucket if its minimum is <= until; FALSE if the queue is empty or its
  * minimum lies after until (nothing is changed then, so events may still be scheduled at any time >= last). */
 gboolean hnb_evq_refill(HnbEvq *q, HnbTime until);
+
+/* ---- heap ---------------------------------------------------------------------------------------------- */
+
+/* Times are never negative, so (time, key) compares as one unsigned 128-bit number: a cmp/sbb pair instead of two
+ * dependent branches. */
+static inline unsigned __int128 hnb_evq_rank(const HnbEvqEntry *a)
+{
+    return ((unsigned __int128)(uint64_t)a->time << 64) | a->key;
+}
+
+static inline void hnb_evq_sift_up(HnbEvqEntry *h, size_t i, HnbEvqEntry e)
+{
+    /* i is a heap index (0-based, root 0); parent (i-1)/4 */
+    unsigned __int128 r = hnb_evq_rank(&e);
+    while (i > 0) {
+        size_t p = (i - 1) >> 2;
+        if (r >= hnb_evq_rank(&h[p + HNB_EVQ_BASE]))
+            break;
+        h[i + HNB_EVQ_BASE] = h[p + HNB_EVQ_BASE];
+        i = p;
+    }
+    h[i + HNB_EVQ_BASE] = e;
+}
+
+/* The smallest of the m (1..4) children starting at k, as an offset 0..m-1.  Four children (the common case) are
+ * compared by a tournament — two independent compares, then one — which the compiler turns into conditional
+ * moves: the outcome of these compares is random, so branches would mispredict half the time. */
+static inline size_t hnb_evq_min_child(const HnbEvqEntry *k, size_t m)
+{
+    if (G_LIKELY(m == 4)) {
+        unsigned __int128 r0 = hnb_evq_rank(&k[0]), r1 = hnb_evq_rank(&k[1]);
+        unsigned __int128 r2 = hnb_evq_rank(&k[2]), r3 = hnb_evq_rank(&k[3]);
+        size_t a = r1 < r0, b = 2 + (r3 < r2);
+        unsigned __int128 ra = r1 < r0 ? r1 : r0, rb = r3 < r2 ? r3 : r2;
+        return rb < ra ? b : a;
+    }
+    size_t best = 0;
+    for (size_t j = 1; j < m; j++)
+        if (hnb_evq_rank(&k[j]) < hnb_evq_rank(&k[best]))
+            best = j;
+    return best;
+}
+
+/* Put e at heap index i (a hole) and sift it down; n is the heap size. */
+static inline void hnb_evq_sift_down(HnbEvqEntry *h, size_t n, size_t i, HnbEvqEntry e)
+{
+    unsigned __int128 r = hnb_evq_rank(&e);
+    for (;;) {
+        size_t c = 4 * i + 1;
+        if (c >= n)
+            break;
+        HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
+        size_t best = hnb_evq_min_child(k, n - c < 4 ? n - c : 4);
+        if (hnb_evq_rank(&k[best]) >= r)
+            break;
+        h[i + HNB_EVQ_BASE] = k[best];
+        i = c + best;
+    }
+    h[i + HNB_EVQ_BASE] = e;
+}
+
+/* Replace the root by e (heap non-empty): one pass instead of a pop and a push.  Floyd's bottom-up variant: a newly
+ * scheduled event is usually later than most pending ones, so walk the hole from the root to a leaf along the
+ * smallest children without comparing against e (three compares per level instead of four), then sift e up from
+ * there, which rarely moves more than a level. */
+static inline void hnb_evq_heap_replace_top(HnbEvqEntry *h, size_t n, HnbEvqEntry e)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t c = 4 * i + 1;
+        if (c >= n)
+            break;
+        HnbEvqEntry *k = &h[c + HNB_EVQ_BASE];
+        size_t best = hnb_evq_min_child(k, n - c < 4 ? n - c : 4);
+        h[i + HNB_EVQ_BASE] = k[best];
+        i = c + best;
+    }
+    hnb_evq_sift_up(h, i, e);
+}
+
+/* ---- radix heap ---------------------------------------------------------------------------------------- */
 
 static inline unsigned hnb_evq_bucket_of(HnbTime t, HnbTime last)
 {
@@ -117,28 +214,67 @@ static inline uint64_t hnb_evq_make(HnbEvq *q, HnbTime at, uint32_t kind, uint32
     return ((uint64_t)sl->gen << 32) | s;
 }
 
+/* ---- the queue ---------------------------------------------------------------------------------------- */
+
 /* Add an entry; e.time >= last (the caller guarantees it: events are never scheduled in the past). */
 static inline void hnb_evq_push(HnbEvq *q, HnbEvqEntry e)
 {
-    hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
-    q->entries++;
+    if (q->radix) {
+        hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
+        q->entries++;
+        return;
+    }
+    if (G_UNLIKELY(q->entries == q->cap))
+        hnb_evq_grow_heap(q);
+    hnb_evq_sift_up(q->heap, q->entries++, e);
+    if (G_UNLIKELY(q->entries > q->radix_above))
+        hnb_evq_to_radix(q);
 }
 
 /* The earliest entry if its time is <= until, else NULL (also when empty).  Stale entries are returned too: the
- * caller compares the key with its slot's. */
+ * caller compares the key with its slot's.  The pointer is valid until the next push, pop or replace. */
 static inline const HnbEvqEntry *hnb_evq_front(HnbEvq *q, HnbTime until)
 {
-    if (G_UNLIKELY(q->head0 == q->b[0].len) && !hnb_evq_refill(q, until))
-        return NULL;
-    const HnbEvqEntry *e = &q->b[0].e[q->head0];
+    const HnbEvqEntry *e;
+    if (!q->radix) {
+        if (q->entries == 0)
+            return NULL;
+        e = &q->heap[HNB_EVQ_BASE];
+    } else {
+        if (G_UNLIKELY(q->head0 == q->b[0].len) && !hnb_evq_refill(q, until))
+            return NULL;
+        e = &q->b[0].e[q->head0];
+    }
     return e->time <= until ? e : NULL;
 }
 
 /* Remove the entry hnb_evq_front() returned. */
 static inline void hnb_evq_pop(HnbEvq *q)
 {
-    q->head0++;
-    q->entries--;
+    if (q->radix) {
+        q->head0++;
+        if (G_UNLIKELY(--q->entries < q->heap_below))
+            hnb_evq_to_heap(q);
+        return;
+    }
+    q->last = q->heap[HNB_EVQ_BASE].time;
+    HnbEvqEntry tail = q->heap[--q->entries + HNB_EVQ_BASE];
+    if (q->entries > 0)
+        hnb_evq_sift_down(q->heap, q->entries, 0, tail);
+}
+
+/* Remove the entry hnb_evq_front() returned and add e (e.time >= that entry's time): in the heap one pass from the
+ * root instead of a sift-down and a sift-up.  Most handlers schedule a follow-up, so the run loop defers the pop of
+ * the event being handled to its handler's first schedule. */
+static inline void hnb_evq_replace_front(HnbEvq *q, HnbEvqEntry e)
+{
+    if (q->radix) {
+        q->head0++;
+        hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
+        return;
+    }
+    q->last = q->heap[HNB_EVQ_BASE].time;
+    hnb_evq_heap_replace_top(q->heap, q->entries, e);
 }
 
 /* Return a slot to the free stack after its event ran or was cancelled. */

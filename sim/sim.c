@@ -1,8 +1,9 @@
 /* sim/sim.c — the event loop: handlers, schedule, cancel, run.
  *
- * The loop is: take the front of the queue, skip it if cancelled, free its slot, call its handler.  The handler's
- * hnb_sim_schedule() calls append to the queue (sim/evqueue.h), so an event costs one append and one pop plus the
- * queue's amortised redistribution.
+ * The loop peeks at the front of the queue instead of popping it: while a handler runs, the front is the event being
+ * handled, and the handler's first hnb_sim_schedule() replaces it (hnb_evq_replace_front: in the heap, one sift
+ * instead of a sift-down and a sift-up).  Most handlers schedule a follow-up event.  If the handler schedules
+ * nothing, the loop pops the front afterwards as usual.
  */
 #include "sim.h"
 #include "evqueue.h"
@@ -18,6 +19,7 @@ struct HnbSim {
     HnbTime now;
     uint64_t events_run;
     gboolean stop;
+    gboolean front_consumed; /* the front is the event being handled: the next schedule may replace it */
     gboolean running;
     Handler *handlers;
     uint32_t nhandlers;
@@ -47,6 +49,17 @@ uint32_t hnb_sim_register(HnbSim *sim, const char *name, HnbHandler fn, void *us
     return sim->nhandlers++;
 }
 
+void hnb_sim_tune_queue(HnbSim *sim, size_t radix_above, size_t heap_below)
+{
+    g_return_if_fail(heap_below <= radix_above && !sim->running);
+    sim->q.radix_above = radix_above;
+    sim->q.heap_below = heap_below;
+    if (sim->q.radix && sim->q.entries < heap_below)
+        hnb_evq_to_heap(&sim->q);
+    else if (!sim->q.radix && sim->q.entries > radix_above)
+        hnb_evq_to_radix(&sim->q);
+}
+
 HnbEventId hnb_sim_schedule(HnbSim *sim, HnbTime at, uint32_t kind, uint32_t entity, uint64_t arg)
 {
     HnbEvqEntry e;
@@ -55,7 +68,12 @@ HnbEventId hnb_sim_schedule(HnbSim *sim, HnbTime at, uint32_t kind, uint32_t ent
                 at < sim->now ? "event in the past" : "unregistered event kind", at, sim->now, kind,
                 sim->nhandlers);
     HnbEventId id = hnb_evq_make(&sim->q, at, kind, entity, arg, &e);
-    hnb_evq_push(&sim->q, e);
+    if (sim->front_consumed) {
+        sim->front_consumed = FALSE;
+        hnb_evq_replace_front(&sim->q, e);
+    } else {
+        hnb_evq_push(&sim->q, e);
+    }
     return id;
 }
 
@@ -76,17 +94,22 @@ HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until)
         HnbTime t = top->time;
         uint32_t s = (uint32_t)(top->key & HNB_EVQ_SLOT_MASK);
         HnbEvqSlot *sl = &q->slots[s];
-        gboolean live = sl->key == top->key;
-        hnb_evq_pop(q);
-        if (G_UNLIKELY(!live)) /* cancelled */
+        if (G_UNLIKELY(sl->key != top->key)) { /* cancelled */
+            hnb_evq_pop(q);
             continue;
+        }
         HnbEvent ev = {t, sl->kind, sl->entity, sl->arg};
         hnb_evq_release(q, s);
         q->live--;
         sim->now = t;
+        sim->front_consumed = TRUE;
         const Handler *h = &sim->handlers[ev.kind];
         h->fn(sim, &ev, h->user_data);
         sim->events_run++;
+        if (sim->front_consumed) {
+            sim->front_consumed = FALSE;
+            hnb_evq_pop(q);
+        }
         if (G_UNLIKELY(sim->stop)) {
             sim->running = FALSE;
             return HNB_RUN_STOPPED;

@@ -23,9 +23,16 @@ static void on_log(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_verify(sim);
 }
 
-static void test_order(void)
+/* Queue configurations every ordering test runs under: the default switch points, heap only, radix only, and switch
+ * points so low that the queue changes structure every few events. */
+static const struct {
+    size_t radix_above, heap_below;
+} queue_modes[] = {{HNB_EVQ_RADIX_ABOVE, HNB_EVQ_HEAP_BELOW}, {SIZE_MAX, SIZE_MAX}, {0, 0}, {12, 4}};
+
+static void test_order_in(size_t radix_above, size_t heap_below)
 {
     HnbSim *sim = hnb_sim_new();
+    hnb_sim_tune_queue(sim, radix_above, heap_below);
     Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), 0, 0, 0, 1};
     uint32_t k = hnb_sim_register(sim, "log", on_log, &l);
     GRand *r = g_rand_new_with_seed(7);
@@ -67,9 +74,16 @@ static void on_chain(HnbSim *sim, const HnbEvent *ev, void *ud)
             hnb_sim_schedule(sim, ev->time, c->k, 0, ev->arg * 100 + j);
 }
 
-static void test_fifo_from_handler(void)
+static void test_order(void)
+{
+    for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
+        test_order_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
+}
+
+static void test_fifo_from_handler_in(size_t radix_above, size_t heap_below)
 {
     HnbSim *sim = hnb_sim_new();
+    hnb_sim_tune_queue(sim, radix_above, heap_below);
     Chain c = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), 0};
     c.k = hnb_sim_register(sim, "chain", on_chain, &c);
     hnb_sim_schedule(sim, 5, c.k, 0, 1);
@@ -83,9 +97,16 @@ static void test_fifo_from_handler(void)
     hnb_sim_free(sim);
 }
 
-static void test_cancel(void)
+static void test_fifo_from_handler(void)
+{
+    for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
+        test_fifo_from_handler_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
+}
+
+static void test_cancel_in(size_t radix_above, size_t heap_below)
 {
     HnbSim *sim = hnb_sim_new();
+    hnb_sim_tune_queue(sim, radix_above, heap_below);
     Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), 0, 0, 0, 1};
     uint32_t k = hnb_sim_register(sim, "log", on_log, &l);
     HnbEventId id[10];
@@ -111,6 +132,12 @@ static void test_cancel(void)
     g_assert_false(hnb_sim_cancel(sim, fresh));
     g_array_free(l.ran, TRUE);
     hnb_sim_free(sim);
+}
+
+static void test_cancel(void)
+{
+    for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
+        test_cancel_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
 }
 
 /* Random schedules and cancels from inside handlers, checked against a reference: the set of live events sorted by
@@ -167,8 +194,9 @@ static int by_time_serial(gconstpointer a, gconstpointer b, gpointer ud)
 
 static void test_random_against_reference(void)
 {
-    for (guint32 seed = 1; seed <= 20; seed++) {
+    for (guint32 seed = 1; seed <= 40; seed++) {
         HnbSim *sim = hnb_sim_new();
+        hnb_sim_tune_queue(sim, queue_modes[seed % 4].radix_above, queue_modes[seed % 4].heap_below);
         Fuzz f = {g_rand_new_with_seed(seed), 0, g_array_new(FALSE, FALSE, sizeof(HnbEventId)),
                   g_array_new(FALSE, FALSE, sizeof(HnbTime)), g_array_new(FALSE, FALSE, 1),
                   g_array_new(FALSE, FALSE, sizeof(uint64_t)), 3000};
@@ -237,10 +265,12 @@ static void test_until_and_stop(void)
 }
 
 /* Renumbering (done once 2^36 seqs are used) must keep the order, the FIFO tie-break and the ids. */
-static void test_renumber(void)
+static void test_renumber_in(size_t radix_above, size_t heap_below)
 {
     HnbEvq q;
     hnb_evq_init(&q);
+    q.radix_above = radix_above;
+    q.heap_below = heap_below;
     GRand *r = g_rand_new_with_seed(3);
     uint64_t ids[2000];
     for (uint32_t i = 0; i < 2000; i++) {
@@ -279,6 +309,12 @@ static void test_renumber(void)
     g_assert_cmpuint(popped, ==, 2000 - 667 - 1 + 1);
     g_rand_free(r);
     hnb_evq_clear(&q);
+}
+
+static void test_renumber(void)
+{
+    for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
+        test_renumber_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
 }
 
 int main(int argc, char **argv)
