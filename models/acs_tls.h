@@ -8,6 +8,8 @@
 typedef struct {
     gboolean real;    /* a real handshake was submitted to the pool */
     gboolean sampled; /* not run: takes the outcome of the latest real handshake of its kind */
+    gboolean ahead;   /* the job was run ahead of time (hnb_acs_tls_prefetch) */
+    HnbTime acs_time; /* when the ACS runs it */
     uint64_t ticket;
     void *job;
 } AcsHandshake;
@@ -21,6 +23,11 @@ gboolean hnb_acs_tls_error(Fleet *f, GError **error);
 /* HNB i starts a handshake: its clock says hnb_clock (validity of the H(e)MS certificate is checked against it), the
  * ACS's says acs_time; resume: the HNB offers its kept session. */
 void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time, gboolean resume);
+/* HNB i will open a session at `at` (its periodic Inform): start its handshake in the pool now, so that the worker
+ * threads have work while the kernel runs events.  The submit of HNB i's next session adopts the job if its inputs
+ * are equivalent (see acs_tls.c), else the job is discarded and the handshake runs as usual; results are the same
+ * either way.  Does nothing without worker threads or with sampled fidelity. */
+void hnb_acs_tls_prefetch(Fleet *f, uint32_t i, HnbTime at);
 HnbHsOutcome hnb_acs_tls_join(Fleet *f, AcsHandshake *hs, gboolean *resumed);
 void hnb_acs_tls_abandon(Fleet *f, AcsHandshake *hs); /* the run ends with it in flight */
 

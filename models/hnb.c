@@ -73,7 +73,9 @@ static HnbTime next_periodic(Fleet *f, uint32_t i)
 static void schedule_periodic(Fleet *f, uint32_t i)
 {
     Hnb *h = &f->hnb[i];
-    h->timer = hnb_sim_schedule(f->sim, next_periodic(f, i), f->k_inform, i, HNB_ARG(h->gen, 0));
+    HnbTime at = next_periodic(f, i);
+    h->timer = hnb_sim_schedule(f->sim, at, f->k_inform, i, HNB_ARG(h->gen, 0));
+    hnb_acs_tls_prefetch(f, i, at); /* its handshake can run in the pool meanwhile */
 }
 
 static void open_session(Fleet *f, uint32_t i)
@@ -117,6 +119,7 @@ static void schedule_boot(Fleet *f, uint32_t i, HnbTime at)
     Hnb *h = &f->hnb[i];
     uint64_t token = hnb_acs_image_submit(f, active_ok(h));
     hnb_sim_schedule(f->sim, at, f->k_boot, i, HNB_ARG(h->gen, token));
+    hnb_acs_tls_prefetch(f, i, at); /* its first session after the boot (release image or golden module) */
 }
 
 void hnb_fleet_reboot(Fleet *f, uint32_t i, HnbTime delay)
@@ -164,6 +167,7 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
         /* the boot Inform, after the optional random boot delay that spares the ACS after a power failure */
         HnbTime d = sample(f, f->boot_delay, f->s_boot, i);
         h->timer = hnb_sim_schedule(sim, ev->time + d, f->k_retry, i, HNB_ARG(h->gen, 0));
+        hnb_acs_tls_prefetch(f, i, ev->time + d);
         return;
     }
     if (ab && ++h->boot_tries < 3) { /* the boot counter: try the same bank again */
@@ -238,6 +242,7 @@ static void retry_later(Fleet *f, uint32_t i)
         h->retry++;
     HnbTime wait = hnb_cwmp_retry_wait(&f->retry, h->retry, draw(f, f->s_retry, i));
     h->timer = hnb_sim_schedule(f->sim, hnb_sim_now(f->sim) + wait, f->k_retry, i, HNB_ARG(h->gen, 0));
+    hnb_acs_tls_prefetch(f, i, hnb_sim_now(f->sim) + wait);
 }
 
 void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction action)

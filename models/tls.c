@@ -627,6 +627,7 @@ void hnb_tls_session_free(HnbTlsSession *s)
 }
 
 HnbTime hnb_tls_session_created(const HnbTlsSession *s) { return s ? s->created : HNB_TIME_NEVER; }
+void hnb_tls_session_set_created(HnbTlsSession *s, HnbTime t) { s->created = t; }
 
 struct HnbTlsEngine {
     HnbPki *pki;

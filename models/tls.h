@@ -157,6 +157,8 @@ void hnb_tls_job_run(void *job, void *thread_ctx);
 typedef struct HnbTlsSession HnbTlsSession;
 void hnb_tls_session_free(HnbTlsSession *s);
 HnbTime hnb_tls_session_created(const HnbTlsSession *s); /* ACS time of the full handshake that made it */
+/* For a job run ahead of time (models/acs_tls.c): the session dates from when the handshake is deemed to happen. */
+void hnb_tls_session_set_created(HnbTlsSession *s, HnbTime t);
 
 /* Test knobs (job flags). */
 enum {

@@ -382,29 +382,44 @@ static void wait_done(HnbPool *pool, Slot *s)
     atomic_store_explicit(&pool->awaited, NULL, memory_order_relaxed);
 }
 
-void hnb_pool_join(HnbPool *pool, uint64_t ticket)
+/* Join (run = TRUE) or discard (run = FALSE) a ticket; returns whether its job ran. */
+static gboolean finish(HnbPool *pool, uint64_t ticket, gboolean run)
 {
-    g_return_if_fail(pool != NULL);
-    g_return_if_fail(ticket >= 1 && ticket < pool->next_ticket);
+    g_return_val_if_fail(pool != NULL, FALSE);
+    g_return_val_if_fail(ticket >= 1 && ticket < pool->next_ticket, FALSE);
 
     size_t i = find_batch(pool, ticket);
-    g_return_if_fail(i != SIZE_MAX); /* recycled: every ticket of its batch, this one included, was joined */
+    g_return_val_if_fail(i != SIZE_MAX, FALSE); /* recycled: every ticket of its batch, this one included, was joined */
     Batch *b = ring_at(pool, i);
     Slot *s = &b->slots[ticket - b->first];
 
+    gboolean ran = TRUE;
     unsigned state = PENDING;
     if (atomic_compare_exchange_strong(&s->state, &state, RUNNING)) {
-        if (b == pool->open && pool->threads > 0)
+        if (run && b == pool->open && pool->threads > 0)
             close_open(pool); /* the workers start on the rest while we run this one */
-        s->fn(s->job, pool->ctx);
+        if (run)
+            s->fn(s->job, pool->ctx);
+        ran = run;
     } else if (state == RUNNING) {
         wait_done(pool, s);
     } else {
-        g_return_if_fail(state == DONE); /* JOINED: this ticket was joined before */
+        g_return_val_if_fail(state == DONE, FALSE); /* JOINED: this ticket was joined before */
     }
     atomic_store_explicit(&s->state, JOINED, memory_order_relaxed);
     b->njoined++;
     reclaim(pool);
+    return ran;
+}
+
+void hnb_pool_join(HnbPool *pool, uint64_t ticket)
+{
+    finish(pool, ticket, TRUE);
+}
+
+gboolean hnb_pool_discard(HnbPool *pool, uint64_t ticket)
+{
+    return finish(pool, ticket, FALSE);
 }
 
 void hnb_pool_free(HnbPool *pool)

@@ -37,6 +37,10 @@ uint64_t hnb_pool_submit(HnbPool *pool, HnbJobFn fn, void *job);
  * exactly once. */
 void hnb_pool_join(HnbPool *pool, uint64_t ticket);
 
+/* Give up a job: like hnb_pool_join, but a job nobody has started is never run.  Returns TRUE if it ran (its outputs
+ * are there to clean up), FALSE if it was skipped.  For work started on speculation and found not to be needed. */
+gboolean hnb_pool_discard(HnbPool *pool, uint64_t ticket);
+
 /* Hand the open batch to the threads now (e.g. before a long stretch of kernel work). */
 void hnb_pool_flush(HnbPool *pool);
 

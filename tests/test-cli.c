@@ -177,6 +177,36 @@ static void test_fleet_determinism_across_threads(void)
     g_free(path);
 }
 
+/* Handshakes run ahead of time (threads > 1) must be adopted only when nothing that decides an outcome lies between
+ * the guessed and the real time: here device certificates expire mid-run, kept sessions outlive their lifetime and
+ * power losses leave HNB clocks behind; boot delays of up to 2 h put a boot's session far from the boot, where the
+ * handshake was started ahead.  Byte-identical results at --threads 1 (never runs ahead) and 2. */
+static void test_fleet_run_ahead_boundaries(void)
+{
+    const char *text = "[scenario]\nname = fleet-ahead\nduration = 8h\nseed = 5\nreplications = 1\n"
+                       "[fleet]\nsize = 300\n[hnb]\nlayout = golden\n[cwmp]\nperiodic_interval = 1h\n"
+                       "boot_delay = uniform(0s,2h)\n"
+                       "[acs]\nworkers = 4\n[attack]\nstart = 2h\nfraction = 0.3\n[power]\nmtbf = 1d\n"
+                       "[tls]\nsession_lifetime = 150m\n[pki]\ndevice_issued_before = 1d\n"
+                       "device_lifetime = 30h\n";
+    char *path = write_scenario("ahead.ini", text);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "1", "-o", "ah1", path, NULL}, NULL, NULL), ==,
+                    0);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "2", "-o", "ah2", path, NULL}, NULL, NULL), ==,
+                    0);
+    static const char *const files[] = {"summary.json", "summary.csv", "timeseries.csv", "cdf.csv"};
+    assert_same_files("ah1", "ah2", files, G_N_ELEMENTS(files));
+    /* the boundaries were really crossed: some handshakes resumed, some failed on the expired device certificate */
+    char *summary = slurp("ah1", "summary.csv");
+    const char *exp = strstr(summary, "\nhs_expired,"), *res = strstr(summary, "\nhandshakes_resumed,");
+    g_assert_nonnull(exp);
+    g_assert_nonnull(res);
+    g_assert_false(g_str_has_prefix(exp, "\nhs_expired,handshakes,0,"));
+    g_assert_false(g_str_has_prefix(res, "\nhandshakes_resumed,handshakes,0,"));
+    g_free(summary);
+    g_free(path);
+}
+
 static void test_determinism_across_threads(void)
 {
     char *path = write_scenario("small.ini", small);
@@ -271,6 +301,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/bad-input", test_bad_input);
     g_test_add_func("/cli/determinism-across-threads", test_determinism_across_threads);
     g_test_add_func("/cli/fleet-determinism-across-threads", test_fleet_determinism_across_threads);
+    g_test_add_func("/cli/fleet-run-ahead-boundaries", test_fleet_run_ahead_boundaries);
     g_test_add_func("/cli/resolved-reproduces", test_resolved_reproduces);
     g_test_add_func("/cli/existing-dir-and-force", test_existing_dir_and_force);
     g_test_add_func("/cli/without-gnuplot", test_without_gnuplot);

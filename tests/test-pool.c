@@ -314,6 +314,45 @@ static void test_free_runs_unjoined(void)
     }
 }
 
+/* Discard: a job nobody started never runs (threads == 0: nothing starts before a join); one that ran reports so and
+ * its output is there; every discarded ticket counts as joined (free does not run it later). */
+static void test_discard(void)
+{
+    for (size_t t = 0; t < G_N_ELEMENTS(thread_counts); t++) {
+        Counters c = { 0 };
+        Job *jobs = jobs_new(300, 5);
+        HnbPool *pool = hnb_pool_new(thread_counts[t], 4, ctx_init, ctx_free, &c);
+        for (int i = 0; i < 300; i++)
+            hnb_pool_submit(pool, run_job, &jobs[i]);
+        if (thread_counts[t] > 0)
+            hnb_pool_flush(pool);
+        int ran = 0;
+        for (int i = 0; i < 300; i++) {
+            if (i % 2 == 0) {
+                hnb_pool_join(pool, (uint64_t)i + 1);
+                g_assert_cmpint(atomic_load(&jobs[i].runs), ==, 1);
+                continue;
+            }
+            gboolean r = hnb_pool_discard(pool, (uint64_t)i + 1);
+            g_assert_cmpint(atomic_load(&jobs[i].runs), ==, r ? 1 : 0);
+            if (r)
+                g_assert_cmpuint(jobs[i].output, ==, chain(jobs[i].input));
+            if (thread_counts[t] == 0)
+                g_assert_false(r);
+            ran += r;
+        }
+        hnb_pool_free(pool);
+        for (int i = 1; i < 300; i += 2) /* free ran nothing more */
+            g_assert_cmpint(atomic_load(&jobs[i].runs), <=, 1);
+        int runs = 0;
+        for (int i = 1; i < 300; i += 2)
+            runs += atomic_load(&jobs[i].runs);
+        g_assert_cmpint(runs, ==, ran);
+        g_assert_cmpint(atomic_load(&c.bad_ctx), ==, 0);
+        g_free(jobs);
+    }
+}
+
 /* NULL thread_init/thread_free: jobs get a NULL ctx. */
 static void null_ctx_job(void *job, void *thread_ctx)
 {
@@ -388,6 +427,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pool/flush", test_flush_runs_without_join);
     g_test_add_func("/pool/free-runs-unjoined", test_free_runs_unjoined);
     g_test_add_func("/pool/no-ctx", test_no_ctx);
+    g_test_add_func("/pool/discard", test_discard);
     g_test_add_func("/pool/double-join", test_double_join);
     g_test_add_func("/pool/join-recycled", test_join_recycled);
     g_test_add_func("/pool/stress", test_stress);
