@@ -37,6 +37,13 @@ typedef struct {
     guint ncompare_figures;
     /* Checks across keys that the schema cannot express (NULL: none).  HNB_ERROR_INPUT naming file and key. */
     gboolean (*validate)(const HnbScenario *sc, GError **error);
+    /* A table over all replications (NULL: none), e.g. a curve over a parameter with quantiles across replications:
+     * built from the replications' metrics after they all ran, written as table_file (hnb_results_write_table) and
+     * drawn by table_figures.  Returns a new table. */
+    HnbSeries *(*table)(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps);
+    const char *table_file;
+    const HnbTableFigure *table_figures;
+    guint ntable_figures;
 } HnbModel;
 
 /* The model a scenario runs when [scenario] model is absent. */

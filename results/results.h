@@ -55,6 +55,18 @@ typedef struct {
     const char *columns; /* space-separated time-series column names to plot as lines against column 0 */
 } HnbFigure;
 
+/* A figure over a table that is not a time series (a curve over a parameter, one row per value). */
+typedef struct {
+    const char *name;  /* file stem: figures/NAME.{gp,png,svg} */
+    const char *title;
+    const char *x;     /* the table column on the x axis */
+    const char *xlabel;
+    const char *columns; /* left axis: space-separated columns; "a:b" draws a with +-b error bars */
+    const char *ylabel;
+    const char *y2columns; /* right axis, the same way (NULL: no second axis) */
+    const char *y2label;
+} HnbTableFigure;
+
 /* ---- run directory ---- */
 typedef struct HnbRunDir HnbRunDir;
 
@@ -90,6 +102,15 @@ gboolean hnb_results_write_series(HnbRunDir *rd, HnbSeries *const *reps, guint n
 /* The same for any table (e.g. cdf.csv). */
 gboolean hnb_results_write_csv(HnbRunDir *rd, const char *relpath, HnbSeries *const *reps, guint nreps,
                                GError **error);
+/* A table that is not a time series (one row per value of a parameter, say) as relpath: a header line of its column
+ * names, then its rows; no replication column. */
+gboolean hnb_results_write_table(HnbRunDir *rd, const char *relpath, const HnbSeries *table, GError **error);
+/* Figures over the table `data` (written first with hnb_results_write_table): figures/NAME.gp, rendered as for
+ * hnb_results_write_figures.  Columns with no finite value are left out; a missing table or column is
+ * HNB_ERROR_RUN. */
+gboolean hnb_results_write_table_figures(HnbRunDir *rd, const HnbStamp *stamp, const char *data,
+                                         const HnbTableFigure *figs, guint nfigs, gboolean *rendered,
+                                         GError **error);
 /* figures/NAME.gp for each figure (plotting replication 0 of timeseries.csv), then gnuplot renders .png and .svg.
  * If gnuplot is not installed, writes the .gp scripts, sets *rendered = FALSE and returns TRUE; a gnuplot that is
  * present but fails is an error. */

@@ -86,7 +86,9 @@ static void test_describe_lists_every_key(void)
     char *out;
     g_assert_cmpint(hnbsim((const char *[]){"describe", NULL}, &out, NULL), ==, 0);
     static const char *const keys[] = {"duration", "seed", "replications", "sample_interval", "workers", "service",
-                                       "queue_limit", "interval", "size"};
+                                       "queue_limit", "interval", "size",
+                                       /* the signing model's */
+                                       "servers_curve", "approvers", "oncall_delay", "person_rate", "horizon"};
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
         g_assert_nonnull(strstr(out, keys[i]));
     g_free(out);
@@ -108,6 +110,11 @@ static void test_bad_input(void)
         {"[scenario]\nname = x\n[acs]\nservice = exp(-1s)\n", NULL, "service"},
         {"[scenario]\nname = x\n[acs]\nworkers = 0\n", NULL, "workers"},
         {"[scenario]\nname = x\nmodel = nosuch\n", NULL, "nosuch"},
+        {"[scenario]\nname = x\nmodel = signing\n[approval]\nhours = 8-18\n", NULL, "[approval] hours"},
+        {"[scenario]\nname = x\nmodel = signing\n[signing]\nservers_curve = 4 2\n", NULL, "[signing] servers_curve"},
+        {"[scenario]\nname = x\nmodel = signing\n[signing]\nsevrers = 2\n", NULL, "did you mean \"servers\""},
+        {"[scenario]\nname = x\nmodel = signing\n[exposure]\nperson_rate = -1/y\n", NULL, "person_rate"},
+        {"[scenario]\nname = x\nmodel = signing\n[release]\ninterval = 0s\n", NULL, "[release] interval"},
         {NULL, "--set=acs.workers=many", "many"},
         {NULL, "--set=acs.wrkers=4", "did you mean"},
         {NULL, "--set=nonsense", "nonsense"},
@@ -207,6 +214,30 @@ static void test_fleet_run_ahead_boundaries(void)
     g_free(path);
 }
 
+/* The signing model end to end: the trade-off curve and its figure, byte-identical at any --threads (the signatures
+ * run on the pool's threads). */
+static void test_signing_determinism_across_threads(void)
+{
+    const char *text = "[scenario]\nname = signing-small\nmodel = signing\nduration = 21d\nseed = 3\n"
+                       "replications = 4\n[signing]\nservers = 2\nservers_curve = 1 2 4\n";
+    char *path = write_scenario("signing.ini", text);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "1", "-o", "sg1", path, NULL}, NULL, NULL), ==,
+                    0);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "3", "-o", "sg3", path, NULL}, NULL, NULL), ==,
+                    0);
+    static const char *const files[] = {"scenario.resolved.ini", "summary.json", "timeseries.csv", "curve.csv",
+                                        "figures/tradeoff.gp", "figures/tradeoff.svg", "figures/queue.svg"};
+    assert_same_files("sg1", "sg3", files, G_N_ELEMENTS(files));
+    char *curve = slurp("sg1", "curve.csv");
+    g_assert_true(g_str_has_prefix(curve, "servers,first_signed_p50_h,"));
+    g_auto(GStrv) rows = g_strsplit(curve, "\n", -1);
+    g_assert_cmpuint(g_strv_length(rows), ==, 5); /* header, S = 1 2 4, and the empty string after the last \n */
+    g_assert_true(g_str_has_prefix(rows[3], "4,"));
+    g_assert_true(exists("sg1/figures/tradeoff.png"));
+    g_free(curve);
+    g_free(path);
+}
+
 static void test_determinism_across_threads(void)
 {
     char *path = write_scenario("small.ini", small);
@@ -302,6 +333,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/determinism-across-threads", test_determinism_across_threads);
     g_test_add_func("/cli/fleet-determinism-across-threads", test_fleet_determinism_across_threads);
     g_test_add_func("/cli/fleet-run-ahead-boundaries", test_fleet_run_ahead_boundaries);
+    g_test_add_func("/cli/signing-determinism-across-threads", test_signing_determinism_across_threads);
     g_test_add_func("/cli/resolved-reproduces", test_resolved_reproduces);
     g_test_add_func("/cli/existing-dir-and-force", test_existing_dir_and_force);
     g_test_add_func("/cli/without-gnuplot", test_without_gnuplot);

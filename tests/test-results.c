@@ -652,6 +652,44 @@ static void test_figures_bad_column(Fixture *f, gconstpointer data)
     hnb_rundir_abort(rd);
 }
 
+/* A table over a parameter: its CSV, a figure with error bars and a second axis, a column with no finite value left
+ * out of the plot (gnuplot would stop on it), and a missing column refused. */
+static void test_table_figures(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    static const char *const cols[] = {"servers", "latency_h", "p", "p_ci", "never"};
+    static const char *const units[] = {"", "h", "", "", "h"};
+    g_autoptr(HnbSeries) t = hnb_series_new(G_N_ELEMENTS(cols), cols, units);
+    for (int s = 1; s <= 3; s++)
+        hnb_series_add_row(t, (double[]){s, 10.0 / s, 0.04 * s, 0.01, NAN});
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_true(hnb_results_write_table(rd, "curve.csv", t, &error));
+    g_assert_no_error(error);
+    const HnbTableFigure fig = {"tradeoff", "Latency vs exposure", "servers", "servers S", "latency_h never", "h",
+                                "p:p_ci", "P"};
+    gboolean rendered = FALSE;
+    g_assert_true(hnb_results_write_table_figures(rd, &stamp, "curve.csv", &fig, 1, &rendered, &error));
+    g_assert_no_error(error);
+    const HnbTableFigure bad = {"bad", "x", "servers", NULL, "latency_h nope", "h", NULL, NULL};
+    g_assert_false(hnb_results_write_table_figures(rd, &stamp, "curve.csv", &bad, 1, &rendered, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
+    g_assert_nonnull(strstr(error->message, "\"nope\""));
+    g_clear_error(&error);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_autofree char *csv = slurp(f->dir, "curve.csv", NULL);
+    g_assert_cmpstr(csv, ==, "servers,latency_h,p,p_ci,never\n1,10,0.04,0.01,nan\n2,5,0.08,0.01,nan\n"
+                             "3,3.333333333,0.12,0.01,nan\n");
+    g_autofree char *gp = slurp(f->dir, "figures/tradeoff.gp", NULL);
+    g_assert_nonnull(strstr(gp, "'../curve.csv' using (column('servers')):(column('latency_h'))"));
+    g_assert_nonnull(strstr(gp, "(column('p')):(column('p_ci')) with yerrorlines axes x1y2"));
+    g_assert_null(strstr(gp, "column('never')")); /* no finite value: not drawn */
+    g_assert_nonnull(strstr(gp, "set y2label 'P'"));
+    g_autofree char *svg = g_build_filename(f->dir, "figures", "tradeoff.svg", NULL);
+    g_assert_true(!rendered || exists(svg));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -672,6 +710,7 @@ int main(int argc, char **argv)
     ADD("/results/manifest", test_manifest);
     ADD("/results/figures/render", test_figures_render);
     ADD("/results/figures/bad-column", test_figures_bad_column);
+    ADD("/results/figures/table", test_table_figures);
     g_test_add_func("/results/figures/no-gnuplot", test_figures_no_gnuplot);
     g_test_add_func("/results/figures/gnuplot-fails", test_figures_gnuplot_fails);
 #undef ADD

@@ -130,17 +130,32 @@ static HnbStamp stamp_of(const HnbScenario *sc, guint reps)
                       reps, HNB_VERSION, hnb_scenario_source(sc)};
 }
 
+/* The model's table over all replications and its figures, if it has one. */
+static gboolean write_table(HnbRunDir *rd, Batch *b, const HnbStamp *stamp, gboolean *rendered, GError **error)
+{
+    *rendered = TRUE;
+    if (b->model->table == NULL)
+        return TRUE;
+    g_autoptr(HnbSeries) table = b->model->table(b->sc, b->metrics, b->reps);
+    return hnb_results_write_table(rd, b->model->table_file, table, error) &&
+           hnb_results_write_table_figures(rd, stamp, b->model->table_file, b->model->table_figures,
+                                           b->model->ntable_figures, rendered, error);
+}
+
 /* One scenario's files into rd (a run directory or a variant's subdirectory). */
 static gboolean write_one(HnbRunDir *rd, Batch *b, gboolean *rendered, GError **error)
 {
     HnbStamp stamp = stamp_of(b->sc, b->reps);
     g_autofree char *resolved = hnb_scenario_to_data(b->sc);
+    gboolean table_rendered = TRUE;
     if (!hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, error) ||
         !hnb_results_write_summary(rd, &stamp, b->metrics, b->reps, error) ||
         !hnb_results_write_series(rd, b->series, b->reps, error) ||
         (b->cdf[0] && !hnb_results_write_csv(rd, "cdf.csv", b->cdf, b->reps, error)) ||
-        !hnb_results_write_figures(rd, &stamp, b->model->figures, b->model->nfigures, rendered, error))
+        !hnb_results_write_figures(rd, &stamp, b->model->figures, b->model->nfigures, rendered, error) ||
+        !write_table(rd, b, &stamp, &table_rendered, error))
         return FALSE;
+    *rendered &= table_rendered;
     return TRUE;
 }
 
