@@ -308,7 +308,6 @@ struct HnbPki {
     GMutex lock; /* devices, foreign_devices, tools, tool_keys, keys, stats */
     GHashTable *devices, *foreign_devices; /* index -> HnbPkiCred */
     GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
-    GHashTable *tool_keys; /* n -> EVP_PKEY: one key per tool, its certificates share it */
     GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
     HnbPkiStats stats;
 };
@@ -734,7 +733,6 @@ static char *params_key(const HnbPkiParams *p)
 static void tables_init(HnbPki *pki)
 {
     pki->tools = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)cred_free);
-    pki->tool_keys = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)EVP_PKEY_free);
     pki->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)EVP_PKEY_free);
 }
 
@@ -786,8 +784,6 @@ void hnb_pki_free(HnbPki *pki)
         g_hash_table_destroy(pki->foreign_devices);
     if (pki->tools)
         g_hash_table_destroy(pki->tools);
-    if (pki->tool_keys)
-        g_hash_table_destroy(pki->tool_keys);
     if (pki->keys)
         g_hash_table_destroy(pki->keys);
     g_mutex_clear(&pki->lock);
@@ -1037,38 +1033,28 @@ char *hnb_pki_tool_host(const HnbPki *pki, uint32_t region)
     return g_strdup_printf("region-%u.tools.%s", region, pki->p.realm);
 }
 
-/* Tool n's key (under the lock).  Memory only: a run uses few tools, and an EC key costs about as much to make as to
- * read back from a file. */
-static EVP_PKEY *tool_key(HnbPki *pki, uint32_t n, GError **error)
-{
-    EVP_PKEY *k = g_hash_table_lookup(pki->tool_keys, GUINT_TO_POINTER(n));
-    if (!k) {
-        if (!(k = keygen(HNB_PKI_KEY_EC_P256))) {
-            hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "tool key generation");
-            return NULL;
-        }
-        g_hash_table_insert(pki->tool_keys, GUINT_TO_POINTER(n), k);
-    }
-    return k;
-}
-
 const HnbPkiCred *hnb_pki_tool(HnbPki *pki, uint32_t n, uint32_t gen, int region, HnbTime not_before,
                                HnbTime not_after, GError **error)
 {
     g_return_val_if_fail(n < HNB_PKI_TOOL_MAX && gen < HNB_PKI_TOOL_MAX && not_before < not_after, NULL);
     g_autofree char *id = g_strdup_printf("%u/%u/%d/%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, n, gen, region,
                                           not_before, not_after);
+    /* RSA: the clause 8.3.4 suites (AES128-SHA, DHE-RSA-*) need an RSA server key; a named key, so the slow RSA
+     * generation happens once per cache, not once per run */
+    char name[24];
+    g_snprintf(name, sizeof name, "tool-%u", n);
+    EVP_PKEY *key = hnb_pki_key(pki, name, HNB_PKI_KEY_RSA_2048, error);
+    if (!key)
+        return NULL;
     g_mutex_lock(&pki->lock);
     HnbPkiCred *c = g_hash_table_lookup(pki->tools, id);
     if (!c) {
-        EVP_PKEY *key = tool_key(pki, n, error);
         g_autofree char *cn = g_strdup_printf("tool-%u", n);
         /* the scope is the name the HNB checks (SSL_set1_host): one region, or every region by a wildcard */
         g_autofree char *dns = region >= 0 ? hnb_pki_tool_host(pki, (uint32_t)region)
                                            : g_strdup_printf("*.tools.%s", pki->p.realm);
-        X509 *x = key ? make_cert(&pki->p, key, "Operator Maintenance", cn, dns, HNB_PKI_TOOL_SERIAL(n, gen),
-                                  -not_before, not_after - not_before, ROLE_SERVER, pki->tool_ca, error)
-                      : NULL;
+        X509 *x = make_cert(&pki->p, key, "Operator Maintenance", cn, dns, HNB_PKI_TOOL_SERIAL(n, gen), -not_before,
+                            not_after - not_before, ROLE_SERVER, pki->tool_ca, error);
         if (x) {
             EVP_PKEY_up_ref(key);
             c = cred_new(x, key);
@@ -1102,7 +1088,7 @@ static gboolean key_name_ok(const char *name)
 
 /* keys/<name>.pem of the cache (under the lock): read it, or make the key and publish it by rename(2) (two runs
  * making it at once both get a valid key; either file may win, and nothing in a result depends on key bytes). */
-static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, GError **error)
+static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, HnbPkiKeyType type, GError **error)
 {
     g_autofree char *sub = g_build_filename(pki->dir, "keys", NULL);
     g_autofree char *base = g_strdup_printf("%s.pem", name);
@@ -1111,14 +1097,14 @@ static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, GError **error)
     EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
     ERR_clear_error();
-    if (k && EVP_PKEY_is_a(k, "EC"))
+    if (k && EVP_PKEY_is_a(k, type == HNB_PKI_KEY_RSA_2048 ? "RSA" : "EC"))
         return k;
     EVP_PKEY_free(k);
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_warning("PKI cache %s is corrupted; regenerating it", path);
         pki->stats.corrupted++;
     }
-    if (!(k = keygen(HNB_PKI_KEY_EC_P256))) {
+    if (!(k = keygen(type))) {
         hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "key generation");
         return NULL;
     }
@@ -1135,13 +1121,13 @@ static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, GError **error)
     return k;
 }
 
-EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, GError **error)
+EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, HnbPkiKeyType type, GError **error)
 {
     g_return_val_if_fail(key_name_ok(name), NULL);
     g_mutex_lock(&pki->lock);
     EVP_PKEY *k = g_hash_table_lookup(pki->keys, name);
     if (!k) {
-        k = pki->dir ? key_from_cache(pki, name, error) : keygen(HNB_PKI_KEY_EC_P256);
+        k = pki->dir ? key_from_cache(pki, name, type, error) : keygen(type);
         if (k)
             g_hash_table_insert(pki->keys, g_strdup(name), k);
         else if (!pki->dir)

@@ -11,7 +11,7 @@
  *                                  └─ CRL listing the serials of the revoked devices
  *   operator root CA ── maintenance-tool CA ┬─ tool certificate of tool n (generation g): subject CN "tool-<n>",
  *                                           │  SAN dNSName = its scope, "region-<r>.tools.<realm>" or
- *                                           │  "*.tools.<realm>"; serial HNB_PKI_TOOL_SERIAL(n, g); EC P-256
+ *                                           │  "*.tools.<realm>"; serial HNB_PKI_TOOL_SERIAL(n, g); RSA-2048
  *                                           └─ CRLs of revoked tools, made on demand (publications over time)
  *   foreign CA (self-signed, trusted by nobody) ── foreign device certificates, to produce "unknown CA" outcomes
  * The HNB trusts the operator root; the H(e)MS trusts the manufacturer CA and checks its CRL.  A local maintenance
@@ -114,9 +114,9 @@ X509_CRL *hnb_pki_crl(const HnbPki *pki);             /* issued by the manufactu
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki); /* maintenance-tool CA, issued by the operator root */
 
 /* Local maintenance tools (H(e)MS rights on site).  Tool n's certificate number gen, valid [not_before, not_after]
- * (simulated times), scoped to `region` (>= 0) or to every region (-1); chain = the tool CA.  One EC P-256 key per
- * tool, shared by its certificates.  Made on first use, in memory only (a run uses few), owned by the PKI.  NULL with
- * HNB_ERROR_RUN on failure. */
+ * (simulated times), scoped to `region` (>= 0) or to every region (-1); chain = the tool CA.  One RSA-2048 key per
+ * tool (the named key "tool-<n>", cached), shared by its certificates; the certificates are made on first use in
+ * memory (a run uses few) and owned by the PKI.  NULL with HNB_ERROR_RUN on failure. */
 const HnbPkiCred *hnb_pki_tool(HnbPki *pki, uint32_t n, uint32_t gen, int region, HnbTime not_before,
                                HnbTime not_after, GError **error);
 /* The name an HNB of `region` expects a tool's certificate to carry: "region-<r>.tools.<realm>".  Newly allocated. */
@@ -125,9 +125,10 @@ char *hnb_pki_tool_host(const HnbPki *pki, uint32_t region);
  * crl_lifetime.  The caller frees it. */
 X509_CRL *hnb_pki_tool_crl(HnbPki *pki, const uint64_t *serials, guint n, HnbTime this_update, GError **error);
 
-/* A named EC P-256 key (the TrE verification key sets of models/trust.c): kept under <cache>/keys/<name>.pem, made on
- * first use; in memory only without a cache.  Names: [a-z0-9.-], at most 64.  Owned by the PKI. */
-EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, GError **error);
+/* A named key (the TrE verification key sets of models/trust.c, tool keys): kept under <cache>/keys/<name>.pem, made
+ * on first use; in memory only without a cache.  Names: [a-z0-9.-], at most 64; a name keeps the type it was first
+ * asked with (a cached file of the other type is replaced).  Owned by the PKI. */
+EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, HnbPkiKeyType type, GError **error);
 
 /* HNB i's device credentials, generated (or read from the cache) on first use, then kept in memory.  NULL with
  * HNB_ERROR_RUN on failure. */

@@ -109,7 +109,7 @@ static EVP_PKEY *key_of(Trust *m, const char *owner, unsigned gen, unsigned i, G
         g_snprintf(name, sizeof name, "tre-op-g%u-k%u", gen, i);
     else
         g_snprintf(name, sizeof name, "tre-attacker-k%u", i);
-    return hnb_pki_key(m->pki, name, error);
+    return hnb_pki_key(m->pki, name, HNB_PKI_KEY_EC_P256, error);
 }
 
 static gboolean keys_of(Trust *m, const char *owner, unsigned gen, EVP_PKEY **out, GError **error)

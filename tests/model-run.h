@@ -45,4 +45,18 @@ static inline double metric(const Run *r, const char *name)
     g_error("no metric %s", name);
 }
 
+/* Do two runs have the same metrics and time series, bit for bit? */
+static inline gboolean same_run(const Run *a, const Run *b)
+{
+    if (a->m->items->len != b->m->items->len || a->series->data->len != b->series->data->len ||
+        memcmp(a->series->data->data, b->series->data->data, a->series->data->len * sizeof(double)) != 0)
+        return FALSE;
+    for (guint i = 0; i < a->m->items->len; i++) {
+        double x = g_array_index(a->m->items, HnbMetric, i).value, y = g_array_index(b->m->items, HnbMetric, i).value;
+        if (memcmp(&x, &y, sizeof x) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 #endif
