@@ -297,10 +297,15 @@ static double certs_issued(const Maint *m)
 static gboolean validate(const HnbScenario *sc, GError **error)
 {
     const char *src = hnb_scenario_source(sc);
-    if (hnb_scenario_int(sc, "attack", "regions") > hnb_scenario_int(sc, "fleet", "regions") ||
-        hnb_scenario_int(sc, "fleet", "regions") > hnb_scenario_int(sc, "fleet", "size")) {
+    int64_t reach = hnb_scenario_int(sc, "attack", "regions"), regions = hnb_scenario_int(sc, "fleet", "regions"),
+            size = hnb_scenario_int(sc, "fleet", "size");
+    if (reach > regions || regions > size) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
-                    "%s: [attack] regions must not exceed [fleet] regions, nor [fleet] regions [fleet] size", src);
+                    reach > regions ? "%s: [attack] regions = %" G_GINT64_FORMAT
+                                      " is more than [fleet] regions = %" G_GINT64_FORMAT
+                                    : "%s: [fleet] regions = %" G_GINT64_FORMAT
+                                      " is more than [fleet] size = %" G_GINT64_FORMAT " (a region without HNBs)",
+                    src, reach > regions ? reach : regions, reach > regions ? regions : size);
         return FALSE;
     }
     if (hnb_scenario_int(sc, "tools", "count") >= (int64_t)HNB_PKI_TOOL_MAX) {

@@ -563,6 +563,8 @@ static const HnbCompareFigure compare_figures[] = {
     {"lost", "TrEs re-keyed by the attacker (lost to the operator)", "time (h)", "HNBs", HNB_COMPARE_SERIES, "lost"},
     {"field-visits", "Field visits started (TrE replacements)", "time (h)", "visits", HNB_COMPARE_SERIES,
      "field_visits"},
+    {"recovered", "HNBs cleaned of attacker code (over the air or by a new TrE)", "time (h)", "HNBs",
+     HNB_COMPARE_SERIES, "recovered"},
     {"cost", "Operator cost: field visits and attacker HNB-hours", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
 };
 
