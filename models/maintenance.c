@@ -160,9 +160,9 @@ static HnbTlsReason handshake(Maint *m, uint32_t j, uint32_t i, uint32_t region,
 static void schedule_attempt(Maint *m, uint32_t j, HnbTime after, uint64_t a)
 {
     double u = hnb_rng_uniform(m->s_attack, j, 3 * a);
-    HnbTime at = after + hnb_time_from_sec(hnb_exp_from_uniform(1.0 / m->attack_rate, u));
-    if (at <= m->duration && m->tools[j].refused < m->give_up)
-        hnb_sim_schedule(m->sim, at, m->k_attempt, j, a);
+    HnbTime gap = hnb_time_from_sec(hnb_exp_from_uniform(1.0 / m->attack_rate, u));
+    if (gap <= m->duration - after && m->tools[j].refused < m->give_up) /* gap may saturate: no sum */
+        hnb_sim_schedule(m->sim, after + gap, m->k_attempt, j, a);
     else
         m->active_now--;
 }

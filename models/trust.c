@@ -10,8 +10,8 @@
  *
  * Story of a run.  At [compromise] time the attacker obtains c of the operator's n generation-0 keys.  Through a
  * rewritten H(e)MS entry (each reached HNB at its own delay) or a lost local tool (attempts at a rate within one
- * region), it first tries to re-key the HNB (not in mode fixed), then installs an image signed with whatever keys the
- * HNB's TrE now trusts from it.  After the detection delay the operator acts: fixed — field visits (new TrE holding
+ * region), it first tries to re-key the HNB (not in mode fixed; unless [attack] rekey = false), then installs an image
+ * signed with whatever keys the HNB's TrE now trusts from it.  After the detection delay the operator acts: fixed — field visits (new TrE holding
  * the generation-1 key set) for every exposed HNB, or only for those found running attacker code; updatable and
  * chained — a rotation to the generation-1 set, signed by the generation-0 keys it still holds, reaches every HNB at
  * its own delay; an HNB that accepts it is cleaned over the air with an image signed by the new keys, one that
@@ -69,7 +69,7 @@ struct Trust {
     uint32_t n;
     unsigned keys, threshold, compromised_keys;
     HnbTime duration, sample, compromise;
-    gboolean vector_tool, replace_all;
+    gboolean vector_tool, replace_all, rekey;
     double fraction, tool_rate;
     uint32_t tool_region;
     const HnbDist *reach, *detection, *rotate_reach;
@@ -217,7 +217,7 @@ static void attack(Trust *m, uint32_t i)
     m->reached++;
     if (h->flags & F_MALICIOUS)
         return;
-    if (h->trust != TS_ATT && accepts(m, OBJ_UPD_ATT, h->trust)) {
+    if (m->rekey && h->trust != TS_ATT && accepts(m, OBJ_UPD_ATT, h->trust)) {
         set_trust(m, i, TS_ATT);
         h->flags |= F_LOST;
         m->lost++;
@@ -242,7 +242,7 @@ static void schedule_tool(Trust *m, HnbTime after, uint64_t attempt)
 {
     double u = hnb_rng_uniform(m->s_tool, 0, 2 * attempt);
     HnbTime gap = hnb_time_from_sec(hnb_exp_from_uniform(3600.0 / m->tool_rate, u));
-    if (m->tool_rate > 0 && after + gap <= m->duration)
+    if (m->tool_rate > 0 && gap <= m->duration - after) /* gap may saturate at HNB_TIME_NEVER: no sum */
         hnb_sim_schedule(m->sim, after + gap, m->k_tool, 0, attempt);
 }
 
@@ -370,6 +370,7 @@ static void params(Trust *m, const HnbScenario *sc, guint rep)
     m->compromise = hnb_scenario_time(sc, "compromise", "time");
     m->detection = hnb_scenario_dist(sc, "compromise", "detection");
     m->vector_tool = strcmp(hnb_scenario_string(sc, "attack", "vector"), "tool") == 0;
+    m->rekey = hnb_scenario_bool(sc, "attack", "rekey");
     m->reach = hnb_scenario_dist(sc, "attack", "reach");
     m->fraction = hnb_scenario_number(sc, "attack", "fraction");
     m->tool_rate = hnb_scenario_number(sc, "attack", "tool_rate") * 3600.0; /* per hour */
@@ -533,6 +534,9 @@ static const HnbKeySpec schema[] = {
     {"attack", "vector", HNB_KEY_ENUM, 0, "hems", NULL, NULL, "hems|tool",
      "how the attacker reaches HNBs: a rewritten H(e)MS entry (each reached HNB once, at its own delay) or a lost "
      "local tool (attempts at tool_rate within one region)"},
+    {"attack", "rekey", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
+     "updatable, chained: the attacker first replaces the TrE's key set with its own (the seed's case 2), locking the "
+     "operator out; false: it only installs its image, which the operator's rotation then cleans over the air"},
     {"attack", "reach", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,1d)", NULL, NULL, NULL,
      "hems: from the compromise to the attacker's image reaching an HNB (its next periodic Inform)"},
     {"attack", "fraction", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "1", NULL, NULL, NULL,

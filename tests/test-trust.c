@@ -228,6 +228,15 @@ static void test_updatable_race(void)
     g_assert_cmpfloat(metric(&r, "exposed_end"), ==, lost); /* no field force: lost ones stay the attacker's */
     g_assert_cmpfloat(metric(&r, "field_waiting"), ==, lost);
     run_clear(&r);
+    /* an attacker that only installs its image: the operator's rotation cleans every such HNB over the air */
+    g_autofree char *naive = scenario_with("mode = updatable", "", "rekey = false", 0);
+    Run n = run_text(naive, 0);
+    g_assert_cmpfloat(metric(&n, "lost"), ==, 0);
+    g_assert_cmpfloat(metric(&n, "compromised"), ==, compromised); /* the same HNBs: reached before the rotation */
+    g_assert_cmpfloat(metric(&n, "recovered_ota"), ==, metric(&n, "compromised"));
+    g_assert_cmpfloat(metric(&n, "compromised_end"), ==, 0);
+    g_assert_cmpfloat(metric(&n, "field_visits"), ==, 0);
+    run_clear(&n);
     /* with a field force the lost ones come back, and only they needed a visit */
     g_autofree char *f = scenario("mode = updatable", 300);
     r = run_text(f, 0);
