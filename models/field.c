@@ -252,3 +252,43 @@ void hnb_field_stats(const HnbField *f, HnbFieldStats *out)
     *out = f->st;
     out->waiting = f->count;
 }
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Scenario keys (shared by the models that send technicians) */
+
+const HnbKeySpec hnb_field_schema[] = {
+    {"field", "technicians", HNB_KEY_INT, 0, "20", "0", "1000000", NULL, "field technicians (0: none)"},
+    {"field", "day_start", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "8h", "0s", "1d", NULL, "working hours begin"},
+    {"field", "day_end", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "17h", "0s", "1d", NULL,
+     "working hours end (equal to day_start: around the clock)"},
+    {"field", "weekdays_only", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL, "no visits on Saturday and Sunday (t = 0 is a Monday)"},
+    {"field", "travel", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(45m,0.5)", NULL, NULL, NULL, "travel per visit"},
+    {"field", "repair", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20m,40m)", NULL, NULL, NULL, "on-site repair"},
+    {"field", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "0", NULL, NULL, NULL,
+     "share of field jobs done by ship-back instead of a truck roll"},
+    {"field", "turnaround", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(3d,7d)", NULL, NULL, NULL,
+     "ship-back: from the request to the unit back in service"},
+    HNB_KEY_END,
+};
+
+gboolean hnb_field_params_from_scenario(HnbFieldParams *p, const HnbScenario *sc, GError **error)
+{
+    *p = (HnbFieldParams){
+        .technicians = (unsigned)hnb_scenario_int(sc, "field", "technicians"),
+        .day_start = hnb_scenario_time(sc, "field", "day_start"),
+        .day_end = hnb_scenario_time(sc, "field", "day_end"),
+        .weekdays_only = hnb_scenario_bool(sc, "field", "weekdays_only"),
+        .travel = *hnb_scenario_dist(sc, "field", "travel"),
+        .repair = *hnb_scenario_dist(sc, "field", "repair"),
+        .ship_back = hnb_scenario_number(sc, "field", "ship_back"),
+        .turnaround = *hnb_scenario_dist(sc, "field", "turnaround"),
+        .cost_truck_roll = hnb_scenario_number(sc, "cost", "truck_roll"),
+        .cost_ship_back = hnb_scenario_number(sc, "cost", "ship_back"),
+    };
+    if (p->day_end > HNB_DAY || p->day_start > HNB_DAY) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: [field] day_start and day_end must lie within a day",
+                    hnb_scenario_source(sc));
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "dist.h"
 #include "rng.h"
+#include "scenario.h"
 #include "sim.h"
 
 typedef struct {
@@ -24,6 +25,12 @@ typedef struct {
     HnbDist turnaround;       /* ship-back: from brick to back in service */
     double cost_truck_roll, cost_ship_back; /* per job, in currency units */
 } HnbFieldParams;
+
+/* The [field] group (technicians, working hours, travel, repair, ship-back, turnaround).  A model that lists it must
+ * also have [cost] truck_roll and ship_back (numbers) in its own schema: hnb_field_params_from_scenario reads them. */
+extern const HnbKeySpec hnb_field_schema[];
+/* Parameters from a loaded scenario; HNB_ERROR_INPUT naming the file when the working window is not within a day. */
+gboolean hnb_field_params_from_scenario(HnbFieldParams *p, const HnbScenario *sc, GError **error);
 
 typedef struct HnbField HnbField;
 

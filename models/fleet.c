@@ -75,12 +75,8 @@ static gboolean validate(const HnbScenario *sc, GError **error)
     hnb_tls_config_clear(&tc);
     if (!tls_ok)
         return FALSE;
-    if (hnb_scenario_time(sc, "field", "day_end") > HNB_DAY || hnb_scenario_time(sc, "field", "day_start") > HNB_DAY) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: [field] day_start and day_end must lie within a day",
-                    hnb_scenario_source(sc));
-        return FALSE;
-    }
-    return TRUE;
+    HnbFieldParams fp;
+    return hnb_field_params_from_scenario(&fp, sc, error);
 }
 
 static HnbLayout layout_of(const char *s)
@@ -241,18 +237,8 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         ok = hnb_tls_check(sc, ignored, &f->tls_compliant, error);
     }
     if (ok) {
-        HnbFieldParams fp = {
-            .technicians = (unsigned)hnb_scenario_int(sc, "field", "technicians"),
-            .day_start = hnb_scenario_time(sc, "field", "day_start"),
-            .day_end = hnb_scenario_time(sc, "field", "day_end"),
-            .weekdays_only = hnb_scenario_bool(sc, "field", "weekdays_only"),
-            .travel = *hnb_scenario_dist(sc, "field", "travel"),
-            .repair = *hnb_scenario_dist(sc, "field", "repair"),
-            .ship_back = hnb_scenario_number(sc, "field", "ship_back"),
-            .turnaround = *hnb_scenario_dist(sc, "field", "turnaround"),
-            .cost_truck_roll = hnb_scenario_number(sc, "cost", "truck_roll"),
-            .cost_ship_back = hnb_scenario_number(sc, "cost", "ship_back"),
-        };
+        HnbFieldParams fp;
+        hnb_field_params_from_scenario(&fp, sc, NULL); /* validated at load */
         f->field = hnb_field_new(f->sim, &fp, hnb_stream(seed, rep, "field"), hnb_fleet_field_repaired, f);
         f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
         hnb_fleet_hnb_setup(f);
@@ -338,17 +324,6 @@ static const HnbKeySpec schema[] = {
      "which writable images the attacker rewrites (ab layouts: both banks, or only the active one)"},
     {"attack", "reboot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,60s)", NULL, NULL, NULL,
      "from the rewrite to the reboot (small: the attacker reboots; large: the next reboot)"},
-    {"field", "technicians", HNB_KEY_INT, 0, "20", "0", "1000000", NULL, "field technicians (0: none)"},
-    {"field", "day_start", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "8h", "0s", "1d", NULL, "working hours begin"},
-    {"field", "day_end", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "17h", "0s", "1d", NULL,
-     "working hours end (equal to day_start: around the clock)"},
-    {"field", "weekdays_only", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL, "no visits on Saturday and Sunday (t = 0 is a Monday)"},
-    {"field", "travel", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(45m,0.5)", NULL, NULL, NULL, "travel per visit"},
-    {"field", "repair", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20m,40m)", NULL, NULL, NULL, "on-site repair"},
-    {"field", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "0", NULL, NULL, NULL,
-     "share of field jobs done by ship-back instead of a truck roll"},
-    {"field", "turnaround", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(3d,7d)", NULL, NULL, NULL,
-     "ship-back: from the request to the unit back in service"},
     {"cost", "truck_roll", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL, "cost of one truck roll"},
     {"cost", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_NONE, "60", "0", NULL, NULL, "cost of one ship-back"},
     {"cost", "subscriber_hour", HNB_KEY_NUMBER, HNB_UNIT_NONE, "0.5", "0", NULL, NULL,
@@ -373,7 +348,7 @@ static const HnbCompareFigure compare_figures[] = {
     {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
 };
 
-static const HnbKeySpec *const shared_schemas[] = {hnb_tls_schema, hnb_pki_schema, NULL};
+static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_tls_schema, hnb_pki_schema, NULL};
 
 const HnbModel hnb_model_fleet = {
     .name = "fleet",

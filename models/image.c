@@ -94,28 +94,60 @@ static gboolean set_padding(EVP_PKEY *key, EVP_PKEY_CTX *pctx)
            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) > 0;
 }
 
+gboolean hnb_image_sign_data(EVP_PKEY *key, const void *data, size_t len, uint8_t key_id_out[32], unsigned char **sig,
+                             size_t *siglen, GError **error)
+{
+    *sig = NULL;
+    *siglen = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    size_t n = 0;
+    if (!md || !key_id(key, key_id_out) || EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) != 1 ||
+        !set_padding(key, pctx) || EVP_DigestSign(md, NULL, &n, data, len) != 1)
+        goto fail;
+    *sig = OPENSSL_malloc(n);
+    if (!*sig || EVP_DigestSign(md, *sig, &n, data, len) != 1)
+        goto fail;
+    *siglen = n;
+    EVP_MD_CTX_free(md);
+    return TRUE;
+fail:
+    hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "signing");
+    EVP_MD_CTX_free(md);
+    OPENSSL_free(*sig);
+    *sig = NULL;
+    return FALSE;
+}
+
+gboolean hnb_image_verify_data(EVP_PKEY *key, const void *data, size_t len, const unsigned char *sig, size_t siglen)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int r = md && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, key) == 1 && set_padding(key, pctx)
+                ? EVP_DigestVerify(md, sig, siglen, data, len)
+                : -1;
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    return r == 1;
+}
+
+gboolean hnb_image_key_id(EVP_PKEY *key, uint8_t out[32])
+{
+    gboolean ok = key_id(key, out);
+    ERR_clear_error();
+    return ok;
+}
+
 gboolean hnb_image_sign(HnbSignedImage *out, const HnbImageManifest *m, EVP_PKEY *key, GError **error)
 {
     memset(out, 0, sizeof *out);
     out->text = manifest_text(m);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    size_t len = 0;
-    if (!md || !key_id(key, out->key_id) || EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) != 1 ||
-        !set_padding(key, pctx) ||
-        EVP_DigestSign(md, NULL, &len, (const unsigned char *)out->text, strlen(out->text)) != 1)
-        goto fail;
-    out->sig = OPENSSL_malloc(len);
-    if (!out->sig || EVP_DigestSign(md, out->sig, &len, (const unsigned char *)out->text, strlen(out->text)) != 1)
-        goto fail;
-    out->siglen = len;
-    EVP_MD_CTX_free(md);
+    if (!hnb_image_sign_data(key, out->text, strlen(out->text), out->key_id, &out->sig, &out->siglen, error)) {
+        g_prefix_error(error, "image manifest: ");
+        hnb_image_signed_clear(out);
+        return FALSE;
+    }
     return TRUE;
-fail:
-    hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "signing the image manifest");
-    EVP_MD_CTX_free(md);
-    hnb_image_signed_clear(out);
-    return FALSE;
 }
 
 void hnb_image_signed_clear(HnbSignedImage *s)
@@ -133,29 +165,19 @@ gboolean hnb_image_signed_copy(HnbSignedImage *dst, const HnbSignedImage *src)
     return !src->siglen || dst->sig;
 }
 
-HnbImageReason hnb_image_verify(const HnbSignedImage *s, X509 *cert, const uint8_t content[32], HnbImageManifest *m)
+HnbImageReason hnb_image_verify_key(const HnbSignedImage *s, EVP_PKEY *key, const uint8_t content[32],
+                                    HnbImageManifest *m)
 {
     HnbImageManifest parsed;
     if (!s->text || !s->sig || !manifest_parse(s->text, &parsed))
         return HNB_IMAGE_CORRUPTED;
-    EVP_PKEY *key = X509_get0_pubkey(cert);
-    if (!key) {
-        ERR_clear_error();
+    if (!key)
         return HNB_IMAGE_WRONG_KEY;
-    }
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    int r = md && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, key) == 1 && set_padding(key, pctx)
-                ? EVP_DigestVerify(md, s->sig, s->siglen, (const unsigned char *)s->text, strlen(s->text))
-                : -1;
-    EVP_MD_CTX_free(md);
-    ERR_clear_error();
-    if (r != 1) {
+    if (!hnb_image_verify_data(key, s->text, strlen(s->text), s->sig, s->siglen)) {
         /* the key id tells a foreign signer from a damaged signature (computed only here: encoding the public key
          * costs about as much as the verification itself in OpenSSL 3.0) */
         uint8_t id[32];
-        gboolean same = key_id(key, id) && memcmp(id, s->key_id, 32) == 0;
-        ERR_clear_error();
+        gboolean same = hnb_image_key_id(key, id) && memcmp(id, s->key_id, 32) == 0;
         return same ? HNB_IMAGE_BAD_SIGNATURE : HNB_IMAGE_WRONG_KEY;
     }
     if (m)
@@ -163,6 +185,13 @@ HnbImageReason hnb_image_verify(const HnbSignedImage *s, X509 *cert, const uint8
     if (content && memcmp(content, parsed.sha256, 32) != 0)
         return HNB_IMAGE_CORRUPTED;
     return HNB_IMAGE_OK;
+}
+
+HnbImageReason hnb_image_verify(const HnbSignedImage *s, X509 *cert, const uint8_t content[32], HnbImageManifest *m)
+{
+    EVP_PKEY *key = X509_get0_pubkey(cert);
+    ERR_clear_error();
+    return hnb_image_verify_key(s, key, content, m);
 }
 
 void hnb_image_job_run(void *vjob, void *thread_ctx)

@@ -55,6 +55,18 @@ gboolean hnb_image_signed_copy(HnbSignedImage *dst, const HnbSignedImage *src);
  * (NULL: skip the content check, e.g. a manifest-only check).  The parsed manifest goes to *m when not NULL. */
 HnbImageReason hnb_image_verify(const HnbSignedImage *s, X509 *cert, const uint8_t content[32], HnbImageManifest *m);
 
+/* The same with a bare public key (a key of a TrE verification key set, models/keyset.h). */
+HnbImageReason hnb_image_verify_key(const HnbSignedImage *s, EVP_PKEY *key, const uint8_t content[32],
+                                    HnbImageManifest *m);
+
+/* The signature primitive under both, for other signed objects (key-set updates): SHA-256 with ECDSA, or RSA-PSS
+ * (salt = digest length) for RSA keys.  sign_data fills the signer's key id and an OPENSSL_malloc'ed signature. */
+gboolean hnb_image_sign_data(EVP_PKEY *key, const void *data, size_t len, uint8_t key_id[32], unsigned char **sig,
+                             size_t *siglen, GError **error);
+gboolean hnb_image_verify_data(EVP_PKEY *key, const void *data, size_t len, const unsigned char *sig, size_t siglen);
+/* SHA-256 of the key's DER SubjectPublicKeyInfo (what HnbSignedImage.key_id holds). */
+gboolean hnb_image_key_id(EVP_PKEY *key, uint8_t out[32]);
+
 /* As a pool job (HnbJobFn; thread_ctx unused). */
 typedef struct {
     const HnbSignedImage *image; /* in */

@@ -20,7 +20,8 @@
 #include <openssl/x509v3.h>
 
 /* Bump when the generated material changes, so old caches are not reused. */
-#define PKI_FORMAT "hnbsim-pki-v1"
+/* v2: the CA set gained the maintenance-tool CA (a v1 ca.pem would load without it) */
+#define PKI_FORMAT "hnbsim-pki-v2"
 #define DEVICES_PER_DIR 1000
 
 const HnbKeySpec hnb_pki_schema[] = {
@@ -302,10 +303,12 @@ struct HnbPki {
     HnbPkiParams p;
     char *dir; /* cache path of these parameters, NULL with no_cache */
     char *export_dir; /* opened with hnb_pki_open_export: devices come from dev<i>.pem/.key there */
-    HnbPkiCred *root, *mfr, *foreign, *hems, *signing;
+    HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca;
     X509_CRL *crl;
-    GMutex lock; /* devices, foreign_devices, stats */
+    GMutex lock; /* devices, foreign_devices, tools, tool_keys, keys, stats */
     GHashTable *devices, *foreign_devices; /* index -> HnbPkiCred */
+    GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
+    GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
     HnbPkiStats stats;
 };
 
@@ -500,6 +503,34 @@ static BIO *bio_from_file(const char *path)
     return mem;
 }
 
+/* Publish a memory BIO's contents as sub/base (sub created) by rename(2): of several runs writing the same file at
+ * once, one complete file wins. */
+static gboolean publish(const char *sub, const char *base, BIO *b, GError **error)
+{
+    g_autofree char *path = g_build_filename(sub, base, NULL);
+    char *data;
+    size_t len;
+    if (g_mkdir_with_parents(sub, 0700) != 0) {
+        int e = errno;
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "PKI cache %s: %s", sub, g_strerror(e));
+        return FALSE;
+    }
+    if (!bio_contents(b, &data, &len)) {
+        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, path);
+        return FALSE;
+    }
+    g_autofree char *tmp = write_temp(sub, base, data, len, error);
+    if (!tmp)
+        return FALSE;
+    if (g_rename(tmp, path) != 0) {
+        int e = errno;
+        g_unlink(tmp);
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: %s", path, g_strerror(e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* ---- the CA set -------------------------------------------------------------------------------------------------- */
 
 static gboolean signed_by(X509 *x, const HnbPkiCred *issuer)
@@ -507,6 +538,15 @@ static gboolean signed_by(X509 *x, const HnbPkiCred *issuer)
     int r = X509_verify(x, issuer->key);
     ERR_clear_error();
     return r == 1;
+}
+
+/* The maintenance-tool CA: an intermediate under the operator root, so an HNB (which trusts the root) accepts a tool
+ * as it accepts the H(e)MS, and the tool CA's own CRL revokes tools without touching the H(e)MS chain. */
+static HnbPkiCred *make_tool_ca(HnbPki *pki, GError **error)
+{
+    const HnbPkiParams *p = &pki->p;
+    return make_cred(p, p->ca_key, "Operator", "Maintenance Tool CA", NULL, 3, p->ca_issued_before, p->ca_lifetime,
+                     ROLE_CA, pki->root, error);
 }
 
 static gboolean make_cas(HnbPki *pki, GError **error)
@@ -523,7 +563,8 @@ static gboolean make_cas(HnbPki *pki, GError **error)
                                 p->hems_issued_before, p->hems_lifetime, ROLE_SERVER, pki->root, error)) ||
         !(pki->signing = make_cred(p, p->signing_key, "HNB Manufacturer", "Software Signing", NULL,
                                    HNB_PKI_SIGNING_SERIAL, p->signing_issued_before, p->signing_lifetime,
-                                   ROLE_SIGNING, pki->mfr, error)))
+                                   ROLE_SIGNING, pki->mfr, error)) ||
+        !(pki->tool_ca = make_tool_ca(pki, error)))
         return FALSE;
     pki->stats.ca_generated = 1;
     return TRUE;
@@ -536,7 +577,8 @@ static void drop_cas(HnbPki *pki)
     cred_free(pki->foreign);
     cred_free(pki->hems);
     cred_free(pki->signing);
-    pki->root = pki->mfr = pki->foreign = pki->hems = pki->signing = NULL;
+    cred_free(pki->tool_ca);
+    pki->root = pki->mfr = pki->foreign = pki->hems = pki->signing = pki->tool_ca = NULL;
 }
 
 static gboolean load_cas(HnbPki *pki, const char *path)
@@ -549,11 +591,13 @@ static gboolean load_cas(HnbPki *pki, const char *path)
     pki->foreign = read_cred(b);
     pki->hems = read_cred(b);
     pki->signing = read_cred(b);
+    pki->tool_ca = read_cred(b);
     BIO_free(b);
     ERR_clear_error();
-    if (pki->root && pki->mfr && pki->foreign && pki->hems && pki->signing && signed_by(pki->root->cert, pki->root) &&
-        signed_by(pki->mfr->cert, pki->mfr) && signed_by(pki->foreign->cert, pki->foreign) &&
-        signed_by(pki->hems->cert, pki->root) && signed_by(pki->signing->cert, pki->mfr))
+    if (pki->root && pki->mfr && pki->foreign && pki->hems && pki->signing && pki->tool_ca &&
+        signed_by(pki->root->cert, pki->root) && signed_by(pki->mfr->cert, pki->mfr) &&
+        signed_by(pki->foreign->cert, pki->foreign) && signed_by(pki->hems->cert, pki->root) &&
+        signed_by(pki->signing->cert, pki->mfr) && signed_by(pki->tool_ca->cert, pki->root))
         return TRUE;
     drop_cas(pki);
     return FALSE;
@@ -562,7 +606,7 @@ static gboolean load_cas(HnbPki *pki, const char *path)
 static gboolean cas_to_pem(HnbPki *pki, BIO *b)
 {
     return write_cred(b, pki->root) && write_cred(b, pki->mfr) && write_cred(b, pki->foreign) &&
-           write_cred(b, pki->hems) && write_cred(b, pki->signing);
+           write_cred(b, pki->hems) && write_cred(b, pki->signing) && write_cred(b, pki->tool_ca);
 }
 
 /* Load ca.pem, or make the set and publish it (first writer wins). */
@@ -622,20 +666,21 @@ static gboolean init_cas(HnbPki *pki, GError **error)
 
 /* ---- CRL --------------------------------------------------------------------------------------------------------- */
 
-static gboolean make_crl(HnbPki *pki, GError **error)
+/* A CRL of `issuer` listing `serials`, thisUpdate = this_update, nextUpdate = next_update (simulated times). */
+static X509_CRL *sign_crl(const HnbPkiParams *p, const HnbPkiCred *issuer, const uint64_t *serials, guint n,
+                          HnbTime this_update, HnbTime next_update, GError **error)
 {
-    const HnbPkiParams *p = &pki->p;
     X509_CRL *crl = X509_CRL_new();
-    ASN1_TIME *last = ASN1_TIME_set(NULL, abs_time(p, -HNB_DAY));
-    ASN1_TIME *next = ASN1_TIME_set(NULL, abs_time(p, p->crl_lifetime));
+    ASN1_TIME *last = ASN1_TIME_set(NULL, abs_time(p, this_update));
+    ASN1_TIME *next = ASN1_TIME_set(NULL, abs_time(p, next_update));
     if (!crl || !last || !next || X509_CRL_set_version(crl, 1) != 1 ||
-        X509_CRL_set_issuer_name(crl, X509_get_subject_name(pki->mfr->cert)) != 1 ||
+        X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer->cert)) != 1 ||
         X509_CRL_set1_lastUpdate(crl, last) != 1 || X509_CRL_set1_nextUpdate(crl, next) != 1)
         SSL_FAIL("CRL");
-    for (guint k = 0; k < p->nrevoked; k++) {
+    for (guint k = 0; k < n; k++) {
         X509_REVOKED *r = X509_REVOKED_new();
         ASN1_INTEGER *sn = ASN1_INTEGER_new();
-        gboolean ok = r && sn && ASN1_INTEGER_set_uint64(sn, (uint64_t)p->revoked[k] + 1) == 1 &&
+        gboolean ok = r && sn && ASN1_INTEGER_set_uint64(sn, serials[k]) == 1 &&
                       X509_REVOKED_set_serialNumber(r, sn) == 1 && X509_REVOKED_set_revocationDate(r, last) == 1 &&
                       X509_CRL_add0_revoked(crl, r) == 1;
         ASN1_INTEGER_free(sn);
@@ -644,17 +689,27 @@ static gboolean make_crl(HnbPki *pki, GError **error)
             SSL_FAIL("CRL entry");
         }
     }
-    if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, pki->mfr->key, EVP_sha256()) <= 0)
+    if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, issuer->key, EVP_sha256()) <= 0)
         SSL_FAIL("CRL signature");
     ASN1_TIME_free(last);
     ASN1_TIME_free(next);
-    pki->crl = crl;
-    return TRUE;
+    return crl;
 fail:
     ASN1_TIME_free(last);
     ASN1_TIME_free(next);
     X509_CRL_free(crl);
-    return FALSE;
+    return NULL;
+}
+
+/* The manufacturer CA's CRL of revoked devices (device serials are index + 1). */
+static gboolean make_crl(HnbPki *pki, GError **error)
+{
+    const HnbPkiParams *p = &pki->p;
+    g_autofree uint64_t *serials = g_new(uint64_t, p->nrevoked ? p->nrevoked : 1);
+    for (guint k = 0; k < p->nrevoked; k++)
+        serials[k] = (uint64_t)p->revoked[k] + 1;
+    pki->crl = sign_crl(p, pki->mfr, serials, p->nrevoked, -HNB_DAY, p->crl_lifetime, error);
+    return pki->crl != NULL;
 }
 
 /* ---- construction ------------------------------------------------------------------------------------------------ */
@@ -675,6 +730,12 @@ static char *params_key(const HnbPkiParams *p)
     return hex;
 }
 
+static void tables_init(HnbPki *pki)
+{
+    pki->tools = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)cred_free);
+    pki->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)EVP_PKEY_free);
+}
+
 HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
 {
     g_return_val_if_fail(params && params->realm && params->hems_fqdn && params->oui, NULL);
@@ -690,6 +751,7 @@ HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
     g_mutex_init(&pki->lock);
     pki->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)cred_free);
     pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)cred_free);
+    tables_init(pki);
     if (!params->no_cache) {
         const char *base = params->cache_dir && *params->cache_dir ? params->cache_dir : NULL;
         g_autofree char *def = base ? NULL : g_build_filename(g_get_user_cache_dir(), "hnbsim", NULL);
@@ -720,6 +782,10 @@ void hnb_pki_free(HnbPki *pki)
         g_hash_table_destroy(pki->devices);
     if (pki->foreign_devices)
         g_hash_table_destroy(pki->foreign_devices);
+    if (pki->tools)
+        g_hash_table_destroy(pki->tools);
+    if (pki->keys)
+        g_hash_table_destroy(pki->keys);
     g_mutex_clear(&pki->lock);
     g_free(pki->dir);
     g_free(pki->export_dir);
@@ -734,6 +800,7 @@ const HnbPkiCred *hnb_pki_mfr(const HnbPki *pki) { return pki->mfr; }
 const HnbPkiCred *hnb_pki_foreign(const HnbPki *pki) { return pki->foreign; }
 const HnbPkiCred *hnb_pki_hems(const HnbPki *pki) { return pki->hems; }
 const HnbPkiCred *hnb_pki_signing(const HnbPki *pki) { return pki->signing; }
+const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki) { return pki->tool_ca; }
 X509_CRL *hnb_pki_crl(const HnbPki *pki) { return pki->crl; }
 
 void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out)
@@ -880,29 +947,13 @@ static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, GError **error)
     if (!(c = make_device(pki, i, pki->mfr, error)))
         return NULL;
     pki->stats.devices_generated++;
-    if (g_mkdir_with_parents(sub, 0700) != 0) {
-        int e = errno;
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "PKI cache %s: %s", sub, g_strerror(e));
-        cred_free(c);
-        return NULL;
-    }
     BIO *b = BIO_new(BIO_s_mem());
-    char *data;
-    size_t len;
-    if (!b || !write_cred(b, c) || !bio_contents(b, &data, &len)) {
-        BIO_free(b);
-        cred_free(c);
+    gboolean ok = b && write_cred(b, c);
+    if (!ok)
         hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "writing a device credential");
-        return NULL;
-    }
-    g_autofree char *tmp = write_temp(sub, base, data, len, error);
+    ok = ok && publish(sub, base, b, error);
     BIO_free(b);
-    if (!tmp || g_rename(tmp, path) != 0) {
-        if (tmp) {
-            int e = errno;
-            g_unlink(tmp);
-            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: %s", path, g_strerror(e));
-        }
+    if (!ok) {
         cred_free(c);
         return NULL;
     }
@@ -973,6 +1024,119 @@ const HnbPkiCred *hnb_pki_device(HnbPki *pki, uint32_t i, GError **error)
 const HnbPkiCred *hnb_pki_foreign_device(HnbPki *pki, uint32_t i, GError **error)
 {
     return device_get(pki, pki->foreign_devices, i, TRUE, error);
+}
+
+/* ---- maintenance tools ------------------------------------------------------------------------------------------ */
+
+char *hnb_pki_tool_host(const HnbPki *pki, uint32_t region)
+{
+    return g_strdup_printf("region-%u.tools.%s", region, pki->p.realm);
+}
+
+const HnbPkiCred *hnb_pki_tool(HnbPki *pki, uint32_t n, uint32_t gen, int region, HnbTime not_before,
+                               HnbTime not_after, GError **error)
+{
+    g_return_val_if_fail(n < HNB_PKI_TOOL_MAX && gen < HNB_PKI_TOOL_MAX && not_before < not_after, NULL);
+    g_autofree char *id = g_strdup_printf("%u/%u/%d/%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, n, gen, region,
+                                          not_before, not_after);
+    /* RSA: the clause 8.3.4 suites (AES128-SHA, DHE-RSA-*) need an RSA server key; a named key, so the slow RSA
+     * generation happens once per cache, not once per run */
+    char name[24];
+    g_snprintf(name, sizeof name, "tool-%u", n);
+    EVP_PKEY *key = hnb_pki_key(pki, name, HNB_PKI_KEY_RSA_2048, error);
+    if (!key)
+        return NULL;
+    g_mutex_lock(&pki->lock);
+    HnbPkiCred *c = g_hash_table_lookup(pki->tools, id);
+    if (!c) {
+        g_autofree char *cn = g_strdup_printf("tool-%u", n);
+        /* the scope is the name the HNB checks (SSL_set1_host): one region, or every region by a wildcard */
+        g_autofree char *dns = region >= 0 ? hnb_pki_tool_host(pki, (uint32_t)region)
+                                           : g_strdup_printf("*.tools.%s", pki->p.realm);
+        X509 *x = make_cert(&pki->p, key, "Operator Maintenance", cn, dns, HNB_PKI_TOOL_SERIAL(n, gen), -not_before,
+                            not_after - not_before, ROLE_SERVER, pki->tool_ca, error);
+        if (x) {
+            EVP_PKEY_up_ref(key);
+            c = cred_new(x, key);
+            X509_up_ref(pki->tool_ca->cert);
+            sk_X509_push(c->chain, pki->tool_ca->cert);
+            g_hash_table_insert(pki->tools, g_steal_pointer(&id), c);
+        } else {
+            g_prefix_error(error, "PKI tool %u: ", n);
+        }
+    }
+    g_mutex_unlock(&pki->lock);
+    return c;
+}
+
+X509_CRL *hnb_pki_tool_crl(HnbPki *pki, const uint64_t *serials, guint n, HnbTime this_update, GError **error)
+{
+    return sign_crl(&pki->p, pki->tool_ca, serials, n, this_update, this_update + pki->p.crl_lifetime, error);
+}
+
+/* ---- named keys -------------------------------------------------------------------------------------------------- */
+
+static gboolean key_name_ok(const char *name)
+{
+    if (!*name || strlen(name) > 64 || name[0] == '.')
+        return FALSE;
+    for (const char *c = name; *c; c++)
+        if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-' && *c != '.')
+            return FALSE;
+    return TRUE;
+}
+
+/* keys/<name>.pem of the cache (under the lock): read it, or make the key and publish it by rename(2) (two runs
+ * making it at once both get a valid key; either file may win, and nothing in a result depends on key bytes). */
+static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, HnbPkiKeyType type, GError **error)
+{
+    g_autofree char *sub = g_build_filename(pki->dir, "keys", NULL);
+    g_autofree char *base = g_strdup_printf("%s.pem", name);
+    g_autofree char *path = g_build_filename(sub, base, NULL);
+    BIO *b = bio_from_file(path);
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    ERR_clear_error();
+    if (k && EVP_PKEY_is_a(k, type == HNB_PKI_KEY_RSA_2048 ? "RSA" : "EC"))
+        return k;
+    EVP_PKEY_free(k);
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_warning("PKI cache %s is corrupted; regenerating it", path);
+        pki->stats.corrupted++;
+    }
+    if (!(k = keygen(type))) {
+        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "key generation");
+        return NULL;
+    }
+    BIO *w = BIO_new(BIO_s_mem());
+    gboolean ok = w && PEM_write_bio_PrivateKey(w, k, NULL, NULL, 0, NULL, NULL) == 1;
+    if (!ok)
+        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "writing a key");
+    ok = ok && publish(sub, base, w, error);
+    BIO_free(w);
+    if (!ok) {
+        EVP_PKEY_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, HnbPkiKeyType type, GError **error)
+{
+    g_return_val_if_fail(key_name_ok(name), NULL);
+    g_mutex_lock(&pki->lock);
+    EVP_PKEY *k = g_hash_table_lookup(pki->keys, name);
+    if (!k) {
+        k = pki->dir ? key_from_cache(pki, name, type, error) : keygen(type);
+        if (k)
+            g_hash_table_insert(pki->keys, g_strdup(name), k);
+        else if (!pki->dir)
+            hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "key generation");
+        if (!k)
+            g_prefix_error(error, "PKI key %s: ", name);
+    }
+    g_mutex_unlock(&pki->lock);
+    return k;
 }
 
 /* ---- export ------------------------------------------------------------------------------------------------------ */
@@ -1074,6 +1238,9 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
         !export_pem(&x, "signing.pem", pki->signing->cert, NULL, NULL, NULL,
                     "software image verification certificate (held by the TrE)") ||
         !export_pem(&x, "signing.key", NULL, NULL, pki->signing->key, NULL, "software-signing key") ||
+        !export_pem(&x, "tool-ca.pem", pki->tool_ca->cert, NULL, NULL, NULL,
+                    "maintenance-tool CA (issued by the root; issues tool-<n> certificates)") ||
+        !export_pem(&x, "tool-ca.key", NULL, NULL, pki->tool_ca->key, NULL, "its key") ||
         !export_pem(&x, "foreign.pem", pki->foreign->cert, NULL, NULL, NULL, "a CA nobody trusts") ||
         !export_pem(&x, "foreign.key", NULL, NULL, pki->foreign->key, NULL, "its key"))
         return FALSE;
@@ -1174,6 +1341,7 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
     g_mutex_init(&pki->lock);
     pki->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)cred_free);
     pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)cred_free);
+    tables_init(pki);
     pki->export_dir = g_strdup(dir);
     static const char *const keys[] = {"epoch", "realm", "hems_fqdn", "oui", "device_key"};
     char *v[G_N_ELEMENTS(keys)] = {0};
@@ -1206,6 +1374,13 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
     if (!(pki->root = open_cred(dir, "root", TRUE, error)) || !(pki->mfr = open_cred(dir, "mfr", TRUE, error)) ||
         !(pki->foreign = open_cred(dir, "foreign", TRUE, error)) ||
         !(pki->hems = open_cred(dir, "hems", TRUE, error)) || !(pki->signing = open_cred(dir, "signing", TRUE, error))) {
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    /* exports made before the tool CA existed: make one in memory under the directory's root */
+    g_autofree char *tool_ca_path = g_build_filename(dir, "tool-ca.pem", NULL);
+    if (g_file_test(tool_ca_path, G_FILE_TEST_EXISTS) ? !(pki->tool_ca = open_cred(dir, "tool-ca", TRUE, error))
+                                                      : !(pki->tool_ca = make_tool_ca(pki, error))) {
         hnb_pki_free(pki);
         return NULL;
     }

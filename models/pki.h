@@ -9,8 +9,13 @@
  *                                  │  serial i + 1, key ec-p256 (default) or rsa-2048
  *                                  ├─ software-signing (verification) certificate, serial HNB_PKI_SIGNING_SERIAL
  *                                  └─ CRL listing the serials of the revoked devices
+ *   operator root CA ── maintenance-tool CA ┬─ tool certificate of tool n (generation g): subject CN "tool-<n>",
+ *                                           │  SAN dNSName = its scope, "region-<r>.tools.<realm>" or
+ *                                           │  "*.tools.<realm>"; serial HNB_PKI_TOOL_SERIAL(n, g); RSA-2048
+ *                                           └─ CRLs of revoked tools, made on demand (publications over time)
  *   foreign CA (self-signed, trusted by nobody) ── foreign device certificates, to produce "unknown CA" outcomes
- * The HNB trusts the operator root; the H(e)MS trusts the manufacturer CA and checks its CRL.
+ * The HNB trusts the operator root; the H(e)MS trusts the manufacturer CA and checks its CRL.  A local maintenance
+ * tool acts as an H(e)MS towards the HNB: the HNB checks its chain to the root, its scope name and the tool CA's CRL.
  *
  * Times: simulated t = 0 is `epoch` (Unix seconds, default 2026-01-01T00:00:00Z).  Each certificate is valid from
  * epoch - <x>_issued_before to that + <x>_lifetime.  Nothing in a result may depend on key bytes: handshake outcomes
@@ -43,6 +48,9 @@ typedef enum { HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048 } HnbPkiKeyType;
 
 /* serial of the software-signing certificate (device serials are index + 1, below 2^32 + 1) */
 #define HNB_PKI_SIGNING_SERIAL (UINT64_C(1) << 40)
+/* serial of tool n's certificate number gen (n, gen < HNB_PKI_TOOL_MAX) */
+#define HNB_PKI_TOOL_MAX (UINT32_C(1) << 20)
+#define HNB_PKI_TOOL_SERIAL(n, gen) ((UINT64_C(1) << 41) | ((uint64_t)(n) << 20) | (uint64_t)(gen))
 
 typedef struct {
     gint64 epoch;          /* Unix seconds of simulated t = 0 */
@@ -103,6 +111,24 @@ const HnbPkiCred *hnb_pki_foreign(const HnbPki *pki); /* a CA nobody trusts */
 const HnbPkiCred *hnb_pki_hems(const HnbPki *pki);    /* H(e)MS server certificate */
 const HnbPkiCred *hnb_pki_signing(const HnbPki *pki); /* software-signing key + verification certificate */
 X509_CRL *hnb_pki_crl(const HnbPki *pki);             /* issued by the manufacturer CA */
+const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki); /* maintenance-tool CA, issued by the operator root */
+
+/* Local maintenance tools (H(e)MS rights on site).  Tool n's certificate number gen, valid [not_before, not_after]
+ * (simulated times), scoped to `region` (>= 0) or to every region (-1); chain = the tool CA.  One RSA-2048 key per
+ * tool (the named key "tool-<n>", cached), shared by its certificates; the certificates are made on first use in
+ * memory (a run uses few) and owned by the PKI.  NULL with HNB_ERROR_RUN on failure. */
+const HnbPkiCred *hnb_pki_tool(HnbPki *pki, uint32_t n, uint32_t gen, int region, HnbTime not_before,
+                               HnbTime not_after, GError **error);
+/* The name an HNB of `region` expects a tool's certificate to carry: "region-<r>.tools.<realm>".  Newly allocated. */
+char *hnb_pki_tool_host(const HnbPki *pki, uint32_t region);
+/* A CRL of the tool CA revoking `serials`: thisUpdate = this_update (simulated time), nextUpdate = this_update +
+ * crl_lifetime.  The caller frees it. */
+X509_CRL *hnb_pki_tool_crl(HnbPki *pki, const uint64_t *serials, guint n, HnbTime this_update, GError **error);
+
+/* A named key (the TrE verification key sets of models/trust.c, tool keys): kept under <cache>/keys/<name>.pem, made
+ * on first use; in memory only without a cache.  Names: [a-z0-9.-], at most 64; a name keeps the type it was first
+ * asked with (a cached file of the other type is replaced).  Owned by the PKI. */
+EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, HnbPkiKeyType type, GError **error);
 
 /* HNB i's device credentials, generated (or read from the cache) on first use, then kept in memory.  NULL with
  * HNB_ERROR_RUN on failure. */
@@ -133,7 +159,7 @@ void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out);
 
 /* Write PEM files for external tools into `dir` (created; must be empty or absent unless force): root.pem root.key
  * mfr.pem mfr.key foreign.pem foreign.key hems.pem hems.key hems-chain.pem (hems + root)
- * signing.pem signing.key crl.pem, dev<i>.pem dev<i>.key for i < ndevices, foreign-dev0.pem foreign-dev0.key,
+ * signing.pem signing.key crl.pem tool-ca.pem tool-ca.key, dev<i>.pem dev<i>.key for i < ndevices, foreign-dev0.pem foreign-dev0.key,
  * pki.ini (the parameters, for hnb_pki_open_export) and README.txt listing them.  HNB_ERROR_INPUT when dir is
  * non-empty and !force, HNB_ERROR_RUN on I/O failure. */
 gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolean force, GError **error);

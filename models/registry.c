@@ -6,17 +6,19 @@
 #include "scenario.h"
 #include "tls.h"
 
-extern const HnbModel hnb_model_informs, hnb_model_fleet, hnb_model_signing;
+extern const HnbModel hnb_model_informs, hnb_model_fleet, hnb_model_signing, hnb_model_trust, hnb_model_maintenance;
 
-const HnbModel *const hnb_models[] = {&hnb_model_fleet, &hnb_model_informs, &hnb_model_signing, NULL};
+const HnbModel *const hnb_models[] = {&hnb_model_fleet,  &hnb_model_informs,     &hnb_model_signing,
+                                      &hnb_model_trust, &hnb_model_maintenance, NULL};
 
 const HnbKeySpec hnb_scenario_schema[] = {
     {"scenario", "name", HNB_KEY_STRING, 0, NULL, NULL, NULL, NULL,
      "short name; names the result directory and stamps every figure"},
     {"scenario", "description", HNB_KEY_STRING, 0, "", NULL, NULL, NULL, "one line on what the scenario asks"},
-    {"scenario", "model", HNB_KEY_ENUM, 0, HNB_MODEL_DEFAULT, NULL, NULL, "fleet|informs|signing",
-     "which model runs the scenario: fleet (the mass-rewrite study), informs (a plain M/G/c ACS) or signing (signing "
-     "servers: emergency-patch latency vs signing-key exposure)"},
+    {"scenario", "model", HNB_KEY_ENUM, 0, HNB_MODEL_DEFAULT, NULL, NULL, "fleet|informs|signing|trust|maintenance",
+     "which model runs the scenario: fleet (the mass-rewrite study), informs (a plain M/G/c ACS), signing (signing "
+     "servers: emergency-patch latency vs signing-key exposure), trust (the TrE verification certificate after a "
+     "signing-key compromise), maintenance (lost local maintenance tools)"},
     {"scenario", "duration", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "1s", "3650d", NULL,
      "simulated time of one replication"},
     {"scenario", "seed", HNB_KEY_INT, 0, "1", "0", "9223372036854775807", NULL,

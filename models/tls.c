@@ -818,13 +818,63 @@ static gboolean step(SSL *ssl, gboolean *done, unsigned long *err)
 /* A TLS 1.2 full handshake takes 4 flights; a handful of rounds more is a stuck handshake (a bug). */
 #define MAX_ROUNDS 32
 
+/* A client and a server SSL joined by a BIO pair, in connect and accept state.  FALSE (nothing to free) on failure. */
+static gboolean pair_new(SSL_CTX *cctx, SSL_CTX *sctx, SSL **client, SSL **server)
+{
+    BIO *cb = NULL, *sb = NULL;
+    *client = SSL_new(cctx);
+    *server = SSL_new(sctx);
+    if (!*client || !*server || BIO_new_bio_pair(&cb, 0, &sb, 0) != 1) {
+        SSL_free(*client);
+        SSL_free(*server);
+        *client = *server = NULL;
+        return FALSE;
+    }
+    SSL_set_bio(*client, cb, cb);
+    SSL_set_bio(*server, sb, sb);
+    SSL_set_connect_state(*client);
+    SSL_set_accept_state(*server);
+    return TRUE;
+}
+
+/* Step both ends alternately until both finish or one fails; the first end that fails is the detecting side, and its
+ * own verify result and error queue give the reason.  acs_cpu_ns: NULL, or where to add the server's CPU time. */
+static gboolean drive(SSL *client, SSL *server, HnbTlsReason *reason, HnbTlsSide *side, char *detail, size_t n,
+                      uint64_t *acs_cpu_ns)
+{
+    gboolean cdone = FALSE, sdone = FALSE;
+    unsigned long cerr = 0, serr = 0;
+    for (int round = 0; round < MAX_ROUNDS && !(cdone && sdone); round++) {
+        if (!step(client, &cdone, &cerr)) {
+            *reason = classify(client, cerr, detail, n);
+            *side = HNB_TLS_SIDE_HNB;
+            return FALSE;
+        }
+        uint64_t t0 = sdone || !acs_cpu_ns ? 0 : thread_cpu_ns();
+        gboolean fine = step(server, &sdone, &serr);
+        if (t0)
+            *acs_cpu_ns += thread_cpu_ns() - t0;
+        if (!fine) {
+            *reason = classify(server, serr, detail, n);
+            *side = HNB_TLS_SIDE_ACS;
+            return FALSE;
+        }
+    }
+    if (!(cdone && sdone)) {
+        *reason = HNB_TLS_OTHER;
+        *side = HNB_TLS_SIDE_NONE;
+        g_strlcpy(detail, "handshake did not complete", n);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
 {
     HnbTlsEngine *e = tc->engine;
     const HnbTlsConfig *hcfg = &e->hnb;
     Run run = {NULL, NULL};
     SSL *client = NULL, *server = NULL;
-    BIO *cb = NULL, *sb = NULL;
     const HnbPkiCred *cred = NULL;
     g_autoptr(GError) error = NULL;
 
@@ -836,17 +886,11 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
             return;
         }
     }
-    client = SSL_new(tc->client);
-    server = SSL_new(tc->server);
-    if (!client || !server || BIO_new_bio_pair(&cb, 0, &sb, 0) != 1) {
+    if (!pair_new(tc->client, tc->server, &client, &server)) {
         hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_new");
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, error->message);
         goto out;
     }
-    SSL_set_bio(client, cb, cb);
-    SSL_set_bio(server, sb, sb);
-    SSL_set_connect_state(client);
-    SSL_set_accept_state(server);
     if (!hnb_tls_client_setup(client, cred, hcfg->hems_host ? hcfg->hems_host : hnb_pki_params(e->pki)->hems_fqdn,
                               &error) ||
         !SSL_set_ex_data(server, job_index, &run)) {
@@ -874,29 +918,9 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     }
 
     ERR_clear_error();
-    gboolean cdone = FALSE, sdone = FALSE;
-    unsigned long cerr = 0, serr = 0;
-    int round;
-    for (round = 0; round < MAX_ROUNDS && !(cdone && sdone); round++) {
-        if (!step(client, &cdone, &cerr)) {
-            job->reason = classify(client, cerr, job->detail, sizeof job->detail);
-            job->side = HNB_TLS_SIDE_HNB;
-            goto out;
-        }
-        uint64_t t0 = sdone || !(job->flags & HNB_TLS_JOB_MEASURE_ACS) ? 0 : thread_cpu_ns();
-        gboolean fine = step(server, &sdone, &serr);
-        if (t0)
-            job->acs_cpu_ns += thread_cpu_ns() - t0;
-        if (!fine) {
-            job->reason = classify(server, serr, job->detail, sizeof job->detail);
-            job->side = HNB_TLS_SIDE_ACS;
-            goto out;
-        }
-    }
-    if (!(cdone && sdone)) {
-        job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, "handshake did not complete");
+    if (!drive(client, server, &job->reason, &job->side, job->detail, sizeof job->detail,
+               job->flags & HNB_TLS_JOB_MEASURE_ACS ? &job->acs_cpu_ns : NULL))
         goto out;
-    }
 
     /* the ACS authenticates the HNB by the identity in its certificate (§8.3.4) */
     if (e->acs.client_cert != HNB_TLS_CLIENT_CERT_NONE) {
@@ -960,4 +984,70 @@ void hnb_tls_job_run_once(HnbTlsJob *job)
     void *tc = hnb_tls_thread_init(job->engine);
     hnb_tls_job_run(job, tc);
     hnb_tls_thread_free(tc);
+}
+
+/* ---- local maintenance tools ------------------------------------------------------------------------------------- */
+
+/* The H(e)MS-side context with the tool's certificate instead of the H(e)MS's, no resumption (a tool session is a
+ * one-off), and the HNB-side context that also checks the tool CA's CRL.  Built per handshake: the callers cache
+ * outcomes, so handshakes are few, and per-call contexts keep the fleet's shared ones untouched. */
+static gboolean tool_ctxs(const HnbTlsToolJob *job, SSL_CTX **sctx, SSL_CTX **cctx, GError **error)
+{
+    *sctx = hnb_tls_server_ctx_new(job->cfg, job->pki, NULL, error);
+    *cctx = *sctx ? hnb_tls_client_ctx_new(job->cfg, job->pki, NULL, error) : NULL;
+    if (!*cctx)
+        return FALSE;
+    SSL_CTX_set_session_cache_mode(*sctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(*sctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_options(*cctx, SSL_OP_NO_TICKET);
+    const HnbPkiCred *t = job->tool;
+    if (SSL_CTX_use_certificate(*sctx, t->cert) != 1 || SSL_CTX_use_PrivateKey(*sctx, t->key) != 1 ||
+        SSL_CTX_check_private_key(*sctx) != 1 || (sk_X509_num(t->chain) > 0 && SSL_CTX_set1_chain(*sctx, t->chain) != 1)) {
+        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "tool certificate");
+        return FALSE;
+    }
+    if (job->crl && (X509_STORE_add_crl(SSL_CTX_get_cert_store(*cctx), job->crl) != 1 ||
+                     X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(*cctx), X509_V_FLAG_CRL_CHECK) != 1)) {
+        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "HNB tool CRL");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void hnb_tls_tool_job_run(HnbTlsToolJob *job)
+{
+    SSL_CTX *sctx = NULL, *cctx = NULL;
+    SSL *client = NULL, *server = NULL;
+    g_autoptr(GError) error = NULL;
+    const HnbPkiCred *dev = NULL;
+    job->reason = HNB_TLS_OTHER;
+    job->side = HNB_TLS_SIDE_NONE;
+    job->detail[0] = '\0';
+    if (!tool_ctxs(job, &sctx, &cctx, &error) || !(dev = hnb_pki_device(job->pki, job->hnb, &error)) ||
+        !pair_new(cctx, sctx, &client, &server)) {
+        if (!error)
+            hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_new");
+        g_strlcpy(job->detail, error->message, sizeof job->detail);
+        goto out;
+    }
+    if (!hnb_tls_client_setup(client, dev, job->host, &error)) {
+        g_strlcpy(job->detail, error->message, sizeof job->detail);
+        goto out;
+    }
+    hnb_tls_set_time(client, job->pki, job->hnb_clock);
+    hnb_tls_set_time(server, job->pki, job->tool_time);
+    ERR_clear_error();
+    if (!drive(client, server, &job->reason, &job->side, job->detail, sizeof job->detail, NULL))
+        goto out;
+    /* the tool, like the H(e)MS, authenticates the HNB by the identity in its certificate */
+    char oui[7], serial[11];
+    hnb_pki_device_id(job->pki, job->hnb, oui, serial);
+    job->reason = hnb_tls_authorize(SSL_get0_peer_certificate(server), job->pki, oui, serial, NULL);
+    job->side = job->reason == HNB_TLS_OK ? HNB_TLS_SIDE_NONE : HNB_TLS_SIDE_ACS;
+out:
+    SSL_free(client);
+    SSL_free(server);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(sctx);
+    ERR_clear_error();
 }

@@ -195,4 +195,30 @@ void hnb_tls_job_init(HnbTlsJob *job, HnbTlsEngine *engine, uint32_t hnb, HnbTim
 /* Run one job in the calling thread with a private thread ctx (tests, tools). */
 void hnb_tls_job_run_once(HnbTlsJob *job);
 
+/* ---- local maintenance tools ---------------------------------------------------------------------------------- */
+
+/* A session between HNB `hnb` (client, its device certificate) and a local maintenance tool acting as its H(e)MS
+ * (server: `tool`, from hnb_pki_tool, with the tool CA in its chain).  The HNB checks the tool's chain to the operator
+ * root, its name against `host` (hnb_pki_tool_host of the HNB's region: a tool scoped elsewhere fails as
+ * hostname_mismatch), its validity against hnb_clock (expired, not_yet_valid) and, unlike an H(e)MS session, the tool
+ * CA's CRL it holds (`crl`, X509_V_FLAG_CRL_CHECK: revoked).  The tool checks the device chain, the device CRL and
+ * the identity as the H(e)MS does.  Protocol versions and suites per cfg.  Runs in the calling thread with contexts
+ * of its own (the fleet's engine is not involved); a pure function of its inputs. */
+typedef struct {
+    /* inputs */
+    HnbPki *pki;
+    const HnbTlsConfig *cfg;
+    const HnbPkiCred *tool;
+    X509_CRL *crl;          /* the tool CA's CRL as the HNB last fetched it (NULL: no CRL check) */
+    const char *host;       /* the scope name the HNB expects */
+    uint32_t hnb;
+    HnbTime hnb_clock;      /* the HNB's clock: the tool certificate's validity */
+    HnbTime tool_time;      /* the tool's clock: the device certificate's validity */
+    /* outputs */
+    HnbTlsReason reason;
+    HnbTlsSide side;        /* HNB_TLS_SIDE_HNB: the HNB refused the tool; HNB_TLS_SIDE_ACS: the tool refused */
+    char detail[160];
+} HnbTlsToolJob;
+void hnb_tls_tool_job_run(HnbTlsToolJob *job);
+
 #endif

@@ -2,7 +2,7 @@
  * bounded by H(e)MS capacity, and counts that reconcile.  Runs the real model (real TLS handshakes included) on
  * small fleets. */
 #include "cwmp.h"
-#include "model.h"
+#include "model-run.h"
 #include "tls.h"
 
 #include <math.h>
@@ -10,41 +10,9 @@
 
 extern const HnbModel hnb_model_fleet;
 
-typedef struct {
-    HnbMetrics *m;
-    HnbSeries *series, *cdf;
-} Run;
-
 static Run run_text(const char *text)
 {
-    GError *error = NULL;
-    HnbScenario *sc = hnb_model_load_data(text, "test.ini", NULL, &error);
-    g_assert_no_error(error);
-    Run r = {hnb_metrics_new(), NULL, NULL};
-    HnbProgress progress = {0};
-    g_assert_true(hnb_model_fleet.run(sc, 0, &progress, r.m, &r.series, &r.cdf, &error));
-    g_assert_no_error(error);
-    hnb_scenario_free(sc);
-    return r;
-}
-
-static void run_clear(Run *r)
-{
-    hnb_metrics_free(r->m);
-    if (r->series)
-        hnb_series_free(r->series);
-    if (r->cdf)
-        hnb_series_free(r->cdf);
-}
-
-static double metric(const Run *r, const char *name)
-{
-    for (guint i = 0; i < r->m->items->len; i++) {
-        const HnbMetric *m = &g_array_index(r->m->items, HnbMetric, i);
-        if (strcmp(m->name, name) == 0)
-            return m->value;
-    }
-    g_error("no metric %s", name);
+    return model_run(&hnb_model_fleet, text, 0);
 }
 
 /* No periodic Informs (a 30-day interval): every TLS session is a real handshake, and only the recovery sessions

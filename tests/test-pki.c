@@ -316,7 +316,8 @@ static void test_export(void)
     g_assert_true(hnb_pki_export(k, out, 3, FALSE, &error));
     g_assert_no_error(error);
     static const char *const files[] = {"root.pem", "root.key", "hems.pem", "hems.key", "hems-chain.pem", "mfr.pem",
-                                        "mfr.key", "crl.pem", "signing.pem", "signing.key", "foreign.pem",
+                                        "mfr.key", "crl.pem", "signing.pem", "signing.key", "tool-ca.pem",
+                                        "tool-ca.key", "foreign.pem",
                                         "foreign-dev0.pem", "dev0.pem", "dev2.key", "README.txt"};
     g_autofree char *readme_path = g_build_filename(out, "README.txt", NULL);
     g_autofree char *readme = NULL;

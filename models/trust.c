@@ -1,0 +1,588 @@
+/* models/trust.c — the verification key set in the TrE after a signing-key compromise (the seed's fourth doubt).
+ *
+ * The TrE of every HNB holds a verification key set (keyset.h) and runs only images it verifies.  Three designs:
+ *   fixed     one key, never replaced: only a new TrE (a field visit) removes a leaked key;
+ *   updatable one key, replaced by an update signed by the current key — so the attacker holding that key can replace
+ *             it too (the seed's case 2): who reaches an HNB first wins it, and an HNB the attacker re-keyed refuses
+ *             the operator's rotation and is lost until a field visit;
+ *   chained   n keys, threshold k (TUF root rotation): images and updates need k distinct current keys, rollback is
+ *             refused.  An attacker with fewer than k keys signs nothing that verifies; with k or more it is as above.
+ *
+ * Story of a run.  At [compromise] time the attacker obtains c of the operator's n generation-0 keys.  Through a
+ * rewritten H(e)MS entry (each reached HNB at its own delay) or a lost local tool (attempts at a rate within one
+ * region), it first tries to re-key the HNB (not in mode fixed; unless [attack] rekey = false), then installs an image
+ * signed with whatever keys the HNB's TrE now trusts from it.  After the detection delay the operator acts: fixed — field visits (new TrE holding
+ * the generation-1 key set) for every exposed HNB, or only for those found running attacker code; updatable and
+ * chained — a rotation to the generation-1 set, signed by the generation-0 keys it still holds, reaches every HNB at
+ * its own delay; an HNB that accepts it is cleaned over the air with an image signed by the new keys, one that
+ * refuses it (re-keyed by the attacker) gets a field visit.  Assumption: attacker code cannot stop the TrE from
+ * taking a valid rotation and a clean image (the TrE, not the release software, checks both).
+ *
+ * Real checks, cached.  The distinct objects (two key-set updates, three signed images) and the distinct trust
+ * states (operator generation 0, operator generation 1, attacker) are few; each (object, state) pair is verified with
+ * real signatures the first time an HNB needs it and the boolean is kept, so a 100k fleet does not repeat identical
+ * verifications while every distinct pair is really checked.  They run in the kernel's thread: a handful per run.
+ *
+ * Keys: operator generation-0 key 0 is the PKI's software-signing key (the fleet model's verification
+ * certificate); the other keys are the PKI's named keys (cached on disk): tre-op-g0-k<i>, tre-op-g1-k<i>,
+ * tre-attacker-k<i>.
+ *
+ * Streams (common random numbers, so the three modes see the same attack): HNB i's reach by the attacker is draw 0
+ * (reached?) and 1.. (delay) of ("trust.attack", i); the operator's rotation delay of ("trust.rotate", i); detection
+ * ("trust.detect", 0); tool attempts ("trust.tool", 0, 2a and 2a+1); field visits ("field", i).
+ */
+#include "field.h"
+#include "keyset.h"
+#include "model.h"
+#include "pki.h"
+#include "stats.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef enum { MODE_FIXED, MODE_UPDATABLE, MODE_CHAINED } Mode;
+
+/* trust states: what a TrE may hold */
+enum { TS_OP0, TS_OP1, TS_ATT, TS_COUNT };
+/* signed objects the HNBs are shown */
+enum { OBJ_UPD_OP1, OBJ_UPD_ATT, OBJ_IMG_MAL0, OBJ_IMG_MALATT, OBJ_IMG_GEN1, OBJ_COUNT };
+
+/* Node.flags */
+enum {
+    F_MALICIOUS = 1u << 0, /* runs attacker code */
+    F_EVER = 1u << 1,      /* has run attacker code (counted once) */
+    F_LOST = 1u << 2,      /* its TrE holds the attacker's key set */
+    F_QUEUED = 1u << 3,    /* a field visit is requested and not done */
+};
+
+typedef struct {
+    uint8_t trust; /* TS_* */
+    uint8_t flags;
+} Node;
+
+typedef struct Trust Trust;
+struct Trust {
+    const HnbScenario *sc;
+    HnbSim *sim;
+    /* parameters */
+    Mode mode;
+    uint32_t n;
+    unsigned keys, threshold, compromised_keys;
+    HnbTime duration, sample, compromise;
+    gboolean vector_tool, replace_all, rekey;
+    double fraction, tool_rate;
+    uint32_t tool_region;
+    const HnbDist *reach, *detection, *rotate_reach;
+    HnbStream s_attack, s_rotate, s_detect, s_tool;
+    /* kernel */
+    uint32_t k_reach, k_tool, k_detect, k_rotate, k_sample;
+    /* crypto: the trust states, the objects, the verdicts */
+    HnbPki *pki;
+    HnbKeySet ks[TS_COUNT];
+    HnbKeySetUpdate upd[OBJ_COUNT];      /* OBJ_UPD_* */
+    HnbThresholdImage img[OBJ_COUNT];    /* OBJ_IMG_* */
+    uint8_t content_mal[32], content_gen[32];
+    int8_t verdict[OBJ_COUNT][TS_COUNT]; /* -1: not verified yet */
+    uint64_t checks, checks_real;
+    /* state */
+    Node *hnb;
+    uint64_t in_state[TS_COUNT];
+    uint64_t mal_now, lost_now;
+    HnbTime detected; /* HNB_TIME_NEVER until then */
+    HnbField *field;
+    /* outcomes */
+    uint64_t reached, compromised, lost, recovered_ota, recovered_field, rotations_ok, rotations_refused;
+    uint64_t mal_peak;
+    HnbTime clean_at; /* when the last HNB running attacker code was cleaned; NEVER while some are */
+    HnbGauge mal_gauge;
+    HnbSeries *series;
+};
+
+/* ---- crypto ------------------------------------------------------------------------------------------------------ */
+
+static EVP_PKEY *key_of(Trust *m, const char *owner, unsigned gen, unsigned i, GError **error)
+{
+    if (strcmp(owner, "op") == 0 && gen == 0 && i == 0)
+        return hnb_pki_signing(m->pki)->key;
+    char name[40];
+    if (strcmp(owner, "op") == 0)
+        g_snprintf(name, sizeof name, "tre-op-g%u-k%u", gen, i);
+    else
+        g_snprintf(name, sizeof name, "tre-attacker-k%u", i);
+    return hnb_pki_key(m->pki, name, HNB_PKI_KEY_EC_P256, error);
+}
+
+static gboolean keys_of(Trust *m, const char *owner, unsigned gen, EVP_PKEY **out, GError **error)
+{
+    for (unsigned i = 0; i < m->keys; i++)
+        if (!(out[i] = key_of(m, owner, gen, i, error)))
+            return FALSE;
+    return TRUE;
+}
+
+/* Build the three trust states and the five signed objects. */
+static gboolean crypto_init(Trust *m, GError **error)
+{
+    EVP_PKEY *op0[HNB_KEYSET_MAX], *op1[HNB_KEYSET_MAX], *att[HNB_KEYSET_MAX];
+    if (!keys_of(m, "op", 0, op0, error) || !keys_of(m, "op", 1, op1, error) || !keys_of(m, "attacker", 0, att, error))
+        return FALSE;
+    /* the attacker claims a far higher version, so that rollback protection shields ITS set from the operator */
+    if (!hnb_keyset_init(&m->ks[TS_OP0], 1, m->threshold, op0, m->keys, error) ||
+        !hnb_keyset_init(&m->ks[TS_OP1], 2, m->threshold, op1, m->keys, error) ||
+        !hnb_keyset_init(&m->ks[TS_ATT], 1000, m->threshold, att, m->keys, error))
+        return FALSE;
+    /* the operator signs with every key it holds; the attacker with the c it stole (operator keys 0..c-1) */
+    HnbImageManifest mal, gen;
+    hnb_image_manifest_init(&mal, "hnb-release", "6.6.6", 50000000, "attacker code");
+    hnb_image_manifest_init(&gen, "hnb-release", "2.0", 50000000, "release 2.0");
+    hnb_image_content_digest("attacker code", m->content_mal);
+    hnb_image_content_digest("release 2.0", m->content_gen);
+    return hnb_keyset_update_sign(&m->upd[OBJ_UPD_OP1], &m->ks[TS_OP1], op0, m->keys, error) &&
+           hnb_keyset_update_sign(&m->upd[OBJ_UPD_ATT], &m->ks[TS_ATT], op0, m->compromised_keys, error) &&
+           hnb_keyset_image_sign(&m->img[OBJ_IMG_MAL0], &mal, op0, m->compromised_keys, error) &&
+           hnb_keyset_image_sign(&m->img[OBJ_IMG_MALATT], &mal, att, m->keys, error) &&
+           hnb_keyset_image_sign(&m->img[OBJ_IMG_GEN1], &gen, op1, m->keys, error);
+}
+
+static void crypto_clear(Trust *m)
+{
+    for (int s = 0; s < TS_COUNT; s++)
+        hnb_keyset_clear(&m->ks[s]);
+    for (int o = 0; o < OBJ_COUNT; o++) {
+        hnb_keyset_update_clear(&m->upd[o]);
+        hnb_keyset_image_clear(&m->img[o]);
+    }
+    hnb_pki_free(m->pki);
+}
+
+/* Does a TrE holding state s accept object o?  Real signature checks the first time, the kept boolean after. */
+static gboolean accepts(Trust *m, int o, int s)
+{
+    m->checks++;
+    if (m->verdict[o][s] < 0) {
+        gboolean update = o == OBJ_UPD_OP1 || o == OBJ_UPD_ATT, ok;
+        /* a fixed TrE has no update path: nothing to verify */
+        m->checks_real += !(update && m->mode == MODE_FIXED);
+        if (update)
+            ok = m->mode != MODE_FIXED && hnb_keyset_accept(&m->ks[s], &m->upd[o], NULL) == HNB_KEYSET_OK;
+        else
+            ok = hnb_keyset_image_verify(&m->ks[s], &m->img[o], o == OBJ_IMG_GEN1 ? m->content_gen : m->content_mal,
+                                         NULL) == HNB_IMAGE_OK;
+        m->verdict[o][s] = ok ? 1 : 0;
+    }
+    return m->verdict[o][s] == 1;
+}
+
+/* ---- HNB state --------------------------------------------------------------------------------------------------- */
+
+static void set_trust(Trust *m, uint32_t i, int s)
+{
+    m->in_state[m->hnb[i].trust]--;
+    m->in_state[s]++;
+    m->hnb[i].trust = (uint8_t)s;
+}
+
+static void request_field(Trust *m, uint32_t i)
+{
+    if (m->hnb[i].flags & F_QUEUED)
+        return;
+    m->hnb[i].flags |= F_QUEUED;
+    hnb_field_request(m->field, i);
+}
+
+static void set_malicious(Trust *m, uint32_t i, gboolean on)
+{
+    Node *h = &m->hnb[i];
+    HnbTime now = hnb_sim_now(m->sim);
+    if (on) {
+        h->flags |= F_MALICIOUS;
+        if (!(h->flags & F_EVER))
+            m->compromised++;
+        h->flags |= F_EVER;
+        m->mal_now++;
+        m->mal_peak = MAX(m->mal_peak, m->mal_now);
+        m->clean_at = HNB_TIME_NEVER;
+    } else {
+        h->flags &= ~F_MALICIOUS;
+        if (--m->mal_now == 0)
+            m->clean_at = now;
+    }
+    hnb_gauge_set(&m->mal_gauge, now, (double)m->mal_now);
+}
+
+/* The attacker reaches HNB i: re-key its TrE if it can, then install attacker code if the TrE verifies it. */
+static void attack(Trust *m, uint32_t i)
+{
+    Node *h = &m->hnb[i];
+    m->reached++;
+    if (h->flags & F_MALICIOUS)
+        return;
+    if (m->rekey && h->trust != TS_ATT && accepts(m, OBJ_UPD_ATT, h->trust)) {
+        set_trust(m, i, TS_ATT);
+        h->flags |= F_LOST;
+        m->lost++;
+        m->lost_now++;
+    }
+    if (!accepts(m, h->trust == TS_ATT ? OBJ_IMG_MALATT : OBJ_IMG_MAL0, h->trust))
+        return;
+    set_malicious(m, i, TRUE);
+    /* fixed, after detection, replacing only what runs attacker code: found (and queued) as it turns up */
+    if (m->mode == MODE_FIXED && !m->replace_all && m->detected != HNB_TIME_NEVER)
+        request_field(m, i);
+}
+
+static void on_reach(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    (void)sim;
+    attack(ud, ev->entity);
+}
+
+/* The lost tool: attempts at tool_rate on HNBs drawn from its region (the first tool_region HNBs). */
+static void schedule_tool(Trust *m, HnbTime after, uint64_t attempt)
+{
+    double u = hnb_rng_uniform(m->s_tool, 0, 2 * attempt);
+    HnbTime gap = hnb_time_from_sec(hnb_exp_from_uniform(3600.0 / m->tool_rate, u));
+    if (m->tool_rate > 0 && gap <= m->duration - after) /* gap may saturate at HNB_TIME_NEVER: no sum */
+        hnb_sim_schedule(m->sim, after + gap, m->k_tool, 0, attempt);
+}
+
+static void on_tool(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    Trust *m = ud;
+    (void)sim;
+    uint32_t region = MIN(m->tool_region, m->n);
+    double u = hnb_rng_uniform(m->s_tool, 0, 2 * ev->arg + 1);
+    attack(m, MIN((uint32_t)(u * region), region - 1));
+    schedule_tool(m, ev->time, ev->arg + 1);
+}
+
+static void on_detect(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    Trust *m = ud;
+    m->detected = ev->time;
+    if (m->mode == MODE_FIXED) {
+        /* what runs attacker code first, then (replace all) every TrE that still trusts the leaked key */
+        for (uint32_t i = 0; i < m->n; i++)
+            if (m->hnb[i].flags & F_MALICIOUS)
+                request_field(m, i);
+        for (uint32_t i = 0; m->replace_all && i < m->n; i++)
+            if (m->hnb[i].trust == TS_OP0)
+                request_field(m, i);
+        return;
+    }
+    for (uint32_t i = 0; i < m->n; i++) {
+        HnbRng r = hnb_rng_at(m->s_rotate, i, 0);
+        HnbTime at = ev->time + hnb_dist_sample_time(m->rotate_reach, &r);
+        if (at <= m->duration)
+            hnb_sim_schedule(sim, at, m->k_rotate, i, 0);
+    }
+}
+
+/* The operator's rotation to generation 1 reaches HNB i. */
+static void on_rotate(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    Trust *m = ud;
+    (void)sim;
+    uint32_t i = ev->entity;
+    Node *h = &m->hnb[i];
+    if (h->trust == TS_OP1)
+        return;
+    if (!accepts(m, OBJ_UPD_OP1, h->trust)) {
+        m->rotations_refused++;
+        request_field(m, i); /* re-keyed by the attacker: only a new TrE brings it back */
+        return;
+    }
+    m->rotations_ok++;
+    set_trust(m, i, TS_OP1);
+    if ((h->flags & F_MALICIOUS) && accepts(m, OBJ_IMG_GEN1, TS_OP1)) {
+        set_malicious(m, i, FALSE);
+        m->recovered_ota++;
+    }
+}
+
+/* A field visit: a new TrE holding the generation-1 set, and a clean image it verifies. */
+static void on_repaired(HnbSim *sim, uint32_t i, void *ud)
+{
+    Trust *m = ud;
+    (void)sim;
+    Node *h = &m->hnb[i];
+    h->flags &= ~F_QUEUED;
+    if (h->flags & F_LOST) {
+        h->flags &= ~F_LOST;
+        m->lost_now--;
+    }
+    set_trust(m, i, TS_OP1);
+    if ((h->flags & F_MALICIOUS) && accepts(m, OBJ_IMG_GEN1, TS_OP1)) {
+        set_malicious(m, i, FALSE);
+        m->recovered_field++;
+    }
+}
+
+/* HNBs whose TrE would run the attacker's image if shown it. */
+static uint64_t exposed(Trust *m)
+{
+    return (accepts(m, OBJ_IMG_MAL0, TS_OP0) ? m->in_state[TS_OP0] : 0) +
+           (accepts(m, OBJ_IMG_MALATT, TS_ATT) ? m->in_state[TS_ATT] : 0);
+}
+
+static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    Trust *m = ud;
+    HnbFieldStats fs;
+    hnb_field_stats(m->field, &fs);
+    /* exposure counts from the moment a key leaks */
+    double row[] = {
+        hnb_time_to_sec(ev->time) / 3600.0,
+        (double)m->mal_now,
+        (double)m->lost_now,
+        ev->time >= m->compromise ? (double)exposed(m) : 0,
+        (double)(m->recovered_ota + m->recovered_field),
+        (double)fs.truck_rolls,
+        (double)fs.waiting,
+    };
+    hnb_series_add_row(m->series, row);
+    if (ev->time + m->sample <= m->duration)
+        hnb_sim_schedule(sim, ev->time + m->sample, m->k_sample, 0, 0);
+}
+
+/* ---- the model --------------------------------------------------------------------------------------------------- */
+
+static Mode mode_of(const char *s)
+{
+    return strcmp(s, "fixed") == 0 ? MODE_FIXED : strcmp(s, "updatable") == 0 ? MODE_UPDATABLE : MODE_CHAINED;
+}
+
+static void params(Trust *m, const HnbScenario *sc, guint rep)
+{
+    uint64_t seed = (uint64_t)hnb_scenario_int(sc, "scenario", "seed");
+    m->sc = sc;
+    m->mode = mode_of(hnb_scenario_string(sc, "trust", "mode"));
+    m->n = (uint32_t)hnb_scenario_int(sc, "fleet", "size");
+    /* fixed and updatable: one verification key (certificate), and the leak is that key */
+    gboolean chained = m->mode == MODE_CHAINED;
+    m->keys = chained ? (unsigned)hnb_scenario_int(sc, "trust", "keys") : 1;
+    m->threshold = chained ? (unsigned)hnb_scenario_int(sc, "trust", "threshold") : 1;
+    m->compromised_keys = chained ? (unsigned)hnb_scenario_int(sc, "compromise", "keys") : 1;
+    m->duration = hnb_scenario_time(sc, "scenario", "duration");
+    m->sample = hnb_scenario_time(sc, "scenario", "sample_interval");
+    if (m->sample == 0)
+        m->sample = m->duration / 288 > 0 ? m->duration / 288 : 1;
+    m->compromise = hnb_scenario_time(sc, "compromise", "time");
+    m->detection = hnb_scenario_dist(sc, "compromise", "detection");
+    m->vector_tool = strcmp(hnb_scenario_string(sc, "attack", "vector"), "tool") == 0;
+    m->rekey = hnb_scenario_bool(sc, "attack", "rekey");
+    m->reach = hnb_scenario_dist(sc, "attack", "reach");
+    m->fraction = hnb_scenario_number(sc, "attack", "fraction");
+    m->tool_rate = hnb_scenario_number(sc, "attack", "tool_rate") * 3600.0; /* per hour */
+    m->tool_region = (uint32_t)hnb_scenario_int(sc, "attack", "tool_region");
+    m->rotate_reach = hnb_scenario_dist(sc, "operator", "rotate_reach");
+    m->replace_all = strcmp(hnb_scenario_string(sc, "operator", "replace"), "all") == 0;
+    m->s_attack = hnb_stream(seed, rep, "trust.attack");
+    m->s_rotate = hnb_stream(seed, rep, "trust.rotate");
+    m->s_detect = hnb_stream(seed, rep, "trust.detect");
+    m->s_tool = hnb_stream(seed, rep, "trust.tool");
+}
+
+static gboolean validate(const HnbScenario *sc, GError **error)
+{
+    const char *src = hnb_scenario_source(sc);
+    int64_t n = hnb_scenario_int(sc, "trust", "keys"), k = hnb_scenario_int(sc, "trust", "threshold"),
+            c = hnb_scenario_int(sc, "compromise", "keys");
+    if (strcmp(hnb_scenario_string(sc, "trust", "mode"), "chained") == 0 && (k > n || c > n)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [trust] threshold = %" G_GINT64_FORMAT " and [compromise] keys = %" G_GINT64_FORMAT
+                    " must not exceed [trust] keys = %" G_GINT64_FORMAT,
+                    src, k, c, n);
+        return FALSE;
+    }
+    HnbFieldParams fp;
+    HnbPkiParams pp;
+    hnb_pki_params_init(&pp);
+    gboolean ok = hnb_field_params_from_scenario(&fp, sc, error) && hnb_pki_params_from_scenario(&pp, sc, error);
+    hnb_pki_params_clear(&pp);
+    return ok;
+}
+
+static void metrics(Trust *m, HnbMetrics *out)
+{
+    HnbFieldStats fs;
+    hnb_field_stats(m->field, &fs);
+    double mal_h = hnb_gauge_mean(&m->mal_gauge, m->duration) * hnb_time_to_sec(m->duration) / 3600.0;
+    double mal_cost = mal_h * hnb_scenario_number(m->sc, "cost", "attacker_hour");
+    hnb_metrics_add(out, "hnbs", "HNBs", m->n, "fleet size");
+    hnb_metrics_add(out, "keys", "keys", m->keys, "verification keys in the TrE's set (n)");
+    hnb_metrics_add(out, "threshold", "keys", m->threshold, "signatures an image or an update needs (k)");
+    hnb_metrics_add(out, "keys_compromised", "keys", m->compromised_keys, "keys the attacker holds (c)");
+    hnb_metrics_add(out, "detected_h", "h",
+                    m->detected == HNB_TIME_NEVER ? NAN : hnb_time_to_sec(m->detected - m->compromise) / 3600.0,
+                    "from the compromise to its detection");
+    hnb_metrics_add(out, "attack_attempts", "attempts", (double)m->reached, "times the attacker reached an HNB");
+    hnb_metrics_add(out, "compromised", "HNBs", (double)m->compromised, "HNBs that ran attacker code");
+    hnb_metrics_add(out, "compromised_peak", "HNBs", (double)m->mal_peak, "most HNBs running attacker code at once");
+    hnb_metrics_add(out, "compromised_end", "HNBs", (double)m->mal_now, "HNBs running attacker code at the end");
+    hnb_metrics_add(out, "attacker_hnb_hours", "h", mal_h, "HNB-hours of attacker code");
+    hnb_metrics_add(out, "lost", "HNBs", (double)m->lost, "TrEs the attacker re-keyed (refuse the operator)");
+    hnb_metrics_add(out, "lost_end", "HNBs", (double)m->lost_now, "re-keyed TrEs not yet replaced at the end");
+    hnb_metrics_add(out, "exposed_end", "HNBs", (double)exposed(m),
+                    "HNBs whose TrE would still run the attacker's image at the end");
+    hnb_metrics_add(out, "recovered_ota", "HNBs", (double)m->recovered_ota, "cleaned over the air after a rotation");
+    hnb_metrics_add(out, "recovered_field", "HNBs", (double)m->recovered_field, "cleaned by a new TrE (field visit)");
+    hnb_metrics_add(out, "recovered", "HNBs", (double)(m->recovered_ota + m->recovered_field),
+                    "HNBs that ran attacker code and were cleaned");
+    hnb_metrics_add(out, "clean_h", "h",
+                    m->compromised && m->clean_at != HNB_TIME_NEVER
+                        ? hnb_time_to_sec(m->clean_at - m->compromise) / 3600.0
+                        : NAN,
+                    "from the compromise until no HNB runs attacker code (empty if never, or none ran it)");
+    hnb_metrics_add(out, "rotations_accepted", "HNBs", (double)m->rotations_ok, "TrEs that took the operator's rotation");
+    hnb_metrics_add(out, "rotations_refused", "HNBs", (double)m->rotations_refused,
+                    "TrEs that refused it (re-keyed by the attacker)");
+    hnb_metrics_add(out, "field_visits", "visits", (double)fs.truck_rolls, "truck rolls started (TrE replacements)");
+    hnb_metrics_add(out, "ship_backs", "units", (double)fs.ship_backs, "units shipped back for a new TrE");
+    hnb_metrics_add(out, "field_waiting", "HNBs", (double)fs.waiting, "TrE replacements not started by the end");
+    hnb_metrics_add(out, "field_cost", "cost", fs.cost, "truck rolls and ship-backs");
+    hnb_metrics_add(out, "attacker_cost", "cost", mal_cost, "attacker HNB-hours x [cost] attacker_hour");
+    hnb_metrics_add(out, "total_cost", "cost", fs.cost + mal_cost, "field + attacker HNB-hours");
+    hnb_metrics_add(out, "verifications", "checks", (double)m->checks, "signature checks the HNBs asked for");
+    hnb_metrics_add(out, "verifications_real", "checks", (double)m->checks_real,
+                    "distinct (object, key set) pairs verified with real signatures (the rest reuse them)");
+    hnb_metrics_add(out, "events", "events", (double)hnb_sim_events_run(m->sim), "kernel events run");
+}
+
+static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbMetrics *out, HnbSeries **series,
+                    HnbSeries **cdf, GError **error)
+{
+    static const char *const cols[] = {"time_h",    "attacker_code", "lost", "exposed", "recovered",
+                                       "field_visits", "field_waiting"};
+    static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "visits", "HNBs"};
+    (void)cdf;
+    Trust *m = g_new0(Trust, 1);
+    params(m, sc, rep);
+    memset(m->verdict, -1, sizeof m->verdict);
+    m->detected = m->clean_at = HNB_TIME_NEVER;
+    HnbPkiParams pp;
+    hnb_pki_params_init(&pp);
+    gboolean ok = hnb_pki_params_from_scenario(&pp, sc, error) && (m->pki = hnb_pki_new(&pp, error)) != NULL &&
+                  crypto_init(m, error);
+    hnb_pki_params_clear(&pp);
+    if (ok) {
+        m->sim = hnb_sim_new();
+        m->hnb = g_new0(Node, m->n); /* every TrE starts with the operator's generation-0 set */
+        m->in_state[TS_OP0] = m->n;
+        m->series = hnb_series_new(G_N_ELEMENTS(cols), cols, units);
+        hnb_gauge_init(&m->mal_gauge, 0, 0);
+        HnbFieldParams fp;
+        hnb_field_params_from_scenario(&fp, sc, NULL); /* validated at load */
+        m->field = hnb_field_new(m->sim, &fp, hnb_stream((uint64_t)hnb_scenario_int(sc, "scenario", "seed"), rep,
+                                                         "field"),
+                                 on_repaired, m);
+        m->k_reach = hnb_sim_register(m->sim, "trust.reach", on_reach, m);
+        m->k_tool = hnb_sim_register(m->sim, "trust.tool", on_tool, m);
+        m->k_detect = hnb_sim_register(m->sim, "trust.detect", on_detect, m);
+        m->k_rotate = hnb_sim_register(m->sim, "trust.rotate", on_rotate, m);
+        m->k_sample = hnb_sim_register(m->sim, "trust.sample", on_sample, m);
+        if (m->compromise <= m->duration) {
+            if (m->vector_tool) {
+                schedule_tool(m, m->compromise, 0);
+            } else {
+                for (uint32_t i = 0; i < m->n; i++) {
+                    HnbRng r = hnb_rng_at(m->s_attack, i, 0);
+                    if (hnb_rng_next(&r) >= m->fraction)
+                        continue;
+                    HnbTime at = m->compromise + hnb_dist_sample_time(m->reach, &r);
+                    if (at <= m->duration)
+                        hnb_sim_schedule(m->sim, at, m->k_reach, i, 0);
+                }
+            }
+            HnbRng r = hnb_rng_at(m->s_detect, 0, 0);
+            HnbTime at = m->compromise + hnb_dist_sample_time(m->detection, &r);
+            if (at <= m->duration)
+                hnb_sim_schedule(m->sim, at, m->k_detect, 0, 0);
+        }
+        if (m->sample <= m->duration)
+            hnb_sim_schedule(m->sim, m->sample, m->k_sample, 0, 0);
+        hnb_model_run_kernel(m->sim, m->duration, progress);
+        metrics(m, out);
+        *series = g_steal_pointer(&m->series);
+    }
+    if (m->field)
+        hnb_field_free(m->field);
+    if (m->series)
+        hnb_series_free(m->series);
+    if (m->sim)
+        hnb_sim_free(m->sim);
+    crypto_clear(m);
+    g_free(m->hnb);
+    g_free(m);
+    return ok;
+}
+
+static const HnbKeySpec schema[] = {
+    {"fleet", "size", HNB_KEY_INT, 0, "10000", "1", "16000000", NULL, "number of HNBs"},
+    {"trust", "mode", HNB_KEY_ENUM, 0, "updatable", NULL, NULL, "fixed|updatable|chained",
+     "the TrE's verification certificate: fixed (never replaced), updatable (replaced by an update signed with the "
+     "current key), chained (TUF-style: k of n current keys sign images and new key sets; rollback refused)"},
+    {"trust", "keys", HNB_KEY_INT, 0, "5", "1", "16", NULL, "chained: keys in the set (n); fixed and updatable have 1"},
+    {"trust", "threshold", HNB_KEY_INT, 0, "3", "1", "16", NULL,
+     "chained: signatures by distinct current keys an image or a new key set needs (k <= n)"},
+    {"compromise", "time", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "0s", "3650d", NULL,
+     "when the attacker obtains signing keys"},
+    {"compromise", "keys", HNB_KEY_INT, 0, "1", "0", "16", NULL,
+     "chained: how many of the n keys the attacker obtains (fixed and updatable: the one key)"},
+    {"compromise", "detection", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(1d,5d)", NULL, NULL, NULL,
+     "from the compromise to the operator noticing it"},
+    {"attack", "vector", HNB_KEY_ENUM, 0, "hems", NULL, NULL, "hems|tool",
+     "how the attacker reaches HNBs: a rewritten H(e)MS entry (each reached HNB once, at its own delay) or a lost "
+     "local tool (attempts at tool_rate within one region)"},
+    {"attack", "rekey", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
+     "updatable, chained: the attacker first replaces the TrE's key set with its own (the seed's case 2), locking the "
+     "operator out; false: it only installs its image, which the operator's rotation then cleans over the air"},
+    {"attack", "reach", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,1d)", NULL, NULL, NULL,
+     "hems: from the compromise to the attacker's image reaching an HNB (its next periodic Inform)"},
+    {"attack", "fraction", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "1", NULL, NULL, NULL,
+     "hems: share of the fleet the rewritten H(e)MS entry reaches"},
+    {"attack", "tool_rate", HNB_KEY_NUMBER, HNB_UNIT_RATE, "2/h", "0/s", NULL, NULL,
+     "tool: attack attempts per unit time (each on an HNB drawn from the tool's region)"},
+    {"attack", "tool_region", HNB_KEY_INT, 0, "500", "1", "16000000", NULL, "tool: HNBs within the tool's reach"},
+    {"operator", "rotate_reach", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,1d)", NULL, NULL, NULL,
+     "updatable, chained: from detection to the operator's key rotation reaching an HNB (its next session)"},
+    {"operator", "replace", HNB_KEY_ENUM, 0, "all", NULL, NULL, "all|compromised",
+     "fixed: after detection, a new TrE for every HNB trusting the leaked key, or only for those running attacker code"},
+    {"cost", "truck_roll", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL, "cost of one truck roll"},
+    {"cost", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_NONE, "60", "0", NULL, NULL, "cost of one ship-back"},
+    {"cost", "attacker_hour", HNB_KEY_NUMBER, HNB_UNIT_NONE, "1", "0", NULL, NULL,
+     "cost of one HNB-hour running attacker code (fraud, subscriber harm)"},
+    HNB_KEY_END,
+};
+
+static const HnbFigure figures[] = {
+    {"attacker", "HNBs running attacker code, re-keyed by the attacker, exposed", "HNBs",
+     "attacker_code lost exposed"},
+    {"recovery", "HNBs cleaned, field visits started and waiting", "HNBs", "recovered field_visits field_waiting"},
+};
+
+static const HnbCompareFigure compare_figures[] = {
+    {"attacker-code", "HNBs running attacker code", "time (h)", "HNBs", HNB_COMPARE_SERIES, "attacker_code"},
+    {"exposed", "HNBs whose TrE would run the attacker's image", "time (h)", "HNBs", HNB_COMPARE_SERIES, "exposed"},
+    {"lost", "TrEs re-keyed by the attacker (lost to the operator)", "time (h)", "HNBs", HNB_COMPARE_SERIES, "lost"},
+    {"field-visits", "Field visits started (TrE replacements)", "time (h)", "visits", HNB_COMPARE_SERIES,
+     "field_visits"},
+    {"recovered", "HNBs cleaned of attacker code (over the air or by a new TrE)", "time (h)", "HNBs",
+     HNB_COMPARE_SERIES, "recovered"},
+    {"cost", "Operator cost: field visits and attacker HNB-hours", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
+};
+
+static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_pki_schema, NULL};
+
+const HnbModel hnb_model_trust = {
+    .name = "trust",
+    .doc = "the TrE verification certificate after a signing-key compromise: fixed, updatable or chained (k of n)",
+    .schema = schema,
+    .more_schemas = shared_schemas,
+    .figures = figures,
+    .nfigures = G_N_ELEMENTS(figures),
+    .run = run,
+    .validate = validate,
+    .compare_figures = compare_figures,
+    .ncompare_figures = G_N_ELEMENTS(compare_figures),
+};

@@ -1,0 +1,316 @@
+/* tests/test-trust.c — the TrE verification key set: k-of-n acceptance with real signatures (keyset.c), and the
+ * trust model's extreme cases (fixed needs the field for every exposed HNB, updatable loses the race where the
+ * attacker comes first, chained below the threshold loses nothing) and its determinism. */
+#include "keyset.h"
+#include "model-run.h"
+#include "pki.h"
+
+#include <math.h>
+#include <string.h>
+
+extern const HnbModel hnb_model_trust;
+
+/* ---- key sets ---------------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    HnbPki *pki;
+    EVP_PKEY *cur[5], *next[5], *other;
+    HnbKeySet current, upcoming;
+} Keys;
+
+static void keys_init(Keys *k)
+{
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    p.no_cache = TRUE;
+    g_autoptr(GError) error = NULL;
+    k->pki = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    hnb_pki_params_clear(&p);
+    for (unsigned i = 0; i < 5; i++) {
+        char name[32];
+        g_snprintf(name, sizeof name, "cur-%u", i);
+        k->cur[i] = hnb_pki_key(k->pki, name, HNB_PKI_KEY_EC_P256, &error);
+        g_snprintf(name, sizeof name, "next-%u", i);
+        k->next[i] = hnb_pki_key(k->pki, name, HNB_PKI_KEY_EC_P256, &error);
+        g_assert_no_error(error);
+    }
+    k->other = hnb_pki_key(k->pki, "other", HNB_PKI_KEY_EC_P256, &error);
+    g_assert_true(hnb_keyset_init(&k->current, 4, 3, k->cur, 5, &error));
+    g_assert_true(hnb_keyset_init(&k->upcoming, 5, 3, k->next, 5, &error));
+    g_assert_no_error(error);
+}
+
+static void keys_clear(Keys *k)
+{
+    hnb_keyset_clear(&k->current);
+    hnb_keyset_clear(&k->upcoming);
+    hnb_pki_free(k->pki);
+}
+
+/* The verdict on `next` signed by `signers` (n of them), checked against the current set. */
+static HnbKeySetVerdict verdict(Keys *k, const HnbKeySet *next, EVP_PKEY *const *signers, unsigned n)
+{
+    HnbKeySetUpdate u;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hnb_keyset_update_sign(&u, next, signers, n, &error));
+    HnbKeySetVerdict v = hnb_keyset_accept(&k->current, &u, NULL);
+    hnb_keyset_update_clear(&u);
+    return v;
+}
+
+static void test_update_threshold(void)
+{
+    Keys k;
+    keys_init(&k);
+    /* k - 1 signatures: refused; k: accepted */
+    g_assert_cmpint(verdict(&k, &k.upcoming, k.cur, 2), ==, HNB_KEYSET_THRESHOLD);
+    g_assert_cmpint(verdict(&k, &k.upcoming, k.cur + 2, 3), ==, HNB_KEYSET_OK);
+    /* the same signer three times counts once */
+    EVP_PKEY *dup[3] = {k.cur[1], k.cur[1], k.cur[1]};
+    g_assert_cmpint(verdict(&k, &k.upcoming, dup, 3), ==, HNB_KEYSET_THRESHOLD);
+    EVP_PKEY *dup2[4] = {k.cur[0], k.cur[1], k.cur[1], k.cur[0]};
+    g_assert_cmpint(verdict(&k, &k.upcoming, dup2, 4), ==, HNB_KEYSET_THRESHOLD);
+    /* keys outside the current set count nothing (the new set's own keys included) */
+    EVP_PKEY *out[5] = {k.cur[0], k.cur[1], k.other, k.next[0], k.next[1]};
+    g_assert_cmpint(verdict(&k, &k.upcoming, out, 5), ==, HNB_KEYSET_THRESHOLD);
+    /* rollback: a lower or equal version is refused even with every key */
+    HnbKeySet old;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hnb_keyset_init(&old, 4, 3, k.next, 5, &error));
+    g_assert_cmpint(verdict(&k, &old, k.cur, 5), ==, HNB_KEYSET_ROLLBACK);
+    hnb_keyset_clear(&old);
+    g_assert_true(hnb_keyset_init(&old, 3, 3, k.next, 5, &error));
+    g_assert_cmpint(verdict(&k, &old, k.cur, 5), ==, HNB_KEYSET_ROLLBACK);
+    hnb_keyset_clear(&old);
+    keys_clear(&k);
+}
+
+static void test_update_tampered(void)
+{
+    Keys k;
+    keys_init(&k);
+    HnbKeySetUpdate u;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hnb_keyset_update_sign(&u, &k.upcoming, k.cur, 5, &error));
+    HnbKeySet next;
+    g_assert_cmpint(hnb_keyset_accept(&k.current, &u, &next), ==, HNB_KEYSET_OK);
+    /* what was accepted is the set that was signed */
+    g_assert_cmpuint(next.version, ==, 5);
+    g_assert_cmpuint(next.threshold, ==, 3);
+    g_assert_cmpuint(next.n, ==, 5);
+    for (unsigned i = 0; i < 5; i++)
+        g_assert_cmpmem(next.ids[i], 32, k.upcoming.ids[i], 32);
+    hnb_keyset_clear(&next);
+    /* a raised threshold, a swapped key, a lowered threshold: the signatures no longer cover the text */
+    char *orig = g_strdup(u.text);
+    char *p = strstr(u.text, "threshold=3");
+    p[10] = '2';
+    g_assert_cmpint(hnb_keyset_accept(&k.current, &u, NULL), ==, HNB_KEYSET_THRESHOLD);
+    strcpy(u.text, orig);
+    p = strrchr(u.text, '\n') - 1; /* the last hex digit of the last key */
+    *p = *p == '0' ? '1' : '0';
+    g_assert_cmpint(hnb_keyset_accept(&k.current, &u, NULL), !=, HNB_KEYSET_OK);
+    strcpy(u.text, orig);
+    /* a damaged signature counts nothing: 5 signatures, 3 damaged, leaves 2 < k */
+    for (unsigned i = 0; i < 3; i++)
+        u.sigs[i].sig[u.sigs[i].siglen / 2] ^= 0x40;
+    g_assert_cmpint(hnb_keyset_accept(&k.current, &u, NULL), ==, HNB_KEYSET_THRESHOLD);
+    /* garbage is malformed */
+    g_free(u.text);
+    u.text = g_strdup("hnbsim-keyset 1\nversion=9\nthreshold=1\nkey=zz\n");
+    g_assert_cmpint(hnb_keyset_accept(&k.current, &u, NULL), ==, HNB_KEYSET_MALFORMED);
+    g_free(orig);
+    hnb_keyset_update_clear(&u);
+    /* a set naming the same key twice cannot even be made */
+    EVP_PKEY *twice[2] = {k.cur[0], k.cur[0]};
+    HnbKeySet bad;
+    g_assert_false(hnb_keyset_init(&bad, 1, 1, twice, 2, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    keys_clear(&k);
+}
+
+static void test_image_threshold(void)
+{
+    Keys k;
+    keys_init(&k);
+    HnbImageManifest m;
+    hnb_image_manifest_init(&m, "hnb-release", "2.0", 1000, "release 2.0");
+    uint8_t good[32], bad[32];
+    hnb_image_content_digest("release 2.0", good);
+    hnb_image_content_digest("something else", bad);
+    g_autoptr(GError) error = NULL;
+    struct {
+        EVP_PKEY *signers[4];
+        unsigned n, valid;
+        HnbImageReason want;
+    } cases[] = {
+        {{k.cur[0], k.cur[1]}, 2, 2, HNB_IMAGE_WRONG_KEY},
+        {{k.cur[0], k.cur[1], k.cur[4]}, 3, 3, HNB_IMAGE_OK},
+        {{k.cur[2], k.cur[2], k.cur[2]}, 3, 1, HNB_IMAGE_WRONG_KEY},
+        {{k.cur[0], k.cur[1], k.other, k.next[0]}, 4, 2, HNB_IMAGE_WRONG_KEY},
+    };
+    for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+        HnbThresholdImage img;
+        g_assert_true(hnb_keyset_image_sign(&img, &m, cases[c].signers, cases[c].n, &error));
+        unsigned valid = 99;
+        g_assert_cmpint(hnb_keyset_image_verify(&k.current, &img, good, &valid), ==, cases[c].want);
+        g_assert_cmpuint(valid, ==, cases[c].valid);
+        if (cases[c].want == HNB_IMAGE_OK)
+            g_assert_cmpint(hnb_keyset_image_verify(&k.current, &img, bad, NULL), ==, HNB_IMAGE_CORRUPTED);
+        hnb_keyset_image_clear(&img);
+    }
+    keys_clear(&k);
+}
+
+/* ---- the model --------------------------------------------------------------------------------------------------- */
+
+static Run run_text(const char *text, guint rep)
+{
+    return model_run(&hnb_model_trust, text, rep);
+}
+
+/* 300 HNBs; the key leaks at 1 h, the attacker reaches each HNB within 4 days, the operator notices at 1 day and its
+ * rotation reaches each HNB within 6 hours of that. */
+static char *scenario_with(const char *trust, const char *compromise, const char *attack, int technicians)
+{
+    return g_strdup_printf("[scenario]\nname = t\nmodel = trust\nduration = 20d\nseed = 5\n"
+                           "[fleet]\nsize = 300\n"
+                           "[trust]\n%s\n"
+                           "[compromise]\ntime = 1h\ndetection = 1d\n%s\n"
+                           "[attack]\nreach = uniform(0s,4d)\n%s\n"
+                           "[operator]\nrotate_reach = uniform(0s,6h)\n"
+                           "[field]\ntechnicians = %d\nday_start = 0h\nday_end = 0h\nweekdays_only = false\n",
+                           trust, compromise, attack, technicians);
+}
+
+static char *scenario(const char *trust, int technicians)
+{
+    return scenario_with(trust, "", "", technicians);
+}
+
+static void test_fixed_needs_field(void)
+{
+    /* no field force: every HNB the attacker reaches runs its code to the end, and every TrE stays exposed */
+    g_autofree char *none = scenario("mode = fixed", 0);
+    Run r = run_text(none, 0);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, 300);
+    g_assert_cmpfloat(metric(&r, "compromised_end"), ==, 300);
+    g_assert_cmpfloat(metric(&r, "exposed_end"), ==, 300);
+    g_assert_cmpfloat(metric(&r, "rotations_accepted"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "recovered"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "field_waiting"), ==, 300); /* every exposed HNB asked for a visit */
+    run_clear(&r);
+    /* a large field force: a new TrE for every HNB, and only that cleans them */
+    g_autofree char *many = scenario("mode = fixed", 300);
+    r = run_text(many, 0);
+    g_assert_cmpfloat(metric(&r, "field_visits"), ==, 300);
+    g_assert_cmpfloat(metric(&r, "exposed_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "compromised_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "recovered_ota"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "recovered_field"), ==, metric(&r, "compromised"));
+    g_assert_cmpfloat(metric(&r, "compromised"), <, 300); /* new TrEs refuse what the attacker signs */
+    run_clear(&r);
+}
+
+static void test_updatable_race(void)
+{
+    g_autofree char *t = scenario("mode = updatable", 0);
+    Run r = run_text(t, 0);
+    double compromised = metric(&r, "compromised"), lost = metric(&r, "lost");
+    /* the attacker wins the HNBs it reaches before the rotation does (about a quarter here), and each of those
+     * refuses the operator's rotation; the others take it */
+    g_assert_cmpfloat(compromised, >, 30);
+    g_assert_cmpfloat(compromised, <, 150);
+    g_assert_cmpfloat(lost, ==, compromised);
+    g_assert_cmpfloat(metric(&r, "rotations_refused"), ==, lost);
+    g_assert_cmpfloat(metric(&r, "rotations_accepted") + lost, ==, 300);
+    g_assert_cmpfloat(metric(&r, "exposed_end"), ==, lost); /* no field force: lost ones stay the attacker's */
+    g_assert_cmpfloat(metric(&r, "field_waiting"), ==, lost);
+    run_clear(&r);
+    /* an attacker that only installs its image: the operator's rotation cleans every such HNB over the air */
+    g_autofree char *naive = scenario_with("mode = updatable", "", "rekey = false", 0);
+    Run n = run_text(naive, 0);
+    g_assert_cmpfloat(metric(&n, "lost"), ==, 0);
+    g_assert_cmpfloat(metric(&n, "compromised"), ==, compromised); /* the same HNBs: reached before the rotation */
+    g_assert_cmpfloat(metric(&n, "recovered_ota"), ==, metric(&n, "compromised"));
+    g_assert_cmpfloat(metric(&n, "compromised_end"), ==, 0);
+    g_assert_cmpfloat(metric(&n, "field_visits"), ==, 0);
+    run_clear(&n);
+    /* with a field force the lost ones come back, and only they needed a visit */
+    g_autofree char *f = scenario("mode = updatable", 300);
+    r = run_text(f, 0);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, compromised); /* common random numbers */
+    g_assert_cmpfloat(metric(&r, "field_visits"), ==, compromised);
+    g_assert_cmpfloat(metric(&r, "compromised_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "exposed_end"), ==, 0);
+    run_clear(&r);
+}
+
+static void test_chained(void)
+{
+    /* fewer than k keys: nothing verifies, nothing is lost, nobody drives out */
+    g_autofree char *below = scenario_with("mode = chained\nkeys = 5\nthreshold = 3", "keys = 2", "", 10);
+    Run r = run_text(below, 0);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "lost"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "field_visits"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "rotations_accepted"), ==, 300);
+    g_assert_cmpfloat(metric(&r, "exposed_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "attack_attempts"), ==, 300);
+    run_clear(&r);
+    /* k keys: the same race as updatable, HNB for HNB */
+    g_autofree char *at = scenario_with("mode = chained\nkeys = 5\nthreshold = 3", "keys = 3", "", 0);
+    g_autofree char *upd = scenario("mode = updatable", 0);
+    r = run_text(at, 0);
+    Run u = run_text(upd, 0);
+    g_assert_cmpfloat(metric(&r, "compromised"), >, 0);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, metric(&u, "compromised"));
+    g_assert_cmpfloat(metric(&r, "lost"), ==, metric(&u, "lost"));
+    run_clear(&r);
+    run_clear(&u);
+}
+
+static void test_bad_input(void)
+{
+    GError *error = NULL;
+    g_assert_null(hnb_model_load_data("[scenario]\nname = x\nmodel = trust\n[trust]\nmode = chained\nkeys = 3\n"
+                                      "threshold = 4\n",
+                                      "bad.ini", NULL, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_assert_nonnull(strstr(error->message, "bad.ini"));
+    g_assert_nonnull(strstr(error->message, "threshold"));
+    g_clear_error(&error);
+    g_assert_null(hnb_model_load_data("[scenario]\nname = x\nmodel = trust\n[trust]\nmode = sometimes\n", "bad.ini",
+                                      NULL, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_assert_nonnull(strstr(error->message, "mode"));
+    g_clear_error(&error);
+}
+
+static void test_determinism(void)
+{
+    g_autofree char *t = scenario_with("mode = updatable", "", "vector = tool\ntool_rate = 3/h\ntool_region = 100", 2);
+    Run a = run_text(t, 0), b = run_text(t, 0), c = run_text(t, 1);
+    g_assert_true(same_run(&a, &b));
+    g_assert_cmpfloat(metric(&a, "compromised"), >, 0);
+    g_assert_cmpfloat(metric(&a, "compromised"), <=, 100); /* a tool reaches only its region */
+    g_assert_false(same_run(&a, &c)); /* another replication draws other numbers */
+    run_clear(&a);
+    run_clear(&b);
+    run_clear(&c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/trust/keyset/update-threshold", test_update_threshold);
+    g_test_add_func("/trust/keyset/update-tampered", test_update_tampered);
+    g_test_add_func("/trust/keyset/image-threshold", test_image_threshold);
+    g_test_add_func("/trust/fixed-needs-field", test_fixed_needs_field);
+    g_test_add_func("/trust/updatable-race", test_updatable_race);
+    g_test_add_func("/trust/chained", test_chained);
+    g_test_add_func("/trust/bad-input", test_bad_input);
+    g_test_add_func("/trust/determinism", test_determinism);
+    return g_test_run();
+}
