@@ -151,6 +151,11 @@ static void metrics(Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "image_rejected", "checks", (double)f->image_rejected,
                     "checks that failed: rewritten images found by secure boot");
     hnb_metrics_add(m, "power_failures", "failures", (double)f->power_failures, "power failures of any HNB");
+    hnb_metrics_add(m, "retries", "retries", (double)f->retries, "session retries (TR-069 3.2.1.1 back-off)");
+    hnb_metrics_add(m, "retry_wait_lo", "x", f->retries ? f->retry_ratio_min : NAN,
+                    "shortest retry wait / its window's lower bound m (k/1000)^(n-1) (TR-069: >= 1)");
+    hnb_metrics_add(m, "retry_wait_hi", "x", f->retries ? f->retry_ratio_max : NAN,
+                    "longest retry wait / its window's lower bound (TR-069: <= k/1000)");
     hnb_metrics_add(m, "events", "events", (double)hnb_sim_events_run(f->sim), "kernel events run");
 }
 

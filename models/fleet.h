@@ -135,6 +135,8 @@ struct Fleet {
     uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_next, k_dl_timeout, k_sample;
     uint32_t k_power_fail, k_power_restore;
     uint64_t power_failures;
+    uint64_t retries;                   /* session retries scheduled (TR-069 3.2.1.1) */
+    double retry_ratio_min, retry_ratio_max; /* each wait / the lower bound m (k/1000)^(n-1) of its window */
     uint64_t image_checks, image_rejected; /* secure-boot and download signature checks (real EVP verifications) */
     uint32_t k_acs_cpu_done, k_acs_session_end, k_attack, k_attack_spread;
 

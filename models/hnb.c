@@ -242,6 +242,13 @@ static void retry_later(Fleet *f, uint32_t i)
         h->retry++;
     HnbTime wait = hnb_cwmp_retry_wait(&f->retry, h->retry, draw(f, f->s_retry, i));
     h->timer = hnb_sim_schedule(f->sim, hnb_sim_now(f->sim) + wait, f->k_retry, i, HNB_ARG(h->gen, 0));
+    /* where the wait fell, as a multiple of its window's lower bound (computed apart from cwmp.c, so the fleet test
+     * checks the model against TR-069's formula rather than against itself) */
+    unsigned n = h->retry < 10 ? h->retry : 10;
+    double ratio = (double)wait / ((double)f->retry.min_wait * pow(f->retry.multiplier / 1000.0, (double)n - 1));
+    f->retry_ratio_min = f->retries == 0 || ratio < f->retry_ratio_min ? ratio : f->retry_ratio_min;
+    f->retry_ratio_max = f->retries == 0 || ratio > f->retry_ratio_max ? ratio : f->retry_ratio_max;
+    f->retries++;
     hnb_acs_tls_prefetch(f, i, hnb_sim_now(f->sim) + wait);
 }
 

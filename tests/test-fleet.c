@@ -109,7 +109,8 @@ static void test_hems_bottleneck(void)
 }
 
 /* Every download started ends completed, failed or still running; every session opened ends completed, refused,
- * failed or still open.  With a tight ACS and short timeouts all the paths are exercised. */
+ * failed or still open; retry waits fall in their TR-069 windows.  With a tight ACS and short timeouts all the
+ * paths are exercised. */
 static void test_reconcile(void)
 {
     g_autofree char *t = scenario("golden", "[acs]\nworkers = 1\nmax_sessions = 3\ncwmp_time = 200ms\n"
@@ -132,6 +133,15 @@ static void test_reconcile(void)
     }
     g_assert_cmpfloat(hs, ==, metric(&r, "handshakes"));
     g_assert_cmpfloat(metric(&r, "handshakes"), >, 0);
+    /* every retry wait the model drew lies in its TR-069 3.2.1.1 window [m (k/1000)^(n-1), m (k/1000)^n] (defaults
+     * m = 5 s, k = 2000: ratio to the lower bound in [1, 2]), and the draws spread over the whole window */
+    g_test_message("%.0f retries, wait / window low in [%.4f, %.4f]", metric(&r, "retries"),
+                   metric(&r, "retry_wait_lo"), metric(&r, "retry_wait_hi"));
+    g_assert_cmpfloat(metric(&r, "retries"), >, 100);
+    g_assert_cmpfloat(metric(&r, "retry_wait_lo"), >=, 1.0);
+    g_assert_cmpfloat(metric(&r, "retry_wait_hi"), <=, 2.0);
+    g_assert_cmpfloat(metric(&r, "retry_wait_lo"), <, 1.05);
+    g_assert_cmpfloat(metric(&r, "retry_wait_hi"), >, 1.95);
     run_clear(&r);
 }
 
