@@ -611,9 +611,12 @@ gboolean hnb_tls_check(const HnbScenario *sc, GString *report, gboolean *complia
 
 /* ---- the handshake engine ---------------------------------------------------------------------------------------- */
 
+/* Both sessions are kept without the peer's certificate (models/tls_session.c); the identity the ACS authenticated at
+ * the full handshake is kept instead, and a resumption is authorized against it. */
 struct HnbTlsSession {
     SSL_SESSION *client; /* what the HNB offers */
     SSL_SESSION *server; /* session IDs: the ACS's cached copy; NULL with tickets */
+    char *identity;      /* the certificate identity the ACS authenticated (NULL without client certificates) */
     HnbTime created;
 };
 
@@ -623,6 +626,7 @@ void hnb_tls_session_free(HnbTlsSession *s)
         return;
     SSL_SESSION_free(s->client);
     SSL_SESSION_free(s->server);
+    g_free(s->identity);
     g_free(s);
 }
 
@@ -876,6 +880,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     Run run = {NULL, NULL};
     SSL *client = NULL, *server = NULL;
     const HnbPkiCred *cred = NULL;
+    char *identity = NULL; /* the ACS authenticated (freed at out: every path reaches it) */
     g_autoptr(GError) error = NULL;
 
     if (!(job->flags & HNB_TLS_JOB_NO_CERT) && hcfg->client_cert != HNB_TLS_CLIENT_CERT_NONE) {
@@ -922,12 +927,21 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
                job->flags & HNB_TLS_JOB_MEASURE_ACS ? &job->acs_cpu_ns : NULL))
         goto out;
 
-    /* the ACS authenticates the HNB by the identity in its certificate (§8.3.4) */
+    /* the ACS authenticates the HNB by the identity in its certificate (§8.3.4); a session resumed from the ACS's
+     * copy (kept without the certificate) by the identity that copy was authenticated with */
     if (e->acs.client_cert != HNB_TLS_CLIENT_CERT_NONE) {
         char oui[7], serial[11];
         hnb_pki_device_id(e->pki, job->hnb, oui, serial);
-        HnbTlsReason r = hnb_tls_authorize(SSL_get0_peer_certificate(server), e->pki, job->oui ? job->oui : oui,
-                                           job->serial ? job->serial : serial, NULL);
+        const char *claim_oui = job->oui ? job->oui : oui, *claim_serial = job->serial ? job->serial : serial;
+        X509 *peer = SSL_get0_peer_certificate(server);
+        HnbTlsReason r;
+        if (!peer && SSL_session_reused(server) && offer && offer->identity) {
+            g_autofree char *claim = hnb_pki_claimed_identity(claim_oui, claim_serial, hnb_pki_params(e->pki)->realm);
+            r = claim && g_ascii_strcasecmp(offer->identity, claim) == 0 ? HNB_TLS_OK : HNB_TLS_IDENTITY_MISMATCH;
+            identity = g_strdup(offer->identity);
+        } else {
+            r = hnb_tls_authorize(peer, e->pki, claim_oui, claim_serial, &identity);
+        }
         if (r != HNB_TLS_OK) {
             job_fail(job, r, HNB_TLS_SIDE_ACS,
                      r == HNB_TLS_NO_CLIENT_CERT ? "no client certificate"
@@ -942,13 +956,26 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     job->cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(client));
     if (e->acs.resumption != HNB_TLS_RESUME_NONE && hcfg->resumption != HNB_TLS_RESUME_NONE) {
         HnbTlsSession *s = g_new0(HnbTlsSession, 1);
-        s->client = SSL_get1_session(client);
+        SSL_SESSION *got = SSL_get1_session(client);
+        /* after a resumption it is a copy of the offer, already without a certificate */
+        if (got && SSL_SESSION_get0_peer(got)) {
+            s->client = hnb_tls_session_strip_peer(got);
+            SSL_SESSION_free(got);
+        } else {
+            s->client = got;
+        }
         s->created = job->resumed ? offer->created : job->acs_time;
+        s->identity = g_steal_pointer(&identity);
         if (e->acs.resumption == HNB_TLS_RESUME_IDS) {
-            if (run.new_server)
-                s->server = g_steal_pointer(&run.new_server);
-            else if (job->resumed && offer->server && SSL_SESSION_up_ref(offer->server))
+            if (run.new_server) {
+                s->server = hnb_tls_session_strip_peer(run.new_server);
+            } else if (job->resumed && offer->server && SSL_SESSION_up_ref(offer->server)) {
                 s->server = offer->server;
+            }
+        }
+        if (!s->client || (e->acs.resumption == HNB_TLS_RESUME_IDS && run.new_server && !s->server)) {
+            hnb_tls_session_free(s); /* out of memory or an encoding OpenSSL rejects: nothing to keep */
+            s = NULL;
         }
         job->session = s;
     }
@@ -960,6 +987,7 @@ out:
     SSL_SESSION_free(run.new_server);
     SSL_free(client);
     SSL_free(server);
+    g_free(identity);
     ERR_clear_error();
 }
 

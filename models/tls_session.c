@@ -1,0 +1,65 @@
+/* models/tls_session.c — the TLS sessions HNBs keep between CWMP sessions, without the peer's certificate.
+ *
+ * Why.  A fleet keeps one session per HNB for resumption, and after a full handshake OpenSSL's SSL_SESSION holds the
+ * peer's certificate parsed: the H(e)MS certificate on the HNB's side, the device certificate in the ACS's copy.  A
+ * parsed X509 costs ~6 KB (measured: 20,000 device certificates decoded and their extensions cached), so kept
+ * sessions were ~14 KB per HNB, 1.4 GB for 100k HNBs.  Neither end needs the certificate to resume: a TLS 1.2
+ * abbreviated handshake carries no certificates, the HNB checked the H(e)MS's when the session was made, and the
+ * ACS's identity rule is applied to the identity the session was authenticated with (kept beside it).
+ *
+ * How.  OpenSSL has no call that drops a session's peer certificate, but the session's own encoding (i2d_SSL_SESSION,
+ * ssl/ssl_asn1.c) is a SEQUENCE in which the peer certificate is the optional field [3] EXPLICIT.  We re-encode the
+ * sequence without that field and decode it: the result is the same session (id, master secret, cipher, version,
+ * verify result, ticket) with no certificate, ~1 KB in memory.  This costs one encode and one decode per full
+ * handshake, neither of which parses a certificate.
+ */
+#include "tls.h"
+
+#include <openssl/asn1.h>
+#include <string.h>
+
+#define PEER_TAG 3 /* [3] EXPLICIT Certificate OPTIONAL in OpenSSL's SSL_SESSION_ASN1 */
+
+SSL_SESSION *hnb_tls_session_strip_peer(SSL_SESSION *s)
+{
+    unsigned char *der = NULL, *out = NULL;
+    SSL_SESSION *stripped = NULL;
+    int len = s ? i2d_SSL_SESSION(s, &der) : 0;
+    if (len <= 0)
+        goto done;
+    const unsigned char *p = der;
+    long body_len;
+    int tag, xclass;
+    if ((ASN1_get_object(&p, &body_len, &tag, &xclass, len) & 0x80) || tag != V_ASN1_SEQUENCE ||
+        xclass != V_ASN1_UNIVERSAL)
+        goto done;
+    const unsigned char *end = p + body_len;
+    /* the fields we keep, copied as they are; the new header is never longer than the old one */
+    out = OPENSSL_malloc((size_t)len);
+    if (!out)
+        goto done;
+    int hdr = ASN1_object_size(1, body_len, V_ASN1_SEQUENCE) - (int)body_len;
+    unsigned char *q = out + hdr;
+    size_t kept = 0;
+    while (p < end) {
+        const unsigned char *field = p;
+        long flen;
+        if (ASN1_get_object(&p, &flen, &tag, &xclass, end - p) & 0x80)
+            goto done;
+        p += flen;
+        if (xclass == V_ASN1_CONTEXT_SPECIFIC && tag == PEER_TAG)
+            continue;
+        memcpy(q + kept, field, (size_t)(p - field));
+        kept += (size_t)(p - field);
+    }
+    /* write the SEQUENCE header for the shorter body just before it */
+    int new_hdr = ASN1_object_size(1, (int)kept, V_ASN1_SEQUENCE) - (int)kept;
+    unsigned char *start = out + hdr - new_hdr, *h = start;
+    ASN1_put_object(&h, 1, (int)kept, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+    const unsigned char *r = start;
+    stripped = d2i_SSL_SESSION(NULL, &r, new_hdr + (long)kept);
+done:
+    OPENSSL_free(der);
+    OPENSSL_free(out);
+    return stripped;
+}
