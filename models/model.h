@@ -37,6 +37,9 @@ typedef struct {
     guint ncompare_figures;
     /* Checks across keys that the schema cannot express (NULL: none).  HNB_ERROR_INPUT naming file and key. */
     gboolean (*validate)(const HnbScenario *sc, GError **error);
+    /* Derive values when a scenario is loaded, before validate (NULL: none), e.g. from a file a key names; writes
+     * them with hnb_scenario_resolve so the resolved scenario reproduces the run.  HNB_ERROR_INPUT on bad input. */
+    gboolean (*resolve)(HnbScenario *sc, GError **error);
 } HnbModel;
 
 /* The model a scenario runs when [scenario] model is absent. */

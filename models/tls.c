@@ -635,12 +635,6 @@ struct HnbTlsEngine {
     HnbTlsCtxMode mode;
     SSL_CTX *server, *client; /* shared pair (also the configuration check) */
     unsigned char ticket_keys[80]; /* name(16) + HMAC(32) + AES(32): the same in every per-thread context */
-    /* Per-thread library contexts live as long as the engine, not the thread: a session an HNB keeps may hold
-     * objects (the peer's certificate and key) made in the context of the thread that ran its handshake, and may
-     * be freed after that thread has ended.  A thread takes an idle one or makes one, and gives it back. */
-    GMutex libctx_lock;
-    GPtrArray *libctxs;      /* every one made (owned) */
-    GPtrArray *idle_libctxs; /* those no thread holds */
 };
 
 typedef struct {
@@ -701,9 +695,6 @@ HnbTlsEngine *hnb_tls_engine_new(HnbPki *pki, const HnbTlsConfig *acs, const Hnb
     HnbTlsEngine *e = g_new0(HnbTlsEngine, 1);
     e->pki = pki;
     e->mode = HNB_TLS_CTX_PER_THREAD;
-    g_mutex_init(&e->libctx_lock);
-    e->libctxs = g_ptr_array_new_with_free_func((GDestroyNotify)OSSL_LIB_CTX_free);
-    e->idle_libctxs = g_ptr_array_new();
     hnb_tls_config_copy(&e->acs, acs);
     hnb_tls_config_copy(&e->hnb, hnb ? hnb : acs);
     if (RAND_bytes(e->ticket_keys, sizeof e->ticket_keys) != 1) {
@@ -730,11 +721,6 @@ void hnb_tls_engine_free(HnbTlsEngine *e)
         return;
     SSL_CTX_free(e->server);
     SSL_CTX_free(e->client);
-    /* after every thread has given its context back (pools are freed before their engine) */
-    g_assert(e->idle_libctxs->len == e->libctxs->len);
-    g_ptr_array_free(e->idle_libctxs, TRUE);
-    g_ptr_array_free(e->libctxs, TRUE);
-    g_mutex_clear(&e->libctx_lock);
     hnb_tls_config_clear(&e->acs);
     hnb_tls_config_clear(&e->hnb);
     OPENSSL_cleanse(e->ticket_keys, sizeof e->ticket_keys);
@@ -744,34 +730,40 @@ void hnb_tls_engine_free(HnbTlsEngine *e)
 void hnb_tls_engine_set_ctx_mode(HnbTlsEngine *e, HnbTlsCtxMode mode) { e->mode = mode; }
 HnbPki *hnb_tls_engine_pki(HnbTlsEngine *e) { return e->pki; }
 
-/* A library context with the default provider for one thread: an idle one of the engine's, or a new one. */
-static OSSL_LIB_CTX *libctx_take(HnbTlsEngine *e)
+/* Per-thread library contexts are process-wide and never freed, like OpenSSL's default one.  Whatever a thread's
+ * handshakes touch may keep a reference into its context after the thread, its engine and even its PKI are gone:
+ * a PKI key used there caches its export to that context's provider until the key is freed, and a session an HNB
+ * keeps holds a certificate and key decoded there.  So a thread takes an idle context or makes one and gives it back
+ * when it ends; there are never more than the most threads that ran handshakes at once. */
+static GMutex idle_libctx_lock;
+static GPtrArray *idle_libctxs;
+
+static OSSL_LIB_CTX *libctx_take(void)
 {
     OSSL_LIB_CTX *lc = NULL;
-    g_mutex_lock(&e->libctx_lock);
-    if (e->idle_libctxs->len > 0)
-        lc = g_ptr_array_steal_index_fast(e->idle_libctxs, e->idle_libctxs->len - 1);
-    g_mutex_unlock(&e->libctx_lock);
+    g_mutex_lock(&idle_libctx_lock);
+    if (idle_libctxs && idle_libctxs->len > 0)
+        lc = g_ptr_array_steal_index_fast(idle_libctxs, idle_libctxs->len - 1);
+    g_mutex_unlock(&idle_libctx_lock);
     if (lc)
         return lc;
     lc = OSSL_LIB_CTX_new();
     if (!lc || !OSSL_PROVIDER_load(lc, "default")) {
-        OSSL_LIB_CTX_free(lc); /* also unloads a provider it may hold */
+        OSSL_LIB_CTX_free(lc); /* nothing was made in it yet */
         return NULL;
     }
-    g_mutex_lock(&e->libctx_lock);
-    g_ptr_array_add(e->libctxs, lc);
-    g_mutex_unlock(&e->libctx_lock);
     return lc;
 }
 
-static void libctx_give_back(HnbTlsEngine *e, OSSL_LIB_CTX *lc)
+static void libctx_give_back(OSSL_LIB_CTX *lc)
 {
     if (!lc)
         return;
-    g_mutex_lock(&e->libctx_lock);
-    g_ptr_array_add(e->idle_libctxs, lc);
-    g_mutex_unlock(&e->libctx_lock);
+    g_mutex_lock(&idle_libctx_lock);
+    if (!idle_libctxs)
+        idle_libctxs = g_ptr_array_new();
+    g_ptr_array_add(idle_libctxs, lc);
+    g_mutex_unlock(&idle_libctx_lock);
 }
 
 /* Context modes.  Full handshakes per wall second (EC P-256 devices, RSA-2048 H(e)MS, TLS 1.2 AES128-SHA, both ends
@@ -801,7 +793,7 @@ void *hnb_tls_thread_init(void *engine)
         return tc;
     }
     g_autoptr(GError) error = NULL;
-    tc->libctx = libctx_take(e);
+    tc->libctx = libctx_take();
     if (!tc->libctx)
         hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "OSSL_LIB_CTX_new");
     if (!tc->libctx || !thread_ctx_build(tc, e, tc->libctx, &error)) {
@@ -809,7 +801,7 @@ void *hnb_tls_thread_init(void *engine)
         g_warning("TLS engine: per-thread context failed (%s); using the shared one", error->message);
         SSL_CTX_free(tc->server);
         SSL_CTX_free(tc->client);
-        libctx_give_back(e, g_steal_pointer(&tc->libctx));
+        libctx_give_back(g_steal_pointer(&tc->libctx));
         SSL_CTX_up_ref(e->server);
         SSL_CTX_up_ref(e->client);
         tc->server = e->server;
@@ -827,7 +819,7 @@ void hnb_tls_thread_free(void *thread_ctx)
     SSL_free(tc->kept_server);
     SSL_CTX_free(tc->server);
     SSL_CTX_free(tc->client);
-    libctx_give_back(tc->engine, tc->libctx);
+    libctx_give_back(tc->libctx);
     g_free(tc);
 }
 
