@@ -5,6 +5,7 @@
  * the H(e)MS load, and reports recovery times, load, handshakes by outcome, field visits and cost.
  */
 #include "acs_tls.h"
+#include "calibration.h"
 #include "fleet.h"
 
 #include <math.h>
@@ -198,6 +199,9 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .boot_time = hnb_scenario_dist(sc, "hnb", "boot_time"),
         .boot_delay = hnb_scenario_dist(sc, "cwmp", "boot_delay"),
         .install_time = hnb_scenario_dist(sc, "hnb", "install_time"),
+        .image_verify = hnb_dist_mean(hnb_scenario_dist(sc, "hnb", "image_verify_time")) > 0
+                            ? hnb_scenario_dist(sc, "hnb", "image_verify_time")
+                            : NULL,
         .power_mtbf = hnb_scenario_time(sc, "power", "mtbf"),
         .power_outage = hnb_scenario_dist(sc, "power", "outage"),
         .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
@@ -281,6 +285,9 @@ static const HnbKeySpec schema[] = {
      "from power-on to the end of secure boot"},
     {"hnb", "install_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(30s,90s)", NULL, NULL, NULL,
      "verifying and writing a downloaded image"},
+    {"hnb", "image_verify_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "0s", NULL, NULL, NULL,
+     "CPU time of one image signature check, added to every boot and install (0: counted in boot_time and "
+     "install_time); [acs] calibration sets it"},
     {"power", "mtbf", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
      "mean time between power failures of one HNB (exponential); 0: none"},
     {"power", "outage", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(10m,1)", NULL, NULL, NULL,
@@ -305,6 +312,10 @@ static const HnbKeySpec schema[] = {
      "worker CPU time of a full TLS handshake (hnbsim calibrate measures it)"},
     {"acs", "resumed_handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "150us", NULL, NULL, NULL,
      "worker CPU time of a resumed handshake"},
+    {"acs", "calibration", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "a file from `hnbsim calibrate -o FILE` (relative to the scenario file): its measured times for the [pki] key "
+     "types replace the defaults of handshake_time, resumed_handshake_time and [hnb] image_verify_time; keys the "
+     "scenario sets itself win; scenario.resolved.ini records the values, not the file"},
     {"acs", "cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "exp(4ms)", NULL, NULL, NULL,
      "worker CPU time per CWMP round trip"},
     {"acs", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
@@ -364,6 +375,7 @@ const HnbModel hnb_model_fleet = {
     .nfigures = G_N_ELEMENTS(figures),
     .run = run,
     .validate = validate,
+    .resolve = hnb_calibration_apply,
     .compare_figures = compare_figures,
     .ncompare_figures = G_N_ELEMENTS(compare_figures),
 };

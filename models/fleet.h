@@ -104,6 +104,7 @@ struct Fleet {
     gboolean golden_tls;
     HnbTime inform_interval;
     const HnbDist *boot_time, *boot_delay, *install_time;
+    const HnbDist *image_verify; /* [hnb] image_verify_time; NULL when it is 0 (then nothing is drawn for it) */
     HnbTime power_mtbf;            /* mean time between power failures per HNB; 0: none */
     const HnbDist *power_outage;   /* how long power stays off */
     HnbCwmpRetry retry;

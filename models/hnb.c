@@ -114,9 +114,17 @@ static gboolean active_ok(const Hnb *h)
 
 /* A boot attempt ending at `at`: secure boot verifies the active bank's image (a real signature check in the pool,
  * joined when the attempt ends); the check's token rides in the event. */
+/* The HNB's CPU time for one image signature check ([hnb] image_verify_time).  A zero time draws nothing, so the
+ * random streams, and with them the results, are those of a model without the key. */
+static HnbTime verify_time(Fleet *f, uint32_t i)
+{
+    return f->image_verify ? sample(f, f->image_verify, f->s_boot, i) : 0;
+}
+
 static void schedule_boot(Fleet *f, uint32_t i, HnbTime at)
 {
     Hnb *h = &f->hnb[i];
+    at += verify_time(f, i);
     uint64_t token = hnb_acs_image_submit(f, active_ok(h));
     hnb_sim_schedule(f->sim, at, f->k_boot, i, HNB_ARG(h->gen, token));
     hnb_acs_tls_prefetch(f, i, at); /* its first session after the boot (release image or golden module) */
@@ -290,7 +298,7 @@ static void on_dl_next(HnbSim *sim, const HnbEvent *ev, void *ud)
     hnb_fleet_set_state(f, i, HNB_S_INSTALLING);
     /* the downloaded image is the H(e)MS's genuine release image: verified (for real) before it is written */
     uint64_t token = hnb_acs_image_submit(f, TRUE);
-    hnb_sim_schedule(sim, ev->time + sample(f, f->install_time, f->s_boot, i), f->k_install, i,
+    hnb_sim_schedule(sim, ev->time + sample(f, f->install_time, f->s_boot, i) + verify_time(f, i), f->k_install, i,
                      HNB_ARG(h->gen, token));
     aim_download_event(f);
 }

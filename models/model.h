@@ -44,6 +44,9 @@ typedef struct {
     const char *table_file;
     const HnbTableFigure *table_figures;
     guint ntable_figures;
+    /* Derive values when a scenario is loaded, before validate (NULL: none), e.g. from a file a key names; writes
+     * them with hnb_scenario_resolve so the resolved scenario reproduces the run.  HNB_ERROR_INPUT on bad input. */
+    gboolean (*resolve)(HnbScenario *sc, GError **error);
 } HnbModel;
 
 /* The model a scenario runs when [scenario] model is absent. */

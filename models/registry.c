@@ -108,7 +108,8 @@ static HnbScenario *load(const char *path, const char *data, const char *name, c
     hnb_model_schemas(model ? model : hnb_model_find(HNB_MODEL_DEFAULT), schemas, G_N_ELEMENTS(schemas));
     HnbScenario *sc = data ? hnb_scenario_load_data(data, strlen(data), name, schemas, sets, error)
                            : hnb_scenario_load(path, schemas, sets, error);
-    if (sc && model && model->validate && !model->validate(sc, error)) {
+    if (sc && model && ((model->resolve && !model->resolve(sc, error)) ||
+                        (model->validate && !model->validate(sc, error)))) {
         hnb_scenario_free(sc);
         return NULL;
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/err.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -643,7 +644,11 @@ struct HnbTlsEngine {
 
 typedef struct {
     HnbTlsEngine *engine;
+    OSSL_LIB_CTX *libctx; /* the thread's own library context (NULL: the default one, shared) */
     SSL_CTX *server, *client;
+    /* The client/server pair of the thread's last successful handshake, joined by their BIO pair and reset with
+     * SSL_clear for the next job (NULL: none kept; the next job makes a new pair).  See pair_get(). */
+    SSL *kept_client, *kept_server;
 } ThreadCtx;
 
 /* What the session callbacks see of the job being run. */
@@ -676,11 +681,11 @@ static SSL_SESSION *sess_get_cb(SSL *ssl, const unsigned char *id, int len, int 
     return SSL_SESSION_dup(run->resume->server);
 }
 
-static gboolean thread_ctx_build(ThreadCtx *tc, HnbTlsEngine *e, GError **error)
+static gboolean thread_ctx_build(ThreadCtx *tc, HnbTlsEngine *e, OSSL_LIB_CTX *libctx, GError **error)
 {
     tc->engine = e;
-    if (!(tc->server = hnb_tls_server_ctx_new(&e->acs, e->pki, NULL, error)) ||
-        !(tc->client = hnb_tls_client_ctx_new(&e->hnb, e->pki, NULL, error)))
+    if (!(tc->server = hnb_tls_server_ctx_new(&e->acs, e->pki, libctx, error)) ||
+        !(tc->client = hnb_tls_client_ctx_new(&e->hnb, e->pki, libctx, error)))
         return FALSE;
     if (e->acs.resumption == HNB_TLS_RESUME_TICKETS &&
         SSL_CTX_set_tlsext_ticket_keys(tc->server, e->ticket_keys, sizeof e->ticket_keys) != 1) {
@@ -702,8 +707,8 @@ HnbTlsEngine *hnb_tls_engine_new(HnbPki *pki, const HnbTlsConfig *acs, const Hnb
         hnb_tls_engine_free(e);
         return NULL;
     }
-    ThreadCtx tc;
-    if (!thread_ctx_build(&tc, e, error)) {
+    ThreadCtx tc = {0};
+    if (!thread_ctx_build(&tc, e, NULL, error)) {
         SSL_CTX_free(tc.server);
         SSL_CTX_free(tc.client);
         g_prefix_error(error, "TLS engine: ");
@@ -730,15 +735,56 @@ void hnb_tls_engine_free(HnbTlsEngine *e)
 void hnb_tls_engine_set_ctx_mode(HnbTlsEngine *e, HnbTlsCtxMode mode) { e->mode = mode; }
 HnbPki *hnb_tls_engine_pki(HnbTlsEngine *e) { return e->pki; }
 
-/* Context modes, full handshakes per wall second (EC P-256 devices, RSA-2048 H(e)MS, TLS 1.2 AES128-SHA, both ends
+/* Per-thread library contexts are process-wide and never freed, like OpenSSL's default one.  Whatever a thread's
+ * handshakes touch may keep a reference into its context after the thread, its engine and even its PKI are gone:
+ * a PKI key used there caches its export to that context's provider until the key is freed, and a session an HNB
+ * keeps holds a certificate and key decoded there.  So a thread takes an idle context or makes one and gives it back
+ * when it ends; there are never more than the most threads that ran handshakes at once. */
+static GMutex idle_libctx_lock;
+static GPtrArray *idle_libctxs;
+
+static OSSL_LIB_CTX *libctx_take(void)
+{
+    OSSL_LIB_CTX *lc = NULL;
+    g_mutex_lock(&idle_libctx_lock);
+    if (idle_libctxs && idle_libctxs->len > 0)
+        lc = g_ptr_array_steal_index_fast(idle_libctxs, idle_libctxs->len - 1);
+    g_mutex_unlock(&idle_libctx_lock);
+    if (lc)
+        return lc;
+    lc = OSSL_LIB_CTX_new();
+    if (!lc || !OSSL_PROVIDER_load(lc, "default")) {
+        OSSL_LIB_CTX_free(lc); /* nothing was made in it yet */
+        return NULL;
+    }
+    return lc;
+}
+
+static void libctx_give_back(OSSL_LIB_CTX *lc)
+{
+    if (!lc)
+        return;
+    g_mutex_lock(&idle_libctx_lock);
+    if (!idle_libctxs)
+        idle_libctxs = g_ptr_array_new();
+    g_ptr_array_add(idle_libctxs, lc);
+    g_mutex_unlock(&idle_libctx_lock);
+}
+
+/* Context modes.  Full handshakes per wall second (EC P-256 devices, RSA-2048 H(e)MS, TLS 1.2 AES128-SHA, both ends
  * in-process), `hnbsim calibrate --compare-ctx` on the 2-vCPU EPYC (OpenSSL 3.0.22) while other jobs loaded it
  * (load average ~2.5, so treat the numbers as rough):
  *   1 thread:  shared 995/s, per-thread 968/s (equal within noise)
  *   2 threads: shared 562/s, per-thread 794/s (+41%)
  * A shared pair does not scale (its locks and reference counts bounce between cores); per-thread pairs cost two
- * context builds per thread and are the default.  Per-thread OSSL_LIB_CTX was not tried: the PKI's keys and
- * certificates belong to the default library context, and re-decoding them per thread would cost more than the
- * provider look-ups it saves. */
+ * context builds per thread and are the default.
+ *
+ * Per-thread pairs also get their own OSSL_LIB_CTX: OpenSSL 3.0 takes a read lock on the library context's name
+ * map, method store or provider for nearly every fetch, hundreds per handshake (~10% of a handshake's time in
+ * pthread_rwlock_* on one thread, perf); in a shared context every one of them is an atomic on a cache line both
+ * cores write.  A private context costs nothing measurable on one thread (14.10 M instructions per full handshake
+ * with it, 14.09 M without, callgrind), and keys and certificates of the default context work in it (OpenSSL
+ * exports a key to the thread's provider once and caches the export in the key). */
 void *hnb_tls_thread_init(void *engine)
 {
     HnbTlsEngine *e = engine;
@@ -752,11 +798,15 @@ void *hnb_tls_thread_init(void *engine)
         return tc;
     }
     g_autoptr(GError) error = NULL;
-    if (!thread_ctx_build(tc, e, &error)) {
+    tc->libctx = libctx_take();
+    if (!tc->libctx)
+        hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "OSSL_LIB_CTX_new");
+    if (!tc->libctx || !thread_ctx_build(tc, e, tc->libctx, &error)) {
         /* the same configuration built once already in hnb_tls_engine_new: only resources can fail here */
         g_warning("TLS engine: per-thread context failed (%s); using the shared one", error->message);
         SSL_CTX_free(tc->server);
         SSL_CTX_free(tc->client);
+        libctx_give_back(g_steal_pointer(&tc->libctx));
         SSL_CTX_up_ref(e->server);
         SSL_CTX_up_ref(e->client);
         tc->server = e->server;
@@ -770,8 +820,11 @@ void hnb_tls_thread_free(void *thread_ctx)
     ThreadCtx *tc = thread_ctx;
     if (!tc)
         return;
+    SSL_free(tc->kept_client);
+    SSL_free(tc->kept_server);
     SSL_CTX_free(tc->server);
     SSL_CTX_free(tc->client);
+    libctx_give_back(tc->libctx);
     g_free(tc);
 }
 
@@ -817,6 +870,69 @@ static gboolean step(SSL *ssl, gboolean *done, unsigned long *err)
     *err = ERR_get_error();
     ERR_clear_error();
     return FALSE;
+}
+
+/* Reusing the SSL pair.  SSL_new copies the context's certificate set, verify parameters and cipher lists and
+ * allocates the record buffers; SSL_free undoes all of it, and a BIO pair is two more 17 KiB buffers.  SSL_clear
+ * instead resets one connection's state and keeps the rest, which SSL_clear(3) says is sound for a new connection
+ * with a peer of the same settings — here the same two contexts every time.  Only the pair of a SUCCESSFUL handshake
+ * is kept (a failure may leave state we would have to reason about), and what SSL_clear keeps that could leak into
+ * the next job is reset explicitly (pair_put): the sessions, the client's certificate, the verify results.  The
+ * outcome of a job therefore does not depend on what the thread ran before (tests/test-tls.c compares pooled runs
+ * with fresh SSL objects per job). */
+static gboolean pair_get(ThreadCtx *tc, SSL **client, SSL **server, GError **error)
+{
+    if (tc->kept_client) {
+        *client = g_steal_pointer(&tc->kept_client);
+        *server = g_steal_pointer(&tc->kept_server);
+        return TRUE;
+    }
+    HnbTlsEngine *e = tc->engine;
+    BIO *cb = NULL, *sb = NULL;
+    SSL *c = SSL_new(tc->client), *s = SSL_new(tc->server);
+    if (!c || !s || BIO_new_bio_pair(&cb, 0, &sb, 0) != 1) {
+        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "SSL_new");
+        SSL_free(c);
+        SSL_free(s);
+        return FALSE;
+    }
+    SSL_set_bio(c, cb, cb);
+    SSL_set_bio(s, sb, sb);
+    SSL_set_connect_state(c);
+    SSL_set_accept_state(s);
+    /* the H(e)MS name the HNB checks is the engine's, the same for every job: set once per pair */
+    if (!hnb_tls_client_setup(c, NULL, e->hnb.hems_host ? e->hnb.hems_host : hnb_pki_params(e->pki)->hems_fqdn,
+                              error)) {
+        SSL_free(c);
+        SSL_free(s);
+        return FALSE;
+    }
+    *client = c;
+    *server = s;
+    return TRUE;
+}
+
+/* Keep the pair of a successful handshake (both ends marked shut down) for the thread's next job, or free it. */
+static void pair_put(ThreadCtx *tc, SSL *client, SSL *server)
+{
+    gboolean ok = !tc->kept_client && BIO_ctrl_pending(SSL_get_rbio(client)) == 0 &&
+                  BIO_ctrl_pending(SSL_get_rbio(server)) == 0;
+    /* drop the sessions first (SSL_clear would keep them, and the client would offer its own next time) */
+    ok = ok && SSL_set_session(client, NULL) == 1 && SSL_set_session(server, NULL) == 1;
+    ok = ok && SSL_clear(client) == 1 && SSL_clear(server) == 1;
+    if (!ok) {
+        ERR_clear_error();
+        SSL_free(client);
+        SSL_free(server);
+        return;
+    }
+    SSL_certs_clear(client); /* the next job sets its HNB's certificate, or none */
+    /* SSL_clear keeps the last verify result; a new SSL starts from X509_V_OK, and so does a reused one */
+    SSL_set_verify_result(client, X509_V_OK);
+    SSL_set_verify_result(server, X509_V_OK);
+    SSL_set_ex_data(server, job_index, NULL);
+    tc->kept_client = client;
+    tc->kept_server = server;
 }
 
 /* A TLS 1.2 full handshake takes 4 flights; a handful of rounds more is a stuck handshake (a bug). */
@@ -891,8 +1007,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
             return;
         }
     }
-    if (!pair_new(tc->client, tc->server, &client, &server)) {
-        hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_new");
+    if (!pair_get(tc, &client, &server, &error)) {
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, error->message);
         goto out;
     }
@@ -983,9 +1098,10 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
      * marks it not resumable */
     SSL_set_shutdown(client, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_set_shutdown(server, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    pair_put(tc, g_steal_pointer(&client), g_steal_pointer(&server));
 out:
     SSL_SESSION_free(run.new_server);
-    SSL_free(client);
+    SSL_free(client); /* a failed handshake's pair is not reused */
     SSL_free(server);
     g_free(identity);
     ERR_clear_error();

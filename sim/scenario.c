@@ -185,12 +185,15 @@ typedef struct {
     double num;    /* NUMBER, in the unit's base */
     HnbTime time;  /* NUMBER in DURATION, exact */
     HnbDist *dist; /* DIST */
+    gboolean given; /* set by the file or a --set (not the default, not resolved by a model) */
+    char *note;     /* why a model resolved it (hnb_scenario_resolve), written above it in the resolved file */
 } Value;
 
 static void value_clear(Value *v)
 {
     g_clear_pointer(&v->text, g_free);
     g_clear_pointer(&v->dist, g_free);
+    g_clear_pointer(&v->note, g_free);
 }
 
 /* "a duration", "durations" and the like for messages. */
@@ -746,11 +749,13 @@ static gboolean apply_set(const Schema *s, GHashTable *slot, Value *values, cons
         return FALSE;
     }
     g_autoptr(GError) why = NULL;
-    if (!parse_value(k, value, &values[GPOINTER_TO_UINT(g_hash_table_lookup(slot, k)) - 1], &why)) {
+    Value *v = &values[GPOINTER_TO_UINT(g_hash_table_lookup(slot, k)) - 1];
+    if (!parse_value(k, value, v, &why)) {
         g_autofree char *where = g_strdup_printf("--set %s", set);
         value_error(error, where, k, value, why);
         return FALSE;
     }
+    v->given = TRUE;
     return TRUE;
 }
 
@@ -804,6 +809,7 @@ HnbScenario *hnb_scenario_load_data(const char *data, gsize len, const char *nam
             value_error(error, where, e->spec, text, why);
             goto out;
         }
+        sc->values[at].given = TRUE;
     }
     for (char **set = sets; set && *set; set++)
         if (!apply_set(&s, slot, sc->values, *set, error))
@@ -919,6 +925,40 @@ const char *hnb_scenario_text(const HnbScenario *sc, const char *group, const ch
     return v->text;
 }
 
+/* The value of (group, key) for a writer; NULL if the schema has no such key. */
+static Value *lookup(const HnbScenario *sc, const char *group, const char *key)
+{
+    GHashTable *keys = g_hash_table_lookup(sc->index, group);
+    return keys ? g_hash_table_lookup(keys, key) : NULL;
+}
+
+gboolean hnb_scenario_is_given(const HnbScenario *sc, const char *group, const char *key)
+{
+    g_return_val_if_fail(sc != NULL && group != NULL && key != NULL, FALSE);
+    const Value *v = lookup(sc, group, key);
+    if (!v)
+        g_error("hnb_scenario_is_given: [%s] %s is not a key of the scenario schema", group, key);
+    return v->given;
+}
+
+gboolean hnb_scenario_resolve(HnbScenario *sc, const char *group, const char *key, const char *text,
+                              const char *note, GError **error)
+{
+    g_return_val_if_fail(sc != NULL && group != NULL && key != NULL && text != NULL, FALSE);
+    Value *v = lookup(sc, group, key);
+    if (!v)
+        g_error("hnb_scenario_resolve: [%s] %s is not a key of the scenario schema", group, key);
+    if (*text == '\0' && v->spec->type == HNB_KEY_STRING) {
+        g_free(v->text);
+        v->text = g_strdup(""); /* an optional text back to empty, as if never given */
+    } else if (!parse_value(v->spec, text, v, error)) {
+        return FALSE;
+    }
+    g_free(v->note);
+    v->note = g_strdup(note);
+    return TRUE;
+}
+
 const char *hnb_scenario_source(const HnbScenario *sc)
 {
     g_return_val_if_fail(sc != NULL, NULL);
@@ -1018,6 +1058,8 @@ char *hnb_scenario_to_data(const HnbScenario *sc)
             g_string_append(out, ", required");
         }
         g_string_append_c(out, '\n');
+        if (v->note)
+            append_comment(out, v->note);
         if (*v->text == '\0') {
             /* a file cannot set an empty value; leaving the key out gives the same empty default */
             g_string_append_printf(out, "# %s =\n", k->key);

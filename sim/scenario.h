@@ -71,6 +71,15 @@ const HnbDist *hnb_scenario_dist(const HnbScenario *sc, const char *group, const
 const char *hnb_scenario_text(const HnbScenario *sc, const char *group, const char *key);
 const char *hnb_scenario_source(const HnbScenario *sc); /* the path or name it was loaded from */
 
+/* Was (group, key) given by the file or a --set (rather than left to its default or resolved by a model)? */
+gboolean hnb_scenario_is_given(const HnbScenario *sc, const char *group, const char *key);
+/* For a model that derives values when a scenario is loaded (HnbModel.resolve): set (group, key) to `text`, checked
+ * as a file value would be, with `note` (may be NULL) written as a comment above the key in hnb_scenario_to_data, so
+ * that the resolved file says where the value came from and reproduces the run without the source.  "" sets an
+ * optional string key back to empty.  FALSE with the parser's words (no file or key named) if text is not valid. */
+gboolean hnb_scenario_resolve(HnbScenario *sc, const char *group, const char *key, const char *text,
+                              const char *note, GError **error);
+
 /* Every known key with its resolved value, groups and keys in schema order, each preceded by its doc as a comment.
  * Loading this text gives an identical scenario.  Deterministic bytes. */
 char *hnb_scenario_to_data(const HnbScenario *sc);

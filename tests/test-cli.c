@@ -115,6 +115,7 @@ static void test_bad_input(void)
         {"[scenario]\nname = x\nmodel = signing\n[signing]\nsevrers = 2\n", NULL, "did you mean \"servers\""},
         {"[scenario]\nname = x\nmodel = signing\n[exposure]\nperson_rate = -1/y\n", NULL, "person_rate"},
         {"[scenario]\nname = x\nmodel = signing\n[release]\ninterval = 0s\n", NULL, "[release] interval"},
+        {"[scenario]\nname = x\n[acs]\ncalibration = no-such-cal.ini\n", NULL, "[acs] calibration = \"no-such-cal.ini\""},
         {NULL, "--set=acs.workers=many", "many"},
         {NULL, "--set=acs.wrkers=4", "did you mean"},
         {NULL, "--set=nonsense", "nonsense"},
@@ -258,6 +259,38 @@ static void test_determinism_across_threads(void)
     g_free(path);
 }
 
+/* A fleet scenario taking its handshake times from a calibration file: the run's resolved scenario holds the values
+ * (not the file), and running it reproduces the results after the file is gone. */
+static void test_calibration_run(void)
+{
+    char *cal = write_scenario("cal.ini", "[calibration]\nhandshake_full_ec = 2.5ms\nhandshake_resumed_ec = 300us\n"
+                                          "image_verify_ec = 80us\n");
+    char *path = write_scenario("fleet-cal.ini",
+                                "[scenario]\nname = fleet-cal\nduration = 3h\nseed = 5\n[fleet]\nsize = 120\n"
+                                "[cwmp]\nperiodic_interval = 1h\n[acs]\nworkers = 2\ncalibration = cal.ini\n"
+                                "[attack]\nstart = 1h\nfraction = 0.3\n");
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "fc1", path, NULL}, NULL, NULL), ==, 0);
+    char *text = slurp("fc1", "scenario.resolved.ini");
+    g_assert_nonnull(strstr(text, "[calibration] handshake_full_ec\nhandshake_time = 2.5ms\n"));
+    g_assert_nonnull(strstr(text, "image_verify_time = 80us\n"));
+    g_assert_nonnull(strstr(text, "\n# calibration =\n"));
+    g_assert_cmpint(g_unlink(cal), ==, 0);
+    char *resolved = g_build_filename(scratch, "fc1", "scenario.resolved.ini", NULL);
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "fc2", resolved, NULL}, NULL, NULL), ==, 0);
+    static const char *const files[] = {"summary.json", "timeseries.csv", "cdf.csv"};
+    assert_same_files("fc1", "fc2", files, G_N_ELEMENTS(files));
+    /* without the file the original scenario is bad input, and nothing is written */
+    char *err;
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "-o", "fc3", path, NULL}, NULL, &err), ==, 2);
+    g_assert_nonnull(strstr(err, "fleet-cal.ini: [acs] calibration = \"cal.ini\": "));
+    g_assert_false(exists("fc3"));
+    g_free(err);
+    g_free(resolved);
+    g_free(text);
+    g_free(path);
+    g_free(cal);
+}
+
 static void test_resolved_reproduces(void)
 {
     char *path = write_scenario("small.ini", small);
@@ -335,6 +368,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/fleet-run-ahead-boundaries", test_fleet_run_ahead_boundaries);
     g_test_add_func("/cli/signing-determinism-across-threads", test_signing_determinism_across_threads);
     g_test_add_func("/cli/resolved-reproduces", test_resolved_reproduces);
+    g_test_add_func("/cli/calibration-run", test_calibration_run);
     g_test_add_func("/cli/existing-dir-and-force", test_existing_dir_and_force);
     g_test_add_func("/cli/without-gnuplot", test_without_gnuplot);
     g_test_add_func("/cli/summary-content", test_summary_content);

@@ -1,6 +1,7 @@
 /* tests/test-tls.c — the §8.3.4 profile and the handshake engine with real OpenSSL handshakes: every reason code
  * from a real failure (and the side that detected it), resumption by session ID and by ticket (and its loss on
- * reboot), identical outcomes at pool thread counts 0/1/2, and the compliance checker's lines. */
+ * reboot), identical outcomes at pool thread counts 0/1/2 and on fresh SSL objects per job, and the compliance
+ * checker's lines. */
 #include "tls.h"
 
 #include <string.h>
@@ -272,10 +273,13 @@ typedef struct {
     gboolean resumed;
 } Outcome;
 
-/* A mix of every outcome, two rounds so that the second resumes sessions of the first. */
-static void run_batch(HnbTlsEngine *e, unsigned threads, Outcome out[2][NJOBS])
+/* A mix of every outcome, two rounds so that the second resumes sessions of the first.  threads < 0: every job on
+ * fresh SSL objects and a fresh thread context (hnb_tls_job_run_once), the reference for the pooled runs, whose
+ * threads reuse one SSL pair after each successful handshake. */
+static void run_batch(HnbTlsEngine *e, int threads, Outcome out[2][NJOBS])
 {
-    HnbPool *pool = hnb_pool_new(threads, 5, hnb_tls_thread_init, hnb_tls_thread_free, e);
+    HnbPool *pool = threads >= 0 ? hnb_pool_new((unsigned)threads, 5, hnb_tls_thread_init, hnb_tls_thread_free, e)
+                                 : NULL;
     HnbTlsJob *jobs = g_new0(HnbTlsJob, NJOBS);
     HnbTlsSession *kept[NJOBS] = {0};
     uint64_t tickets[NJOBS];
@@ -284,10 +288,14 @@ static void run_batch(HnbTlsEngine *e, unsigned threads, Outcome out[2][NJOBS])
             HnbTime t = round * HNB_HOUR + (i % 7 == 3 ? 100 * HNB_DAY : 0);
             hnb_tls_job_init(&jobs[i], e, (uint32_t)i, i % 11 == 4 ? -40 * HNB_DAY : t, t, kept[i]);
             jobs[i].flags = i % 13 == 6 ? HNB_TLS_JOB_FOREIGN_CERT : i % 17 == 8 ? HNB_TLS_JOB_NO_CERT : 0;
-            tickets[i] = hnb_pool_submit(pool, hnb_tls_job_run, &jobs[i]);
+            if (pool)
+                tickets[i] = hnb_pool_submit(pool, hnb_tls_job_run, &jobs[i]);
+            else
+                hnb_tls_job_run_once(&jobs[i]);
         }
         for (int i = NJOBS - 1; i >= 0; i--) { /* join in reverse, just to differ from submission order */
-            hnb_pool_join(pool, tickets[i]);
+            if (pool)
+                hnb_pool_join(pool, tickets[i]);
             out[round][i] = (Outcome){jobs[i].reason, jobs[i].side, jobs[i].resumed};
             if (jobs[i].session) {
                 hnb_tls_session_free(kept[i]);
@@ -298,14 +306,15 @@ static void run_batch(HnbTlsEngine *e, unsigned threads, Outcome out[2][NJOBS])
     for (int i = 0; i < NJOBS; i++)
         hnb_tls_session_free(kept[i]);
     g_free(jobs);
-    hnb_pool_free(pool);
+    if (pool)
+        hnb_pool_free(pool);
 }
 
 static void test_threads(void)
 {
     g_autoptr(HnbTlsEngine) e = default_engine();
     static Outcome ref[2][NJOBS], got[2][NJOBS];
-    run_batch(e, 0, ref);
+    run_batch(e, -1, ref);
     int seen[HNB_TLS_REASON_COUNT] = {0}, resumed = 0;
     for (int i = 0; i < NJOBS; i++) {
         seen[ref[0][i].reason]++;
@@ -318,7 +327,7 @@ static void test_threads(void)
     g_assert_cmpint(seen[HNB_TLS_NO_CLIENT_CERT], >, 0);
     g_assert_cmpint(seen[HNB_TLS_NOT_YET_VALID], >, 0);
     g_assert_cmpint(resumed, ==, seen[HNB_TLS_OK]); /* every round-0 success resumes in round 1 */
-    for (unsigned threads = 1; threads <= 2; threads++) {
+    for (int threads = 0; threads <= 2; threads++) {
         hnb_tls_engine_set_ctx_mode(e, threads == 1 ? HNB_TLS_CTX_SHARED : HNB_TLS_CTX_PER_THREAD);
         run_batch(e, threads, got);
         g_assert_cmpmem(ref, sizeof ref, got, sizeof got);

@@ -28,9 +28,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +72,7 @@ struct Server {
     ev_io listen_io;
     ev_signal sigterm, sigint;
     int listen_fd;
+    HnbPki *pki; /* the exported PKI (--pki DIR) */
     SSL_CTX *ctx;
     Conn *conns;
     gint64 max_sessions; /* stop after this many connections (0: never) */
@@ -84,134 +83,21 @@ static void conn_step(Conn *c);
 
 /* ---- the profile and the PKI directory ------------------------------------------------------------------------ */
 
-/* Read every certificate of a PEM file (the first is the leaf when there is a chain).  NULL with error. */
-static STACK_OF(X509) *read_certs(const char *path, GError **error)
+/* The server context for the H(e)MS whose credentials `hnbsim pki --out DIR` exported: the directory opened as a PKI
+ * (hnb_pki_open_export: its H(e)MS certificate and key, manufacturer CA and CRL) and the core's server context built
+ * on it, the same builder the simulation's handshakes use. */
+static SSL_CTX *server_ctx_for(HnbPki *pki, gboolean tls11, GError **error)
 {
-    BIO *bio = BIO_new_file(path, "r");
-    if (!bio) {
-        ERR_clear_error();
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: %s (is it a directory written by `hnbsim pki --out`?)",
-                    path, g_strerror(errno));
-        return NULL;
-    }
-    STACK_OF(X509) *certs = sk_X509_new_null();
-    X509 *x;
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
-        sk_X509_push(certs, x);
-    ERR_clear_error(); /* the end of the file reads as an error */
-    BIO_free(bio);
-    if (sk_X509_num(certs) == 0) {
-        sk_X509_free(certs);
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: no PEM certificate in it", path);
-        return NULL;
-    }
-    return certs;
-}
-
-/* The server context for the H(e)MS whose credentials `hnbsim pki --out DIR` exported.
- *
- * The profile (versions, suites, security level, verify mode, session handling) is the core's
- * hnb_tls_server_ctx_new().  That builder takes an HnbPki, and the core has no way to open an exported directory as
- * one, so: build it on a throwaway in-memory PKI (EC CA keys: quick), then put the directory's credentials in place
- * of the throwaway ones — H(e)MS certificate, chain and key, and a trust store of the manufacturer CA plus its CRL
- * checked with X509_V_FLAG_CRL_CHECK, as the core's server context does.
- * TODO(core): replace with hnb_pki_open_export(dir) once it exists; then the override below goes away. */
-static SSL_CTX *server_ctx_from_dir(const char *dir, gboolean tls11, GError **error)
-{
-    g_autofree char *hems_pem = g_build_filename(dir, "hems.pem", NULL);
-    g_autofree char *hems_key = g_build_filename(dir, "hems.key", NULL);
-    g_autofree char *mfr_pem = g_build_filename(dir, "mfr.pem", NULL);
-    g_autofree char *crl_pem = g_build_filename(dir, "crl.pem", NULL);
-    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "--pki %s: no such directory (make one with `hnbsim pki --out "
-                                                       "DIR`)", dir);
-        return NULL;
-    }
-    STACK_OF(X509) *hems = read_certs(hems_pem, error);
-    if (!hems)
-        return NULL;
-    STACK_OF(X509) *mfr = read_certs(mfr_pem, error);
-    if (!mfr) {
-        sk_X509_pop_free(hems, X509_free);
-        return NULL;
-    }
-    SSL_CTX *ctx = NULL;
-    EVP_PKEY *key = NULL;
-    X509_CRL *crl = NULL;
-    X509_STORE *store = NULL;
-    HnbPki *scratch = NULL;
     HnbTlsConfig cfg;
-    HnbPkiParams params;
     hnb_tls_config_init(&cfg);
-    hnb_pki_params_init(&params);
-    BIO *bio = BIO_new_file(hems_key, "r");
-    if (!bio || !(key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL))) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, hems_key);
-        goto out;
-    }
-    BIO_free(bio);
-    bio = BIO_new_file(crl_pem, "r");
-    if (!bio || !(crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL))) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, crl_pem);
-        goto out;
-    }
-
     if (tls11)
         cfg.min_version = TLS1_1_VERSION;
     /* the core's session-ID cache lives in the simulation's job handles (HnbTlsSession), which a real socket does not
      * have: every connection here is a full handshake */
     cfg.resumption = HNB_TLS_RESUME_NONE;
-    params.no_cache = TRUE;
-    params.ca_key = HNB_PKI_KEY_EC_P256;
-    params.signing_key = HNB_PKI_KEY_EC_P256;
-    if (!(scratch = hnb_pki_new(&params, error)) || !(ctx = hnb_tls_server_ctx_new(&cfg, scratch, NULL, error)))
-        goto out;
-
-    /* the directory's credentials in place of the throwaway ones */
-    store = X509_STORE_new();
-    gboolean ok = store && SSL_CTX_use_certificate(ctx, sk_X509_value(hems, 0)) == 1 &&
-                  SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1 &&
-                  SSL_CTX_clear_chain_certs(ctx) == 1;
-    for (int i = 1; ok && i < sk_X509_num(hems); i++)
-        ok = SSL_CTX_add1_chain_cert(ctx, sk_X509_value(hems, i)) == 1;
-    for (int i = 0; ok && i < sk_X509_num(mfr); i++)
-        ok = X509_STORE_add_cert(store, sk_X509_value(mfr, i)) == 1;
-    ok = ok && X509_STORE_add_crl(store, crl) == 1 && X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK) == 1;
-    if (!ok) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, dir);
-        SSL_CTX_free(ctx);
-        ctx = NULL;
-        goto out;
-    }
-    SSL_CTX_set_cert_store(ctx, g_steal_pointer(&store));
-    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_CRL_CHECK);
-    /* the CertificateRequest names the CA the HNB should pick its certificate by */
-    STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
-    for (int i = 0; i < sk_X509_num(mfr); i++)
-        sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(sk_X509_value(mfr, i))));
-    SSL_CTX_set_client_CA_list(ctx, names);
-
-out:
-    BIO_free(bio);
-    X509_STORE_free(store);
-    X509_CRL_free(crl);
-    EVP_PKEY_free(key);
-    sk_X509_pop_free(hems, X509_free);
-    sk_X509_pop_free(mfr, X509_free);
-    hnb_pki_free(scratch);
-    hnb_pki_params_clear(&params);
+    SSL_CTX *ctx = hnb_tls_server_ctx_new(&cfg, pki, NULL, error);
     hnb_tls_config_clear(&cfg);
     return ctx;
-}
-
-/* The ACS's identity rule with the core's identity functions: the identity in the (verified) certificate must be the
- * one the CWMP DeviceId claims, in the certificate's own realm.  (hnb_tls_authorize() does the same with the HnbPki's
- * realm, which this command does not have — see server_ctx_from_dir.) */
-static gboolean device_id_matches(const char *identity, const char *oui, const char *serial)
-{
-    const char *realm = strchr(identity, '.');
-    g_autofree char *claimed = realm ? hnb_pki_claimed_identity(oui, serial, realm + 1) : NULL;
-    return claimed && g_ascii_strcasecmp(claimed, identity) == 0;
 }
 
 /* "reason detail..." for a failed handshake, with the core's reason codes. */
@@ -444,7 +330,9 @@ static void handle_inform(Conn *c, const char *body, size_t len, const char *ns,
     if (dev) {
         g_autofree char *oui = xml_text(dev, dev + dlen, "OUI");
         g_autofree char *serial = xml_text(dev, dev + dlen, "SerialNumber");
-        if (!device_id_matches(c->identity, oui, serial)) {
+        /* the core's identity rule (TS 33.320 8.3.4): the certificate's identity is the one the DeviceId claims, in
+         * the PKI's realm */
+        if (hnb_tls_authorize(SSL_get0_peer_certificate(c->ssl), c->srv->pki, oui, serial, NULL) != HNB_TLS_OK) {
             g_autofree char *msg = g_markup_printf_escaped(
                 "DeviceId OUI=%s SerialNumber=%s does not match the certificate identity %s", oui ? oui : "",
                 serial ? serial : "", c->identity);
@@ -849,9 +737,15 @@ int hnb_cmd_acs(int argc, char **argv)
     }
 
     Server s = {.max_sessions = max_sessions, .listen_fd = -1};
-    s.ctx = server_ctx_from_dir(pki_dir, tls11, &error);
-    if (!s.ctx)
+    g_autoptr(HnbPki) pki = hnb_pki_open_export(pki_dir, &error);
+    if (!pki)
         return hnb_cli_fail(error);
+    s.pki = pki;
+    s.ctx = server_ctx_for(pki, tls11, &error);
+    if (!s.ctx) {
+        g_prefix_error(&error, "--pki %s: ", pki_dir);
+        return hnb_cli_fail(error);
+    }
     g_autofree char *bound = NULL;
     s.listen_fd = listen_on(listen_spec, &bound, &error);
     if (s.listen_fd < 0) {

@@ -1,4 +1,4 @@
-/* tools/cmd_bench.c — `hnbsim bench kernel|mm1`. */
+/* tools/cmd_bench.c — `hnbsim bench kernel|mm1|handshake`. */
 #include "bench.h"
 #include "cli.h"
 
@@ -7,33 +7,49 @@
 
 int hnb_cmd_bench(int argc, char **argv)
 {
-    gint64 pending = 1000000, events = 5000000, customers = 1000000, seed = 1;
+    gint64 pending = 1000000, events = 5000000, customers = 1000000, seed = 1, threads = 1, count = 2000;
+    gboolean resume = FALSE;
     GOptionEntry entries[] = {
         {"pending", 0, 0, G_OPTION_ARG_INT64, &pending, "kernel: events kept pending (default 1e6)", "N"},
         {"events", 0, 0, G_OPTION_ARG_INT64, &events, "kernel: events to run (default 5e6)", "M"},
         {"customers", 0, 0, G_OPTION_ARG_INT64, &customers, "mm1: customers to serve (default 1e6)", "N"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "mm1: seed (default 1)", "S"},
+        {"threads", 0, 0, G_OPTION_ARG_INT64, &threads, "handshake: threads running handshakes (default 1)", "T"},
+        {"count", 0, 0, G_OPTION_ARG_INT64, &count, "handshake: handshakes to time (default 2000)", "N"},
+        {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "handshake: resumed (session ID) instead of full handshakes",
+         NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("kernel|mm1 — measure the kernel");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("kernel|mm1|handshake — measure the kernel or the TLS engine");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
         ctx, "kernel: the hold model (pop-min + push(now + exp(1 s))) over the real event queue; last line "
              "`events_per_s=<n> pending=<N>`.\n"
              "mm1: an M/M/1 queue (arrivals 0.9/s, service 1/s) on the kernel; last line "
              "`customers_per_s=<n> mean_wait=<w>` (theory: 9 s).\n"
-             "tools/bench/run-kernel-bench.sh runs both beside a std::priority_queue baseline.");
+             "handshake: TLS 1.2 AES128-SHA mutual-auth handshakes (RSA-2048 H(e)MS, EC P-256 devices) through the "
+             "simulation's engine and worker pool; last line `full_hs_per_s=<n> threads=<T>` (`resumed_hs_per_s=` "
+             "with --resume); exit 1 if any handshake does not succeed as expected.\n"
+             "tools/bench/run-kernel-bench.sh runs kernel and mm1 beside a std::priority_queue baseline; "
+             "tools/bench/run-handshake-bench.sh runs handshake beside a plain OpenSSL loop and openssl s_time.");
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return hnb_cli_fail(error);
-    if (argc != 2 || (strcmp(argv[1], "kernel") != 0 && strcmp(argv[1], "mm1") != 0)) {
-        fprintf(stderr, "hnbsim bench: say which benchmark: kernel or mm1\n");
+    if (argc != 2 ||
+        (strcmp(argv[1], "kernel") != 0 && strcmp(argv[1], "mm1") != 0 && strcmp(argv[1], "handshake") != 0)) {
+        fprintf(stderr, "hnbsim bench: say which benchmark: kernel, mm1 or handshake\n");
         return HNB_EXIT_INPUT;
     }
     if (pending < 1 || events < 1 || customers < 1 || seed < 0) {
         fprintf(stderr, "hnbsim bench: --pending, --events and --customers must be >= 1, --seed >= 0\n");
         return HNB_EXIT_INPUT;
     }
+    if (threads < 1 || threads > 256 || count < 1) {
+        fprintf(stderr, "hnbsim bench: --threads must be in 1..256, --count >= 1\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (strcmp(argv[1], "handshake") == 0)
+        return hnb_bench_handshake((unsigned)threads, (uint64_t)count, resume);
     if (strcmp(argv[1], "kernel") == 0)
         return hnb_bench_hold((size_t)pending, (uint64_t)events);
     return hnb_bench_mm1((uint64_t)customers, (uint64_t)seed);

@@ -3,6 +3,7 @@
 #ifndef HNB_BENCH_H
 #define HNB_BENCH_H
 
+#include <glib.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -13,5 +14,10 @@ int hnb_bench_hold(size_t pending, uint64_t events);
 /* An M/M/1 queue (arrival rate 0.9/s, service rate 1/s) written on the kernel as a model would be, with the real
  * counter-based streams.  Prints `customers_per_s=<n> mean_wait=<w>` (w: mean time in queue, s; theory 9.0). */
 int hnb_bench_mm1(uint64_t customers, uint64_t seed);
+
+/* `count` TLS 1.2 AES128-SHA mutual-auth handshakes (full, or resumed by session ID) through the simulation's engine
+ * (models/tls.h) and worker pool on `threads` threads.  Prints `full_hs_per_s=<n> threads=<T>` (or
+ * `resumed_hs_per_s=`); returns 1 with a message if any handshake does not give the expected outcome. */
+int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume);
 
 #endif

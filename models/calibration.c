@@ -1,0 +1,65 @@
+/* models/calibration.c — a calibration file referenced by a fleet scenario ([acs] calibration).
+ *
+ * `hnbsim calibrate -o FILE` writes a GKeyFile whose [calibration] group holds, per key type, the median CPU time of
+ * the ACS's share of a full and a resumed handshake and of an image-manifest verification, in the scenario duration
+ * syntax ("925.6us").  Applying it is a load-time rewrite of the scenario (HnbModel.resolve): the model itself only
+ * ever reads handshake_time and friends, and the resolved scenario carries the numbers, not the file name.
+ */
+#include "calibration.h"
+
+#include <string.h>
+
+/* scenario key <- [calibration] key for EC or RSA keys; which [pki] key type picks between them */
+static const struct {
+    const char *group, *key, *ec, *rsa, *pki_key;
+} rows[] = {
+    {"acs", "handshake_time", "handshake_full_ec", "handshake_full_rsa", "device_key"},
+    {"acs", "resumed_handshake_time", "handshake_resumed_ec", "handshake_resumed_rsa", "device_key"},
+    {"hnb", "image_verify_time", "image_verify_ec", "image_verify_rsa", "signing_key"},
+};
+
+static gboolean fail(GError **error, const HnbScenario *sc, const char *rel, const char *path, const char *problem)
+{
+    g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: [acs] calibration = \"%s\": %s: %s", hnb_scenario_source(sc),
+                rel, path, problem);
+    return FALSE;
+}
+
+gboolean hnb_calibration_apply(HnbScenario *sc, GError **error)
+{
+    g_autofree char *rel = g_strdup(hnb_scenario_string(sc, "acs", "calibration"));
+    if (!*rel)
+        return TRUE;
+    g_autofree char *dir = g_path_get_dirname(hnb_scenario_source(sc));
+    g_autofree char *path = g_path_is_absolute(rel) ? g_strdup(rel) : g_build_filename(dir, rel, NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) e = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e))
+        return fail(error, sc, rel, path, e->message);
+    if (!g_key_file_has_group(kf, "calibration"))
+        return fail(error, sc, rel, path, "no [calibration] group (write one with `hnbsim calibrate -o FILE`)");
+    for (size_t r = 0; r < G_N_ELEMENTS(rows); r++) {
+        if (hnb_scenario_is_given(sc, rows[r].group, rows[r].key))
+            continue; /* the scenario's own value wins */
+        gboolean rsa = strcmp(hnb_scenario_string(sc, "pki", rows[r].pki_key), "rsa-2048") == 0;
+        const char *ck = rsa ? rows[r].rsa : rows[r].ec;
+        g_autofree char *v = g_key_file_get_string(kf, "calibration", ck, NULL);
+        if (!v) {
+            g_autofree char *msg = g_strdup_printf("[calibration] %s is missing (needed for [%s] %s)", ck,
+                                                   rows[r].group, rows[r].key);
+            return fail(error, sc, rel, path, msg);
+        }
+        g_strstrip(v);
+        g_autofree char *note = g_strdup_printf("from the calibration file %s, [calibration] %s", rel, ck);
+        g_clear_error(&e);
+        if (!hnb_scenario_resolve(sc, rows[r].group, rows[r].key, v, note, &e)) {
+            g_autofree char *msg =
+                g_strdup_printf("[calibration] %s = \"%s\": %s (for [%s] %s)", ck, v, e->message, rows[r].group,
+                                rows[r].key);
+            return fail(error, sc, rel, path, msg);
+        }
+    }
+    g_autofree char *note = g_strdup_printf("calibration = %s was applied when the scenario was loaded: the keys it "
+                                            "set say so above their values", rel);
+    return hnb_scenario_resolve(sc, "acs", "calibration", "", note, error);
+}

@@ -1,0 +1,33 @@
+# tools/bench/lib.sh — helpers the benchmark scripts share (sourced, not run).  The caller sets $tmp, a scratch
+# directory: run() leaves the command's stdout in $tmp/out and its stderr in $tmp/err.
+
+# run NAME CMD...: run CMD, print its last stdout line; on failure, say which command failed and show its output.
+run() {
+    local name=$1
+    shift
+    if ! "$@" >"$tmp/out" 2>"$tmp/err"; then
+        echo "$0: $name failed: $*" >&2
+        sed 's/^/  | /' "$tmp/err" "$tmp/out" >&2
+        exit 1
+    fi
+    tail -n 1 "$tmp/out"
+}
+
+# field KEY LINE: the value of KEY=value in LINE; fails loudly if absent or not a number.
+field() {
+    local v
+    v=$(printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p")
+    case "$v" in
+    '' | *[!0-9.eE+-]*)
+        echo "$0: expected '$1=<number>' in output line: '$2'" >&2
+        exit 1
+        ;;
+    esac
+    printf '%s\n' "$v"
+}
+
+# median of the numbers on stdin
+median() {
+    sort -g | awk 'BEGIN { OFMT = "%.10g" } { v[NR] = $1 } END { if (NR == 0) exit 1; m = int((NR + 1) / 2);
+                   print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'
+}
