@@ -135,6 +135,8 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     }
     if (out != HNB_HS_OK) {
         uint8_t gen = wk->gen;
+        if (h->gen == gen)
+            hnb_fleet_tls_failed(f, i, out);
         release_worker(f, w);
         end_session(f, i, gen, FALSE, HNB_CWMP_ACS_NOTHING);
         return;

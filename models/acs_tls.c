@@ -62,7 +62,7 @@ typedef struct {
     Spec **spec;                  /* per HNB: its handshake run ahead, or NULL */
     Spec *spec_free;
     GPtrArray *spec_chunks;
-    HnbTime bounds[16];           /* where an outcome can change (simulated ns) */
+    HnbTime bounds[24];           /* where an outcome can change (simulated ns) */
     size_t nbounds;
     uint64_t spec_adopted, spec_discarded, spec_wasted; /* wasted: discarded after it ran */
 } FleetTls;
@@ -101,9 +101,14 @@ static void add_bound(FleetTls *t, HnbTime b)
 static void collect_bounds(FleetTls *t)
 {
     const HnbPkiParams *p = hnb_pki_params(t->pki);
-    const HnbPkiCred *creds[] = {hnb_pki_root(t->pki), hnb_pki_mfr(t->pki), hnb_pki_hems(t->pki)};
+    const HnbPkiCred *creds[] = {hnb_pki_root(t->pki), hnb_pki_mfr(t->pki), hnb_pki_hems(t->pki),
+                                 hnb_pki_hems_renewed(t->pki)};
     HnbTime b;
+    if (p->hems_renewal_at > 0)
+        add_bound(t, p->hems_renewal_at); /* the H(e)MS changes certificates */
     for (size_t k = 0; k < G_N_ELEMENTS(creds); k++) {
+        if (!creds[k])
+            continue;
         if (asn1_to_sim(X509_get0_notBefore(creds[k]->cert), p->epoch, &b))
             add_bound(t, b);
         if (asn1_to_sim(X509_get0_notAfter(creds[k]->cert), p->epoch, &b))

@@ -31,6 +31,10 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
         (double)f->acs.open,
         (double)f->acs.busy,
         (bytes - f->dl_bytes_at_sample) * 8 / secs / 1e9,
+        (double)(f->n - f->unmanaged[HNB_HS_OK]),
+        (double)f->unmanaged[HNB_TLS_NOT_YET_VALID],
+        (double)f->unmanaged[HNB_TLS_EXPIRED],
+        (double)(f->n - f->unmanaged[HNB_HS_OK] - f->unmanaged[HNB_TLS_NOT_YET_VALID] - f->unmanaged[HNB_TLS_EXPIRED]),
     };
     hnb_series_add_row(f->series, row);
     f->acs.since_sample_sessions = f->acs.since_sample_refused = 0;
@@ -182,9 +186,11 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
-                                       "open_sessions", "acs_busy", "download_gbps"};
+                                       "open_sessions", "acs_busy", "download_gbps", "unmanaged_tls",
+                                       "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other"};
     static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs",
-                                        "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s"};
+                                        "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
+                                        "HNBs", "HNBs", "HNBs", "HNBs"};
     uint64_t seed = (uint64_t)hnb_scenario_int(sc, "scenario", "seed");
     const char *mode = hnb_scenario_string(sc, "attack", "mode");
     Fleet *f = g_new0(Fleet, 1);
@@ -204,6 +210,10 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
                             : NULL,
         .power_mtbf = hnb_scenario_time(sc, "power", "mtbf"),
         .power_outage = hnb_scenario_dist(sc, "power", "outage"),
+        .clock_save = hnb_scenario_time(sc, "power", "clock_save_interval"),
+        .region_at = hnb_scenario_time(sc, "power", "region_at"),
+        .region_fraction = hnb_scenario_number(sc, "power", "region_fraction"),
+        .region_outage = hnb_scenario_dist(sc, "power", "region_outage"),
         .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
                   (unsigned)hnb_scenario_int(sc, "cwmp", "retry_multiplier")},
         .workers = hnb_scenario_int(sc, "acs", "workers"),
@@ -231,6 +241,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .s_acs = hnb_stream(seed, rep, "acs.service"),
         .s_attack = hnb_stream(seed, rep, "attack.pick"),
         .s_power = hnb_stream(seed, rep, "power"),
+        .s_region = hnb_stream(seed, rep, "power.region"),
     };
     if (f->sample == 0)
         f->sample = f->duration / 288 > 0 ? f->duration / 288 : 1;
@@ -291,7 +302,17 @@ static const HnbKeySpec schema[] = {
     {"power", "mtbf", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
      "mean time between power failures of one HNB (exponential); 0: none"},
     {"power", "outage", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(10m,1)", NULL, NULL, NULL,
-     "how long the power stays off; the HNB's clock then lags by as much until a session corrects it"},
+     "how long the power stays off; the HNB's clock then lags by as much (and more, see clock_save_interval) until "
+     "a session corrects it"},
+    {"power", "clock_save_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "3650d", NULL,
+     "the HNB saves its clock this often (each at its own phase) and restarts from the last save after a power "
+     "loss (TS 33.320 6.3.1); 0s: saved at the failure itself"},
+    {"power", "region_at", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "3650d", NULL,
+     "a regional power outage at this time (0s: none)"},
+    {"power", "region_fraction", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "0.5", NULL, NULL, NULL,
+     "share of the fleet in the region"},
+    {"power", "region_outage", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(30m,3h)", NULL, NULL, NULL,
+     "how long the regional outage lasts at each HNB"},
     {"golden", "tls", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
      "the golden module reaches the H(e)MS over TLS (per the profile); false: plain HTTP, integrity from the image "
      "signature only"},
@@ -352,6 +373,8 @@ static const HnbFigure figures[] = {
     {"hems-load", "H(e)MS load: sessions opened and refused", "sessions/s", "sessions_per_s refused_per_s"},
     {"hems-concurrency", "H(e)MS sessions open and workers busy", "sessions", "open_sessions acs_busy"},
     {"download", "Image server throughput", "Gbit/s", "download_gbps"},
+    {"unmanaged", "Out of management: latest TLS handshake failed, by reason", "HNBs",
+     "unmanaged_not_yet_valid unmanaged_expired unmanaged_other"},
 };
 
 static const HnbCompareFigure compare_figures[] = {
@@ -359,6 +382,8 @@ static const HnbCompareFigure compare_figures[] = {
     {"hems-sessions", "H(e)MS load: sessions opened", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s"},
     {"hems-refused", "H(e)MS overload: sessions refused", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
      "refused_per_s"},
+    {"unmanaged", "Out of management: latest TLS handshake failed", "time (h)", "HNBs", HNB_COMPARE_SERIES,
+     "unmanaged_tls"},
     {"recovery-cdf", "Time to recover, affected HNBs", "time to recover (h)", "fraction of affected HNBs",
      HNB_COMPARE_CDF, NULL},
     {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},

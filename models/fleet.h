@@ -57,7 +57,7 @@ typedef struct {
     uint8_t events;       /* pending Inform event codes (cwmp.h) */
     uint8_t flags;
     uint8_t gen;          /* power generation, see above */
-    uint8_t pad;
+    uint8_t tls_fail;     /* reason its latest TLS handshake failed (out of management), HNB_TLS_OK: none */
 } Hnb;
 
 G_STATIC_ASSERT(sizeof(Hnb) <= 64);
@@ -81,6 +81,8 @@ void hnb_fleet_set_state(Fleet *f, uint32_t i, HnbState s);
 /* The ACS ends HNB i's session: ok (with what the ACS asked) or failed (refused, TLS failure, overload). */
 void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction action);
 void hnb_fleet_field_repaired(HnbSim *sim, uint32_t i, void *fleet);
+/* HNB i's TLS handshake failed with `reason`: it is out of management until a session succeeds. */
+void hnb_fleet_tls_failed(Fleet *f, uint32_t i, HnbHsOutcome reason);
 
 /* acs.c */
 void hnb_fleet_acs_setup(Fleet *f);
@@ -107,6 +109,10 @@ struct Fleet {
     const HnbDist *image_verify; /* [hnb] image_verify_time; NULL when it is 0 (then nothing is drawn for it) */
     HnbTime power_mtbf;            /* mean time between power failures per HNB; 0: none */
     const HnbDist *power_outage;   /* how long power stays off */
+    HnbTime clock_save;            /* the HNB saves its clock every clock_save (0: at the failure itself) */
+    HnbTime region_at;             /* a regional power outage at this time (0: none) */
+    double region_fraction;        /* of the fleet */
+    const HnbDist *region_outage;
     HnbCwmpRetry retry;
 
     /* [acs] */
@@ -125,7 +131,7 @@ struct Fleet {
     void *tls_engine;  /* acs_tls.c */
 
     /* streams */
-    HnbStream s_phase, s_boot, s_retry, s_link, s_acs, s_attack, s_power;
+    HnbStream s_phase, s_boot, s_retry, s_link, s_acs, s_attack, s_power, s_region;
 
     /* state */
     Hnb *hnb;
@@ -137,6 +143,7 @@ struct Fleet {
     uint32_t k_power_fail, k_power_restore;
     uint64_t power_failures;
     uint64_t retries;                   /* session retries scheduled (TR-069 3.2.1.1) */
+    uint64_t unmanaged[HNB_TLS_REASON_COUNT]; /* HNBs whose latest TLS handshake failed, by reason */
     double retry_ratio_min, retry_ratio_max; /* each wait / the lower bound m (k/1000)^(n-1) of its window */
     uint64_t image_checks, image_rejected; /* secure-boot and download signature checks (real EVP verifications) */
     uint32_t k_acs_cpu_done, k_acs_session_end, k_attack, k_attack_spread;

@@ -260,6 +260,18 @@ static void retry_later(Fleet *f, uint32_t i)
     hnb_acs_tls_prefetch(f, i, hnb_sim_now(f->sim) + wait);
 }
 
+static void set_tls_fail(Fleet *f, Hnb *h, HnbHsOutcome reason)
+{
+    f->unmanaged[h->tls_fail]--;
+    h->tls_fail = (uint8_t)reason;
+    f->unmanaged[h->tls_fail]++;
+}
+
+void hnb_fleet_tls_failed(Fleet *f, uint32_t i, HnbHsOutcome reason)
+{
+    set_tls_fail(f, &f->hnb[i], reason);
+}
+
 void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction action)
 {
     Hnb *h = &f->hnb[i];
@@ -268,6 +280,7 @@ void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction a
         retry_later(f, i);
         return;
     }
+    set_tls_fail(f, h, HNB_HS_OK); /* managed again */
     h->events = 0; /* delivered, including 7 TRANSFER COMPLETE (TransferComplete was acknowledged) */
     h->clock_offset = 0;
     if (action == HNB_CWMP_ACS_DOWNLOAD) {
@@ -357,7 +370,8 @@ static void on_reboot(HnbSim *sim, const HnbEvent *ev, void *ud)
  * of power): taken here as the moment of the failure, so after an outage of d the clock is d behind until a session
  * (or NTP) corrects it. */
 #define POWER_WAS_BRICKED (UINT64_C(1) << 55)
-#define POWER_OUTAGE_MAX ((HnbTime)(POWER_WAS_BRICKED - 1)) /* 417 days */
+#define POWER_REGIONAL (UINT64_C(1) << 54) /* the regional outage, not the HNB's own failure process */
+#define POWER_OUTAGE_MAX ((HnbTime)(POWER_REGIONAL - 1)) /* 208 days */
 
 static void schedule_power_failure(Fleet *f, uint32_t i, HnbTime from)
 {
@@ -374,6 +388,9 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     Fleet *f = ud;
     uint32_t i = ev->entity;
     Hnb *h = &f->hnb[i];
+    gboolean regional = ev->arg == 1;
+    if (regional && h->state == HNB_S_OFF)
+        return; /* already without power */
     f->power_failures++;
     if (h->state == HNB_S_DOWNLOADING) {
         hnb_downloads_cancel(f->dl, ev->time, i);
@@ -389,14 +406,35 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     leave_service(f, i);
     HnbState was = (HnbState)h->state;
     hnb_fleet_set_state(f, i, HNB_S_OFF);
-    HnbRng r = hnb_rng_at(f->s_power, i, h->draws);
-    HnbTime d = hnb_dist_sample_time(f->power_outage, &r);
-    h->draws = (uint32_t)r.counter;
+    HnbTime d;
+    if (regional) { /* its own stream, so the HNBs' own failure processes draw the same numbers with or without it */
+        HnbRng r = hnb_rng_at(f->s_region, i, 1);
+        d = hnb_dist_sample_time(f->region_outage, &r);
+    } else {
+        HnbRng r = hnb_rng_at(f->s_power, i, h->draws);
+        d = hnb_dist_sample_time(f->power_outage, &r);
+        h->draws = (uint32_t)r.counter;
+    }
     if (d > POWER_OUTAGE_MAX)
         d = POWER_OUTAGE_MAX;
-    /* the arg carries the outage (for the clock) and whether the HNB was bricked (power does not restore images) */
+    /* the arg carries the outage (for the clock), whether the HNB was bricked (power does not restore images) and
+     * whether it was the regional outage (which does not start another failure process) */
     hnb_sim_schedule(sim, ev->time + d, f->k_power_restore, i,
-                     HNB_ARG(h->gen, (uint64_t)d | (was == HNB_S_BRICKED ? POWER_WAS_BRICKED : 0)));
+                     HNB_ARG(h->gen, (uint64_t)d | (was == HNB_S_BRICKED ? POWER_WAS_BRICKED : 0) |
+                                         (regional ? POWER_REGIONAL : 0)));
+}
+
+/* The clock restarts from the last time the HNB saved it: with [power] clock_save_interval S, at its own phase
+ * p_i + kS (the phase is draw 1 of "hnb.phase"; draw 0 is the Inform phase); returns how long before the failure at
+ * t that was. */
+static HnbTime clock_lost(Fleet *f, uint32_t i, HnbTime t)
+{
+    HnbTime S = f->clock_save;
+    if (S <= 0)
+        return 0;
+    HnbTime phase = (HnbTime)(hnb_rng_uniform(f->s_phase, i, 1) * (double)S);
+    HnbTime since = (t - phase) % S;
+    return since < 0 ? since + S : since;
 }
 
 static void on_power_restore(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -408,8 +446,10 @@ static void on_power_restore(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (HNB_ARG_GEN(ev->arg) != h->gen || h->state != HNB_S_OFF)
         return;
     uint64_t payload = HNB_ARG_PAYLOAD(ev->arg);
-    h->clock_offset -= (HnbTime)(payload & POWER_OUTAGE_MAX);
-    schedule_power_failure(f, i, ev->time);
+    HnbTime d = (HnbTime)(payload & POWER_OUTAGE_MAX);
+    h->clock_offset -= d + clock_lost(f, i, ev->time - d);
+    if (!(payload & POWER_REGIONAL))
+        schedule_power_failure(f, i, ev->time);
     if (payload & POWER_WAS_BRICKED) {
         hnb_fleet_set_state(f, i, HNB_S_BRICKED);
         return;
@@ -436,5 +476,8 @@ void hnb_fleet_hnb_setup(Fleet *f)
         *h = (Hnb){.down_since = -1, .images = images, .state = HNB_S_RUNNING};
         schedule_periodic(f, i);
         schedule_power_failure(f, i, 0);
+        if (f->region_at > 0 && hnb_rng_uniform(f->s_region, i, 0) < f->region_fraction)
+            hnb_sim_schedule(f->sim, f->region_at, f->k_power_fail, i, 1);
     }
+    f->unmanaged[HNB_HS_OK] = f->n;
 }

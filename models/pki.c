@@ -46,6 +46,10 @@ const HnbKeySpec hnb_pki_schema[] = {
      "the H(e)MS certificate is valid from this long before the epoch"},
     {"pki", "hems_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "730d", "1s", "36500d", NULL,
      "H(e)MS certificate validity period"},
+    {"pki", "hems_renewal_at", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
+     "from this simulated time the H(e)MS presents a renewed certificate (0s: never renewed)"},
+    {"pki", "hems_renewal_lead", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
+     "the renewed H(e)MS certificate is valid from this long before it is put in use (the overlap with the old)"},
     {"pki", "device_issued_before", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "30d", "0s", "36500d", NULL,
      "device certificates are valid from this long before the epoch"},
     {"pki", "device_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "3650d", "1s", "36500d", NULL,
@@ -238,6 +242,8 @@ gboolean hnb_pki_params_from_scenario(HnbPkiParams *p, const HnbScenario *sc, GE
     p->ca_lifetime = hnb_scenario_time(sc, "pki", "ca_lifetime");
     p->hems_issued_before = hnb_scenario_time(sc, "pki", "hems_issued_before");
     p->hems_lifetime = hnb_scenario_time(sc, "pki", "hems_lifetime");
+    p->hems_renewal_at = hnb_scenario_time(sc, "pki", "hems_renewal_at");
+    p->hems_renewal_lead = hnb_scenario_time(sc, "pki", "hems_renewal_lead");
     p->device_issued_before = hnb_scenario_time(sc, "pki", "device_issued_before");
     p->device_lifetime = hnb_scenario_time(sc, "pki", "device_lifetime");
     p->signing_issued_before = hnb_scenario_time(sc, "pki", "signing_issued_before");
@@ -304,6 +310,7 @@ struct HnbPki {
     char *dir; /* cache path of these parameters, NULL with no_cache */
     char *export_dir; /* opened with hnb_pki_open_export: devices come from dev<i>.pem/.key there */
     HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca;
+    HnbPkiCred *hems_renewed; /* in memory only (hems_renewal_at > 0) */
     X509_CRL *crl;
     GMutex lock; /* devices, foreign_devices, tools, tool_keys, keys, stats */
     GHashTable *devices, *foreign_devices; /* index -> HnbPkiCred */
@@ -769,6 +776,15 @@ HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
         hnb_pki_free(pki);
         return NULL;
     }
+    /* the renewed H(e)MS certificate: serial 3, valid from renewal - lead (an issued_before that may be negative) */
+    if (pki->p.hems_renewal_at > 0 &&
+        !(pki->hems_renewed = make_cred(&pki->p, HNB_PKI_KEY_RSA_2048, "Operator", pki->p.hems_fqdn,
+                                        pki->p.hems_fqdn, 3, pki->p.hems_renewal_lead - pki->p.hems_renewal_at,
+                                        pki->p.hems_lifetime, ROLE_SERVER, pki->root, error))) {
+        g_prefix_error(error, "PKI: renewed H(e)MS certificate: ");
+        hnb_pki_free(pki);
+        return NULL;
+    }
     return pki;
 }
 
@@ -777,6 +793,7 @@ void hnb_pki_free(HnbPki *pki)
     if (!pki)
         return;
     drop_cas(pki);
+    cred_free(pki->hems_renewed);
     X509_CRL_free(pki->crl);
     if (pki->devices)
         g_hash_table_destroy(pki->devices);
@@ -799,6 +816,12 @@ const HnbPkiCred *hnb_pki_root(const HnbPki *pki) { return pki->root; }
 const HnbPkiCred *hnb_pki_mfr(const HnbPki *pki) { return pki->mfr; }
 const HnbPkiCred *hnb_pki_foreign(const HnbPki *pki) { return pki->foreign; }
 const HnbPkiCred *hnb_pki_hems(const HnbPki *pki) { return pki->hems; }
+const HnbPkiCred *hnb_pki_hems_renewed(const HnbPki *pki) { return pki->hems_renewed; }
+
+const HnbPkiCred *hnb_pki_hems_at(const HnbPki *pki, HnbTime t)
+{
+    return pki->hems_renewed && t >= pki->p.hems_renewal_at ? pki->hems_renewed : pki->hems;
+}
 const HnbPkiCred *hnb_pki_signing(const HnbPki *pki) { return pki->signing; }
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki) { return pki->tool_ca; }
 X509_CRL *hnb_pki_crl(const HnbPki *pki) { return pki->crl; }

@@ -63,6 +63,9 @@ typedef struct {
     /* validity: [epoch - issued_before, epoch - issued_before + lifetime], in ns */
     HnbTime ca_issued_before, ca_lifetime;
     HnbTime hems_issued_before, hems_lifetime;
+    /* H(e)MS certificate renewal (0: none): from simulated time hems_renewal_at the H(e)MS presents a new certificate
+     * valid from hems_renewal_at - hems_renewal_lead for hems_lifetime.  Made in memory, not cached. */
+    HnbTime hems_renewal_at, hems_renewal_lead;
     HnbTime device_issued_before, device_lifetime;
     HnbTime signing_issued_before, signing_lifetime;
     HnbTime crl_lifetime;  /* CRL thisUpdate = epoch - 1d, nextUpdate = epoch + crl_lifetime */
@@ -109,6 +112,9 @@ const HnbPkiCred *hnb_pki_root(const HnbPki *pki);    /* operator root CA */
 const HnbPkiCred *hnb_pki_mfr(const HnbPki *pki);     /* manufacturer CA */
 const HnbPkiCred *hnb_pki_foreign(const HnbPki *pki); /* a CA nobody trusts */
 const HnbPkiCred *hnb_pki_hems(const HnbPki *pki);    /* H(e)MS server certificate */
+/* The renewed H(e)MS certificate (NULL without hems_renewal_at), and the one the H(e)MS presents at simulated time t. */
+const HnbPkiCred *hnb_pki_hems_renewed(const HnbPki *pki);
+const HnbPkiCred *hnb_pki_hems_at(const HnbPki *pki, HnbTime t);
 const HnbPkiCred *hnb_pki_signing(const HnbPki *pki); /* software-signing key + verification certificate */
 X509_CRL *hnb_pki_crl(const HnbPki *pki);             /* issued by the manufacturer CA */
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki); /* maintenance-tool CA, issued by the operator root */

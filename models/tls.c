@@ -1021,6 +1021,16 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     }
     hnb_tls_set_time(client, e->pki, job->hnb_clock);
     hnb_tls_set_time(server, e->pki, job->acs_time);
+    /* After a renewal the H(e)MS presents the certificate in use at the ACS's time; set on every job, since the SSL
+     * pair is reused across jobs of either side of the renewal. */
+    if (hnb_pki_hems_renewed(e->pki)) {
+        const HnbPkiCred *hems = hnb_pki_hems_at(e->pki, job->acs_time);
+        if (SSL_use_cert_and_key(server, hems->cert, hems->key, hems->chain, 1) != 1) {
+            hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_use_cert_and_key");
+            job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_ACS, error->message);
+            goto out;
+        }
+    }
     const HnbTlsSession *offer = job->resume;
     if (offer && (e->acs.resumption == HNB_TLS_RESUME_NONE || hcfg->resumption == HNB_TLS_RESUME_NONE ||
                   job->acs_time - offer->created >= hcfg->session_lifetime || !offer->client))
