@@ -187,16 +187,17 @@ static void test_fleet_determinism_across_threads(void)
 
 /* Handshakes run ahead of time (threads > 1) must be adopted only when nothing that decides an outcome lies between
  * the guessed and the real time: here device certificates expire mid-run, kept sessions outlive their lifetime and
- * power losses leave HNB clocks behind; boot delays of up to 2 h put a boot's session far from the boot, where the
- * handshake was started ahead.  Byte-identical results at --threads 1 (never runs ahead) and 2. */
+ * power losses (and a regional outage) leave HNB clocks hours behind, and the H(e)MS certificate is renewed; boot
+ * delays of up to 2 h put a boot's session far from the boot, where the handshake was started ahead.  Byte-identical results at --threads 1 (never runs ahead) and 2. */
 static void test_fleet_run_ahead_boundaries(void)
 {
     const char *text = "[scenario]\nname = fleet-ahead\nduration = 8h\nseed = 5\nreplications = 1\n"
                        "[fleet]\nsize = 300\n[hnb]\nlayout = golden\n[cwmp]\nperiodic_interval = 1h\n"
                        "boot_delay = uniform(0s,2h)\n"
-                       "[acs]\nworkers = 4\n[attack]\nstart = 2h\nfraction = 0.3\n[power]\nmtbf = 1d\n"
+                       "[acs]\nworkers = 4\n[attack]\nstart = 2h\nfraction = 0.3\n"
+                       "[power]\nmtbf = 1d\nclock_save_interval = 6h\nregion_at = 4h\n"
                        "[tls]\nsession_lifetime = 150m\n[pki]\ndevice_issued_before = 1d\n"
-                       "device_lifetime = 30h\n";
+                       "device_lifetime = 30h\nhems_renewal_at = 3h\nhems_renewal_lead = 20m\n";
     char *path = write_scenario("ahead.ini", text);
     g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "1", "-o", "ah1", path, NULL}, NULL, NULL), ==,
                     0);
@@ -211,6 +212,9 @@ static void test_fleet_run_ahead_boundaries(void)
     g_assert_nonnull(res);
     g_assert_false(g_str_has_prefix(exp, "\nhs_expired,handshakes,0,"));
     g_assert_false(g_str_has_prefix(res, "\nhandshakes_resumed,handshakes,0,"));
+    const char *nyv = strstr(summary, "\nhs_not_yet_valid,");
+    g_assert_nonnull(nyv);
+    g_assert_false(g_str_has_prefix(nyv, "\nhs_not_yet_valid,handshakes,0,"));
     g_free(summary);
     g_free(path);
 }

@@ -145,6 +145,44 @@ static void test_reconcile(void)
     run_clear(&r);
 }
 
+/* The time clause of TS 33.320 8.3.4: the H(e)MS certificate is renewed at 12 h, a regional outage follows at 14 h,
+ * and HNBs restart with clocks saved up to a day earlier.  Without a renewal lead time the real handshakes of those
+ * HNBs fail with not_yet_valid (they are out of management for a while); with a day of lead time none does. */
+static double rollover(const char *lead, double *unmanaged_peak)
+{
+    g_autofree char *t = g_strdup_printf(
+        "[scenario]\nname = t\nduration = 2d\nseed = 4\n[fleet]\nsize = 300\n[attack]\nmode = none\n"
+        "[cwmp]\nperiodic_interval = 2h\n[power]\nclock_save_interval = 1d\nregion_at = 14h\n"
+        "region_fraction = 0.5\nregion_outage = uniform(30m,1h)\n[pki]\nhems_renewal_at = 12h\n"
+        "hems_renewal_lead = %s\n",
+        lead);
+    Run r = run_text(t);
+    double nyv = metric(&r, "hs_not_yet_valid");
+    int col = -1;
+    for (guint c = 0; c < r.series->ncols; c++)
+        if (strcmp(r.series->names[c], "unmanaged_not_yet_valid") == 0)
+            col = (int)c;
+    g_assert_cmpint(col, >=, 0);
+    *unmanaged_peak = 0;
+    for (guint row = 0; row < hnb_series_rows(r.series); row++)
+        *unmanaged_peak =
+            MAX(*unmanaged_peak, g_array_index(r.series->data, double, row * r.series->ncols + (guint)col));
+    run_clear(&r);
+    return nyv;
+}
+
+static void test_hems_cert_rollover(void)
+{
+    double peak0, peak1;
+    double nyv0 = rollover("0s", &peak0), nyv1 = rollover("1d", &peak1);
+    g_test_message("not_yet_valid: %.0f handshakes (peak %.0f HNBs out) without lead time, %.0f with a day", nyv0,
+                   peak0, nyv1);
+    g_assert_cmpfloat(nyv0, >, 0);
+    g_assert_cmpfloat(peak0, >, 10);
+    g_assert_cmpfloat(nyv1, ==, 0);
+    g_assert_cmpfloat(peak1, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -153,5 +191,6 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/ab", test_ab);
     g_test_add_func("/fleet/hems-bottleneck", test_hems_bottleneck);
     g_test_add_func("/fleet/reconcile", test_reconcile);
+    g_test_add_func("/fleet/hems-cert-rollover", test_hems_cert_rollover);
     return g_test_run();
 }
