@@ -194,6 +194,53 @@ static void test_compare_variants(void)
     g_free(path);
 }
 
+/* Sequential stopping: each point gets replications until its half-width meets the target or the cap; the count
+ * per point does not depend on --threads, and every point reported as met really is (recomputed here). */
+static void test_ci_target(void)
+{
+    char *path = write_scenario("small.ini", small), *err = NULL;
+    const char *base[] = {"sweep", "-q", "--replications", "2", "--ci-target", "wait_mean=10%", "--max-replications",
+                          "9", path, "-o", NULL, "--threads", NULL, NULL};
+    base[10] = "ci1", base[12] = "1";
+    g_assert_cmpint(hnbsim(base, NULL, &err), ==, 0);
+    base[10] = "ci2", base[12] = "2";
+    g_assert_cmpint(hnbsim(base, NULL, NULL), ==, 0);
+    static const char *const files[] = {"points.csv", "aggregate.csv"};
+    assert_same_files("ci1", "ci2", files, G_N_ELEMENTS(files));
+
+    g_autoptr(GPtrArray) pts = csv_rows("ci1", "points.csv");
+    g_autoptr(GPtrArray) agg = csv_rows("ci1", "aggregate.csv");
+    int cp = column(pts, "point"), cw = column(pts, "wait_mean"), an = column(agg, "n");
+    int am = column(agg, "ci_target_met"), ah = column(agg, "wait_mean_ci95_half"), amean = column(agg, "wait_mean_mean");
+    guint met = 0, capped = 0;
+    for (guint p = 1; p < agg->len; p++) {
+        char **row = agg->pdata[p];
+        int n = atoi(row[an]), rows = 0;
+        for (guint i = 1; i < pts->len; i++)
+            rows += atoi(((char **)pts->pdata[i])[cp]) == (int)p - 1 && ((char **)pts->pdata[i])[cw][0];
+        g_assert_cmpint(rows, ==, n);
+        g_assert_cmpint(n, >=, 2);
+        g_assert_cmpint(n, <=, 9);
+        double half = g_ascii_strtod(row[ah], NULL), mean = g_ascii_strtod(row[amean], NULL);
+        gboolean ok = half <= 0.1 * fabs(mean);
+        g_assert_cmpint(atoi(row[am]), ==, ok);
+        if (ok)
+            met++;
+        else {
+            g_assert_cmpint(n, ==, 9); /* an unmet point ran to the cap... */
+            g_autofree char *say = g_strdup_printf("point %u (", p - 1);
+            g_assert_nonnull(strstr(err, say)); /* ...and is named */
+            capped++;
+        }
+    }
+    /* the scenario mixes an overloaded ACS (wide spread) with idle ones: both outcomes must occur */
+    g_test_message("met %u, capped %u", met, capped);
+    g_assert_cmpuint(met, >, 0);
+    g_assert_cmpuint(capped, >, 0);
+    g_free(err);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(&argc, &argv);
@@ -202,5 +249,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sweep/ranges-and-units", test_ranges_and_units);
     g_test_add_func("/sweep/bad-input", test_bad_input);
     g_test_add_func("/sweep/compare-variants", test_compare_variants);
+    g_test_add_func("/sweep/ci-target", test_ci_target);
     return cli_done();
 }
