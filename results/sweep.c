@@ -15,6 +15,8 @@
 static void cell_free(gpointer p)
 {
     HnbSweepCell *c = p;
+    if (!c) /* a cell handed to another sweep (merge) */
+        return;
     g_strfreev(c->texts);
     g_free(c);
 }

@@ -241,6 +241,65 @@ static void test_ci_target(void)
     g_free(path);
 }
 
+/* Shards merged give the bytes of the unsharded sweep; bad merges are refused with what is wrong and write nothing. */
+static void test_shards_and_merge(void)
+{
+    char *path = write_scenario("small.ini", small), *err = NULL;
+    g_assert_cmpint(hnbsim((const char *[]){"sweep", "-q", "-o", "whole", path, NULL}, NULL, NULL), ==, 0);
+    static const char *const shards[] = {"1/3", "2/3", "3/3"}, *const dirs[] = {"sh1", "sh2", "sh3"};
+    for (int i = 0; i < 3; i++)
+        g_assert_cmpint(hnbsim((const char *[]){"sweep", "-q", "--threads", i == 1 ? "2" : "1", "--shard", shards[i],
+                                                "-o", dirs[i], path, NULL}, NULL, NULL), ==, 0);
+    /* each shard holds only its share: together they hold every row once */
+    guint rows = 0;
+    for (int i = 0; i < 3; i++) {
+        g_autoptr(GPtrArray) p = csv_rows(dirs[i], "points.csv");
+        g_assert_cmpuint(p->len - 1, <, 18);
+        rows += p->len - 1;
+        g_assert_false(exists(i == 0 ? "sh1/aggregate.csv" : "sh2/aggregate.csv"));
+    }
+    g_assert_cmpuint(rows, ==, 18);
+    g_assert_cmpint(hnbsim((const char *[]){"merge", "sh3", "sh1", "sh2", "-o", "merged", NULL}, NULL, NULL), ==, 0);
+    static const char *const files[] = {"points.csv", "aggregate.csv", "sweep.ini", "scenario.resolved.ini",
+                                        "figures/wait_p95.csv", "figures/wait_p95.gp", "figures/wait_p95.svg"};
+    assert_same_files("whole", "merged", files, G_N_ELEMENTS(files));
+
+    /* sequential stopping shards whole points: still the same bytes */
+    const char *ci[] = {"sweep", "-q", "--replications", "2", "--ci-target", "wait_mean=10%", "--max-replications", "6",
+                        path, "-o", "ci-whole", NULL, NULL, NULL};
+    g_assert_cmpint(hnbsim(ci, NULL, NULL), ==, 0);
+    ci[10] = "ci-s1", ci[11] = "--shard", ci[12] = "1/2";
+    g_assert_cmpint(hnbsim(ci, NULL, NULL), ==, 0);
+    ci[10] = "ci-s2", ci[12] = "2/2";
+    g_assert_cmpint(hnbsim(ci, NULL, NULL), ==, 0);
+    g_assert_cmpint(hnbsim((const char *[]){"merge", "ci-s1", "ci-s2", "-o", "ci-merged", NULL}, NULL, NULL), ==, 0);
+    assert_same_files("ci-whole", "ci-merged", files, 3);
+
+    /* a different scenario (seed), a missing shard, a shard twice, a directory that is not a sweep */
+    g_assert_cmpint(hnbsim((const char *[]){"sweep", "-q", "--seed", "8", "--shard", "3/3", "-o", "sh3-seed8", path,
+                                            NULL}, NULL, NULL), ==, 0);
+    static const struct {
+        const char *dirs[3];
+        const char *expect;
+    } bad[] = {
+        {{"sh1", "sh2", "sh3-seed8"}, "different scenarios"},
+        {{"sh1", "sh2", NULL}, "shard 3/3"},
+        {{"sh1", "sh2", "sh2"}, "both shard 2/3"},
+        {{"sh1", "whole", NULL}, "is in both sh1 and whole"},
+        {{"sh1", "sh2", "nothing-here"}, "not a sweep result directory"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        const char *args[] = {"merge", "-o", "bad-merge", bad[i].dirs[0], bad[i].dirs[1], bad[i].dirs[2], NULL};
+        g_assert_cmpint(hnbsim(args, NULL, &err), ==, 2);
+        g_test_message("case %zu: %s", i, err);
+        g_assert_nonnull(strstr(err, bad[i].expect));
+        g_assert_false(exists("bad-merge"));
+        g_assert_false(exists("bad-merge.tmp"));
+        g_free(err);
+    }
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(&argc, &argv);
@@ -250,5 +309,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sweep/bad-input", test_bad_input);
     g_test_add_func("/sweep/compare-variants", test_compare_variants);
     g_test_add_func("/sweep/ci-target", test_ci_target);
+    g_test_add_func("/sweep/shards-and-merge", test_shards_and_merge);
     return cli_done();
 }
