@@ -300,6 +300,85 @@ static void test_shards_and_merge(void)
     g_free(path);
 }
 
+/* size: the bisection's answer is the smallest value whose 95% upper bound meets the target, the same answer a full
+ * sweep over every value gives (same replications, same streams); two keys give a table. */
+static void test_size(void)
+{
+    char *path = write_scenario("small.ini", small), *out = NULL;
+    const char *set = "inform.interval=2m", *target = "wait_p95 <= 5s";
+    g_assert_cmpint(hnbsim((const char *[]){"size", "-q", "--set", set, "--target", target, "--vary",
+                                            "acs.workers=1..12", "--replications", "3", "-o", "size1", path, NULL},
+                           &out, NULL), ==, 0);
+    g_assert_cmpint(hnbsim((const char *[]){"sweep", "-q", "--set", set, "--vary", "acs.workers=1..12",
+                                            "--replications", "3", "-o", "size-sweep", path, NULL}, NULL, NULL), ==, 0);
+    g_autoptr(GPtrArray) agg = csv_rows("size-sweep", "aggregate.csv");
+    int cm = column(agg, "wait_p95_mean"), ch = column(agg, "wait_p95_ci95_half");
+    const char *smallest = NULL;
+    for (guint p = 1; p < agg->len && !smallest; p++) {
+        char **row = agg->pdata[p];
+        if (g_ascii_strtod(row[cm], NULL) + g_ascii_strtod(row[ch], NULL) <= 5)
+            smallest = row[column(agg, "acs.workers")];
+    }
+    g_assert_nonnull(smallest);
+    g_test_message("sweep says %s; size says %s", smallest, out);
+    char *answer = slurp("size1", "answer.csv");
+    g_autofree char *want = g_strdup_printf("acs.workers\n%s\n", smallest);
+    g_assert_cmpstr(answer, ==, want);
+    g_autofree char *said = g_strdup_printf("acs.workers = %s\n", smallest);
+    g_assert_nonnull(strstr(out, said));
+    /* fewer probes than values: it bisected */
+    g_autoptr(GPtrArray) probes = csv_rows("size1", "sizing.csv");
+    g_assert_cmpuint(probes->len - 1, <, 8);
+    g_assert_true(exists("size1/figures/size_wait_p95.svg"));
+    char *gp = slurp("size1", "figures/size_wait_p95.gp");
+    g_assert_nonnull(strstr(gp, "title 'chosen'"));
+    g_assert_nonnull(strstr(gp, "5 with lines"));
+    g_free(gp);
+    g_free(answer);
+    g_free(out);
+
+    /* two keys: the smallest worker count per fleet size, growing with the fleet */
+    g_assert_cmpint(hnbsim((const char *[]){"size", "-q", "--set", set, "--target", target, "--vary",
+                                            "fleet.size=100,600", "--vary", "acs.workers=1..16", "--replications", "2",
+                                            "-o", "size2", path, NULL}, NULL, NULL), ==, 0);
+    g_autoptr(GPtrArray) table = csv_rows("size2", "answer.csv");
+    g_assert_cmpuint(table->len, ==, 3);
+    g_assert_cmpstr(((char **)table->pdata[0])[0], ==, "fleet.size");
+    g_assert_cmpint(atoi(((char **)table->pdata[1])[1]), <, atoi(((char **)table->pdata[2])[1]));
+
+    static const struct {
+        const char *option, *value, *expect;
+    } bad[] = {
+        {"--target", "wait_p95 < 5s", "expected METRIC <= VALUE"},
+        {"--target", "nosuch <= 5", "known metrics"},
+        {"--target", "wait_p95 <= soon", "expected a number"},
+        {"--vary", "acs.service=exp(1s),exp(2s)", "ascending numbers"},
+        {"--replications", "1", "at least 2 replications"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *err = NULL;
+        const char *args[] = {"size", "-q", "-o", "bad-size", "--target", target, "--vary", "acs.workers=1..4",
+                              bad[i].option, bad[i].value, path, NULL};
+        g_assert_cmpint(hnbsim(args, NULL, &err), ==, 2);
+        g_test_message("case %zu: %s", i, err);
+        g_assert_nonnull(strstr(err, bad[i].expect));
+        g_assert_false(exists("bad-size"));
+        g_assert_false(exists("bad-size.tmp"));
+        g_free(err);
+    }
+    g_free(path);
+}
+
+/* The operator's example is too big for CI, but it must be a valid scenario with a valid sizing question. */
+static void test_operator_example_checks(void)
+{
+    char *file = g_build_filename(g_getenv("HNB_SOURCE_DIR"), "scenarios", "sizing", "operator-250k.ini", NULL), *out;
+    g_assert_cmpint(hnbsim((const char *[]){"check", file, NULL}, &out, NULL), ==, 0);
+    g_assert_nonnull(strstr(out, "OK"));
+    g_free(out);
+    g_free(file);
+}
+
 int main(int argc, char **argv)
 {
     cli_init(&argc, &argv);
@@ -310,5 +389,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sweep/compare-variants", test_compare_variants);
     g_test_add_func("/sweep/ci-target", test_ci_target);
     g_test_add_func("/sweep/shards-and-merge", test_shards_and_merge);
+    g_test_add_func("/sweep/size", test_size);
+    g_test_add_func("/sweep/operator-example-checks", test_operator_example_checks);
     return cli_done();
 }

@@ -11,6 +11,7 @@ enum { HNB_EXIT_OK = 0, HNB_EXIT_RUN = 1, HNB_EXIT_INPUT = 2 };
 int hnb_cmd_run(int argc, char **argv);
 int hnb_cmd_sweep(int argc, char **argv); /* tools/cmd_sweep.c: a scenario over a grid of values */
 int hnb_cmd_merge(int argc, char **argv); /* tools/cmd_merge.c: join a sweep's shard directories */
+int hnb_cmd_size(int argc, char **argv);  /* tools/cmd_size.c: capacity sizing by bisection */
 int hnb_cmd_check(int argc, char **argv);
 int hnb_cmd_describe(int argc, char **argv);
 int hnb_cmd_bench(int argc, char **argv);
