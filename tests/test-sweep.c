@@ -148,10 +148,18 @@ static void test_bad_input(void)
         {NULL, "--shard=0/3", {"--shard 0/3", "1 <= I <= N"}},
         {NULL, "--metric=nosuch", {"nosuch", "known metrics: informs"}},
         {NULL, "--ci-target=wait_p95=soon", {"wait_p95=soon", "expected a number"}},
+        {NULL, "--ci-target=wait_p95", {"\"wait_p95\"", "expected METRIC=HALFWIDTH"}},
         {"[scenario]\nname = b\nmodel = informs\n[sweep]\nvary = acs.workers=1,2; acs.queue_limit=-1,2\n", NULL,
          {"bad.ini:5: [sweep] vary", "expected an integer in 0..100000000"}},
         {"[scenario]\nname = b\nmodel = informs\n", NULL, {"bad.ini", "nothing to vary"}},
     };
+    static const char *const cmds[] = {"sweep", "merge", "size"};
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        char *out = NULL;
+        g_assert_cmpint(hnbsim((const char *[]){cmds[i], "--help", NULL}, &out, NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "Usage:"));
+        g_free(out);
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *path = write_scenario("bad.ini", cases[i].text ? cases[i].text : small), *err = NULL;
         const char *args[] = {"sweep", "-q", "-o", "out-bad", path, cases[i].option, NULL};
@@ -170,10 +178,10 @@ static void test_bad_input(void)
 /* A comparison swept: one row group per variant, one curve per variant. */
 static void test_compare_variants(void)
 {
-    write_scenario("va.ini", "[scenario]\nname = va\nmodel = informs\nduration = 1h\n[fleet]\nsize = 200\n"
-                             "[acs]\nservice = exp(1s)\n");
-    write_scenario("vb.ini", "[scenario]\nname = vb\nmodel = informs\nduration = 1h\n[fleet]\nsize = 200\n"
-                             "[acs]\nservice = exp(2s)\n");
+    g_free(write_scenario("va.ini", "[scenario]\nname = va\nmodel = informs\nduration = 1h\n[fleet]\nsize = 200\n"
+                             "[acs]\nservice = exp(1s)\n"));
+    g_free(write_scenario("vb.ini", "[scenario]\nname = vb\nmodel = informs\nduration = 1h\n[fleet]\nsize = 200\n"
+                             "[acs]\nservice = exp(2s)\n"));
     char *path = write_scenario("cmp.ini", "[scenario]\nname = cmp\nmodel = informs\nreplications = 2\n"
                                            "[compare]\nvariants = va.ini vb.ini\n"
                                            "[sweep]\nvary = acs.workers=1,2\nmetrics = utilisation\n");

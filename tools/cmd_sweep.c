@@ -205,6 +205,10 @@ static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolea
     sw->max_replications = (guint)hnb_scenario_int(head, "sweep", "max_replications");
     sw->shard = shard;
     sw->nshards = nshards;
+    if (*sw->ci_target && !strchr(sw->ci_target, '=')) { /* the metric and unit are checked after the first runs */
+        fprintf(stderr, "hnbsim sweep: ci target \"%s\": expected METRIC=HALFWIDTH or METRIC=P%%\n", sw->ci_target);
+        return HNB_EXIT_INPUT;
+    }
     if (*sw->ci_target) {
         sw->replications = MAX(sw->replications, 2); /* a half-width needs two */
         if (sw->max_replications < sw->replications) {
