@@ -30,6 +30,26 @@ const HnbKeySpec hnb_scenario_schema[] = {
     {"compare", "variants", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
      "scenario files to run side by side with this file's seed, replications and other keys (paths relative to "
      "this file, separated by spaces); empty: this file is a scenario, not a comparison"},
+    /* studies over many runs of the scenario: `hnbsim sweep` and `hnbsim size` read these; `run` ignores them */
+    {"sweep", "vary", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "hnbsim sweep's grid: GROUP.KEY=LIST or FROM..TO[:STEP|xFACTOR], several separated by ';' (their cross "
+     "product); a LIST is comma-separated (commas inside parentheses belong to the value), e.g. "
+     "acs.workers=1..8:1; download.bandwidth=1Gbps,10Gbps"},
+    {"sweep", "metrics", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "metrics drawn against the first varied key, with 95% CI error bars (space-separated; empty: no figures)"},
+    {"sweep", "ci_target", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "METRIC=HALFWIDTH or METRIC=P%: add replications to each point until the metric's 95% CI half-width is at "
+     "most HALFWIDTH (in the metric's unit) or P% of its mean (empty: [scenario] replications per point)"},
+    {"sweep", "max_replications", HNB_KEY_INT, 0, "50", "2", "10000", NULL,
+     "with ci_target: the most replications a point gets (points that reach it are reported)"},
+    {"size", "target", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "hnbsim size's targets: METRIC <= VALUE or METRIC >= VALUE (VALUE in the metric's unit, or a duration for a "
+     "metric in h or s), several separated by ';'; every one must hold at the confidence bound"},
+    {"size", "vary", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
+     "the capacity key, GROUP.KEY=FROM..TO[:STEP|xFACTOR] or an ascending list, bisected for the smallest value "
+     "meeting every target; a second entry after ';' is bisected for each value of the first"},
+    {"size", "confidence", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "0.95", "0.5", "0.999", NULL,
+     "confidence level of the two-sided Student-t interval whose bound must meet each target"},
     HNB_KEY_END,
 };
 

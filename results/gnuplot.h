@@ -1,4 +1,4 @@
-/* results/gnuplot.h — what every figure script shares (private to results/): quoting, the common head with the
+/* results/gnuplot.h — what every figure script shares (results/ and the sizing figure of tools/cmd_size.c): quoting, the common head with the
  * reproducibility footer, the two terminals, and running gnuplot on the scripts. */
 #ifndef HNB_GNUPLOT_H
 #define HNB_GNUPLOT_H

@@ -187,6 +187,7 @@ typedef struct {
     HnbDist *dist; /* DIST */
     gboolean given; /* set by the file or a --set (not the default, not resolved by a model) */
     char *note;     /* why a model resolved it (hnb_scenario_resolve), written above it in the resolved file */
+    int line;      /* the file line that set it; 0 for a default or a --set */
 } Value;
 
 static void value_clear(Value *v)
@@ -688,6 +689,7 @@ static GPtrArray *unescape_values(const char *name, GPtrArray *entries, GError *
 
 struct HnbScenario {
     char *source;
+    const HnbKeySpec **tables; /* the schema tables it was loaded with (a copy of the list), for check_value */
     guint n;
     Value *values;     /* n of them, in schema order */
     GHashTable *index; /* group -> GHashTable (key -> Value *) */
@@ -702,6 +704,7 @@ void hnb_scenario_free(HnbScenario *sc)
     g_free(sc->values);
     if (sc->index)
         g_hash_table_unref(sc->index);
+    g_free(sc->tables);
     g_free(sc->source);
     g_free(sc);
 }
@@ -770,6 +773,12 @@ HnbScenario *hnb_scenario_load_data(const char *data, gsize len, const char *nam
     schema_init(&s, schemas);
     g_autoptr(HnbScenario) sc = g_new0(HnbScenario, 1);
     sc->source = g_strdup(name);
+    guint ntables = 0;
+    while (schemas && schemas[ntables])
+        ntables++;
+    sc->tables = g_new0(const HnbKeySpec *, ntables + 1);
+    for (guint t = 0; t < ntables; t++)
+        sc->tables[t] = schemas[t];
     sc->n = s.specs->len;
     sc->values = g_new0(Value, sc->n);
     g_autoptr(GHashTable) slot = g_hash_table_new(NULL, NULL); /* spec -> index + 1 */
@@ -810,6 +819,7 @@ HnbScenario *hnb_scenario_load_data(const char *data, gsize len, const char *nam
             goto out;
         }
         sc->values[at].given = TRUE;
+        sc->values[at].line = e->line;
     }
     for (char **set = sets; set && *set; set++)
         if (!apply_set(&s, slot, sc->values, *set, error))
@@ -963,6 +973,56 @@ const char *hnb_scenario_source(const HnbScenario *sc)
 {
     g_return_val_if_fail(sc != NULL, NULL);
     return sc->source;
+}
+
+static const Value *find(const HnbScenario *sc, const char *group, const char *key)
+{
+    GHashTable *keys = g_hash_table_lookup(sc->index, group);
+    return keys ? g_hash_table_lookup(keys, key) : NULL;
+}
+
+int hnb_scenario_line(const HnbScenario *sc, const char *group, const char *key)
+{
+    g_return_val_if_fail(sc != NULL && group != NULL && key != NULL, 0);
+    const Value *v = find(sc, group, key);
+    return v ? v->line : 0;
+}
+
+const HnbKeySpec *hnb_scenario_spec(const HnbScenario *sc, const char *group, const char *key)
+{
+    g_return_val_if_fail(sc != NULL && group != NULL && key != NULL, NULL);
+    const Value *v = find(sc, group, key);
+    return v ? v->spec : NULL;
+}
+
+gboolean hnb_scenario_check_value(const HnbScenario *sc, const char *group, const char *key, const char *text,
+                                  GError **error)
+{
+    g_return_val_if_fail(sc != NULL && group != NULL && key != NULL && text != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    const Value *v = find(sc, group, key);
+    if (!v) { /* the same hints a file or --set gets */
+        Schema s;
+        schema_init(&s, sc->tables);
+        if (!g_hash_table_contains(s.index, group)) {
+            g_autofree char *hint = group_hint(&s, group);
+            g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "unknown group [%s]%s", group, hint);
+        } else {
+            g_autofree char *hint = key_hint(&s, group, key);
+            g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "unknown key \"%s\" in [%s]%s", key, group, hint);
+        }
+        schema_clear(&s);
+        return FALSE;
+    }
+    Value scratch = {.spec = v->spec};
+    g_autoptr(GError) why = NULL;
+    if (!parse_value(v->spec, text, &scratch, &why)) {
+        g_autofree char *where = g_strdup_printf("[%s] %s = \"%s\"", group, key, text);
+        value_error(error, where, v->spec, text, why);
+        return FALSE;
+    }
+    value_clear(&scratch);
+    return TRUE;
 }
 
 /* ---- writing --------------------------------------------------------------------------------------------------- */

@@ -70,6 +70,18 @@ const HnbDist *hnb_scenario_dist(const HnbScenario *sc, const char *group, const
 /* The text a key resolved to (file, --set or default), as it appears in the resolved file. */
 const char *hnb_scenario_text(const HnbScenario *sc, const char *group, const char *key);
 const char *hnb_scenario_source(const HnbScenario *sc); /* the path or name it was loaded from */
+/* The line of the file that set (group, key); 0 when its value is a default or came from a --set (or the key is
+ * unknown).  Lets a caller that reads a key's text further (a sweep's grid) point at the line. */
+int hnb_scenario_line(const HnbScenario *sc, const char *group, const char *key);
+/* The schema row of (group, key); NULL when the scenario's schema has no such key. */
+const HnbKeySpec *hnb_scenario_spec(const HnbScenario *sc, const char *group, const char *key);
+/* Would `group.key = text` be accepted on top of this scenario, by the same parsers and range checks as the file?
+ * FALSE with HNB_ERROR_INPUT and a message without a location for the caller to prefix:
+ *     unknown key "wrkers" in [acs] (did you mean "workers"?)
+ *     [acs] workers = "0": expected an integer in 1..100000 (doc)
+ * Checks the key alone: cross-key checks need the whole scenario loaded (hnb_model_load with a --set). */
+gboolean hnb_scenario_check_value(const HnbScenario *sc, const char *group, const char *key, const char *text,
+                                  GError **error);
 
 /* Was (group, key) given by the file or a --set (rather than left to its default or resolved by a model)? */
 gboolean hnb_scenario_is_given(const HnbScenario *sc, const char *group, const char *key);

@@ -1,68 +1,14 @@
 /* tests/test-cli.c — the `hnbsim` command as a user meets it: exit statuses, messages that name the problem, no
  * result directory after bad input, byte-identical results at any --threads, a resolved scenario that reproduces its
  * run.  Runs the real binary ($HNBSIM) in a scratch directory. */
-#include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-static char *scratch;
+#include "cli-common.h"
 
 static const char *small =
     "[scenario]\nname = small\nmodel = informs\nduration = 2h\nseed = 7\nreplications = 3\n"
     "[fleet]\nsize = 300\n[inform]\ninterval = 10m\n[acs]\nworkers = 2\nservice = lognormal(1s,0.5)\n";
-
-/* Run hnbsim with args in the scratch dir; returns the exit status, fills out/err (may be NULL). */
-static int hnbsim(const char *const *args, char **out, char **err)
-{
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)g_getenv("HNBSIM"));
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (gpointer)*a);
-    g_ptr_array_add(argv, NULL);
-    int status = -1;
-    char *o = NULL, *e = NULL;
-    GError *error = NULL;
-    gboolean ok = g_spawn_sync(scratch, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status,
-                               &error);
-    g_assert_no_error(error);
-    g_assert_true(ok);
-    g_ptr_array_free(argv, TRUE);
-    if (out)
-        *out = o;
-    else
-        g_free(o);
-    if (err)
-        *err = e;
-    else
-        g_free(e);
-    g_assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *write_scenario(const char *name, const char *text)
-{
-    char *path = g_build_filename(scratch, name, NULL);
-    g_assert_true(g_file_set_contents(path, text, -1, NULL));
-    return path;
-}
-
-static char *slurp(const char *dir, const char *file)
-{
-    char *p = g_build_filename(scratch, dir, file, NULL), *data = NULL;
-    gsize len;
-    if (!g_file_get_contents(p, &data, &len, NULL))
-        data = NULL;
-    g_free(p);
-    return data;
-}
-
-static gboolean exists(const char *rel)
-{
-    char *p = g_build_filename(scratch, rel, NULL);
-    gboolean e = g_file_test(p, G_FILE_TEST_EXISTS);
-    g_free(p);
-    return e;
-}
 
 static void test_version_and_help(void)
 {
@@ -141,19 +87,6 @@ static void test_bad_input(void)
         g_free(path);
     }
     g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "no-such-file.ini", NULL}, NULL, NULL), ==, 2);
-}
-
-static void assert_same_files(const char *a, const char *b, const char *const *files, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char *x = slurp(a, files[i]), *y = slurp(b, files[i]);
-        g_test_message("comparing %s", files[i]);
-        g_assert_nonnull(x);
-        g_assert_nonnull(y);
-        g_assert_cmpstr(x, ==, y);
-        g_free(x);
-        g_free(y);
-    }
 }
 
 static void assert_same_dirs(const char *a, const char *b)
@@ -358,12 +291,7 @@ static void test_summary_content(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    if (!g_getenv("HNBSIM"))
-        g_error("set HNBSIM to the hnbsim binary (meson test does)");
-    GError *e = NULL;
-    scratch = g_dir_make_tmp("hnbsim-cli-XXXXXX", &e);
-    g_assert_no_error(e);
+    cli_init(&argc, &argv);
     g_test_add_func("/cli/version-and-help", test_version_and_help);
     g_test_add_func("/cli/describe", test_describe_lists_every_key);
     g_test_add_func("/cli/bad-input", test_bad_input);
@@ -376,9 +304,5 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/existing-dir-and-force", test_existing_dir_and_force);
     g_test_add_func("/cli/without-gnuplot", test_without_gnuplot);
     g_test_add_func("/cli/summary-content", test_summary_content);
-    int rc = g_test_run();
-    char *argv_rm[] = {"rm", "-rf", scratch, NULL}; /* each (sub)process made its own scratch dir */
-    g_spawn_sync(NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(scratch);
-    return rc;
+    return cli_done();
 }

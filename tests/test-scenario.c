@@ -576,6 +576,40 @@ static void test_bad_default(void)
     g_test_trap_assert_stderr("*[x] n*ten*");
 }
 
+/* What a sweep's grid relies on: the line a key came from, and a value checked as a file value would be. */
+static void test_line_and_check_value(void)
+{
+    char *sets[] = {"acs.mode=reject", NULL};
+    g_autoptr(GError) e = NULL;
+    g_autoptr(HnbScenario) sc = load("[scenario]\nname = x\n\n[acs]\nworkers = 3\nmode = drop\n", sets, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(hnb_scenario_line(sc, "acs", "workers"), ==, 5);
+    g_assert_cmpint(hnb_scenario_line(sc, "acs", "mode"), ==, 0);     /* the --set won */
+    g_assert_cmpint(hnb_scenario_line(sc, "acs", "service"), ==, 0);  /* a default */
+    g_assert_true(hnb_scenario_spec(sc, "acs", "bandwidth")->unit == HNB_UNIT_BITRATE);
+    g_assert_null(hnb_scenario_spec(sc, "acs", "nope"));
+    g_assert_true(hnb_scenario_check_value(sc, "acs", "bandwidth", "10Gbps", &e));
+    g_assert_true(hnb_scenario_check_value(sc, "fleet", "offset", "uniform(-1,1)", &e));
+    static const struct {
+        const char *group, *key, *value, *expect;
+    } bad[] = {
+        {"acs", "bandwidth", "1Tbps", "[acs] bandwidth = \"1Tbps\": expected a bit rate in 1kbps..100Gbps"},
+        {"acs", "workers", "0", "expected an integer in 1..100000 (TLS worker threads)"},
+        {"acs", "mode", "dorp", "did you mean \"drop\""},
+        {"acs", "wrokers", "3", "unknown key \"wrokers\" in [acs] (did you mean \"workers\"?)"},
+        {"acz", "workers", "3", "unknown group [acz] (did you mean [acs]?)"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_clear_error(&e);
+        g_assert_false(hnb_scenario_check_value(sc, bad[i].group, bad[i].key, bad[i].value, &e));
+        g_assert_error(e, HNB_ERROR, HNB_ERROR_INPUT);
+        if (!strstr(e->message, bad[i].expect))
+            g_error("message \"%s\" lacks \"%s\"", e->message, bad[i].expect);
+    }
+    /* checking never changes the scenario */
+    g_assert_cmpint(hnb_scenario_int(sc, "acs", "workers"), ==, 3);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -613,5 +647,6 @@ int main(int argc, char **argv)
     g_test_add_func("/scenario/programming/getter-wrong-type", test_getter_wrong_type);
     g_test_add_func("/scenario/programming/getter-unknown-key", test_getter_unknown_key);
     g_test_add_func("/scenario/programming/bad-default", test_bad_default);
+    g_test_add_func("/scenario/line-and-check-value", test_line_and_check_value);
     return g_test_run();
 }

@@ -19,6 +19,29 @@ HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error)
     return hnb_model_load(path, sets, error);
 }
 
+int hnb_cli_threads(const char *cmd, gint *threads)
+{
+    if (*threads < 0 || *threads > 4096) {
+        fprintf(stderr, "%s: --threads %d: expected 1..4096 (0 or absent: all processors)\n", cmd, *threads);
+        return HNB_EXIT_INPUT;
+    }
+    if (*threads == 0)
+        *threads = (gint)g_get_num_processors();
+    return HNB_EXIT_OK;
+}
+
+GPtrArray *hnb_cli_sets(char **sets, gint64 seed, gint64 replications)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    for (char **s = sets; s && *s; s++)
+        g_ptr_array_add(out, g_strdup(*s));
+    if (seed != G_MININT64)
+        g_ptr_array_add(out, g_strdup_printf("scenario.seed=%" G_GINT64_FORMAT, seed));
+    if (replications != G_MININT64)
+        g_ptr_array_add(out, g_strdup_printf("scenario.replications=%" G_GINT64_FORMAT, replications));
+    return out;
+}
+
 char *hnb_cli_default_scenario(void)
 {
     if (g_file_test("scenarios/default.ini", G_FILE_TEST_IS_REGULAR))

@@ -9,6 +9,9 @@
 enum { HNB_EXIT_OK = 0, HNB_EXIT_RUN = 1, HNB_EXIT_INPUT = 2 };
 
 int hnb_cmd_run(int argc, char **argv);
+int hnb_cmd_sweep(int argc, char **argv); /* tools/cmd_sweep.c: a scenario over a grid of values */
+int hnb_cmd_merge(int argc, char **argv); /* tools/cmd_merge.c: join a sweep's shard directories */
+int hnb_cmd_size(int argc, char **argv);  /* tools/cmd_size.c: capacity sizing by bisection */
 int hnb_cmd_check(int argc, char **argv);
 int hnb_cmd_describe(int argc, char **argv);
 int hnb_cmd_bench(int argc, char **argv);
@@ -22,6 +25,14 @@ int hnb_cli_fail(GError *error);
 
 /* Load a scenario with the [scenario] schema plus its model's schema (read from [scenario] model). */
 HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error);
+
+/* --threads as given (0: all processors) checked to 1..4096; prints "CMD: --threads N: ..." and returns
+ * HNB_EXIT_INPUT when out of range. */
+int hnb_cli_threads(const char *cmd, gint *threads);
+
+/* The --set overrides, with --seed and --replications (G_MININT64: not given) as scenario.seed= and
+ * scenario.replications= overrides, validated the same way.  Not NULL-terminated: callers add their own. */
+GPtrArray *hnb_cli_sets(char **sets, gint64 seed, gint64 replications);
 
 /* scenarios/default.ini: in the working directory if there, else in the source tree hnbsim was built from. */
 char *hnb_cli_default_scenario(void);

@@ -1,8 +1,26 @@
 /* tools/cmd_check.c — `hnbsim check` and `hnbsim describe`. */
 #include "cli.h"
+#include "grid.h"
 #include "model.h"
 
 #include <stdio.h>
+
+/* The grids of [sweep] vary and [size] vary, parsed and checked value by value as sweep and size will. */
+static gboolean check_grids(const HnbScenario *sc, GError **error)
+{
+    static const char *const groups[] = {"sweep", "size"};
+    for (size_t i = 0; i < G_N_ELEMENTS(groups); i++) {
+        int line = hnb_scenario_line(sc, groups[i], "vary");
+        g_autofree char *origin = line ? g_strdup_printf("%s:%d: [%s] vary", hnb_scenario_source(sc), line, groups[i])
+                                       : g_strdup_printf("--set %s.vary", groups[i]);
+        g_auto(GStrv) entries = hnb_grid_split(hnb_scenario_string(sc, groups[i], "vary"));
+        g_autoptr(HnbGrid) grid = hnb_grid_new();
+        for (char **e = entries; *e; e++)
+            if (!hnb_grid_add(grid, sc, *e, origin, error))
+                return FALSE;
+    }
+    return TRUE;
+}
 
 int hnb_cmd_check(int argc, char **argv)
 {
@@ -28,6 +46,8 @@ int hnb_cmd_check(int argc, char **argv)
     int rc = HNB_EXIT_OK;
     for (char **p = paths; *p; p++) {
         g_autoptr(HnbScenario) sc = hnb_cli_load(*p, sets, &error);
+        if (sc && !check_grids(sc, &error))
+            g_clear_pointer(&sc, hnb_scenario_free);
         if (!sc) {
             rc = hnb_cli_fail(error);
             error = NULL;

@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "model.h"
+#include "plan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -115,15 +116,6 @@ static gboolean run_batch(Batch *b, unsigned threads, gboolean tty, GError **err
     return TRUE;
 }
 
-static char *dir_name(const char *name)
-{
-    char *d = g_strdup(name);
-    for (char *p = d; *p; p++)
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
-            *p = '_';
-    return d;
-}
-
 static HnbStamp stamp_of(const HnbScenario *sc, guint reps)
 {
     return (HnbStamp){hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
@@ -159,26 +151,6 @@ static gboolean write_one(HnbRunDir *rd, Batch *b, gboolean *rendered, GError **
     return TRUE;
 }
 
-/* The keys a comparison file sets itself (not its name, description or variant list): they apply to every variant. */
-static gboolean common_sets(const char *path, GPtrArray *out, GError **error)
-{
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
-        return FALSE; /* not reached: the file was loaded once already */
-    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-    for (char **g = groups; *g; g++) {
-        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
-        for (char **k = keys; k && *k; k++) {
-            if (strcmp(*g, "compare") == 0 ||
-                (strcmp(*g, "scenario") == 0 && (strcmp(*k, "name") == 0 || strcmp(*k, "description") == 0)))
-                continue;
-            g_autofree char *v = g_key_file_get_value(kf, *g, *k, NULL);
-            g_ptr_array_add(out, g_strdup_printf("%s.%s=%s", *g, *k, g_strstrip(v)));
-        }
-    }
-    return TRUE;
-}
-
 int hnb_cmd_run(int argc, char **argv)
 {
     g_auto(GStrv) sets = NULL;
@@ -208,21 +180,11 @@ int hnb_cmd_run(int argc, char **argv)
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return hnb_cli_fail(error);
-    if (threads < 0 || threads > 4096) {
-        fprintf(stderr, "hnbsim run: --threads %d: expected 1..4096 (0 or absent: all processors)\n", threads);
+    if (hnb_cli_threads("hnbsim run", &threads) != HNB_EXIT_OK)
         return HNB_EXIT_INPUT;
-    }
-    if (threads == 0)
-        threads = (gint)g_get_num_processors();
 
     /* --seed and --replications are --set overrides, validated the same way */
-    g_autoptr(GPtrArray) user_sets = g_ptr_array_new_with_free_func(g_free);
-    for (char **s = sets; s && *s; s++)
-        g_ptr_array_add(user_sets, g_strdup(*s));
-    if (seed != G_MININT64)
-        g_ptr_array_add(user_sets, g_strdup_printf("scenario.seed=%" G_GINT64_FORMAT, seed));
-    if (reps != G_MININT64)
-        g_ptr_array_add(user_sets, g_strdup_printf("scenario.replications=%" G_GINT64_FORMAT, reps));
+    g_autoptr(GPtrArray) user_sets = hnb_cli_sets(sets, seed, reps);
     g_ptr_array_add(user_sets, NULL);
 
     g_autofree char *def = NULL;
@@ -233,68 +195,17 @@ int hnb_cmd_run(int argc, char **argv)
         paths = one;
     }
 
-    /* The plan: a single scenario, or variants (with the comparison file that listed them, if any). */
-    g_autoptr(HnbScenario) head = NULL; /* the comparison file */
-    GPtrArray *variants = g_ptr_array_new_with_free_func((GDestroyNotify)hnb_scenario_free);
-    g_autoptr(GPtrArray) variant_paths = g_ptr_array_new_with_free_func(g_free);
-    int rc = HNB_EXIT_OK;
-    if (g_strv_length(paths) == 1) {
-        head = hnb_cli_load(paths[0], (char **)user_sets->pdata, &error);
-        if (!head) {
-            g_ptr_array_free(variants, TRUE);
-            return hnb_cli_fail(error);
-        }
-        const char *list = hnb_scenario_string(head, "compare", "variants");
-        g_auto(GStrv) items = g_strsplit_set(list, " \t,", -1);
-        g_autofree char *base = g_path_get_dirname(paths[0]);
-        for (char **it = items; *it; it++)
-            if (**it)
-                g_ptr_array_add(variant_paths, g_path_is_absolute(*it) ? g_strdup(*it)
-                                                                       : g_build_filename(base, *it, NULL));
-        if (variant_paths->len == 0) { /* a plain scenario */
-            g_ptr_array_add(variants, g_steal_pointer(&head));
-            g_ptr_array_add(variant_paths, g_strdup(paths[0]));
-        }
-    } else {
-        for (char **p = paths; *p; p++)
-            g_ptr_array_add(variant_paths, g_strdup(*p));
+    HnbPlan plan;
+    int rc = hnb_plan_load(&plan, paths, (char **)user_sets->pdata, "hnbsim run");
+    if (rc != HNB_EXIT_OK) {
+        hnb_plan_clear(&plan);
+        return rc;
     }
-    gboolean compare = head != NULL || variant_paths->len > 1;
-    if (compare && variants->len == 0) {
-        /* each variant: the comparison file's own keys, then the user's overrides */
-        g_autoptr(GPtrArray) vsets = g_ptr_array_new_with_free_func(g_free);
-        if (head && !common_sets(hnb_scenario_source(head), vsets, &error)) {
-            g_ptr_array_free(variants, TRUE);
-            return hnb_cli_fail(error);
-        }
-        for (guint k = 0; k + 1 < user_sets->len; k++)
-            g_ptr_array_add(vsets, g_strdup(user_sets->pdata[k]));
-        g_ptr_array_add(vsets, NULL);
-        for (guint k = 0; k < variant_paths->len && rc == HNB_EXIT_OK; k++) {
-            HnbScenario *sc = hnb_cli_load(variant_paths->pdata[k], (char **)vsets->pdata, &error);
-            if (!sc) {
-                if (head)
-                    g_prefix_error(&error, "%s: [compare] variants: ", hnb_scenario_source(head));
-                rc = hnb_cli_fail(error);
-                break;
-            }
-            for (guint j = 0; j < variants->len; j++)
-                if (strcmp(hnb_scenario_string(sc, "scenario", "name"),
-                           hnb_scenario_string(variants->pdata[j], "scenario", "name")) == 0) {
-                    fprintf(stderr, "hnbsim run: %s and %s are both named \"%s\": variants need different "
-                                    "[scenario] names\n", (char *)variant_paths->pdata[j],
-                            (char *)variant_paths->pdata[k], hnb_scenario_string(sc, "scenario", "name"));
-                    rc = HNB_EXIT_INPUT;
-                }
-            g_ptr_array_add(variants, sc);
-        }
-    }
-    for (guint k = 0; k < variants->len && rc == HNB_EXIT_OK; k++)
-        if (!hnb_model_check_tls(variants->pdata[k], NULL, &error))
-            rc = hnb_cli_fail(error);
-    const char *name = head ? hnb_scenario_string(head, "scenario", "name")
-                            : compare ? "compare" : hnb_scenario_string(variants->pdata[0], "scenario", "name");
-    g_autofree char *stem = dir_name(name);
+    GPtrArray *variants = plan.variants, *variant_paths = plan.paths;
+    HnbScenario *head = plan.head; /* the comparison file */
+    gboolean compare = plan.compare;
+    const char *name = hnb_plan_name(&plan);
+    g_autofree char *stem = hnb_plan_dir_name(name);
     g_autofree char *dir = out ? g_strdup(out) : g_build_filename("runs", stem, NULL);
     if (rc == HNB_EXIT_OK && !force && g_file_test(dir, G_FILE_TEST_EXISTS)) {
         fprintf(stderr, "hnbsim run: %s: exists; use --force to replace it\n", dir);
@@ -322,7 +233,7 @@ int hnb_cmd_run(int argc, char **argv)
         } else if (ok) {
             HnbVariant *vs = g_new0(HnbVariant, variants->len);
             for (guint k = 0; ok && k < variants->len; k++) {
-                g_autofree char *sub_name = dir_name(hnb_scenario_string(batches[k].sc, "scenario", "name"));
+                g_autofree char *sub_name = hnb_plan_dir_name(hnb_scenario_string(batches[k].sc, "scenario", "name"));
                 HnbRunDir *sub = hnb_rundir_sub(rd, sub_name);
                 ok = write_one(sub, &batches[k], &r1, &error);
                 rendered &= r1;
@@ -368,6 +279,6 @@ int hnb_cmd_run(int argc, char **argv)
     for (guint k = 0; k < ran; k++)
         batch_clear(&batches[k]);
     g_free(batches);
-    g_ptr_array_free(variants, TRUE);
+    hnb_plan_clear(&plan);
     return rc;
 }

@@ -12,6 +12,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"run", hnb_cmd_run, "run scenarios and write result directories (default: scenarios/default.ini)"},
+    {"sweep", hnb_cmd_sweep, "run a scenario over a grid of parameter values, with replications and 95% CIs"},
+    {"merge", hnb_cmd_merge, "join the shard directories of a sweep (sweep --shard I/N) into one result"},
+    {"size", hnb_cmd_size, "find the smallest capacity (workers, bandwidth...) meeting targets with confidence"},
     {"check", hnb_cmd_check, "validate scenarios without running them"},
     {"describe", hnb_cmd_describe, "list every scenario key with its type, default, range and meaning"},
     {"bench", hnb_cmd_bench,
