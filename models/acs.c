@@ -112,7 +112,7 @@ static void start(Fleet *f, uint32_t i, uint8_t gen)
     wk->resumed = f->resumption && h->tls_session != 0;
     HnbTime t = dsample(f, wk->resumed ? f->hs_resumed : f->hs_full, i);
     /* the HNB checks the H(e)MS certificate against its own clock, which may be off after a power loss */
-    hnb_acs_tls_submit(f, &wk->hs, i, now + h->clock_offset, now, wk->resumed);
+    hnb_acs_tls_submit(f, &wk->hs, i, hnb_fleet_clock(f, i, now), now, wk->resumed);
     hnb_sim_schedule(f->sim, now + t, s->k_hs_done, w, 0);
 }
 

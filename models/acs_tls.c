@@ -332,12 +332,12 @@ void hnb_acs_tls_prefetch(Fleet *f, uint32_t i, HnbTime at)
     Spec *sp = t->spec[i];
     if (sp) {
         if (sp->job.resume == offer && same_window(t, sp->job.acs_time, at, offer) &&
-            same_window(t, sp->job.hnb_clock, at + h->clock_offset, offer))
+            same_window(t, sp->job.hnb_clock, hnb_fleet_clock(f, i, at), offer))
             return; /* the one already running ahead will do */
         spec_discard(t, i);
     }
     sp = spec_alloc(t);
-    hnb_tls_job_init(&sp->job, t->engine, i, at + h->clock_offset, at, offer);
+    hnb_tls_job_init(&sp->job, t->engine, i, hnb_fleet_clock(f, i, at), at, offer);
     sp->ticket = hnb_pool_submit(t->pool, hnb_tls_job_run, &sp->job);
     t->spec[i] = sp;
 }

@@ -211,6 +211,9 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .power_mtbf = hnb_scenario_time(sc, "power", "mtbf"),
         .power_outage = hnb_scenario_dist(sc, "power", "outage"),
         .clock_save = hnb_scenario_time(sc, "power", "clock_save_interval"),
+        .clock_drift = hnb_scenario_number(sc, "power", "clock_drift") * 1e-6,
+        .ntp = hnb_scenario_bool(sc, "power", "ntp"),
+        .ntp_delay = hnb_scenario_dist(sc, "power", "ntp_delay"),
         .region_at = hnb_scenario_time(sc, "power", "region_at"),
         .region_fraction = hnb_scenario_number(sc, "power", "region_fraction"),
         .region_outage = hnb_scenario_dist(sc, "power", "region_outage"),
@@ -242,6 +245,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .s_attack = hnb_stream(seed, rep, "attack.pick"),
         .s_power = hnb_stream(seed, rep, "power"),
         .s_region = hnb_stream(seed, rep, "power.region"),
+        .s_ntp = hnb_stream(seed, rep, "hnb.ntp"),
     };
     if (f->sample == 0)
         f->sample = f->duration / 288 > 0 ? f->duration / 288 : 1;
@@ -307,6 +311,12 @@ static const HnbKeySpec schema[] = {
     {"power", "clock_save_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "3650d", NULL,
      "the HNB saves its clock this often (each at its own phase) and restarts from the last save after a power "
      "loss (TS 33.320 6.3.1); 0s: saved at the failure itself"},
+    {"power", "clock_drift", HNB_KEY_NUMBER, HNB_UNIT_NONE, "0", "0", "100000", NULL,
+     "each HNB's clock gains or loses up to this many ppm (uniform per HNB) from its last correction"},
+    {"power", "ntp", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
+     "after power returns, NTP corrects the clock ([power] ntp_delay later); false: only a CWMP session does"},
+    {"power", "ntp_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(10s,2m)", NULL, NULL, NULL,
+     "from power restoration to the NTP correction"},
     {"power", "region_at", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "3650d", NULL,
      "a regional power outage at this time (0s: none)"},
     {"power", "region_fraction", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "0.5", NULL, NULL, NULL,

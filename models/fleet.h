@@ -46,7 +46,9 @@ enum {
 
 typedef struct {
     HnbTime down_since;   /* when it left service; -1 while in service */
-    HnbTime clock_offset; /* local clock minus true time (set by power loss, cleared by a session) */
+    HnbTime clock_offset; /* local clock minus true time at clock_set (set by power loss, cleared by a session or
+                             NTP); the clock drifts from there (hnb_fleet_clock) */
+    HnbTime clock_set;    /* when clock_offset was last set */
     HnbEventId timer;     /* its pending periodic-inform / retry timer, 0 if none */
     uint32_t draws;       /* counter of this HNB's draws on the per-purpose streams */
     uint32_t tls_session; /* the TLS session it may resume (an index kept by the ACS side), 0: none */
@@ -81,6 +83,8 @@ void hnb_fleet_set_state(Fleet *f, uint32_t i, HnbState s);
 /* The ACS ends HNB i's session: ok (with what the ACS asked) or failed (refused, TLS failure, overload). */
 void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction action);
 void hnb_fleet_field_repaired(HnbSim *sim, uint32_t i, void *fleet);
+/* HNB i's local clock at true time t: its offset when last set, plus its drift since. */
+HnbTime hnb_fleet_clock(const Fleet *f, uint32_t i, HnbTime t);
 /* HNB i's TLS handshake failed with `reason`: it is out of management until a session succeeds. */
 void hnb_fleet_tls_failed(Fleet *f, uint32_t i, HnbHsOutcome reason);
 
@@ -110,6 +114,9 @@ struct Fleet {
     HnbTime power_mtbf;            /* mean time between power failures per HNB; 0: none */
     const HnbDist *power_outage;   /* how long power stays off */
     HnbTime clock_save;            /* the HNB saves its clock every clock_save (0: at the failure itself) */
+    double clock_drift;            /* each HNB's clock runs off by up to this fraction (uniform in +-) */
+    gboolean ntp;                  /* after power returns, NTP corrects the clock after ntp_delay */
+    const HnbDist *ntp_delay;
     HnbTime region_at;             /* a regional power outage at this time (0: none) */
     double region_fraction;        /* of the fleet */
     const HnbDist *region_outage;
@@ -131,7 +138,7 @@ struct Fleet {
     void *tls_engine;  /* acs_tls.c */
 
     /* streams */
-    HnbStream s_phase, s_boot, s_retry, s_link, s_acs, s_attack, s_power, s_region;
+    HnbStream s_phase, s_boot, s_retry, s_link, s_acs, s_attack, s_power, s_region, s_ntp;
 
     /* state */
     Hnb *hnb;
@@ -140,7 +147,7 @@ struct Fleet {
 
     /* kernel event kinds */
     uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_next, k_dl_timeout, k_sample;
-    uint32_t k_power_fail, k_power_restore;
+    uint32_t k_power_fail, k_power_restore, k_ntp;
     uint64_t power_failures;
     uint64_t retries;                   /* session retries scheduled (TR-069 3.2.1.1) */
     uint64_t unmanaged[HNB_TLS_REASON_COUNT]; /* HNBs whose latest TLS handshake failed, by reason */

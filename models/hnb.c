@@ -61,6 +61,8 @@ static void enter_service(Fleet *f, uint32_t i)
     hnb_fleet_set_state(f, i, HNB_S_RUNNING);
 }
 
+static void set_clock(Fleet *f, uint32_t i, HnbTime offset);
+
 /* The next PeriodicInformTime of HNB i after now: phase_i + k * interval. */
 static HnbTime next_periodic(Fleet *f, uint32_t i)
 {
@@ -282,7 +284,7 @@ void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction a
     }
     set_tls_fail(f, h, HNB_HS_OK); /* managed again */
     h->events = 0; /* delivered, including 7 TRANSFER COMPLETE (TransferComplete was acknowledged) */
-    h->clock_offset = 0;
+    set_clock(f, i, 0); /* the session gave it the time */
     if (action == HNB_CWMP_ACS_DOWNLOAD) {
         /* The retry count is kept until the download completes, so that downloads failing again and again (an
          * overloaded image server) back off as sessions do, instead of returning every few seconds. */
@@ -437,24 +439,54 @@ static HnbTime clock_lost(Fleet *f, uint32_t i, HnbTime t)
     return since < 0 ? since + S : since;
 }
 
+/* Each HNB's clock rate error: uniform in +-[power] clock_drift (draw 2 of "hnb.phase"). */
+static double drift_of(const Fleet *f, uint32_t i)
+{
+    return f->clock_drift > 0 ? (2 * hnb_rng_uniform(f->s_phase, i, 2) - 1) * f->clock_drift : 0;
+}
+
+HnbTime hnb_fleet_clock(const Fleet *f, uint32_t i, HnbTime t)
+{
+    const Hnb *h = &f->hnb[i];
+    return t + h->clock_offset + (HnbTime)(drift_of(f, i) * (double)(t - h->clock_set));
+}
+
+/* From now on HNB i's clock reads true time + offset (and drifts from there). */
+static void set_clock(Fleet *f, uint32_t i, HnbTime offset)
+{
+    f->hnb[i].clock_offset = offset;
+    f->hnb[i].clock_set = hnb_sim_now(f->sim);
+}
+
+static void on_ntp(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    Fleet *f = ud;
+    (void)sim;
+    if (HNB_ARG_GEN(ev->arg) == f->hnb[ev->entity].gen)
+        set_clock(f, ev->entity, 0);
+}
+
 static void on_power_restore(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     Fleet *f = ud;
     uint32_t i = ev->entity;
     Hnb *h = &f->hnb[i];
-    (void)sim;
     if (HNB_ARG_GEN(ev->arg) != h->gen || h->state != HNB_S_OFF)
         return;
     uint64_t payload = HNB_ARG_PAYLOAD(ev->arg);
     HnbTime d = (HnbTime)(payload & POWER_OUTAGE_MAX);
-    h->clock_offset -= d + clock_lost(f, i, ev->time - d);
+    set_clock(f, i, hnb_fleet_clock(f, i, ev->time - d) - (ev->time - d) - d - clock_lost(f, i, ev->time - d));
     if (!(payload & POWER_REGIONAL))
         schedule_power_failure(f, i, ev->time);
-    if (payload & POWER_WAS_BRICKED) {
+    if (payload & POWER_WAS_BRICKED)
         hnb_fleet_set_state(f, i, HNB_S_BRICKED);
-        return;
+    else
+        hnb_fleet_reboot(f, i, 0); /* a new generation */
+    if (f->ntp) { /* its own stream, counted by the restore time: turning NTP on shifts no other draw */
+        HnbRng r = hnb_rng_at(f->s_ntp, i, (uint64_t)ev->time << 4);
+        HnbTime wait = hnb_dist_sample_time(f->ntp_delay, &r);
+        hnb_sim_schedule(sim, ev->time + wait, f->k_ntp, i, HNB_ARG(h->gen, 0));
     }
-    hnb_fleet_reboot(f, i, 0);
 }
 
 void hnb_fleet_hnb_setup(Fleet *f)
@@ -468,6 +500,7 @@ void hnb_fleet_hnb_setup(Fleet *f)
     f->k_dl_timeout = hnb_sim_register(f->sim, "download.timeout", on_dl_timeout, f);
     f->k_power_fail = hnb_sim_register(f->sim, "power.fail", on_power_fail, f);
     f->k_power_restore = hnb_sim_register(f->sim, "power.restore", on_power_restore, f);
+    f->k_ntp = hnb_sim_register(f->sim, "hnb.ntp", on_ntp, f);
     /* t = 0 is a steady state: every HNB runs a genuine image and informs at its own phase */
     uint8_t images = HNB_IMG_A_OK | ((f->layout == HNB_LAYOUT_AB || f->layout == HNB_LAYOUT_AB_GOLDEN) ? HNB_IMG_B_OK : 0);
     f->count[HNB_S_RUNNING] = f->n;

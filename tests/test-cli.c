@@ -128,7 +128,8 @@ static void test_fleet_run_ahead_boundaries(void)
                        "[fleet]\nsize = 300\n[hnb]\nlayout = golden\n[cwmp]\nperiodic_interval = 1h\n"
                        "boot_delay = uniform(0s,2h)\n"
                        "[acs]\nworkers = 4\n[attack]\nstart = 2h\nfraction = 0.3\n"
-                       "[power]\nmtbf = 1d\nclock_save_interval = 6h\nregion_at = 4h\n"
+                       "[power]\nmtbf = 1d\nclock_save_interval = 6h\nregion_at = 4h\nclock_drift = 2000\nntp = true\n"
+                       "ntp_delay = uniform(1m,1h)\n"
                        "[tls]\nsession_lifetime = 150m\n[pki]\ndevice_issued_before = 1d\n"
                        "device_lifetime = 30h\nhems_renewal_at = 3h\nhems_renewal_lead = 20m\n";
     char *path = write_scenario("ahead.ini", text);

@@ -148,14 +148,14 @@ static void test_reconcile(void)
 /* The time clause of TS 33.320 8.3.4: the H(e)MS certificate is renewed at 12 h, a regional outage follows at 14 h,
  * and HNBs restart with clocks saved up to a day earlier.  Without a renewal lead time the real handshakes of those
  * HNBs fail with not_yet_valid (they are out of management for a while); with a day of lead time none does. */
-static double rollover(const char *lead, double *unmanaged_peak)
+static double rollover(const char *lead, const char *power, double *unmanaged_peak)
 {
     g_autofree char *t = g_strdup_printf(
         "[scenario]\nname = t\nduration = 2d\nseed = 4\n[fleet]\nsize = 300\n[attack]\nmode = none\n"
         "[cwmp]\nperiodic_interval = 2h\n[power]\nclock_save_interval = 1d\nregion_at = 14h\n"
-        "region_fraction = 0.5\nregion_outage = uniform(30m,1h)\n[pki]\nhems_renewal_at = 12h\n"
+        "region_fraction = 0.5\nregion_outage = uniform(30m,1h)\n%s\n[pki]\nhems_renewal_at = 12h\n"
         "hems_renewal_lead = %s\n",
-        lead);
+        power, lead);
     Run r = run_text(t);
     double nyv = metric(&r, "hs_not_yet_valid");
     int col = -1;
@@ -173,14 +173,21 @@ static double rollover(const char *lead, double *unmanaged_peak)
 
 static void test_hems_cert_rollover(void)
 {
-    double peak0, peak1;
-    double nyv0 = rollover("0s", &peak0), nyv1 = rollover("1d", &peak1);
-    g_test_message("not_yet_valid: %.0f handshakes (peak %.0f HNBs out) without lead time, %.0f with a day", nyv0,
-                   peak0, nyv1);
+    double peak0, peak1, peak_ntp, peak_drift;
+    double nyv0 = rollover("0s", "", &peak0), nyv1 = rollover("1d", "", &peak1);
+    /* NTP after power returns corrects most clocks before the boot Inform (boot takes 60-120 s) */
+    double nyv_ntp = rollover("0s", "ntp = true\nntp_delay = uniform(5s,30s)", &peak_ntp);
+    /* clocks up to 10% fast or slow (100000 ppm) reach the new notBefore sooner or later than exact ones */
+    double nyv_drift = rollover("0s", "clock_drift = 100000", &peak_drift);
+    g_test_message("not_yet_valid: %.0f handshakes (peak %.0f HNBs out) without lead time, %.0f with a day, %.0f "
+                   "with NTP, %.0f with 10%% drift",
+                   nyv0, peak0, nyv1, nyv_ntp, nyv_drift);
     g_assert_cmpfloat(nyv0, >, 0);
     g_assert_cmpfloat(peak0, >, 10);
     g_assert_cmpfloat(nyv1, ==, 0);
     g_assert_cmpfloat(peak1, ==, 0);
+    g_assert_cmpfloat(nyv_ntp, <, nyv0 / 4);
+    g_assert_cmpfloat(nyv_drift, !=, nyv0); /* drift changes the clocks, both ways */
 }
 
 int main(int argc, char **argv)
