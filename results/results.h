@@ -94,6 +94,10 @@ typedef struct {
     const char *source; /* the scenario file; manifest.json only (NULL: omitted) */
 } HnbStamp;
 
+/* report.html from what the run directory holds (results table, the figures/ SVGs inline, scenario.resolved.ini and its
+ * SHA-256) and the clause 8.3.4 compliance lines (NULL or "": none).  Write it last. */
+gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance, GError **error);
+
 /* summary.json + summary.csv from R replications' metrics (same names in the same order in each). */
 gboolean hnb_results_write_summary(HnbRunDir *rd, const HnbStamp *stamp, HnbMetrics *const *reps, guint nreps,
                                    GError **error);

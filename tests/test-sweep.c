@@ -44,7 +44,8 @@ static void test_grid_and_determinism(void)
     g_assert_cmpint(hnbsim((const char *[]){"sweep", "-q", "--threads", "2", "-o", "sw2", path, NULL}, NULL, NULL),
                     ==, 0);
     static const char *const files[] = {"points.csv", "aggregate.csv", "sweep.ini", "scenario.resolved.ini",
-                                        "figures/wait_p95.csv", "figures/wait_p95.gp", "figures/wait_p95.svg"};
+                                        "figures/wait_p95.csv", "figures/wait_p95.gp", "figures/wait_p95.svg",
+                                        "report.html"};
     assert_same_files("sw1", "sw2", files, G_N_ELEMENTS(files));
 
     /* 3 x 2 points x 3 replications, first axis slowest, values as written */
@@ -269,7 +270,8 @@ static void test_shards_and_merge(void)
     g_assert_cmpuint(rows, ==, 18);
     g_assert_cmpint(hnbsim((const char *[]){"merge", "sh3", "sh1", "sh2", "-o", "merged", NULL}, NULL, NULL), ==, 0);
     static const char *const files[] = {"points.csv", "aggregate.csv", "sweep.ini", "scenario.resolved.ini",
-                                        "figures/wait_p95.csv", "figures/wait_p95.gp", "figures/wait_p95.svg"};
+                                        "figures/wait_p95.csv", "figures/wait_p95.gp", "figures/wait_p95.svg",
+                                        "report.html"};
     assert_same_files("whole", "merged", files, G_N_ELEMENTS(files));
 
     /* sequential stopping shards whole points: still the same bytes */

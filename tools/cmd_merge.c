@@ -7,6 +7,8 @@
  * numbers, which is all a shard keeps).
  */
 #include "cli.h"
+#include "model.h"
+#include "plan.h"
 #include "sweep.h"
 
 #include <stdio.h>
@@ -208,6 +210,11 @@ int hnb_cmd_merge(int argc, char **argv)
         ok = ok && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
              hnb_sweep_write(rd, sw, &rendered, &error) &&
              hnb_results_write_manifest(rd, &stamp, 1, (double)(g_get_monotonic_time() - t0) / 1e6, &error);
+        /* the report as the unsharded sweep writes it: its compliance lines come from the same resolved scenario */
+        HnbScenario *rsc = hnb_model_load_data(resolved, "scenario.resolved.ini", NULL, NULL);
+        g_autofree char *compliance = rsc ? hnb_plan_compliance(rsc) : NULL;
+        hnb_scenario_free(rsc);
+        ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
         if (ok)
             ok = hnb_rundir_commit(rd, &error);
         else if (rd)

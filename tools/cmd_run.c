@@ -229,7 +229,9 @@ int hnb_cmd_run(int argc, char **argv)
         if (ok && !compare) {
             ok = write_one(rd, &batches[0], &rendered, &error);
             HnbStamp st = stamp_of(batches[0].sc, batches[0].reps);
-            ok = ok && hnb_results_write_manifest(rd, &st, (unsigned)threads, wall, &error);
+            g_autofree char *compliance = hnb_plan_compliance(batches[0].sc);
+            ok = ok && hnb_results_write_manifest(rd, &st, (unsigned)threads, wall, &error) &&
+                 hnb_results_write_report(rd, &st, compliance, &error);
         } else if (ok) {
             HnbVariant *vs = g_new0(HnbVariant, variants->len);
             for (guint k = 0; ok && k < variants->len; k++) {
@@ -255,7 +257,9 @@ int hnb_cmd_run(int argc, char **argv)
             ok = ok && hnb_results_write_compare(rd, &st, vs, variants->len, model->compare_figures,
                                                  model->ncompare_figures, &r1, &error);
             rendered &= r1;
-            ok = ok && hnb_results_write_manifest(rd, &st, (unsigned)threads, wall, &error);
+            g_autofree char *compliance = hnb_plan_compliance(head ? head : batches[0].sc);
+            ok = ok && hnb_results_write_manifest(rd, &st, (unsigned)threads, wall, &error) &&
+                 hnb_results_write_report(rd, &st, compliance, &error);
             for (guint k = 0; k < variants->len; k++)
                 g_free((char *)vs[k].name);
             g_free(vs);

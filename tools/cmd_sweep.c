@@ -267,6 +267,8 @@ static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolea
          hnb_sweep_write(rd, sw, &rendered, &error) &&
          hnb_results_write_manifest(rd, &stamp, st->threads, (double)(g_get_monotonic_time() - t0) / 1e6,
                                     &error);
+    g_autofree char *compliance = hnb_plan_compliance(head);
+    ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
     if (ok && !rendered)
         fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the CSV "
                         "results, but no PNG/SVG figures\n");

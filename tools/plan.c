@@ -103,3 +103,12 @@ const char *hnb_plan_name(const HnbPlan *plan)
     return plan->head ? hnb_scenario_string(plan->head, "scenario", "name")
                       : plan->compare ? "compare" : hnb_scenario_string(plan->variants->pdata[0], "scenario", "name");
 }
+
+char *hnb_plan_compliance(const HnbScenario *sc)
+{
+    GString *report = g_string_new(NULL);
+    GError *error = NULL;
+    hnb_model_check_tls(sc, report, &error); /* a non-compliant group was refused at load, or says profile = custom */
+    g_clear_error(&error);
+    return g_string_free(report, FALSE);
+}

@@ -28,4 +28,7 @@ const char *hnb_plan_name(const HnbPlan *plan);
 /* A file or directory name made of a scenario name (anything but [A-Za-z0-9._-] becomes '_'). */
 char *hnb_plan_dir_name(const char *name);
 
+/* The clause 8.3.4 compliance lines of a loaded scenario's [tls] group for report.html ("" without one). */
+char *hnb_plan_compliance(const HnbScenario *sc);
+
 #endif

@@ -4,7 +4,7 @@
 # corpus; the last line is `tests: N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+tools/setup.sh --tests || { echo "tests: 0 passed, 1 failed"; exit 1; }
 passed=0 failed=0
 
 count() { # add meson's "Ok:" and "Fail:"-like lines of a testlog to the totals

@@ -1,0 +1,225 @@
+/* results/report.c — report.html: one self-contained page per run, comparison or sweep, for a delegate to attach to
+ * a contribution or an operator to file.
+ *
+ * Built from what the result directory already holds, so it shows exactly the files next to it: the reproducibility
+ * stamp (version, scenario, seed, replications, SHA-256 of scenario.resolved.ini), the results table (summary.csv,
+ * compare.csv or aggregate.csv, whichever the run wrote), the TS 33.320 clause 8.3.4 compliance lines the caller
+ * passes, every SVG in figures/ inline as a data: URI (no network, no file beside it needed, and the figures' own ids
+ * cannot clash), and every parameter of the resolved scenario.  Deterministic like the other files: no wall time, no
+ * host (those stay in manifest.json).  A few lines of script mark the body with how many figures rendered, which the
+ * browser test reads.
+ */
+#include "results.h"
+
+#include <string.h>
+
+static void esc(GString *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': g_string_append(out, "&amp;"); break;
+        case '<': g_string_append(out, "&lt;"); break;
+        case '>': g_string_append(out, "&gt;"); break;
+        case '"': g_string_append(out, "&quot;"); break;
+        default: g_string_append_c(out, *s);
+        }
+    }
+}
+
+/* One CSV record starting at *p (RFC 4180 quoting, as results/summary.c writes it); NULL at the end. */
+static GPtrArray *csv_record(const char **p)
+{
+    if (!**p)
+        return NULL;
+    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+    GString *f = g_string_new(NULL);
+    const char *s = *p;
+    gboolean quoted = FALSE;
+    for (;; s++) {
+        if (quoted) {
+            if (*s == '"' && s[1] == '"') {
+                g_string_append_c(f, '"');
+                s++;
+            } else if (*s == '"') {
+                quoted = FALSE;
+            } else if (!*s) {
+                break;
+            } else {
+                g_string_append_c(f, *s);
+            }
+        } else if (*s == '"') {
+            quoted = TRUE;
+        } else if (*s == ',' || *s == '\n' || !*s) {
+            g_ptr_array_add(fields, g_string_free(g_steal_pointer(&f), FALSE));
+            f = g_string_new(NULL);
+            if (*s != ',')
+                break;
+        } else if (*s != '\r') {
+            g_string_append_c(f, *s);
+        }
+    }
+    g_string_free(f, TRUE);
+    *p = *s ? s + 1 : s;
+    return fields;
+}
+
+static void csv_table(GString *out, const char *csv)
+{
+    g_string_append(out, "<table class=\"results\">\n");
+    GPtrArray *row;
+    for (gboolean head = TRUE; (row = csv_record(&csv)) != NULL; head = FALSE) {
+        g_string_append(out, "<tr>");
+        for (guint k = 0; k < row->len; k++) {
+            g_string_append(out, head ? "<th>" : "<td>");
+            esc(out, row->pdata[k]);
+            g_string_append(out, head ? "</th>" : "</td>");
+        }
+        g_string_append(out, "</tr>\n");
+        g_ptr_array_free(row, TRUE);
+    }
+    g_string_append(out, "</table>\n");
+}
+
+static void compliance_table(GString *out, const char *lines)
+{
+    g_auto(GStrv) v = g_strsplit(lines, "\n", -1);
+    g_string_append(out, "<table class=\"compliance\">\n");
+    for (char **l = v; *l; l++) {
+        const char *verdict = NULL;
+        for (const char *const *w = (const char *const[]){"PASS", "FAIL", "WARN", NULL}; *w; w++)
+            if (g_str_has_prefix(*l, *w))
+                verdict = *w;
+        if (!verdict)
+            continue; /* headings and the summary line */
+        g_string_append_printf(out, "<tr><td class=\"%s\">%s</td><td>", verdict, verdict);
+        esc(out, g_strstrip(*l + strlen(verdict)));
+        g_string_append(out, "</td></tr>\n");
+    }
+    g_string_append(out, "</table>\n");
+}
+
+static void params_table(GString *out, const char *ini)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_data(kf, ini, (gsize)-1, G_KEY_FILE_NONE, NULL))
+        return;
+    g_string_append(out, "<table class=\"params\">\n<tr><th>group</th><th>key</th><th>value</th></tr>\n");
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+        for (char **k = keys; k && *k; k++) {
+            g_autofree char *v = g_key_file_get_value(kf, *g, *k, NULL);
+            g_string_append(out, "<tr><td>");
+            esc(out, *g);
+            g_string_append(out, "</td><td>");
+            esc(out, *k);
+            g_string_append(out, "</td><td>");
+            esc(out, v);
+            g_string_append(out, "</td></tr>\n");
+        }
+    }
+    g_string_append(out, "</table>\n");
+}
+
+static int by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the SVGs in figures/, in name order (directory order is the file system's, not ours) */
+static guint figures(GString *out, const char *dir)
+{
+    g_autofree char *fig = g_build_filename(dir, "figures", NULL);
+    g_autoptr(GDir) d = g_dir_open(fig, 0, NULL);
+    if (!d)
+        return 0;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    for (const char *n; (n = g_dir_read_name(d)) != NULL;)
+        if (g_str_has_suffix(n, ".svg"))
+            g_ptr_array_add(names, g_strdup(n));
+    g_ptr_array_sort(names, by_name);
+    guint shown = 0;
+    for (guint k = 0; k < names->len; k++) {
+        g_autofree char *path = g_build_filename(fig, names->pdata[k], NULL);
+        g_autofree char *svg = NULL;
+        gsize len;
+        if (!g_file_get_contents(path, &svg, &len, NULL))
+            continue;
+        g_autofree char *b64 = g_base64_encode((const guchar *)svg, len);
+        g_autofree char *stem = g_strndup(names->pdata[k], strlen(names->pdata[k]) - 4);
+        g_string_append(out, "<figure><img alt=\"");
+        esc(out, stem);
+        g_string_append_printf(out, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption>", b64);
+        esc(out, stem);
+        g_string_append(out, "</figcaption></figure>\n");
+        shown++;
+    }
+    return shown;
+}
+
+gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance, GError **error)
+{
+    const char *dir = hnb_rundir_tmp_path(rd);
+    g_autofree char *resolved_path = g_build_filename(dir, "scenario.resolved.ini", NULL);
+    g_autofree char *resolved = NULL;
+    g_file_get_contents(resolved_path, &resolved, NULL, NULL); /* absent: no parameters and no hash to show */
+    g_autofree char *hash = resolved ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, resolved, -1) : NULL;
+
+    GString *h = g_string_new("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>hnbsim: ");
+    esc(h, stamp->scenario);
+    g_string_append(h, "</title>\n<style>\n"
+                       "body{font-family:sans-serif;margin:2em;max-width:1100px}\n"
+                       "table{border-collapse:collapse;margin:1em 0;font-size:90%}\n"
+                       "td,th{border:1px solid #bbb;padding:2px 6px;text-align:left}\n"
+                       "th{background:#eee}\n"
+                       "td.PASS{color:#060}td.FAIL{color:#a00;font-weight:bold}td.WARN{color:#a60}\n"
+                       "figure{display:inline-block;margin:0.5em}figure img{max-width:520px}\n"
+                       "dt{font-weight:bold}\n"
+                       "</style></head>\n<body>\n<h1>");
+    esc(h, stamp->scenario);
+    g_string_append(h, "</h1>\n<h2>Reproducibility</h2>\n<dl>\n<dt>hnbsim</dt><dd>");
+    esc(h, stamp->version);
+    g_string_append_printf(h, "</dd>\n<dt>seed</dt><dd>%" G_GUINT64_FORMAT "</dd>\n<dt>replications</dt><dd>%u</dd>\n",
+                           stamp->seed, stamp->replications);
+    if (hash)
+        g_string_append_printf(h, "<dt>SHA-256 of scenario.resolved.ini</dt><dd><code>%s</code></dd>\n", hash);
+    g_string_append(h, "</dl>\n<p>Rerun: <code>hnbsim run scenario.resolved.ini</code> in this directory.</p>\n");
+
+    g_string_append(h, "<h2>Figures</h2>\n<div id=\"figures\">\n");
+    guint nfig = figures(h, dir);
+    if (nfig == 0)
+        g_string_append(h, "<p>No figures (gnuplot was not installed when this ran).</p>\n");
+    g_string_append(h, "</div>\n");
+    static const char *const tables[] = {"summary.csv", "compare.csv", "aggregate.csv"};
+    for (size_t k = 0; k < G_N_ELEMENTS(tables); k++) {
+        g_autofree char *path = g_build_filename(dir, tables[k], NULL);
+        g_autofree char *csv = NULL;
+        if (g_file_get_contents(path, &csv, NULL, NULL)) {
+            g_string_append_printf(h, "<h2>Results (%s; means with 95%% confidence half-widths)</h2>\n", tables[k]);
+            csv_table(h, csv);
+            break;
+        }
+    }
+    if (compliance && *compliance) {
+        g_string_append(h, "<h2>TS 33.320 clause 8.3.4 compliance of the [tls] group</h2>\n");
+        compliance_table(h, compliance);
+    }
+    if (resolved) {
+        g_string_append(h, "<h2>Parameters (scenario.resolved.ini)</h2>\n");
+        params_table(h, resolved);
+    }
+    g_string_append_printf(
+        h,
+        "<script>\n"
+        "window.addEventListener('load', function () {\n"
+        "  var ok = 0, imgs = document.querySelectorAll('#figures img');\n"
+        "  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;\n"
+        "  document.body.setAttribute('data-figures', imgs.length);\n"
+        "  document.body.setAttribute('data-figures-rendered', ok);\n"
+        "});\n"
+        "</script>\n</body></html>\n");
+    (void)nfig;
+    gboolean ok = hnb_rundir_write(rd, "report.html", h->str, (gssize)h->len, error);
+    g_string_free(h, TRUE);
+    return ok;
+}

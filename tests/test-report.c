@@ -1,0 +1,116 @@
+/* tests/test-report.c — report.html in a real browser: headless Chromium loads the report of a real run with no
+ * console messages, every figure renders (the page marks the body with how many of its images decoded), the
+ * compliance table and the stamp are there, and a screenshot is taken and kept beside the binary under test
+ * (build/report-screenshot.png) for a human to look at.  Skipped, saying so, when Chromium is not installed
+ * (tools/test-all.sh installs it). */
+#include "cli-common.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static const char *chromium(void)
+{
+    static const char *const names[] = {"chromium", "chromium-browser", "google-chrome", NULL};
+    for (const char *const *n = names; *n; n++) {
+        g_autofree char *p = g_find_program_in_path(*n);
+        if (p)
+            return *n;
+    }
+    return NULL;
+}
+
+/* Run the browser headless on file:// url with extra args; stdout and stderr returned. */
+static gboolean browse(const char *browser, const char *extra, const char *url, char **out, char **err)
+{
+    const char *argv[] = {browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--window-size=1200,1600", "--enable-logging=stderr", "--v=0", extra, url, NULL};
+    int status = 0;
+    GError *error = NULL;
+    gboolean ok = g_spawn_sync(scratch, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, err, &status,
+                               &error);
+    g_assert_no_error(error);
+    return ok && g_spawn_check_wait_status(status, NULL);
+}
+
+/* Console output of the page, if any: Chromium logs it as "CONSOLE(line)" (dbus and GPU noise is not the page's). */
+static void assert_no_console(const char *log)
+{
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (strstr(*l, "CONSOLE("))
+            g_error("the page wrote to the console: %s", *l);
+}
+
+static void check_report(const char *browser, const char *dir, int figures_expected, gboolean compliance)
+{
+    g_autofree char *html = slurp(dir, "report.html");
+    g_assert_nonnull(html);
+    /* self-contained: nothing fetched from anywhere (URLs in the text, e.g. the H(e)MS's, are only text) */
+    static const char *const fetches[] = {"src=\"http", "href=\"http", "url(http", "src=\"figures/", "<link"};
+    for (size_t k = 0; k < G_N_ELEMENTS(fetches); k++)
+        g_assert_null(strstr(html, fetches[k]));
+    g_assert_nonnull(strstr(html, "SHA-256 of scenario.resolved.ini"));
+    g_assert_true(compliance == (strstr(html, "<td class=\"PASS\">PASS</td>") != NULL));
+
+    g_autofree char *path = g_build_filename(scratch, dir, "report.html", NULL);
+    g_autofree char *url = g_filename_to_uri(path, NULL, NULL);
+    g_autofree char *dom = NULL, *log = NULL;
+    g_assert_true(browse(browser, "--dump-dom", url, &dom, &log));
+    assert_no_console(log);
+    g_autofree char *want = g_strdup_printf("data-figures=\"%d\" data-figures-rendered=\"%d\"", figures_expected,
+                                            figures_expected);
+    if (!strstr(dom, want))
+        g_error("%s: expected <body %s> after load; the browser made: %.200s", dir, want,
+                strstr(dom, "<body") ? strstr(dom, "<body") : dom);
+}
+
+static void test_run_and_comparison(void)
+{
+    const char *browser = chromium();
+    if (!browser) {
+        g_test_skip("Chromium is not installed (apt-get install chromium); tools/test-all.sh installs it");
+        return;
+    }
+    /* a plain M/G/c run: three figures, no [tls] group */
+    g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "informs", "--set", "scenario.duration=1h",
+                                                 HNB_SOURCE_DIR "/scenarios/informs/steady.ini", NULL},
+                           NULL, NULL),
+                    ==, 0);
+    check_report(browser, "informs", 3, FALSE);
+    /* a comparison of fleet variants with real TLS: the joint figures and the clause 8.3.4 table */
+    g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "compare", "--set", "fleet.size=200", "--set",
+                                                 "scenario.duration=3h", "--set", "scenario.replications=1",
+                                                 HNB_SOURCE_DIR "/scenarios/default.ini", NULL},
+                           NULL, NULL),
+                    ==, 0);
+    g_autofree char *figdir = g_build_filename(scratch, "compare", "figures", NULL);
+    int svgs = 0;
+    g_autoptr(GDir) d = g_dir_open(figdir, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d)) != NULL;)
+        svgs += g_str_has_suffix(n, ".svg");
+    g_assert_cmpint(svgs, >, 3);
+    check_report(browser, "compare", svgs, TRUE);
+
+    /* the screenshot: a real PNG of the page */
+    g_autofree char *bindir = g_path_get_dirname(g_getenv("HNBSIM"));
+    g_autofree char *shot = g_build_filename(bindir, "report-screenshot.png", NULL);
+    g_autofree char *arg = g_strdup_printf("--screenshot=%s", shot);
+    g_autofree char *path = g_build_filename(scratch, "compare", "report.html", NULL);
+    g_autofree char *url = g_filename_to_uri(path, NULL, NULL);
+    g_autofree char *out = NULL, *log = NULL;
+    unlink(shot);
+    g_assert_true(browse(browser, arg, url, &out, &log));
+    g_autofree char *png = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(shot, &png, &len, NULL));
+    g_assert_cmpuint(len, >, 20000);
+    g_assert_cmpmem(png, 8, "\x89PNG\r\n\x1a\n", 8);
+    g_test_message("screenshot: %s (%zu bytes)", shot, (size_t)len);
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(&argc, &argv);
+    g_test_add_func("/report/run-and-comparison-in-chromium", test_run_and_comparison);
+    return cli_done();
+}
