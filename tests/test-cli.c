@@ -177,6 +177,33 @@ static void test_signing_determinism_across_threads(void)
     g_free(path);
 }
 
+/* Every scenario file shipped under scenarios/ passes `hnbsim check` (so a renamed key or a moved variant file is
+ * caught here, not by a user). */
+static void check_tree(const char *dir, int *n)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    for (const char *name; (name = g_dir_read_name(d)) != NULL;) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            check_tree(path, n);
+        } else if (g_str_has_suffix(name, ".ini")) {
+            g_autofree char *err = NULL;
+            int rc = hnbsim((const char *[]){"check", path, NULL}, NULL, &err);
+            if (rc != 0)
+                g_error("hnbsim check %s: exit %d: %s", path, rc, err);
+            (*n)++;
+        }
+    }
+}
+
+static void test_shipped_scenarios_check(void)
+{
+    int n = 0;
+    check_tree(HNB_SOURCE_DIR "/scenarios", &n);
+    g_assert_cmpint(n, >, 20);
+}
+
 static void test_determinism_across_threads(void)
 {
     char *path = write_scenario("small.ini", small);
@@ -299,6 +326,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cli/determinism-across-threads", test_determinism_across_threads);
     g_test_add_func("/cli/fleet-determinism-across-threads", test_fleet_determinism_across_threads);
     g_test_add_func("/cli/fleet-run-ahead-boundaries", test_fleet_run_ahead_boundaries);
+    g_test_add_func("/cli/shipped-scenarios-check", test_shipped_scenarios_check);
     g_test_add_func("/cli/signing-determinism-across-threads", test_signing_determinism_across_threads);
     g_test_add_func("/cli/resolved-reproduces", test_resolved_reproduces);
     g_test_add_func("/cli/calibration-run", test_calibration_run);
