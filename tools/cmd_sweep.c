@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 #include "jobs.h"
+#include "mpi_jobs.h"
 #include "plan.h"
 #include "sweep.h"
 
@@ -96,7 +97,7 @@ static int run_round(Study *st, const GArray *want, const char *label, GError **
         for (guint r = g_array_index(want, guint, i + 1); r < g_array_index(want, guint, i + 2); r++)
             jobs[j++] = (HnbJob){.sc = st->points[vp], .rep = r, .group = vp};
     }
-    gboolean ok = hnb_jobs_run(jobs, n, st->threads, st->quiet ? NULL : label, error);
+    gboolean ok = hnb_mpi_jobs_run(jobs, n, st->threads, st->quiet ? NULL : label, error);
     for (guint i = 0; ok && i < n; i++)
         ok = hnb_sweep_add(st->sw, jobs[i].group / st->np, jobs[i].group % st->np, jobs[i].rep, jobs[i].metrics,
                            error);
@@ -256,9 +257,14 @@ static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolea
         st->prepared = TRUE;
     }
     if (rc != HNB_EXIT_OK) {
-        hnb_cli_fail(error);
+        if (hnb_mpi_rank() == 0)
+            hnb_cli_fail(error);
+        else
+            g_clear_error(&error);
         return rc;
     }
+    if (hnb_mpi_rank() != 0)
+        return HNB_EXIT_OK; /* rank 0 holds every result and writes the directory */
     HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
     gboolean ok = rd != NULL, rendered = TRUE;
     g_autofree char *resolved = hnb_scenario_to_data(head);

@@ -1,5 +1,6 @@
 /* tools/hnbsim.c — `hnbsim`: dispatch to a subcommand. */
 #include "cli.h"
+#include "mpi_jobs.h"
 #include "model.h"
 
 #include <locale.h>
@@ -19,7 +20,9 @@ static const struct {
     {"describe", hnb_cmd_describe, "list every scenario key with its type, default, range and meaning"},
     {"bench", hnb_cmd_bench,
      "benchmarks: `bench kernel` (hold model), `bench mm1` (M/M/1 on the kernel), `bench handshake` (TLS engine)"},
+#ifndef HNB_MPI_BUILD
     {"acs", hnb_cmd_acs, "serve the ACS's TLS endpoint (TS 33.320 §8.3.4 profile) on a real TCP socket"},
+#endif
     {"probe", hnb_cmd_probe, "act as an HNB against an HTTPS server and print its §8.3.4 compliance table"},
     {"pki", hnb_cmd_pki, "export the simulated PKI (root/H(e)MS/manufacturer CA, devices, signing key, CRL) as PEM"},
     {"calibrate", hnb_cmd_calibrate, "measure CPU time per TLS handshake and image verification; write a calibration file"},
@@ -55,12 +58,22 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
+            /* under mpirun, sweep runs its points across the ranks (tools/mpi_jobs.c) */
+            gboolean mpi = strcmp(commands[i].name, "sweep") == 0;
+            if (mpi)
+                hnb_mpi_exec(argv); /* returns only if this binary is the one to run */
+            if (mpi && !hnb_mpi_init(&argc, &argv)) {
+                fprintf(stderr, "hnbsim: MPI_Init failed\n");
+                return HNB_EXIT_RUN;
+            }
             char *name = g_strdup_printf("hnbsim %s", commands[i].name);
             char *saved = argv[1];
             argv[1] = name;
             int rc = commands[i].fn(argc - 1, argv + 1);
             argv[1] = saved;
             g_free(name);
+            if (mpi)
+                hnb_mpi_finish();
             return rc;
         }
     }
