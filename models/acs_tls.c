@@ -138,6 +138,14 @@ static gboolean same_window(const FleetTls *t, HnbTime a, HnbTime b, const HnbTl
     return TRUE;
 }
 
+/* Would the job run ahead give the outcome of a handshake with these inputs? */
+static gboolean spec_fits(const FleetTls *t, const Spec *sp, const HnbTlsSession *offer, HnbTime hnb_clock,
+                          HnbTime acs_time)
+{
+    return sp->job.resume == offer && same_window(t, sp->job.hnb_clock, hnb_clock, offer) &&
+           same_window(t, sp->job.acs_time, acs_time, offer);
+}
+
 static Spec *spec_alloc(FleetTls *t)
 {
     if (!t->spec_free) {
@@ -292,8 +300,7 @@ void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_cloc
     hs->acs_time = acs_time;
     Spec *sp = t->spec ? t->spec[i] : NULL;
     if (sp) {
-        if (sp->job.resume == offer && same_window(t, sp->job.hnb_clock, hnb_clock, offer) &&
-            same_window(t, sp->job.acs_time, acs_time, offer)) {
+        if (spec_fits(t, sp, offer, hnb_clock, acs_time)) {
             t->spec[i] = NULL;
             hs->real = TRUE;
             hs->ahead = TRUE;
@@ -331,8 +338,7 @@ void hnb_acs_tls_prefetch(Fleet *f, uint32_t i, HnbTime at)
     const HnbTlsSession *offer = f->resumption && h->tls_session != 0 ? t->kept[i] : NULL;
     Spec *sp = t->spec[i];
     if (sp) {
-        if (sp->job.resume == offer && same_window(t, sp->job.acs_time, at, offer) &&
-            same_window(t, sp->job.hnb_clock, hnb_fleet_clock(f, i, at), offer))
+        if (spec_fits(t, sp, offer, hnb_fleet_clock(f, i, at), at))
             return; /* the one already running ahead will do */
         spec_discard(t, i);
     }

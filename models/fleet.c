@@ -197,7 +197,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     *f = (Fleet){
         .sc = sc, .rep = rep, .seed = seed, .progress = progress,
         .duration = hnb_scenario_time(sc, "scenario", "duration"),
-        .sample = hnb_scenario_time(sc, "scenario", "sample_interval"),
+        .sample = hnb_model_sample_interval(sc),
         .n = (uint32_t)hnb_scenario_int(sc, "fleet", "size"),
         .layout = layout_of(hnb_scenario_string(sc, "hnb", "layout")),
         .golden_tls = hnb_scenario_bool(sc, "golden", "tls"),
@@ -247,8 +247,6 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .s_region = hnb_stream(seed, rep, "power.region"),
         .s_ntp = hnb_stream(seed, rep, "hnb.ntp"),
     };
-    if (f->sample == 0)
-        f->sample = f->duration / 288 > 0 ? f->duration / 288 : 1;
     f->resumption = hnb_acs_tls_resumption(sc);
     f->sim = hnb_sim_new();
     f->hnb = g_new(Hnb, f->n);

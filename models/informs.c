@@ -128,15 +128,13 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         .queue_limit = hnb_scenario_int(sc, "acs", "queue_limit"),
         .interval = hnb_scenario_time(sc, "inform", "interval"),
         .duration = hnb_scenario_time(sc, "scenario", "duration"),
-        .sample = hnb_scenario_time(sc, "scenario", "sample_interval"),
+        .sample = hnb_model_sample_interval(sc),
         .service = hnb_scenario_dist(sc, "acs", "service"),
         .s_phase = hnb_stream(seed, rep, "inform.phase"),
         .s_service = hnb_stream(seed, rep, "acs.service"),
     };
     (void)error;
     (void)cdf;
-    if (m.sample == 0)
-        m.sample = m.duration / 288 > 0 ? m.duration / 288 : 1;
     m.sim = hnb_sim_new();
     m.k_inform = hnb_sim_register(m.sim, "inform", on_inform, &m);
     m.k_done = hnb_sim_register(m.sim, "session-done", on_done, &m);

@@ -342,9 +342,7 @@ static void params(Maint *m, const HnbScenario *sc, guint rep)
     m->reach_regions = (uint32_t)hnb_scenario_int(sc, "attack", "regions");
     m->give_up = (uint32_t)hnb_scenario_int(sc, "attack", "give_up");
     m->duration = hnb_scenario_time(sc, "scenario", "duration");
-    m->sample = hnb_scenario_time(sc, "scenario", "sample_interval");
-    if (m->sample == 0)
-        m->sample = m->duration / 288 > 0 ? m->duration / 288 : 1;
+    m->sample = hnb_model_sample_interval(sc);
     m->s_loss = hnb_stream(seed, rep, "maint.loss");
     m->s_phase = hnb_stream(seed, rep, "maint.phase");
     m->s_report = hnb_stream(seed, rep, "maint.report");

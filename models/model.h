@@ -76,6 +76,9 @@ gboolean hnb_model_has_tls(const HnbModel *model);
  * profile = custom.  Scenarios without [tls]: TRUE, nothing appended. */
 gboolean hnb_model_check_tls(const HnbScenario *sc, GString *report, GError **error);
 
+/* [scenario] sample_interval, or duration/288 (at least 1 ns) when it is 0. */
+HnbTime hnb_model_sample_interval(const HnbScenario *sc);
+
 /* Run the kernel in slices up to `end`, publishing progress between slices. */
 void hnb_model_run_kernel(HnbSim *sim, HnbTime end, HnbProgress *progress);
 

@@ -61,6 +61,13 @@ const HnbModel *hnb_model_find(const char *name)
     return NULL;
 }
 
+HnbTime hnb_model_sample_interval(const HnbScenario *sc)
+{
+    HnbTime given = hnb_scenario_time(sc, "scenario", "sample_interval");
+    HnbTime duration = hnb_scenario_time(sc, "scenario", "duration");
+    return given > 0 ? given : duration / 288 > 0 ? duration / 288 : 1;
+}
+
 void hnb_model_run_kernel(HnbSim *sim, HnbTime end, HnbProgress *progress)
 {
     /* 256 slices: fine enough for a progress line, coarse enough to cost nothing */

@@ -575,7 +575,7 @@ static void ctx_init(Ctx *c, const HnbScenario *sc, guint rep)
     uint64_t seed = (uint64_t)hnb_scenario_int(sc, "scenario", "seed");
     *c = (Ctx){
         .duration = hnb_scenario_time(sc, "scenario", "duration"),
-        .sample = hnb_scenario_time(sc, "scenario", "sample_interval"),
+        .sample = hnb_model_sample_interval(sc),
         .variants = (uint32_t)hnb_scenario_int(sc, "signing", "variants"),
         .approvers = (uint32_t)hnb_scenario_int(sc, "approval", "approvers"),
         .approval_required = hnb_scenario_bool(sc, "approval", "required"),
@@ -610,8 +610,6 @@ static void ctx_init(Ctx *c, const HnbScenario *sc, guint rep)
         .s_install = hnb_stream(seed, rep, "recovery.install"),
         .s_recovery = hnb_stream(seed, rep, "recovery.time"),
     };
-    if (c->sample == 0)
-        c->sample = c->duration / 288 > 0 ? c->duration / 288 : 1;
     (void)hnb_workhours_parse(&c->hours, hnb_scenario_string(sc, "approval", "hours"),
                               strcmp(hnb_scenario_string(sc, "approval", "days"), "weekdays") == 0, NULL);
 

@@ -364,9 +364,7 @@ static void params(Trust *m, const HnbScenario *sc, guint rep)
     m->threshold = chained ? (unsigned)hnb_scenario_int(sc, "trust", "threshold") : 1;
     m->compromised_keys = chained ? (unsigned)hnb_scenario_int(sc, "compromise", "keys") : 1;
     m->duration = hnb_scenario_time(sc, "scenario", "duration");
-    m->sample = hnb_scenario_time(sc, "scenario", "sample_interval");
-    if (m->sample == 0)
-        m->sample = m->duration / 288 > 0 ? m->duration / 288 : 1;
+    m->sample = hnb_model_sample_interval(sc);
     m->compromise = hnb_scenario_time(sc, "compromise", "time");
     m->detection = hnb_scenario_dist(sc, "compromise", "detection");
     m->vector_tool = strcmp(hnb_scenario_string(sc, "attack", "vector"), "tool") == 0;

@@ -186,8 +186,7 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
     g_string_append(h, "</dl>\n<p>Rerun: <code>hnbsim run scenario.resolved.ini</code> in this directory.</p>\n");
 
     g_string_append(h, "<h2>Figures</h2>\n<div id=\"figures\">\n");
-    guint nfig = figures(h, dir);
-    if (nfig == 0)
+    if (figures(h, dir) == 0)
         g_string_append(h, "<p>No figures (gnuplot was not installed when this ran).</p>\n");
     g_string_append(h, "</div>\n");
     static const char *const tables[] = {"summary.csv", "compare.csv", "aggregate.csv"};
@@ -208,7 +207,7 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
         g_string_append(h, "<h2>Parameters (scenario.resolved.ini)</h2>\n");
         params_table(h, resolved);
     }
-    g_string_append_printf(
+    g_string_append(
         h,
         "<script>\n"
         "window.addEventListener('load', function () {\n"
@@ -218,7 +217,6 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
         "  document.body.setAttribute('data-figures-rendered', ok);\n"
         "});\n"
         "</script>\n</body></html>\n");
-    (void)nfig;
     gboolean ok = hnb_rundir_write(rd, "report.html", h->str, (gssize)h->len, error);
     g_string_free(h, TRUE);
     return ok;

@@ -137,13 +137,6 @@ gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
     if (m > until)
         return FALSE; /* leave last alone: the caller's clock stops at until, and it may schedule from there */
     q->last = m;
-    if (bk->len == 1) { /* common in small queues: the bucket becomes bucket 0 as it is, nothing moves */
-        HnbEvqBucket t = *b0;
-        *b0 = *bk;
-        *bk = t;
-        q->nonempty = (q->nonempty & ~(UINT64_C(1) << k)) | 1;
-        return TRUE;
-    }
     /* Every entry of bucket k shares last's bits above k-1 and differs from m below bit k-1 at most, so it lands in
      * a bucket < k: the loop never appends to the bucket it reads. */
     for (size_t i = 0; i < bk->len; i++)

@@ -168,6 +168,18 @@ static void conn_want(Conn *c, int events)
     ev_io_start(c->srv->loop, &c->io);
 }
 
+/* A non-blocking SSL call returned `err`: if it waits for the socket, watch for that and say so (TRUE). */
+static gboolean conn_want_io(Conn *c, int err)
+{
+    if (err == SSL_ERROR_WANT_READ)
+        conn_want(c, EV_READ);
+    else if (err == SSL_ERROR_WANT_WRITE)
+        conn_want(c, EV_WRITE);
+    else
+        return FALSE;
+    return TRUE;
+}
+
 static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
@@ -488,14 +500,8 @@ static void conn_step(Conn *c)
                 continue;
             }
             err = SSL_get_error(c->ssl, r);
-            if (err == SSL_ERROR_WANT_READ) {
-                conn_want(c, EV_READ);
+            if (conn_want_io(c, err))
                 return;
-            }
-            if (err == SSL_ERROR_WANT_WRITE) {
-                conn_want(c, EV_WRITE);
-                return;
-            }
             {
                 g_autofree char *reason = handshake_reason(c->ssl);
                 conn_set_outcome(c, "refused", reason);
@@ -516,14 +522,8 @@ static void conn_step(Conn *c)
                 continue;
             }
             err = SSL_get_error(c->ssl, r);
-            if (err == SSL_ERROR_WANT_READ) {
-                conn_want(c, EV_READ);
+            if (conn_want_io(c, err))
                 return;
-            }
-            if (err == SSL_ERROR_WANT_WRITE) {
-                conn_want(c, EV_WRITE);
-                return;
-            }
             if (err == SSL_ERROR_ZERO_RETURN) { /* close_notify from the peer */
                 if (g_strcmp0(c->outcome, "ok") != 0)
                     conn_set_outcome(c, "closed", c->in->len ? "partial_request" : "no_empty_post");
@@ -551,14 +551,8 @@ static void conn_step(Conn *c)
                 continue;
             }
             err = SSL_get_error(c->ssl, r);
-            if (err == SSL_ERROR_WANT_READ) {
-                conn_want(c, EV_READ);
+            if (conn_want_io(c, err))
                 return;
-            }
-            if (err == SSL_ERROR_WANT_WRITE) {
-                conn_want(c, EV_WRITE);
-                return;
-            }
             conn_set_outcome(c, "closed", "write_failed");
             conn_close(c);
             return;
@@ -570,14 +564,8 @@ static void conn_step(Conn *c)
             r = SSL_shutdown(c->ssl);
             if (r < 0) {
                 err = SSL_get_error(c->ssl, r);
-                if (err == SSL_ERROR_WANT_WRITE) {
-                    conn_want(c, EV_WRITE);
+                if (conn_want_io(c, err))
                     return;
-                }
-                if (err == SSL_ERROR_WANT_READ) {
-                    conn_want(c, EV_READ);
-                    return;
-                }
             }
             conn_close(c);
             return;

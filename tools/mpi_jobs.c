@@ -119,7 +119,7 @@ static char *recv_text(int from, int tag, int *source)
 }
 
 /* A result message: "<job index>\n<0|1 ok>\n<metrics text or error message>" */
-static gboolean coordinate(HnbJob *jobs, guint n, const char *label, GError **error)
+static gboolean coordinate(HnbJob *jobs, char **texts, guint n, const char *label, GError **error)
 {
     guint next = 0, done = 0, stopped = 0;
     gint64 t0 = g_get_monotonic_time();
@@ -131,8 +131,10 @@ static gboolean coordinate(HnbJob *jobs, guint n, const char *label, GError **er
             char *p = msg, *nl1 = strchr(p, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
             guint i = (guint)strtoul(p, NULL, 10);
             if (nl2 && i < n) {
-                if (nl1[1] == '1')
+                if (nl1[1] == '1') {
                     jobs[i].metrics = metrics_parse(nl2 + 1);
+                    texts[i] = g_strdup(nl2 + 1); /* broadcast as received */
+                }
                 else if (!first)
                     g_set_error(&first, HNB_ERROR, HNB_ERROR_RUN, "replication %u (rank %d): %s", jobs[i].rep, src,
                                 nl2 + 1);
@@ -181,8 +183,9 @@ gboolean hnb_mpi_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *l
     if (!active || size < 2)
         return hnb_jobs_run(jobs, n, threads, label, error);
     gboolean ok = TRUE;
+    g_auto(GStrv) texts = g_new0(char *, n + 1);
     if (rank == 0)
-        ok = coordinate(jobs, n, label, error);
+        ok = coordinate(jobs, texts, n, label, error);
     else
         work(jobs, n);
     /* every rank ends the round with every result: rank 0 sends them all, in job order */
@@ -194,16 +197,15 @@ gboolean hnb_mpi_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *l
         return FALSE;
     }
     for (guint i = 0; i < n; i++) {
-        g_autofree char *text = rank == 0 ? metrics_text(jobs[i].metrics) : NULL;
-        int len = rank == 0 ? (int)strlen(text) + 1 : 0;
+        int len = rank == 0 ? (int)strlen(texts[i]) + 1 : 0;
         MPI_Bcast(&len, 1, MPI_INT, 0, MPI_COMM_WORLD);
         if (rank != 0)
-            text = g_malloc((gsize)len);
-        MPI_Bcast(text, len, MPI_CHAR, 0, MPI_COMM_WORLD);
+            texts[i] = g_malloc((gsize)len);
+        MPI_Bcast(texts[i], len, MPI_CHAR, 0, MPI_COMM_WORLD);
         if (rank != 0) {
             if (jobs[i].metrics)
                 hnb_metrics_free(jobs[i].metrics);
-            jobs[i].metrics = metrics_parse(text);
+            jobs[i].metrics = metrics_parse(texts[i]);
         }
     }
     return TRUE;
