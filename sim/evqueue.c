@@ -33,8 +33,11 @@ void hnb_evq_init(HnbEvq *q)
     memset(q, 0, sizeof *q);
     q->free_head = UINT32_MAX;
     q->next_seq = 1; /* seq 0 with slot 0 would make key 0, which marks a free slot */
+    q->ladder_above = HNB_EVQ_LADDER_ABOVE;
+    q->ladder_below = HNB_EVQ_LADDER_BELOW;
     q->radix_above = HNB_EVQ_RADIX_ABOVE;
-    q->heap_below = HNB_EVQ_HEAP_BELOW;
+    q->radix_below = HNB_EVQ_RADIX_BELOW;
+    hnb_ladder_init(&q->ladder);
 }
 
 void hnb_evq_clear(HnbEvq *q)
@@ -43,10 +46,13 @@ void hnb_evq_clear(HnbEvq *q)
         free(q->b[b].e);
     free(q->heap);
     free(q->slots);
-    size_t above = q->radix_above, below = q->heap_below;
+    hnb_ladder_free(&q->ladder);
+    size_t la = q->ladder_above, lb = q->ladder_below, ra = q->radix_above, rb = q->radix_below;
     hnb_evq_init(q);
-    q->radix_above = above;
-    q->heap_below = below;
+    q->ladder_above = la;
+    q->ladder_below = lb;
+    q->radix_above = ra;
+    q->radix_below = rb;
 }
 
 void hnb_evq_grow_bucket(HnbEvqBucket *b)
@@ -83,43 +89,70 @@ static int entry_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void hnb_evq_to_radix(HnbEvq *q)
+/* Every live entry out of the current structure into a new array (g_free it); the structure is left empty. */
+static size_t take_live(HnbEvq *q, HnbEvqEntry **out)
 {
-    /* In (time, seq) order, so the appends leave equal times in schedule order; stale entries are dropped.  Every
-     * entry is >= last (the latest minimum the heap gave out), which is <= the caller's clock. */
-    HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
-    qsort(h, q->entries, sizeof *h, entry_cmp);
-    size_t n = q->entries;
-    q->entries = 0;
-    q->radix = TRUE;
-    q->head0 = 0;
-    for (size_t i = 0; i < n; i++)
-        if (entry_live(q, &h[i])) {
-            hnb_evq_append(q, hnb_evq_bucket_of(h[i].time, q->last), h[i]);
-            q->entries++;
+    HnbEvqEntry *all;
+    size_t n = 0;
+    if (q->mode == HNB_EVQ_LADDER) {
+        n = hnb_ladder_take_all(&q->ladder, &all);
+    } else {
+        all = g_new(HnbEvqEntry, q->entries + 1); /* + 1: never NULL */
+        if (q->mode == HNB_EVQ_HEAP) {
+            if (q->entries)
+                memcpy(all, q->heap + HNB_EVQ_BASE, q->entries * sizeof *all);
+            n = q->entries;
+        } else {
+            for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
+                HnbEvqBucket *b = &q->b[bi];
+                for (size_t i = bi == 0 ? q->head0 : 0; i < b->len; i++)
+                    all[n++] = b->e[i];
+                b->len = 0;
+            }
+            q->head0 = 0;
+            q->nonempty = 0;
         }
+    }
+    q->entries = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (entry_live(q, &all[i]))
+            all[m++] = all[i];
+    *out = all;
+    return m;
 }
 
-void hnb_evq_to_heap(HnbEvq *q)
+/* File n live entries (any order; sorted here where the structure needs it) into the empty structure `mode`. */
+static void fill(HnbEvq *q, HnbEvqMode mode, HnbEvqEntry *e, size_t n)
 {
-    /* Any order will do: the heap orders by (time, seq), and equal times carry increasing seqs (an invariant). */
-    size_t n = 0;
-    q->radix = FALSE;
-    for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
-        HnbEvqBucket *b = &q->b[bi];
-        for (size_t i = bi == 0 ? q->head0 : 0; i < b->len; i++)
-            if (entry_live(q, &b->e[i])) {
-                while (n >= q->cap) {
-                    q->entries = n; /* grow_heap copies this many */
-                    hnb_evq_grow_heap(q);
-                }
-                hnb_evq_sift_up(q->heap, n++, b->e[i]);
-            }
-        b->len = 0;
+    q->mode = mode;
+    if (mode == HNB_EVQ_HEAP) {
+        /* any order will do: the heap orders by (time, seq) */
+        for (size_t i = 0; i < n; i++) {
+            if (q->entries == q->cap)
+                hnb_evq_grow_heap(q);
+            hnb_evq_sift_up(q->heap, q->entries++, e[i]);
+        }
+    } else if (mode == HNB_EVQ_LADDER) {
+        hnb_ladder_build(&q->ladder, e, n); /* the ladder sorts each bin when it is reached */
+        q->entries = n;
+    } else {
+        /* in (time, seq) order, so the appends leave equal times in schedule order.  Every entry is >= last (the
+         * latest minimum given out), which is <= the caller's clock. */
+        qsort(e, n, sizeof *e, entry_cmp);
+        q->head0 = 0;
+        for (size_t i = 0; i < n; i++)
+            hnb_evq_append(q, hnb_evq_bucket_of(e[i].time, q->last), e[i]);
+        q->entries = n;
     }
-    q->head0 = 0;
-    q->nonempty = 0;
-    q->entries = n;
+}
+
+void hnb_evq_retarget(HnbEvq *q)
+{
+    HnbEvqEntry *e;
+    size_t n = take_live(q, &e);
+    fill(q, n > q->radix_above ? HNB_EVQ_RADIX : n > q->ladder_above ? HNB_EVQ_LADDER : HNB_EVQ_HEAP, e, n);
+    g_free(e);
 }
 
 gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
@@ -197,8 +230,23 @@ static void renumber_heap(HnbEvq *q)
 
 void hnb_evq_renumber(HnbEvq *q)
 {
-    if (!q->radix) {
+    if (q->mode == HNB_EVQ_HEAP) {
         renumber_heap(q);
+        return;
+    }
+    if (q->mode == HNB_EVQ_LADDER) {
+        /* live entries in (time, seq) order get seqs 1..n: relative order, and so the FIFO tie-break, is kept */
+        HnbEvqEntry *e;
+        size_t n = take_live(q, &e);
+        qsort(e, n, sizeof *e, entry_cmp);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t s = (uint32_t)(e[i].key & HNB_EVQ_SLOT_MASK);
+            e[i].key = ((uint64_t)(i + 1) << HNB_EVQ_SLOT_BITS) | s;
+            q->slots[s].key = e[i].key;
+        }
+        q->next_seq = n + 1;
+        fill(q, HNB_EVQ_LADDER, e, n);
+        g_free(e);
         return;
     }
     /* Drop stale entries and give the live ones seqs 1..n in bucket order.  Order in the queue is positional (see
@@ -274,10 +322,28 @@ static void verify_entry(const HnbEvq *q, const HnbEvqEntry *e, size_t *live)
     *live += entry_live(q, e);
 }
 
+typedef struct {
+    const HnbEvq *q;
+    size_t *live;
+} VerifyCtx;
+
+static void verify_ladder_entry(const HnbEvqEntry *e, void *data)
+{
+    const VerifyCtx *c = data;
+    verify_entry(c->q, e, c->live);
+}
+
 void hnb_evq_verify(const HnbEvq *q)
 {
     size_t live_in_queue = 0, free_count = 0, entries = 0;
-    if (!q->radix) {
+    if (q->mode == HNB_EVQ_LADDER) {
+        VerifyCtx ctx = {q, &live_in_queue};
+        hnb_ladder_verify(&q->ladder, verify_ladder_entry, &ctx);
+        entries = q->ladder.count;
+        if (q->entries > q->radix_above)
+            g_error("evqueue: %zu entries in the ladder, above the switch at %zu", q->entries, q->radix_above);
+    }
+    if (q->mode == HNB_EVQ_HEAP) {
         const HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
         for (size_t i = 0; i < q->entries; i++) {
             if (i > 0 && hnb_evq_rank(&h[i]) < hnb_evq_rank(&h[(i - 1) / 4]))
@@ -285,13 +351,13 @@ void hnb_evq_verify(const HnbEvq *q)
             verify_entry(q, &h[i], &live_in_queue);
         }
         entries = q->entries;
-        if (q->entries > q->radix_above)
-            g_error("evqueue: %zu entries in the heap, above the switch at %zu", q->entries, q->radix_above);
+        if (q->entries > q->ladder_above)
+            g_error("evqueue: %zu entries in the heap, above the switch at %zu", q->entries, q->ladder_above);
     }
     for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
         const HnbEvqBucket *b = &q->b[bi];
         size_t from = bi == 0 ? q->head0 : 0;
-        if (!q->radix && b->len > from)
+        if (q->mode != HNB_EVQ_RADIX && b->len > from)
             g_error("evqueue: heap mode but bucket %u holds entries", bi);
         /* bucket 0's bit may stay set after its last entry is popped (pop is one increment); refill clears it */
         if (bi > 0 ? ((q->nonempty >> bi) & 1) != (b->len > from) : b->len > from && !(q->nonempty & 1))

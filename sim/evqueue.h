@@ -1,10 +1,13 @@
 /* sim/evqueue.h — the kernel's pending-event set (private to sim/; models use sim.h).
  *
- * Two structures, one at a time, chosen by size: a 4-ary min-heap while the queue is small and a radix heap once it
- * is large.  Measured with `hnbsim bench kernel` and `bench mm1` (docs/DESIGN.md): in L1 the heap's few levels are
- * cheaper than the radix heap's bucket moves (1.25x at 10^3 pending, 1.3x on M/M/1 with two events pending); out of
- * cache the radix heap's appends and sequential moves beat the heap's miss per level (1.5x at 10^6).  The queue
- * switches to radix above `radix_above` entries and back below `heap_below` (hysteresis: a switch is O(n log n)).
+ * Three structures, one at a time, chosen by size: a 4-ary min-heap while the queue is tiny, a ladder queue
+ * (sim/ladder.h) in the middle and a radix heap once it is large.  Measured with `hnbsim bench kernel` and
+ * `bench mm1` (docs/DESIGN.md): with a handful of events the heap's one or two levels cost least (M/M/1 keeps two
+ * pending); at 10^3 the heap's dependent chain of loads per level is most of an event's cost and the ladder, which
+ * takes the front from a sorted array and files by one shift and an append, is ~1.3x faster; out of cache the radix
+ * heap's appends and sequential moves win.  The queue moves to the ladder above `ladder_above` entries and back below
+ * `ladder_below`, to the radix heap above `radix_above` and back below `radix_below` (hysteresis: a switch is
+ * O(n log n)).
  *
  * Heap.  Entries {time, key}, key = seq << SLOT_BITS | slot; (time, key) compared as one unsigned 128-bit number
  * orders by time, then schedule sequence: the FIFO tie-break.  Node i sits at array index i + 3 of a 64-byte-aligned
@@ -34,19 +37,21 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "simtime.h"
+#include "evqentry.h"
+#include "ladder.h"
 
 #define HNB_EVQ_SLOT_BITS 28
 #define HNB_EVQ_SLOT_MASK ((UINT64_C(1) << HNB_EVQ_SLOT_BITS) - 1)
 #define HNB_EVQ_SEQ_LIMIT (UINT64_C(1) << (64 - HNB_EVQ_SLOT_BITS))
 #define HNB_EVQ_BUCKETS 64 /* times are >= 0, so bit 63 never differs: buckets 0..63 */
 #define HNB_EVQ_BASE 3     /* heap: array index of the root */
-#define HNB_EVQ_RADIX_ABOVE 16384 /* default switch points, from the crossover measured at ~10^4 entries */
-#define HNB_EVQ_HEAP_BELOW 4096
+/* default switch points, from the crossovers measured (docs/DESIGN.md) */
+#define HNB_EVQ_LADDER_ABOVE 256
+#define HNB_EVQ_LADDER_BELOW 64
+#define HNB_EVQ_RADIX_ABOVE 16384
+#define HNB_EVQ_RADIX_BELOW 4096
 
-typedef struct {
-    HnbTime time;
-    uint64_t key; /* seq << SLOT_BITS | slot */
-} HnbEvqEntry;
+typedef enum { HNB_EVQ_HEAP, HNB_EVQ_LADDER, HNB_EVQ_RADIX } HnbEvqMode;
 
 typedef struct {
     uint64_t key; /* the key of the live event in this slot; 0 when free or cancelled */
@@ -64,10 +69,12 @@ typedef struct {
 } HnbEvqBucket;
 
 typedef struct {
-    gboolean radix;     /* which structure holds the entries */
+    HnbEvqMode mode;    /* which structure holds the entries */
     size_t entries;     /* in it, stale ones included */
     HnbTime last;       /* time of the latest minimum taken out; every entry is >= last */
-    size_t radix_above, heap_below;
+    size_t ladder_above, ladder_below, radix_above, radix_below;
+    /* ladder */
+    HnbLadder ladder;
     /* heap */
     HnbEvqEntry *heap; /* capacity cap + BASE entries, 64-byte aligned */
     size_t cap;
@@ -86,8 +93,7 @@ void hnb_evq_init(HnbEvq *q);
 void hnb_evq_clear(HnbEvq *q);
 void hnb_evq_grow_bucket(HnbEvqBucket *b); /* cold */
 void hnb_evq_grow_heap(HnbEvq *q);         /* cold */
-void hnb_evq_to_radix(HnbEvq *q);          /* cold: O(n log n) */
-void hnb_evq_to_heap(HnbEvq *q);           /* cold: O(n log n) */
+void hnb_evq_retarget(HnbEvq *q);          /* cold: move to the structure for the current size; O(n log n) */
 void hnb_evq_grow_slots(HnbEvq *q);        /* cold */
 void hnb_evq_renumber(HnbEvq *q);          /* cold: rewrites seqs once 2^36 have been used */
 gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id);
@@ -97,13 +103,6 @@ void hnb_evq_verify(const HnbEvq *q);
 gboolean hnb_evq_refill(HnbEvq *q, HnbTime until);
 
 /* ---- heap ---------------------------------------------------------------------------------------------- */
-
-/* Times are never negative, so (time, key) compares as one unsigned 128-bit number: a cmp/sbb pair instead of two
- * dependent branches. */
-static inline unsigned __int128 hnb_evq_rank(const HnbEvqEntry *a)
-{
-    return ((unsigned __int128)(uint64_t)a->time << 64) | a->key;
-}
 
 static inline void hnb_evq_sift_up(HnbEvqEntry *h, size_t i, HnbEvqEntry e)
 {
@@ -129,7 +128,8 @@ static inline size_t hnb_evq_min_child(const HnbEvqEntry *k, size_t m)
         unsigned __int128 r2 = hnb_evq_rank(&k[2]), r3 = hnb_evq_rank(&k[3]);
         size_t a = r1 < r0, b = 2 + (r3 < r2);
         unsigned __int128 ra = r1 < r0 ? r1 : r0, rb = r3 < r2 ? r3 : r2;
-        return rb < ra ? b : a;
+        size_t second = rb < ra; /* as arithmetic: written as `?:` GCC makes it a branch (measured 1.17x slower) */
+        return a + ((b - a) & (0 - second));
     }
     size_t best = 0;
     for (size_t j = 1; j < m; j++)
@@ -219,16 +219,20 @@ static inline uint64_t hnb_evq_make(HnbEvq *q, HnbTime at, uint32_t kind, uint32
 /* Add an entry; e.time >= last (the caller guarantees it: events are never scheduled in the past). */
 static inline void hnb_evq_push(HnbEvq *q, HnbEvqEntry e)
 {
-    if (q->radix) {
+    if (q->mode == HNB_EVQ_HEAP) {
+        if (G_UNLIKELY(q->entries == q->cap))
+            hnb_evq_grow_heap(q);
+        hnb_evq_sift_up(q->heap, q->entries++, e);
+        if (G_UNLIKELY(q->entries > q->ladder_above))
+            hnb_evq_retarget(q);
+    } else if (q->mode == HNB_EVQ_LADDER) {
+        hnb_ladder_insert(&q->ladder, e);
+        if (G_UNLIKELY(++q->entries > q->radix_above))
+            hnb_evq_retarget(q);
+    } else {
         hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
         q->entries++;
-        return;
     }
-    if (G_UNLIKELY(q->entries == q->cap))
-        hnb_evq_grow_heap(q);
-    hnb_evq_sift_up(q->heap, q->entries++, e);
-    if (G_UNLIKELY(q->entries > q->radix_above))
-        hnb_evq_to_radix(q);
 }
 
 /* The earliest entry if its time is <= until, else NULL (also when empty).  Stale entries are returned too: the
@@ -236,10 +240,13 @@ static inline void hnb_evq_push(HnbEvq *q, HnbEvqEntry e)
 static inline const HnbEvqEntry *hnb_evq_front(HnbEvq *q, HnbTime until)
 {
     const HnbEvqEntry *e;
-    if (!q->radix) {
+    if (q->mode == HNB_EVQ_HEAP) {
         if (q->entries == 0)
             return NULL;
         e = &q->heap[HNB_EVQ_BASE];
+    } else if (q->mode == HNB_EVQ_LADDER) {
+        if ((e = hnb_ladder_front(&q->ladder)) == NULL)
+            return NULL;
     } else {
         if (G_UNLIKELY(q->head0 == q->b[0].len) && !hnb_evq_refill(q, until))
             return NULL;
@@ -251,10 +258,17 @@ static inline const HnbEvqEntry *hnb_evq_front(HnbEvq *q, HnbTime until)
 /* Remove the entry hnb_evq_front() returned. */
 static inline void hnb_evq_pop(HnbEvq *q)
 {
-    if (q->radix) {
+    if (q->mode == HNB_EVQ_LADDER) {
+        q->last = q->ladder.run[q->ladder.head].time;
+        hnb_ladder_pop(&q->ladder);
+        if (G_UNLIKELY(--q->entries < q->ladder_below))
+            hnb_evq_retarget(q);
+        return;
+    }
+    if (q->mode == HNB_EVQ_RADIX) {
         q->head0++;
-        if (G_UNLIKELY(--q->entries < q->heap_below))
-            hnb_evq_to_heap(q);
+        if (G_UNLIKELY(--q->entries < q->radix_below))
+            hnb_evq_retarget(q);
         return;
     }
     q->last = q->heap[HNB_EVQ_BASE].time;
@@ -268,7 +282,13 @@ static inline void hnb_evq_pop(HnbEvq *q)
  * the event being handled to its handler's first schedule. */
 static inline void hnb_evq_replace_front(HnbEvq *q, HnbEvqEntry e)
 {
-    if (q->radix) {
+    if (q->mode == HNB_EVQ_LADDER) {
+        q->last = q->ladder.run[q->ladder.head].time;
+        hnb_ladder_pop(&q->ladder);
+        hnb_ladder_insert(&q->ladder, e);
+        return;
+    }
+    if (q->mode == HNB_EVQ_RADIX) {
         q->head0++;
         hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
         return;

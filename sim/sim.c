@@ -49,15 +49,14 @@ uint32_t hnb_sim_register(HnbSim *sim, const char *name, HnbHandler fn, void *us
     return sim->nhandlers++;
 }
 
-void hnb_sim_tune_queue(HnbSim *sim, size_t radix_above, size_t heap_below)
+void hnb_sim_tune_queue(HnbSim *sim, size_t ladder_above, size_t radix_above)
 {
-    g_return_if_fail(heap_below <= radix_above && !sim->running);
+    g_return_if_fail(ladder_above <= radix_above && !sim->running);
+    sim->q.ladder_above = ladder_above;
+    sim->q.ladder_below = ladder_above / 4;
     sim->q.radix_above = radix_above;
-    sim->q.heap_below = heap_below;
-    if (sim->q.radix && sim->q.entries < heap_below)
-        hnb_evq_to_heap(&sim->q);
-    else if (!sim->q.radix && sim->q.entries > radix_above)
-        hnb_evq_to_radix(&sim->q);
+    sim->q.radix_below = radix_above / 4;
+    hnb_evq_retarget(&sim->q);
 }
 
 HnbEventId hnb_sim_schedule(HnbSim *sim, HnbTime at, uint32_t kind, uint32_t entity, uint64_t arg)

@@ -61,10 +61,11 @@ HnbTime hnb_sim_now(const HnbSim *sim);
 uint64_t hnb_sim_events_run(const HnbSim *sim); /* handlers called so far */
 size_t hnb_sim_pending(const HnbSim *sim);      /* live scheduled events */
 
-/* The queue is a heap while small and a radix heap once large (sim/evqueue.h): switch to radix above radix_above
- * entries, back below heap_below (<= radix_above).  Results never depend on it; for tests and benchmarks (SIZE_MAX,
- * SIZE_MAX: always heap; 0, 0: always radix). */
-void hnb_sim_tune_queue(HnbSim *sim, size_t radix_above, size_t heap_below);
+/* The queue is a heap while tiny, a ladder queue in the middle and a radix heap once large (sim/evqueue.h): to the
+ * ladder above ladder_above entries, to the radix heap above radix_above (>= ladder_above); back below a quarter of
+ * each.  Results never depend on it; for tests and benchmarks (SIZE_MAX, SIZE_MAX: always heap; 0, SIZE_MAX: always
+ * ladder; 0, 0: always radix). */
+void hnb_sim_tune_queue(HnbSim *sim, size_t ladder_above, size_t radix_above);
 
 /* Check every invariant of the queue (bucket placement, FIFO order, slot bookkeeping); aborts with a message on violation.  O(n):
  * for tests and debug builds. */

@@ -23,16 +23,17 @@ static void on_log(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_verify(sim);
 }
 
-/* Queue configurations every ordering test runs under: the default switch points, heap only, radix only, and switch
- * points so low that the queue changes structure every few events. */
+/* Queue configurations every ordering test runs under: the default switch points, heap only, ladder only, radix
+ * only, and switch points so low that the queue changes structure every few events. */
 static const struct {
-    size_t radix_above, heap_below;
-} queue_modes[] = {{HNB_EVQ_RADIX_ABOVE, HNB_EVQ_HEAP_BELOW}, {SIZE_MAX, SIZE_MAX}, {0, 0}, {12, 4}};
+    size_t ladder_above, radix_above;
+} queue_modes[] = {
+    {HNB_EVQ_LADDER_ABOVE, HNB_EVQ_RADIX_ABOVE}, {SIZE_MAX, SIZE_MAX}, {0, SIZE_MAX}, {0, 0}, {8, 40}};
 
-static void test_order_in(size_t radix_above, size_t heap_below)
+static void test_order_in(size_t ladder_above, size_t radix_above)
 {
     HnbSim *sim = hnb_sim_new();
-    hnb_sim_tune_queue(sim, radix_above, heap_below);
+    hnb_sim_tune_queue(sim, ladder_above, radix_above);
     Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), 0, 0, 0, 1};
     uint32_t k = hnb_sim_register(sim, "log", on_log, &l);
     GRand *r = g_rand_new_with_seed(7);
@@ -77,13 +78,13 @@ static void on_chain(HnbSim *sim, const HnbEvent *ev, void *ud)
 static void test_order(void)
 {
     for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
-        test_order_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
+        test_order_in(queue_modes[m].ladder_above, queue_modes[m].radix_above);
 }
 
-static void test_fifo_from_handler_in(size_t radix_above, size_t heap_below)
+static void test_fifo_from_handler_in(size_t ladder_above, size_t radix_above)
 {
     HnbSim *sim = hnb_sim_new();
-    hnb_sim_tune_queue(sim, radix_above, heap_below);
+    hnb_sim_tune_queue(sim, ladder_above, radix_above);
     Chain c = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), 0};
     c.k = hnb_sim_register(sim, "chain", on_chain, &c);
     hnb_sim_schedule(sim, 5, c.k, 0, 1);
@@ -100,13 +101,13 @@ static void test_fifo_from_handler_in(size_t radix_above, size_t heap_below)
 static void test_fifo_from_handler(void)
 {
     for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
-        test_fifo_from_handler_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
+        test_fifo_from_handler_in(queue_modes[m].ladder_above, queue_modes[m].radix_above);
 }
 
-static void test_cancel_in(size_t radix_above, size_t heap_below)
+static void test_cancel_in(size_t ladder_above, size_t radix_above)
 {
     HnbSim *sim = hnb_sim_new();
-    hnb_sim_tune_queue(sim, radix_above, heap_below);
+    hnb_sim_tune_queue(sim, ladder_above, radix_above);
     Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), 0, 0, 0, 1};
     uint32_t k = hnb_sim_register(sim, "log", on_log, &l);
     HnbEventId id[10];
@@ -137,7 +138,7 @@ static void test_cancel_in(size_t radix_above, size_t heap_below)
 static void test_cancel(void)
 {
     for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
-        test_cancel_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
+        test_cancel_in(queue_modes[m].ladder_above, queue_modes[m].radix_above);
 }
 
 /* Random schedules and cancels from inside handlers, checked against a reference: the set of live events sorted by
@@ -196,7 +197,8 @@ static void test_random_against_reference(void)
 {
     for (guint32 seed = 1; seed <= 40; seed++) {
         HnbSim *sim = hnb_sim_new();
-        hnb_sim_tune_queue(sim, queue_modes[seed % 4].radix_above, queue_modes[seed % 4].heap_below);
+        hnb_sim_tune_queue(sim, queue_modes[seed % G_N_ELEMENTS(queue_modes)].ladder_above,
+                           queue_modes[seed % G_N_ELEMENTS(queue_modes)].radix_above);
         Fuzz f = {g_rand_new_with_seed(seed), 0, g_array_new(FALSE, FALSE, sizeof(HnbEventId)),
                   g_array_new(FALSE, FALSE, sizeof(HnbTime)), g_array_new(FALSE, FALSE, 1),
                   g_array_new(FALSE, FALSE, sizeof(uint64_t)), 3000};
@@ -265,12 +267,14 @@ static void test_until_and_stop(void)
 }
 
 /* Renumbering (done once 2^36 seqs are used) must keep the order, the FIFO tie-break and the ids. */
-static void test_renumber_in(size_t radix_above, size_t heap_below)
+static void test_renumber_in(size_t ladder_above, size_t radix_above)
 {
     HnbEvq q;
     hnb_evq_init(&q);
+    q.ladder_above = ladder_above;
+    q.ladder_below = ladder_above / 4;
     q.radix_above = radix_above;
-    q.heap_below = heap_below;
+    q.radix_below = radix_above / 4;
     GRand *r = g_rand_new_with_seed(3);
     uint64_t ids[2000];
     for (uint32_t i = 0; i < 2000; i++) {
@@ -314,7 +318,7 @@ static void test_renumber_in(size_t radix_above, size_t heap_below)
 static void test_renumber(void)
 {
     for (guint m = 0; m < G_N_ELEMENTS(queue_modes); m++)
-        test_renumber_in(queue_modes[m].radix_above, queue_modes[m].heap_below);
+        test_renumber_in(queue_modes[m].ladder_above, queue_modes[m].radix_above);
 }
 
 int main(int argc, char **argv)

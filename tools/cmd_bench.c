@@ -8,10 +8,12 @@
 int hnb_cmd_bench(int argc, char **argv)
 {
     gint64 pending = 1000000, events = 5000000, customers = 1000000, seed = 1, threads = 1, count = 2000;
-    gboolean resume = FALSE;
+    gboolean resume = FALSE, dispatch = FALSE;
     GOptionEntry entries[] = {
         {"pending", 0, 0, G_OPTION_ARG_INT64, &pending, "kernel: events kept pending (default 1e6)", "N"},
         {"events", 0, 0, G_OPTION_ARG_INT64, &events, "kernel: events to run (default 5e6)", "M"},
+        {"dispatch", 0, 0, G_OPTION_ARG_NONE, &dispatch,
+         "kernel: through hnb_sim_run() and a handler, as a model runs, instead of on the queue alone", NULL},
         {"customers", 0, 0, G_OPTION_ARG_INT64, &customers, "mm1: customers to serve (default 1e6)", "N"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "mm1: seed (default 1)", "S"},
         {"threads", 0, 0, G_OPTION_ARG_INT64, &threads, "handshake: threads running handshakes (default 1)", "T"},
@@ -23,8 +25,9 @@ int hnb_cmd_bench(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new("kernel|mm1|handshake — measure the kernel or the TLS engine");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
-        ctx, "kernel: the hold model (pop-min + push(now + exp(1 s))) over the real event queue; last line "
-             "`events_per_s=<n> pending=<N>`.\n"
+        ctx, "kernel: the hold model (pop-min + push(now + exp(1 s))) over the real event queue — its front, "
+             "stale check, slot release, slot allocation and replace-front, as the run loop uses them; with "
+             "--dispatch through hnb_sim_run() and a handler; last line `events_per_s=<n> pending=<N>`.\n"
              "mm1: an M/M/1 queue (arrivals 0.9/s, service 1/s) on the kernel; last line "
              "`customers_per_s=<n> mean_wait=<w>` (theory: 9 s).\n"
              "handshake: TLS 1.2 AES128-SHA mutual-auth handshakes (RSA-2048 H(e)MS, EC P-256 devices) through the "
@@ -51,6 +54,6 @@ int hnb_cmd_bench(int argc, char **argv)
     if (strcmp(argv[1], "handshake") == 0)
         return hnb_bench_handshake((unsigned)threads, (uint64_t)count, resume);
     if (strcmp(argv[1], "kernel") == 0)
-        return hnb_bench_hold((size_t)pending, (uint64_t)events);
+        return hnb_bench_hold((size_t)pending, (uint64_t)events, dispatch);
     return hnb_bench_mm1((uint64_t)customers, (uint64_t)seed);
 }

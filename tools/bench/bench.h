@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* The hold model: `pending` events in the queue; each event schedules one more at now + exp(1 s).  Prints
- * `events_per_s=<n> pending=<N>`. */
-int hnb_bench_hold(size_t pending, uint64_t events);
+/* The hold model: `pending` events in the queue; each event puts back one more at now + exp(1 s) — on the kernel's
+ * queue directly, or (dispatch) through hnb_sim_run() and a handler.  Prints `events_per_s=<n> pending=<N>`. */
+int hnb_bench_hold(size_t pending, uint64_t events, gboolean dispatch);
 
 /* An M/M/1 queue (arrival rate 0.9/s, service rate 1/s) written on the kernel as a model would be, with the real
  * counter-based streams.  Prints `customers_per_s=<n> mean_wait=<w>` (w: mean time in queue, s; theory 9.0). */

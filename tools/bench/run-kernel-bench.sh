@@ -8,7 +8,9 @@
 # Environment: BENCH_BUILD_DIR (where pq_hold is compiled; default build/bench under the source tree),
 #              CXX (default g++), EVENTS_1E3 / EVENTS_1E5 / EVENTS_1E6 (timed events per run at each queue size).
 #
-# For each queue size the two programs run alternately, R times each, so a slow spell of the machine hits both alike.
+# For each queue size the programs run alternately, R times each, so a slow spell of the machine hits all alike:
+# `hnbsim bench kernel` (the hold on the kernel's queue, as pq_hold holds on its container), `hnbsim bench kernel
+# --dispatch` (the same through hnb_sim_run and a handler) and pq_hold.  Ratios are of medians, against pq_hold.
 # See tools/bench/README.md for what is measured.
 set -euo pipefail
 
@@ -90,7 +92,8 @@ echo "# hold model: pop-min + push(now + exp(1 s)); medians of $runs runs, alter
 if [ "$pq_only" = 1 ]; then
     printf '%-10s %12s %14s\n' pending events pq_median
 else
-    printf '%-10s %12s %16s %14s %8s\n' pending events kernel_median pq_median ratio
+    printf '%-10s %10s %14s %16s %14s %8s %10s\n' pending events queue_median dispatch_median pq_median ratio \
+        ratio_disp
 fi
 for pending in 1000 100000 1000000; do
     case $pending in
@@ -99,12 +102,17 @@ for pending in 1000 100000 1000000; do
     1000000) events=${EVENTS_1E6:-1000000} ;;
     esac
     : >"$tmp/kernel"
+    : >"$tmp/dispatch"
     : >"$tmp/pq"
     for ((i = 1; i <= runs; i++)); do
         if [ "$pq_only" = 0 ]; then
             line=$(run "hnbsim bench kernel" "$hnbsim" bench kernel --pending "$pending" --events "$events")
             check_pending "$pending" "$line"
             field events_per_s "$line" >>"$tmp/kernel"
+            line=$(run "hnbsim bench kernel --dispatch" "$hnbsim" bench kernel --dispatch --pending "$pending" \
+                --events "$events")
+            check_pending "$pending" "$line"
+            field events_per_s "$line" >>"$tmp/dispatch"
         fi
         line=$(run pq_hold "$pq" --pending "$pending" --events "$events")
         check_pending "$pending" "$line"
@@ -115,8 +123,11 @@ for pending in 1000 100000 1000000; do
         printf '%-10s %12s %14.0f\n' "$pending" "$events" "$pq_med"
     else
         k_med=$(median <"$tmp/kernel")
+        d_med=$(median <"$tmp/dispatch")
         ratio=$(awk -v k="$k_med" -v p="$pq_med" 'BEGIN { printf "%.2f", k / p }')
-        printf '%-10s %12s %16.0f %14.0f %8s\n' "$pending" "$events" "$k_med" "$pq_med" "$ratio"
+        ratio_d=$(awk -v k="$d_med" -v p="$pq_med" 'BEGIN { printf "%.2f", k / p }')
+        printf '%-10s %10s %14.0f %16.0f %14.0f %8s %10s\n' "$pending" "$events" "$k_med" "$d_med" "$pq_med" \
+            "$ratio" "$ratio_d"
     fi
 done
 
