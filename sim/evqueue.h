@@ -13,6 +13,9 @@
  * orders by time, then schedule sequence: the FIFO tie-break.  Node i sits at array index i + 3 of a 64-byte-aligned
  * array, so the four children of a node share one cache line.
  *
+ * Ladder (sim/ladder.h).  A sorted run the front is taken from, unsorted bins of one width that new entries are
+ * appended to, a far list beyond the bins; a bin is sorted by rank when it becomes the run.
+ *
  * Radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990).  It needs one property the kernel guarantees: nothing is
  * scheduled before the last minimum taken out (simulated time never goes back).  `last` is that minimum's time.  An
  * entry at time t lives in bucket 0 if t == last, else in bucket 1 + (the highest bit where t and last differ).
@@ -22,12 +25,13 @@
  * grow only by appends (schedule order) or by redistribution into empty lower buckets (which keeps order), and bucket
  * 0 is consumed front to back.
  *
- * Both.  Payloads (kind, entity, arg) live in a slot table indexed by the key's low bits, so the structures move
+ * All three.  Payloads (kind, entity, arg) live in a slot table indexed by the key's low bits, so the structures move
  * 16-byte entries.  Cancel is O(1) and lazy: the slot is freed and its key cleared; the stale entry is dropped when it
  * reaches the front.  Event ids are (generation << 32 | slot): a slot's generation advances on every reuse, so an id
  * that already ran or was cancelled never names a newer event.  Seqs have 36 bits; then they are renumbered.
  *
- * Invariants (hnb_evq_verify): heap order, or radix placement (every entry of bucket b > 0 differs from last first at
+ * Invariants (hnb_evq_verify): heap order, or the ladder's (hnb_ladder_verify: run in rank order and before every bin,
+ * bins and far list placed by bin index), or radix placement (every entry of bucket b > 0 differs from last first at
  * bit b-1, bucket 0 equals last); every entry >= last; equal times in seq order; every live slot's key appears exactly
  * once; free slots have key 0 and are on the free stack exactly once.
  */

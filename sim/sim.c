@@ -2,7 +2,7 @@
  *
  * The loop peeks at the front of the queue instead of popping it: while a handler runs, the front is the event being
  * handled, and the handler's first hnb_sim_schedule() replaces it (hnb_evq_replace_front: in the heap, one sift
- * instead of a sift-down and a sift-up).  Most handlers schedule a follow-up event.  If the handler schedules
+ * instead of a sift-down and a sift-up; in the ladder and the radix heap, an increment and an append).  Most handlers schedule a follow-up event.  If the handler schedules
  * nothing, the loop pops the front afterwards as usual.
  */
 #include "sim.h"
