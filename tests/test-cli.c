@@ -27,6 +27,35 @@ static void test_version_and_help(void)
     g_assert_cmpint(hnbsim((const char *[]){NULL}, NULL, NULL), ==, 2);
 }
 
+/* `bench kernel` on the queue and through dispatch: the result line, and options that do not apply refused. */
+static void test_bench_options(void)
+{
+    static const char *const modes[] = {NULL, "--dispatch"}; /* on the queue, through dispatch */
+    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+        char *out;
+        const char *args[] = {"bench", "kernel", "--pending", "300", "--events", "20000", modes[i], NULL};
+        g_assert_cmpint(hnbsim(args, &out, NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "events_per_s="));
+        g_assert_nonnull(strstr(out, " pending=300\n"));
+        g_free(out);
+    }
+    static const struct {
+        const char *args[5];
+        const char *expect;
+    } bad[] = {
+        {{"bench", "mm1", "--dispatch", NULL}, "--dispatch applies to kernel only"},
+        {{"bench", "kernel", "--resume", NULL}, "--resume applies to handshake only"},
+        {{"bench", "kernel", "--pending", "0", NULL}, "--pending"},
+        {{"bench", "kernel", "--events", "x", NULL}, "--events"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *err;
+        g_assert_cmpint(hnbsim(bad[i].args, NULL, &err), ==, 2);
+        g_assert_nonnull(strstr(err, bad[i].expect));
+        g_free(err);
+    }
+}
+
 static void test_describe_lists_every_key(void)
 {
     char *out;
@@ -322,6 +351,7 @@ int main(int argc, char **argv)
     cli_init(&argc, &argv);
     g_test_add_func("/cli/version-and-help", test_version_and_help);
     g_test_add_func("/cli/describe", test_describe_lists_every_key);
+    g_test_add_func("/cli/bench-options", test_bench_options);
     g_test_add_func("/cli/bad-input", test_bad_input);
     g_test_add_func("/cli/determinism-across-threads", test_determinism_across_threads);
     g_test_add_func("/cli/fleet-determinism-across-threads", test_fleet_determinism_across_threads);

@@ -43,6 +43,11 @@ int hnb_cmd_bench(int argc, char **argv)
         fprintf(stderr, "hnbsim bench: say which benchmark: kernel, mm1 or handshake\n");
         return HNB_EXIT_INPUT;
     }
+    if ((dispatch && strcmp(argv[1], "kernel") != 0) || (resume && strcmp(argv[1], "handshake") != 0)) {
+        fprintf(stderr, "hnbsim bench: %s applies to %s only, not to %s\n", dispatch ? "--dispatch" : "--resume",
+                dispatch ? "kernel" : "handshake", argv[1]);
+        return HNB_EXIT_INPUT;
+    }
     if (pending < 1 || events < 1 || customers < 1 || seed < 0) {
         fprintf(stderr, "hnbsim bench: --pending, --events and --customers must be >= 1, --seed >= 0\n");
         return HNB_EXIT_INPUT;
