@@ -209,34 +209,13 @@ gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id)
     return TRUE;
 }
 
-static void renumber_heap(HnbEvq *q)
-{
-    /* Keep live entries only, in (time, seq) order, and give them seqs 1..n: relative order, and so the FIFO
-     * tie-break, is unchanged; a sorted array is a valid heap. */
-    HnbEvqEntry *h = q->heap + HNB_EVQ_BASE;
-    size_t m = 0;
-    for (size_t i = 0; i < q->entries; i++)
-        if (entry_live(q, &h[i]))
-            h[m++] = h[i];
-    qsort(h, m, sizeof *h, entry_cmp);
-    for (size_t i = 0; i < m; i++) {
-        uint32_t s = (uint32_t)(h[i].key & HNB_EVQ_SLOT_MASK);
-        h[i].key = ((uint64_t)(i + 1) << HNB_EVQ_SLOT_BITS) | s;
-        q->slots[s].key = h[i].key;
-    }
-    q->entries = m;
-    q->next_seq = m + 1;
-}
-
 void hnb_evq_renumber(HnbEvq *q)
 {
-    if (q->mode == HNB_EVQ_HEAP) {
-        renumber_heap(q);
-        return;
-    }
-    if (q->mode == HNB_EVQ_LADDER) {
-        /* live entries in (time, seq) order get seqs 1..n: relative order, and so the FIFO tie-break, is kept */
+    if (q->mode != HNB_EVQ_RADIX) {
+        /* Live entries in (time, seq) order get seqs 1..n: relative order, and so the FIFO tie-break, is kept.
+         * Filed back sorted: each heap insert stops at once, the ladder sorts per bin anyway. */
         HnbEvqEntry *e;
+        HnbEvqMode mode = q->mode;
         size_t n = take_live(q, &e);
         qsort(e, n, sizeof *e, entry_cmp);
         for (size_t i = 0; i < n; i++) {
@@ -245,7 +224,7 @@ void hnb_evq_renumber(HnbEvq *q)
             q->slots[s].key = e[i].key;
         }
         q->next_seq = n + 1;
-        fill(q, HNB_EVQ_LADDER, e, n);
+        fill(q, mode, e, n);
         g_free(e);
         return;
     }

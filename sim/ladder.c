@@ -146,17 +146,14 @@ static int64_t select_kth(int64_t *t, size_t n, size_t k)
 
 /* The bin width: the earliest entries' spacing times the target, as a power of two.  The earliest, because that is
  * where the run is taken from next; a rebuild follows if the shape drifts. */
-static unsigned choose_shift(const HnbEvqEntry *e, size_t n)
+static unsigned choose_shift(const HnbEvqEntry *e, size_t n, int64_t lo)
 {
     if (n < 2)
         return 20; /* ~1 ms; any width serves one entry */
     /* shift >= 1 keeps every bin index <= 2^62, so cur + nb and a + 1 never overflow */
     int64_t *t = g_new(int64_t, n);
-    int64_t lo = INT64_MAX;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         t[i] = e[i].time;
-        lo = t[i] < lo ? t[i] : lo;
-    }
     size_t k = n - 1 < 4 * HNB_LADDER_BIN_TARGET ? n - 1 : 4 * HNB_LADDER_BIN_TARGET;
     int64_t span = select_kth(t, n, k) - lo;
     if (span == 0) { /* a burst at one time: spread by the whole range instead */
@@ -189,10 +186,10 @@ void hnb_ladder_build(HnbLadder *l, const HnbEvqEntry *e, size_t n)
         memset(l->bits, 0, nb / 64 * sizeof *l->bits);
         l->nb = nb;
     }
-    l->shift = choose_shift(e, n);
-    int64_t lo = INT64_MAX;
+    int64_t lo = INT64_MAX; /* the earliest: where the first bin starts */
     for (size_t i = 0; i < n; i++)
         lo = e[i].time < lo ? e[i].time : lo;
+    l->shift = choose_shift(e, n, lo);
     l->cur = n ? lo >> l->shift : 0;
     l->head = l->len = 0;
     l->far.len = 0;
@@ -215,13 +212,9 @@ static void rebuild(HnbLadder *l)
 static void spread_far(HnbLadder *l)
 {
     HnbLadderBin f = l->far;
+    l->cur = l->far_min;
     l->far = (HnbLadderBin){NULL, 0, 0};
     l->far_min = INT64_MAX;
-    l->cur = f.e[0].time >> l->shift;
-    for (size_t i = 1; i < f.len; i++) {
-        int64_t a = f.e[i].time >> l->shift;
-        l->cur = a < l->cur ? a : l->cur;
-    }
     l->count -= f.len; /* insert counts them again */
     for (size_t i = 0; i < f.len; i++)
         hnb_ladder_insert(l, f.e[i]);
