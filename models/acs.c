@@ -9,8 +9,8 @@
  * the session, joined at the event `now + modelled handshake time`.  A failed handshake ends there; a good one goes on
  * to the CWMP exchange.  The modelled times never depend on how long the real handshake took on this machine.
  */
-#include "acs_tls.h"
-#include "fleet.h"
+#include "models/acs_tls.h"
+#include "models/fleet.h"
 
 typedef struct {
     uint32_t hnb;

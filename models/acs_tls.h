@@ -3,7 +3,7 @@
 #ifndef HNB_ACS_TLS_H
 #define HNB_ACS_TLS_H
 
-#include "fleet.h"
+#include "models/fleet.h"
 
 typedef struct {
     gboolean real;    /* a real handshake was submitted to the pool */

@@ -7,7 +7,7 @@
  * `start` and the rewrite spreads logistically, dI/dt = beta I (1 - I/V) over the V vulnerable HNBs.  Each rewritten
  * HNB is rebooted after `reboot_delay` (0: the attacker reboots it at once; a long delay: it meets its next reboot).
  */
-#include "fleet.h"
+#include "models/fleet.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
  * syntax ("925.6us").  Applying it is a load-time rewrite of the scenario (HnbModel.resolve): the model itself only
  * ever reads handshake_time and friends, and the resolved scenario carries the numbers, not the file name.
  */
-#include "calibration.h"
+#include "models/calibration.h"
 
 #include <string.h>
 

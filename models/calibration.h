@@ -3,7 +3,7 @@
 #ifndef HNB_CALIBRATION_H
 #define HNB_CALIBRATION_H
 
-#include "scenario.h"
+#include "sim/scenario.h"
 
 /* If [acs] calibration names a file (relative paths: to the scenario file's directory), read its [calibration]
  * group and set [acs] handshake_time, [acs] resumed_handshake_time and [hnb] image_verify_time from the measured

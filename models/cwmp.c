@@ -6,7 +6,7 @@
  * double precision and rounded to the nearest ns: within 1 ns for windows below 2^52 ns (52 days), far past the
  * largest default window (5120 s).  Windows beyond HnbTime saturate at HNB_TIME_NEVER.
  */
-#include "cwmp.h"
+#include "models/cwmp.h"
 
 #include <math.h>
 #include <string.h>

@@ -11,8 +11,8 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "rng.h"
-#include "simtime.h"
+#include "sim/rng.h"
+#include "sim/time.h"
 
 /* Inform event codes as a bit set (fits the HNB's compact state). */
 enum {

@@ -41,7 +41,7 @@
  * arrays with free lists; a released class keeps its member array for reuse.  ids and caps map to slots through
  * open-addressing tables.  Nothing is allocated per operation except by doubling.
  */
-#include "download.h"
+#include "models/download.h"
 
 #include <math.h>
 #include <string.h>

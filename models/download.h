@@ -12,7 +12,7 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "simtime.h"
+#include "sim/time.h"
 
 typedef struct HnbDownloads HnbDownloads;
 

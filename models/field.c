@@ -18,7 +18,7 @@
  * Accounting.  A truck roll's cost and its technician's hours (travel + repair) are booked when the visit starts, a
  * ship-back's cost when it is requested.
  */
-#include "field.h"
+#include "models/field.h"
 
 #if defined(__GNUC__)
 #define COLD __attribute__((noinline, cold)) /* ring growth: off the hot path */

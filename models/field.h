@@ -11,10 +11,10 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "dist.h"
-#include "rng.h"
-#include "scenario.h"
-#include "sim.h"
+#include "sim/dist.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
 
 typedef struct {
     unsigned technicians;     /* 0: no field force (bricked HNBs stay bricked) */

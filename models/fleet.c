@@ -4,9 +4,9 @@
  * (download.c), the attacker (attack.c) and the field force (field.c) onto one kernel, samples the fleet's state and
  * the H(e)MS load, and reports recovery times, load, handshakes by outcome, field visits and cost.
  */
-#include "acs_tls.h"
-#include "calibration.h"
-#include "fleet.h"
+#include "models/acs_tls.h"
+#include "models/calibration.h"
+#include "models/fleet.h"
 
 #include <math.h>
 #include <string.h>

@@ -8,12 +8,12 @@
 #ifndef HNB_FLEET_H
 #define HNB_FLEET_H
 
-#include "cwmp.h"
-#include "download.h"
-#include "field.h"
-#include "model.h"
-#include "stats.h"
-#include "tls.h"
+#include "models/cwmp.h"
+#include "models/download.h"
+#include "models/field.h"
+#include "models/model.h"
+#include "sim/stats.h"
+#include "crypto/tls.h"
 
 typedef enum {
     HNB_S_RUNNING,     /* in service on a release image */

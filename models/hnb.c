@@ -10,8 +10,8 @@
  * times; "cwmp.retry" the retry waits; "download.link" access links; "power" the power process.  Draw counters are per
  * HNB, so one HNB's extra retries never shift another's numbers.
  */
-#include "acs_tls.h"
-#include "fleet.h"
+#include "models/acs_tls.h"
+#include "models/fleet.h"
 
 #include <math.h>
 

@@ -9,8 +9,8 @@
  * k-th session is draw k of ("acs.service", i).  A variant with more workers sees the same arrivals and the same
  * work, so differences between variants are the variants' own.
  */
-#include "model.h"
-#include "stats.h"
+#include "models/model.h"
+#include "sim/stats.h"
 
 #include <math.h>
 

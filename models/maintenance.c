@@ -33,9 +33,9 @@
  * ("maint.report", j), start delay ("maint.start", j), attempt a's gap, region and HNB ("maint.attack", j, 3a..3a+2);
  * HNB i's fetch phase ("maint.fetch", i).
  */
-#include "model.h"
-#include "pki.h"
-#include "tls.h"
+#include "models/model.h"
+#include "crypto/pki.h"
+#include "crypto/tls.h"
 
 #include <math.h>
 #include <string.h>

@@ -9,9 +9,9 @@
 #define HNB_MODEL_H
 
 #include <stdatomic.h>
-#include "results.h"
-#include "scenario.h"
-#include "sim.h"
+#include "results/results.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
 
 /* Progress of one replication, written by the model, read by the runner's progress line from another thread. */
 typedef struct {

@@ -1,10 +1,10 @@
 /* models/registry.c — the [scenario] group and the list of models. */
-#include "model.h"
+#include "models/model.h"
 
 #include <string.h>
 
-#include "scenario.h"
-#include "tls.h"
+#include "sim/scenario.h"
+#include "crypto/tls.h"
 
 extern const HnbModel hnb_model_informs, hnb_model_fleet, hnb_model_signing, hnb_model_trust, hnb_model_maintenance;
 

@@ -35,12 +35,12 @@
  * threaded through the requests (`next`), so nothing is allocated per image while the kernel runs, except what
  * OpenSSL allocates inside a signature.
  */
-#include "model.h"
-#include "pki.h"
-#include "pool.h"
-#include "sign_job.h"
-#include "stats.h"
-#include "workhours.h"
+#include "models/model.h"
+#include "crypto/pki.h"
+#include "sim/pool.h"
+#include "crypto/sign_job.h"
+#include "sim/stats.h"
+#include "models/workhours.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -31,11 +31,11 @@
  * (reached?) and 1.. (delay) of ("trust.attack", i); the operator's rotation delay of ("trust.rotate", i); detection
  * ("trust.detect", 0); tool attempts ("trust.tool", 0, 2a and 2a+1); field visits ("field", i).
  */
-#include "field.h"
-#include "keyset.h"
-#include "model.h"
-#include "pki.h"
-#include "stats.h"
+#include "models/field.h"
+#include "crypto/keyset.h"
+#include "models/model.h"
+#include "crypto/pki.h"
+#include "sim/stats.h"
 
 #include <math.h>
 #include <string.h>

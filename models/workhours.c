@@ -3,7 +3,7 @@
  * The calendar repeats every week, and any week-long interval holds exactly one week of window time (len per allowed
  * day), so long stretches of work skip whole weeks at once: adding work costs at most a week of window steps.
  */
-#include "workhours.h"
+#include "models/workhours.h"
 
 #include <string.h>
 

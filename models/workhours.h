@@ -14,7 +14,7 @@
 #define HNB_WORKHOURS_H
 
 #include <glib.h>
-#include "simtime.h"
+#include "sim/time.h"
 
 typedef struct {
     HnbTime start; /* window opening within the day, [0, DAY) */

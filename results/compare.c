@@ -1,10 +1,10 @@
 /* results/compare.c — one directory for several variants of a scenario run with the same seed: compare.csv and
  * figures that put the variants side by side.  Each variant's own results sit in its subdirectory; the joint figure
  * scripts read them from there (../NAME/timeseries.csv), so every script stays runnable by hand. */
-#include "gnuplot.h"
-#include "results.h"
-#include "simtime.h"
-#include "stats.h"
+#include "results/gnuplot.h"
+#include "results/results.h"
+#include "sim/time.h"
+#include "sim/stats.h"
 
 #include <math.h>
 #include <string.h>

@@ -17,9 +17,9 @@
  * would make gnuplot stop with "all points undefined"; it gets an empty frame saying "no data" instead, so one
  * empty curve never fails a run.  To know that, the CSV is read back here (only the rows of replication 0).
  */
-#include "gnuplot.h"
-#include "results.h"
-#include "simtime.h"
+#include "results/gnuplot.h"
+#include "results/results.h"
+#include "sim/time.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* results/gnuplot.c — the parts every figure script shares.  See figures.c for why the output is deterministic
  * (gnuplot runs with --default-settings; the svg and pngcairo terminals write no dates or random ids). */
-#include "gnuplot.h"
-#include "simtime.h"
+#include "results/gnuplot.h"
+#include "sim/time.h"
 
 #include <string.h>
 #include <sys/wait.h>

@@ -3,7 +3,7 @@
 #ifndef HNB_GNUPLOT_H
 #define HNB_GNUPLOT_H
 
-#include "results.h"
+#include "results/results.h"
 
 /* A gnuplot single-quoted string ('' escapes a quote; newlines become spaces). */
 void hnb_gp_quote(GString *out, const char *s);

@@ -5,7 +5,7 @@
  * step from FROM (FROM + k*STEP, never a running sum, so errors do not accumulate) printed by hnb_units_format,
  * whose text parses back to the same double.
  */
-#include "grid.h"
+#include "results/grid.h"
 
 #include <math.h>
 #include <string.h>

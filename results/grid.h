@@ -16,7 +16,7 @@
 #define HNB_GRID_H
 
 #include <glib.h>
-#include "scenario.h"
+#include "sim/scenario.h"
 
 typedef struct {
     char *name;         /* "group.key" */

@@ -9,7 +9,7 @@
  * host (those stay in manifest.json).  A few lines of script mark the body with how many figures rendered, which the
  * browser test reads.
  */
-#include "results.h"
+#include "results/results.h"
 
 #include <string.h>
 

@@ -7,8 +7,8 @@
  *
  * Removal never follows symbolic links: a link inside a run directory is unlinked, not descended into.
  */
-#include "results.h"
-#include "simtime.h"
+#include "results/results.h"
+#include "sim/time.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

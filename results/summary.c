@@ -8,9 +8,9 @@
  * when R < 2), min and max.  A value that is NaN in any replication (a mean over an empty set, say) makes the mean,
  * half-width, min and max undefined too; the per-replication values show where it came from.
  */
-#include "results.h"
-#include "simtime.h"
-#include "stats.h"
+#include "results/results.h"
+#include "sim/time.h"
+#include "sim/stats.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,10 +4,10 @@
  * Cells are kept per (variant, point) in replication order as they arrive, whatever thread or shard ran them;
  * writing walks variants, points and replications in order, so the files never depend on the order of arrival.
  */
-#include "sweep.h"
-#include "gnuplot.h"
-#include "simtime.h"
-#include "stats.h"
+#include "results/sweep.h"
+#include "results/gnuplot.h"
+#include "sim/time.h"
+#include "sim/stats.h"
 
 #include <math.h>
 #include <string.h>

@@ -16,8 +16,8 @@
 #ifndef HNB_SWEEP_H
 #define HNB_SWEEP_H
 
-#include "grid.h"
-#include "results.h"
+#include "results/grid.h"
+#include "results/results.h"
 
 typedef struct {
     guint variant, point, rep;

@@ -5,9 +5,9 @@
  * replications.  As for time-series figures (figures.c), columns with no finite value are left out of the plot, so
  * gnuplot never stops on "all points undefined", and a figure with nothing to draw gets a "no data" frame.
  */
-#include "gnuplot.h"
-#include "results.h"
-#include "simtime.h"
+#include "results/gnuplot.h"
+#include "results/results.h"
+#include "sim/time.h"
 
 #include <math.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * makes the text round trip exact: each probability cum[i] - cum[i-1] is then an exact double, the formatted weights
  * sum to exactly 1 without rounding, and parsing them rebuilds the same cum bit for bit.
  */
-#include "dist.h"
+#include "sim/dist.h"
 
 #include <math.h>
 #include <string.h>

@@ -16,9 +16,9 @@
 #define HNB_DIST_H
 
 #include <glib.h>
-#include "units.h"
-#include "rng.h"
-#include "simtime.h"
+#include "sim/units.h"
+#include "sim/rng.h"
+#include "sim/time.h"
 
 typedef enum {
     HNB_DIST_CONST,

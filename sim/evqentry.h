@@ -8,7 +8,7 @@
 #define HNB_EVQENTRY_H
 
 #include <stdint.h>
-#include "simtime.h"
+#include "sim/time.h"
 
 typedef struct {
     HnbTime time;

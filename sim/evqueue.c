@@ -1,6 +1,6 @@
 /* sim/evqueue.c — the cold half of the pending-event set: refill, growth, cancel, renumbering, verification.
  * The hot half (make, push, front, pop) is inline in evqueue.h so the run loop compiles into one tight function. */
-#include "evqueue.h"
+#include "sim/evqueue.h"
 
 #include <stdlib.h>
 #include <string.h>

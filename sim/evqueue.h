@@ -40,9 +40,9 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#include "simtime.h"
-#include "evqentry.h"
-#include "ladder.h"
+#include "sim/time.h"
+#include "sim/evqentry.h"
+#include "sim/ladder.h"
 
 #define HNB_EVQ_SLOT_BITS 28
 #define HNB_EVQ_SLOT_MASK ((UINT64_C(1) << HNB_EVQ_SLOT_BITS) - 1)

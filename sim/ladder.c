@@ -1,5 +1,5 @@
 /* sim/ladder.c — the cold half of the ladder queue: refill, building, spreading far, verification (see ladder.h). */
-#include "ladder.h"
+#include "sim/ladder.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -28,7 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "evqentry.h"
+#include "sim/evqentry.h"
 
 #define HNB_LADDER_BIN_TARGET 16 /* entries per bin the width aims at (best of 4..64 measured at 10^3 pending) */
 #define HNB_LADDER_MIN_BINS 64   /* one word of `bits` */

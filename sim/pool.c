@@ -35,7 +35,7 @@
  * once per batch), but ThreadSanitizer cannot see GLib's futex mutex and reports every field it guards as a race;
  * with pthreads the TSan run of tests/test-pool.c is clean and therefore means something.
  */
-#include "pool.h"
+#include "sim/pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -8,7 +8,7 @@
  * counter that skips, and a block costs about 9 ns on the development machine (20 multiplies), small against an
  * event.
  */
-#include "rng.h"
+#include "sim/rng.h"
 
 /* Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11: the round multipliers and
  * the Weyl key increments (the fractional parts of the golden ratio and of sqrt(3), as 32-bit fractions). */

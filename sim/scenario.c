@@ -17,7 +17,7 @@
  * keys in table order): the text it resolved to plus the parsed value.  It points at the schema tables, which must
  * outlive it (they are static tables in practice).
  */
-#include "scenario.h"
+#include "sim/scenario.h"
 
 #include <math.h>
 #include <string.h>

@@ -18,9 +18,9 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "dist.h"
-#include "simtime.h"
-#include "units.h"
+#include "sim/dist.h"
+#include "sim/time.h"
+#include "sim/units.h"
 
 typedef enum {
     HNB_KEY_STRING, /* free text */

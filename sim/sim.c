@@ -5,8 +5,8 @@
  * instead of a sift-down and a sift-up; in the ladder and the radix heap, an increment and an append).  Most handlers schedule a follow-up event.  If the handler schedules
  * nothing, the loop pops the front afterwards as usual.
  */
-#include "sim.h"
-#include "evqueue.h"
+#include "sim/sim.h"
+#include "sim/evqueue.h"
 
 typedef struct {
     HnbHandler fn;

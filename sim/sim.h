@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#include "simtime.h"
+#include "sim/time.h"
 
 typedef struct HnbSim HnbSim;
 

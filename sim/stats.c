@@ -11,7 +11,7 @@
  * (A&S 26.5.8) evaluated by the modified Lentz method.  Large df skip all that: the Cornish-Fisher series
  * (A&S 26.7.5) is then exact to far below 1e-9.
  */
-#include "stats.h"
+#include "sim/stats.h"
 
 #include <float.h>
 #include <limits.h>

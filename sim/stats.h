@@ -10,7 +10,7 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "simtime.h"
+#include "sim/time.h"
 
 /* Sub-buckets per octave.  Octave e holds [2^(e-1), 2^e) in 64 equal slices of width 2^(e-1)/64; a quantile is
  * reported as its slice's midpoint, at most half a slice (2^(e-1)/128) from any value in the slice, which is a

@@ -3,8 +3,8 @@
  * Each unit kind has a table of suffixes with their factor to the base unit.  Case matters where the SI usage makes
  * it matter: "B" is a byte, "b" a bit, "M" mega, "m" (in a duration) a minute.
  */
-#include "units.h"
-#include "simtime.h"
+#include "sim/units.h"
+#include "sim/time.h"
 
 #include <math.h>
 #include <string.h>

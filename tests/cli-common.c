@@ -1,5 +1,5 @@
 /* tests/cli-common.c — see cli-common.h. */
-#include "cli-common.h"
+#include "tests/cli-common.h"
 
 #include <string.h>
 #include <sys/wait.h>

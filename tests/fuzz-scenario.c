@@ -4,18 +4,18 @@
  *   - as a scenario file for hnb_scenario_load_data; if it holds a line "%%", the lines after it are --set overrides.
  *     A scenario that loads must write a resolved file that loads back to the same texts (scenario.h's promise);
  *   - NUL-terminated, as a value for hnb_time_parse, hnb_units_parse in every unit and hnb_dist_parse in every unit.
- *     Whatever parses must format to a text that parses back to the same value (the promises of simtime.h, units.h,
+ *     Whatever parses must format to a text that parses back to the same value (the promises of sim/time.h, units.h,
  *     dist.h);
  *   - the loaded distributions are sampled a few times, to catch arithmetic trouble in extreme parameters.
  * A broken promise aborts, which the fuzzer reports like a crash.
  *
  * Built with libFuzzer:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I sim tests/fuzz-scenario.c sim/scenario.c sim/dist.c \
- *     sim/rng.c sim/units.c sim/simtime.c $(pkg-config --cflags --libs glib-2.0) -lm
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I . tests/fuzz-scenario.c sim/scenario.c sim/dist.c \
+ *     sim/rng.c sim/units.c sim/time.c sim/error.c $(pkg-config --cflags --libs glib-2.0) -lm
  * Built with -DFUZZ_STANDALONE (any compiler, no libFuzzer), main() replays files or directories given on the
  * command line, which is how CI reruns tests/fuzz/corpus and tests/fuzz/regressions under ASan/UBSan.
  */
-#include "scenario.h"
+#include "sim/scenario.h"
 
 #include <math.h>
 #include <stdint.h>

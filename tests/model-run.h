@@ -3,7 +3,7 @@
 #ifndef HNB_TEST_MODEL_RUN_H
 #define HNB_TEST_MODEL_RUN_H
 
-#include "model.h"
+#include "models/model.h"
 
 #include <string.h>
 

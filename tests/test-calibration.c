@@ -1,7 +1,7 @@
 /* tests/test-calibration.c — [acs] calibration: a fleet scenario takes its service times from a calibration file
  * (per [pki] key type), keys the scenario sets win, the resolved scenario carries the values (and reproduces them
  * without the file), and every bad file is bad input naming the scenario, the key, the file and the problem. */
-#include "model.h"
+#include "models/model.h"
 
 #include <string.h>
 #include <glib/gstdio.h>

@@ -4,7 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "cli-common.h"
+#include "tests/cli-common.h"
 
 static const char *small =
     "[scenario]\nname = small\nmodel = informs\nduration = 2h\nseed = 7\nreplications = 3\n"

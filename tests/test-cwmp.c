@@ -1,6 +1,6 @@
 /* tests/test-cwmp.c — TR-069 event-code formatting, session round trips and the Session Retry Policy windows
  * (TR-069 §3.2.1.1) and draws. */
-#include "cwmp.h"
+#include "models/cwmp.h"
 
 #include <math.h>
 #include <string.h>

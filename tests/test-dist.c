@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dist.h"
+#include "sim/dist.h"
 
 static HnbDist parse_ok(const char *text, HnbUnit unit)
 {

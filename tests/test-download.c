@@ -1,7 +1,7 @@
 /* tests/test-download.c — the image server's max-min fair sharing against a naive reference that recomputes the
  * water-filling from scratch at every event and advances every download (O(n log n) per event, obviously right).
  * Both are driven by the same random scenarios (starts, cancels); completions are their own. */
-#include "download.h"
+#include "models/download.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* tests/test-field.c — the field force: FIFO service, working hours, weekends, ship-backs, no technicians, costs,
  * determinism, parallel technicians, and a minute-stepping reference for random request streams. */
-#include "field.h"
+#include "models/field.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /* tests/test-fleet.c — the fleet model's checks from the issue: the extreme cases of the image layouts, recovery
  * bounded by H(e)MS capacity, and counts that reconcile.  Runs the real model (real TLS handshakes included) on
  * small fleets. */
-#include "cwmp.h"
-#include "model-run.h"
-#include "tls.h"
+#include "models/cwmp.h"
+#include "tests/model-run.h"
+#include "crypto/tls.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* tests/test-image.c — signed image manifests: real EVP signatures (ECDSA P-256 and RSA-PSS) and every reason code. */
-#include "image.h"
+#include "crypto/image.h"
 
 #include <string.h>
 #include <openssl/x509.h>
-#include "pki.h"
-#include "pool.h"
+#include "crypto/pki.h"
+#include "sim/pool.h"
 
 static HnbPki *pki_with(HnbPkiKeyType signing)
 {

@@ -1,6 +1,6 @@
 /* tests/test-ladder.c — the ladder queue on its own: every path (run insert, far list, the three rebuilds) against a
  * reference that keeps all entries sorted by rank, with the invariants checked as it goes. */
-#include "ladder.h"
+#include "sim/ladder.h"
 
 #include <stdlib.h>
 

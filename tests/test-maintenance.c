@@ -1,9 +1,9 @@
 /* tests/test-maintenance.c — local maintenance tools: real TLS sessions in which a tool acts as the HNB's H(e)MS
  * (valid, revoked before and after the HNB fetches the CRL, expired, out of its region), and the maintenance model's
  * extreme cases, mitigations and determinism. */
-#include "model-run.h"
-#include "pki.h"
-#include "tls.h"
+#include "tests/model-run.h"
+#include "crypto/pki.h"
+#include "crypto/tls.h"
 
 #include <math.h>
 #include <openssl/x509v3.h>

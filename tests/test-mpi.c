@@ -1,7 +1,7 @@
 /* tests/test-mpi.c — `mpirun -n 3 hnbsim sweep` on loopback (rank 0 hands out the runs, two ranks run them) writes
  * the same bytes as one process: a fixed grid, and a sequential-stopping sweep whose rounds depend on the results.
  * Built only with the meson feature mpi; skipped, saying so, if mpirun is missing. */
-#include "cli-common.h"
+#include "tests/cli-common.h"
 
 #include <string.h>
 

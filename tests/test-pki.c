@@ -1,6 +1,6 @@
 /* tests/test-pki.c — the simulated PKI: identities, certificate contents, the CRL, the on-disk cache (reuse without
  * regeneration, corrupted files, concurrent first use) and the PEM export. */
-#include "pki.h"
+#include "crypto/pki.h"
 
 #include <string.h>
 #include <glib/gstdio.h>

@@ -1,6 +1,6 @@
 /* tests/test-pool.c — the worker pool: every job runs exactly once, on a thread that owns the thread_ctx it is
  * given, and the results do not depend on the thread count, the batch size or the join order. */
-#include "pool.h"
+#include "sim/pool.h"
 
 #include <stdatomic.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* tests/test-queueing.c — validates kernel + streams + statistics together, with no HNB model in the way: an M/M/c
  * queue built here from kernel primitives must give a mean wait whose 95% confidence interval over replications
  * covers the Erlang-C value, and that interval must be narrow enough (< 6% of the value) to mean something. */
-#include "dist.h"
-#include "rng.h"
-#include "sim.h"
-#include "stats.h"
+#include "sim/dist.h"
+#include "sim/rng.h"
+#include "sim/sim.h"
+#include "sim/stats.h"
 
 #include <math.h>
 

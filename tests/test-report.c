@@ -3,7 +3,7 @@
  * compliance table and the stamp are there, and a screenshot is taken and kept beside the binary under test
  * (build/report-screenshot.png) for a human to look at.  Skipped, saying so, when Chromium is not installed
  * (tools/test-all.sh installs it). */
-#include "cli-common.h"
+#include "tests/cli-common.h"
 
 #include <string.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 /* tests/test-results.c — run directories, summaries, time series, figures. */
-#include "results.h"
-#include "simtime.h"
+#include "results/results.h"
+#include "sim/time.h"
 
 #include <float.h>
 #include <glib/gstdio.h>

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rng.h"
+#include "sim/rng.h"
 
 /* Random123 kat_vectors (Salmon et al., SC'11), "philox4x32 10" lines: counter words, key words -> output words.
  * hnb_rng_bits maps (counter lo, counter hi, entity lo, entity hi) to the counter words and returns output words

@@ -3,7 +3,7 @@
  * The schema below is the test's own, so the tests do not move when a model's keys change.  Error tests load a small
  * text named "test.ini" and check that the message carries the file, the line, the group, the key and the value.
  */
-#include "scenario.h"
+#include "sim/scenario.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

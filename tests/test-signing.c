@@ -4,11 +4,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "model.h"
-#include "pki.h"
-#include "sign_job.h"
-#include "stats.h"
-#include "workhours.h"
+#include "models/model.h"
+#include "crypto/pki.h"
+#include "crypto/sign_job.h"
+#include "sim/stats.h"
+#include "models/workhours.h"
 
 #define FRI (4 * HNB_DAY)
 #define MON2 (7 * HNB_DAY)

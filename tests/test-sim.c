@@ -1,6 +1,6 @@
 /* tests/test-sim.c — the kernel: order, FIFO ties, cancel, run-until, stop, against a naive reference. */
-#include "evqueue.h"
-#include "sim.h"
+#include "sim/evqueue.h"
+#include "sim/sim.h"
 
 #include <stdlib.h>
 

@@ -4,7 +4,7 @@
  * 1) in the sorted sample.  The histogram promises a relative error of at most 1/(2 HNB_HIST_SUB) = 1/128, so that is
  * the tolerance, tighter than the 1% in the header; a slice off by one would miss it.
  */
-#include "stats.h"
+#include "sim/stats.h"
 
 #include <float.h>
 #include <math.h>

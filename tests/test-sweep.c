@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cli-common.h"
+#include "tests/cli-common.h"
 
 static const char *small =
     "[scenario]\nname = small\nmodel = informs\nduration = 2h\nseed = 7\nreplications = 3\n"

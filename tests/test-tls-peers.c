@@ -31,12 +31,12 @@ static char *pki_file(const char *name)
 
 /* ---- the PKI ---------------------------------------------------------------------------------------------------- */
 
-/* What `hnbsim pki --out` writes (models/pki.h, hnb_pki_export). */
+/* What `hnbsim pki --out` writes (crypto/pki.h, hnb_pki_export). */
 #define PKI_ROOT_CA "root.pem"
 #define PKI_HEMS_CERT "hems.pem"
 #define PKI_HEMS_KEY "hems.key"
 #define PKI_CLIENT_CA "mfr.pem"
-/* Reason codes of models/tls.h (hnb_tls_reason_name), as `hnbsim acs` logs them. */
+/* Reason codes of crypto/tls.h (hnb_tls_reason_name), as `hnbsim acs` logs them. */
 #define REASON_NO_CLIENT_CERT "no_client_cert"
 #define REASON_PROTOCOL_VERSION "protocol_version"
 #define REASON_NO_SHARED_CIPHER "no_shared_cipher"
@@ -70,7 +70,7 @@ static char *cert_name(const char *cert, gboolean san)
 }
 
 /* HNB i's identity "<16 hex>.<realm>" and the CWMP DeviceId that maps to it: OUI = the first 6 digits, SerialNumber
- * = the next 10 (models/pki.h). */
+ * = the next 10 (crypto/pki.h). */
 static char *device_identity(int i)
 {
     g_autofree char *cert = device_cert(i);

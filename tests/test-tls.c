@@ -2,11 +2,11 @@
  * from a real failure (and the side that detected it), resumption by session ID and by ticket (and its loss on
  * reboot), identical outcomes at pool thread counts 0/1/2 and on fresh SSL objects per job, and the compliance
  * checker's lines. */
-#include "tls.h"
+#include "crypto/tls.h"
 
 #include <string.h>
 #include <openssl/ssl.h>
-#include "pool.h"
+#include "sim/pool.h"
 
 /* One PKI for the whole program: device certificates live 60 days, HNB 5 is revoked. */
 static HnbPki *pki;

@@ -1,9 +1,9 @@
 /* tests/test-trust.c — the TrE verification key set: k-of-n acceptance with real signatures (keyset.c), and the
  * trust model's extreme cases (fixed needs the field for every exposed HNB, updatable loses the race where the
  * attacker comes first, chained below the threshold loses nothing) and its determinism. */
-#include "keyset.h"
-#include "model-run.h"
-#include "pki.h"
+#include "crypto/keyset.h"
+#include "tests/model-run.h"
+#include "crypto/pki.h"
 
 #include <math.h>
 #include <string.h>

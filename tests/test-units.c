@@ -1,7 +1,7 @@
-/* tests/test-units.c — durations (simtime.c) and values with units (units.c). */
+/* tests/test-units.c — durations (time.c) and values with units (units.c). */
 #include <string.h>
-#include "simtime.h"
-#include "units.h"
+#include "sim/time.h"
+#include "sim/units.h"
 
 #include <math.h>
 

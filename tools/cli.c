@@ -1,6 +1,6 @@
 /* tools/cli.c — what the subcommands share: error reporting, scenario loading, the default scenario. */
-#include "cli.h"
-#include "model.h"
+#include "tools/cli.h"
+#include "models/model.h"
 
 #include <stdio.h>
 

@@ -4,7 +4,7 @@
 #define HNB_CLI_H
 
 #include <glib.h>
-#include "scenario.h"
+#include "sim/scenario.h"
 
 enum { HNB_EXIT_OK = 0, HNB_EXIT_RUN = 1, HNB_EXIT_INPUT = 2 };
 

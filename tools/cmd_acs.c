@@ -9,7 +9,7 @@
  * watcher for the direction OpenSSL is waiting on (a TLS read can need a write and vice versa, so the watcher follows
  * what OpenSSL says, not what the state suggests).  An idle timer closes connections that stall.
  *
- * The TLS profile is not defined here: the server context comes from the core (models/tls.h), the same one the
+ * The TLS profile is not defined here: the server context comes from the core (crypto/tls.h), the same one the
  * simulation's in-process handshakes use, so `acs` and `run` cannot drift apart.
  *
  * HTTP: HTTP/1.1 POSTs with Content-Length (a TR-069 CWMP endpoint).  An Inform gets an InformResponse, an empty POST
@@ -19,9 +19,9 @@
  *
  * Log: one line per connection on stderr — peer, TLS version, cipher, client identity, outcome and reason.
  */
-#include "cli.h"
-#include "pki.h"
-#include "tls.h"
+#include "tools/cli.h"
+#include "crypto/pki.h"
+#include "crypto/tls.h"
 
 #include <errno.h>
 #include <ev.h>

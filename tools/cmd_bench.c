@@ -1,6 +1,6 @@
 /* tools/cmd_bench.c — `hnbsim bench kernel|mm1|handshake`. */
-#include "bench.h"
-#include "cli.h"
+#include "tools/bench/bench.h"
+#include "tools/cli.h"
 
 #include <stdio.h>
 #include <string.h>

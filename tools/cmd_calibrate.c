@@ -1,6 +1,6 @@
 /* tools/cmd_calibrate.c — `hnbsim calibrate`: CPU cost of the real operations the simulation models, on this machine.
  *
- * Every number comes from the same engine the fleet model runs (models/tls.c, models/image.c) in the worker pool:
+ * Every number comes from the same engine the fleet model runs (crypto/tls.c, crypto/image.c) in the worker pool:
  * full and resumed TLS handshakes for EC P-256 and RSA-2048 device keys, image-manifest verifications (ECDSA and
  * RSA-PSS), device-certificate generation and cache hits.  CPU time is CLOCK_THREAD_CPUTIME_ID per job:
  *   handshake_*      the ACS's share (its SSL_do_handshake calls): what an H(e)MS worker spends, the service time
@@ -8,11 +8,11 @@
  *   rate_*           jobs per wall-clock second at --threads (both ends in-process)
  * The file is a GKeyFile whose [calibration] values are durations and rates in the scenario syntax.
  */
-#include "cli.h"
-#include "image.h"
-#include "pki.h"
-#include "pool.h"
-#include "tls.h"
+#include "tools/cli.h"
+#include "crypto/image.h"
+#include "crypto/pki.h"
+#include "sim/pool.h"
+#include "crypto/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>

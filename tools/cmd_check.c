@@ -1,7 +1,7 @@
 /* tools/cmd_check.c — `hnbsim check` and `hnbsim describe`. */
-#include "cli.h"
-#include "grid.h"
-#include "model.h"
+#include "tools/cli.h"
+#include "results/grid.h"
+#include "models/model.h"
 
 #include <stdio.h>
 

@@ -6,10 +6,10 @@
  * points.csv and aggregate.csv come out byte-identical to an unsharded run (aggregates are computed from the printed
  * numbers, which is all a shard keeps).
  */
-#include "cli.h"
-#include "model.h"
-#include "plan.h"
-#include "sweep.h"
+#include "tools/cli.h"
+#include "models/model.h"
+#include "tools/plan.h"
+#include "results/sweep.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* tools/cmd_pki.c — `hnbsim pki`: export the simulated PKI (TS 33.320) as PEM files for external tools. */
-#include "cli.h"
-#include "model.h"
-#include "pki.h"
+#include "tools/cli.h"
+#include "models/model.h"
+#include "crypto/pki.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,8 +13,9 @@
  *
  * Exit status: 0 compliant (no FAIL), 1 not compliant or the server could not be reached, 2 bad input.
  */
-#include "cli.h"
-#include "tls.h"
+#include "crypto/openssl_error.h"
+#include "tools/cli.h"
+#include "crypto/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -93,7 +94,7 @@ static gboolean load_pki(Probe *p, const char *dir, int hnb, GError **error)
     if (!p->cert || !p->key || X509_STORE_load_file(p->roots, root) != 1) {
         g_autofree char *what = g_strdup_printf("%s: device %d (dev%d.pem, dev%d.key) or the root CA (root.pem)", dir,
                                                 hnb, hnb, hnb);
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, what);
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, what);
         return FALSE;
     }
     X509_OBJECT *o = sk_X509_OBJECT_value(X509_STORE_get0_objects(p->roots), 0);

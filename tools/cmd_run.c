@@ -8,9 +8,9 @@
  * leaves nothing behind.  Replications run on worker threads (one replication per thread at a time); each writes only
  * its own slot, and results are written in replication order, so the files do not depend on --threads.
  */
-#include "cli.h"
-#include "model.h"
-#include "plan.h"
+#include "tools/cli.h"
+#include "models/model.h"
+#include "tools/plan.h"
 
 #include <stdio.h>
 #include <string.h>

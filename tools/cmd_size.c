@@ -8,12 +8,12 @@
  * With two keys, the second is bisected for each value of the first: a table of the smallest feasible second value.
  * Probes are cached, so the ends and the bisection never run one point twice.
  */
-#include "cli.h"
-#include "gnuplot.h"
-#include "jobs.h"
-#include "plan.h"
-#include "stats.h"
-#include "sweep.h"
+#include "tools/cli.h"
+#include "results/gnuplot.h"
+#include "tools/jobs.h"
+#include "tools/plan.h"
+#include "sim/stats.h"
+#include "results/sweep.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,11 +11,11 @@
  * The rounds depend only on the points' own results, so the replications each point ends with do not depend on
  * --threads or on sharding (a shard runs whole points then).
  */
-#include "cli.h"
-#include "jobs.h"
-#include "mpi_jobs.h"
-#include "plan.h"
-#include "sweep.h"
+#include "tools/cli.h"
+#include "tools/jobs.h"
+#include "tools/mpi_jobs.h"
+#include "tools/plan.h"
+#include "results/sweep.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 out=build-fuzz
 mkdir -p "$out/corpus"
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I sim \
-  tests/fuzz-scenario.c sim/scenario.c sim/dist.c sim/rng.c sim/units.c sim/simtime.c \
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I . \
+  tests/fuzz-scenario.c sim/scenario.c sim/dist.c sim/rng.c sim/units.c sim/time.c sim/error.c \
   $(pkg-config --cflags --libs glib-2.0) -lm -o "$out/fuzz-scenario"
 cp -n tests/fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
 rc=0

@@ -1,7 +1,7 @@
 /* tools/hnbsim.c — `hnbsim`: dispatch to a subcommand. */
-#include "cli.h"
-#include "mpi_jobs.h"
-#include "model.h"
+#include "tools/cli.h"
+#include "tools/mpi_jobs.h"
+#include "models/model.h"
 
 #include <locale.h>
 #include <stdio.h>

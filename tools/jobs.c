@@ -1,6 +1,6 @@
 /* tools/jobs.c — a shared counter hands out jobs to threads; each thread writes only its job's slots, so results
  * are the same whatever thread ran which job.  The calling thread draws the progress line meanwhile. */
-#include "jobs.h"
+#include "tools/jobs.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 #ifndef HNB_JOBS_H
 #define HNB_JOBS_H
 
-#include "model.h"
+#include "models/model.h"
 
 typedef struct {
     const HnbScenario *sc; /* shared read-only between jobs */

@@ -11,7 +11,7 @@
  *
  * With one rank, or a build without MPI (meson feature `mpi`), hnb_mpi_jobs_run is the thread pool of jobs.c.
  */
-#include "mpi_jobs.h"
+#include "tools/mpi_jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 #ifndef HNB_MPI_JOBS_H
 #define HNB_MPI_JOBS_H
 
-#include "jobs.h"
+#include "tools/jobs.h"
 
 /* Started by an MPI launcher but built without MPI: exec hnbsim-mpi from the same directory with the same argv, if
  * it was built (the MPI build leaves out `hnbsim acs`: libev's libevent-compatible symbols would shadow the libevent

@@ -1,6 +1,6 @@
 /* tools/plan.c — loading one scenario or the variants of a comparison (see plan.h). */
-#include "plan.h"
-#include "model.h"
+#include "tools/plan.h"
+#include "models/model.h"
 
 #include <stdio.h>
 #include <string.h>

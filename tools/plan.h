@@ -7,7 +7,7 @@
 #ifndef HNB_PLAN_H
 #define HNB_PLAN_H
 
-#include "cli.h"
+#include "tools/cli.h"
 
 typedef struct {
     HnbScenario *head;   /* the comparison file; NULL for a plain scenario or files given side by side */

@@ -16,7 +16,7 @@ int hnb_bench_hold(size_t pending, uint64_t events, gboolean dispatch);
 int hnb_bench_mm1(uint64_t customers, uint64_t seed);
 
 /* `count` TLS 1.2 AES128-SHA mutual-auth handshakes (full, or resumed by session ID) through the simulation's engine
- * (models/tls.h) and worker pool on `threads` threads.  Prints `full_hs_per_s=<n> threads=<T>` (or
+ * (crypto/tls.h) and worker pool on `threads` threads.  Prints `full_hs_per_s=<n> threads=<T>` (or
  * `resumed_hs_per_s=`); returns 1 with a message if any handshake does not give the expected outcome. */
 int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume);
 

@@ -1,5 +1,5 @@
 /* tools/bench/handshake.c — `hnbsim bench handshake`: full (or resumed) TLS handshakes per wall-clock second through
- * the engine the simulation uses (models/tls.h) in the worker pool, both ends in this process.
+ * the engine the simulation uses (crypto/tls.h) in the worker pool, both ends in this process.
  *
  * Profile: the PKI's defaults (RSA-2048 H(e)MS certificate under the RSA-2048 operator root, EC P-256 device keys
  * under the RSA-2048 manufacturer CA, CRL checked) and the strict [tls] defaults pinned to TLS 1.2 + AES128-SHA with
@@ -13,10 +13,10 @@
  * Every handshake's outcome is checked (ok, TLS 1.2, AES128-SHA, resumed exactly when asked): one that is not makes
  * the run fail (exit 1).  Last stdout line: `full_hs_per_s=<n> threads=<T>` (or `resumed_hs_per_s=`).
  */
-#include "bench.h"
-#include "pki.h"
-#include "pool.h"
-#include "tls.h"
+#include "tools/bench/bench.h"
+#include "crypto/pki.h"
+#include "sim/pool.h"
+#include "crypto/tls.h"
 
 #include <stdio.h>
 #include <string.h>

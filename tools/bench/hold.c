@@ -13,9 +13,9 @@
  * The exponential draws use a small splitmix64 generator, the same as pq_hold.cc, so both measure the queue and not
  * the random-number generator.
  */
-#include "bench.h"
-#include "evqueue.h"
-#include "sim.h"
+#include "tools/bench/bench.h"
+#include "sim/evqueue.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>

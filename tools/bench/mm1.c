@@ -2,10 +2,10 @@
  * counter-based streams, a FIFO of waiting customers that grows by doubling (never per customer).
  *
  * Arrival rate 0.9/s, service rate 1/s: the mean time in queue is rho/(mu - lambda) = 9 s (any queueing text). */
-#include "bench.h"
-#include "dist.h"
-#include "rng.h"
-#include "sim.h"
+#include "tools/bench/bench.h"
+#include "sim/dist.h"
+#include "sim/rng.h"
+#include "sim/sim.h"
 
 #include <stdio.h>
 

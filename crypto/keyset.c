@@ -1,12 +1,12 @@
-/* models/keyset.c — threshold key sets: canonical text, signed updates, threshold checks.  See keyset.h. */
-#include "keyset.h"
+/* crypto/keyset.c — threshold key sets: canonical text, signed updates, threshold checks.  See keyset.h. */
+#include "crypto/keyset.h"
 
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include "simtime.h"
+#include "sim/time.h"
 
 static const char *const verdict_names[HNB_KEYSET_VERDICT_COUNT] = {"ok", "threshold", "rollback", "malformed"};
 

@@ -1,4 +1,4 @@
-/* models/image.h — signed software-image manifests (TS 33.320 §6.1 device integrity, secure boot and downloads).
+/* crypto/image.h — signed software-image manifests (TS 33.320 §6.1 device integrity, secure boot and downloads).
  *
  * A manifest names an image (name, version, size, SHA-256 of its content) and is signed with the PKI's
  * software-signing key (ECDSA P-256 with SHA-256, or RSA-PSS with SHA-256); the TrE verifies it with the verification
@@ -55,7 +55,7 @@ gboolean hnb_image_signed_copy(HnbSignedImage *dst, const HnbSignedImage *src);
  * (NULL: skip the content check, e.g. a manifest-only check).  The parsed manifest goes to *m when not NULL. */
 HnbImageReason hnb_image_verify(const HnbSignedImage *s, X509 *cert, const uint8_t content[32], HnbImageManifest *m);
 
-/* The same with a bare public key (a key of a TrE verification key set, models/keyset.h). */
+/* The same with a bare public key (a key of a TrE verification key set, crypto/keyset.h). */
 HnbImageReason hnb_image_verify_key(const HnbSignedImage *s, EVP_PKEY *key, const uint8_t content[32],
                                     HnbImageManifest *m);
 

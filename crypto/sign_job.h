@@ -1,4 +1,4 @@
-/* models/sign_job.h — the signing-server model's real signature: what one HSM signature in the simulation does.
+/* crypto/sign_job.h — the signing-server model's real signature: what one HSM signature in the simulation does.
  *
  * Each image a signing server signs is an hnb_image manifest (image.h) for one HNB variant and one release (or the
  * emergency fix), signed with the PKI's software-signing key and at once verified against the verification
@@ -10,7 +10,7 @@
 
 #include <glib.h>
 #include <stdint.h>
-#include "image.h"
+#include "crypto/image.h"
 
 #define HNB_SIGN_EMERGENCY UINT32_MAX /* release number of the emergency fix */
 

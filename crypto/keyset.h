@@ -1,4 +1,4 @@
-/* models/keyset.h — the verification key set a TrE holds, and its signed updates (TUF-style thresholds and versions).
+/* crypto/keyset.h — the verification key set a TrE holds, and its signed updates (TUF-style thresholds and versions).
  *
  * A key set is what the TrE trusts to verify software: n public keys, a threshold k and a version.  A single
  * verification certificate (the TrE modes `fixed` and `updatable`) is a set of one key with k = 1; `chained` is the
@@ -18,7 +18,7 @@
 #include <glib.h>
 #include <stdint.h>
 #include <openssl/types.h>
-#include "image.h"
+#include "crypto/image.h"
 
 #define HNB_KEYSET_MAX 16
 

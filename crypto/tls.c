@@ -1,4 +1,4 @@
-/* models/tls.c — the §8.3.4 profile as OpenSSL contexts, reason codes, the compliance checker and the in-memory
+/* crypto/tls.c — the §8.3.4 profile as OpenSSL contexts, reason codes, the compliance checker and the in-memory
  * handshake engine.  See tls.h for the contract.
  *
  * Engine layout: a job builds one client SSL and one server SSL on the thread's context pair, joins them with a BIO
@@ -7,7 +7,8 @@
  *
  * Context modes (shared or per-thread SSL_CTX pairs): measured, see the comment above hnb_tls_thread_init().
  */
-#include "tls.h"
+#include "crypto/openssl_error.h"
+#include "crypto/tls.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -222,7 +223,7 @@ gboolean hnb_tls_config_from_scenario(HnbTlsConfig *cfg, const HnbScenario *sc, 
     /* a cipher string OpenSSL rejects is bad input: find out now */
     SSL_CTX *probe = SSL_CTX_new(TLS_method());
     if (!probe) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "SSL_CTX_new");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "SSL_CTX_new");
         return FALSE;
     }
     int ok = SSL_CTX_set_cipher_list(probe, cfg->ciphers);
@@ -249,7 +250,7 @@ static SSL_CTX *ctx_common(const HnbTlsConfig *cfg, gboolean server, OSSL_LIB_CT
 {
     SSL_CTX *ctx = SSL_CTX_new_ex(libctx, NULL, server ? TLS_server_method() : TLS_client_method());
     if (!ctx) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "SSL_CTX_new_ex");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "SSL_CTX_new_ex");
         return NULL;
     }
     /* OpenSSL 3 refuses TLS < 1.2 handshakes (SHA-1/MD5 signatures) at security level >= 1: lower it only then */
@@ -260,16 +261,16 @@ static SSL_CTX *ctx_common(const HnbTlsConfig *cfg, gboolean server, OSSL_LIB_CT
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_set_min_proto_version(ctx, cfg->min_version) != 1 ||
         SSL_CTX_set_max_proto_version(ctx, cfg->max_version) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, "TLS protocol versions");
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, "TLS protocol versions");
         goto fail;
     }
     if (SSL_CTX_set_cipher_list(ctx, cfg->ciphers) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, "TLS cipher list");
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, "TLS cipher list");
         goto fail;
     }
     /* TLS 1.3 suites are not RFC 5246 suites: enabled only when the (custom) profile allows TLS 1.3 */
     if (cfg->max_version < TLS1_3_VERSION && SSL_CTX_set_ciphersuites(ctx, "") != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "SSL_CTX_set_ciphersuites");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "SSL_CTX_set_ciphersuites");
         goto fail;
     }
     SSL_CTX_set_timeout(ctx, REAL_SESSION_TIMEOUT);
@@ -312,12 +313,12 @@ SSL_CTX *hnb_tls_server_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_C
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
     if (SSL_CTX_use_certificate(ctx, hems->cert) != 1 || SSL_CTX_use_PrivateKey(ctx, hems->key) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1 || (sk_X509_num(hems->chain) > 0 && SSL_CTX_set1_chain(ctx, hems->chain) != 1)) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "H(e)MS certificate");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "H(e)MS certificate");
         goto fail;
     }
     if (X509_STORE_add_cert(store, hnb_pki_mfr(pki)->cert) != 1 || X509_STORE_add_crl(store, hnb_pki_crl(pki)) != 1 ||
         X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_CRL_CHECK) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "H(e)MS trust store");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "H(e)MS trust store");
         goto fail;
     }
     /* the CA list sent in CertificateRequest: the manufacturer CA */
@@ -326,13 +327,13 @@ SSL_CTX *hnb_tls_server_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_C
     if (!names || !mfr || !sk_X509_NAME_push(names, mfr)) {
         X509_NAME_free(mfr);
         sk_X509_NAME_pop_free(names, X509_NAME_free);
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "client CA list");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "client CA list");
         goto fail;
     }
     SSL_CTX_set_client_CA_list(ctx, names);
     server_verify_mode(ctx, cfg);
     if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "session id context");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "session id context");
         goto fail;
     }
     switch (cfg->resumption) {
@@ -362,7 +363,7 @@ SSL_CTX *hnb_tls_client_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_C
     if (!ctx)
         return NULL;
     if (X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), hnb_pki_root(pki)->cert) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "HNB trust store");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "HNB trust store");
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -378,13 +379,13 @@ gboolean hnb_tls_client_setup(SSL *ssl, const HnbPkiCred *cred, const char *host
 {
     if (cred && (SSL_use_certificate(ssl, cred->cert) != 1 || SSL_use_PrivateKey(ssl, cred->key) != 1 ||
                  (sk_X509_num(cred->chain) > 0 && SSL_set1_chain(ssl, cred->chain) != 1))) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "device certificate");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "device certificate");
         return FALSE;
     }
     if (host) {
         SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (SSL_set1_host(ssl, host) != 1 || SSL_set_tlsext_host_name(ssl, host) != 1) {
-            hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "H(e)MS host name");
+            hnb_set_openssl_error(error, HNB_ERROR_RUN, "H(e)MS host name");
             return FALSE;
         }
     }
@@ -471,7 +472,7 @@ gboolean hnb_tls_check_config(const HnbTlsConfig *cfg, GString *report, gboolean
         return FALSE;
     }
     if (!ssl) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "SSL_new");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "SSL_new");
         SSL_CTX_free(cctx);
         SSL_CTX_free(sctx);
         return FALSE;
@@ -612,7 +613,7 @@ gboolean hnb_tls_check(const HnbScenario *sc, GString *report, gboolean *complia
 
 /* ---- the handshake engine ---------------------------------------------------------------------------------------- */
 
-/* Both sessions are kept without the peer's certificate (models/tls_session.c); the identity the ACS authenticated at
+/* Both sessions are kept without the peer's certificate (crypto/tls_session.c); the identity the ACS authenticated at
  * the full handshake is kept instead, and a resumption is authorized against it. */
 struct HnbTlsSession {
     SSL_SESSION *client; /* what the HNB offers */
@@ -689,7 +690,7 @@ static gboolean thread_ctx_build(ThreadCtx *tc, HnbTlsEngine *e, OSSL_LIB_CTX *l
         return FALSE;
     if (e->acs.resumption == HNB_TLS_RESUME_TICKETS &&
         SSL_CTX_set_tlsext_ticket_keys(tc->server, e->ticket_keys, sizeof e->ticket_keys) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "ticket keys");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "ticket keys");
         return FALSE;
     }
     return TRUE;
@@ -703,7 +704,7 @@ HnbTlsEngine *hnb_tls_engine_new(HnbPki *pki, const HnbTlsConfig *acs, const Hnb
     hnb_tls_config_copy(&e->acs, acs);
     hnb_tls_config_copy(&e->hnb, hnb ? hnb : acs);
     if (RAND_bytes(e->ticket_keys, sizeof e->ticket_keys) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "RAND_bytes");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "RAND_bytes");
         hnb_tls_engine_free(e);
         return NULL;
     }
@@ -800,7 +801,7 @@ void *hnb_tls_thread_init(void *engine)
     g_autoptr(GError) error = NULL;
     tc->libctx = libctx_take();
     if (!tc->libctx)
-        hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "OSSL_LIB_CTX_new");
+        hnb_set_openssl_error(&error, HNB_ERROR_RUN, "OSSL_LIB_CTX_new");
     if (!tc->libctx || !thread_ctx_build(tc, e, tc->libctx, &error)) {
         /* the same configuration built once already in hnb_tls_engine_new: only resources can fail here */
         g_warning("TLS engine: per-thread context failed (%s); using the shared one", error->message);
@@ -891,7 +892,7 @@ static gboolean pair_get(ThreadCtx *tc, SSL **client, SSL **server, GError **err
     BIO *cb = NULL, *sb = NULL;
     SSL *c = SSL_new(tc->client), *s = SSL_new(tc->server);
     if (!c || !s || BIO_new_bio_pair(&cb, 0, &sb, 0) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "SSL_new");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "SSL_new");
         SSL_free(c);
         SSL_free(s);
         return FALSE;
@@ -1015,7 +1016,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
                               &error) ||
         !SSL_set_ex_data(server, job_index, &run)) {
         if (!error)
-            hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_set_ex_data");
+            hnb_set_openssl_error(&error, HNB_ERROR_RUN, "SSL_set_ex_data");
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, error->message);
         goto out;
     }
@@ -1026,7 +1027,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     if (hnb_pki_hems_renewed(e->pki)) {
         const HnbPkiCred *hems = hnb_pki_hems_at(e->pki, job->acs_time);
         if (SSL_use_cert_and_key(server, hems->cert, hems->key, hems->chain, 1) != 1) {
-            hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_use_cert_and_key");
+            hnb_set_openssl_error(&error, HNB_ERROR_RUN, "SSL_use_cert_and_key");
             job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_ACS, error->message);
             goto out;
         }
@@ -1041,7 +1042,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
         int ok = copy && SSL_set_session(client, copy) == 1;
         SSL_SESSION_free(copy);
         if (!ok) {
-            hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_set_session");
+            hnb_set_openssl_error(&error, HNB_ERROR_RUN, "SSL_set_session");
             job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_HNB, error->message);
             goto out;
         }
@@ -1157,12 +1158,12 @@ static gboolean tool_ctxs(const HnbTlsToolJob *job, SSL_CTX **sctx, SSL_CTX **cc
     const HnbPkiCred *t = job->tool;
     if (SSL_CTX_use_certificate(*sctx, t->cert) != 1 || SSL_CTX_use_PrivateKey(*sctx, t->key) != 1 ||
         SSL_CTX_check_private_key(*sctx) != 1 || (sk_X509_num(t->chain) > 0 && SSL_CTX_set1_chain(*sctx, t->chain) != 1)) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "tool certificate");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "tool certificate");
         return FALSE;
     }
     if (job->crl && (X509_STORE_add_crl(SSL_CTX_get_cert_store(*cctx), job->crl) != 1 ||
                      X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(*cctx), X509_V_FLAG_CRL_CHECK) != 1)) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "HNB tool CRL");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "HNB tool CRL");
         return FALSE;
     }
     return TRUE;
@@ -1180,7 +1181,7 @@ void hnb_tls_tool_job_run(HnbTlsToolJob *job)
     if (!tool_ctxs(job, &sctx, &cctx, &error) || !(dev = hnb_pki_device(job->pki, job->hnb, &error)) ||
         !pair_new(cctx, sctx, &client, &server)) {
         if (!error)
-            hnb_pki_set_ssl_error(&error, HNB_ERROR_RUN, "SSL_new");
+            hnb_set_openssl_error(&error, HNB_ERROR_RUN, "SSL_new");
         g_strlcpy(job->detail, error->message, sizeof job->detail);
         goto out;
     }

@@ -1,5 +1,5 @@
-/* models/sign_job.c — one real signature of the signing-server model: manifest, sign, verify.  See sign_job.h. */
-#include "sign_job.h"
+/* crypto/sign_job.c — one real signature of the signing-server model: manifest, sign, verify.  See sign_job.h. */
+#include "crypto/sign_job.h"
 
 /* The image's pseudo-content: one per (variant, release), so a manifest of one variant never verifies against
  * another's image. */

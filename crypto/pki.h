@@ -1,4 +1,4 @@
-/* models/pki.h — the simulated PKI of TS 33.320: operator root CA, H(e)MS server certificate, manufacturer CA, one
+/* crypto/pki.h — the simulated PKI of TS 33.320: operator root CA, H(e)MS server certificate, manufacturer CA, one
  * device certificate per HNB, the software-signing key with the verification certificate the TrE holds, a CRL.
  *
  * API FROZEN */
@@ -41,8 +41,8 @@
 #include <stdint.h>
 #include <openssl/types.h>
 #include <openssl/x509.h>
-#include "scenario.h"
-#include "simtime.h"
+#include "sim/scenario.h"
+#include "sim/time.h"
 
 typedef enum { HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048 } HnbPkiKeyType;
 
@@ -176,7 +176,5 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
  * key.  HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
 HnbPki *hnb_pki_open_export(const char *dir, GError **error);
 
-/* Format an OpenSSL error queue into an error (and clear the queue): "<what>: <OpenSSL's words>". */
-void hnb_pki_set_ssl_error(GError **error, int code, const char *what);
 
 #endif

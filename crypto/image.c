@@ -1,5 +1,6 @@
-/* models/image.c — signed image manifests: canonical text, EVP signing and verification.  See image.h. */
-#include "image.h"
+/* crypto/image.c — signed image manifests: canonical text, EVP signing and verification.  See image.h. */
+#include "crypto/openssl_error.h"
+#include "crypto/image.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include "pki.h"
+#include "crypto/pki.h"
 
 static const char *const reason_names[HNB_IMAGE_REASON_COUNT] = {"ok", "bad_signature", "wrong_key", "corrupted"};
 
@@ -112,7 +113,7 @@ gboolean hnb_image_sign_data(EVP_PKEY *key, const void *data, size_t len, uint8_
     EVP_MD_CTX_free(md);
     return TRUE;
 fail:
-    hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "signing");
+    hnb_set_openssl_error(error, HNB_ERROR_RUN, "signing");
     EVP_MD_CTX_free(md);
     OPENSSL_free(*sig);
     *sig = NULL;

@@ -1,4 +1,4 @@
-/* models/tls.h — the TS 33.320 §8.3.4 TR-069 TLS profile as OpenSSL contexts, the compliance checker, and the
+/* crypto/tls.h — the TS 33.320 §8.3.4 TR-069 TLS profile as OpenSSL contexts, the compliance checker, and the
  * in-memory handshake engine (both ends in one process, memory BIOs, run as worker-pool jobs).
  *
  * API FROZEN */
@@ -25,9 +25,9 @@
 #include <glib.h>
 #include <stdint.h>
 #include <openssl/ssl.h>
-#include "pki.h"
-#include "scenario.h"
-#include "simtime.h"
+#include "crypto/pki.h"
+#include "sim/scenario.h"
+#include "sim/time.h"
 
 /* ---- outcomes ----------------------------------------------------------------------------------------------- */
 
@@ -157,7 +157,7 @@ void hnb_tls_job_run(void *job, void *thread_ctx);
 typedef struct HnbTlsSession HnbTlsSession;
 void hnb_tls_session_free(HnbTlsSession *s);
 HnbTime hnb_tls_session_created(const HnbTlsSession *s); /* ACS time of the full handshake that made it */
-/* A copy of session s without the peer's certificate (models/tls_session.c: what a kept session needs; ~1 KB instead
+/* A copy of session s without the peer's certificate (crypto/tls_session.c: what a kept session needs; ~1 KB instead
  * of ~7 KB), or NULL on failure.  s is not changed. */
 SSL_SESSION *hnb_tls_session_strip_peer(SSL_SESSION *s);
 /* For a job run ahead of time (models/acs_tls.c): the session dates from when the handshake is deemed to happen. */

@@ -3,12 +3,11 @@
  * Parsing is exact: "1.5s" is read as 1 s + 5/10 s in integer arithmetic, never through a double, so every text
  * written by hnb_time_format reads back to the same nanosecond count.
  */
-#include "simtime.h"
+#include "sim/time.h"
 
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK(hnb-error-quark, hnb_error)
 
 static const struct {
     const char *name;

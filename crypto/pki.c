@@ -1,11 +1,12 @@
-/* models/pki.c — the simulated PKI: generation, the on-disk cache, the CRL, identities, PEM export.
+/* crypto/pki.c — the simulated PKI: generation, the on-disk cache, the CRL, identities, PEM export.
  *
  * The CA set (root, manufacturer, foreign CA; H(e)MS and signing credentials) is one file, ca.pem, made once per
  * parameter hash and published with link(2) so that the first of several concurrent runs wins and the others load
  * its file (they must all sign devices with the same manufacturer key).  Device files are published with rename(2):
  * two runs making the same device at once both produce valid credentials, and either file may win.
  */
-#include "pki.h"
+#include "crypto/openssl_error.h"
+#include "crypto/pki.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -260,26 +261,10 @@ gboolean hnb_pki_params_from_scenario(HnbPkiParams *p, const HnbScenario *sc, GE
 
 /* ---- errors ------------------------------------------------------------------------------------------------------ */
 
-void hnb_pki_set_ssl_error(GError **error, int code, const char *what)
-{
-    GString *s = g_string_new(what);
-    unsigned long e;
-    const char *sep = ": ";
-    while ((e = ERR_get_error()) != 0) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        g_string_append_printf(s, "%s%s", sep, buf);
-        sep = "; ";
-    }
-    if (*sep == ':')
-        g_string_append(s, ": (no OpenSSL error)");
-    g_set_error_literal(error, HNB_ERROR, code, s->str);
-    g_string_free(s, TRUE);
-}
 
 #define SSL_FAIL(what)                                                                                               \
     do {                                                                                                             \
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, what);                                                           \
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, what);                                                           \
         goto fail;                                                                                                   \
     } while (0)
 
@@ -420,7 +405,7 @@ static HnbPkiCred *make_cred(const HnbPkiParams *p, HnbPkiKeyType kt, const char
 {
     EVP_PKEY *key = keygen(kt);
     if (!key) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "key generation");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "key generation");
         return NULL;
     }
     X509 *x = make_cert(p, key, org, cn, dns, serial, issued_before, lifetime, role, issuer, error);
@@ -523,7 +508,7 @@ static gboolean publish(const char *sub, const char *base, BIO *b, GError **erro
         return FALSE;
     }
     if (!bio_contents(b, &data, &len)) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, path);
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, path);
         return FALSE;
     }
     g_autofree char *tmp = write_temp(sub, base, data, len, error);
@@ -636,7 +621,7 @@ static gboolean init_cas(HnbPki *pki, GError **error)
     size_t len;
     if (!b || !cas_to_pem(pki, b) || !bio_contents(b, &data, &len)) {
         BIO_free(b);
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "writing the CA set");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "writing the CA set");
         return FALSE;
     }
     g_autofree char *tmp = write_temp(pki->dir, "ca.pem", data, len, error);
@@ -973,7 +958,7 @@ static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, GError **error)
     BIO *b = BIO_new(BIO_s_mem());
     gboolean ok = b && write_cred(b, c);
     if (!ok)
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "writing a device credential");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "writing a device credential");
     ok = ok && publish(sub, base, b, error);
     BIO_free(b);
     if (!ok) {
@@ -1128,13 +1113,13 @@ static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, HnbPkiKeyType typ
         pki->stats.corrupted++;
     }
     if (!(k = keygen(type))) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "key generation");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "key generation");
         return NULL;
     }
     BIO *w = BIO_new(BIO_s_mem());
     gboolean ok = w && PEM_write_bio_PrivateKey(w, k, NULL, NULL, 0, NULL, NULL) == 1;
     if (!ok)
-        hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "writing a key");
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "writing a key");
     ok = ok && publish(sub, base, w, error);
     BIO_free(w);
     if (!ok) {
@@ -1154,7 +1139,7 @@ EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, HnbPkiKeyType type, GError 
         if (k)
             g_hash_table_insert(pki->keys, g_strdup(name), k);
         else if (!pki->dir)
-            hnb_pki_set_ssl_error(error, HNB_ERROR_RUN, "key generation");
+            hnb_set_openssl_error(error, HNB_ERROR_RUN, "key generation");
         if (!k)
             g_prefix_error(error, "PKI key %s: ", name);
     }
@@ -1175,7 +1160,7 @@ static gboolean export_bio(Export *x, const char *name, BIO *b, const char *what
     char *data;
     size_t len;
     if (!bio_contents(b, &data, &len)) {
-        hnb_pki_set_ssl_error(x->error, HNB_ERROR_RUN, name);
+        hnb_set_openssl_error(x->error, HNB_ERROR_RUN, name);
         return FALSE;
     }
     g_autofree char *path = g_build_filename(x->dir, name, NULL);
@@ -1205,7 +1190,7 @@ static gboolean export_pem(Export *x, const char *name, X509 *cert, X509 *extra,
                   (!crl || PEM_write_bio_X509_CRL(b, crl) == 1);
     if (!ok) {
         BIO_free(b);
-        hnb_pki_set_ssl_error(x->error, HNB_ERROR_RUN, name);
+        hnb_set_openssl_error(x->error, HNB_ERROR_RUN, name);
         return FALSE;
     }
     ok = export_bio(x, name, b, what);
@@ -1315,7 +1300,7 @@ static HnbPkiCred *open_cred(const char *dir, const char *name, gboolean with_ke
     X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
     if (!x) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, cn);
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, cn);
         return NULL;
     }
     EVP_PKEY *k = NULL;
@@ -1324,7 +1309,7 @@ static HnbPkiCred *open_cred(const char *dir, const char *name, gboolean with_ke
         k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
         BIO_free(b);
         if (!k || X509_check_private_key(x, k) != 1) {
-            hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, kn);
+            hnb_set_openssl_error(error, HNB_ERROR_INPUT, kn);
             X509_free(x);
             EVP_PKEY_free(k);
             return NULL;
@@ -1411,7 +1396,7 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
     pki->crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
     if (!pki->crl || X509_CRL_verify(pki->crl, pki->mfr->key) != 1) {
-        hnb_pki_set_ssl_error(error, HNB_ERROR_INPUT, crl_path);
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, crl_path);
         hnb_pki_free(pki);
         return NULL;
     }

@@ -1,11 +1,12 @@
-/* sim/simtime.h — virtual time (named so that -I sim never shadows the system <time.h>).
+/* sim/time.h — virtual time.  (Included as "sim/time.h": only the project root is on the include path, so this
+ * name never shadows the system <time.h>.)
  *
  * Simulated time is a signed 64-bit count of nanoseconds since the start of the run (t = 0).  Integers, not doubles,
  * so that equal times compare equal on every machine and the event order never depends on rounding.  2^63 ns is
  * 292 years, far past any scenario horizon; HNB_TIME_NEVER marks "no time".
  */
-#ifndef HNB_SIMTIME_H
-#define HNB_SIMTIME_H
+#ifndef HNB_SIM_TIME_H
+#define HNB_SIM_TIME_H
 
 #include <glib.h>
 #include <stdint.h>
@@ -33,11 +34,6 @@ char *hnb_time_format(HnbTime t, char *buf, size_t n);
 static inline double hnb_time_to_sec(HnbTime t) { return (double)t / (double)HNB_SEC; }
 HnbTime hnb_time_from_sec(double seconds); /* rounds to the nearest ns; saturates at HNB_TIME_NEVER */
 
-#define HNB_ERROR (hnb_error_quark())
-GQuark hnb_error_quark(void);
-typedef enum {
-    HNB_ERROR_INPUT = 1, /* bad user input: scenario, CLI, certificate — exit status 2 */
-    HNB_ERROR_RUN,       /* a run failed: I/O, resources — exit status 1 */
-} HnbErrorCode;
+#include "sim/error.h" /* every parser of times reports through it */
 
 #endif

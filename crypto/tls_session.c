@@ -1,4 +1,4 @@
-/* models/tls_session.c — the TLS sessions HNBs keep between CWMP sessions, without the peer's certificate.
+/* crypto/tls_session.c — the TLS sessions HNBs keep between CWMP sessions, without the peer's certificate.
  *
  * Why.  A fleet keeps one session per HNB for resumption, and after a full handshake OpenSSL's SSL_SESSION holds the
  * peer's certificate parsed: the H(e)MS certificate on the HNB's side, the device certificate in the ACS's copy.  A
@@ -13,7 +13,7 @@
  * verify result, ticket) with no certificate, ~1 KB in memory.  This costs one encode and one decode per full
  * handshake, neither of which parses a certificate.
  */
-#include "tls.h"
+#include "crypto/tls.h"
 
 #include <openssl/asn1.h>
 #include <string.h>

@@ -1,0 +1,4 @@
+/* sim/error.c — the error domain (sim/error.h). */
+#include "sim/error.h"
+
+G_DEFINE_QUARK(hnb-error-quark, hnb_error)
