@@ -22,9 +22,7 @@
 #include "results/results.h"
 #include "sim/time.h"
 
-#include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
 /* Replication 0's series as timeseries.csv holds it, and per column whether it has a finite point there. */
 typedef struct {
