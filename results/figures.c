@@ -15,77 +15,38 @@
  *
  * A figure whose columns have no finite point in replication 0 (a mean over an empty set in every interval, say)
  * would make gnuplot stop with "all points undefined"; it gets an empty frame saying "no data" instead, so one
- * empty curve never fails a run.  To know that, the CSV is read back here (only the rows of replication 0).
+ * empty curve never fails a run.  That is decided on replication 0's series in memory, value by value as the CSV
+ * prints it (hnb_results_fmt_finite), so the script is the same as if the file had been read back.
  */
 #include "results/gnuplot.h"
 #include "results/results.h"
 #include "sim/time.h"
 
-#include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
-/* The header of timeseries.csv and, per column, whether replication 0 has a finite point there. */
+/* Replication 0's series as timeseries.csv holds it, and per column whether it has a finite point there. */
 typedef struct {
-    char **names;      /* "replication", time column, series... (NULL-terminated) */
-    guint ncols;       /* length of names */
-    gboolean *defined; /* [ncols]; defined[c]: some row of replication 0 has finite time and finite column c */
-} CsvInfo;
+    const HnbSeries *series; /* names[0] is the time column (the CSV's column 2, after "replication") */
+    gboolean *defined;       /* [ncols]; defined[c]: some row has a finite time and a finite column c */
+} SeriesInfo;
 
-static void csv_info_clear(CsvInfo *info)
+static void series_info_init(SeriesInfo *info, const HnbSeries *series)
 {
-    g_strfreev(info->names);
-    g_free(info->defined);
+    info->series = series;
+    info->defined = g_new0(gboolean, series->ncols);
+    const double *v = (const double *)(void *)series->data->data;
+    for (guint i = 0; i < hnb_series_rows(series); i++) {
+        const double *row = v + (gsize)i * series->ncols;
+        if (hnb_results_fmt_finite(row[0]))
+            for (guint c = 1; c < series->ncols; c++)
+                info->defined[c] = info->defined[c] || hnb_results_fmt_finite(row[c]);
+    }
 }
 
-static gboolean read_series(const char *path, CsvInfo *info, GError **error)
+static int column_index(const SeriesInfo *info, const char *name)
 {
-    g_autofree char *text = NULL;
-    GError *local = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &local)) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s (figures need the time series written first)",
-                    local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    char *line = text;
-    char *end = strchr(line, '\n');
-    if (end == NULL) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: no header line", path);
-        return FALSE;
-    }
-    *end = '\0';
-    info->names = g_strsplit(line, ",", -1);
-    info->ncols = g_strv_length(info->names);
-    if (info->ncols < 2 || strcmp(info->names[0], "replication") != 0) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: header does not start with replication,<time column>",
-                    path);
-        return FALSE;
-    }
-    info->defined = g_new0(gboolean, info->ncols);
-
-    /* hnb_results_write_series puts replication 0 first: stop at the first other row. */
-    for (line = end + 1; *line != '\0'; line = end + 1) {
-        end = strchr(line, '\n');
-        if (end != NULL)
-            *end = '\0';
-        if (strncmp(line, "0,", 2) != 0)
-            break;
-        g_auto(GStrv) f = g_strsplit(line, ",", (gint)info->ncols);
-        if (g_strv_length(f) == info->ncols && isfinite(g_ascii_strtod(f[1], NULL)))
-            for (guint c = 2; c < info->ncols; c++)
-                if (isfinite(g_ascii_strtod(f[c], NULL))) /* "nan", "inf" parse as non-finite */
-                    info->defined[c] = TRUE;
-        if (end == NULL)
-            break;
-    }
-    return TRUE;
-}
-
-static int column_index(const CsvInfo *info, const char *name)
-{
-    for (guint c = 2; c < info->ncols; c++)
-        if (strcmp(info->names[c], name) == 0)
+    for (guint c = 1; c < info->series->ncols; c++)
+        if (strcmp(info->series->names[c], name) == 0)
             return (int)c;
     return -1;
 }
@@ -109,7 +70,7 @@ static char *axis_label(const char *name)
 
 /* The plot: lines of replication 0, x = the time column.  Rows of other replications get x = NaN, which gnuplot
  * treats as undefined: they draw nothing and take no part in autoscaling. */
-static void append_plot(GString *gp, const CsvInfo *info, char **cols)
+static void append_plot(GString *gp, const SeriesInfo *info, char **cols)
 {
     g_string_append(gp, "plot ");
     for (guint i = 0; cols[i] != NULL; i++) {
@@ -117,7 +78,7 @@ static void append_plot(GString *gp, const CsvInfo *info, char **cols)
             g_string_append(gp, ", \\\n     ");
         g_string_append(gp, i == 0 ? "'../timeseries.csv'" : "''");
         g_string_append(gp, " using (column(1) == 0 ? column(");
-        hnb_gp_quote(gp, info->names[1]);
+        hnb_gp_quote(gp, info->series->names[0]);
         g_string_append(gp, ") : NaN):(column(");
         hnb_gp_quote(gp, cols[i]);
         g_string_append(gp, ")) with lines linewidth 1.5 title ");
@@ -126,11 +87,11 @@ static void append_plot(GString *gp, const CsvInfo *info, char **cols)
     g_string_append_c(gp, '\n');
 }
 
-static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const CsvInfo *info, char **cols,
+static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const SeriesInfo *info, char **cols,
                           gboolean any_data)
 {
     g_autoptr(GString) gp = g_string_new(NULL);
-    g_autofree char *xlabel = axis_label(info->names[1]);
+    g_autofree char *xlabel = axis_label(info->series->names[0]);
     hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, xlabel, fig->ylabel);
     if (!any_data) {
         g_string_append(gp, "set xrange [0:1]\n"
@@ -161,10 +122,11 @@ static gboolean stem_ok(const char *name)
     return TRUE;
 }
 
-gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbFigure *figs, guint nfigs,
-                                   gboolean *rendered, GError **error)
+gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbSeries *series, const HnbFigure *figs,
+                                   guint nfigs, gboolean *rendered, GError **error)
 {
-    g_return_val_if_fail(rd != NULL && stamp != NULL && rendered != NULL, FALSE);
+    g_return_val_if_fail(rd != NULL && stamp != NULL && series != NULL && series->ncols >= 1 && rendered != NULL,
+                         FALSE);
     g_return_val_if_fail(figs != NULL || nfigs == 0, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     for (guint i = 0; i < nfigs; i++)
@@ -174,12 +136,8 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const H
     if (nfigs == 0)
         return TRUE;
 
-    g_autofree char *csv_path = g_build_filename(hnb_rundir_tmp_path(rd), "timeseries.csv", NULL);
-    CsvInfo info = {0};
-    if (!read_series(csv_path, &info, error)) {
-        csv_info_clear(&info);
-        return FALSE;
-    }
+    SeriesInfo info;
+    series_info_init(&info, series);
 
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < nfigs; i++) {
@@ -216,7 +174,7 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const H
         g_autofree char *rel = g_strdup_printf("figures/%s.gp", fig->name);
         ok = hnb_rundir_write(rd, rel, script, -1, error);
     }
-    csv_info_clear(&info);
+    g_free(info.defined);
     if (!ok)
         return FALSE;
 

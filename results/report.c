@@ -9,6 +9,7 @@
  * host (those stay in manifest.json).  A few lines of script mark the body with how many figures rendered, which the
  * browser test reads.
  */
+#include "results/csv.h"
 #include "results/results.h"
 
 #include <string.h>
@@ -26,56 +27,21 @@ static void esc(GString *out, const char *s)
     }
 }
 
-/* One CSV record starting at *p (RFC 4180 quoting, as results/summary.c writes it); NULL at the end. */
-static GPtrArray *csv_record(const char **p)
-{
-    if (!**p)
-        return NULL;
-    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
-    GString *f = g_string_new(NULL);
-    const char *s = *p;
-    gboolean quoted = FALSE;
-    for (;; s++) {
-        if (quoted) {
-            if (*s == '"' && s[1] == '"') {
-                g_string_append_c(f, '"');
-                s++;
-            } else if (*s == '"') {
-                quoted = FALSE;
-            } else if (!*s) {
-                break;
-            } else {
-                g_string_append_c(f, *s);
-            }
-        } else if (*s == '"') {
-            quoted = TRUE;
-        } else if (*s == ',' || *s == '\n' || !*s) {
-            g_ptr_array_add(fields, g_string_free(g_steal_pointer(&f), FALSE));
-            f = g_string_new(NULL);
-            if (*s != ',')
-                break;
-        } else if (*s != '\r') {
-            g_string_append_c(f, *s);
-        }
-    }
-    g_string_free(f, TRUE);
-    *p = *s ? s + 1 : s;
-    return fields;
-}
-
 static void csv_table(GString *out, const char *csv)
 {
     g_string_append(out, "<table class=\"results\">\n");
-    GPtrArray *row;
-    for (gboolean head = TRUE; (row = csv_record(&csv)) != NULL; head = FALSE) {
+    HnbCsv reader;
+    hnb_csv_init(&reader, csv);
+    char **row;
+    for (gboolean head = TRUE; (row = hnb_csv_next(&reader, NULL)) != NULL; head = FALSE) {
         g_string_append(out, "<tr>");
-        for (guint k = 0; k < row->len; k++) {
+        for (char **f = row; *f != NULL; f++) {
             g_string_append(out, head ? "<th>" : "<td>");
-            esc(out, row->pdata[k]);
+            esc(out, *f);
             g_string_append(out, head ? "</th>" : "</td>");
         }
         g_string_append(out, "</tr>\n");
-        g_ptr_array_free(row, TRUE);
+        g_strfreev(row);
     }
     g_string_append(out, "</table>\n");
 }

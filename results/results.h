@@ -109,17 +109,18 @@ gboolean hnb_results_write_csv(HnbRunDir *rd, const char *relpath, HnbSeries *co
 /* A table that is not a time series (one row per value of a parameter, say) as relpath: a header line of its column
  * names, then its rows; no replication column. */
 gboolean hnb_results_write_table(HnbRunDir *rd, const char *relpath, const HnbSeries *table, GError **error);
-/* Figures over the table `data` (written first with hnb_results_write_table): figures/NAME.gp, rendered as for
- * hnb_results_write_figures.  Columns with no finite value are left out; a missing table or column is
- * HNB_ERROR_RUN. */
+/* Figures over `table`, written as `data` with hnb_results_write_table (the scripts read that file; what they draw
+ * is decided from the table in memory): figures/NAME.gp, rendered as for hnb_results_write_figures.  Columns with no
+ * finite value are left out; a missing column is HNB_ERROR_RUN. */
 gboolean hnb_results_write_table_figures(HnbRunDir *rd, const HnbStamp *stamp, const char *data,
-                                         const HnbTableFigure *figs, guint nfigs, gboolean *rendered,
-                                         GError **error);
-/* figures/NAME.gp for each figure (plotting replication 0 of timeseries.csv), then gnuplot renders .png and .svg.
- * If gnuplot is not installed, writes the .gp scripts, sets *rendered = FALSE and returns TRUE; a gnuplot that is
- * present but fails is an error. */
-gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbFigure *figs, guint nfigs,
-                                   gboolean *rendered, GError **error);
+                                         const HnbSeries *table, const HnbTableFigure *figs, guint nfigs,
+                                         gboolean *rendered, GError **error);
+/* figures/NAME.gp for each figure, plotting replication 0 of timeseries.csv (written with hnb_results_write_series;
+ * `series` is that replication's series, from which the columns with something to draw are found), then gnuplot
+ * renders .png and .svg.  If gnuplot is not installed, writes the .gp scripts, sets *rendered = FALSE and returns
+ * TRUE; a gnuplot that is present but fails is an error. */
+gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbSeries *series, const HnbFigure *figs,
+                                   guint nfigs, gboolean *rendered, GError **error);
 /* manifest.json: the non-deterministic facts. */
 gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsigned threads, double wall_seconds,
                                     GError **error);
@@ -158,5 +159,8 @@ void hnb_results_csv_field(GString *out, const char *s);
 /* Locale-independent, deterministic number text ("%.10g" in the C locale; "nan", "inf" spelled as JSON null in
  * JSON).  buf >= 32 bytes. */
 char *hnb_results_fmt(double v, char *buf);
+/* Whether v's text (hnb_results_fmt) reads back as a finite number: what a reader of the CSV sees, which differs from
+ * isfinite(v) near DBL_MAX, where the 10 printed digits round up past it.  Figures decide what to draw by it. */
+gboolean hnb_results_fmt_finite(double v);
 
 #endif

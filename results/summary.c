@@ -115,6 +115,12 @@ char *hnb_results_fmt(double v, char *buf)
     return buf;
 }
 
+gboolean hnb_results_fmt_finite(double v)
+{
+    char buf[32];
+    return isfinite(g_ascii_strtod(hnb_results_fmt(v, buf), NULL));
+}
+
 static void json_number(GString *out, double v)
 {
     char buf[32];

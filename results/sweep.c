@@ -5,6 +5,7 @@
  * writing walks variants, points and replications in order, so the files never depend on the order of arrival.
  */
 #include "results/sweep.h"
+#include "results/csv.h"
 #include "results/gnuplot.h"
 #include "sim/time.h"
 #include "sim/stats.h"
@@ -528,36 +529,6 @@ gboolean hnb_sweep_write(HnbRunDir *rd, HnbSweep *sw, gboolean *rendered, GError
 
 /* ---- reading back ---- */
 
-/* One RFC 4180 record of a line (no line breaks inside fields: ours never have them). */
-static char **csv_split(const char *line)
-{
-    GPtrArray *out = g_ptr_array_new();
-    const char *p = line;
-    for (;;) {
-        GString *f = g_string_new(NULL);
-        if (*p == '"') {
-            for (p++; *p; p++) {
-                if (*p == '"' && p[1] == '"')
-                    g_string_append_c(f, *p++);
-                else if (*p == '"')
-                    break;
-                else
-                    g_string_append_c(f, *p);
-            }
-            if (*p == '"')
-                p++;
-        }
-        for (; *p && *p != ','; p++)
-            g_string_append_c(f, *p);
-        g_ptr_array_add(out, g_string_free(f, FALSE));
-        if (*p != ',')
-            break;
-        p++;
-    }
-    g_ptr_array_add(out, NULL);
-    return (char **)g_ptr_array_free(out, FALSE);
-}
-
 static gboolean read_uint(const char *text, guint limit, guint *out)
 {
     guint64 v;
@@ -629,18 +600,23 @@ static gboolean read_points(HnbSweep *sw, const char *path, GError **error)
     header_head(want, sw, TRUE);
     for (guint m = 0; m < sw->metric_names->len; m++)
         g_string_append_printf(want, ",%s", (char *)sw->metric_names->pdata[m]);
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    if (!lines[0] || strcmp(lines[0], want->str) != 0) {
+    /* the header is compared as text: sweep.ini names every column, so nothing else is right */
+    gsize head_len = strcspn(text, "\n");
+    if (head_len != want->len || strncmp(text, want->str, head_len) != 0) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s:1: the header does not match sweep.ini (expected %s)", path,
                     want->str);
         return FALSE;
     }
     guint nv = hnb_sweep_nvariants(sw), np = hnb_grid_points(sw->grid), na = sw->grid->axes->len;
     guint nm = sw->metric_names->len, lead = (sw->variants->len ? 3 : 2) + na;
-    for (guint l = 1; lines[l]; l++) {
-        if (!*lines[l])
-            continue;
-        g_auto(GStrv) f = csv_split(lines[l]);
+    HnbCsv reader;
+    hnb_csv_init(&reader, text);
+    g_strfreev(hnb_csv_next(&reader, NULL));
+    char **record;
+    for (guint l = 0; (record = hnb_csv_next(&reader, &l)) != NULL;) {
+        g_auto(GStrv) f = record;
+        if (f[0][0] == '\0' && f[1] == NULL)
+            continue; /* an empty line */
         HnbSweepCell c = {0};
         const char *bad = NULL;
         guint k = 0;
@@ -658,7 +634,7 @@ static gboolean read_points(HnbSweep *sw, const char *path, GError **error)
             if (strcmp(f[k + 2 + a], hnb_grid_value(sw->grid, c.point, a)) != 0)
                 bad = "a varied key's value differs from the grid in sweep.ini";
         if (bad) {
-            g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s:%u: %s", path, l + 1, bad);
+            g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s:%u: %s", path, l, bad);
             return FALSE;
         }
         HnbSweepCell *cell = g_new(HnbSweepCell, 1);

@@ -3,7 +3,8 @@
  *
  * The CSV has a header line of plain column names and no replication column: a table is already a summary over
  * replications.  As for time-series figures (figures.c), columns with no finite value are left out of the plot, so
- * gnuplot never stops on "all points undefined", and a figure with nothing to draw gets a "no data" frame.
+ * gnuplot never stops on "all points undefined", and a figure with nothing to draw gets a "no data" frame; what is
+ * finite is decided on the table in memory, value by value as the CSV prints it (hnb_results_fmt_finite).
  */
 #include "results/gnuplot.h"
 #include "results/results.h"
@@ -36,54 +37,37 @@ gboolean hnb_results_write_table(HnbRunDir *rd, const char *relpath, const HnbSe
     return hnb_rundir_write(rd, relpath, csv->str, (gssize)csv->len, error);
 }
 
-/* The header of a table CSV and, per column, whether some row has a finite x and a finite value there. */
+/* A table and, per column, whether some row has a finite x and a finite value there. */
 typedef struct {
-    char **names;
-    guint ncols;
+    const HnbSeries *series;
     gboolean *defined;
 } Table;
 
-static void table_clear(Table *t)
-{
-    g_strfreev(t->names);
-    g_free(t->defined);
-}
-
 static int col(const Table *t, const char *name)
 {
-    for (guint c = 0; c < t->ncols; c++)
-        if (strcmp(t->names[c], name) == 0)
+    for (guint c = 0; c < t->series->ncols; c++)
+        if (strcmp(t->series->names[c], name) == 0)
             return (int)c;
     return -1;
 }
 
-static gboolean read_table(HnbRunDir *rd, const char *data, const HnbTableFigure *fig, Table *t, int *xcol,
+static gboolean table_init(Table *t, const HnbSeries *table, const char *data, const HnbTableFigure *fig,
                            GError **error)
 {
-    g_autofree char *path = g_build_filename(hnb_rundir_tmp_path(rd), data, NULL);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL)) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: %s is not written (write the table first)",
-                    fig->name, data);
-        return FALSE;
-    }
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    t->names = g_strsplit(lines[0], ",", -1);
-    t->ncols = g_strv_length(t->names);
-    t->defined = g_new0(gboolean, t->ncols);
-    *xcol = col(t, fig->x);
-    if (*xcol < 0) {
+    t->series = table;
+    t->defined = g_new0(gboolean, table->ncols);
+    int xcol = col(t, fig->x);
+    if (xcol < 0) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no column \"%s\" in %s", fig->name, fig->x,
                     data);
         return FALSE;
     }
-    for (guint i = 1; lines[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit(lines[i], ",", (gint)t->ncols);
-        if (g_strv_length(f) != t->ncols || !isfinite(g_ascii_strtod(f[*xcol], NULL)))
-            continue;
-        for (guint c = 0; c < t->ncols; c++)
-            if (isfinite(g_ascii_strtod(f[c], NULL)))
-                t->defined[c] = TRUE;
+    const double *v = (const double *)(void *)table->data->data;
+    for (guint i = 0; i < hnb_series_rows(table); i++) {
+        const double *row = v + (gsize)i * table->ncols;
+        if (hnb_results_fmt_finite(row[xcol]))
+            for (guint c = 0; c < table->ncols; c++)
+                t->defined[c] = t->defined[c] || hnb_results_fmt_finite(row[c]);
     }
     return TRUE;
 }
@@ -133,20 +117,19 @@ static guint append_columns(GString *gp, const Table *t, const char *data, const
     return drawn;
 }
 
-static char *script(HnbRunDir *rd, const HnbStamp *stamp, const char *data, const HnbTableFigure *fig,
+static char *script(const HnbStamp *stamp, const char *data, const HnbSeries *table, const HnbTableFigure *fig,
                     GError **error)
 {
     Table t = {0};
-    int xcol = -1;
-    if (!read_table(rd, data, fig, &t, &xcol, error)) {
-        table_clear(&t);
+    if (!table_init(&t, table, data, fig, error)) {
+        g_free(t.defined);
         return NULL;
     }
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autoptr(GString) plot = g_string_new(NULL);
     guint n1 = append_columns(plot, &t, data, fig, fig->columns, FALSE, 0, error);
     guint n2 = n1 == G_MAXUINT ? n1 : append_columns(plot, &t, data, fig, fig->y2columns, TRUE, n1, error);
-    table_clear(&t);
+    g_free(t.defined);
     if (n2 == G_MAXUINT)
         return NULL;
     g_autofree char *what = g_strconcat("../", data, NULL);
@@ -171,15 +154,16 @@ static char *script(HnbRunDir *rd, const HnbStamp *stamp, const char *data, cons
 }
 
 gboolean hnb_results_write_table_figures(HnbRunDir *rd, const HnbStamp *stamp, const char *data,
-                                         const HnbTableFigure *figs, guint nfigs, gboolean *rendered, GError **error)
+                                         const HnbSeries *table, const HnbTableFigure *figs, guint nfigs,
+                                         gboolean *rendered, GError **error)
 {
-    g_return_val_if_fail(rd != NULL && stamp != NULL && data != NULL && rendered != NULL, FALSE);
+    g_return_val_if_fail(rd != NULL && stamp != NULL && data != NULL && table != NULL && rendered != NULL, FALSE);
     *rendered = FALSE;
     const char **names = g_new(const char *, nfigs > 0 ? nfigs : 1);
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < nfigs; i++) {
         names[i] = figs[i].name;
-        g_autofree char *text = script(rd, stamp, data, &figs[i], error);
+        g_autofree char *text = script(stamp, data, table, &figs[i], error);
         g_autofree char *rel = g_strdup_printf("figures/%s.gp", figs[i].name);
         ok = text != NULL && hnb_rundir_write(rd, rel, text, -1, error);
     }

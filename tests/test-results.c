@@ -1,4 +1,5 @@
 /* tests/test-results.c — run directories, summaries, time series, figures. */
+#include "results/csv.h"
 #include "results/results.h"
 #include "sim/time.h"
 
@@ -276,6 +277,10 @@ static void test_fmt(void)
     g_assert_cmpstr(hnb_results_fmt(NAN, buf), ==, "nan");
     g_assert_cmpstr(hnb_results_fmt(INFINITY, buf), ==, "inf");
     g_assert_cmpstr(hnb_results_fmt(-INFINITY, buf), ==, "-inf");
+    /* as a reader of the CSV sees them: DBL_MAX's 10 digits round up past it */
+    g_assert_true(hnb_results_fmt_finite(1e308));
+    g_assert_false(hnb_results_fmt_finite(-DBL_MAX));
+    g_assert_false(hnb_results_fmt_finite(NAN));
 }
 
 /* ---- summaries ---- */
@@ -510,6 +515,49 @@ static void test_manifest(Fixture *f, gconstpointer data)
                          "assert d['seed'] == 42 and d['version'] == '0.0-test'\n");
 }
 
+/* ---- reading CSV ---- */
+
+/* Fields with commas, quotes and a line break, written by the writer and read back by the reader; the line numbers
+ * count the quoted line break. */
+static void test_csv_read(void)
+{
+    static const char *const fields[] = {"plain", "a,b", "say \"hi\"", "two\nlines", "", "\"", ",\"\","};
+    g_autoptr(GString) text = g_string_new(NULL);
+    for (guint k = 0; k < G_N_ELEMENTS(fields); k++) {
+        if (k > 0)
+            g_string_append_c(text, ',');
+        hnb_results_csv_field(text, fields[k]);
+    }
+    g_assert_cmpstr(text->str, ==, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",,\"\"\"\",\",\"\"\"\",\"");
+    g_string_append(text, "\r\n\nlast,\"open, at the end");
+
+    HnbCsv csv;
+    hnb_csv_init(&csv, text->str);
+    guint line = 0;
+    g_auto(GStrv) first = hnb_csv_next(&csv, &line);
+    g_assert_cmpuint(line, ==, 1);
+    g_assert_cmpuint(g_strv_length(first), ==, G_N_ELEMENTS(fields));
+    for (guint k = 0; k < G_N_ELEMENTS(fields); k++)
+        g_assert_cmpstr(first[k], ==, fields[k]);
+    g_auto(GStrv) empty = hnb_csv_next(&csv, &line); /* an empty line: one empty field */
+    g_assert_cmpuint(line, ==, 3);
+    g_assert_cmpuint(g_strv_length(empty), ==, 1);
+    g_assert_cmpstr(empty[0], ==, "");
+    g_auto(GStrv) last = hnb_csv_next(&csv, &line);
+    g_assert_cmpuint(line, ==, 4);
+    g_assert_cmpuint(g_strv_length(last), ==, 2);
+    g_assert_cmpstr(last[1], ==, "open, at the end");
+    g_assert_null(hnb_csv_next(&csv, &line));
+
+    /* a quote inside an unquoted field is text; text after a closing quote is kept */
+    hnb_csv_init(&csv, "a\"b,\"c\"d\n");
+    g_auto(GStrv) odd = hnb_csv_next(&csv, NULL);
+    g_assert_cmpuint(g_strv_length(odd), ==, 2);
+    g_assert_cmpstr(odd[0], ==, "a\"b");
+    g_assert_cmpstr(odd[1], ==, "cd");
+    g_assert_null(hnb_csv_next(&csv, NULL));
+}
+
 /* ---- figures ---- */
 
 static const HnbFigure figures[] = {
@@ -525,11 +573,12 @@ static gboolean make_figures(const char *dir, GError **error)
     g_assert_nonnull(rd);
     HnbSeries *reps[] = {example_series(0), example_series(1)};
     gboolean ok = hnb_results_write_series(rd, reps, 2, error);
-    hnb_series_free(reps[0]);
-    hnb_series_free(reps[1]);
     g_assert_true(ok);
     gboolean rendered = TRUE;
-    if (!hnb_results_write_figures(rd, &stamp, figures, G_N_ELEMENTS(figures), &rendered, error)) {
+    ok = hnb_results_write_figures(rd, &stamp, reps[0], figures, G_N_ELEMENTS(figures), &rendered, error);
+    hnb_series_free(reps[0]);
+    hnb_series_free(reps[1]);
+    if (!ok) {
         hnb_rundir_abort(rd);
         return FALSE;
     }
@@ -634,18 +683,11 @@ static void test_figures_bad_column(Fixture *f, gconstpointer data)
     GError *error = NULL;
     HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
     gboolean rendered = TRUE;
-    const HnbFigure fig = {.name = "x", .title = "x", .ylabel = "", .columns = "sessions_per_s"};
-
-    /* no timeseries.csv yet */
-    g_assert_false(hnb_results_write_figures(rd, &stamp, &fig, 1, &rendered, &error));
-    g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
-    g_clear_error(&error);
-
     g_autoptr(HnbSeries) s = example_series(0);
     HnbSeries *reps[] = {s};
     g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
     const HnbFigure bad = {.name = "x", .title = "x", .ylabel = "", .columns = "sessions_per_s nope"};
-    g_assert_false(hnb_results_write_figures(rd, &stamp, &bad, 1, &rendered, &error));
+    g_assert_false(hnb_results_write_figures(rd, &stamp, s, &bad, 1, &rendered, &error));
     g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
     g_assert_nonnull(strstr(error->message, "\"nope\""));
     g_clear_error(&error);
@@ -670,10 +712,10 @@ static void test_table_figures(Fixture *f, gconstpointer data)
     const HnbTableFigure fig = {"tradeoff", "Latency vs exposure", "servers", "servers S", "latency_h never", "h",
                                 "p:p_ci", "P"};
     gboolean rendered = FALSE;
-    g_assert_true(hnb_results_write_table_figures(rd, &stamp, "curve.csv", &fig, 1, &rendered, &error));
+    g_assert_true(hnb_results_write_table_figures(rd, &stamp, "curve.csv", t, &fig, 1, &rendered, &error));
     g_assert_no_error(error);
     const HnbTableFigure bad = {"bad", "x", "servers", NULL, "latency_h nope", "h", NULL, NULL};
-    g_assert_false(hnb_results_write_table_figures(rd, &stamp, "curve.csv", &bad, 1, &rendered, &error));
+    g_assert_false(hnb_results_write_table_figures(rd, &stamp, "curve.csv", t, &bad, 1, &rendered, &error));
     g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
     g_assert_nonnull(strstr(error->message, "\"nope\""));
     g_clear_error(&error);
@@ -701,6 +743,7 @@ int main(int argc, char **argv)
     ADD("/results/rundir/stale-tmp", test_rundir_stale_tmp);
     ADD("/results/rundir/commit-raced", test_rundir_commit_raced);
     g_test_add_func("/results/fmt", test_fmt);
+    g_test_add_func("/results/csv/read", test_csv_read);
     ADD("/results/summary/example", test_summary_example);
     ADD("/results/summary/single", test_summary_single);
     ADD("/results/summary/empty", test_summary_empty);

@@ -1,4 +1,5 @@
-/* tools/cli.c — what the subcommands share: error reporting, scenario loading, the default scenario. */
+/* tools/cli.c — what the subcommands share: error reporting, committing a result directory, scenario loading, the
+ * default scenario. */
 #include "tools/cli.h"
 #include "models/model.h"
 
@@ -12,6 +13,15 @@ int hnb_cli_fail(GError *error)
     fprintf(stderr, "hnbsim: %s\n", error->message);
     g_error_free(error);
     return rc;
+}
+
+int hnb_cli_finish(HnbRunDir *rd, gboolean ok, GError *error)
+{
+    if (ok)
+        ok = hnb_rundir_commit(rd, &error);
+    else if (rd)
+        hnb_rundir_abort(rd);
+    return ok ? HNB_EXIT_OK : hnb_cli_fail(error);
 }
 
 HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error)

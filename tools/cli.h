@@ -4,6 +4,7 @@
 #define HNB_CLI_H
 
 #include <glib.h>
+#include "results/results.h"
 #include "sim/scenario.h"
 
 enum { HNB_EXIT_OK = 0, HNB_EXIT_RUN = 1, HNB_EXIT_INPUT = 2 };
@@ -22,6 +23,10 @@ int hnb_cmd_calibrate(int argc, char **argv); /* tools/cmd_calibrate.c: CPU cost
 
 /* Print "hnbsim: <message>" on stderr and map the error to an exit status (HNB_ERROR_INPUT and option errors: 2). */
 int hnb_cli_fail(GError *error);
+
+/* The end of writing a result directory: rd (NULL: never begun) is committed when ok, else removed.  The exit
+ * status; a failure (error, or the commit's) is printed as by hnb_cli_fail. */
+int hnb_cli_finish(HnbRunDir *rd, gboolean ok, GError *error);
 
 /* Load a scenario with the [scenario] schema plus its model's schema (read from [scenario] model). */
 HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error);

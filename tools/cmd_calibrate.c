@@ -272,6 +272,104 @@ static void print_row(const Measure *m)
         printf("  %-24s %u job(s) did not give the expected outcome!\n", "", m->failures);
 }
 
+/* The operations measured, in the order printed and saved. */
+enum { FULL_EC, RES_EC, FULL_RSA, RES_RSA, IMG_EC, IMG_RSA, GEN_EC, HIT_EC, GEN_RSA, HIT_RSA, NM };
+static const struct {
+    const char *key, *what;
+} ops[NM] = {
+    [FULL_EC] = {"handshake_full_ec", "full handshake, EC P-256 device key"},
+    [RES_EC] = {"handshake_resumed_ec", "resumed handshake (session ID), EC P-256 device"},
+    [FULL_RSA] = {"handshake_full_rsa", "full handshake, RSA-2048 device key"},
+    [RES_RSA] = {"handshake_resumed_rsa", "resumed handshake (session ID), RSA-2048 device"},
+    [IMG_EC] = {"image_verify_ec", "image manifest verification, ECDSA P-256"},
+    [IMG_RSA] = {"image_verify_rsa", "image manifest verification, RSA-PSS 2048"},
+    [GEN_EC] = {"pki_device_ec", "device certificate generation + cache write, EC P-256"},
+    [HIT_EC] = {"pki_cache_hit_ec", "device certificate read from the cache, EC P-256"},
+    [GEN_RSA] = {"pki_device_rsa", "device certificate generation + cache write, RSA-2048"},
+    [HIT_RSA] = {"pki_cache_hit_rsa", "device certificate read from the cache, RSA-2048"},
+};
+
+/* The PKIs and TLS engines the measurements run on (EC P-256 and RSA-2048 devices). */
+typedef struct {
+    HnbPki *pki_ec, *pki_rsa;
+    HnbTlsEngine *e_ec, *e_rsa;
+} Rig;
+
+static void rig_clear(Rig *r)
+{
+    hnb_tls_engine_free(r->e_ec);
+    hnb_tls_engine_free(r->e_rsa);
+    hnb_pki_free(r->pki_ec);
+    hnb_pki_free(r->pki_rsa);
+}
+
+/* Build the rig and run every measurement of m[NM] in turn; FALSE at the first failure. */
+static gboolean measure_all(Rig *r, Measure *m, unsigned t, double seconds, GError **error)
+{
+    return (r->pki_ec = make_pki(HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_EC_P256, error)) &&
+           (r->pki_rsa = make_pki(HNB_PKI_KEY_RSA_2048, HNB_PKI_KEY_RSA_2048, error)) &&
+           (r->e_ec = engine_for(r->pki_ec, error)) && (r->e_rsa = engine_for(r->pki_rsa, error)) &&
+           run_handshakes(r->e_ec, t, seconds, FALSE, &m[FULL_EC], error) &&
+           run_handshakes(r->e_ec, t, seconds, TRUE, &m[RES_EC], error) &&
+           run_handshakes(r->e_rsa, t, seconds, FALSE, &m[FULL_RSA], error) &&
+           run_handshakes(r->e_rsa, t, seconds, TRUE, &m[RES_RSA], error) &&
+           run_images(r->pki_ec, t, seconds, &m[IMG_EC], error) && run_images(r->pki_rsa, t, seconds, &m[IMG_RSA], error) &&
+           run_pki(HNB_PKI_KEY_EC_P256, 200, &m[GEN_EC], &m[HIT_EC], error) &&
+           run_pki(HNB_PKI_KEY_RSA_2048, 10, &m[GEN_RSA], &m[HIT_RSA], error);
+}
+
+/* --compare-ctx: full EC handshakes per wall second with one shared SSL_CTX pair and with per-thread pairs, at one
+ * thread and at t (at least 2); the engine is left per-thread. */
+static gboolean compare_ctx(HnbTlsEngine *e, unsigned t, double seconds, GError **error)
+{
+    printf("\nSSL_CTX sharing (full EC handshakes, both ends, per wall second):\n");
+    unsigned counts[2] = {1, t > 1 ? t : 2};
+    for (int k = 0; k < 2; k++) {
+        double rate[2];
+        for (int mode = 0; mode < 2; mode++) {
+            Measure x;
+            measure_init(&x, "", "");
+            hnb_tls_engine_set_ctx_mode(e, mode == 0 ? HNB_TLS_CTX_SHARED : HNB_TLS_CTX_PER_THREAD);
+            gboolean ok = run_handshakes(e, counts[k], seconds, FALSE, &x, error);
+            rate[mode] = x.rate;
+            measure_clear(&x);
+            if (!ok)
+                return FALSE;
+        }
+        printf("  %u thread(s): shared %.0f/s, per-thread %.0f/s (%+.1f%%)\n", counts[k], rate[0], rate[1],
+               100.0 * (rate[1] / rate[0] - 1));
+    }
+    hnb_tls_engine_set_ctx_mode(e, HNB_TLS_CTX_PER_THREAD);
+    return TRUE;
+}
+
+/* --out: the calibration file ([calibration] KEY, KEY_p95, pair_KEY, rate_KEY per operation). */
+static gboolean save(const Measure *m, const char *out, unsigned t, double seconds, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *head = g_strdup_printf(
+        " hnbsim calibrate: CPU time per operation on this machine (median; _p95: 95th percentile),\n"
+        " %s, %u thread(s), %.3g s each.  handshake_*: the ACS's share; pair_handshake_*: both ends;\n"
+        " rate_*: operations per wall-clock second at that thread count.",
+        OpenSSL_version(OPENSSL_VERSION), t, seconds);
+    for (int i = 0; i < NM; i++) {
+        char a[32];
+        GArray *main = m[i].acs->len ? m[i].acs : m[i].cpu;
+        g_key_file_set_string(kf, "calibration", m[i].key, dur(quantile(main, 0.5), a));
+        g_autofree char *p95 = g_strdup_printf("%s_p95", m[i].key);
+        g_key_file_set_string(kf, "calibration", p95, dur(quantile(main, 0.95), a));
+        if (m[i].acs->len) {
+            g_autofree char *pair = g_strdup_printf("pair_%s", m[i].key);
+            g_key_file_set_string(kf, "calibration", pair, dur(quantile(m[i].cpu, 0.5), a));
+        }
+        g_autofree char *rate_key = g_strdup_printf("rate_%s", m[i].key);
+        g_autofree char *rate = g_strdup_printf("%.0f/s", m[i].rate);
+        g_key_file_set_string(kf, "calibration", rate_key, rate);
+    }
+    g_key_file_set_comment(kf, "calibration", NULL, head, NULL);
+    return g_key_file_save_to_file(kf, out, error);
+}
+
 int hnb_cmd_calibrate(int argc, char **argv)
 {
     g_autofree char *out = NULL;
@@ -303,88 +401,26 @@ int hnb_cmd_calibrate(int argc, char **argv)
     }
     unsigned t = (unsigned)threads;
 
-    enum { FULL_EC, RES_EC, FULL_RSA, RES_RSA, IMG_EC, IMG_RSA, GEN_EC, HIT_EC, GEN_RSA, HIT_RSA, NM };
     Measure m[NM];
-    measure_init(&m[FULL_EC], "handshake_full_ec", "full handshake, EC P-256 device key");
-    measure_init(&m[RES_EC], "handshake_resumed_ec", "resumed handshake (session ID), EC P-256 device");
-    measure_init(&m[FULL_RSA], "handshake_full_rsa", "full handshake, RSA-2048 device key");
-    measure_init(&m[RES_RSA], "handshake_resumed_rsa", "resumed handshake (session ID), RSA-2048 device");
-    measure_init(&m[IMG_EC], "image_verify_ec", "image manifest verification, ECDSA P-256");
-    measure_init(&m[IMG_RSA], "image_verify_rsa", "image manifest verification, RSA-PSS 2048");
-    measure_init(&m[GEN_EC], "pki_device_ec", "device certificate generation + cache write, EC P-256");
-    measure_init(&m[HIT_EC], "pki_cache_hit_ec", "device certificate read from the cache, EC P-256");
-    measure_init(&m[GEN_RSA], "pki_device_rsa", "device certificate generation + cache write, RSA-2048");
-    measure_init(&m[HIT_RSA], "pki_cache_hit_rsa", "device certificate read from the cache, RSA-2048");
-
+    for (int i = 0; i < NM; i++)
+        measure_init(&m[i], ops[i].key, ops[i].what);
+    Rig rig = {0};
     int rc = HNB_EXIT_OK;
-    HnbPki *pki_ec = NULL, *pki_rsa = NULL;
-    HnbTlsEngine *e_ec = NULL, *e_rsa = NULL;
-    if (!(pki_ec = make_pki(HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_EC_P256, &error)) ||
-        !(pki_rsa = make_pki(HNB_PKI_KEY_RSA_2048, HNB_PKI_KEY_RSA_2048, &error)) ||
-        !(e_ec = engine_for(pki_ec, &error)) || !(e_rsa = engine_for(pki_rsa, &error)) ||
-        !run_handshakes(e_ec, t, seconds, FALSE, &m[FULL_EC], &error) ||
-        !run_handshakes(e_ec, t, seconds, TRUE, &m[RES_EC], &error) ||
-        !run_handshakes(e_rsa, t, seconds, FALSE, &m[FULL_RSA], &error) ||
-        !run_handshakes(e_rsa, t, seconds, TRUE, &m[RES_RSA], &error) ||
-        !run_images(pki_ec, t, seconds, &m[IMG_EC], &error) || !run_images(pki_rsa, t, seconds, &m[IMG_RSA], &error) ||
-        !run_pki(HNB_PKI_KEY_EC_P256, 200, &m[GEN_EC], &m[HIT_EC], &error) ||
-        !run_pki(HNB_PKI_KEY_RSA_2048, 10, &m[GEN_RSA], &m[HIT_RSA], &error)) {
+    if (!measure_all(&rig, m, t, seconds, &error)) {
         rc = hnb_cli_fail(error);
         goto out;
     }
-
     printf("hnbsim calibrate: %s, %u thread(s), %.3g s per measurement\n", OpenSSL_version(OPENSSL_VERSION), t,
            seconds);
     printf("  %-24s %10s %10s %10s %12s\n", "operation", "median", "p95", "pair med.", "rate");
     for (int i = 0; i < NM; i++)
         print_row(&m[i]);
-
-    if (compare) {
-        printf("\nSSL_CTX sharing (full EC handshakes, both ends, per wall second):\n");
-        unsigned counts[2] = {1, t > 1 ? t : 2};
-        for (int k = 0; k < 2; k++) {
-            double rate[2];
-            for (int mode = 0; mode < 2; mode++) {
-                Measure x;
-                measure_init(&x, "", "");
-                hnb_tls_engine_set_ctx_mode(e_ec, mode == 0 ? HNB_TLS_CTX_SHARED : HNB_TLS_CTX_PER_THREAD);
-                if (!run_handshakes(e_ec, counts[k], seconds, FALSE, &x, &error)) {
-                    measure_clear(&x);
-                    rc = hnb_cli_fail(error);
-                    goto out;
-                }
-                rate[mode] = x.rate;
-                measure_clear(&x);
-            }
-            printf("  %u thread(s): shared %.0f/s, per-thread %.0f/s (%+.1f%%)\n", counts[k], rate[0], rate[1],
-                   100.0 * (rate[1] / rate[0] - 1));
-        }
-        hnb_tls_engine_set_ctx_mode(e_ec, HNB_TLS_CTX_PER_THREAD);
+    if (compare && !compare_ctx(rig.e_ec, t, seconds, &error)) {
+        rc = hnb_cli_fail(error);
+        goto out;
     }
-
     if (out) {
-        g_autoptr(GKeyFile) kf = g_key_file_new();
-        g_autofree char *head = g_strdup_printf(
-            " hnbsim calibrate: CPU time per operation on this machine (median; _p95: 95th percentile),\n"
-            " %s, %u thread(s), %.3g s each.  handshake_*: the ACS's share; pair_handshake_*: both ends;\n"
-            " rate_*: operations per wall-clock second at that thread count.",
-            OpenSSL_version(OPENSSL_VERSION), t, seconds);
-        for (int i = 0; i < NM; i++) {
-            char a[32];
-            GArray *main = m[i].acs->len ? m[i].acs : m[i].cpu;
-            g_key_file_set_string(kf, "calibration", m[i].key, dur(quantile(main, 0.5), a));
-            g_autofree char *p95 = g_strdup_printf("%s_p95", m[i].key);
-            g_key_file_set_string(kf, "calibration", p95, dur(quantile(main, 0.95), a));
-            if (m[i].acs->len) {
-                g_autofree char *pair = g_strdup_printf("pair_%s", m[i].key);
-                g_key_file_set_string(kf, "calibration", pair, dur(quantile(m[i].cpu, 0.5), a));
-            }
-            g_autofree char *rate_key = g_strdup_printf("rate_%s", m[i].key);
-            g_autofree char *rate = g_strdup_printf("%.0f/s", m[i].rate);
-            g_key_file_set_string(kf, "calibration", rate_key, rate);
-        }
-        g_key_file_set_comment(kf, "calibration", NULL, head, NULL);
-        if (!g_key_file_save_to_file(kf, out, &error)) {
+        if (!save(m, out, t, seconds, &error)) {
             rc = hnb_cli_fail(error);
             goto out;
         }
@@ -396,9 +432,6 @@ int hnb_cmd_calibrate(int argc, char **argv)
 out:
     for (int i = 0; i < NM; i++)
         measure_clear(&m[i]);
-    hnb_tls_engine_free(e_ec);
-    hnb_tls_engine_free(e_rsa);
-    hnb_pki_free(pki_ec);
-    hnb_pki_free(pki_rsa);
+    rig_clear(&rig);
     return rc;
 }

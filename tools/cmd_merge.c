@@ -215,15 +215,10 @@ int hnb_cmd_merge(int argc, char **argv)
         g_autofree char *compliance = rsc ? hnb_plan_compliance(rsc) : NULL;
         hnb_scenario_free(rsc);
         ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
-        if (ok)
-            ok = hnb_rundir_commit(rd, &error);
-        else if (rd)
-            hnb_rundir_abort(rd);
-        if (ok)
+        rc = hnb_cli_finish(rd, ok, error);
+        if (rc == HNB_EXIT_OK)
             printf("%s: merged %u director%s, %u runs: results in %s/\n", sw->scenario, n, n == 1 ? "y" : "ies",
                    sw->cells->len, dir);
-        else
-            rc = hnb_cli_fail(error);
     }
     for (guint i = 0; i < n; i++)
         hnb_sweep_free(parts[i]);

@@ -95,7 +95,7 @@ static Probe *probe(Sizing *sz, guint point, int *rc, GError **error)
     for (guint r = 0; r < sz->reps; r++)
         jobs[r] = (HnbJob){.sc = sc, .rep = r};
     g_autofree char *label = g_strdup_printf("size: probe %s", desc);
-    if (!hnb_jobs_run(jobs, sz->reps, sz->threads, sz->quiet ? NULL : label, error)) {
+    if (!hnb_jobs_run(jobs, sz->reps, sz->threads, sz->quiet ? NULL : label, NULL, error)) {
         hnb_jobs_free(jobs, sz->reps);
         *rc = HNB_EXIT_RUN;
         return NULL;
@@ -319,11 +319,10 @@ static gboolean write_figure(HnbRunDir *rd, const Sizing *sz, guint ti, const in
     return hnb_rundir_write(rd, relgp, gp->str, (gssize)gp->len, error);
 }
 
-static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, gboolean force)
+/* The targets: from --target, else from [size] target.  The exit status. */
+static int read_targets(Sizing *sz, const HnbScenario *sc, char **targets)
 {
     GError *error = NULL;
-    const HnbScenario *sc = sz->plan->variants->pdata[0];
-    /* targets and axes: from the options, else from [size] */
     g_auto(GStrv) tfile = hnb_grid_split(hnb_scenario_string(sc, "size", "target"));
     for (char **t = targets && *targets ? targets : tfile; *t; t++) {
         Target tg;
@@ -340,6 +339,13 @@ static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, g
                 hnb_scenario_source(sc));
         return HNB_EXIT_INPUT;
     }
+    return HNB_EXIT_OK;
+}
+
+/* The one or two capacity keys (ascending numbers): from --vary, else from [size] vary.  The exit status. */
+static int read_axes(Sizing *sz, const HnbScenario *sc, char **vary)
+{
+    GError *error = NULL;
     g_auto(GStrv) vfile = hnb_grid_split(hnb_scenario_string(sc, "size", "vary"));
     int vline = hnb_scenario_line(sc, "size", "vary");
     for (char **v = vary && *vary ? vary : vfile; *v; v++) {
@@ -362,6 +368,88 @@ static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, g
                         "vary\n", hnb_scenario_source(sc));
         return HNB_EXIT_INPUT;
     }
+    return HNB_EXIT_OK;
+}
+
+/* answer.csv: the smallest feasible capacity ("none"), per value of the outer key if there are two. */
+static char *answer_csv(const Sizing *sz, const int *answers, guint nouter)
+{
+    const HnbGridAxis *outer = sz->grid->axes->pdata[0], *cap = sz->grid->axes->pdata[sz->grid->axes->len - 1];
+    GString *table = g_string_new(NULL);
+    if (nouter > 1)
+        g_string_append_printf(table, "%s,%s\n", outer->name, cap->name);
+    else
+        g_string_append_printf(table, "%s\n", cap->name);
+    for (guint o = 0; o < nouter; o++) {
+        const char *v = answers[o] >= 0 ? (char *)cap->values->pdata[answers[o]] : "none";
+        if (nouter > 1)
+            g_string_append_printf(table, "%s,%s\n", (char *)outer->values->pdata[o], v);
+        else
+            g_string_append_printf(table, "%s\n", v);
+    }
+    return g_string_free(table, FALSE);
+}
+
+/* The result directory (it appears only when complete): the resolved scenario, sizing.csv, answer.csv, a figure per
+ * target, manifest.json.  The exit status. */
+static int write_sizing(const Sizing *sz, const HnbScenario *sc, const HnbStamp *stamp, const char *dir,
+                        gboolean force, const int *answers, guint nouter, double wall)
+{
+    GError *error = NULL;
+    g_autofree char *answers_text = answer_csv(sz, answers, nouter);
+    g_autofree char *probes_csv = sizing_csv(sz);
+    HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
+    g_autofree char *resolved = hnb_scenario_to_data(sc);
+    gboolean ok = rd && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
+                  hnb_rundir_write(rd, "sizing.csv", probes_csv, -1, &error) &&
+                  hnb_rundir_write(rd, "answer.csv", answers_text, -1, &error);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; ok && i < sz->targets->len; i++) {
+        ok = write_figure(rd, sz, i, answers, nouter, stamp, &error);
+        g_ptr_array_add(names, g_strdup_printf("size_%s", g_array_index(sz->targets, Target, i).metric));
+    }
+    gboolean rendered = TRUE;
+    ok = ok && hnb_gp_render(rd, (const char *const *)names->pdata, names->len, &rendered, &error) &&
+         hnb_results_write_manifest(rd, stamp, sz->threads, wall, &error);
+    int rc = hnb_cli_finish(rd, ok, error);
+    if (rc == HNB_EXIT_OK && !rendered)
+        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts but no PNG/SVG figures\n");
+    return rc;
+}
+
+/* The answer on stdout: the targets, then the smallest capacity per value of the outer key. */
+static void print_answer(const Sizing *sz, const char *scenario, const int *answers, guint nouter, const char *dir)
+{
+    const HnbGridAxis *outer = sz->grid->axes->pdata[0], *cap = sz->grid->axes->pdata[sz->grid->axes->len - 1];
+    g_autoptr(GString) goal = g_string_new(NULL);
+    for (guint i = 0; i < sz->targets->len; i++) {
+        const Target *t = &g_array_index(sz->targets, Target, i);
+        g_string_append_printf(goal, "%s%s %s %s", i ? ", " : "", t->metric, t->at_most ? "<=" : ">=", t->text);
+    }
+    printf("%s: smallest %s meeting %s at %g%% confidence (%u replications per probe, %u probes):\n", scenario,
+           cap->name, goal->str, 100 * sz->confidence, sz->reps, sz->probes->len);
+    for (guint o = 0; o < nouter; o++) {
+        if (nouter > 1)
+            printf("  %s = %s: ", outer->name, (char *)outer->values->pdata[o]);
+        else
+            printf("  ");
+        if (answers[o] >= 0)
+            printf("%s = %s\n", cap->name, (char *)cap->values->pdata[answers[o]]);
+        else
+            printf("none up to %s = %s\n", cap->name, (char *)cap->values->pdata[cap->values->len - 1]);
+    }
+    printf("probes in %s/sizing.csv, figures in %s/figures/\n", dir, dir);
+}
+
+/* Sizing of a loaded plan: targets and capacity keys, the bisection(s), the result directory, the answer. */
+static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, gboolean force)
+{
+    const HnbScenario *sc = sz->plan->variants->pdata[0];
+    int rc = read_targets(sz, sc, targets);
+    if (rc == HNB_EXIT_OK)
+        rc = read_axes(sz, sc, vary);
+    if (rc != HNB_EXIT_OK)
+        return rc;
     g_autofree char *stem = hnb_plan_dir_name(hnb_scenario_string(sc, "scenario", "name"));
     g_autofree char *dir = out ? g_strdup(out) : g_strdup_printf("runs/%s-size", stem);
     if (!force && g_file_test(dir, G_FILE_TEST_EXISTS)) {
@@ -373,74 +461,19 @@ static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, g
     guint nouter = sz->grid->axes->len == 2 ? ((HnbGridAxis *)sz->grid->axes->pdata[0])->values->len : 1;
     g_autofree int *answers = g_new(int, nouter);
     for (guint o = 0; o < nouter; o++) {
-        int rc = bisect(sz, o, &answers[o], &error);
+        GError *error = NULL;
+        rc = bisect(sz, o, &answers[o], &error);
         if (rc != HNB_EXIT_OK) {
             hnb_cli_fail(error);
             return rc;
         }
     }
-
-    /* the answer */
-    const HnbGridAxis *cap = sz->grid->axes->pdata[sz->grid->axes->len - 1];
-    GString *table = g_string_new(NULL);
-    if (nouter > 1)
-        g_string_append_printf(table, "%s,%s\n", ((HnbGridAxis *)sz->grid->axes->pdata[0])->name, cap->name);
-    else
-        g_string_append_printf(table, "%s\n", cap->name);
-    for (guint o = 0; o < nouter; o++) {
-        const char *v = answers[o] >= 0 ? (char *)cap->values->pdata[answers[o]] : "none";
-        if (nouter > 1)
-            g_string_append_printf(table, "%s,%s\n",
-                                   (char *)((HnbGridAxis *)sz->grid->axes->pdata[0])->values->pdata[o], v);
-        else
-            g_string_append_printf(table, "%s\n", v);
-    }
-    g_autofree char *answer_csv = g_string_free(table, FALSE);
-    g_autofree char *probes_csv = sizing_csv(sz);
     HnbStamp stamp = {hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
                       sz->reps, HNB_VERSION, hnb_scenario_source(sc)};
-    HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
-    g_autofree char *resolved = hnb_scenario_to_data(sc);
-    gboolean ok = rd && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
-                  hnb_rundir_write(rd, "sizing.csv", probes_csv, -1, &error) &&
-                  hnb_rundir_write(rd, "answer.csv", answer_csv, -1, &error);
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; ok && i < sz->targets->len; i++) {
-        ok = write_figure(rd, sz, i, answers, nouter, &stamp, &error);
-        g_ptr_array_add(names, g_strdup_printf("size_%s", g_array_index(sz->targets, Target, i).metric));
-    }
-    gboolean rendered = TRUE;
-    ok = ok && hnb_gp_render(rd, (const char *const *)names->pdata, names->len, &rendered, &error) &&
-         hnb_results_write_manifest(rd, &stamp, sz->threads, (double)(g_get_monotonic_time() - t0) / 1e6, &error);
-    if (ok)
-        ok = hnb_rundir_commit(rd, &error);
-    else if (rd)
-        hnb_rundir_abort(rd);
-    if (!ok)
-        return hnb_cli_fail(error);
-    if (!rendered)
-        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts but no PNG/SVG figures\n");
-
-    g_autoptr(GString) goal = g_string_new(NULL);
-    for (guint i = 0; i < sz->targets->len; i++) {
-        const Target *t = &g_array_index(sz->targets, Target, i);
-        g_string_append_printf(goal, "%s%s %s %s", i ? ", " : "", t->metric, t->at_most ? "<=" : ">=", t->text);
-    }
-    printf("%s: smallest %s meeting %s at %g%% confidence (%u replications per probe, %u probes):\n",
-           stamp.scenario, cap->name, goal->str, 100 * sz->confidence, sz->reps, sz->probes->len);
-    for (guint o = 0; o < nouter; o++) {
-        if (nouter > 1)
-            printf("  %s = %s: ", ((HnbGridAxis *)sz->grid->axes->pdata[0])->name,
-                   (char *)((HnbGridAxis *)sz->grid->axes->pdata[0])->values->pdata[o]);
-        else
-            printf("  ");
-        if (answers[o] >= 0)
-            printf("%s = %s\n", cap->name, (char *)cap->values->pdata[answers[o]]);
-        else
-            printf("none up to %s = %s\n", cap->name, (char *)cap->values->pdata[cap->values->len - 1]);
-    }
-    printf("probes in %s/sizing.csv, figures in %s/figures/\n", dir, dir);
-    return HNB_EXIT_OK;
+    rc = write_sizing(sz, sc, &stamp, dir, force, answers, nouter, (double)(g_get_monotonic_time() - t0) / 1e6);
+    if (rc == HNB_EXIT_OK)
+        print_answer(sz, stamp.scenario, answers, nouter, dir);
+    return rc;
 }
 
 int hnb_cmd_size(int argc, char **argv)

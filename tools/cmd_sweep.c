@@ -174,23 +174,10 @@ static int run_all(Study *st, guint shard, guint nshards, GError **error)
     return HNB_EXIT_OK;
 }
 
-/* The sweep of a loaded plan: the grid, every point loaded, the runs, the result directory. */
-static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolean force, guint shard, guint nshards)
+/* The sweep's plan from the head scenario (a comparison's variants as its variants); the exit status. */
+static int describe_sweep(HnbSweep *sw, const HnbPlan *plan, const Study *st, const HnbScenario *head, guint shard,
+                          guint nshards)
 {
-    HnbSweep *sw = st->sw;
-    GError *error = NULL;
-    int rc = HNB_EXIT_OK;
-    gint64 t0 = g_get_monotonic_time();
-    const HnbScenario *head = plan->head ? plan->head : plan->variants->pdata[0];
-
-    if (!build_grid(sw->grid, head, plan->variants->pdata[0], vary, &error)) {
-        return hnb_cli_fail(error);
-    }
-    if (sw->grid->axes->len == 0) {
-        fprintf(stderr, "hnbsim sweep: %s: nothing to vary: give --vary GROUP.KEY=VALUES or a [sweep] vary line\n",
-                hnb_scenario_source(head));
-        return HNB_EXIT_INPUT;
-    }
     g_free(sw->scenario);
     sw->scenario = g_strdup(st->name);
     sw->seed = (guint64)hnb_scenario_int(head, "scenario", "seed");
@@ -222,7 +209,61 @@ static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolea
         for (guint k = 0; k < plan->variants->len; k++)
             g_ptr_array_add(sw->variants,
                             hnb_plan_dir_name(hnb_scenario_string(plan->variants->pdata[k], "scenario", "name")));
+    return HNB_EXIT_OK;
+}
 
+/* The result directory (it appears only when complete) from rank 0's results; prints where it is.  The exit
+ * status. */
+static int write_sweep(const Study *st, const HnbScenario *head, const char *dir, gboolean force, guint shard,
+                       guint nshards, gint64 t0)
+{
+    HnbSweep *sw = st->sw;
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
+    gboolean ok = rd != NULL, rendered = TRUE;
+    g_autofree char *resolved = hnb_scenario_to_data(head);
+    HnbStamp stamp = {st->name, sw->seed, sw->replications, HNB_VERSION, hnb_scenario_source(head)};
+    ok = ok && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
+         hnb_sweep_write(rd, sw, &rendered, &error) &&
+         hnb_results_write_manifest(rd, &stamp, st->threads, (double)(g_get_monotonic_time() - t0) / 1e6,
+                                    &error);
+    g_autofree char *compliance = hnb_plan_compliance(head);
+    ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
+    if (ok && !rendered)
+        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the CSV "
+                        "results, but no PNG/SVG figures\n");
+    int rc = hnb_cli_finish(rd, ok, error);
+    if (rc != HNB_EXIT_OK)
+        return rc;
+    if (nshards)
+        printf("%s: shard %u/%u (%u runs) in %s/; join the shards with hnbsim merge\n", st->name, shard, nshards,
+               sw->cells->len, dir);
+    else
+        printf("%s: %u points x %u variant(s), %u runs: results in %s/ (points.csv, aggregate.csv)%s\n", st->name,
+               st->np, st->nv, sw->cells->len, dir, *sw->plot ? ", figures in figures/" : "");
+    return HNB_EXIT_OK;
+}
+
+/* The sweep of a loaded plan: the grid, every point loaded, the runs, the result directory. */
+static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolean force, guint shard, guint nshards)
+{
+    HnbSweep *sw = st->sw;
+    GError *error = NULL;
+    int rc = HNB_EXIT_OK;
+    gint64 t0 = g_get_monotonic_time();
+    const HnbScenario *head = plan->head ? plan->head : plan->variants->pdata[0];
+
+    if (!build_grid(sw->grid, head, plan->variants->pdata[0], vary, &error)) {
+        return hnb_cli_fail(error);
+    }
+    if (sw->grid->axes->len == 0) {
+        fprintf(stderr, "hnbsim sweep: %s: nothing to vary: give --vary GROUP.KEY=VALUES or a [sweep] vary line\n",
+                hnb_scenario_source(head));
+        return HNB_EXIT_INPUT;
+    }
+    rc = describe_sweep(sw, plan, st, head, shard, nshards);
+    if (rc != HNB_EXIT_OK)
+        return rc;
     /* every point of every variant, loaded and checked before anything runs */
     st->np = hnb_grid_points(sw->grid);
     st->points = g_new0(HnbScenario *, st->nv * st->np);
@@ -265,33 +306,7 @@ static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolea
     }
     if (hnb_mpi_rank() != 0)
         return HNB_EXIT_OK; /* rank 0 holds every result and writes the directory */
-    HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
-    gboolean ok = rd != NULL, rendered = TRUE;
-    g_autofree char *resolved = hnb_scenario_to_data(head);
-    HnbStamp stamp = {st->name, sw->seed, sw->replications, HNB_VERSION, hnb_scenario_source(head)};
-    ok = ok && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
-         hnb_sweep_write(rd, sw, &rendered, &error) &&
-         hnb_results_write_manifest(rd, &stamp, st->threads, (double)(g_get_monotonic_time() - t0) / 1e6,
-                                    &error);
-    g_autofree char *compliance = hnb_plan_compliance(head);
-    ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
-    if (ok && !rendered)
-        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the CSV "
-                        "results, but no PNG/SVG figures\n");
-    if (ok)
-        ok = hnb_rundir_commit(rd, &error);
-    else if (rd)
-        hnb_rundir_abort(rd);
-    if (!ok) {
-        return hnb_cli_fail(error);
-    }
-    if (nshards)
-        printf("%s: shard %u/%u (%u runs) in %s/; join the shards with hnbsim merge\n", st->name, shard, nshards,
-               sw->cells->len, dir);
-    else
-        printf("%s: %u points x %u variant(s), %u runs: results in %s/ (points.csv, aggregate.csv)%s\n", st->name,
-               st->np, st->nv, sw->cells->len, dir, *sw->plot ? ", figures in figures/" : "");
-    return HNB_EXIT_OK;
+    return write_sweep(st, head, dir, force, shard, nshards, t0);
 }
 
 int hnb_cmd_sweep(int argc, char **argv)

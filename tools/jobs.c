@@ -20,17 +20,19 @@ static gpointer worker(gpointer data)
             return NULL;
         HnbJob *j = &q->jobs[i];
         const HnbModel *model = hnb_model_find(hnb_scenario_string(j->sc, "scenario", "model"));
-        HnbSeries *series = NULL, *cdf = NULL;
         j->metrics = hnb_metrics_new();
-        if (!model->run(j->sc, j->rep, &j->progress, j->metrics, &series, &cdf, &j->error) && !j->error)
+        if (!model->run(j->sc, j->rep, &j->progress, j->metrics, &j->series, &j->cdf, &j->error) && !j->error)
             g_set_error(&j->error, HNB_ERROR, HNB_ERROR_RUN, "the run failed");
-        hnb_series_free(series); /* studies keep metrics only */
-        hnb_series_free(cdf);
+        if (!j->keep_series) { /* studies keep metrics only: free the rest before the next run */
+            g_clear_pointer(&j->series, hnb_series_free);
+            g_clear_pointer(&j->cdf, hnb_series_free);
+        }
         atomic_store(&j->done, TRUE);
     }
 }
 
-static void show(const HnbJob *jobs, guint n, const char *label, gint64 t0, gboolean tty, gboolean last)
+/* The studies' line: groups (points) and runs done, the fraction simulated, ETA. */
+static void groups_line(const HnbJob *jobs, guint n, const char *label, double wall, gboolean tty, gboolean last)
 {
     double f = 0;
     guint done = 0, groups = 0, groups_done = 0;
@@ -49,13 +51,13 @@ static void show(const HnbJob *jobs, guint n, const char *label, gint64 t0, gboo
         }
     }
     f /= n;
-    double wall = (double)(g_get_monotonic_time() - t0) / 1e6, eta = f > 0 ? wall * (1 - f) / f : 0;
+    double eta = f > 0 ? wall * (1 - f) / f : 0;
     fprintf(stderr, "%s%s: %u/%u points, %u/%u runs done, %.0f%%, ETA %dm%02ds%s", tty ? "\r" : "", label, groups_done,
             groups, done, n, 100 * f, (int)eta / 60, (int)eta % 60, tty && !last ? "   " : "\n");
     fflush(stderr);
 }
 
-gboolean hnb_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label, GError **error)
+gboolean hnb_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label, HnbJobsLine line, GError **error)
 {
     if (n == 0)
         return TRUE;
@@ -63,6 +65,7 @@ gboolean hnb_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label
     guint nthreads = MIN(threads, n);
     for (guint i = 0; i < n; i++)
         jobs[i].progress.pool_threads = threads / nthreads > 1 ? threads / nthreads - 1 : 0;
+    HnbJobsLine show = line ? line : groups_line;
     GThread **th = g_new(GThread *, nthreads);
     for (guint t = 0; t < nthreads; t++)
         th[t] = g_thread_new("run", worker, &q);
@@ -78,7 +81,7 @@ gboolean hnb_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label
         /* a terminal gets a live line; a log file (a batch job) a line every 30 s */
         gint64 now = g_get_monotonic_time();
         if (label && (tty || now - shown >= 30 * G_USEC_PER_SEC)) {
-            show(jobs, n, label, t0, tty, FALSE);
+            show(jobs, n, label, (double)(now - t0) / 1e6, tty, FALSE);
             shown = now;
         }
     }
@@ -86,7 +89,7 @@ gboolean hnb_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label
         g_thread_join(th[t]);
     g_free(th);
     if (label && tty)
-        show(jobs, n, label, t0, tty, TRUE);
+        show(jobs, n, label, (double)(g_get_monotonic_time() - t0) / 1e6, tty, TRUE);
     for (guint i = 0; i < n; i++)
         if (jobs[i].error) {
             g_propagate_prefixed_error(error, g_steal_pointer(&jobs[i].error), "%s: replication %u: ",
@@ -100,6 +103,8 @@ void hnb_jobs_free(HnbJob *jobs, guint n)
 {
     for (guint i = 0; i < n; i++) {
         hnb_metrics_free(jobs[i].metrics);
+        hnb_series_free(jobs[i].series);
+        hnb_series_free(jobs[i].cdf);
         g_clear_error(&jobs[i].error);
     }
     g_free(jobs);

@@ -169,7 +169,7 @@ static void work(HnbJob *jobs, guint n)
         if (i == NO_MORE_JOBS || i >= n)
             return;
         GError *error = NULL;
-        gboolean ok = hnb_jobs_run(&jobs[i], 1, 1, NULL, &error);
+        gboolean ok = hnb_jobs_run(&jobs[i], 1, 1, NULL, NULL, &error);
         g_debug("mpi rank %d: ran job %u", rank, i);
         g_autofree char *body = ok ? metrics_text(jobs[i].metrics) : g_strdup(error ? error->message : "failed");
         g_clear_error(&error);
@@ -181,7 +181,7 @@ static void work(HnbJob *jobs, guint n)
 gboolean hnb_mpi_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label, GError **error)
 {
     if (!active || size < 2)
-        return hnb_jobs_run(jobs, n, threads, label, error);
+        return hnb_jobs_run(jobs, n, threads, label, NULL, error);
     gboolean ok = TRUE;
     g_auto(GStrv) texts = g_new0(char *, n + 1);
     if (rank == 0)
@@ -228,7 +228,7 @@ int hnb_mpi_size(void) { return 1; }
 
 gboolean hnb_mpi_jobs_run(HnbJob *jobs, guint n, unsigned threads, const char *label, GError **error)
 {
-    return hnb_jobs_run(jobs, n, threads, label, error);
+    return hnb_jobs_run(jobs, n, threads, label, NULL, error);
 }
 
 #endif
