@@ -6,7 +6,7 @@
 #define HNB_TLS_PRIVATE_H
 
 #include "crypto/openssl_error.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 /* Both sessions are kept without the peer's certificate (crypto/tls_session.c); the identity the ACS authenticated at
  * the full handshake is kept instead, and a resumption is authorized against it. */

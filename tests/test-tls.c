@@ -3,7 +3,7 @@
  * reboot), identical outcomes at pool thread counts 0/1/2 and on fresh SSL objects per job, and the compliance
  * checker's lines. */
 #include "crypto/profile.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <string.h>
 #include <openssl/ssl.h>

@@ -12,7 +12,7 @@
 #include "crypto/image.h"
 #include "crypto/pki.h"
 #include "sim/pool.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
