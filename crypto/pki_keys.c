@@ -1,5 +1,5 @@
-/* crypto/pki_keys.c — named keys: long-lived keys (a tool's RSA key, a TrE key set) generated once per cache and
- * kept under keys/, since RSA generation is too slow to repeat per run.
+/* crypto/pki_keys.c — named keys: long-lived keys (a maintenance tool's RSA key, the trust model's keys) generated
+ * once per cache and kept under keys/, so that key generation (RSA above all) is not repeated in every run.
  */
 #include "crypto/pki_private.h"
 
