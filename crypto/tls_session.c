@@ -1,4 +1,5 @@
-/* crypto/tls_session.c — the TLS sessions HNBs keep between CWMP sessions, without the peer's certificate.
+/* crypto/tls_session.c — the TLS sessions HNBs keep between CWMP sessions (the HnbTlsSession handle: the HNB's
+ * session, the ACS's copy for session IDs, the identity it was authenticated with), without the peer's certificate.
  *
  * Why.  A fleet keeps one session per HNB for resumption, and after a full handshake OpenSSL's SSL_SESSION holds the
  * peer's certificate parsed: the H(e)MS certificate on the HNB's side, the device certificate in the ACS's copy.  A
@@ -13,7 +14,7 @@
  * verify result, ticket) with no certificate, ~1 KB in memory.  This costs one encode and one decode per full
  * handshake, neither of which parses a certificate.
  */
-#include "crypto/tls.h"
+#include "crypto/tls_private.h"
 
 #include <openssl/asn1.h>
 #include <string.h>
@@ -63,3 +64,16 @@ done:
     OPENSSL_free(out);
     return stripped;
 }
+
+void hnb_tls_session_free(HnbTlsSession *s)
+{
+    if (!s)
+        return;
+    SSL_SESSION_free(s->client);
+    SSL_SESSION_free(s->server);
+    g_free(s->identity);
+    g_free(s);
+}
+
+HnbTime hnb_tls_session_created(const HnbTlsSession *s) { return s ? s->created : HNB_TIME_NEVER; }
+void hnb_tls_session_set_created(HnbTlsSession *s, HnbTime t) { s->created = t; }

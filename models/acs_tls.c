@@ -1,6 +1,6 @@
 /* models/acs_tls.c — the fleet's TLS: per replication one PKI, one handshake engine and one worker pool.
  *
- * Every TLS session of the simulation is a real OpenSSL handshake (crypto/tls.h) between HNB i's device certificate
+ * Every TLS session of the simulation is a real OpenSSL handshake (crypto/tls_engine.h) between HNB i's device certificate
  * and the H(e)MS, with the HNB's local clock and the ACS's simulated time, run in the pool between the ACS's submit
  * and join events.  With [tls] fidelity = sampled:N, the 1st, (N+1)th, ... TLS session is real and the others take
  * the outcome of the latest real one: for fleets of millions where every HNB's certificates are alike.
@@ -24,7 +24,7 @@
 #include "models/acs_tls.h"
 #include "crypto/image.h"
 #include "sim/pool.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <string.h>
 #include <time.h>

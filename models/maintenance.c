@@ -35,7 +35,7 @@
  */
 #include "models/model.h"
 #include "crypto/pki.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <math.h>
 #include <string.h>

@@ -64,17 +64,20 @@ const HnbModel *hnb_model_find(const char *name);
 void hnb_model_schemas(const HnbModel *model, const HnbKeySpec **out, size_t max);
 
 /* Load a scenario as `hnbsim run` does: [scenario] model picks the model (the file's, or a scenario.model= in sets),
- * then the model's own checks. */
+ * then the model's own checks, then TS 33.320 clause 8.3.4: a [tls] group that does not meet it and does not say
+ * profile = custom is refused with HNB_ERROR_INPUT naming the file and listing the rules (so every command that loads
+ * a scenario refuses it, with the same words). */
 HnbScenario *hnb_model_load(const char *path, char **sets, GError **error);
 HnbScenario *hnb_model_load_data(const char *data, const char *name, char **sets, GError **error);
 
 /* Does the model's scenario have the [tls] group (a TLS profile to check against TS 33.320 clause 8.3.4)? */
 gboolean hnb_model_has_tls(const HnbModel *model);
 
-/* The clause 8.3.4 check of a loaded scenario, for `check` and `run`: appends the per-rule report to `report` (may
- * be NULL) and returns FALSE with HNB_ERROR_INPUT when the [tls] group is not compliant and does not say
- * profile = custom.  Scenarios without [tls]: TRUE, nothing appended. */
-gboolean hnb_model_check_tls(const HnbScenario *sc, GString *report, GError **error);
+/* The clause 8.3.4 report of a loaded scenario's [tls] group, for `check` and the results' report: appends one line
+ * per rule and the verdict to `report`; *compliant (may be NULL) is FALSE when a rule FAILs (a loaded scenario is
+ * then one that says profile = custom).  Scenarios without [tls]: TRUE, nothing appended, *compliant TRUE.  FALSE
+ * with an error (prefixed with the file and group) only if the [tls] values cannot be turned into contexts. */
+gboolean hnb_model_tls_report(const HnbScenario *sc, GString *report, gboolean *compliant, GError **error);
 
 /* [scenario] sample_interval, or duration/288 (at least 1 ns) when it is 0. */
 HnbTime hnb_model_sample_interval(const HnbScenario *sc);

@@ -122,6 +122,48 @@ static char *peek_model(GKeyFile *kf, char **sets)
     return model;
 }
 
+gboolean hnb_model_has_tls(const HnbModel *model)
+{
+    for (const HnbKeySpec *const *x = model ? model->more_schemas : NULL; x && *x; x++)
+        if (*x == hnb_tls_schema)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean hnb_model_tls_report(const HnbScenario *sc, GString *report, gboolean *compliant, GError **error)
+{
+    if (compliant)
+        *compliant = TRUE;
+    if (!hnb_model_has_tls(hnb_model_find(hnb_scenario_string(sc, "scenario", "model"))))
+        return TRUE;
+    gboolean ok = FALSE;
+    if (!hnb_tls_check(sc, report, &ok, error)) {
+        g_prefix_error(error, "%s: [tls]: ", hnb_scenario_source(sc));
+        return FALSE;
+    }
+    if (compliant)
+        *compliant = ok;
+    return TRUE;
+}
+
+/* TS 33.320 clause 8.3.4 as a condition of loading: a [tls] group that does not meet it is refused unless it says
+ * profile = custom (then the run's results are marked).  The error names the file and lists the rules. */
+static gboolean tls_profile_allowed(const HnbScenario *sc, GError **error)
+{
+    g_autoptr(GString) lines = g_string_new(NULL);
+    gboolean compliant;
+    if (!hnb_model_tls_report(sc, lines, &compliant, error))
+        return FALSE;
+    if (!compliant && strcmp(hnb_scenario_string(sc, "tls", "profile"), "custom") != 0) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [tls] does not meet TS 33.320 clause 8.3.4 (set [tls] profile = custom to study a "
+                    "non-compliant deployment):\n%s",
+                    hnb_scenario_source(sc), lines->str);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static HnbScenario *load(const char *path, const char *data, const char *name, char **sets, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -136,7 +178,7 @@ static HnbScenario *load(const char *path, const char *data, const char *name, c
     HnbScenario *sc = data ? hnb_scenario_load_data(data, strlen(data), name, schemas, sets, error)
                            : hnb_scenario_load(path, schemas, sets, error);
     if (sc && model && ((model->resolve && !model->resolve(sc, error)) ||
-                        (model->validate && !model->validate(sc, error)))) {
+                        (model->validate && !model->validate(sc, error)) || !tls_profile_allowed(sc, error))) {
         hnb_scenario_free(sc);
         return NULL;
     }
@@ -151,34 +193,4 @@ HnbScenario *hnb_model_load(const char *path, char **sets, GError **error)
 HnbScenario *hnb_model_load_data(const char *data, const char *name, char **sets, GError **error)
 {
     return load(NULL, data, name, sets, error);
-}
-
-gboolean hnb_model_has_tls(const HnbModel *model)
-{
-    for (const HnbKeySpec *const *x = model ? model->more_schemas : NULL; x && *x; x++)
-        if (*x == hnb_tls_schema)
-            return TRUE;
-    return FALSE;
-}
-
-gboolean hnb_model_check_tls(const HnbScenario *sc, GString *report, GError **error)
-{
-    if (!hnb_model_has_tls(hnb_model_find(hnb_scenario_string(sc, "scenario", "model"))))
-        return TRUE;
-    g_autoptr(GString) lines = g_string_new(NULL);
-    gboolean compliant = FALSE;
-    if (!hnb_tls_check(sc, lines, &compliant, error)) {
-        g_prefix_error(error, "%s: [tls]: ", hnb_scenario_source(sc));
-        return FALSE;
-    }
-    if (report)
-        g_string_append(report, lines->str);
-    if (!compliant && strcmp(hnb_scenario_string(sc, "tls", "profile"), "custom") != 0) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
-                    "%s: [tls] does not meet TS 33.320 clause 8.3.4 (set [tls] profile = custom to study a "
-                    "non-compliant deployment):\n%s",
-                    hnb_scenario_source(sc), lines->str);
-        return FALSE;
-    }
-    return TRUE;
 }

@@ -91,6 +91,9 @@ static void test_bad_input(void)
         {"[scenario]\nname = x\nmodel = signing\n[exposure]\nperson_rate = -1/y\n", NULL, "person_rate"},
         {"[scenario]\nname = x\nmodel = signing\n[release]\ninterval = 0s\n", NULL, "[release] interval"},
         {"[scenario]\nname = x\n[acs]\ncalibration = no-such-cal.ini\n", NULL, "[acs] calibration = \"no-such-cal.ini\""},
+        /* refused by the loader (models/registry.c), whatever the command */
+        {"[scenario]\nname = x\nmodel = fleet\n[tls]\nmin_version = tls1.0\n", NULL,
+         "[tls] does not meet TS 33.320 clause 8.3.4"},
         {NULL, "--set=acs.workers=many", "many"},
         {NULL, "--set=acs.wrkers=4", "did you mean"},
         {NULL, "--set=nonsense", "nonsense"},

@@ -3,7 +3,7 @@
  * extreme cases, mitigations and determinism. */
 #include "tests/model-run.h"
 #include "crypto/pki.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <math.h>
 #include <openssl/x509v3.h>

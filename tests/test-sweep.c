@@ -153,6 +153,9 @@ static void test_bad_input(void)
         {"[scenario]\nname = b\nmodel = informs\n[sweep]\nvary = acs.workers=1,2; acs.queue_limit=-1,2\n", NULL,
          {"bad.ini:5: [sweep] vary", "expected an integer in 0..100000000"}},
         {"[scenario]\nname = b\nmodel = informs\n", NULL, {"bad.ini", "nothing to vary"}},
+        /* a grid point is loaded like a file: a point outside TS 33.320 clause 8.3.4 is refused before anything runs */
+        {"[scenario]\nname = b\nmodel = fleet\n", "--vary=tls.min_version=tls1.2,tls1.0",
+         {"sweep point 1 (tls.min_version=tls1.0): ", "bad.ini: [tls] does not meet TS 33.320 clause 8.3.4"}},
     };
     static const char *const cmds[] = {"sweep", "merge", "size"};
     for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crypto/profile.h"
+
 #define WAIT_MS 10000 /* for a server to come up or a log line to appear */
 
 static char *scratch; /* temp dir for the whole run */
@@ -620,6 +622,15 @@ static void test_probe_s_server_compliant(void)
     g_assert_cmpint(rc, ==, 0);
     g_assert_nonnull(strstr(out, "COMPLIANT: 0 FAIL"));
     g_assert_nonnull(strstr(out, "demands a client certificate"));
+    /* every rule in the words `hnbsim check` uses (crypto/profile.c), in the table's order */
+    const char *at = out;
+    for (int r = 0; r < HNB_PROFILE_RULE_COUNT; r++) {
+        const char *words = hnb_profile_rule(r)->words;
+        const char *found = strstr(at, words);
+        if (!found)
+            g_error("rule %s: \"%s\" not (in order) in:\n%s", hnb_profile_rule(r)->id, words, out);
+        at = found + strlen(words);
+    }
     g_free(out);
 }
 
@@ -633,7 +644,7 @@ static void test_probe_s_server_permissive(void)
     server_stop(&s);
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(out, "NOT COMPLIANT"));
-    g_assert_nonnull(strstr(out, "accepts TLS 1.0"));
+    g_assert_nonnull(strstr(out, "FAIL  [profile] TLS 1.0 shall not be used.\n      -> accepts TLS 1.0"));
     g_assert_nonnull(strstr(out, "accepts suites outside RFC 5246 A.5: ECDHE-RSA-AES128-GCM-SHA256"));
     g_assert_nonnull(strstr(out, "accepts TLS 1.3"));
     g_assert_nonnull(strstr(out, "completes a handshake without a client certificate (asked for one but did not"));

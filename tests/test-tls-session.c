@@ -1,7 +1,7 @@
 /* tests/test-tls-session.c — kept sessions without the peer certificate (crypto/tls_session.c): a session from a real
  * §8.3.4 handshake, stripped, keeps everything resumption needs (id, master secret, cipher, version, verify result),
  * loses the certificate, is much smaller, and resumes a real handshake with the HNB's side holding only it. */
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <string.h>
 #include <openssl/ssl.h>

@@ -2,7 +2,8 @@
  * from a real failure (and the side that detected it), resumption by session ID and by ticket (and its loss on
  * reboot), identical outcomes at pool thread counts 0/1/2 and on fresh SSL objects per job, and the compliance
  * checker's lines. */
-#include "crypto/tls.h"
+#include "crypto/profile.h"
+#include "crypto/tls_engine.h"
 
 #include <string.h>
 #include <openssl/ssl.h>
@@ -378,6 +379,15 @@ static void test_check_compliant(void)
     assert_line(r, "PASS", "The support for H(e)NB authentication using client-side");
     assert_line(r, "PASS", "The H(e)NB acting as CPE shall be authenticated to the H(e)MS by the globally unique");
     assert_line(r, "PASS", "If the H(e)NB contacts the H(e)MS without having the accurate absolute time");
+    /* one line per rule of the shared table (crypto/profile.c, also what `hnbsim probe` prints), in its order */
+    const char *at = r;
+    for (int k = 0; k < HNB_PROFILE_RULE_COUNT; k++) {
+        g_autofree char *needle = g_strdup_printf("\nPASS  %s", hnb_profile_rule(k)->words);
+        const char *found = strstr(at, needle);
+        if (!found)
+            g_error("rule %s: no \"%s\" (in order) in:\n%s", hnb_profile_rule(k)->id, needle + 1, r);
+        at = found + strlen(needle);
+    }
     /* TLS 1.1 as the floor is still compliant */
     g_autofree char *r11 = check("[tls]\nmin_version = tls1.1\n", &ok);
     g_assert_true(ok);

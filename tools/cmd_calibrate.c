@@ -1,6 +1,6 @@
 /* tools/cmd_calibrate.c — `hnbsim calibrate`: CPU cost of the real operations the simulation models, on this machine.
  *
- * Every number comes from the same engine the fleet model runs (crypto/tls.c, crypto/image.c) in the worker pool:
+ * Every number comes from the same engine the fleet model runs (crypto/tls_engine.c, crypto/image.c) in the worker pool:
  * full and resumed TLS handshakes for EC P-256 and RSA-2048 device keys, image-manifest verifications (ECDSA and
  * RSA-PSS), device-certificate generation and cache hits.  CPU time is CLOCK_THREAD_CPUTIME_ID per job:
  *   handshake_*      the ACS's share (its SSL_do_handshake calls): what an H(e)MS worker spends, the service time
@@ -12,7 +12,7 @@
 #include "crypto/image.h"
 #include "crypto/pki.h"
 #include "sim/pool.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>

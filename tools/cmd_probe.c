@@ -1,5 +1,7 @@
 /* tools/cmd_probe.c — `hnbsim probe https://HOST:PORT`: act as an HNB against a real server and print how it measures
- * up to the TR-069 TLS profile of TS 33.320 §8.3.4, one line per rule (PASS / FAIL / WARN and the rule's words).
+ * up to the TR-069 TLS profile of TS 33.320 §8.3.4: the rules of crypto/profile.h in their order and words (the same
+ * as `hnbsim check` prints), each with one or more findings (PASS / FAIL / WARN), or "--" with why a rule is not a
+ * property of a server.
  *
  * Every question is its own TCP connection and handshake with a client context built for that question alone: one
  * protocol version, or one cipher suite, with or without the device certificate.  The probe's contexts run at
@@ -14,8 +16,9 @@
  * Exit status: 0 compliant (no FAIL), 1 not compliant or the server could not be reached, 2 bad input.
  */
 #include "crypto/openssl_error.h"
-#include "tools/cli.h"
+#include "crypto/profile.h"
 #include "crypto/tls.h"
+#include "tools/cli.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -268,24 +271,6 @@ static gboolean attempt(const Probe *p, int min_version, int max_version, const 
 
 /* ---- the table -------------------------------------------------------------------------------------------------- */
 
-typedef struct {
-    unsigned fails, warns;
-} Tally;
-
-static void line(Tally *t, const char *verdict, const char *rule, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-static void line(Tally *t, const char *verdict, const char *rule, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *finding = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (strcmp(verdict, "FAIL") == 0)
-        t->fails++;
-    else if (strcmp(verdict, "WARN") == 0)
-        t->warns++;
-    printf("%-4s  %s\n      -> %s\n", verdict, rule, finding);
-}
-
 static const struct {
     const char *name;
     int version;
@@ -295,29 +280,46 @@ static const struct {
     {"TLS 1.2", TLS1_2_VERSION},
     {"TLS 1.3", TLS1_3_VERSION},
 };
+enum { V10, V11, V12, V13 };
 
-/* Suites outside RFC 5246 Appendix A.5, tried one at a time at TLS 1.2 (those this OpenSSL lacks are skipped). */
-static const char *const non_a5[] = {
-    "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", "AES128-GCM-SHA256", "AES256-GCM-SHA384",
-    "DHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA384", "ECDHE-RSA-CHACHA20-POLY1305",
-    "CAMELLIA128-SHA", "AES128-CCM", "DES-CBC3-SHA", "ECDHE-RSA-DES-CBC3-SHA",
-};
-/* In A.5, but never acceptable: no encryption, or no authentication of the server. */
-static const char *const never[] = {"NULL-SHA", "NULL-SHA256", "NULL-MD5", "ADH-AES128-SHA", "ADH-AES256-SHA256"};
-/* Shared-secret authentication (RFC 4279 PSK, RFC 5054 SRP). */
-static const char *const shared_secret[] = {"PSK-AES128-CBC-SHA", "RSA-PSK-AES128-CBC-SHA", "DHE-PSK-AES128-CBC-SHA",
-                                            "SRP-AES-128-CBC-SHA"};
-static const char *const rc4[] = {"RC4-SHA", "RC4-MD5"};
+/* One probe of a server: the handshakes every rule may look at, the tally of verdicts, a probe failure. */
+typedef struct {
+    const Probe *p;
+    Attempt by_version[G_N_ELEMENTS(versions)]; /* one handshake per version, every suite offered */
+    gboolean acc[G_N_ELEMENTS(versions)];       /* ... which the server took */
+    int best;              /* the suite questions' version: the best the server takes, at most TLS 1.2 */
+    const Attempt *usual;  /* the handshake whose server certificate is checked: as an HNB would see it */
+    unsigned fails, warns;
+    GError *error;         /* why the probe itself could not go on */
+} Run;
 
-/* Try each suite of `list` at `version`; names of those the server chose go to `accepted`, of those tried to
- * `tried`.  FALSE on a probe failure (error set). */
-static gboolean try_suites(const Probe *p, int version, const char *const *list, size_t n, GString *accepted,
-                           GString *tried, GError **error)
+static void line(Run *run, const char *verdict, HnbProfileRule rule, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static void line(Run *run, const char *verdict, HnbProfileRule rule, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *finding = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (strcmp(verdict, "FAIL") == 0)
+        run->fails++;
+    else if (strcmp(verdict, "WARN") == 0)
+        run->warns++;
+    printf("%-4s  %s\n      -> %s\n", verdict, hnb_profile_rule(rule)->words, finding);
+}
+
+/* Offer each suite of list `which` alone at TLS 1.2 and report on `rule`: FAIL "<accepts><the suites the server
+ * chose>", else PASS "<refuses><the suites tried>" (WARN if this OpenSSL has none of them).  FALSE on a probe failure
+ * (run->error set). */
+static gboolean offer_forbidden(Run *run, HnbProfileRule rule, HnbProfileOffer which, const char *accepts,
+                                const char *refuses)
+{
+    g_autoptr(GString) accepted = g_string_new(NULL), tried = g_string_new(NULL);
+    size_t n;
+    const char *const *list = hnb_profile_offers(which, &n);
     for (size_t i = 0; i < n; i++) {
         Attempt a;
         gboolean unavailable;
-        if (!attempt(p, version, version, list[i], TRUE, &a, &unavailable, error))
+        if (!attempt(run->p, TLS1_2_VERSION, TLS1_2_VERSION, list[i], TRUE, &a, &unavailable, &run->error))
             return FALSE;
         if (!unavailable) {
             g_string_append_printf(tried, "%s%s", tried->len ? " " : "", list[i]);
@@ -326,6 +328,12 @@ static gboolean try_suites(const Probe *p, int version, const char *const *list,
         }
         attempt_clear(&a);
     }
+    if (accepted->len)
+        line(run, "FAIL", rule, "%s%s", accepts, accepted->str);
+    else if (tried->len)
+        line(run, "PASS", rule, "%s%s", refuses, tried->str);
+    else
+        line(run, "WARN", rule, "not testable: this OpenSSL has none of the suites %s..%s", list[0], list[n - 1]);
     return TRUE;
 }
 
@@ -347,183 +355,220 @@ static char *time_of(const ASN1_TIME *t)
     return s;
 }
 
-/* The server certificate: name, validity now, chain to the operator root CA. */
-static void check_certificate(const Probe *p, Tally *t, const Attempt *a)
+/* The server certificate of the usual handshake, or NULL after a FAIL line for `rule`. */
+static X509 *server_cert(Run *run, HnbProfileRule rule)
 {
-    static const char rule_name[] = "The H(e)MS URI shall be specified as an HTTPS URL; the HNB checks the H(e)MS "
-                                    "certificate name against the URL host (TR-069 §3.3)";
-    static const char rule_time[] = "[The H(e)NB] shall not ignore components of the H(e)MS certificate related to "
-                                    "absolute time, e.g. not-valid-before and not-valid-after";
-    static const char rule_ca[] = "Only certificate-based authentication shall be allowed: the H(e)MS certificate "
-                                  "chains to the operator root CA";
-    if (!a->server_cert) {
-        line(t, "FAIL", rule_name, "no server certificate was seen (no handshake got that far)");
-        return;
-    }
-    X509 *cert = a->server_cert;
-    int ok = is_ip_literal(p->host) ? X509_check_ip_asc(cert, p->host, 0) : X509_check_host(cert, p->host, 0, 0, NULL);
-    g_autofree char *subject = name_of(X509_get_subject_name(cert));
-    if (ok == 1)
-        line(t, "PASS", rule_name, "certificate %s matches \"%s\"", subject, p->host);
-    else
-        line(t, "FAIL", rule_name, "certificate %s does not name \"%s\" (neither in subjectAltName nor CN)", subject,
-             p->host);
+    if (!run->usual->server_cert)
+        line(run, "FAIL", rule, "no server certificate was seen (no handshake got that far)");
+    return run->usual->server_cert;
+}
 
-    g_autofree char *nb = time_of(X509_get0_notBefore(cert)), *na = time_of(X509_get0_notAfter(cert));
-    if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
-        line(t, "FAIL", rule_time, "not yet valid: notBefore %s is in the future", nb);
-    else if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
-        line(t, "FAIL", rule_time, "expired: notAfter %s has passed", na);
-    else
-        line(t, "PASS", rule_time, "valid now (%s to %s)", nb, na);
+/* ---- one test per rule (what each tests: crypto/profile.c) ------------------------------------------------------ */
 
+static gboolean live_ssl3(Run *run)
+{
+    line(run, "WARN", HNB_PROFILE_SSL3, "not testable: OpenSSL %s cannot offer SSL 3.0 (built without it)",
+         OpenSSL_version(OPENSSL_VERSION_STRING));
+    return TRUE;
+}
+
+static gboolean live_tls10(Run *run)
+{
+    if (run->acc[V10])
+        line(run, "FAIL", HNB_PROFILE_TLS10, "accepts TLS 1.0 (%s)", run->by_version[V10].cipher);
+    else
+        line(run, "PASS", HNB_PROFILE_TLS10, "refuses TLS 1.0 (%s)", run->by_version[V10].why);
+    return TRUE;
+}
+
+static gboolean live_versions(Run *run)
+{
+    const Attempt *v = run->by_version;
+    if (!run->acc[V11] && !run->acc[V12])
+        line(run, "FAIL", HNB_PROFILE_VERSIONS, "refuses TLS 1.1 (%s) and TLS 1.2 (%s)", v[V11].why, v[V12].why);
+    else if (!run->acc[V12])
+        line(run, "WARN", HNB_PROFILE_VERSIONS, "accepts TLS 1.1 (%s), refuses TLS 1.2 (%s)", v[V11].cipher,
+             v[V12].why);
+    else
+        line(run, "PASS", HNB_PROFILE_VERSIONS, "accepts%s TLS 1.2 (%s)", run->acc[V11] ? " TLS 1.1 and" : "",
+             v[V12].cipher);
+    return TRUE;
+}
+
+/* Shared-secret suites refused, and the server authenticated by a certificate chaining to the operator root CA (time
+ * ignored there: the validity is the local-clock rule's). */
+static gboolean live_cert_only(Run *run)
+{
+    if (!offer_forbidden(run, HNB_PROFILE_CERT_ONLY, HNB_PROFILE_OFFER_SHARED_SECRET, "accepts ",
+                         "refuses PSK/SRP suites: "))
+        return FALSE;
+    X509 *cert = server_cert(run, HNB_PROFILE_CERT_ONLY);
+    if (!cert)
+        return TRUE;
     X509_STORE_CTX *vc = X509_STORE_CTX_new();
-    X509_STORE_CTX_init(vc, p->roots, cert, a->server_chain);
+    X509_STORE_CTX_init(vc, run->p->roots, cert, run->usual->server_chain);
     X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(vc), X509_V_FLAG_NO_CHECK_TIME);
     if (X509_verify_cert(vc) == 1) {
         STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(vc);
         g_autofree char *top = name_of(X509_get_subject_name(sk_X509_value(chain, sk_X509_num(chain) - 1)));
-        line(t, "PASS", rule_ca, "chains to %s", top);
+        line(run, "PASS", HNB_PROFILE_CERT_ONLY, "the server's certificate chains to %s", top);
     } else {
         g_autofree char *issuer = name_of(X509_get_issuer_name(cert));
-        line(t, "FAIL", rule_ca, "does not chain to %s: %s (issuer %s)", p->root_name,
-             X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)), issuer);
+        line(run, "FAIL", HNB_PROFILE_CERT_ONLY, "the server's certificate does not chain to %s: %s (issuer %s)",
+             run->p->root_name, X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)), issuer);
     }
     X509_STORE_CTX_free(vc);
+    return TRUE;
+}
+
+static gboolean live_aes128_sha(Run *run)
+{
+    Attempt a;
+    if (!attempt(run->p, run->best, run->best, "AES128-SHA", TRUE, &a, NULL, &run->error))
+        return FALSE;
+    if (a.chosen)
+        line(run, "PASS", HNB_PROFILE_AES128_SHA, "accepts AES128-SHA with %s", a.version);
+    else
+        line(run, "FAIL", HNB_PROFILE_AES128_SHA, "refuses AES128-SHA (%s)", a.why);
+    attempt_clear(&a);
+    return TRUE;
+}
+
+/* Suites outside A.5 (tried at TLS 1.2), TLS 1.3 (whose suites are not RFC 5246 suites) and RC4. */
+static gboolean live_a5_only(Run *run)
+{
+    if (!offer_forbidden(run, HNB_PROFILE_A5_ONLY, HNB_PROFILE_OFFER_NON_A5, "accepts suites outside RFC 5246 A.5: ",
+                         "refuses every non-A.5 suite tried: "))
+        return FALSE;
+    if (run->acc[V13])
+        line(run, "FAIL", HNB_PROFILE_A5_ONLY, "accepts TLS 1.3 (%s), whose suites are not RFC 5246 suites",
+             run->by_version[V13].cipher);
+    else
+        line(run, "PASS", HNB_PROFILE_A5_ONLY, "refuses TLS 1.3 (its suites are not RFC 5246 suites)");
+    return offer_forbidden(run, HNB_PROFILE_A5_ONLY, HNB_PROFILE_OFFER_RC4, "accepts RC4: ", "refuses RC4: ");
+}
+
+static gboolean live_no_weak(Run *run)
+{
+    return offer_forbidden(run, HNB_PROFILE_NO_WEAK, HNB_PROFILE_OFFER_WEAK, "accepts ",
+                           "refuses NULL, anonymous and 3DES suites: ");
+}
+
+static gboolean live_local_clock(Run *run)
+{
+    X509 *cert = server_cert(run, HNB_PROFILE_LOCAL_CLOCK);
+    if (!cert)
+        return TRUE;
+    g_autofree char *nb = time_of(X509_get0_notBefore(cert)), *na = time_of(X509_get0_notAfter(cert));
+    if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0)
+        line(run, "FAIL", HNB_PROFILE_LOCAL_CLOCK, "not yet valid: notBefore %s is in the future", nb);
+    else if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
+        line(run, "FAIL", HNB_PROFILE_LOCAL_CLOCK, "expired: notAfter %s has passed", na);
+    else
+        line(run, "PASS", HNB_PROFILE_LOCAL_CLOCK, "valid now (%s to %s)", nb, na);
+    return TRUE;
+}
+
+static gboolean live_client_cert(Run *run)
+{
+    Attempt a;
+    if (!attempt(run->p, run->best, run->best, "AES128-SHA:ALL", FALSE, &a, NULL, &run->error))
+        return FALSE;
+    if (a.completed)
+        line(run, "FAIL", HNB_PROFILE_CLIENT_CERT, "completes a handshake without a client certificate (%s)",
+             a.cert_requested ? "asked for one but did not demand it" : "never asked for one");
+    else if (!a.cert_requested)
+        line(run, "WARN", HNB_PROFILE_CLIENT_CERT,
+             "refused a handshake without a client certificate but never asked for one (%s)", a.why);
+    else
+        line(run, "PASS", HNB_PROFILE_CLIENT_CERT, "demands a client certificate (without one: %s)", a.why);
+    attempt_clear(&a);
+    return TRUE;
+}
+
+static gboolean live_hostname(Run *run)
+{
+    X509 *cert = server_cert(run, HNB_PROFILE_HOSTNAME);
+    if (!cert)
+        return TRUE;
+    const char *host = run->p->host;
+    int ok = is_ip_literal(host) ? X509_check_ip_asc(cert, host, 0) : X509_check_host(cert, host, 0, 0, NULL);
+    g_autofree char *subject = name_of(X509_get_subject_name(cert));
+    if (ok == 1)
+        line(run, "PASS", HNB_PROFILE_HOSTNAME, "certificate %s matches \"%s\"", subject, host);
+    else
+        line(run, "FAIL", HNB_PROFILE_HOSTNAME,
+             "certificate %s does not name \"%s\" (neither in subjectAltName nor CN)", subject, host);
+    return TRUE;
+}
+
+/* NULL: the rule is not a property of a server (the table's `live` says why); printed as "--". */
+static gboolean (*const live[HNB_PROFILE_RULE_COUNT])(Run *) = {
+    [HNB_PROFILE_SSL3] = live_ssl3,
+    [HNB_PROFILE_TLS10] = live_tls10,
+    [HNB_PROFILE_VERSIONS] = live_versions,
+    [HNB_PROFILE_CERT_ONLY] = live_cert_only,
+    [HNB_PROFILE_AES128_SHA] = live_aes128_sha,
+    [HNB_PROFILE_A5_ONLY] = live_a5_only,
+    [HNB_PROFILE_NO_WEAK] = live_no_weak,
+    [HNB_PROFILE_LOCAL_CLOCK] = live_local_clock,
+    [HNB_PROFILE_CLIENT_CERT] = live_client_cert,
+    [HNB_PROFILE_HOSTNAME] = live_hostname,
+};
+
+/* ---- the probe -------------------------------------------------------------------------------------------------- */
+
+/* One handshake per protocol version, every suite offered: what the version rules read, and the best version for the
+ * suite questions.  FALSE on a probe failure (run->error set; the attempts made are cleared). */
+static gboolean probe_versions(Run *run)
+{
+    const char *all = "ALL:COMPLEMENTOFALL";
+    for (size_t i = 0; i < G_N_ELEMENTS(versions); i++) {
+        if (!attempt(run->p, versions[i].version, versions[i].version, all, TRUE, &run->by_version[i], NULL,
+                     &run->error)) {
+            for (size_t k = 0; k < i; k++)
+                attempt_clear(&run->by_version[k]);
+            return FALSE;
+        }
+        run->acc[i] = run->by_version[i].chosen;
+    }
+    run->best = run->acc[V12] ? TLS1_2_VERSION : run->acc[V11] ? TLS1_1_VERSION
+                : run->acc[V10]                ? TLS1_VERSION
+                                               : TLS1_2_VERSION;
+    run->usual = &run->by_version[run->acc[V12] ? V12 : run->acc[V11] ? V11 : run->acc[V10] ? V10 : V13];
+    return TRUE;
 }
 
 static int run_probe(const Probe *p, const char *url)
 {
-    Tally t = {0};
-    GError *error = NULL;
-    /* before the first goto: the cleanup at probe_failed frees them */
-    g_autoptr(GString) accepted = g_string_new(NULL);
-    g_autoptr(GString) tried = g_string_new(NULL);
-    Attempt by_version[G_N_ELEMENTS(versions)];
-    const char *all = "ALL:COMPLEMENTOFALL";
-    for (size_t i = 0; i < G_N_ELEMENTS(versions); i++) {
-        if (!attempt(p, versions[i].version, versions[i].version, all, TRUE, &by_version[i], NULL, &error)) {
-            for (size_t k = 0; k < i; k++)
-                attempt_clear(&by_version[k]);
-            fprintf(stderr, "hnbsim probe: %s\n", error->message);
-            g_error_free(error);
-            return HNB_EXIT_RUN;
-        }
+    Run run = {.p = p};
+    if (!probe_versions(&run)) {
+        fprintf(stderr, "hnbsim probe: %s\n", run.error->message);
+        g_error_free(run.error);
+        return HNB_EXIT_RUN;
     }
-    gboolean acc[G_N_ELEMENTS(versions)];
-    for (size_t i = 0; i < G_N_ELEMENTS(versions); i++)
-        acc[i] = by_version[i].chosen;
-
     printf("hnbsim probe %s — TS 33.320 §8.3.4 TR-069 TLS profile\n", url);
-    printf("versions: SSL 3.0 not testable, TLS 1.0 %s, TLS 1.1 %s, TLS 1.2 %s, TLS 1.3 %s\n\n",
-           acc[0] ? "accepted" : "refused", acc[1] ? "accepted" : "refused", acc[2] ? "accepted" : "refused",
-           acc[3] ? "accepted" : "refused");
-
-    line(&t, "WARN", "SSL 3.0 shall not be used as it is outdated.",
-         "not testable: OpenSSL %s cannot offer SSL 3.0 (built without it)", OpenSSL_version(OPENSSL_VERSION_STRING));
-    if (acc[0])
-        line(&t, "FAIL", "SSL 3.0 shall not be used ... (profile: TLS 1.1 is the floor, TLS 1.0 is refused)",
-             "accepts TLS 1.0 (%s)", by_version[0].cipher);
-    else
-        line(&t, "PASS", "SSL 3.0 shall not be used ... (profile: TLS 1.1 is the floor, TLS 1.0 is refused)",
-             "refuses TLS 1.0 (%s)", by_version[0].why);
-    if (acc[1] || acc[2])
-        line(&t, "PASS", "At least TLS 1.1 [16] shall be supported.", "accepts%s%s", acc[1] ? " TLS 1.1" : "",
-             acc[2] ? " TLS 1.2" : "");
-    else
-        line(&t, "FAIL", "At least TLS 1.1 [16] shall be supported.", "refuses TLS 1.1 (%s) and TLS 1.2 (%s)",
-             by_version[1].why, by_version[2].why);
-    if (acc[2])
-        line(&t, "PASS", "TLS 1.2 [17] should be supported.", "accepts TLS 1.2 (%s)", by_version[2].cipher);
-    else
-        line(&t, "WARN", "TLS 1.2 [17] should be supported.", "refuses TLS 1.2 (%s)", by_version[2].why);
-
-    /* the suite questions use the best version the server takes, at most TLS 1.2 */
-    int best = acc[2] ? TLS1_2_VERSION : acc[1] ? TLS1_1_VERSION : acc[0] ? TLS1_VERSION : TLS1_2_VERSION;
-    Attempt a;
-    if (!attempt(p, best, best, "AES128-SHA", TRUE, &a, NULL, &error))
-        goto probe_failed;
-    if (a.chosen)
-        line(&t, "PASS", "The support of TLS cipher suite RSA_WITH_AES_128_CBC_SHA shall be mandatory.",
-             "accepts AES128-SHA with %s", a.version);
-    else
-        line(&t, "FAIL", "The support of TLS cipher suite RSA_WITH_AES_128_CBC_SHA shall be mandatory.",
-             "refuses AES128-SHA (%s)", a.why);
-    attempt_clear(&a);
-
-    static const char rule_only[] = "Only TLS cipher suites listed in TLS 1.2 [17] shall be used.";
-    if (!try_suites(p, TLS1_2_VERSION, non_a5, G_N_ELEMENTS(non_a5), accepted, tried, &error))
-        goto probe_failed;
-    if (accepted->len)
-        line(&t, "FAIL", rule_only, "accepts suites outside RFC 5246 A.5: %s", accepted->str);
-    else
-        line(&t, "PASS", rule_only, "refuses every non-A.5 suite tried: %s", tried->str);
-    if (acc[3])
-        line(&t, "FAIL", rule_only, "accepts TLS 1.3 (%s), whose suites are not RFC 5246 suites",
-             by_version[3].cipher);
-    else
-        line(&t, "PASS", rule_only, "refuses TLS 1.3 (its suites are not RFC 5246 suites)");
-    g_string_truncate(accepted, 0);
-    g_string_truncate(tried, 0);
-    if (!try_suites(p, TLS1_2_VERSION, never, G_N_ELEMENTS(never), accepted, tried, &error))
-        goto probe_failed;
-    if (accepted->len)
-        line(&t, "FAIL", rule_only, "accepts A.5 suites without encryption or server authentication: %s",
-             accepted->str);
-    else
-        line(&t, "PASS", rule_only, "refuses NULL and anonymous suites: %s", tried->str);
-
-    g_string_truncate(accepted, 0);
-    g_string_truncate(tried, 0);
-    if (!try_suites(p, TLS1_2_VERSION, rc4, G_N_ELEMENTS(rc4), accepted, tried, &error))
-        goto probe_failed;
-    if (accepted->len)
-        line(&t, "FAIL", "Ciphersuites with RC4 shall not be used.", "accepts %s", accepted->str);
-    else if (tried->len)
-        line(&t, "PASS", "Ciphersuites with RC4 shall not be used.", "refuses %s", tried->str);
-    else
-        line(&t, "WARN", "Ciphersuites with RC4 shall not be used.", "not testable: this OpenSSL has no RC4 suites");
-
-    static const char rule_secret[] = "Shared-secret-based authentication between H(e)NB acting as CPE and H(e)MS "
-                                      "acting as ACS shall not be allowed.";
-    g_string_truncate(accepted, 0);
-    g_string_truncate(tried, 0);
-    if (!try_suites(p, TLS1_2_VERSION, shared_secret, G_N_ELEMENTS(shared_secret), accepted, tried, &error))
-        goto probe_failed;
-    if (accepted->len)
-        line(&t, "FAIL", rule_secret, "accepts %s", accepted->str);
-    else
-        line(&t, "PASS", rule_secret, "refuses PSK/SRP suites: %s", tried->str);
-
-    static const char rule_client[] = "The support for H(e)NB authentication using client-side (CPE side) "
-                                      "certificates shall be mandatory.";
-    if (!attempt(p, best, best, "AES128-SHA:ALL", FALSE, &a, NULL, &error))
-        goto probe_failed;
-    if (a.completed)
-        line(&t, "FAIL", rule_client, "completes a handshake without a client certificate (%s)",
-             a.cert_requested ? "asked for one but did not demand it" : "never asked for one");
-    else if (!a.cert_requested)
-        line(&t, "WARN", rule_client, "refused a handshake without a client certificate but never asked for one (%s)",
-             a.why);
-    else
-        line(&t, "PASS", rule_client, "demands a client certificate (without one: %s)", a.why);
-    attempt_clear(&a);
-
-    /* the certificate as the HNB sees it in an ordinary handshake */
-    check_certificate(p, &t, &by_version[acc[2] ? 2 : acc[1] ? 1 : acc[0] ? 0 : 3]);
-
+    printf("versions: SSL 3.0 not testable");
     for (size_t i = 0; i < G_N_ELEMENTS(versions); i++)
-        attempt_clear(&by_version[i]);
-    printf("\n%s: %u FAIL, %u WARN\n", t.fails ? "NOT COMPLIANT" : "COMPLIANT", t.fails, t.warns);
-    return t.fails ? HNB_EXIT_RUN : HNB_EXIT_OK;
-
-probe_failed:
+        printf(", %s %s", versions[i].name, run.acc[i] ? "accepted" : "refused");
+    printf("\n\n");
+    gboolean ok = TRUE;
+    for (int r = 0; r < HNB_PROFILE_RULE_COUNT && ok; r++) {
+        if (live[r])
+            ok = live[r](&run);
+        else
+            printf("%-4s  %s\n      -> %s\n", "--", hnb_profile_rule(r)->words, hnb_profile_rule(r)->live);
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(versions); i++)
-        attempt_clear(&by_version[i]);
-    fflush(stdout);
-    fprintf(stderr, "hnbsim probe: %s\n", error->message);
-    g_error_free(error);
-    return HNB_EXIT_RUN;
+        attempt_clear(&run.by_version[i]);
+    if (!ok) {
+        fflush(stdout);
+        fprintf(stderr, "hnbsim probe: %s\n", run.error->message);
+        g_error_free(run.error);
+        return HNB_EXIT_RUN;
+    }
+    printf("\n%s: %u FAIL, %u WARN\n", run.fails ? "NOT COMPLIANT" : "COMPLIANT", run.fails, run.warns);
+    return run.fails ? HNB_EXIT_RUN : HNB_EXIT_OK;
 }
 
 /* https://HOST[:PORT][/path]; HOST may be [v6]. */

@@ -84,8 +84,6 @@ static Probe *probe(Sizing *sz, guint point, int *rc, GError **error)
     g_ptr_array_add(sets, NULL);
     g_autofree char *desc = hnb_grid_describe(sz->grid, point);
     g_autoptr(HnbScenario) sc = hnb_cli_load(sz->plan->paths->pdata[0], (char **)sets->pdata, error);
-    if (sc && !hnb_model_check_tls(sc, NULL, error))
-        g_clear_pointer(&sc, hnb_scenario_free);
     if (!sc) {
         g_prefix_error(error, "probe %s: ", desc);
         *rc = HNB_EXIT_INPUT;

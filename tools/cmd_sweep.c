@@ -274,8 +274,6 @@ static int sweep(HnbPlan *plan, Study *st, char **vary, const char *out, gboolea
         hnb_grid_sets(sw->grid, vp % st->np, psets);
         g_ptr_array_add(psets, NULL);
         st->points[vp] = hnb_cli_load(plan->paths->pdata[vp / st->np], (char **)psets->pdata, &error);
-        if (st->points[vp] && !hnb_model_check_tls(st->points[vp], NULL, &error))
-            g_clear_pointer(&st->points[vp], hnb_scenario_free);
         if (!st->points[vp]) {
             g_autofree char *desc = hnb_grid_describe(sw->grid, vp % st->np);
             g_prefix_error(&error, "sweep point %u (%s): ", vp % st->np, desc);

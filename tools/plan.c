@@ -84,9 +84,6 @@ int hnb_plan_load(HnbPlan *plan, char **paths, char **user_sets, const char *cmd
             }
         g_ptr_array_add(plan->variants, sc);
     }
-    for (guint k = 0; k < plan->variants->len && rc == HNB_EXIT_OK; k++)
-        if (!hnb_model_check_tls(plan->variants->pdata[k], NULL, &error))
-            rc = hnb_cli_fail(error);
     return rc;
 }
 
@@ -108,7 +105,7 @@ char *hnb_plan_compliance(const HnbScenario *sc)
 {
     GString *report = g_string_new(NULL);
     GError *error = NULL;
-    hnb_model_check_tls(sc, report, &error); /* a non-compliant group was refused at load, or says profile = custom */
+    hnb_model_tls_report(sc, report, NULL, &error); /* a non-compliant group was refused at load, or says custom */
     g_clear_error(&error);
     return g_string_free(report, FALSE);
 }

@@ -1,5 +1,5 @@
 /* tools/bench/handshake.c — `hnbsim bench handshake`: full (or resumed) TLS handshakes per wall-clock second through
- * the engine the simulation uses (crypto/tls.h) in the worker pool, both ends in this process.
+ * the engine the simulation uses (crypto/tls_engine.h) in the worker pool, both ends in this process.
  *
  * Profile: the PKI's defaults (RSA-2048 H(e)MS certificate under the RSA-2048 operator root, EC P-256 device keys
  * under the RSA-2048 manufacturer CA, CRL checked) and the strict [tls] defaults pinned to TLS 1.2 + AES128-SHA with
@@ -16,7 +16,7 @@
 #include "tools/bench/bench.h"
 #include "crypto/pki.h"
 #include "sim/pool.h"
-#include "crypto/tls.h"
+#include "crypto/tls_engine.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,135 @@
+/* crypto/pki_device.c — device credentials: HNB i's key and certificate, made on first use and kept in the cache
+ * (DEVICES_PER_DIR files a directory, published with rename(2): two runs making the same device at once both produce
+ * valid credentials and either file may win), or read from an export; the foreign CA's devices likewise.
+ */
+#include "crypto/pki_private.h"
+
+#include <string.h>
+
+static HnbPkiCred *make_device(HnbPki *pki, uint32_t i, const HnbPkiCred *issuer, GError **error)
+{
+    g_autofree char *fqdn = hnb_pki_device_fqdn(pki, i);
+    const HnbPkiParams *p = &pki->p;
+    return pki_make_cred(p, p->device_key, issuer == pki->mfr ? "HNB Manufacturer" : "Foreign", fqdn, fqdn,
+                         (uint64_t)i + 1, p->device_issued_before, p->device_lifetime, PKI_ROLE_CLIENT, issuer, error);
+}
+
+/* A cached device file is good when it parses, the key matches, our manufacturer CA signed it and it names HNB i. */
+static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, const char *path)
+{
+    BIO *b = pki_bio_from_file(path);
+    if (!b)
+        return NULL;
+    HnbPkiCred *c = pki_read_cred(b);
+    BIO_free(b);
+    ERR_clear_error();
+    if (!c)
+        return NULL;
+    g_autofree char *want = hnb_pki_device_fqdn(pki, i);
+    g_autofree char *have = hnb_pki_cert_identity(c->cert);
+    uint64_t serial = 0;
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(c->cert);
+    if (!have || strcmp(have, want) != 0 || ASN1_INTEGER_get_uint64(&serial, sn) != 1 || serial != (uint64_t)i + 1 ||
+        !pki_signed_by(c->cert, pki->mfr)) {
+        ERR_clear_error();
+        pki_cred_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, GError **error)
+{
+    g_autofree char *sub = g_strdup_printf("%s/dev/%u", pki->dir, i / DEVICES_PER_DIR);
+    g_autofree char *base = g_strdup_printf("%u.pem", i);
+    g_autofree char *path = g_build_filename(sub, base, NULL);
+    HnbPkiCred *c = load_device(pki, i, path);
+    if (c) {
+        pki->stats.devices_loaded++;
+        return c;
+    }
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_warning("PKI cache %s is corrupted; regenerating it", path);
+        pki->stats.corrupted++;
+    }
+    if (!(c = make_device(pki, i, pki->mfr, error)))
+        return NULL;
+    pki->stats.devices_generated++;
+    BIO *b = BIO_new(BIO_s_mem());
+    gboolean ok = b && pki_write_cred(b, c);
+    if (!ok)
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "writing a device credential");
+    ok = ok && pki_publish(sub, base, b, error);
+    BIO_free(b);
+    if (!ok) {
+        pki_cred_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* dev<i>.pem + dev<i>.key of an exported directory, checked as a cache file is */
+static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i)
+{
+    g_autofree char *cn = g_strdup_printf("%s/dev%u.pem", pki->export_dir, i);
+    g_autofree char *kn = g_strdup_printf("%s/dev%u.key", pki->export_dir, i);
+    gchar *cert = NULL, *key = NULL;
+    gsize clen, klen;
+    if (!g_file_get_contents(kn, &key, &klen, NULL) || !g_file_get_contents(cn, &cert, &clen, NULL)) {
+        g_free(key);
+        return NULL;
+    }
+    g_autofree char *both = g_strconcat(key, cert, NULL);
+    g_free(key);
+    g_free(cert);
+    BIO *b = BIO_new_mem_buf(both, -1);
+    HnbPkiCred *c = NULL;
+    if (b) {
+        c = pki_read_cred(b);
+        BIO_free(b);
+    }
+    ERR_clear_error();
+    if (!c)
+        return NULL;
+    g_autofree char *want = hnb_pki_device_fqdn(pki, i);
+    g_autofree char *have = hnb_pki_cert_identity(c->cert);
+    if (!have || strcmp(have, want) != 0 || !pki_signed_by(c->cert, pki->mfr)) {
+        g_warning("%s does not hold HNB %u's certificate from this PKI; making one in memory", cn, i);
+        pki_cred_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Generation happens under the lock: simple, and it is a one-time cost per device per cache. */
+static const HnbPkiCred *device_get(HnbPki *pki, GHashTable *table, uint32_t i, gboolean foreign, GError **error)
+{
+    g_mutex_lock(&pki->lock);
+    HnbPkiCred *c = g_hash_table_lookup(table, GUINT_TO_POINTER(i));
+    if (!c) {
+        if (foreign)
+            c = make_device(pki, i, pki->foreign, error);
+        else if (pki->export_dir && (c = device_from_export(pki, i)))
+            pki->stats.devices_loaded++;
+        else if (pki->dir)
+            c = device_from_cache(pki, i, error);
+        else if ((c = make_device(pki, i, pki->mfr, error)))
+            pki->stats.devices_generated++;
+        if (c)
+            g_hash_table_insert(table, GUINT_TO_POINTER(i), c);
+        else
+            g_prefix_error(error, "PKI device %u: ", i);
+    }
+    g_mutex_unlock(&pki->lock);
+    return c;
+}
+
+const HnbPkiCred *hnb_pki_device(HnbPki *pki, uint32_t i, GError **error)
+{
+    return device_get(pki, pki->devices, i, FALSE, error);
+}
+
+const HnbPkiCred *hnb_pki_foreign_device(HnbPki *pki, uint32_t i, GError **error)
+{
+    return device_get(pki, pki->foreign_devices, i, TRUE, error);
+}

@@ -1,0 +1,132 @@
+/* crypto/pki_import.c — opening an export made by hnb_pki_export: the CA set and CRL from its PEM files, the
+ * parameters from its pki.ini, devices read from dev<i>.pem/.key on demand.
+ */
+#include "crypto/pki_private.h"
+
+#include <string.h>
+
+static HnbPkiCred *open_cred(const char *dir, const char *name, gboolean with_key, GError **error)
+{
+    g_autofree char *cn = g_strdup_printf("%s/%s.pem", dir, name);
+    g_autofree char *kn = g_strdup_printf("%s/%s.key", dir, name);
+    BIO *b = BIO_new_file(cn, "r");
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!x) {
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, cn);
+        return NULL;
+    }
+    EVP_PKEY *k = NULL;
+    if (with_key) {
+        b = BIO_new_file(kn, "r");
+        k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+        if (!k || X509_check_private_key(x, k) != 1) {
+            hnb_set_openssl_error(error, HNB_ERROR_INPUT, kn);
+            X509_free(x);
+            EVP_PKEY_free(k);
+            return NULL;
+        }
+    }
+    ERR_clear_error();
+    return pki_cred_new(x, k);
+}
+
+/* Re-file a GKeyFile error as bad input, naming the file. */
+static void input_error(GError **error, const char *path)
+{
+    if (error && *error) {
+        GError *e = *error;
+        *error = NULL;
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: %s", path, e->message);
+        g_error_free(e);
+    }
+}
+
+HnbPki *hnb_pki_open_export(const char *dir, GError **error)
+{
+    g_autofree char *ini_path = g_build_filename(dir, "pki.ini", NULL);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: no such directory (make one with `hnbsim pki --out DIR`)",
+                    dir);
+        return NULL;
+    }
+    if (!g_key_file_load_from_file(kf, ini_path, G_KEY_FILE_NONE, error)) {
+        input_error(error, ini_path);
+        return NULL;
+    }
+    HnbPki *pki = g_new0(HnbPki, 1);
+    hnb_pki_params_init(&pki->p);
+    pki->p.no_cache = TRUE;
+    g_mutex_init(&pki->lock);
+    pki->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
+    pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
+    pki_tables_init(pki);
+    pki->export_dir = g_strdup(dir);
+    static const char *const keys[] = {"epoch", "realm", "hems_fqdn", "oui", "device_key"};
+    char *v[G_N_ELEMENTS(keys)] = {0};
+    gboolean ok = TRUE;
+    for (size_t k = 0; k < G_N_ELEMENTS(keys) && ok; k++)
+        ok = (v[k] = g_key_file_get_string(kf, "pki", keys[k], error)) != NULL;
+    if (ok && !hnb_pki_parse_epoch(v[0], &pki->p.epoch, error))
+        ok = FALSE;
+    if (ok && (!pki_is_dns_name(v[1]) || !pki_is_dns_name(v[2]) || !pki_is_hex(v[3], 6))) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "bad realm, hems_fqdn or oui");
+        ok = FALSE;
+    }
+    if (ok) {
+        g_free(pki->p.realm);
+        g_free(pki->p.hems_fqdn);
+        g_free(pki->p.oui);
+        pki->p.realm = g_strdup(v[1]);
+        pki->p.hems_fqdn = g_strdup(v[2]);
+        pki->p.oui = g_ascii_strup(v[3], -1);
+        pki->p.device_key = pki_key_type(v[4]);
+    }
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++)
+        g_free(v[k]);
+    if (!ok) {
+        input_error(error, ini_path);
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    g_autofree char *crl_path = g_build_filename(dir, "crl.pem", NULL);
+    if (!(pki->root = open_cred(dir, "root", TRUE, error)) || !(pki->mfr = open_cred(dir, "mfr", TRUE, error)) ||
+        !(pki->foreign = open_cred(dir, "foreign", TRUE, error)) ||
+        !(pki->hems = open_cred(dir, "hems", TRUE, error)) || !(pki->signing = open_cred(dir, "signing", TRUE, error))) {
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    /* exports made before the tool CA existed: make one in memory under the directory's root */
+    g_autofree char *tool_ca_path = g_build_filename(dir, "tool-ca.pem", NULL);
+    if (g_file_test(tool_ca_path, G_FILE_TEST_EXISTS) ? !(pki->tool_ca = open_cred(dir, "tool-ca", TRUE, error))
+                                                      : !(pki->tool_ca = pki_make_tool_ca(pki, error))) {
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    BIO *b = BIO_new_file(crl_path, "r");
+    pki->crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!pki->crl || X509_CRL_verify(pki->crl, pki->mfr->key) != 1) {
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, crl_path);
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    /* the revoked set, from the CRL (device serials are index + 1) */
+    STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(pki->crl);
+    g_autoptr(GArray) idx = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (int k = 0; k < sk_X509_REVOKED_num(rev); k++) {
+        uint64_t sn;
+        if (ASN1_INTEGER_get_uint64(&sn, X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev, k))) == 1 &&
+            sn >= 1 && sn <= (uint64_t)UINT32_MAX + 1) {
+            uint32_t i = (uint32_t)(sn - 1);
+            g_array_append_val(idx, i);
+        }
+    }
+    ERR_clear_error();
+    g_array_sort(idx, pki_cmp_u32);
+    pki->p.nrevoked = idx->len;
+    pki->p.revoked = idx->len ? g_memdup2(idx->data, idx->len * sizeof(uint32_t)) : NULL;
+    return pki;
+}

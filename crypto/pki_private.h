@@ -1,0 +1,117 @@
+/* crypto/pki_private.h — what the files of the PKI (crypto/pki*.c) share and nothing else includes: the HnbPki
+ * object, the certificate maker, the cache's file helpers and the parsers of [pki] values.
+ *
+ * Locking: pki->lock guards the tables (devices, foreign_devices, tools, keys) and stats; the CA set, the CRL and the
+ * parameters are set in hnb_pki_new / hnb_pki_open_export and read-only afterwards.
+ */
+#ifndef HNB_PKI_PRIVATE_H
+#define HNB_PKI_PRIVATE_H
+
+#include "crypto/openssl_error.h"
+#include "crypto/pki.h"
+
+#include <time.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+/* Bump when the generated material changes, so old caches are not reused. */
+/* v2: the CA set gained the maintenance-tool CA (a v1 ca.pem would load without it) */
+#define PKI_FORMAT "hnbsim-pki-v2"
+#define DEVICES_PER_DIR 1000
+
+/* In functions with a GError **error and a `fail:` label: the OpenSSL error queue becomes the error, then cleanup. */
+#define SSL_FAIL(what)                                                                                               \
+    do {                                                                                                             \
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, what);                                                           \
+        goto fail;                                                                                                   \
+    } while (0)
+
+struct HnbPki {
+    HnbPkiParams p;
+    char *dir; /* cache path of these parameters, NULL with no_cache */
+    char *export_dir; /* opened with hnb_pki_open_export: devices come from dev<i>.pem/.key there */
+    HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca;
+    HnbPkiCred *hems_renewed; /* in memory only (hems_renewal_at > 0) */
+    X509_CRL *crl;
+    GMutex lock; /* devices, foreign_devices, tools, tool_keys, keys, stats */
+    GHashTable *devices, *foreign_devices; /* index -> HnbPkiCred */
+    GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
+    GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
+    HnbPkiStats stats;
+};
+
+/* ---- parameters (pki_params.c) ------------------------------------------------------------------------------- */
+
+/* A deep copy of src's strings and revoked list into dst (dst's old contents are not freed). */
+void pki_params_copy(HnbPkiParams *dst, const HnbPkiParams *src);
+/* qsort order of uint32_t. */
+int pki_cmp_u32(const void *a, const void *b);
+/* "rsa-2048" -> HNB_PKI_KEY_RSA_2048, anything else -> HNB_PKI_KEY_EC_P256 (the schema has checked the value). */
+HnbPkiKeyType pki_key_type(const char *s);
+/* s is exactly n hex digits. */
+gboolean pki_is_hex(const char *s, size_t n);
+/* A DNS name we accept: labels of letters, digits and hyphens separated by dots. */
+gboolean pki_is_dns_name(const char *s);
+
+/* ---- keys and certificates (pki_cert.c) ---------------------------------------------------------------------- */
+
+typedef enum { PKI_ROLE_CA, PKI_ROLE_SERVER, PKI_ROLE_CLIENT, PKI_ROLE_SIGNING } PkiRole;
+
+/* A credential owning cert and key, with an empty chain. */
+HnbPkiCred *pki_cred_new(X509 *cert, EVP_PKEY *key);
+void pki_cred_free(HnbPkiCred *c);
+/* A fresh key of type t, or NULL. */
+EVP_PKEY *pki_keygen(HnbPkiKeyType t);
+/* Unix seconds of simulated time t (ns since the epoch), rounded down. */
+time_t pki_abs_time(const HnbPkiParams *p, HnbTime t);
+/* A certificate for `key` named O=org, CN=cn (and SAN dns if given) with the extensions of `role`, valid from
+ * issued_before before the epoch for `lifetime`, signed with SHA-256 by `issuer` (NULL: self-signed). */
+X509 *pki_make_cert(const HnbPkiParams *p, EVP_PKEY *key, const char *org, const char *cn, const char *dns,
+                    uint64_t serial, HnbTime issued_before, HnbTime lifetime, PkiRole role, const HnbPkiCred *issuer,
+                    GError **error);
+/* A new key of type kt and its certificate (pki_make_cert), or NULL with error set. */
+HnbPkiCred *pki_make_cred(const HnbPkiParams *p, HnbPkiKeyType kt, const char *org, const char *cn, const char *dns,
+                          uint64_t serial, HnbTime issued_before, HnbTime lifetime, PkiRole role,
+                          const HnbPkiCred *issuer, GError **error);
+/* x's signature verifies with issuer's key (a cache file made under other keys does not). */
+gboolean pki_signed_by(X509 *x, const HnbPkiCred *issuer);
+
+/* ---- the on-disk cache (pki_files.c, pki_cas.c) -------------------------------------------------------------- */
+
+/* Write a credential as a PEM key then certificate. */
+gboolean pki_write_cred(BIO *b, const HnbPkiCred *c);
+/* Read a key then a certificate; NULL when the file ends or is damaged. */
+HnbPkiCred *pki_read_cred(BIO *b);
+/* Write `data` to a unique temporary file in dir; returns its path. */
+char *pki_write_temp(const char *dir, const char *base, const void *data, size_t len, GError **error);
+/* A memory BIO's contents (owned by the BIO). */
+gboolean pki_bio_contents(BIO *b, char **data, size_t *len);
+/* A memory BIO holding a file's contents, or NULL if it cannot be read. */
+BIO *pki_bio_from_file(const char *path);
+/* Publish a memory BIO's contents as sub/base (sub created) by rename(2): of several runs writing the same file at
+ * once, one complete file wins. */
+gboolean pki_publish(const char *sub, const char *base, BIO *b, GError **error);
+/* The maintenance-tool CA: an intermediate under the operator root (serial 3). */
+HnbPkiCred *pki_make_tool_ca(HnbPki *pki, GError **error);
+/* Load ca.pem, or make the set and publish it (first writer wins); with no cache, make it in memory. */
+gboolean pki_init_cas(HnbPki *pki, GError **error);
+/* Free the CA set's credentials. */
+void pki_drop_cas(HnbPki *pki);
+
+/* ---- revocation (pki_crl.c) ---------------------------------------------------------------------------------- */
+
+/* A CRL of `issuer` listing `serials`, thisUpdate = this_update, nextUpdate = next_update (simulated times). */
+X509_CRL *pki_sign_crl(const HnbPkiParams *p, const HnbPkiCred *issuer, const uint64_t *serials, guint n,
+                       HnbTime this_update, HnbTime next_update, GError **error);
+/* The manufacturer CA's CRL of revoked devices (device serials are index + 1) into pki->crl. */
+gboolean pki_make_crl(HnbPki *pki, GError **error);
+
+/* ---- construction (pki.c) ------------------------------------------------------------------------------------ */
+
+/* The tools and keys tables of a new PKI. */
+void pki_tables_init(HnbPki *pki);
+
+#endif

@@ -1,0 +1,55 @@
+/* crypto/tls_private.h — what the files of the TLS layer (crypto/tls*.c) share and nothing else includes: the kept
+ * session's fields, the job data the server's session callbacks see, the common part of a context, and the
+ * in-memory handshake driver (tls_drive.c) that the engine and the maintenance-tool sessions both use.
+ */
+#ifndef HNB_TLS_PRIVATE_H
+#define HNB_TLS_PRIVATE_H
+
+#include "crypto/openssl_error.h"
+#include "crypto/tls_engine.h"
+
+/* Both sessions are kept without the peer's certificate (crypto/tls_session.c); the identity the ACS authenticated at
+ * the full handshake is kept instead, and a resumption is authorized against it. */
+struct HnbTlsSession {
+    SSL_SESSION *client; /* what the HNB offers */
+    SSL_SESSION *server; /* session IDs: the ACS's cached copy; NULL with tickets */
+    char *identity;      /* the certificate identity the ACS authenticated (NULL without client certificates) */
+    HnbTime created;
+};
+
+/* What the session callbacks see of the job being run (SSL ex_data tls_job_index of the server SSL). */
+typedef struct {
+    const HnbTlsSession *resume;
+    SSL_SESSION *new_server; /* the ACS's copy of a new session (session IDs) */
+} Run;
+
+/* The ex_data index of the server SSL's Run; valid once a server context has been made (hnb_tls_server_ctx_new). */
+extern int tls_job_index;
+
+/* ---- contexts (tls_context.c) -------------------------------------------------------------------------------- */
+
+/* A context of either side with the profile's protocol bounds, cipher list and security level (level 0 only when
+ * cfg allows TLS < 1.2), no TLS 1.3 suites unless cfg allows TLS 1.3, no compression or renegotiation, and no
+ * real-time session expiry.  No certificates or trust: the callers add them. */
+SSL_CTX *tls_ctx_common(const HnbTlsConfig *cfg, gboolean server, OSSL_LIB_CTX *libctx, GError **error);
+/* The H(e)MS's verify mode per cfg->client_cert (required: SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT). */
+void tls_server_verify_mode(SSL_CTX *ctx, const HnbTlsConfig *cfg);
+
+/* ---- reasons (tls_reason.c) ---------------------------------------------------------------------------------- */
+
+/* Classify one end's failure from its verify result and the first error of its queue `e`; detail (may be NULL) gets
+ * OpenSSL's words. */
+HnbTlsReason tls_classify(SSL *ssl, unsigned long e, char *detail, size_t n);
+
+/* ---- one in-memory handshake (tls_drive.c) ------------------------------------------------------------------- */
+
+/* CPU time of the calling thread, ns. */
+uint64_t tls_thread_cpu_ns(void);
+/* A client and a server SSL joined by a BIO pair, in connect and accept state.  FALSE (nothing to free) on failure. */
+gboolean tls_pair_new(SSL_CTX *cctx, SSL_CTX *sctx, SSL **client, SSL **server);
+/* Step both ends alternately until both finish or one fails; the first end that fails is the detecting side, and its
+ * own verify result and error queue give the reason.  acs_cpu_ns: NULL, or where to add the server's CPU time. */
+gboolean tls_drive(SSL *client, SSL *server, HnbTlsReason *reason, HnbTlsSide *side, char *detail, size_t n,
+                   uint64_t *acs_cpu_ns);
+
+#endif
