@@ -31,6 +31,11 @@ HnbAttackMode hnb_attack_mode_parse(const char *text)
                                           : HNB_ATTACK_EPIDEMIC;
 }
 
+HnbAttackBanks hnb_attack_banks_parse(const char *text)
+{
+    return strcmp(text, "all") == 0 ? HNB_ATTACK_BANKS_ALL : HNB_ATTACK_BANKS_ACTIVE;
+}
+
 static gboolean vulnerable(const HnbAttack *a, uint32_t i)
 {
     return hnb_rng_uniform(a->stream, i, 0) < a->p.fraction;
@@ -39,7 +44,7 @@ static gboolean vulnerable(const HnbAttack *a, uint32_t i)
 /* Rewrite HNB i and set its reboot; FALSE if it is not running an OS the attacker can reach. */
 static gboolean rewrite(HnbAttack *a, uint32_t i)
 {
-    if (!a->target->rewrite(a->ctx, i, a->p.all_banks))
+    if (!a->target->rewrite(a->ctx, i, a->p.banks))
         return FALSE;
     a->st.attacked++;
     HnbRng r = hnb_rng_at(a->stream, i, 1);

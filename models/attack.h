@@ -18,21 +18,27 @@ typedef enum {
     HNB_ATTACK_EPIDEMIC, /* one at `start`, then a logistic spread over the vulnerable set */
 } HnbAttackMode;
 
-/* "none", "instant", "epidemic" (the schema's enum) */
+typedef enum {
+    HNB_ATTACK_BANKS_ALL,    /* every writable bank */
+    HNB_ATTACK_BANKS_ACTIVE, /* only the active one (ab layouts then fall back to the other) */
+} HnbAttackBanks;
+
+/* The schema's enums: "none", "instant", "epidemic"; "all", "active". */
 HnbAttackMode hnb_attack_mode_parse(const char *text);
+HnbAttackBanks hnb_attack_banks_parse(const char *text);
 
 typedef struct {
     HnbAttackMode mode;
     HnbTime start;
     double fraction;             /* share of the fleet the OS hole exposes */
     double spread_rate;          /* epidemic: rewrites per rewritten HNB per second while all are susceptible */
-    gboolean all_banks;          /* rewrite every writable bank, or only the active one */
+    HnbAttackBanks banks;        /* which writable images it rewrites */
     const HnbDist *reboot_delay; /* from the rewrite to the reboot */
 } HnbAttackParams;
 
 typedef struct {
-    /* rewrite HNB i's writable images (all banks or the active one); FALSE if the attacker cannot reach its OS */
-    gboolean (*rewrite)(void *ctx, uint32_t hnb, gboolean all_banks);
+    /* rewrite HNB i's writable images (`banks`); FALSE if the attacker cannot reach its OS */
+    gboolean (*rewrite)(void *ctx, uint32_t hnb, HnbAttackBanks banks);
     void (*reboot_in)(void *ctx, uint32_t hnb, HnbTime delay); /* reboot it `delay` from now */
 } HnbAttackTarget;
 

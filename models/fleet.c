@@ -175,7 +175,7 @@ static HnbAttackParams attack_params(const HnbScenario *sc)
         .start = hnb_scenario_time(sc, "attack", "start"),
         .fraction = hnb_scenario_number(sc, "attack", "fraction"),
         .spread_rate = hnb_scenario_number(sc, "attack", "spread_rate"),
-        .all_banks = strcmp(hnb_scenario_string(sc, "attack", "banks"), "all") == 0,
+        .banks = hnb_attack_banks_parse(hnb_scenario_string(sc, "attack", "banks")),
         .reboot_delay = hnb_scenario_dist(sc, "attack", "reboot_delay"),
     };
 }

@@ -268,7 +268,6 @@ static void set_tls_fail(HnbPopulation *pop, Hnb *h, HnbHsOutcome reason)
     pop->st.unmanaged[h->tls_fail]++;
 }
 
-
 /* The ACS ended HNB i's session (HnbAcsClient.session_end). */
 static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction action)
 {
@@ -295,6 +294,7 @@ static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction act
         retry_later(pop, i);
 }
 
+/* The image server delivered HNB i's image: it is verified (secure boot's check) and written. */
 void hnb_population_download_done(void *ctx, uint32_t i)
 {
     HnbPopulation *pop = ctx;
@@ -407,13 +407,13 @@ const HnbAcsClient hnb_population_acs_client = {
 };
 
 /* The attacker reaches the OS of a running release image only. */
-static gboolean attack_rewrite(void *ctx, uint32_t i, gboolean all_banks)
+static gboolean attack_rewrite(void *ctx, uint32_t i, HnbAttackBanks banks)
 {
     HnbPopulation *pop = ctx;
     Hnb *h = &pop->hnb[i];
     if (h->state != HNB_S_RUNNING || (h->flags & (HNB_F_COMPROMISED | HNB_F_ON_GOLDEN)))
         return FALSE;
-    if (all_banks)
+    if (banks == HNB_ATTACK_BANKS_ALL)
         h->images &= (uint8_t)~(HNB_IMG_A_OK | HNB_IMG_B_OK);
     else
         h->images &= (uint8_t)~((h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK);
