@@ -23,7 +23,7 @@ typedef struct {
     uint8_t busy; /* the slot is taken */
     uint8_t resumed;
     unsigned round_trips;
-    AcsHandshake hs;
+    HnbAcsHandshake hs;
 } Worker;
 
 struct HnbAcs {

@@ -61,7 +61,6 @@ struct HnbAcsTls {
     size_t nbounds;
     uint64_t spec_adopted, spec_discarded, spec_wasted; /* wasted: discarded after it ran */
 };
-typedef struct HnbAcsTls FleetTls;
 
 gboolean hnb_acs_tls_resumption(const HnbScenario *sc)
 {
@@ -95,7 +94,7 @@ static gboolean asn1_to_sim(const ASN1_TIME *a, gint64 epoch, HnbTime *out)
     return TRUE;
 }
 
-static void add_bound(FleetTls *t, HnbTime b)
+static void add_bound(HnbAcsTls *t, HnbTime b)
 {
     g_assert(t->nbounds < G_N_ELEMENTS(t->bounds));
     t->bounds[t->nbounds++] = b;
@@ -104,7 +103,7 @@ static void add_bound(FleetTls *t, HnbTime b)
 /* Every point in simulated time where a handshake's outcome can change, for either clock: the validity of each
  * certificate a handshake checks (read from the certificates themselves), the device certificates' window (all
  * alike, from the parameters) and the CRL's. */
-static void collect_bounds(FleetTls *t)
+static void collect_bounds(HnbAcsTls *t)
 {
     const HnbPkiParams *p = hnb_pki_params(t->pki);
     const HnbPkiCred *creds[] = {hnb_pki_root(t->pki), hnb_pki_mfr(t->pki), hnb_pki_hems(t->pki),
@@ -130,7 +129,7 @@ static void collect_bounds(FleetTls *t)
 }
 
 /* No point where an outcome can change lies between times a and b (with the margin). */
-static gboolean same_window(const FleetTls *t, HnbTime a, HnbTime b, const HnbTlsSession *resume)
+static gboolean same_window(const HnbAcsTls *t, HnbTime a, HnbTime b, const HnbTlsSession *resume)
 {
     HnbTime lo = MIN(a, b) - SPEC_MARGIN, hi = MAX(a, b) + SPEC_MARGIN;
     for (size_t k = 0; k < t->nbounds; k++)
@@ -145,14 +144,14 @@ static gboolean same_window(const FleetTls *t, HnbTime a, HnbTime b, const HnbTl
 }
 
 /* Would the job run ahead give the outcome of a handshake with these inputs? */
-static gboolean spec_fits(const FleetTls *t, const Spec *sp, const HnbTlsSession *offer, HnbTime hnb_clock,
+static gboolean spec_fits(const HnbAcsTls *t, const Spec *sp, const HnbTlsSession *offer, HnbTime hnb_clock,
                           HnbTime acs_time)
 {
     return sp->job.resume == offer && same_window(t, sp->job.hnb_clock, hnb_clock, offer) &&
            same_window(t, sp->job.acs_time, acs_time, offer);
 }
 
-static Spec *spec_alloc(FleetTls *t)
+static Spec *spec_alloc(HnbAcsTls *t)
 {
     if (!t->spec_free) {
         Spec *chunk = g_new0(Spec, SPEC_CHUNK);
@@ -167,7 +166,7 @@ static Spec *spec_alloc(FleetTls *t)
     return s;
 }
 
-static void spec_release(FleetTls *t, Spec *s)
+static void spec_release(HnbAcsTls *t, Spec *s)
 {
     hnb_tls_session_free(s->job.session);
     s->job.session = NULL;
@@ -176,7 +175,7 @@ static void spec_release(FleetTls *t, Spec *s)
 }
 
 /* Give up HNB i's job run ahead (it may still read its kept session until this returns). */
-static void spec_discard(FleetTls *t, uint32_t i)
+static void spec_discard(HnbAcsTls *t, uint32_t i)
 {
     Spec *s = t->spec[i];
     if (!s)
@@ -188,7 +187,7 @@ static void spec_discard(FleetTls *t, uint32_t i)
 }
 
 /* The PKI, the configuration and the engine; FALSE with the error. */
-static gboolean engine_new(FleetTls *t, const HnbScenario *sc, GError **error)
+static gboolean engine_new(HnbAcsTls *t, const HnbScenario *sc, GError **error)
 {
     HnbPkiParams pp;
     hnb_pki_params_init(&pp);
@@ -206,7 +205,7 @@ static gboolean engine_new(FleetTls *t, const HnbScenario *sc, GError **error)
 
 HnbAcsTls *hnb_acs_tls_new(const HnbScenario *sc, const HnbAcsTlsParams *p, GError **error)
 {
-    FleetTls *t = g_new0(FleetTls, 1);
+    HnbAcsTls *t = g_new0(HnbAcsTls, 1);
     t->p = *p;
     if (!engine_new(t, sc, error)) {
         hnb_acs_tls_free(t);
@@ -291,7 +290,7 @@ void hnb_acs_tls_forget(HnbAcsTls *t, uint32_t i)
     }
 }
 
-void hnb_acs_tls_submit(HnbAcsTls *t, AcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
+void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
                         gboolean resume)
 {
     if (t->tls_sessions++ % t->p.fidelity.one_in != 0) {
@@ -349,7 +348,7 @@ void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_cloc
     t->spec[i] = sp;
 }
 
-static void finish_job(FleetTls *t, AcsHandshake *hs)
+static void finish_job(HnbAcsTls *t, HnbAcsHandshake *hs)
 {
     if (hs->ahead)
         spec_release(t, hs->job);
@@ -359,7 +358,7 @@ static void finish_job(FleetTls *t, AcsHandshake *hs)
         g_ptr_array_set_size(t->parked, 0); /* nothing can read them any more */
 }
 
-HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, AcsHandshake *hs, gboolean *resumed)
+HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, HnbAcsHandshake *hs, gboolean *resumed)
 {
     if (hs->sampled) {
         *resumed = FALSE;
@@ -385,7 +384,7 @@ HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, AcsHandshake *hs, gboolean *resumed)
     return out;
 }
 
-void hnb_acs_tls_abandon(HnbAcsTls *t, AcsHandshake *hs)
+void hnb_acs_tls_abandon(HnbAcsTls *t, HnbAcsHandshake *hs)
 {
     if (!hs->real)
         return;

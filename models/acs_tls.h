@@ -46,7 +46,7 @@ typedef struct {
     HnbTime acs_time; /* when the ACS runs it */
     uint64_t ticket;
     void *job;        /* an HnbTlsJob of the part's, or its run-ahead wrapper when `ahead` */
-} AcsHandshake;
+} HnbAcsHandshake;
 
 gboolean hnb_acs_tls_resumption(const HnbScenario *sc); /* does the ACS offer resumption ([tls] resumption) */
 
@@ -65,7 +65,7 @@ void hnb_acs_tls_forget(HnbAcsTls *t, uint32_t i);
 
 /* HNB i starts a handshake: its clock says hnb_clock (validity of the H(e)MS certificate is checked against it), the
  * ACS's says acs_time; resume: the HNB offers its kept session.  Sets hs->real or hs->sampled. */
-void hnb_acs_tls_submit(HnbAcsTls *t, AcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
+void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
                         gboolean resume);
 /* Does prefetch do anything (worker threads and full fidelity)?  Callers skip computing its inputs when not. */
 gboolean hnb_acs_tls_runs_ahead(const HnbAcsTls *t);
@@ -74,7 +74,7 @@ gboolean hnb_acs_tls_runs_ahead(const HnbAcsTls *t);
  * i's next session adopts the job if its inputs are equivalent (see acs_tls.c), else the job is discarded and the
  * handshake runs as usual; results are the same either way.  Does nothing unless hnb_acs_tls_runs_ahead. */
 void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_clock, gboolean has_session);
-HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, AcsHandshake *hs, gboolean *resumed);
-void hnb_acs_tls_abandon(HnbAcsTls *t, AcsHandshake *hs); /* the run ends with it in flight */
+HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, HnbAcsHandshake *hs, gboolean *resumed);
+void hnb_acs_tls_abandon(HnbAcsTls *t, HnbAcsHandshake *hs); /* the run ends with it in flight */
 
 #endif
