@@ -1,4 +1,4 @@
-/* models/acs_tls.c — the fleet's TLS: per replication one PKI, one handshake engine and one worker pool.
+/* models/acs_tls.c — the ACS's TLS: per replication one PKI, one handshake engine and one worker pool.
  *
  * Every TLS session of the simulation is a real OpenSSL handshake (crypto/tls_engine.h) between HNB i's device certificate
  * and the H(e)MS, with the HNB's local clock and the ACS's simulated time, run in the pool between the ACS's submit
@@ -22,9 +22,8 @@
  * running ahead (the CLI tests compare --threads 1, which never runs ahead, with --threads 2).
  */
 #include "models/acs_tls.h"
-#include "crypto/image.h"
-#include "sim/pool.h"
 #include "crypto/tls_engine.h"
+#include "sim/pool.h"
 
 #include <string.h>
 #include <time.h>
@@ -39,7 +38,8 @@ struct Spec {
 enum { SPEC_CHUNK = 1024 };
 #define SPEC_MARGIN (2 * HNB_SEC)
 
-typedef struct {
+struct HnbAcsTls {
+    HnbAcsTlsParams p;
     HnbPki *pki;
     HnbTlsConfig cfg;
     HnbTlsEngine *engine;
@@ -53,10 +53,6 @@ typedef struct {
     uint64_t tls_sessions;
     HnbHsOutcome last_real;
     GError *error;
-    /* secure boot and download checks */
-    HnbSignedImage release;       /* the genuine release image, signed with the software-signing key */
-    uint8_t genuine[32], rewritten[32]; /* content digests of the genuine image and of the attacker's */
-    GHashTable *image_jobs;       /* in flight (freed at the end if their join never came) */
     /* running ahead */
     gboolean ahead;               /* worker threads and full fidelity */
     Spec **spec;                  /* per HNB: its handshake run ahead, or NULL */
@@ -65,18 +61,28 @@ typedef struct {
     HnbTime bounds[24];           /* where an outcome can change (simulated ns) */
     size_t nbounds;
     uint64_t spec_adopted, spec_discarded, spec_wasted; /* wasted: discarded after it ran */
-} FleetTls;
-
-typedef struct {
-    HnbImageJob job;
-    uint64_t ticket;
-} ImageCheck;
-
-static FleetTls *ft(Fleet *f) { return f->tls_engine; }
+};
 
 gboolean hnb_acs_tls_resumption(const HnbScenario *sc)
 {
     return strcmp(hnb_scenario_string(sc, "tls", "resumption"), "none") != 0;
+}
+
+gboolean hnb_tls_fidelity_parse(const char *text, HnbTlsFidelity *out)
+{
+    if (strcmp(text, "full") == 0) {
+        *out = (HnbTlsFidelity){HNB_FIDELITY_FULL, 1};
+        return TRUE;
+    }
+    if (g_str_has_prefix(text, "sampled:")) {
+        char *end;
+        guint64 n = g_ascii_strtoull(text + 8, &end, 10);
+        if (*end == '\0' && end != text + 8 && n >= 1 && n <= 1000000000) {
+            *out = (HnbTlsFidelity){HNB_FIDELITY_SAMPLED, (unsigned)n};
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /* Simulated time of an X.509 time (seconds resolution), or FALSE if it cannot be read. */
@@ -89,7 +95,7 @@ static gboolean asn1_to_sim(const ASN1_TIME *a, gint64 epoch, HnbTime *out)
     return TRUE;
 }
 
-static void add_bound(FleetTls *t, HnbTime b)
+static void add_bound(HnbAcsTls *t, HnbTime b)
 {
     g_assert(t->nbounds < G_N_ELEMENTS(t->bounds));
     t->bounds[t->nbounds++] = b;
@@ -98,7 +104,7 @@ static void add_bound(FleetTls *t, HnbTime b)
 /* Every point in simulated time where a handshake's outcome can change, for either clock: the validity of each
  * certificate a handshake checks (read from the certificates themselves), the device certificates' window (all
  * alike, from the parameters) and the CRL's. */
-static void collect_bounds(FleetTls *t)
+static void collect_bounds(HnbAcsTls *t)
 {
     const HnbPkiParams *p = hnb_pki_params(t->pki);
     const HnbPkiCred *creds[] = {hnb_pki_root(t->pki), hnb_pki_mfr(t->pki), hnb_pki_hems(t->pki),
@@ -124,7 +130,7 @@ static void collect_bounds(FleetTls *t)
 }
 
 /* No point where an outcome can change lies between times a and b (with the margin). */
-static gboolean same_window(const FleetTls *t, HnbTime a, HnbTime b, const HnbTlsSession *resume)
+static gboolean same_window(const HnbAcsTls *t, HnbTime a, HnbTime b, const HnbTlsSession *resume)
 {
     HnbTime lo = MIN(a, b) - SPEC_MARGIN, hi = MAX(a, b) + SPEC_MARGIN;
     for (size_t k = 0; k < t->nbounds; k++)
@@ -139,14 +145,14 @@ static gboolean same_window(const FleetTls *t, HnbTime a, HnbTime b, const HnbTl
 }
 
 /* Would the job run ahead give the outcome of a handshake with these inputs? */
-static gboolean spec_fits(const FleetTls *t, const Spec *sp, const HnbTlsSession *offer, HnbTime hnb_clock,
+static gboolean spec_fits(const HnbAcsTls *t, const Spec *sp, const HnbTlsSession *offer, HnbTime hnb_clock,
                           HnbTime acs_time)
 {
     return sp->job.resume == offer && same_window(t, sp->job.hnb_clock, hnb_clock, offer) &&
            same_window(t, sp->job.acs_time, acs_time, offer);
 }
 
-static Spec *spec_alloc(FleetTls *t)
+static Spec *spec_alloc(HnbAcsTls *t)
 {
     if (!t->spec_free) {
         Spec *chunk = g_new0(Spec, SPEC_CHUNK);
@@ -161,7 +167,7 @@ static Spec *spec_alloc(FleetTls *t)
     return s;
 }
 
-static void spec_release(FleetTls *t, Spec *s)
+static void spec_release(HnbAcsTls *t, Spec *s)
 {
     hnb_tls_session_free(s->job.session);
     s->job.session = NULL;
@@ -170,7 +176,7 @@ static void spec_release(FleetTls *t, Spec *s)
 }
 
 /* Give up HNB i's job run ahead (it may still read its kept session until this returns). */
-static void spec_discard(FleetTls *t, uint32_t i)
+static void spec_discard(HnbAcsTls *t, uint32_t i)
 {
     Spec *s = t->spec[i];
     if (!s)
@@ -181,54 +187,53 @@ static void spec_discard(FleetTls *t, uint32_t i)
     spec_release(t, s);
 }
 
-gboolean hnb_acs_tls_init(Fleet *f, GError **error)
+/* The PKI, the configuration and the engine; FALSE with the error. */
+static gboolean engine_new(HnbAcsTls *t, const HnbScenario *sc, GError **error)
 {
-    FleetTls *t = g_new0(FleetTls, 1);
-    f->tls_engine = t;
     HnbPkiParams pp;
     hnb_pki_params_init(&pp);
-    gboolean ok = hnb_pki_params_from_scenario(&pp, f->sc, error);
+    gboolean ok = hnb_pki_params_from_scenario(&pp, sc, error);
     if (ok)
         ok = (t->pki = hnb_pki_new(&pp, error)) != NULL;
     hnb_pki_params_clear(&pp);
     hnb_tls_config_init(&t->cfg);
     if (ok)
-        ok = hnb_tls_config_from_scenario(&t->cfg, f->sc, error);
+        ok = hnb_tls_config_from_scenario(&t->cfg, sc, error);
     if (ok)
         ok = (t->engine = hnb_tls_engine_new(t->pki, &t->cfg, NULL, error)) != NULL;
-    if (!ok)
-        return FALSE;
-    unsigned threads = f->progress ? f->progress->pool_threads : 0;
-    t->pool = hnb_pool_new(threads, 8, hnb_tls_thread_init, hnb_tls_thread_free, t->engine);
-    HnbImageManifest m;
-    hnb_image_manifest_init(&m, "hnb-release", "1.0", (uint64_t)f->image_bytes, "release");
-    if (!hnb_image_sign(&t->release, &m, hnb_pki_signing(t->pki)->key, error))
-        return FALSE;
-    hnb_image_content_digest("release", t->genuine);
-    hnb_image_content_digest("rewritten by the attacker", t->rewritten);
-    t->image_jobs = g_hash_table_new(NULL, NULL);
-    t->kept = g_new0(HnbTlsSession *, f->n);
+    return ok;
+}
+
+HnbAcsTls *hnb_acs_tls_new(const HnbScenario *sc, const HnbAcsTlsParams *p, GError **error)
+{
+    HnbAcsTls *t = g_new0(HnbAcsTls, 1);
+    t->p = *p;
+    if (!engine_new(t, sc, error)) {
+        hnb_acs_tls_free(t);
+        return NULL;
+    }
+    t->pool = hnb_pool_new(p->threads, 8, hnb_tls_thread_init, hnb_tls_thread_free, t->engine);
+    t->kept = g_new0(HnbTlsSession *, p->hnbs);
     t->parked = g_ptr_array_new_with_free_func((GDestroyNotify)hnb_tls_session_free);
-    t->ahead = threads > 0 && f->fidelity == 1;
+    t->ahead = p->threads > 0 && p->fidelity.one_in == 1;
     if (t->ahead) {
-        t->spec = g_new0(Spec *, f->n);
+        t->spec = g_new0(Spec *, p->hnbs);
         t->spec_chunks = g_ptr_array_new_with_free_func(g_free);
         collect_bounds(t);
     }
-    t->jobs = g_new0(HnbTlsJob, f->workers);
-    t->free_jobs = g_new(uint32_t, f->workers);
-    for (int64_t k = f->workers; k-- > 0;)
+    t->jobs = g_new0(HnbTlsJob, p->workers);
+    t->free_jobs = g_new(uint32_t, p->workers);
+    for (int64_t k = p->workers; k-- > 0;)
         t->free_jobs[t->nfree++] = (uint32_t)k;
-    return TRUE;
+    return t;
 }
 
-void hnb_acs_tls_free(Fleet *f)
+void hnb_acs_tls_free(HnbAcsTls *t)
 {
-    FleetTls *t = ft(f);
     if (!t)
         return;
     if (t->spec) {
-        for (uint32_t i = 0; i < f->n; i++)
+        for (uint32_t i = 0; i < t->p.hnbs; i++)
             spec_discard(t, i); /* before the pool is freed, which would run them */
         g_debug("fleet tls: %" G_GUINT64_FORMAT " handshakes run ahead and adopted, %" G_GUINT64_FORMAT
                 " discarded (%" G_GUINT64_FORMAT " of them after they ran)",
@@ -236,23 +241,14 @@ void hnb_acs_tls_free(Fleet *f)
     }
     if (t->pool)
         hnb_pool_free(t->pool); /* runs and waits for anything still queued */
-    if (t->image_jobs) {
-        GHashTableIter it;
-        gpointer key;
-        g_hash_table_iter_init(&it, t->image_jobs);
-        while (g_hash_table_iter_next(&it, &key, NULL))
-            g_free(key);
-        g_hash_table_destroy(t->image_jobs);
-    }
-    hnb_image_signed_clear(&t->release);
     if (t->kept)
-        for (uint32_t i = 0; i < f->n; i++)
+        for (uint32_t i = 0; i < t->p.hnbs; i++)
             hnb_tls_session_free(t->kept[i]);
     g_free(t->kept);
     if (t->parked)
         g_ptr_array_free(t->parked, TRUE);
     if (t->jobs)
-        for (int64_t k = 0; k < f->workers; k++)
+        for (int64_t k = 0; k < t->p.workers; k++)
             hnb_tls_session_free(t->jobs[k].session);
     g_free(t->jobs);
     g_free(t->free_jobs);
@@ -264,12 +260,10 @@ void hnb_acs_tls_free(Fleet *f)
     hnb_pki_free(t->pki);
     g_clear_error(&t->error);
     g_free(t);
-    f->tls_engine = NULL;
 }
 
-gboolean hnb_acs_tls_error(Fleet *f, GError **error)
+gboolean hnb_acs_tls_error(HnbAcsTls *t, GError **error)
 {
-    FleetTls *t = ft(f);
     if (t->error) {
         g_propagate_error(error, g_steal_pointer(&t->error));
         return FALSE;
@@ -277,22 +271,30 @@ gboolean hnb_acs_tls_error(Fleet *f, GError **error)
     return TRUE;
 }
 
-void hnb_acs_tls_forget(Fleet *f, uint32_t i)
+HnbPool *hnb_acs_tls_pool(HnbAcsTls *t)
 {
-    FleetTls *t = ft(f);
+    return t->pool;
+}
+
+const HnbPki *hnb_acs_tls_pki(const HnbAcsTls *t)
+{
+    return t->pki;
+}
+
+void hnb_acs_tls_forget(HnbAcsTls *t, uint32_t i)
+{
     if (t->spec)
         spec_discard(t, i); /* it offered the session being forgotten */
     if (t->kept[i]) {
         g_ptr_array_add(t->parked, t->kept[i]);
         t->kept[i] = NULL;
     }
-    f->hnb[i].tls_session = 0;
 }
 
-void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time, gboolean resume)
+void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
+                        gboolean resume)
 {
-    FleetTls *t = ft(f);
-    if (t->tls_sessions++ % f->fidelity != 0) {
+    if (t->tls_sessions++ % t->p.fidelity.one_in != 0) {
         hs->sampled = TRUE;
         return;
     }
@@ -308,7 +310,6 @@ void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_cloc
             hs->ticket = sp->ticket;
             t->in_flight++;
             t->spec_adopted++;
-            f->acs.real_handshakes++;
             return;
         }
         spec_discard(t, i);
@@ -322,33 +323,33 @@ void hnb_acs_tls_submit(Fleet *f, AcsHandshake *hs, uint32_t i, HnbTime hnb_cloc
     hs->job = job;
     hs->ticket = hnb_pool_submit(t->pool, hnb_tls_job_run, job);
     t->in_flight++;
-    f->acs.real_handshakes++;
 }
 
-void hnb_acs_tls_prefetch(Fleet *f, uint32_t i, HnbTime at)
+gboolean hnb_acs_tls_runs_ahead(const HnbAcsTls *t)
 {
-    FleetTls *t = ft(f);
-    if (!t || !t->ahead)
+    return t && t->ahead;
+}
+
+void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_clock, gboolean has_session)
+{
+    if (!hnb_acs_tls_runs_ahead(t))
         return;
-    Hnb *h = &f->hnb[i];
-    if ((h->flags & HNB_F_ON_GOLDEN) && !f->golden_tls)
-        return; /* plain HTTP: no handshake */
-    if (at > f->duration)
+    if (at > t->p.duration)
         return; /* the run ends first: it would be work for nothing */
-    const HnbTlsSession *offer = f->resumption && h->tls_session != 0 ? t->kept[i] : NULL;
+    const HnbTlsSession *offer = t->p.resumption && has_session ? t->kept[i] : NULL;
     Spec *sp = t->spec[i];
     if (sp) {
-        if (spec_fits(t, sp, offer, hnb_fleet_clock(f, i, at), at))
+        if (spec_fits(t, sp, offer, hnb_clock, at))
             return; /* the one already running ahead will do */
         spec_discard(t, i);
     }
     sp = spec_alloc(t);
-    hnb_tls_job_init(&sp->job, t->engine, i, hnb_fleet_clock(f, i, at), at, offer);
+    hnb_tls_job_init(&sp->job, t->engine, i, hnb_clock, at, offer);
     sp->ticket = hnb_pool_submit(t->pool, hnb_tls_job_run, &sp->job);
     t->spec[i] = sp;
 }
 
-static void finish_job(FleetTls *t, AcsHandshake *hs)
+static void finish_job(HnbAcsTls *t, HnbAcsHandshake *hs)
 {
     if (hs->ahead)
         spec_release(t, hs->job);
@@ -358,9 +359,8 @@ static void finish_job(FleetTls *t, AcsHandshake *hs)
         g_ptr_array_set_size(t->parked, 0); /* nothing can read them any more */
 }
 
-HnbHsOutcome hnb_acs_tls_join(Fleet *f, AcsHandshake *hs, gboolean *resumed)
+HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, HnbAcsHandshake *hs, gboolean *resumed)
 {
-    FleetTls *t = ft(f);
     if (hs->sampled) {
         *resumed = FALSE;
         return t->last_real;
@@ -385,9 +385,8 @@ HnbHsOutcome hnb_acs_tls_join(Fleet *f, AcsHandshake *hs, gboolean *resumed)
     return out;
 }
 
-void hnb_acs_tls_abandon(Fleet *f, AcsHandshake *hs)
+void hnb_acs_tls_abandon(HnbAcsTls *t, HnbAcsHandshake *hs)
 {
-    FleetTls *t = ft(f);
     if (!hs->real)
         return;
     HnbTlsJob *job = hs->ahead ? &((Spec *)hs->job)->job : hs->job;
@@ -395,33 +394,4 @@ void hnb_acs_tls_abandon(Fleet *f, AcsHandshake *hs)
     hnb_tls_session_free(job->session);
     job->session = NULL;
     finish_job(t, hs);
-}
-
-uint64_t hnb_acs_image_submit(Fleet *f, gboolean genuine)
-{
-    FleetTls *t = ft(f);
-    /* one per booting or installing HNB: allocated here, freed at the join (not per idle HNB) */
-    ImageCheck *c = g_new0(ImageCheck, 1);
-    c->job.image = &t->release;
-    c->job.cert = hnb_pki_signing(t->pki)->cert;
-    c->job.content = genuine ? t->genuine : t->rewritten;
-    c->ticket = hnb_pool_submit(t->pool, hnb_image_job_run, &c->job);
-    g_hash_table_add(t->image_jobs, c);
-    f->image_checks++;
-    G_STATIC_ASSERT(sizeof(uintptr_t) <= sizeof(uint64_t));
-    g_assert(((uint64_t)(uintptr_t)c >> 56) == 0); /* fits the payload of an event arg (user-space pointers do) */
-    return (uint64_t)(uintptr_t)c;
-}
-
-gboolean hnb_acs_image_join(Fleet *f, uint64_t token)
-{
-    FleetTls *t = ft(f);
-    ImageCheck *c = (ImageCheck *)(uintptr_t)token;
-    hnb_pool_join(t->pool, c->ticket);
-    gboolean ok = c->job.reason == HNB_IMAGE_OK;
-    if (!ok)
-        f->image_rejected++;
-    g_hash_table_remove(t->image_jobs, c);
-    g_free(c);
-    return ok;
 }

@@ -7,80 +7,112 @@
  * `start` and the rewrite spreads logistically, dI/dt = beta I (1 - I/V) over the V vulnerable HNBs.  Each rewritten
  * HNB is rebooted after `reboot_delay` (0: the attacker reboots it at once; a long delay: it meets its next reboot).
  */
-#include "models/fleet.h"
+#include "models/attack.h"
 
 #include <math.h>
+#include <string.h>
 
-static gboolean vulnerable(Fleet *f, uint32_t i)
+struct HnbAttack {
+    HnbSim *sim;
+    HnbAttackParams p;
+    uint32_t n;
+    HnbTime duration;
+    HnbStream stream;
+    const HnbAttackTarget *target;
+    void *ctx;
+    uint32_t k_attack, k_spread;
+    HnbAttackStats st;
+};
+
+HnbAttackMode hnb_attack_mode_parse(const char *text)
 {
-    return hnb_rng_uniform(f->s_attack, i, 0) < f->attack_fraction;
+    return strcmp(text, "none") == 0 ? HNB_ATTACK_NONE
+           : strcmp(text, "instant") == 0 ? HNB_ATTACK_INSTANT
+                                          : HNB_ATTACK_EPIDEMIC;
 }
 
-/* Rewrite HNB i's writable images; FALSE if it is not running an OS the attacker can reach. */
-static gboolean rewrite(Fleet *f, uint32_t i)
+HnbAttackBanks hnb_attack_banks_parse(const char *text)
 {
-    Hnb *h = &f->hnb[i];
-    if (h->state != HNB_S_RUNNING || (h->flags & (HNB_F_COMPROMISED | HNB_F_ON_GOLDEN)))
+    return strcmp(text, "all") == 0 ? HNB_ATTACK_BANKS_ALL : HNB_ATTACK_BANKS_ACTIVE;
+}
+
+static gboolean vulnerable(const HnbAttack *a, uint32_t i)
+{
+    return hnb_rng_uniform(a->stream, i, 0) < a->p.fraction;
+}
+
+/* Rewrite HNB i and set its reboot; FALSE if it is not running an OS the attacker can reach. */
+static gboolean rewrite(HnbAttack *a, uint32_t i)
+{
+    if (!a->target->rewrite(a->ctx, i, a->p.banks))
         return FALSE;
-    if (f->attack_all_banks)
-        h->images &= (uint8_t)~(HNB_IMG_A_OK | HNB_IMG_B_OK);
-    else
-        h->images &= (uint8_t)~((h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK);
-    h->flags |= HNB_F_COMPROMISED;
-    f->attacked++;
-    f->compromised_now++;
-    HnbRng r = hnb_rng_at(f->s_attack, i, 1);
-    HnbTime d = hnb_dist_sample_time(f->attack_reboot_delay, &r);
-    hnb_sim_schedule(f->sim, hnb_sim_now(f->sim) + d, f->k_reboot, i, HNB_ARG(h->gen, 0));
+    a->st.attacked++;
+    HnbRng r = hnb_rng_at(a->stream, i, 1);
+    a->target->reboot_in(a->ctx, i, hnb_dist_sample_time(a->p.reboot_delay, &r));
     return TRUE;
 }
 
 static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
-    Fleet *f = ud;
-    (void)sim;
-    if (f->attack_mode == 1) {
-        for (uint32_t i = 0; i < f->n; i++)
-            if (vulnerable(f, i))
-                rewrite(f, i);
+    HnbAttack *a = ud;
+    if (a->p.mode == HNB_ATTACK_INSTANT) {
+        for (uint32_t i = 0; i < a->n; i++)
+            if (vulnerable(a, i))
+                rewrite(a, i);
         return;
     }
     /* epidemic: entity 0 is the first rewrite at `start`, entity 1 each later one; the victim is a uniformly random
      * vulnerable HNB not yet rewritten (rejection sampling on a dedicated counter) */
     uint64_t tries = 0;
     for (;;) {
-        double u = hnb_rng_uniform(f->s_attack, UINT32_MAX - 1, ev->arg + tries++);
-        uint32_t i = (uint32_t)(u * f->n);
-        if (vulnerable(f, i) && rewrite(f, i))
+        double u = hnb_rng_uniform(a->stream, UINT32_MAX - 1, ev->arg + tries++);
+        uint32_t i = (uint32_t)(u * a->n);
+        if (vulnerable(a, i) && rewrite(a, i))
             break;
-        if (tries > 64ull * f->n) /* every vulnerable HNB is rewritten or out of reach */
+        if (tries > 64ull * a->n) /* every vulnerable HNB is rewritten or out of reach */
             return;
     }
-    hnb_sim_schedule(sim, ev->time, f->k_attack_spread, 0, ev->arg + tries); /* remember the counter */
+    hnb_sim_schedule(sim, ev->time, a->k_spread, 0, ev->arg + tries); /* remember the counter */
 }
 
 /* Carries the epidemic's counter to the next infection (the arg of on_attack). */
-static void on_attack_next(HnbSim *sim, const HnbEvent *ev, void *ud)
+static void on_spread(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
-    Fleet *f = ud;
-    double infected = (double)f->attacked, v = (double)f->vulnerable;
-    if (f->attacked >= f->vulnerable)
+    HnbAttack *a = ud;
+    double infected = (double)a->st.attacked, v = (double)a->st.vulnerable;
+    if (a->st.attacked >= a->st.vulnerable)
         return;
-    double rate = f->spread_rate * infected * (1 - infected / v);
-    double u = hnb_rng_uniform(f->s_attack, UINT32_MAX, ev->arg);
+    double rate = a->p.spread_rate * infected * (1 - infected / v);
+    double u = hnb_rng_uniform(a->stream, UINT32_MAX, ev->arg);
     HnbTime dt = (HnbTime)fmin(-log(u) / rate * 1e9, 9e18);
-    if (ev->time + dt <= f->duration)
-        hnb_sim_schedule(sim, ev->time + dt, f->k_attack, 1, ev->arg);
+    if (ev->time + dt <= a->duration)
+        hnb_sim_schedule(sim, ev->time + dt, a->k_attack, 1, ev->arg);
 }
 
-void hnb_fleet_attack_setup(Fleet *f)
+HnbAttack *hnb_attack_new(HnbSim *sim, const HnbAttackParams *p, uint32_t hnbs, HnbTime duration, HnbStream stream,
+                          const HnbAttackTarget *target, void *ctx)
 {
-    f->k_attack = hnb_sim_register(f->sim, "attack.rewrite", on_attack, f);
-    f->k_attack_spread = hnb_sim_register(f->sim, "attack.spread", on_attack_next, f);
-    if (f->attack_mode == 0 || f->attack_start > f->duration)
-        return;
-    for (uint32_t i = 0; i < f->n; i++)
-        f->vulnerable += vulnerable(f, i);
-    if (f->vulnerable > 0)
-        hnb_sim_schedule(f->sim, f->attack_start, f->k_attack, 0, 0);
+    g_return_val_if_fail(sim != NULL && p != NULL && target != NULL, NULL);
+    HnbAttack *a = g_new0(HnbAttack, 1);
+    *a = (HnbAttack){.sim = sim, .p = *p, .n = hnbs, .duration = duration, .stream = stream, .target = target,
+                     .ctx = ctx};
+    a->k_attack = hnb_sim_register(sim, "attack.rewrite", on_attack, a);
+    a->k_spread = hnb_sim_register(sim, "attack.spread", on_spread, a);
+    if (p->mode == HNB_ATTACK_NONE || p->start > duration)
+        return a;
+    for (uint32_t i = 0; i < hnbs; i++)
+        a->st.vulnerable += vulnerable(a, i);
+    if (a->st.vulnerable > 0)
+        hnb_sim_schedule(sim, p->start, a->k_attack, 0, 0);
+    return a;
+}
+
+void hnb_attack_free(HnbAttack *a)
+{
+    g_free(a);
+}
+
+const HnbAttackStats *hnb_attack_stats(const HnbAttack *a)
+{
+    return &a->st;
 }

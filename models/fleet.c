@@ -1,66 +1,100 @@
 /* models/fleet.c — the fleet model: the mass DoS rewrite study (the seed's first doubt) as one scenario.
  *
- * Wires the HNBs (hnb.c), the H(e)MS/ACS (acs.c) with real TLS handshakes (acs_tls.c), the image server
- * (download.c), the attacker (attack.c) and the field force (field.c) onto one kernel, samples the fleet's state and
- * the H(e)MS load, and reports recovery times, load, handshakes by outcome, field visits and cost.
+ * Wires the parts of fleet.h onto one kernel — the HNBs (hnb.c), the H(e)MS/ACS (acs.c) with real TLS handshakes
+ * (acs_tls.c), secure boot (secure_boot.c), the image server (image_server.c over download.c), the field force
+ * (field.c) and the attacker (attack.c) — samples the fleet's state and the H(e)MS load, and reports recovery times,
+ * load, handshakes by outcome, field visits and cost.
+ *
+ * A replication: read every part's parameters from the scenario (fleet_params), build the parts in dependency order
+ * (parts_new), run the kernel, read the counters (metrics, recovery_cdf), free the parts in the mirrored order
+ * (parts_free).  The order of construction is part of the results: it fixes the order of the first events.
  */
+#include "models/acs.h"
 #include "models/acs_tls.h"
+#include "models/attack.h"
 #include "models/calibration.h"
-#include "models/fleet.h"
+#include "models/field.h"
+#include "models/hnb.h"
+#include "models/image_server.h"
+#include "models/model.h"
+#include "models/secure_boot.h"
 
 #include <math.h>
 #include <string.h>
 
+/* Everything read from the scenario: const during the run. */
+typedef struct {
+    uint64_t seed;
+    HnbTime duration, sample;
+    HnbPopulationParams hnb;
+    HnbAcsParams acs;
+    HnbAcsTlsParams tls;
+    HnbImageServerParams images;
+    HnbFieldParams field;
+    HnbAttackParams attack;
+    double subscriber_hour; /* [cost] */
+} FleetParams;
+
+/* One replication: the parts and the sampler. */
+typedef struct {
+    const FleetParams *p;
+    HnbSim *sim;
+    HnbAcsTls *tls;
+    HnbSecureBoot *boot;
+    HnbPopulation *hnbs;
+    HnbImageServer *images;
+    HnbField *field;
+    HnbAcs *acs;
+    HnbAttack *attack;
+    gboolean tls_compliant;
+    /* sampler */
+    uint32_t k_sample;
+    HnbSeries *series;
+    uint64_t sessions_at_sample, refused_at_sample;
+    double bytes_at_sample;
+} Fleet;
+
 static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     Fleet *f = ud;
-    double secs = hnb_time_to_sec(f->sample);
-    double bytes = hnb_downloads_bytes_delivered(f->dl, ev->time);
-    uint64_t in_service = f->count[HNB_S_RUNNING];
+    const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
+    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    double secs = hnb_time_to_sec(f->p->sample);
+    double bytes = hnb_image_server_bytes_delivered(f->images, ev->time);
+    const uint64_t *unmanaged = hs->unmanaged;
+    uint64_t n = f->p->hnb.n;
     double row[] = {
         hnb_time_to_sec(ev->time) / 3600.0,
-        (double)in_service,
-        (double)f->compromised_now,
-        (double)f->count[HNB_S_BOOTING],
-        (double)f->count[HNB_S_GOLDEN],
-        (double)f->count[HNB_S_DOWNLOADING],
-        (double)f->count[HNB_S_INSTALLING],
-        (double)f->count[HNB_S_BRICKED],
-        (double)f->acs.since_sample_sessions / secs,
-        (double)f->acs.since_sample_refused / secs,
-        (double)f->acs.open,
-        (double)f->acs.busy,
-        (bytes - f->dl_bytes_at_sample) * 8 / secs / 1e9,
-        (double)(f->n - f->unmanaged[HNB_HS_OK]),
-        (double)f->unmanaged[HNB_TLS_NOT_YET_VALID],
-        (double)f->unmanaged[HNB_TLS_EXPIRED],
-        (double)(f->n - f->unmanaged[HNB_HS_OK] - f->unmanaged[HNB_TLS_NOT_YET_VALID] - f->unmanaged[HNB_TLS_EXPIRED]),
+        (double)hs->count[HNB_S_RUNNING],
+        (double)hs->compromised_now,
+        (double)hs->count[HNB_S_BOOTING],
+        (double)hs->count[HNB_S_GOLDEN],
+        (double)hs->count[HNB_S_DOWNLOADING],
+        (double)hs->count[HNB_S_INSTALLING],
+        (double)hs->count[HNB_S_BRICKED],
+        (double)(as->sessions - f->sessions_at_sample) / secs,
+        (double)(as->refused - f->refused_at_sample) / secs,
+        (double)as->open,
+        (double)as->busy,
+        (bytes - f->bytes_at_sample) * 8 / secs / 1e9,
+        (double)(n - unmanaged[HNB_HS_OK]),
+        (double)unmanaged[HNB_TLS_NOT_YET_VALID],
+        (double)unmanaged[HNB_TLS_EXPIRED],
+        (double)(n - unmanaged[HNB_HS_OK] - unmanaged[HNB_TLS_NOT_YET_VALID] - unmanaged[HNB_TLS_EXPIRED]),
     };
     hnb_series_add_row(f->series, row);
-    f->acs.since_sample_sessions = f->acs.since_sample_refused = 0;
-    f->dl_bytes_at_sample = bytes;
-    if (ev->time + f->sample <= f->duration)
-        hnb_sim_schedule(sim, ev->time + f->sample, f->k_sample, 0, 0);
-}
-
-/* "full" -> 1, "sampled:N" -> N; 0 when malformed. */
-static unsigned parse_fidelity(const char *text)
-{
-    if (strcmp(text, "full") == 0)
-        return 1;
-    if (g_str_has_prefix(text, "sampled:")) {
-        char *end;
-        guint64 n = g_ascii_strtoull(text + 8, &end, 10);
-        if (*end == '\0' && end != text + 8 && n >= 1 && n <= 1000000000)
-            return (unsigned)n;
-    }
-    return 0;
+    f->sessions_at_sample = as->sessions;
+    f->refused_at_sample = as->refused;
+    f->bytes_at_sample = bytes;
+    if (ev->time + f->p->sample <= f->p->duration)
+        hnb_sim_schedule(sim, ev->time + f->p->sample, f->k_sample, 0, 0);
 }
 
 static gboolean validate(const HnbScenario *sc, GError **error)
 {
     const char *fid = hnb_scenario_string(sc, "tls", "fidelity");
-    if (parse_fidelity(fid) == 0) {
+    HnbTlsFidelity fidelity;
+    if (!hnb_tls_fidelity_parse(fid, &fidelity)) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
                     "%s: [tls] fidelity = \"%s\": expected full or sampled:N with N a whole number >= 1",
                     hnb_scenario_source(sc), fid);
@@ -92,31 +126,113 @@ static HnbLayout layout_of(const char *s)
                                       : HNB_LAYOUT_AB_GOLDEN;
 }
 
-static void metrics(Fleet *f, HnbMetrics *m)
+static HnbPopulationParams hnb_params(const HnbScenario *sc)
 {
+    const HnbDist *verify = hnb_scenario_dist(sc, "hnb", "image_verify_time");
+    return (HnbPopulationParams){
+        .n = (uint32_t)hnb_scenario_int(sc, "fleet", "size"),
+        .layout = layout_of(hnb_scenario_string(sc, "hnb", "layout")),
+        .golden_tls = hnb_scenario_bool(sc, "golden", "tls"),
+        .inform_interval = hnb_scenario_time(sc, "cwmp", "periodic_interval"),
+        .boot_delay = hnb_scenario_dist(sc, "cwmp", "boot_delay"),
+        .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
+                  (unsigned)hnb_scenario_int(sc, "cwmp", "retry_multiplier")},
+        .boot_time = hnb_scenario_dist(sc, "hnb", "boot_time"),
+        .install_time = hnb_scenario_dist(sc, "hnb", "install_time"),
+        .image_verify = hnb_dist_mean(verify) > 0 ? verify : NULL,
+        .access_link = hnb_scenario_dist(sc, "download", "access_link"),
+        .dl_timeout = hnb_scenario_time(sc, "download", "timeout"),
+        .power_mtbf = hnb_scenario_time(sc, "power", "mtbf"),
+        .power_outage = hnb_scenario_dist(sc, "power", "outage"),
+        .clock_save = hnb_scenario_time(sc, "power", "clock_save_interval"),
+        .clock_drift = hnb_scenario_number(sc, "power", "clock_drift") * 1e-6,
+        .ntp = hnb_scenario_bool(sc, "power", "ntp"),
+        .ntp_delay = hnb_scenario_dist(sc, "power", "ntp_delay"),
+        .region_at = hnb_scenario_time(sc, "power", "region_at"),
+        .region_fraction = hnb_scenario_number(sc, "power", "region_fraction"),
+        .region_outage = hnb_scenario_dist(sc, "power", "region_outage"),
+    };
+}
+
+static HnbAcsParams acs_params(const HnbScenario *sc)
+{
+    return (HnbAcsParams){
+        .workers = hnb_scenario_int(sc, "acs", "workers"),
+        .max_sessions = hnb_scenario_int(sc, "acs", "max_sessions"),
+        .queue_limit = hnb_scenario_int(sc, "acs", "queue_limit"),
+        .hs_full = hnb_scenario_dist(sc, "acs", "handshake_time"),
+        .hs_resumed = hnb_scenario_dist(sc, "acs", "resumed_handshake_time"),
+        .cwmp_cpu = hnb_scenario_dist(sc, "acs", "cwmp_time"),
+        .rtt = hnb_scenario_dist(sc, "acs", "rtt"),
+        .resumption = hnb_acs_tls_resumption(sc),
+    };
+}
+
+static HnbAttackParams attack_params(const HnbScenario *sc)
+{
+    return (HnbAttackParams){
+        .mode = hnb_attack_mode_parse(hnb_scenario_string(sc, "attack", "mode")),
+        .start = hnb_scenario_time(sc, "attack", "start"),
+        .fraction = hnb_scenario_number(sc, "attack", "fraction"),
+        .spread_rate = hnb_scenario_number(sc, "attack", "spread_rate"),
+        .banks = hnb_attack_banks_parse(hnb_scenario_string(sc, "attack", "banks")),
+        .reboot_delay = hnb_scenario_dist(sc, "attack", "reboot_delay"),
+    };
+}
+
+/* Every part's parameters; the scenario was validated at load. */
+static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgress *progress)
+{
+    *p = (FleetParams){
+        .seed = (uint64_t)hnb_scenario_int(sc, "scenario", "seed"),
+        .duration = hnb_scenario_time(sc, "scenario", "duration"),
+        .sample = hnb_model_sample_interval(sc),
+        .hnb = hnb_params(sc),
+        .acs = acs_params(sc),
+        .images = {.bandwidth = hnb_scenario_number(sc, "download", "bandwidth"),
+                   .image_bytes = hnb_scenario_number(sc, "download", "image_size")},
+        .attack = attack_params(sc),
+        .subscriber_hour = hnb_scenario_number(sc, "cost", "subscriber_hour"),
+    };
+    p->tls = (HnbAcsTlsParams){
+        .hnbs = p->hnb.n,
+        .workers = p->acs.workers,
+        .resumption = p->acs.resumption,
+        .threads = progress ? progress->pool_threads : 0,
+        .duration = p->duration,
+    };
+    hnb_tls_fidelity_parse(hnb_scenario_string(sc, "tls", "fidelity"), &p->tls.fidelity);
+    hnb_field_params_from_scenario(&p->field, sc, NULL);
+}
+
+static void metrics(const Fleet *f, HnbMetrics *m)
+{
+    const FleetParams *p = f->p;
+    const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
+    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    const HnbImageServerStats *is = hnb_image_server_stats(f->images);
+    const HnbSecureBootStats *bs = hnb_secure_boot_stats(f->boot);
+    const HnbAttackStats *ats = hnb_attack_stats(f->attack);
     HnbFieldStats fs = {0};
     if (f->field)
         hnb_field_stats(f->field, &fs);
-    double lost_h = f->down_ns_total;
-    for (uint32_t i = 0; i < f->n; i++) /* still down at the end */
-        if (f->hnb[i].down_since >= 0)
-            lost_h += (double)(f->duration - f->hnb[i].down_since);
-    lost_h /= 3600e9;
-    double sub_cost = lost_h * hnb_scenario_number(f->sc, "cost", "subscriber_hour");
-    hnb_metrics_add(m, "hnbs", "HNBs", f->n, "fleet size");
-    hnb_metrics_add(m, "attacked", "HNBs", (double)f->attacked, "HNBs whose writable images the attacker rewrote");
-    hnb_metrics_add(m, "affected", "HNBs", (double)f->affected, "rewritten HNBs that rebooted and lost service");
-    hnb_metrics_add(m, "recovered", "HNBs", (double)f->recovered, "affected HNBs back in service by the end");
-    hnb_metrics_add(m, "unrecovered", "HNBs", (double)(f->affected - f->recovered),
+    double lost_h = hnb_population_downtime_ns(f->hnbs, p->duration) / 3600e9;
+    double sub_cost = lost_h * p->subscriber_hour;
+    const HnbTally *rec = &hs->recover_h;
+    hnb_metrics_add(m, "hnbs", "HNBs", p->hnb.n, "fleet size");
+    hnb_metrics_add(m, "attacked", "HNBs", (double)ats->attacked, "HNBs whose writable images the attacker rewrote");
+    hnb_metrics_add(m, "affected", "HNBs", (double)hs->affected, "rewritten HNBs that rebooted and lost service");
+    hnb_metrics_add(m, "recovered", "HNBs", (double)hs->recovered, "affected HNBs back in service by the end");
+    hnb_metrics_add(m, "unrecovered", "HNBs", (double)(hs->affected - hs->recovered),
                     "affected HNBs still out of service at the end");
-    hnb_metrics_add(m, "bricked", "HNBs", (double)f->bricked_total, "boots that found no bootable image (need the field)");
-    hnb_metrics_add(m, "recover_mean", "h", f->recover_h.n ? f->recover_h.mean : NAN, "mean time to recover");
-    hnb_metrics_add(m, "recover_p50", "h", hnb_tally_quantile(&f->recover_h, 0.5), "median time to recover");
-    hnb_metrics_add(m, "recover_p95", "h", hnb_tally_quantile(&f->recover_h, 0.95), "95th percentile time to recover");
-    hnb_metrics_add(m, "recover_p99", "h", hnb_tally_quantile(&f->recover_h, 0.99), "99th percentile time to recover");
-    hnb_metrics_add(m, "recover_max", "h", f->recover_h.n ? f->recover_h.max : NAN, "longest time to recover");
+    hnb_metrics_add(m, "bricked", "HNBs", (double)hs->bricked_total, "boots that found no bootable image (need the field)");
+    hnb_metrics_add(m, "recover_mean", "h", rec->n ? rec->mean : NAN, "mean time to recover");
+    hnb_metrics_add(m, "recover_p50", "h", hnb_tally_quantile(rec, 0.5), "median time to recover");
+    hnb_metrics_add(m, "recover_p95", "h", hnb_tally_quantile(rec, 0.95), "95th percentile time to recover");
+    hnb_metrics_add(m, "recover_p99", "h", hnb_tally_quantile(rec, 0.99), "99th percentile time to recover");
+    hnb_metrics_add(m, "recover_max", "h", rec->n ? rec->max : NAN, "longest time to recover");
     hnb_metrics_add(m, "makespan", "h",
-                    f->recovered ? hnb_time_to_sec(f->last_recovery - f->attack_start) / 3600.0 : NAN,
+                    hs->recovered ? hnb_time_to_sec(hs->last_recovery - p->attack.start) / 3600.0 : NAN,
                     "from the attack to the last recovery");
     hnb_metrics_add(m, "subscriber_hours_lost", "h", lost_h, "HNB-hours out of service");
     hnb_metrics_add(m, "truck_rolls", "visits", (double)fs.truck_rolls, "technician visits started");
@@ -125,41 +241,42 @@ static void metrics(Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "field_cost", "cost", fs.cost, "truck rolls and ship-backs");
     hnb_metrics_add(m, "downtime_cost", "cost", sub_cost, "subscriber-hours lost x [cost] subscriber_hour");
     hnb_metrics_add(m, "total_cost", "cost", fs.cost + sub_cost, "field + downtime");
-    hnb_metrics_add(m, "sessions", "sessions", (double)f->acs.sessions, "CWMP sessions the HNBs opened");
-    hnb_metrics_add(m, "sessions_completed", "sessions", (double)f->acs.completed, "sessions that ended well");
-    hnb_metrics_add(m, "sessions_refused", "sessions", (double)f->acs.refused, "refused at admission (overload)");
-    hnb_metrics_add(m, "sessions_failed", "sessions", (double)f->acs.failed, "admitted but failed (TLS)");
-    hnb_metrics_add(m, "sessions_open", "sessions", (double)f->acs.open, "still open at the end");
-    hnb_metrics_add(m, "refused_fraction", "", f->acs.sessions ? (double)f->acs.refused / (double)f->acs.sessions : 0,
+    hnb_metrics_add(m, "sessions", "sessions", (double)as->sessions, "CWMP sessions the HNBs opened");
+    hnb_metrics_add(m, "sessions_completed", "sessions", (double)as->completed, "sessions that ended well");
+    hnb_metrics_add(m, "sessions_refused", "sessions", (double)as->refused, "refused at admission (overload)");
+    hnb_metrics_add(m, "sessions_failed", "sessions", (double)as->failed, "admitted but failed (TLS)");
+    hnb_metrics_add(m, "sessions_open", "sessions", (double)as->open, "still open at the end");
+    hnb_metrics_add(m, "refused_fraction", "", as->sessions ? (double)as->refused / (double)as->sessions : 0,
                     "refused / opened");
-    hnb_metrics_add(m, "handshakes", "handshakes", (double)f->acs.handshakes, "TLS handshakes");
-    hnb_metrics_add(m, "handshakes_real", "handshakes", (double)f->acs.real_handshakes,
+    hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
+    hnb_metrics_add(m, "handshakes_real", "handshakes", (double)as->real_handshakes,
                     "of which real OpenSSL handshakes (the rest sampled, [tls] fidelity)");
-    hnb_metrics_add(m, "handshakes_resumed", "handshakes", (double)f->acs.resumed, "abbreviated (resumed) handshakes");
+    hnb_metrics_add(m, "handshakes_resumed", "handshakes", (double)as->resumed, "abbreviated (resumed) handshakes");
     for (int k = 0; k < HNB_HS_COUNT; k++) {
         char name[48];
         g_snprintf(name, sizeof name, "hs_%s", hnb_tls_reason_name((HnbTlsReason)k));
-        hnb_metrics_add(m, name, "handshakes", (double)f->acs.hs[k], "handshakes with this outcome");
+        hnb_metrics_add(m, name, "handshakes", (double)as->hs[k], "handshakes with this outcome");
     }
-    hnb_metrics_add(m, "downloads_started", "downloads", (double)f->dl_started, "image downloads started");
-    hnb_metrics_add(m, "downloads_completed", "downloads", (double)f->dl_completed, "completed");
-    hnb_metrics_add(m, "downloads_failed", "downloads", (double)f->dl_failed, "timed out or cut by a reboot");
-    hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_downloads_active(f->dl), "still running at the end");
-    hnb_metrics_add(m, "acs_utilisation", "", hnb_gauge_mean(&f->acs.busy_gauge, f->duration) / (double)f->workers,
+    hnb_metrics_add(m, "downloads_started", "downloads", (double)is->started, "image downloads started");
+    hnb_metrics_add(m, "downloads_completed", "downloads", (double)is->completed, "completed");
+    hnb_metrics_add(m, "downloads_failed", "downloads", (double)is->failed, "timed out or cut by a reboot");
+    hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_image_server_active(f->images),
+                    "still running at the end");
+    hnb_metrics_add(m, "acs_utilisation", "", hnb_gauge_mean(&as->busy_gauge, p->duration) / (double)p->acs.workers,
                     "time-average busy workers / workers");
-    hnb_metrics_add(m, "acs_open_max", "sessions", (double)f->acs.open_max, "most sessions open at once");
-    hnb_metrics_add(m, "download_peak", "Gbit/s", f->dl_peak_bps / 1e9, "highest aggregate download rate");
+    hnb_metrics_add(m, "acs_open_max", "sessions", (double)as->open_max, "most sessions open at once");
+    hnb_metrics_add(m, "download_peak", "Gbit/s", is->peak_bps / 1e9, "highest aggregate download rate");
     hnb_metrics_add(m, "tls_profile_compliant", "", f->tls_compliant ? 1 : 0,
                     "1 if the [tls] group meets TS 33.320 clause 8.3.4, 0 if profile = custom departs from it");
-    hnb_metrics_add(m, "image_checks", "checks", (double)f->image_checks,
+    hnb_metrics_add(m, "image_checks", "checks", (double)bs->checks,
                     "signature checks of images (secure boot, downloads): real EVP verifications");
-    hnb_metrics_add(m, "image_rejected", "checks", (double)f->image_rejected,
+    hnb_metrics_add(m, "image_rejected", "checks", (double)bs->rejected,
                     "checks that failed: rewritten images found by secure boot");
-    hnb_metrics_add(m, "power_failures", "failures", (double)f->power_failures, "power failures of any HNB");
-    hnb_metrics_add(m, "retries", "retries", (double)f->retries, "session retries (TR-069 3.2.1.1 back-off)");
-    hnb_metrics_add(m, "retry_wait_lo", "x", f->retries ? f->retry_ratio_min : NAN,
+    hnb_metrics_add(m, "power_failures", "failures", (double)hs->power_failures, "power failures of any HNB");
+    hnb_metrics_add(m, "retries", "retries", (double)hs->retries, "session retries (TR-069 3.2.1.1 back-off)");
+    hnb_metrics_add(m, "retry_wait_lo", "x", hs->retries ? hs->retry_ratio_min : NAN,
                     "shortest retry wait / its window's lower bound m (k/1000)^(n-1) (TR-069: >= 1)");
-    hnb_metrics_add(m, "retry_wait_hi", "x", f->retries ? f->retry_ratio_max : NAN,
+    hnb_metrics_add(m, "retry_wait_hi", "x", hs->retries ? hs->retry_ratio_max : NAN,
                     "longest retry wait / its window's lower bound (TR-069: <= k/1000)");
     hnb_metrics_add(m, "events", "events", (double)hnb_sim_events_run(f->sim), "kernel events run");
 }
@@ -171,9 +288,10 @@ static HnbSeries *recovery_cdf(const Fleet *f)
 {
     static const char *const cols[] = {"recover_h", "fraction"};
     static const char *const units[] = {"h", ""};
-    const HnbTally *t = &f->recover_h;
+    const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
+    const HnbTally *t = &hs->recover_h;
     HnbSeries *s = hnb_series_new(2, cols, units);
-    double share = f->affected ? (double)t->n / (double)f->affected : 0;
+    double share = hs->affected ? (double)t->n / (double)hs->affected : 0;
     for (int k = 0; t->n > 0 && k <= 200; k++) {
         double row[2] = {hnb_tally_quantile(t, k / 200.0), k / 200.0 * share};
         hnb_series_add_row(s, row);
@@ -181,8 +299,7 @@ static HnbSeries *recovery_cdf(const Fleet *f)
     return s;
 }
 
-static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbMetrics *out, HnbSeries **series,
-                    HnbSeries **cdf, GError **error)
+static HnbSeries *new_series(void)
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
@@ -191,102 +308,72 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs",
                                         "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
                                         "HNBs", "HNBs", "HNBs", "HNBs"};
-    uint64_t seed = (uint64_t)hnb_scenario_int(sc, "scenario", "seed");
-    const char *mode = hnb_scenario_string(sc, "attack", "mode");
-    Fleet *f = g_new0(Fleet, 1);
-    *f = (Fleet){
-        .sc = sc, .rep = rep, .seed = seed, .progress = progress,
-        .duration = hnb_scenario_time(sc, "scenario", "duration"),
-        .sample = hnb_model_sample_interval(sc),
-        .n = (uint32_t)hnb_scenario_int(sc, "fleet", "size"),
-        .layout = layout_of(hnb_scenario_string(sc, "hnb", "layout")),
-        .golden_tls = hnb_scenario_bool(sc, "golden", "tls"),
-        .inform_interval = hnb_scenario_time(sc, "cwmp", "periodic_interval"),
-        .boot_time = hnb_scenario_dist(sc, "hnb", "boot_time"),
-        .boot_delay = hnb_scenario_dist(sc, "cwmp", "boot_delay"),
-        .install_time = hnb_scenario_dist(sc, "hnb", "install_time"),
-        .image_verify = hnb_dist_mean(hnb_scenario_dist(sc, "hnb", "image_verify_time")) > 0
-                            ? hnb_scenario_dist(sc, "hnb", "image_verify_time")
-                            : NULL,
-        .power_mtbf = hnb_scenario_time(sc, "power", "mtbf"),
-        .power_outage = hnb_scenario_dist(sc, "power", "outage"),
-        .clock_save = hnb_scenario_time(sc, "power", "clock_save_interval"),
-        .clock_drift = hnb_scenario_number(sc, "power", "clock_drift") * 1e-6,
-        .ntp = hnb_scenario_bool(sc, "power", "ntp"),
-        .ntp_delay = hnb_scenario_dist(sc, "power", "ntp_delay"),
-        .region_at = hnb_scenario_time(sc, "power", "region_at"),
-        .region_fraction = hnb_scenario_number(sc, "power", "region_fraction"),
-        .region_outage = hnb_scenario_dist(sc, "power", "region_outage"),
-        .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
-                  (unsigned)hnb_scenario_int(sc, "cwmp", "retry_multiplier")},
-        .workers = hnb_scenario_int(sc, "acs", "workers"),
-        .max_sessions = hnb_scenario_int(sc, "acs", "max_sessions"),
-        .queue_limit = hnb_scenario_int(sc, "acs", "queue_limit"),
-        .hs_full = hnb_scenario_dist(sc, "acs", "handshake_time"),
-        .hs_resumed = hnb_scenario_dist(sc, "acs", "resumed_handshake_time"),
-        .cwmp_cpu = hnb_scenario_dist(sc, "acs", "cwmp_time"),
-        .rtt = hnb_scenario_dist(sc, "acs", "rtt"),
-        .image_bytes = hnb_scenario_number(sc, "download", "image_size"),
-        .bandwidth = hnb_scenario_number(sc, "download", "bandwidth"),
-        .access_link = hnb_scenario_dist(sc, "download", "access_link"),
-        .dl_timeout = hnb_scenario_time(sc, "download", "timeout"),
-        .fidelity = parse_fidelity(hnb_scenario_string(sc, "tls", "fidelity")),
-        .attack_mode = strcmp(mode, "none") == 0 ? 0 : strcmp(mode, "instant") == 0 ? 1 : 2,
-        .attack_start = hnb_scenario_time(sc, "attack", "start"),
-        .attack_fraction = hnb_scenario_number(sc, "attack", "fraction"),
-        .spread_rate = hnb_scenario_number(sc, "attack", "spread_rate"),
-        .attack_all_banks = strcmp(hnb_scenario_string(sc, "attack", "banks"), "all") == 0,
-        .attack_reboot_delay = hnb_scenario_dist(sc, "attack", "reboot_delay"),
-        .s_phase = hnb_stream(seed, rep, "hnb.phase"),
-        .s_boot = hnb_stream(seed, rep, "hnb.boot"),
-        .s_retry = hnb_stream(seed, rep, "cwmp.retry"),
-        .s_link = hnb_stream(seed, rep, "download.link"),
-        .s_acs = hnb_stream(seed, rep, "acs.service"),
-        .s_attack = hnb_stream(seed, rep, "attack.pick"),
-        .s_power = hnb_stream(seed, rep, "power"),
-        .s_region = hnb_stream(seed, rep, "power.region"),
-        .s_ntp = hnb_stream(seed, rep, "hnb.ntp"),
-    };
-    f->resumption = hnb_acs_tls_resumption(sc);
-    f->sim = hnb_sim_new();
-    f->hnb = g_new(Hnb, f->n);
-    f->dl = hnb_downloads_new(f->bandwidth);
-    f->series = hnb_series_new(G_N_ELEMENTS(cols), cols, units);
-    hnb_tally_init(&f->recover_h);
-    gboolean ok = hnb_acs_tls_init(f, error);
+    return hnb_series_new(G_N_ELEMENTS(cols), cols, units);
+}
+
+/* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
+ * events: the field, the sampler's kind, the HNBs' initial events, the ACS, the attack. */
+static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **error)
+{
+    const FleetParams *p = f->p;
+    f->tls = hnb_acs_tls_new(sc, &p->tls, error);
+    if (!f->tls)
+        return FALSE;
+    f->boot = hnb_secure_boot_new(hnb_acs_tls_pool(f->tls), hnb_acs_tls_pki(f->tls), (uint64_t)p->images.image_bytes,
+                                  error);
+    if (!f->boot)
+        return FALSE;
+    g_autoptr(GString) ignored = g_string_new(NULL);
+    if (!hnb_tls_check(sc, ignored, &f->tls_compliant, error))
+        return FALSE;
+    f->hnbs = hnb_population_new(f->sim, &p->hnb, p->seed, rep, p->duration);
+    f->images = hnb_image_server_new(f->sim, &p->images, hnb_population_download_done, f->hnbs);
+    f->field = hnb_field_new(f->sim, &p->field, hnb_stream(p->seed, rep, "field"), hnb_population_repaired, f->hnbs);
+    f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
+    f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
+                         &hnb_population_acs_client, f->hnbs);
+    hnb_population_start(f->hnbs, &(HnbPopulationParts){.acs = f->acs, .tls = f->tls, .boot = f->boot,
+                                                         .images = f->images, .field = f->field});
+    f->attack = hnb_attack_new(f->sim, &p->attack, p->hnb.n, p->duration, hnb_stream(p->seed, rep, "attack.pick"),
+                               &hnb_population_attack_target, f->hnbs);
+    return TRUE;
+}
+
+/* Mirrors parts_new: the ACS abandons its handshakes before the TLS part frees the pool, which runs the image checks
+ * still queued before secure boot frees them. */
+static void parts_free(Fleet *f)
+{
+    hnb_attack_free(f->attack);
+    hnb_acs_free(f->acs);
+    hnb_field_free(f->field);
+    hnb_image_server_free(f->images);
+    hnb_population_free(f->hnbs);
+    hnb_acs_tls_free(f->tls);
+    hnb_secure_boot_free(f->boot);
+}
+
+static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbMetrics *out, HnbSeries **series,
+                    HnbSeries **cdf, GError **error)
+{
+    FleetParams p;
+    fleet_params(&p, sc, progress);
+    Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series()};
+    gboolean ok = parts_new(&f, sc, rep, error);
     if (ok) {
-        g_autoptr(GString) ignored = g_string_new(NULL);
-        ok = hnb_tls_check(sc, ignored, &f->tls_compliant, error);
+        if (p.sample <= p.duration)
+            hnb_sim_schedule(f.sim, p.sample, f.k_sample, 0, 0);
+        hnb_model_run_kernel(f.sim, p.duration, progress);
+        ok = hnb_acs_tls_error(f.tls, error);
     }
     if (ok) {
-        HnbFieldParams fp;
-        hnb_field_params_from_scenario(&fp, sc, NULL); /* validated at load */
-        f->field = hnb_field_new(f->sim, &fp, hnb_stream(seed, rep, "field"), hnb_fleet_field_repaired, f);
-        f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
-        hnb_fleet_hnb_setup(f);
-        hnb_fleet_acs_setup(f);
-        hnb_fleet_attack_setup(f);
-        if (f->sample <= f->duration)
-            hnb_sim_schedule(f->sim, f->sample, f->k_sample, 0, 0);
-        hnb_model_run_kernel(f->sim, f->duration, progress);
-        ok = hnb_acs_tls_error(f, error);
-        if (ok) {
-            metrics(f, out);
-            *series = g_steal_pointer(&f->series);
-            *cdf = recovery_cdf(f);
-        }
+        metrics(&f, out);
+        *series = g_steal_pointer(&f.series);
+        *cdf = recovery_cdf(&f);
     }
-    hnb_fleet_acs_free(f);
-    hnb_acs_tls_free(f);
-    if (f->field)
-        hnb_field_free(f->field);
-    if (f->series)
-        hnb_series_free(f->series);
-    hnb_tally_clear(&f->recover_h);
-    hnb_downloads_free(f->dl);
-    hnb_sim_free(f->sim);
-    g_free(f->hnb);
-    g_free(f);
+    parts_free(&f);
+    if (f.series)
+        hnb_series_free(f.series);
+    hnb_sim_free(f.sim);
     return ok;
 }
 

@@ -1,19 +1,47 @@
-/* models/fleet.h — the fleet model's private parts, shared by hnb.c, acs.c, attack.c and fleet.c.
+/* models/fleet.h — the fleet model's shared vocabulary: the HNB record every part reads, its states, image layouts
+ * and flags, and the arg of HNB events.
  *
- * One Fleet per replication.  HNBs are a flat array of compact Hnb records (40 bytes; nothing else per HNB while it
- * is idle).  Every HNB event carries the HNB's power generation in the top byte of its arg: a power loss bumps the
- * generation, so events of the lost "life" (a retry timer, an ACS session in progress) are recognised as stale and
- * dropped, without cancelling them one by one.
+ * The fleet is parts wired onto one kernel by fleet.c, each with its parameters (read once from the scenario, const
+ * during the run), its state and its counters in its own struct, behind a narrow header:
+ *
+ *   part                 header              struct             talks back through
+ *   HNB population       models/hnb.h        HnbPopulation      (the hub: calls the parts below)
+ *   ACS (H(e)MS)         models/acs.h        HnbAcs             HnbAcsClient: session_end, tls_failed, ...
+ *   ACS's TLS            models/acs_tls.h    HnbAcsTls          (results returned to the ACS)
+ *   secure boot (TrE)    models/secure_boot.h HnbSecureBoot     (a token joined by the HNB's event)
+ *   image server         models/image_server.h HnbImageServer   HnbImageServerDone
+ *   field force          models/field.h      HnbField           HnbFieldRepaired
+ *   attacker             models/attack.h     HnbAttack          HnbAttackTarget: rewrite, reboot_in
+ *
+ * Parts never include each other's .c state: a part that must act on an HNB calls the HNB population through the
+ * callback table it was given (a context pointer and functions, as Redis ae.c's clientData), so a test can drive a
+ * part with a table of its own (tests/test-acs.c).  The HNB population holds typed pointers to the parts it uses.
+ *
+ * Adding a part (the SeGW, the fix pipeline):
+ *   1. models/<part>.h: `<Part>Params` (filled by fleet.c from the scenario), an opaque `<Part>`, `<Part>Stats`
+ *      (counters the metrics read), and — if the part acts on HNBs — a callback table `<Part>Client` with a `ctx`.
+ *      `hnb_<part>_new(sim, params, streams..., client, ctx)` registers its event kinds; `_free` after the run.
+ *   2. models/<part>.c: its events and handlers; its own random streams (hnb_stream(seed, rep, "<part>.<purpose>"),
+ *      never another part's, so adding it shifts no existing draw).
+ *   3. hnb.c: implement the client table (static functions over HnbPopulation) and, if HNBs call the part, a typed
+ *      pointer in HnbPopulationParts.
+ *   4. fleet.c: its keys in `schema`, its params in `fleet_params`, `new` in `parts_new` and `free` in `parts_free`
+ *      (mirrored order), its counters in `metrics`.
+ *   5. docs/DESIGN.md's fleet-model table.
+ * Event order is results: a new part that schedules nothing when it is off keeps every shipped scenario identical.
+ *
+ * HNBs are a flat array of compact Hnb records (40 bytes; nothing else per HNB while it is idle).  Every HNB event
+ * carries the HNB's power generation in the top byte of its arg: a power loss bumps the generation, so events of the
+ * lost "life" (a retry timer, an ACS session in progress) are recognised as stale and dropped, without cancelling them
+ * one by one.
  */
 #ifndef HNB_FLEET_H
 #define HNB_FLEET_H
 
-#include "models/cwmp.h"
-#include "models/download.h"
-#include "models/field.h"
-#include "models/model.h"
-#include "sim/stats.h"
+#include <glib.h>
+#include <stdint.h>
 #include "crypto/tls.h"
+#include "sim/sim.h"
 
 typedef enum {
     HNB_S_RUNNING,     /* in service on a release image */
@@ -47,11 +75,11 @@ enum {
 typedef struct {
     HnbTime down_since;   /* when it left service; -1 while in service */
     HnbTime clock_offset; /* local clock minus true time at clock_set (set by power loss, cleared by a session or
-                             NTP); the clock drifts from there (hnb_fleet_clock) */
+                             NTP); the clock drifts from there (hnb_population_clock) */
     HnbTime clock_set;    /* when clock_offset was last set */
     HnbEventId timer;     /* its pending periodic-inform / retry timer, 0 if none */
-    uint32_t draws;       /* counter of this HNB's draws on the per-purpose streams */
-    uint32_t tls_session; /* the TLS session it may resume (an index kept by the ACS side), 0: none */
+    uint32_t draws;       /* counter of this HNB's draws on the per-purpose streams (the ACS's too, via its client) */
+    uint32_t tls_session; /* it may resume a kept TLS session (set through the ACS client), 0: none */
     uint8_t state;        /* HnbState */
     uint8_t images;
     uint8_t boot_tries;   /* failed boots of the active bank (ab layouts fall back after 3) */
@@ -73,127 +101,5 @@ G_STATIC_ASSERT(sizeof(Hnb) <= 64);
 typedef HnbTlsReason HnbHsOutcome;
 #define HNB_HS_OK HNB_TLS_OK
 #define HNB_HS_COUNT HNB_TLS_REASON_COUNT
-
-typedef struct Fleet Fleet;
-
-/* hnb.c */
-void hnb_fleet_hnb_setup(Fleet *f);                      /* event kinds, initial boots */
-void hnb_fleet_reboot(Fleet *f, uint32_t i, HnbTime delay); /* power-cycle/reboot now(+delay): boot sequence */
-void hnb_fleet_set_state(Fleet *f, uint32_t i, HnbState s);
-/* The ACS ends HNB i's session: ok (with what the ACS asked) or failed (refused, TLS failure, overload). */
-void hnb_fleet_session_end(Fleet *f, uint32_t i, gboolean ok, HnbCwmpAcsAction action);
-void hnb_fleet_field_repaired(HnbSim *sim, uint32_t i, void *fleet);
-/* HNB i's local clock at true time t: its offset when last set, plus its drift since. */
-HnbTime hnb_fleet_clock(const Fleet *f, uint32_t i, HnbTime t);
-/* HNB i's TLS handshake failed with `reason`: it is out of management until a session succeeds. */
-void hnb_fleet_tls_failed(Fleet *f, uint32_t i, HnbHsOutcome reason);
-
-/* acs.c */
-void hnb_fleet_acs_setup(Fleet *f);
-void hnb_fleet_acs_connect(Fleet *f, uint32_t i); /* HNB i opens a CWMP session now */
-void hnb_fleet_acs_free(Fleet *f);
-void hnb_acs_tls_forget(Fleet *f, uint32_t i); /* acs_tls.c: HNB i loses its kept TLS session (reboot, power) */
-
-/* attack.c */
-void hnb_fleet_attack_setup(Fleet *f);
-
-struct Fleet {
-    const HnbScenario *sc;
-    HnbSim *sim;
-    guint rep;
-    uint64_t seed;
-    HnbTime duration;
-
-    /* [fleet] [hnb] [golden] [cwmp] */
-    uint32_t n;
-    HnbLayout layout;
-    gboolean golden_tls;
-    HnbTime inform_interval;
-    const HnbDist *boot_time, *boot_delay, *install_time;
-    const HnbDist *image_verify; /* [hnb] image_verify_time; NULL when it is 0 (then nothing is drawn for it) */
-    HnbTime power_mtbf;            /* mean time between power failures per HNB; 0: none */
-    const HnbDist *power_outage;   /* how long power stays off */
-    HnbTime clock_save;            /* the HNB saves its clock every clock_save (0: at the failure itself) */
-    double clock_drift;            /* each HNB's clock runs off by up to this fraction (uniform in +-) */
-    gboolean ntp;                  /* after power returns, NTP corrects the clock after ntp_delay */
-    const HnbDist *ntp_delay;
-    HnbTime region_at;             /* a regional power outage at this time (0: none) */
-    double region_fraction;        /* of the fleet */
-    const HnbDist *region_outage;
-    HnbCwmpRetry retry;
-
-    /* [acs] */
-    int64_t workers, max_sessions, queue_limit;
-    const HnbDist *hs_full, *hs_resumed, *cwmp_cpu, *rtt;
-    gboolean resumption;
-
-    /* [download] */
-    double image_bytes, bandwidth;
-    const HnbDist *access_link;
-    HnbTime dl_timeout;
-
-    /* [tls] */
-    unsigned fidelity; /* 1: every handshake real; N: one in N real */
-    gboolean tls_compliant;
-    void *tls_engine;  /* acs_tls.c */
-
-    /* streams */
-    HnbStream s_phase, s_boot, s_retry, s_link, s_acs, s_attack, s_power, s_region, s_ntp;
-
-    /* state */
-    Hnb *hnb;
-    uint64_t count[HNB_S_COUNT]; /* HNBs per state */
-    uint64_t compromised_now;    /* latent: rewritten, still running */
-
-    /* kernel event kinds */
-    uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_next, k_dl_timeout, k_sample;
-    uint32_t k_power_fail, k_power_restore, k_ntp;
-    uint64_t power_failures;
-    uint64_t retries;                   /* session retries scheduled (TR-069 3.2.1.1) */
-    uint64_t unmanaged[HNB_TLS_REASON_COUNT]; /* HNBs whose latest TLS handshake failed, by reason */
-    double retry_ratio_min, retry_ratio_max; /* each wait / the lower bound m (k/1000)^(n-1) of its window */
-    uint64_t image_checks, image_rejected; /* secure-boot and download signature checks (real EVP verifications) */
-    uint32_t k_acs_cpu_done, k_acs_session_end, k_attack, k_attack_spread;
-
-    /* ACS */
-    struct {
-        int64_t open, busy;
-        uint64_t *queue; /* FIFO of HNB ids with their generation, capacity a power of two */
-        size_t qcap, qhead, qlen;
-        uint64_t sessions, completed, refused, failed, handshakes, resumed, real_handshakes;
-        uint64_t hs[HNB_HS_COUNT];
-        uint64_t since_sample_sessions, since_sample_refused;
-        HnbGauge busy_gauge, open_gauge;
-        int64_t open_max;
-        void *impl; /* acs.c's worker table */
-    } acs;
-
-    /* downloads */
-    HnbDownloads *dl;
-    HnbEventId dl_event;
-    uint64_t dl_started, dl_completed, dl_failed;
-    double dl_bytes_at_sample;
-    double dl_peak_bps;
-
-    /* attack */
-    int attack_mode; /* 0 none, 1 instant, 2 epidemic */
-    HnbTime attack_start;
-    double attack_fraction, spread_rate;
-    gboolean attack_all_banks;
-    const HnbDist *attack_reboot_delay;
-    uint64_t attacked, affected, vulnerable;
-
-    /* field */
-    HnbField *field;
-
-    /* outcomes */
-    HnbTally recover_h; /* time to recover, hours, of HNBs affected by the attack */
-    HnbTime last_recovery;
-    uint64_t recovered, bricked_total;
-    double down_ns_total; /* subscriber downtime of every HNB, ns */
-    HnbTime sample;
-    HnbSeries *series;
-    HnbProgress *progress;
-};
 
 #endif

@@ -1,0 +1,72 @@
+/* models/acs.h — the H(e)MS/ACS part of the fleet: admission, CPU workers, TLS handshakes, CWMP sessions.
+ *
+ * The ACS knows HNBs only by index and through the HnbAcsClient table it is given: it asks what a connecting HNB
+ * offers (peer), draws its service times on the HNB's own counter (sample), reads the HNB's clock for the handshake,
+ * and reports back: tls_failed / tls_kept when a handshake of a live session ends, session_end exactly once per
+ * session whose HNB is still in the same power generation (a session of an HNB that rebooted meanwhile frees its
+ * worker and slot silently).
+ */
+#ifndef HNB_ACS_H
+#define HNB_ACS_H
+
+#include "models/acs_tls.h"
+#include "models/cwmp.h"
+#include "models/fleet.h"
+#include "sim/dist.h"
+#include "sim/rng.h"
+#include "sim/stats.h"
+
+typedef struct {
+    int64_t workers;      /* [acs] workers: CPU workers, FIFO */
+    int64_t max_sessions; /* connection slots: more sessions are refused at connect */
+    int64_t queue_limit;  /* sessions waiting for a worker; more are refused (0: no limit) */
+    const HnbDist *hs_full, *hs_resumed; /* worker CPU time of a full / resumed handshake */
+    const HnbDist *cwmp_cpu;             /* worker CPU time per CWMP round trip */
+    const HnbDist *rtt;                  /* network time per round trip (holds the slot, not a worker) */
+    gboolean resumption;                 /* [tls] resumption offered */
+} HnbAcsParams;
+
+/* What an HNB brings to a session, read when the ACS needs it (connect, worker start, handshake end). */
+typedef struct {
+    uint8_t gen;          /* its power generation: a session of an older one is stale */
+    gboolean plain_http;  /* no TLS (the golden module with [golden] tls = false) */
+    gboolean has_session; /* it keeps a TLS session it may offer for resumption */
+    gboolean needs_image; /* the ACS must push the release image (a Download) */
+    uint8_t events;       /* its pending Inform event codes (cwmp.h) */
+} HnbAcsPeer;
+
+/* The ACS's view of the HNBs; every function gets `ctx` first. */
+typedef struct {
+    HnbAcsPeer (*peer)(void *ctx, uint32_t hnb);
+    /* a draw of d on `stream` counted on the HNB's own draw counter (one HNB's sessions never shift another's) */
+    HnbTime (*sample)(void *ctx, uint32_t hnb, const HnbDist *d, HnbStream stream);
+    HnbTime (*clock)(void *ctx, uint32_t hnb, HnbTime t); /* the HNB's local clock at true time t */
+    /* a handshake of a live session: failed with `reason` (the session ends failed next) / ok, session kept */
+    void (*tls_failed)(void *ctx, uint32_t hnb, HnbHsOutcome reason);
+    void (*tls_kept)(void *ctx, uint32_t hnb);
+    /* the session ends: ok with what the ACS asked, or failed (refused at admission, TLS failure) */
+    void (*session_end)(void *ctx, uint32_t hnb, gboolean ok, HnbCwmpAcsAction action);
+} HnbAcsClient;
+
+typedef struct HnbAcs HnbAcs;
+
+typedef struct {
+    uint64_t sessions, completed, refused, failed; /* opened = completed + refused + failed + open */
+    uint64_t handshakes, resumed, real_handshakes;
+    uint64_t hs[HNB_HS_COUNT]; /* handshakes by outcome */
+    int64_t open, busy, open_max;
+    HnbGauge busy_gauge, open_gauge;
+} HnbAcsStats;
+
+/* Registers its event kinds.  tls may be NULL if every peer is plain_http.  The params, client and tls are borrowed
+ * for the part's life. */
+HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStream stream,
+                    const HnbAcsClient *client, void *ctx);
+void hnb_acs_free(HnbAcs *acs); /* after the run; abandons handshakes in flight (before hnb_acs_tls_free) */
+
+/* HNB `hnb` opens a CWMP session now.  A refusal calls session_end(FALSE) before this returns. */
+void hnb_acs_connect(HnbAcs *acs, uint32_t hnb);
+
+const HnbAcsStats *hnb_acs_stats(const HnbAcs *acs);
+
+#endif

@@ -1,0 +1,94 @@
+/* models/hnb.h — the HNB population part of the fleet: every HNB's life (boot and secure boot, periodic Informs,
+ * sessions, download, install, reboot; power loss and its clock), as hnb.c tells it.
+ *
+ * The population is the hub: it calls the ACS, the ACS's TLS (kept sessions, handshakes run ahead), secure boot, the
+ * image server and the field through the typed pointers of HnbPopulationParts, and they call back through the tables
+ * and functions below.  fleet.c reads its counters.
+ *
+ * Setup in two steps, because the parts need the population as their context and it needs them: new (registers its
+ * event kinds), then — once the parts exist — start (t = 0 is a steady state: every HNB runs a genuine image and
+ * informs at its own phase).
+ */
+#ifndef HNB_HNB_H
+#define HNB_HNB_H
+
+#include "models/acs.h"
+#include "models/acs_tls.h"
+#include "models/attack.h"
+#include "models/cwmp.h"
+#include "models/field.h"
+#include "models/fleet.h"
+#include "models/image_server.h"
+#include "models/secure_boot.h"
+#include "sim/stats.h"
+
+typedef struct {
+    uint32_t n;                  /* [fleet] size */
+    HnbLayout layout;            /* [hnb] layout */
+    gboolean golden_tls;         /* [golden] tls: the golden module reaches the H(e)MS over TLS */
+    HnbTime inform_interval;     /* [cwmp] periodic_interval */
+    const HnbDist *boot_delay;   /* [cwmp] boot_delay: before the boot Inform */
+    HnbCwmpRetry retry;          /* [cwmp] retry_min_wait, retry_multiplier */
+    const HnbDist *boot_time, *install_time;
+    const HnbDist *image_verify; /* [hnb] image_verify_time; NULL when it is 0 (then nothing is drawn for it) */
+    const HnbDist *access_link;  /* [download] access_link: caps its download */
+    HnbTime dl_timeout;          /* [download] timeout */
+    HnbTime power_mtbf;          /* [power] mtbf: mean time between power failures per HNB; 0: none */
+    const HnbDist *power_outage; /* how long power stays off */
+    HnbTime clock_save;          /* the HNB saves its clock every clock_save (0: at the failure itself) */
+    double clock_drift;          /* each HNB's clock runs off by up to this fraction (uniform in +-) */
+    gboolean ntp;                /* after power returns, NTP corrects the clock after ntp_delay */
+    const HnbDist *ntp_delay;
+    HnbTime region_at;           /* a regional power outage at this time (0: none) */
+    double region_fraction;      /* of the fleet */
+    const HnbDist *region_outage;
+} HnbPopulationParams;
+
+/* The parts HNBs call (borrowed; field may be NULL: bricked HNBs stay bricked). */
+typedef struct {
+    HnbAcs *acs;
+    HnbAcsTls *tls;
+    HnbSecureBoot *boot;
+    HnbImageServer *images;
+    HnbField *field;
+} HnbPopulationParts;
+
+typedef struct {
+    uint64_t count[HNB_S_COUNT];  /* HNBs per state */
+    uint64_t compromised_now;     /* latent: rewritten, still running */
+    uint64_t affected;            /* rewritten HNBs that rebooted and lost service */
+    uint64_t recovered;           /* affected HNBs back in service */
+    uint64_t bricked_total;       /* boots that found no bootable image */
+    uint64_t power_failures;
+    uint64_t retries;             /* session retries scheduled (TR-069 3.2.1.1) */
+    double retry_ratio_min, retry_ratio_max;  /* each wait / the lower bound m (k/1000)^(n-1) of its window */
+    uint64_t unmanaged[HNB_HS_COUNT];         /* HNBs whose latest TLS handshake failed, by reason */
+    HnbTally recover_h;           /* time to recover, hours, of affected HNBs */
+    HnbTime last_recovery;
+    double down_ns_total;         /* downtime of HNBs back in service, ns */
+} HnbPopulationStats;
+
+typedef struct HnbPopulation HnbPopulation;
+
+/* Registers its event kinds; its streams are ("hnb.phase", "hnb.boot", "cwmp.retry", "download.link", "power",
+ * "power.region", "hnb.ntp") of (seed, rep).  params are copied (the distributions are borrowed). */
+HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uint64_t seed, guint rep,
+                                  HnbTime duration);
+/* Wire the parts and schedule every HNB's first events. */
+void hnb_population_start(HnbPopulation *pop, const HnbPopulationParts *parts);
+void hnb_population_free(HnbPopulation *pop);
+
+/* The callback tables of the parts that act on HNBs (ctx: the population). */
+extern const HnbAcsClient hnb_population_acs_client;
+extern const HnbAttackTarget hnb_population_attack_target;
+void hnb_population_download_done(void *pop, uint32_t hnb);              /* HnbImageServerDone */
+void hnb_population_repaired(HnbSim *sim, uint32_t hnb, void *pop);     /* HnbFieldRepaired */
+
+/* HNB i's local clock at true time t: its offset when last set, plus its drift since. */
+HnbTime hnb_population_clock(const HnbPopulation *pop, uint32_t i, HnbTime t);
+
+const HnbPopulationStats *hnb_population_stats(const HnbPopulation *pop);
+/* Subscriber downtime of every HNB up to `end` (those still down count until then), ns. */
+double hnb_population_downtime_ns(const HnbPopulation *pop, HnbTime end);
+
+#endif

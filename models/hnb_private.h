@@ -1,0 +1,43 @@
+/* models/hnb_private.h — the HNB population's state, shared by its two files: hnb.c (an HNB's life) and hnb_power.c
+ * (power and clocks).  No other part includes it: they see models/hnb.h.
+ */
+#ifndef HNB_HNB_PRIVATE_H
+#define HNB_HNB_PRIVATE_H
+
+#include "models/hnb.h"
+
+struct HnbPopulation {
+    HnbSim *sim;
+    HnbPopulationParams p;
+    HnbTime duration;
+    struct {
+        HnbStream phase, boot, retry, link, power, region, ntp;
+    } s;
+    HnbPopulationParts parts;
+    Hnb *hnb; /* p.n records */
+    uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_timeout, k_power_fail, k_power_restore, k_ntp;
+    HnbPopulationStats st;
+};
+
+static inline void hnb_pop_set_state(HnbPopulation *pop, uint32_t i, HnbState s)
+{
+    Hnb *h = &pop->hnb[i];
+    pop->st.count[h->state]--;
+    pop->st.count[s]++;
+    h->state = (uint8_t)s;
+}
+
+/* hnb.c */
+void hnb_pop_leave_service(HnbPopulation *pop, uint32_t i); /* once: the downtime clock starts */
+/* Power-cycle or reboot now (+delay): whatever this life had pending is stale; the boot sequence starts. */
+void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay);
+void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i); /* a reboot or power loss loses the TLS session cache */
+
+/* hnb_power.c */
+void hnb_power_register(HnbPopulation *pop); /* its event kinds */
+/* HNB i's next power failure after `from`, if [power] mtbf is set and it falls within the run. */
+void hnb_power_schedule_failure(HnbPopulation *pop, uint32_t i, HnbTime from);
+/* From now on HNB i's clock reads true time + offset (and drifts from there). */
+void hnb_power_set_clock(HnbPopulation *pop, uint32_t i, HnbTime offset);
+
+#endif

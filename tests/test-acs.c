@@ -1,0 +1,199 @@
+/* tests/test-acs.c — the ACS part driven by the test's own HnbAcsClient (no HNB population, no TLS: every peer
+ * speaks plain HTTP): session_end is called exactly once per session, with the right outcome and action; refusals at
+ * admission; FIFO service by the workers; a session whose HNB rebooted meanwhile frees its slot without a callback. */
+#include "models/acs.h"
+
+#define S HNB_SEC
+#define N 8
+
+typedef struct {
+    uint32_t hnb;
+    gboolean ok;
+    HnbCwmpAcsAction action;
+    HnbTime at;
+} End;
+
+typedef struct {
+    HnbSim *sim;
+    HnbAcs *acs;
+    HnbAcsParams p;
+    HnbDist cpu, rtt, hs;
+    uint8_t gen[N];
+    gboolean needs_image[N];
+    uint32_t draws[N];
+    GArray *ends; /* of End, in call order */
+    unsigned tls_calls;
+    uint32_t k_connect, k_reboot;
+} Rig;
+
+static HnbAcsPeer peer(void *ctx, uint32_t i)
+{
+    Rig *r = ctx;
+    return (HnbAcsPeer){.gen = r->gen[i], .plain_http = TRUE, .needs_image = r->needs_image[i],
+                        .events = HNB_CWMP_EV_PERIODIC};
+}
+
+static HnbTime sample(void *ctx, uint32_t i, const HnbDist *d, HnbStream stream)
+{
+    Rig *r = ctx;
+    HnbRng rng = hnb_rng_at(stream, i, r->draws[i]);
+    HnbTime t = hnb_dist_sample_time(d, &rng);
+    r->draws[i] = (uint32_t)rng.counter;
+    return t;
+}
+
+static HnbTime clock_of(void *ctx, uint32_t i, HnbTime t)
+{
+    (void)ctx, (void)i;
+    return t;
+}
+
+static void tls_failed(void *ctx, uint32_t i, HnbHsOutcome reason)
+{
+    (void)i, (void)reason;
+    ((Rig *)ctx)->tls_calls++;
+}
+
+static void tls_kept(void *ctx, uint32_t i)
+{
+    (void)i;
+    ((Rig *)ctx)->tls_calls++;
+}
+
+static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction action)
+{
+    Rig *r = ctx;
+    End e = {i, ok, action, hnb_sim_now(r->sim)};
+    g_array_append_val(r->ends, e);
+}
+
+static const HnbAcsClient client = {peer, sample, clock_of, tls_failed, tls_kept, session_end};
+
+static void on_connect(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    (void)sim;
+    hnb_acs_connect(((Rig *)ud)->acs, ev->entity);
+}
+
+static void on_reboot(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    (void)sim;
+    ((Rig *)ud)->gen[ev->entity]++;
+}
+
+static HnbDist dist(const char *text)
+{
+    HnbDist d;
+    GError *error = NULL;
+    g_assert_true(hnb_dist_parse(text, HNB_UNIT_DURATION, &d, &error));
+    g_assert_no_error(error);
+    return d;
+}
+
+/* One worker, `slots` connection slots; CWMP round trips of 1 s CPU and rtt of the network. */
+static void rig_init(Rig *r, int64_t slots, const char *rtt)
+{
+    *r = (Rig){.sim = hnb_sim_new(), .cpu = dist("1s"), .rtt = dist(rtt), .hs = dist("0s"),
+               .ends = g_array_new(FALSE, FALSE, sizeof(End))};
+    r->p = (HnbAcsParams){.workers = 1, .max_sessions = slots, .hs_full = &r->hs, .hs_resumed = &r->hs,
+                          .cwmp_cpu = &r->cpu, .rtt = &r->rtt};
+    r->acs = hnb_acs_new(r->sim, &r->p, NULL, hnb_stream(1, 0, "acs.service"), &client, r);
+    r->k_connect = hnb_sim_register(r->sim, "test.connect", on_connect, r);
+    r->k_reboot = hnb_sim_register(r->sim, "test.reboot", on_reboot, r);
+}
+
+static void rig_clear(Rig *r)
+{
+    hnb_acs_free(r->acs);
+    hnb_sim_free(r->sim);
+    g_array_free(r->ends, TRUE);
+}
+
+static const End *end_of(const Rig *r, uint32_t hnb, unsigned *calls)
+{
+    const End *found = NULL;
+    *calls = 0;
+    for (guint k = 0; k < r->ends->len; k++)
+        if (g_array_index(r->ends, End, k).hnb == hnb) {
+            found = &g_array_index(r->ends, End, k);
+            (*calls)++;
+        }
+    return found;
+}
+
+/* N HNBs connect at once to 5 slots: 5 are served one after the other (FIFO, one worker), 3 refused at once; each
+ * gets one session_end, an HNB that needs an image with a Download. */
+static void test_once_per_session(void)
+{
+    Rig r;
+    rig_init(&r, 5, "0s");
+    r.needs_image[2] = TRUE;
+    for (uint32_t i = 0; i < N; i++)
+        hnb_sim_schedule(r.sim, 0, r.k_connect, i, 0);
+    hnb_sim_run(r.sim, HNB_TIME_NEVER);
+    unsigned trips = hnb_cwmp_round_trips(HNB_CWMP_EV_PERIODIC, HNB_CWMP_ACS_NOTHING);
+    unsigned trips_dl = hnb_cwmp_round_trips(HNB_CWMP_EV_PERIODIC, HNB_CWMP_ACS_DOWNLOAD);
+    HnbTime t = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        unsigned calls;
+        const End *e = end_of(&r, i, &calls);
+        g_assert_cmpuint(calls, ==, 1);
+        if (i >= 5) { /* refused at admission, before connect returned */
+            g_assert_false(e->ok);
+            g_assert_cmpint(e->at, ==, 0);
+            continue;
+        }
+        g_assert_true(e->ok);
+        g_assert_cmpint(e->action, ==, i == 2 ? HNB_CWMP_ACS_DOWNLOAD : HNB_CWMP_ACS_NOTHING);
+        t += (HnbTime)(i == 2 ? trips_dl : trips) * S; /* FIFO behind the earlier ones */
+        g_assert_cmpint(e->at, ==, t);
+    }
+    const HnbAcsStats *st = hnb_acs_stats(r.acs);
+    g_assert_cmpuint(st->sessions, ==, N);
+    g_assert_cmpuint(st->refused, ==, 3);
+    g_assert_cmpuint(st->completed, ==, 5);
+    g_assert_cmpuint(st->failed + (uint64_t)st->open + (uint64_t)st->busy, ==, 0);
+    g_assert_cmpint(st->open_max, ==, 5);
+    g_assert_cmpuint(st->handshakes, ==, 0); /* plain HTTP */
+    g_assert_cmpuint(r.tls_calls, ==, 0);
+    rig_clear(&r);
+}
+
+/* HNB 1 reboots while it waits for the worker, HNB 2 while its round trips are on the network: neither hears back,
+ * and their slots and the worker are free again. */
+static void test_stale_sessions(void)
+{
+    Rig r;
+    rig_init(&r, 3, "10s");
+    for (uint32_t i = 0; i < 3; i++)
+        hnb_sim_schedule(r.sim, 0, r.k_connect, i, 0);
+    hnb_sim_schedule(r.sim, 1 * S, r.k_reboot, 1, 0);
+    unsigned trips = hnb_cwmp_round_trips(HNB_CWMP_EV_PERIODIC, HNB_CWMP_ACS_NOTHING);
+    hnb_sim_schedule(r.sim, (HnbTime)trips * S + 1, r.k_reboot, 0, 0); /* HNB 0: in its network time */
+    hnb_sim_schedule(r.sim, 1000 * S, r.k_connect, 3, 0);
+    hnb_sim_run(r.sim, HNB_TIME_NEVER);
+    unsigned calls;
+    end_of(&r, 0, &calls);
+    g_assert_cmpuint(calls, ==, 0);
+    end_of(&r, 1, &calls);
+    g_assert_cmpuint(calls, ==, 0);
+    const End *e2 = end_of(&r, 2, &calls);
+    g_assert_cmpuint(calls, ==, 1);
+    g_assert_true(e2->ok);
+    const End *e3 = end_of(&r, 3, &calls);
+    g_assert_cmpuint(calls, ==, 1);
+    g_assert_true(e3->ok);
+    const HnbAcsStats *st = hnb_acs_stats(r.acs);
+    g_assert_cmpint(st->open, ==, 0);
+    g_assert_cmpint(st->busy, ==, 0);
+    g_assert_cmpuint(st->refused, ==, 0);
+    rig_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/acs/once-per-session", test_once_per_session);
+    g_test_add_func("/acs/stale-sessions", test_stale_sessions);
+    return g_test_run();
+}
