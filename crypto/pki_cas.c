@@ -105,15 +105,8 @@ gboolean pki_init_cas(HnbPki *pki, GError **error)
     BIO_free(b);
     if (!tmp)
         return FALSE;
-    if (existed) {
-        if (g_rename(tmp, path) != 0) {
-            int e = errno;
-            g_unlink(tmp);
-            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s: %s", path, g_strerror(e));
-            return FALSE;
-        }
-        return TRUE;
-    }
+    if (existed)
+        return pki_rename_temp(tmp, path, error);
     if (link(tmp, path) == 0) {
         g_unlink(tmp);
         return TRUE;

@@ -105,8 +105,11 @@ gboolean pki_publish(const char *sub, const char *base, BIO *b, GError **error)
         return FALSE;
     }
     g_autofree char *tmp = pki_write_temp(sub, base, data, len, error);
-    if (!tmp)
-        return FALSE;
+    return tmp && pki_rename_temp(tmp, path, error);
+}
+
+gboolean pki_rename_temp(const char *tmp, const char *path, GError **error)
+{
     if (g_rename(tmp, path) != 0) {
         int e = errno;
         g_unlink(tmp);

@@ -87,6 +87,8 @@ gboolean pki_write_cred(BIO *b, const HnbPkiCred *c);
 HnbPkiCred *pki_read_cred(BIO *b);
 /* Write `data` to a unique temporary file in dir; returns its path. */
 char *pki_write_temp(const char *dir, const char *base, const void *data, size_t len, GError **error);
+/* Move a temporary file written by pki_write_temp over `path` (atomic); on failure the temporary is removed. */
+gboolean pki_rename_temp(const char *tmp, const char *path, GError **error);
 /* A memory BIO's contents (owned by the BIO). */
 gboolean pki_bio_contents(BIO *b, char **data, size_t *len);
 /* A memory BIO holding a file's contents, or NULL if it cannot be read. */
