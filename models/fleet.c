@@ -231,6 +231,16 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "recover_p95", "h", hnb_tally_quantile(rec, 0.95), "95th percentile time to recover");
     hnb_metrics_add(m, "recover_p99", "h", hnb_tally_quantile(rec, 0.99), "99th percentile time to recover");
     hnb_metrics_add(m, "recover_max", "h", rec->n ? rec->max : NAN, "longest time to recover");
+    /* recover_p* above describe only the HNBs that recovered before the horizon, so they shrink with it; the
+     * Kaplan-Meier estimate counts the HNBs still down as "longer than they have waited" (sim/survival.h). */
+    HnbSurvival *km = (HnbSurvival *)&hs->recover_km; /* sorted in place on first read */
+    hnb_metrics_add(m, "censored", "HNBs", (double)(km->n - km->events),
+                    "affected HNBs still down at the end: their time to recover is only known to exceed their wait");
+    hnb_metrics_add(m, "recover_km_p50", "h", hnb_survival_quantile(km, 0.5),
+                    "median time to recover, Kaplan-Meier with the HNBs still down censored at the end; inf: beyond "
+                    "the horizon");
+    hnb_metrics_add(m, "recover_km_p95", "h", hnb_survival_quantile(km, 0.95),
+                    "95th percentile time to recover, Kaplan-Meier (censored at the end); inf: beyond the horizon");
     hnb_metrics_add(m, "makespan", "h",
                     hs->recovered ? hnb_time_to_sec(hs->last_recovery - p->attack.start) / 3600.0 : NAN,
                     "from the attack to the last recovery");
@@ -366,6 +376,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         ok = hnb_acs_tls_error(f.tls, error);
     }
     if (ok) {
+        hnb_population_censor(f.hnbs, p.duration);
         metrics(&f, out);
         *series = g_steal_pointer(&f.series);
         *cdf = recovery_cdf(&f);

@@ -46,6 +46,7 @@ static void enter_service(HnbPopulation *pop, uint32_t i)
         pop->st.down_ns_total += (double)(now - h->down_since);
         if (h->flags & HNB_F_AFFECTED) {
             hnb_tally_add(&pop->st.recover_h, hnb_time_to_sec(now - h->down_since) / 3600.0);
+            hnb_survival_add(&pop->st.recover_km, hnb_time_to_sec(now - h->down_since) / 3600.0, TRUE);
             pop->st.recovered++;
             pop->st.last_recovery = now;
             h->flags &= (uint8_t)~HNB_F_AFFECTED;
@@ -435,6 +436,15 @@ const HnbPopulationStats *hnb_population_stats(const HnbPopulation *pop)
     return &pop->st;
 }
 
+void hnb_population_censor(HnbPopulation *pop, HnbTime end)
+{
+    for (uint32_t i = 0; i < pop->p.n; i++) {
+        const Hnb *h = &pop->hnb[i];
+        if ((h->flags & HNB_F_AFFECTED) && h->down_since >= 0)
+            hnb_survival_add(&pop->st.recover_km, hnb_time_to_sec(end - h->down_since) / 3600.0, FALSE);
+    }
+}
+
 double hnb_population_downtime_ns(const HnbPopulation *pop, HnbTime end)
 {
     double ns = pop->st.down_ns_total;
@@ -463,6 +473,7 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->s.ntp = hnb_stream(seed, rep, "hnb.ntp");
     pop->hnb = g_new(Hnb, p->n);
     hnb_tally_init(&pop->st.recover_h);
+    hnb_survival_init(&pop->st.recover_km);
     pop->k_inform = hnb_sim_register(sim, "hnb.inform", on_inform, pop);
     pop->k_retry = hnb_sim_register(sim, "hnb.retry", on_retry, pop);
     pop->k_boot = hnb_sim_register(sim, "hnb.boot", on_boot, pop);
@@ -495,6 +506,7 @@ void hnb_population_free(HnbPopulation *pop)
     if (!pop)
         return;
     hnb_tally_clear(&pop->st.recover_h);
+    hnb_survival_clear(&pop->st.recover_km);
     g_free(pop->hnb);
     g_free(pop);
 }

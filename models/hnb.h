@@ -21,6 +21,7 @@
 #include "models/image_server.h"
 #include "models/secure_boot.h"
 #include "sim/stats.h"
+#include "sim/survival.h"
 
 typedef struct {
     uint32_t n;                  /* [fleet] size */
@@ -63,7 +64,8 @@ typedef struct {
     uint64_t retries;             /* session retries scheduled (TR-069 3.2.1.1) */
     double retry_ratio_min, retry_ratio_max;  /* each wait / the lower bound m (k/1000)^(n-1) of its window */
     uint64_t unmanaged[HNB_HS_COUNT];         /* HNBs whose latest TLS handshake failed, by reason */
-    HnbTally recover_h;           /* time to recover, hours, of affected HNBs */
+    HnbTally recover_h;           /* time to recover, hours, of affected HNBs that recovered */
+    HnbSurvival recover_km;       /* the same as events, and (after hnb_population_censor) the HNBs still down */
     HnbTime last_recovery;
     double down_ns_total;         /* downtime of HNBs back in service, ns */
 } HnbPopulationStats;
@@ -90,5 +92,8 @@ HnbTime hnb_population_clock(const HnbPopulation *pop, uint32_t i, HnbTime t);
 const HnbPopulationStats *hnb_population_stats(const HnbPopulation *pop);
 /* Subscriber downtime of every HNB up to `end` (those still down count until then), ns. */
 double hnb_population_downtime_ns(const HnbPopulation *pop, HnbTime end);
+/* The run ended at `end`: every affected HNB still down enters stats.recover_km as censored after end - down_since
+ * (its time to recover is only known to exceed that).  Call once, after the kernel and before reading the stats. */
+void hnb_population_censor(HnbPopulation *pop, HnbTime end);
 
 #endif

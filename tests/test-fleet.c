@@ -43,6 +43,45 @@ static void test_single_needs_field(void)
     run_clear(&r);
 }
 
+/* Recovery censored at the horizon (sim/survival.h).  In `single` every affected HNB loses service within minutes of
+ * the attack, so up to a horizon H the short run is the long run (same events) and nobody is censored before
+ * H - ~1h: the Kaplan-Meier median of the short run must equal the long run's exactly when the long run's median
+ * lies before that, and be "beyond the horizon" (inf) when it lies after — where the recovered-only median, biased
+ * towards the fast visits, still reports a finite, smaller number. */
+static void test_censored_recovery(void)
+{
+    g_autofree char *t = scenario("single", "");
+    Run full = run_text(t);
+    double affected = metric(&full, "affected"), km50 = metric(&full, "recover_km_p50");
+    g_assert_cmpfloat(metric(&full, "censored"), ==, 0); /* 20 days: everyone is back */
+    g_assert_cmpfloat(fabs(km50 - metric(&full, "recover_p50")), <=, 0.01 * km50); /* histogram within 1% */
+    g_assert_cmpfloat(km50, >, 24);
+    for (int k = 0; k < 2; k++) {
+        /* k = 0: the median is reachable (a day to spare); k = 1: the horizon is at two thirds of it */
+        double h = k == 0 ? km50 + 24 : km50 * 2 / 3;
+        g_autofree char *dur = g_strdup_printf("scenario.duration=%.0fs", ceil(h * 3600));
+        GError *error = NULL;
+        char *sets[] = {dur, NULL};
+        HnbScenario *sc = hnb_model_load_data(t, "test.ini", sets, &error);
+        g_assert_no_error(error);
+        Run r = {hnb_metrics_new(), NULL, NULL};
+        HnbProgress p = {0};
+        g_assert_true(hnb_model_fleet.run(sc, 0, &p, r.m, &r.series, &r.cdf, &error));
+        g_assert_cmpfloat(metric(&r, "affected"), ==, affected);
+        g_assert_cmpfloat(metric(&r, "censored"), ==, affected - metric(&r, "recovered"));
+        g_assert_cmpfloat(metric(&r, "censored"), >, 0);
+        if (k == 0) {
+            g_assert_cmpfloat(metric(&r, "recover_km_p50"), ==, km50);
+        } else {
+            g_assert_true(isinf(metric(&r, "recover_km_p50")));
+            g_assert_cmpfloat(metric(&r, "recover_p50"), <, km50); /* what the recovered-only metric hides */
+        }
+        hnb_scenario_free(sc);
+        run_clear(&r);
+    }
+    run_clear(&full);
+}
+
 static void test_golden_needs_no_field(void)
 {
     static const char *const layouts[] = {"golden", "ab+golden"};
@@ -194,6 +233,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/fleet/single-needs-field", test_single_needs_field);
+    g_test_add_func("/fleet/censored-recovery", test_censored_recovery);
     g_test_add_func("/fleet/golden-needs-no-field", test_golden_needs_no_field);
     g_test_add_func("/fleet/ab", test_ab);
     g_test_add_func("/fleet/hems-bottleneck", test_hems_bottleneck);

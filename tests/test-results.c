@@ -293,6 +293,7 @@ static HnbMetrics *example_rep(guint r)
     hnb_metrics_add(m, "wait_mean", "s", 1.0 + r, "mean wait, \"queued\" sessions\nonly");
     hnb_metrics_add(m, "rate", "sessions/s", 10.0, "arrival rate");
     hnb_metrics_add(m, "gap", "s", r == 1 ? NAN : 0.5, NULL);
+    hnb_metrics_add(m, "beyond", "h", r == 2 ? INFINITY : 4.0 + r, "a quantile past the horizon in replication 2");
     return m;
 }
 
@@ -348,7 +349,7 @@ static void test_summary_example(Fixture *f, gconstpointer data)
 
     g_autofree char *path = g_build_filename(f->dir, "summary.json", NULL);
     python_json_ok(path, "m=d['metrics']\n"
-                         "assert [x['name'] for x in m] == ['wait_mean','rate','gap']\n"
+                         "assert [x['name'] for x in m] == ['wait_mean','rate','gap','beyond']\n"
                          "assert m[0]['mean'] == 2 and abs(m[0]['ci95_half'] - 2.4841377) < 1e-6\n"
                          "assert m[0]['doc'] == 'mean wait, \"queued\" sessions\\nonly'\n"
                          "assert m[2]['mean'] is None and m[2]['values'][1] is None\n"
@@ -361,8 +362,10 @@ static void test_summary_example(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_suffix(lines[1], ",1,3,3"));
     g_assert_cmpstr(lines[2], ==, "rate,sessions/s,10,0,10,10,3");
     g_assert_cmpstr(lines[3], ==, "gap,s,nan,nan,nan,nan,3");
-    g_assert_cmpstr(lines[4], ==, "");
-    g_assert_null(lines[5]);
+    /* one replication beyond the horizon: so is the mean (inf - inf would make it nan), and no interval */
+    g_assert_cmpstr(lines[4], ==, "beyond,h,inf,nan,4,inf,3");
+    g_assert_cmpstr(lines[5], ==, "");
+    g_assert_null(lines[6]);
 }
 
 static void test_summary_single(Fixture *f, gconstpointer data)
