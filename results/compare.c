@@ -9,10 +9,19 @@
 #include <math.h>
 #include <string.h>
 
+/* A number of a figure's data: gnuplot skips "nan" as missing; infinities would break its autoscaling. */
 static void number(GString *out, double v)
 {
     char buf[32];
     g_string_append(out, isfinite(v) ? hnb_results_fmt(v, buf) : "nan");
+}
+
+/* A number of compare.csv, as summary.csv prints it: "inf" says "beyond what the run can measure" (a quantile past
+ * the horizon, sim/survival.h), which "nan" ("undefined") does not. */
+static void csv_number(GString *out, double v)
+{
+    char buf[32];
+    g_string_append(out, hnb_results_fmt(v, buf));
 }
 
 /* Mean and CI half-width of metric m over a variant's replications (NaN half-width with one replication). */
@@ -137,9 +146,9 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
             double mean, half;
             stat_of(&v[k], m, &mean, &half);
             g_string_append_c(csv, ',');
-            number(csv, mean);
+            csv_number(csv, mean);
             g_string_append_c(csv, ',');
-            number(csv, half);
+            csv_number(csv, half);
         }
         g_string_append_c(csv, '\n');
     }

@@ -196,12 +196,6 @@ static Summary summarize(const double *x, guint n)
         s.min = MIN(s.min, x[i]);
         s.max = MAX(s.max, x[i]);
     }
-    if (isinf(s.max) || isinf(s.min)) {
-        /* a replication reports a value beyond what the run can measure (e.g. a quantile past the horizon,
-         * sim/survival.h): the mean is beyond it too, not the nan that inf - inf gives in the variance */
-        s.mean = isinf(s.max) && s.max > 0 ? (isinf(s.min) && s.min < 0 ? NAN : INFINITY) : -INFINITY;
-        s.half = NAN;
-    }
     if (n < 2)
         s.half = NAN;
     return s;
