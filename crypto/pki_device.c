@@ -14,6 +14,14 @@ static HnbPkiCred *make_device(HnbPki *pki, uint32_t i, const HnbPkiCred *issuer
                          (uint64_t)i + 1, p->device_issued_before, p->device_lifetime, PKI_ROLE_CLIENT, issuer, error);
 }
 
+/* Does credential c name HNB i (clause 8.3.3.1 identity) and carry our manufacturer CA's signature? */
+static gboolean is_device_of(HnbPki *pki, uint32_t i, const HnbPkiCred *c)
+{
+    g_autofree char *want = hnb_pki_device_fqdn(pki, i);
+    g_autofree char *have = hnb_pki_cert_identity(c->cert);
+    return have && strcmp(have, want) == 0 && pki_signed_by(c->cert, pki->mfr);
+}
+
 /* A cached device file is good when it parses, the key matches, our manufacturer CA signed it and it names HNB i. */
 static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, const char *path)
 {
@@ -25,12 +33,9 @@ static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, const char *path)
     ERR_clear_error();
     if (!c)
         return NULL;
-    g_autofree char *want = hnb_pki_device_fqdn(pki, i);
-    g_autofree char *have = hnb_pki_cert_identity(c->cert);
     uint64_t serial = 0;
     const ASN1_INTEGER *sn = X509_get0_serialNumber(c->cert);
-    if (!have || strcmp(have, want) != 0 || ASN1_INTEGER_get_uint64(&serial, sn) != 1 || serial != (uint64_t)i + 1 ||
-        !pki_signed_by(c->cert, pki->mfr)) {
+    if (!is_device_of(pki, i, c) || ASN1_INTEGER_get_uint64(&serial, sn) != 1 || serial != (uint64_t)i + 1) {
         ERR_clear_error();
         pki_cred_free(c);
         return NULL;
@@ -91,9 +96,7 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i)
     ERR_clear_error();
     if (!c)
         return NULL;
-    g_autofree char *want = hnb_pki_device_fqdn(pki, i);
-    g_autofree char *have = hnb_pki_cert_identity(c->cert);
-    if (!have || strcmp(have, want) != 0 || !pki_signed_by(c->cert, pki->mfr)) {
+    if (!is_device_of(pki, i, c)) {
         g_warning("%s does not hold HNB %u's certificate from this PKI; making one in memory", cn, i);
         pki_cred_free(c);
         return NULL;

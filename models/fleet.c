@@ -233,7 +233,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "recover_max", "h", rec->n ? rec->max : NAN, "longest time to recover");
     /* recover_p* above describe only the HNBs that recovered before the horizon, so they shrink with it; the
      * Kaplan-Meier estimate counts the HNBs still down as "longer than they have waited" (sim/survival.h). */
-    HnbSurvival *km = (HnbSurvival *)&hs->recover_km; /* sorted in place on first read */
+    const HnbSurvival *km = &hs->recover_km; /* complete and sorted: hnb_population_censor ran */
     hnb_metrics_add(m, "censored", "HNBs", (double)(km->n - km->events),
                     "affected HNBs still down at the end: their time to recover is only known to exceed their wait");
     hnb_metrics_add(m, "recover_km_p50", "h", hnb_survival_quantile(km, 0.5),

@@ -443,6 +443,7 @@ void hnb_population_censor(HnbPopulation *pop, HnbTime end)
         if ((h->flags & HNB_F_AFFECTED) && h->down_since >= 0)
             hnb_survival_add(&pop->st.recover_km, hnb_time_to_sec(end - h->down_since) / 3600.0, FALSE);
     }
+    hnb_survival_sort(&pop->st.recover_km);
 }
 
 double hnb_population_downtime_ns(const HnbPopulation *pop, HnbTime end)

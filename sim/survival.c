@@ -39,15 +39,19 @@ static int by_time(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-double hnb_survival_quantile(HnbSurvival *s, double q)
+void hnb_survival_sort(HnbSurvival *s)
+{
+    if (!s->sorted)
+        qsort(s->obs, s->n, sizeof *s->obs, by_time);
+    s->sorted = TRUE;
+}
+
+double hnb_survival_quantile(const HnbSurvival *s, double q)
 {
     g_return_val_if_fail(q > 0 && q <= 1, NAN);
+    g_return_val_if_fail(s->sorted, NAN);
     if (s->n == 0)
         return NAN;
-    if (!s->sorted) {
-        qsort(s->obs, s->n, sizeof *s->obs, by_time);
-        s->sorted = TRUE;
-    }
     /* Walk the distinct times; `at_risk` counts the entities with t >= the current time, so a censoring at an event's
      * time is still at risk there (it is removed only after the group).  A relative slack of
      * 1e-12 keeps 1 - S from missing q by rounding when the estimate lands on it exactly (no censoring: k/n = q). */

@@ -28,9 +28,12 @@ void hnb_survival_clear(HnbSurvival *s); /* frees; init again to reuse */
 /* One entity: waited `t` (>= 0, finite) and then had the event (observed) or was censored (!observed). */
 void hnb_survival_add(HnbSurvival *s, double t, gboolean observed);
 
+/* Sort the observations by time: once, after the last add and before any quantile. */
+void hnb_survival_sort(HnbSurvival *s);
+
 /* The q-quantile (0 < q <= 1) of the time to the event: the smallest event time t with 1 - S(t) >= q.  +INFINITY
  * when the estimate never reaches q — the quantile lies beyond the longest follow-up (the horizon), which is all the
- * data can say; NAN with no observations.  Sorts the observations on first use after an add. */
-double hnb_survival_quantile(HnbSurvival *s, double q);
+ * data can say; NAN with no observations (or not sorted since the last add: a programming error, logged). */
+double hnb_survival_quantile(const HnbSurvival *s, double q);
 
 #endif
