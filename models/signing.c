@@ -1,12 +1,9 @@
 /* models/signing.c — signing servers: release campaigns, the emergency fix after a mass rewrite, and the exposure of
  * the signing key (the seed's third doubt: fewer signing servers are safer, more are faster).
  *
- * Flow of one image.  Each release (and the emergency fix) needs one signed image per HNB variant (V of them).  An
- * image is submitted to the server with the fewest images outstanding (ties: the lowest index), waits there for one
- * of the server's approvers (people with signing rights; each approves one image at a time, taking
- * [approval] delay of WORKING time — see workhours.h), then for the server's HSM, which signs one image at a time in
- * [signing] service.  Emergency images go ahead of release images in both queues (not pre-emptive).  With
- * [approval] emergency = oncall, an emergency approval takes oncall_delay of calendar time instead.
+ * Flow of one image.  Each release (and the emergency fix) needs one signed image per HNB variant (V of them); the
+ * signing servers' queues — approvers in working hours, then the HSM, emergency images first — are the part
+ * models/signer.h, which the fleet's fix uses too.
  *
  * Critical path of recovery.  At t_attack ([emergency] at) the fleet has been rewritten; the fixed images are ready
  * [emergency] build later and submitted.  Reported: attack -> first signed image, -> all V signed, -> fleet recovered.
@@ -27,9 +24,7 @@
  * differences are the server counts' own.  Each S reports s<S>_* metrics; the model's table (curve.csv) gives
  * p50/p95 over replications per S, and the trade-off figure draws latency and P(compromise) against S.
  *
- * Real signatures.  Every image the HSM signs is a real ECDSA/RSA-PSS signature over its manifest with the PKI's
- * software-signing key, verified against the verification certificate (sign_job.c), run in the worker pool
- * between the HSM's start and end events.  Simulated time is the modelled service time, never the machine's.
+ * Real signatures: every image the HSMs sign is a real signature, verified (signer.h).
  *
  * Memory.  Requests live in one array sized before the run (releases are known in advance); queues are FIFO lists
  * threaded through the requests (`next`), so nothing is allocated per image while the kernel runs, except what
@@ -40,6 +35,7 @@
 #include "sim/pool.h"
 #include "crypto/sign_job.h"
 #include "sim/stats.h"
+#include "models/signer.h"
 #include "models/workhours.h"
 
 #include <math.h>
@@ -47,7 +43,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NONE UINT32_MAX
 #define MAX_SERVERS 1000
 #define MAX_CURVE 32
 #define YEAR_S (365.0 * 86400.0)
@@ -55,37 +50,15 @@
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* State */
 
-typedef struct {
-    uint32_t next;     /* next in its queue, or NONE */
-    uint32_t release;  /* or HNB_SIGN_EMERGENCY */
-    uint32_t variant;
-    uint32_t server;
-    HnbTime submitted, approved, started, signed_at;
-} Request;
-
-typedef struct {
-    uint32_t head, tail, len;
-} Fifo;
-
-typedef struct {
-    Fifo approval[2], hsm[2]; /* [0] emergency, [1] release */
-    uint32_t approvers_free;
-    uint32_t outstanding; /* submitted, not yet signed */
-    gboolean busy;
-    uint32_t in_service;
-    HnbSignJob job;
-    uint64_t ticket;
-} Server;
-
 /* What one replication needs for every S: parameters, streams, the PKI and the pool. */
 typedef struct {
     /* parameters */
     HnbTime duration, sample;
     uint32_t variants, approvers;
-    gboolean approval_required, oncall, emergency_first, emergency_enabled, measured;
-    const HnbDist *service, *approval_delay, *oncall_delay, *interval, *attack_at, *build, *contact, *install,
+    gboolean emergency_enabled, measured;
+    HnbSignerParams signer; /* servers set per S */
+    const HnbDist *interval, *attack_at, *build, *contact, *install,
         *recovery_time;
-    HnbWorkHours hours;
     HnbTime release_start;
     uint64_t hnbs;
     double image_bytes, bandwidth, access_link;     /* bytes, bit/s, bit/s */
@@ -125,126 +98,21 @@ typedef struct {
     Ctx *c;
     Outcome *o;
     HnbSim *sim;
-    uint32_t k_release, k_emergency, k_approved, k_signed, k_sample;
-    Request *req;
-    uint32_t nreq;
-    Server *srv;
-    unsigned nsrv;
+    uint32_t k_release, k_emergency, k_sample;
+    HnbSigner *signer;
     uint32_t *release_left; /* per release (and the emergency, last): images not yet signed */
     uint32_t emergency_signed;
     HnbTime emergency_first, emergency_last;
     HnbTime *variant_signed; /* emergency image of each variant */
     /* time series (NULL when not sampled) */
     HnbSeries *series;
-    uint32_t approving;
     uint64_t signed_since_sample;
     double latency_since_sample;
 } Run;
 
-static void fifo_push(Run *r, Fifo *q, uint32_t id)
-{
-    r->req[id].next = NONE;
-    if (q->len++ == 0)
-        q->head = id;
-    else
-        r->req[q->tail].next = id;
-    q->tail = id;
-}
-
-static uint32_t fifo_pop(Run *r, Fifo *q)
-{
-    uint32_t id = q->head;
-    q->head = r->req[id].next;
-    q->len--;
-    return id;
-}
-
-/* The class to serve next: emergency first if so configured, else the older head. */
-static Fifo *pick(Run *r, Fifo q[2])
-{
-    if (q[0].len == 0)
-        return q[1].len ? &q[1] : NULL;
-    if (q[1].len == 0 || r->c->emergency_first)
-        return &q[0];
-    return r->req[q[0].head].submitted <= r->req[q[1].head].submitted ? &q[0] : &q[1];
-}
-
-static double queued(const Run *r, gboolean hsm)
-{
-    uint64_t n = 0;
-    for (unsigned j = 0; j < r->nsrv; j++)
-        n += hsm ? r->srv[j].hsm[0].len + r->srv[j].hsm[1].len : r->srv[j].approval[0].len + r->srv[j].approval[1].len;
-    return (double)n;
-}
-
-static void try_sign(Run *r, uint32_t j)
-{
-    Server *s = &r->srv[j];
-    Fifo *q = s->busy ? NULL : pick(r, s->hsm);
-    if (q == NULL)
-        return;
-    HnbTime now = hnb_sim_now(r->sim);
-    uint32_t id = fifo_pop(r, q);
-    hnb_gauge_set(&r->o->hsm_queue, now, queued(r, TRUE));
-    Request *rq = &r->req[id];
-    rq->started = now;
-    s->busy = TRUE;
-    s->in_service = id;
-    const HnbPkiCred *cred = hnb_pki_signing(r->c->pki);
-    hnb_sign_job_init(&s->job, cred->key, cred->cert, rq->release, rq->variant, (uint64_t)r->c->image_bytes);
-    s->ticket = hnb_pool_submit(r->c->pool, hnb_sign_job_run, &s->job);
-    HnbRng g = hnb_rng_at(r->c->s_service, id, 0);
-    HnbTime t = hnb_dist_sample_time(r->c->service, &g);
-    /* booked at the start, up to the end of the run */
-    r->o->hsm_busy_s += hnb_time_to_sec(t < r->c->duration - now ? t : r->c->duration - now);
-    hnb_sim_schedule(r->sim, now + t, r->k_signed, j, 0);
-}
-
-static void approved(Run *r, uint32_t id)
-{
-    Request *rq = &r->req[id];
-    rq->approved = hnb_sim_now(r->sim);
-    fifo_push(r, &r->srv[rq->server].hsm[rq->release == HNB_SIGN_EMERGENCY ? 0 : 1], id);
-    hnb_gauge_set(&r->o->hsm_queue, rq->approved, queued(r, TRUE));
-    try_sign(r, rq->server);
-}
-
-static void try_approve(Run *r, uint32_t j)
-{
-    Server *s = &r->srv[j];
-    HnbTime now = hnb_sim_now(r->sim);
-    for (Fifo *q; s->approvers_free > 0 && (q = pick(r, s->approval)) != NULL;) {
-        uint32_t id = fifo_pop(r, q);
-        s->approvers_free--;
-        r->approving++;
-        HnbTime done;
-        if (r->req[id].release == HNB_SIGN_EMERGENCY && r->c->oncall) {
-            HnbRng g = hnb_rng_at(r->c->s_oncall, id, 0);
-            done = now + hnb_dist_sample_time(r->c->oncall_delay, &g);
-        } else {
-            HnbRng g = hnb_rng_at(r->c->s_approval, id, 0);
-            done = hnb_workhours_add(&r->c->hours, now, hnb_dist_sample_time(r->c->approval_delay, &g));
-        }
-        hnb_sim_schedule(r->sim, done, r->k_approved, id, 0);
-    }
-    hnb_gauge_set(&r->o->approval_queue, now, queued(r, FALSE));
-}
-
 static void submit(Run *r, uint32_t id, uint32_t release, uint32_t variant)
 {
-    uint32_t best = 0;
-    for (uint32_t j = 1; j < r->nsrv; j++)
-        if (r->srv[j].outstanding < r->srv[best].outstanding)
-            best = j;
-    r->srv[best].outstanding++;
-    r->req[id] = (Request){.next = NONE, .release = release, .variant = variant, .server = best,
-                           .submitted = hnb_sim_now(r->sim)};
-    if (!r->c->approval_required) {
-        approved(r, id);
-        return;
-    }
-    fifo_push(r, &r->srv[best].approval[release == HNB_SIGN_EMERGENCY ? 0 : 1], id);
-    try_approve(r, best);
+    hnb_signer_submit(r->signer, id, release, variant);
 }
 
 static void on_release(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -264,38 +132,13 @@ static void on_emergency(HnbSim *sim, const HnbEvent *ev, void *ud)
         submit(r, r->c->nreleases * r->c->variants + v, HNB_SIGN_EMERGENCY, v);
 }
 
-static void on_approved(HnbSim *sim, const HnbEvent *ev, void *ud)
+/* The signer signed request id (HnbSignerSigned). */
+static void on_signed(void *ctx, uint32_t id)
 {
-    Run *r = ud;
-    (void)sim;
-    uint32_t j = r->req[ev->entity].server;
-    r->srv[j].approvers_free++;
-    r->approving--;
-    approved(r, ev->entity);
-    try_approve(r, j);
-}
-
-static void on_signed(HnbSim *sim, const HnbEvent *ev, void *ud)
-{
-    Run *r = ud;
-    (void)sim;
-    Server *s = &r->srv[ev->entity];
-    hnb_pool_join(r->c->pool, s->ticket);
-    if (s->job.error && !r->c->error)
-        r->c->error = g_steal_pointer(&s->job.error);
-    if (s->job.reason == HNB_IMAGE_OK)
-        r->o->verified++;
-    else
-        r->o->rejected++;
-    hnb_sign_job_clear(&s->job);
-
-    HnbTime now = ev->time;
-    Request *rq = &r->req[s->in_service];
-    rq->signed_at = now;
-    s->busy = FALSE;
-    s->outstanding--;
+    Run *r = ctx;
+    const HnbSignRequest *rq = hnb_signer_request(r->signer, id);
+    HnbTime now = rq->signed_at;
     Outcome *o = r->o;
-    o->signed_images++;
     o->approval_wait_h += hnb_time_to_sec(rq->approved - rq->submitted) / 3600;
     o->hsm_wait_h += hnb_time_to_sec(rq->started - rq->approved) / 3600;
     double lat_h = hnb_time_to_sec(now - rq->submitted) / 3600;
@@ -312,22 +155,18 @@ static void on_signed(HnbSim *sim, const HnbEvent *ev, void *ud)
         if (--r->release_left[slot] == 0)
             hnb_tally_add(&o->release_makespan, hnb_time_to_sec(now - r->c->release_at[slot]) / 3600);
     }
-    try_sign(r, ev->entity);
 }
 
 static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     Run *r = ud;
     double per_h = hnb_time_to_sec(r->c->sample) / 3600;
-    double busy = 0;
-    for (unsigned j = 0; j < r->nsrv; j++)
-        busy += r->srv[j].busy;
     double row[] = {
         hnb_time_to_sec(ev->time) / 3600,
-        queued(r, FALSE),
-        (double)r->approving,
-        queued(r, TRUE),
-        busy,
+        hnb_signer_queued(r->signer, FALSE),
+        (double)hnb_signer_stats(r->signer)->approving,
+        hnb_signer_queued(r->signer, TRUE),
+        (double)hnb_signer_busy(r->signer),
         (double)r->signed_since_sample / per_h,
         r->signed_since_sample ? r->latency_since_sample / (double)r->signed_since_sample : NAN,
         (double)r->emergency_signed,
@@ -454,23 +293,18 @@ static void exposure(const Ctx *c, unsigned S, Outcome *o)
 
 static void simulate(Ctx *c, unsigned S, Outcome *o, HnbSeries *series, HnbProgress *progress)
 {
-    Run r = {.c = c, .o = o, .nsrv = S, .series = series, .emergency_first = HNB_TIME_NEVER};
+    Run r = {.c = c, .o = o, .series = series, .emergency_first = HNB_TIME_NEVER};
     *o = (Outcome){.servers = S};
     hnb_tally_init(&o->latency);
     hnb_tally_init(&o->release_makespan);
-    hnb_gauge_init(&o->approval_queue, 0, 0);
-    hnb_gauge_init(&o->hsm_queue, 0, 0);
     r.sim = hnb_sim_new();
     r.k_release = hnb_sim_register(r.sim, "signing.release", on_release, &r);
     r.k_emergency = hnb_sim_register(r.sim, "signing.emergency", on_emergency, &r);
-    r.k_approved = hnb_sim_register(r.sim, "signing.approved", on_approved, &r);
-    r.k_signed = hnb_sim_register(r.sim, "signing.signed", on_signed, &r);
+    HnbSignerParams sp = c->signer;
+    sp.servers = S;
+    HnbSignerStreams ss = {.approval = c->s_approval, .oncall = c->s_oncall, .service = c->s_service};
+    r.signer = hnb_signer_new(r.sim, &sp, ss, c->pool, c->pki, (c->nreleases + 1) * c->variants, on_signed, &r);
     r.k_sample = hnb_sim_register(r.sim, "signing.sample", on_sample, &r);
-    r.nreq = (c->nreleases + 1) * c->variants;
-    r.req = g_new0(Request, r.nreq);
-    r.srv = g_new0(Server, S);
-    for (unsigned j = 0; j < S; j++)
-        r.srv[j].approvers_free = c->approvers;
     r.release_left = g_new(uint32_t, c->nreleases + 1);
     for (uint32_t k = 0; k <= c->nreleases; k++)
         r.release_left[k] = c->variants;
@@ -484,12 +318,19 @@ static void simulate(Ctx *c, unsigned S, Outcome *o, HnbSeries *series, HnbProgr
         hnb_sim_schedule(r.sim, c->sample, r.k_sample, 0, 0);
     hnb_model_run_kernel(r.sim, c->duration, progress);
 
-    /* images still at the HSM when the run ends: their jobs were submitted, so join them before the pool is reused */
-    for (unsigned j = 0; j < S; j++)
-        if (r.srv[j].busy) {
-            hnb_pool_join(c->pool, r.srv[j].ticket);
-            hnb_sign_job_clear(&r.srv[j].job);
-        }
+    const HnbSignerStats *st = hnb_signer_stats(r.signer);
+    o->signed_images = st->signed_images;
+    o->verified = st->verified;
+    o->rejected = st->rejected;
+    o->hsm_busy_s = st->hsm_busy_s;
+    o->approval_queue = st->approval_queue;
+    o->hsm_queue = st->hsm_queue;
+    GError *err = hnb_signer_take_error(r.signer);
+    if (err && !c->error)
+        c->error = err;
+    else
+        g_clear_error(&err);
+    hnb_signer_free(r.signer); /* joins the images still at an HSM before the pool is reused */
     double attack = hnb_time_to_sec(c->attack);
     gboolean all = c->attack != HNB_TIME_NEVER && r.emergency_signed == c->variants;
     o->first_signed_h = r.emergency_signed ? (hnb_time_to_sec(r.emergency_first) - attack) / 3600 : NAN;
@@ -502,8 +343,6 @@ static void simulate(Ctx *c, unsigned S, Outcome *o, HnbSeries *series, HnbProgr
     exposure(c, S, o);
     g_free(r.variant_signed);
     g_free(r.release_left);
-    g_free(r.srv);
-    g_free(r.req);
     hnb_sim_free(r.sim);
 }
 
@@ -578,14 +417,8 @@ static void ctx_init(Ctx *c, const HnbScenario *sc, guint rep)
         .sample = hnb_model_sample_interval(sc),
         .variants = (uint32_t)hnb_scenario_int(sc, "signing", "variants"),
         .approvers = (uint32_t)hnb_scenario_int(sc, "approval", "approvers"),
-        .approval_required = hnb_scenario_bool(sc, "approval", "required"),
-        .oncall = strcmp(hnb_scenario_string(sc, "approval", "emergency"), "oncall") == 0,
-        .emergency_first = hnb_scenario_bool(sc, "signing", "emergency_first"),
         .emergency_enabled = hnb_scenario_bool(sc, "emergency", "enabled"),
         .measured = strcmp(hnb_scenario_string(sc, "recovery", "mode"), "measured") == 0,
-        .service = hnb_scenario_dist(sc, "signing", "service"),
-        .approval_delay = hnb_scenario_dist(sc, "approval", "delay"),
-        .oncall_delay = hnb_scenario_dist(sc, "approval", "oncall_delay"),
         .interval = hnb_scenario_dist(sc, "release", "interval"),
         .attack_at = hnb_scenario_dist(sc, "emergency", "at"),
         .build = hnb_scenario_dist(sc, "emergency", "build"),
@@ -610,8 +443,8 @@ static void ctx_init(Ctx *c, const HnbScenario *sc, guint rep)
         .s_install = hnb_stream(seed, rep, "recovery.install"),
         .s_recovery = hnb_stream(seed, rep, "recovery.time"),
     };
-    (void)hnb_workhours_parse(&c->hours, hnb_scenario_string(sc, "approval", "hours"),
-                              strcmp(hnb_scenario_string(sc, "approval", "days"), "weekdays") == 0, NULL);
+    (void)hnb_signer_params_from_scenario(&c->signer, sc, NULL); /* validated at load */
+    c->signer.image_bytes = (uint64_t)c->image_bytes;
 
     /* the releases: start, then interval draws (release k's gap is draw k of "signing.release"); a zero gap is
      * possible with some laws and is kept (two campaigns at once) */
@@ -836,31 +669,9 @@ static HnbSeries *table(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
 /* Tables */
 
 static const HnbKeySpec schema[] = {
-    {"signing", "servers", HNB_KEY_INT, 0, "2", "1", "1000", NULL,
-     "signing servers, each an HSM with its own queue and approvers (the run's time series are for this count)"},
     {"signing", "servers_curve", HNB_KEY_STRING, 0, "1 2 3 4 6 8", NULL, NULL, NULL,
      "server counts each replication also runs on the same random numbers, for the latency/exposure trade-off "
      "(curve.csv, figures/tradeoff); increasing, up to 32 values; none: no curve"},
-    {"signing", "variants", HNB_KEY_INT, 0, "8", "1", "4096", NULL,
-     "HNB models/variants: one image each per release and per emergency fix"},
-    {"signing", "service", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(15m,0.5)", NULL, NULL, NULL,
-     "HSM time per image: the signing ceremony (key activation, hash check against the build record, sign, log); "
-     "a bare HSM signature is ~0.2 ms"},
-    {"signing", "emergency_first", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
-     "emergency images go ahead of release images in every queue (not pre-emptive)"},
-    {"approval", "required", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
-     "each image needs a person's approval before the HSM signs it"},
-    {"approval", "approvers", HNB_KEY_INT, 0, "2", "1", "1000", NULL,
-     "people with signing rights per server; each approves one image at a time (and adds exposure)"},
-    {"approval", "delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(1h,0.7)", NULL, NULL, NULL,
-     "working time an approval takes (review of the build and change ticket); the clock stops outside hours"},
-    {"approval", "hours", HNB_KEY_STRING, 0, "08:00-18:00", NULL, NULL, NULL,
-     "approvers' daily working window, HH:MM-HH:MM (t = 0 is Monday 00:00), or always"},
-    {"approval", "days", HNB_KEY_ENUM, 0, "weekdays", NULL, NULL, "weekdays|all", "working days"},
-    {"approval", "emergency", HNB_KEY_ENUM, 0, "hours", NULL, NULL, "hours|oncall",
-     "emergency approvals: in working hours like any other, or by an on-call approver at any time"},
-    {"approval", "oncall_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(1h,0.5)", NULL, NULL, NULL,
-     "emergency = oncall: calendar time from the request to the on-call approval"},
     {"release", "start", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "10h", "0s", "3650d", NULL,
      "first release campaign (10h: Monday 10:00)"},
     {"release", "interval", HNB_KEY_DIST, HNB_UNIT_DURATION, "14d", NULL, NULL, NULL,
@@ -919,7 +730,7 @@ static const HnbCompareFigure compare_figures[] = {
     {"compromise", "P(signing-key compromise within the horizon)", NULL, "", HNB_COMPARE_BAR, "p_compromise"},
 };
 
-static const HnbKeySpec *const shared_schemas[] = {hnb_pki_schema, NULL};
+static const HnbKeySpec *const shared_schemas[] = {hnb_signer_schema, hnb_pki_schema, NULL};
 
 const HnbModel hnb_model_signing = {
     .name = "signing",
