@@ -6,6 +6,11 @@
  * not between luck.  `instant`: all vulnerable HNBs are rewritten at `start`.  `epidemic`: one is rewritten at
  * `start` and the rewrite spreads logistically, dI/dt = beta I (1 - I/V) over the V vulnerable HNBs.  Each rewritten
  * HNB is rebooted after `reboot_delay` (0: the attacker reboots it at once; a long delay: it meets its next reboot).
+ *
+ * The hole stays open until the HNB runs a fixed image (fix.h): with `repeat`, the attacker sweeps the exposed HNBs
+ * again every `repeat` after `start` (sweep s = 1, 2, ...) and rewrites each one the HNB population says it can reach
+ * — one that recovered onto the vulnerable release is rewritten again.  HNB i's reboot delay in sweep s is draw 1 + s
+ * of ("attack.pick", i) (draw 1: the first attack), so adding sweeps shifts no earlier draw.
  */
 #include "models/attack.h"
 
@@ -20,7 +25,7 @@ struct HnbAttack {
     HnbStream stream;
     const HnbAttackTarget *target;
     void *ctx;
-    uint32_t k_attack, k_spread;
+    uint32_t k_attack, k_spread, k_sweep;
     HnbAttackStats st;
 };
 
@@ -41,13 +46,15 @@ static gboolean vulnerable(const HnbAttack *a, uint32_t i)
     return hnb_rng_uniform(a->stream, i, 0) < a->p.fraction;
 }
 
-/* Rewrite HNB i and set its reboot; FALSE if it is not running an OS the attacker can reach. */
-static gboolean rewrite(HnbAttack *a, uint32_t i)
+/* Rewrite HNB i in sweep s (0: the attack) and set its reboot; FALSE if it is not running an OS the attacker can
+ * reach. */
+static gboolean rewrite(HnbAttack *a, uint32_t i, uint32_t s)
 {
     if (!a->target->rewrite(a->ctx, i, a->p.banks))
         return FALSE;
     a->st.attacked++;
-    HnbRng r = hnb_rng_at(a->stream, i, 1);
+    a->st.repeated += s > 0;
+    HnbRng r = hnb_rng_at(a->stream, i, 1 + (uint64_t)s);
     a->target->reboot_in(a->ctx, i, hnb_dist_sample_time(a->p.reboot_delay, &r));
     return TRUE;
 }
@@ -58,7 +65,7 @@ static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (a->p.mode == HNB_ATTACK_INSTANT) {
         for (uint32_t i = 0; i < a->n; i++)
             if (vulnerable(a, i))
-                rewrite(a, i);
+                rewrite(a, i, 0);
         return;
     }
     /* epidemic: entity 0 is the first rewrite at `start`, entity 1 each later one; the victim is a uniformly random
@@ -67,7 +74,7 @@ static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
     for (;;) {
         double u = hnb_rng_uniform(a->stream, UINT32_MAX - 1, ev->arg + tries++);
         uint32_t i = (uint32_t)(u * a->n);
-        if (vulnerable(a, i) && rewrite(a, i))
+        if (vulnerable(a, i) && rewrite(a, i, 0))
             break;
         if (tries > 64ull * a->n) /* every vulnerable HNB is rewritten or out of reach */
             return;
@@ -89,6 +96,20 @@ static void on_spread(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_schedule(sim, ev->time + dt, a->k_attack, 1, ev->arg);
 }
 
+/* Repeated sweep number ev->arg: every exposed HNB the attacker can reach again. */
+static void on_sweep(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    HnbAttack *a = ud;
+    uint32_t s = (uint32_t)ev->arg;
+    a->st.sweeps++;
+    for (uint32_t i = 0; i < a->n; i++)
+        if (vulnerable(a, i))
+            rewrite(a, i, s);
+    HnbTime next = a->p.start + (HnbTime)(s + 1) * a->p.repeat;
+    if (s < UINT32_MAX - 1 && next <= a->duration)
+        hnb_sim_schedule(sim, next, a->k_sweep, 0, s + 1);
+}
+
 HnbAttack *hnb_attack_new(HnbSim *sim, const HnbAttackParams *p, uint32_t hnbs, HnbTime duration, HnbStream stream,
                           const HnbAttackTarget *target, void *ctx)
 {
@@ -104,6 +125,11 @@ HnbAttack *hnb_attack_new(HnbSim *sim, const HnbAttackParams *p, uint32_t hnbs, 
         a->st.vulnerable += vulnerable(a, i);
     if (a->st.vulnerable > 0)
         hnb_sim_schedule(sim, p->start, a->k_attack, 0, 0);
+    if (a->st.vulnerable > 0 && p->repeat > 0) { /* registered only then: runs without it keep their kinds */
+        a->k_sweep = hnb_sim_register(sim, "attack.sweep", on_sweep, a);
+        if (p->repeat <= duration - p->start)
+            hnb_sim_schedule(sim, p->start + p->repeat, a->k_sweep, 0, 1);
+    }
     return a;
 }
 

@@ -34,6 +34,7 @@ typedef struct {
     double spread_rate;          /* epidemic: rewrites per rewritten HNB per second while all are susceptible */
     HnbAttackBanks banks;        /* which writable images it rewrites */
     const HnbDist *reboot_delay; /* from the rewrite to the reboot */
+    HnbTime repeat;              /* sweep again every `repeat` after start (0: never) */
 } HnbAttackParams;
 
 typedef struct {
@@ -44,7 +45,9 @@ typedef struct {
 
 typedef struct {
     uint64_t vulnerable; /* HNBs the hole exposes (counted only when an attack comes) */
-    uint64_t attacked;   /* HNBs rewritten */
+    uint64_t attacked;   /* rewrites (an HNB rewritten again by a repeated sweep counts again) */
+    uint64_t repeated;   /* of which by the repeated sweeps */
+    uint32_t sweeps;     /* repeated sweeps run */
 } HnbAttackStats;
 
 typedef struct HnbAttack HnbAttack;

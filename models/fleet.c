@@ -14,6 +14,7 @@
 #include "models/attack.h"
 #include "models/calibration.h"
 #include "models/field.h"
+#include "models/fix.h"
 #include "models/hnb.h"
 #include "models/image_server.h"
 #include "models/model.h"
@@ -32,6 +33,7 @@ typedef struct {
     HnbImageServerParams images;
     HnbFieldParams field;
     HnbAttackParams attack;
+    HnbFixParams fix;
     double subscriber_hour; /* [cost] */
 } FleetParams;
 
@@ -46,6 +48,7 @@ typedef struct {
     HnbField *field;
     HnbAcs *acs;
     HnbAttack *attack;
+    HnbFix *fix;
     gboolean tls_compliant;
     /* sampler */
     uint32_t k_sample;
@@ -114,6 +117,15 @@ static gboolean validate(const HnbScenario *sc, GError **error)
     hnb_tls_config_clear(&tc);
     if (!tls_ok)
         return FALSE;
+    HnbSignerParams sp;
+    if (!hnb_signer_params_from_scenario(&sp, sc, error))
+        return FALSE;
+    if (strcmp(hnb_scenario_string(sc, "recovery", "image"), "fixed") == 0 && !hnb_scenario_bool(sc, "fix", "enabled")) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [recovery] image = fixed needs [fix] enabled = true (there is no fixed image to wait for)",
+                    hnb_scenario_source(sc));
+        return FALSE;
+    }
     HnbFieldParams fp;
     return hnb_field_params_from_scenario(&fp, sc, error);
 }
@@ -151,6 +163,9 @@ static HnbPopulationParams hnb_params(const HnbScenario *sc)
         .region_at = hnb_scenario_time(sc, "power", "region_at"),
         .region_fraction = hnb_scenario_number(sc, "power", "region_fraction"),
         .region_outage = hnb_scenario_dist(sc, "power", "region_outage"),
+        .variants = hnb_scenario_bool(sc, "fix", "enabled") ? (uint32_t)hnb_scenario_int(sc, "signing", "variants") : 0,
+        .recovery_fixed = strcmp(hnb_scenario_string(sc, "recovery", "image"), "fixed") == 0,
+        .wake_rate = hnb_scenario_number(sc, "fix", "connection_requests"),
     };
 }
 
@@ -176,6 +191,7 @@ static HnbAttackParams attack_params(const HnbScenario *sc)
         .fraction = hnb_scenario_number(sc, "attack", "fraction"),
         .spread_rate = hnb_scenario_number(sc, "attack", "spread_rate"),
         .banks = hnb_attack_banks_parse(hnb_scenario_string(sc, "attack", "banks")),
+        .repeat = hnb_scenario_time(sc, "attack", "repeat"),
         .reboot_delay = hnb_scenario_dist(sc, "attack", "reboot_delay"),
     };
 }
@@ -202,7 +218,47 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .duration = p->duration,
     };
     hnb_tls_fidelity_parse(hnb_scenario_string(sc, "tls", "fidelity"), &p->tls.fidelity);
+    gboolean attacked = p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration;
+    hnb_fix_params_from_scenario(&p->fix, sc, attacked ? p->attack.start : HNB_TIME_NEVER);
     hnb_field_params_from_scenario(&p->field, sc, NULL);
+}
+
+/* Hours from the attack to t; inf when t lies beyond the run (HNB_TIME_NEVER); nan without a fix. */
+static double since_attack_h(const Fleet *f, HnbTime t)
+{
+    if (!f->p->fix.enabled || f->p->fix.known_at == HNB_TIME_NEVER)
+        return NAN;
+    return t == HNB_TIME_NEVER ? INFINITY : hnb_time_to_sec(t - f->p->attack.start) / 3600.0;
+}
+
+/* The hole and its fix (fix.h, hnb_fix.c). */
+static void fix_metrics(const Fleet *f, HnbMetrics *m)
+{
+    const HnbFixStats *xs = hnb_fix_stats(f->fix);
+    const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
+    const HnbAttackStats *ats = hnb_attack_stats(f->attack);
+    const HnbSignerStats *ss = hnb_fix_signer_stats(f->fix);
+    hnb_metrics_add(m, "rewrites_repeated", "HNBs", (double)ats->repeated,
+                    "rewrites by the attacker's repeated sweeps ([attack] repeat): HNBs back on a vulnerable image "
+                    "rewritten again");
+    hnb_metrics_add(m, "fix_built_h", "h", since_attack_h(f, xs->built),
+                    "attack -> fixed image built ([fix] develop); inf: beyond the horizon; nan: no fix in the run");
+    hnb_metrics_add(m, "fix_signed_h", "h", since_attack_h(f, xs->all_signed),
+                    "attack -> fixed image of every variant signed (signing servers, approvers, working hours)");
+    hnb_metrics_add(m, "fix_published_h", "h", since_attack_h(f, xs->all_published),
+                    "attack -> fixed image of every variant on the H(e)MS");
+    hnb_metrics_add(m, "fix_complete_h", "h", since_attack_h(f, hs->all_on_fix),
+                    "attack -> every HNB of the fleet in service on the fixed image (the hole closed); inf: beyond "
+                    "the horizon");
+    hnb_metrics_add(m, "on_fix", "HNBs", (double)hs->on_fix, "HNBs in service on the fixed image at the end");
+    hnb_metrics_add(m, "fix_downloads", "downloads", (double)hs->fix_downloads,
+                    "downloads of the fixed image started (rescue of the affected and the fleet-wide campaign)");
+    hnb_metrics_add(m, "release_downloads", "downloads", (double)hs->release_downloads,
+                    "downloads of the vulnerable release started (recovery before the fix is published)");
+    hnb_metrics_add(m, "connection_requests", "sessions", (double)hs->woken,
+                    "sessions the H(e)MS opened with a Connection Request to push the fix (TR-069 3.2.2)");
+    hnb_metrics_add(m, "fix_images_signed", "images", ss ? (double)ss->signed_images : 0,
+                    "fixed images the signing servers signed (real signatures)");
 }
 
 static void metrics(const Fleet *f, HnbMetrics *m)
@@ -244,6 +300,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "makespan", "h",
                     hs->recovered ? hnb_time_to_sec(hs->last_recovery - p->attack.start) / 3600.0 : NAN,
                     "from the attack to the last recovery");
+    fix_metrics(f, m);
     hnb_metrics_add(m, "subscriber_hours_lost", "h", lost_h, "HNB-hours out of service");
     hnb_metrics_add(m, "truck_rolls", "visits", (double)fs.truck_rolls, "technician visits started");
     hnb_metrics_add(m, "ship_backs", "units", (double)fs.ship_backs, "units shipped back to a depot");
@@ -346,6 +403,8 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
                                                          .images = f->images, .field = f->field});
     f->attack = hnb_attack_new(f->sim, &p->attack, p->hnb.n, p->duration, hnb_stream(p->seed, rep, "attack.pick"),
                                &hnb_population_attack_target, f->hnbs);
+    f->fix = hnb_fix_new(f->sim, &p->fix, p->seed, rep, hnb_acs_tls_pool(f->tls), hnb_acs_tls_pki(f->tls),
+                         hnb_population_fix_published, f->hnbs);
     return TRUE;
 }
 
@@ -353,6 +412,7 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
  * still queued before secure boot frees them. */
 static void parts_free(Fleet *f)
 {
+    hnb_fix_free(f->fix); /* joins its signatures before the TLS part frees the pool */
     hnb_attack_free(f->attack);
     hnb_acs_free(f->acs);
     hnb_field_free(f->field);
@@ -374,6 +434,11 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
             hnb_sim_schedule(f.sim, p.sample, f.k_sample, 0, 0);
         hnb_model_run_kernel(f.sim, p.duration, progress);
         ok = hnb_acs_tls_error(f.tls, error);
+        GError *sign_error = hnb_fix_take_error(f.fix);
+        if (sign_error && ok)
+            g_propagate_error(error, sign_error), ok = FALSE;
+        else
+            g_clear_error(&sign_error);
     }
     if (ok) {
         hnb_population_censor(f.hnbs, p.duration);
@@ -465,6 +530,9 @@ static const HnbKeySpec schema[] = {
      "epidemic: beta, rewrites per rewritten HNB per unit time while all are susceptible"},
     {"attack", "banks", HNB_KEY_ENUM, 0, "all", NULL, NULL, "all|active",
      "which writable images the attacker rewrites (ab layouts: both banks, or only the active one)"},
+    {"attack", "repeat", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "3650d", NULL,
+     "the attacker comes back every this long after start and rewrites again every exposed HNB that runs a "
+     "vulnerable image (a recovered one too, unless it runs the fix); 0s: one attack only"},
     {"attack", "reboot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,60s)", NULL, NULL, NULL,
      "from the rewrite to the reboot (small: the attacker reboots; large: the next reboot)"},
     {"cost", "truck_roll", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL, "cost of one truck roll"},
@@ -495,7 +563,8 @@ static const HnbCompareFigure compare_figures[] = {
     {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
 };
 
-static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_tls_schema, hnb_pki_schema, NULL};
+static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_fix_schema, hnb_signer_schema,
+                                                   hnb_tls_schema, hnb_pki_schema, NULL};
 
 const HnbModel hnb_model_fleet = {
     .name = "fleet",

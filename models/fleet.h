@@ -12,12 +12,13 @@
  *   image server         models/image_server.h HnbImageServer   HnbImageServerDone
  *   field force          models/field.h      HnbField           HnbFieldRepaired
  *   attacker             models/attack.h     HnbAttack          HnbAttackTarget: rewrite, reboot_in
+ *   fix pipeline         models/fix.h        HnbFix             HnbFixPublished (its signing servers: signer.h)
  *
  * Parts never include each other's .c state: a part that must act on an HNB calls the HNB population through the
  * callback table it was given (a context pointer and functions, as Redis ae.c's clientData), so a test can drive a
  * part with a table of its own (tests/test-acs.c).  The HNB population holds typed pointers to the parts it uses.
  *
- * Adding a part (the SeGW, the fix pipeline):
+ * Adding a part (the SeGW):
  *   1. models/<part>.h: `<Part>Params` (filled by fleet.c from the scenario), an opaque `<Part>`, `<Part>Stats`
  *      (counters the metrics read), and — if the part acts on HNBs — a callback table `<Part>Client` with a `ctx`.
  *      `hnb_<part>_new(sim, params, streams..., client, ctx)` registers its event kinds; `_free` after the run.
@@ -61,6 +62,8 @@ enum {
     HNB_IMG_A_OK = 1u << 0,  /* bank A holds a genuine signed image (single layout: the one image) */
     HNB_IMG_B_OK = 1u << 1,  /* bank B (ab layouts) */
     HNB_IMG_ON_B = 1u << 2,  /* the active bank is B */
+    HNB_IMG_A_FIXED = 1u << 3, /* bank A holds the fixed image (models/fix.h), not the vulnerable release */
+    HNB_IMG_B_FIXED = 1u << 4,
 };
 
 /* Hnb.flags */
@@ -70,6 +73,8 @@ enum {
     HNB_F_AFFECTED = 1u << 2,    /* lost service because of the attack (counted once) */
     HNB_F_NEEDS_IMAGE = 1u << 3, /* the ACS must push the release image (golden module, or a failed download) */
     HNB_F_ON_GOLDEN = 1u << 4,   /* the golden module is what runs */
+    HNB_F_DL_FIXED = 1u << 5,    /* the image it downloads (or installs) is the fixed one */
+    HNB_F_UPDATING = 1u << 6,    /* an HNB in service downloads or installs an image in the background */
 };
 
 typedef struct {

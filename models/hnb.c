@@ -34,8 +34,11 @@ static inline HnbTime sample(HnbPopulation *pop, const HnbDist *d, HnbStream s, 
 void hnb_pop_leave_service(HnbPopulation *pop, uint32_t i)
 {
     Hnb *h = &pop->hnb[i];
-    if (h->down_since < 0)
+    if (h->down_since < 0) {
         h->down_since = hnb_sim_now(pop->sim);
+        if (hnb_active_fixed(h)) /* the images of an HNB in service change only after it left (on_install) */
+            pop->st.on_fix--;
+    }
 }
 
 static void enter_service(HnbPopulation *pop, uint32_t i)
@@ -52,6 +55,8 @@ static void enter_service(HnbPopulation *pop, uint32_t i)
             h->flags &= (uint8_t)~HNB_F_AFFECTED;
         }
         h->down_since = -1;
+        if (hnb_active_fixed(h) && ++pop->st.on_fix == pop->p.n && pop->st.all_on_fix == HNB_TIME_NEVER)
+            pop->st.all_on_fix = now;
     }
     hnb_pop_set_state(pop, i, HNB_S_RUNNING);
 }
@@ -93,7 +98,7 @@ static void schedule_periodic(HnbPopulation *pop, uint32_t i)
     prefetch(pop, i, at);
 }
 
-static void open_session(HnbPopulation *pop, uint32_t i)
+void hnb_pop_open_session(HnbPopulation *pop, uint32_t i)
 {
     Hnb *h = &pop->hnb[i];
     h->timer = 0;
@@ -109,7 +114,7 @@ static void on_inform(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (HNB_ARG_GEN(ev->arg) != h->gen || (h->flags & HNB_F_IN_SESSION))
         return;
     h->events |= HNB_CWMP_EV_PERIODIC;
-    open_session(pop, ev->entity);
+    hnb_pop_open_session(pop, ev->entity);
 }
 
 static void on_retry(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -119,7 +124,7 @@ static void on_retry(HnbSim *sim, const HnbEvent *ev, void *ud)
     (void)sim;
     if (HNB_ARG_GEN(ev->arg) != h->gen || (h->flags & HNB_F_IN_SESSION))
         return;
-    open_session(pop, ev->entity);
+    hnb_pop_open_session(pop, ev->entity);
 }
 
 static gboolean has_ab(const HnbPopulation *pop)
@@ -154,8 +159,7 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
 {
     Hnb *h = &pop->hnb[i];
     HnbTime now = hnb_sim_now(pop->sim);
-    if (h->state == HNB_S_DOWNLOADING)
-        hnb_image_server_cancel_stale(pop->parts.images, i); /* as it always did: see image_server.h */
+    hnb_pop_cut_download(pop, i, TRUE); /* stale: as it always did, see image_server.h */
     if (h->timer)
         hnb_sim_cancel(pop->sim, h->timer);
     h->timer = 0;
@@ -210,13 +214,25 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (golden) {
         h->flags |= HNB_F_ON_GOLDEN | HNB_F_NEEDS_IMAGE;
         hnb_pop_set_state(pop, i, HNB_S_GOLDEN);
-        open_session(pop, i);
+        hnb_pop_open_session(pop, i);
         return;
     }
     hnb_pop_set_state(pop, i, HNB_S_BRICKED);
     pop->st.bricked_total++;
     if (pop->parts.field)
         hnb_field_request(pop->parts.field, i);
+}
+
+void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i, gboolean stale)
+{
+    Hnb *h = &pop->hnb[i];
+    /* a background update downloads while its timeout timer runs, installs once it is cleared */
+    gboolean downloading = h->state == HNB_S_DOWNLOADING || ((h->flags & HNB_F_UPDATING) && h->timer);
+    if (downloading && stale)
+        hnb_image_server_cancel_stale(pop->parts.images, i);
+    else if (downloading)
+        hnb_image_server_cancel(pop->parts.images, i);
+    h->flags &= (uint8_t)~HNB_F_UPDATING;
 }
 
 void hnb_population_repaired(HnbSim *sim, uint32_t i, void *ctx)
@@ -227,6 +243,9 @@ void hnb_population_repaired(HnbSim *sim, uint32_t i, void *ctx)
     if (h->state != HNB_S_BRICKED)
         return;
     h->images |= HNB_IMG_A_OK | HNB_IMG_B_OK; /* the technician or the depot reflashes every bank */
+    h->images &= (uint8_t)~(HNB_IMG_A_FIXED | HNB_IMG_B_FIXED); /* with what the operator ships now */
+    if (hnb_pop_published(pop, i))
+        h->images |= HNB_IMG_A_FIXED | HNB_IMG_B_FIXED;
     h->boot_tries = 0;
     hnb_pop_reboot(pop, i, 0);
 }
@@ -238,7 +257,17 @@ static void start_download(HnbPopulation *pop, uint32_t i)
     HnbRng r = hnb_rng_at(pop->s.link, i, h->draws);
     double cap = hnb_dist_sample(pop->p.access_link, &r);
     h->draws = (uint32_t)r.counter;
-    hnb_pop_set_state(pop, i, HNB_S_DOWNLOADING);
+    h->flags &= (uint8_t)~HNB_F_DL_FIXED;
+    if (hnb_pop_published(pop, i)) { /* what the H(e)MS ships now */
+        h->flags |= HNB_F_DL_FIXED;
+        pop->st.fix_downloads++;
+    } else {
+        pop->st.release_downloads++;
+    }
+    if (h->state == HNB_S_RUNNING && h->down_since < 0)
+        h->flags |= HNB_F_UPDATING; /* in service: the update runs in the background */
+    else
+        hnb_pop_set_state(pop, i, HNB_S_DOWNLOADING);
     h->timer = hnb_sim_schedule(pop->sim, now + pop->p.dl_timeout, pop->k_dl_timeout, i, HNB_ARG(h->gen, 0));
     hnb_image_server_start(pop->parts.images, i, cap > 0 ? cap : 1);
 }
@@ -288,11 +317,13 @@ static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction act
         start_download(pop, i);
         return;
     }
-    h->retry = 0;
-    if (h->state == HNB_S_RUNNING)
+    if (h->state == HNB_S_RUNNING) {
+        h->retry = 0;
         schedule_periodic(pop, i);
-    else /* a golden module the ACS sent away without an image: ask again later */
+    } else { /* a golden module the H(e)MS sent away without an image (none published yet): it polls per its retry
+              * policy, backing off as after a failed session (TR-069 3.2.1.1), up to the largest window */
         retry_later(pop, i);
+    }
 }
 
 /* The image server delivered HNB i's image: it is verified (secure boot's check) and written. */
@@ -305,11 +336,26 @@ void hnb_population_download_done(void *ctx, uint32_t i)
     if (h->timer)
         hnb_sim_cancel(pop->sim, h->timer); /* the download timeout */
     h->timer = 0;
-    hnb_pop_set_state(pop, i, HNB_S_INSTALLING);
-    /* the downloaded image is the H(e)MS's genuine release image: verified (for real) before it is written */
+    if (!(h->flags & HNB_F_UPDATING)) /* a background update keeps serving while it installs */
+        hnb_pop_set_state(pop, i, HNB_S_INSTALLING);
+    /* the downloaded image is the H(e)MS's genuine image: verified (for real) before it is written */
     uint64_t token = hnb_secure_boot_submit(pop->parts.boot, TRUE);
     hnb_sim_schedule(pop->sim, now + sample(pop, pop->p.install_time, pop->s.boot, i) + verify_time(pop, i),
                      pop->k_install, i, HNB_ARG(h->gen, token));
+}
+
+/* A download or install failed: an HNB without an image needs one again; an HNB in service keeps serving (and the
+ * H(e)MS still wants it on the fix).  Either asks again per the retry policy. */
+static void update_failed(HnbPopulation *pop, uint32_t i)
+{
+    Hnb *h = &pop->hnb[i];
+    if (h->flags & HNB_F_UPDATING) {
+        h->flags &= (uint8_t)~HNB_F_UPDATING;
+    } else {
+        h->flags |= HNB_F_NEEDS_IMAGE;
+        hnb_pop_set_state(pop, i, (h->flags & HNB_F_ON_GOLDEN) ? HNB_S_GOLDEN : HNB_S_RUNNING);
+    }
+    retry_later(pop, i);
 }
 
 static void on_dl_timeout(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -318,13 +364,11 @@ static void on_dl_timeout(HnbSim *sim, const HnbEvent *ev, void *ud)
     uint32_t i = ev->entity;
     Hnb *h = &pop->hnb[i];
     (void)sim;
-    if (HNB_ARG_GEN(ev->arg) != h->gen || h->state != HNB_S_DOWNLOADING)
+    if (HNB_ARG_GEN(ev->arg) != h->gen || (h->state != HNB_S_DOWNLOADING && !(h->flags & HNB_F_UPDATING)))
         return;
     h->timer = 0;
     hnb_image_server_cancel(pop->parts.images, i);
-    h->flags |= HNB_F_NEEDS_IMAGE;
-    hnb_pop_set_state(pop, i, (h->flags & HNB_F_ON_GOLDEN) ? HNB_S_GOLDEN : HNB_S_RUNNING);
-    retry_later(pop, i);
+    update_failed(pop, i);
 }
 
 /* The downloaded image was verified and written to the active bank: reboot into it. */
@@ -338,14 +382,20 @@ static void on_install(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (HNB_ARG_GEN(ev->arg) != h->gen)
         return;
     if (!verified) { /* TS 33.320 6.1: an image that fails its signature check is not installed */
-        h->flags |= HNB_F_NEEDS_IMAGE;
-        hnb_pop_set_state(pop, i, (h->flags & HNB_F_ON_GOLDEN) ? HNB_S_GOLDEN : HNB_S_RUNNING);
-        retry_later(pop, i);
+        update_failed(pop, i);
         return;
     }
-    h->images |= (h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK;
+    hnb_pop_leave_service(pop, i); /* before its images change: it reboots into the new one below */
+    gboolean on_b = (h->images & HNB_IMG_ON_B) != 0;
+    uint8_t fixed = on_b ? HNB_IMG_B_FIXED : HNB_IMG_A_FIXED;
+    h->images |= on_b ? HNB_IMG_B_OK : HNB_IMG_A_OK;
+    h->images = (uint8_t)((h->flags & HNB_F_DL_FIXED) ? (h->images | fixed) : (h->images & ~fixed));
+    if (h->flags & HNB_F_COMPROMISED) { /* the rewritten image it was still running is overwritten */
+        h->flags &= (uint8_t)~HNB_F_COMPROMISED;
+        pop->st.compromised_now--;
+    }
     h->boot_tries = 0;
-    h->flags &= (uint8_t)~HNB_F_NEEDS_IMAGE;
+    h->flags &= (uint8_t)~(HNB_F_NEEDS_IMAGE | HNB_F_UPDATING);
     h->events |= HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
     hnb_pop_reboot(pop, i, 0);
 }
@@ -370,7 +420,7 @@ static HnbAcsPeer acs_peer(void *ctx, uint32_t i)
         .gen = h->gen,
         .plain_http = plain_http(pop, h),
         .has_session = h->tls_session != 0,
-        .needs_image = (h->flags & HNB_F_NEEDS_IMAGE) != 0,
+        .needs_image = hnb_fix_wants_image(pop, i),
         .events = h->events,
     };
 }
@@ -412,10 +462,10 @@ static gboolean attack_rewrite(void *ctx, uint32_t i, HnbAttackBanks banks)
 {
     HnbPopulation *pop = ctx;
     Hnb *h = &pop->hnb[i];
-    if (h->state != HNB_S_RUNNING || (h->flags & (HNB_F_COMPROMISED | HNB_F_ON_GOLDEN)))
-        return FALSE;
+    if (h->state != HNB_S_RUNNING || (h->flags & (HNB_F_COMPROMISED | HNB_F_ON_GOLDEN)) || hnb_active_fixed(h))
+        return FALSE; /* the hole is in the release image's OS: a fixed image closes it */
     if (banks == HNB_ATTACK_BANKS_ALL)
-        h->images &= (uint8_t)~(HNB_IMG_A_OK | HNB_IMG_B_OK);
+        h->images &= (uint8_t)~(HNB_IMG_A_OK | HNB_IMG_B_OK | HNB_IMG_A_FIXED | HNB_IMG_B_FIXED);
     else
         h->images &= (uint8_t)~((h->images & HNB_IMG_ON_B) ? HNB_IMG_B_OK : HNB_IMG_A_OK);
     h->flags |= HNB_F_COMPROMISED;
@@ -482,6 +532,8 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->k_reboot = hnb_sim_register(sim, "hnb.reboot", on_reboot, pop);
     pop->k_dl_timeout = hnb_sim_register(sim, "download.timeout", on_dl_timeout, pop);
     hnb_power_register(pop);
+    hnb_fix_register(pop);
+    pop->st.all_on_fix = HNB_TIME_NEVER;
     return pop;
 }
 
@@ -508,6 +560,7 @@ void hnb_population_free(HnbPopulation *pop)
         return;
     hnb_tally_clear(&pop->st.recover_h);
     hnb_survival_clear(&pop->st.recover_km);
+    g_free(pop->published);
     g_free(pop->hnb);
     g_free(pop);
 }

@@ -43,6 +43,11 @@ typedef struct {
     HnbTime region_at;           /* a regional power outage at this time (0: none) */
     double region_fraction;      /* of the fleet */
     const HnbDist *region_outage;
+    /* the fix (models/fix.h): HNB i is variant i % variants; before its variant's fix is published, an HNB that lost
+     * its image gets the vulnerable release (recovery_fixed FALSE) or nothing (TRUE: it waits, polling) */
+    uint32_t variants;
+    gboolean recovery_fixed;
+    double wake_rate;            /* [fix] connection_requests per second once a variant is published (0: none) */
 } HnbPopulationParams;
 
 /* The parts HNBs call (borrowed; field may be NULL: bricked HNBs stay bricked). */
@@ -68,6 +73,11 @@ typedef struct {
     HnbSurvival recover_km;       /* the same as events, and (after hnb_population_censor) the HNBs still down */
     HnbTime last_recovery;
     double down_ns_total;         /* downtime of HNBs back in service, ns */
+    uint64_t on_fix;              /* HNBs in service on the fixed image now */
+    HnbTime all_on_fix;           /* when on_fix first reached the fleet size (HNB_TIME_NEVER: not yet) */
+    uint64_t fix_downloads;       /* downloads of the fixed image started (the campaign and the rescue) */
+    uint64_t release_downloads;   /* downloads of the vulnerable release started (recovery before the fix) */
+    uint64_t woken;               /* Connection Requests that opened a session */
 } HnbPopulationStats;
 
 typedef struct HnbPopulation HnbPopulation;
@@ -85,6 +95,7 @@ extern const HnbAcsClient hnb_population_acs_client;
 extern const HnbAttackTarget hnb_population_attack_target;
 void hnb_population_download_done(void *pop, uint32_t hnb);              /* HnbImageServerDone */
 void hnb_population_repaired(HnbSim *sim, uint32_t hnb, void *pop);     /* HnbFieldRepaired */
+void hnb_population_fix_published(void *pop, uint32_t variant);         /* HnbFixPublished */
 
 /* HNB i's local clock at true time t: its offset when last set, plus its drift since. */
 HnbTime hnb_population_clock(const HnbPopulation *pop, uint32_t i, HnbTime t);

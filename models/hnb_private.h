@@ -15,7 +15,9 @@ struct HnbPopulation {
     } s;
     HnbPopulationParts parts;
     Hnb *hnb; /* p.n records */
-    uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_timeout, k_power_fail, k_power_restore, k_ntp;
+    uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_timeout, k_power_fail, k_power_restore, k_ntp,
+        k_wake;
+    uint8_t *published; /* per variant: its fixed image is on the H(e)MS */
     HnbPopulationStats st;
 };
 
@@ -31,7 +33,25 @@ static inline void hnb_pop_set_state(HnbPopulation *pop, uint32_t i, HnbState s)
 void hnb_pop_leave_service(HnbPopulation *pop, uint32_t i); /* once: the downtime clock starts */
 /* Power-cycle or reboot now (+delay): whatever this life had pending is stale; the boot sequence starts. */
 void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay);
-void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i); /* a reboot or power loss loses the TLS session cache */
+void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i);
+void hnb_pop_open_session(HnbPopulation *pop, uint32_t i); /* it connects to the ACS now */ /* a reboot or power loss loses the TLS session cache */
+
+/* Its download (state DOWNLOADING, or a background one) is cut: the image server stops serving it.  stale: see
+ * hnb_image_server_cancel_stale (what a reboot has always done). */
+void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i, gboolean stale);
+
+/* hnb_fix.c: the population's side of the fix */
+static inline gboolean hnb_pop_published(const HnbPopulation *pop, uint32_t i)
+{
+    return pop->published && pop->published[i % pop->p.variants];
+}
+static inline gboolean hnb_active_fixed(const Hnb *h)
+{
+    return (h->images & ((h->images & HNB_IMG_ON_B) ? HNB_IMG_B_FIXED : HNB_IMG_A_FIXED)) != 0;
+}
+/* Does the H(e)MS push HNB i an image at its session now? */
+gboolean hnb_fix_wants_image(const HnbPopulation *pop, uint32_t i);
+void hnb_fix_register(HnbPopulation *pop); /* its event kinds */
 
 /* hnb_power.c */
 void hnb_power_register(HnbPopulation *pop); /* its event kinds */
