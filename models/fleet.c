@@ -425,7 +425,8 @@ static const HnbKeySpec schema[] = {
     {"cwmp", "periodic_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "1m", "30d", NULL,
      "PeriodicInformInterval (each HNB at its own random PeriodicInformTime phase)"},
     {"cwmp", "boot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "0s", NULL, NULL, NULL,
-     "wait before the boot Inform (some CPEs wait a random 0-N s to spare the ACS after a power failure)"},
+     "wait before every boot Inform (\"1 BOOT\", TR-069 Table 7), the golden module's included: some CPEs wait a "
+     "random 0-N s to spare the ACS after a power failure or a mass reboot"},
     {"cwmp", "retry_min_wait", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "5s", "1s", "65535s", NULL,
      "CWMPRetryMinimumWaitInterval (TR-069 3.2.1.1)"},
     {"cwmp", "retry_multiplier", HNB_KEY_INT, 0, "2000", "1000", "65535", NULL,

@@ -122,6 +122,77 @@ static void test_ab(void)
     run_clear(&a);
 }
 
+/* A small fleet where every affected HNB reboots at 1 h exactly and every time is constant or negligible, so times to
+ * recover are hand sums (plain HTTP golden module, a fast ACS, a 1 MB image on 10 Gbit/s links). */
+static Run quick(const char *layout, char **sets)
+{
+    g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 3h\nseed = 7\n"
+                                         "[fleet]\nsize = 1000\n"
+                                         "[hnb]\nlayout = %s\nboot_time = 60s\ninstall_time = 30s\n"
+                                         "[golden]\ntls = false\n"
+                                         "[cwmp]\nperiodic_interval = 30d\n"
+                                         "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
+                                         "[attack]\nstart = 1h\nfraction = 0.3\nreboot_delay = 0s\n",
+                                         layout);
+    GError *error = NULL;
+    HnbScenario *sc = hnb_model_load_data(t, "test.ini", sets, &error);
+    g_assert_no_error(error);
+    Run r = {hnb_metrics_new(), NULL, NULL};
+    HnbProgress p = {0};
+    g_assert_true(hnb_model_fleet.run(sc, 0, &p, r.m, &r.series, &r.cdf, &error));
+    g_assert_no_error(error);
+    hnb_scenario_free(sc);
+    return r;
+}
+
+/* [cwmp] boot_delay holds the golden module's boot Inform too.  Hand check: an affected HNB is back after boot (60 s)
+ * + delay D + one session (< 0.5 s) + download (~1 ms) + install (30 s) + boot (60 s) = 150 s + D.  Without a delay
+ * every one of the ~300 golden modules opens its session at 1 h + 60 s, all open at once at the ACS; with D uniform in
+ * (0, 1 h) the median is 150 s + 30 min = 0.542 h (the median of ~300 uniforms: +-0.03 h), and arrivals are ~300 an
+ * hour, each session open ~0.1-0.4 s, so only a few are ever open together. */
+static void test_golden_boot_delay(void)
+{
+    char *one_worker[] = {"acs.workers=1", NULL};
+    char *delayed[] = {"acs.workers=1", "cwmp.boot_delay=uniform(0s,1h)", NULL};
+    Run storm = quick("golden", one_worker);
+    Run spread = quick("golden", delayed);
+    double affected = metric(&storm, "affected");
+    g_test_message("affected %.0f: no delay open_max %.0f, p50 %.4f h, max %.4f h; delay U(0,1h): open_max %.0f, "
+                   "p50 %.4f h, min-bound %.4f h",
+                   affected, metric(&storm, "acs_open_max"), metric(&storm, "recover_p50"),
+                   metric(&storm, "recover_max"), metric(&spread, "acs_open_max"), metric(&spread, "recover_p50"),
+                   150 / 3600.0);
+    g_assert_cmpfloat(affected, >, 250);
+    g_assert_cmpfloat(metric(&spread, "affected"), ==, affected); /* the same HNBs, the same moment */
+    g_assert_cmpfloat(metric(&storm, "acs_open_max"), >=, affected); /* every golden module at once */
+    g_assert_cmpfloat(metric(&storm, "recover_max"), <, 200 / 3600.0);
+    g_assert_cmpfloat(metric(&spread, "acs_open_max"), <=, 10);
+    g_assert_cmpfloat(fabs(metric(&spread, "recover_p50") - (150 + 1800) / 3600.0), <, 0.1);
+    g_assert_cmpfloat(metric(&spread, "recover_max"), >, 0.9);
+    g_assert_cmpfloat(metric(&spread, "recovered"), ==, affected);
+    run_clear(&storm);
+    run_clear(&spread);
+}
+
+/* Verified boot fails over at once.  A/B with only the active bank rewritten, boot 60 s and one signature check 5 s:
+ * an affected HNB boots (60 s), bank A fails its check (5 s), bank B's check passes (5 s): back in 70 s exactly, every
+ * one of them.  A 3-try boot counter would have taken 3 x 65 s + 65 s = 260 s. */
+static void test_ab_failover(void)
+{
+    char *sets[] = {"hnb.image_verify_time=5s", "attack.banks=active", NULL};
+    Run r = quick("ab", sets);
+    double affected = metric(&r, "affected");
+    g_test_message("affected %.0f, recover mean %.6f h max %.6f h (70 s = %.6f h)", affected,
+                   metric(&r, "recover_mean"), metric(&r, "recover_max"), 70 / 3600.0);
+    g_assert_cmpfloat(affected, >, 250);
+    g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
+    g_assert_cmpfloat(fabs(metric(&r, "recover_max") - 70 / 3600.0), <, 1e-9);
+    g_assert_cmpfloat(fabs(metric(&r, "recover_mean") - 70 / 3600.0), <, 1e-9);
+    g_assert_cmpfloat(metric(&r, "image_rejected"), ==, affected); /* one failed check each, never retried */
+    g_assert_cmpfloat(metric(&r, "downloads_started"), ==, 0);
+    run_clear(&r);
+}
+
 /* When the H(e)MS is the bottleneck, the makespan is affected HNBs / H(e)MS capacity, within 10%.  What stands between
  * an affected HNB and service is one session at the ACS — the golden module's Inform that gets the Download — at 1 s
  * of CPU per round trip; the boot Inform with TransferComplete comes after the HNB is back in service.  Everything
@@ -236,6 +307,8 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/censored-recovery", test_censored_recovery);
     g_test_add_func("/fleet/golden-needs-no-field", test_golden_needs_no_field);
     g_test_add_func("/fleet/ab", test_ab);
+    g_test_add_func("/fleet/golden-boot-delay", test_golden_boot_delay);
+    g_test_add_func("/fleet/ab-failover", test_ab_failover);
     g_test_add_func("/fleet/hems-bottleneck", test_hems_bottleneck);
     g_test_add_func("/fleet/reconcile", test_reconcile);
     g_test_add_func("/fleet/hems-cert-rollover", test_hems_cert_rollover);
