@@ -1,20 +1,32 @@
-/* models/acs.c — the H(e)MS/ACS: admission, TLS workers, CWMP sessions.
+/* models/acs.c — the H(e)MS/ACS: admission, TLS workers, CWMP sessions, and what overload costs.
  *
- * A session holds one of `max_sessions` connection slots from admission to its end; a session arriving when all are
- * taken, or when the worker queue is full, is refused at once (the HNB sees a failed session and backs off per the
- * TR-069 retry policy).  Its CPU work — the TLS handshake, then the CWMP processing of each round trip — needs one of
- * `workers` workers, FIFO.  The network time of the round trips holds the connection but not a worker.
+ * A session holds one of `max_sessions` connection slots from admission to its end.  Its CPU work — the TLS
+ * handshake, then the CWMP processing of each round trip — needs one of `workers` workers, FIFO.  The network time of
+ * the round trips holds the connection but not a worker.
+ *
+ * A session arriving when all slots are taken, or when the worker queue is full, is refused as `[acs] overload` says
+ * (acs.h): after a TLS handshake done by a worker (queued FIFO behind the admitted sessions, as the CPU is shared) and
+ * a 503, or by dropped SYNs that its TCP retransmits, each of them a new chance to be admitted, until its connect
+ * times out.  The HNB gives up on a session no worker has taken `session_timeout` after it connected (it has had no
+ * ServerHello, or in plain HTTP no response): such a session leaves the queue at that moment and costs nothing; one a
+ * worker has taken always sees the HNB's next message at once (a step lasts milliseconds), so it is never abandoned
+ * half-served.  All entries wait the same timeout, so they expire in queue order: one pending event, for the head.
  *
  * Every TLS handshake is a real OpenSSL handshake run in the worker pool (acs_tls.c): submitted when a worker takes
  * the session, joined at the event `now + modelled handshake time`.  A failed handshake ends there; a good one goes on
- * to the CWMP exchange.  The modelled times never depend on how long the real handshake took on this machine.
+ * to the CWMP exchange, or to the 503 of a refused one.  The modelled times never depend on how long the real
+ * handshake took on this machine.
  *
- * Invariants (outside a handler): st.busy workers are taken and the others are on the free stack; st.open =
- * st.busy + queued entries + sessions in their network time; the queue is non-empty only when every worker is busy
- * (stale entries, of HNBs that rebooted while they waited, are dropped when they reach the head).  The HNB side is
- * reached only through the client table.
+ * Invariants (outside a handler): st.busy workers are taken and the others are on the free stack; st.open +
+ * st.refusing = st.busy + queued entries + sessions in their network time + sessions retransmitting SYNs; the queue
+ * is non-empty only when every worker is busy (stale entries, of HNBs that rebooted while they waited, are dropped
+ * when they reach the head or expire); `queued` counts the admitted entries of the queue (queue_limit bounds them);
+ * an expiry event is pending whenever the queue is non-empty and session_timeout > 0.  The HNB side is reached only
+ * through the client table.
  */
 #include "models/acs.h"
+
+#include <string.h>
 
 typedef struct {
     uint32_t hnb;
@@ -22,9 +34,17 @@ typedef struct {
     uint8_t action;
     uint8_t busy; /* the slot is taken */
     uint8_t resumed;
+    uint8_t reject; /* a refused session: its handshake, then a 503 */
     unsigned round_trips;
     HnbAcsHandshake hs;
 } Worker;
+
+typedef struct {
+    HnbTime since; /* when the HNB connected: it gives up at since + session_timeout */
+    uint32_t hnb;
+    uint8_t gen;
+    uint8_t reject;
+} Waiting;
 
 struct HnbAcs {
     HnbSim *sim;
@@ -37,12 +57,19 @@ struct HnbAcs {
     Worker *w;
     uint32_t *free_w; /* stack of free worker indices */
     size_t nfree;
-    uint64_t *queue;  /* FIFO of HNB ids with their generation, capacity a power of two */
+    Waiting *queue;   /* FIFO, capacity a power of two */
     size_t qcap, qhead, qlen;
-    uint32_t k_hs_done, k_cpu_done, k_session_end;
+    int64_t queued;   /* admitted (not refused) entries of the queue */
+    gboolean expiry_pending;
+    uint32_t k_hs_done, k_cpu_done, k_session_end, k_syn, k_expire;
 
     HnbAcsStats st;
 };
+
+HnbAcsOverload hnb_acs_overload_parse(const char *text)
+{
+    return strcmp(text, "drop_syn") == 0 ? HNB_ACS_DROP_SYN : HNB_ACS_REJECT_AFTER_HANDSHAKE;
+}
 
 static HnbTime dsample(HnbAcs *acs, const HnbDist *d, uint32_t i)
 {
@@ -54,11 +81,11 @@ static uint8_t gen_of(HnbAcs *acs, uint32_t i)
     return acs->client->peer(acs->ctx, i).gen;
 }
 
-static void queue_push(HnbAcs *acs, uint64_t v)
+static void queue_push(HnbAcs *acs, Waiting v)
 {
     if (acs->qlen == acs->qcap) {
         size_t cap = acs->qcap ? acs->qcap * 2 : 1024;
-        uint64_t *q = g_new(uint64_t, cap);
+        Waiting *q = g_new(Waiting, cap);
         for (size_t k = 0; k < acs->qlen; k++)
             q[k] = acs->queue[(acs->qhead + k) & (acs->qcap - 1)];
         g_free(acs->queue);
@@ -67,13 +94,15 @@ static void queue_push(HnbAcs *acs, uint64_t v)
         acs->qhead = 0;
     }
     acs->queue[(acs->qhead + acs->qlen++) & (acs->qcap - 1)] = v;
+    acs->queued += !v.reject;
 }
 
-static uint64_t queue_pop(HnbAcs *acs)
+static Waiting queue_pop(HnbAcs *acs)
 {
-    uint64_t v = acs->queue[acs->qhead];
+    Waiting v = acs->queue[acs->qhead];
     acs->qhead = (acs->qhead + 1) & (acs->qcap - 1);
     acs->qlen--;
+    acs->queued -= !v.reject;
     return v;
 }
 
@@ -83,7 +112,40 @@ static void set_open(HnbAcs *acs, int64_t open)
     hnb_gauge_set(&acs->st.open_gauge, hnb_sim_now(acs->sim), (double)open);
 }
 
-static void start(HnbAcs *acs, uint32_t i, uint8_t gen);
+/* A session leaves without a worker (abandoned): its slot, or its place among the refusing, is free. */
+static void forget(HnbAcs *acs, gboolean reject)
+{
+    acs->st.abandoned++;
+    if (reject)
+        acs->st.refusing--;
+    else
+        set_open(acs, acs->st.open - 1);
+}
+
+/* The queue head's HNB gives up at since + session_timeout; one event at a time, for the head (see the file comment). */
+static void arm_expiry(HnbAcs *acs)
+{
+    if (acs->p->session_timeout <= 0 || acs->expiry_pending || acs->qlen == 0)
+        return;
+    acs->expiry_pending = TRUE;
+    hnb_sim_schedule(acs->sim, acs->queue[acs->qhead].since + acs->p->session_timeout, acs->k_expire, 0, 0);
+}
+
+static void on_expire(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    HnbAcs *acs = ud;
+    (void)sim;
+    acs->expiry_pending = FALSE;
+    while (acs->qlen > 0 && acs->queue[acs->qhead].since + acs->p->session_timeout <= ev->time) {
+        Waiting v = queue_pop(acs);
+        forget(acs, v.reject);
+        if (gen_of(acs, v.hnb) == v.gen) /* the HNB closes the connection and backs off */
+            acs->client->session_end(acs->ctx, v.hnb, FALSE, HNB_CWMP_ACS_NOTHING);
+    }
+    arm_expiry(acs);
+}
+
+static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject);
 
 /* A worker is free: take the next waiting session whose HNB still waits for it. */
 static void release_worker(HnbAcs *acs, uint32_t w)
@@ -92,21 +154,34 @@ static void release_worker(HnbAcs *acs, uint32_t w)
     acs->free_w[acs->nfree++] = w;
     acs->st.busy--;
     while (acs->qlen > 0) {
-        uint64_t v = queue_pop(acs);
-        uint32_t i = (uint32_t)v;
-        uint8_t gen = (uint8_t)(v >> 32);
-        if (gen_of(acs, i) == gen) {
-            start(acs, i, gen);
+        Waiting v = queue_pop(acs);
+        if (gen_of(acs, v.hnb) == v.gen) {
+            start(acs, v.hnb, v.gen, v.reject);
             break;
         }
-        set_open(acs, acs->st.open - 1); /* the HNB rebooted while it waited: its connection is gone */
+        forget(acs, v.reject); /* the HNB rebooted while it waited: its connection is gone */
     }
     hnb_gauge_set(&acs->st.busy_gauge, hnb_sim_now(acs->sim), (double)acs->st.busy);
 }
 
-static void end_session(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean ok, HnbCwmpAcsAction action)
+/* A worker takes the session now, or it waits in the queue. */
+static void take_worker(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject)
 {
-    set_open(acs, acs->st.open - 1);
+    if (acs->st.busy < acs->p->workers) {
+        start(acs, i, gen, reject);
+        return;
+    }
+    queue_push(acs, (Waiting){.since = hnb_sim_now(acs->sim), .hnb = i, .gen = gen, .reject = (uint8_t)reject});
+    arm_expiry(acs);
+}
+
+static void end_session(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean ok, HnbCwmpAcsAction action,
+                        gboolean reject)
+{
+    if (reject)
+        acs->st.refusing--;
+    else
+        set_open(acs, acs->st.open - 1);
     if (ok)
         acs->st.completed++;
     else
@@ -115,8 +190,18 @@ static void end_session(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean ok, HnbCw
         acs->client->session_end(acs->ctx, i, ok, action);
 }
 
+/* The handshake of a refused session is done: the 503 goes out (its few bytes cost no modelled CPU). */
+static void refuse_after_handshake(HnbAcs *acs, uint32_t i, uint8_t gen)
+{
+    acs->st.refusing--;
+    acs->st.refused++;
+    acs->st.refused_hs++;
+    if (gen_of(acs, i) == gen)
+        acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
+}
+
 /* A worker takes HNB i's session: its handshake starts (or, in plain HTTP, the CWMP exchange at once). */
-static void start(HnbAcs *acs, uint32_t i, uint8_t gen)
+static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject)
 {
     HnbTime now = hnb_sim_now(acs->sim);
     HnbAcsPeer peer = acs->client->peer(acs->ctx, i);
@@ -124,7 +209,7 @@ static void start(HnbAcs *acs, uint32_t i, uint8_t gen)
     Worker *wk = &acs->w[w];
     acs->st.busy++;
     hnb_gauge_set(&acs->st.busy_gauge, now, (double)acs->st.busy);
-    *wk = (Worker){.hnb = i, .gen = gen, .busy = 1};
+    *wk = (Worker){.hnb = i, .gen = gen, .busy = 1, .reject = (uint8_t)reject};
     if (peer.plain_http) { /* integrity comes from the image signature alone */
         hnb_sim_schedule(acs->sim, now, acs->k_hs_done, w, HNB_HS_OK);
         wk->hs.real = FALSE;
@@ -132,6 +217,8 @@ static void start(HnbAcs *acs, uint32_t i, uint8_t gen)
     }
     wk->resumed = acs->p->resumption && peer.has_session;
     HnbTime t = dsample(acs, wk->resumed ? acs->p->hs_resumed : acs->p->hs_full, i);
+    if (reject)
+        acs->st.refusal_cpu += t;
     /* the HNB checks the H(e)MS certificate against its own clock, which may be off after a power loss */
     hnb_acs_tls_submit(acs->tls, &wk->hs, i, acs->client->clock(acs->ctx, i, now), now, wk->resumed);
     if (wk->hs.real)
@@ -156,16 +243,22 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
             acs->st.resumed++;
     }
     gboolean live = gen_of(acs, i) == wk->gen;
+    uint8_t gen = wk->gen;
+    gboolean reject = wk->reject;
     if (out != HNB_HS_OK) {
-        uint8_t gen = wk->gen;
         if (live)
             acs->client->tls_failed(acs->ctx, i, out);
         release_worker(acs, w);
-        end_session(acs, i, gen, FALSE, HNB_CWMP_ACS_NOTHING);
+        end_session(acs, i, gen, FALSE, HNB_CWMP_ACS_NOTHING, reject);
         return;
     }
     if (live && acs->p->resumption && tls)
         acs->client->tls_kept(acs->ctx, i); /* the HNB keeps the session (or ticket) for its next session */
+    if (reject) {
+        release_worker(acs, w);
+        refuse_after_handshake(acs, i, gen);
+        return;
+    }
     /* read even for a stale session: its draws still count on the HNB's counter */
     HnbAcsPeer peer = acs->client->peer(acs->ctx, i);
     HnbCwmpAcsAction action = peer.needs_image ? HNB_CWMP_ACS_DOWNLOAD : HNB_CWMP_ACS_NOTHING;
@@ -188,7 +281,7 @@ static void on_cpu_done(HnbSim *sim, const HnbEvent *ev, void *ud)
         net += dsample(acs, acs->p->rtt, i);
     release_worker(acs, ev->entity);
     if (net == 0) {
-        end_session(acs, i, gen, TRUE, (HnbCwmpAcsAction)action);
+        end_session(acs, i, gen, TRUE, (HnbCwmpAcsAction)action, FALSE);
         return;
     }
     hnb_sim_schedule(sim, ev->time + net, acs->k_session_end, i, HNB_ARG(gen, action));
@@ -197,27 +290,64 @@ static void on_cpu_done(HnbSim *sim, const HnbEvent *ev, void *ud)
 static void on_session_end(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     (void)sim;
-    end_session(ud, ev->entity, HNB_ARG_GEN(ev->arg), TRUE, (HnbCwmpAcsAction)HNB_ARG_PAYLOAD(ev->arg));
+    end_session(ud, ev->entity, HNB_ARG_GEN(ev->arg), TRUE, (HnbCwmpAcsAction)HNB_ARG_PAYLOAD(ev->arg), FALSE);
+}
+
+static gboolean full(const HnbAcs *acs)
+{
+    const HnbAcsParams *p = acs->p;
+    gboolean queue_full = p->queue_limit > 0 && acs->queued >= p->queue_limit;
+    return acs->st.open >= p->max_sessions || (acs->st.busy >= p->workers && queue_full);
+}
+
+/* SYN number `syn` (0: the first) of HNB i's connect reaches the ACS. */
+static void syn_arrives(HnbAcs *acs, uint32_t i, uint8_t gen, unsigned syn)
+{
+    if (!full(acs)) {
+        acs->st.refusing -= syn > 0; /* a retransmission got in */
+        set_open(acs, acs->st.open + 1);
+        if (acs->st.open > acs->st.open_max)
+            acs->st.open_max = acs->st.open;
+        take_worker(acs, i, gen, FALSE);
+        return;
+    }
+    if (syn == 0)
+        acs->st.refusing++;
+    if (acs->p->overload == HNB_ACS_REJECT_AFTER_HANDSHAKE) {
+        take_worker(acs, i, gen, TRUE);
+        return;
+    }
+    /* dropped: the next SYN (or, after the last, the connect timeout) after the RTO, 1 s doubled per SYN sent */
+    acs->st.syn_dropped++;
+    HnbTime rto = (HnbTime)(UINT64_C(1) << syn) * HNB_SEC;
+    hnb_sim_schedule(acs->sim, hnb_sim_now(acs->sim) + rto, acs->k_syn, i, HNB_ARG(gen, syn + 1));
+}
+
+static void on_syn(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    HnbAcs *acs = ud;
+    uint32_t i = ev->entity;
+    uint8_t gen = HNB_ARG_GEN(ev->arg);
+    unsigned syn = (unsigned)HNB_ARG_PAYLOAD(ev->arg);
+    (void)sim;
+    if (gen_of(acs, i) != gen) { /* the HNB rebooted: its TCP stack gave up with it */
+        forget(acs, TRUE);
+        return;
+    }
+    if (syn <= acs->p->syn_retries) {
+        syn_arrives(acs, i, gen, syn);
+        return;
+    }
+    acs->st.refusing--; /* connect timed out */
+    acs->st.refused++;
+    acs->st.refused_syn++;
+    acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
 }
 
 void hnb_acs_connect(HnbAcs *acs, uint32_t i)
 {
-    const HnbAcsParams *p = acs->p;
     acs->st.sessions++;
-    gboolean queue_full = p->queue_limit > 0 && (int64_t)acs->qlen >= p->queue_limit;
-    if (acs->st.open >= p->max_sessions || (acs->st.busy >= p->workers && queue_full)) {
-        acs->st.refused++;
-        acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
-        return;
-    }
-    set_open(acs, acs->st.open + 1);
-    if (acs->st.open > acs->st.open_max)
-        acs->st.open_max = acs->st.open;
-    uint8_t gen = gen_of(acs, i);
-    if (acs->st.busy < p->workers)
-        start(acs, i, gen);
-    else
-        queue_push(acs, ((uint64_t)gen << 32) | i);
+    syn_arrives(acs, i, gen_of(acs, i), 0);
 }
 
 HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStream stream,
@@ -233,6 +363,8 @@ HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStrea
     acs->k_hs_done = hnb_sim_register(sim, "acs.handshake", on_hs_done, acs);
     acs->k_cpu_done = hnb_sim_register(sim, "acs.cwmp", on_cpu_done, acs);
     acs->k_session_end = hnb_sim_register(sim, "acs.session-end", on_session_end, acs);
+    acs->k_syn = hnb_sim_register(sim, "acs.syn", on_syn, acs);
+    acs->k_expire = hnb_sim_register(sim, "acs.session-timeout", on_expire, acs);
     hnb_gauge_init(&acs->st.busy_gauge, 0, 0);
     hnb_gauge_init(&acs->st.open_gauge, 0, 0);
     return acs;

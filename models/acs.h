@@ -4,7 +4,8 @@
  * offers (peer), draws its service times on the HNB's own counter (sample), reads the HNB's clock for the handshake,
  * and reports back: tls_failed / tls_kept when a handshake of a live session ends, session_end exactly once per
  * session whose HNB is still in the same power generation (a session of an HNB that rebooted meanwhile frees its
- * worker and slot silently).
+ * worker and slot silently).  A refusal, a session the HNB gave up on ([cwmp] session_timeout) and a TLS failure all
+ * end with session_end(FALSE): the HNB backs off per TR-069 3.2.1.1 whatever the cause.
  */
 #ifndef HNB_ACS_H
 #define HNB_ACS_H
@@ -16,10 +17,26 @@
 #include "sim/rng.h"
 #include "sim/stats.h"
 
+/* [acs] overload: what a session beyond max_sessions or queue_limit costs, and when its HNB learns of it. */
+typedef enum {
+    /* the connection is accepted, a worker does the TLS handshake (queued FIFO like any session), then answers HTTP
+     * 503 (RFC 7231 6.6.4): the refusal costs a handshake of worker CPU and ends when the 503 is sent */
+    HNB_ACS_REJECT_AFTER_HANDSHAKE,
+    /* the accept backlog is full and the SYN is dropped: no ACS cost; the HNB's TCP retransmits it after 1, 2, 4 ... s
+     * (RFC 6298 2.1, 5.5) and, if every one is dropped, its connect fails 2^(syn_retries+1) - 1 s after the first */
+    HNB_ACS_DROP_SYN,
+} HnbAcsOverload;
+
+HnbAcsOverload hnb_acs_overload_parse(const char *text); /* "reject_after_handshake" | "drop_syn" */
+
 typedef struct {
     int64_t workers;      /* [acs] workers: CPU workers, FIFO */
     int64_t max_sessions; /* connection slots: more sessions are refused at connect */
     int64_t queue_limit;  /* sessions waiting for a worker; more are refused (0: no limit) */
+    HnbAcsOverload overload;  /* [acs] overload: how a session is refused */
+    unsigned syn_retries;     /* [hnb] syn_retries: SYN retransmissions before the HNB's connect fails (drop_syn) */
+    HnbTime session_timeout;  /* [cwmp] session_timeout: the HNB gives up on a session no worker took by then (0:
+                                 never) */
     const HnbDist *hs_full, *hs_resumed; /* worker CPU time of a full / resumed handshake */
     const HnbDist *cwmp_cpu;             /* worker CPU time per CWMP round trip */
     const HnbDist *rtt;                  /* network time per round trip (holds the slot, not a worker) */
@@ -50,8 +67,17 @@ typedef struct {
 
 typedef struct HnbAcs HnbAcs;
 
+/* Every session opened is, outside a handler, exactly one of: completed, refused, failed (TLS), abandoned, open
+ * (holding a slot: queued, on a worker or in its network time) or refusing (its SYNs being retransmitted, or waiting
+ * for / doing the handshake before its 503). */
 typedef struct {
-    uint64_t sessions, completed, refused, failed; /* opened = completed + refused + failed + open */
+    uint64_t sessions, completed, refused, failed;
+    uint64_t refused_hs;  /* refused with a 503 after the TLS handshake (reject_after_handshake) */
+    uint64_t refused_syn; /* refused by a connect timeout: every SYN dropped (drop_syn) */
+    uint64_t syn_dropped; /* SYNs dropped, retransmissions included (a session may get in on a later one) */
+    uint64_t abandoned;   /* the HNB went away before a worker took its session: session_timeout, or a reboot */
+    int64_t refusing;
+    HnbTime refusal_cpu;  /* worker time spent on refused sessions (their handshakes) */
     uint64_t handshakes, resumed, real_handshakes;
     uint64_t hs[HNB_HS_COUNT]; /* handshakes by outcome */
     int64_t open, busy, open_max;
@@ -64,7 +90,7 @@ HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStrea
                     const HnbAcsClient *client, void *ctx);
 void hnb_acs_free(HnbAcs *acs); /* after the run; abandons handshakes in flight (before hnb_acs_tls_free) */
 
-/* HNB `hnb` opens a CWMP session now.  A refusal calls session_end(FALSE) before this returns. */
+/* HNB `hnb` opens a CWMP session now.  Whatever happens, session_end comes later (never before this returns). */
 void hnb_acs_connect(HnbAcs *acs, uint32_t hnb);
 
 const HnbAcsStats *hnb_acs_stats(const HnbAcs *acs);

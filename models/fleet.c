@@ -175,6 +175,9 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
         .workers = hnb_scenario_int(sc, "acs", "workers"),
         .max_sessions = hnb_scenario_int(sc, "acs", "max_sessions"),
         .queue_limit = hnb_scenario_int(sc, "acs", "queue_limit"),
+        .overload = hnb_acs_overload_parse(hnb_scenario_string(sc, "acs", "overload")),
+        .syn_retries = (unsigned)hnb_scenario_int(sc, "hnb", "syn_retries"),
+        .session_timeout = hnb_scenario_time(sc, "cwmp", "session_timeout"),
         .hs_full = hnb_scenario_dist(sc, "acs", "handshake_time"),
         .hs_resumed = hnb_scenario_dist(sc, "acs", "resumed_handshake_time"),
         .cwmp_cpu = hnb_scenario_dist(sc, "acs", "cwmp_time"),
@@ -310,9 +313,25 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "total_cost", "cost", fs.cost + sub_cost, "field + downtime");
     hnb_metrics_add(m, "sessions", "sessions", (double)as->sessions, "CWMP sessions the HNBs opened");
     hnb_metrics_add(m, "sessions_completed", "sessions", (double)as->completed, "sessions that ended well");
-    hnb_metrics_add(m, "sessions_refused", "sessions", (double)as->refused, "refused at admission (overload)");
+    hnb_metrics_add(m, "sessions_refused", "sessions", (double)as->refused,
+                    "refused for overload: refused_after_handshake + refused_syn");
+    hnb_metrics_add(m, "refused_after_handshake", "sessions", (double)as->refused_hs,
+                    "refused with HTTP 503 after a worker did their TLS handshake ([acs] overload = "
+                    "reject_after_handshake)");
+    hnb_metrics_add(m, "refused_syn", "sessions", (double)as->refused_syn,
+                    "refused by a connect timeout: every SYN dropped, the accept backlog full ([acs] overload = "
+                    "drop_syn)");
+    hnb_metrics_add(m, "syn_dropped", "SYNs", (double)as->syn_dropped,
+                    "SYNs dropped, retransmissions included (a session may get in on a later SYN)");
+    hnb_metrics_add(m, "refusal_worker_s", "s", hnb_time_to_sec(as->refusal_cpu),
+                    "worker CPU time spent on refused sessions (their TLS handshakes; 0 with drop_syn)");
+    hnb_metrics_add(m, "abandoned", "sessions", (double)as->abandoned,
+                    "the HNB went away before a worker took its session: queued past [cwmp] session_timeout, or "
+                    "rebooted; cost the H(e)MS no worker time");
     hnb_metrics_add(m, "sessions_failed", "sessions", (double)as->failed, "admitted but failed (TLS)");
     hnb_metrics_add(m, "sessions_open", "sessions", (double)as->open, "still open at the end");
+    hnb_metrics_add(m, "sessions_refusing", "sessions", (double)as->refusing,
+                    "being refused at the end: SYNs still retransmitted, or a 503 not yet sent");
     hnb_metrics_add(m, "refused_fraction", "", as->sessions ? (double)as->refused / (double)as->sessions : 0,
                     "refused / opened");
     hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
@@ -464,6 +483,9 @@ static const HnbKeySpec schema[] = {
     {"hnb", "image_verify_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "0s", NULL, NULL, NULL,
      "CPU time of one image signature check, added to every boot and install (0: counted in boot_time and "
      "install_time); [acs] calibration sets it"},
+    {"hnb", "syn_retries", HNB_KEY_INT, 0, "6", "0", "20", NULL,
+     "SYN retransmissions before the HNB's connect fails (Linux net.ipv4.tcp_syn_retries, default 6): initial RTO "
+     "1 s (RFC 6298 2.1) doubled per SYN (5.5), so SYNs at 0, 1, 3 ... 63 s and failure at 127 s"},
     {"power", "mtbf", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
      "mean time between power failures of one HNB (exponential); 0: none"},
     {"power", "outage", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(10m,1)", NULL, NULL, NULL,
@@ -490,16 +512,27 @@ static const HnbKeySpec schema[] = {
     {"cwmp", "periodic_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "1m", "30d", NULL,
      "PeriodicInformInterval (each HNB at its own random PeriodicInformTime phase)"},
     {"cwmp", "boot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "0s", NULL, NULL, NULL,
-     "wait before the boot Inform (some CPEs wait a random 0-N s to spare the ACS after a power failure)"},
+     "wait before every boot Inform (\"1 BOOT\", TR-069 Table 7), the golden module's included: some CPEs wait a "
+     "random 0-N s to spare the ACS after a power failure or a mass reboot"},
+    {"cwmp", "session_timeout", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "30s", "0s", "1d", NULL,
+     "the HNB gives up on a session no H(e)MS worker has taken this long after it connected (no ServerHello, or no "
+     "HTTP response) and retries per TR-069 3.2.1.1 (TR-069 leaves this timeout to the CPE); 0s: it waits as long "
+     "as it takes"},
     {"cwmp", "retry_min_wait", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "5s", "1s", "65535s", NULL,
      "CWMPRetryMinimumWaitInterval (TR-069 3.2.1.1)"},
     {"cwmp", "retry_multiplier", HNB_KEY_INT, 0, "2000", "1000", "65535", NULL,
      "CWMPRetryIntervalMultiplier, in thousandths (TR-069 3.2.1.1)"},
     {"acs", "workers", HNB_KEY_INT, 0, "16", "1", "100000", NULL, "H(e)MS CPU workers (TLS handshakes and CWMP)"},
     {"acs", "max_sessions", HNB_KEY_INT, 0, "2000", "1", "10000000", NULL,
-     "sessions open at once; more are refused at connect"},
+     "sessions open at once; more are refused as [acs] overload says"},
     {"acs", "queue_limit", HNB_KEY_INT, 0, "0", "0", "10000000", NULL,
-     "sessions waiting for a worker; more are refused (0: only max_sessions limits)"},
+     "sessions waiting for a worker; more are refused as [acs] overload says (0: only max_sessions limits)"},
+    {"acs", "overload", HNB_KEY_ENUM, 0, "reject_after_handshake", NULL, NULL, "reject_after_handshake|drop_syn",
+     "a session beyond max_sessions or queue_limit: reject_after_handshake: a worker does its TLS handshake "
+     "(queued like any session), then answers HTTP 503 (RFC 7231 6.6.4), as an HTTPS front end's connection and "
+     "rate limits do; drop_syn: the accept backlog is full, its SYNs are dropped at no ACS cost and retransmitted "
+     "by the HNB (RFC 6298 5.5) until its connect times out ([hnb] syn_retries).  Either way the HNB backs off per "
+     "TR-069 3.2.1.1"},
     {"acs", "handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "1200us", NULL, NULL, NULL,
      "worker CPU time of a full TLS handshake (hnbsim calibrate measures it)"},
     {"acs", "resumed_handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "150us", NULL, NULL, NULL,

@@ -87,7 +87,7 @@ typedef struct {
     uint32_t tls_session; /* it may resume a kept TLS session (set through the ACS client), 0: none */
     uint8_t state;        /* HnbState */
     uint8_t images;
-    uint8_t boot_tries;   /* failed boots of the active bank (ab layouts fall back after 3) */
+    uint8_t boot_tries;   /* banks whose signature check failed in this boot (ab layouts fail over after the first) */
     uint8_t retry;        /* CWMP retry count n */
     uint8_t events;       /* pending Inform event codes (cwmp.h) */
     uint8_t flags;

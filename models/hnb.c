@@ -3,12 +3,12 @@
  *
  * Layouts (the seed's first doubt): `single` — one writable release image: a rewritten image leaves nothing to boot,
  * the HNB is bricked until the field restores it.  `golden` — plus a read-only initial module that can only reach the
- * H(e)MS and download the release image.  `ab` — two writable banks with a boot counter (after 3 failed boots of the
- * active bank, boot the other, as RAUC/Android A/B do).  `ab+golden` — both.
+ * H(e)MS and download the release image.  `ab` — two writable banks: verified boot fails over to the other bank as
+ * soon as the active bank's signature check fails (see on_boot).  `ab+golden` — both.
  *
  * Streams: "hnb.phase" (entity i, draw 0) fixes each HNB's PeriodicInformTime phase; "hnb.boot" the boot and install
- * times; "cwmp.retry" the retry waits; "download.link" access links; the ACS draws its service times on "acs.service"
- * through its client table.  Draw counters are per HNB (Hnb.draws, shared by all of them), so one HNB's extra retries
+ * times; "cwmp.boot_delay" the wait before every boot Inform; "cwmp.retry" the retry waits; "download.link" access
+ * links; the ACS draws its service times on "acs.service" through its client table.  Draw counters are per HNB (Hnb.draws, shared by all of them), so one HNB's extra retries
  * never shift another's numbers.
  *
  * The other parts are reached through HnbPopulationParts and reach back through the tables at the end of this file.
@@ -171,6 +171,7 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
     }
     h->flags &= (uint8_t)~HNB_F_IN_SESSION;
     h->retry = 0;
+    h->boot_tries = 0; /* a new boot checks the active bank first */
     hnb_pop_forget_tls(pop, i);
     /* 7 TRANSFER COMPLETE and M Download survive until the TransferCompleteResponse */
     h->events = (uint8_t)((h->events & (HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD)) | HNB_CWMP_EV_BOOT);
@@ -179,42 +180,49 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
     schedule_boot(pop, i, now + delay + sample(pop, pop->p.boot_time, pop->s.boot, i));
 }
 
-/* Secure boot has checked the active image (TS 33.320 §6.1: before the HNB connects anywhere). */
+/* The boot Inform, after the random [cwmp] boot_delay that spares the ACS the boot storm of a power failure or a mass
+ * reboot: every boot waits it, the golden module's as much as a release image's (both are the same CWMP client). */
+static void schedule_boot_inform(HnbPopulation *pop, uint32_t i, HnbTime booted)
+{
+    Hnb *h = &pop->hnb[i];
+    HnbTime at = booted + sample(pop, pop->p.boot_delay, pop->s.boot_delay, i);
+    h->timer = hnb_sim_schedule(pop->sim, at, pop->k_retry, i, HNB_ARG(h->gen, 0));
+    prefetch(pop, i, at);
+}
+
+/* Secure boot has checked the active image (TS 33.320 §6.1: device integrity is checked at boot, before the HNB
+ * connects anywhere; an image that fails it never gets the TrE's device key, so it cannot reach the operator).
+ *
+ * Verified boot, as a consequence: a signature check is deterministic, so booting the same image again fails again.
+ * An A/B HNB whose active bank fails its check fails over to the other bank at once (its bootloader verifies that one
+ * next, one more check, no second boot); only both banks failing leaves the golden module or the field.  A boot
+ * counter (RAUC, Android A/B: 3 tries) is for an image that verifies but crashes; this model has no such image (the
+ * attacker's rewrite is what fails), so it has no counter.  Hnb.boot_tries counts the banks that failed in this boot. */
 static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbPopulation *pop = ud;
     uint32_t i = ev->entity;
     Hnb *h = &pop->hnb[i];
-    gboolean ab = has_ab(pop), golden = pop->p.layout == HNB_LAYOUT_GOLDEN || pop->p.layout == HNB_LAYOUT_AB_GOLDEN;
+    gboolean golden = pop->p.layout == HNB_LAYOUT_GOLDEN || pop->p.layout == HNB_LAYOUT_AB_GOLDEN;
     gboolean verified = hnb_secure_boot_join(pop->parts.boot, HNB_ARG_PAYLOAD(ev->arg)); /* joined even by a stale attempt */
+    (void)sim;
     if (HNB_ARG_GEN(ev->arg) != h->gen)
         return;
     if (verified) {
-        h->boot_tries = 0;
         h->flags &= (uint8_t)~(HNB_F_ON_GOLDEN | HNB_F_NEEDS_IMAGE);
         enter_service(pop, i);
-        /* the boot Inform, after the optional random boot delay that spares the ACS after a power failure */
-        HnbTime d = sample(pop, pop->p.boot_delay, pop->s.boot, i);
-        h->timer = hnb_sim_schedule(sim, ev->time + d, pop->k_retry, i, HNB_ARG(h->gen, 0));
-        prefetch(pop, i, ev->time + d);
+        schedule_boot_inform(pop, i, ev->time);
         return;
     }
-    if (ab && ++h->boot_tries < 3) { /* the boot counter: try the same bank again */
-        schedule_boot(pop, i, ev->time + sample(pop, pop->p.boot_time, pop->s.boot, i));
-        return;
-    }
-    if (ab && h->boot_tries == 3) { /* fall back to the other bank, once */
-        h->boot_tries = 4;
+    if (has_ab(pop) && h->boot_tries++ == 0) { /* fail over: the other bank's check, right after this one */
         h->images ^= HNB_IMG_ON_B;
-        if (active_ok(h)) {
-            schedule_boot(pop, i, ev->time + sample(pop, pop->p.boot_time, pop->s.boot, i));
-            return;
-        }
+        schedule_boot(pop, i, ev->time);
+        return;
     }
     if (golden) {
         h->flags |= HNB_F_ON_GOLDEN | HNB_F_NEEDS_IMAGE;
         hnb_pop_set_state(pop, i, HNB_S_GOLDEN);
-        hnb_pop_open_session(pop, i);
+        schedule_boot_inform(pop, i, ev->time);
         return;
     }
     hnb_pop_set_state(pop, i, HNB_S_BRICKED);
@@ -517,6 +525,7 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->duration = duration;
     pop->s.phase = hnb_stream(seed, rep, "hnb.phase");
     pop->s.boot = hnb_stream(seed, rep, "hnb.boot");
+    pop->s.boot_delay = hnb_stream(seed, rep, "cwmp.boot_delay");
     pop->s.retry = hnb_stream(seed, rep, "cwmp.retry");
     pop->s.link = hnb_stream(seed, rep, "download.link");
     pop->s.power = hnb_stream(seed, rep, "power");

@@ -28,7 +28,7 @@ typedef struct {
     HnbLayout layout;            /* [hnb] layout */
     gboolean golden_tls;         /* [golden] tls: the golden module reaches the H(e)MS over TLS */
     HnbTime inform_interval;     /* [cwmp] periodic_interval */
-    const HnbDist *boot_delay;   /* [cwmp] boot_delay: before the boot Inform */
+    const HnbDist *boot_delay;   /* [cwmp] boot_delay: before every boot Inform, the golden module's too */
     HnbCwmpRetry retry;          /* [cwmp] retry_min_wait, retry_multiplier */
     const HnbDist *boot_time, *install_time;
     const HnbDist *image_verify; /* [hnb] image_verify_time; NULL when it is 0 (then nothing is drawn for it) */
@@ -82,8 +82,8 @@ typedef struct {
 
 typedef struct HnbPopulation HnbPopulation;
 
-/* Registers its event kinds; its streams are ("hnb.phase", "hnb.boot", "cwmp.retry", "download.link", "power",
- * "power.region", "hnb.ntp") of (seed, rep).  params are copied (the distributions are borrowed). */
+/* Registers its event kinds; its streams are ("hnb.phase", "hnb.boot", "cwmp.boot_delay", "cwmp.retry",
+ * "download.link", "power", "power.region", "hnb.ntp") of (seed, rep).  params are copied (the distributions are borrowed). */
 HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uint64_t seed, guint rep,
                                   HnbTime duration);
 /* Wire the parts and schedule every HNB's first events. */

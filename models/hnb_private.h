@@ -11,7 +11,7 @@ struct HnbPopulation {
     HnbPopulationParams p;
     HnbTime duration;
     struct {
-        HnbStream phase, boot, retry, link, power, region, ntp;
+        HnbStream phase, boot, boot_delay, retry, link, power, region, ntp;
     } s;
     HnbPopulationParts parts;
     Hnb *hnb; /* p.n records */

@@ -1,10 +1,13 @@
 /* tests/test-acs.c — the ACS part driven by the test's own HnbAcsClient (no HNB population, no TLS: every peer
  * speaks plain HTTP): session_end is called exactly once per session, with the right outcome and action; refusals at
- * admission; FIFO service by the workers; a session whose HNB rebooted meanwhile frees its slot without a callback. */
+ * admission, after the handshake or by dropped SYNs; FIFO service by the workers; a session whose HNB rebooted
+ * meanwhile frees its slot without a callback; sessions queued past [cwmp] session_timeout are abandoned.  (What a
+ * refused handshake costs a worker needs real TLS: tests/test-fleet.c.) */
 #include "models/acs.h"
 
 #define S HNB_SEC
-#define N 8
+#define N 8     /* HNBs of the first test */
+#define MAXH 16 /* HNBs the rig can hold */
 
 typedef struct {
     uint32_t hnb;
@@ -18,9 +21,9 @@ typedef struct {
     HnbAcs *acs;
     HnbAcsParams p;
     HnbDist cpu, rtt, hs;
-    uint8_t gen[N];
-    gboolean needs_image[N];
-    uint32_t draws[N];
+    uint8_t gen[MAXH];
+    gboolean needs_image[MAXH];
+    uint32_t draws[MAXH];
     GArray *ends; /* of End, in call order */
     unsigned tls_calls;
     uint32_t k_connect, k_reboot;
@@ -138,9 +141,9 @@ static void test_once_per_session(void)
         unsigned calls;
         const End *e = end_of(&r, i, &calls);
         g_assert_cmpuint(calls, ==, 1);
-        if (i >= 5) { /* refused at admission, before connect returned */
+        if (i >= 5) { /* refused: queued behind the five for a worker, whose handshake (none, plain HTTP) ends in a 503 */
             g_assert_false(e->ok);
-            g_assert_cmpint(e->at, ==, 0);
+            g_assert_cmpint(e->at, ==, t);
             continue;
         }
         g_assert_true(e->ok);
@@ -151,8 +154,10 @@ static void test_once_per_session(void)
     const HnbAcsStats *st = hnb_acs_stats(r.acs);
     g_assert_cmpuint(st->sessions, ==, N);
     g_assert_cmpuint(st->refused, ==, 3);
+    g_assert_cmpuint(st->refused_hs, ==, 3);
     g_assert_cmpuint(st->completed, ==, 5);
-    g_assert_cmpuint(st->failed + (uint64_t)st->open + (uint64_t)st->busy, ==, 0);
+    g_assert_cmpuint(st->failed + st->abandoned + (uint64_t)st->open + (uint64_t)st->busy + (uint64_t)st->refusing,
+                     ==, 0);
     g_assert_cmpint(st->open_max, ==, 5);
     g_assert_cmpuint(st->handshakes, ==, 0); /* plain HTTP */
     g_assert_cmpuint(r.tls_calls, ==, 0);
@@ -187,6 +192,79 @@ static void test_stale_sessions(void)
     g_assert_cmpint(st->open, ==, 0);
     g_assert_cmpint(st->busy, ==, 0);
     g_assert_cmpuint(st->refused, ==, 0);
+    g_assert_cmpuint(st->abandoned, ==, 1); /* HNB 1's, dropped from the queue without a worker */
+    rig_clear(&r);
+}
+
+/* Busy worker-seconds over [0, end]. */
+static double busy_s(const Rig *r, HnbTime end)
+{
+    return hnb_gauge_mean(&hnb_acs_stats(r->acs)->busy_gauge, end) * hnb_time_to_sec(end);
+}
+
+/* drop_syn, one slot: HNB 0 takes it at 0 for 2 s of CPU and 2 round trips of `rtt`; HNB 1's SYN at 0 is dropped, and
+ * Linux's retransmissions follow at 1, 3, 7, 15, 31, 63 s (RTO 1 s doubled).  rtt 1000 s: the slot stays taken, HNB 1's
+ * connect fails at 127 s after 7 dropped SYNs, and no worker ever saw it (2 s of busy time: HNB 0's).  rtt 0: the slot
+ * is free at 2 s, so the SYN at 3 s gets in and HNB 1 is served by 5 s, after 2 dropped SYNs. */
+static void test_drop_syn(void)
+{
+    for (int k = 0; k < 2; k++) {
+        Rig r;
+        rig_init(&r, 1, k == 0 ? "1000s" : "0s");
+        r.p.overload = HNB_ACS_DROP_SYN;
+        r.p.syn_retries = 6;
+        hnb_sim_schedule(r.sim, 0, r.k_connect, 0, 0);
+        hnb_sim_schedule(r.sim, 0, r.k_connect, 1, 0);
+        hnb_sim_run(r.sim, HNB_TIME_NEVER);
+        unsigned calls;
+        const End *e = end_of(&r, 1, &calls);
+        const HnbAcsStats *st = hnb_acs_stats(r.acs);
+        g_assert_cmpuint(calls, ==, 1);
+        if (k == 0) {
+            g_assert_false(e->ok);
+            g_assert_cmpint(e->at, ==, 127 * S);
+            g_assert_cmpuint(st->refused_syn, ==, 1);
+            g_assert_cmpuint(st->syn_dropped, ==, 7);
+            g_assert_cmpfloat(busy_s(&r, 127 * S), ==, 2);
+        } else {
+            g_assert_true(e->ok);
+            g_assert_cmpint(e->at, ==, 5 * S);
+            g_assert_cmpuint(st->refused, ==, 0);
+            g_assert_cmpuint(st->syn_dropped, ==, 2);
+            g_assert_cmpfloat(busy_s(&r, 5 * S), ==, 4);
+        }
+        g_assert_cmpuint(st->refused_hs + st->abandoned + (uint64_t)st->refusing + (uint64_t)st->open, ==, 0);
+        rig_clear(&r);
+    }
+}
+
+/* One worker, 2 s per session (2 round trips of 1 s CPU, no network time), HNB k connecting at k s (k = 0..9), and a
+ * 5.5 s session timeout.  By hand (start = max(arrival, previous end); abandoned if start > arrival + 5.5):
+ *   k      0  1  2  3  4   5   6     7   8     9
+ *   start  0  2  4  6  8  10   -    12   -    14
+ *   k = 6 would start at 12 > 11.5 and k = 8 at 14 > 13.5: abandoned at 11.5 s and 13.5 s.
+ * 8 served, 2 abandoned, and the worker is busy 16 s of 16: the abandoned cost it nothing. */
+static void test_session_timeout(void)
+{
+    Rig r;
+    rig_init(&r, 100, "0s");
+    r.p.session_timeout = 5500 * HNB_MSEC;
+    for (uint32_t k = 0; k < 10; k++)
+        hnb_sim_schedule(r.sim, k * S, r.k_connect, k, 0);
+    hnb_sim_run(r.sim, HNB_TIME_NEVER);
+    static const HnbTime start[10] = {0, 2, 4, 6, 8, 10, -1, 12, -1, 14};
+    for (uint32_t k = 0; k < 10; k++) {
+        unsigned calls;
+        const End *e = end_of(&r, k, &calls);
+        g_assert_cmpuint(calls, ==, 1);
+        g_assert_cmpint(e->ok, ==, start[k] >= 0);
+        g_assert_cmpint(e->at, ==, start[k] >= 0 ? (start[k] + 2) * S : k * S + 5500 * HNB_MSEC);
+    }
+    const HnbAcsStats *st = hnb_acs_stats(r.acs);
+    g_assert_cmpuint(st->abandoned, ==, 2);
+    g_assert_cmpuint(st->completed, ==, 8);
+    g_assert_cmpuint(st->refused + st->failed + (uint64_t)st->open + (uint64_t)st->busy, ==, 0);
+    g_assert_cmpfloat(busy_s(&r, 16 * S), ==, 16);
     rig_clear(&r);
 }
 
@@ -195,5 +273,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/acs/once-per-session", test_once_per_session);
     g_test_add_func("/acs/stale-sessions", test_stale_sessions);
+    g_test_add_func("/acs/drop-syn", test_drop_syn);
+    g_test_add_func("/acs/session-timeout", test_session_timeout);
     return g_test_run();
 }

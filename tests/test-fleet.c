@@ -15,6 +15,20 @@ static Run run_text(const char *text)
     return model_run(&hnb_model_fleet, text, 0);
 }
 
+/* run_text with --set overrides (a NULL-terminated array). */
+static Run run_sets(const char *text, char **sets)
+{
+    GError *error = NULL;
+    HnbScenario *sc = hnb_model_load_data(text, "test.ini", sets, &error);
+    g_assert_no_error(error);
+    Run r = {hnb_metrics_new(), NULL, NULL};
+    HnbProgress p = {0};
+    g_assert_true(hnb_model_fleet.run(sc, 0, &p, r.m, &r.series, &r.cdf, &error));
+    g_assert_no_error(error);
+    hnb_scenario_free(sc);
+    return r;
+}
+
 /* No periodic Informs (a 30-day interval): every TLS session is a real handshake, and only the recovery sessions
  * matter here. */
 static char *scenario(const char *layout, const char *extra)
@@ -107,32 +121,136 @@ static void test_ab(void)
     Run r = run_text(all);
     g_assert_cmpfloat(metric(&r, "bricked"), ==, metric(&r, "affected"));
     run_clear(&r);
-    GError *error = NULL; /* the same scenario with only the active bank rewritten */
-    char *sets[] = {"attack.banks=active", NULL};
-    HnbScenario *sc = hnb_model_load_data(all, "test.ini", sets, &error);
-    g_assert_no_error(error);
-    Run a = {hnb_metrics_new(), NULL, NULL};
-    HnbProgress p = {0};
-    g_assert_true(hnb_model_fleet.run(sc, 0, &p, a.m, &a.series, &a.cdf, &error));
+    char *sets[] = {"attack.banks=active", NULL}; /* the same scenario with only the active bank rewritten */
+    Run a = run_sets(all, sets);
     g_assert_cmpfloat(metric(&a, "affected"), >, 200);
     g_assert_cmpfloat(metric(&a, "bricked"), ==, 0);
     g_assert_cmpfloat(metric(&a, "recovered"), ==, metric(&a, "affected"));
     g_assert_cmpfloat(metric(&a, "downloads_started"), ==, 0); /* the other bank boots: nothing to fetch */
-    hnb_scenario_free(sc);
     run_clear(&a);
+}
+
+/* A small fleet where every affected HNB reboots at 1 h exactly and every time is constant or negligible, so times to
+ * recover are hand sums (plain HTTP golden module, a fast ACS, a 1 MB image on 10 Gbit/s links). */
+static Run quick(const char *layout, char **sets)
+{
+    g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 3h\nseed = 7\n"
+                                         "[fleet]\nsize = 1000\n"
+                                         "[hnb]\nlayout = %s\nboot_time = 60s\ninstall_time = 30s\n"
+                                         "[golden]\ntls = false\n"
+                                         "[cwmp]\nperiodic_interval = 30d\n"
+                                         "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
+                                         "[attack]\nstart = 1h\nfraction = 0.3\nreboot_delay = 0s\n",
+                                         layout);
+    return run_sets(t, sets);
+}
+
+/* [cwmp] boot_delay holds the golden module's boot Inform too.  Hand check: an affected HNB is back after boot (60 s)
+ * + delay D + one session (< 0.5 s) + download (~1 ms) + install (30 s) + boot (60 s) = 150 s + D.  Without a delay
+ * every one of the ~300 golden modules opens its session at 1 h + 60 s, all open at once at the ACS; with D uniform in
+ * (0, 1 h) the median is 150 s + 30 min = 0.542 h (the median of ~300 uniforms: +-0.03 h), and arrivals are ~300 an
+ * hour, each session open ~0.1-0.4 s, so only a few are ever open together. */
+static void test_golden_boot_delay(void)
+{
+    char *one_worker[] = {"acs.workers=1", NULL};
+    char *delayed[] = {"acs.workers=1", "cwmp.boot_delay=uniform(0s,1h)", NULL};
+    Run storm = quick("golden", one_worker);
+    Run spread = quick("golden", delayed);
+    double affected = metric(&storm, "affected");
+    g_test_message("affected %.0f: no delay open_max %.0f, p50 %.4f h, max %.4f h; delay U(0,1h): open_max %.0f, "
+                   "p50 %.4f h, min-bound %.4f h",
+                   affected, metric(&storm, "acs_open_max"), metric(&storm, "recover_p50"),
+                   metric(&storm, "recover_max"), metric(&spread, "acs_open_max"), metric(&spread, "recover_p50"),
+                   150 / 3600.0);
+    g_assert_cmpfloat(affected, >, 250);
+    g_assert_cmpfloat(metric(&spread, "affected"), ==, affected); /* the same HNBs, the same moment */
+    g_assert_cmpfloat(metric(&storm, "acs_open_max"), >=, affected); /* every golden module at once */
+    g_assert_cmpfloat(metric(&storm, "recover_max"), <, 200 / 3600.0);
+    g_assert_cmpfloat(metric(&spread, "acs_open_max"), <=, 10);
+    g_assert_cmpfloat(fabs(metric(&spread, "recover_p50") - (150 + 1800) / 3600.0), <, 0.1);
+    g_assert_cmpfloat(metric(&spread, "recover_max"), >, 0.9);
+    g_assert_cmpfloat(metric(&spread, "recovered"), ==, affected);
+    run_clear(&storm);
+    run_clear(&spread);
+}
+
+/* Verified boot fails over at once.  A/B with only the active bank rewritten, boot 60 s and one signature check 5 s:
+ * an affected HNB boots (60 s), bank A fails its check (5 s), bank B's check passes (5 s): back in 70 s exactly, every
+ * one of them.  A 3-try boot counter would have taken 3 x 65 s + 65 s = 260 s. */
+static void test_ab_failover(void)
+{
+    char *sets[] = {"hnb.image_verify_time=5s", "attack.banks=active", NULL};
+    Run r = quick("ab", sets);
+    double affected = metric(&r, "affected");
+    g_test_message("affected %.0f, recover mean %.6f h max %.6f h (70 s = %.6f h)", affected,
+                   metric(&r, "recover_mean"), metric(&r, "recover_max"), 70 / 3600.0);
+    g_assert_cmpfloat(affected, >, 250);
+    g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
+    g_assert_cmpfloat(fabs(metric(&r, "recover_max") - 70 / 3600.0), <, 1e-9);
+    g_assert_cmpfloat(fabs(metric(&r, "recover_mean") - 70 / 3600.0), <, 1e-9);
+    g_assert_cmpfloat(metric(&r, "image_rejected"), ==, affected); /* one failed check each, never retried */
+    g_assert_cmpfloat(metric(&r, "downloads_started"), ==, 0);
+    run_clear(&r);
+}
+
+/* A refusal costs what it costs.  The golden storm of test_golden_boot_delay over TLS into one worker and 5 slots,
+ * every handshake 10 ms (full or resumed), 4 ms of CPU per CWMP round trip, and every completed session 3 round trips
+ * (the golden module's Inform + Download, then the boot Inform with TransferComplete; the few periodic Informs whose
+ * phase falls in the 3 h, 2).  By hand, the worker's busy time is handshakes x 10 ms + completed x 8 to 12 ms in both
+ * modes; with reject_after_handshake the refused sessions' share is
+ * refused_after_handshake x 10 ms, with drop_syn none (every handshake is a completed session's) while SYNs drop. */
+static void test_refusal_cost(void)
+{
+    Run runs[2];
+    for (int k = 0; k < 2; k++) {
+        char *sets[] = {"golden.tls=true", "acs.workers=1", "acs.max_sessions=5", "acs.handshake_time=10ms",
+                        "acs.resumed_handshake_time=10ms", "acs.cwmp_time=4ms", "acs.rtt=50ms",
+                        k == 0 ? "acs.overload=reject_after_handshake" : "acs.overload=drop_syn", NULL};
+        Run *r = &runs[k];
+        *r = quick("golden", sets);
+        double busy = metric(r, "acs_utilisation") * 3 * 3600, hs = metric(r, "handshakes");
+        double done = metric(r, "sessions_completed"), refused = metric(r, "sessions_refused");
+        g_test_message("%s: refused %.0f (after handshake %.0f, syn %.0f, SYNs dropped %.0f), handshakes %.0f, "
+                       "completed %.0f, busy %.3f s, refusals' share %.3f s",
+                       sets[7], refused, metric(r, "refused_after_handshake"), metric(r, "refused_syn"),
+                       metric(r, "syn_dropped"), hs, done, busy, metric(r, "refusal_worker_s"));
+        g_assert_cmpfloat(metric(r, "recovered"), ==, metric(r, "affected"));
+        g_assert_cmpfloat(metric(r, "sessions_failed") + metric(r, "sessions_open"), ==, 0);
+        g_assert_cmpfloat(busy, >=, hs * 0.010 + done * 0.008 - 1e-6);
+        g_assert_cmpfloat(busy, <=, hs * 0.010 + done * 0.012 + 1e-6);
+        if (k == 0) {
+            g_assert_cmpfloat(metric(r, "refused_after_handshake"), >, 100);
+            g_assert_cmpfloat(hs, ==, done + refused);
+            g_assert_cmpfloat(fabs(metric(r, "refusal_worker_s") - refused * 0.010), <, 1e-6);
+        } else {
+            g_assert_cmpfloat(metric(r, "syn_dropped"), >, 100);
+            g_assert_cmpfloat(hs, ==, done);
+            g_assert_cmpfloat(metric(r, "refusal_worker_s"), ==, 0);
+            g_assert_cmpfloat(metric(r, "syn_dropped"), >=, 7 * metric(r, "refused_syn"));
+        }
+    }
+    /* the same sessions completed either way: the whole difference in busy time is the refused handshakes */
+    g_assert_cmpfloat(metric(&runs[0], "sessions_completed"), ==, metric(&runs[1], "sessions_completed"));
+    g_assert_cmpfloat(fabs((metric(&runs[0], "acs_utilisation") - metric(&runs[1], "acs_utilisation")) * 3 * 3600 -
+                           metric(&runs[0], "refusal_worker_s")),
+                      <, 1e-6);
+    run_clear(&runs[0]);
+    run_clear(&runs[1]);
 }
 
 /* When the H(e)MS is the bottleneck, the makespan is affected HNBs / H(e)MS capacity, within 10%.  What stands between
  * an affected HNB and service is one session at the ACS — the golden module's Inform that gets the Download — at 1 s
  * of CPU per round trip; the boot Inform with TransferComplete comes after the HNB is back in service.  Everything
- * else is made fast and no session is refused. */
+ * else is made fast, no session is refused, and the HNBs wait in the queue as long as it takes ([cwmp]
+ * session_timeout = 0s).  With the default 30 s timeout most of them give up and back off instead (TR-069 3.2.1.1, up
+ * to 85 min between tries): the worker idles while they wait, and the makespan is far beyond the bound. */
 static void test_hems_bottleneck(void)
 {
     const char *t = "[scenario]\nname = t\nduration = 2d\nseed = 5\n"
                     "[fleet]\nsize = 3000\n"
                     "[hnb]\nlayout = golden\nboot_time = 1s\ninstall_time = 1s\n"
                     "[golden]\ntls = false\n"
-                    "[cwmp]\nperiodic_interval = 30d\n"
+                    "[cwmp]\nperiodic_interval = 30d\nsession_timeout = 0s\n"
                     "[acs]\nworkers = 2\nmax_sessions = 100000\ncwmp_time = 1s\nrtt = 0s\n"
                     "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
                     "[attack]\nstart = 1h\nfraction = 0.3\nreboot_delay = 0s\n";
@@ -143,8 +261,16 @@ static void test_hems_bottleneck(void)
     double got_h = metric(&r, "makespan");
     g_test_message("affected %.0f, makespan %.3f h, capacity bound %.3f h", affected, got_h, expect_h);
     g_assert_cmpfloat(metric(&r, "sessions_refused"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "abandoned"), ==, 0);
     g_assert_cmpfloat(fabs(got_h - expect_h), <=, 0.10 * expect_h);
     run_clear(&r);
+    char *sets[] = {"cwmp.session_timeout=30s", NULL}; /* the same with the HNBs' default patience */
+    Run impatient = run_sets(t, sets);
+    g_test_message("with a 30 s session timeout: %.0f abandoned, makespan %.3f h", metric(&impatient, "abandoned"),
+                   metric(&impatient, "makespan"));
+    g_assert_cmpfloat(metric(&impatient, "abandoned"), >, affected);
+    g_assert_cmpfloat(metric(&impatient, "makespan"), >, 2 * expect_h);
+    run_clear(&impatient);
 }
 
 /* Every download started ends completed, failed or still running; every session opened ends completed, refused,
@@ -163,7 +289,10 @@ static void test_reconcile(void)
     g_assert_cmpfloat(metric(&r, "downloads_failed"), >, 0);
     g_assert_cmpfloat(metric(&r, "sessions"), ==,
                       metric(&r, "sessions_completed") + metric(&r, "sessions_refused") +
-                          metric(&r, "sessions_failed") + metric(&r, "sessions_open"));
+                          metric(&r, "sessions_failed") + metric(&r, "abandoned") + metric(&r, "sessions_open") +
+                          metric(&r, "sessions_refusing"));
+    g_assert_cmpfloat(metric(&r, "sessions_refused"), ==,
+                      metric(&r, "refused_after_handshake") + metric(&r, "refused_syn"));
     g_assert_cmpfloat(metric(&r, "sessions_refused"), >, 0);
     double hs = 0;
     for (int k = 0; k < HNB_TLS_REASON_COUNT; k++) {
@@ -236,6 +365,9 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/censored-recovery", test_censored_recovery);
     g_test_add_func("/fleet/golden-needs-no-field", test_golden_needs_no_field);
     g_test_add_func("/fleet/ab", test_ab);
+    g_test_add_func("/fleet/golden-boot-delay", test_golden_boot_delay);
+    g_test_add_func("/fleet/ab-failover", test_ab_failover);
+    g_test_add_func("/fleet/refusal-cost", test_refusal_cost);
     g_test_add_func("/fleet/hems-bottleneck", test_hems_bottleneck);
     g_test_add_func("/fleet/reconcile", test_reconcile);
     g_test_add_func("/fleet/hems-cert-rollover", test_hems_cert_rollover);
