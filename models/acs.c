@@ -42,6 +42,7 @@ struct HnbAcs {
     uint32_t k_hs_done, k_cpu_done, k_session_end;
 
     HnbAcsStats st;
+    HnbWindow *observer; /* hnb_acs_observe: (opened, refused) events, or NULL */
 };
 
 static HnbTime dsample(HnbAcs *acs, const HnbDist *d, uint32_t i)
@@ -204,9 +205,13 @@ void hnb_acs_connect(HnbAcs *acs, uint32_t i)
 {
     const HnbAcsParams *p = acs->p;
     acs->st.sessions++;
+    if (acs->observer)
+        hnb_window_add(acs->observer, hnb_sim_now(acs->sim), 1, 0);
     gboolean queue_full = p->queue_limit > 0 && (int64_t)acs->qlen >= p->queue_limit;
     if (acs->st.open >= p->max_sessions || (acs->st.busy >= p->workers && queue_full)) {
         acs->st.refused++;
+        if (acs->observer)
+            hnb_window_add(acs->observer, hnb_sim_now(acs->sim), 0, 1);
         acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
         return;
     }
@@ -254,4 +259,9 @@ void hnb_acs_free(HnbAcs *acs)
 const HnbAcsStats *hnb_acs_stats(const HnbAcs *acs)
 {
     return &acs->st;
+}
+
+void hnb_acs_observe(HnbAcs *acs, HnbWindow *w)
+{
+    acs->observer = w;
 }

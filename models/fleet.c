@@ -22,6 +22,12 @@
 #include <math.h>
 #include <string.h>
 
+/* The peaks' window (sim/window.h): sessions opened and refused in any (t - 1 min, t].  A window's refused fraction
+ * counts only when it opened at least PEAK_MIN_SESSIONS sessions (0.33/s): below that a single refusal would read as
+ * 100% — the noise of a quiet minute, not overload. */
+#define PEAK_WINDOW HNB_MIN
+#define PEAK_MIN_SESSIONS 20
+
 /* Everything read from the scenario: const during the run. */
 typedef struct {
     uint64_t seed;
@@ -47,6 +53,7 @@ typedef struct {
     HnbAcs *acs;
     HnbAttack *attack;
     gboolean tls_compliant;
+    HnbWindow sessions_win; /* the ACS's (opened, refused), for the peaks */
     /* sampler */
     uint32_t k_sample;
     HnbSeries *series;
@@ -257,7 +264,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "sessions_failed", "sessions", (double)as->failed, "admitted but failed (TLS)");
     hnb_metrics_add(m, "sessions_open", "sessions", (double)as->open, "still open at the end");
     hnb_metrics_add(m, "refused_fraction", "", as->sessions ? (double)as->refused / (double)as->sessions : 0,
-                    "refused / opened");
+                    "refused / opened, whole-run mean (quiet hours included: see peak_refused_fraction)");
     hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
     hnb_metrics_add(m, "handshakes_real", "handshakes", (double)as->real_handshakes,
                     "of which real OpenSSL handshakes (the rest sampled, [tls] fidelity)");
@@ -273,9 +280,21 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_image_server_active(f->images),
                     "still running at the end");
     hnb_metrics_add(m, "acs_utilisation", "", hnb_gauge_mean(&as->busy_gauge, p->duration) / (double)p->acs.workers,
-                    "time-average busy workers / workers");
-    hnb_metrics_add(m, "acs_open_max", "sessions", (double)as->open_max, "most sessions open at once");
-    hnb_metrics_add(m, "download_peak", "Gbit/s", is->peak_bps / 1e9, "highest aggregate download rate");
+                    "busy workers / workers, whole-run time average (quiet hours included)");
+    /* Peaks measured at every event, not read off the samples (sim/window.h for the sliding windows). */
+    hnb_metrics_add(m, "peak_sessions_per_s", "sessions/s", (double)hnb_window_max_a(&f->sessions_win) / hnb_time_to_sec(PEAK_WINDOW),
+                    "most sessions opened in any 1-minute window (t - 1 min, t], exact over every t, / 60 s");
+    G_STATIC_ASSERT(PEAK_WINDOW == HNB_MIN); /* the docs say 1 minute */
+    hnb_metrics_add(m, "peak_refused_fraction", "", hnb_window_max_ratio(&f->sessions_win),
+                    "highest refused / opened in any 1-minute window that opened >= " G_STRINGIFY(PEAK_MIN_SESSIONS)
+                    " sessions (exact over every window end); 0 if none was refused, nan if refusals came only in "
+                    "quieter minutes");
+    hnb_metrics_add(m, "peak_open_sessions", "sessions", (double)as->open_max,
+                    "most sessions open (admitted, not yet ended) at once, exact at every admission");
+    /* The aggregate rate grows only when a download starts (max-min fair shares: an end or a cut never raises it),
+     * and the image server records it after every start: its peak is exact. */
+    hnb_metrics_add(m, "peak_download_gbps", "Gbit/s", is->peak_bps / 1e9,
+                    "highest aggregate download rate, exact (the rate is piecewise constant between starts and ends)");
     hnb_metrics_add(m, "tls_profile_compliant", "", f->tls_compliant ? 1 : 0,
                     "1 if the [tls] group meets TS 33.320 clause 8.3.4, 0 if profile = custom departs from it");
     hnb_metrics_add(m, "image_checks", "checks", (double)bs->checks,
@@ -342,6 +361,7 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
     f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
                          &hnb_population_acs_client, f->hnbs);
+    hnb_acs_observe(f->acs, &f->sessions_win);
     hnb_population_start(f->hnbs, &(HnbPopulationParts){.acs = f->acs, .tls = f->tls, .boot = f->boot,
                                                          .images = f->images, .field = f->field});
     f->attack = hnb_attack_new(f->sim, &p->attack, p->hnb.n, p->duration, hnb_stream(p->seed, rep, "attack.pick"),
@@ -368,6 +388,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     FleetParams p;
     fleet_params(&p, sc, progress);
     Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series()};
+    hnb_window_init(&f.sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
     gboolean ok = parts_new(&f, sc, rep, error);
     if (ok) {
         if (p.sample <= p.duration)
@@ -377,6 +398,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     }
     if (ok) {
         hnb_population_censor(f.hnbs, p.duration);
+        hnb_window_finish(&f.sessions_win, p.duration);
         metrics(&f, out);
         *series = g_steal_pointer(&f.series);
         *cdf = recovery_cdf(&f);
@@ -385,6 +407,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     if (f.series)
         hnb_series_free(f.series);
     hnb_sim_free(f.sim);
+    hnb_window_clear(&f.sessions_win);
     return ok;
 }
 
