@@ -5,6 +5,11 @@
  * (field.c) and the attacker (attack.c) — samples the fleet's state and the H(e)MS load, and reports recovery times,
  * load, handshakes by outcome, field visits and cost.
  *
+ * The time series: a check every [series] fine_interval (1 min) and every [scenario] sample_interval; a row at every
+ * coarse point, and at a fine one while the fleet changes fast (on_sample), at most FINE_ROWS_MAX fine rows; a rate
+ * in a row is over the time since the previous row.  Peaks come from an exact window the ACS feeds (sim/window.h),
+ * never from the rows.
+ *
  * A replication: read every part's parameters from the scenario (fleet_params), build the parts in dependency order
  * (parts_new), run the kernel, read the counters (metrics, recovery_cdf), free the parts in the mirrored order
  * (parts_free).  The order of construction is part of the results: it fixes the order of the first events.

@@ -152,6 +152,50 @@ static void test_km_matches_long_run(void)
     g_assert_cmpfloat(fabs(cut_mean - emp_mean), >, emp_half);
 }
 
+/* The recovery window's averages and the fine series on a golden episode squeezed through a small ACS (1 worker, 3 slots): the
+ * window runs from the attack to within a minute after the last recovery; inside it the refused fraction and the
+ * utilisation are far above their whole-run means; the series has a row a minute while the episode runs and only the
+ * coarse grid (here 100 min) before and after it, every time on the minute grid.  Measured: window 0.133 h for a
+ * 0.119 h makespan; refused 27.5% in it, 12.4% whole run, 45.5% at the peak minute; utilisation 0.37 in it, 0.0002. */
+static void test_recovery_window_and_series(void)
+{
+    g_autofree char *t =
+        scenario("golden", "[acs]\nmax_sessions = 3\nworkers = 1\ncwmp_time = 100ms\n[tls]\nfidelity = sampled:50\n");
+    Run r = run_text(t);
+    double makespan = metric(&r, "makespan"), wh = metric(&r, "recovery_window_h");
+    g_test_message("makespan %.4f h, window %.4f h; refused %.4f in it, %.4f whole run; utilisation %.5f in it, "
+                   "%.6f whole run; peak refused %.3f",
+                   makespan, wh, metric(&r, "recovery_refused_fraction"), metric(&r, "refused_fraction"),
+                   metric(&r, "recovery_acs_utilisation"), metric(&r, "acs_utilisation"),
+                   metric(&r, "peak_refused_fraction"));
+    g_assert_cmpfloat(metric(&r, "censored"), ==, 0);
+    g_assert_cmpfloat(wh, >=, makespan);
+    g_assert_cmpfloat(wh, <=, makespan + 1 / 60.0);
+    g_assert_cmpfloat(metric(&r, "sessions_refused"), >, 0);
+    g_assert_cmpfloat(metric(&r, "recovery_refused_fraction"), >, 2 * metric(&r, "refused_fraction"));
+    g_assert_cmpfloat(metric(&r, "recovery_acs_utilisation"), >, 20 * metric(&r, "acs_utilisation"));
+    g_assert_cmpfloat(metric(&r, "peak_refused_fraction"), >=, metric(&r, "recovery_refused_fraction"));
+    /* the series: 20 d / 288 = 100 min coarse; fine rows in the episode only */
+    const HnbSeries *s = r.series;
+    guint rows = hnb_series_rows(s), fine = 0, in_episode = 0;
+    double prev = 0;
+    for (guint k = 0; k < rows; k++) {
+        double h = g_array_index(s->data, double, k * s->ncols);
+        double min = h * 60;
+        g_assert_cmpfloat(fabs(min - round(min)), <, 1e-6); /* on the minute grid */
+        g_assert_cmpfloat(h, >, prev);
+        gboolean coarse = fmod(round(min), 100) == 0;
+        fine += !coarse;
+        in_episode += !coarse && h > 1 && h <= 1 + makespan + 2 / 60.0;
+        prev = h;
+    }
+    g_test_message("%u rows, %u of them fine (%u in the episode)", rows, fine, in_episode);
+    g_assert_cmpuint(rows, <=, 288 + 20160);
+    g_assert_cmpuint(in_episode, >=, (guint)(makespan * 60) - 2);
+    g_assert_cmpuint(fine, <=, in_episode + 60); /* the odd fine row elsewhere (a stray refusal) */
+    run_clear(&r);
+}
+
 static void test_golden_needs_no_field(void)
 {
     static const char *const layouts[] = {"golden", "ab+golden"};
@@ -306,6 +350,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/censored-recovery", test_censored_recovery);
     g_test_add_func("/fleet/cost-to-completion", test_cost_to_completion);
     g_test_add_func("/fleet/km-matches-long-run", test_km_matches_long_run);
+    g_test_add_func("/fleet/recovery-window-and-series", test_recovery_window_and_series);
     g_test_add_func("/fleet/golden-needs-no-field", test_golden_needs_no_field);
     g_test_add_func("/fleet/ab", test_ab);
     g_test_add_func("/fleet/hems-bottleneck", test_hems_bottleneck);
