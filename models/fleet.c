@@ -84,8 +84,9 @@ typedef struct {
     /* the recovery window: at the attack, and at the first check after each recovery (the last one wins) */
     Snapshot at_attack, at_recovery;
     gboolean attack_seen, recovery_seen;
-    /* remote recoveries (not by the field) counted at the last check an hour or more before the end: the pace the
-     * cost to completion assumes for the HNBs still recovering remotely */
+    /* remote recoveries (not by the field) counted at the last check an hour or more before the end, or at the last
+     * one before the attack if that is later: the pace the cost to completion assumes for the HNBs still recovering
+     * remotely */
     uint64_t remote_base;
     HnbTime remote_base_t;
 } Fleet;
@@ -183,7 +184,7 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
         f->recovery_seen = TRUE;
         f->recovered_at_check = hs->recovered;
     }
-    if (now + HNB_HOUR <= p->duration) {
+    if (now + HNB_HOUR <= p->duration || now <= p->attack.start) { /* the pace: since the attack if that is later */
         f->remote_base = remote_recoveries(f);
         f->remote_base_t = now;
     }
@@ -367,8 +368,11 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     /* What the run still owes at its end (the horizon cuts the field's queue off, not the cost).  Per affected HNB
      * still down: the field's estimate (hnb_field_owed: drawn ends of visits and ship-backs under way, the queue
      * projected through the FIFO at mean visit times in working hours) plus a mean boot; an HNB recovering remotely
-     * (golden module, download, install) at the pace of the run's last hour: R of them at r an hour owe
-     * R (R + 1) / 2 / r hours, never if none recovered remotely in that hour. */
+     * (golden module, download, install) at the pace of the run's last hour (or since the attack, if later): R of
+     * them at r an hour owe R (R + 1) / 2 / r hours, never if none recovered remotely then.  That assumes a
+     * throughput-bound recovery (one after the other, as through a bandwidth or an ACS cap); a parallel one cut off
+     * mid-episode is overestimated (golden, 2000 HNBs, cut 5 minutes into its 7-minute episode: ~11 HNB-hours owed
+     * for 2.5 actual). */
     HnbFieldOwed owed = {0};
     if (f->field)
         hnb_field_owed(f->field, p->duration, &owed);
@@ -388,7 +392,8 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "owed_downtime_h", "h", owed_h,
                     "estimated HNB-hours out of service after the end until every affected HNB is back (field: drawn "
                     "ends of visits and ship-backs under way, the queue at mean visit times in working hours, + mean "
-                    "boot; remote: at the last hour's pace); inf: never (no technician, or no remote progress)");
+                    "boot; remote: at the last hour's pace, one after the other); inf: never (no technician, or no remote "
+                    "progress)");
     hnb_metrics_add(m, "cost_to_completion", "cost", owed_cost,
                     "still owed at the end: owed_visits x [cost] truck_roll + owed_downtime_h x subscriber_hour");
     hnb_metrics_add(m, "cost_to_completion_total", "cost", fs.cost + sub_cost + owed_cost,
