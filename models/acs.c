@@ -64,6 +64,7 @@ struct HnbAcs {
     uint32_t k_hs_done, k_cpu_done, k_session_end, k_syn, k_expire;
 
     HnbAcsStats st;
+    HnbWindow *observer; /* hnb_acs_observe: (opened, refused) events, or NULL */
 };
 
 HnbAcsOverload hnb_acs_overload_parse(const char *text)
@@ -195,6 +196,8 @@ static void refuse_after_handshake(HnbAcs *acs, uint32_t i, uint8_t gen)
 {
     acs->st.refusing--;
     acs->st.refused++;
+    if (acs->observer)
+        hnb_window_add(acs->observer, hnb_sim_now(acs->sim), 0, 1);
     acs->st.refused_hs++;
     if (gen_of(acs, i) == gen)
         acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
@@ -340,6 +343,8 @@ static void on_syn(HnbSim *sim, const HnbEvent *ev, void *ud)
     }
     acs->st.refusing--; /* connect timed out */
     acs->st.refused++;
+    if (acs->observer)
+        hnb_window_add(acs->observer, hnb_sim_now(acs->sim), 0, 1);
     acs->st.refused_syn++;
     acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
 }
@@ -347,6 +352,8 @@ static void on_syn(HnbSim *sim, const HnbEvent *ev, void *ud)
 void hnb_acs_connect(HnbAcs *acs, uint32_t i)
 {
     acs->st.sessions++;
+    if (acs->observer)
+        hnb_window_add(acs->observer, hnb_sim_now(acs->sim), 1, 0);
     syn_arrives(acs, i, gen_of(acs, i), 0);
 }
 
@@ -386,4 +393,9 @@ void hnb_acs_free(HnbAcs *acs)
 const HnbAcsStats *hnb_acs_stats(const HnbAcs *acs)
 {
     return &acs->st;
+}
+
+void hnb_acs_observe(HnbAcs *acs, HnbWindow *w)
+{
+    acs->observer = w;
 }

@@ -16,6 +16,7 @@
 #include "sim/dist.h"
 #include "sim/rng.h"
 #include "sim/stats.h"
+#include "sim/window.h"
 
 /* [acs] overload: what a session beyond max_sessions or queue_limit costs, and when its HNB learns of it. */
 typedef enum {
@@ -94,5 +95,9 @@ void hnb_acs_free(HnbAcs *acs); /* after the run; abandons handshakes in flight 
 void hnb_acs_connect(HnbAcs *acs, uint32_t hnb);
 
 const HnbAcsStats *hnb_acs_stats(const HnbAcs *acs);
+
+/* Optional: every session opened is added to `w` as (1, 0) and every refusal as (0, 1), each at the time it is
+ * counted in the stats (sessions, refused), for the exact sliding-window peaks (sim/window.h).  Borrowed. */
+void hnb_acs_observe(HnbAcs *acs, HnbWindow *w);
 
 #endif

@@ -16,9 +16,13 @@
  * starts only at a time inside a window; one that starts there finishes whatever the clock says.
  *
  * Accounting.  A truck roll's cost and its technician's hours (travel + repair) are booked when the visit starts, a
- * ship-back's cost when it is requested.
+ * ship-back's cost when it is requested.  For what is still owed at the end (hnb_field_owed), each technician's visit
+ * end and the sum of the ship-backs' return times are kept: busy_until[k] is the end of technician k's visit (stale
+ * once he is idle again), ships_out and ships_back_ns count the ship-backs under way and sum their return times.
  */
 #include "models/field.h"
+
+#include <math.h>
 
 #if defined(__GNUC__)
 #define COLD __attribute__((noinline, cold)) /* ring growth: off the hot path */
@@ -55,6 +59,9 @@ struct HnbField {
     HnbEventId wake;    /* pending window_open event, or 0 */
 
     GHashTable *jobs;   /* hnb -> number of jobs requested so far */
+    HnbTime *busy_until; /* per technician: when the visit he started last ends */
+    uint64_t ships_out;
+    double ships_back_ns;
 
     HnbFieldStats st;
 };
@@ -138,6 +145,7 @@ static void start_visit(HnbField *f, uint32_t tech, Job j)
     f->st.truck_rolls++;
     f->st.cost += f->p.cost_truck_roll;
     f->st.technician_busy_hours += (double)(travel + repair) / (double)HNB_HOUR;
+    f->busy_until[tech] = hnb_sim_now(f->sim) + travel + repair;
     hnb_sim_schedule_in(f->sim, travel + repair, f->k_visit_done, j.hnb, tech);
 }
 
@@ -169,6 +177,8 @@ static void on_ship_done(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbField *f = ud;
     f->st.done++;
+    f->ships_out--;
+    f->ships_back_ns -= (double)ev->time;
     f->repaired(sim, ev->entity, f->user_data);
 }
 
@@ -197,7 +207,10 @@ void hnb_field_request(HnbField *f, uint32_t hnb)
     if (u < f->p.ship_back) {
         f->st.ship_backs++;
         f->st.cost += f->p.cost_ship_back;
-        hnb_sim_schedule_in(f->sim, draw_time(f, &f->p.turnaround, j, DRAW_TURNAROUND), f->k_ship_done, hnb, n);
+        HnbTime back = hnb_sim_now(f->sim) + draw_time(f, &f->p.turnaround, j, DRAW_TURNAROUND);
+        f->ships_out++;
+        f->ships_back_ns += (double)back;
+        hnb_sim_schedule(f->sim, back, f->k_ship_done, hnb, n);
         return;
     }
     ring_push(f, j);
@@ -225,6 +238,7 @@ HnbField *hnb_field_new(HnbSim *sim, const HnbFieldParams *p, HnbStream stream, 
     if (f->win_len == 0) /* start == end, or 0h..24h: around the clock */
         f->win_len = HNB_DAY;
     f->idle = g_new(uint32_t, p->technicians ? p->technicians : 1);
+    f->busy_until = g_new0(HnbTime, p->technicians ? p->technicians : 1);
     /* pushed in reverse so technician 0 takes the first job: traces read naturally */
     for (unsigned i = 0; i < p->technicians; i++)
         f->idle[i] = p->technicians - 1 - i;
@@ -242,6 +256,7 @@ void hnb_field_free(HnbField *f)
         return;
     g_hash_table_destroy(f->jobs);
     g_free(f->idle);
+    g_free(f->busy_until);
     g_free(f->ring);
     g_free(f);
 }
@@ -251,6 +266,40 @@ void hnb_field_stats(const HnbField *f, HnbFieldStats *out)
     g_return_if_fail(f != NULL && out != NULL);
     *out = f->st;
     out->waiting = f->count;
+}
+
+void hnb_field_owed(const HnbField *f, HnbTime now, HnbFieldOwed *out)
+{
+    g_return_if_fail(f != NULL && out != NULL);
+    unsigned techs = f->p.technicians, busy = techs - f->n_idle;
+    *out = (HnbFieldOwed){.hnbs = f->count + busy + f->ships_out, .visits = f->count};
+    out->done_ns = f->ships_back_ns - (double)f->ships_out * (double)now;
+    if (f->count > 0 && techs == 0) {
+        out->done_ns = INFINITY;
+        return;
+    }
+    /* when each technician is free: idle ones now, busy ones at the end of their visit (then a linear scan for the
+     * first free per queued job: queue x technicians steps, once per run) */
+    HnbTime *free_at = g_new(HnbTime, techs ? techs : 1);
+    gboolean *idle = g_new0(gboolean, techs ? techs : 1);
+    for (unsigned i = 0; i < f->n_idle; i++)
+        idle[f->idle[i]] = TRUE;
+    for (unsigned k = 0; k < techs; k++) {
+        free_at[k] = idle[k] ? now : MAX(now, f->busy_until[k]);
+        out->done_ns += (double)(free_at[k] - now);
+    }
+    g_free(idle);
+    HnbTime visit = (HnbTime)(hnb_dist_mean(&f->p.travel) + hnb_dist_mean(&f->p.repair));
+    for (size_t q = 0; q < f->count; q++) {
+        unsigned k = 0;
+        for (unsigned i = 1; i < techs; i++)
+            if (free_at[i] < free_at[k])
+                k = i;
+        HnbTime start = in_window(f, free_at[k]) ? free_at[k] : next_open(f, free_at[k]);
+        free_at[k] = start + visit;
+        out->done_ns += (double)(free_at[k] - now);
+    }
+    g_free(free_at);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */

@@ -57,4 +57,17 @@ typedef struct {
 } HnbFieldStats;
 void hnb_field_stats(const HnbField *f, HnbFieldStats *out);
 
+/* What the field still owes at `now` (the end of a run), for a cost to completion.  No random draw: a visit in
+ * progress ends when its drawn travel + repair say, a ship-back under way when its drawn turnaround says; a truck roll
+ * still queued is projected through the FIFO as if every visit took the mean travel + mean repair: each goes to the
+ * technician free first (from the end of his current visit, or now), starts at that time or when the next working
+ * window opens, and ends a mean visit later.  done_ns sums, over the HNBs owed, the time from `now` until the field
+ * hands them back (INFINITY with jobs queued and no technician). */
+typedef struct {
+    uint64_t hnbs;   /* queued truck rolls + visits in progress + ship-backs under way */
+    uint64_t visits; /* queued truck rolls: visits not yet started (their cost is not booked yet) */
+    double done_ns;
+} HnbFieldOwed;
+void hnb_field_owed(const HnbField *f, HnbTime now, HnbFieldOwed *out);
+
 #endif

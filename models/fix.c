@@ -47,6 +47,8 @@ static void on_published(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbFix *f = ud;
     (void)sim;
+    if (f->st.published == 0)
+        f->st.first_published = ev->time;
     if (++f->st.published == f->p.variants)
         f->st.all_published = ev->time;
     f->published(f->ctx, ev->entity);
@@ -59,7 +61,7 @@ HnbFix *hnb_fix_new(HnbSim *sim, const HnbFixParams *p, uint64_t seed, guint rep
     HnbFix *f = g_new0(HnbFix, 1);
     *f = (HnbFix){.sim = sim, .p = *p, .published = published, .ctx = ctx};
     f->st = (HnbFixStats){.built = HNB_TIME_NEVER, .first_signed = HNB_TIME_NEVER, .all_signed = HNB_TIME_NEVER,
-                          .all_published = HNB_TIME_NEVER};
+                          .first_published = HNB_TIME_NEVER, .all_published = HNB_TIME_NEVER};
     if (!p->enabled)
         return f; /* no kinds, no draws: the run is that of a scenario without [fix] */
     g_return_val_if_fail(pool && pki && p->variants >= 1, f);

@@ -5,6 +5,11 @@
  * (field.c) and the attacker (attack.c) — samples the fleet's state and the H(e)MS load, and reports recovery times,
  * load, handshakes by outcome, field visits and cost.
  *
+ * The time series: a check every [series] fine_interval (1 min) and every [scenario] sample_interval; a row at every
+ * coarse point, and at a fine one while the fleet changes fast (on_sample), at most FINE_ROWS_MAX fine rows; a rate
+ * in a row is over the time since the previous row.  Peaks come from an exact window the ACS feeds (sim/window.h),
+ * never from the rows.
+ *
  * A replication: read every part's parameters from the scenario (fleet_params), build the parts in dependency order
  * (parts_new), run the kernel, read the counters (metrics, recovery_cdf), free the parts in the mirrored order
  * (parts_free).  The order of construction is part of the results: it fixes the order of the first events.
@@ -23,10 +28,17 @@
 #include <math.h>
 #include <string.h>
 
+/* The peaks' window (sim/window.h): sessions opened and refused in any (t - 1 min, t].  A window's refused fraction
+ * counts only when it opened at least PEAK_MIN_SESSIONS sessions (0.33/s): below that a single refusal would read as
+ * 100% — the noise of a quiet minute, not overload. */
+#define PEAK_WINDOW HNB_MIN
+#define PEAK_MIN_SESSIONS 20
+
 /* Everything read from the scenario: const during the run. */
 typedef struct {
     uint64_t seed;
-    HnbTime duration, sample;
+    HnbTime duration, sample; /* the coarse grid: [scenario] sample_interval */
+    HnbTime fine;             /* [series] fine_interval, 0 when off (or not finer than sample) */
     HnbPopulationParams hnb;
     HnbAcsParams acs;
     HnbAcsTlsParams tls;
@@ -36,6 +48,17 @@ typedef struct {
     HnbFixParams fix;
     double subscriber_hour; /* [cost] */
 } FleetParams;
+
+/* At most this many rows of a replication's time series come from fine checks (the coarse grid comes on top): two
+ * weeks of minutes, so an episode that never settles cannot blow the output up. */
+#define FINE_ROWS_MAX 20160
+
+/* What the recovery window's averages need at one instant: cumulative counters and the busy workers' area. */
+typedef struct {
+    HnbTime t;
+    uint64_t sessions, refused;
+    double busy_area; /* worker x ns since 0 */
+} Snapshot;
 
 /* One replication: the parts and the sampler. */
 typedef struct {
@@ -50,24 +73,62 @@ typedef struct {
     HnbAttack *attack;
     HnbFix *fix;
     gboolean tls_compliant;
-    /* sampler */
-    uint32_t k_sample;
+    HnbWindow sessions_win; /* the ACS's (opened, refused), for the peaks */
+    /* sampler: a check at every fine and every coarse grid point; a row at every coarse point, and at a fine point
+     * while the fleet changes fast (see check) */
+    uint32_t k_sample, k_attack;
     HnbSeries *series;
-    uint64_t sessions_at_sample, refused_at_sample;
-    double bytes_at_sample;
+    uint64_t sessions_at_row, refused_at_row;
+    double bytes_at_row;
+    HnbTime row_at;               /* time of the latest row */
+    guint fine_rows;
+    uint64_t count_at_check[HNB_S_COUNT], compromised_at_check, refused_at_check, recovered_at_check;
+    gboolean fast_at_check;       /* the latest check found the fleet changing fast */
+    /* the recovery window: at the attack, and at the first check after each recovery (the last one wins) */
+    Snapshot at_attack, at_recovery;
+    gboolean attack_seen, recovery_seen;
+    /* remote recoveries (not by the field) counted at the last check an hour or more before the end, or at the last
+     * one before the attack if that is later: the pace the cost to completion assumes for the HNBs still recovering
+     * remotely */
+    uint64_t remote_base;
+    HnbTime remote_base_t;
 } Fleet;
 
-static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
+/* Affected HNBs back in service without the field (download, install, the other bank). */
+static uint64_t remote_recoveries(const Fleet *f)
+{
+    HnbFieldStats fs = {0};
+    if (f->field)
+        hnb_field_stats(f->field, &fs);
+    uint64_t rec = hnb_population_stats(f->hnbs)->recovered;
+    return rec > fs.done ? rec - fs.done : 0;
+}
+
+static Snapshot snapshot(const Fleet *f, HnbTime t)
+{
+    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    const HnbGauge *g = &as->busy_gauge;
+    return (Snapshot){t, as->sessions, as->refused, g->area + g->level * (double)(t - g->last)};
+}
+
+static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     Fleet *f = ud;
+    (void)sim;
+    f->at_attack = snapshot(f, ev->time);
+    f->attack_seen = TRUE;
+}
+
+static void add_row(Fleet *f, HnbTime now)
+{
     const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
     const HnbAcsStats *as = hnb_acs_stats(f->acs);
-    double secs = hnb_time_to_sec(f->p->sample);
-    double bytes = hnb_image_server_bytes_delivered(f->images, ev->time);
+    double secs = hnb_time_to_sec(now - f->row_at);
+    double bytes = hnb_image_server_bytes_delivered(f->images, now);
     const uint64_t *unmanaged = hs->unmanaged;
     uint64_t n = f->p->hnb.n;
     double row[] = {
-        hnb_time_to_sec(ev->time) / 3600.0,
+        hnb_time_to_sec(now) / 3600.0,
         (double)hs->count[HNB_S_RUNNING],
         (double)hs->compromised_now,
         (double)hs->count[HNB_S_BOOTING],
@@ -75,22 +136,72 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
         (double)hs->count[HNB_S_DOWNLOADING],
         (double)hs->count[HNB_S_INSTALLING],
         (double)hs->count[HNB_S_BRICKED],
-        (double)(as->sessions - f->sessions_at_sample) / secs,
-        (double)(as->refused - f->refused_at_sample) / secs,
+        (double)(as->sessions - f->sessions_at_row) / secs,
+        (double)(as->refused - f->refused_at_row) / secs,
         (double)as->open,
         (double)as->busy,
-        (bytes - f->bytes_at_sample) * 8 / secs / 1e9,
+        (bytes - f->bytes_at_row) * 8 / secs / 1e9,
         (double)(n - unmanaged[HNB_HS_OK]),
         (double)unmanaged[HNB_TLS_NOT_YET_VALID],
         (double)unmanaged[HNB_TLS_EXPIRED],
         (double)(n - unmanaged[HNB_HS_OK] - unmanaged[HNB_TLS_NOT_YET_VALID] - unmanaged[HNB_TLS_EXPIRED]),
     };
     hnb_series_add_row(f->series, row);
-    f->sessions_at_sample = as->sessions;
-    f->refused_at_sample = as->refused;
-    f->bytes_at_sample = bytes;
-    if (ev->time + f->p->sample <= f->p->duration)
-        hnb_sim_schedule(sim, ev->time + f->p->sample, f->k_sample, 0, 0);
+    f->sessions_at_row = as->sessions;
+    f->refused_at_row = as->refused;
+    f->bytes_at_row = bytes;
+    f->row_at = now;
+}
+
+/* Since the previous check, did the fleet change fast?  A refusal, or a state count (or the compromised count) that
+ * moved by at least 0.1% of the fleet (at least 1 HNB).  A field force repairing a few HNBs an hour, a periodic Inform
+ * now and then, a slow trickle of downloads are slow; an attack's reboots, a boot storm, overload are fast. */
+static gboolean changed_fast(Fleet *f)
+{
+    const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
+    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    uint64_t thr = MAX(1, f->p->hnb.n / 1000);
+    gboolean fast = as->refused != f->refused_at_check;
+    for (int k = 0; k < HNB_S_COUNT; k++) {
+        uint64_t a = hs->count[k], b = f->count_at_check[k];
+        fast |= (a > b ? a - b : b - a) >= thr;
+        f->count_at_check[k] = a;
+    }
+    uint64_t c = hs->compromised_now, d = f->compromised_at_check;
+    fast |= (c > d ? c - d : d - c) >= thr;
+    f->compromised_at_check = c;
+    f->refused_at_check = as->refused;
+    return fast;
+}
+
+/* A check at every grid point (fine and coarse).  A row at a coarse point always; at a fine point while the fleet
+ * changes fast, and at the first check after it stopped (the row that shows it settled), within FINE_ROWS_MAX. */
+static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    Fleet *f = ud;
+    const FleetParams *p = f->p;
+    HnbTime now = ev->time;
+    const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
+    if (hs->recovered != f->recovered_at_check) {
+        f->at_recovery = snapshot(f, now);
+        f->recovery_seen = TRUE;
+        f->recovered_at_check = hs->recovered;
+    }
+    if (now + HNB_HOUR <= p->duration || now <= p->attack.start) { /* the pace: since the attack if that is later */
+        f->remote_base = remote_recoveries(f);
+        f->remote_base_t = now;
+    }
+    gboolean fast = changed_fast(f);
+    gboolean coarse = now % p->sample == 0;
+    if (coarse || ((fast || f->fast_at_check) && f->fine_rows < FINE_ROWS_MAX)) {
+        f->fine_rows += !coarse;
+        add_row(f, now);
+    }
+    f->fast_at_check = fast;
+    HnbTime next_coarse = (now / p->sample + 1) * p->sample;
+    HnbTime next = p->fine ? MIN(next_coarse, (now / p->fine + 1) * p->fine) : next_coarse;
+    if (next <= p->duration)
+        hnb_sim_schedule(sim, next, f->k_sample, 0, 0);
 }
 
 static gboolean validate(const HnbScenario *sc, GError **error)
@@ -206,6 +317,7 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .seed = (uint64_t)hnb_scenario_int(sc, "scenario", "seed"),
         .duration = hnb_scenario_time(sc, "scenario", "duration"),
         .sample = hnb_model_sample_interval(sc),
+        .fine = hnb_scenario_time(sc, "series", "fine_interval"),
         .hnb = hnb_params(sc),
         .acs = acs_params(sc),
         .images = {.bandwidth = hnb_scenario_number(sc, "download", "bandwidth"),
@@ -220,6 +332,8 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .threads = progress ? progress->pool_threads : 0,
         .duration = p->duration,
     };
+    if (p->fine >= p->sample)
+        p->fine = 0;
     hnb_tls_fidelity_parse(hnb_scenario_string(sc, "tls", "fidelity"), &p->tls.fidelity);
     gboolean attacked = p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration;
     hnb_fix_params_from_scenario(&p->fix, sc, attacked ? p->attack.start : HNB_TIME_NEVER);
@@ -248,6 +362,8 @@ static void fix_metrics(const Fleet *f, HnbMetrics *m)
                     "attack -> fixed image built ([fix] develop); inf: beyond the horizon; nan: no fix in the run");
     hnb_metrics_add(m, "fix_signed_h", "h", since_attack_h(f, xs->all_signed),
                     "attack -> fixed image of every variant signed (signing servers, approvers, working hours)");
+    hnb_metrics_add(m, "fix_first_published_h", "h", since_attack_h(f, xs->first_published),
+                    "attack -> the first variant's fixed image on the H(e)MS (its HNBs can recover from then on)");
     hnb_metrics_add(m, "fix_published_h", "h", since_attack_h(f, xs->all_published),
                     "attack -> fixed image of every variant on the H(e)MS");
     hnb_metrics_add(m, "fix_complete_h", "h", since_attack_h(f, hs->all_on_fix),
@@ -310,7 +426,40 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "field_waiting", "HNBs", (double)fs.waiting, "field jobs not started by the end");
     hnb_metrics_add(m, "field_cost", "cost", fs.cost, "truck rolls and ship-backs");
     hnb_metrics_add(m, "downtime_cost", "cost", sub_cost, "subscriber-hours lost x [cost] subscriber_hour");
-    hnb_metrics_add(m, "total_cost", "cost", fs.cost + sub_cost, "field + downtime");
+    hnb_metrics_add(m, "total_cost", "cost", fs.cost + sub_cost, "field + downtime, within the horizon (see cost_to_completion_total)");
+    /* What the run still owes at its end (the horizon cuts the field's queue off, not the cost).  Per affected HNB
+     * still down: the field's estimate (hnb_field_owed: drawn ends of visits and ship-backs under way, the queue
+     * projected through the FIFO at mean visit times in working hours) plus a mean boot; an HNB recovering remotely
+     * (golden module, download, install) at the pace of the run's last hour (or since the attack, if later): R of
+     * them at r an hour owe R (R + 1) / 2 / r hours, never if none recovered remotely then.  That assumes a
+     * throughput-bound recovery (one after the other, as through a bandwidth or an ACS cap); a parallel one cut off
+     * mid-episode is overestimated (golden, 2000 HNBs, cut 5 minutes into its 7-minute episode: ~11 HNB-hours owed
+     * for 2.5 actual). */
+    HnbFieldOwed owed = {0};
+    if (f->field)
+        hnb_field_owed(f->field, p->duration, &owed);
+    uint64_t down = hs->affected - hs->recovered, remote = down > owed.hnbs ? down - owed.hnbs : 0;
+    double boot_ns = hnb_dist_mean(p->hnb.boot_time) + (p->hnb.image_verify ? hnb_dist_mean(p->hnb.image_verify) : 0);
+    double remote_ns = 0;
+    if (remote > 0) {
+        double pace = f->remote_base_t < p->duration
+                          ? (double)(remote_recoveries(f) - f->remote_base) / (double)(p->duration - f->remote_base_t)
+                          : 0;
+        remote_ns = pace > 0 ? (double)remote * (double)(remote + 1) / 2 / pace : INFINITY;
+    }
+    double owed_h = (owed.done_ns + (double)owed.hnbs * boot_ns + remote_ns) / 3600e9;
+    double owed_cost = (double)owed.visits * p->field.cost_truck_roll + owed_h * p->subscriber_hour;
+    hnb_metrics_add(m, "owed_visits", "visits", (double)owed.visits,
+                    "truck rolls still queued at the end: owed, not in field_cost");
+    hnb_metrics_add(m, "owed_downtime_h", "h", owed_h,
+                    "estimated HNB-hours out of service after the end until every affected HNB is back (field: drawn "
+                    "ends of visits and ship-backs under way, the queue at mean visit times in working hours, + mean "
+                    "boot; remote: at the last hour's pace, one after the other); inf: never (no technician, or no remote "
+                    "progress)");
+    hnb_metrics_add(m, "cost_to_completion", "cost", owed_cost,
+                    "still owed at the end: owed_visits x [cost] truck_roll + owed_downtime_h x subscriber_hour");
+    hnb_metrics_add(m, "cost_to_completion_total", "cost", fs.cost + sub_cost + owed_cost,
+                    "total_cost (within the horizon) + cost_to_completion: the episode's cost once every HNB is back");
     hnb_metrics_add(m, "sessions", "sessions", (double)as->sessions, "CWMP sessions the HNBs opened");
     hnb_metrics_add(m, "sessions_completed", "sessions", (double)as->completed, "sessions that ended well");
     hnb_metrics_add(m, "sessions_refused", "sessions", (double)as->refused,
@@ -333,7 +482,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "sessions_refusing", "sessions", (double)as->refusing,
                     "being refused at the end: SYNs still retransmitted, or a 503 not yet sent");
     hnb_metrics_add(m, "refused_fraction", "", as->sessions ? (double)as->refused / (double)as->sessions : 0,
-                    "refused / opened");
+                    "refused / opened, whole-run mean (quiet hours included: see peak_refused_fraction)");
     hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
     hnb_metrics_add(m, "handshakes_real", "handshakes", (double)as->real_handshakes,
                     "of which real OpenSSL handshakes (the rest sampled, [tls] fidelity)");
@@ -349,9 +498,40 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_image_server_active(f->images),
                     "still running at the end");
     hnb_metrics_add(m, "acs_utilisation", "", hnb_gauge_mean(&as->busy_gauge, p->duration) / (double)p->acs.workers,
-                    "time-average busy workers / workers");
-    hnb_metrics_add(m, "acs_open_max", "sessions", (double)as->open_max, "most sessions open at once");
-    hnb_metrics_add(m, "download_peak", "Gbit/s", is->peak_bps / 1e9, "highest aggregate download rate");
+                    "busy workers / workers, whole-run time average (quiet hours included)");
+    /* Peaks measured at every event, not read off the samples (sim/window.h for the sliding windows). */
+    /* The recovery window: from the attack to the first sampler check at or after the last recovery (at most
+     * [series] fine_interval late), or to the end while an affected HNB is still down. */
+    gboolean window = f->attack_seen && hs->affected > 0;
+    Snapshot w0 = f->at_attack,
+             w1 = hs->recovered < hs->affected || !f->recovery_seen || f->at_recovery.t < hs->last_recovery
+                      ? snapshot(f, p->duration)
+                      : f->at_recovery;
+    double w_ns = (double)(w1.t - w0.t);
+    hnb_metrics_add(m, "recovery_window_h", "h", window ? w_ns / 3600e9 : NAN,
+                    "the recovery window: from the attack to the last recovery (to the first fine_interval check after "
+                    "it), or to the end if an affected HNB is still down");
+    hnb_metrics_add(m, "recovery_acs_utilisation", "",
+                    window && w_ns > 0 ? (w1.busy_area - w0.busy_area) / w_ns / (double)p->acs.workers : NAN,
+                    "busy workers / workers, time average over the recovery window");
+    hnb_metrics_add(m, "recovery_refused_fraction", "",
+                    !window ? NAN
+                    : w1.sessions > w0.sessions ? (double)(w1.refused - w0.refused) / (double)(w1.sessions - w0.sessions)
+                                                : 0,
+                    "refused / opened over the recovery window");
+    hnb_metrics_add(m, "peak_sessions_per_s", "sessions/s", (double)hnb_window_max_a(&f->sessions_win) / hnb_time_to_sec(PEAK_WINDOW),
+                    "most sessions opened in any 1-minute window (t - 1 min, t], exact over every t, / 60 s");
+    G_STATIC_ASSERT(PEAK_WINDOW == HNB_MIN); /* the docs say 1 minute */
+    hnb_metrics_add(m, "peak_refused_fraction", "", hnb_window_max_ratio(&f->sessions_win),
+                    "highest refused / opened in any 1-minute window that opened >= " G_STRINGIFY(PEAK_MIN_SESSIONS)
+                    " sessions (exact over every window end); 0 if none was refused, nan if refusals came only in "
+                    "quieter minutes");
+    hnb_metrics_add(m, "peak_open_sessions", "sessions", (double)as->open_max,
+                    "most sessions open (admitted, not yet ended) at once, exact at every admission");
+    /* The aggregate rate grows only when a download starts (max-min fair shares: an end or a cut never raises it),
+     * and the image server records it after every start: its peak is exact. */
+    hnb_metrics_add(m, "peak_download_gbps", "Gbit/s", is->peak_bps / 1e9,
+                    "highest aggregate download rate, exact (the rate is piecewise constant between starts and ends)");
     hnb_metrics_add(m, "tls_profile_compliant", "", f->tls_compliant ? 1 : 0,
                     "1 if the [tls] group meets TS 33.320 clause 8.3.4, 0 if profile = custom departs from it");
     hnb_metrics_add(m, "image_checks", "checks", (double)bs->checks,
@@ -416,8 +596,10 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     f->images = hnb_image_server_new(f->sim, &p->images, hnb_population_download_done, f->hnbs);
     f->field = hnb_field_new(f->sim, &p->field, hnb_stream(p->seed, rep, "field"), hnb_population_repaired, f->hnbs);
     f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
+    f->k_attack = hnb_sim_register(f->sim, "fleet.attack-mark", on_attack, f);
     f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
                          &hnb_population_acs_client, f->hnbs);
+    hnb_acs_observe(f->acs, &f->sessions_win);
     hnb_population_start(f->hnbs, &(HnbPopulationParts){.acs = f->acs, .tls = f->tls, .boot = f->boot,
                                                          .images = f->images, .field = f->field});
     f->attack = hnb_attack_new(f->sim, &p->attack, p->hnb.n, p->duration, hnb_stream(p->seed, rep, "attack.pick"),
@@ -447,10 +629,18 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     FleetParams p;
     fleet_params(&p, sc, progress);
     Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series()};
+    hnb_window_init(&f.sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
     gboolean ok = parts_new(&f, sc, rep, error);
     if (ok) {
-        if (p.sample <= p.duration)
-            hnb_sim_schedule(f.sim, p.sample, f.k_sample, 0, 0);
+        const HnbPopulationStats *hs0 = hnb_population_stats(f.hnbs);
+        memcpy(f.count_at_check, hs0->count, sizeof f.count_at_check); /* the steady state at t = 0 */
+        f.compromised_at_check = hs0->compromised_now;
+        HnbTime first = p.fine ? p.fine : p.sample;
+        if (first <= p.duration)
+            hnb_sim_schedule(f.sim, first, f.k_sample, 0, 0);
+        /* after the attack's own first event (scheduled in parts_new): the counters the attack starts from */
+        if (p.attack.mode != HNB_ATTACK_NONE && p.attack.start <= p.duration)
+            hnb_sim_schedule(f.sim, p.attack.start, f.k_attack, 0, 0);
         hnb_model_run_kernel(f.sim, p.duration, progress);
         ok = hnb_acs_tls_error(f.tls, error);
         GError *sign_error = hnb_fix_take_error(f.fix);
@@ -461,6 +651,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     }
     if (ok) {
         hnb_population_censor(f.hnbs, p.duration);
+        hnb_window_finish(&f.sessions_win, p.duration);
         metrics(&f, out);
         *series = g_steal_pointer(&f.series);
         *cdf = recovery_cdf(&f);
@@ -469,6 +660,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     if (f.series)
         hnb_series_free(f.series);
     hnb_sim_free(f.sim);
+    hnb_window_clear(&f.sessions_win);
     return ok;
 }
 
@@ -568,6 +760,10 @@ static const HnbKeySpec schema[] = {
      "vulnerable image (a recovered one too, unless it runs the fix); 0s: one attack only"},
     {"attack", "reboot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,60s)", NULL, NULL, NULL,
      "from the rewrite to the reboot (small: the attacker reboots; large: the next reboot)"},
+    {"series", "fine_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1m", "0s", "1d", NULL,
+     "the time series gains a row every fine_interval while the fleet changes fast (a refusal, or a state count moved "
+     "by >= 0.1% of the fleet since the previous check), besides every [scenario] sample_interval; at most 20160 "
+     "such rows a replication; 0s: the coarse rows only"},
     {"cost", "truck_roll", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL, "cost of one truck roll"},
     {"cost", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_NONE, "60", "0", NULL, NULL, "cost of one ship-back"},
     {"cost", "subscriber_hour", HNB_KEY_NUMBER, HNB_UNIT_NONE, "0.5", "0", NULL, NULL,

@@ -2,8 +2,11 @@
  * speaks plain HTTP): session_end is called exactly once per session, with the right outcome and action; refusals at
  * admission, after the handshake or by dropped SYNs; FIFO service by the workers; a session whose HNB rebooted
  * meanwhile frees its slot without a callback; sessions queued past [cwmp] session_timeout are abandoned.  (What a
- * refused handshake costs a worker needs real TLS: tests/test-fleet.c.) */
+ * refused handshake costs a worker needs real TLS: tests/test-fleet.c.)  The fleet's peak metrics (the ACS's observer
+ * window, open_max) against a brute force over the test's own log. */
 #include "models/acs.h"
+
+#include <math.h>
 
 #define S HNB_SEC
 #define N 8     /* HNBs of the first test */
@@ -25,9 +28,21 @@ typedef struct {
     gboolean needs_image[MAXH];
     uint32_t draws[MAXH];
     GArray *ends; /* of End, in call order */
+    GArray *log;  /* of Log: what the test saw, in call order */
+    gboolean connecting;
     unsigned tls_calls;
     uint32_t k_connect, k_reboot;
 } Rig;
+
+/* The test's own event log: an HNB connected and was admitted or refused (the refusal's session_end comes before
+ * connect returns), or its session ended. */
+/* what the window sees: every connect opens a session (admitted to a slot, or not: refused later, after its handshake
+ * in the default overload mode); a refusal counts when it is answered */
+typedef enum { LOG_ADMIT, LOG_ARRIVE, LOG_REFUSE, LOG_CLOSE } LogKind;
+typedef struct {
+    HnbTime t;
+    LogKind kind;
+} Log;
 
 static HnbAcsPeer peer(void *ctx, uint32_t i)
 {
@@ -68,14 +83,24 @@ static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction act
     Rig *r = ctx;
     End e = {i, ok, action, hnb_sim_now(r->sim)};
     g_array_append_val(r->ends, e);
+    if (!r->connecting) {
+        Log l = {e.at, ok ? LOG_CLOSE : LOG_REFUSE}; /* the peaks test has no reboots, no TLS and no timeout */
+        g_array_append_val(r->log, l);
+    }
 }
 
 static const HnbAcsClient client = {peer, sample, clock_of, tls_failed, tls_kept, session_end};
 
 static void on_connect(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
+    Rig *r = ud;
     (void)sim;
-    hnb_acs_connect(((Rig *)ud)->acs, ev->entity);
+    int64_t before = hnb_acs_stats(r->acs)->open;
+    r->connecting = TRUE;
+    hnb_acs_connect(r->acs, ev->entity);
+    r->connecting = FALSE;
+    Log l = {ev->time, hnb_acs_stats(r->acs)->open > before ? LOG_ADMIT : LOG_ARRIVE};
+    g_array_append_val(r->log, l);
 }
 
 static void on_reboot(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -97,7 +122,7 @@ static HnbDist dist(const char *text)
 static void rig_init(Rig *r, int64_t slots, const char *rtt)
 {
     *r = (Rig){.sim = hnb_sim_new(), .cpu = dist("1s"), .rtt = dist(rtt), .hs = dist("0s"),
-               .ends = g_array_new(FALSE, FALSE, sizeof(End))};
+               .ends = g_array_new(FALSE, FALSE, sizeof(End)), .log = g_array_new(FALSE, FALSE, sizeof(Log))};
     r->p = (HnbAcsParams){.workers = 1, .max_sessions = slots, .hs_full = &r->hs, .hs_resumed = &r->hs,
                           .cwmp_cpu = &r->cpu, .rtt = &r->rtt};
     r->acs = hnb_acs_new(r->sim, &r->p, NULL, hnb_stream(1, 0, "acs.service"), &client, r);
@@ -110,6 +135,7 @@ static void rig_clear(Rig *r)
     hnb_acs_free(r->acs);
     hnb_sim_free(r->sim);
     g_array_free(r->ends, TRUE);
+    g_array_free(r->log, TRUE);
 }
 
 static const End *end_of(const Rig *r, uint32_t hnb, unsigned *calls)
@@ -268,6 +294,81 @@ static void test_session_timeout(void)
     rig_clear(&r);
 }
 
+/* The fleet's peak metrics come from the ACS: peak_sessions_per_s and peak_refused_fraction from the window it feeds
+ * (hnb_acs_observe), peak_open_sessions from open_max.  Bursts of arrivals at 2 workers and 12 slots, quiet spells
+ * between; then the same numbers from the test's own log by brute force, O(n^2): every instant where a 1-minute window
+ * (t - 1 min, t] gains or loses an arrival, and every admission's count of sessions open. */
+static void test_peaks_vs_brute(void)
+{
+    Rig r;
+    rig_init(&r, 12, "uniform(0s,3s)");
+    r.cpu = dist("exp(250ms)");
+    r.p.workers = 2;
+    r.p.session_timeout = 0; /* every session_end(FALSE) is a refusal */
+    hnb_acs_free(r.acs);
+    r.acs = hnb_acs_new(r.sim, &r.p, NULL, hnb_stream(1, 0, "acs.service"), &client, &r);
+    HnbWindow win;
+    hnb_window_init(&win, HNB_MIN, 20);
+    hnb_acs_observe(r.acs, &win);
+    HnbStream s = hnb_stream(2, 0, "test.arrivals");
+    HnbTime t = 0;
+    for (uint64_t k = 0; k < 3000; k++) {
+        /* a burst phase (mean gap 0.1 s) and a quiet phase (mean gap 5 s) alternate every 500 arrivals; ties too */
+        double mean_gap = (k / 500) % 2 ? 5.0 : 0.1;
+        double u = hnb_rng_uniform(s, 0, k);
+        t += u < 0.05 ? 0 : (HnbTime)(-log(u) * mean_gap * (double)S);
+        hnb_sim_schedule(r.sim, t, r.k_connect, (uint32_t)(k % N), 0);
+    }
+    HnbTime end = t + 2 * HNB_MIN;
+    hnb_sim_run(r.sim, end);
+    hnb_window_finish(&win, end);
+
+    /* brute force over the log */
+    const Log *lg = (const Log *)(void *)r.log->data;
+    guint n = r.log->len;
+    uint64_t max_open = 0, max_a = 0, refusals = 0;
+    double max_ratio = NAN;
+    for (guint i = 0; i < n; i++) {
+        refusals += lg[i].kind == LOG_REFUSE;
+        if (lg[i].kind == LOG_ADMIT) {
+            int64_t open = 0;
+            for (guint j = 0; j <= i; j++)
+                open += lg[j].kind == LOG_ADMIT ? 1 : lg[j].kind == LOG_CLOSE ? -1 : 0;
+            max_open = MAX(max_open, (uint64_t)open);
+        }
+        if (lg[i].kind == LOG_CLOSE)
+            continue; /* the window's counts change only when an arrival or a refusal enters or leaves it */
+        for (int leave = 0; leave < 2; leave++) { /* window ends at the arrival, and when it leaves */
+            HnbTime e = lg[i].t + (leave ? HNB_MIN : 0);
+            if (e > end)
+                continue;
+            uint64_t a = 0, b = 0;
+            for (guint j = 0; j < n; j++)
+                if (lg[j].kind != LOG_CLOSE && lg[j].t > e - HNB_MIN && lg[j].t <= e) {
+                    a += lg[j].kind == LOG_ADMIT || lg[j].kind == LOG_ARRIVE;
+                    b += lg[j].kind == LOG_REFUSE;
+                }
+            max_a = MAX(max_a, a);
+            if (a >= 20 && (isnan(max_ratio) || (double)b / (double)a > max_ratio))
+                max_ratio = (double)b / (double)a;
+        }
+    }
+    const HnbAcsStats *st = hnb_acs_stats(r.acs);
+    g_test_message("%u log entries, %" G_GUINT64_FORMAT " refused; peaks: %" G_GUINT64_FORMAT
+                   " sessions/min, refused fraction %.4f, %" G_GUINT64_FORMAT " open",
+                   n, refusals, max_a, max_ratio, max_open);
+    g_assert_cmpuint(st->sessions, ==, 3000);
+    g_assert_cmpuint(refusals, ==, st->refused);
+    g_assert_cmpuint(refusals, >, 100);         /* the bursts overload the ACS ... */
+    g_assert_cmpfloat(max_ratio, <, 1);         /* ... not every session of a busy minute */
+    g_assert_cmpuint(hnb_window_max_a(&win), ==, max_a);
+    g_assert_cmpfloat(hnb_window_max_ratio(&win), ==, max_ratio);
+    g_assert_cmpint(st->open_max, ==, (int64_t)max_open);
+    g_assert_cmpuint(max_open, ==, 12);
+    hnb_window_clear(&win);
+    rig_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -275,5 +376,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acs/stale-sessions", test_stale_sessions);
     g_test_add_func("/acs/drop-syn", test_drop_syn);
     g_test_add_func("/acs/session-timeout", test_session_timeout);
+    g_test_add_func("/acs/peaks-vs-brute", test_peaks_vs_brute);
     return g_test_run();
 }

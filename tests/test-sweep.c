@@ -382,6 +382,41 @@ static void test_size(void)
     g_free(path);
 }
 
+/* size targets can name the fleet's exact peaks and recovery-window averages: a golden fleet of 600 whose attacked
+ * half reboots at once, sized by its connection slots so that no busy minute refuses more than 5% (the whole-run
+ * refused_fraction would pass with far fewer).  The answer lies inside the range, is feasible, and one slot less is
+ * not (whenever the bisection probed it). */
+static void test_size_peaks(void)
+{
+    char *path = write_scenario(
+        "peaks.ini", "[scenario]\nname = peaks\nduration = 3h\nseed = 2\n[fleet]\nsize = 600\n[hnb]\nlayout = golden\n"
+                     "[cwmp]\nperiodic_interval = 30d\n[tls]\nfidelity = sampled:50\n"
+                     "[attack]\nstart = 1h\nfraction = 0.5\nreboot_delay = 0s\n[acs]\nworkers = 2\n");
+    g_assert_cmpint(hnbsim((const char *[]){"size", "-q", "--target", "peak_refused_fraction <= 0.05", "--target",
+                                            "peak_sessions_per_s >= 0.5", "--target", "recovery_refused_fraction <= 0.05",
+                                            "--target", "peak_open_sessions <= 64", "--vary", "acs.max_sessions=1..64",
+                                            "--replications", "2", "-o", "size-peaks", path, NULL}, NULL, NULL), ==, 0);
+    g_autoptr(GPtrArray) answer = csv_rows("size-peaks", "answer.csv");
+    int chosen = atoi(((char **)answer->pdata[1])[0]);
+    g_test_message("smallest acs.max_sessions with peak_refused_fraction <= 5%%: %d", chosen);
+    g_assert_cmpint(chosen, >, 1);
+    g_assert_cmpint(chosen, <, 64);
+    g_autoptr(GPtrArray) probes = csv_rows("size-peaks", "sizing.csv");
+    int cv = column(probes, "acs.max_sessions"), cb = column(probes, "peak_refused_fraction_bound");
+    int cf = column(probes, "feasible");
+    for (guint i = 1; i < probes->len; i++) {
+        char **row = probes->pdata[i];
+        int v = atoi(row[cv]);
+        if (v == chosen) {
+            g_assert_cmpfloat(g_ascii_strtod(row[cb], NULL), <=, 0.05);
+            g_assert_cmpstr(row[cf], ==, "1");
+        }
+        if (v == chosen - 1)
+            g_assert_cmpstr(row[cf], ==, "0");
+    }
+    g_free(path);
+}
+
 /* The operator's example is too big for CI, but it must be a valid scenario with a valid sizing question. */
 static void test_operator_example_checks(void)
 {
@@ -403,6 +438,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sweep/ci-target", test_ci_target);
     g_test_add_func("/sweep/shards-and-merge", test_shards_and_merge);
     g_test_add_func("/sweep/size", test_size);
+    g_test_add_func("/sweep/size-peaks", test_size_peaks);
     g_test_add_func("/sweep/operator-example-checks", test_operator_example_checks);
     return cli_done();
 }
