@@ -22,6 +22,7 @@ enum {
     HNB_CWMP_EV_TRANSFER_COMPLETE = 1u << 3, /* "7 TRANSFER COMPLETE" */
     HNB_CWMP_EV_M_DOWNLOAD = 1u << 4,        /* "M Download" */
     HNB_CWMP_EV_M_REBOOT = 1u << 5,          /* "M Reboot" */
+    HNB_CWMP_EV_CONNECTION_REQUEST = 1u << 6, /* "6 CONNECTION REQUEST" (the download campaign calls it back) */
 };
 
 /* "0 BOOTSTRAP,1 BOOT,..." in TR-069 order (Table 7: the digit codes, then "M Reboot" before "M Download"), comma

@@ -83,7 +83,7 @@ void hnb_population_free(HnbPopulation *pop);
 /* The callback tables of the parts that act on HNBs (ctx: the population). */
 extern const HnbAcsClient hnb_population_acs_client;
 extern const HnbAttackTarget hnb_population_attack_target;
-void hnb_population_download_done(void *pop, uint32_t hnb);              /* HnbImageServerDone */
+extern const HnbImageServerClient hnb_population_image_client;
 void hnb_population_repaired(HnbSim *sim, uint32_t hnb, void *pop);     /* HnbFieldRepaired */
 
 /* HNB i's local clock at true time t: its offset when last set, plus its drift since. */

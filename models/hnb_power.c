@@ -36,8 +36,7 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (regional && h->state == HNB_S_OFF)
         return; /* already without power */
     pop->st.power_failures++;
-    if (h->state == HNB_S_DOWNLOADING)
-        hnb_image_server_cancel(pop->parts.images, i);
+    hnb_pop_cut_download(pop, i);
     if (h->timer)
         hnb_sim_cancel(sim, h->timer);
     h->timer = 0;

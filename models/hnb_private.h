@@ -31,6 +31,8 @@ static inline void hnb_pop_set_state(HnbPopulation *pop, uint32_t i, HnbState s)
 void hnb_pop_leave_service(HnbPopulation *pop, uint32_t i); /* once: the downtime clock starts */
 /* Power-cycle or reboot now (+delay): whatever this life had pending is stale; the boot sequence starts. */
 void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay);
+/* It restarts: a download in progress is cut (reported after the boot) and its place in the download campaign lost. */
+void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i);
 void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i); /* a reboot or power loss loses the TLS session cache */
 
 /* hnb_power.c */
