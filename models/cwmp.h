@@ -22,7 +22,7 @@ enum {
     HNB_CWMP_EV_TRANSFER_COMPLETE = 1u << 3, /* "7 TRANSFER COMPLETE" */
     HNB_CWMP_EV_M_DOWNLOAD = 1u << 4,        /* "M Download" */
     HNB_CWMP_EV_M_REBOOT = 1u << 5,          /* "M Reboot" */
-    HNB_CWMP_EV_CONNECTION_REQUEST = 1u << 6, /* "6 CONNECTION REQUEST" (the ACS woke it, TR-069 3.2.2) */
+    HNB_CWMP_EV_CONNECTION_REQUEST = 1u << 6, /* "6 CONNECTION REQUEST": the H(e)MS woke it (TR-069 3.2.2) */
 };
 
 /* "0 BOOTSTRAP,1 BOOT,..." in TR-069 order (Table 7: the digit codes, then "M Reboot" before "M Download"), comma

@@ -321,7 +321,10 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .hnb = hnb_params(sc),
         .acs = acs_params(sc),
         .images = {.bandwidth = hnb_scenario_number(sc, "download", "bandwidth"),
-                   .image_bytes = hnb_scenario_number(sc, "download", "image_size")},
+                   .image_bytes = hnb_scenario_number(sc, "download", "image_size"),
+                   .max_concurrent = (uint32_t)hnb_scenario_int(sc, "download", "max_concurrent"),
+                   .campaign_rate = hnb_scenario_number(sc, "download", "campaign_rate"),
+                   .resume = hnb_scenario_bool(sc, "download", "resume")},
         .attack = attack_params(sc),
         .subscriber_hour = hnb_scenario_number(sc, "cost", "subscriber_hour"),
     };
@@ -378,6 +381,36 @@ static void fix_metrics(const Fleet *f, HnbMetrics *m)
                     "sessions the H(e)MS opened with a Connection Request to push the fix (TR-069 3.2.2)");
     hnb_metrics_add(m, "fix_images_signed", "images", ss ? (double)ss->signed_images : 0,
                     "fixed images the signing servers signed (real signatures)");
+}
+
+/* The download campaign: queue, faults, resume, bytes served. */
+static void download_metrics(const Fleet *f, HnbMetrics *m)
+{
+    const HnbImageServerStats *is = hnb_image_server_stats(f->images);
+    for (int k = 0; k < HNB_DL_FAULT_COUNT; k++) {
+        char name[48];
+        unsigned code = hnb_dl_fault_code((HnbDlFault)k);
+        g_snprintf(name, sizeof name, "download_faults_%u", code);
+        hnb_metrics_add(m, name, "downloads", (double)is->faults[k],
+                        k == HNB_DL_FAULT_9010 ? "TransferComplete fault 9010 (File transfer failure): downloads "
+                                                 "cut by the HNB's reboot or power loss"
+                                               : "TransferComplete fault 9017 (unable to complete download): downloads "
+                                                 "cut by the HNB's [download] timeout");
+    }
+    hnb_metrics_add(m, "downloads_resumed", "downloads", (double)is->resumed,
+                    "downloads that asked for the rest of a cut image (HTTP Range, [download] resume)");
+    hnb_metrics_add(m, "download_gbytes", "GB", hnb_image_server_bytes_delivered(f->images, f->p->duration) / 1e9,
+                    "bytes the image server sent: whole images, resumed remainders and what cut downloads received");
+    hnb_metrics_add(m, "downloads_queued", "downloads", (double)is->queued,
+                    "Download requests that waited in the campaign's queue for a slot ([download] max_concurrent, "
+                    "campaign_rate) and were granted");
+    hnb_metrics_add(m, "download_queue_peak", "HNBs", (double)is->queue_peak, "most HNBs waiting for a slot at once");
+    hnb_metrics_add(m, "download_queue_wait", "h", is->queued ? is->queue_wait_s / (double)is->queued / 3600 : 0,
+                    "mean wait of the queued requests, from the session that asked to the Connection Request");
+    hnb_metrics_add(m, "download_span", "h",
+                    is->last_done >= 0 ? hnb_time_to_sec(is->last_done - is->first_start) / 3600.0 : NAN,
+                    "from the first download started to the last completed: the image server's part of the "
+                    "recovery's makespan");
 }
 
 static void metrics(const Fleet *f, HnbMetrics *m)
@@ -494,9 +527,11 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     }
     hnb_metrics_add(m, "downloads_started", "downloads", (double)is->started, "image downloads started");
     hnb_metrics_add(m, "downloads_completed", "downloads", (double)is->completed, "completed");
-    hnb_metrics_add(m, "downloads_failed", "downloads", (double)is->failed, "timed out or cut by a reboot");
+    hnb_metrics_add(m, "downloads_failed", "downloads", (double)is->failed,
+                    "cut by the HNB's timeout, a reboot or a power loss (= download_faults_9010 + _9017)");
     hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_image_server_active(f->images),
                     "still running at the end");
+    download_metrics(f, m);
     hnb_metrics_add(m, "acs_utilisation", "", hnb_gauge_mean(&as->busy_gauge, p->duration) / (double)p->acs.workers,
                     "busy workers / workers, whole-run time average (quiet hours included)");
     /* Peaks measured at every event, not read off the samples (sim/window.h for the sliding windows). */
@@ -593,7 +628,7 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     if (!hnb_tls_check(sc, ignored, &f->tls_compliant, error))
         return FALSE;
     f->hnbs = hnb_population_new(f->sim, &p->hnb, p->seed, rep, p->duration);
-    f->images = hnb_image_server_new(f->sim, &p->images, hnb_population_download_done, f->hnbs);
+    f->images = hnb_image_server_new(f->sim, &p->images, &hnb_population_image_client, f->hnbs);
     f->field = hnb_field_new(f->sim, &p->field, hnb_stream(p->seed, rep, "field"), hnb_population_repaired, f->hnbs);
     f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
     f->k_attack = hnb_sim_register(f->sim, "fleet.attack-mark", on_attack, f);
@@ -738,12 +773,27 @@ static const HnbKeySpec schema[] = {
     {"acs", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
      "network time per CWMP round trip (holds the session, not a worker)"},
     {"download", "bandwidth", HNB_KEY_NUMBER, HNB_UNIT_BITRATE, "10Gbps", "1kbps", "100Tbps", NULL,
-     "image server bandwidth shared fairly by concurrent downloads"},
+     "image server bandwidth shared fairly (max-min, each capped by its access link) by the downloads running"},
+    {"download", "max_concurrent", HNB_KEY_INT, 0, "500", "0", "16000000", NULL,
+     "downloads the H(e)MS's campaign runs at once: it sends a Download (TR-069 A.3.2.8) only when a slot is free; "
+     "the others wait in a FIFO queue and get a Connection Request (TR-069 3.2.2) in their turn.  500 = the default "
+     "10 Gbit/s bandwidth / the default access link's 20 Mbit/s median, so each download runs near its access "
+     "link's rate: size it as bandwidth / access link.  0: no cap, every Download at once sharing the bandwidth "
+     "(once affected x image_size / bandwidth passes the timeout, every download fails together)"},
+    {"download", "campaign_rate", HNB_KEY_NUMBER, HNB_UNIT_RATE, "0/s", "0/s", "1000000/s", NULL,
+     "Download RPCs per unit time the H(e)MS's campaign sends, queued HNBs waiting their turn (the staggering that "
+     "TR-069 A.3.2.8 DelaySeconds gives a campaign); 0/s: unlimited"},
+    {"download", "resume", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
+     "a download cut by the timeout resumes from the bytes the HNB holds with an HTTP Range request (RFC 7233 3.1, "
+     "206 Partial Content 4.1); a reboot or power loss loses them (an image is verified before it is written, so a "
+     "partial one lives in RAM).  false: each Download starts from byte 0, as a TR-069 Download (a new transfer) "
+     "does unless the CPE keeps partial data"},
     {"download", "image_size", HNB_KEY_NUMBER, HNB_UNIT_SIZE, "50MB", "1kB", "100GB", NULL, "release image size"},
     {"download", "access_link", HNB_KEY_DIST, HNB_UNIT_BITRATE, "lognormal(20Mbps,0.7)", NULL, NULL, NULL,
      "each HNB's access link, which caps its download"},
     {"download", "timeout", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "2h", "1s", "30d", NULL,
-     "a download not done by then fails and is retried per the retry policy"},
+     "the HNB cuts a download not done by then; its next session, after its Session Retry Policy wait (TR-069 "
+     "3.2.1.1), reports TransferComplete with fault 9017 (A.3.3.2) and gets the Download again via the campaign"},
     {"tls", "fidelity", HNB_KEY_STRING, 0, "full", NULL, NULL, NULL,
      "full: every TLS session is a real OpenSSL handshake; sampled:N: one in N is, the rest reuse its outcome"},
     {"attack", "mode", HNB_KEY_ENUM, 0, "instant", NULL, NULL, "none|instant|epidemic",

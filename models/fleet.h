@@ -9,7 +9,7 @@
  *   ACS (H(e)MS)         models/acs.h        HnbAcs             HnbAcsClient: session_end, tls_failed, ...
  *   ACS's TLS            models/acs_tls.h    HnbAcsTls          (results returned to the ACS)
  *   secure boot (TrE)    models/secure_boot.h HnbSecureBoot     (a token joined by the HNB's event)
- *   image server         models/image_server.h HnbImageServer   HnbImageServerDone
+ *   image server         models/image_server.h HnbImageServer   HnbImageServerClient: granted, done
  *   field force          models/field.h      HnbField           HnbFieldRepaired
  *   attacker             models/attack.h     HnbAttack          HnbAttackTarget: rewrite, reboot_in
  *   fix pipeline         models/fix.h        HnbFix             HnbFixPublished (its signing servers: signer.h)

@@ -155,11 +155,18 @@ static void schedule_boot(HnbPopulation *pop, uint32_t i, HnbTime at)
     prefetch(pop, i, at); /* its first session after the boot (release image or golden module) */
 }
 
+void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i)
+{
+    if (hnb_image_server_restart(pop->parts.images, i)) /* TransferComplete with fault 9010 after the boot */
+        pop->hnb[i].events |= HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
+    pop->hnb[i].flags &= (uint8_t)~HNB_F_UPDATING; /* a background update, downloading or installing, is lost */
+}
+
 void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
 {
     Hnb *h = &pop->hnb[i];
     HnbTime now = hnb_sim_now(pop->sim);
-    hnb_pop_cut_download(pop, i, TRUE); /* stale: as it always did, see image_server.h */
+    hnb_pop_cut_download(pop, i);
     if (h->timer)
         hnb_sim_cancel(pop->sim, h->timer);
     h->timer = 0;
@@ -229,18 +236,6 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
     pop->st.bricked_total++;
     if (pop->parts.field)
         hnb_field_request(pop->parts.field, i);
-}
-
-void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i, gboolean stale)
-{
-    Hnb *h = &pop->hnb[i];
-    /* a background update downloads while its timeout timer runs, installs once it is cleared */
-    gboolean downloading = h->state == HNB_S_DOWNLOADING || ((h->flags & HNB_F_UPDATING) && h->timer);
-    if (downloading && stale)
-        hnb_image_server_cancel_stale(pop->parts.images, i);
-    else if (downloading)
-        hnb_image_server_cancel(pop->parts.images, i);
-    h->flags &= (uint8_t)~HNB_F_UPDATING;
 }
 
 void hnb_population_repaired(HnbSim *sim, uint32_t i, void *ctx)
@@ -322,7 +317,14 @@ static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction act
     if (action == HNB_CWMP_ACS_DOWNLOAD) {
         /* The retry count is kept until the download completes, so that downloads failing again and again (an
          * overloaded image server) back off as sessions do, instead of returning every few seconds. */
-        start_download(pop, i);
+        if (hnb_image_server_request(pop->parts.images, i)) {
+            start_download(pop, i);
+            return;
+        }
+        /* queued by the campaign: the H(e)MS calls it back (image_granted), so a golden module waits without
+         * polling; an HNB in service keeps its periodic Informs */
+        if (h->state == HNB_S_RUNNING)
+            schedule_periodic(pop, i);
         return;
     }
     if (h->state == HNB_S_RUNNING) {
@@ -335,7 +337,7 @@ static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction act
 }
 
 /* The image server delivered HNB i's image: it is verified (secure boot's check) and written. */
-void hnb_population_download_done(void *ctx, uint32_t i)
+static void image_done(void *ctx, uint32_t i)
 {
     HnbPopulation *pop = ctx;
     Hnb *h = &pop->hnb[i];
@@ -376,6 +378,8 @@ static void on_dl_timeout(HnbSim *sim, const HnbEvent *ev, void *ud)
         return;
     h->timer = 0;
     hnb_image_server_cancel(pop->parts.images, i);
+    /* its next session reports TransferComplete with fault 9017, and the H(e)MS answers with the Download again */
+    h->events |= HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
     update_failed(pop, i);
 }
 
@@ -486,6 +490,24 @@ static void attack_reboot_in(void *ctx, uint32_t i, HnbTime delay)
     HnbPopulation *pop = ctx;
     hnb_sim_schedule(pop->sim, hnb_sim_now(pop->sim) + delay, pop->k_reboot, i, HNB_ARG(pop->hnb[i].gen, 0));
 }
+
+/* A slot of the campaign is HNB i's (it waits in the golden module, or in service): the H(e)MS sends a Connection
+ * Request (TR-069 3.2.2) and the HNB opens a session at once, which brings the Download.  A session already under
+ * way brings it (the HNB still needs the image: the ACS asks for it). */
+static void image_granted(void *ctx, uint32_t i)
+{
+    HnbPopulation *pop = ctx;
+    Hnb *h = &pop->hnb[i];
+    g_return_if_fail(h->state == HNB_S_GOLDEN || h->state == HNB_S_RUNNING); /* a restart leaves the queue */
+    if (h->flags & HNB_F_IN_SESSION)
+        return;
+    if (h->timer)
+        hnb_sim_cancel(pop->sim, h->timer);
+    h->events |= HNB_CWMP_EV_CONNECTION_REQUEST;
+    hnb_pop_open_session(pop, i);
+}
+
+const HnbImageServerClient hnb_population_image_client = {.granted = image_granted, .done = image_done};
 
 const HnbAttackTarget hnb_population_attack_target = {.rewrite = attack_rewrite, .reboot_in = attack_reboot_in};
 

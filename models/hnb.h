@@ -93,7 +93,7 @@ void hnb_population_free(HnbPopulation *pop);
 /* The callback tables of the parts that act on HNBs (ctx: the population). */
 extern const HnbAcsClient hnb_population_acs_client;
 extern const HnbAttackTarget hnb_population_attack_target;
-void hnb_population_download_done(void *pop, uint32_t hnb);              /* HnbImageServerDone */
+extern const HnbImageServerClient hnb_population_image_client;
 void hnb_population_repaired(HnbSim *sim, uint32_t hnb, void *pop);     /* HnbFieldRepaired */
 void hnb_population_fix_published(void *pop, uint32_t variant);         /* HnbFixPublished */
 

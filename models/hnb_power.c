@@ -36,7 +36,7 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (regional && h->state == HNB_S_OFF)
         return; /* already without power */
     pop->st.power_failures++;
-    hnb_pop_cut_download(pop, i, FALSE);
+    hnb_pop_cut_download(pop, i);
     if (h->timer)
         hnb_sim_cancel(sim, h->timer);
     h->timer = 0;

@@ -33,13 +33,11 @@ static inline void hnb_pop_set_state(HnbPopulation *pop, uint32_t i, HnbState s)
 void hnb_pop_leave_service(HnbPopulation *pop, uint32_t i); /* once: the downtime clock starts */
 /* Power-cycle or reboot now (+delay): whatever this life had pending is stale; the boot sequence starts. */
 void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay);
-void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i);
-void hnb_pop_open_session(HnbPopulation *pop, uint32_t i); /* it connects to the ACS now */ /* a reboot or power loss loses the TLS session cache */
-
-/* Its download (state DOWNLOADING, or a background one) is cut: the image server stops serving it.  stale: see
- * hnb_image_server_cancel_stale (what a reboot has always done). */
-void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i, gboolean stale);
-
+/* It restarts: a download in progress is cut (reported after the boot), its place in the download campaign lost, and
+ * a background update (HNB_F_UPDATING) abandoned. */
+void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i);
+void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i); /* a reboot or power loss loses the TLS session cache */
+void hnb_pop_open_session(HnbPopulation *pop, uint32_t i); /* it connects to the ACS now */
 /* hnb_fix.c: the population's side of the fix */
 static inline gboolean hnb_pop_published(const HnbPopulation *pop, uint32_t i)
 {
