@@ -9,42 +9,10 @@
  * host (those stay in manifest.json).  A few lines of script mark the body with how many figures rendered, which the
  * browser test reads.
  */
-#include "results/csv.h"
+#include "results/html.h"
 #include "results/results.h"
 
 #include <string.h>
-
-static void esc(GString *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': g_string_append(out, "&amp;"); break;
-        case '<': g_string_append(out, "&lt;"); break;
-        case '>': g_string_append(out, "&gt;"); break;
-        case '"': g_string_append(out, "&quot;"); break;
-        default: g_string_append_c(out, *s);
-        }
-    }
-}
-
-static void csv_table(GString *out, const char *csv)
-{
-    g_string_append(out, "<table class=\"results\">\n");
-    HnbCsv reader;
-    hnb_csv_init(&reader, csv);
-    char **row;
-    for (gboolean head = TRUE; (row = hnb_csv_next(&reader, NULL)) != NULL; head = FALSE) {
-        g_string_append(out, "<tr>");
-        for (char **f = row; *f != NULL; f++) {
-            g_string_append(out, head ? "<th>" : "<td>");
-            esc(out, *f);
-            g_string_append(out, head ? "</th>" : "</td>");
-        }
-        g_string_append(out, "</tr>\n");
-        g_strfreev(row);
-    }
-    g_string_append(out, "</table>\n");
-}
 
 static void compliance_table(GString *out, const char *lines)
 {
@@ -58,7 +26,7 @@ static void compliance_table(GString *out, const char *lines)
         if (!verdict)
             continue; /* headings and the summary line */
         g_string_append_printf(out, "<tr><td class=\"%s\">%s</td><td>", verdict, verdict);
-        esc(out, g_strstrip(*l + strlen(verdict)));
+        hnb_html_escape(out, g_strstrip(*l + strlen(verdict)));
         g_string_append(out, "</td></tr>\n");
     }
     g_string_append(out, "</table>\n");
@@ -76,11 +44,11 @@ static void params_table(GString *out, const char *ini)
         for (char **k = keys; k && *k; k++) {
             g_autofree char *v = g_key_file_get_value(kf, *g, *k, NULL);
             g_string_append(out, "<tr><td>");
-            esc(out, *g);
+            hnb_html_escape(out, *g);
             g_string_append(out, "</td><td>");
-            esc(out, *k);
+            hnb_html_escape(out, *k);
             g_string_append(out, "</td><td>");
-            esc(out, v);
+            hnb_html_escape(out, v);
             g_string_append(out, "</td></tr>\n");
         }
     }
@@ -114,9 +82,9 @@ static guint figures(GString *out, const char *dir)
         g_autofree char *b64 = g_base64_encode((const guchar *)svg, len);
         g_autofree char *stem = g_strndup(names->pdata[k], strlen(names->pdata[k]) - 4);
         g_string_append(out, "<figure><img alt=\"");
-        esc(out, stem);
+        hnb_html_escape(out, stem);
         g_string_append_printf(out, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption>", b64);
-        esc(out, stem);
+        hnb_html_escape(out, stem);
         g_string_append(out, "</figcaption></figure>\n");
         shown++;
     }
@@ -132,19 +100,22 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
     g_autofree char *hash = resolved ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, resolved, -1) : NULL;
 
     GString *h = g_string_new("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>hnbsim: ");
-    esc(h, stamp->scenario);
+    hnb_html_escape(h, stamp->scenario);
     g_string_append(h, "</title>\n<style>\n"
                        "body{font-family:sans-serif;margin:2em;max-width:1100px}\n"
-                       "table{border-collapse:collapse;margin:1em 0;font-size:90%}\n"
+                       "table{border-collapse:collapse;margin:1em 0;font-size:90%;max-width:100%}\n"
                        "td,th{border:1px solid #bbb;padding:2px 6px;text-align:left}\n"
+                       "table.results td.num{text-align:right;white-space:nowrap}\n"
+                       "table.params td{overflow-wrap:anywhere}\n"
+                       "p.note{font-size:90%;color:#444}\n"
                        "th{background:#eee}\n"
                        "td.PASS{color:#060}td.FAIL{color:#a00;font-weight:bold}td.WARN{color:#a60}\n"
                        "figure{display:inline-block;margin:0.5em}figure img{max-width:520px}\n"
                        "dt{font-weight:bold}\n"
                        "</style></head>\n<body>\n<h1>");
-    esc(h, stamp->scenario);
+    hnb_html_escape(h, stamp->scenario);
     g_string_append(h, "</h1>\n<h2>Reproducibility</h2>\n<dl>\n<dt>hnbsim</dt><dd>");
-    esc(h, stamp->version);
+    hnb_html_escape(h, stamp->version);
     g_string_append_printf(h, "</dd>\n<dt>seed</dt><dd>%" G_GUINT64_FORMAT "</dd>\n<dt>replications</dt><dd>%u</dd>\n",
                            stamp->seed, stamp->replications);
     if (hash)
@@ -160,8 +131,11 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
         g_autofree char *path = g_build_filename(dir, tables[k], NULL);
         g_autofree char *csv = NULL;
         if (g_file_get_contents(path, &csv, NULL, NULL)) {
-            g_string_append_printf(h, "<h2>Results (%s; means with 95%% confidence half-widths)</h2>\n", tables[k]);
-            csv_table(h, csv);
+            g_string_append_printf(h, "<h2>Results (%s)</h2>\n<p class=\"note\">Means over replications with "
+                                      "their 95%% confidence half-widths, rounded to what the interval supports "
+                                      "(the Particle Data Group's rule: results/README.md); one replication: four "
+                                      "significant digits. %s keeps every digit.</p>\n", tables[k], tables[k]);
+            hnb_html_results_table(h, csv);
             break;
         }
     }

@@ -1,5 +1,6 @@
 /* tests/test-results.c — run directories, summaries, time series, figures. */
 #include "results/csv.h"
+#include "results/format.h"
 #include "results/results.h"
 #include "sim/time.h"
 
@@ -735,6 +736,56 @@ static void test_table_figures(Fixture *f, gconstpointer data)
     g_assert_true(!rendered || exists(svg));
 }
 
+/* The PDG rounding rule (results/format.h) on a table of cases: each branch of the three-digit rule, its edges,
+ * grouping, signs, no interval, and the values that are not numbers. */
+static void test_format_mean_ci(void)
+{
+    static const struct {
+        double mean, half;
+        const char *want;
+    } cases[] = {
+        {3046.5, 387.5392445, "3,000 \u00b1 400"},  /* 387: one significant digit */
+        {3046.5, 123.4, "3,050 \u00b1 120"},        /* 123: two */
+        {0.38, 0.04, "0.38 \u00b1 0.04"},           /* 400: one */
+        {1022, 2007, "1,000 \u00b1 2,000"},         /* 200: two, the mean to the hundreds */
+        {0.0123, 0.00354, "0.0123 \u00b1 0.0035"},  /* 354: the last of two digits */
+        {0.0123, 0.00355, "0.012 \u00b1 0.004"},    /* 355: the first of one */
+        {0.0123, 0.00949, "0.012 \u00b1 0.009"},    /* 949: the last of one */
+        {5.6, 0.0097, "5.600 \u00b1 0.010"},        /* 970: up to 1000, two digits */
+        {5.6, 0.0999, "5.60 \u00b1 0.10"},
+        {0.3812, 0.0212, "0.381 \u00b1 0.021"},
+        {1234567.8, 1500, "1,234,600 \u00b1 1,500"},
+        {-3046.5, 387.54, "-3,000 \u00b1 400"},     /* negative numbers round alike */
+        {-0.3, 40, "0 \u00b1 40"},                  /* no "-0" */
+        {-0.0123, 0.00354, "-0.0123 \u00b1 0.0035"},
+        {0.5, 0.5, "0.5 \u00b1 0.5"},
+        {3046.5, NAN, "3,047"},                      /* one replication: four significant digits */
+        {0.381234, NAN, "0.3812"},
+        {0.38, NAN, "0.38"},                         /* no zeros the data do not have */
+        {1234567, NAN, "1,235,000"},
+        {-1234.5, NAN, "-1,235"},
+        {200, 0, "200 \u00b1 0"},                   /* every replication agreed */
+        {0, 0, "0 \u00b1 0"},
+        {INFINITY, NAN, "beyond horizon"},            /* a quantile past the end of the run */
+        {INFINITY, 3, "beyond horizon"},
+        {-INFINITY, NAN, "-inf"},
+        {NAN, NAN, "\u2013"},
+        {NAN, 2, "\u2013"},
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+        g_autofree char *got = hnb_format_mean_ci(cases[k].mean, cases[k].half);
+        if (strcmp(got, cases[k].want) != 0)
+            g_error("%g \u00b1 %g: got \"%s\", want \"%s\"", cases[k].mean, cases[k].half, got, cases[k].want);
+    }
+    double r;
+    g_assert_cmpint(hnb_format_ci_place(387.54, &r), ==, 2);
+    g_assert_cmpfloat(r, ==, 400);
+    g_assert_cmpint(hnb_format_ci_place(0.0212, &r), ==, -3);
+    g_assert_cmpfloat_with_epsilon(r, 0.021, 1e-15);
+    g_assert_cmpint(hnb_format_ci_place(1000, &r), ==, 2); /* exactly a power of ten: 100 -> two digits */
+    g_assert_cmpfloat(r, ==, 1000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -746,6 +797,7 @@ int main(int argc, char **argv)
     ADD("/results/rundir/stale-tmp", test_rundir_stale_tmp);
     ADD("/results/rundir/commit-raced", test_rundir_commit_raced);
     g_test_add_func("/results/fmt", test_fmt);
+    g_test_add_func("/results/format/mean-ci", test_format_mean_ci);
     g_test_add_func("/results/csv/read", test_csv_read);
     ADD("/results/summary/example", test_summary_example);
     ADD("/results/summary/single", test_summary_single);
