@@ -495,6 +495,39 @@ static const HnbCompareFigure compare_figures[] = {
     {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
 };
 
+/* The findings paragraph (results.h, HnbFinding): per layout, who lost service, who came back and when (Kaplan-Meier,
+ * so the HNBs still down count), at what cost, and the limits met on the way.  A metric added later gets one line
+ * here; runs that lack it skip it. */
+static const HnbFinding findings[] = {
+    {"affected", "{} lost service", "HNBs", 0},
+    {"recovered", "; {} back in service by the end", NULL, 0},
+    {"censored", ", {} still down", NULL, 0},
+    {"recover_km_p50", "; time to recover: median {}", "h", 0},
+    {"recover_km_p95", ", 95th percentile {}", "h", 0},
+    {"total_cost", "; cost {}", NULL, 0},
+    {"acs_utilisation", "; H(e)MS workers busy {} of the run", "%", 100},
+    {"sessions_refused", ", {} sessions refused", NULL, 0},
+    {"truck_rolls", "; field: {} truck rolls", NULL, 0},
+    {"ship_backs", ", {} ship-backs", NULL, 0},
+    {"field_waiting", ", {} jobs not started by the end", NULL, 0},
+    {NULL, "Times to recover are Kaplan-Meier estimates over the affected HNBs, those still down at the end counted "
+           "as not yet recovered (\"beyond the horizon\": fewer had recovered when the run ended); cost is field "
+           "visits and subscriber downtime at the [cost] prices.", NULL, 0},
+};
+
+/* What every figure's caption states (results.h, hnb_results_caption); a key a scenario lacks drops its clause. */
+static const char *const caption[] = {
+    "{fleet.size} HNBs",
+    "layout {hnb.layout}",
+    "golden module over TLS: {golden.tls}",
+    "{attack.fraction} of the fleet rewritten at {attack.start} ({attack.mode})",
+    "H(e)MS {acs.workers} workers, {acs.max_sessions} sessions",
+    "image server {download.bandwidth}",
+    "TLS fidelity {tls.fidelity}",
+    "costs per truck roll {cost.truck_roll}, ship-back {cost.ship_back}, subscriber-hour {cost.subscriber_hour}",
+    NULL,
+};
+
 static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_tls_schema, hnb_pki_schema, NULL};
 
 const HnbModel hnb_model_fleet = {
@@ -509,4 +542,7 @@ const HnbModel hnb_model_fleet = {
     .resolve = hnb_calibration_apply,
     .compare_figures = compare_figures,
     .ncompare_figures = G_N_ELEMENTS(compare_figures),
+    .findings = findings,
+    .nfindings = G_N_ELEMENTS(findings),
+    .caption = caption,
 };

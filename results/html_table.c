@@ -48,12 +48,18 @@ static char *mean_prefix(const char *name)
     return NULL;
 }
 
-static gboolean is_half_of(const char *name, const char *prefix)
+char *hnb_html_mean_pair(char **head, guint j)
 {
+    g_autofree char *prefix = mean_prefix(head[j]);
+    const char *half = head[j + 1];
+    if (prefix == NULL || half == NULL)
+        return NULL;
     if (*prefix == '\0')
-        return strcmp(name, "ci95_half") == 0;
+        return strcmp(half, "ci95_half") == 0 ? g_steal_pointer(&prefix) : NULL;
     size_t n = strlen(prefix);
-    return strncmp(name, prefix, n) == 0 && (name[n] == ' ' || name[n] == '_') && strcmp(name + n + 1, "ci95_half") == 0;
+    gboolean ok = strncmp(half, prefix, n) == 0 && (half[n] == ' ' || half[n] == '_') &&
+                  strcmp(half + n + 1, "ci95_half") == 0;
+    return ok ? g_steal_pointer(&prefix) : NULL;
 }
 
 /* One display column: its heading and, per data row, its text. */
@@ -95,8 +101,8 @@ static GPtrArray *display_columns(GPtrArray *rows)
     char **head = rows->pdata[0];
     guint n = g_strv_length(head);
     for (guint j = 0; j < n; j++) {
-        g_autofree char *prefix = mean_prefix(head[j]);
-        if (prefix != NULL && j + 1 < n && is_half_of(head[j + 1], prefix)) {
+        g_autofree char *prefix = j + 1 < n ? hnb_html_mean_pair(head, j) : NULL;
+        if (prefix != NULL) {
             Column *c = column_new(*prefix ? prefix : "mean \u00b1 95% CI", TRUE);
             for (guint r = 1; r < rows->len; r++) {
                 gboolean ok1, ok2;

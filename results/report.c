@@ -91,7 +91,28 @@ static guint figures(GString *out, const char *dir)
     return shown;
 }
 
-gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance, GError **error)
+/* The findings paragraph, from the results table the report shows below it. */
+static void findings_section(GString *h, const HnbStamp *stamp, const char *table, const char *csv, const HnbFinding *f,
+                     guint n)
+{
+    GString *list = g_string_new(NULL);
+    if (csv != NULL && hnb_html_findings(list, csv, stamp->scenario, f, n)) {
+        g_string_append(h, "<h2>Findings</h2>\n<div id=\"findings\">\n");
+        if (stamp->caption != NULL) {
+            g_string_append(h, "<p>Assumptions: ");
+            hnb_html_escape(h, stamp->caption);
+            g_string_append(h, ".</p>\n");
+        }
+        g_string_append(h, list->str);
+        g_string_append_printf(h, "<p class=\"note\">Written by hnbsim from %s (the results table below): means over "
+                                  "replications with their 95%% confidence half-widths, rounded as the table is.</p>"
+                                  "\n</div>\n", table);
+    }
+    g_string_free(list, TRUE);
+}
+
+gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance,
+                                  const HnbFinding *findings, guint nfindings, GError **error)
 {
     const char *dir = hnb_rundir_tmp_path(rd);
     g_autofree char *resolved_path = g_build_filename(dir, "scenario.resolved.ini", NULL);
@@ -112,9 +133,21 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
                        "td.PASS{color:#060}td.FAIL{color:#a00;font-weight:bold}td.WARN{color:#a60}\n"
                        "figure{display:inline-block;margin:0.5em}figure img{max-width:520px}\n"
                        "dt{font-weight:bold}\n"
+                       "#findings li{margin:0.3em 0}\n"
                        "</style></head>\n<body>\n<h1>");
     hnb_html_escape(h, stamp->scenario);
-    g_string_append(h, "</h1>\n<h2>Reproducibility</h2>\n<dl>\n<dt>hnbsim</dt><dd>");
+    g_string_append(h, "</h1>\n");
+    /* the results table: the first of these the run wrote */
+    static const char *const tables[] = {"summary.csv", "compare.csv", "aggregate.csv"};
+    const char *table = NULL;
+    g_autofree char *csv = NULL;
+    for (size_t k = 0; k < G_N_ELEMENTS(tables) && csv == NULL; k++) {
+        g_autofree char *path = g_build_filename(dir, tables[k], NULL);
+        if (g_file_get_contents(path, &csv, NULL, NULL))
+            table = tables[k];
+    }
+    findings_section(h, stamp, table, csv, findings, nfindings);
+    g_string_append(h, "<h2>Reproducibility</h2>\n<dl>\n<dt>hnbsim</dt><dd>");
     hnb_html_escape(h, stamp->version);
     g_string_append_printf(h, "</dd>\n<dt>seed</dt><dd>%" G_GUINT64_FORMAT "</dd>\n<dt>replications</dt><dd>%u</dd>\n",
                            stamp->seed, stamp->replications);
@@ -126,18 +159,12 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
     if (figures(h, dir) == 0)
         g_string_append(h, "<p>No figures (gnuplot was not installed when this ran).</p>\n");
     g_string_append(h, "</div>\n");
-    static const char *const tables[] = {"summary.csv", "compare.csv", "aggregate.csv"};
-    for (size_t k = 0; k < G_N_ELEMENTS(tables); k++) {
-        g_autofree char *path = g_build_filename(dir, tables[k], NULL);
-        g_autofree char *csv = NULL;
-        if (g_file_get_contents(path, &csv, NULL, NULL)) {
-            g_string_append_printf(h, "<h2>Results (%s)</h2>\n<p class=\"note\">Means over replications with "
-                                      "their 95%% confidence half-widths, rounded to what the interval supports "
-                                      "(the Particle Data Group's rule: results/README.md); one replication: four "
-                                      "significant digits. %s keeps every digit.</p>\n", tables[k], tables[k]);
-            hnb_html_results_table(h, csv);
-            break;
-        }
+    if (csv != NULL) {
+        g_string_append_printf(h, "<h2>Results (%s)</h2>\n<p class=\"note\">Means over replications with their 95%% "
+                                  "confidence half-widths, rounded to what the interval supports (the Particle Data "
+                                  "Group's rule: results/README.md); one replication: four significant digits. %s "
+                                  "keeps every digit.</p>\n", table, table);
+        hnb_html_results_table(h, csv);
     }
     if (compliance && *compliance) {
         g_string_append(h, "<h2>TS 33.320 clause 8.3.4 compliance of the [tls] group</h2>\n");

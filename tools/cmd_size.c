@@ -467,7 +467,7 @@ static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, g
         }
     }
     HnbStamp stamp = {hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
-                      sz->reps, HNB_VERSION, hnb_scenario_source(sc)};
+                      sz->reps, HNB_VERSION, hnb_scenario_source(sc), NULL};
     rc = write_sizing(sz, sc, &stamp, dir, force, answers, nouter, (double)(g_get_monotonic_time() - t0) / 1e6);
     if (rc == HNB_EXIT_OK)
         print_answer(sz, stamp.scenario, answers, nouter, dir);
