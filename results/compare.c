@@ -55,8 +55,9 @@ static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, c
     gboolean any = !cdf;
     for (guint k = 0; cdf && k < nv; k++)
         any |= v[k].has_cdf;
+    g_autofree char *shows = g_strdup_printf("One line per variant: replication 0 of %u", stamp->replications);
     hnb_gp_head(gp, stamp, fig->name, cdf ? "each variant's ../VARIANT/cdf.csv" : "each variant's ../VARIANT/timeseries.csv",
-                fig->title, fig->xlabel, fig->ylabel);
+                fig->title, shows, fig->xlabel, fig->ylabel);
     if (cdf) /* recoveries span minutes (a golden module) to days (the field): a log time axis shows both */
         g_string_append(gp, "set yrange [0:1]\nset key inside right bottom\nset logscale x\nset autoscale x\n");
     if (!any)
@@ -82,7 +83,7 @@ static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, c
                 g_string_append(gp, "3");
             else
                 hnb_gp_quote(gp, fig->column);
-            g_string_append(gp, cdf ? ")) with steps linewidth 1.5 title " : ")) with lines linewidth 1.5 title ");
+            g_string_append(gp, cdf ? ")) with steps linewidth 2 title " : ")) with lines linewidth 2 title ");
             hnb_gp_quote(gp, v[k].name);
         }
         g_string_append_c(gp, '\n');
@@ -95,7 +96,8 @@ static char *bar_script(const HnbStamp *stamp, const HnbCompareFigure *fig)
 {
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autofree char *data = g_strdup_printf("%s.csv", fig->name);
-    hnb_gp_head(gp, stamp, fig->name, data, fig->title, "", fig->ylabel);
+    g_autofree char *shows = g_strdup_printf("Bars: mean over %u replications, 95%% CI", stamp->replications);
+    hnb_gp_head(gp, stamp, fig->name, data, fig->title, shows, "", fig->ylabel);
     g_string_append(gp, "set style fill solid 0.6 border -1\n"
                         "set boxwidth 0.6\n"
                         "set yrange [0:*]\n"

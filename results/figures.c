@@ -81,7 +81,7 @@ static void append_plot(GString *gp, const SeriesInfo *info, char **cols)
         hnb_gp_quote(gp, info->series->names[0]);
         g_string_append(gp, ") : NaN):(column(");
         hnb_gp_quote(gp, cols[i]);
-        g_string_append(gp, ")) with lines linewidth 1.5 title ");
+        g_string_append(gp, ")) with lines linewidth 2 title ");
         hnb_gp_quote(gp, cols[i]);
     }
     g_string_append_c(gp, '\n');
@@ -92,7 +92,8 @@ static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const Ser
 {
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autofree char *xlabel = axis_label(info->series->names[0]);
-    hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, xlabel, fig->ylabel);
+    g_autofree char *shows = g_strdup_printf("Lines: replication 0 of %u", stamp->replications);
+    hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, shows, xlabel, fig->ylabel);
     if (!any_data) {
         g_string_append(gp, "set xrange [0:1]\n"
                             "set yrange [0:1]\n"

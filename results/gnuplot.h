@@ -8,10 +8,15 @@
 /* A gnuplot single-quoted string ('' escapes a quote; newlines become spaces). */
 void hnb_gp_quote(GString *out, const char *s);
 
-/* The script's head: a comment naming the script and its data, encoding, CSV input, title, axis labels, grid, key
- * and the footer "scenario NAME · seed S · hnbsim VERSION". */
+/* The caption of one figure: what it shows (`shows`, e.g. "replication 0 of 10"; NULL: nothing) and the run's
+ * assumptions (stamp->caption; without one, the replications).  Returns a new string. */
+char *hnb_gp_caption(const HnbStamp *stamp, const char *shows);
+
+/* The script's head: a comment naming the script and its data, a "# Caption: TITLE. CAPTION." line (report.html
+ * reads it), encoding, CSV input, the title with the caption (hnb_gp_caption) under it, axis labels, grid, key and
+ * the footer "scenario NAME · seed S · hnbsim VERSION". */
 void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const char *data, const char *title,
-                 const char *xlabel, const char *ylabel);
+                 const char *shows, const char *xlabel, const char *ylabel);
 
 /* `plot` goes between these: png first, then the svg terminal replots. */
 void hnb_gp_begin_png(GString *gp, const char *name);

@@ -60,6 +60,22 @@ static int by_name(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The caption the figure's script carries ("# Caption: ..." from hnb_gp_head), or NULL. */
+static char *caption_of(const char *figdir, const char *stem)
+{
+    g_autofree char *gp_name = g_strconcat(stem, ".gp", NULL);
+    g_autofree char *path = g_build_filename(figdir, gp_name, NULL);
+    g_autofree char *script = NULL;
+    if (!g_file_get_contents(path, &script, NULL, NULL))
+        return NULL;
+    static const char tag[] = "\n# Caption: ";
+    const char *at = strstr(script, tag);
+    if (at == NULL)
+        return NULL;
+    at += strlen(tag);
+    return g_strndup(at, strcspn(at, "\n"));
+}
+
 /* the SVGs in figures/, in name order (directory order is the file system's, not ours) */
 static guint figures(GString *out, const char *dir)
 {
@@ -81,10 +97,16 @@ static guint figures(GString *out, const char *dir)
             continue;
         g_autofree char *b64 = g_base64_encode((const guchar *)svg, len);
         g_autofree char *stem = g_strndup(names->pdata[k], strlen(names->pdata[k]) - 4);
+        g_autofree char *caption = caption_of(fig, stem);
         g_string_append(out, "<figure><img alt=\"");
         hnb_html_escape(out, stem);
-        g_string_append_printf(out, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption>", b64);
+        g_string_append_printf(out, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption><b>", b64);
         hnb_html_escape(out, stem);
+        g_string_append(out, "</b>");
+        if (caption != NULL) {
+            g_string_append(out, ": ");
+            hnb_html_escape(out, caption);
+        }
         g_string_append(out, "</figcaption></figure>\n");
         shown++;
     }
@@ -131,7 +153,8 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
                        "p.note{font-size:90%;color:#444}\n"
                        "th{background:#eee}\n"
                        "td.PASS{color:#060}td.FAIL{color:#a00;font-weight:bold}td.WARN{color:#a60}\n"
-                       "figure{display:inline-block;margin:0.5em}figure img{max-width:520px}\n"
+                       "figure{display:block;margin:1.5em 0}figure img{width:100%;height:auto}\n"
+                       "figcaption{font-size:90%;color:#333;margin-top:0.3em}\n"
                        "dt{font-weight:bold}\n"
                        "#findings li{margin:0.3em 0}\n"
                        "</style></head>\n<body>\n<h1>");

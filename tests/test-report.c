@@ -214,10 +214,54 @@ static void test_findings(void)
     g_assert_true(some_finite);
 }
 
+/* Every figure of a report, in the page and in the picture, says what it assumes: at least the fleet size and the
+ * replications. */
+static void assert_captions(const char *dir, const char *fleet, const char *reps)
+{
+    g_autofree char *html = slurp(dir, "report.html");
+    g_assert_nonnull(html);
+    guint figures = 0;
+    for (const char *p = html; (p = strstr(p, "<figure>")) != NULL; p++, figures++) {
+        const char *end = strstr(p, "</figure>");
+        g_assert_nonnull(end);
+        g_autofree char *fig = g_strndup(p, (gsize)(end - p));
+        const char *cap = strstr(fig, "<figcaption>");
+        g_assert_nonnull(cap);
+        if (!strstr(cap, fleet) || !strstr(cap, reps))
+            g_error("%s: a caption without \"%s\" or \"%s\": %s", dir, fleet, reps, cap);
+    }
+    g_assert_cmpuint(figures, >, 3);
+    /* the picture itself: gnuplot's SVG text holds the caption under the title */
+    g_autofree char *figdir = g_build_filename(dir, "figures", NULL);
+    g_autofree char *path = g_build_filename(scratch, figdir, NULL);
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    g_assert_nonnull(d);
+    for (const char *n; (n = g_dir_read_name(d)) != NULL;) {
+        if (!g_str_has_suffix(n, ".svg"))
+            continue;
+        g_autofree char *svg = slurp(figdir, n);
+        if (!strstr(svg, fleet))
+            g_error("%s/%s: no \"%s\" in the picture", figdir, n, fleet);
+    }
+}
+
+static void test_captions(void)
+{
+    assert_captions(small_comparison(), "200 HNBs", "2 replications");
+    g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "one", "--set", "fleet.size=150", "--set",
+                                                 "scenario.duration=2h", "--set", "scenario.replications=3", "--set",
+                                                 "tls.fidelity=sampled:10",
+                                                 HNB_SOURCE_DIR "/scenarios/mass-rewrite/golden-tls.ini", NULL},
+                           NULL, NULL),
+                    ==, 0);
+    assert_captions("one", "150 HNBs", "3 replications");
+}
+
 int main(int argc, char **argv)
 {
     cli_init(&argc, &argv);
     g_test_add_func("/report/findings", test_findings);
+    g_test_add_func("/report/captions", test_captions);
     g_test_add_func("/report/run-and-comparison-in-chromium", test_run_and_comparison);
     return cli_done();
 }

@@ -623,7 +623,9 @@ static void test_figures_render(Fixture *f, gconstpointer data)
 
     g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
     g_assert_nonnull(strstr(gp, "set xlabel 'time (h)'"));
-    g_assert_nonnull(strstr(gp, "set title 'Offered load, it''s \"busy\"'"));
+    /* the title, then the caption under it (no scenario caption here: what the lines show) */
+    g_assert_nonnull(strstr(gp, "set title \"Offered load, it's \\\"busy\\\"\\nLines: replication 0 of 3\"\n"));
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3.\n"));
     g_assert_nonnull(strstr(gp, "scenario unit-test · seed 42 · hnbsim 0.0-test"));
     g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
     g_assert_nonnull(strstr(none, "no data"));

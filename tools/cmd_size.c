@@ -305,7 +305,7 @@ static gboolean write_figure(HnbRunDir *rd, const Sizing *sz, guint ti, const in
     g_autofree char *xl = *cap->unit ? g_strdup_printf("%s (%s)", cap->name, cap->unit) : g_strdup(cap->name);
     const char *unit = sz->metric_units->pdata[ti];
     g_autofree char *yl = *unit ? g_strdup_printf("%s (%s)", t->metric, unit) : g_strdup(t->metric);
-    hnb_gp_head(gp, stamp, stem, "every probe of ../sizing.csv", title, xl, yl);
+    hnb_gp_head(gp, stamp, stem, "every probe of ../sizing.csv", title, NULL, xl, yl);
     g_string_append(gp, "set datafile separator whitespace\nset datafile nocolumnheaders\n"
                         "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n");
     if (cap->geometric)
