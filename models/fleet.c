@@ -515,6 +515,34 @@ static const HnbFinding findings[] = {
            "visits and subscriber downtime at the [cost] prices.", NULL, 0},
 };
 
+/* The attack's episode for the time-series figures' lower panel: from a margin before [attack] start to the last
+ * recovery of the replications where every affected HNB recovered (makespan), or to attack + 6 h when in none did
+ * (the field's days would stretch the panel back to the whole run), plus a margin of a tenth of that span (at least
+ * 5 minutes) on each side.  No panel without an attack or when the episode is most of the run. */
+static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps, HnbZoom *zoom)
+{
+    if (strcmp(hnb_scenario_string(sc, "attack", "mode"), "none") == 0)
+        return FALSE;
+    double start = hnb_time_to_sec(hnb_scenario_time(sc, "attack", "start")) / 3600.0;
+    double duration = hnb_time_to_sec(hnb_scenario_time(sc, "scenario", "duration")) / 3600.0;
+    double last = NAN;
+    for (guint r = 0; r < nreps; r++) {
+        double makespan = hnb_metrics_value(reps[r], "makespan");
+        if (hnb_metrics_value(reps[r], "censored") == 0 && isfinite(makespan))
+            last = isnan(last) ? makespan : fmax(last, makespan);
+    }
+    double span = isnan(last) ? 6 : last;
+    double margin = fmax(5 / 60.0, span / 10);
+    zoom->from = fmax(0, start - margin);
+    zoom->to = fmin(duration, start + span + margin);
+    zoom->unit = "h";
+    g_snprintf(zoom->why, sizeof zoom->why,
+               "from before [attack] start = %s to the last recovery where every affected HNB recovered "
+               "(attack + 6 h where none did), with a 10%% margin",
+               hnb_scenario_text(sc, "attack", "start"));
+    return zoom->to - zoom->from < duration / 2;
+}
+
 /* What every figure's caption states (results.h, hnb_results_caption); a key a scenario lacks drops its clause. */
 static const char *const caption[] = {
     "{fleet.size} HNBs",
@@ -545,4 +573,5 @@ const HnbModel hnb_model_fleet = {
     .findings = findings,
     .nfindings = G_N_ELEMENTS(findings),
     .caption = caption,
+    .episode = episode,
 };

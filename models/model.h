@@ -54,6 +54,10 @@ typedef struct {
     /* The assumptions every figure's caption states, as clauses over the scenario's keys ("{fleet.size} HNBs"), NULL
      * ended (hnb_results_caption; NULL: only the replications and duration).  Keys a scenario lacks are skipped. */
     const char *const *caption;
+    /* The episode worth a closer look in the time-series figures (NULL: none), from the scenario and the
+     * replications' metrics: fills *zoom (in the series' time unit, with how it was chosen) and returns TRUE, or
+     * FALSE when there is none (no attack, or the episode is most of the run). */
+    gboolean (*episode)(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps, HnbZoom *zoom);
 } HnbModel;
 
 /* The model a scenario runs when [scenario] model is absent. */

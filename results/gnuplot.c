@@ -1,6 +1,7 @@
 /* results/gnuplot.c — the parts every figure script shares.  See figures.c for why the output is deterministic
  * (gnuplot runs with --default-settings; the svg and pngcairo terminals write no dates or random ids). */
 #include "results/gnuplot.h"
+#include "results/format.h"
 #include "sim/time.h"
 
 #include <string.h>
@@ -10,6 +11,8 @@
  * document it is pasted into: 14-point text on 1280 x 800. */
 #define HNB_GP_SIZE "1280,800"
 #define HNB_GP_FONT "',14'"
+/* a zoomed figure: two panels, each about as tall as a plain figure's plot area */
+#define HNB_GP_SIZE_ZOOM "1280,1300"
 
 void hnb_gp_quote(GString *out, const char *s)
 {
@@ -89,8 +92,9 @@ void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const cha
     g_string_append(gp, "set encoding utf8\n"
                         "set datafile separator comma\n"
                         "set datafile columnheaders\n"
-                        "set title ");
+                        "TITLE = ");
     quote_lines(gp, lines);
+    g_string_append(gp, "\nset title TITLE");
     g_string_append(gp, "\nset xlabel ");
     hnb_gp_quote(gp, xlabel);
     g_string_append(gp, "\nset ylabel ");
@@ -116,6 +120,45 @@ void hnb_gp_end_svg(GString *gp, const char *name)
                                "set output '%s.svg'\n"
                                "replot\n"
                                "set output\n", name);
+}
+
+char *hnb_gp_zoom_text(const HnbZoom *zoom)
+{
+    g_autofree char *from = hnb_format_sig(zoom->from, 3), *to = hnb_format_sig(zoom->to, 3);
+    return g_strdup_printf("lower panel: zoom on %s to %s %s, %s", from, to, zoom->unit ? zoom->unit : "", zoom->why);
+}
+
+void hnb_gp_draw(GString *gp, const char *name, const char *plot, const HnbZoom *zoom)
+{
+    static const char *const term[] = {"pngcairo", "svg"}, *const ext[] = {"png", "svg"};
+    char from[32], to[32];
+    if (zoom != NULL) {
+        /* the panel's heading says where it is; why it is there is the caption's business (it is long) */
+        g_autofree char *a = hnb_format_sig(zoom->from, 3), *b = hnb_format_sig(zoom->to, 3);
+        g_autofree char *text = g_strdup_printf("Zoom on %s to %s %s (shaded above)", a, b, zoom->unit ? zoom->unit : "");
+        g_string_append(gp, "\nZOOM = ");
+        hnb_gp_quote(gp, text);
+        g_string_append_c(gp, '\n');
+        hnb_results_fmt(zoom->from, from);
+        hnb_results_fmt(zoom->to, to);
+    }
+    for (int t = 0; t < 2; t++) {
+        g_string_append_printf(gp, "\nset terminal %s size %s noenhanced font %s\nset output '%s.%s'\n", term[t],
+                               zoom != NULL ? HNB_GP_SIZE_ZOOM : HNB_GP_SIZE, HNB_GP_FONT, name, ext[t]);
+        if (zoom == NULL) {
+            g_string_append(gp, plot);
+            continue;
+        }
+        /* the title and caption head the whole picture; the lower panel is headed by what it zooms on */
+        g_string_append(gp, "set multiplot layout 2,1 title TITLE\nunset title\n");
+        g_string_append_printf(gp, "set object 1 rectangle from first %s, graph 0 to first %s, graph 1 behind "
+                                   "fillcolor rgb '#e4e4e4' fillstyle solid noborder\n", from, to);
+        g_string_append(gp, plot);
+        g_string_append_printf(gp, "unset object 1\nset xrange [%s:%s]\nset title ZOOM\n", from, to);
+        g_string_append(gp, plot);
+        g_string_append(gp, "unset multiplot\nset title TITLE\nset autoscale xfix\n");
+    }
+    g_string_append(gp, "set output\n");
 }
 
 static gboolean render(const char *gnuplot, const char *figdir, const char *name, GError **error)

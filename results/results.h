@@ -32,6 +32,8 @@ typedef struct {
 HnbMetrics *hnb_metrics_new(void);
 void hnb_metrics_free(HnbMetrics *m);
 void hnb_metrics_add(HnbMetrics *m, const char *name, const char *unit, double value, const char *doc);
+/* The value of the metric called name; NaN when m has none. */
+double hnb_metrics_value(const HnbMetrics *m, const char *name);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HnbMetrics, hnb_metrics_free)
 
 /* ---- time series: columns of doubles sampled at fixed times ---- */
@@ -96,7 +98,17 @@ typedef struct {
     /* The assumptions behind every figure, from hnb_results_caption (NULL: none): each figure shows it under its
      * title and report.html under the figure, so a figure cut out of the report still says what it shows. */
     const char *caption;
+    /* The episode the time-series figures zoom on (NULL: none): they get a second panel on it. */
+    const struct HnbZoom *zoom;
 } HnbStamp;
+
+/* An interval of the time column (its unit: hours for "time_h") that time-series figures show again, enlarged,
+ * under the whole run, and how it was chosen (said in the caption: "from 5 min before [attack] start ..."). */
+typedef struct HnbZoom {
+    double from, to;
+    const char *unit; /* of the time column, e.g. "h" (a static string) */
+    char why[240];
+} HnbZoom;
 
 /* The caption of a run's figures from its scenario(s) (one, or the variants of a comparison, in order): each clause
  * is a template whose {group.key} are replaced by that key's value ("{fleet.size} HNBs" -> "10,000 HNBs"; integers

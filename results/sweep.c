@@ -507,7 +507,7 @@ gboolean hnb_sweep_write(HnbRunDir *rd, HnbSweep *sw, gboolean *rendered, GError
     g_autofree char *aggregate = aggregate_csv(sw, st, counts);
     if (!hnb_rundir_write(rd, "aggregate.csv", aggregate, -1, error))
         return FALSE;
-    HnbStamp stamp = {sw->scenario, sw->seed, sw->replications, sw->version, NULL, NULL};
+    HnbStamp stamp = {.scenario = sw->scenario, .seed = sw->seed, .replications = sw->replications, .version = sw->version};
     g_auto(GStrv) plot = g_strsplit_set(sw->plot, " \t,", -1);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     for (char **p = plot; *p; p++) {

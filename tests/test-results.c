@@ -624,7 +624,7 @@ static void test_figures_render(Fixture *f, gconstpointer data)
     g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
     g_assert_nonnull(strstr(gp, "set xlabel 'time (h)'"));
     /* the title, then the caption under it (no scenario caption here: what the lines show) */
-    g_assert_nonnull(strstr(gp, "set title \"Offered load, it's \\\"busy\\\"\\nLines: replication 0 of 3\"\n"));
+    g_assert_nonnull(strstr(gp, "TITLE = \"Offered load, it's \\\"busy\\\"\\nLines: replication 0 of 3\"\n"));
     g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3.\n"));
     g_assert_nonnull(strstr(gp, "scenario unit-test · seed 42 · hnbsim 0.0-test"));
     g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
@@ -738,6 +738,45 @@ static void test_table_figures(Fixture *f, gconstpointer data)
     g_assert_true(!rendered || exists(svg));
 }
 
+/* A zoom: the time-series figures draw the whole run and, below it, the zoomed interval, both on each terminal (a
+ * multiplot cannot be replotted), and say where and why in the caption; a figure with no data gets no zoom. */
+static void test_figures_zoom(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    HnbZoom zoom = {.from = 0.5, .to = 1.5, .unit = "h"};
+    g_strlcpy(zoom.why, "around the test's episode", sizeof zoom.why);
+    HnbStamp zoomed = stamp;
+    zoomed.caption = "7 HNBs, 3 replications";
+    zoomed.zoom = &zoom;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    HnbSeries *reps[] = {example_series(0)};
+    g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
+    gboolean rendered = FALSE;
+    g_assert_true(hnb_results_write_figures(rd, &zoomed, reps[0], figures, G_N_ELEMENTS(figures), &rendered, &error));
+    g_assert_no_error(error);
+    hnb_series_free(reps[0]);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+
+    g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3; lower panel: zoom on "
+                                "0.5 to 1.5 h, around the test's episode; 7 HNBs, 3 replications.\n"));
+    const char *first = strstr(gp, "set multiplot layout 2,1");
+    g_assert_nonnull(first);
+    g_assert_nonnull(strstr(first + 1, "set multiplot layout 2,1")); /* png, then svg */
+    g_assert_nonnull(strstr(gp, "set xrange [0.5:1.5]"));
+    g_assert_nonnull(strstr(gp, "set object 1 rectangle from first 0.5, graph 0 to first 1.5, graph 1"));
+    g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
+    g_assert_null(strstr(none, "multiplot"));
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    g_assert_true(rendered == (gnuplot != NULL));
+    if (rendered) {
+        g_autofree char *svg = slurp(f->dir, "figures/load.svg", NULL);
+        g_assert_nonnull(strstr(svg, "Zoom on 0.5 to 1.5 h"));
+    }
+}
+
 /* The PDG rounding rule (results/format.h) on a table of cases: each branch of the three-digit rule, its edges,
  * grouping, signs, no interval, and the values that are not numbers. */
 static void test_format_mean_ci(void)
@@ -800,6 +839,7 @@ int main(int argc, char **argv)
     ADD("/results/rundir/commit-raced", test_rundir_commit_raced);
     g_test_add_func("/results/fmt", test_fmt);
     g_test_add_func("/results/format/mean-ci", test_format_mean_ci);
+    ADD("/results/figures/zoom", test_figures_zoom);
     g_test_add_func("/results/csv/read", test_csv_read);
     ADD("/results/summary/example", test_summary_example);
     ADD("/results/summary/single", test_summary_single);

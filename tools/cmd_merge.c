@@ -206,7 +206,8 @@ int hnb_cmd_merge(int argc, char **argv)
         g_autofree char *dir = out ? g_strdup(out) : g_strdup_printf("runs/%s-sweep", sw->scenario);
         HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
         gboolean ok = rd != NULL, rendered = TRUE;
-        HnbStamp stamp = {sw->scenario, sw->seed, sw->replications, sw->version, dirs[0], NULL};
+        HnbStamp stamp = {.scenario = sw->scenario, .seed = sw->seed, .replications = sw->replications, .version = sw->version,
+                          .source = dirs[0]};
         ok = ok && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
              hnb_sweep_write(rd, sw, &rendered, &error) &&
              hnb_results_write_manifest(rd, &stamp, 1, (double)(g_get_monotonic_time() - t0) / 1e6, &error);

@@ -86,8 +86,9 @@ static gboolean run_batch(Batch *b, unsigned threads, gboolean tty, GError **err
 
 static HnbStamp stamp_of(const HnbScenario *sc, guint reps)
 {
-    return (HnbStamp){hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
-                      reps, HNB_VERSION, hnb_scenario_source(sc), NULL};
+    return (HnbStamp){.scenario = hnb_scenario_string(sc, "scenario", "name"),
+                      .seed = (guint64)hnb_scenario_int(sc, "scenario", "seed"), .replications = reps,
+                      .version = HNB_VERSION, .source = hnb_scenario_source(sc)};
 }
 
 /* The model's table over all replications and its figures, if it has one. */
@@ -114,6 +115,9 @@ static gboolean write_one(HnbRunDir *rd, const Batch *b, gboolean *rendered, GEr
     HnbStamp stamp = stamp_of(b->sc, b->reps);
     g_autofree char *caption = caption_of(b);
     stamp.caption = caption;
+    HnbZoom zoom;
+    if (b->model->episode != NULL && b->model->episode(b->sc, b->metrics, b->reps, &zoom))
+        stamp.zoom = &zoom;
     g_autofree char *resolved = hnb_scenario_to_data(b->sc);
     gboolean table_rendered = TRUE;
     if (!hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, error) ||
@@ -169,6 +173,21 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
     g_autofree char *caption = hnb_results_caption(scs, n, model->caption);
     g_free(scs);
     st.caption = caption;
+    /* the joint figures zoom on the union of the variants' episodes */
+    HnbZoom zoom = {0}, one;
+    guint zoomed = 0;
+    for (guint k = 0; model->episode != NULL && k < n; k++)
+        if (model->episode(batches[k].sc, batches[k].metrics, batches[k].reps, &one)) {
+            if (zoomed++ == 0)
+                zoom = one;
+            zoom.from = MIN(zoom.from, one.from);
+            zoom.to = MAX(zoom.to, one.to);
+        }
+    if (zoomed > 0) {
+        g_autofree char *why = g_strdup_printf("over the variants whose episode is under half the run, the widest of: %s", zoom.why);
+        g_strlcpy(zoom.why, why, sizeof zoom.why);
+        st.zoom = &zoom;
+    }
     if (ok && head) {
         g_autofree char *resolved = hnb_scenario_to_data(head);
         ok = hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, error);

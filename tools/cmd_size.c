@@ -466,8 +466,9 @@ static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, g
             return rc;
         }
     }
-    HnbStamp stamp = {hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
-                      sz->reps, HNB_VERSION, hnb_scenario_source(sc), NULL};
+    HnbStamp stamp = {.scenario = hnb_scenario_string(sc, "scenario", "name"),
+                      .seed = (guint64)hnb_scenario_int(sc, "scenario", "seed"), .replications = sz->reps,
+                      .version = HNB_VERSION, .source = hnb_scenario_source(sc)};
     rc = write_sizing(sz, sc, &stamp, dir, force, answers, nouter, (double)(g_get_monotonic_time() - t0) / 1e6);
     if (rc == HNB_EXIT_OK)
         print_answer(sz, stamp.scenario, answers, nouter, dir);
