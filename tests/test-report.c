@@ -248,6 +248,15 @@ static void assert_captions(const char *dir, const char *fleet, const char *reps
 static void test_captions(void)
 {
     assert_captions(small_comparison(), "200 HNBs", "2 replications");
+    /* the joint time series zoom on the attack's episode and say how the window was chosen */
+    g_autofree char *html = slurp(small_comparison(), "report.html");
+    const char *in_service = strstr(html, "<b>in-service</b>");
+    g_assert_nonnull(in_service);
+    const char *end = strstr(in_service, "</figcaption>");
+    g_assert_nonnull(end);
+    g_autofree char *cap = g_strndup(in_service, (gsize)(end - in_service));
+    g_assert_nonnull(strstr(cap, "lower panel: zoom on "));
+    g_assert_nonnull(strstr(cap, "[attack] start = 1h"));
     g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "one", "--set", "fleet.size=150", "--set",
                                                  "scenario.duration=2h", "--set", "scenario.replications=3", "--set",
                                                  "tls.fidelity=sampled:10",

@@ -173,18 +173,19 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
     g_autofree char *caption = hnb_results_caption(scs, n, model->caption);
     g_free(scs);
     st.caption = caption;
-    /* the joint figures zoom on the union of the variants' episodes */
-    HnbZoom zoom = {0}, one;
-    guint zoomed = 0;
+    /* the joint figures zoom on the shortest of the variants' episodes: a layout whose HNBs recover in minutes
+     * would be a few pixels wide in the window of one that waits for the field, whose days the upper panel shows */
+    HnbZoom zoom, one;
+    int shortest = -1;
     for (guint k = 0; model->episode != NULL && k < n; k++)
-        if (model->episode(batches[k].sc, batches[k].metrics, batches[k].reps, &one)) {
-            if (zoomed++ == 0)
-                zoom = one;
-            zoom.from = MIN(zoom.from, one.from);
-            zoom.to = MAX(zoom.to, one.to);
+        if (model->episode(batches[k].sc, batches[k].metrics, batches[k].reps, &one) &&
+            (shortest < 0 || one.to - one.from < zoom.to - zoom.from)) {
+            zoom = one;
+            shortest = (int)k;
         }
-    if (zoomed > 0) {
-        g_autofree char *why = g_strdup_printf("over the variants whose episode is under half the run, the widest of: %s", zoom.why);
+    if (shortest >= 0) {
+        g_autofree char *why = g_strdup_printf("the shortest of the variants' windows (%s): %s", vs[shortest].name,
+                                               zoom.why);
         g_strlcpy(zoom.why, why, sizeof zoom.why);
         st.zoom = &zoom;
     }
