@@ -842,6 +842,77 @@ static const HnbCompareFigure compare_figures[] = {
     {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
 };
 
+/* The findings paragraph (results.h, HnbFinding): per layout, who lost service, who came back and when (Kaplan-Meier,
+ * so the HNBs still down count), at what cost, and the limits met on the way.  A metric added later gets one line
+ * here; runs that lack it skip it. */
+static const HnbFinding findings[] = {
+    {"affected", "{} lost service", "HNBs", 0},
+    {"recovered", "; {} back in service by the end", NULL, 0},
+    {"censored", ", {} still down", NULL, 0},
+    {"recover_km_p50", "; time to recover: median {}", "h", 0},
+    {"recover_km_p95", ", 95th percentile {}", "h", 0},
+    {"fix_first_published_h", "; the fixed image was on the H(e)MS {} after the attack", "h", 0},
+    {"fix_complete_h", ", the whole fleet in service on it {} after the attack", "h", 0},
+    {"rewrites_repeated", "; {} rewrites of recovered HNBs by the returning attacker", NULL, 0},
+    {"total_cost", "; cost {} within the run", NULL, 0},
+    {"cost_to_completion_total", " ({} to completion)", NULL, 0},
+    {"peak_sessions_per_s", "; H(e)MS peak {} sessions/s", NULL, 0},
+    {"recovery_acs_utilisation", ", workers busy {} of the recovery window", "%", 100},
+    {"sessions_refused", ", {} sessions refused", NULL, 0},
+    {"truck_rolls", "; field: {} truck rolls", NULL, 0},
+    {"ship_backs", ", {} ship-backs", NULL, 0},
+    {"field_waiting", ", {} jobs not started by the end", NULL, 0},
+    {NULL, "Times to recover are Kaplan-Meier estimates over the affected HNBs, those still down at the end counted "
+           "as not yet recovered (\"beyond the horizon\": fewer had recovered when the run ended); cost is field "
+           "visits and subscriber downtime at the [cost] prices.", NULL, 0},
+};
+
+/* The attack's episode for the time-series figures' lower panel: from a margin before [attack] start to the last
+ * recovery of the replications where every affected HNB recovered (makespan), or to attack + 6 h when in none did
+ * (the field's days would stretch the panel back to the whole run), plus a margin of a tenth of that span (at least
+ * 5 minutes) on each side.  No panel without an attack or when the episode is most of the run. */
+static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps, HnbZoom *zoom)
+{
+    if (strcmp(hnb_scenario_string(sc, "attack", "mode"), "none") == 0)
+        return FALSE;
+    double start = hnb_time_to_sec(hnb_scenario_time(sc, "attack", "start")) / 3600.0;
+    double duration = hnb_time_to_sec(hnb_scenario_time(sc, "scenario", "duration")) / 3600.0;
+    double last = NAN;
+    for (guint r = 0; r < nreps; r++) {
+        double makespan = hnb_metrics_value(reps[r], "makespan");
+        if (hnb_metrics_value(reps[r], "censored") == 0 && isfinite(makespan))
+            last = isnan(last) ? makespan : fmax(last, makespan);
+    }
+    double span = isnan(last) ? 6 : last;
+    double margin = fmax(5 / 60.0, span / 10);
+    zoom->from = fmax(0, start - margin);
+    zoom->to = fmin(duration, start + span + margin);
+    zoom->unit = "h";
+    g_snprintf(zoom->why, sizeof zoom->why,
+               "from before [attack] start = %s to the last recovery where every affected HNB recovered "
+               "(attack + 6 h where none did), with a 10%% margin",
+               hnb_scenario_text(sc, "attack", "start"));
+    return zoom->to - zoom->from < duration / 2;
+}
+
+/* What every figure's caption states (results.h, hnb_results_caption); a key a scenario lacks drops its clause. */
+static const char *const caption[] = {
+    "{fleet.size} HNBs",
+    "layout {hnb.layout}",
+    "golden module over TLS: {golden.tls}",
+    "{attack.fraction} of the fleet rewritten at {attack.start} ({attack.mode})",
+    "H(e)MS {acs.workers} workers, {acs.max_sessions} sessions",
+    "image server {download.bandwidth}",
+    "TLS fidelity {tls.fidelity}",
+    "download cap {download.max_concurrent}",
+    "attacker returns every {attack.repeat} (0s: never)",
+    "recovery image {recovery.image}",
+    "fix in the run: {fix.enabled}, built {fix.develop} after the attack",
+    "{signing.servers} signing servers, {signing.variants} variants",
+    "costs per truck roll {cost.truck_roll}, ship-back {cost.ship_back}, subscriber-hour {cost.subscriber_hour}",
+    NULL,
+};
+
 static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_fix_schema, hnb_signer_schema,
                                                    hnb_tls_schema, hnb_pki_schema, NULL};
 
@@ -857,4 +928,8 @@ const HnbModel hnb_model_fleet = {
     .resolve = hnb_calibration_apply,
     .compare_figures = compare_figures,
     .ncompare_figures = G_N_ELEMENTS(compare_figures),
+    .findings = findings,
+    .nfindings = G_N_ELEMENTS(findings),
+    .caption = caption,
+    .episode = episode,
 };

@@ -47,6 +47,17 @@ typedef struct {
     /* Derive values when a scenario is loaded, before validate (NULL: none), e.g. from a file a key names; writes
      * them with hnb_scenario_resolve so the resolved scenario reproduces the run.  HNB_ERROR_INPUT on bad input. */
     gboolean (*resolve)(HnbScenario *sc, GError **error);
+    /* What the report says first (NULL: no findings paragraph): one clause per metric, composed per variant from
+     * the means in summary.csv or compare.csv (HnbFinding, results/results.h); metrics a run lacks are skipped. */
+    const HnbFinding *findings;
+    guint nfindings;
+    /* The assumptions every figure's caption states, as clauses over the scenario's keys ("{fleet.size} HNBs"), NULL
+     * ended (hnb_results_caption; NULL: only the replications and duration).  Keys a scenario lacks are skipped. */
+    const char *const *caption;
+    /* The episode worth a closer look in the time-series figures (NULL: none), from the scenario and the
+     * replications' metrics: fills *zoom (in the series' time unit, with how it was chosen) and returns TRUE, or
+     * FALSE when there is none (no attack, or the episode is most of the run). */
+    gboolean (*episode)(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps, HnbZoom *zoom);
 } HnbModel;
 
 /* The model a scenario runs when [scenario] model is absent. */

@@ -55,39 +55,44 @@ static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, c
     gboolean any = !cdf;
     for (guint k = 0; cdf && k < nv; k++)
         any |= v[k].has_cdf;
+    /* a zoom is on the time axis: not for a distribution */
+    const HnbZoom *zoom = any && !cdf ? stamp->zoom : NULL;
+    g_autofree char *zoom_text = zoom != NULL ? hnb_gp_zoom_text(zoom) : NULL;
+    g_autofree char *shows = g_strdup_printf("One line per variant: replication 0 of %u%s%s", stamp->replications,
+                                             zoom != NULL ? "; " : "", zoom != NULL ? zoom_text : "");
     hnb_gp_head(gp, stamp, fig->name, cdf ? "each variant's ../VARIANT/cdf.csv" : "each variant's ../VARIANT/timeseries.csv",
-                fig->title, fig->xlabel, fig->ylabel);
+                fig->title, shows, fig->xlabel, fig->ylabel);
     if (cdf) /* recoveries span minutes (a golden module) to days (the field): a log time axis shows both */
         g_string_append(gp, "set yrange [0:1]\nset key inside right bottom\nset logscale x\nset autoscale x\n");
     if (!any)
         g_string_append(gp, "set xrange [0:1]\nset label 2 'no HNB recovered in any variant' at graph 0.5, graph 0.5 "
                             "center\n");
-    hnb_gp_begin_png(gp, fig->name);
+    g_autoptr(GString) plot = g_string_new(NULL);
     if (!any) {
-        g_string_append(gp, "plot NaN notitle\n");
+        g_string_append(plot, "plot NaN notitle\n");
     } else {
-        g_string_append(gp, "plot ");
+        g_string_append(plot, "plot ");
         gboolean first = TRUE;
         for (guint k = 0; k < nv; k++) {
             if (cdf && !v[k].has_cdf)
                 continue;
             if (!first)
-                g_string_append(gp, ", \\\n     ");
+                g_string_append(plot, ", \\\n     ");
             first = FALSE;
             g_autofree char *file = g_strdup_printf("../%s/%s", v[k].name, cdf ? "cdf.csv" : "timeseries.csv");
-            hnb_gp_quote(gp, file);
+            hnb_gp_quote(plot, file);
             /* column 1 is the replication: rows of other replications get x = NaN and draw nothing */
-            g_string_append(gp, " using (column(1) == 0 ? column(2) : NaN):(column(");
+            g_string_append(plot, " using (column(1) == 0 ? column(2) : NaN):(column(");
             if (cdf)
-                g_string_append(gp, "3");
+                g_string_append(plot, "3");
             else
-                hnb_gp_quote(gp, fig->column);
-            g_string_append(gp, cdf ? ")) with steps linewidth 1.5 title " : ")) with lines linewidth 1.5 title ");
-            hnb_gp_quote(gp, v[k].name);
+                hnb_gp_quote(plot, fig->column);
+            g_string_append(plot, cdf ? ")) with steps linewidth 2 title " : ")) with lines linewidth 2 title ");
+            hnb_gp_quote(plot, v[k].name);
         }
-        g_string_append_c(gp, '\n');
+        g_string_append_c(plot, '\n');
     }
-    hnb_gp_end_svg(gp, fig->name);
+    hnb_gp_draw(gp, fig->name, plot->str, zoom);
     return g_string_free(g_steal_pointer(&gp), FALSE);
 }
 
@@ -95,7 +100,8 @@ static char *bar_script(const HnbStamp *stamp, const HnbCompareFigure *fig)
 {
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autofree char *data = g_strdup_printf("%s.csv", fig->name);
-    hnb_gp_head(gp, stamp, fig->name, data, fig->title, "", fig->ylabel);
+    g_autofree char *shows = g_strdup_printf("Bars: mean over %u replications, 95%% CI", stamp->replications);
+    hnb_gp_head(gp, stamp, fig->name, data, fig->title, shows, "", fig->ylabel);
     g_string_append(gp, "set style fill solid 0.6 border -1\n"
                         "set boxwidth 0.6\n"
                         "set yrange [0:*]\n"

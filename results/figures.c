@@ -81,7 +81,7 @@ static void append_plot(GString *gp, const SeriesInfo *info, char **cols)
         hnb_gp_quote(gp, info->series->names[0]);
         g_string_append(gp, ") : NaN):(column(");
         hnb_gp_quote(gp, cols[i]);
-        g_string_append(gp, ")) with lines linewidth 1.5 title ");
+        g_string_append(gp, ")) with lines linewidth 2 title ");
         hnb_gp_quote(gp, cols[i]);
     }
     g_string_append_c(gp, '\n');
@@ -92,7 +92,11 @@ static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const Ser
 {
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autofree char *xlabel = axis_label(info->series->names[0]);
-    hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, xlabel, fig->ylabel);
+    const HnbZoom *zoom = any_data ? stamp->zoom : NULL;
+    g_autofree char *zoom_text = zoom != NULL ? hnb_gp_zoom_text(zoom) : NULL;
+    g_autofree char *shows = g_strdup_printf("Lines: replication 0 of %u%s%s", stamp->replications,
+                                             zoom != NULL ? "; " : "", zoom != NULL ? zoom_text : "");
+    hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, shows, xlabel, fig->ylabel);
     if (!any_data) {
         g_string_append(gp, "set xrange [0:1]\n"
                             "set yrange [0:1]\n"
@@ -102,12 +106,12 @@ static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const Ser
                             "set label 2 'no data in replication 0' at graph 0.5, graph 0.5 center\n");
     }
 
-    hnb_gp_begin_png(gp, fig->name);
+    g_autoptr(GString) plot = g_string_new(NULL);
     if (any_data)
-        append_plot(gp, info, cols);
+        append_plot(plot, info, cols);
     else
-        g_string_append(gp, "plot NaN notitle\n");
-    hnb_gp_end_svg(gp, fig->name);
+        g_string_append(plot, "plot NaN notitle\n");
+    hnb_gp_draw(gp, fig->name, plot->str, zoom);
     return g_string_free(g_steal_pointer(&gp), FALSE);
 }
 

@@ -1,10 +1,18 @@
 /* results/gnuplot.c — the parts every figure script shares.  See figures.c for why the output is deterministic
  * (gnuplot runs with --default-settings; the svg and pngcairo terminals write no dates or random ids). */
 #include "results/gnuplot.h"
+#include "results/format.h"
 #include "sim/time.h"
 
 #include <string.h>
 #include <sys/wait.h>
+
+/* Large enough to read where report.html shows a figure (the page's full width, about 1100 pixels) and in a
+ * document it is pasted into: 14-point text on 1280 x 800. */
+#define HNB_GP_SIZE "1280,800"
+#define HNB_GP_FONT "',14'"
+/* a zoomed figure: two panels, each about as tall as a plain figure's plot area */
+#define HNB_GP_SIZE_ZOOM "1280,1300"
 
 void hnb_gp_quote(GString *out, const char *s)
 {
@@ -20,19 +28,73 @@ void hnb_gp_quote(GString *out, const char *s)
     g_string_append_c(out, '\'');
 }
 
-void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const char *data, const char *title,
-                 const char *xlabel, const char *ylabel)
+/* A gnuplot double-quoted string of several lines: backslash and quote escaped, lines joined by \n. */
+static void quote_lines(GString *out, GPtrArray *lines)
 {
+    g_string_append_c(out, '"');
+    for (guint k = 0; k < lines->len; k++) {
+        if (k > 0)
+            g_string_append(out, "\\n");
+        for (const char *p = lines->pdata[k]; *p != '\0'; p++) {
+            if (*p == '"' || *p == '\\')
+                g_string_append_c(out, '\\');
+            g_string_append_c(out, *p == '\n' || *p == '\r' ? ' ' : *p);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+/* text cut into lines of at most `width` characters (UTF-8 counted as characters) at ", " or " " boundaries */
+static void wrap(GPtrArray *lines, const char *text, glong width)
+{
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    GString *line = g_string_new(NULL);
+    for (char **w = words; *w != NULL; w++) {
+        if (line->len > 0 && g_utf8_strlen(line->str, -1) + 1 + g_utf8_strlen(*w, -1) > width) {
+            g_ptr_array_add(lines, g_string_free(line, FALSE));
+            line = g_string_new(NULL);
+        }
+        if (line->len > 0)
+            g_string_append_c(line, ' ');
+        g_string_append(line, *w);
+    }
+    g_ptr_array_add(lines, g_string_free(line, FALSE));
+}
+
+char *hnb_gp_caption(const HnbStamp *stamp, const char *shows)
+{
+    GString *c = g_string_new(shows != NULL ? shows : "");
+    if (stamp->caption != NULL && *stamp->caption != '\0')
+        g_string_append_printf(c, "%s%s", c->len > 0 ? "; " : "", stamp->caption);
+    else if (c->len == 0)
+        g_string_append_printf(c, "%u replications", stamp->replications);
+    return g_string_free(c, FALSE);
+}
+
+void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const char *data, const char *title,
+                 const char *shows, const char *xlabel, const char *ylabel)
+{
+    g_autofree char *caption = hnb_gp_caption(stamp, shows);
     g_autofree char *footer = g_strdup_printf("scenario %s · seed %" G_GUINT64_FORMAT " · hnbsim %s",
                                               stamp->scenario != NULL ? stamp->scenario : "", stamp->seed,
                                               stamp->version != NULL ? stamp->version : "");
     g_string_append_printf(gp, "# %s.gp — written by hnbsim; run from this directory: gnuplot %s.gp\n", name, name);
-    g_string_append_printf(gp, "# Draws %s; renders %s.png and %s.svg.\n\n", data, name, name);
+    g_string_append_printf(gp, "# Draws %s; renders %s.png and %s.svg.\n", data, name, name);
+    /* one line report.html reads back as the figure's caption (results/report.c) */
+    g_autofree char *one_line = g_strdup_printf("%s. %s.", title, caption);
+    g_strdelimit(one_line, "\r\n", ' ');
+    g_string_append_printf(gp, "# Caption: %s\n\n", one_line);
+    /* the caption under the title, in the picture itself: a figure cut out of the report still says what it
+     * shows; 100 characters fit the 1280-pixel width at the terminal's font beside the key */
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(lines, g_strdup(title));
+    wrap(lines, caption, 100);
     g_string_append(gp, "set encoding utf8\n"
                         "set datafile separator comma\n"
                         "set datafile columnheaders\n"
-                        "set title ");
-    hnb_gp_quote(gp, title);
+                        "TITLE = ");
+    quote_lines(gp, lines);
+    g_string_append(gp, "\nset title TITLE");
     g_string_append(gp, "\nset xlabel ");
     hnb_gp_quote(gp, xlabel);
     g_string_append(gp, "\nset ylabel ");
@@ -48,16 +110,55 @@ void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const cha
 
 void hnb_gp_begin_png(GString *gp, const char *name)
 {
-    g_string_append_printf(gp, "\nset terminal pngcairo size 1200,700 noenhanced font ',11'\n"
+    g_string_append_printf(gp, "\nset terminal pngcairo size " HNB_GP_SIZE " noenhanced font " HNB_GP_FONT "\n"
                                "set output '%s.png'\n", name);
 }
 
 void hnb_gp_end_svg(GString *gp, const char *name)
 {
-    g_string_append_printf(gp, "\nset terminal svg size 1200,700 noenhanced font ',11'\n"
+    g_string_append_printf(gp, "\nset terminal svg size " HNB_GP_SIZE " noenhanced font " HNB_GP_FONT "\n"
                                "set output '%s.svg'\n"
                                "replot\n"
                                "set output\n", name);
+}
+
+char *hnb_gp_zoom_text(const HnbZoom *zoom)
+{
+    g_autofree char *from = hnb_format_sig(zoom->from, 3), *to = hnb_format_sig(zoom->to, 3);
+    return g_strdup_printf("lower panel: zoom on %s to %s %s, %s", from, to, zoom->unit ? zoom->unit : "", zoom->why);
+}
+
+void hnb_gp_draw(GString *gp, const char *name, const char *plot, const HnbZoom *zoom)
+{
+    static const char *const term[] = {"pngcairo", "svg"}, *const ext[] = {"png", "svg"};
+    char from[32], to[32];
+    if (zoom != NULL) {
+        /* the panel's heading says where it is; why it is there is the caption's business (it is long) */
+        g_autofree char *a = hnb_format_sig(zoom->from, 3), *b = hnb_format_sig(zoom->to, 3);
+        g_autofree char *text = g_strdup_printf("Zoom on %s to %s %s (shaded above)", a, b, zoom->unit ? zoom->unit : "");
+        g_string_append(gp, "\nZOOM = ");
+        hnb_gp_quote(gp, text);
+        g_string_append_c(gp, '\n');
+        hnb_results_fmt(zoom->from, from);
+        hnb_results_fmt(zoom->to, to);
+    }
+    for (int t = 0; t < 2; t++) {
+        g_string_append_printf(gp, "\nset terminal %s size %s noenhanced font %s\nset output '%s.%s'\n", term[t],
+                               zoom != NULL ? HNB_GP_SIZE_ZOOM : HNB_GP_SIZE, HNB_GP_FONT, name, ext[t]);
+        if (zoom == NULL) {
+            g_string_append(gp, plot);
+            continue;
+        }
+        /* the title and caption head the whole picture; the lower panel is headed by what it zooms on */
+        g_string_append(gp, "set multiplot layout 2,1 title TITLE\nunset title\n");
+        g_string_append_printf(gp, "set object 1 rectangle from first %s, graph 0 to first %s, graph 1 behind "
+                                   "fillcolor rgb '#e4e4e4' fillstyle solid noborder\n", from, to);
+        g_string_append(gp, plot);
+        g_string_append_printf(gp, "unset object 1\nset xrange [%s:%s]\nset title ZOOM\n", from, to);
+        g_string_append(gp, plot);
+        g_string_append(gp, "unset multiplot\nset title TITLE\nset autoscale xfix\n");
+    }
+    g_string_append(gp, "set output\n");
 }
 
 static gboolean render(const char *gnuplot, const char *figdir, const char *name, GError **error)

@@ -8,12 +8,24 @@
 /* A gnuplot single-quoted string ('' escapes a quote; newlines become spaces). */
 void hnb_gp_quote(GString *out, const char *s);
 
-/* The script's head: a comment naming the script and its data, encoding, CSV input, title, axis labels, grid, key
- * and the footer "scenario NAME · seed S · hnbsim VERSION". */
-void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const char *data, const char *title,
-                 const char *xlabel, const char *ylabel);
+/* The caption of one figure: what it shows (`shows`, e.g. "replication 0 of 10"; NULL: nothing) and the run's
+ * assumptions (stamp->caption; without one, the replications).  Returns a new string. */
+char *hnb_gp_caption(const HnbStamp *stamp, const char *shows);
 
-/* `plot` goes between these: png first, then the svg terminal replots. */
+/* The script's head: a comment naming the script and its data, a "# Caption: TITLE. CAPTION." line (report.html
+ * reads it), encoding, CSV input, the title with the caption (hnb_gp_caption) under it, axis labels, grid, key and
+ * the footer "scenario NAME · seed S · hnbsim VERSION". */
+void hnb_gp_head(GString *gp, const HnbStamp *stamp, const char *name, const char *data, const char *title,
+                 const char *shows, const char *xlabel, const char *ylabel);
+
+/* The figure drawn on both terminals: png, then svg.  `plot` is the whole plot command (with its trailing newline);
+ * with a zoom it is drawn twice in one picture, the whole run above and [zoom->from, zoom->to] of the x axis below,
+ * the lower panel headed by hnb_gp_zoom_text (the picture is taller to keep each panel readable). */
+void hnb_gp_draw(GString *gp, const char *name, const char *plot, const HnbZoom *zoom);
+/* "lower panel: zoom on 0.92 to 1.4 h, WHY", for the caption of a zoomed figure.  Returns a new string. */
+char *hnb_gp_zoom_text(const HnbZoom *zoom);
+
+/* `plot` goes between these: png first, then the svg terminal replots (a single panel). */
 void hnb_gp_begin_png(GString *gp, const char *name);
 void hnb_gp_end_svg(GString *gp, const char *name);
 

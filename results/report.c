@@ -9,42 +9,10 @@
  * host (those stay in manifest.json).  A few lines of script mark the body with how many figures rendered, which the
  * browser test reads.
  */
-#include "results/csv.h"
+#include "results/html.h"
 #include "results/results.h"
 
 #include <string.h>
-
-static void esc(GString *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': g_string_append(out, "&amp;"); break;
-        case '<': g_string_append(out, "&lt;"); break;
-        case '>': g_string_append(out, "&gt;"); break;
-        case '"': g_string_append(out, "&quot;"); break;
-        default: g_string_append_c(out, *s);
-        }
-    }
-}
-
-static void csv_table(GString *out, const char *csv)
-{
-    g_string_append(out, "<table class=\"results\">\n");
-    HnbCsv reader;
-    hnb_csv_init(&reader, csv);
-    char **row;
-    for (gboolean head = TRUE; (row = hnb_csv_next(&reader, NULL)) != NULL; head = FALSE) {
-        g_string_append(out, "<tr>");
-        for (char **f = row; *f != NULL; f++) {
-            g_string_append(out, head ? "<th>" : "<td>");
-            esc(out, *f);
-            g_string_append(out, head ? "</th>" : "</td>");
-        }
-        g_string_append(out, "</tr>\n");
-        g_strfreev(row);
-    }
-    g_string_append(out, "</table>\n");
-}
 
 static void compliance_table(GString *out, const char *lines)
 {
@@ -58,7 +26,7 @@ static void compliance_table(GString *out, const char *lines)
         if (!verdict)
             continue; /* headings and the summary line */
         g_string_append_printf(out, "<tr><td class=\"%s\">%s</td><td>", verdict, verdict);
-        esc(out, g_strstrip(*l + strlen(verdict)));
+        hnb_html_escape(out, g_strstrip(*l + strlen(verdict)));
         g_string_append(out, "</td></tr>\n");
     }
     g_string_append(out, "</table>\n");
@@ -76,11 +44,11 @@ static void params_table(GString *out, const char *ini)
         for (char **k = keys; k && *k; k++) {
             g_autofree char *v = g_key_file_get_value(kf, *g, *k, NULL);
             g_string_append(out, "<tr><td>");
-            esc(out, *g);
+            hnb_html_escape(out, *g);
             g_string_append(out, "</td><td>");
-            esc(out, *k);
+            hnb_html_escape(out, *k);
             g_string_append(out, "</td><td>");
-            esc(out, v);
+            hnb_html_escape(out, v);
             g_string_append(out, "</td></tr>\n");
         }
     }
@@ -90,6 +58,22 @@ static void params_table(GString *out, const char *ini)
 static int by_name(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The caption the figure's script carries ("# Caption: ..." from hnb_gp_head), or NULL. */
+static char *caption_of(const char *figdir, const char *stem)
+{
+    g_autofree char *gp_name = g_strconcat(stem, ".gp", NULL);
+    g_autofree char *path = g_build_filename(figdir, gp_name, NULL);
+    g_autofree char *script = NULL;
+    if (!g_file_get_contents(path, &script, NULL, NULL))
+        return NULL;
+    static const char tag[] = "\n# Caption: ";
+    const char *at = strstr(script, tag);
+    if (at == NULL)
+        return NULL;
+    at += strlen(tag);
+    return g_strndup(at, strcspn(at, "\n"));
 }
 
 /* the SVGs in figures/, in name order (directory order is the file system's, not ours) */
@@ -113,17 +97,44 @@ static guint figures(GString *out, const char *dir)
             continue;
         g_autofree char *b64 = g_base64_encode((const guchar *)svg, len);
         g_autofree char *stem = g_strndup(names->pdata[k], strlen(names->pdata[k]) - 4);
+        g_autofree char *caption = caption_of(fig, stem);
         g_string_append(out, "<figure><img alt=\"");
-        esc(out, stem);
-        g_string_append_printf(out, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption>", b64);
-        esc(out, stem);
+        hnb_html_escape(out, stem);
+        g_string_append_printf(out, "\" src=\"data:image/svg+xml;base64,%s\"><figcaption><b>", b64);
+        hnb_html_escape(out, stem);
+        g_string_append(out, "</b>");
+        if (caption != NULL) {
+            g_string_append(out, ": ");
+            hnb_html_escape(out, caption);
+        }
         g_string_append(out, "</figcaption></figure>\n");
         shown++;
     }
     return shown;
 }
 
-gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance, GError **error)
+/* The findings paragraph, from the results table the report shows below it. */
+static void findings_section(GString *h, const HnbStamp *stamp, const char *table, const char *csv, const HnbFinding *f,
+                     guint n)
+{
+    GString *list = g_string_new(NULL);
+    if (csv != NULL && hnb_html_findings(list, csv, stamp->scenario, f, n)) {
+        g_string_append(h, "<h2>Findings</h2>\n<div id=\"findings\">\n");
+        if (stamp->caption != NULL) {
+            g_string_append(h, "<p>Assumptions: ");
+            hnb_html_escape(h, stamp->caption);
+            g_string_append(h, ".</p>\n");
+        }
+        g_string_append(h, list->str);
+        g_string_append_printf(h, "<p class=\"note\">Written by hnbsim from %s (the results table below): means over "
+                                  "replications with their 95%% confidence half-widths, rounded as the table is.</p>"
+                                  "\n</div>\n", table);
+    }
+    g_string_free(list, TRUE);
+}
+
+gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance,
+                                  const HnbFinding *findings, guint nfindings, GError **error)
 {
     const char *dir = hnb_rundir_tmp_path(rd);
     g_autofree char *resolved_path = g_build_filename(dir, "scenario.resolved.ini", NULL);
@@ -132,19 +143,35 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
     g_autofree char *hash = resolved ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, resolved, -1) : NULL;
 
     GString *h = g_string_new("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>hnbsim: ");
-    esc(h, stamp->scenario);
+    hnb_html_escape(h, stamp->scenario);
     g_string_append(h, "</title>\n<style>\n"
                        "body{font-family:sans-serif;margin:2em;max-width:1100px}\n"
-                       "table{border-collapse:collapse;margin:1em 0;font-size:90%}\n"
+                       "table{border-collapse:collapse;margin:1em 0;font-size:90%;max-width:100%}\n"
                        "td,th{border:1px solid #bbb;padding:2px 6px;text-align:left}\n"
+                       "table.results td.num{text-align:right;white-space:nowrap}\n"
+                       "table.params td{overflow-wrap:anywhere}\n"
+                       "p.note{font-size:90%;color:#444}\n"
                        "th{background:#eee}\n"
                        "td.PASS{color:#060}td.FAIL{color:#a00;font-weight:bold}td.WARN{color:#a60}\n"
-                       "figure{display:inline-block;margin:0.5em}figure img{max-width:520px}\n"
+                       "figure{display:block;margin:1.5em 0}figure img{width:100%;height:auto}\n"
+                       "figcaption{font-size:90%;color:#333;margin-top:0.3em}\n"
                        "dt{font-weight:bold}\n"
+                       "#findings li{margin:0.3em 0}\n"
                        "</style></head>\n<body>\n<h1>");
-    esc(h, stamp->scenario);
-    g_string_append(h, "</h1>\n<h2>Reproducibility</h2>\n<dl>\n<dt>hnbsim</dt><dd>");
-    esc(h, stamp->version);
+    hnb_html_escape(h, stamp->scenario);
+    g_string_append(h, "</h1>\n");
+    /* the results table: the first of these the run wrote */
+    static const char *const tables[] = {"summary.csv", "compare.csv", "aggregate.csv"};
+    const char *table = NULL;
+    g_autofree char *csv = NULL;
+    for (size_t k = 0; k < G_N_ELEMENTS(tables) && csv == NULL; k++) {
+        g_autofree char *path = g_build_filename(dir, tables[k], NULL);
+        if (g_file_get_contents(path, &csv, NULL, NULL))
+            table = tables[k];
+    }
+    findings_section(h, stamp, table, csv, findings, nfindings);
+    g_string_append(h, "<h2>Reproducibility</h2>\n<dl>\n<dt>hnbsim</dt><dd>");
+    hnb_html_escape(h, stamp->version);
     g_string_append_printf(h, "</dd>\n<dt>seed</dt><dd>%" G_GUINT64_FORMAT "</dd>\n<dt>replications</dt><dd>%u</dd>\n",
                            stamp->seed, stamp->replications);
     if (hash)
@@ -155,15 +182,12 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
     if (figures(h, dir) == 0)
         g_string_append(h, "<p>No figures (gnuplot was not installed when this ran).</p>\n");
     g_string_append(h, "</div>\n");
-    static const char *const tables[] = {"summary.csv", "compare.csv", "aggregate.csv"};
-    for (size_t k = 0; k < G_N_ELEMENTS(tables); k++) {
-        g_autofree char *path = g_build_filename(dir, tables[k], NULL);
-        g_autofree char *csv = NULL;
-        if (g_file_get_contents(path, &csv, NULL, NULL)) {
-            g_string_append_printf(h, "<h2>Results (%s; means with 95%% confidence half-widths)</h2>\n", tables[k]);
-            csv_table(h, csv);
-            break;
-        }
+    if (csv != NULL) {
+        g_string_append_printf(h, "<h2>Results (%s)</h2>\n<p class=\"note\">Means over replications with their 95%% "
+                                  "confidence half-widths, rounded to what the interval supports (the Particle Data "
+                                  "Group's rule: results/README.md); one replication: four significant digits. %s "
+                                  "keeps every digit.</p>\n", table, table);
+        hnb_html_results_table(h, csv);
     }
     if (compliance && *compliance) {
         g_string_append(h, "<h2>TS 33.320 clause 8.3.4 compliance of the [tls] group</h2>\n");

@@ -15,6 +15,7 @@
 
 #include <glib.h>
 #include <stdio.h>
+#include "sim/scenario.h"
 
 /* ---- metrics: what one replication reports, in a fixed order ---- */
 typedef struct {
@@ -31,6 +32,8 @@ typedef struct {
 HnbMetrics *hnb_metrics_new(void);
 void hnb_metrics_free(HnbMetrics *m);
 void hnb_metrics_add(HnbMetrics *m, const char *name, const char *unit, double value, const char *doc);
+/* The value of the metric called name; NaN when m has none. */
+double hnb_metrics_value(const HnbMetrics *m, const char *name);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HnbMetrics, hnb_metrics_free)
 
 /* ---- time series: columns of doubles sampled at fixed times ---- */
@@ -92,11 +95,48 @@ typedef struct {
     guint replications;
     const char *version;
     const char *source; /* the scenario file; manifest.json only (NULL: omitted) */
+    /* The assumptions behind every figure, from hnb_results_caption (NULL: none): each figure shows it under its
+     * title and report.html under the figure, so a figure cut out of the report still says what it shows. */
+    const char *caption;
+    /* The episode the time-series figures zoom on (NULL: none): they get a second panel on it. */
+    const struct HnbZoom *zoom;
 } HnbStamp;
 
-/* report.html from what the run directory holds (results table, the figures/ SVGs inline, scenario.resolved.ini and its
- * SHA-256) and the clause 8.3.4 compliance lines (NULL or "": none).  Write it last. */
-gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance, GError **error);
+/* An interval of the time column (its unit: hours for "time_h") that time-series figures show again, enlarged,
+ * under the whole run, and how it was chosen (said in the caption: "from 5 min before [attack] start ..."). */
+typedef struct HnbZoom {
+    double from, to;
+    const char *unit; /* of the time column, e.g. "h" (a static string) */
+    char why[240];
+} HnbZoom;
+
+/* The caption of a run's figures from its scenario(s) (one, or the variants of a comparison, in order): each clause
+ * is a template whose {group.key} are replaced by that key's value ("{fleet.size} HNBs" -> "10,000 HNBs"; integers
+ * grouped, fractions as percentages, other values as the file writes them); a key that differs between variants
+ * reads "single/golden/ab".  A clause naming a key the scenario's schema lacks is left out, so a model can list keys
+ * that only some of its scenarios have.  The replications and the duration end every caption.  Returns a new
+ * string. */
+char *hnb_results_caption(const HnbScenario *const *scenarios, guint n, const char *const *clauses);
+
+/* One clause of the findings paragraph at the top of report.html: `text` with "{}" replaced by the mean of `metric`
+ * (times `scale`, 0 meaning 1) and its 95% CI half-width, rounded as the tables are, then `unit` (NULL: none; "%"
+ * follows without a space).  An infinite mean reads "beyond the horizon" without the unit; a metric that is absent
+ * or undefined (NaN) leaves its clause out, so a model lists metrics that only some runs report.  A clause's text
+ * starts with the punctuation joining it to the one before ("; ", ", "), dropped when it comes first.  A clause with
+ * no metric is a note, shown once under the list (what the numbers mean, say). */
+typedef struct {
+    const char *metric;
+    const char *text;
+    const char *unit;
+    double scale;
+} HnbFinding;
+
+/* report.html from what the run directory holds (results table, the figures/ SVGs inline with their captions,
+ * scenario.resolved.ini and its SHA-256), the clause 8.3.4 compliance lines (NULL or "": none) and the findings
+ * (nfindings clauses, composed per variant from summary.csv or compare.csv; none: no findings paragraph).  Write it
+ * last. */
+gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance,
+                                  const HnbFinding *findings, guint nfindings, GError **error);
 
 /* summary.json + summary.csv from R replications' metrics (same names in the same order in each). */
 gboolean hnb_results_write_summary(HnbRunDir *rd, const HnbStamp *stamp, HnbMetrics *const *reps, guint nreps,

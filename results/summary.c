@@ -54,6 +54,15 @@ void hnb_metrics_add(HnbMetrics *m, const char *name, const char *unit, double v
     g_array_append_val(m->items, item);
 }
 
+double hnb_metrics_value(const HnbMetrics *m, const char *name)
+{
+    g_return_val_if_fail(m != NULL && name != NULL, NAN);
+    for (guint k = 0; k < m->items->len; k++)
+        if (strcmp(g_array_index(m->items, HnbMetric, k).name, name) == 0)
+            return g_array_index(m->items, HnbMetric, k).value;
+    return NAN;
+}
+
 /* ---- series ---- */
 
 /* Column names go into the CSV header unquoted and into gnuplot's column("name"), so keep them plain. */

@@ -459,7 +459,8 @@ static gboolean write_figure(HnbRunDir *rd, const HnbSweep *sw, const HnbStamp *
     g_autofree char *file = g_strdup_printf("%s.csv", metric);
     g_autofree char *title = g_strdup_printf("%s against %s (mean, 95%% CI)", metric, x->name);
     g_autofree char *xl = label(x->name, x->unit), *yl = label(metric, sw->metric_units->pdata[m]);
-    hnb_gp_head(gp, stamp, metric, "METRIC.csv (per point of ../aggregate.csv)", title, xl, yl);
+    g_autofree char *shows = g_strdup_printf("Mean and 95%% CI over %u replications per point", stamp->replications);
+    hnb_gp_head(gp, stamp, metric, "METRIC.csv (per point of ../aggregate.csv)", title, shows, xl, yl);
     g_string_append(gp, "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n");
     if (x->geometric && !categorical)
         g_string_append(gp, "set logscale x\n");
@@ -506,7 +507,7 @@ gboolean hnb_sweep_write(HnbRunDir *rd, HnbSweep *sw, gboolean *rendered, GError
     g_autofree char *aggregate = aggregate_csv(sw, st, counts);
     if (!hnb_rundir_write(rd, "aggregate.csv", aggregate, -1, error))
         return FALSE;
-    HnbStamp stamp = {sw->scenario, sw->seed, sw->replications, sw->version, NULL};
+    HnbStamp stamp = {.scenario = sw->scenario, .seed = sw->seed, .replications = sw->replications, .version = sw->version};
     g_auto(GStrv) plot = g_strsplit_set(sw->plot, " \t,", -1);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     for (char **p = plot; *p; p++) {

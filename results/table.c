@@ -133,7 +133,9 @@ static char *script(const HnbStamp *stamp, const char *data, const HnbSeries *ta
     if (n2 == G_MAXUINT)
         return NULL;
     g_autofree char *what = g_strconcat("../", data, NULL);
-    hnb_gp_head(gp, stamp, fig->name, what, fig->title, fig->xlabel != NULL ? fig->xlabel : fig->x, fig->ylabel);
+    g_autofree char *shows = g_strdup_printf("Over %u replications", stamp->replications);
+    hnb_gp_head(gp, stamp, fig->name, what, fig->title, shows, fig->xlabel != NULL ? fig->xlabel : fig->x,
+                fig->ylabel);
     /* discrete parameter values: a little room so the end points are not drawn on the frame */
     g_string_append(gp, "set offsets graph 0.03, graph 0.03, 0, 0\nset yrange [0:*]\n");
     if (n2 > n1)

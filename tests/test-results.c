@@ -1,5 +1,6 @@
 /* tests/test-results.c — run directories, summaries, time series, figures. */
 #include "results/csv.h"
+#include "results/format.h"
 #include "results/results.h"
 #include "sim/time.h"
 
@@ -622,7 +623,9 @@ static void test_figures_render(Fixture *f, gconstpointer data)
 
     g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
     g_assert_nonnull(strstr(gp, "set xlabel 'time (h)'"));
-    g_assert_nonnull(strstr(gp, "set title 'Offered load, it''s \"busy\"'"));
+    /* the title, then the caption under it (no scenario caption here: what the lines show) */
+    g_assert_nonnull(strstr(gp, "TITLE = \"Offered load, it's \\\"busy\\\"\\nLines: replication 0 of 3\"\n"));
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3.\n"));
     g_assert_nonnull(strstr(gp, "scenario unit-test · seed 42 · hnbsim 0.0-test"));
     g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
     g_assert_nonnull(strstr(none, "no data"));
@@ -735,6 +738,95 @@ static void test_table_figures(Fixture *f, gconstpointer data)
     g_assert_true(!rendered || exists(svg));
 }
 
+/* A zoom: the time-series figures draw the whole run and, below it, the zoomed interval, both on each terminal (a
+ * multiplot cannot be replotted), and say where and why in the caption; a figure with no data gets no zoom. */
+static void test_figures_zoom(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GError *error = NULL;
+    HnbZoom zoom = {.from = 0.5, .to = 1.5, .unit = "h"};
+    g_strlcpy(zoom.why, "around the test's episode", sizeof zoom.why);
+    HnbStamp zoomed = stamp;
+    zoomed.caption = "7 HNBs, 3 replications";
+    zoomed.zoom = &zoom;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    HnbSeries *reps[] = {example_series(0)};
+    g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
+    gboolean rendered = FALSE;
+    g_assert_true(hnb_results_write_figures(rd, &zoomed, reps[0], figures, G_N_ELEMENTS(figures), &rendered, &error));
+    g_assert_no_error(error);
+    hnb_series_free(reps[0]);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+
+    g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3; lower panel: zoom on "
+                                "0.5 to 1.5 h, around the test's episode; 7 HNBs, 3 replications.\n"));
+    const char *first = strstr(gp, "set multiplot layout 2,1");
+    g_assert_nonnull(first);
+    g_assert_nonnull(strstr(first + 1, "set multiplot layout 2,1")); /* png, then svg */
+    g_assert_nonnull(strstr(gp, "set xrange [0.5:1.5]"));
+    g_assert_nonnull(strstr(gp, "set object 1 rectangle from first 0.5, graph 0 to first 1.5, graph 1"));
+    g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
+    g_assert_null(strstr(none, "multiplot"));
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    g_assert_true(rendered == (gnuplot != NULL));
+    if (rendered) {
+        g_autofree char *svg = slurp(f->dir, "figures/load.svg", NULL);
+        g_assert_nonnull(strstr(svg, "Zoom on 0.5 to 1.5 h"));
+    }
+}
+
+/* The PDG rounding rule (results/format.h) on a table of cases: each branch of the three-digit rule, its edges,
+ * grouping, signs, no interval, and the values that are not numbers. */
+static void test_format_mean_ci(void)
+{
+    static const struct {
+        double mean, half;
+        const char *want;
+    } cases[] = {
+        {3046.5, 387.5392445, "3,000 \u00b1 400"},  /* 387: one significant digit */
+        {3046.5, 123.4, "3,050 \u00b1 120"},        /* 123: two */
+        {0.38, 0.04, "0.38 \u00b1 0.04"},           /* 400: one */
+        {1022, 2007, "1,000 \u00b1 2,000"},         /* 200: two, the mean to the hundreds */
+        {0.0123, 0.00354, "0.0123 \u00b1 0.0035"},  /* 354: the last of two digits */
+        {0.0123, 0.00355, "0.012 \u00b1 0.004"},    /* 355: the first of one */
+        {0.0123, 0.00949, "0.012 \u00b1 0.009"},    /* 949: the last of one */
+        {5.6, 0.0097, "5.600 \u00b1 0.010"},        /* 970: up to 1000, two digits */
+        {5.6, 0.0999, "5.60 \u00b1 0.10"},
+        {0.3812, 0.0212, "0.381 \u00b1 0.021"},
+        {1234567.8, 1500, "1,234,600 \u00b1 1,500"},
+        {-3046.5, 387.54, "-3,000 \u00b1 400"},     /* negative numbers round alike */
+        {-0.3, 40, "0 \u00b1 40"},                  /* no "-0" */
+        {-0.0123, 0.00354, "-0.0123 \u00b1 0.0035"},
+        {0.5, 0.5, "0.5 \u00b1 0.5"},
+        {3046.5, NAN, "3,047"},                      /* one replication: four significant digits */
+        {0.381234, NAN, "0.3812"},
+        {0.38, NAN, "0.38"},                         /* no zeros the data do not have */
+        {1234567, NAN, "1,235,000"},
+        {-1234.5, NAN, "-1,235"},
+        {200, 0, "200 \u00b1 0"},                   /* every replication agreed */
+        {0, 0, "0 \u00b1 0"},
+        {INFINITY, NAN, "beyond horizon"},            /* a quantile past the end of the run */
+        {INFINITY, 3, "beyond horizon"},
+        {-INFINITY, NAN, "-inf"},
+        {NAN, NAN, "\u2013"},
+        {NAN, 2, "\u2013"},
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+        g_autofree char *got = hnb_format_mean_ci(cases[k].mean, cases[k].half);
+        if (strcmp(got, cases[k].want) != 0)
+            g_error("%g \u00b1 %g: got \"%s\", want \"%s\"", cases[k].mean, cases[k].half, got, cases[k].want);
+    }
+    double r;
+    g_assert_cmpint(hnb_format_ci_place(387.54, &r), ==, 2);
+    g_assert_cmpfloat(r, ==, 400);
+    g_assert_cmpint(hnb_format_ci_place(0.0212, &r), ==, -3);
+    g_assert_cmpfloat_with_epsilon(r, 0.021, 1e-15);
+    g_assert_cmpint(hnb_format_ci_place(1000, &r), ==, 2); /* exactly a power of ten: 100 -> two digits */
+    g_assert_cmpfloat(r, ==, 1000);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -746,6 +838,8 @@ int main(int argc, char **argv)
     ADD("/results/rundir/stale-tmp", test_rundir_stale_tmp);
     ADD("/results/rundir/commit-raced", test_rundir_commit_raced);
     g_test_add_func("/results/fmt", test_fmt);
+    g_test_add_func("/results/format/mean-ci", test_format_mean_ci);
+    ADD("/results/figures/zoom", test_figures_zoom);
     g_test_add_func("/results/csv/read", test_csv_read);
     ADD("/results/summary/example", test_summary_example);
     ADD("/results/summary/single", test_summary_single);

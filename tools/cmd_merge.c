@@ -206,7 +206,8 @@ int hnb_cmd_merge(int argc, char **argv)
         g_autofree char *dir = out ? g_strdup(out) : g_strdup_printf("runs/%s-sweep", sw->scenario);
         HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
         gboolean ok = rd != NULL, rendered = TRUE;
-        HnbStamp stamp = {sw->scenario, sw->seed, sw->replications, sw->version, dirs[0]};
+        HnbStamp stamp = {.scenario = sw->scenario, .seed = sw->seed, .replications = sw->replications, .version = sw->version,
+                          .source = dirs[0]};
         ok = ok && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
              hnb_sweep_write(rd, sw, &rendered, &error) &&
              hnb_results_write_manifest(rd, &stamp, 1, (double)(g_get_monotonic_time() - t0) / 1e6, &error);
@@ -214,7 +215,7 @@ int hnb_cmd_merge(int argc, char **argv)
         HnbScenario *rsc = hnb_model_load_data(resolved, "scenario.resolved.ini", NULL, NULL);
         g_autofree char *compliance = rsc ? hnb_plan_compliance(rsc) : NULL;
         hnb_scenario_free(rsc);
-        ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
+        ok = ok && hnb_results_write_report(rd, &stamp, compliance, NULL, 0, &error);
         rc = hnb_cli_finish(rd, ok, error);
         if (rc == HNB_EXIT_OK)
             printf("%s: merged %u director%s, %u runs: results in %s/\n", sw->scenario, n, n == 1 ? "y" : "ies",

@@ -86,8 +86,9 @@ static gboolean run_batch(Batch *b, unsigned threads, gboolean tty, GError **err
 
 static HnbStamp stamp_of(const HnbScenario *sc, guint reps)
 {
-    return (HnbStamp){hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
-                      reps, HNB_VERSION, hnb_scenario_source(sc)};
+    return (HnbStamp){.scenario = hnb_scenario_string(sc, "scenario", "name"),
+                      .seed = (guint64)hnb_scenario_int(sc, "scenario", "seed"), .replications = reps,
+                      .version = HNB_VERSION, .source = hnb_scenario_source(sc)};
 }
 
 /* The model's table over all replications and its figures, if it has one. */
@@ -102,10 +103,21 @@ static gboolean write_table(HnbRunDir *rd, const Batch *b, const HnbStamp *stamp
                                            b->model->ntable_figures, rendered, error);
 }
 
+/* The caption of one scenario's figures (a new string). */
+static char *caption_of(const Batch *b)
+{
+    return hnb_results_caption(&b->sc, 1, b->model->caption);
+}
+
 /* One scenario's files into rd (a run directory or a variant's subdirectory). */
 static gboolean write_one(HnbRunDir *rd, const Batch *b, gboolean *rendered, GError **error)
 {
     HnbStamp stamp = stamp_of(b->sc, b->reps);
+    g_autofree char *caption = caption_of(b);
+    stamp.caption = caption;
+    HnbZoom zoom;
+    if (b->model->episode != NULL && b->model->episode(b->sc, b->metrics, b->reps, &zoom))
+        stamp.zoom = &zoom;
     g_autofree char *resolved = hnb_scenario_to_data(b->sc);
     gboolean table_rendered = TRUE;
     if (!hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, error) ||
@@ -124,9 +136,11 @@ static gboolean write_single(HnbRunDir *rd, const Batch *b, unsigned threads, do
                              GError **error)
 {
     HnbStamp st = stamp_of(b->sc, b->reps);
+    g_autofree char *caption = caption_of(b);
+    st.caption = caption;
     g_autofree char *compliance = hnb_plan_compliance(b->sc);
     return write_one(rd, b, rendered, error) && hnb_results_write_manifest(rd, &st, threads, wall, error) &&
-           hnb_results_write_report(rd, &st, compliance, error);
+           hnb_results_write_report(rd, &st, compliance, b->model->findings, b->model->nfindings, error);
 }
 
 /* A comparison's directory: a subdirectory per variant (a run directory each), the comparison file resolved if there
@@ -152,6 +166,29 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
     HnbStamp st = stamp_of(head ? head : batches[0].sc, batches[0].reps);
     if (!head)
         st.scenario = hnb_plan_name(plan);
+    /* the joint figures' caption: what the variants share once, what differs per variant */
+    const HnbScenario **scs = g_new(const HnbScenario *, n);
+    for (guint k = 0; k < n; k++)
+        scs[k] = batches[k].sc;
+    g_autofree char *caption = hnb_results_caption(scs, n, model->caption);
+    g_free(scs);
+    st.caption = caption;
+    /* the joint figures zoom on the shortest of the variants' episodes: a layout whose HNBs recover in minutes
+     * would be a few pixels wide in the window of one that waits for the field, whose days the upper panel shows */
+    HnbZoom zoom, one;
+    int shortest = -1;
+    for (guint k = 0; model->episode != NULL && k < n; k++)
+        if (model->episode(batches[k].sc, batches[k].metrics, batches[k].reps, &one) &&
+            (shortest < 0 || one.to - one.from < zoom.to - zoom.from)) {
+            zoom = one;
+            shortest = (int)k;
+        }
+    if (shortest >= 0) {
+        g_autofree char *why = g_strdup_printf("the shortest of the variants' windows (%s): %s", vs[shortest].name,
+                                               zoom.why);
+        g_strlcpy(zoom.why, why, sizeof zoom.why);
+        st.zoom = &zoom;
+    }
     if (ok && head) {
         g_autofree char *resolved = hnb_scenario_to_data(head);
         ok = hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, error);
@@ -160,7 +197,7 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
     *rendered &= r1;
     g_autofree char *compliance = hnb_plan_compliance(head ? head : batches[0].sc);
     ok = ok && hnb_results_write_manifest(rd, &st, threads, wall, error) &&
-         hnb_results_write_report(rd, &st, compliance, error);
+         hnb_results_write_report(rd, &st, compliance, model->findings, model->nfindings, error);
     for (guint k = 0; k < n; k++)
         g_free((char *)vs[k].name);
     g_free(vs);

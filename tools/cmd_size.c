@@ -305,7 +305,7 @@ static gboolean write_figure(HnbRunDir *rd, const Sizing *sz, guint ti, const in
     g_autofree char *xl = *cap->unit ? g_strdup_printf("%s (%s)", cap->name, cap->unit) : g_strdup(cap->name);
     const char *unit = sz->metric_units->pdata[ti];
     g_autofree char *yl = *unit ? g_strdup_printf("%s (%s)", t->metric, unit) : g_strdup(t->metric);
-    hnb_gp_head(gp, stamp, stem, "every probe of ../sizing.csv", title, xl, yl);
+    hnb_gp_head(gp, stamp, stem, "every probe of ../sizing.csv", title, NULL, xl, yl);
     g_string_append(gp, "set datafile separator whitespace\nset datafile nocolumnheaders\n"
                         "set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n");
     if (cap->geometric)
@@ -466,8 +466,9 @@ static int size_plan(Sizing *sz, char **targets, char **vary, const char *out, g
             return rc;
         }
     }
-    HnbStamp stamp = {hnb_scenario_string(sc, "scenario", "name"), (guint64)hnb_scenario_int(sc, "scenario", "seed"),
-                      sz->reps, HNB_VERSION, hnb_scenario_source(sc)};
+    HnbStamp stamp = {.scenario = hnb_scenario_string(sc, "scenario", "name"),
+                      .seed = (guint64)hnb_scenario_int(sc, "scenario", "seed"), .replications = sz->reps,
+                      .version = HNB_VERSION, .source = hnb_scenario_source(sc)};
     rc = write_sizing(sz, sc, &stamp, dir, force, answers, nouter, (double)(g_get_monotonic_time() - t0) / 1e6);
     if (rc == HNB_EXIT_OK)
         print_answer(sz, stamp.scenario, answers, nouter, dir);

@@ -222,13 +222,14 @@ static int write_sweep(const Study *st, const HnbScenario *head, const char *dir
     HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
     gboolean ok = rd != NULL, rendered = TRUE;
     g_autofree char *resolved = hnb_scenario_to_data(head);
-    HnbStamp stamp = {st->name, sw->seed, sw->replications, HNB_VERSION, hnb_scenario_source(head)};
+    HnbStamp stamp = {.scenario = st->name, .seed = sw->seed, .replications = sw->replications, .version = HNB_VERSION,
+                      .source = hnb_scenario_source(head)};
     ok = ok && hnb_rundir_write(rd, "scenario.resolved.ini", resolved, -1, &error) &&
          hnb_sweep_write(rd, sw, &rendered, &error) &&
          hnb_results_write_manifest(rd, &stamp, st->threads, (double)(g_get_monotonic_time() - t0) / 1e6,
                                     &error);
     g_autofree char *compliance = hnb_plan_compliance(head);
-    ok = ok && hnb_results_write_report(rd, &stamp, compliance, &error);
+    ok = ok && hnb_results_write_report(rd, &stamp, compliance, NULL, 0, &error);
     if (ok && !rendered)
         fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the CSV "
                         "results, but no PNG/SVG figures\n");
