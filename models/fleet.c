@@ -429,8 +429,13 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     const HnbTally *rec = &hs->recover_h;
     hnb_metrics_add(m, "hnbs", "HNBs", p->hnb.n, "fleet size");
     hnb_metrics_add(m, "attacked", "HNBs", (double)ats->attacked, "HNBs whose writable images the attacker rewrote");
-    hnb_metrics_add(m, "affected", "HNBs", (double)hs->affected, "rewritten HNBs that rebooted and lost service");
-    hnb_metrics_add(m, "recovered", "HNBs", (double)hs->recovered, "affected HNBs back in service by the end");
+    hnb_metrics_add(m, "affected", "HNBs", (double)hs->affected,
+                    "losses of service to the attack (a rewritten HNB rebooted); with [attack] repeat an HNB rewritten "
+                    "again counts again: recovered, unrecovered, censored and the recover_* times are per episode");
+    hnb_metrics_add(m, "affected_hnbs", "HNBs", (double)hs->affected_hnbs,
+                    "HNBs that lost service to the attack at least once");
+    hnb_metrics_add(m, "recovered", "HNBs", (double)hs->recovered,
+                    "episodes of lost service that ended by the end (HNB back in service)");
     hnb_metrics_add(m, "unrecovered", "HNBs", (double)(hs->affected - hs->recovered),
                     "affected HNBs still out of service at the end");
     hnb_metrics_add(m, "bricked", "HNBs", (double)hs->bricked_total, "boots that found no bootable image (need the field)");
@@ -846,14 +851,14 @@ static const HnbCompareFigure compare_figures[] = {
  * so the HNBs still down count), at what cost, and the limits met on the way.  A metric added later gets one line
  * here; runs that lack it skip it. */
 static const HnbFinding findings[] = {
-    {"affected", "{} lost service", "HNBs", 0},
-    {"recovered", "; {} back in service by the end", NULL, 0},
+    {"affected_hnbs", "{} lost service", "HNBs", 0},
+    {"rewrites_repeated", " (rewritten again {} times by the returning attacker)", NULL, 0},
+    {"recovered", "; {} losses of service ended by the end", NULL, 0},
     {"censored", ", {} still down", NULL, 0},
     {"recover_km_p50", "; time to recover: median {}", "h", 0},
     {"recover_km_p95", ", 95th percentile {}", "h", 0},
     {"fix_first_published_h", "; the fixed image was on the H(e)MS {} after the attack", "h", 0},
     {"fix_complete_h", ", the whole fleet in service on it {} after the attack", "h", 0},
-    {"rewrites_repeated", "; {} rewrites of recovered HNBs by the returning attacker", NULL, 0},
     {"total_cost", "; cost {} within the run", NULL, 0},
     {"cost_to_completion_total", " ({} to completion)", NULL, 0},
     {"peak_sessions_per_s", "; H(e)MS peak {} sessions/s", NULL, 0},
@@ -870,7 +875,8 @@ static const HnbFinding findings[] = {
 /* The attack's episode for the time-series figures' lower panel: from a margin before [attack] start to the last
  * recovery of the replications where every affected HNB recovered (makespan), or to attack + 6 h when in none did
  * (the field's days would stretch the panel back to the whole run), plus a margin of a tenth of that span (at least
- * 5 minutes) on each side.  No panel without an attack or when the episode is most of the run. */
+ * 5 minutes) on each side.  No panel without an attack or when the episode is most of the run; the marks (attack,
+ * fix built, signed, published, the whole fleet on the fix) whenever there is an attack. */
 static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps, HnbZoom *zoom)
 {
     if (strcmp(hnb_scenario_string(sc, "attack", "mode"), "none") == 0)
@@ -892,7 +898,25 @@ static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
                "from before [attack] start = %s to the last recovery where every affected HNB recovered "
                "(attack + 6 h where none did), with a 10%% margin",
                hnb_scenario_text(sc, "attack", "start"));
-    return zoom->to - zoom->from < duration / 2;
+    zoom->panel = zoom->to - zoom->from < duration / 2;
+    /* the moments of replication 0 (the one whose lines the figures draw); one beyond the run is left out */
+    static const struct {
+        const char *metric, *label;
+    } moments[] = {{NULL, "attack"},
+                   {"fix_built_h", "fix built"},
+                   {"fix_signed_h", "fix signed"},
+                   {"fix_published_h", "fix published"},
+                   {"fix_complete_h", "all on the fix"}};
+    zoom->nmarks = 0;
+    for (guint k = 0; k < G_N_ELEMENTS(moments) && nreps > 0; k++) {
+        double after = moments[k].metric ? hnb_metrics_value(reps[0], moments[k].metric) : 0;
+        if (!isfinite(after) || start + after > duration)
+            continue;
+        zoom->marks[zoom->nmarks].at = start + after;
+        g_strlcpy(zoom->marks[zoom->nmarks].label, moments[k].label, sizeof zoom->marks[0].label);
+        zoom->nmarks++;
+    }
+    return TRUE;
 }
 
 /* What every figure's caption states (results.h, hnb_results_caption); a key a scenario lacks drops its clause. */

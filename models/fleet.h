@@ -75,6 +75,7 @@ enum {
     HNB_F_ON_GOLDEN = 1u << 4,   /* the golden module is what runs */
     HNB_F_DL_FIXED = 1u << 5,    /* the image it downloads (or installs) is the fixed one */
     HNB_F_UPDATING = 1u << 6,    /* an HNB in service downloads or installs an image in the background */
+    HNB_F_EVER_AFFECTED = 1u << 7, /* it lost service because of the attack at least once ([attack] repeat) */
 };
 
 typedef struct {

@@ -175,6 +175,10 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
         h->flags = (uint8_t)((h->flags & ~HNB_F_COMPROMISED) | HNB_F_AFFECTED);
         pop->st.compromised_now--;
         pop->st.affected++;
+        if (!(h->flags & HNB_F_EVER_AFFECTED)) {
+            h->flags |= HNB_F_EVER_AFFECTED;
+            pop->st.affected_hnbs++;
+        }
     }
     h->flags &= (uint8_t)~HNB_F_IN_SESSION;
     h->retry = 0;

@@ -62,7 +62,9 @@ typedef struct {
 typedef struct {
     uint64_t count[HNB_S_COUNT];  /* HNBs per state */
     uint64_t compromised_now;     /* latent: rewritten, still running */
-    uint64_t affected;            /* rewritten HNBs that rebooted and lost service */
+    uint64_t affected;            /* losses of service to the attack: a rewritten HNB rebooted (again and again with
+                                     [attack] repeat: each episode counts) */
+    uint64_t affected_hnbs;       /* HNBs that lost service to the attack at least once */
     uint64_t recovered;           /* affected HNBs back in service */
     uint64_t bricked_total;       /* boots that found no bootable image */
     uint64_t power_failures;

@@ -57,7 +57,7 @@ static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, c
         any |= v[k].has_cdf;
     /* a zoom is on the time axis: not for a distribution */
     const HnbZoom *zoom = any && !cdf ? stamp->zoom : NULL;
-    g_autofree char *zoom_text = zoom != NULL ? hnb_gp_zoom_text(zoom) : NULL;
+    g_autofree char *zoom_text = zoom != NULL && zoom->panel ? hnb_gp_zoom_text(zoom) : NULL;
     g_autofree char *shows = g_strdup_printf("One line per variant: replication 0 of %u%s%s", stamp->replications,
                                              zoom != NULL ? "; " : "", zoom != NULL ? zoom_text : "");
     hnb_gp_head(gp, stamp, fig->name, cdf ? "each variant's ../VARIANT/cdf.csv" : "each variant's ../VARIANT/timeseries.csv",

@@ -93,7 +93,7 @@ static char *build_script(const HnbStamp *stamp, const HnbFigure *fig, const Ser
     g_autoptr(GString) gp = g_string_new(NULL);
     g_autofree char *xlabel = axis_label(info->series->names[0]);
     const HnbZoom *zoom = any_data ? stamp->zoom : NULL;
-    g_autofree char *zoom_text = zoom != NULL ? hnb_gp_zoom_text(zoom) : NULL;
+    g_autofree char *zoom_text = zoom != NULL && zoom->panel ? hnb_gp_zoom_text(zoom) : NULL;
     g_autofree char *shows = g_strdup_printf("Lines: replication 0 of %u%s%s", stamp->replications,
                                              zoom != NULL ? "; " : "", zoom != NULL ? zoom_text : "");
     hnb_gp_head(gp, stamp, fig->name, "replication 0 of ../timeseries.csv", fig->title, shows, xlabel, fig->ylabel);

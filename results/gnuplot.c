@@ -128,10 +128,29 @@ char *hnb_gp_zoom_text(const HnbZoom *zoom)
     return g_strdup_printf("lower panel: zoom on %s to %s %s, %s", from, to, zoom->unit ? zoom->unit : "", zoom->why);
 }
 
+/* The marks as numbered arrows (100 + k, clear of anything a figure sets) with a label at their top. */
+static void marks(GString *gp, const HnbZoom *zoom)
+{
+    for (guint k = 0; zoom != NULL && k < zoom->nmarks; k++) {
+        char at[32];
+        hnb_results_fmt(zoom->marks[k].at, at);
+        g_string_append_printf(gp, "set arrow %u from first %s, graph 0 to first %s, graph 1 nohead dt 2 lw 1.5 "
+                                   "lc rgb '#707070' front\nset label %u ",
+                               100 + k, at, at, 100 + k);
+        hnb_gp_quote(gp, zoom->marks[k].label);
+        g_string_append_printf(gp, " at first %s, graph 0.98 rotate by 90 right offset -0.6,0 font ',11' "
+                                   "tc rgb '#505050' front\n",
+                               at);
+    }
+}
+
 void hnb_gp_draw(GString *gp, const char *name, const char *plot, const HnbZoom *zoom)
 {
     static const char *const term[] = {"pngcairo", "svg"}, *const ext[] = {"png", "svg"};
     char from[32], to[32];
+    marks(gp, zoom);
+    if (zoom != NULL && !zoom->panel)
+        zoom = NULL; /* the marks alone */
     if (zoom != NULL) {
         /* the panel's heading says where it is; why it is there is the caption's business (it is long) */
         g_autofree char *a = hnb_format_sig(zoom->from, 3), *b = hnb_format_sig(zoom->to, 3);

@@ -108,6 +108,14 @@ typedef struct HnbZoom {
     double from, to;
     const char *unit; /* of the time column, e.g. "h" (a static string) */
     char why[240];
+    gboolean panel;   /* draw the zoomed panel (FALSE: the episode is most of the run; the marks alone) */
+    /* Moments drawn as dashed vertical lines with their label in every panel (the attack, the fix built, signed,
+     * published, the fleet recovered), in the time column's unit; what they were read from is the caption's. */
+    guint nmarks;
+    struct {
+        double at;
+        char label[32];
+    } marks[8];
 } HnbZoom;
 
 /* The caption of a run's figures from its scenario(s) (one, or the variants of a comparison, in order): each clause

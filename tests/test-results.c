@@ -739,13 +739,16 @@ static void test_table_figures(Fixture *f, gconstpointer data)
 }
 
 /* A zoom: the time-series figures draw the whole run and, below it, the zoomed interval, both on each terminal (a
- * multiplot cannot be replotted), and say where and why in the caption; a figure with no data gets no zoom. */
+ * multiplot cannot be replotted), and say where and why in the caption; a figure with no data gets no zoom.  The
+ * episode's marks are dashed lines with their labels in both panels. */
 static void test_figures_zoom(Fixture *f, gconstpointer data)
 {
     (void)data;
     GError *error = NULL;
-    HnbZoom zoom = {.from = 0.5, .to = 1.5, .unit = "h"};
+    HnbZoom zoom = {.from = 0.5, .to = 1.5, .unit = "h", .panel = TRUE, .nmarks = 1};
     g_strlcpy(zoom.why, "around the test's episode", sizeof zoom.why);
+    zoom.marks[0].at = 0.75;
+    g_strlcpy(zoom.marks[0].label, "fix built", sizeof zoom.marks[0].label);
     HnbStamp zoomed = stamp;
     zoomed.caption = "7 HNBs, 3 replications";
     zoomed.zoom = &zoom;
@@ -767,6 +770,9 @@ static void test_figures_zoom(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(first + 1, "set multiplot layout 2,1")); /* png, then svg */
     g_assert_nonnull(strstr(gp, "set xrange [0.5:1.5]"));
     g_assert_nonnull(strstr(gp, "set object 1 rectangle from first 0.5, graph 0 to first 1.5, graph 1"));
+    g_assert_nonnull(strstr(gp, "set arrow 100 from first 0.75, graph 0 to first 0.75, graph 1 nohead"));
+    g_assert_nonnull(strstr(gp, "set label 100 'fix built' at first 0.75"));
+    g_assert_true(strstr(gp, "set arrow 100") < first); /* set before the panels: drawn in both */
     g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
     g_assert_null(strstr(none, "multiplot"));
     g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
