@@ -302,10 +302,10 @@ static void test_peaks_vs_brute(void)
 {
     Rig r;
     rig_init(&r, 12, "uniform(0s,3s)");
+    hnb_acs_free(r.acs); /* before its params change: the ACS reads them (workers) until it is freed */
     r.cpu = dist("exp(250ms)");
     r.p.workers = 2;
     r.p.session_timeout = 0; /* every session_end(FALSE) is a refusal */
-    hnb_acs_free(r.acs);
     r.acs = hnb_acs_new(r.sim, &r.p, NULL, hnb_stream(1, 0, "acs.service"), &client, &r);
     HnbWindow win;
     hnb_window_init(&win, HNB_MIN, 20);
