@@ -819,6 +819,8 @@ static const HnbKeySpec schema[] = {
      "the time series gains a row every fine_interval while the fleet changes fast (a refusal, or a state count moved "
      "by >= 0.1% of the fleet since the previous check), besides every [scenario] sample_interval; at most 20160 "
      "such rows a replication; 0s: the coarse rows only"},
+    {"cost", "currency", HNB_KEY_STRING, 0, "EUR", NULL, NULL, NULL,
+     "the unit of every [cost] price and cost metric (a label: the captions and the findings say it)"},
     {"cost", "truck_roll", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL, "cost of one truck roll"},
     {"cost", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_NONE, "60", "0", NULL, NULL, "cost of one ship-back"},
     {"cost", "subscriber_hour", HNB_KEY_NUMBER, HNB_UNIT_NONE, "0.5", "0", NULL, NULL,
@@ -869,7 +871,7 @@ static const HnbFinding findings[] = {
     {"field_waiting", ", {} jobs not started by the end", NULL, 0},
     {NULL, "Times to recover are Kaplan-Meier estimates over the affected HNBs, those still down at the end counted "
            "as not yet recovered (\"beyond the horizon\": fewer had recovered when the run ended); cost is field "
-           "visits and subscriber downtime at the [cost] prices.", NULL, 0},
+           "visits and subscriber downtime at the [cost] prices, in the currency the assumptions name.", NULL, 0},
 };
 
 /* The attack's episode for the time-series figures' lower panel: from a margin before [attack] start to the last
@@ -933,7 +935,8 @@ static const char *const caption[] = {
     "recovery image {recovery.image}",
     "fix in the run: {fix.enabled}, built {fix.develop} after the attack",
     "{signing.servers} signing servers, {signing.variants} variants",
-    "costs per truck roll {cost.truck_roll}, ship-back {cost.ship_back}, subscriber-hour {cost.subscriber_hour}",
+    "costs in {cost.currency} per truck roll {cost.truck_roll}, ship-back {cost.ship_back}, subscriber-hour "
+    "{cost.subscriber_hour}",
     NULL,
 };
 
