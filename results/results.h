@@ -7,7 +7,8 @@
  *   DIR/scenario.resolved.ini   written by the caller (hnb_scenario_to_data)
  *   DIR/summary.json, summary.csv   every metric; mean, 95% CI half-width, min, max over replications
  *   DIR/timeseries.csv              one row per (replication, sample time)
- *   DIR/figures/NAME.gp|.png|.svg   gnuplot script + renderings
+ *   DIR/figures/NAME.gp|.png|.svg   gnuplot script + renderings (and NAME.csv, the data a figure reads when it is
+ *                                   not a file above: the bands over replications, a comparison's bars)
  *   DIR/manifest.json               wall time, host, threads, versions (the only non-deterministic file)
  */
 #ifndef HNB_RESULTS_H

@@ -825,19 +825,27 @@ static void test_figures_zoom(Fixture *f, gconstpointer data)
     zoomed.zoom = &zoom;
     HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
     g_assert_no_error(error);
-    HnbSeries *reps[] = {example_series(0)};
-    g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
+    HnbSeries *reps[] = {example_series(0), example_series(1), example_series(2)};
+    g_assert_true(hnb_results_write_series(rd, reps, 3, &error));
     gboolean rendered = FALSE;
-    g_assert_true(hnb_results_write_figures(rd, &zoomed, reps, 1, figures, G_N_ELEMENTS(figures), &rendered, &error));
+    g_assert_true(hnb_results_write_figures(rd, &zoomed, reps, 3, figures, G_N_ELEMENTS(figures), &rendered, &error));
     g_assert_no_error(error);
-    hnb_series_free(reps[0]);
+    for (guint r = 0; r < 3; r++)
+        hnb_series_free(reps[r]);
     g_assert_true(hnb_rundir_commit(rd, &error));
 
     g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
-    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3; lower panel: zoom on "
-                                "0.5 to 1.5 h, around the test's episode; 7 HNBs, 3 replications.\n"));
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: mean of 3 replications, band: 95% CI "
+                                "(values held from each replication's last sample); lower panel: zoom on 0.5 to 1.5 h, "
+                                "around the test's episode; 7 HNBs, 3 replications.\n"));
     const char *first = strstr(gp, "set multiplot layout 2,1");
     g_assert_nonnull(first);
+    /* the bands in both panels, under the marks set before them */
+    const char *band = strstr(first, "with filledcurves");
+    g_assert_nonnull(band);
+    const char *zoomed_band = strstr(strstr(first, "set xrange [0.5:1.5]"), "with filledcurves");
+    g_assert_nonnull(zoomed_band);
+    g_assert_true(zoomed_band < strstr(first, "unset multiplot"));
     g_assert_nonnull(strstr(first + 1, "set multiplot layout 2,1")); /* png, then svg */
     g_assert_nonnull(strstr(gp, "set xrange [0.5:1.5]"));
     g_assert_nonnull(strstr(gp, "set object 1 rectangle from first 0.5, graph 0 to first 1.5, graph 1"));
