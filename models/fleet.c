@@ -901,7 +901,8 @@ static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
                "(attack + 6 h where none did), with a 10%% margin",
                hnb_scenario_text(sc, "attack", "start"));
     zoom->panel = zoom->to - zoom->from < duration / 2;
-    /* the moments of replication 0 (the one whose lines the figures draw); one beyond the run is left out */
+    /* the moments of replication 0 (with several replications the lines are their mean, but a mark is one moment, not
+     * an average of moments that each replication reached at its own time); one beyond the run is left out */
     static const struct {
         const char *metric, *label;
     } moments[] = {{NULL, "attack"},

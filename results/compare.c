@@ -1,6 +1,9 @@
 /* results/compare.c — one directory for several variants of a scenario run with the same seed: compare.csv and
- * figures that put the variants side by side.  Each variant's own results sit in its subdirectory; the joint figure
- * scripts read them from there (../NAME/timeseries.csv), so every script stays runnable by hand. */
+ * figures that put the variants side by side.  Each variant's own results sit in its subdirectory; a joint figure
+ * script reads them from there (../NAME/timeseries.csv, ../NAME/cdf.csv) or, for a time series over several
+ * replications, from its own figures/NAME.csv of each variant's mean and 95% CI band, so every script stays runnable
+ * by hand. */
+#include "results/bands.h"
 #include "results/gnuplot.h"
 #include "results/results.h"
 #include "sim/time.h"
@@ -48,28 +51,122 @@ static int metric_index(const HnbVariant *v, const char *name)
     return -1;
 }
 
-static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, const HnbVariant *v, guint nv)
+static int column_of(const HnbSeries *s, const char *name)
+{
+    for (guint c = 1; c < s->ncols; c++)
+        if (strcmp(s->names[c], name) == 0)
+            return (int)c;
+    return -1;
+}
+
+/* The caption's count of replications behind the bands: "3 replications", or each variant's when they differ. */
+static char *replications_text(const HnbVariant *v, guint nv)
+{
+    gboolean same = TRUE;
+    for (guint k = 1; k < nv; k++)
+        same = same && v[k].nreps == v[0].nreps;
+    if (same)
+        return g_strdup_printf("%u replications", v[0].nreps);
+    GString *t = g_string_new("each variant's replications (");
+    for (guint k = 0; k < nv; k++)
+        g_string_append_printf(t, "%s%u", k > 0 ? "/" : "", v[k].nreps);
+    g_string_append_c(t, ')');
+    return g_string_free(t, FALSE);
+}
+
+/* figures/NAME.csv of a SERIES figure over bands (bands[k]: variant k's, hnb_bands_compute): one row per variant and
+ * time point, "variant,TIME,COLUMN,COLUMN_ci95_half", each variant's rows together on its own grid.  *any: some mean
+ * reads back as a finite number.  A variant without the column is HNB_ERROR_RUN. */
+static GString *band_data(const HnbCompareFigure *fig, const HnbVariant *v, guint nv, HnbSeries *const *bands,
+                          gboolean *any, GError **error)
+{
+    g_autofree char *half_name = hnb_bands_half_name(fig->column);
+    GString *data = g_string_new("variant,");
+    g_string_append_printf(data, "%s,%s,%s\n", bands[0]->names[0], fig->column, half_name);
+    *any = FALSE;
+    for (guint k = 0; k < nv; k++) {
+        int m = column_of(bands[k], fig->column), h = column_of(bands[k], half_name);
+        if (m < 0 || h < 0) {
+            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no column \"%s\" in %s/timeseries.csv",
+                        fig->name, fig->column, v[k].name);
+            g_string_free(data, TRUE);
+            return NULL;
+        }
+        const double *x = (const double *)(void *)bands[k]->data->data;
+        for (guint r = 0; r < hnb_series_rows(bands[k]); r++) {
+            const double *row = x + (gsize)r * bands[k]->ncols;
+            *any = *any || hnb_results_fmt_finite(row[m]);
+            hnb_results_csv_field(data, v[k].name);
+            g_string_append_c(data, ',');
+            csv_number(data, row[0]);
+            g_string_append_c(data, ',');
+            csv_number(data, row[m]);
+            g_string_append_c(data, ',');
+            csv_number(data, row[h]);
+            g_string_append_c(data, '\n');
+        }
+    }
+    return data;
+}
+
+/* The plot of a SERIES figure's bands: every variant's band, then every variant's mean line, in the variant's colour.
+ * The data file holds all variants; a variant's elements read the other variants' rows as x = NaN (nothing drawn). */
+static void append_band_plot(GString *plot, const HnbCompareFigure *fig, const HnbVariant *v, guint nv,
+                             const char *time)
+{
+    g_autofree char *file = g_strdup_printf("%s.csv", fig->name);
+    g_autofree char *half = hnb_bands_half_name(fig->column);
+    g_string_append(plot, "plot ");
+    for (int pass = 0; pass < 2; pass++)
+        for (guint k = 0; k < nv; k++) {
+            if (pass > 0 || k > 0)
+                g_string_append(plot, ", \\\n     ");
+            g_autoptr(GString) x = g_string_new("strcol('variant') eq ");
+            hnb_gp_quote(x, v[k].name);
+            g_string_append(x, " ? column(");
+            hnb_gp_quote(x, time);
+            g_string_append(x, ") : NaN");
+            if (pass == 0)
+                hnb_gp_band_fill(plot, file, x->str, fig->column, half, k + 1);
+            else
+                hnb_gp_band_line(plot, file, x->str, fig->column, k + 1, v[k].name);
+        }
+    g_string_append_c(plot, '\n');
+}
+
+/* The script of a SERIES or CDF figure.  bands (one per variant) for a SERIES figure over several replications, whose
+ * data file says whether anything is to be drawn (any); NULL: replication 0's lines, or the distributions. */
+static char *series_script(const HnbStamp *stamp, const HnbCompareFigure *fig, const HnbVariant *v, guint nv,
+                           HnbSeries *const *bands, gboolean band_any)
 {
     g_autoptr(GString) gp = g_string_new(NULL);
     gboolean cdf = fig->kind == HNB_COMPARE_CDF;
-    gboolean any = !cdf;
+    gboolean any = bands != NULL ? band_any : !cdf;
     for (guint k = 0; cdf && k < nv; k++)
         any |= v[k].has_cdf;
     /* a zoom is on the time axis: not for a distribution */
     const HnbZoom *zoom = any && !cdf ? stamp->zoom : NULL;
     g_autofree char *zoom_text = zoom != NULL && zoom->panel ? hnb_gp_zoom_text(zoom) : NULL;
-    g_autofree char *shows = g_strdup_printf("One line per variant: replication 0 of %u%s%s", stamp->replications,
-                                             zoom != NULL ? "; " : "", zoom != NULL ? zoom_text : "");
-    hnb_gp_head(gp, stamp, fig->name, cdf ? "each variant's ../VARIANT/cdf.csv" : "each variant's ../VARIANT/timeseries.csv",
-                fig->title, shows, fig->xlabel, fig->ylabel);
+    g_autofree char *count = bands != NULL ? replications_text(v, nv) : NULL;
+    g_autofree char *lines = bands != NULL ? hnb_gp_band_text(count) :
+                                             g_strdup_printf("replication 0 of %u", stamp->replications);
+    g_autofree char *shows = g_strdup_printf("One line per variant: %s%s%s", lines, zoom != NULL ? "; " : "",
+                                             zoom != NULL ? zoom_text : "");
+    g_autofree char *data = bands != NULL ? g_strdup_printf("%s.csv (each variant's mean and 95%% CI over its "
+                                                            "replications of ../VARIANT/timeseries.csv)", fig->name) :
+                            g_strdup(cdf ? "each variant's ../VARIANT/cdf.csv" :
+                                           "each variant's ../VARIANT/timeseries.csv");
+    hnb_gp_head(gp, stamp, fig->name, data, fig->title, shows, fig->xlabel, fig->ylabel);
     if (cdf) /* recoveries span minutes (a golden module) to days (the field): a log time axis shows both */
         g_string_append(gp, "set yrange [0:1]\nset key inside right bottom\nset logscale x\nset autoscale x\n");
     if (!any)
-        g_string_append(gp, "set xrange [0:1]\nset label 2 'no HNB recovered in any variant' at graph 0.5, graph 0.5 "
-                            "center\n");
+        g_string_append_printf(gp, "set xrange [0:1]\nset label 2 '%s' at graph 0.5, graph 0.5 center\n",
+                               cdf ? "no HNB recovered in any variant" : "no data in any variant");
     g_autoptr(GString) plot = g_string_new(NULL);
     if (!any) {
         g_string_append(plot, "plot NaN notitle\n");
+    } else if (bands != NULL) {
+        append_band_plot(plot, fig, v, nv, bands[0]->names[0]);
     } else {
         g_string_append(plot, "plot ");
         gboolean first = TRUE;
@@ -161,6 +258,17 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
     if (!hnb_rundir_write(rd, "compare.csv", csv->str, (gssize)csv->len, error))
         return FALSE;
 
+    /* the bands of every variant, once for all SERIES figures, when every variant has replications to average */
+    gboolean banded = TRUE;
+    for (guint k = 0; k < nv; k++)
+        banded = banded && v[k].nreps >= 2 && v[k].series != NULL;
+    HnbSeries **bands = NULL;
+    if (banded) {
+        bands = g_new0(HnbSeries *, nv);
+        for (guint k = 0; k < nv; k++)
+            bands[k] = hnb_bands_compute(v[k].series, v[k].nreps);
+    }
+
     const char **names = g_new(const char *, nfigs);
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < nfigs; i++) {
@@ -188,13 +296,27 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
             g_autofree char *rel = g_strdup_printf("figures/%s.csv", fig->name);
             ok = hnb_rundir_write(rd, rel, data->str, (gssize)data->len, error);
             script = bar_script(stamp, fig);
+        } else if (fig->kind == HNB_COMPARE_SERIES && bands != NULL) {
+            gboolean any = FALSE;
+            GString *data = band_data(fig, v, nv, bands, &any, error);
+            if (data == NULL) {
+                ok = FALSE;
+                break;
+            }
+            g_autofree char *rel = g_strdup_printf("figures/%s.csv", fig->name);
+            ok = hnb_rundir_write(rd, rel, data->str, (gssize)data->len, error);
+            g_string_free(data, TRUE);
+            script = series_script(stamp, fig, v, nv, bands, any);
         } else {
-            script = series_script(stamp, fig, v, nv);
+            script = series_script(stamp, fig, v, nv, NULL, FALSE);
         }
         g_autofree char *rel = g_strdup_printf("figures/%s.gp", fig->name);
         ok = ok && hnb_rundir_write(rd, rel, script, -1, error);
     }
     ok = ok && hnb_gp_render(rd, names, nfigs, rendered, error);
     g_free(names);
+    for (guint k = 0; bands != NULL && k < nv; k++)
+        hnb_series_free(bands[k]);
+    g_free(bands);
     return ok;
 }

@@ -180,6 +180,37 @@ void hnb_gp_draw(GString *gp, const char *name, const char *plot, const HnbZoom 
     g_string_append(gp, "set output\n");
 }
 
+void hnb_gp_band_fill(GString *plot, const char *file, const char *x, const char *mean, const char *half, guint lc)
+{
+    hnb_gp_quote(plot, file);
+    g_string_append_printf(plot, " using (%s):(column(", x);
+    hnb_gp_quote(plot, mean);
+    g_string_append(plot, ") - column(");
+    hnb_gp_quote(plot, half);
+    g_string_append(plot, ")):(column(");
+    hnb_gp_quote(plot, mean);
+    g_string_append(plot, ") + column(");
+    hnb_gp_quote(plot, half);
+    /* light enough that a crossing line of another colour still reads through it */
+    g_string_append_printf(plot, ")) with filledcurves fillstyle transparent solid 0.2 noborder linecolor %u notitle",
+                           lc);
+}
+
+void hnb_gp_band_line(GString *plot, const char *file, const char *x, const char *mean, guint lc, const char *title)
+{
+    hnb_gp_quote(plot, file);
+    g_string_append_printf(plot, " using (%s):(column(", x);
+    hnb_gp_quote(plot, mean);
+    g_string_append_printf(plot, ")) with lines linewidth 2 linecolor %u title ", lc);
+    hnb_gp_quote(plot, title);
+}
+
+char *hnb_gp_band_text(const char *replications)
+{
+    return g_strdup_printf("mean of %s, band: 95%% CI (values held from each replication's last sample)",
+                           replications);
+}
+
 static gboolean render(const char *gnuplot, const char *figdir, const char *name, GError **error)
 {
     g_autofree char *script = g_strconcat(name, ".gp", NULL);

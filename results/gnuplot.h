@@ -25,6 +25,16 @@ void hnb_gp_draw(GString *gp, const char *name, const char *plot, const HnbZoom 
 /* "lower panel: zoom on 0.92 to 1.4 h, WHY", for the caption of a zoomed figure.  Returns a new string. */
 char *hnb_gp_zoom_text(const HnbZoom *zoom);
 
+/* A mean over replications drawn as a line over its 95% CI band (results/bands.h): the band is one plot element,
+ * the line another, both in the colour of linetype lc.  Each appends one element, "FILE using X:..." with no
+ * separator; `x` is a gnuplot expression for the x value (e.g. "column('time_h')", or one that is NaN on rows to
+ * leave out), `mean` and `half` column names of FILE.  Plot every band before every line, so no band veils a line. */
+void hnb_gp_band_fill(GString *plot, const char *file, const char *x, const char *mean, const char *half, guint lc);
+void hnb_gp_band_line(GString *plot, const char *file, const char *x, const char *mean, guint lc, const char *title);
+/* What such lines show, for the caption: "mean of REPLICATIONS, band: 95% CI (values held from each replication's
+ * last sample)", REPLICATIONS being e.g. "3 replications".  Returns a new string. */
+char *hnb_gp_band_text(const char *replications);
+
 /* `plot` goes between these: png first, then the svg terminal replots (a single panel). */
 void hnb_gp_begin_png(GString *gp, const char *name);
 void hnb_gp_end_svg(GString *gp, const char *name);

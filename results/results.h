@@ -7,7 +7,8 @@
  *   DIR/scenario.resolved.ini   written by the caller (hnb_scenario_to_data)
  *   DIR/summary.json, summary.csv   every metric; mean, 95% CI half-width, min, max over replications
  *   DIR/timeseries.csv              one row per (replication, sample time)
- *   DIR/figures/NAME.gp|.png|.svg   gnuplot script + renderings
+ *   DIR/figures/NAME.gp|.png|.svg   gnuplot script + renderings (and NAME.csv, the data a figure reads when it is
+ *                                   not a file above: the bands over replications, a comparison's bars)
  *   DIR/manifest.json               wall time, host, threads, versions (the only non-deterministic file)
  */
 #ifndef HNB_RESULTS_H
@@ -163,19 +164,23 @@ gboolean hnb_results_write_table(HnbRunDir *rd, const char *relpath, const HnbSe
 gboolean hnb_results_write_table_figures(HnbRunDir *rd, const HnbStamp *stamp, const char *data,
                                          const HnbSeries *table, const HnbTableFigure *figs, guint nfigs,
                                          gboolean *rendered, GError **error);
-/* figures/NAME.gp for each figure, plotting replication 0 of timeseries.csv (written with hnb_results_write_series;
- * `series` is that replication's series, from which the columns with something to draw are found), then gnuplot
- * renders .png and .svg.  If gnuplot is not installed, writes the .gp scripts, sets *rendered = FALSE and returns
- * TRUE; a gnuplot that is present but fails is an error. */
-gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, const HnbSeries *series, const HnbFigure *figs,
-                                   guint nfigs, gboolean *rendered, GError **error);
+/* figures/NAME.gp for each figure over the series of nreps replications (those written to timeseries.csv with
+ * hnb_results_write_series), then gnuplot renders .png and .svg.  One replication: the script plots its rows of
+ * timeseries.csv as lines.  Several: figures/NAME.csv holds, per time point of the union of their rows, the mean of each
+ * of the figure's columns and its 95% CI half-width (results/bands.h, each replication's value held from its last row),
+ * and the script draws each mean as a line over a shaded band.  Which columns have something to draw is found from the
+ * series in memory.  If gnuplot is not installed, writes the .gp scripts (and the band files), sets *rendered = FALSE
+ * and returns TRUE; a gnuplot that is present but fails is an error. */
+gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, HnbSeries *const *reps, guint nreps,
+                                   const HnbFigure *figs, guint nfigs, gboolean *rendered, GError **error);
 /* manifest.json: the non-deterministic facts. */
 gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsigned threads, double wall_seconds,
                                     GError **error);
 
 /* ---- comparing variants ---- */
 typedef enum {
-    HNB_COMPARE_SERIES, /* one time-series column, one line per variant (replication 0) */
+    HNB_COMPARE_SERIES, /* one time-series column, one line per variant (its mean and 95% CI band; replication 0
+                         * when a variant has a single replication) */
     HNB_COMPARE_CDF,    /* each variant's cdf.csv (replication 0) */
     HNB_COMPARE_BAR,    /* one metric's mean per variant, with 95% CI error bars */
 } HnbCompareKind;
@@ -194,10 +199,14 @@ typedef struct {
     HnbMetrics *const *reps;  /* its replications' metrics */
     guint nreps;
     gboolean has_cdf;         /* replication 0 wrote a non-empty cdf.csv */
+    HnbSeries *const *series; /* its replications' time series (nreps, as in its timeseries.csv) */
 } HnbVariant;
 
 /* compare.csv (metric, unit, then mean and CI half-width per variant) and the joint figures.  The variants must
- * report the same metrics in the same order (one model).  *rendered as for hnb_results_write_figures. */
+ * report the same metrics in the same order (one model).  When every variant has two replications or more, a SERIES
+ * figure draws each variant's mean over its replications with its 95% CI band (results/bands.h), from
+ * figures/NAME.csv (variant, time, mean, half-width; each variant's rows on its own grid); otherwise the lines of
+ * replication 0 of each ../VARIANT/timeseries.csv.  *rendered as for hnb_results_write_figures. */
 gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const HnbVariant *variants, guint nvariants,
                                    const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error);
 

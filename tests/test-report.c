@@ -132,6 +132,22 @@ static const char *small_comparison(void)
     return "small";
 }
 
+/* One scenario (golden-tls, 150 HNBs) with three replications, run once for the tests that read it. */
+static const char *one_scenario(void)
+{
+    static gboolean ran;
+    if (!ran) {
+        g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "one", "--set", "fleet.size=150", "--set",
+                                                     "scenario.duration=2h", "--set", "scenario.replications=3",
+                                                     "--set", "tls.fidelity=sampled:10",
+                                                     HNB_SOURCE_DIR "/scenarios/mass-rewrite/golden-tls.ini", NULL},
+                               NULL, NULL),
+                        ==, 0);
+        ran = TRUE;
+    }
+    return "one";
+}
+
 /* compare.csv's mean and half-width of metric for variant (by their column names). */
 static void compare_value(const char *csv, const char *variant, const char *metric, double *mean, double *half)
 {
@@ -258,13 +274,45 @@ static void test_captions(void)
     g_autofree char *cap = g_strndup(in_service, (gsize)(end - in_service));
     g_assert_nonnull(strstr(cap, "lower panel: zoom on "));
     g_assert_nonnull(strstr(cap, "[attack] start = 1h"));
-    g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "one", "--set", "fleet.size=150", "--set",
-                                                 "scenario.duration=2h", "--set", "scenario.replications=3", "--set",
+    assert_captions(one_scenario(), "150 HNBs", "3 replications");
+}
+
+/* Time-series figures over several replications draw the mean over a 95% CI band, from a band file beside the
+ * script, and say so; over one replication they draw its lines alone.  The distributions and bars are unchanged. */
+static void test_bands(void)
+{
+    g_autofree char *fleet = slurp(one_scenario(), "figures/fleet.gp");
+    g_assert_nonnull(fleet);
+    g_assert_nonnull(strstr(fleet, "with filledcurves"));
+    g_assert_nonnull(strstr(fleet, "# Caption: Fleet state after the mass rewrite. Lines: mean of 3 replications, "
+                                   "band: 95% CI (values held from each replication's last sample)"));
+    g_assert_nonnull(strstr(fleet, "plot 'fleet.csv' using"));
+    g_autofree char *band = slurp(one_scenario(), "figures/fleet.csv");
+    g_assert_nonnull(band);
+    g_assert_true(g_str_has_prefix(band, "time_h,in_service,in_service_ci95_half,"));
+
+    /* a comparison of 2 replications: one band per variant */
+    g_autofree char *joint = slurp(small_comparison(), "figures/in-service.gp");
+    g_assert_nonnull(strstr(joint, "One line per variant: mean of 2 replications, band: 95% CI"));
+    g_assert_nonnull(strstr(joint, "strcol('variant') eq 'golden-tls' ? column('time_h') : NaN"));
+    g_assert_nonnull(strstr(joint, "with filledcurves"));
+    g_autofree char *joint_band = slurp(small_comparison(), "figures/in-service.csv");
+    g_assert_true(g_str_has_prefix(joint_band, "variant,time_h,in_service,in_service_ci95_half\nsingle,"));
+    g_autofree char *cdf = slurp(small_comparison(), "figures/recovery-cdf.gp");
+    g_assert_null(strstr(cdf, "filledcurves"));
+    g_assert_nonnull(strstr(cdf, "replication 0 of 2"));
+
+    /* one replication: its lines, no band */
+    g_assert_cmpint(hnbsim((const char *const[]){"run", "-q", "-o", "single-rep", "--set", "fleet.size=150", "--set",
+                                                 "scenario.duration=2h", "--set", "scenario.replications=1", "--set",
                                                  "tls.fidelity=sampled:10",
                                                  HNB_SOURCE_DIR "/scenarios/mass-rewrite/golden-tls.ini", NULL},
                            NULL, NULL),
                     ==, 0);
-    assert_captions("one", "150 HNBs", "3 replications");
+    g_autofree char *lone = slurp("single-rep", "figures/fleet.gp");
+    g_assert_null(strstr(lone, "filledcurves"));
+    g_assert_nonnull(strstr(lone, "Lines: replication 0 of 1"));
+    g_assert_null(slurp("single-rep", "figures/fleet.csv"));
 }
 
 int main(int argc, char **argv)
@@ -272,6 +320,7 @@ int main(int argc, char **argv)
     cli_init(&argc, &argv);
     g_test_add_func("/report/findings", test_findings);
     g_test_add_func("/report/captions", test_captions);
+    g_test_add_func("/report/bands", test_bands);
     g_test_add_func("/report/run-and-comparison-in-chromium", test_run_and_comparison);
     return cli_done();
 }

@@ -1,4 +1,5 @@
 /* tests/test-results.c — run directories, summaries, time series, figures. */
+#include "results/bands.h"
 #include "results/csv.h"
 #include "results/format.h"
 #include "results/results.h"
@@ -562,6 +563,68 @@ static void test_csv_read(void)
     g_assert_null(hnb_csv_next(&csv, NULL));
 }
 
+/* ---- bands: the mean over replications on the union of their row times ---- */
+
+/* Three replications with different row times, worked by hand.  A starts at 0, B has a row at 0.5 and one with no
+ * time (skipped), C starts at 1 and reads NaN at 1.5.  Union: 0, 0.5, 1, 1.5, 2; held values (A, B, C):
+ *   t = 0    10, 12, -    mean 11,    s = sqrt(2),  n = 2: half = t(.975, 1) * s / sqrt(2) = 12.7062047
+ *   t = 0.5  10, 16, -    mean 13,    s = sqrt(18), n = 2: half = 12.7062047 * 3 = 38.1186142
+ *   t = 1    20, 16, 14   mean 50/3,  s^2 = (100/9 + 4/9 + 64/9) / 2 = 28/3, n = 3:
+ *                         half = t(.975, 2) * sqrt(28/9) = 4.30265273 * 1.76383421 = 7.58916607
+ *   t = 1.5  20, 16, NaN  mean 18,    s = sqrt(8),  n = 2: half = 12.7062047 * 2 = 25.4124095
+ *   t = 2    30, 28, 26   mean 28,    s = 2,        n = 3: half = 4.30265273 * 2 / sqrt(3) = 4.96827542
+ * The second column is the same in every replication where it has a row: a zero-width band. */
+static void test_bands_example(void)
+{
+    static const char *const names[] = {"time_h", "in_service", "flat"};
+    static const char *const units[] = {"h", "HNBs", ""};
+    static const double a[][3] = {{0, 10, 5}, {1, 20, 5}, {2, 30, 5}};
+    static const double b[][3] = {{0, 12, 5}, {0.5, 16, 5}, {NAN, 99, 99}, {2, 28, 5}};
+    static const double c[][3] = {{1, 14, 5}, {1.5, NAN, 5}, {2, 26, 5}};
+    HnbSeries *reps[3];
+    for (guint r = 0; r < 3; r++)
+        reps[r] = hnb_series_new(3, names, units);
+    for (guint i = 0; i < G_N_ELEMENTS(a); i++)
+        hnb_series_add_row(reps[0], a[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(b); i++)
+        hnb_series_add_row(reps[1], b[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(c); i++)
+        hnb_series_add_row(reps[2], c[i]);
+
+    g_autoptr(HnbSeries) bands = hnb_bands_compute(reps, 3);
+    g_assert_cmpuint(bands->ncols, ==, 5);
+    static const char *const want_names[] = {"time_h", "in_service", "in_service_ci95_half", "flat",
+                                             "flat_ci95_half"};
+    for (guint k = 0; k < 5; k++)
+        g_assert_cmpstr(bands->names[k], ==, want_names[k]);
+    g_assert_cmpstr(bands->units[2], ==, "HNBs");
+    static const double want[][3] = {
+        {0, 11, 12.7062047}, {0.5, 13, 38.1186142}, {1, 50.0 / 3, 7.58916607}, {1.5, 18, 25.4124095},
+        {2, 28, 4.96827542},
+    };
+    g_assert_cmpuint(hnb_series_rows(bands), ==, G_N_ELEMENTS(want));
+    const double *v = (const double *)(void *)bands->data->data;
+    for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+        const double *row = v + (gsize)i * bands->ncols;
+        g_assert_cmpfloat(row[0], ==, want[i][0]);
+        g_assert_cmpfloat_with_epsilon(row[1], want[i][1], 1e-9);
+        g_assert_cmpfloat_with_epsilon(row[2], want[i][2], 1e-6);
+        g_assert_cmpfloat(row[3], ==, 5);
+        g_assert_cmpfloat(row[4], ==, 0);
+    }
+
+    /* one replication: its own rows, no half-width */
+    g_autoptr(HnbSeries) one = hnb_bands_compute(reps + 2, 1);
+    g_assert_cmpuint(hnb_series_rows(one), ==, 3);
+    v = (const double *)(void *)one->data->data;
+    g_assert_cmpfloat(v[1 * 5 + 0], ==, 1.5);
+    g_assert_true(isnan(v[1 * 5 + 1])); /* its reading was undefined */
+    g_assert_cmpfloat(v[2 * 5 + 1], ==, 26);
+    g_assert_true(isnan(v[2 * 5 + 2]));
+    for (guint r = 0; r < 3; r++)
+        hnb_series_free(reps[r]);
+}
+
 /* ---- figures ---- */
 
 static const HnbFigure figures[] = {
@@ -575,13 +638,13 @@ static gboolean make_figures(const char *dir, GError **error)
 {
     HnbRunDir *rd = hnb_rundir_begin(dir, FALSE, error);
     g_assert_nonnull(rd);
-    HnbSeries *reps[] = {example_series(0), example_series(1)};
-    gboolean ok = hnb_results_write_series(rd, reps, 2, error);
+    HnbSeries *reps[] = {example_series(0), example_series(1), example_series(2)};
+    gboolean ok = hnb_results_write_series(rd, reps, 3, error);
     g_assert_true(ok);
     gboolean rendered = TRUE;
-    ok = hnb_results_write_figures(rd, &stamp, reps[0], figures, G_N_ELEMENTS(figures), &rendered, error);
-    hnb_series_free(reps[0]);
-    hnb_series_free(reps[1]);
+    ok = hnb_results_write_figures(rd, &stamp, reps, 3, figures, G_N_ELEMENTS(figures), &rendered, error);
+    for (guint r = 0; r < 3; r++)
+        hnb_series_free(reps[r]);
     if (!ok) {
         hnb_rundir_abort(rd);
         return FALSE;
@@ -624,8 +687,16 @@ static void test_figures_render(Fixture *f, gconstpointer data)
     g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
     g_assert_nonnull(strstr(gp, "set xlabel 'time (h)'"));
     /* the title, then the caption under it (no scenario caption here: what the lines show) */
-    g_assert_nonnull(strstr(gp, "TITLE = \"Offered load, it's \\\"busy\\\"\\nLines: replication 0 of 3\"\n"));
-    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3.\n"));
+    g_assert_nonnull(strstr(gp, "TITLE = \"Offered load, it's \\\"busy\\\"\\nLines: mean of 3 replications, band: 95% "
+                                "CI (values held from each replication's last sample)\"\n"));
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: mean of 3 replications, band: 95% CI "
+                                "(values held from each replication's last sample).\n"));
+    /* three replications: the band file beside the script, a band under each mean line */
+    g_assert_nonnull(strstr(gp, "'load.csv' using (column('time_h')):(column('sessions_per_s') - "
+                                "column('sessions_per_s_ci95_half'))"));
+    g_assert_nonnull(strstr(gp, "with filledcurves"));
+    g_autofree char *band = slurp(f->dir, "figures/load.csv", NULL);
+    g_assert_true(g_str_has_prefix(band, "time_h,sessions_per_s,sessions_per_s_ci95_half\n0,11,"));
     g_assert_nonnull(strstr(gp, "scenario unit-test · seed 42 · hnbsim 0.0-test"));
     g_autofree char *none = slurp(f->dir, "figures/nothing.gp", NULL);
     g_assert_nonnull(strstr(none, "no data"));
@@ -693,7 +764,7 @@ static void test_figures_bad_column(Fixture *f, gconstpointer data)
     HnbSeries *reps[] = {s};
     g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
     const HnbFigure bad = {.name = "x", .title = "x", .ylabel = "", .columns = "sessions_per_s nope"};
-    g_assert_false(hnb_results_write_figures(rd, &stamp, s, &bad, 1, &rendered, &error));
+    g_assert_false(hnb_results_write_figures(rd, &stamp, reps, 1, &bad, 1, &rendered, &error));
     g_assert_error(error, HNB_ERROR, HNB_ERROR_RUN);
     g_assert_nonnull(strstr(error->message, "\"nope\""));
     g_clear_error(&error);
@@ -754,19 +825,27 @@ static void test_figures_zoom(Fixture *f, gconstpointer data)
     zoomed.zoom = &zoom;
     HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
     g_assert_no_error(error);
-    HnbSeries *reps[] = {example_series(0)};
-    g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
+    HnbSeries *reps[] = {example_series(0), example_series(1), example_series(2)};
+    g_assert_true(hnb_results_write_series(rd, reps, 3, &error));
     gboolean rendered = FALSE;
-    g_assert_true(hnb_results_write_figures(rd, &zoomed, reps[0], figures, G_N_ELEMENTS(figures), &rendered, &error));
+    g_assert_true(hnb_results_write_figures(rd, &zoomed, reps, 3, figures, G_N_ELEMENTS(figures), &rendered, &error));
     g_assert_no_error(error);
-    hnb_series_free(reps[0]);
+    for (guint r = 0; r < 3; r++)
+        hnb_series_free(reps[r]);
     g_assert_true(hnb_rundir_commit(rd, &error));
 
     g_autofree char *gp = slurp(f->dir, "figures/load.gp", NULL);
-    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: replication 0 of 3; lower panel: zoom on "
-                                "0.5 to 1.5 h, around the test's episode; 7 HNBs, 3 replications.\n"));
+    g_assert_nonnull(strstr(gp, "\n# Caption: Offered load, it's \"busy\". Lines: mean of 3 replications, band: 95% CI "
+                                "(values held from each replication's last sample); lower panel: zoom on 0.5 to 1.5 h, "
+                                "around the test's episode; 7 HNBs, 3 replications.\n"));
     const char *first = strstr(gp, "set multiplot layout 2,1");
     g_assert_nonnull(first);
+    /* the bands in both panels, under the marks set before them */
+    const char *band = strstr(first, "with filledcurves");
+    g_assert_nonnull(band);
+    const char *zoomed_band = strstr(strstr(first, "set xrange [0.5:1.5]"), "with filledcurves");
+    g_assert_nonnull(zoomed_band);
+    g_assert_true(zoomed_band < strstr(first, "unset multiplot"));
     g_assert_nonnull(strstr(first + 1, "set multiplot layout 2,1")); /* png, then svg */
     g_assert_nonnull(strstr(gp, "set xrange [0.5:1.5]"));
     g_assert_nonnull(strstr(gp, "set object 1 rectangle from first 0.5, graph 0 to first 1.5, graph 1"));
@@ -854,6 +933,7 @@ int main(int argc, char **argv)
     ADD("/results/summary/csv-escaping", test_summary_csv_escaping);
     ADD("/results/series", test_series);
     ADD("/results/manifest", test_manifest);
+    g_test_add_func("/results/bands/example", test_bands_example);
     ADD("/results/figures/render", test_figures_render);
     ADD("/results/figures/bad-column", test_figures_bad_column);
     ADD("/results/figures/table", test_table_figures);

@@ -124,7 +124,8 @@ static gboolean write_one(HnbRunDir *rd, const Batch *b, gboolean *rendered, GEr
         !hnb_results_write_summary(rd, &stamp, b->metrics, b->reps, error) ||
         !hnb_results_write_series(rd, b->series, b->reps, error) ||
         (b->cdf[0] && !hnb_results_write_csv(rd, "cdf.csv", b->cdf, b->reps, error)) ||
-        !hnb_results_write_figures(rd, &stamp, b->series[0], b->model->figures, b->model->nfigures, rendered, error) ||
+        !hnb_results_write_figures(rd, &stamp, b->series, b->reps, b->model->figures, b->model->nfigures, rendered,
+                                   error) ||
         !write_table(rd, b, &stamp, &table_rendered, error))
         return FALSE;
     *rendered &= table_rendered;
@@ -158,8 +159,9 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
         *rendered &= r1;
         hnb_rundir_sub_free(sub);
         /* the variant's figures and the joint ones find it under its sanitised name */
-        vs[k] = (HnbVariant){g_strdup(sub_name), batches[k].metrics, batches[k].reps,
-                             batches[k].cdf[0] && hnb_series_rows(batches[k].cdf[0]) > 0};
+        vs[k] = (HnbVariant){.name = g_strdup(sub_name), .reps = batches[k].metrics, .nreps = batches[k].reps,
+                             .has_cdf = batches[k].cdf[0] && hnb_series_rows(batches[k].cdf[0]) > 0,
+                             .series = batches[k].series};
     }
     const HnbModel *model = batches[0].model;
     const HnbScenario *head = plan->head;
