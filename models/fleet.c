@@ -901,8 +901,8 @@ static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
                "(attack + 6 h where none did), with a 10%% margin",
                hnb_scenario_text(sc, "attack", "start"));
     zoom->panel = zoom->to - zoom->from < duration / 2;
-    /* the moments of replication 0 (with several replications the lines are their mean, but a mark is one moment, not
-     * an average of moments that each replication reached at its own time); one beyond the run is left out */
+    /* each moment at its mean over the replications that reached it within the run (the lines are means too), the
+     * label saying over how many when some did not; a moment none reached is left out */
     static const struct {
         const char *metric, *label;
     } moments[] = {{NULL, "attack"},
@@ -912,11 +912,21 @@ static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
                    {"fix_complete_h", "all on the fix"}};
     zoom->nmarks = 0;
     for (guint k = 0; k < G_N_ELEMENTS(moments) && nreps > 0; k++) {
-        double after = moments[k].metric ? hnb_metrics_value(reps[0], moments[k].metric) : 0;
-        if (!isfinite(after) || start + after > duration)
+        double sum = 0;
+        guint n = 0;
+        for (guint r = 0; r < nreps; r++) {
+            double after = moments[k].metric ? hnb_metrics_value(reps[r], moments[k].metric) : 0;
+            if (isfinite(after) && start + after <= duration)
+                sum += after, n++;
+        }
+        if (n == 0)
             continue;
-        zoom->marks[zoom->nmarks].at = start + after;
-        g_strlcpy(zoom->marks[zoom->nmarks].label, moments[k].label, sizeof zoom->marks[0].label);
+        zoom->marks[zoom->nmarks].at = start + sum / n;
+        if (n == nreps || nreps == 1)
+            g_strlcpy(zoom->marks[zoom->nmarks].label, moments[k].label, sizeof zoom->marks[0].label);
+        else
+            g_snprintf(zoom->marks[zoom->nmarks].label, sizeof zoom->marks[0].label, "%s (%u of %u)", moments[k].label,
+                       n, nreps);
         zoom->nmarks++;
     }
     return TRUE;
