@@ -901,8 +901,9 @@ static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
                "(attack + 6 h where none did), with a 10%% margin",
                hnb_scenario_text(sc, "attack", "start"));
     zoom->panel = zoom->to - zoom->from < duration / 2;
-    /* each moment at its mean over the replications that reached it within the run (the lines are means too), the
-     * label saying over how many when some did not; a moment none reached is left out */
+    /* each moment at its mean over the replications (the lines are means too); a moment that some replication did
+     * not reach within the run is left out (in a comparison the marks are one variant's, and "all on the fix" is
+     * the one moment that depends on the layout) */
     static const struct {
         const char *metric, *label;
     } moments[] = {{NULL, "attack"},
@@ -919,14 +920,10 @@ static gboolean episode(const HnbScenario *sc, HnbMetrics *const *reps, guint nr
             if (isfinite(after) && start + after <= duration)
                 sum += after, n++;
         }
-        if (n == 0)
+        if (n < nreps)
             continue;
         zoom->marks[zoom->nmarks].at = start + sum / n;
-        if (n == nreps || nreps == 1)
-            g_strlcpy(zoom->marks[zoom->nmarks].label, moments[k].label, sizeof zoom->marks[0].label);
-        else
-            g_snprintf(zoom->marks[zoom->nmarks].label, sizeof zoom->marks[0].label, "%s (%u of %u)", moments[k].label,
-                       n, nreps);
+        g_strlcpy(zoom->marks[zoom->nmarks].label, moments[k].label, sizeof zoom->marks[0].label);
         zoom->nmarks++;
     }
     return TRUE;
