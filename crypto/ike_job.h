@@ -28,8 +28,9 @@
  * two clocks given, never on key bytes or timing (tests/test-ike.c runs the same jobs at 1 and 2 threads).
  *
  * Threads: each pool thread has its own library context (crypto/libctx.h), its own trust stores, its own decoded
- * copy of the SeGW credential and of the CA certificates, and reusable key-generation contexts; workers share
- * nothing they lock on the hot path except a device credential that two jobs of the same HNB use at once.
+ * copy of the SeGW credential and of the CA certificates, and reusable key-generation contexts.  What workers still
+ * share per job: the PKI's table lock for the device credential's look-up (a hash look-up, as in the TLS engine), and
+ * a device credential when two jobs of the same HNB run at once.
  */
 #ifndef HNB_IKE_JOB_H
 #define HNB_IKE_JOB_H
