@@ -15,10 +15,12 @@ static char *params_key(const HnbPkiParams *p)
     g_autofree char *text = g_strdup_printf(
         "%s\nepoch=%" G_GINT64_FORMAT "\nrealm=%s\nhems=%s\noui=%s\ndevice=%s\nca=%s\nsigning=%s\n"
         "ca=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nhems=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
-        "\ndevice=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nsigning=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\n",
+        "\ndevice=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nsigning=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
+        "\nsegw=%s %s %" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\n",
         PKI_FORMAT, p->epoch, p->realm, p->hems_fqdn, p->oui, kt[p->device_key], kt[p->ca_key], kt[p->signing_key],
         p->ca_issued_before, p->ca_lifetime, p->hems_issued_before, p->hems_lifetime, p->device_issued_before,
-        p->device_lifetime, p->signing_issued_before, p->signing_lifetime);
+        p->device_lifetime, p->signing_issued_before, p->signing_lifetime, p->segw_fqdn, kt[p->segw_key],
+        p->segw_issued_before, p->segw_lifetime);
     char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
     hex[16] = '\0';
     return hex;
@@ -32,10 +34,12 @@ void pki_tables_init(HnbPki *pki)
 
 HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
 {
-    g_return_val_if_fail(params && params->realm && params->hems_fqdn && params->oui, NULL);
-    if (!pki_is_hex(params->oui, 6) || !pki_is_dns_name(params->realm) || !pki_is_dns_name(params->hems_fqdn)) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "PKI: bad oui \"%s\", realm \"%s\" or H(e)MS name \"%s\"",
-                    params->oui, params->realm, params->hems_fqdn);
+    g_return_val_if_fail(params && params->realm && params->hems_fqdn && params->segw_fqdn && params->oui, NULL);
+    if (!pki_is_hex(params->oui, 6) || !pki_is_dns_name(params->realm) || !pki_is_dns_name(params->hems_fqdn) ||
+        !pki_is_dns_name(params->segw_fqdn)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "PKI: bad oui \"%s\", realm \"%s\", H(e)MS name \"%s\" or SeGW name \"%s\"", params->oui,
+                    params->realm, params->hems_fqdn, params->segw_fqdn);
         return NULL;
     }
     HnbPki *pki = g_new0(HnbPki, 1);
@@ -111,6 +115,7 @@ const HnbPkiCred *hnb_pki_hems_at(const HnbPki *pki, HnbTime t)
 }
 const HnbPkiCred *hnb_pki_signing(const HnbPki *pki) { return pki->signing; }
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki) { return pki->tool_ca; }
+const HnbPkiCred *hnb_pki_segw(const HnbPki *pki) { return pki->segw; }
 X509_CRL *hnb_pki_crl(const HnbPki *pki) { return pki->crl; }
 
 void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out)

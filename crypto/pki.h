@@ -4,7 +4,9 @@
  * API FROZEN */
 /*
  * Who signs what (TS 33.320 §7, §8.3.3.1):
- *   operator root CA (self-signed) ── H(e)MS server certificate (RSA-2048, SAN dNSName = hems_fqdn)
+ *   operator root CA (self-signed) ┬─ H(e)MS server certificate (RSA-2048, SAN dNSName = hems_fqdn)
+ *                                  └─ SeGW certificate (segw_key, SAN dNSName = segw_fqdn; §7.1/§7.3: the HNB
+ *                                     authenticates the SeGW by it in IKEv2, crypto/ike_job.h)
  *   manufacturer CA (self-signed)  ┬─ device certificate of HNB i: subject CN and SAN dNSName = "<EUI-64>.<realm>",
  *                                  │  serial i + 1, key ec-p256 (default) or rsa-2048
  *                                  ├─ software-signing (verification) certificate, serial HNB_PKI_SIGNING_SERIAL
@@ -14,7 +16,7 @@
  *                                           │  "*.tools.<realm>"; serial HNB_PKI_TOOL_SERIAL(n, g); RSA-2048
  *                                           └─ CRLs of revoked tools, made on demand (publications over time)
  *   foreign CA (self-signed, trusted by nobody) ── foreign device certificates, to produce "unknown CA" outcomes
- * The HNB trusts the operator root; the H(e)MS trusts the manufacturer CA and checks its CRL.  A local maintenance
+ * The HNB trusts the operator root; the H(e)MS and the SeGW trust the manufacturer CA and check its CRL.  A local maintenance
  * tool acts as an H(e)MS towards the HNB: the HNB checks its chain to the root, its scope name and the tool CA's CRL.
  *
  * Times: simulated t = 0 is `epoch` (Unix seconds, default 2026-01-01T00:00:00Z).  Each certificate is valid from
@@ -69,14 +71,19 @@ typedef struct {
     HnbTime device_issued_before, device_lifetime;
     HnbTime signing_issued_before, signing_lifetime;
     HnbTime crl_lifetime;  /* CRL thisUpdate = epoch - 1d, nextUpdate = epoch + crl_lifetime */
+    /* The Security Gateway (TS 33.320 §7.1, §7.3): its certificate, issued by the operator root, names it by
+     * segw_fqdn (SAN dNSName, which the HNB checks); key type segw_key (default rsa-2048, like the H(e)MS). */
+    char *segw_fqdn;
+    HnbPkiKeyType segw_key;
+    HnbTime segw_issued_before, segw_lifetime;
     uint32_t *revoked;     /* sorted device indices, no duplicates */
     guint nrevoked;
     char *cache_dir;       /* NULL or "": $XDG_CACHE_HOME/hnbsim (g_get_user_cache_dir()) */
     gboolean no_cache;     /* keep everything in memory only (tests, `hnbsim pki` uses the cache) */
 } HnbPkiParams;
 
-/* The [pki] scenario group: epoch, realm, hems_fqdn, oui, device_key, ca_key, signing_key, <x>_issued_before,
- * <x>_lifetime, crl_lifetime, revoked ("3,10-12"), cache_dir. */
+/* The [pki] scenario group: epoch, realm, hems_fqdn, segw_fqdn, oui, device_key, ca_key, signing_key, segw_key,
+ * <x>_issued_before, <x>_lifetime, crl_lifetime, revoked ("3,10-12"), cache_dir. */
 extern const HnbKeySpec hnb_pki_schema[];
 
 /* Defaults (what hnb_pki_schema's defaults give).  _clear frees the strings and the revoked array. */
@@ -116,6 +123,9 @@ const HnbPkiCred *hnb_pki_hems(const HnbPki *pki);    /* H(e)MS server certifica
 const HnbPkiCred *hnb_pki_hems_renewed(const HnbPki *pki);
 const HnbPkiCred *hnb_pki_hems_at(const HnbPki *pki, HnbTime t);
 const HnbPkiCred *hnb_pki_signing(const HnbPki *pki); /* software-signing key + verification certificate */
+/* The SeGW's certificate and key (TS 33.320 §7.1/§7.3), issued by the operator root, part of the CA set (made once
+ * per parameter hash and cached with it in ca.pem). */
+const HnbPkiCred *hnb_pki_segw(const HnbPki *pki);
 X509_CRL *hnb_pki_crl(const HnbPki *pki);             /* issued by the manufacturer CA */
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki); /* maintenance-tool CA, issued by the operator root */
 
@@ -164,14 +174,15 @@ typedef struct {
 void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out);
 
 /* Write PEM files for external tools into `dir` (created; must be empty or absent unless force): root.pem root.key
- * mfr.pem mfr.key foreign.pem foreign.key hems.pem hems.key hems-chain.pem (hems + root)
+ * mfr.pem mfr.key foreign.pem foreign.key hems.pem hems.key hems-chain.pem (hems + root) segw.pem segw.key
  * signing.pem signing.key crl.pem tool-ca.pem tool-ca.key, dev<i>.pem dev<i>.key for i < ndevices, foreign-dev0.pem foreign-dev0.key,
  * pki.ini (the parameters, for hnb_pki_open_export) and README.txt listing them.  HNB_ERROR_INPUT when dir is
  * non-empty and !force, HNB_ERROR_RUN on I/O failure. */
 gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolean force, GError **error);
 
-/* Open a directory written by hnb_pki_export() (or `hnbsim pki --out`) as an in-memory PKI: its CAs, H(e)MS and signing
- * credentials and CRL; parameters (epoch, realm, hems_fqdn, oui, key types) from its pki.ini.  hnb_pki_device(i)
+/* Open a directory written by hnb_pki_export() (or `hnbsim pki --out`) as an in-memory PKI: its CAs, H(e)MS, SeGW and
+ * signing credentials and CRL; parameters (epoch, realm, hems_fqdn, segw_fqdn, oui, key types) from its pki.ini (an
+ * export made before the SeGW existed gets one made in memory under its root).  hnb_pki_device(i)
  * reads dev<i>.pem/.key from the directory when present, else makes one in memory with the directory's manufacturer
  * key.  HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
 HnbPki *hnb_pki_open_export(const char *dir, GError **error);

@@ -1,4 +1,4 @@
-/* crypto/pki_cas.c — the CA set: operator root, manufacturer CA, foreign CA, the H(e)MS and software-signing
+/* crypto/pki_cas.c — the CA set: operator root, manufacturer CA, foreign CA, the H(e)MS, software-signing and SeGW
  * credentials and the maintenance-tool CA, made once per parameter hash and kept as one file (ca.pem) in the cache.
  * The file is published with link(2): the first of several concurrent runs wins and the others load its file, since
  * they must all sign devices with the same manufacturer key.
@@ -18,6 +18,16 @@ HnbPkiCred *pki_make_tool_ca(HnbPki *pki, GError **error)
                          PKI_ROLE_CA, pki->root, error);
 }
 
+/* The SeGW is the operator's, so the operator root issues it (TS 33.320 §7.1: the HNB authenticates the SeGW with the
+ * operator root it holds, as it does the H(e)MS).  The server role gives serverAuth and digitalSignature: what an
+ * IKEv2 responder's certificate needs to sign AUTH (RFC 4945 §5.1.3.2 asks for no particular key usage). */
+HnbPkiCred *pki_make_segw(HnbPki *pki, GError **error)
+{
+    const HnbPkiParams *p = &pki->p;
+    return pki_make_cred(p, p->segw_key, "Operator", p->segw_fqdn, p->segw_fqdn, 4, p->segw_issued_before,
+                         p->segw_lifetime, PKI_ROLE_SERVER, pki->root, error);
+}
+
 static gboolean make_cas(HnbPki *pki, GError **error)
 {
     const HnbPkiParams *p = &pki->p;
@@ -33,7 +43,7 @@ static gboolean make_cas(HnbPki *pki, GError **error)
         !(pki->signing = pki_make_cred(p, p->signing_key, "HNB Manufacturer", "Software Signing", NULL,
                                        HNB_PKI_SIGNING_SERIAL, p->signing_issued_before, p->signing_lifetime,
                                        PKI_ROLE_SIGNING, pki->mfr, error)) ||
-        !(pki->tool_ca = pki_make_tool_ca(pki, error)))
+        !(pki->tool_ca = pki_make_tool_ca(pki, error)) || !(pki->segw = pki_make_segw(pki, error)))
         return FALSE;
     pki->stats.ca_generated = 1;
     return TRUE;
@@ -47,7 +57,8 @@ void pki_drop_cas(HnbPki *pki)
     pki_cred_free(pki->hems);
     pki_cred_free(pki->signing);
     pki_cred_free(pki->tool_ca);
-    pki->root = pki->mfr = pki->foreign = pki->hems = pki->signing = pki->tool_ca = NULL;
+    pki_cred_free(pki->segw);
+    pki->root = pki->mfr = pki->foreign = pki->hems = pki->signing = pki->tool_ca = pki->segw = NULL;
 }
 
 static gboolean load_cas(HnbPki *pki, const char *path)
@@ -61,12 +72,14 @@ static gboolean load_cas(HnbPki *pki, const char *path)
     pki->hems = pki_read_cred(b);
     pki->signing = pki_read_cred(b);
     pki->tool_ca = pki_read_cred(b);
+    pki->segw = pki_read_cred(b);
     BIO_free(b);
     ERR_clear_error();
-    if (pki->root && pki->mfr && pki->foreign && pki->hems && pki->signing && pki->tool_ca &&
+    if (pki->root && pki->mfr && pki->foreign && pki->hems && pki->signing && pki->tool_ca && pki->segw &&
         pki_signed_by(pki->root->cert, pki->root) && pki_signed_by(pki->mfr->cert, pki->mfr) &&
         pki_signed_by(pki->foreign->cert, pki->foreign) && pki_signed_by(pki->hems->cert, pki->root) &&
-        pki_signed_by(pki->signing->cert, pki->mfr) && pki_signed_by(pki->tool_ca->cert, pki->root))
+        pki_signed_by(pki->signing->cert, pki->mfr) && pki_signed_by(pki->tool_ca->cert, pki->root) &&
+        pki_signed_by(pki->segw->cert, pki->root))
         return TRUE;
     pki_drop_cas(pki);
     return FALSE;
@@ -75,7 +88,8 @@ static gboolean load_cas(HnbPki *pki, const char *path)
 static gboolean cas_to_pem(HnbPki *pki, BIO *b)
 {
     return pki_write_cred(b, pki->root) && pki_write_cred(b, pki->mfr) && pki_write_cred(b, pki->foreign) &&
-           pki_write_cred(b, pki->hems) && pki_write_cred(b, pki->signing) && pki_write_cred(b, pki->tool_ca);
+           pki_write_cred(b, pki->hems) && pki_write_cred(b, pki->signing) && pki_write_cred(b, pki->tool_ca) &&
+           pki_write_cred(b, pki->segw);
 }
 
 /* Load ca.pem, or make the set and publish it (first writer wins). */

@@ -84,8 +84,11 @@ X509 *pki_make_cert(const HnbPkiParams *p, EVP_PKEY *key, const char *org, const
              add_ext(x, icert, NID_key_usage, "critical,keyCertSign,cRLSign");
         break;
     case PKI_ROLE_SERVER:
+        /* keyEncipherment only for RSA (the TLS RSA key exchange); an EC SeGW key only signs */
         ok = ok && add_ext(x, icert, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_ext(x, icert, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
+             add_ext(x, icert, NID_key_usage,
+                     EVP_PKEY_is_a(key, "RSA") ? "critical,digitalSignature,keyEncipherment"
+                                               : "critical,digitalSignature") &&
              add_ext(x, icert, NID_ext_key_usage, "serverAuth");
         break;
     case PKI_ROLE_CLIENT:

@@ -89,7 +89,7 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
     g_string_append_printf(readme,
                            "hnbsim PKI (TS 33.320): PEM files for external tools.\n"
                            "epoch %s, realm %s, H(e)MS %s, device keys %s.\n"
-                           "The HNB trusts root.pem; the H(e)MS trusts mfr.pem and checks crl.pem.\n"
+                           "The HNB trusts root.pem; the H(e)MS and the SeGW trust mfr.pem and check crl.pem.\n"
                            "Private keys (*.key) are unencrypted PKCS#8.\n\n",
                            epoch, p->realm, p->hems_fqdn, p->device_key == HNB_PKI_KEY_EC_P256 ? "ec-p256" : "rsa-2048");
     Export x = {dir, readme, error};
@@ -105,6 +105,9 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
         !export_pem(&x, "signing.pem", pki->signing->cert, NULL, NULL, NULL,
                     "software image verification certificate (held by the TrE)") ||
         !export_pem(&x, "signing.key", NULL, NULL, pki->signing->key, NULL, "software-signing key") ||
+        !export_pem(&x, "segw.pem", pki->segw->cert, NULL, NULL, NULL,
+                    "SeGW certificate (IKEv2, TS 33.320 7.3; issued by the root)") ||
+        !export_pem(&x, "segw.key", NULL, NULL, pki->segw->key, NULL, "SeGW key") ||
         !export_pem(&x, "tool-ca.pem", pki->tool_ca->cert, NULL, NULL, NULL,
                     "maintenance-tool CA (issued by the root; issues tool-<n> certificates)") ||
         !export_pem(&x, "tool-ca.key", NULL, NULL, pki->tool_ca->key, NULL, "its key") ||
@@ -133,11 +136,11 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
         g_autoptr(GString) ini = g_string_new(NULL);
         g_string_append_printf(ini,
                                "# hnbsim PKI parameters (read by hnb_pki_open_export / hnbsim acs --pki)\n[pki]\n"
-                               "epoch = %s\nrealm = %s\nhems_fqdn = %s\noui = %s\ndevice_key = %s\n",
-                               epoch, p->realm, p->hems_fqdn, p->oui, kt[p->device_key]);
+                               "epoch = %s\nrealm = %s\nhems_fqdn = %s\nsegw_fqdn = %s\noui = %s\ndevice_key = %s\n",
+                               epoch, p->realm, p->hems_fqdn, p->segw_fqdn, p->oui, kt[p->device_key]);
         BIO *b = BIO_new(BIO_s_mem());
         gboolean ok = b && BIO_write(b, ini->str, (int)ini->len) == (int)ini->len &&
-                      export_bio(&x, "pki.ini", b, "the parameters (epoch, realm, H(e)MS name, OUI, device key type)");
+                      export_bio(&x, "pki.ini", b, "the parameters (epoch, realm, H(e)MS and SeGW names, OUI, device key type)");
         BIO_free(b);
         if (!ok)
             return FALSE;

@@ -98,6 +98,25 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
         hnb_pki_free(pki);
         return NULL;
     }
+    /* exports made before the SeGW existed: its segw_fqdn is the default, and a SeGW credential is made in memory
+     * under the directory's root (as for the tool CA below) */
+    g_autofree char *segw_fqdn = g_key_file_get_string(kf, "pki", "segw_fqdn", NULL);
+    if (segw_fqdn && !pki_is_dns_name(segw_fqdn)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: bad segw_fqdn \"%s\"", ini_path, segw_fqdn);
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    if (segw_fqdn) {
+        g_free(pki->p.segw_fqdn);
+        pki->p.segw_fqdn = g_steal_pointer(&segw_fqdn);
+    }
+    g_autofree char *segw_path = g_build_filename(dir, "segw.pem", NULL);
+    if (g_file_test(segw_path, G_FILE_TEST_EXISTS) ? !(pki->segw = open_cred(dir, "segw", TRUE, error))
+                                                   : !(pki->segw = pki_make_segw(pki, error))) {
+        hnb_pki_free(pki);
+        return NULL;
+    }
+    pki->p.segw_key = EVP_PKEY_is_a(pki->segw->key, "RSA") ? HNB_PKI_KEY_RSA_2048 : HNB_PKI_KEY_EC_P256;
     /* exports made before the tool CA existed: make one in memory under the directory's root */
     g_autofree char *tool_ca_path = g_build_filename(dir, "tool-ca.pem", NULL);
     if (g_file_test(tool_ca_path, G_FILE_TEST_EXISTS) ? !(pki->tool_ca = open_cred(dir, "tool-ca", TRUE, error))

@@ -12,6 +12,8 @@ const HnbKeySpec hnb_pki_schema[] = {
      "realm of the device identities <EUI-64>.<realm> (TS 33.320 8.3.3.1)"},
     {"pki", "hems_fqdn", HNB_KEY_STRING, 0, "hems.operator.example", NULL, NULL, NULL,
      "H(e)MS host name: the HTTPS URL host and the server certificate's SAN dNSName"},
+    {"pki", "segw_fqdn", HNB_KEY_STRING, 0, "segw.operator.example", NULL, NULL, NULL,
+     "Security Gateway host name: its certificate's SAN dNSName, which the HNB checks in IKEv2 (TS 33.320 7.1, 7.3)"},
     {"pki", "oui", HNB_KEY_STRING, 0, "02484E", NULL, NULL, NULL,
      "OUI (6 hex digits) of the device EUI-64s; HNB i has extension i"},
     {"pki", "device_key", HNB_KEY_ENUM, 0, "ec-p256", NULL, NULL, "ec-p256|rsa-2048", "device key type"},
@@ -19,6 +21,8 @@ const HnbKeySpec hnb_pki_schema[] = {
      "operator root and manufacturer CA key type"},
     {"pki", "signing_key", HNB_KEY_ENUM, 0, "ec-p256", NULL, NULL, "ec-p256|rsa-2048",
      "software-signing key (ECDSA P-256 or RSA-PSS)"},
+    {"pki", "segw_key", HNB_KEY_ENUM, 0, "rsa-2048", NULL, NULL, "ec-p256|rsa-2048",
+     "SeGW key type: it signs the SeGW's IKEv2 AUTH payload (TS 33.320 7.3; rsa-2048 like the H(e)MS's)"},
     {"pki", "ca_issued_before", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "365d", "0s", "36500d", NULL,
      "CA certificates are valid from this long before the epoch"},
     {"pki", "ca_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "7300d", "1s", "36500d", NULL,
@@ -31,6 +35,11 @@ const HnbKeySpec hnb_pki_schema[] = {
      "from this simulated time the H(e)MS presents a renewed certificate (0s: never renewed)"},
     {"pki", "hems_renewal_lead", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
      "the renewed H(e)MS certificate is valid from this long before it is put in use (the overlap with the old)"},
+    {"pki", "segw_issued_before", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "30d", "0s", "36500d", NULL,
+     "the SeGW certificate is valid from this long before the epoch (an HNB clock before it fails IKEv2, TS 33.320 "
+     "7.3)"},
+    {"pki", "segw_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "730d", "1s", "36500d", NULL,
+     "SeGW certificate validity period"},
     {"pki", "device_issued_before", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "30d", "0s", "36500d", NULL,
      "device certificates are valid from this long before the epoch"},
     {"pki", "device_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "3650d", "1s", "36500d", NULL,
@@ -54,14 +63,18 @@ void hnb_pki_params_init(HnbPkiParams *p)
     p->epoch = 1767225600; /* 2026-01-01T00:00:00Z */
     p->realm = g_strdup("hnb.operator.example");
     p->hems_fqdn = g_strdup("hems.operator.example");
+    p->segw_fqdn = g_strdup("segw.operator.example");
     p->oui = g_strdup("02484E");
     p->device_key = HNB_PKI_KEY_EC_P256;
     p->ca_key = HNB_PKI_KEY_RSA_2048;
     p->signing_key = HNB_PKI_KEY_EC_P256;
+    p->segw_key = HNB_PKI_KEY_RSA_2048;
     p->ca_issued_before = 365 * HNB_DAY;
     p->ca_lifetime = 7300 * HNB_DAY;
     p->hems_issued_before = 30 * HNB_DAY;
     p->hems_lifetime = 730 * HNB_DAY;
+    p->segw_issued_before = 30 * HNB_DAY;
+    p->segw_lifetime = 730 * HNB_DAY;
     p->device_issued_before = 30 * HNB_DAY;
     p->device_lifetime = 3650 * HNB_DAY;
     p->signing_issued_before = 30 * HNB_DAY;
@@ -73,6 +86,7 @@ void hnb_pki_params_clear(HnbPkiParams *p)
 {
     g_free(p->realm);
     g_free(p->hems_fqdn);
+    g_free(p->segw_fqdn);
     g_free(p->oui);
     g_free(p->revoked);
     g_free(p->cache_dir);
@@ -84,6 +98,7 @@ void pki_params_copy(HnbPkiParams *dst, const HnbPkiParams *src)
     *dst = *src;
     dst->realm = g_strdup(src->realm);
     dst->hems_fqdn = g_strdup(src->hems_fqdn);
+    dst->segw_fqdn = g_strdup(src->segw_fqdn);
     dst->oui = g_strdup(src->oui);
     dst->cache_dir = g_strdup(src->cache_dir);
     dst->revoked = src->nrevoked ? g_memdup2(src->revoked, src->nrevoked * sizeof *src->revoked) : NULL;
@@ -203,11 +218,15 @@ gboolean hnb_pki_params_from_scenario(HnbPkiParams *p, const HnbScenario *sc, GE
     p->realm = g_strdup(hnb_scenario_string(sc, "pki", "realm"));
     g_free(p->hems_fqdn);
     p->hems_fqdn = g_strdup(hnb_scenario_string(sc, "pki", "hems_fqdn"));
+    g_free(p->segw_fqdn);
+    p->segw_fqdn = g_strdup(hnb_scenario_string(sc, "pki", "segw_fqdn"));
     g_free(p->oui);
     p->oui = g_ascii_strup(hnb_scenario_string(sc, "pki", "oui"), -1);
-    const char *bad = !pki_is_dns_name(p->realm) ? "realm" : !pki_is_dns_name(p->hems_fqdn) ? "hems_fqdn"
-                      : !pki_is_hex(p->oui, 6)   ? "oui"
-                                             : NULL;
+    const char *bad = !pki_is_dns_name(p->realm)       ? "realm"
+                      : !pki_is_dns_name(p->hems_fqdn) ? "hems_fqdn"
+                      : !pki_is_dns_name(p->segw_fqdn) ? "segw_fqdn"
+                      : !pki_is_hex(p->oui, 6)         ? "oui"
+                                                       : NULL;
     if (bad) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: [pki] %s = \"%s\": expected %s", src, bad,
                     hnb_scenario_string(sc, "pki", bad),
@@ -217,12 +236,15 @@ gboolean hnb_pki_params_from_scenario(HnbPkiParams *p, const HnbScenario *sc, GE
     p->device_key = pki_key_type(hnb_scenario_string(sc, "pki", "device_key"));
     p->ca_key = pki_key_type(hnb_scenario_string(sc, "pki", "ca_key"));
     p->signing_key = pki_key_type(hnb_scenario_string(sc, "pki", "signing_key"));
+    p->segw_key = pki_key_type(hnb_scenario_string(sc, "pki", "segw_key"));
     p->ca_issued_before = hnb_scenario_time(sc, "pki", "ca_issued_before");
     p->ca_lifetime = hnb_scenario_time(sc, "pki", "ca_lifetime");
     p->hems_issued_before = hnb_scenario_time(sc, "pki", "hems_issued_before");
     p->hems_lifetime = hnb_scenario_time(sc, "pki", "hems_lifetime");
     p->hems_renewal_at = hnb_scenario_time(sc, "pki", "hems_renewal_at");
     p->hems_renewal_lead = hnb_scenario_time(sc, "pki", "hems_renewal_lead");
+    p->segw_issued_before = hnb_scenario_time(sc, "pki", "segw_issued_before");
+    p->segw_lifetime = hnb_scenario_time(sc, "pki", "segw_lifetime");
     p->device_issued_before = hnb_scenario_time(sc, "pki", "device_issued_before");
     p->device_lifetime = hnb_scenario_time(sc, "pki", "device_lifetime");
     p->signing_issued_before = hnb_scenario_time(sc, "pki", "signing_issued_before");

@@ -18,8 +18,9 @@
 #include <openssl/x509v3.h>
 
 /* Bump when the generated material changes, so old caches are not reused. */
-/* v2: the CA set gained the maintenance-tool CA (a v1 ca.pem would load without it) */
-#define PKI_FORMAT "hnbsim-pki-v2"
+/* v2: the CA set gained the maintenance-tool CA (a v1 ca.pem would load without it)
+ * v3: the CA set gained the SeGW credential */
+#define PKI_FORMAT "hnbsim-pki-v3"
 #define DEVICES_PER_DIR 1000
 
 /* In functions with a GError **error and a `fail:` label: the OpenSSL error queue becomes the error, then cleanup. */
@@ -33,7 +34,7 @@ struct HnbPki {
     HnbPkiParams p;
     char *dir; /* cache path of these parameters, NULL with no_cache */
     char *export_dir; /* opened with hnb_pki_open_export: devices come from dev<i>.pem/.key there */
-    HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca;
+    HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca, *segw;
     HnbPkiCred *hems_renewed; /* in memory only (hems_renewal_at > 0) */
     X509_CRL *crl;
     GMutex lock; /* devices, foreign_devices, tools, tool_keys, keys, stats */
@@ -98,6 +99,8 @@ BIO *pki_bio_from_file(const char *path);
 gboolean pki_publish(const char *sub, const char *base, BIO *b, GError **error);
 /* The maintenance-tool CA: an intermediate under the operator root (serial 3). */
 HnbPkiCred *pki_make_tool_ca(HnbPki *pki, GError **error);
+/* The SeGW credential: RSA-2048 or EC P-256 per segw_key under the operator root (serial 4), SAN segw_fqdn. */
+HnbPkiCred *pki_make_segw(HnbPki *pki, GError **error);
 /* Load ca.pem, or make the set and publish it (first writer wins); with no cache, make it in memory. */
 gboolean pki_init_cas(HnbPki *pki, GError **error);
 /* Free the CA set's credentials. */

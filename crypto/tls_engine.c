@@ -5,11 +5,11 @@
  *
  * Context modes (shared or per-thread SSL_CTX pairs): measured, see the comment above hnb_tls_thread_init().
  */
+#include "crypto/libctx.h"
 #include "crypto/tls_private.h"
 
 #include <string.h>
 #include <openssl/err.h>
-#include <openssl/provider.h>
 #include <openssl/rand.h>
 
 struct HnbTlsEngine {
@@ -83,41 +83,7 @@ void hnb_tls_engine_free(HnbTlsEngine *e)
 void hnb_tls_engine_set_ctx_mode(HnbTlsEngine *e, HnbTlsCtxMode mode) { e->mode = mode; }
 HnbPki *hnb_tls_engine_pki(HnbTlsEngine *e) { return e->pki; }
 
-/* Per-thread library contexts are process-wide and never freed, like OpenSSL's default one.  Whatever a thread's
- * handshakes touch may keep a reference into its context after the thread, its engine and even its PKI are gone:
- * a PKI key used there caches its export to that context's provider until the key is freed, and a session an HNB
- * keeps holds a certificate and key decoded there.  So a thread takes an idle context or makes one and gives it back
- * when it ends; there are never more than the most threads that ran handshakes at once. */
-static GMutex idle_libctx_lock;
-static GPtrArray *idle_libctxs;
-
-static OSSL_LIB_CTX *libctx_take(void)
-{
-    OSSL_LIB_CTX *lc = NULL;
-    g_mutex_lock(&idle_libctx_lock);
-    if (idle_libctxs && idle_libctxs->len > 0)
-        lc = g_ptr_array_steal_index_fast(idle_libctxs, idle_libctxs->len - 1);
-    g_mutex_unlock(&idle_libctx_lock);
-    if (lc)
-        return lc;
-    lc = OSSL_LIB_CTX_new();
-    if (!lc || !OSSL_PROVIDER_load(lc, "default")) {
-        OSSL_LIB_CTX_free(lc); /* nothing was made in it yet */
-        return NULL;
-    }
-    return lc;
-}
-
-static void libctx_give_back(OSSL_LIB_CTX *lc)
-{
-    if (!lc)
-        return;
-    g_mutex_lock(&idle_libctx_lock);
-    if (!idle_libctxs)
-        idle_libctxs = g_ptr_array_new();
-    g_ptr_array_add(idle_libctxs, lc);
-    g_mutex_unlock(&idle_libctx_lock);
-}
+/* Per-thread library contexts: crypto/libctx.h (taken here, given back in hnb_tls_thread_free). */
 
 /* Context modes.  Full handshakes per wall second (EC P-256 devices, RSA-2048 H(e)MS, TLS 1.2 AES128-SHA, both ends
  * in-process), `hnbsim calibrate --compare-ctx` on the 2-vCPU EPYC (OpenSSL 3.0.22) while other jobs loaded it
@@ -146,7 +112,7 @@ void *hnb_tls_thread_init(void *engine)
         return tc;
     }
     g_autoptr(GError) error = NULL;
-    tc->libctx = libctx_take();
+    tc->libctx = hnb_libctx_take();
     if (!tc->libctx)
         hnb_set_openssl_error(&error, HNB_ERROR_RUN, "OSSL_LIB_CTX_new");
     if (!tc->libctx || !thread_ctx_build(tc, e, tc->libctx, &error)) {
@@ -154,7 +120,7 @@ void *hnb_tls_thread_init(void *engine)
         g_warning("TLS engine: per-thread context failed (%s); using the shared one", error->message);
         SSL_CTX_free(tc->server);
         SSL_CTX_free(tc->client);
-        libctx_give_back(g_steal_pointer(&tc->libctx));
+        hnb_libctx_give_back(g_steal_pointer(&tc->libctx));
         SSL_CTX_up_ref(e->server);
         SSL_CTX_up_ref(e->client);
         tc->server = e->server;
@@ -172,7 +138,7 @@ void hnb_tls_thread_free(void *thread_ctx)
     SSL_free(tc->kept_server);
     SSL_CTX_free(tc->server);
     SSL_CTX_free(tc->client);
-    libctx_give_back(tc->libctx);
+    hnb_libctx_give_back(tc->libctx);
     g_free(tc);
 }
 

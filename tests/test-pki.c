@@ -317,7 +317,7 @@ static void test_export(void)
     g_assert_no_error(error);
     static const char *const files[] = {"root.pem", "root.key", "hems.pem", "hems.key", "hems-chain.pem", "mfr.pem",
                                         "mfr.key", "crl.pem", "signing.pem", "signing.key", "tool-ca.pem",
-                                        "tool-ca.key", "foreign.pem",
+                                        "tool-ca.key", "foreign.pem", "segw.pem", "segw.key",
                                         "foreign-dev0.pem", "dev0.pem", "dev2.key", "README.txt"};
     g_autofree char *readme_path = g_build_filename(out, "README.txt", NULL);
     g_autofree char *readme = NULL;
@@ -340,6 +340,8 @@ static void test_export(void)
         g_autoptr(HnbPki) o = hnb_pki_open_export(out, &error);
         g_assert_no_error(error);
         g_assert_cmpint(X509_cmp(hnb_pki_hems(o)->cert, hnb_pki_hems(k)->cert), ==, 0);
+        g_assert_cmpint(X509_cmp(hnb_pki_segw(o)->cert, hnb_pki_segw(k)->cert), ==, 0);
+        g_assert_cmpstr(hnb_pki_params(o)->segw_fqdn, ==, "segw.operator.example");
         g_assert_cmpstr(hnb_pki_params(o)->realm, ==, "hnb.operator.example");
         g_assert_cmpint(hnb_pki_params(o)->epoch, ==, hnb_pki_params(k)->epoch);
         g_assert_true(hnb_pki_is_revoked(o, 1));
@@ -362,6 +364,57 @@ static void test_export(void)
     rm_rf(dir);
 }
 
+/* The SeGW credential (TS 33.320 7.1/7.3): issued by the operator root, named by segw_fqdn, valid for the [pki]
+ * window, of the [pki] segw_key type, and cached with the CA set (a second PKI on the cache loads the same one). */
+static void test_segw(void)
+{
+    g_autofree char *dir = tmpdir();
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    p.cache_dir = g_strdup(dir);
+    g_free(p.segw_fqdn);
+    p.segw_fqdn = g_strdup("gw7.operator.example");
+    p.segw_key = HNB_PKI_KEY_EC_P256;
+    p.segw_issued_before = 2 * HNB_DAY;
+    p.segw_lifetime = 10 * HNB_DAY;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HnbPki) k = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    const HnbPkiCred *s = hnb_pki_segw(k);
+    g_assert_nonnull(s);
+    g_assert_cmpint(X509_verify(s->cert, X509_get0_pubkey(hnb_pki_root(k)->cert)), ==, 1);
+    g_assert_cmpint(X509_check_host(s->cert, "gw7.operator.example", 0, 0, NULL), ==, 1);
+    g_assert_cmpint(X509_check_host(s->cert, "hems.operator.example", 0, 0, NULL), ==, 0);
+    g_assert_true(EVP_PKEY_is_a(s->key, "EC"));
+    g_assert_cmpint(X509_check_private_key(s->cert, s->key), ==, 1);
+    time_t nb = (time_t)(p.epoch - 2 * 86400), na = (time_t)(p.epoch + 8 * 86400);
+    g_assert_cmpint(ASN1_TIME_cmp_time_t(X509_get0_notBefore(s->cert), nb), ==, 0);
+    g_assert_cmpint(ASN1_TIME_cmp_time_t(X509_get0_notAfter(s->cert), na), ==, 0);
+    {
+        g_autoptr(HnbPki) again = hnb_pki_new(&p, &error);
+        g_assert_no_error(error);
+        HnbPkiStats st;
+        hnb_pki_stats(again, &st);
+        g_assert_cmpuint(st.ca_generated, ==, 0);
+        g_assert_cmpint(X509_cmp(hnb_pki_segw(again)->cert, s->cert), ==, 0);
+    }
+    /* another SeGW name is another cache directory */
+    g_free(p.segw_fqdn);
+    p.segw_fqdn = g_strdup("segw.operator.example");
+    {
+        g_autoptr(HnbPki) other = hnb_pki_new(&p, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(hnb_pki_cache_path(other), !=, hnb_pki_cache_path(k));
+    }
+    /* a bad name is refused */
+    g_free(p.segw_fqdn);
+    p.segw_fqdn = g_strdup("bad name");
+    g_assert_null(hnb_pki_new(&p, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    hnb_pki_params_clear(&p);
+    rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -371,5 +424,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pki/cache", test_cache);
     g_test_add_func("/pki/cache-concurrent", test_cache_concurrent);
     g_test_add_func("/pki/export", test_export);
+    g_test_add_func("/pki/segw", test_segw);
     return g_test_run();
 }

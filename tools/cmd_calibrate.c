@@ -1,14 +1,19 @@
 /* tools/cmd_calibrate.c — `hnbsim calibrate`: CPU cost of the real operations the simulation models, on this machine.
  *
  * Every number comes from the same engine the fleet model runs (crypto/tls_engine.c, crypto/image.c) in the worker pool:
- * full and resumed TLS handshakes for EC P-256 and RSA-2048 device keys, image-manifest verifications (ECDSA and
- * RSA-PSS), device-certificate generation and cache hits.  CPU time is CLOCK_THREAD_CPUTIME_ID per job:
+ * full and resumed TLS handshakes for EC P-256 and RSA-2048 device keys, IKEv2 tunnel set-ups with the SeGW
+ * (crypto/ike_job.h), image-manifest verifications (ECDSA and RSA-PSS), device-certificate generation and cache
+ * hits.  CPU time is CLOCK_THREAD_CPUTIME_ID per job:
  *   handshake_*      the ACS's share (its SSL_do_handshake calls): what an H(e)MS worker spends, the service time
  *   pair_handshake_* both ends, as the in-process engine spends it
+ *   segw_setup_*     the SeGW's share of an IKEv2 set-up (its key exchange, the device chain with the CRL, the HNB's
+ *                    AUTH, its own AUTH signature); pair_segw_setup_* both ends.  No fleet part reads these yet
+ *                    (models/calibration.c takes only the keys it maps), so a file with them applies as before.
  *   rate_*           jobs per wall-clock second at --threads (both ends in-process)
  * The file is a GKeyFile whose [calibration] values are durations and rates in the scenario syntax.
  */
 #include "tools/cli.h"
+#include "crypto/ike_job.h"
 #include "crypto/image.h"
 #include "crypto/pki.h"
 #include "sim/pool.h"
@@ -154,6 +159,52 @@ static gboolean run_handshakes(HnbTlsEngine *e, unsigned threads, double seconds
     return ok;
 }
 
+/* ---- IKEv2 set-ups ---- */
+
+/* Set-ups for `seconds` after a warm-up of 10%, cycling through the HNBs the handshakes made (each a new attempt). */
+static gboolean run_ike(HnbIkeEngine *e, unsigned threads, double seconds, Measure *m, GError **error)
+{
+    HnbPool *pool = hnb_pool_new(threads, 8, hnb_ike_thread_init, hnb_ike_thread_free, e);
+    guint batch = 16 * (threads ? threads : 1);
+    HnbIkeJob *jobs = g_new0(HnbIkeJob, batch);
+    uint64_t *tickets = g_new0(uint64_t, batch);
+    gboolean ok = TRUE;
+    gint64 start = 0;
+    guint64 n = 0, counted = 0;
+    for (int phase = 0; phase < 2 && ok; phase++) {
+        start = g_get_monotonic_time();
+        gint64 deadline = start + (gint64)(seconds * (phase == 0 ? 0.1 : 1.0) * G_USEC_PER_SEC);
+        counted = 0;
+        while (ok && g_get_monotonic_time() < deadline) {
+            for (guint k = 0; k < batch; k++, n++) {
+                hnb_ike_job_init(&jobs[k], e, (uint32_t)(n % HNBS), (uint32_t)(n / HNBS), HNB_HOUR, HNB_HOUR);
+                tickets[k] = hnb_pool_submit(pool, hnb_ike_job_run, &jobs[k]);
+            }
+            for (guint k = 0; k < batch; k++) {
+                hnb_pool_join(pool, tickets[k]);
+                if (jobs[k].error && ok) { /* OpenSSL failed: no measurement */
+                    g_propagate_error(error, g_steal_pointer(&jobs[k].error));
+                    ok = FALSE;
+                }
+                if (jobs[k].reason != HNB_TLS_OK)
+                    m->failures++;
+                if (phase == 1) {
+                    g_array_append_val(m->cpu, jobs[k].cpu_ns);
+                    g_array_append_val(m->acs, jobs[k].segw_cpu_ns);
+                    counted++;
+                }
+                hnb_ike_job_clear(&jobs[k]);
+            }
+        }
+    }
+    if (ok)
+        m->rate = (double)counted / ((double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+    g_free(jobs);
+    g_free(tickets);
+    hnb_pool_free(pool);
+    return ok;
+}
+
 /* ---- images ---- */
 
 static gboolean run_images(HnbPki *pki, unsigned threads, double seconds, Measure *m, GError **error)
@@ -273,7 +324,7 @@ static void print_row(const Measure *m)
 }
 
 /* The operations measured, in the order printed and saved. */
-enum { FULL_EC, RES_EC, FULL_RSA, RES_RSA, IMG_EC, IMG_RSA, GEN_EC, HIT_EC, GEN_RSA, HIT_RSA, NM };
+enum { FULL_EC, RES_EC, FULL_RSA, RES_RSA, IKE_EC, IKE_RSA, IMG_EC, IMG_RSA, GEN_EC, HIT_EC, GEN_RSA, HIT_RSA, NM };
 static const struct {
     const char *key, *what;
 } ops[NM] = {
@@ -281,6 +332,8 @@ static const struct {
     [RES_EC] = {"handshake_resumed_ec", "resumed handshake (session ID), EC P-256 device"},
     [FULL_RSA] = {"handshake_full_rsa", "full handshake, RSA-2048 device key"},
     [RES_RSA] = {"handshake_resumed_rsa", "resumed handshake (session ID), RSA-2048 device"},
+    [IKE_EC] = {"segw_setup_ec", "IKEv2 set-up (ECDH P-256, RSA-2048 SeGW), EC P-256 device"},
+    [IKE_RSA] = {"segw_setup_rsa", "IKEv2 set-up (ECDH P-256, RSA-2048 SeGW), RSA-2048 device"},
     [IMG_EC] = {"image_verify_ec", "image manifest verification, ECDSA P-256"},
     [IMG_RSA] = {"image_verify_rsa", "image manifest verification, RSA-PSS 2048"},
     [GEN_EC] = {"pki_device_ec", "device certificate generation + cache write, EC P-256"},
@@ -293,12 +346,15 @@ static const struct {
 typedef struct {
     HnbPki *pki_ec, *pki_rsa;
     HnbTlsEngine *e_ec, *e_rsa;
+    HnbIkeEngine *ike_ec, *ike_rsa;
 } Rig;
 
 static void rig_clear(Rig *r)
 {
     hnb_tls_engine_free(r->e_ec);
     hnb_tls_engine_free(r->e_rsa);
+    hnb_ike_engine_free(r->ike_ec);
+    hnb_ike_engine_free(r->ike_rsa);
     hnb_pki_free(r->pki_ec);
     hnb_pki_free(r->pki_rsa);
 }
@@ -313,6 +369,9 @@ static gboolean measure_all(Rig *r, Measure *m, unsigned t, double seconds, GErr
            run_handshakes(r->e_ec, t, seconds, TRUE, &m[RES_EC], error) &&
            run_handshakes(r->e_rsa, t, seconds, FALSE, &m[FULL_RSA], error) &&
            run_handshakes(r->e_rsa, t, seconds, TRUE, &m[RES_RSA], error) &&
+           (r->ike_ec = hnb_ike_engine_new(r->pki_ec, HNB_IKE_DH_DEFAULT, NULL, error)) &&
+           (r->ike_rsa = hnb_ike_engine_new(r->pki_rsa, HNB_IKE_DH_DEFAULT, NULL, error)) &&
+           run_ike(r->ike_ec, t, seconds, &m[IKE_EC], error) && run_ike(r->ike_rsa, t, seconds, &m[IKE_RSA], error) &&
            run_images(r->pki_ec, t, seconds, &m[IMG_EC], error) && run_images(r->pki_rsa, t, seconds, &m[IMG_RSA], error) &&
            run_pki(HNB_PKI_KEY_EC_P256, 200, &m[GEN_EC], &m[HIT_EC], error) &&
            run_pki(HNB_PKI_KEY_RSA_2048, 10, &m[GEN_RSA], &m[HIT_RSA], error);
@@ -350,6 +409,7 @@ static gboolean save(const Measure *m, const char *out, unsigned t, double secon
     g_autofree char *head = g_strdup_printf(
         " hnbsim calibrate: CPU time per operation on this machine (median; _p95: 95th percentile),\n"
         " %s, %u thread(s), %.3g s each.  handshake_*: the ACS's share; pair_handshake_*: both ends;\n"
+        " segw_setup_*: the SeGW's share of an IKEv2 tunnel set-up; pair_segw_setup_*: both ends;\n"
         " rate_*: operations per wall-clock second at that thread count.",
         OpenSSL_version(OPENSSL_VERSION), t, seconds);
     for (int i = 0; i < NM; i++) {
@@ -388,9 +448,12 @@ int hnb_cmd_calibrate(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
         ctx, "Runs real TLS 1.2 AES128-SHA mutual-auth handshakes (RSA-2048 H(e)MS; EC P-256 or RSA-2048 device keys),\n"
-             "full and resumed, image-manifest verifications (ECDSA P-256, RSA-PSS) and device-certificate\n"
-             "generation, and prints median and 95th-percentile CPU time per operation.  handshake_* is the ACS's\n"
-             "share (use it for [acs] handshake_time / resumed_handshake_time); pair_handshake_* is both ends.\n"
+             "full and resumed, IKEv2 tunnel set-ups with the SeGW (the cryptographic cost and checks of IKE_SA_INIT\n"
+             "+ IKE_AUTH with certificates, not an IKE implementation), image-manifest verifications (ECDSA P-256,\n"
+             "RSA-PSS) and device-certificate generation, and prints median and 95th-percentile CPU time per\n"
+             "operation.  handshake_* is the ACS's share (use it for [acs] handshake_time / resumed_handshake_time);\n"
+             "pair_handshake_* is both ends.  segw_setup_* is the SeGW's share of a set-up (no fleet part reads it\n"
+             "yet); pair_segw_setup_* is both ends.\n"
              "Exit status: 0 ok, 1 failure, 2 bad input.");
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))

@@ -26,7 +26,8 @@ int hnb_cmd_pki(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new("— export the simulated PKI as PEM files");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
-        ctx, "Writes the operator root CA, the H(e)MS certificate and key (and chain), the manufacturer CA, N device\n"
+        ctx, "Writes the operator root CA, the H(e)MS certificate and key (and chain), the SeGW certificate and key\n"
+             "(segw.pem, segw.key: TS 33.320 7.3, issued by the root), the manufacturer CA, N device\n"
              "certificates and keys (identity <EUI-64>.<realm>), the software-signing key and verification certificate,\n"
              "a CA nobody trusts with one device of its own, the CRL, pki.ini and a README.txt listing the files.\n"
              "The material comes from the same cache a simulation run uses (keyed by the [pki] parameters), so\n"
@@ -81,7 +82,7 @@ int hnb_cmd_pki(int argc, char **argv)
         return hnb_cli_fail(error);
     HnbPkiStats st;
     hnb_pki_stats(pki, &st);
-    printf("wrote %s: root, H(e)MS, manufacturer and foreign CA, signing key, CRL, %" G_GINT64_FORMAT
+    printf("wrote %s: root, H(e)MS, SeGW, manufacturer and foreign CA, signing key, CRL, %" G_GINT64_FORMAT
            " device(s) (%u made, %u from the cache %s); see %s/README.txt\n",
            out, nhnb, st.devices_generated, st.devices_loaded, hnb_pki_cache_path(pki), out);
     return HNB_EXIT_OK;

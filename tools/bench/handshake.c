@@ -52,39 +52,44 @@ static void job_start(Bench *b, HnbTlsJob *j, uint64_t n)
     hnb_tls_job_init(j, b->engine, i, HNB_HOUR, HNB_HOUR, b->resume ? b->kept[i] : NULL);
 }
 
-/* `count` handshakes through the pool; *secs gets the wall time, *cpu_ns the summed job CPU time. */
-static gboolean run(Bench *b, HnbPool *pool, unsigned threads, uint64_t count, double *secs, uint64_t *cpu_ns)
+/* One run's jobs, for hnb_bench_window. */
+typedef struct {
+    Bench *b;
+    HnbTlsJob *jobs;
+    uint64_t cpu_ns;
+} Window;
+
+static void *window_start(void *user, size_t slot, uint64_t n)
 {
-    size_t w = (size_t)WINDOW * threads;
-    HnbTlsJob *jobs = g_new0(HnbTlsJob, w);
-    uint64_t *tickets = g_new0(uint64_t, w);
-    uint64_t submitted = 0;
-    gboolean ok = TRUE;
-    *cpu_ns = 0;
-    gint64 t0 = g_get_monotonic_time();
-    for (; submitted < count && submitted < w; submitted++) {
-        job_start(b, &jobs[submitted], submitted);
-        tickets[submitted] = hnb_pool_submit(pool, hnb_tls_job_run, &jobs[submitted]);
-    }
-    for (uint64_t n = 0; n < count; n++) {
-        size_t k = n % w;
-        hnb_pool_join(pool, tickets[k]);
-        ok = ok && check(&jobs[k], n, b->resume);
-        *cpu_ns += jobs[k].cpu_ns;
-        hnb_tls_session_free(jobs[k].session);
-        jobs[k].session = NULL;
-        if (ok && submitted < count) {
-            job_start(b, &jobs[k], submitted++);
-            tickets[k] = hnb_pool_submit(pool, hnb_tls_job_run, &jobs[k]);
-        }
-    }
-    *secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-    g_free(jobs);
-    g_free(tickets);
+    Window *w = user;
+    job_start(w->b, &w->jobs[slot], n);
+    return &w->jobs[slot];
+}
+
+static gboolean window_done(void *user, size_t slot, uint64_t n)
+{
+    Window *w = user;
+    HnbTlsJob *j = &w->jobs[slot];
+    gboolean ok = check(j, n, w->b->resume);
+    w->cpu_ns += j->cpu_ns;
+    hnb_tls_session_free(j->session);
+    j->session = NULL;
     return ok;
 }
 
-int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume)
+/* `count` handshakes through the pool; *secs gets the wall time, *cpu_ns the summed job CPU time. */
+static gboolean run(Bench *b, HnbPool *pool, unsigned threads, uint64_t count, double *secs, uint64_t *cpu_ns)
+{
+    size_t n = (size_t)WINDOW * threads;
+    Window w = {b, g_new0(HnbTlsJob, n), 0};
+    gboolean ok = hnb_bench_window(pool, hnb_tls_job_run, n, count, window_start, window_done, &w, secs);
+    *cpu_ns = w.cpu_ns;
+    g_free(w.jobs);
+    return ok;
+}
+
+gboolean hnb_bench_handshake_measure(unsigned threads, uint64_t count, gboolean resume, double *secs,
+                                     uint64_t *cpu_ns)
 {
     g_autoptr(GError) error = NULL;
     HnbPkiParams pp;
@@ -93,7 +98,7 @@ int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume)
     hnb_pki_params_clear(&pp);
     if (!pki) {
         fprintf(stderr, "hnbsim bench handshake: %s\n", error->message);
-        return 1;
+        return FALSE;
     }
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
@@ -103,7 +108,7 @@ int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume)
     hnb_tls_config_clear(&cfg);
     if (!engine) {
         fprintf(stderr, "hnbsim bench handshake: %s\n", error->message);
-        return 1;
+        return FALSE;
     }
 
     /* one full handshake per device first: devices come out of the cache (or are made) outside the timed part, and
@@ -119,18 +124,25 @@ int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume)
         kept[i] = j.session;
     }
     b.resume = resume;
-    double secs = 0;
-    uint64_t cpu_ns = 0;
+    *secs = 0;
+    *cpu_ns = 0;
     if (ok) {
         HnbPool *pool = hnb_pool_new(threads - 1, 8, hnb_tls_thread_init, hnb_tls_thread_free, engine);
         /* warm-up: every thread's contexts and caches, the allocator's arenas */
         uint64_t warm = MIN(count, (uint64_t)DEVICES * threads);
-        ok = run(&b, pool, threads, warm, &secs, &cpu_ns) && run(&b, pool, threads, count, &secs, &cpu_ns);
+        ok = run(&b, pool, threads, warm, secs, cpu_ns) && run(&b, pool, threads, count, secs, cpu_ns);
         hnb_pool_free(pool);
     }
     for (int i = 0; i < DEVICES; i++)
         hnb_tls_session_free(kept[i]);
-    if (!ok)
+    return ok;
+}
+
+int hnb_bench_handshake(unsigned threads, uint64_t count, gboolean resume)
+{
+    double secs;
+    uint64_t cpu_ns;
+    if (!hnb_bench_handshake_measure(threads, count, resume, &secs, &cpu_ns))
         return 1;
     double rate = (double)count / secs;
     printf("handshakes=%" G_GUINT64_FORMAT " seconds=%.3f cpu_per_handshake_us=%.1f (both ends, %s)\n", count, secs,
