@@ -29,6 +29,7 @@ HnbSweep *hnb_sweep_new(void)
     sw->grid = hnb_grid_new();
     sw->ci_target = g_strdup("");
     sw->plot = g_strdup("");
+    sw->caption = g_strdup("");
     sw->version = g_strdup("");
     sw->hash = g_strdup("");
     sw->scenario = g_strdup("");
@@ -44,6 +45,7 @@ void hnb_sweep_free(HnbSweep *sw)
     if (!sw)
         return;
     g_free(sw->scenario);
+    g_free(sw->caption);
     g_free(sw->version);
     g_free(sw->hash);
     g_ptr_array_unref(sw->variants);
@@ -274,6 +276,8 @@ static char *plan_text(const HnbSweep *sw)
     g_key_file_set_string(kf, "sweep", "ci_target", sw->ci_target);
     g_key_file_set_integer(kf, "sweep", "max_replications", (gint)sw->max_replications);
     g_key_file_set_string(kf, "sweep", "plot", sw->plot);
+    if (*sw->caption) /* a plan without one (older, or a model without captions) reads back as "" */
+        g_key_file_set_string(kf, "sweep", "caption", sw->caption);
     g_key_file_set_string_list(kf, "sweep", "metrics", (const char *const *)sw->metric_names->pdata,
                                sw->metric_names->len);
     g_key_file_set_string_list(kf, "sweep", "units", (const char *const *)sw->metric_units->pdata,
@@ -507,7 +511,8 @@ gboolean hnb_sweep_write(HnbRunDir *rd, HnbSweep *sw, gboolean *rendered, GError
     g_autofree char *aggregate = aggregate_csv(sw, st, counts);
     if (!hnb_rundir_write(rd, "aggregate.csv", aggregate, -1, error))
         return FALSE;
-    HnbStamp stamp = {.scenario = sw->scenario, .seed = sw->seed, .replications = sw->replications, .version = sw->version};
+    HnbStamp stamp = {.scenario = sw->scenario, .seed = sw->seed, .replications = sw->replications, .version = sw->version,
+                      .caption = *sw->caption ? sw->caption : NULL};
     g_auto(GStrv) plot = g_strsplit_set(sw->plot, " \t,", -1);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     for (char **p = plot; *p; p++) {
@@ -553,6 +558,10 @@ static gboolean read_plan(HnbSweep *sw, GKeyFile *kf, const char *path, GError *
     STR(ci_target, "ci_target")
     STR(plot, "plot")
 #undef STR
+    if (!e && g_key_file_has_key(kf, "sweep", "caption", NULL)) {
+        g_free(sw->caption);
+        sw->caption = g_key_file_get_string(kf, "sweep", "caption", &e);
+    }
     g_autofree char *seed = e ? NULL : g_key_file_get_string(kf, "sweep", "seed", &e);
     gint reps = e ? 0 : g_key_file_get_integer(kf, "sweep", "replications", &e);
     gint maxr = e ? 0 : g_key_file_get_integer(kf, "sweep", "max_replications", &e);

@@ -36,6 +36,8 @@ typedef struct {
     char *ci_target;     /* "" or "METRIC=HALFWIDTH[%]" */
     guint max_replications;
     char *plot;          /* metrics to draw, space-separated */
+    char *caption;       /* the assumptions every figure states (hnb_results_caption of the swept scenario(s), and
+                          * which keys vary); "": none.  Kept in sweep.ini so a merge draws the same figures */
     guint shard, nshards; /* this directory's share, 1-based (0/0: all of it) */
     /* learnt from the first run */
     GPtrArray *metric_names, *metric_units; /* char * */

@@ -206,6 +206,24 @@ static void test_compare_variants(void)
     g_free(path);
 }
 
+/* A sweep's figures state the swept scenario's assumptions and which keys its points vary (kept in sweep.ini, so a
+ * merge draws the same). */
+static void test_caption(void)
+{
+    char *path = write_scenario("fl.ini", "[scenario]\nname = fl\nduration = 3h\nreplications = 2\n"
+                                          "[fleet]\nsize = 100\n[tls]\nfidelity = sampled:10\n"
+                                          "[sweep]\nvary = acs.workers=1,2\nmetrics = recovered\n");
+    g_assert_cmpint(hnbsim((const char *[]){"sweep", "-q", "-o", "fl", path, NULL}, NULL, NULL), ==, 0);
+    char *gp = slurp("fl", "figures/recovered.gp"), *plan = slurp("fl", "sweep.ini");
+    g_assert_nonnull(strstr(gp, "# Caption: "));
+    g_assert_nonnull(strstr(gp, "100 HNBs"));
+    g_assert_nonnull(strstr(gp, "each point varies acs.workers (the values above are the base scenario's)"));
+    g_assert_nonnull(strstr(plan, "\ncaption=100 HNBs"));
+    g_free(plan);
+    g_free(gp);
+    g_free(path);
+}
+
 /* Sequential stopping: each point gets replications until its half-width meets the target or the cap; the count
  * per point does not depend on --threads, and every point reported as met really is (recomputed here). */
 static void test_ci_target(void)
@@ -435,6 +453,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sweep/ranges-and-units", test_ranges_and_units);
     g_test_add_func("/sweep/bad-input", test_bad_input);
     g_test_add_func("/sweep/compare-variants", test_compare_variants);
+    g_test_add_func("/sweep/caption", test_caption);
     g_test_add_func("/sweep/ci-target", test_ci_target);
     g_test_add_func("/sweep/shards-and-merge", test_shards_and_merge);
     g_test_add_func("/sweep/size", test_size);

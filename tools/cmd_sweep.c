@@ -174,6 +174,23 @@ static int run_all(Study *st, guint shard, guint nshards, GError **error)
     return HNB_EXIT_OK;
 }
 
+/* What every figure of the sweep states: the swept scenario(s)' assumptions (the model's caption clauses; a key the
+ * grid varies reads its base value there, so the caption then says which keys the points vary), or "". */
+static char *sweep_caption(const HnbPlan *plan, const HnbScenario *head, const HnbGrid *grid)
+{
+    const HnbModel *model = hnb_model_find(hnb_scenario_string(head, "scenario", "model"));
+    if (!model || !model->caption)
+        return g_strdup("");
+    g_autofree char *base =
+        hnb_results_caption((const HnbScenario *const *)plan->variants->pdata, plan->variants->len, model->caption);
+    GString *out = g_string_new(base);
+    g_string_append(out, "; each point varies");
+    for (guint a = 0; a < grid->axes->len; a++)
+        g_string_append_printf(out, "%s %s", a ? "," : "", ((const HnbGridAxis *)grid->axes->pdata[a])->name);
+    g_string_append(out, " (the values above are the base scenario's)");
+    return g_string_free(out, FALSE);
+}
+
 /* The sweep's plan from the head scenario (a comparison's variants as its variants); the exit status. */
 static int describe_sweep(HnbSweep *sw, const HnbPlan *plan, const Study *st, const HnbScenario *head, guint shard,
                           guint nshards)
@@ -189,6 +206,8 @@ static int describe_sweep(HnbSweep *sw, const HnbPlan *plan, const Study *st, co
     sw->ci_target = g_strdup(hnb_scenario_string(head, "sweep", "ci_target"));
     g_free(sw->plot);
     sw->plot = g_strdup(hnb_scenario_string(head, "sweep", "metrics"));
+    g_free(sw->caption);
+    sw->caption = sweep_caption(plan, head, sw->grid);
     sw->replications = (guint)hnb_scenario_int(head, "scenario", "replications");
     sw->max_replications = (guint)hnb_scenario_int(head, "sweep", "max_replications");
     sw->shard = shard;
