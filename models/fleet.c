@@ -47,6 +47,7 @@ typedef struct {
     HnbAttackParams attack;
     HnbFixParams fix;
     double subscriber_hour; /* [cost] */
+    double stack_module_year;
 } FleetParams;
 
 /* At most this many rows of a replication's time series come from fine checks (the coarse grid comes on top): two
@@ -327,6 +328,7 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
                    .resume = hnb_scenario_bool(sc, "download", "resume")},
         .attack = attack_params(sc),
         .subscriber_hour = hnb_scenario_number(sc, "cost", "subscriber_hour"),
+        .stack_module_year = hnb_scenario_number(sc, "cost", "stack_module_year"),
     };
     p->tls = (HnbAcsTlsParams){
         .hnbs = p->hnb.n,
@@ -465,6 +467,16 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "field_cost", "cost", fs.cost, "truck rolls and ship-backs");
     hnb_metrics_add(m, "downtime_cost", "cost", sub_cost, "subscriber-hours lost x [cost] subscriber_hour");
     hnb_metrics_add(m, "total_cost", "cost", fs.cost + sub_cost, "field + downtime, within the horizon (see cost_to_completion_total)");
+    /* The seed's cost argument: a golden module that reaches the H(e)MS over TLS carries a second TLS stack to
+     * maintain (the release image carries one in every layout; A/B banks hold the same image).  A year's worth,
+     * apart from the episode's cost: it does not depend on the horizon. */
+    unsigned stacks = 1 + ((p->hnb.layout == HNB_LAYOUT_GOLDEN || p->hnb.layout == HNB_LAYOUT_AB_GOLDEN) &&
+                           p->hnb.golden_tls);
+    hnb_metrics_add(m, "stack_modules", "modules", stacks,
+                    "software modules of the layout with a TLS stack to maintain (release image; golden module over TLS)");
+    hnb_metrics_add(m, "stack_cost_per_year", "cost", p->stack_module_year > 0 ? stacks * p->stack_module_year : NAN,
+                    "stack_modules x [cost] stack_module_year: the layout's yearly cost of keeping its TLS stacks "
+                    "maintained, apart from total_cost (nan: not priced)");
     /* What the run still owes at its end (the horizon cuts the field's queue off, not the cost).  Per affected HNB
      * still down: the field's estimate (hnb_field_owed: drawn ends of visits and ship-backs under way, the queue
      * projected through the FIFO at mean visit times in working hours) plus a mean boot; an HNB recovering remotely
@@ -825,6 +837,9 @@ static const HnbKeySpec schema[] = {
     {"cost", "ship_back", HNB_KEY_NUMBER, HNB_UNIT_NONE, "60", "0", NULL, NULL, "cost of one ship-back"},
     {"cost", "subscriber_hour", HNB_KEY_NUMBER, HNB_UNIT_NONE, "0.5", "0", NULL, NULL,
      "cost of one HNB-hour out of service"},
+    {"cost", "stack_module_year", HNB_KEY_NUMBER, HNB_UNIT_NONE, "0", "0", NULL, NULL,
+     "engineering cost of keeping one software module's TLS/IPsec stack maintained for a year (security patches, "
+     "re-certification): the seed's cost argument against a second module with its own stack"},
     HNB_KEY_END,
 };
 
@@ -863,6 +878,7 @@ static const HnbFinding findings[] = {
     {"fix_complete_h", ", the whole fleet in service on it {} after the attack", "h", 0},
     {"total_cost", "; cost {} within the run", NULL, 0},
     {"cost_to_completion_total", " ({} to completion)", NULL, 0},
+    {"stack_cost_per_year", ", and {} a year to keep its TLS stacks maintained", NULL, 0},
     {"peak_sessions_per_s", "; H(e)MS peak {} sessions/s", NULL, 0},
     {"recovery_acs_utilisation", ", workers busy {} of the recovery window", "%", 100},
     {"sessions_refused", ", {} sessions refused", NULL, 0},

@@ -55,6 +55,8 @@ static void test_single_needs_field(void)
     g_assert_cmpfloat(metric(&r, "truck_rolls"), ==, affected);
     g_assert_cmpfloat(metric(&r, "recovered"), ==, affected); /* 20 days are enough for 10 technicians */
     g_assert_cmpfloat(metric(&r, "downloads_started"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "stack_modules"), ==, 1);
+    g_assert_true(isnan(metric(&r, "stack_cost_per_year"))); /* not priced */
     run_clear(&r);
 }
 
@@ -216,11 +218,15 @@ static void test_golden_needs_no_field(void)
     static const char *const layouts[] = {"golden", "ab+golden"};
     for (size_t k = 0; k < G_N_ELEMENTS(layouts); k++)
         for (int tls = 0; tls < 2; tls++) {
-            g_autofree char *extra = g_strdup_printf("[golden]\ntls = %s\n", tls ? "true" : "false");
+            g_autofree char *extra = g_strdup_printf("[golden]\ntls = %s\n[cost]\nstack_module_year = 1000\n",
+                                                     tls ? "true" : "false");
             g_autofree char *t = scenario(layouts[k], extra);
             Run r = run_text(t);
             double affected = metric(&r, "affected");
             g_assert_cmpfloat(affected, >, 200);
+            /* the seed's cost argument: a golden module over TLS is a second TLS stack to maintain */
+            g_assert_cmpfloat(metric(&r, "stack_modules"), ==, tls ? 2 : 1);
+            g_assert_cmpfloat(metric(&r, "stack_cost_per_year"), ==, tls ? 2000 : 1000);
             g_assert_cmpfloat(metric(&r, "bricked"), ==, 0);
             g_assert_cmpfloat(metric(&r, "truck_rolls"), ==, 0);
             g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
