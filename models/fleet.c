@@ -741,6 +741,50 @@ static const HnbKeySpec schema[] = {
     {"golden", "tls", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
      "the golden module reaches the H(e)MS over TLS (per the profile); false: plain HTTP, integrity from the image "
      "signature only"},
+    {"golden", "credential", HNB_KEY_ENUM, 0, "device", NULL, NULL, "device",
+     "what the golden module authenticates with (to the SeGW and over TLS): device: the TrE releases the device key "
+     "to the golden module once secure boot has verified it (TS 33.320 clause 6.1 ties the TrE's use of the device "
+     "key to a successful integrity check; the golden module is such a verified image).  recovery and none are not "
+     "modelled yet (issue 13)"},
+    {"hems", "reach", HNB_KEY_ENUM, 0, "internet", NULL, NULL, "internet|segw",
+     "where the H(e)MS sits (TS 33.320 clause 8.3.4): internet: on the public internet, no SeGW in the model, TLS to "
+     "it mandatory (golden tls = false is refused unless [tls] profile = custom); segw: behind the Security Gateway "
+     "(TS 33.320 clause 7): after every boot the HNB builds an IKEv2 tunnel with its device certificate ([segw]) "
+     "and is in service, and reaches the H(e)MS, only with its tunnel up; TLS inside the tunnel is the scenario's "
+     "choice"},
+    {"segw", "workers", HNB_KEY_INT, 0, "8", "1", "100000", NULL,
+     "SeGW CPU workers doing the responder's IKEv2 public-key work (RFC 7296 1.2 IKE_SA_INIT + IKE_AUTH), FIFO"},
+    {"segw", "max_tunnels", HNB_KEY_INT, 0, "16000000", "1", "100000000", NULL,
+     "IKE SAs the SeGW holds at once: set-ups in progress, tunnels up and stale tunnels of rebooted HNBs not yet "
+     "found dead; an IKE_SA_INIT beyond it is dropped (a responder under load may, RFC 7296 2.6)"},
+    {"segw", "queue_limit", HNB_KEY_INT, 0, "0", "0", "100000000", NULL,
+     "set-ups waiting for a worker beyond which a new IKE_SA_INIT is dropped (RFC 7296 2.6); 0: only max_tunnels "
+     "limits"},
+    {"segw", "setup_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "2500us", NULL, NULL, NULL,
+     "worker CPU time of the SeGW's share of one tunnel set-up (RFC 7296 1.2, TS 33.320 clause 7.3: its (EC)DH, "
+     "the device chain with the CRL, the HNB's AUTH, its own AUTH signature); [acs] calibration sets it from "
+     "segw_setup_ec/_rsa (by [pki] device_key)"},
+    {"segw", "rekey_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "300us", NULL, NULL, NULL,
+     "worker CPU time of one rekey (CREATE_CHILD_SA with a fresh (EC)DH, RFC 7296 1.3.2); modelled, not run"},
+    {"segw", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
+     "network time of one IKE exchange (request and response); a set-up is two (RFC 7296 1.2)"},
+    {"segw", "ike_timeout", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "165s", "1s", "1d", NULL,
+     "the HNB's IKE client retransmits an unanswered IKE_SA_INIT and gives up this long after the first (RFC 7296 "
+     "2.1 leaves the schedule to the implementation; 165 s is strongSwan's default 5 retransmits at 4 s x 1.8^n)"},
+    {"segw", "lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "0s", "3650d", NULL,
+     "a tunnel up is rekeyed every lifetime (RFC 7296 2.8, CREATE_CHILD_SA); 0s: never"},
+    {"segw", "dpd_timeout", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "5m", "0s", "30d", NULL,
+     "the SeGW finds the tunnel of a rebooted HNB dead by dead-peer detection (RFC 7296 2.4) this long after the "
+     "HNB went away, and frees its SA slot then"},
+    {"segw", "initial_contact", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
+     "the HNB's IKE_AUTH carries INITIAL_CONTACT (RFC 7296 3.16): the SeGW deletes the HNB's stale tunnels when its "
+     "new one comes up, without waiting for dead-peer detection"},
+    {"segw", "retry_min_wait", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "5s", "1s", "65535s", NULL,
+     "after a failed set-up (dropped, or refused by either side) the HNB's IKE client waits as CWMP's Session Retry "
+     "Policy does (TS 33.320 and RFC 7296 leave the back-off to the implementation; the same formula as TR-069 "
+     "3.2.1.1 with its own count): a uniform draw in [m (k/1000)^(n-1), m (k/1000)^n], n capped at 10; this is m"},
+    {"segw", "retry_multiplier", HNB_KEY_INT, 0, "2000", "1000", "65535", NULL,
+     "k of the IKE client's back-off, in thousandths (see retry_min_wait)"},
     {"cwmp", "periodic_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "1m", "30d", NULL,
      "PeriodicInformInterval (each HNB at its own random PeriodicInformTime phase)"},
     {"cwmp", "boot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "0s", NULL, NULL, NULL,
@@ -771,7 +815,8 @@ static const HnbKeySpec schema[] = {
      "worker CPU time of a resumed handshake"},
     {"acs", "calibration", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
      "a file from `hnbsim calibrate -o FILE` (relative to the scenario file): its measured times for the [pki] key "
-     "types replace the defaults of handshake_time, resumed_handshake_time and [hnb] image_verify_time; keys the "
+     "types replace the defaults of handshake_time, resumed_handshake_time, [hnb] image_verify_time and (with [hems] "
+     "reach = segw) [segw] setup_time; keys the "
      "scenario sets itself win; scenario.resolved.ini records the values, not the file"},
     {"acs", "cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "exp(4ms)", NULL, NULL, NULL,
      "worker CPU time per CWMP round trip"},
