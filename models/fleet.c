@@ -24,6 +24,8 @@
 #include "models/image_server.h"
 #include "models/model.h"
 #include "models/secure_boot.h"
+#include "models/segw.h"
+#include "models/segw_ike.h"
 
 #include <math.h>
 #include <string.h>
@@ -46,6 +48,9 @@ typedef struct {
     HnbFieldParams field;
     HnbAttackParams attack;
     HnbFixParams fix;
+    gboolean segw;          /* [hems] reach = segw */
+    HnbSegwParams segw_p;
+    HnbSegwIkeParams ike;
     double subscriber_hour; /* [cost] */
 } FleetParams;
 
@@ -72,6 +77,8 @@ typedef struct {
     HnbAcs *acs;
     HnbAttack *attack;
     HnbFix *fix;
+    HnbSegw *segw;     /* NULL with [hems] reach = internet */
+    HnbSegwIke *ike;
     gboolean tls_compliant;
     HnbWindow sessions_win; /* the ACS's (opened, refused), for the peaks */
     /* sampler: a check at every fine and every coarse grid point; a row at every coarse point, and at a fine point
@@ -260,6 +267,8 @@ static HnbPopulationParams hnb_params(const HnbScenario *sc)
         .boot_delay = hnb_scenario_dist(sc, "cwmp", "boot_delay"),
         .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
                   (unsigned)hnb_scenario_int(sc, "cwmp", "retry_multiplier")},
+        .ike_retry = {hnb_scenario_time(sc, "segw", "retry_min_wait"),
+                      (unsigned)hnb_scenario_int(sc, "segw", "retry_multiplier")},
         .boot_time = hnb_scenario_dist(sc, "hnb", "boot_time"),
         .install_time = hnb_scenario_dist(sc, "hnb", "install_time"),
         .image_verify = hnb_dist_mean(verify) > 0 ? verify : NULL,
@@ -297,6 +306,22 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
     };
 }
 
+static HnbSegwParams segw_params(const HnbScenario *sc)
+{
+    return (HnbSegwParams){
+        .workers = hnb_scenario_int(sc, "segw", "workers"),
+        .max_tunnels = hnb_scenario_int(sc, "segw", "max_tunnels"),
+        .queue_limit = hnb_scenario_int(sc, "segw", "queue_limit"),
+        .setup_cpu = hnb_scenario_dist(sc, "segw", "setup_time"),
+        .rekey_cpu = hnb_scenario_dist(sc, "segw", "rekey_time"),
+        .rtt = hnb_scenario_dist(sc, "segw", "rtt"),
+        .ike_timeout = hnb_scenario_time(sc, "segw", "ike_timeout"),
+        .lifetime = hnb_scenario_time(sc, "segw", "lifetime"),
+        .dpd_timeout = hnb_scenario_time(sc, "segw", "dpd_timeout"),
+        .initial_contact = hnb_scenario_bool(sc, "segw", "initial_contact"),
+    };
+}
+
 static HnbAttackParams attack_params(const HnbScenario *sc)
 {
     return (HnbAttackParams){
@@ -326,6 +351,8 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
                    .campaign_rate = hnb_scenario_number(sc, "download", "campaign_rate"),
                    .resume = hnb_scenario_bool(sc, "download", "resume")},
         .attack = attack_params(sc),
+        .segw = strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") == 0,
+        .segw_p = segw_params(sc),
         .subscriber_hour = hnb_scenario_number(sc, "cost", "subscriber_hour"),
     };
     p->tls = (HnbAcsTlsParams){
@@ -334,10 +361,12 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .resumption = p->acs.resumption,
         .threads = progress ? progress->pool_threads : 0,
         .duration = p->duration,
+        .ike = p->segw,
     };
     if (p->fine >= p->sample)
         p->fine = 0;
     hnb_tls_fidelity_parse(hnb_scenario_string(sc, "tls", "fidelity"), &p->tls.fidelity);
+    p->ike = (HnbSegwIkeParams){.workers = p->segw_p.workers, .fidelity = p->tls.fidelity};
     gboolean attacked = p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration;
     hnb_fix_params_from_scenario(&p->fix, sc, attacked ? p->attack.start : HNB_TIME_NEVER);
     hnb_field_params_from_scenario(&p->field, sc, NULL);
@@ -640,8 +669,19 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
                          &hnb_population_acs_client, f->hnbs);
     hnb_acs_observe(f->acs, &f->sessions_win);
-    hnb_population_start(f->hnbs, &(HnbPopulationParts){.acs = f->acs, .tls = f->tls, .boot = f->boot,
-                                                         .images = f->images, .field = f->field});
+    if (p->segw) {
+        f->ike = hnb_segw_ike_new(&p->ike, hnb_acs_tls_pool(f->tls), hnb_acs_tls_ike_run, hnb_acs_tls_ike(f->tls));
+        f->segw = hnb_segw_new(f->sim, &p->segw_p, p->hnb.n, hnb_stream(p->seed, rep, "segw.service"),
+                               &hnb_population_segw_client, f->hnbs);
+        hnb_segw_set_crypto(f->segw, &hnb_segw_ike_crypto, f->ike);
+    }
+    hnb_population_start(f->hnbs, &(HnbPopulationParts){.segw = f->segw, .acs = f->acs, .tls = f->tls,
+                                                         .boot = f->boot, .images = f->images, .field = f->field});
+    if (f->segw) { /* t = 0 is a steady state: every tunnel up, each rekeyed at its own phase ("segw.phase") */
+        HnbStream phase = hnb_stream(p->seed, rep, "segw.phase");
+        for (uint32_t i = 0; i < p->hnb.n; i++)
+            hnb_segw_established(f->segw, i, (HnbTime)(hnb_rng_uniform(phase, i, 0) * (double)p->segw_p.lifetime));
+    }
     f->attack = hnb_attack_new(f->sim, &p->attack, p->hnb.n, p->duration, hnb_stream(p->seed, rep, "attack.pick"),
                                &hnb_population_attack_target, f->hnbs);
     f->fix = hnb_fix_new(f->sim, &p->fix, p->seed, rep, hnb_acs_tls_pool(f->tls), hnb_acs_tls_pki(f->tls),
@@ -655,6 +695,8 @@ static void parts_free(Fleet *f)
 {
     hnb_fix_free(f->fix); /* joins its signatures before the TLS part frees the pool */
     hnb_attack_free(f->attack);
+    hnb_segw_free(f->segw); /* abandons its IKE jobs before the TLS part frees the pool */
+    hnb_segw_ike_free(f->ike);
     hnb_acs_free(f->acs);
     hnb_field_free(f->field);
     hnb_image_server_free(f->images);
@@ -682,7 +724,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         if (p.attack.mode != HNB_ATTACK_NONE && p.attack.start <= p.duration)
             hnb_sim_schedule(f.sim, p.attack.start, f.k_attack, 0, 0);
         hnb_model_run_kernel(f.sim, p.duration, progress);
-        ok = hnb_acs_tls_error(f.tls, error);
+        ok = hnb_acs_tls_error(f.tls, error) && hnb_segw_ike_error(f.ike, error);
         GError *sign_error = hnb_fix_take_error(f.fix);
         if (sign_error && ok)
             g_propagate_error(error, sign_error), ok = FALSE;
