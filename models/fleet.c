@@ -63,6 +63,7 @@ typedef struct {
     HnbTime t;
     uint64_t sessions, refused;
     double busy_area; /* worker x ns since 0 */
+    double segw_busy_area; /* the SeGW's (0 without one) */
 } Snapshot;
 
 /* One replication: the parts and the sampler. */
@@ -111,11 +112,16 @@ static uint64_t remote_recoveries(const Fleet *f)
     return rec > fs.done ? rec - fs.done : 0;
 }
 
+static double area_at(const HnbGauge *g, HnbTime t)
+{
+    return g->area + g->level * (double)(t - g->last);
+}
+
 static Snapshot snapshot(const Fleet *f, HnbTime t)
 {
     const HnbAcsStats *as = hnb_acs_stats(f->acs);
-    const HnbGauge *g = &as->busy_gauge;
-    return (Snapshot){t, as->sessions, as->refused, g->area + g->level * (double)(t - g->last)};
+    return (Snapshot){t, as->sessions, as->refused, area_at(&as->busy_gauge, t),
+                      f->segw ? area_at(&hnb_segw_stats(f->segw)->busy_gauge, t) : 0};
 }
 
 static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -152,6 +158,7 @@ static void add_row(Fleet *f, HnbTime now)
         (double)unmanaged[HNB_TLS_NOT_YET_VALID],
         (double)unmanaged[HNB_TLS_EXPIRED],
         (double)(n - unmanaged[HNB_HS_OK] - unmanaged[HNB_TLS_NOT_YET_VALID] - unmanaged[HNB_TLS_EXPIRED]),
+        f->segw ? (double)n - (double)hnb_segw_stats(f->segw)->tunnels : 0, /* no_tunnel: only with a SeGW */
     };
     hnb_series_add_row(f->series, row);
     f->sessions_at_row = as->sessions;
@@ -412,6 +419,54 @@ static void fix_metrics(const Fleet *f, HnbMetrics *m)
                     "fixed images the signing servers signed (real signatures)");
 }
 
+/* The SeGW ([hems] reach = segw; a run without one has none of these metrics): set-ups, refusals by reason, SA
+ * slots, utilisation (whole run and the recovery window w0..w1). */
+static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, const Snapshot *w1, gboolean window)
+{
+    const HnbSegwStats *ss = hnb_segw_stats(f->segw);
+    const HnbSegwIkeStats *is = hnb_segw_ike_stats(f->ike);
+    const FleetParams *p = f->p;
+    hnb_metrics_add(m, "segw_setups", "set-ups", (double)ss->setups,
+                    "IKEv2 tunnel set-ups the HNBs began (RFC 7296 1.2), retries included");
+    hnb_metrics_add(m, "segw_setups_real", "set-ups", (double)is->real,
+                    "of which ran their IKEv2 cryptographic work for real (crypto/ike_job.h; [tls] fidelity)");
+    hnb_metrics_add(m, "segw_tunnels_up", "set-ups", (double)ss->up, "set-ups that brought a tunnel up");
+    hnb_metrics_add(m, "segw_dropped", "set-ups", (double)ss->dropped,
+                    "IKE_SA_INIT dropped at admission ([segw] max_tunnels, queue_limit; RFC 7296 2.6): the HNB gave "
+                    "up after [segw] ike_timeout");
+    hnb_metrics_add(m, "segw_refused", "set-ups", (double)ss->refused,
+                    "set-ups whose checks failed (either side: AUTHENTICATION_FAILED, RFC 7296 2.21.2), by reason in "
+                    "no_tunnel_*");
+    hnb_metrics_add(m, "no_tunnel_dropped", "set-ups", (double)ss->dropped, "failed set-ups: dropped (= segw_dropped)");
+    for (int k = 0; k < HNB_TLS_REASON_COUNT; k++) {
+        if (k == HNB_TLS_OK)
+            continue;
+        char name[48];
+        g_snprintf(name, sizeof name, "no_tunnel_%s", hnb_tls_reason_name((HnbTlsReason)k));
+        hnb_metrics_add(m, name, "set-ups", (double)ss->failed[k],
+                        "failed set-ups: refused by the SeGW's or the HNB's checks for this reason (TS 33.320 7.3)");
+    }
+    hnb_metrics_add(m, "segw_ike_retries", "set-ups", (double)hnb_population_stats(f->hnbs)->ike_retries,
+                    "set-ups the HNBs retried after a failure ([segw] retry_min_wait, retry_multiplier)");
+    hnb_metrics_add(m, "no_tunnel_end", "HNBs", (double)p->hnb.n - (double)ss->tunnels,
+                    "HNBs without a tunnel up at the end (off, booting, refused or retrying)");
+    hnb_metrics_add(m, "segw_peak_sas", "SAs", (double)ss->sas_max,
+                    "most IKE SAs held at once (set-ups, tunnels up and stale tunnels), exact at every change");
+    hnb_metrics_add(m, "segw_rekeys", "rekeys", (double)ss->rekeys, "rekeys done ([segw] lifetime, RFC 7296 2.8)");
+    hnb_metrics_add(m, "segw_dpd_freed", "SAs", (double)ss->dpd_freed,
+                    "stale tunnels found dead by dead-peer detection (RFC 7296 2.4)");
+    hnb_metrics_add(m, "segw_replaced", "SAs", (double)ss->replaced,
+                    "stale tunnels deleted by an INITIAL_CONTACT (RFC 7296 3.16)");
+    hnb_metrics_add(m, "segw_utilisation", "",
+                    hnb_gauge_mean(&ss->busy_gauge, p->duration) / (double)p->segw_p.workers,
+                    "busy SeGW workers / workers, whole-run time average");
+    double w_ns = (double)(w1->t - w0->t);
+    hnb_metrics_add(m, "recovery_segw_utilisation", "",
+                    window && w_ns > 0 ? (w1->segw_busy_area - w0->segw_busy_area) / w_ns / (double)p->segw_p.workers
+                                       : NAN,
+                    "busy SeGW workers / workers, time average over the recovery window");
+}
+
 /* The download campaign: queue, faults, resume, bytes served. */
 static void download_metrics(const Fleet *f, HnbMetrics *m)
 {
@@ -588,6 +643,8 @@ static void metrics(const Fleet *f, HnbMetrics *m)
                     : w1.sessions > w0.sessions ? (double)(w1.refused - w0.refused) / (double)(w1.sessions - w0.sessions)
                                                 : 0,
                     "refused / opened over the recovery window");
+    if (f->segw)
+        segw_metrics(f, m, &w0, &w1, window);
     hnb_metrics_add(m, "peak_sessions_per_s", "sessions/s", (double)hnb_window_max_a(&f->sessions_win) / hnb_time_to_sec(PEAK_WINDOW),
                     "most sessions opened in any 1-minute window (t - 1 min, t], exact over every t, / 60 s");
     G_STATIC_ASSERT(PEAK_WINDOW == HNB_MIN); /* the docs say 1 minute */
@@ -634,16 +691,19 @@ static HnbSeries *recovery_cdf(const Fleet *f)
     return s;
 }
 
-static HnbSeries *new_series(void)
+/* The columns; with a SeGW one more, no_tunnel (HNBs without a tunnel up: booting, refused, retrying, off). */
+static HnbSeries *new_series(gboolean segw)
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
                                        "open_sessions", "acs_busy", "download_gbps", "unmanaged_tls",
-                                       "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other"};
+                                       "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other",
+                                       "no_tunnel"};
     static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs",
                                         "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
-                                        "HNBs", "HNBs", "HNBs", "HNBs"};
-    return hnb_series_new(G_N_ELEMENTS(cols), cols, units);
+                                        "HNBs", "HNBs", "HNBs", "HNBs", "HNBs"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(cols) == G_N_ELEMENTS(units));
+    return hnb_series_new(G_N_ELEMENTS(cols) - !segw, cols, units);
 }
 
 /* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
@@ -710,7 +770,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
 {
     FleetParams p;
     fleet_params(&p, sc, progress);
-    Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series()};
+    Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series(p.segw)};
     hnb_window_init(&f.sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
     gboolean ok = parts_new(&f, sc, rep, error);
     if (ok) {
