@@ -218,6 +218,27 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_schedule(sim, next, f->k_sample, 0, 0);
 }
 
+static gboolean has_golden(const HnbScenario *sc)
+{
+    const char *layout = hnb_scenario_string(sc, "hnb", "layout");
+    return strcmp(layout, "golden") == 0 || strcmp(layout, "ab+golden") == 0;
+}
+
+/* TS 33.320 clause 8.3.4: TLS to the H(e)MS is mandatory when it sits on the public internet; plain HTTP only inside
+ * the SeGW's tunnel.  Does the golden module's plain HTTP ([golden] tls = false, a layout with a golden module) meet
+ * it? */
+static gboolean golden_http_compliant(const HnbScenario *sc)
+{
+    return !has_golden(sc) || hnb_scenario_bool(sc, "golden", "tls") ||
+           strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") == 0;
+}
+
+/* A non-compliant golden module is run only when the scenario says [tls] profile = custom (then it is marked). */
+static gboolean plain_http_allowed(const HnbScenario *sc)
+{
+    return golden_http_compliant(sc) || strcmp(hnb_scenario_string(sc, "tls", "profile"), "custom") == 0;
+}
+
 static gboolean validate(const HnbScenario *sc, GError **error)
 {
     const char *fid = hnb_scenario_string(sc, "tls", "fidelity");
@@ -248,6 +269,15 @@ static gboolean validate(const HnbScenario *sc, GError **error)
     if (strcmp(hnb_scenario_string(sc, "recovery", "image"), "fixed") == 0 && !hnb_scenario_bool(sc, "fix", "enabled")) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
                     "%s: [recovery] image = fixed needs [fix] enabled = true (there is no fixed image to wait for)",
+                    hnb_scenario_source(sc));
+        return FALSE;
+    }
+    if (!plain_http_allowed(sc)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [golden] tls = false with [hems] reach = internet: TS 33.320 clause 8.3.4 makes TLS "
+                    "mandatory to an H(e)MS on the public internet, so the golden module cannot speak plain HTTP to it; "
+                    "set [hems] reach = segw (plain HTTP inside the SeGW's IPsec tunnel) or [tls] profile = custom to "
+                    "study a non-compliant deployment",
                     hnb_scenario_source(sc));
         return FALSE;
     }
@@ -419,13 +449,17 @@ static void fix_metrics(const Fleet *f, HnbMetrics *m)
                     "fixed images the signing servers signed (real signatures)");
 }
 
-/* The SeGW ([hems] reach = segw; a run without one has none of these metrics): set-ups, refusals by reason, SA
- * slots, utilisation (whole run and the recovery window w0..w1). */
+/* The SeGW: set-ups, refusals by reason, SA slots, utilisation (whole run and the recovery window w0..w1).  A run
+ * without one ([hems] reach = internet) reports them too, as zeros (its utilisations nan), so that variants with and
+ * without a SeGW compare side by side (results/compare.c wants the same metrics in every variant). */
 static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, const Snapshot *w1, gboolean window)
 {
-    const HnbSegwStats *ss = hnb_segw_stats(f->segw);
-    const HnbSegwIkeStats *is = hnb_segw_ike_stats(f->ike);
+    static const HnbSegwStats none;
+    static const HnbSegwIkeStats none_ike;
+    const HnbSegwStats *ss = f->segw ? hnb_segw_stats(f->segw) : &none;
+    const HnbSegwIkeStats *is = f->ike ? hnb_segw_ike_stats(f->ike) : &none_ike;
     const FleetParams *p = f->p;
+    window = window && f->segw;
     hnb_metrics_add(m, "segw_setups", "set-ups", (double)ss->setups,
                     "IKEv2 tunnel set-ups the HNBs began (RFC 7296 1.2), retries included");
     hnb_metrics_add(m, "segw_setups_real", "set-ups", (double)is->real,
@@ -448,7 +482,7 @@ static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, cons
     }
     hnb_metrics_add(m, "segw_ike_retries", "set-ups", (double)hnb_population_stats(f->hnbs)->ike_retries,
                     "set-ups the HNBs retried after a failure ([segw] retry_min_wait, retry_multiplier)");
-    hnb_metrics_add(m, "no_tunnel_end", "HNBs", (double)p->hnb.n - (double)ss->tunnels,
+    hnb_metrics_add(m, "no_tunnel_end", "HNBs", f->segw ? (double)p->hnb.n - (double)ss->tunnels : 0,
                     "HNBs without a tunnel up at the end (off, booting, refused or retrying)");
     hnb_metrics_add(m, "segw_peak_sas", "SAs", (double)ss->sas_max,
                     "most IKE SAs held at once (set-ups, tunnels up and stale tunnels), exact at every change");
@@ -458,7 +492,7 @@ static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, cons
     hnb_metrics_add(m, "segw_replaced", "SAs", (double)ss->replaced,
                     "stale tunnels deleted by an INITIAL_CONTACT (RFC 7296 3.16)");
     hnb_metrics_add(m, "segw_utilisation", "",
-                    hnb_gauge_mean(&ss->busy_gauge, p->duration) / (double)p->segw_p.workers,
+                    f->segw ? hnb_gauge_mean(&ss->busy_gauge, p->duration) / (double)p->segw_p.workers : NAN,
                     "busy SeGW workers / workers, whole-run time average");
     double w_ns = (double)(w1->t - w0->t);
     hnb_metrics_add(m, "recovery_segw_utilisation", "",
@@ -643,8 +677,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
                     : w1.sessions > w0.sessions ? (double)(w1.refused - w0.refused) / (double)(w1.sessions - w0.sessions)
                                                 : 0,
                     "refused / opened over the recovery window");
-    if (f->segw)
-        segw_metrics(f, m, &w0, &w1, window);
+    segw_metrics(f, m, &w0, &w1, window);
     hnb_metrics_add(m, "peak_sessions_per_s", "sessions/s", (double)hnb_window_max_a(&f->sessions_win) / hnb_time_to_sec(PEAK_WINDOW),
                     "most sessions opened in any 1-minute window (t - 1 min, t], exact over every t, / 60 s");
     G_STATIC_ASSERT(PEAK_WINDOW == HNB_MIN); /* the docs say 1 minute */
@@ -659,7 +692,8 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "peak_download_gbps", "Gbit/s", is->peak_bps / 1e9,
                     "highest aggregate download rate, exact (the rate is piecewise constant between starts and ends)");
     hnb_metrics_add(m, "tls_profile_compliant", "", f->tls_compliant ? 1 : 0,
-                    "1 if the [tls] group meets TS 33.320 clause 8.3.4, 0 if profile = custom departs from it");
+                    "1 if the [tls] group meets TS 33.320 clause 8.3.4 and the golden module speaks TLS or sits behind the SeGW "
+                    "([hems] reach = segw), 0 if profile = custom departs from it");
     hnb_metrics_add(m, "image_checks", "checks", (double)bs->checks,
                     "signature checks of images (secure boot, downloads): real EVP verifications");
     hnb_metrics_add(m, "image_rejected", "checks", (double)bs->rejected,
@@ -721,6 +755,7 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     g_autoptr(GString) ignored = g_string_new(NULL);
     if (!hnb_tls_check(sc, ignored, &f->tls_compliant, error))
         return FALSE;
+    f->tls_compliant = f->tls_compliant && golden_http_compliant(sc);
     f->hnbs = hnb_population_new(f->sim, &p->hnb, p->seed, rep, p->duration);
     f->images = hnb_image_server_new(f->sim, &p->images, &hnb_population_image_client, f->hnbs);
     f->field = hnb_field_new(f->sim, &p->field, hnb_stream(p->seed, rep, "field"), hnb_population_repaired, f->hnbs);

@@ -252,7 +252,7 @@ static Run quick(const char *layout, char **sets)
     g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 3h\nseed = 7\n"
                                          "[fleet]\nsize = 1000\n"
                                          "[hnb]\nlayout = %s\nboot_time = 60s\ninstall_time = 30s\n"
-                                         "[golden]\ntls = false\n"
+                                         "[golden]\ntls = false\n[tls]\nprofile = custom\n"
                                          "[cwmp]\nperiodic_interval = 30d\n"
                                          "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
                                          "[attack]\nstart = 1h\nfraction = 0.3\nreboot_delay = 0s\n",
@@ -364,7 +364,7 @@ static void test_hems_bottleneck(void)
     const char *t = "[scenario]\nname = t\nduration = 2d\nseed = 5\n"
                     "[fleet]\nsize = 3000\n"
                     "[hnb]\nlayout = golden\nboot_time = 1s\ninstall_time = 1s\n"
-                    "[golden]\ntls = false\n"
+                    "[golden]\ntls = false\n[tls]\nprofile = custom\n"
                     "[cwmp]\nperiodic_interval = 30d\nsession_timeout = 0s\n"
                     "[acs]\nworkers = 2\nmax_sessions = 100000\ncwmp_time = 1s\nrtt = 0s\n"
                     "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
@@ -439,7 +439,7 @@ static Run download_run(const char *download)
                                          "[cwmp]\nperiodic_interval = 30d\n"
                                          "[hnb]\nlayout = golden\n"
                                          "[golden]\ntls = false\n"
-                                         "[tls]\nfidelity = sampled:100\n"
+                                         "[tls]\nprofile = custom\nfidelity = sampled:100\n"
                                          "[attack]\nstart = 1h\nfraction = 0.3\n"
                                          "[download]\nbandwidth = 50Mbps\nimage_size = 50MB\n%s\n",
                                          download);
@@ -501,7 +501,7 @@ static void test_download_resume(void)
     for (int resume = 0; resume < 2; resume++) {
         g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 1d\nseed = 3\n[fleet]\nsize = 1000\n"
                                              "[cwmp]\nperiodic_interval = 30d\n[hnb]\nlayout = golden\n"
-                                             "[golden]\ntls = false\n[tls]\nfidelity = sampled:100\n"
+                                             "[golden]\ntls = false\n[tls]\nprofile = custom\nfidelity = sampled:100\n"
                                              "[attack]\nstart = 1h\nfraction = 0.3\n"
                                              "[download]\ntimeout = 30s\nresume = %s\n",
                                              resume ? "true" : "false");
@@ -532,7 +532,7 @@ static void test_download_resume(void)
  * faults 9010 (1%: most run while fewer than 4 share the server, so faster than 80 s), all back. */
 static void test_download_power_loss(void)
 {
-    g_autofree char *t = scenario("golden", "[golden]\ntls = false\n[tls]\nfidelity = sampled:100\n"
+    g_autofree char *t = scenario("golden", "[golden]\ntls = false\n[tls]\nprofile = custom\nfidelity = sampled:100\n"
                                             "[power]\nmtbf = 1h\noutage = uniform(1m,5m)\n"
                                             "[download]\nbandwidth = 20Mbps\nmax_concurrent = 4\nresume = true\n");
     char *p = strstr(t, "duration = 20d");
