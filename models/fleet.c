@@ -2,7 +2,8 @@
  *
  * Wires the parts of fleet.h onto one kernel — the HNBs (hnb.c), the H(e)MS/ACS (acs.c) with real TLS handshakes
  * (acs_tls.c), secure boot (secure_boot.c), the image server (image_server.c over download.c), the field force
- * (field.c) and the attacker (attack.c) — samples the fleet's state and the H(e)MS load, and reports recovery times,
+ * (field.c), the attacker (attack.c) and, with [hems] reach = segw, the SeGW (segw.c, segw_ike.c) — samples the
+ * fleet's state and the H(e)MS load, and reports recovery times,
  * load, handshakes by outcome, field visits and cost.
  *
  * The time series: a check every [series] fine_interval (1 min) and every [scenario] sample_interval; a row at every
@@ -900,7 +901,8 @@ static const HnbKeySpec schema[] = {
     {"segw", "setup_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "2500us", NULL, NULL, NULL,
      "worker CPU time of the SeGW's share of one tunnel set-up (RFC 7296 1.2, TS 33.320 clause 7.3: its (EC)DH, "
      "the device chain with the CRL, the HNB's AUTH, its own AUTH signature); [acs] calibration sets it from "
-     "segw_setup_ec/_rsa (by [pki] device_key)"},
+     "segw_setup_ec/_rsa (by [pki] device_key).  Each set-up's cryptographic cost and checks also run for real "
+     "(crypto/ike_job.h, per [tls] fidelity): IKEv2's public-key work, not an IKE implementation"},
     {"segw", "rekey_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "300us", NULL, NULL, NULL,
      "worker CPU time of one rekey (CREATE_CHILD_SA with a fresh (EC)DH, RFC 7296 1.3.2); modelled, not run"},
     {"segw", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,

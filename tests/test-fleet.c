@@ -216,7 +216,9 @@ static void test_golden_needs_no_field(void)
     static const char *const layouts[] = {"golden", "ab+golden"};
     for (size_t k = 0; k < G_N_ELEMENTS(layouts); k++)
         for (int tls = 0; tls < 2; tls++) {
-            g_autofree char *extra = g_strdup_printf("[golden]\ntls = %s\n", tls ? "true" : "false");
+            /* plain HTTP behind the SeGW (TS 33.320 8.3.4) */
+            g_autofree char *extra =
+                g_strdup_printf("[golden]\ntls = %s\n", tls ? "true" : "false\n[hems]\nreach = segw");
             g_autofree char *t = scenario(layouts[k], extra);
             Run r = run_text(t);
             double affected = metric(&r, "affected");

@@ -1,9 +1,9 @@
-/* tests/test-segw-fleet.c — the fleet with its H(e)MS behind the SeGW ([hems] reach = segw, issue 13): the SeGW as the
- * recovery's bottleneck (makespan against a hand count of its set-ups), a revoked device certificate and a clock
+/* tests/test-segw-fleet.c — the fleet with its H(e)MS behind the SeGW ([hems] reach = segw, issue 13): the SeGW as
+ * the recovery's bottleneck (makespan against a hand count of its set-ups), a revoked device certificate and a clock
  * rolled back before the SeGW certificate failing tunnel set-ups (real IKE jobs, their reasons counted), and plain
  * HTTP from the golden module refused on the internet (TS 33.320 clause 8.3.4) but compliant inside the tunnel. */
 #include "models/model.h"
-#include "model-run.h"
+#include "tests/model-run.h"
 
 #include <math.h>
 
