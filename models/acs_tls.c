@@ -43,6 +43,7 @@ struct HnbAcsTls {
     HnbPki *pki;
     HnbTlsConfig cfg;
     HnbTlsEngine *engine;
+    HnbIkeEngine *ike; /* with p.ike */
     HnbPool *pool;
     HnbTlsSession **kept; /* per HNB */
     GPtrArray *parked;    /* forgotten sessions a job may still read */
@@ -204,15 +205,50 @@ static gboolean engine_new(HnbAcsTls *t, const HnbScenario *sc, GError **error)
     return ok;
 }
 
+/* A pool thread's contexts: the TLS engine's, and the IKE engine's when there is one. */
+typedef struct {
+    void *tls, *ike;
+} ThreadCtx;
+
+static void *thread_init(void *ud)
+{
+    HnbAcsTls *t = ud;
+    ThreadCtx *c = g_new0(ThreadCtx, 1);
+    c->tls = hnb_tls_thread_init(t->engine);
+    if (t->ike)
+        c->ike = hnb_ike_thread_init(t->ike);
+    return c;
+}
+
+static void thread_free(void *thread_ctx)
+{
+    ThreadCtx *c = thread_ctx;
+    hnb_tls_thread_free(c->tls);
+    if (c->ike)
+        hnb_ike_thread_free(c->ike);
+    g_free(c);
+}
+
+static void tls_job_run(void *job, void *thread_ctx)
+{
+    hnb_tls_job_run(job, ((ThreadCtx *)thread_ctx)->tls);
+}
+
+void hnb_acs_tls_ike_run(void *ike_job, void *thread_ctx)
+{
+    hnb_ike_job_run(ike_job, ((ThreadCtx *)thread_ctx)->ike);
+}
+
 HnbAcsTls *hnb_acs_tls_new(const HnbScenario *sc, const HnbAcsTlsParams *p, GError **error)
 {
     HnbAcsTls *t = g_new0(HnbAcsTls, 1);
     t->p = *p;
-    if (!engine_new(t, sc, error)) {
+    if (!engine_new(t, sc, error) ||
+        (p->ike && !(t->ike = hnb_ike_engine_new(t->pki, HNB_IKE_DH_DEFAULT, NULL, error)))) {
         hnb_acs_tls_free(t);
         return NULL;
     }
-    t->pool = hnb_pool_new(p->threads, 8, hnb_tls_thread_init, hnb_tls_thread_free, t->engine);
+    t->pool = hnb_pool_new(p->threads, 8, thread_init, thread_free, t);
     t->kept = g_new0(HnbTlsSession *, p->hnbs);
     t->parked = g_ptr_array_new_with_free_func((GDestroyNotify)hnb_tls_session_free);
     t->ahead = p->threads > 0 && p->fidelity.one_in == 1;
@@ -255,6 +291,7 @@ void hnb_acs_tls_free(HnbAcsTls *t)
     g_free(t->spec);
     if (t->spec_chunks)
         g_ptr_array_free(t->spec_chunks, TRUE);
+    hnb_ike_engine_free(t->ike); /* after the pool: its threads' IKE contexts */
     hnb_tls_engine_free(t->engine);
     hnb_tls_config_clear(&t->cfg);
     hnb_pki_free(t->pki);
@@ -274,6 +311,11 @@ gboolean hnb_acs_tls_error(HnbAcsTls *t, GError **error)
 HnbPool *hnb_acs_tls_pool(HnbAcsTls *t)
 {
     return t->pool;
+}
+
+HnbIkeEngine *hnb_acs_tls_ike(HnbAcsTls *t)
+{
+    return t->ike;
 }
 
 const HnbPki *hnb_acs_tls_pki(const HnbAcsTls *t)
@@ -321,7 +363,7 @@ void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime h
     hs->real = TRUE;
     hs->ahead = FALSE;
     hs->job = job;
-    hs->ticket = hnb_pool_submit(t->pool, hnb_tls_job_run, job);
+    hs->ticket = hnb_pool_submit(t->pool, tls_job_run, job);
     t->in_flight++;
 }
 
@@ -345,7 +387,7 @@ void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_cloc
     }
     sp = spec_alloc(t);
     hnb_tls_job_init(&sp->job, t->engine, i, hnb_clock, at, offer);
-    sp->ticket = hnb_pool_submit(t->pool, hnb_tls_job_run, &sp->job);
+    sp->ticket = hnb_pool_submit(t->pool, tls_job_run, &sp->job);
     t->spec[i] = sp;
 }
 

@@ -1,6 +1,7 @@
 /* models/acs_tls.h — the ACS's link to the TLS engine: one real OpenSSL handshake per TLS session (or one in N with
  * [tls] fidelity = sampled:N), run in the worker pool between the ACS's submit and join events; the HNBs' kept
- * sessions; handshakes run ahead of time.  It also owns the run's PKI and worker pool, which secure boot borrows.
+ * sessions; handshakes run ahead of time.  It also owns the run's PKI and worker pool, which secure boot borrows, and
+ * (with `ike`) the IKEv2 engine whose jobs the SeGW's set-ups run in that pool (models/segw_ike.h).
  *
  * Lifetime: new before the other parts, free after the ACS (which abandons the handshakes still in flight) and before
  * secure boot (freeing the pool runs the image checks still queued, which read secure boot's image).
@@ -8,6 +9,7 @@
 #ifndef HNB_ACS_TLS_H
 #define HNB_ACS_TLS_H
 
+#include "crypto/ike_job.h"
 #include "crypto/pki.h"
 #include "models/fleet.h"
 #include "sim/pool.h"
@@ -34,6 +36,7 @@ typedef struct {
     gboolean resumption;    /* [tls] resumption is not none */
     unsigned threads;       /* pool threads (0: jobs run in the kernel's thread at the join) */
     HnbTime duration;       /* nothing is run ahead for sessions after the end of the run */
+    gboolean ike;           /* [hems] reach = segw: an IKEv2 engine too, and IKE thread contexts in the pool */
 } HnbAcsTlsParams;
 
 typedef struct HnbAcsTls HnbAcsTls;
@@ -58,6 +61,10 @@ void hnb_acs_tls_free(HnbAcsTls *t);
 gboolean hnb_acs_tls_error(HnbAcsTls *t, GError **error);
 
 HnbPool *hnb_acs_tls_pool(HnbAcsTls *t);
+/* The IKEv2 engine (NULL without params.ike), and the function that runs an HnbIkeJob of it in this pool (the pool's
+ * threads carry a TLS and an IKE context each). */
+HnbIkeEngine *hnb_acs_tls_ike(HnbAcsTls *t);
+void hnb_acs_tls_ike_run(void *ike_job, void *thread_ctx);
 const HnbPki *hnb_acs_tls_pki(const HnbAcsTls *t);
 
 /* HNB i loses its kept TLS session (reboot, power loss). */

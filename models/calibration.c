@@ -12,10 +12,12 @@
 /* scenario key <- [calibration] key for EC or RSA keys; which [pki] key type picks between them */
 static const struct {
     const char *group, *key, *ec, *rsa, *pki_key;
+    gboolean segw; /* read only with [hems] reach = segw (older files lack it; other runs have no SeGW) */
 } rows[] = {
-    {"acs", "handshake_time", "handshake_full_ec", "handshake_full_rsa", "device_key"},
-    {"acs", "resumed_handshake_time", "handshake_resumed_ec", "handshake_resumed_rsa", "device_key"},
-    {"hnb", "image_verify_time", "image_verify_ec", "image_verify_rsa", "signing_key"},
+    {"acs", "handshake_time", "handshake_full_ec", "handshake_full_rsa", "device_key", FALSE},
+    {"acs", "resumed_handshake_time", "handshake_resumed_ec", "handshake_resumed_rsa", "device_key", FALSE},
+    {"hnb", "image_verify_time", "image_verify_ec", "image_verify_rsa", "signing_key", FALSE},
+    {"segw", "setup_time", "segw_setup_ec", "segw_setup_rsa", "device_key", TRUE},
 };
 
 static gboolean fail(GError **error, const HnbScenario *sc, const char *rel, const char *path, const char *problem)
@@ -41,6 +43,8 @@ gboolean hnb_calibration_apply(HnbScenario *sc, GError **error)
     for (size_t r = 0; r < G_N_ELEMENTS(rows); r++) {
         if (hnb_scenario_is_given(sc, rows[r].group, rows[r].key))
             continue; /* the scenario's own value wins */
+        if (rows[r].segw && strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") != 0)
+            continue;
         gboolean rsa = strcmp(hnb_scenario_string(sc, "pki", rows[r].pki_key), "rsa-2048") == 0;
         const char *ck = rsa ? rows[r].rsa : rows[r].ec;
         g_autofree char *v = g_key_file_get_string(kf, "calibration", ck, NULL);

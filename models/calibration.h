@@ -6,7 +6,8 @@
 #include "sim/scenario.h"
 
 /* If [acs] calibration names a file (relative paths: to the scenario file's directory), read its [calibration]
- * group and set [acs] handshake_time, [acs] resumed_handshake_time and [hnb] image_verify_time from the measured
+ * group and set [acs] handshake_time, [acs] resumed_handshake_time, [hnb] image_verify_time and (with [hems] reach = segw)
+ * [segw] setup_time from the measured
  * medians for the scenario's key types ([pki] device_key for handshakes, [pki] signing_key for images), except
  * those the scenario gives itself.  Each value is written with a note naming the file and its key, and calibration
  * is set back to empty, so the resolved scenario reproduces the run without the file.  HNB_ERROR_INPUT naming the

@@ -2,7 +2,8 @@
  *
  * Wires the parts of fleet.h onto one kernel — the HNBs (hnb.c), the H(e)MS/ACS (acs.c) with real TLS handshakes
  * (acs_tls.c), secure boot (secure_boot.c), the image server (image_server.c over download.c), the field force
- * (field.c) and the attacker (attack.c) — samples the fleet's state and the H(e)MS load, and reports recovery times,
+ * (field.c), the attacker (attack.c) and, with [hems] reach = segw, the SeGW (segw.c, segw_ike.c) — samples the
+ * fleet's state and the H(e)MS load, and reports recovery times,
  * load, handshakes by outcome, field visits and cost.
  *
  * The time series: a check every [series] fine_interval (1 min) and every [scenario] sample_interval; a row at every
@@ -24,6 +25,8 @@
 #include "models/image_server.h"
 #include "models/model.h"
 #include "models/secure_boot.h"
+#include "models/segw.h"
+#include "models/segw_ike.h"
 
 #include <math.h>
 #include <string.h>
@@ -46,6 +49,9 @@ typedef struct {
     HnbFieldParams field;
     HnbAttackParams attack;
     HnbFixParams fix;
+    gboolean segw;          /* [hems] reach = segw */
+    HnbSegwParams segw_p;
+    HnbSegwIkeParams ike;
     double subscriber_hour; /* [cost] */
     double stack_module_year;
 } FleetParams;
@@ -59,6 +65,7 @@ typedef struct {
     HnbTime t;
     uint64_t sessions, refused;
     double busy_area; /* worker x ns since 0 */
+    double segw_busy_area; /* the SeGW's (0 without one) */
 } Snapshot;
 
 /* One replication: the parts and the sampler. */
@@ -73,6 +80,8 @@ typedef struct {
     HnbAcs *acs;
     HnbAttack *attack;
     HnbFix *fix;
+    HnbSegw *segw;     /* NULL with [hems] reach = internet */
+    HnbSegwIke *ike;
     gboolean tls_compliant;
     HnbWindow sessions_win; /* the ACS's (opened, refused), for the peaks */
     /* sampler: a check at every fine and every coarse grid point; a row at every coarse point, and at a fine point
@@ -105,11 +114,16 @@ static uint64_t remote_recoveries(const Fleet *f)
     return rec > fs.done ? rec - fs.done : 0;
 }
 
+static double area_at(const HnbGauge *g, HnbTime t)
+{
+    return g->area + g->level * (double)(t - g->last);
+}
+
 static Snapshot snapshot(const Fleet *f, HnbTime t)
 {
     const HnbAcsStats *as = hnb_acs_stats(f->acs);
-    const HnbGauge *g = &as->busy_gauge;
-    return (Snapshot){t, as->sessions, as->refused, g->area + g->level * (double)(t - g->last)};
+    return (Snapshot){t, as->sessions, as->refused, area_at(&as->busy_gauge, t),
+                      f->segw ? area_at(&hnb_segw_stats(f->segw)->busy_gauge, t) : 0};
 }
 
 static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -146,6 +160,7 @@ static void add_row(Fleet *f, HnbTime now)
         (double)unmanaged[HNB_TLS_NOT_YET_VALID],
         (double)unmanaged[HNB_TLS_EXPIRED],
         (double)(n - unmanaged[HNB_HS_OK] - unmanaged[HNB_TLS_NOT_YET_VALID] - unmanaged[HNB_TLS_EXPIRED]),
+        f->segw ? (double)n - (double)hnb_segw_stats(f->segw)->tunnels : 0, /* no_tunnel: only with a SeGW */
     };
     hnb_series_add_row(f->series, row);
     f->sessions_at_row = as->sessions;
@@ -205,6 +220,27 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_schedule(sim, next, f->k_sample, 0, 0);
 }
 
+static gboolean has_golden(const HnbScenario *sc)
+{
+    const char *layout = hnb_scenario_string(sc, "hnb", "layout");
+    return strcmp(layout, "golden") == 0 || strcmp(layout, "ab+golden") == 0;
+}
+
+/* TS 33.320 clause 8.3.4: TLS to the H(e)MS is mandatory when it sits on the public internet; plain HTTP only inside
+ * the SeGW's tunnel.  Does the golden module's plain HTTP ([golden] tls = false, a layout with a golden module) meet
+ * it? */
+static gboolean golden_http_compliant(const HnbScenario *sc)
+{
+    return !has_golden(sc) || hnb_scenario_bool(sc, "golden", "tls") ||
+           strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") == 0;
+}
+
+/* A non-compliant golden module is run only when the scenario says [tls] profile = custom (then it is marked). */
+static gboolean plain_http_allowed(const HnbScenario *sc)
+{
+    return golden_http_compliant(sc) || strcmp(hnb_scenario_string(sc, "tls", "profile"), "custom") == 0;
+}
+
 static gboolean validate(const HnbScenario *sc, GError **error)
 {
     const char *fid = hnb_scenario_string(sc, "tls", "fidelity");
@@ -238,6 +274,15 @@ static gboolean validate(const HnbScenario *sc, GError **error)
                     hnb_scenario_source(sc));
         return FALSE;
     }
+    if (!plain_http_allowed(sc)) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [golden] tls = false with [hems] reach = internet: TS 33.320 clause 8.3.4 makes TLS "
+                    "mandatory to an H(e)MS on the public internet, so the golden module cannot speak plain HTTP to it; "
+                    "set [hems] reach = segw (plain HTTP inside the SeGW's IPsec tunnel) or [tls] profile = custom to "
+                    "study a non-compliant deployment",
+                    hnb_scenario_source(sc));
+        return FALSE;
+    }
     HnbFieldParams fp;
     return hnb_field_params_from_scenario(&fp, sc, error);
 }
@@ -261,6 +306,8 @@ static HnbPopulationParams hnb_params(const HnbScenario *sc)
         .boot_delay = hnb_scenario_dist(sc, "cwmp", "boot_delay"),
         .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
                   (unsigned)hnb_scenario_int(sc, "cwmp", "retry_multiplier")},
+        .ike_retry = {hnb_scenario_time(sc, "segw", "retry_min_wait"),
+                      (unsigned)hnb_scenario_int(sc, "segw", "retry_multiplier")},
         .boot_time = hnb_scenario_dist(sc, "hnb", "boot_time"),
         .install_time = hnb_scenario_dist(sc, "hnb", "install_time"),
         .image_verify = hnb_dist_mean(verify) > 0 ? verify : NULL,
@@ -298,6 +345,22 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
     };
 }
 
+static HnbSegwParams segw_params(const HnbScenario *sc)
+{
+    return (HnbSegwParams){
+        .workers = hnb_scenario_int(sc, "segw", "workers"),
+        .max_tunnels = hnb_scenario_int(sc, "segw", "max_tunnels"),
+        .queue_limit = hnb_scenario_int(sc, "segw", "queue_limit"),
+        .setup_cpu = hnb_scenario_dist(sc, "segw", "setup_time"),
+        .rekey_cpu = hnb_scenario_dist(sc, "segw", "rekey_time"),
+        .rtt = hnb_scenario_dist(sc, "segw", "rtt"),
+        .ike_timeout = hnb_scenario_time(sc, "segw", "ike_timeout"),
+        .lifetime = hnb_scenario_time(sc, "segw", "lifetime"),
+        .dpd_timeout = hnb_scenario_time(sc, "segw", "dpd_timeout"),
+        .initial_contact = hnb_scenario_bool(sc, "segw", "initial_contact"),
+    };
+}
+
 static HnbAttackParams attack_params(const HnbScenario *sc)
 {
     return (HnbAttackParams){
@@ -327,6 +390,8 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
                    .campaign_rate = hnb_scenario_number(sc, "download", "campaign_rate"),
                    .resume = hnb_scenario_bool(sc, "download", "resume")},
         .attack = attack_params(sc),
+        .segw = strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") == 0,
+        .segw_p = segw_params(sc),
         .subscriber_hour = hnb_scenario_number(sc, "cost", "subscriber_hour"),
         .stack_module_year = hnb_scenario_number(sc, "cost", "stack_module_year"),
     };
@@ -336,10 +401,12 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .resumption = p->acs.resumption,
         .threads = progress ? progress->pool_threads : 0,
         .duration = p->duration,
+        .ike = p->segw,
     };
     if (p->fine >= p->sample)
         p->fine = 0;
     hnb_tls_fidelity_parse(hnb_scenario_string(sc, "tls", "fidelity"), &p->tls.fidelity);
+    p->ike = (HnbSegwIkeParams){.workers = p->segw_p.workers, .fidelity = p->tls.fidelity};
     gboolean attacked = p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration;
     hnb_fix_params_from_scenario(&p->fix, sc, attacked ? p->attack.start : HNB_TIME_NEVER);
     hnb_field_params_from_scenario(&p->field, sc, NULL);
@@ -383,6 +450,58 @@ static void fix_metrics(const Fleet *f, HnbMetrics *m)
                     "sessions the H(e)MS opened with a Connection Request to push the fix (TR-069 3.2.2)");
     hnb_metrics_add(m, "fix_images_signed", "images", ss ? (double)ss->signed_images : 0,
                     "fixed images the signing servers signed (real signatures)");
+}
+
+/* The SeGW: set-ups, refusals by reason, SA slots, utilisation (whole run and the recovery window w0..w1).  A run
+ * without one ([hems] reach = internet) reports them too, as zeros (its utilisations nan), so that variants with and
+ * without a SeGW compare side by side (results/compare.c wants the same metrics in every variant). */
+static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, const Snapshot *w1, gboolean window)
+{
+    static const HnbSegwStats none;
+    static const HnbSegwIkeStats none_ike;
+    const HnbSegwStats *ss = f->segw ? hnb_segw_stats(f->segw) : &none;
+    const HnbSegwIkeStats *is = f->ike ? hnb_segw_ike_stats(f->ike) : &none_ike;
+    const FleetParams *p = f->p;
+    window = window && f->segw;
+    hnb_metrics_add(m, "segw_setups", "set-ups", (double)ss->setups,
+                    "IKEv2 tunnel set-ups the HNBs began (RFC 7296 1.2), retries included");
+    hnb_metrics_add(m, "segw_setups_real", "set-ups", (double)is->real,
+                    "of which ran their IKEv2 cryptographic work for real (crypto/ike_job.h; [tls] fidelity)");
+    hnb_metrics_add(m, "segw_tunnels_up", "set-ups", (double)ss->up, "set-ups that brought a tunnel up");
+    hnb_metrics_add(m, "segw_dropped", "set-ups", (double)ss->dropped,
+                    "IKE_SA_INIT dropped at admission ([segw] max_tunnels, queue_limit; RFC 7296 2.6): the HNB gave "
+                    "up after [segw] ike_timeout");
+    hnb_metrics_add(m, "segw_refused", "set-ups", (double)ss->refused,
+                    "set-ups whose checks failed (either side: AUTHENTICATION_FAILED, RFC 7296 2.21.2), by reason in "
+                    "no_tunnel_*");
+    hnb_metrics_add(m, "no_tunnel_dropped", "set-ups", (double)ss->dropped, "failed set-ups: dropped (= segw_dropped)");
+    for (int k = 0; k < HNB_TLS_REASON_COUNT; k++) {
+        if (k == HNB_TLS_OK)
+            continue;
+        char name[48];
+        g_snprintf(name, sizeof name, "no_tunnel_%s", hnb_tls_reason_name((HnbTlsReason)k));
+        hnb_metrics_add(m, name, "set-ups", (double)ss->failed[k],
+                        "failed set-ups: refused by the SeGW's or the HNB's checks for this reason (TS 33.320 7.3)");
+    }
+    hnb_metrics_add(m, "segw_ike_retries", "set-ups", (double)hnb_population_stats(f->hnbs)->ike_retries,
+                    "set-ups the HNBs retried after a failure ([segw] retry_min_wait, retry_multiplier)");
+    hnb_metrics_add(m, "no_tunnel_end", "HNBs", f->segw ? (double)p->hnb.n - (double)ss->tunnels : 0,
+                    "HNBs without a tunnel up at the end (off, booting, refused or retrying)");
+    hnb_metrics_add(m, "segw_peak_sas", "SAs", (double)ss->sas_max,
+                    "most IKE SAs held at once (set-ups, tunnels up and stale tunnels), exact at every change");
+    hnb_metrics_add(m, "segw_rekeys", "rekeys", (double)ss->rekeys, "rekeys done ([segw] lifetime, RFC 7296 2.8)");
+    hnb_metrics_add(m, "segw_dpd_freed", "SAs", (double)ss->dpd_freed,
+                    "stale tunnels found dead by dead-peer detection (RFC 7296 2.4)");
+    hnb_metrics_add(m, "segw_replaced", "SAs", (double)ss->replaced,
+                    "stale tunnels deleted by an INITIAL_CONTACT (RFC 7296 3.16)");
+    hnb_metrics_add(m, "segw_utilisation", "",
+                    f->segw ? hnb_gauge_mean(&ss->busy_gauge, p->duration) / (double)p->segw_p.workers : NAN,
+                    "busy SeGW workers / workers, whole-run time average");
+    double w_ns = (double)(w1->t - w0->t);
+    hnb_metrics_add(m, "recovery_segw_utilisation", "",
+                    window && w_ns > 0 ? (w1->segw_busy_area - w0->segw_busy_area) / w_ns / (double)p->segw_p.workers
+                                       : NAN,
+                    "busy SeGW workers / workers, time average over the recovery window");
 }
 
 /* The download campaign: queue, faults, resume, bytes served. */
@@ -467,13 +586,14 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "field_cost", "cost", fs.cost, "truck rolls and ship-backs");
     hnb_metrics_add(m, "downtime_cost", "cost", sub_cost, "subscriber-hours lost x [cost] subscriber_hour");
     hnb_metrics_add(m, "total_cost", "cost", fs.cost + sub_cost, "field + downtime, within the horizon (see cost_to_completion_total)");
-    /* The seed's cost argument: a golden module that reaches the H(e)MS over TLS carries a second TLS stack to
-     * maintain (the release image carries one in every layout; A/B banks hold the same image).  A year's worth,
-     * apart from the episode's cost: it does not depend on the horizon. */
+    /* The seed's cost argument: a golden module that reaches the H(e)MS over TLS, or through the SeGW's IPsec tunnel,
+     * carries a second security stack to maintain (the release image carries one in every layout; A/B banks hold the
+     * same image).  A year's worth, apart from the episode's cost: it does not depend on the horizon. */
     unsigned stacks = 1 + ((p->hnb.layout == HNB_LAYOUT_GOLDEN || p->hnb.layout == HNB_LAYOUT_AB_GOLDEN) &&
-                           p->hnb.golden_tls);
+                           (p->hnb.golden_tls || p->segw));
     hnb_metrics_add(m, "stack_modules", "modules", stacks,
-                    "software modules of the layout with a TLS stack to maintain (release image; golden module over TLS)");
+                    "software modules of the layout with a TLS/IPsec stack to maintain (the release image; a golden "
+                    "module over TLS or behind the SeGW)");
     hnb_metrics_add(m, "stack_cost_per_year", "cost", p->stack_module_year > 0 ? stacks * p->stack_module_year : NAN,
                     "stack_modules x [cost] stack_module_year: the layout's yearly cost of keeping its TLS stacks "
                     "maintained, apart from total_cost (nan: not priced)");
@@ -571,6 +691,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
                     : w1.sessions > w0.sessions ? (double)(w1.refused - w0.refused) / (double)(w1.sessions - w0.sessions)
                                                 : 0,
                     "refused / opened over the recovery window");
+    segw_metrics(f, m, &w0, &w1, window);
     hnb_metrics_add(m, "peak_sessions_per_s", "sessions/s", (double)hnb_window_max_a(&f->sessions_win) / hnb_time_to_sec(PEAK_WINDOW),
                     "most sessions opened in any 1-minute window (t - 1 min, t], exact over every t, / 60 s");
     G_STATIC_ASSERT(PEAK_WINDOW == HNB_MIN); /* the docs say 1 minute */
@@ -585,7 +706,8 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "peak_download_gbps", "Gbit/s", is->peak_bps / 1e9,
                     "highest aggregate download rate, exact (the rate is piecewise constant between starts and ends)");
     hnb_metrics_add(m, "tls_profile_compliant", "", f->tls_compliant ? 1 : 0,
-                    "1 if the [tls] group meets TS 33.320 clause 8.3.4, 0 if profile = custom departs from it");
+                    "1 if the [tls] group meets TS 33.320 clause 8.3.4 and the golden module speaks TLS or sits behind the SeGW "
+                    "([hems] reach = segw), 0 if profile = custom departs from it");
     hnb_metrics_add(m, "image_checks", "checks", (double)bs->checks,
                     "signature checks of images (secure boot, downloads): real EVP verifications");
     hnb_metrics_add(m, "image_rejected", "checks", (double)bs->rejected,
@@ -617,16 +739,19 @@ static HnbSeries *recovery_cdf(const Fleet *f)
     return s;
 }
 
-static HnbSeries *new_series(void)
+/* The columns; with a SeGW one more, no_tunnel (HNBs without a tunnel up: booting, refused, retrying, off). */
+static HnbSeries *new_series(gboolean segw)
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
                                        "open_sessions", "acs_busy", "download_gbps", "unmanaged_tls",
-                                       "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other"};
+                                       "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other",
+                                       "no_tunnel"};
     static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs",
                                         "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
-                                        "HNBs", "HNBs", "HNBs", "HNBs"};
-    return hnb_series_new(G_N_ELEMENTS(cols), cols, units);
+                                        "HNBs", "HNBs", "HNBs", "HNBs", "HNBs"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(cols) == G_N_ELEMENTS(units));
+    return hnb_series_new(G_N_ELEMENTS(cols) - !segw, cols, units);
 }
 
 /* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
@@ -644,6 +769,7 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     g_autoptr(GString) ignored = g_string_new(NULL);
     if (!hnb_tls_check(sc, ignored, &f->tls_compliant, error))
         return FALSE;
+    f->tls_compliant = f->tls_compliant && golden_http_compliant(sc);
     f->hnbs = hnb_population_new(f->sim, &p->hnb, p->seed, rep, p->duration);
     f->images = hnb_image_server_new(f->sim, &p->images, &hnb_population_image_client, f->hnbs);
     f->field = hnb_field_new(f->sim, &p->field, hnb_stream(p->seed, rep, "field"), hnb_population_repaired, f->hnbs);
@@ -652,8 +778,19 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
     f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
                          &hnb_population_acs_client, f->hnbs);
     hnb_acs_observe(f->acs, &f->sessions_win);
-    hnb_population_start(f->hnbs, &(HnbPopulationParts){.acs = f->acs, .tls = f->tls, .boot = f->boot,
-                                                         .images = f->images, .field = f->field});
+    if (p->segw) {
+        f->ike = hnb_segw_ike_new(&p->ike, hnb_acs_tls_pool(f->tls), hnb_acs_tls_ike_run, hnb_acs_tls_ike(f->tls));
+        f->segw = hnb_segw_new(f->sim, &p->segw_p, p->hnb.n, hnb_stream(p->seed, rep, "segw.service"),
+                               &hnb_population_segw_client, f->hnbs);
+        hnb_segw_set_crypto(f->segw, &hnb_segw_ike_crypto, f->ike);
+    }
+    hnb_population_start(f->hnbs, &(HnbPopulationParts){.segw = f->segw, .acs = f->acs, .tls = f->tls,
+                                                         .boot = f->boot, .images = f->images, .field = f->field});
+    if (f->segw) { /* t = 0 is a steady state: every tunnel up, each rekeyed at its own phase ("segw.phase") */
+        HnbStream phase = hnb_stream(p->seed, rep, "segw.phase");
+        for (uint32_t i = 0; i < p->hnb.n; i++)
+            hnb_segw_established(f->segw, i, (HnbTime)(hnb_rng_uniform(phase, i, 0) * (double)p->segw_p.lifetime));
+    }
     f->attack = hnb_attack_new(f->sim, &p->attack, p->hnb.n, p->duration, hnb_stream(p->seed, rep, "attack.pick"),
                                &hnb_population_attack_target, f->hnbs);
     f->fix = hnb_fix_new(f->sim, &p->fix, p->seed, rep, hnb_acs_tls_pool(f->tls), hnb_acs_tls_pki(f->tls),
@@ -667,6 +804,8 @@ static void parts_free(Fleet *f)
 {
     hnb_fix_free(f->fix); /* joins its signatures before the TLS part frees the pool */
     hnb_attack_free(f->attack);
+    hnb_segw_free(f->segw); /* abandons its IKE jobs before the TLS part frees the pool */
+    hnb_segw_ike_free(f->ike);
     hnb_acs_free(f->acs);
     hnb_field_free(f->field);
     hnb_image_server_free(f->images);
@@ -680,7 +819,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
 {
     FleetParams p;
     fleet_params(&p, sc, progress);
-    Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series()};
+    Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series(p.segw)};
     hnb_window_init(&f.sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
     gboolean ok = parts_new(&f, sc, rep, error);
     if (ok) {
@@ -694,7 +833,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         if (p.attack.mode != HNB_ATTACK_NONE && p.attack.start <= p.duration)
             hnb_sim_schedule(f.sim, p.attack.start, f.k_attack, 0, 0);
         hnb_model_run_kernel(f.sim, p.duration, progress);
-        ok = hnb_acs_tls_error(f.tls, error);
+        ok = hnb_acs_tls_error(f.tls, error) && hnb_segw_ike_error(f.ike, error);
         GError *sign_error = hnb_fix_take_error(f.fix);
         if (sign_error && ok)
             g_propagate_error(error, sign_error), ok = FALSE;
@@ -753,6 +892,51 @@ static const HnbKeySpec schema[] = {
     {"golden", "tls", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
      "the golden module reaches the H(e)MS over TLS (per the profile); false: plain HTTP, integrity from the image "
      "signature only"},
+    {"golden", "credential", HNB_KEY_ENUM, 0, "device", NULL, NULL, "device",
+     "what the golden module authenticates with (to the SeGW and over TLS): device: the TrE releases the device key "
+     "to the golden module once secure boot has verified it (TS 33.320 clause 6.1 ties the TrE's use of the device "
+     "key to a successful integrity check; the golden module is such a verified image).  recovery and none are not "
+     "modelled yet (issue 13)"},
+    {"hems", "reach", HNB_KEY_ENUM, 0, "internet", NULL, NULL, "internet|segw",
+     "where the H(e)MS sits (TS 33.320 clause 8.3.4): internet: on the public internet, no SeGW in the model, TLS to "
+     "it mandatory (golden tls = false is refused unless [tls] profile = custom); segw: behind the Security Gateway "
+     "(TS 33.320 clause 7): after every boot the HNB builds an IKEv2 tunnel with its device certificate ([segw]) "
+     "and is in service, and reaches the H(e)MS, only with its tunnel up; TLS inside the tunnel is the scenario's "
+     "choice"},
+    {"segw", "workers", HNB_KEY_INT, 0, "8", "1", "100000", NULL,
+     "SeGW CPU workers doing the responder's IKEv2 public-key work (RFC 7296 1.2 IKE_SA_INIT + IKE_AUTH), FIFO"},
+    {"segw", "max_tunnels", HNB_KEY_INT, 0, "16000000", "1", "100000000", NULL,
+     "IKE SAs the SeGW holds at once: set-ups in progress, tunnels up and stale tunnels of rebooted HNBs not yet "
+     "found dead; an IKE_SA_INIT beyond it is dropped (a responder under load may, RFC 7296 2.6)"},
+    {"segw", "queue_limit", HNB_KEY_INT, 0, "0", "0", "100000000", NULL,
+     "set-ups waiting for a worker beyond which a new IKE_SA_INIT is dropped (RFC 7296 2.6); 0: only max_tunnels "
+     "limits"},
+    {"segw", "setup_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "2500us", NULL, NULL, NULL,
+     "worker CPU time of the SeGW's share of one tunnel set-up (RFC 7296 1.2, TS 33.320 clause 7.3: its (EC)DH, "
+     "the device chain with the CRL, the HNB's AUTH, its own AUTH signature); [acs] calibration sets it from "
+     "segw_setup_ec/_rsa (by [pki] device_key).  Each set-up's cryptographic cost and checks also run for real "
+     "(crypto/ike_job.h, per [tls] fidelity): IKEv2's public-key work, not an IKE implementation"},
+    {"segw", "rekey_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "300us", NULL, NULL, NULL,
+     "worker CPU time of one rekey (CREATE_CHILD_SA with a fresh (EC)DH, RFC 7296 1.3.2); modelled, not run"},
+    {"segw", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
+     "network time of one IKE exchange (request and response); a set-up is two (RFC 7296 1.2)"},
+    {"segw", "ike_timeout", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "165s", "1s", "1d", NULL,
+     "the HNB's IKE client retransmits an unanswered IKE_SA_INIT and gives up this long after the first (RFC 7296 "
+     "2.1 leaves the schedule to the implementation; 165 s is strongSwan's default 5 retransmits at 4 s x 1.8^n)"},
+    {"segw", "lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "0s", "3650d", NULL,
+     "a tunnel up is rekeyed every lifetime (RFC 7296 2.8, CREATE_CHILD_SA); 0s: never"},
+    {"segw", "dpd_timeout", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "5m", "0s", "30d", NULL,
+     "the SeGW finds the tunnel of a rebooted HNB dead by dead-peer detection (RFC 7296 2.4) this long after the "
+     "HNB went away, and frees its SA slot then"},
+    {"segw", "initial_contact", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
+     "the HNB's IKE_AUTH carries INITIAL_CONTACT (RFC 7296 3.16): the SeGW deletes the HNB's stale tunnels when its "
+     "new one comes up, without waiting for dead-peer detection"},
+    {"segw", "retry_min_wait", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "5s", "1s", "65535s", NULL,
+     "after a failed set-up (dropped, or refused by either side) the HNB's IKE client waits as CWMP's Session Retry "
+     "Policy does (TS 33.320 and RFC 7296 leave the back-off to the implementation; the same formula as TR-069 "
+     "3.2.1.1 with its own count): a uniform draw in [m (k/1000)^(n-1), m (k/1000)^n], n capped at 10; this is m"},
+    {"segw", "retry_multiplier", HNB_KEY_INT, 0, "2000", "1000", "65535", NULL,
+     "k of the IKE client's back-off, in thousandths (see retry_min_wait)"},
     {"cwmp", "periodic_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "1m", "30d", NULL,
      "PeriodicInformInterval (each HNB at its own random PeriodicInformTime phase)"},
     {"cwmp", "boot_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "0s", NULL, NULL, NULL,
@@ -783,7 +967,8 @@ static const HnbKeySpec schema[] = {
      "worker CPU time of a resumed handshake"},
     {"acs", "calibration", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
      "a file from `hnbsim calibrate -o FILE` (relative to the scenario file): its measured times for the [pki] key "
-     "types replace the defaults of handshake_time, resumed_handshake_time and [hnb] image_verify_time; keys the "
+     "types replace the defaults of handshake_time, resumed_handshake_time, [hnb] image_verify_time and (with [hems] "
+     "reach = segw) [segw] setup_time; keys the "
      "scenario sets itself win; scenario.resolved.ini records the values, not the file"},
     {"acs", "cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "exp(4ms)", NULL, NULL, NULL,
      "worker CPU time per CWMP round trip"},

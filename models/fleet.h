@@ -13,6 +13,8 @@
  *   field force          models/field.h      HnbField           HnbFieldRepaired
  *   attacker             models/attack.h     HnbAttack          HnbAttackTarget: rewrite, reboot_in
  *   fix pipeline         models/fix.h        HnbFix             HnbFixPublished (its signing servers: signer.h)
+ *   SeGW                 models/segw.h       HnbSegw            HnbSegwClient: tunnel_up, tunnel_failed, ...
+ *   SeGW's IKE jobs      models/segw_ike.h   HnbSegwIke         (HnbSegwCrypto: outcomes returned to the SeGW)
  *
  * Parts never include each other's .c state: a part that must act on an HNB calls the HNB population through the
  * callback table it was given (a context pointer and functions, as Redis ae.c's clientData), so a test can drive a
@@ -46,7 +48,8 @@
 
 typedef enum {
     HNB_S_RUNNING,     /* in service on a release image */
-    HNB_S_BOOTING,     /* power-on / reboot: boot delay and secure boot */
+    HNB_S_BOOTING,     /* power-on / reboot: boot delay and secure boot; with a SeGW, a verified release image until
+                          its tunnel is up */
     HNB_S_GOLDEN,      /* the read-only initial module runs: not in service, fetching the release image */
     HNB_S_DOWNLOADING, /* image download in progress (from the golden module or the release image) */
     HNB_S_INSTALLING,  /* verifying and writing the downloaded image */
@@ -89,7 +92,8 @@ typedef struct {
     uint8_t state;        /* HnbState */
     uint8_t images;
     uint8_t boot_tries;   /* banks whose signature check failed in this boot (ab layouts fail over after the first) */
-    uint8_t retry;        /* CWMP retry count n */
+    uint8_t retry;        /* CWMP retry count n; with a SeGW, between a boot and its tunnel up, the IKE client's (no
+                             CWMP session happens before the tunnel, and both counts start at 0 after a reboot) */
     uint8_t events;       /* pending Inform event codes (cwmp.h) */
     uint8_t flags;
     uint8_t gen;          /* power generation, see above */

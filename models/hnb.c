@@ -184,6 +184,8 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
     h->retry = 0;
     h->boot_tries = 0; /* a new boot checks the active bank first */
     hnb_pop_forget_tls(pop, i);
+    if (pop->parts.segw) /* its tunnel goes stale at the SeGW (or its set-up is abandoned) */
+        hnb_segw_lost(pop->parts.segw, i);
     /* 7 TRANSFER COMPLETE and M Download survive until the TransferCompleteResponse */
     h->events = (uint8_t)((h->events & (HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD)) | HNB_CWMP_EV_BOOT);
     hnb_pop_leave_service(pop, i);
@@ -199,6 +201,21 @@ static void schedule_boot_inform(HnbPopulation *pop, uint32_t i, HnbTime booted)
     HnbTime at = booted + sample(pop, pop->p.boot_delay, pop->s.boot_delay, i);
     h->timer = hnb_sim_schedule(pop->sim, at, pop->k_retry, i, HNB_ARG(h->gen, 0));
     prefetch(pop, i, at);
+}
+
+/* A verified image runs (the release image, or the golden module): without a SeGW the release image is in service and
+ * both send their boot Inform; with one (TS 33.320 clause 7) the HNB first sets up its IKEv2 tunnel with its device
+ * key — the TrE releases it to a verified image, the golden module's included ([golden] credential = device, clause
+ * 6.1) — and tunnel_up does the rest. */
+static void booted(HnbPopulation *pop, uint32_t i, HnbTime now)
+{
+    if (pop->parts.segw) {
+        hnb_segw_connect(pop->parts.segw, i);
+        return;
+    }
+    if (!(pop->hnb[i].flags & HNB_F_ON_GOLDEN))
+        enter_service(pop, i);
+    schedule_boot_inform(pop, i, now);
 }
 
 /* Secure boot has checked the active image (TS 33.320 §6.1: device integrity is checked at boot, before the HNB
@@ -221,8 +238,7 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
         return;
     if (verified) {
         h->flags &= (uint8_t)~(HNB_F_ON_GOLDEN | HNB_F_NEEDS_IMAGE);
-        enter_service(pop, i);
-        schedule_boot_inform(pop, i, ev->time);
+        booted(pop, i, ev->time);
         return;
     }
     if (has_ab(pop) && h->boot_tries++ == 0) { /* fail over: the other bank's check, right after this one */
@@ -233,7 +249,7 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (golden) {
         h->flags |= HNB_F_ON_GOLDEN | HNB_F_NEEDS_IMAGE;
         hnb_pop_set_state(pop, i, HNB_S_GOLDEN);
-        schedule_boot_inform(pop, i, ev->time);
+        booted(pop, i, ev->time);
         return;
     }
     hnb_pop_set_state(pop, i, HNB_S_BRICKED);
@@ -513,6 +529,56 @@ static void image_granted(void *ctx, uint32_t i)
 
 const HnbImageServerClient hnb_population_image_client = {.granted = image_granted, .done = image_done};
 
+static uint8_t segw_gen(void *ctx, uint32_t i)
+{
+    return ((HnbPopulation *)ctx)->hnb[i].gen;
+}
+
+/* Its tunnel is up: a release image is in service from now on; either image sends its boot Inform through it. */
+static void segw_tunnel_up(void *ctx, uint32_t i)
+{
+    HnbPopulation *pop = ctx;
+    Hnb *h = &pop->hnb[i];
+    HnbTime now = hnb_sim_now(pop->sim);
+    g_return_if_fail(h->state == HNB_S_BOOTING || h->state == HNB_S_GOLDEN);
+    h->retry = 0; /* the IKE client's count: CWMP's starts from 0 (see Hnb.retry) */
+    if (!(h->flags & HNB_F_ON_GOLDEN))
+        enter_service(pop, i);
+    schedule_boot_inform(pop, i, now);
+}
+
+/* Its set-up was dropped or refused: the IKE client tries again after its back-off ([segw] retry_*), whatever the
+ * reason — a clock before the SeGW certificate stays wrong until NTP corrects it, a revoked certificate for ever. */
+static void segw_tunnel_failed(void *ctx, uint32_t i, HnbSegwFailure why, HnbTlsReason reason)
+{
+    HnbPopulation *pop = ctx;
+    Hnb *h = &pop->hnb[i];
+    (void)why, (void)reason; /* counted by the SeGW part */
+    if (h->retry < 255)
+        h->retry++;
+    HnbTime wait = hnb_cwmp_retry_wait(&pop->p.ike_retry, h->retry, draw(pop, pop->s.ike_retry, i));
+    h->timer = hnb_sim_schedule(pop->sim, hnb_sim_now(pop->sim) + wait, pop->k_ike_retry, i, HNB_ARG(h->gen, 0));
+    pop->st.ike_retries++;
+}
+
+static void on_ike_retry(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    HnbPopulation *pop = ud;
+    (void)sim;
+    if (HNB_ARG_GEN(ev->arg) != pop->hnb[ev->entity].gen)
+        return;
+    pop->hnb[ev->entity].timer = 0;
+    hnb_segw_connect(pop->parts.segw, ev->entity);
+}
+
+const HnbSegwClient hnb_population_segw_client = {
+    .gen = segw_gen,
+    .sample = acs_sample,
+    .tunnel_up = segw_tunnel_up,
+    .tunnel_failed = segw_tunnel_failed,
+    .clock = acs_clock,
+};
+
 const HnbAttackTarget hnb_population_attack_target = {.rewrite = attack_rewrite, .reboot_in = attack_reboot_in};
 
 const HnbPopulationStats *hnb_population_stats(const HnbPopulation *pop)
@@ -557,6 +623,7 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->s.power = hnb_stream(seed, rep, "power");
     pop->s.region = hnb_stream(seed, rep, "power.region");
     pop->s.ntp = hnb_stream(seed, rep, "hnb.ntp");
+    pop->s.ike_retry = hnb_stream(seed, rep, "segw.retry");
     pop->hnb = g_new(Hnb, p->n);
     hnb_tally_init(&pop->st.recover_h);
     hnb_survival_init(&pop->st.recover_km);
@@ -567,6 +634,7 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->k_reboot = hnb_sim_register(sim, "hnb.reboot", on_reboot, pop);
     pop->k_dl_timeout = hnb_sim_register(sim, "download.timeout", on_dl_timeout, pop);
     hnb_power_register(pop);
+    pop->k_ike_retry = hnb_sim_register(sim, "segw.retry", on_ike_retry, pop);
     hnb_fix_register(pop);
     pop->st.all_on_fix = HNB_TIME_NEVER;
     return pop;

@@ -20,6 +20,7 @@
 #include "models/fleet.h"
 #include "models/image_server.h"
 #include "models/secure_boot.h"
+#include "models/segw.h"
 #include "sim/stats.h"
 #include "sim/survival.h"
 
@@ -30,6 +31,7 @@ typedef struct {
     HnbTime inform_interval;     /* [cwmp] periodic_interval */
     const HnbDist *boot_delay;   /* [cwmp] boot_delay: before every boot Inform, the golden module's too */
     HnbCwmpRetry retry;          /* [cwmp] retry_min_wait, retry_multiplier */
+    HnbCwmpRetry ike_retry;      /* [segw] retry_min_wait, retry_multiplier: the IKE client's back-off */
     const HnbDist *boot_time, *install_time;
     const HnbDist *image_verify; /* [hnb] image_verify_time; NULL when it is 0 (then nothing is drawn for it) */
     const HnbDist *access_link;  /* [download] access_link: caps its download */
@@ -50,8 +52,10 @@ typedef struct {
     double wake_rate;            /* [fix] connection_requests per second once a variant is published (0: none) */
 } HnbPopulationParams;
 
-/* The parts HNBs call (borrowed; field may be NULL: bricked HNBs stay bricked). */
+/* The parts HNBs call (borrowed; field may be NULL: bricked HNBs stay bricked; segw is NULL with [hems] reach =
+ * internet: no tunnel, the fleet as without the part). */
 typedef struct {
+    HnbSegw *segw;
     HnbAcs *acs;
     HnbAcsTls *tls;
     HnbSecureBoot *boot;
@@ -69,6 +73,7 @@ typedef struct {
     uint64_t bricked_total;       /* boots that found no bootable image */
     uint64_t power_failures;
     uint64_t retries;             /* session retries scheduled (TR-069 3.2.1.1) */
+    uint64_t ike_retries;         /* tunnel set-ups retried after a failure ([segw] retry_*) */
     double retry_ratio_min, retry_ratio_max;  /* each wait / the lower bound m (k/1000)^(n-1) of its window */
     uint64_t unmanaged[HNB_HS_COUNT];         /* HNBs whose latest TLS handshake failed, by reason */
     HnbTally recover_h;           /* time to recover, hours, of affected HNBs that recovered */
@@ -85,7 +90,7 @@ typedef struct {
 typedef struct HnbPopulation HnbPopulation;
 
 /* Registers its event kinds; its streams are ("hnb.phase", "hnb.boot", "cwmp.boot_delay", "cwmp.retry",
- * "download.link", "power", "power.region", "hnb.ntp") of (seed, rep).  params are copied (the distributions are borrowed). */
+ * "download.link", "power", "power.region", "hnb.ntp", "segw.retry") of (seed, rep).  params are copied (the distributions are borrowed). */
 HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uint64_t seed, guint rep,
                                   HnbTime duration);
 /* Wire the parts and schedule every HNB's first events. */
@@ -96,6 +101,7 @@ void hnb_population_free(HnbPopulation *pop);
 extern const HnbAcsClient hnb_population_acs_client;
 extern const HnbAttackTarget hnb_population_attack_target;
 extern const HnbImageServerClient hnb_population_image_client;
+extern const HnbSegwClient hnb_population_segw_client;
 void hnb_population_repaired(HnbSim *sim, uint32_t hnb, void *pop);     /* HnbFieldRepaired */
 void hnb_population_fix_published(void *pop, uint32_t variant);         /* HnbFixPublished */
 

@@ -43,6 +43,8 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     h->gen++;
     h->flags &= (uint8_t)~HNB_F_IN_SESSION;
     hnb_pop_forget_tls(pop, i);
+    if (pop->parts.segw)
+        hnb_segw_lost(pop->parts.segw, i);
     hnb_pop_leave_service(pop, i);
     HnbState was = (HnbState)h->state;
     hnb_pop_set_state(pop, i, HNB_S_OFF);

@@ -11,12 +11,12 @@ struct HnbPopulation {
     HnbPopulationParams p;
     HnbTime duration;
     struct {
-        HnbStream phase, boot, boot_delay, retry, link, power, region, ntp;
+        HnbStream phase, boot, boot_delay, retry, link, power, region, ntp, ike_retry;
     } s;
     HnbPopulationParts parts;
     Hnb *hnb; /* p.n records */
     uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_timeout, k_power_fail, k_power_restore, k_ntp,
-        k_wake;
+        k_wake, k_ike_retry;
     uint8_t *published; /* per variant: its fixed image is on the H(e)MS */
     HnbPopulationStats st;
 };

@@ -5,6 +5,11 @@
  * rekeys, failures) or the HNB's stale epoch (dead-peer detection), so what an HNB's reboot made pointless is
  * recognised when it fires instead of being cancelled.
  *
+ * With a crypto table (hnb_segw_set_crypto) a worker that takes a set-up submits its cryptographic work and joins it
+ * when its modelled CPU time ends; the outcome rides in the up event's arg (above the generation) and decides there,
+ * after the two exchanges' network time, whether the tunnel comes up or the HNB is told it was refused.  A refused
+ * set-up frees its SA slot then (the SeGW's AUTHENTICATION_FAILED, or the HNB's delete of an SA it does not trust).
+ *
  * Invariants (outside a handler): st.sas = set-ups in progress + tunnels up + stale tunnels; st.busy workers are
  * taken and the others on the free stack; the queue is non-empty only when every worker is busy (entries of HNBs
  * that rebooted while they waited are dropped at the head, without CPU).
@@ -18,6 +23,7 @@ typedef struct {
     uint32_t hnb;
     uint8_t gen;
     uint8_t job;
+    uint8_t crypto; /* a set-up whose cryptographic work was submitted: joined at its CPU end */
 } Work;
 
 typedef struct {
@@ -33,6 +39,8 @@ struct HnbSegw {
     HnbStream stream;
     const HnbSegwClient *client;
     void *ctx;
+    const HnbSegwCrypto *crypto; /* NULL: set-ups always succeed */
+    void *crypto_ctx;
     Tunnel *t; /* per HNB */
     uint32_t n;
     Work *w;          /* per worker: what it does */
@@ -89,10 +97,15 @@ static gboolean live(HnbSegw *s, Work w)
 /* Worker k takes w now. */
 static void start(HnbSegw *s, uint32_t k, Work w)
 {
+    HnbTime now = hnb_sim_now(s->sim);
+    w.crypto = s->crypto && w.job == JOB_SETUP;
+    if (w.crypto) /* the HNB checks the SeGW's certificate at its own clock, the SeGW the HNB's at true time */
+        s->crypto->submit(s->crypto_ctx, k, w.hnb, s->client->clock ? s->client->clock(s->ctx, w.hnb, now) : now,
+                          now);
     s->w[k] = w;
     HnbTime cpu = dsample(s, w.job == JOB_SETUP ? s->p->setup_cpu : s->p->rekey_cpu, w.hnb);
     s->st.cpu += cpu;
-    hnb_sim_schedule(s->sim, hnb_sim_now(s->sim) + cpu, s->k_cpu, k, 0);
+    hnb_sim_schedule(s->sim, now + cpu, s->k_cpu, k, 0);
 }
 
 static void submit(HnbSegw *s, Work w)
@@ -117,6 +130,7 @@ static void next_work(HnbSegw *s, uint32_t k)
             return;
         }
     }
+    s->w[k].crypto = 0;
     s->free_w[s->nfree++] = k;
     set_busy(s, s->st.busy - 1);
 }
@@ -126,10 +140,11 @@ static void on_cpu(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbSegw *s = ud;
     uint32_t k = ev->entity;
     Work w = s->w[k];
+    HnbTlsReason reason = w.crypto ? s->crypto->join(s->crypto_ctx, k) : HNB_TLS_OK; /* joined even if stale */
     if (live(s, w)) {
         if (w.job == JOB_SETUP) { /* the SeGW's share is done; the two exchanges' network time remains */
             HnbTime net = dsample(s, s->p->rtt, w.hnb) + dsample(s, s->p->rtt, w.hnb);
-            hnb_sim_schedule(sim, ev->time + net, s->k_up, w.hnb, w.gen);
+            hnb_sim_schedule(sim, ev->time + net, s->k_up, w.hnb, w.gen | (uint64_t)reason << 8);
         } else {
             s->st.rekeys++;
             hnb_sim_schedule(sim, ev->time + s->p->lifetime, s->k_rekey, w.hnb, w.gen);
@@ -143,10 +158,21 @@ static void on_up(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbSegw *s = ud;
     uint32_t i = ev->entity;
     Tunnel *t = &s->t[i];
-    if (!live(s, (Work){i, (uint8_t)ev->arg, JOB_SETUP}))
+    uint8_t gen = (uint8_t)ev->arg;
+    HnbTlsReason reason = (HnbTlsReason)(ev->arg >> 8);
+    if (!live(s, (Work){.hnb = i, .gen = gen, .job = JOB_SETUP}))
         return;
+    if (reason != HNB_TLS_OK) { /* refused: the half-made SA is deleted, stale tunnels stay (no INITIAL_CONTACT) */
+        t->state = T_NONE;
+        s->st.refused++;
+        s->st.failed[reason]++;
+        set_sas(s, s->st.sas - 1);
+        s->client->tunnel_failed(s->ctx, i, HNB_SEGW_REFUSED, reason);
+        return;
+    }
     t->state = T_UP;
     s->st.up++;
+    s->st.tunnels++;
     if (t->stale > 0 && s->p->initial_contact) { /* IKE_AUTH with INITIAL_CONTACT: its old SAs are deleted */
         s->st.replaced += t->stale;
         set_sas(s, s->st.sas - t->stale);
@@ -154,7 +180,7 @@ static void on_up(HnbSim *sim, const HnbEvent *ev, void *ud)
         t->stale_epoch++;
     }
     if (s->p->lifetime > 0)
-        hnb_sim_schedule(sim, ev->time + s->p->lifetime, s->k_rekey, i, ev->arg);
+        hnb_sim_schedule(sim, ev->time + s->p->lifetime, s->k_rekey, i, gen);
     s->client->tunnel_up(s->ctx, i);
 }
 
@@ -163,14 +189,14 @@ static void on_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbSegw *s = ud;
     (void)sim;
     if (s->client->gen(s->ctx, ev->entity) == (uint8_t)ev->arg)
-        s->client->tunnel_failed(s->ctx, ev->entity, HNB_SEGW_DROPPED);
+        s->client->tunnel_failed(s->ctx, ev->entity, HNB_SEGW_DROPPED, HNB_TLS_OK);
 }
 
 static void on_rekey(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbSegw *s = ud;
     (void)sim;
-    Work w = {ev->entity, (uint8_t)ev->arg, JOB_REKEY};
+    Work w = {.hnb = ev->entity, .gen = (uint8_t)ev->arg, .job = JOB_REKEY};
     if (live(s, w))
         submit(s, w);
 }
@@ -203,7 +229,7 @@ void hnb_segw_connect(HnbSegw *s, uint32_t i)
     }
     *t = (Tunnel){.state = T_SETUP, .gen = gen, .stale = t->stale, .stale_epoch = t->stale_epoch};
     set_sas(s, s->st.sas + 1);
-    submit(s, (Work){i, gen, JOB_SETUP});
+    submit(s, (Work){.hnb = i, .gen = gen, .job = JOB_SETUP});
 }
 
 void hnb_segw_lost(HnbSegw *s, uint32_t i)
@@ -214,10 +240,28 @@ void hnb_segw_lost(HnbSegw *s, uint32_t i)
         s->st.stale_setups++;
         set_sas(s, s->st.sas - 1);
     } else if (t->state == T_UP) { /* nobody tells the SeGW: the SA stays until DPD finds the peer dead */
+        s->st.tunnels--;
         t->stale++;
         hnb_sim_schedule(s->sim, hnb_sim_now(s->sim) + s->p->dpd_timeout, s->k_dpd, i, t->stale_epoch);
     }
     t->state = T_NONE;
+}
+
+void hnb_segw_established(HnbSegw *s, uint32_t i, HnbTime first_rekey)
+{
+    g_return_if_fail(i < s->n && s->t[i].state == T_NONE);
+    uint8_t gen = s->client->gen(s->ctx, i);
+    s->t[i] = (Tunnel){.state = T_UP, .gen = gen};
+    s->st.tunnels++;
+    set_sas(s, s->st.sas + 1);
+    if (s->p->lifetime > 0)
+        hnb_sim_schedule(s->sim, first_rekey, s->k_rekey, i, gen);
+}
+
+void hnb_segw_set_crypto(HnbSegw *s, const HnbSegwCrypto *crypto, void *ctx)
+{
+    s->crypto = crypto;
+    s->crypto_ctx = ctx;
 }
 
 gboolean hnb_segw_has_tunnel(const HnbSegw *s, uint32_t i)
@@ -250,6 +294,9 @@ void hnb_segw_free(HnbSegw *s)
 {
     if (!s)
         return;
+    for (int64_t k = 0; k < s->p->workers; k++)
+        if (s->w[k].crypto) /* the run ended with this set-up on a worker */
+            s->crypto->abandon(s->crypto_ctx, (uint32_t)k);
     g_free(s->queue);
     g_free(s->free_w);
     g_free(s->w);

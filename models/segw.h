@@ -24,6 +24,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include "crypto/tls.h"
 #include "sim/dist.h"
 #include "sim/rng.h"
 #include "sim/sim.h"
@@ -44,6 +45,7 @@ typedef struct {
 
 typedef enum {
     HNB_SEGW_DROPPED, /* no slot or no room in the queue: the HNB's retransmissions went unanswered */
+    HNB_SEGW_REFUSED, /* the set-up's checks failed (HnbSegwCrypto): AUTHENTICATION_FAILED, RFC 7296 2.21.2 */
 } HnbSegwFailure;
 
 /* The SeGW's view of the HNBs; every function gets `ctx` first. */
@@ -51,18 +53,33 @@ typedef struct {
     uint8_t (*gen)(void *ctx, uint32_t hnb); /* its power generation: a set-up of an older one is stale */
     /* a draw of d on `stream` counted on the HNB's own draw counter */
     HnbTime (*sample)(void *ctx, uint32_t hnb, const HnbDist *d, HnbStream stream);
-    void (*tunnel_up)(void *ctx, uint32_t hnb);                        /* its set-up succeeded: the tunnel is up */
-    void (*tunnel_failed)(void *ctx, uint32_t hnb, HnbSegwFailure why); /* its set-up failed */
+    void (*tunnel_up)(void *ctx, uint32_t hnb); /* its set-up succeeded: the tunnel is up */
+    /* its set-up failed: dropped (reason HNB_TLS_OK), or refused with the reason of the check that failed */
+    void (*tunnel_failed)(void *ctx, uint32_t hnb, HnbSegwFailure why, HnbTlsReason reason);
+    HnbTime (*clock)(void *ctx, uint32_t hnb, HnbTime t); /* the HNB's local clock at true time t (NULL: true time) */
 } HnbSegwClient;
+
+/* The cryptographic work of a set-up (models/segw_ike.h: a real IKE job in the worker pool), optional: without it
+ * every set-up that gets a worker succeeds.  submit when a worker takes a set-up (the HNB's clock and the SeGW's, true
+ * time), join when its CPU time ends (every submitted set-up is joined once, live or stale: its outcome), abandon for
+ * one still on a worker when the part is freed. */
+typedef struct {
+    void (*submit)(void *ctx, uint32_t worker, uint32_t hnb, HnbTime hnb_clock, HnbTime segw_time);
+    HnbTlsReason (*join)(void *ctx, uint32_t worker);
+    void (*abandon)(void *ctx, uint32_t worker);
+} HnbSegwCrypto;
 
 typedef struct {
     uint64_t setups;      /* set-ups begun (IKE_SA_INIT received or dropped) */
     uint64_t up;          /* tunnels that came up */
     uint64_t dropped;     /* set-ups dropped at admission (failed at the HNB after ike_timeout) */
+    uint64_t refused;     /* set-ups whose checks failed (HnbSegwCrypto), by reason in failed[] */
+    uint64_t failed[HNB_TLS_REASON_COUNT];
     uint64_t stale_setups; /* set-ups whose HNB rebooted before they ended (their slot freed, nothing reported) */
     uint64_t rekeys;      /* rekeys done */
     uint64_t dpd_freed;   /* stale tunnels found dead by DPD */
     uint64_t replaced;    /* stale tunnels deleted by an INITIAL_CONTACT */
+    int64_t tunnels;      /* tunnels up now (of live HNBs) */
     int64_t sas;          /* SA slots taken now: set-ups in progress + tunnels up + stale tunnels */
     int64_t sas_max;
     int64_t busy;         /* workers busy now */
@@ -76,7 +93,11 @@ typedef struct HnbSegw HnbSegw;
  * service times are drawn on `stream` ("segw.service"), counted per HNB through the client. */
 HnbSegw *hnb_segw_new(HnbSim *sim, const HnbSegwParams *p, uint32_t hnbs, HnbStream stream,
                       const HnbSegwClient *client, void *ctx);
-void hnb_segw_free(HnbSegw *s);
+void hnb_segw_free(HnbSegw *s); /* abandons the set-ups on workers (before the pool they run in is freed) */
+/* Run every set-up's cryptographic work through `crypto` (borrowed, with its ctx); call before the first connect. */
+void hnb_segw_set_crypto(HnbSegw *s, const HnbSegwCrypto *crypto, void *ctx);
+/* The steady state at t = 0: HNB `hnb`'s tunnel is up (set up before the run); its first rekey at first_rekey. */
+void hnb_segw_established(HnbSegw *s, uint32_t hnb, HnbTime first_rekey);
 
 /* HNB `hnb` (which has no tunnel, or only a stale one) begins a set-up now.  tunnel_up or tunnel_failed comes later,
  * unless the HNB reboots first (then nothing). */

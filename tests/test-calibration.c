@@ -14,7 +14,7 @@ static const char *cal =
     "handshake_full_ec = 901.5us\nhandshake_full_ec_p95 = 1.2ms\nhandshake_resumed_ec = 121us\n"
     "handshake_full_rsa = 1.55ms\nhandshake_resumed_rsa = 133us\n"
     "image_verify_ec = 75.5us\nimage_verify_rsa = 31us\n"
-    /* measured for a part no fleet has yet (the SeGW, issue 13): carried in the file, read by nobody */
+    /* the SeGW's share of a set-up: read only with [hems] reach = segw */
     "segw_setup_ec = 756.3us\npair_segw_setup_ec = 1.23ms\nrate_segw_setup_ec = 779/s\n";
 
 static char *write_file(const char *name, const char *text)
@@ -63,12 +63,31 @@ static void test_applied(void)
                                   "image_verify_time = 75.5us\n"));
     g_assert_nonnull(strstr(text, "\n# calibration =\n"));
     g_assert_null(strstr(text, "handshake_resumed_ec"));
-    g_assert_null(strstr(text, "segw_setup"));
+    g_assert_null(strstr(text, "[calibration] segw_setup")); /* reach = internet: no SeGW */
     g_assert_cmpint(g_unlink(c), ==, 0);
     g_autoptr(HnbScenario) again = hnb_model_load_data(text, "resolved.ini", NULL, &error);
     g_assert_no_error(error);
     g_autofree char *a = values_of(sc), *b = values_of(again);
     g_assert_cmpstr(a, ==, b);
+}
+
+/* With [hems] reach = segw the SeGW's set-up time comes from the file too (by the device key type); an older file
+ * without segw_setup_* is refused only then. */
+static void test_segw(void)
+{
+    g_autofree char *c = write_file("cal.ini", cal);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HnbScenario) sc = load("[scenario]\nname = c\n[hems]\nreach = segw\n[acs]\ncalibration = cal.ini\n",
+                                     NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(hnb_scenario_text(sc, "segw", "setup_time"), ==, "756.3us");
+    g_free(write_file("cal.ini", "[calibration]\nhandshake_full_ec = 1ms\nhandshake_resumed_ec = 1us\n"
+                                 "image_verify_ec = 1us\n"));
+    g_autoptr(HnbScenario) old = load("[scenario]\nname = c\n[acs]\ncalibration = cal.ini\n", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_null(load("[scenario]\nname = c\n[hems]\nreach = segw\n[acs]\ncalibration = cal.ini\n", NULL, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_assert_nonnull(strstr(error->message, "segw_setup_ec is missing"));
 }
 
 /* The key types pick the file's keys: RSA devices take the RSA handshake times, an RSA-PSS signing key the RSA image
@@ -124,6 +143,7 @@ int main(int argc, char **argv)
     dir = g_dir_make_tmp("hnbsim-test-calibration-XXXXXX", NULL);
     g_assert_nonnull(dir);
     g_test_add_func("/calibration/applied", test_applied);
+    g_test_add_func("/calibration/segw", test_segw);
     g_test_add_func("/calibration/key-types-and-sets", test_key_types_and_sets);
     g_test_add_func("/calibration/bad-files", test_bad_files);
     int rc = g_test_run();

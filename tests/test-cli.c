@@ -94,6 +94,9 @@ static void test_bad_input(void)
         /* refused by the loader (models/registry.c), whatever the command */
         {"[scenario]\nname = x\nmodel = fleet\n[tls]\nmin_version = tls1.0\n", NULL,
          "[tls] does not meet TS 33.320 clause 8.3.4"},
+        /* plain HTTP to an H(e)MS on the internet (issue 13): only inside the SeGW's tunnel, or profile = custom */
+        {"[scenario]\nname = x\n[hnb]\nlayout = golden\n[golden]\ntls = false\n", NULL,
+         "[golden] tls = false with [hems] reach = internet: TS 33.320 clause 8.3.4"},
         {NULL, "--set=acs.workers=many", "many"},
         {NULL, "--set=acs.wrkers=4", "did you mean"},
         {NULL, "--set=nonsense", "nonsense"},

@@ -218,15 +218,17 @@ static void test_golden_needs_no_field(void)
     static const char *const layouts[] = {"golden", "ab+golden"};
     for (size_t k = 0; k < G_N_ELEMENTS(layouts); k++)
         for (int tls = 0; tls < 2; tls++) {
+            /* plain HTTP behind the SeGW (TS 33.320 8.3.4) */
             g_autofree char *extra = g_strdup_printf("[golden]\ntls = %s\n[cost]\nstack_module_year = 1000\n",
-                                                     tls ? "true" : "false");
+                                                     tls ? "true" : "false\n[hems]\nreach = segw");
             g_autofree char *t = scenario(layouts[k], extra);
             Run r = run_text(t);
             double affected = metric(&r, "affected");
             g_assert_cmpfloat(affected, >, 200);
-            /* the seed's cost argument: a golden module over TLS is a second TLS stack to maintain */
-            g_assert_cmpfloat(metric(&r, "stack_modules"), ==, tls ? 2 : 1);
-            g_assert_cmpfloat(metric(&r, "stack_cost_per_year"), ==, tls ? 2000 : 1000);
+            /* the seed's cost argument: a golden module over TLS, or behind the SeGW (IPsec), is a second security
+             * stack to maintain */
+            g_assert_cmpfloat(metric(&r, "stack_modules"), ==, 2);
+            g_assert_cmpfloat(metric(&r, "stack_cost_per_year"), ==, 2000);
             g_assert_cmpfloat(metric(&r, "bricked"), ==, 0);
             g_assert_cmpfloat(metric(&r, "truck_rolls"), ==, 0);
             g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
@@ -258,7 +260,7 @@ static Run quick(const char *layout, char **sets)
     g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 3h\nseed = 7\n"
                                          "[fleet]\nsize = 1000\n"
                                          "[hnb]\nlayout = %s\nboot_time = 60s\ninstall_time = 30s\n"
-                                         "[golden]\ntls = false\n"
+                                         "[golden]\ntls = false\n[tls]\nprofile = custom\n"
                                          "[cwmp]\nperiodic_interval = 30d\n"
                                          "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
                                          "[attack]\nstart = 1h\nfraction = 0.3\nreboot_delay = 0s\n",
@@ -370,7 +372,7 @@ static void test_hems_bottleneck(void)
     const char *t = "[scenario]\nname = t\nduration = 2d\nseed = 5\n"
                     "[fleet]\nsize = 3000\n"
                     "[hnb]\nlayout = golden\nboot_time = 1s\ninstall_time = 1s\n"
-                    "[golden]\ntls = false\n"
+                    "[golden]\ntls = false\n[tls]\nprofile = custom\n"
                     "[cwmp]\nperiodic_interval = 30d\nsession_timeout = 0s\n"
                     "[acs]\nworkers = 2\nmax_sessions = 100000\ncwmp_time = 1s\nrtt = 0s\n"
                     "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\n"
@@ -445,7 +447,7 @@ static Run download_run(const char *download)
                                          "[cwmp]\nperiodic_interval = 30d\n"
                                          "[hnb]\nlayout = golden\n"
                                          "[golden]\ntls = false\n"
-                                         "[tls]\nfidelity = sampled:100\n"
+                                         "[tls]\nprofile = custom\nfidelity = sampled:100\n"
                                          "[attack]\nstart = 1h\nfraction = 0.3\n"
                                          "[download]\nbandwidth = 50Mbps\nimage_size = 50MB\n%s\n",
                                          download);
@@ -507,7 +509,7 @@ static void test_download_resume(void)
     for (int resume = 0; resume < 2; resume++) {
         g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 1d\nseed = 3\n[fleet]\nsize = 1000\n"
                                              "[cwmp]\nperiodic_interval = 30d\n[hnb]\nlayout = golden\n"
-                                             "[golden]\ntls = false\n[tls]\nfidelity = sampled:100\n"
+                                             "[golden]\ntls = false\n[tls]\nprofile = custom\nfidelity = sampled:100\n"
                                              "[attack]\nstart = 1h\nfraction = 0.3\n"
                                              "[download]\ntimeout = 30s\nresume = %s\n",
                                              resume ? "true" : "false");
@@ -538,7 +540,7 @@ static void test_download_resume(void)
  * faults 9010 (1%: most run while fewer than 4 share the server, so faster than 80 s), all back. */
 static void test_download_power_loss(void)
 {
-    g_autofree char *t = scenario("golden", "[golden]\ntls = false\n[tls]\nfidelity = sampled:100\n"
+    g_autofree char *t = scenario("golden", "[golden]\ntls = false\n[tls]\nprofile = custom\nfidelity = sampled:100\n"
                                             "[power]\nmtbf = 1h\noutage = uniform(1m,5m)\n"
                                             "[download]\nbandwidth = 20Mbps\nmax_concurrent = 4\nresume = true\n");
     char *p = strstr(t, "duration = 20d");

@@ -1,0 +1,129 @@
+/* tests/test-segw-fleet.c — the fleet with its H(e)MS behind the SeGW ([hems] reach = segw, issue 13): the SeGW as
+ * the recovery's bottleneck (makespan against a hand count of its set-ups), a revoked device certificate and a clock
+ * rolled back before the SeGW certificate failing tunnel set-ups (real IKE jobs, their reasons counted), and plain
+ * HTTP from the golden module refused on the internet (TS 33.320 clause 8.3.4) but compliant inside the tunnel. */
+#include "models/model.h"
+#include "tests/model-run.h"
+
+#include <math.h>
+
+static Run run_text(const char *text)
+{
+    return model_run(hnb_model_find("fleet"), text, 0);
+}
+
+/* 2,000 HNBs, every one rewritten at 1 h and rebooted at once (reboot_delay 0), golden layout, plain HTTP inside the
+ * tunnel; the SeGW has 1 worker of 50 ms a set-up and no network time, the H(e)MS is far larger (1000 workers, no
+ * CPU or network time for CWMP), the image (1 MB on 10 Gbit/s) takes ~1 ms.  Every affected HNB sets up its tunnel
+ * TWICE: its golden module after the boot (device key, [golden] credential = device), and the release image after
+ * download, install (30 s) and the second boot (60 s).  By hand: the golden modules all connect at 1 h + 60 s; the
+ * worker serves the first wave, one every 50 ms, until +160 s; the second wave arrives from +150 s (HNB k's at
+ * 60 + 0.05 (k + 1) + 90 s) at the worker's own pace, so the worker never idles and finishes
+ * 2 x 2000 x 50 ms = 200 s after it began: makespan = 60 s (one boot) + 2 x affected x setup_time / workers = 260 s
+ * (the release's boot Inform then costs nothing).  The brief's affected x setup_time / workers + one boot, download
+ * and install (190 s) counts one set-up per HNB: with the golden module on the device key there are two. */
+static void test_bottleneck(void)
+{
+    const char *t = "[scenario]\nname = t\nduration = 2h\nseed = 3\n"
+                    "[fleet]\nsize = 2000\n"
+                    "[hnb]\nlayout = golden\nboot_time = 60s\ninstall_time = 30s\n"
+                    "[golden]\ntls = false\n[hems]\nreach = segw\n"
+                    "[segw]\nworkers = 1\nsetup_time = 50ms\nrtt = 0s\nlifetime = 0s\n"
+                    "[cwmp]\nperiodic_interval = 30d\n"
+                    "[acs]\nworkers = 1000\nmax_sessions = 100000\ncwmp_time = 0s\nrtt = 0s\n"
+                    "[download]\nbandwidth = 100Tbps\naccess_link = 10Gbps\nimage_size = 1MB\nmax_concurrent = 0\n"
+                    "[attack]\nstart = 1h\nfraction = 1\nreboot_delay = 0s\n";
+    Run r = run_text(t);
+    double affected = metric(&r, "affected");
+    g_assert_cmpfloat(affected, ==, 2000);
+    g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
+    double expect_s = 60 + 2 * affected * 0.050 / 1;
+    double makespan_s = metric(&r, "makespan") * 3600;
+    g_test_message("makespan %.2f s, hand count %.2f s, set-ups %.0f (real %.0f), SeGW busy %.3f of the window",
+                   makespan_s, expect_s, metric(&r, "segw_setups"), metric(&r, "segw_setups_real"),
+                   metric(&r, "recovery_segw_utilisation"));
+    g_assert_cmpfloat(fabs(makespan_s - expect_s), <, 0.1 * expect_s);
+    g_assert_cmpfloat(metric(&r, "segw_setups"), ==, 2 * affected);
+    g_assert_cmpfloat(metric(&r, "segw_setups_real"), ==, 2 * affected); /* [tls] fidelity = full */
+    g_assert_cmpfloat(metric(&r, "segw_replaced"), ==, 2 * affected);    /* INITIAL_CONTACT each time */
+    g_assert_cmpfloat(metric(&r, "no_tunnel_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "tls_profile_compliant"), ==, 1); /* plain HTTP inside the tunnel */
+    run_clear(&r);
+}
+
+/* 200 HNBs lose power at 1 h for a minute.  HNBs 0-9 have revoked device certificates: the SeGW refuses every one of
+ * their set-ups (revoked) and they stay out of service, retrying; the others are back. */
+static void test_revoked(void)
+{
+    const char *t = "[scenario]\nname = t\nduration = 3h\nseed = 3\n"
+                    "[fleet]\nsize = 200\n[hems]\nreach = segw\n[attack]\nmode = none\n"
+                    "[pki]\nrevoked = 0-9\n"
+                    "[power]\nregion_at = 1h\nregion_fraction = 1\nregion_outage = 1m\n";
+    Run r = run_text(t);
+    g_test_message("refused revoked %.0f, retries %.0f", metric(&r, "no_tunnel_revoked"),
+                   metric(&r, "segw_ike_retries"));
+    g_assert_cmpfloat(metric(&r, "no_tunnel_revoked"), >=, 10);
+    g_assert_cmpfloat(metric(&r, "segw_refused"), ==, metric(&r, "no_tunnel_revoked"));
+    g_assert_cmpfloat(metric(&r, "no_tunnel_end"), ==, 10);
+    g_assert_cmpfloat(metric(&r, "hs_revoked"), ==, 0); /* they never reach the H(e)MS: no TLS to fail */
+    run_clear(&r);
+}
+
+/* The SeGW certificate is valid from the epoch ([pki] segw_issued_before = 0s); HNBs save their clocks once a day
+ * (each at its own phase) and a 1-minute outage at 2 h restarts each clock from its last save, which for most was
+ * before the epoch: those refuse the SeGW (not_yet_valid) and lose service, not only management.  With NTP the clock
+ * is corrected and every HNB gets its tunnel back. */
+static void test_clock_before_segw(void)
+{
+    for (int ntp = 0; ntp < 2; ntp++) {
+        g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 4h\nseed = 3\n"
+                                             "[fleet]\nsize = 200\n[hems]\nreach = segw\n[attack]\nmode = none\n"
+                                             "[pki]\nsegw_issued_before = 0s\n"
+                                             "[power]\nregion_at = 2h\nregion_fraction = 1\nregion_outage = 1m\n"
+                                             "clock_save_interval = 1d\nntp = %s\nntp_delay = 5m\n",
+                                             ntp ? "true" : "false");
+        Run r = run_text(t);
+        double nyv = metric(&r, "no_tunnel_not_yet_valid"), left = metric(&r, "no_tunnel_end");
+        g_test_message("ntp %d: refused not_yet_valid %.0f, without a tunnel at the end %.0f", ntp, nyv, left);
+        g_assert_cmpfloat(nyv, >, 100);
+        g_assert_cmpfloat(metric(&r, "segw_refused"), ==, nyv);
+        if (ntp)
+            g_assert_cmpfloat(left, ==, 0);
+        else
+            g_assert_cmpfloat(left, >, 100);
+        run_clear(&r);
+    }
+}
+
+/* TS 33.320 clause 8.3.4: the golden module's plain HTTP is refused with the H(e)MS on the internet (unless [tls]
+ * profile = custom, then marked non-compliant), runs and is compliant behind the SeGW. */
+static void test_plain_http(void)
+{
+    const char *base = "[scenario]\nname = t\nduration = 2h\n[fleet]\nsize = 50\n[hnb]\nlayout = golden\n"
+                       "[golden]\ntls = false\n";
+    GError *error = NULL;
+    g_assert_null(hnb_model_load_data(base, "plain.ini", NULL, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_assert_nonnull(strstr(error->message, "plain.ini"));
+    g_assert_nonnull(strstr(error->message, "[golden] tls = false with [hems] reach = internet"));
+    g_assert_nonnull(strstr(error->message, "TS 33.320 clause 8.3.4"));
+    g_clear_error(&error);
+    g_autofree char *custom = g_strconcat(base, "[tls]\nprofile = custom\n", NULL);
+    Run c = run_text(custom);
+    g_assert_cmpfloat(metric(&c, "tls_profile_compliant"), ==, 0);
+    run_clear(&c);
+    g_autofree char *segw = g_strconcat(base, "[hems]\nreach = segw\n", NULL);
+    Run s = run_text(segw);
+    g_assert_cmpfloat(metric(&s, "tls_profile_compliant"), ==, 1);
+    run_clear(&s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/segw-fleet/bottleneck", test_bottleneck);
+    g_test_add_func("/segw-fleet/revoked", test_revoked);
+    g_test_add_func("/segw-fleet/clock-before-segw", test_clock_before_segw);
+    g_test_add_func("/segw-fleet/plain-http", test_plain_http);
+    return g_test_run();
+}
