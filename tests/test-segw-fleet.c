@@ -118,6 +118,33 @@ static void test_plain_http(void)
     run_clear(&s);
 }
 
+/* A SeGW run gives the same metrics and series, bit for bit, whatever the worker pool: IKE jobs and TLS handshakes in
+ * the same pool, with 0, 1 and 2 threads (a mass rewrite and a power outage behind the SeGW, full fidelity). */
+static void test_threads(void)
+{
+    const char *t = "[scenario]\nname = t\nduration = 4h\nseed = 7\n"
+                    "[fleet]\nsize = 300\n[hnb]\nlayout = golden\n[hems]\nreach = segw\n"
+                    "[segw]\nworkers = 1\nsetup_time = 20ms\n"
+                    "[attack]\nstart = 1h\nfraction = 0.3\n"
+                    "[power]\nregion_at = 2h\nregion_fraction = 0.5\nregion_outage = uniform(1m,5m)\n";
+    GError *error = NULL;
+    HnbScenario *sc = hnb_model_load_data(t, "test.ini", NULL, &error);
+    g_assert_no_error(error);
+    Run runs[3];
+    for (unsigned k = 0; k < 3; k++) {
+        runs[k] = (Run){hnb_metrics_new(), NULL, NULL};
+        HnbProgress progress = {.pool_threads = k};
+        g_assert_true(hnb_model_find("fleet")->run(sc, 0, &progress, runs[k].m, &runs[k].series, &runs[k].cdf, &error));
+        g_assert_no_error(error);
+    }
+    g_assert_cmpfloat(metric(&runs[0], "segw_setups_real"), >, 300); /* the outage's and the rewrite's set-ups */
+    g_assert_true(same_run(&runs[0], &runs[1]));
+    g_assert_true(same_run(&runs[0], &runs[2]));
+    for (unsigned k = 0; k < 3; k++)
+        run_clear(&runs[k]);
+    hnb_scenario_free(sc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -125,5 +152,6 @@ int main(int argc, char **argv)
     g_test_add_func("/segw-fleet/revoked", test_revoked);
     g_test_add_func("/segw-fleet/clock-before-segw", test_clock_before_segw);
     g_test_add_func("/segw-fleet/plain-http", test_plain_http);
+    g_test_add_func("/segw-fleet/threads", test_threads);
     return g_test_run();
 }
