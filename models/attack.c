@@ -101,7 +101,6 @@ static void on_sweep(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbAttack *a = ud;
     uint32_t s = (uint32_t)ev->arg;
-    a->st.sweeps++;
     for (uint32_t i = 0; i < a->n; i++)
         if (vulnerable(a, i))
             rewrite(a, i, s);

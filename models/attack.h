@@ -47,7 +47,6 @@ typedef struct {
     uint64_t vulnerable; /* HNBs the hole exposes (counted only when an attack comes) */
     uint64_t attacked;   /* rewrites (an HNB rewritten again by a repeated sweep counts again) */
     uint64_t repeated;   /* of which by the repeated sweeps */
-    uint32_t sweeps;     /* repeated sweeps run */
 } HnbAttackStats;
 
 typedef struct HnbAttack HnbAttack;

@@ -35,9 +35,7 @@ static void on_signed(void *ctx, uint32_t id)
 {
     HnbFix *f = ctx;
     HnbTime now = hnb_sim_now(f->sim);
-    if (f->signed_count++ == 0)
-        f->st.first_signed = now;
-    if (f->signed_count == f->p.variants)
+    if (++f->signed_count == f->p.variants)
         f->st.all_signed = now;
     HnbRng g = hnb_rng_at(f->s_publish, id, 0);
     hnb_sim_schedule(f->sim, now + hnb_dist_sample_time(f->p.publish, &g), f->k_published, id, 0);
@@ -60,7 +58,7 @@ HnbFix *hnb_fix_new(HnbSim *sim, const HnbFixParams *p, uint64_t seed, guint rep
     g_return_val_if_fail(sim && p && published, NULL);
     HnbFix *f = g_new0(HnbFix, 1);
     *f = (HnbFix){.sim = sim, .p = *p, .published = published, .ctx = ctx};
-    f->st = (HnbFixStats){.built = HNB_TIME_NEVER, .first_signed = HNB_TIME_NEVER, .all_signed = HNB_TIME_NEVER,
+    f->st = (HnbFixStats){.built = HNB_TIME_NEVER, .all_signed = HNB_TIME_NEVER,
                           .first_published = HNB_TIME_NEVER, .all_published = HNB_TIME_NEVER};
     if (!p->enabled)
         return f; /* no kinds, no draws: the run is that of a scenario without [fix] */

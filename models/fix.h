@@ -22,7 +22,7 @@ typedef struct {
 } HnbFixParams;
 
 typedef struct {
-    HnbTime built, first_signed, all_signed, first_published, all_published; /* HNB_TIME_NEVER: not in the run */
+    HnbTime built, all_signed, first_published, all_published; /* HNB_TIME_NEVER: not in the run */
     uint32_t published;                                     /* variants published */
 } HnbFixStats;
 

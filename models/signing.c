@@ -54,7 +54,7 @@
 typedef struct {
     /* parameters */
     HnbTime duration, sample;
-    uint32_t variants, approvers;
+    uint32_t variants;
     gboolean emergency_enabled, measured;
     HnbSignerParams signer; /* servers set per S */
     const HnbDist *interval, *attack_at, *build, *contact, *install,
@@ -275,11 +275,12 @@ static void recovery(Run *r)
 
 static void exposure(const Ctx *c, unsigned S, Outcome *o)
 {
-    o->rate = S * (c->server_rate + c->approvers * c->person_rate);
+    uint32_t approvers = c->signer.approvers;
+    o->rate = S * (c->server_rate + approvers * c->person_rate);
     o->p_analytic = -expm1(-o->rate * c->horizon_s);
     double first = INFINITY;
     for (unsigned j = 0; j < S; j++)
-        for (unsigned a = 0; a <= c->approvers; a++) { /* a == 0: the server itself; 1..A: its people */
+        for (unsigned a = 0; a <= approvers; a++) { /* a == 0: the server itself; 1..A: its people */
             double rate = a == 0 ? c->server_rate : c->person_rate;
             if (rate > 0)
                 first = fmin(first, hnb_exp_from_uniform(1 / rate, hnb_rng_uniform(c->s_compromise, j, a)));
@@ -416,7 +417,6 @@ static void ctx_init(Ctx *c, const HnbScenario *sc, guint rep)
         .duration = hnb_scenario_time(sc, "scenario", "duration"),
         .sample = hnb_model_sample_interval(sc),
         .variants = (uint32_t)hnb_scenario_int(sc, "signing", "variants"),
-        .approvers = (uint32_t)hnb_scenario_int(sc, "approval", "approvers"),
         .emergency_enabled = hnb_scenario_bool(sc, "emergency", "enabled"),
         .measured = strcmp(hnb_scenario_string(sc, "recovery", "mode"), "measured") == 0,
         .interval = hnb_scenario_dist(sc, "release", "interval"),
