@@ -73,6 +73,7 @@ void hnb_ike_job_run(void *job, void *thread_ctx);
 
 enum {
     HNB_IKE_JOB_FOREIGN_CERT = 1 << 0, /* the HNB presents a certificate of its identity from the foreign CA */
+    HNB_IKE_JOB_RECOVERY_CERT = 1 << 1, /* the HNB presents its recovery certificate (a recovery tunnel) */
 };
 
 typedef struct {

@@ -47,6 +47,7 @@ enum {
     HNB_TLS_JOB_FOREIGN_CERT = 1 << 0, /* the HNB presents a certificate from the foreign CA */
     HNB_TLS_JOB_NO_CERT = 1 << 1,      /* the HNB presents no certificate */
     HNB_TLS_JOB_MEASURE_ACS = 1 << 2,  /* fill acs_cpu_ns (two clock syscalls per server step: ~5% of a handshake) */
+    HNB_TLS_JOB_RECOVERY_CERT = 1 << 3, /* the HNB presents its recovery certificate (a recovery session) */
 };
 
 typedef struct {

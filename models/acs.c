@@ -223,7 +223,7 @@ static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject)
     if (reject)
         acs->st.refusal_cpu += t;
     /* the HNB checks the H(e)MS certificate against its own clock, which may be off after a power loss */
-    hnb_acs_tls_submit(acs->tls, &wk->hs, i, acs->client->clock(acs->ctx, i, now), now, wk->resumed);
+    hnb_acs_tls_submit(acs->tls, &wk->hs, i, acs->client->clock(acs->ctx, i, now), now, wk->resumed, peer.recovery);
     if (wk->hs.real)
         acs->st.real_handshakes++;
     hnb_sim_schedule(acs->sim, now + t, acs->k_hs_done, w, 0);

@@ -48,6 +48,7 @@ typedef struct {
 typedef struct {
     uint8_t gen;          /* its power generation: a session of an older one is stale */
     gboolean plain_http;  /* no TLS (the golden module with [golden] tls = false) */
+    gboolean recovery;    /* it authenticates with its recovery certificate (golden, [golden] credential = recovery) */
     gboolean has_session; /* it keeps a TLS session it may offer for resumption */
     gboolean needs_image; /* the ACS must push the release image (a Download) */
     uint8_t events;       /* its pending Inform event codes (cwmp.h) */

@@ -51,8 +51,8 @@ struct HnbAcsTls {
     uint32_t *free_jobs;
     size_t nfree;
     size_t in_flight;
-    uint64_t tls_sessions;
-    HnbHsOutcome last_real;
+    uint64_t tls_sessions[2];   /* per kind (device, recovery): sampled apart */
+    HnbHsOutcome last_real[2];
     GError *error;
     /* running ahead */
     gboolean ahead;               /* worker threads and full fidelity */
@@ -147,9 +147,9 @@ static gboolean same_window(const HnbAcsTls *t, HnbTime a, HnbTime b, const HnbT
 
 /* Would the job run ahead give the outcome of a handshake with these inputs? */
 static gboolean spec_fits(const HnbAcsTls *t, const Spec *sp, const HnbTlsSession *offer, HnbTime hnb_clock,
-                          HnbTime acs_time)
+                          HnbTime acs_time, uint32_t flags)
 {
-    return sp->job.resume == offer && same_window(t, sp->job.hnb_clock, hnb_clock, offer) &&
+    return sp->job.resume == offer && sp->job.flags == flags && same_window(t, sp->job.hnb_clock, hnb_clock, offer) &&
            same_window(t, sp->job.acs_time, acs_time, offer);
 }
 
@@ -333,10 +333,18 @@ void hnb_acs_tls_forget(HnbAcsTls *t, uint32_t i)
     }
 }
 
-void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
-                        gboolean resume)
+static uint32_t job_flags(gboolean recovery)
 {
-    if (t->tls_sessions++ % t->p.fidelity.one_in != 0) {
+    return recovery ? HNB_TLS_JOB_RECOVERY_CERT : 0;
+}
+
+void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
+                        gboolean resume, gboolean recovery)
+{
+    recovery = recovery != 0; /* an index */
+    uint32_t flags = job_flags(recovery);
+    hs->recovery = recovery;
+    if (t->tls_sessions[recovery]++ % t->p.fidelity.one_in != 0) {
         hs->sampled = TRUE;
         return;
     }
@@ -344,7 +352,7 @@ void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime h
     hs->acs_time = acs_time;
     Spec *sp = t->spec ? t->spec[i] : NULL;
     if (sp) {
-        if (spec_fits(t, sp, offer, hnb_clock, acs_time)) {
+        if (spec_fits(t, sp, offer, hnb_clock, acs_time, flags)) {
             t->spec[i] = NULL;
             hs->real = TRUE;
             hs->ahead = TRUE;
@@ -360,6 +368,7 @@ void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime h
     uint32_t k = t->free_jobs[--t->nfree];
     HnbTlsJob *job = &t->jobs[k];
     hnb_tls_job_init(job, t->engine, i, hnb_clock, acs_time, offer);
+    job->flags = flags;
     hs->real = TRUE;
     hs->ahead = FALSE;
     hs->job = job;
@@ -372,8 +381,10 @@ gboolean hnb_acs_tls_runs_ahead(const HnbAcsTls *t)
     return t && t->ahead;
 }
 
-void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_clock, gboolean has_session)
+void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_clock, gboolean has_session,
+                          gboolean recovery)
 {
+    uint32_t flags = job_flags(recovery);
     if (!hnb_acs_tls_runs_ahead(t))
         return;
     if (at > t->p.duration)
@@ -381,12 +392,13 @@ void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_cloc
     const HnbTlsSession *offer = t->p.resumption && has_session ? t->kept[i] : NULL;
     Spec *sp = t->spec[i];
     if (sp) {
-        if (spec_fits(t, sp, offer, hnb_clock, at))
+        if (spec_fits(t, sp, offer, hnb_clock, at, flags))
             return; /* the one already running ahead will do */
         spec_discard(t, i);
     }
     sp = spec_alloc(t);
     hnb_tls_job_init(&sp->job, t->engine, i, hnb_clock, at, offer);
+    sp->job.flags = flags;
     sp->ticket = hnb_pool_submit(t->pool, tls_job_run, &sp->job);
     t->spec[i] = sp;
 }
@@ -405,14 +417,14 @@ HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, HnbAcsHandshake *hs, gboolean *resum
 {
     if (hs->sampled) {
         *resumed = FALSE;
-        return t->last_real;
+        return t->last_real[hs->recovery];
     }
     HnbTlsJob *job = hs->ahead ? &((Spec *)hs->job)->job : hs->job;
     hnb_pool_join(t->pool, hs->ticket);
     uint32_t i = job->hnb;
     HnbHsOutcome out = job->reason;
     *resumed = job->resumed;
-    t->last_real = out;
+    t->last_real[hs->recovery] = out;
     if (job->session) {
         if (hs->ahead && !job->resumed) /* made by a full handshake: it dates from the real one */
             hnb_tls_session_set_created(job->session, hs->acs_time);

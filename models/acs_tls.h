@@ -46,6 +46,8 @@ typedef struct {
     gboolean real;    /* a real handshake was submitted to the pool */
     gboolean sampled; /* not run: takes the outcome of the latest real handshake of its kind */
     gboolean ahead;   /* the job was run ahead of time (hnb_acs_tls_prefetch) */
+    gboolean recovery; /* its kind: the HNB presents its recovery certificate (a golden module, [golden] credential
+                          = recovery); sampled ones take the latest real outcome of the same kind */
     HnbTime acs_time; /* when the ACS runs it */
     uint64_t ticket;
     void *job;        /* an HnbTlsJob of the part's, or its run-ahead wrapper when `ahead` */
@@ -71,16 +73,19 @@ const HnbPki *hnb_acs_tls_pki(const HnbAcsTls *t);
 void hnb_acs_tls_forget(HnbAcsTls *t, uint32_t i);
 
 /* HNB i starts a handshake: its clock says hnb_clock (validity of the H(e)MS certificate is checked against it), the
- * ACS's says acs_time; resume: the HNB offers its kept session.  Sets hs->real or hs->sampled. */
+ * ACS's says acs_time; resume: the HNB offers its kept session; recovery: it authenticates with its recovery
+ * certificate, not its device certificate (crypto/tls_engine.h HNB_TLS_JOB_RECOVERY_CERT).  Sets hs->real or
+ * hs->sampled.  With sampled:N each kind is sampled apart: the first of each kind is real. */
 void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime hnb_clock, HnbTime acs_time,
-                        gboolean resume);
+                        gboolean resume, gboolean recovery);
 /* Does prefetch do anything (worker threads and full fidelity)?  Callers skip computing its inputs when not. */
 gboolean hnb_acs_tls_runs_ahead(const HnbAcsTls *t);
 /* HNB i will open a TLS session at `at` (its clock then reading hnb_clock; has_session: it may resume): start its
  * handshake in the pool now, so that the worker threads have work while the kernel runs events.  The submit of HNB
  * i's next session adopts the job if its inputs are equivalent (see acs_tls.c), else the job is discarded and the
  * handshake runs as usual; results are the same either way.  Does nothing unless hnb_acs_tls_runs_ahead. */
-void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_clock, gboolean has_session);
+void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_clock, gboolean has_session,
+                          gboolean recovery);
 HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, HnbAcsHandshake *hs, gboolean *resumed);
 void hnb_acs_tls_abandon(HnbAcsTls *t, HnbAcsHandshake *hs); /* the run ends with it in flight */
 

@@ -295,6 +295,13 @@ static HnbLayout layout_of(const char *s)
                                       : HNB_LAYOUT_AB_GOLDEN;
 }
 
+static HnbGoldenCred golden_cred_of(const char *s)
+{
+    return strcmp(s, "recovery") == 0 ? HNB_GOLDEN_CRED_RECOVERY
+           : strcmp(s, "none") == 0   ? HNB_GOLDEN_CRED_NONE
+                                      : HNB_GOLDEN_CRED_DEVICE;
+}
+
 static HnbPopulationParams hnb_params(const HnbScenario *sc)
 {
     const HnbDist *verify = hnb_scenario_dist(sc, "hnb", "image_verify_time");
@@ -302,6 +309,7 @@ static HnbPopulationParams hnb_params(const HnbScenario *sc)
         .n = (uint32_t)hnb_scenario_int(sc, "fleet", "size"),
         .layout = layout_of(hnb_scenario_string(sc, "hnb", "layout")),
         .golden_tls = hnb_scenario_bool(sc, "golden", "tls"),
+        .golden_cred = golden_cred_of(hnb_scenario_string(sc, "golden", "credential")),
         .inform_interval = hnb_scenario_time(sc, "cwmp", "periodic_interval"),
         .boot_delay = hnb_scenario_dist(sc, "cwmp", "boot_delay"),
         .retry = {hnb_scenario_time(sc, "cwmp", "retry_min_wait"),
@@ -410,6 +418,17 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
     gboolean attacked = p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration;
     hnb_fix_params_from_scenario(&p->fix, sc, attacked ? p->attack.start : HNB_TIME_NEVER);
     hnb_field_params_from_scenario(&p->field, sc, NULL);
+}
+
+/* Hours from the regional outage's last power restoration to the fleet's return to full service after it. */
+static double region_back_h(const HnbPopulationStats *hs, HnbTime end)
+{
+    if (hs->region_restored_at == HNB_TIME_NEVER)
+        return NAN;
+    if (hs->all_running_at == HNB_TIME_NEVER || hs->all_running_at < hs->region_restored_at ||
+        hs->all_running_at > end)
+        return INFINITY;
+    return hnb_time_to_sec(hs->all_running_at - hs->region_restored_at) / 3600.0;
 }
 
 /* Hours from the attack to t; inf when t lies beyond the run (HNB_TIME_NEVER); nan without a fix. */
@@ -560,6 +579,9 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "unrecovered", "HNBs", (double)(hs->affected - hs->recovered),
                     "affected HNBs still out of service at the end");
     hnb_metrics_add(m, "bricked", "HNBs", (double)hs->bricked_total, "boots that found no bootable image (need the field)");
+    hnb_metrics_add(m, "golden_stranded", "HNBs", (double)hs->golden_stranded,
+                    "boots into a golden module that could not reach the H(e)MS for want of a credential ([golden] "
+                    "credential = none behind a SeGW or over TLS): sent to the field like a bricked HNB");
     hnb_metrics_add(m, "recover_mean", "h", rec->n ? rec->mean : NAN, "mean time to recover");
     hnb_metrics_add(m, "recover_p50", "h", hnb_tally_quantile(rec, 0.5), "median time to recover");
     hnb_metrics_add(m, "recover_p95", "h", hnb_tally_quantile(rec, 0.95), "95th percentile time to recover");
@@ -578,6 +600,10 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "makespan", "h",
                     hs->recovered ? hnb_time_to_sec(hs->last_recovery - p->attack.start) / 3600.0 : NAN,
                     "from the attack to the last recovery");
+    hnb_metrics_add(m, "region_back_h", "h", region_back_h(hs, p->duration),
+                    "from the moment the regional outage's last HNB got power back ([power] region_at + its outage) "
+                    "to the moment the whole fleet was in service again (exact; inf: not by the end; nan: no "
+                    "regional outage).  Any other outage at the time ([power] mtbf, the attack) delays it too");
     fix_metrics(f, m);
     hnb_metrics_add(m, "subscriber_hours_lost", "h", lost_h, "HNB-hours out of service");
     hnb_metrics_add(m, "truck_rolls", "visits", (double)fs.truck_rolls, "technician visits started");
@@ -590,10 +616,10 @@ static void metrics(const Fleet *f, HnbMetrics *m)
      * carries a second security stack to maintain (the release image carries one in every layout; A/B banks hold the
      * same image).  A year's worth, apart from the episode's cost: it does not depend on the horizon. */
     unsigned stacks = 1 + ((p->hnb.layout == HNB_LAYOUT_GOLDEN || p->hnb.layout == HNB_LAYOUT_AB_GOLDEN) &&
-                           (p->hnb.golden_tls || p->segw));
+                           (p->hnb.golden_tls || p->segw) && p->hnb.golden_cred != HNB_GOLDEN_CRED_NONE);
     hnb_metrics_add(m, "stack_modules", "modules", stacks,
                     "software modules of the layout with a TLS/IPsec stack to maintain (the release image; a golden "
-                    "module over TLS or behind the SeGW)");
+                    "module over TLS or behind the SeGW, unless it has no credential to use one)");
     hnb_metrics_add(m, "stack_cost_per_year", "cost", p->stack_module_year > 0 ? stacks * p->stack_module_year : NAN,
                     "stack_modules x [cost] stack_module_year: the layout's yearly cost of keeping its TLS stacks "
                     "maintained, apart from total_cost (nan: not priced)");
@@ -892,11 +918,14 @@ static const HnbKeySpec schema[] = {
     {"golden", "tls", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
      "the golden module reaches the H(e)MS over TLS (per the profile); false: plain HTTP, integrity from the image "
      "signature only"},
-    {"golden", "credential", HNB_KEY_ENUM, 0, "device", NULL, NULL, "device",
-     "what the golden module authenticates with (to the SeGW and over TLS): device: the TrE releases the device key "
-     "to the golden module once secure boot has verified it (TS 33.320 clause 6.1 ties the TrE's use of the device "
-     "key to a successful integrity check; the golden module is such a verified image).  recovery and none are not "
-     "modelled yet (issue 13)"},
+    {"golden", "credential", HNB_KEY_ENUM, 0, "device", NULL, NULL, "device|recovery|none",
+     "what the golden module authenticates with, to the SeGW (IKEv2, TS 33.320 clause 7.3) and over TLS (clause "
+     "8.3.4).  device: the device key, which the TrE releases to the golden module once secure boot has verified it "
+     "(the reading this scenario takes of TS 33.320 clause 6.1, which ties the TrE's use of the device key to a "
+     "successful integrity check, not to one image).  recovery: its own recovery certificate ([pki] recovery_*, from "
+     "a recovery CA the SeGW and the H(e)MS accept for a recovery session only, with the same identity check).  "
+     "none: no key at all: it cannot build a tunnel or a TLS session, so behind a SeGW, or with [golden] tls, it "
+     "cannot recover (the HNB waits for the field, counted in golden_stranded)"},
     {"hems", "reach", HNB_KEY_ENUM, 0, "internet", NULL, NULL, "internet|segw",
      "where the H(e)MS sits (TS 33.320 clause 8.3.4): internet: on the public internet, no SeGW in the model, TLS to "
      "it mandatory (golden tls = false is refused unless [tls] profile = custom); segw: behind the Security Gateway "

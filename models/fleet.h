@@ -60,6 +60,25 @@ typedef enum {
 
 typedef enum { HNB_LAYOUT_SINGLE, HNB_LAYOUT_GOLDEN, HNB_LAYOUT_AB, HNB_LAYOUT_AB_GOLDEN } HnbLayout;
 
+/* [golden] credential: what the golden module authenticates with to the SeGW and over TLS. */
+typedef enum {
+    HNB_GOLDEN_CRED_DEVICE,   /* the device key, released by the TrE to the verified golden module (clause 6.1) */
+    HNB_GOLDEN_CRED_RECOVERY, /* its own recovery certificate, accepted only for a recovery session */
+    HNB_GOLDEN_CRED_NONE,     /* none: no tunnel, no mutual TLS; only plain HTTP on the open internet */
+} HnbGoldenCred;
+
+/* Hnb.tunnel, with a SeGW: its tunnel is up, or why not (each HNB in exactly one; counted in
+ * HnbPopulationStats.tunnel).  Without a SeGW every HNB stays HNB_TUN_UP and nothing counts. */
+typedef enum {
+    HNB_TUN_UP,            /* its tunnel is up */
+    HNB_TUN_DOWN,          /* no verified image runs to set one up: booting, installing, off, bricked */
+    HNB_TUN_SETUP,         /* a set-up is under way (IKE_SA_INIT sent, no outcome yet) */
+    HNB_TUN_DROPPED,       /* its latest set-up went unanswered (the SeGW dropped it): it waits to retry */
+    HNB_TUN_REFUSED,       /* its latest set-up failed a check (clock, revoked, expired...): it waits to retry */
+    HNB_TUN_NO_CREDENTIAL, /* its golden module has no credential ([golden] credential = none): it cannot try */
+    HNB_TUN_COUNT
+} HnbTunnel;
+
 /* Hnb.images */
 enum {
     HNB_IMG_A_OK = 1u << 0,  /* bank A holds a genuine signed image (single layout: the one image) */
@@ -98,6 +117,7 @@ typedef struct {
     uint8_t flags;
     uint8_t gen;          /* power generation, see above */
     uint8_t tls_fail;     /* reason its latest TLS handshake failed (out of management), HNB_TLS_OK: none */
+    uint8_t tunnel;       /* HnbTunnel */
 } Hnb;
 
 G_STATIC_ASSERT(sizeof(Hnb) <= 64);

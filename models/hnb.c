@@ -58,12 +58,21 @@ static void enter_service(HnbPopulation *pop, uint32_t i)
         if (hnb_active_fixed(h) && ++pop->st.on_fix == pop->p.n && pop->st.all_on_fix == HNB_TIME_NEVER)
             pop->st.all_on_fix = now;
     }
+    gboolean back = h->state != HNB_S_RUNNING;
     hnb_pop_set_state(pop, i, HNB_S_RUNNING);
+    if (back && pop->st.count[HNB_S_RUNNING] == pop->p.n)
+        pop->st.all_running_at = now;
 }
 
 static gboolean plain_http(const HnbPopulation *pop, const Hnb *h)
 {
     return (h->flags & HNB_F_ON_GOLDEN) && !pop->p.golden_tls;
+}
+
+/* It authenticates with its recovery certificate (to the SeGW and over TLS), not its device certificate. */
+static gboolean recovery_cert(const HnbPopulation *pop, const Hnb *h)
+{
+    return (h->flags & HNB_F_ON_GOLDEN) && pop->p.golden_cred == HNB_GOLDEN_CRED_RECOVERY;
 }
 
 /* HNB i will open a session at `at`: its handshake can run in the pool meanwhile (acs_tls.h). */
@@ -72,7 +81,8 @@ static void prefetch(HnbPopulation *pop, uint32_t i, HnbTime at)
     const Hnb *h = &pop->hnb[i];
     if (!hnb_acs_tls_runs_ahead(pop->parts.tls) || plain_http(pop, h))
         return; /* plain HTTP: no handshake */
-    hnb_acs_tls_prefetch(pop->parts.tls, i, at, hnb_population_clock(pop, i, at), h->tls_session != 0);
+    hnb_acs_tls_prefetch(pop->parts.tls, i, at, hnb_population_clock(pop, i, at), h->tls_session != 0,
+                         recovery_cert(pop, h));
 }
 
 void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i)
@@ -184,8 +194,7 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
     h->retry = 0;
     h->boot_tries = 0; /* a new boot checks the active bank first */
     hnb_pop_forget_tls(pop, i);
-    if (pop->parts.segw) /* its tunnel goes stale at the SeGW (or its set-up is abandoned) */
-        hnb_segw_lost(pop->parts.segw, i);
+    hnb_pop_tunnel_lost(pop, i);
     /* 7 TRANSFER COMPLETE and M Download survive until the TransferCompleteResponse */
     h->events = (uint8_t)((h->events & (HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD)) | HNB_CWMP_EV_BOOT);
     hnb_pop_leave_service(pop, i);
@@ -203,13 +212,39 @@ static void schedule_boot_inform(HnbPopulation *pop, uint32_t i, HnbTime booted)
     prefetch(pop, i, at);
 }
 
+/* Can HNB i's golden module reach the H(e)MS?  Not without a credential ([golden] credential = none) when the path
+ * needs one: the SeGW's IKEv2 authentication (TS 33.320 clause 7.3), or TLS, whose profile (clause 8.3.4)
+ * authenticates the HNB by its certificate.  Only plain HTTP on the open internet ([golden] tls = false, reach =
+ * internet: run only under [tls] profile = custom) needs none. */
+static gboolean golden_can_reach(const HnbPopulation *pop)
+{
+    return pop->p.golden_cred != HNB_GOLDEN_CRED_NONE || (!pop->parts.segw && !pop->p.golden_tls);
+}
+
+/* A golden module that cannot reach the H(e)MS: as good as a brick, and sent to the field as one (the operator sees
+ * the HNB missing as it sees a bricked one); counted apart (golden_stranded), so the results show it. */
+static void stranded(HnbPopulation *pop, uint32_t i)
+{
+    hnb_pop_set_tunnel(pop, i, HNB_TUN_NO_CREDENTIAL);
+    hnb_pop_set_state(pop, i, HNB_S_BRICKED);
+    pop->st.golden_stranded++;
+    if (pop->parts.field)
+        hnb_field_request(pop->parts.field, i);
+}
+
 /* A verified image runs (the release image, or the golden module): without a SeGW the release image is in service and
- * both send their boot Inform; with one (TS 33.320 clause 7) the HNB first sets up its IKEv2 tunnel with its device
- * key — the TrE releases it to a verified image, the golden module's included ([golden] credential = device, clause
- * 6.1) — and tunnel_up does the rest. */
+ * both send their boot Inform; with one (TS 33.320 clause 7) the HNB first sets up its IKEv2 tunnel — the release
+ * image with its device key, the golden module with what [golden] credential gives it (the device key, which the TrE
+ * releases to it as to any image whose integrity check succeeded, TS 33.320 clause 6.1; or its recovery certificate)
+ * — and tunnel_up does the rest. */
 static void booted(HnbPopulation *pop, uint32_t i, HnbTime now)
 {
+    if ((pop->hnb[i].flags & HNB_F_ON_GOLDEN) && !golden_can_reach(pop)) {
+        stranded(pop, i);
+        return;
+    }
     if (pop->parts.segw) {
+        hnb_pop_set_tunnel(pop, i, HNB_TUN_SETUP);
         hnb_segw_connect(pop->parts.segw, i);
         return;
     }
@@ -451,6 +486,7 @@ static HnbAcsPeer acs_peer(void *ctx, uint32_t i)
     return (HnbAcsPeer){
         .gen = h->gen,
         .plain_http = plain_http(pop, h),
+        .recovery = recovery_cert(pop, h),
         .has_session = h->tls_session != 0,
         .needs_image = hnb_fix_wants_image(pop, i),
         .events = h->events,
@@ -534,6 +570,12 @@ static uint8_t segw_gen(void *ctx, uint32_t i)
     return ((HnbPopulation *)ctx)->hnb[i].gen;
 }
 
+static gboolean segw_recovery(void *ctx, uint32_t i)
+{
+    HnbPopulation *pop = ctx;
+    return recovery_cert(pop, &pop->hnb[i]);
+}
+
 /* Its tunnel is up: a release image is in service from now on; either image sends its boot Inform through it. */
 static void segw_tunnel_up(void *ctx, uint32_t i)
 {
@@ -542,6 +584,7 @@ static void segw_tunnel_up(void *ctx, uint32_t i)
     HnbTime now = hnb_sim_now(pop->sim);
     g_return_if_fail(h->state == HNB_S_BOOTING || h->state == HNB_S_GOLDEN);
     h->retry = 0; /* the IKE client's count: CWMP's starts from 0 (see Hnb.retry) */
+    hnb_pop_set_tunnel(pop, i, HNB_TUN_UP);
     if (!(h->flags & HNB_F_ON_GOLDEN))
         enter_service(pop, i);
     schedule_boot_inform(pop, i, now);
@@ -553,7 +596,8 @@ static void segw_tunnel_failed(void *ctx, uint32_t i, HnbSegwFailure why, HnbTls
 {
     HnbPopulation *pop = ctx;
     Hnb *h = &pop->hnb[i];
-    (void)why, (void)reason; /* counted by the SeGW part */
+    (void)reason; /* counted by the SeGW part */
+    hnb_pop_set_tunnel(pop, i, why == HNB_SEGW_DROPPED ? HNB_TUN_DROPPED : HNB_TUN_REFUSED);
     if (h->retry < 255)
         h->retry++;
     HnbTime wait = hnb_cwmp_retry_wait(&pop->p.ike_retry, h->retry, draw(pop, pop->s.ike_retry, i));
@@ -568,11 +612,13 @@ static void on_ike_retry(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (HNB_ARG_GEN(ev->arg) != pop->hnb[ev->entity].gen)
         return;
     pop->hnb[ev->entity].timer = 0;
+    hnb_pop_set_tunnel(pop, ev->entity, HNB_TUN_SETUP);
     hnb_segw_connect(pop->parts.segw, ev->entity);
 }
 
 const HnbSegwClient hnb_population_segw_client = {
     .gen = segw_gen,
+    .recovery = segw_recovery,
     .sample = acs_sample,
     .tunnel_up = segw_tunnel_up,
     .tunnel_failed = segw_tunnel_failed,
@@ -637,6 +683,7 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->k_ike_retry = hnb_sim_register(sim, "segw.retry", on_ike_retry, pop);
     hnb_fix_register(pop);
     pop->st.all_on_fix = HNB_TIME_NEVER;
+    pop->st.region_restored_at = pop->st.all_running_at = HNB_TIME_NEVER;
     return pop;
 }
 
@@ -655,6 +702,8 @@ void hnb_population_start(HnbPopulation *pop, const HnbPopulationParts *parts)
             hnb_sim_schedule(pop->sim, pop->p.region_at, pop->k_power_fail, i, 1);
     }
     pop->st.unmanaged[HNB_HS_OK] = pop->p.n;
+    if (parts->segw)
+        pop->st.tunnel[HNB_TUN_UP] = pop->p.n; /* fleet.c sets every tunnel up (hnb_segw_established) */
 }
 
 void hnb_population_free(HnbPopulation *pop)

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t n;                  /* [fleet] size */
     HnbLayout layout;            /* [hnb] layout */
     gboolean golden_tls;         /* [golden] tls: the golden module reaches the H(e)MS over TLS */
+    HnbGoldenCred golden_cred;   /* [golden] credential */
     HnbTime inform_interval;     /* [cwmp] periodic_interval */
     const HnbDist *boot_delay;   /* [cwmp] boot_delay: before every boot Inform, the golden module's too */
     HnbCwmpRetry retry;          /* [cwmp] retry_min_wait, retry_multiplier */
@@ -85,6 +86,12 @@ typedef struct {
     uint64_t fix_downloads;       /* downloads of the fixed image started (the campaign and the rescue) */
     uint64_t release_downloads;   /* downloads of the vulnerable release started (recovery before the fix) */
     uint64_t woken;               /* Connection Requests that opened a session */
+    uint64_t tunnel[HNB_TUN_COUNT]; /* with a SeGW: HNBs with their tunnel up, and without one by why (HnbTunnel) */
+    HnbTime region_restored_at;   /* when the regional outage's last HNB got its power back (HNB_TIME_NEVER: none) */
+    HnbTime all_running_at;       /* the latest time the whole fleet came back into service (HNB_TIME_NEVER: never
+                                     left it) */
+    uint64_t golden_stranded;     /* boots into a golden module that could not reach the H(e)MS for want of a
+                                     credential ([golden] credential = none): sent to the field like a brick */
 } HnbPopulationStats;
 
 typedef struct HnbPopulation HnbPopulation;

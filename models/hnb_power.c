@@ -43,8 +43,7 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
     h->gen++;
     h->flags &= (uint8_t)~HNB_F_IN_SESSION;
     hnb_pop_forget_tls(pop, i);
-    if (pop->parts.segw)
-        hnb_segw_lost(pop->parts.segw, i);
+    hnb_pop_tunnel_lost(pop, i);
     hnb_pop_leave_service(pop, i);
     HnbState was = (HnbState)h->state;
     hnb_pop_set_state(pop, i, HNB_S_OFF);
@@ -118,6 +117,8 @@ static void on_power_restore(HnbSim *sim, const HnbEvent *ev, void *ud)
     hnb_power_set_clock(pop, i, hnb_population_clock(pop, i, ev->time - d) - (ev->time - d) - d - clock_lost(pop, i, ev->time - d));
     if (!(payload & POWER_REGIONAL))
         hnb_power_schedule_failure(pop, i, ev->time);
+    else if (pop->st.region_restored_at == HNB_TIME_NEVER || ev->time > pop->st.region_restored_at)
+        pop->st.region_restored_at = ev->time;
     if (payload & POWER_WAS_BRICKED)
         hnb_pop_set_state(pop, i, HNB_S_BRICKED);
     else

@@ -29,6 +29,26 @@ static inline void hnb_pop_set_state(HnbPopulation *pop, uint32_t i, HnbState s)
     h->state = (uint8_t)s;
 }
 
+/* With a SeGW, HNB i's tunnel is up or why not (HnbTunnel), counted in st.tunnel; nothing without one. */
+static inline void hnb_pop_set_tunnel(HnbPopulation *pop, uint32_t i, HnbTunnel t)
+{
+    Hnb *h = &pop->hnb[i];
+    if (!pop->parts.segw)
+        return;
+    pop->st.tunnel[h->tunnel]--;
+    pop->st.tunnel[t]++;
+    h->tunnel = (uint8_t)t;
+}
+
+/* HNB i reboots or loses power: its tunnel goes stale at the SeGW (or its set-up is abandoned). */
+static inline void hnb_pop_tunnel_lost(HnbPopulation *pop, uint32_t i)
+{
+    if (!pop->parts.segw)
+        return;
+    hnb_segw_lost(pop->parts.segw, i);
+    hnb_pop_set_tunnel(pop, i, HNB_TUN_DOWN);
+}
+
 /* hnb.c */
 void hnb_pop_leave_service(HnbPopulation *pop, uint32_t i); /* once: the downtime clock starts */
 /* Power-cycle or reboot now (+delay): whatever this life had pending is stale; the boot sequence starts. */

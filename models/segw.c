@@ -101,7 +101,7 @@ static void start(HnbSegw *s, uint32_t k, Work w)
     w.crypto = s->crypto && w.job == JOB_SETUP;
     if (w.crypto) /* the HNB checks the SeGW's certificate at its own clock, the SeGW the HNB's at true time */
         s->crypto->submit(s->crypto_ctx, k, w.hnb, s->client->clock ? s->client->clock(s->ctx, w.hnb, now) : now,
-                          now);
+                          now, s->client->recovery && s->client->recovery(s->ctx, w.hnb));
     s->w[k] = w;
     HnbTime cpu = dsample(s, w.job == JOB_SETUP ? s->p->setup_cpu : s->p->rekey_cpu, w.hnb);
     s->st.cpu += cpu;

@@ -57,6 +57,9 @@ typedef struct {
     /* its set-up failed: dropped (reason HNB_TLS_OK), or refused with the reason of the check that failed */
     void (*tunnel_failed)(void *ctx, uint32_t hnb, HnbSegwFailure why, HnbTlsReason reason);
     HnbTime (*clock)(void *ctx, uint32_t hnb, HnbTime t); /* the HNB's local clock at true time t (NULL: true time) */
+    /* it authenticates with its recovery certificate (a golden module, [golden] credential = recovery), which the
+     * SeGW accepts for a recovery tunnel only (NULL: never) */
+    gboolean (*recovery)(void *ctx, uint32_t hnb);
 } HnbSegwClient;
 
 /* The cryptographic work of a set-up (models/segw_ike.h: a real IKE job in the worker pool), optional: without it
@@ -64,7 +67,7 @@ typedef struct {
  * time), join when its CPU time ends (every submitted set-up is joined once, live or stale: its outcome), abandon for
  * one still on a worker when the part is freed. */
 typedef struct {
-    void (*submit)(void *ctx, uint32_t worker, uint32_t hnb, HnbTime hnb_clock, HnbTime segw_time);
+    void (*submit)(void *ctx, uint32_t worker, uint32_t hnb, HnbTime hnb_clock, HnbTime segw_time, gboolean recovery);
     HnbTlsReason (*join)(void *ctx, uint32_t worker);
     void (*abandon)(void *ctx, uint32_t worker);
 } HnbSegwCrypto;

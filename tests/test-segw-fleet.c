@@ -118,6 +118,71 @@ static void test_plain_http(void)
     run_clear(&s);
 }
 
+/* A regional power restoration with the SeGW the bottleneck (scenarios/segw/power-restoration.ini in small): all
+ * 2,000 HNBs lose power at 1 h for 2 minutes and boot 60-120 s after it returns; the SeGW has 1 worker of 50 ms
+ * (20 set-ups/s against arrivals of 2,000 / 60 s = 33/s), so it never idles from the first boot on.  By hand: the
+ * fleet is back in service 60 s + set-ups x 50 ms / 1 after power returns (160 s).  With a queue limit of 100,
+ * HNBs dropped at the SeGW wait out [segw] ike_timeout (165 s) before they retry: later than without the limit. */
+static void test_power_restoration(void)
+{
+    const char *t = "[scenario]\nname = t\nduration = 2h\nseed = 2\n[fleet]\nsize = 2000\n[attack]\nmode = none\n"
+                    "[hems]\nreach = segw\n[segw]\nworkers = 1\nsetup_time = 50ms\nrtt = 0s\n%s"
+                    "[power]\nregion_at = 1h\nregion_fraction = 1\nregion_outage = 2m\n";
+    g_autofree char *fifo = g_strdup_printf(t, "");
+    Run r = run_text(fifo);
+    double setups = metric(&r, "segw_setups"), back_s = metric(&r, "region_back_h") * 3600;
+    double expect_s = 60 + setups * 0.050;
+    g_test_message("FIFO: back after %.2f s, hand count %.2f s (%.0f set-ups)", back_s, expect_s, setups);
+    g_assert_cmpfloat(setups, ==, 2000);
+    g_assert_cmpfloat(fabs(back_s - expect_s), <, 0.02 * expect_s);
+    run_clear(&r);
+    g_autofree char *limited = g_strdup_printf(t, "queue_limit = 100\n");
+    Run q = run_text(limited);
+    double qback_s = metric(&q, "region_back_h") * 3600;
+    g_test_message("queue limit 100: back after %.2f s, %.0f dropped", qback_s, metric(&q, "segw_dropped"));
+    g_assert_cmpfloat(metric(&q, "segw_dropped"), >, 0);
+    g_assert_cmpfloat(qback_s, >, back_s + 60);
+    run_clear(&q);
+}
+
+/* [golden] credential = none: the golden module has no key.  Behind the SeGW it cannot build a tunnel, so every
+ * affected HNB is stranded in it and waits for the field (50 technicians, a day of 24 h: all repaired within the
+ * run), never recovering remotely: no golden set-up at all, only the release images' after the repairs.  On the
+ * internet with TLS it is stranded the same way (the profile authenticates the HNB by its certificate); with plain
+ * HTTP on the internet ([tls] profile = custom) it needs no key and recovers as before. */
+static void test_credential_none(void)
+{
+    const char *base = "[scenario]\nname = t\nduration = 12h\nseed = 5\n[fleet]\nsize = 100\n"
+                       "[hnb]\nlayout = golden\n[golden]\ncredential = none\ntls = true\n"
+                       "[field]\ntechnicians = 50\nday_start = 0s\nday_end = 1d\nweekdays_only = false\n"
+                       "[attack]\nstart = 1h\nfraction = 0.5\nreboot_delay = 0s\n";
+    g_autofree char *segw = g_strconcat(base, "[hems]\nreach = segw\n", NULL);
+    Run s = run_text(segw);
+    double affected = metric(&s, "affected");
+    g_test_message("segw: affected %.0f stranded %.0f truck rolls %.0f set-ups %.0f recovered %.0f", affected,
+                   metric(&s, "golden_stranded"), metric(&s, "truck_rolls"), metric(&s, "segw_setups"),
+                   metric(&s, "recovered"));
+    g_assert_cmpfloat(affected, >, 30);
+    g_assert_cmpfloat(metric(&s, "golden_stranded"), ==, affected);
+    g_assert_cmpfloat(metric(&s, "truck_rolls"), ==, affected);
+    g_assert_cmpfloat(metric(&s, "recovered"), ==, affected);
+    g_assert_cmpfloat(metric(&s, "segw_setups"), ==, affected); /* the repaired release images', none of golden */
+    g_assert_cmpfloat(metric(&s, "stack_modules"), ==, 1);
+    run_clear(&s);
+    Run t = run_text(base); /* the internet, golden over TLS */
+    g_assert_cmpfloat(metric(&t, "golden_stranded"), ==, metric(&t, "affected"));
+    g_assert_cmpfloat(metric(&t, "truck_rolls"), ==, metric(&t, "affected"));
+    run_clear(&t);
+    g_autoptr(GString) plain = g_string_new(base);
+    g_string_replace(plain, "tls = true", "tls = false", 1);
+    g_string_append(plain, "[tls]\nprofile = custom\n");
+    Run p = run_text(plain->str);
+    g_assert_cmpfloat(metric(&p, "golden_stranded"), ==, 0);
+    g_assert_cmpfloat(metric(&p, "truck_rolls"), ==, 0);
+    g_assert_cmpfloat(metric(&p, "recovered"), ==, metric(&p, "affected"));
+    run_clear(&p);
+}
+
 /* A SeGW run gives the same metrics and series, bit for bit, whatever the worker pool: IKE jobs and TLS handshakes in
  * the same pool, with 0, 1 and 2 threads (a mass rewrite and a power outage behind the SeGW, full fidelity). */
 static void test_threads(void)
@@ -153,5 +218,7 @@ int main(int argc, char **argv)
     g_test_add_func("/segw-fleet/clock-before-segw", test_clock_before_segw);
     g_test_add_func("/segw-fleet/plain-http", test_plain_http);
     g_test_add_func("/segw-fleet/threads", test_threads);
+    g_test_add_func("/segw-fleet/credential-none", test_credential_none);
+    g_test_add_func("/segw-fleet/power-restoration", test_power_restoration);
     return g_test_run();
 }

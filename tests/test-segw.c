@@ -61,7 +61,7 @@ static HnbTime clock_of(void *ctx, uint32_t i, HnbTime t)
     return t + ((Rig *)ctx)->clock_off[i];
 }
 
-static const HnbSegwClient client = {gen_of, sample, tunnel_up, tunnel_failed, clock_of};
+static const HnbSegwClient client = {gen_of, sample, tunnel_up, tunnel_failed, clock_of, NULL};
 
 static void on_connect(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
