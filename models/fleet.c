@@ -579,9 +579,12 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "unrecovered", "HNBs", (double)(hs->affected - hs->recovered),
                     "affected HNBs still out of service at the end");
     hnb_metrics_add(m, "bricked", "HNBs", (double)hs->bricked_total, "boots that found no bootable image (need the field)");
-    hnb_metrics_add(m, "golden_stranded", "HNBs", (double)hs->golden_stranded,
+    gboolean strandable = (p->hnb.layout == HNB_LAYOUT_GOLDEN || p->hnb.layout == HNB_LAYOUT_AB_GOLDEN) &&
+                          p->hnb.golden_cred == HNB_GOLDEN_CRED_NONE;
+    hnb_metrics_add(m, "golden_stranded", "HNBs", strandable ? (double)hs->golden_stranded : NAN,
                     "boots into a golden module that could not reach the H(e)MS for want of a credential ([golden] "
-                    "credential = none behind a SeGW or over TLS): sent to the field like a bricked HNB");
+                    "credential = none behind a SeGW or over TLS): sent to the field like a bricked HNB (nan: the "
+                    "layout has no golden module without a credential)");
     hnb_metrics_add(m, "recover_mean", "h", rec->n ? rec->mean : NAN, "mean time to recover");
     hnb_metrics_add(m, "recover_p50", "h", hnb_tally_quantile(rec, 0.5), "median time to recover");
     hnb_metrics_add(m, "recover_p95", "h", hnb_tally_quantile(rec, 0.95), "95th percentile time to recover");
@@ -1090,6 +1093,10 @@ static const HnbFinding findings[] = {
     {"recover_km_p95", ", 95th percentile {}", "h", 0},
     {"fix_first_published_h", "; the fixed image was on the H(e)MS {} after the attack", "h", 0},
     {"fix_complete_h", ", the whole fleet in service on it {} after the attack", "h", 0},
+    {"golden_stranded", "; {} boots into a golden module without a credential, which could not reach the H(e)MS and "
+                        "waited for the field", NULL, 0},
+    {"region_back_h", "; after the regional outage the whole fleet was in service again {} after power returned",
+     "h", 0},
     {"total_cost", "; cost {} within the run", NULL, 0},
     {"cost_to_completion_total", " ({} to completion)", NULL, 0},
     {"stack_cost_per_year", ", and {} a year to keep its TLS stacks maintained", NULL, 0},
