@@ -10,15 +10,19 @@
 #include <openssl/ssl.h>
 #include "sim/pool.h"
 
-/* One PKI for the whole program: device certificates live 60 days, HNB 5 is revoked. */
+/* One PKI for the whole program: device certificates live 60 days, recovery certificates 7300 (the default), HNB 5
+ * is revoked. */
 static HnbPki *pki;
 
-static HnbPki *make_pki(void)
+/* recovery_lifetime 0: the default */
+static HnbPki *make_pki(HnbTime recovery_lifetime)
 {
     HnbPkiParams p;
     hnb_pki_params_init(&p);
     p.no_cache = TRUE;
     p.device_lifetime = 60 * HNB_DAY;
+    if (recovery_lifetime)
+        p.recovery_lifetime = recovery_lifetime;
     g_autoptr(GError) error = NULL;
     g_assert_true(hnb_pki_parse_revoked("5", &p.revoked, &p.nrevoked, &error));
     HnbPki *k = hnb_pki_new(&p, &error);
@@ -202,14 +206,21 @@ static void test_tls11_only_when_enabled(void)
 
 /* ---- resumption ---- */
 
-static void resumption(HnbTlsResumption mode)
+/* An engine resuming by `mode`, kept sessions offered for a day. */
+static HnbTlsEngine *resumption_engine(HnbTlsResumption mode)
 {
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
     cfg.resumption = mode;
     cfg.session_lifetime = HNB_DAY;
-    g_autoptr(HnbTlsEngine) e = engine_with(&cfg, NULL);
+    HnbTlsEngine *e = engine_with(&cfg, NULL);
     hnb_tls_config_clear(&cfg);
+    return e;
+}
+
+static void resumption(HnbTlsResumption mode)
+{
+    g_autoptr(HnbTlsEngine) e = resumption_engine(mode);
 
     HnbTlsJob job;
     hnb_tls_job_init(&job, e, 7, 0, 0, NULL);
@@ -305,15 +316,8 @@ static void test_recovery_revoked(void)
  * while the device certificate (to t = 30 d) is fine. */
 static void test_recovery_expired(void)
 {
-    HnbPkiParams p;
-    hnb_pki_params_init(&p);
-    p.no_cache = TRUE;
-    p.device_lifetime = 60 * HNB_DAY;
-    p.recovery_lifetime = 40 * HNB_DAY;
+    g_autoptr(HnbPki) k = make_pki(40 * HNB_DAY);
     g_autoptr(GError) error = NULL;
-    g_autoptr(HnbPki) k = hnb_pki_new(&p, &error);
-    g_assert_no_error(error);
-    hnb_pki_params_clear(&p);
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
     g_autoptr(HnbTlsEngine) e = hnb_tls_engine_new(k, &cfg, NULL, &error);
@@ -354,12 +358,7 @@ static HnbTlsSession *kind_job(HnbTlsEngine *e, HnbTime t, const HnbTlsSession *
  * (the ACS's session id contexts differ); a session of the same kind resumes. */
 static void recovery_resumption(HnbTlsResumption mode)
 {
-    HnbTlsConfig cfg;
-    hnb_tls_config_init(&cfg);
-    cfg.resumption = mode;
-    cfg.session_lifetime = HNB_DAY;
-    g_autoptr(HnbTlsEngine) e = engine_with(&cfg, NULL);
-    hnb_tls_config_clear(&cfg);
+    g_autoptr(HnbTlsEngine) e = resumption_engine(mode);
     const uint32_t rec = HNB_TLS_JOB_RECOVERY_CERT;
     HnbTlsSession *dev = kind_job(e, 0, NULL, 0, FALSE);
     HnbTlsSession *r1 = kind_job(e, HNB_HOUR, dev, rec, FALSE); /* device session offered in recovery */
@@ -579,7 +578,7 @@ static void test_reason_names(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    pki = make_pki();
+    pki = make_pki(0);
     g_test_add_func("/tls/reason-names", test_reason_names);
     g_test_add_func("/tls/ok", test_ok);
     g_test_add_func("/tls/expired", test_expired);
