@@ -3,8 +3,9 @@
  *
  * Layout: the engine holds the DER of what every thread decodes into its own library context (the SeGW credential,
  * the operator root, the manufacturer CA and its CRL, the recovery CA and its CRL); a thread context (Thread) holds
- * those decoded copies, the three trust stores, a reusable verification context, a key-generation context of the group and the fetched SHA-256 and
- * HMAC.  A job (Setup) walks the exchange in order, each side working only from what it would have received.
+ * those decoded copies, the three trust stores, a reusable verification context, a key-generation context of the
+ * group and the fetched SHA-256 and HMAC.  A job (Setup) walks the exchange in order, each side working only from
+ * what it would have received.
  */
 #include "crypto/ike_job.h"
 #include "crypto/libctx.h"

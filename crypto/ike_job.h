@@ -34,9 +34,10 @@
  * two clocks given, never on key bytes or timing (tests/test-ike.c runs the same jobs at 1 and 2 threads).
  *
  * Threads: each pool thread has its own library context (crypto/libctx.h), its own trust stores (the HNB's, the
- * SeGW's normal and recovery ones), its own decoded copy of the SeGW credential, of the CA certificates and CRLs, and reusable key-generation contexts.  What workers still
- * share per job: the PKI's table lock for the device (or recovery) credential's look-up (a hash look-up, as in the TLS engine), and
- * a device credential when two jobs of the same HNB run at once.
+ * SeGW's normal and recovery ones), its own decoded copy of the SeGW credential, of the CA certificates and CRLs, and
+ * reusable key-generation contexts.  What workers still share per job: the PKI's table lock for the device (or
+ * recovery) credential's look-up (a hash look-up, as in the TLS engine), and a device credential when two jobs of the
+ * same HNB run at once.
  */
 #ifndef HNB_IKE_JOB_H
 #define HNB_IKE_JOB_H

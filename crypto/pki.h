@@ -21,16 +21,18 @@
  *                                  │  type device_key, valid recovery_issued_before .. + recovery_lifetime
  *                                  └─ recovery CRL: the same revoked HNBs as the device CRL
  *   foreign CA (self-signed, trusted by nobody) ── foreign device certificates, to produce "unknown CA" outcomes
- * The HNB trusts the operator root; the H(e)MS and the SeGW trust the manufacturer CA and check its CRL.
+ * The HNB trusts the operator root; the H(e)MS and the SeGW trust the manufacturer CA and check its CRL.  A local
+ * maintenance tool acts as an H(e)MS towards the HNB: the HNB checks its chain to the root, its scope name and the
+ * tool CA's CRL.
  *
  * Recovery: the golden module (a read-only recovery image) must still reach the SeGW and the H(e)MS when the main
  * image and, with it, the TrE-held device credential are unusable (the device credential of TS 33.320 §7.3 is the
- * main image's; a recovery image cannot rely on it).  It gets its own credential from a CA of its own, so that the SeGW and
- * the H(e)MS can accept it for a recovery session only: they trust the recovery CA in a recovery session and the
- * manufacturer CA otherwise, never both (crypto/ike_job.h, crypto/tls_engine.h).  An operator revoking a stolen HNB
- * revokes both of its credentials: the recovery CRL lists the same serials as the device CRL.  Its lifetime defaults
- * to 20 years, longer than the device's, since a read-only image cannot be given a renewed certificate.  A local maintenance
- * tool acts as an H(e)MS towards the HNB: the HNB checks its chain to the root, its scope name and the tool CA's CRL.
+ * main image's; a recovery image cannot rely on it).  It gets its own credential from a CA of its own, so that the
+ * SeGW and the H(e)MS can accept it for a recovery session only: they trust the recovery CA in a recovery session and
+ * the manufacturer CA otherwise, never both (crypto/ike_job.h, crypto/tls_engine.h).  An operator revoking a stolen
+ * HNB revokes both of its credentials: the recovery CRL lists the same serials as the device CRL.  Its lifetime
+ * defaults to 20 years (7300d), longer than the device's, since a read-only image cannot be given a renewed
+ * certificate.
  *
  * Times: simulated t = 0 is `epoch` (Unix seconds, default 2026-01-01T00:00:00Z).  Each certificate is valid from
  * epoch - <x>_issued_before to that + <x>_lifetime.  Nothing in a result may depend on key bytes: handshake outcomes
@@ -42,10 +44,10 @@
  *
  * Cache: everything is generated once and kept under <cache_dir>/<hash of the parameters>/ (the CAs in ca.pem, device
  * i in dev/<i / 1000>/<i>.pem, its recovery credential in rec/<i / 1000>/<i>.pem).  Device and recovery certificates
- * are made lazily on first use.  Files are written to a temporary
- * name and then linked (CAs: first writer wins, later ones load the winner) or renamed (devices) into place, so
- * concurrent runs are safe; a file that does not parse, whose key does not match, or that our CA did not sign is
- * regenerated with a g_warning.  The revoked set is not part of the hash (the CRL is re-signed at each init).
+ * are made lazily on first use.  Files are written to a temporary name and then linked (CAs: first writer wins, later
+ * ones load the winner) or renamed (devices) into place, so concurrent runs are safe; a file that does not parse,
+ * whose key does not match, or that our CA did not sign is regenerated with a g_warning.  The revoked set is not part
+ * of the hash (the CRLs are re-signed at each init).
  *
  * Thread safety: after hnb_pki_new() every function may be called from any thread; hnb_pki_device() serialises
  * generation internally.  Returned objects are owned by the HnbPki and live as long as it does.
@@ -213,7 +215,8 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
  * export made before the SeGW existed gets one made in memory under its root; one made before the recovery CA
  * existed gets a recovery CA made in memory, with a recovery CRL of the device CRL's revoked HNBs).
  * hnb_pki_device(i) reads dev<i>.pem/.key from the directory when present, else makes one in memory with the
- * directory's manufacturer key; hnb_pki_recovery_device(i) likewise with rec-dev<i>.pem/.key and the recovery CA.  HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
+ * directory's manufacturer key; hnb_pki_recovery_device(i) likewise with rec-dev<i>.pem/.key and the recovery CA.
+ * HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
 HnbPki *hnb_pki_open_export(const char *dir, GError **error);
 
 

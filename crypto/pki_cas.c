@@ -1,7 +1,7 @@
 /* crypto/pki_cas.c — the CA set: operator root, manufacturer CA, foreign CA, the H(e)MS, software-signing and SeGW
- * credentials, the maintenance-tool CA and the recovery CA, made once per parameter hash and kept as one file (ca.pem) in the cache.
- * The file is published with link(2): the first of several concurrent runs wins and the others load its file, since
- * they must all sign devices with the same manufacturer key.
+ * credentials, the maintenance-tool CA and the recovery CA, made once per parameter hash and kept as one file (ca.pem)
+ * in the cache.  The file is published with link(2): the first of several concurrent runs wins and the others load
+ * its file, since they must all sign devices with the same manufacturer key.
  */
 #include "crypto/pki_private.h"
 

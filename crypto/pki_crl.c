@@ -1,5 +1,6 @@
-/* crypto/pki_crl.c — certificate revocation lists: the manufacturer CA's CRL of revoked devices ([pki] revoked,
- * checked by the H(e)MS with X509_V_FLAG_CRL_CHECK), the recovery CA's CRL of the same devices and the tool CA's CRLs of revoked maintenance tools.
+/* crypto/pki_crl.c — certificate revocation lists: the manufacturer CA's CRL of revoked devices ([pki] revoked, checked
+ * by the H(e)MS with X509_V_FLAG_CRL_CHECK), the recovery CA's CRL of the same devices and the tool CA's CRLs of
+ * revoked maintenance tools.
  */
 #include "crypto/pki_private.h"
 
