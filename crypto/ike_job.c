@@ -2,9 +2,10 @@
  * is and is not: crypto/ike_job.h.
  *
  * Layout: the engine holds the DER of what every thread decodes into its own library context (the SeGW credential,
- * the operator root, the manufacturer CA, the CRL); a thread context (Thread) holds those decoded copies, the two
- * trust stores, a reusable verification context, a key-generation context of the group and the fetched SHA-256 and
- * HMAC.  A job (Setup) walks the exchange in order, each side working only from what it would have received.
+ * the operator root, the manufacturer CA and its CRL, the recovery CA and its CRL); a thread context (Thread) holds
+ * those decoded copies, the three trust stores, a reusable verification context, a key-generation context of the
+ * group and the fetched SHA-256 and HMAC.  A job (Setup) walks the exchange in order, each side working only from
+ * what it would have received.
  */
 #include "crypto/ike_job.h"
 #include "crypto/libctx.h"
@@ -54,17 +55,18 @@ struct HnbIkeEngine {
     int group; /* index into dh_groups */
     char *segw_host;
     /* DER that each thread decodes into its own library context */
-    GBytes *segw_cert, *segw_key, *root, *mfr, *crl;
+    GBytes *segw_cert, *segw_key, *root, *mfr, *crl, *recovery, *recovery_crl;
 };
 
 typedef struct {
     HnbIkeEngine *e;
     OSSL_LIB_CTX *lc;
-    X509 *segw_cert, *root, *mfr;
+    X509 *segw_cert, *root, *mfr, *recovery;
     EVP_PKEY *segw_key;
-    X509_CRL *crl;
-    X509_STORE *hnb_trust;  /* operator root */
-    X509_STORE *segw_trust; /* manufacturer CA + CRL, X509_V_FLAG_CRL_CHECK */
+    X509_CRL *crl, *recovery_crl;
+    X509_STORE *hnb_trust;      /* operator root */
+    X509_STORE *segw_trust;     /* manufacturer CA + CRL, X509_V_FLAG_CRL_CHECK */
+    X509_STORE *recovery_trust; /* recovery CA + recovery CRL, X509_V_FLAG_CRL_CHECK: recovery set-ups only */
     X509_STORE_CTX *vctx;   /* reused by every verification (init / cleanup) */
     EVP_PKEY_CTX *kgen;     /* key generation in the group, reused for every ephemeral key */
     EVP_MD_CTX *md;         /* signatures and their verification */
@@ -122,6 +124,31 @@ static X509 *decode_cert_bytes(OSSL_LIB_CTX *lc, GBytes *b)
     return decode_cert(lc, d, n);
 }
 
+/* A CRL decoded in lc, or NULL. */
+static X509_CRL *decode_crl_bytes(OSSL_LIB_CTX *lc, GBytes *b)
+{
+    gsize n;
+    const unsigned char *p = g_bytes_get_data(b, &n);
+    X509_CRL *crl = X509_CRL_new_ex(lc, NULL);
+    if (!crl || !d2i_X509_CRL(&crl, &p, (long)n)) {
+        X509_CRL_free(crl);
+        return NULL;
+    }
+    return crl;
+}
+
+/* A SeGW trust store: one CA and its CRL, which is checked (X509_V_FLAG_CRL_CHECK) for the leaf.  NULL on failure. */
+static X509_STORE *device_store(X509 *ca, X509_CRL *crl)
+{
+    X509_STORE *s = X509_STORE_new();
+    if (!s || X509_STORE_add_cert(s, ca) != 1 || X509_STORE_add_crl(s, crl) != 1 ||
+        X509_STORE_set_flags(s, X509_V_FLAG_CRL_CHECK) != 1) {
+        X509_STORE_free(s);
+        return NULL;
+    }
+    return s;
+}
+
 /* ---- thread contexts ------------------------------------------------------------------------------------------- */
 
 static void thread_free(Thread *t)
@@ -131,10 +158,13 @@ static void thread_free(Thread *t)
     X509_STORE_CTX_free(t->vctx);
     X509_STORE_free(t->hnb_trust);
     X509_STORE_free(t->segw_trust);
+    X509_STORE_free(t->recovery_trust);
     X509_free(t->segw_cert);
     X509_free(t->root);
     X509_free(t->mfr);
+    X509_free(t->recovery);
     X509_CRL_free(t->crl);
+    X509_CRL_free(t->recovery_crl);
     EVP_PKEY_free(t->segw_key);
     EVP_PKEY_CTX_free(t->kgen);
     EVP_MD_CTX_free(t->md);
@@ -154,18 +184,14 @@ static Thread *thread_new(HnbIkeEngine *e, GError **error)
     gsize n;
     const unsigned char *d = g_bytes_get_data(e->segw_key, &n), *p = d;
     if (!(t->segw_cert = decode_cert_bytes(t->lc, e->segw_cert)) || !(t->root = decode_cert_bytes(t->lc, e->root)) ||
-        !(t->mfr = decode_cert_bytes(t->lc, e->mfr)) ||
-        !(t->segw_key = d2i_AutoPrivateKey_ex(NULL, &p, (long)n, t->lc, NULL)))
-        goto fail;
-    d = g_bytes_get_data(e->crl, &n);
-    p = d;
-    if (!(t->crl = X509_CRL_new_ex(t->lc, NULL)) || !d2i_X509_CRL(&t->crl, &p, (long)n))
+        !(t->mfr = decode_cert_bytes(t->lc, e->mfr)) || !(t->recovery = decode_cert_bytes(t->lc, e->recovery)) ||
+        !(t->segw_key = d2i_AutoPrivateKey_ex(NULL, &p, (long)n, t->lc, NULL)) ||
+        !(t->crl = decode_crl_bytes(t->lc, e->crl)) || !(t->recovery_crl = decode_crl_bytes(t->lc, e->recovery_crl)))
         goto fail;
     what = "trust stores";
     if (!(t->hnb_trust = X509_STORE_new()) || X509_STORE_add_cert(t->hnb_trust, t->root) != 1 ||
-        !(t->segw_trust = X509_STORE_new()) || X509_STORE_add_cert(t->segw_trust, t->mfr) != 1 ||
-        X509_STORE_add_crl(t->segw_trust, t->crl) != 1 ||
-        X509_STORE_set_flags(t->segw_trust, X509_V_FLAG_CRL_CHECK) != 1 ||
+        !(t->segw_trust = device_store(t->mfr, t->crl)) ||
+        !(t->recovery_trust = device_store(t->recovery, t->recovery_crl)) ||
         !(t->vctx = X509_STORE_CTX_new_ex(t->lc, NULL)))
         goto fail;
     what = dh_groups[e->group].name;
@@ -209,6 +235,8 @@ void hnb_ike_engine_free(HnbIkeEngine *e)
     g_clear_pointer(&e->root, g_bytes_unref);
     g_clear_pointer(&e->mfr, g_bytes_unref);
     g_clear_pointer(&e->crl, g_bytes_unref);
+    g_clear_pointer(&e->recovery, g_bytes_unref);
+    g_clear_pointer(&e->recovery_crl, g_bytes_unref);
     g_free(e);
 }
 
@@ -231,7 +259,9 @@ HnbIkeEngine *hnb_ike_engine_new(HnbPki *pki, int dh_group, const char *segw_hos
     if (!(e->segw_cert = der_of(segw->cert, ASN1_ITEM_rptr(X509))) || !(e->segw_key = der_key(segw->key)) ||
         !(e->root = der_of(hnb_pki_root(pki)->cert, ASN1_ITEM_rptr(X509))) ||
         !(e->mfr = der_of(hnb_pki_mfr(pki)->cert, ASN1_ITEM_rptr(X509))) ||
-        !(e->crl = der_of(hnb_pki_crl(pki), ASN1_ITEM_rptr(X509_CRL)))) {
+        !(e->crl = der_of(hnb_pki_crl(pki), ASN1_ITEM_rptr(X509_CRL))) ||
+        !(e->recovery = der_of(hnb_pki_recovery_ca(pki)->cert, ASN1_ITEM_rptr(X509))) ||
+        !(e->recovery_crl = der_of(hnb_pki_recovery_crl(pki), ASN1_ITEM_rptr(X509_CRL)))) {
         hnb_set_openssl_error(error, HNB_ERROR_RUN, "IKE: encoding the SeGW credential and the CAs");
         hnb_ike_engine_free(e);
         return NULL;
@@ -560,8 +590,16 @@ static void setup(Run *r)
     const char *idr = hnb_pki_params(pki)->segw_fqdn;
 
     GError *dev_error = NULL;
+    gboolean recovery = (job->flags & HNB_IKE_JOB_RECOVERY_CERT) != 0;
+    /* the credential the HNB presents: the foreign CA's (test knob), else that of the set-up's kind, or with
+     * HNB_IKE_JOB_CROSS_CERT that of the other kind */
+    gboolean present_recovery = recovery != ((job->flags & HNB_IKE_JOB_CROSS_CERT) != 0);
     const HnbPkiCred *dev = job->flags & HNB_IKE_JOB_FOREIGN_CERT ? hnb_pki_foreign_device(pki, job->hnb, &dev_error)
-                                                                  : hnb_pki_device(pki, job->hnb, &dev_error);
+                            : present_recovery ? hnb_pki_recovery_device(pki, job->hnb, &dev_error)
+                                               : hnb_pki_device(pki, job->hnb, &dev_error);
+    /* the SeGW trusts the recovery CA in a recovery set-up and the manufacturer CA otherwise, never both: each
+     * credential is accepted only for its kind of set-up (crypto/pki.h, "Recovery") */
+    X509_STORE *dev_trust = recovery ? t->recovery_trust : t->segw_trust;
     if (!dev) {
         job->error = dev_error;
         g_prefix_error(&job->error, "IKE set-up of HNB %u: ", job->hnb);
@@ -602,13 +640,14 @@ static void setup(Run *r)
         goto out;
     }
 
-    /* the SeGW: the device certificate's chain, CRL and validity at its clock, then the identity, then AUTH */
+    /* the SeGW: the device (or recovery) certificate's chain, CRL and validity at its clock, then the identity, then
+     * AUTH */
     segw_begin(r);
     if (!(octets_len = signed_octets(t, &pub, TRUE, hnb.ke, hnb.ke_len, segw.keymat + SK_PI_AT, idi, octets))) {
         broke(r, "SeGW: octets");
         goto out;
     }
-    if (!accept_peer(r, HNB_IKE_SIDE_SEGW, t->segw_trust, dev_der, (size_t)dev_der_len, job->segw_time, NULL, idi,
+    if (!accept_peer(r, HNB_IKE_SIDE_SEGW, dev_trust, dev_der, (size_t)dev_der_len, job->segw_time, NULL, idi,
                      octets, octets_len, auth_i, auth_i_len))
         goto out;
     /* IKE_AUTH response: HDR, SK {IDr, CERT, AUTH, ...} */

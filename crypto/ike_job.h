@@ -17,6 +17,12 @@
  *                SeGW key.  The HNB decodes the SeGW certificate, verifies its chain to the operator root at the
  *                HNB's clock (X509_V_FLAG_USE_CHECK_TIME) and its name ([pki] segw_fqdn, SAN dNSName), and verifies
  *                the SeGW's AUTH signature.
+ * A recovery set-up (HNB_IKE_JOB_RECOVERY_CERT) is the golden module's (crypto/pki.h, "Recovery"): the HNB presents
+ * and signs with its recovery credential (hnb_pki_recovery_device), and the SeGW verifies the chain against a trust
+ * store holding the recovery CA only, with the recovery CRL (X509_V_FLAG_CRL_CHECK), then checks the identity against
+ * IDi exactly as for a device certificate.  A normal set-up's store holds the manufacturer CA only, so a recovery
+ * certificate presented in a normal set-up, or a device certificate in a recovery set-up, fails as unknown_ca at the
+ * SeGW: each credential is accepted only for its kind of set-up.  The HNB's check of the SeGW is the same for both.
  * The nonces and SPIs come from (HNB index, attempt), so nothing but OpenSSL's own key generation and signatures is
  * random, and those never decide an outcome.
  *
@@ -27,10 +33,11 @@
  * checks of the response.  Deterministic: the outcome depends only on validity windows, names, revocation and the
  * two clocks given, never on key bytes or timing (tests/test-ike.c runs the same jobs at 1 and 2 threads).
  *
- * Threads: each pool thread has its own library context (crypto/libctx.h), its own trust stores, its own decoded
- * copy of the SeGW credential and of the CA certificates, and reusable key-generation contexts.  What workers still
- * share per job: the PKI's table lock for the device credential's look-up (a hash look-up, as in the TLS engine), and
- * a device credential when two jobs of the same HNB run at once.
+ * Threads: each pool thread has its own library context (crypto/libctx.h), its own trust stores (the HNB's, the
+ * SeGW's normal and recovery ones), its own decoded copy of the SeGW credential, of the CA certificates and CRLs, and
+ * reusable key-generation contexts.  What workers still share per job: the PKI's table lock for the device (or
+ * recovery) credential's look-up (a hash look-up, as in the TLS engine), and a device credential when two jobs of the
+ * same HNB run at once.
  */
 #ifndef HNB_IKE_JOB_H
 #define HNB_IKE_JOB_H
@@ -73,7 +80,12 @@ void hnb_ike_job_run(void *job, void *thread_ctx);
 
 enum {
     HNB_IKE_JOB_FOREIGN_CERT = 1 << 0, /* the HNB presents a certificate of its identity from the foreign CA */
-    HNB_IKE_JOB_RECOVERY_CERT = 1 << 1, /* the HNB presents its recovery certificate (a recovery tunnel) */
+    /* A recovery set-up (the golden module's): the HNB presents and signs with its recovery credential; the SeGW
+     * trusts the recovery CA and its CRL instead of the manufacturer CA and its CRL. */
+    HNB_IKE_JOB_RECOVERY_CERT = 1 << 1,
+    /* Test knob: the HNB presents its credential of the other kind (its recovery credential in a normal set-up, its
+     * device credential in a recovery one), which the SeGW refuses as unknown_ca.  FOREIGN_CERT wins over it. */
+    HNB_IKE_JOB_CROSS_CERT = 1 << 2,
 };
 
 typedef struct {
@@ -82,7 +94,7 @@ typedef struct {
     uint32_t hnb;        /* HNB index: its device credential and identity */
     uint32_t attempt;    /* set-up attempt of this HNB (nonces and SPIs differ per attempt) */
     HnbTime hnb_clock;   /* the HNB's local clock (ns since the epoch): the SeGW certificate's validity */
-    HnbTime segw_time;   /* the SeGW's clock: the device certificate's validity and the CRL's */
+    HnbTime segw_time;   /* the SeGW's clock: the device (recovery) certificate's validity and the CRL's */
     uint32_t flags;      /* HNB_IKE_JOB_* */
     /* outputs */
     HnbTlsReason reason;

@@ -16,11 +16,12 @@ static char *params_key(const HnbPkiParams *p)
         "%s\nepoch=%" G_GINT64_FORMAT "\nrealm=%s\nhems=%s\noui=%s\ndevice=%s\nca=%s\nsigning=%s\n"
         "ca=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nhems=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
         "\ndevice=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nsigning=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
-        "\nsegw=%s %s %" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\n",
+        "\nsegw=%s %s %" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nrecovery=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
+        "\n",
         PKI_FORMAT, p->epoch, p->realm, p->hems_fqdn, p->oui, kt[p->device_key], kt[p->ca_key], kt[p->signing_key],
         p->ca_issued_before, p->ca_lifetime, p->hems_issued_before, p->hems_lifetime, p->device_issued_before,
         p->device_lifetime, p->signing_issued_before, p->signing_lifetime, p->segw_fqdn, kt[p->segw_key],
-        p->segw_issued_before, p->segw_lifetime);
+        p->segw_issued_before, p->segw_lifetime, p->recovery_issued_before, p->recovery_lifetime);
     char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
     hex[16] = '\0';
     return hex;
@@ -28,6 +29,9 @@ static char *params_key(const HnbPkiParams *p)
 
 void pki_tables_init(HnbPki *pki)
 {
+    pki->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
+    pki->recovery_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
+    pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
     pki->tools = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pki_cred_free);
     pki->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)EVP_PKEY_free);
 }
@@ -47,8 +51,6 @@ HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
     g_free(pki->p.oui);
     pki->p.oui = g_ascii_strup(params->oui, -1);
     g_mutex_init(&pki->lock);
-    pki->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
-    pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
     pki_tables_init(pki);
     if (!params->no_cache) {
         const char *base = params->cache_dir && *params->cache_dir ? params->cache_dir : NULL;
@@ -62,7 +64,7 @@ HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
             return NULL;
         }
     }
-    if (!pki_init_cas(pki, error) || !pki_make_crl(pki, error)) {
+    if (!pki_init_cas(pki, error) || !pki_make_crl(pki, error) || !pki_make_recovery_crl(pki, error)) {
         g_prefix_error(error, "PKI: ");
         hnb_pki_free(pki);
         return NULL;
@@ -86,8 +88,11 @@ void hnb_pki_free(HnbPki *pki)
     pki_drop_cas(pki);
     pki_cred_free(pki->hems_renewed);
     X509_CRL_free(pki->crl);
+    X509_CRL_free(pki->recovery_crl);
     if (pki->devices)
         g_hash_table_destroy(pki->devices);
+    if (pki->recovery_devices)
+        g_hash_table_destroy(pki->recovery_devices);
     if (pki->foreign_devices)
         g_hash_table_destroy(pki->foreign_devices);
     if (pki->tools)
@@ -117,6 +122,8 @@ const HnbPkiCred *hnb_pki_signing(const HnbPki *pki) { return pki->signing; }
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki) { return pki->tool_ca; }
 const HnbPkiCred *hnb_pki_segw(const HnbPki *pki) { return pki->segw; }
 X509_CRL *hnb_pki_crl(const HnbPki *pki) { return pki->crl; }
+const HnbPkiCred *hnb_pki_recovery_ca(const HnbPki *pki) { return pki->recovery; }
+X509_CRL *hnb_pki_recovery_crl(const HnbPki *pki) { return pki->recovery_crl; }
 
 void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out)
 {

@@ -1,5 +1,6 @@
 /* crypto/pki.h — the simulated PKI of TS 33.320: operator root CA, H(e)MS server certificate, manufacturer CA, one
- * device certificate per HNB, the software-signing key with the verification certificate the TrE holds, a CRL.
+ * device certificate per HNB, the software-signing key with the verification certificate the TrE holds, a CRL, and
+ * the recovery CA with one recovery certificate per HNB for its golden module.
  *
  * API FROZEN */
 /*
@@ -15,9 +16,23 @@
  *                                           │  SAN dNSName = its scope, "region-<r>.tools.<realm>" or
  *                                           │  "*.tools.<realm>"; serial HNB_PKI_TOOL_SERIAL(n, g); RSA-2048
  *                                           └─ CRLs of revoked tools, made on demand (publications over time)
+ *   recovery CA (self-signed)      ┬─ recovery certificate of HNB i (its golden module's): the same subject CN and
+ *                                  │  SAN dNSName "<EUI-64>.<realm>" as its device certificate, serial i + 1, key
+ *                                  │  type device_key, valid recovery_issued_before .. + recovery_lifetime
+ *                                  └─ recovery CRL: the same revoked HNBs as the device CRL
  *   foreign CA (self-signed, trusted by nobody) ── foreign device certificates, to produce "unknown CA" outcomes
- * The HNB trusts the operator root; the H(e)MS and the SeGW trust the manufacturer CA and check its CRL.  A local maintenance
- * tool acts as an H(e)MS towards the HNB: the HNB checks its chain to the root, its scope name and the tool CA's CRL.
+ * The HNB trusts the operator root; the H(e)MS and the SeGW trust the manufacturer CA and check its CRL.  A local
+ * maintenance tool acts as an H(e)MS towards the HNB: the HNB checks its chain to the root, its scope name and the
+ * tool CA's CRL.
+ *
+ * Recovery: the golden module (a read-only recovery image) must still reach the SeGW and the H(e)MS when the main
+ * image and, with it, the TrE-held device credential are unusable (the device credential of TS 33.320 §7.3 is the
+ * main image's; a recovery image cannot rely on it).  It gets its own credential from a CA of its own, so that the
+ * SeGW and the H(e)MS can accept it for a recovery session only: they trust the recovery CA in a recovery session and
+ * the manufacturer CA otherwise, never both (crypto/ike_job.h, crypto/tls_engine.h).  An operator revoking a stolen
+ * HNB revokes both of its credentials: the recovery CRL lists the same serials as the device CRL.  Its lifetime
+ * defaults to 20 years (7300d), longer than the device's, since a read-only image cannot be given a renewed
+ * certificate.
  *
  * Times: simulated t = 0 is `epoch` (Unix seconds, default 2026-01-01T00:00:00Z).  Each certificate is valid from
  * epoch - <x>_issued_before to that + <x>_lifetime.  Nothing in a result may depend on key bytes: handshake outcomes
@@ -28,10 +43,11 @@
  * other 10.
  *
  * Cache: everything is generated once and kept under <cache_dir>/<hash of the parameters>/ (the CAs in ca.pem, device
- * i in dev/<i / 1000>/<i>.pem).  Device certificates are made lazily on first use.  Files are written to a temporary
- * name and then linked (CAs: first writer wins, later ones load the winner) or renamed (devices) into place, so
- * concurrent runs are safe; a file that does not parse, whose key does not match, or that our CA did not sign is
- * regenerated with a g_warning.  The revoked set is not part of the hash (the CRL is re-signed at each init).
+ * i in dev/<i / 1000>/<i>.pem, its recovery credential in rec/<i / 1000>/<i>.pem).  Device and recovery certificates
+ * are made lazily on first use.  Files are written to a temporary name and then linked (CAs: first writer wins, later
+ * ones load the winner) or renamed (devices) into place, so concurrent runs are safe; a file that does not parse,
+ * whose key does not match, or that our CA did not sign is regenerated with a g_warning.  The revoked set is not part
+ * of the hash (the CRLs are re-signed at each init).
  *
  * Thread safety: after hnb_pki_new() every function may be called from any thread; hnb_pki_device() serialises
  * generation internally.  Returned objects are owned by the HnbPki and live as long as it does.
@@ -76,6 +92,8 @@ typedef struct {
     char *segw_fqdn;
     HnbPkiKeyType segw_key;
     HnbTime segw_issued_before, segw_lifetime;
+    /* the golden module's recovery credentials (issued by the recovery CA) */
+    HnbTime recovery_issued_before, recovery_lifetime;
     uint32_t *revoked;     /* sorted device indices, no duplicates */
     guint nrevoked;
     char *cache_dir;       /* NULL or "": $XDG_CACHE_HOME/hnbsim (g_get_user_cache_dir()) */
@@ -127,6 +145,10 @@ const HnbPkiCred *hnb_pki_signing(const HnbPki *pki); /* software-signing key + 
  * per parameter hash and cached with it in ca.pem). */
 const HnbPkiCred *hnb_pki_segw(const HnbPki *pki);
 X509_CRL *hnb_pki_crl(const HnbPki *pki);             /* issued by the manufacturer CA */
+/* The recovery CA (self-signed, key type ca_key, part of the CA set and cached with it in ca.pem) and its CRL, which
+ * lists the same revoked HNBs as hnb_pki_crl (serial i + 1; thisUpdate and nextUpdate as hnb_pki_crl's). */
+const HnbPkiCred *hnb_pki_recovery_ca(const HnbPki *pki);
+X509_CRL *hnb_pki_recovery_crl(const HnbPki *pki);
 const HnbPkiCred *hnb_pki_tool_ca(const HnbPki *pki); /* maintenance-tool CA, issued by the operator root */
 
 /* Local maintenance tools (H(e)MS rights on site).  Tool n's certificate number gen, valid [not_before, not_after]
@@ -151,6 +173,13 @@ EVP_PKEY *hnb_pki_key(HnbPki *pki, const char *name, HnbPkiKeyType type, GError 
 const HnbPkiCred *hnb_pki_device(HnbPki *pki, uint32_t i, GError **error);
 /* A device certificate with HNB i's identity but issued by the foreign CA (memory only, not cached on disk). */
 const HnbPkiCred *hnb_pki_foreign_device(HnbPki *pki, uint32_t i, GError **error);
+/* HNB i's recovery credential (its golden module's): a key of type device_key and a certificate issued by the recovery
+ * CA with the device certificate's identity (subject CN and SAN dNSName "<EUI-64>.<realm>", so hnb_pki_cert_identity
+ * gives the same identity), serial i + 1, valid [epoch - recovery_issued_before, + recovery_lifetime].  Made on
+ * first use and cached on disk like device credentials (rec/<i / 1000>/<i>.pem; an export's rec-dev<i>.pem/.key;
+ * in memory only without a cache), then kept in memory.  Counted in the device stats.  NULL with HNB_ERROR_RUN on
+ * failure. */
+const HnbPkiCred *hnb_pki_recovery_device(HnbPki *pki, uint32_t i, GError **error);
 gboolean hnb_pki_is_revoked(const HnbPki *pki, uint32_t i);
 
 /* Identity. */
@@ -167,24 +196,27 @@ char *hnb_pki_claimed_identity(const char *oui, const char *serial, const char *
 /* Counters for tests and reports (cumulative since hnb_pki_new). */
 typedef struct {
     guint ca_generated;      /* 1 when the CA set was made by this process, 0 when read from the cache */
-    guint devices_generated; /* device credentials made (fresh or replacing a corrupted file) */
-    guint devices_loaded;    /* device credentials read from the cache */
+    guint devices_generated; /* device and recovery credentials made (fresh or replacing a corrupted file) */
+    guint devices_loaded;    /* device and recovery credentials read from the cache */
     guint corrupted;         /* cache files found corrupted and regenerated */
 } HnbPkiStats;
 void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out);
 
 /* Write PEM files for external tools into `dir` (created; must be empty or absent unless force): root.pem root.key
  * mfr.pem mfr.key foreign.pem foreign.key hems.pem hems.key hems-chain.pem (hems + root) segw.pem segw.key
- * signing.pem signing.key crl.pem tool-ca.pem tool-ca.key, dev<i>.pem dev<i>.key for i < ndevices, foreign-dev0.pem foreign-dev0.key,
+ * signing.pem signing.key crl.pem tool-ca.pem tool-ca.key recovery-ca.pem recovery-ca.key recovery-crl.pem, dev<i>.pem
+ * dev<i>.key rec-dev<i>.pem rec-dev<i>.key for i < ndevices, foreign-dev0.pem foreign-dev0.key,
  * pki.ini (the parameters, for hnb_pki_open_export) and README.txt listing them.  HNB_ERROR_INPUT when dir is
  * non-empty and !force, HNB_ERROR_RUN on I/O failure. */
 gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolean force, GError **error);
 
 /* Open a directory written by hnb_pki_export() (or `hnbsim pki --out`) as an in-memory PKI: its CAs, H(e)MS, SeGW and
  * signing credentials and CRL; parameters (epoch, realm, hems_fqdn, segw_fqdn, oui, key types) from its pki.ini (an
- * export made before the SeGW existed gets one made in memory under its root).  hnb_pki_device(i)
- * reads dev<i>.pem/.key from the directory when present, else makes one in memory with the directory's manufacturer
- * key.  HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
+ * export made before the SeGW existed gets one made in memory under its root; one made before the recovery CA
+ * existed gets a recovery CA made in memory, with a recovery CRL of the device CRL's revoked HNBs).
+ * hnb_pki_device(i) reads dev<i>.pem/.key from the directory when present, else makes one in memory with the
+ * directory's manufacturer key; hnb_pki_recovery_device(i) likewise with rec-dev<i>.pem/.key and the recovery CA.
+ * HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
 HnbPki *hnb_pki_open_export(const char *dir, GError **error);
 
 

@@ -1,7 +1,7 @@
 /* crypto/pki_cas.c — the CA set: operator root, manufacturer CA, foreign CA, the H(e)MS, software-signing and SeGW
- * credentials and the maintenance-tool CA, made once per parameter hash and kept as one file (ca.pem) in the cache.
- * The file is published with link(2): the first of several concurrent runs wins and the others load its file, since
- * they must all sign devices with the same manufacturer key.
+ * credentials, the maintenance-tool CA and the recovery CA, made once per parameter hash and kept as one file (ca.pem)
+ * in the cache.  The file is published with link(2): the first of several concurrent runs wins and the others load
+ * its file, since they must all sign devices with the same manufacturer key.
  */
 #include "crypto/pki_private.h"
 
@@ -28,6 +28,16 @@ HnbPkiCred *pki_make_segw(HnbPki *pki, GError **error)
                          p->segw_lifetime, PKI_ROLE_SERVER, pki->root, error);
 }
 
+/* The recovery CA is a root of its own, not an intermediate under the manufacturer CA: a verifier trusting the
+ * manufacturer CA (a normal session) then cannot chain a recovery certificate, and one trusting the recovery CA (a
+ * recovery session) cannot chain a device certificate, so each credential is accepted only for its kind of session. */
+HnbPkiCred *pki_make_recovery_ca(HnbPki *pki, GError **error)
+{
+    const HnbPkiParams *p = &pki->p;
+    return pki_make_cred(p, p->ca_key, "HNB Manufacturer", "Recovery CA", NULL, 1, p->ca_issued_before,
+                         p->ca_lifetime, PKI_ROLE_CA, NULL, error);
+}
+
 static gboolean make_cas(HnbPki *pki, GError **error)
 {
     const HnbPkiParams *p = &pki->p;
@@ -43,7 +53,8 @@ static gboolean make_cas(HnbPki *pki, GError **error)
         !(pki->signing = pki_make_cred(p, p->signing_key, "HNB Manufacturer", "Software Signing", NULL,
                                        HNB_PKI_SIGNING_SERIAL, p->signing_issued_before, p->signing_lifetime,
                                        PKI_ROLE_SIGNING, pki->mfr, error)) ||
-        !(pki->tool_ca = pki_make_tool_ca(pki, error)) || !(pki->segw = pki_make_segw(pki, error)))
+        !(pki->tool_ca = pki_make_tool_ca(pki, error)) || !(pki->segw = pki_make_segw(pki, error)) ||
+        !(pki->recovery = pki_make_recovery_ca(pki, error)))
         return FALSE;
     pki->stats.ca_generated = 1;
     return TRUE;
@@ -58,7 +69,8 @@ void pki_drop_cas(HnbPki *pki)
     pki_cred_free(pki->signing);
     pki_cred_free(pki->tool_ca);
     pki_cred_free(pki->segw);
-    pki->root = pki->mfr = pki->foreign = pki->hems = pki->signing = pki->tool_ca = pki->segw = NULL;
+    pki_cred_free(pki->recovery);
+    pki->root = pki->mfr = pki->foreign = pki->hems = pki->signing = pki->tool_ca = pki->segw = pki->recovery = NULL;
 }
 
 static gboolean load_cas(HnbPki *pki, const char *path)
@@ -73,9 +85,11 @@ static gboolean load_cas(HnbPki *pki, const char *path)
     pki->signing = pki_read_cred(b);
     pki->tool_ca = pki_read_cred(b);
     pki->segw = pki_read_cred(b);
+    pki->recovery = pki_read_cred(b);
     BIO_free(b);
     ERR_clear_error();
     if (pki->root && pki->mfr && pki->foreign && pki->hems && pki->signing && pki->tool_ca && pki->segw &&
+        pki->recovery && pki_signed_by(pki->recovery->cert, pki->recovery) &&
         pki_signed_by(pki->root->cert, pki->root) && pki_signed_by(pki->mfr->cert, pki->mfr) &&
         pki_signed_by(pki->foreign->cert, pki->foreign) && pki_signed_by(pki->hems->cert, pki->root) &&
         pki_signed_by(pki->signing->cert, pki->mfr) && pki_signed_by(pki->tool_ca->cert, pki->root) &&
@@ -89,7 +103,7 @@ static gboolean cas_to_pem(HnbPki *pki, BIO *b)
 {
     return pki_write_cred(b, pki->root) && pki_write_cred(b, pki->mfr) && pki_write_cred(b, pki->foreign) &&
            pki_write_cred(b, pki->hems) && pki_write_cred(b, pki->signing) && pki_write_cred(b, pki->tool_ca) &&
-           pki_write_cred(b, pki->segw);
+           pki_write_cred(b, pki->segw) && pki_write_cred(b, pki->recovery);
 }
 
 /* Load ca.pem, or make the set and publish it (first writer wins). */

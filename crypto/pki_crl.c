@@ -1,5 +1,6 @@
-/* crypto/pki_crl.c — certificate revocation lists: the manufacturer CA's CRL of revoked devices ([pki] revoked,
- * checked by the H(e)MS with X509_V_FLAG_CRL_CHECK) and the tool CA's CRLs of revoked maintenance tools.
+/* crypto/pki_crl.c — certificate revocation lists: the manufacturer CA's CRL of revoked devices ([pki] revoked, checked
+ * by the H(e)MS with X509_V_FLAG_CRL_CHECK), the recovery CA's CRL of the same devices and the tool CA's CRLs of
+ * revoked maintenance tools.
  */
 #include "crypto/pki_private.h"
 
@@ -38,15 +39,28 @@ fail:
     return NULL;
 }
 
-/* The manufacturer CA's CRL of revoked devices (device serials are index + 1). */
-gboolean pki_make_crl(HnbPki *pki, GError **error)
+/* A CRL of `issuer` revoking the devices of [pki] revoked (device and recovery serials are index + 1). */
+static X509_CRL *revoked_devices_crl(HnbPki *pki, const HnbPkiCred *issuer, GError **error)
 {
     const HnbPkiParams *p = &pki->p;
     g_autofree uint64_t *serials = g_new(uint64_t, p->nrevoked ? p->nrevoked : 1);
     for (guint k = 0; k < p->nrevoked; k++)
         serials[k] = (uint64_t)p->revoked[k] + 1;
-    pki->crl = pki_sign_crl(p, pki->mfr, serials, p->nrevoked, -HNB_DAY, p->crl_lifetime, error);
+    return pki_sign_crl(p, issuer, serials, p->nrevoked, -HNB_DAY, p->crl_lifetime, error);
+}
+
+gboolean pki_make_crl(HnbPki *pki, GError **error)
+{
+    pki->crl = revoked_devices_crl(pki, pki->mfr, error);
     return pki->crl != NULL;
+}
+
+/* An operator revoking a stolen HNB revokes both its credentials: a thief must not get a tunnel by booting the
+ * golden module. */
+gboolean pki_make_recovery_crl(HnbPki *pki, GError **error)
+{
+    pki->recovery_crl = revoked_devices_crl(pki, pki->recovery, error);
+    return pki->recovery_crl != NULL;
 }
 
 gboolean hnb_pki_is_revoked(const HnbPki *pki, uint32_t i)

@@ -1,29 +1,43 @@
-/* crypto/pki_device.c — device credentials: HNB i's key and certificate, made on first use and kept in the cache
- * (DEVICES_PER_DIR files a directory, published with rename(2): two runs making the same device at once both produce
- * valid credentials and either file may win), or read from an export; the foreign CA's devices likewise.
+/* crypto/pki_device.c — per-HNB credentials: HNB i's device key and certificate and its golden module's recovery
+ * credential, each made on first use and kept in the cache (DEVICES_PER_DIR files a directory, dev/ and rec/,
+ * published with rename(2): two runs making the same credential at once both produce valid credentials and either
+ * file may win), or read from an export; the foreign CA's devices likewise, in memory only.
  */
 #include "crypto/pki_private.h"
 
 #include <string.h>
 
-static HnbPkiCred *make_device(HnbPki *pki, uint32_t i, const HnbPkiCred *issuer, GError **error)
+/* The three kinds of per-HNB credential: they differ only in issuer, validity and where they are kept. */
+typedef enum { KIND_DEVICE, KIND_RECOVERY, KIND_FOREIGN } Kind;
+
+static const HnbPkiCred *kind_issuer(const HnbPki *pki, Kind kind)
+{
+    return kind == KIND_DEVICE ? pki->mfr : kind == KIND_RECOVERY ? pki->recovery : pki->foreign;
+}
+
+static HnbPkiCred *make_device(HnbPki *pki, uint32_t i, Kind kind, GError **error)
 {
     g_autofree char *fqdn = hnb_pki_device_fqdn(pki, i);
     const HnbPkiParams *p = &pki->p;
-    return pki_make_cred(p, p->device_key, issuer == pki->mfr ? "HNB Manufacturer" : "Foreign", fqdn, fqdn,
-                         (uint64_t)i + 1, p->device_issued_before, p->device_lifetime, PKI_ROLE_CLIENT, issuer, error);
+    gboolean rec = kind == KIND_RECOVERY;
+    /* the recovery certificate carries the device identity (TS 33.320 8.3.3.1), so the SeGW's IDi check and the
+     * H(e)MS's DeviceId check apply to it unchanged */
+    return pki_make_cred(p, p->device_key, kind == KIND_FOREIGN ? "Foreign" : "HNB Manufacturer", fqdn, fqdn,
+                         (uint64_t)i + 1, rec ? p->recovery_issued_before : p->device_issued_before,
+                         rec ? p->recovery_lifetime : p->device_lifetime, PKI_ROLE_CLIENT, kind_issuer(pki, kind),
+                         error);
 }
 
-/* Does credential c name HNB i (clause 8.3.3.1 identity) and carry our manufacturer CA's signature? */
-static gboolean is_device_of(HnbPki *pki, uint32_t i, const HnbPkiCred *c)
+/* Does credential c name HNB i (clause 8.3.3.1 identity) and carry the signature of the issuer of its kind? */
+static gboolean is_device_of(HnbPki *pki, uint32_t i, Kind kind, const HnbPkiCred *c)
 {
     g_autofree char *want = hnb_pki_device_fqdn(pki, i);
     g_autofree char *have = hnb_pki_cert_identity(c->cert);
-    return have && strcmp(have, want) == 0 && pki_signed_by(c->cert, pki->mfr);
+    return have && strcmp(have, want) == 0 && pki_signed_by(c->cert, kind_issuer(pki, kind));
 }
 
-/* A cached device file is good when it parses, the key matches, our manufacturer CA signed it and it names HNB i. */
-static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, const char *path)
+/* A cached file is good when it parses, the key matches, the issuer of its kind signed it and it names HNB i. */
+static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, Kind kind, const char *path)
 {
     BIO *b = pki_bio_from_file(path);
     if (!b)
@@ -35,7 +49,7 @@ static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, const char *path)
         return NULL;
     uint64_t serial = 0;
     const ASN1_INTEGER *sn = X509_get0_serialNumber(c->cert);
-    if (!is_device_of(pki, i, c) || ASN1_INTEGER_get_uint64(&serial, sn) != 1 || serial != (uint64_t)i + 1) {
+    if (!is_device_of(pki, i, kind, c) || ASN1_INTEGER_get_uint64(&serial, sn) != 1 || serial != (uint64_t)i + 1) {
         ERR_clear_error();
         pki_cred_free(c);
         return NULL;
@@ -43,12 +57,13 @@ static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, const char *path)
     return c;
 }
 
-static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, GError **error)
+static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, Kind kind, GError **error)
 {
-    g_autofree char *sub = g_strdup_printf("%s/dev/%u", pki->dir, i / DEVICES_PER_DIR);
+    g_autofree char *sub =
+        g_strdup_printf("%s/%s/%u", pki->dir, kind == KIND_RECOVERY ? "rec" : "dev", i / DEVICES_PER_DIR);
     g_autofree char *base = g_strdup_printf("%u.pem", i);
     g_autofree char *path = g_build_filename(sub, base, NULL);
-    HnbPkiCred *c = load_device(pki, i, path);
+    HnbPkiCred *c = load_device(pki, i, kind, path);
     if (c) {
         pki->stats.devices_loaded++;
         return c;
@@ -57,7 +72,7 @@ static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, GError **error)
         g_warning("PKI cache %s is corrupted; regenerating it", path);
         pki->stats.corrupted++;
     }
-    if (!(c = make_device(pki, i, pki->mfr, error)))
+    if (!(c = make_device(pki, i, kind, error)))
         return NULL;
     pki->stats.devices_generated++;
     BIO *b = BIO_new(BIO_s_mem());
@@ -73,11 +88,13 @@ static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, GError **error)
     return c;
 }
 
-/* dev<i>.pem + dev<i>.key of an exported directory, checked as a cache file is */
-static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i)
+/* dev<i>.pem + dev<i>.key (rec-dev<i>.* for a recovery credential) of an exported directory, checked as a cache
+ * file is */
+static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind)
 {
-    g_autofree char *cn = g_strdup_printf("%s/dev%u.pem", pki->export_dir, i);
-    g_autofree char *kn = g_strdup_printf("%s/dev%u.key", pki->export_dir, i);
+    const char *prefix = kind == KIND_RECOVERY ? "rec-dev" : "dev";
+    g_autofree char *cn = g_strdup_printf("%s/%s%u.pem", pki->export_dir, prefix, i);
+    g_autofree char *kn = g_strdup_printf("%s/%s%u.key", pki->export_dir, prefix, i);
     gchar *cert = NULL, *key = NULL;
     gsize clen, klen;
     if (!g_file_get_contents(kn, &key, &klen, NULL) || !g_file_get_contents(cn, &cert, &clen, NULL)) {
@@ -96,7 +113,7 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i)
     ERR_clear_error();
     if (!c)
         return NULL;
-    if (!is_device_of(pki, i, c)) {
+    if (!is_device_of(pki, i, kind, c)) {
         g_warning("%s does not hold HNB %u's certificate from this PKI; making one in memory", cn, i);
         pki_cred_free(c);
         return NULL;
@@ -105,23 +122,23 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i)
 }
 
 /* Generation happens under the lock: simple, and it is a one-time cost per device per cache. */
-static const HnbPkiCred *device_get(HnbPki *pki, GHashTable *table, uint32_t i, gboolean foreign, GError **error)
+static const HnbPkiCred *device_get(HnbPki *pki, GHashTable *table, uint32_t i, Kind kind, GError **error)
 {
     g_mutex_lock(&pki->lock);
     HnbPkiCred *c = g_hash_table_lookup(table, GUINT_TO_POINTER(i));
     if (!c) {
-        if (foreign)
-            c = make_device(pki, i, pki->foreign, error);
-        else if (pki->export_dir && (c = device_from_export(pki, i)))
+        if (kind == KIND_FOREIGN)
+            c = make_device(pki, i, kind, error);
+        else if (pki->export_dir && (c = device_from_export(pki, i, kind)))
             pki->stats.devices_loaded++;
         else if (pki->dir)
-            c = device_from_cache(pki, i, error);
-        else if ((c = make_device(pki, i, pki->mfr, error)))
+            c = device_from_cache(pki, i, kind, error);
+        else if ((c = make_device(pki, i, kind, error)))
             pki->stats.devices_generated++;
         if (c)
             g_hash_table_insert(table, GUINT_TO_POINTER(i), c);
         else
-            g_prefix_error(error, "PKI device %u: ", i);
+            g_prefix_error(error, kind == KIND_RECOVERY ? "PKI recovery credential %u: " : "PKI device %u: ", i);
     }
     g_mutex_unlock(&pki->lock);
     return c;
@@ -129,10 +146,15 @@ static const HnbPkiCred *device_get(HnbPki *pki, GHashTable *table, uint32_t i, 
 
 const HnbPkiCred *hnb_pki_device(HnbPki *pki, uint32_t i, GError **error)
 {
-    return device_get(pki, pki->devices, i, FALSE, error);
+    return device_get(pki, pki->devices, i, KIND_DEVICE, error);
+}
+
+const HnbPkiCred *hnb_pki_recovery_device(HnbPki *pki, uint32_t i, GError **error)
+{
+    return device_get(pki, pki->recovery_devices, i, KIND_RECOVERY, error);
 }
 
 const HnbPkiCred *hnb_pki_foreign_device(HnbPki *pki, uint32_t i, GError **error)
 {
-    return device_get(pki, pki->foreign_devices, i, TRUE, error);
+    return device_get(pki, pki->foreign_devices, i, KIND_FOREIGN, error);
 }

@@ -57,6 +57,20 @@ static gboolean export_pem(Export *x, const char *name, X509 *cert, X509 *extra,
     return ok;
 }
 
+/* HNB i's device (dev<i>.*) or recovery (rec-dev<i>.*) certificate and key. */
+static gboolean export_device(Export *x, HnbPki *pki, uint32_t i, gboolean recovery)
+{
+    const HnbPkiCred *c = recovery ? hnb_pki_recovery_device(pki, i, x->error) : hnb_pki_device(pki, i, x->error);
+    if (!c)
+        return FALSE;
+    const char *prefix = recovery ? "rec-dev" : "dev";
+    g_autofree char *fqdn = hnb_pki_device_fqdn(pki, i);
+    g_autofree char *cn = g_strdup_printf("%s%u.pem", prefix, i), *kn = g_strdup_printf("%s%u.key", prefix, i);
+    g_autofree char *what = g_strdup_printf("%s certificate of HNB %u: %s%s", recovery ? "recovery" : "device", i,
+                                            fqdn, hnb_pki_is_revoked(pki, i) ? " (revoked)" : "");
+    return export_pem(x, cn, c->cert, NULL, NULL, NULL, what) && export_pem(x, kn, NULL, NULL, c->key, NULL, "its key");
+}
+
 gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolean force, GError **error)
 {
     if (g_file_test(dir, G_FILE_TEST_EXISTS)) {
@@ -89,7 +103,8 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
     g_string_append_printf(readme,
                            "hnbsim PKI (TS 33.320): PEM files for external tools.\n"
                            "epoch %s, realm %s, H(e)MS %s, device keys %s.\n"
-                           "The HNB trusts root.pem; the H(e)MS and the SeGW trust mfr.pem and check crl.pem.\n"
+                           "The HNB trusts root.pem; the H(e)MS and the SeGW trust mfr.pem and check crl.pem,\n"
+                           "and in a recovery session (the golden module) recovery-ca.pem and recovery-crl.pem.\n"
                            "Private keys (*.key) are unencrypted PKCS#8.\n\n",
                            epoch, p->realm, p->hems_fqdn, p->device_key == HNB_PKI_KEY_EC_P256 ? "ec-p256" : "rsa-2048");
     Export x = {dir, readme, error};
@@ -111,6 +126,11 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
         !export_pem(&x, "tool-ca.pem", pki->tool_ca->cert, NULL, NULL, NULL,
                     "maintenance-tool CA (issued by the root; issues tool-<n> certificates)") ||
         !export_pem(&x, "tool-ca.key", NULL, NULL, pki->tool_ca->key, NULL, "its key") ||
+        !export_pem(&x, "recovery-ca.pem", pki->recovery->cert, NULL, NULL, NULL,
+                    "recovery CA (issues the golden modules' recovery certificates)") ||
+        !export_pem(&x, "recovery-ca.key", NULL, NULL, pki->recovery->key, NULL, "its key") ||
+        !export_pem(&x, "recovery-crl.pem", NULL, NULL, NULL, pki->recovery_crl,
+                    "CRL of the recovery CA (the same revoked devices)") ||
         !export_pem(&x, "foreign.pem", pki->foreign->cert, NULL, NULL, NULL, "a CA nobody trusts") ||
         !export_pem(&x, "foreign.key", NULL, NULL, pki->foreign->key, NULL, "its key"))
         return FALSE;
@@ -119,18 +139,9 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
         !export_pem(&x, "foreign-dev0.pem", fd->cert, NULL, NULL, NULL, "HNB 0's identity, issued by the foreign CA") ||
         !export_pem(&x, "foreign-dev0.key", NULL, NULL, fd->key, NULL, "its key"))
         return FALSE;
-    for (uint32_t i = 0; i < ndevices; i++) {
-        const HnbPkiCred *c = hnb_pki_device(pki, i, error);
-        if (!c)
+    for (uint32_t i = 0; i < ndevices; i++)
+        if (!export_device(&x, pki, i, FALSE) || !export_device(&x, pki, i, TRUE))
             return FALSE;
-        g_autofree char *fqdn = hnb_pki_device_fqdn(pki, i);
-        g_autofree char *cn = g_strdup_printf("dev%u.pem", i), *kn = g_strdup_printf("dev%u.key", i);
-        g_autofree char *what = g_strdup_printf("device certificate of HNB %u: %s%s", i, fqdn,
-                                                hnb_pki_is_revoked(pki, i) ? " (revoked)" : "");
-        if (!export_pem(&x, cn, c->cert, NULL, NULL, NULL, what) ||
-            !export_pem(&x, kn, NULL, NULL, c->key, NULL, "its key"))
-            return FALSE;
-    }
     {
         static const char *const kt[] = {"ec-p256", "rsa-2048"};
         g_autoptr(GString) ini = g_string_new(NULL);

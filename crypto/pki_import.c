@@ -1,5 +1,6 @@
-/* crypto/pki_import.c — opening an export made by hnb_pki_export: the CA set and CRL from its PEM files, the
- * parameters from its pki.ini, devices read from dev<i>.pem/.key on demand.
+/* crypto/pki_import.c — opening an export made by hnb_pki_export: the CA set and CRLs from its PEM files, the
+ * parameters from its pki.ini, devices read from dev<i>.pem/.key (recovery credentials from rec-dev<i>.pem/.key) on
+ * demand.
  */
 #include "crypto/pki_private.h"
 
@@ -32,6 +33,33 @@ static HnbPkiCred *open_cred(const char *dir, const char *name, gboolean with_ke
     return pki_cred_new(x, k);
 }
 
+/* A CRL file of dir that `issuer` signed, or NULL with HNB_ERROR_INPUT naming the file. */
+static X509_CRL *open_crl(const char *dir, const char *name, const HnbPkiCred *issuer, GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    BIO *b = BIO_new_file(path, "r");
+    X509_CRL *crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!crl || X509_CRL_verify(crl, issuer->key) != 1) {
+        hnb_set_openssl_error(error, HNB_ERROR_INPUT, path);
+        X509_CRL_free(crl);
+        return NULL;
+    }
+    ERR_clear_error();
+    return crl;
+}
+
+/* The recovery CA and its CRL: from recovery-ca.pem/.key and recovery-crl.pem, or, for an export made before the
+ * recovery CA existed, made in memory (a fresh CA; its CRL lists the revoked set read from the device CRL). */
+static gboolean open_recovery(HnbPki *pki, const char *dir, GError **error)
+{
+    g_autofree char *ca_path = g_build_filename(dir, "recovery-ca.pem", NULL);
+    if (!g_file_test(ca_path, G_FILE_TEST_EXISTS))
+        return (pki->recovery = pki_make_recovery_ca(pki, error)) && pki_make_recovery_crl(pki, error);
+    return (pki->recovery = open_cred(dir, "recovery-ca", TRUE, error)) &&
+           (pki->recovery_crl = open_crl(dir, "recovery-crl.pem", pki->recovery, error));
+}
+
 /* Re-file a GKeyFile error as bad input, naming the file. */
 static void input_error(GError **error, const char *path)
 {
@@ -60,8 +88,6 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
     hnb_pki_params_init(&pki->p);
     pki->p.no_cache = TRUE;
     g_mutex_init(&pki->lock);
-    pki->devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
-    pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
     pki_tables_init(pki);
     pki->export_dir = g_strdup(dir);
     static const char *const keys[] = {"epoch", "realm", "hems_fqdn", "oui", "device_key"};
@@ -91,7 +117,6 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
         hnb_pki_free(pki);
         return NULL;
     }
-    g_autofree char *crl_path = g_build_filename(dir, "crl.pem", NULL);
     if (!(pki->root = open_cred(dir, "root", TRUE, error)) || !(pki->mfr = open_cred(dir, "mfr", TRUE, error)) ||
         !(pki->foreign = open_cred(dir, "foreign", TRUE, error)) ||
         !(pki->hems = open_cred(dir, "hems", TRUE, error)) || !(pki->signing = open_cred(dir, "signing", TRUE, error))) {
@@ -124,11 +149,7 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
         hnb_pki_free(pki);
         return NULL;
     }
-    BIO *b = BIO_new_file(crl_path, "r");
-    pki->crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (!pki->crl || X509_CRL_verify(pki->crl, pki->mfr->key) != 1) {
-        hnb_set_openssl_error(error, HNB_ERROR_INPUT, crl_path);
+    if (!(pki->crl = open_crl(dir, "crl.pem", pki->mfr, error))) {
         hnb_pki_free(pki);
         return NULL;
     }
@@ -147,5 +168,9 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
     g_array_sort(idx, pki_cmp_u32);
     pki->p.nrevoked = idx->len;
     pki->p.revoked = idx->len ? g_memdup2(idx->data, idx->len * sizeof(uint32_t)) : NULL;
+    if (!open_recovery(pki, dir, error)) {
+        hnb_pki_free(pki);
+        return NULL;
+    }
     return pki;
 }

@@ -44,6 +44,11 @@ const HnbKeySpec hnb_pki_schema[] = {
      "device certificates are valid from this long before the epoch"},
     {"pki", "device_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "3650d", "1s", "36500d", NULL,
      "device certificate validity period"},
+    {"pki", "recovery_issued_before", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "30d", "0s", "36500d", NULL,
+     "the golden module's recovery certificates are valid from this long before the epoch"},
+    {"pki", "recovery_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "7300d", "1s", "36500d", NULL,
+     "recovery certificate validity period (20 years: the read-only golden module cannot renew it, so it outlives "
+     "the device certificate)"},
     {"pki", "signing_issued_before", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "30d", "0s", "36500d", NULL,
      "the software-signing certificate is valid from this long before the epoch"},
     {"pki", "signing_lifetime", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "3650d", "1s", "36500d", NULL,
@@ -77,6 +82,8 @@ void hnb_pki_params_init(HnbPkiParams *p)
     p->segw_lifetime = 730 * HNB_DAY;
     p->device_issued_before = 30 * HNB_DAY;
     p->device_lifetime = 3650 * HNB_DAY;
+    p->recovery_issued_before = 30 * HNB_DAY;
+    p->recovery_lifetime = 7300 * HNB_DAY;
     p->signing_issued_before = 30 * HNB_DAY;
     p->signing_lifetime = 3650 * HNB_DAY;
     p->crl_lifetime = 3650 * HNB_DAY;
@@ -247,6 +254,8 @@ gboolean hnb_pki_params_from_scenario(HnbPkiParams *p, const HnbScenario *sc, GE
     p->segw_lifetime = hnb_scenario_time(sc, "pki", "segw_lifetime");
     p->device_issued_before = hnb_scenario_time(sc, "pki", "device_issued_before");
     p->device_lifetime = hnb_scenario_time(sc, "pki", "device_lifetime");
+    p->recovery_issued_before = hnb_scenario_time(sc, "pki", "recovery_issued_before");
+    p->recovery_lifetime = hnb_scenario_time(sc, "pki", "recovery_lifetime");
     p->signing_issued_before = hnb_scenario_time(sc, "pki", "signing_issued_before");
     p->signing_lifetime = hnb_scenario_time(sc, "pki", "signing_lifetime");
     p->crl_lifetime = hnb_scenario_time(sc, "pki", "crl_lifetime");

@@ -1,7 +1,8 @@
 /* crypto/pki_private.h — what the files of the PKI (crypto/pki*.c) share and nothing else includes: the HnbPki
  * object, the certificate maker, the cache's file helpers and the parsers of [pki] values.
  *
- * Locking: pki->lock guards the tables (devices, foreign_devices, tools, keys) and stats; the CA set, the CRL and the
+ * Locking: pki->lock guards the tables (devices, recovery_devices, foreign_devices, tools, keys) and stats; the CA
+ * set, the CRLs and the
  * parameters are set in hnb_pki_new / hnb_pki_open_export and read-only afterwards.
  */
 #ifndef HNB_PKI_PRIVATE_H
@@ -19,8 +20,9 @@
 
 /* Bump when the generated material changes, so old caches are not reused. */
 /* v2: the CA set gained the maintenance-tool CA (a v1 ca.pem would load without it)
- * v3: the CA set gained the SeGW credential */
-#define PKI_FORMAT "hnbsim-pki-v3"
+ * v3: the CA set gained the SeGW credential
+ * v4: the CA set gained the recovery CA (recovery credentials under rec/) */
+#define PKI_FORMAT "hnbsim-pki-v4"
 #define DEVICES_PER_DIR 1000
 
 /* In functions with a GError **error and a `fail:` label: the OpenSSL error queue becomes the error, then cleanup. */
@@ -34,11 +36,11 @@ struct HnbPki {
     HnbPkiParams p;
     char *dir; /* cache path of these parameters, NULL with no_cache */
     char *export_dir; /* opened with hnb_pki_open_export: devices come from dev<i>.pem/.key there */
-    HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca, *segw;
+    HnbPkiCred *root, *mfr, *foreign, *hems, *signing, *tool_ca, *segw, *recovery;
     HnbPkiCred *hems_renewed; /* in memory only (hems_renewal_at > 0) */
-    X509_CRL *crl;
-    GMutex lock; /* devices, foreign_devices, tools, tool_keys, keys, stats */
-    GHashTable *devices, *foreign_devices; /* index -> HnbPkiCred */
+    X509_CRL *crl, *recovery_crl;
+    GMutex lock; /* devices, recovery_devices, foreign_devices, tools, tool_keys, keys, stats */
+    GHashTable *devices, *recovery_devices, *foreign_devices; /* index -> HnbPkiCred */
     GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
     GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
     HnbPkiStats stats;
@@ -101,6 +103,8 @@ gboolean pki_publish(const char *sub, const char *base, BIO *b, GError **error);
 HnbPkiCred *pki_make_tool_ca(HnbPki *pki, GError **error);
 /* The SeGW credential: RSA-2048 or EC P-256 per segw_key under the operator root (serial 4), SAN segw_fqdn. */
 HnbPkiCred *pki_make_segw(HnbPki *pki, GError **error);
+/* The recovery CA: self-signed (serial 1), key type ca_key, the CA validity. */
+HnbPkiCred *pki_make_recovery_ca(HnbPki *pki, GError **error);
 /* Load ca.pem, or make the set and publish it (first writer wins); with no cache, make it in memory. */
 gboolean pki_init_cas(HnbPki *pki, GError **error);
 /* Free the CA set's credentials. */
@@ -113,10 +117,12 @@ X509_CRL *pki_sign_crl(const HnbPkiParams *p, const HnbPkiCred *issuer, const ui
                        HnbTime this_update, HnbTime next_update, GError **error);
 /* The manufacturer CA's CRL of revoked devices (device serials are index + 1) into pki->crl. */
 gboolean pki_make_crl(HnbPki *pki, GError **error);
+/* The recovery CA's CRL of the same revoked devices into pki->recovery_crl. */
+gboolean pki_make_recovery_crl(HnbPki *pki, GError **error);
 
 /* ---- construction (pki.c) ------------------------------------------------------------------------------------ */
 
-/* The tools and keys tables of a new PKI. */
+/* The device, recovery, foreign, tools and keys tables of a new PKI. */
 void pki_tables_init(HnbPki *pki);
 
 #endif

@@ -1,5 +1,6 @@
 /* crypto/tls_context.c — the clause 8.3.4 profile as OpenSSL contexts: the H(e)MS side (its certificate, the
- * manufacturer CA and CRL as trust, the client-certificate demand, session resumption) and the HNB side (the
+ * manufacturer CA and CRL as trust, the client-certificate demand, session resumption; per connection, the recovery
+ * CA and CRL instead for a golden module's recovery session) and the HNB side (the
  * operator root as trust, the H(e)MS name and the HNB's clock per connection), and the ACS's identity rule.
  */
 #include "crypto/tls_private.h"
@@ -12,6 +13,10 @@
 #define REAL_SESSION_TIMEOUT (365L * 24 * 3600)
 
 static const unsigned char sid_ctx[] = "hnbsim-acs";
+/* A recovery session's own session id context: OpenSSL resumes a session only in the context it was made in
+ * (ssl_get_prev_session treats another context's session as a cache miss), so a session of one kind offered in a
+ * session of the other gets a full handshake, and with it the other kind's certificate check. */
+static const unsigned char recovery_sid_ctx[] = "hnbsim-acs-recovery";
 
 SSL_CTX *tls_ctx_common(const HnbTlsConfig *cfg, gboolean server, OSSL_LIB_CTX *libctx, GError **error)
 {
@@ -142,6 +147,38 @@ SSL_CTX *hnb_tls_server_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_C
 fail:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+X509_STORE *tls_recovery_store(HnbPki *pki, GError **error)
+{
+    X509_STORE *store = X509_STORE_new();
+    if (!store || X509_STORE_add_cert(store, hnb_pki_recovery_ca(pki)->cert) != 1 ||
+        X509_STORE_add_crl(store, hnb_pki_recovery_crl(pki)) != 1) {
+        hnb_set_openssl_error(error, HNB_ERROR_RUN, "H(e)MS recovery trust store");
+        X509_STORE_free(store);
+        return NULL;
+    }
+    return store;
+}
+
+gboolean tls_server_session_kind(SSL *server, HnbPki *pki, X509_STORE *recovery_store)
+{
+    if (!recovery_store) {
+        SSL_set_client_CA_list(server, NULL); /* the context's: the manufacturer CA */
+        return SSL_set1_verify_cert_store(server, NULL) == 1 &&
+               SSL_set_session_id_context(server, sid_ctx, sizeof sid_ctx - 1) == 1;
+    }
+    /* CertificateRequest names the recovery CA (RFC 5246 §7.4.4 certificate_authorities) */
+    STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+    X509_NAME *ca = X509_NAME_dup(X509_get_subject_name(hnb_pki_recovery_ca(pki)->cert));
+    if (!names || !ca || !sk_X509_NAME_push(names, ca)) {
+        X509_NAME_free(ca);
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        return FALSE;
+    }
+    SSL_set_client_CA_list(server, names);
+    return SSL_set1_verify_cert_store(server, recovery_store) == 1 &&
+           SSL_set_session_id_context(server, recovery_sid_ctx, sizeof recovery_sid_ctx - 1) == 1;
 }
 
 SSL_CTX *hnb_tls_client_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_CTX *libctx, GError **error)

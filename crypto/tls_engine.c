@@ -17,6 +17,7 @@ struct HnbTlsEngine {
     HnbTlsConfig acs, hnb;
     HnbTlsCtxMode mode;
     SSL_CTX *server, *client; /* shared pair (also the configuration check) */
+    X509_STORE *recovery_store; /* the shared pair's recovery trust (tls_recovery_store) */
     unsigned char ticket_keys[80]; /* name(16) + HMAC(32) + AES(32): the same in every per-thread context */
 };
 
@@ -24,6 +25,7 @@ typedef struct {
     HnbTlsEngine *engine;
     OSSL_LIB_CTX *libctx; /* the thread's own library context (NULL: the default one, shared) */
     SSL_CTX *server, *client;
+    X509_STORE *recovery_store; /* the ACS's trust in recovery sessions, set on the server SSL of recovery jobs */
     /* The client/server pair of the thread's last successful handshake, joined by their BIO pair and reset with
      * SSL_clear for the next job (NULL: none kept; the next job makes a new pair).  See pair_get(). */
     SSL *kept_client, *kept_server;
@@ -33,7 +35,8 @@ static gboolean thread_ctx_build(ThreadCtx *tc, HnbTlsEngine *e, OSSL_LIB_CTX *l
 {
     tc->engine = e;
     if (!(tc->server = hnb_tls_server_ctx_new(&e->acs, e->pki, libctx, error)) ||
-        !(tc->client = hnb_tls_client_ctx_new(&e->hnb, e->pki, libctx, error)))
+        !(tc->client = hnb_tls_client_ctx_new(&e->hnb, e->pki, libctx, error)) ||
+        !(tc->recovery_store = tls_recovery_store(e->pki, error)))
         return FALSE;
     if (e->acs.resumption == HNB_TLS_RESUME_TICKETS &&
         SSL_CTX_set_tlsext_ticket_keys(tc->server, e->ticket_keys, sizeof e->ticket_keys) != 1) {
@@ -59,12 +62,14 @@ HnbTlsEngine *hnb_tls_engine_new(HnbPki *pki, const HnbTlsConfig *acs, const Hnb
     if (!thread_ctx_build(&tc, e, NULL, error)) {
         SSL_CTX_free(tc.server);
         SSL_CTX_free(tc.client);
+        X509_STORE_free(tc.recovery_store);
         g_prefix_error(error, "TLS engine: ");
         hnb_tls_engine_free(e);
         return NULL;
     }
     e->server = tc.server;
     e->client = tc.client;
+    e->recovery_store = tc.recovery_store;
     return e;
 }
 
@@ -74,6 +79,7 @@ void hnb_tls_engine_free(HnbTlsEngine *e)
         return;
     SSL_CTX_free(e->server);
     SSL_CTX_free(e->client);
+    X509_STORE_free(e->recovery_store);
     hnb_tls_config_clear(&e->acs);
     hnb_tls_config_clear(&e->hnb);
     OPENSSL_cleanse(e->ticket_keys, sizeof e->ticket_keys);
@@ -99,16 +105,23 @@ HnbPki *hnb_tls_engine_pki(HnbTlsEngine *e) { return e->pki; }
  * cores write.  A private context costs nothing measurable on one thread (14.10 M instructions per full handshake
  * with it, 14.09 M without, callgrind), and keys and certificates of the default context work in it (OpenSSL
  * exports a key to the thread's provider once and caches the export in the key). */
+static void use_shared(ThreadCtx *tc, HnbTlsEngine *e)
+{
+    SSL_CTX_up_ref(e->server);
+    SSL_CTX_up_ref(e->client);
+    X509_STORE_up_ref(e->recovery_store);
+    tc->server = e->server;
+    tc->client = e->client;
+    tc->recovery_store = e->recovery_store;
+}
+
 void *hnb_tls_thread_init(void *engine)
 {
     HnbTlsEngine *e = engine;
     ThreadCtx *tc = g_new0(ThreadCtx, 1);
     tc->engine = e;
     if (e->mode == HNB_TLS_CTX_SHARED) {
-        SSL_CTX_up_ref(e->server);
-        SSL_CTX_up_ref(e->client);
-        tc->server = e->server;
-        tc->client = e->client;
+        use_shared(tc, e);
         return tc;
     }
     g_autoptr(GError) error = NULL;
@@ -120,11 +133,10 @@ void *hnb_tls_thread_init(void *engine)
         g_warning("TLS engine: per-thread context failed (%s); using the shared one", error->message);
         SSL_CTX_free(tc->server);
         SSL_CTX_free(tc->client);
+        X509_STORE_free(tc->recovery_store);
+        tc->recovery_store = NULL;
         hnb_libctx_give_back(g_steal_pointer(&tc->libctx));
-        SSL_CTX_up_ref(e->server);
-        SSL_CTX_up_ref(e->client);
-        tc->server = e->server;
-        tc->client = e->client;
+        use_shared(tc, e);
     }
     return tc;
 }
@@ -138,6 +150,7 @@ void hnb_tls_thread_free(void *thread_ctx)
     SSL_free(tc->kept_server);
     SSL_CTX_free(tc->server);
     SSL_CTX_free(tc->client);
+    X509_STORE_free(tc->recovery_store);
     hnb_libctx_give_back(tc->libctx);
     g_free(tc);
 }
@@ -224,7 +237,8 @@ static void pair_put(ThreadCtx *tc, SSL *client, SSL *server)
     tc->kept_server = server;
 }
 
-/* The HNB's certificate for this job into *cred (NULL: it sends none): its device credential, the foreign CA's with
+/* The HNB's certificate for this job into *cred (NULL: it sends none): its device credential, its recovery
+ * credential in a recovery session, the other of the two with HNB_TLS_JOB_CROSS_CERT, the foreign CA's with
  * HNB_TLS_JOB_FOREIGN_CERT.  FALSE (job failed) if the PKI cannot make it. */
 static gboolean device_cred(HnbTlsJob *job, const HnbTlsEngine *e, const HnbPkiCred **cred)
 {
@@ -232,7 +246,9 @@ static gboolean device_cred(HnbTlsJob *job, const HnbTlsEngine *e, const HnbPkiC
     *cred = NULL;
     if ((job->flags & HNB_TLS_JOB_NO_CERT) || e->hnb.client_cert == HNB_TLS_CLIENT_CERT_NONE)
         return TRUE;
+    gboolean recovery = ((job->flags & HNB_TLS_JOB_RECOVERY_CERT) != 0) != ((job->flags & HNB_TLS_JOB_CROSS_CERT) != 0);
     *cred = job->flags & HNB_TLS_JOB_FOREIGN_CERT ? hnb_pki_foreign_device(e->pki, job->hnb, &error)
+            : recovery                            ? hnb_pki_recovery_device(e->pki, job->hnb, &error)
                                                   : hnb_pki_device(e->pki, job->hnb, &error);
     if (!*cred)
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_HNB, error->message);
@@ -240,17 +256,21 @@ static gboolean device_cred(HnbTlsJob *job, const HnbTlsEngine *e, const HnbPkiC
 }
 
 /* Set up the pair for this job: the HNB's certificate and the H(e)MS name it checks, the job data the server's
- * session callbacks see, each end's clock (the HNB's local clock: §8.3.4 / §6.3.1), and after a renewal the H(e)MS
- * certificate in use at the ACS's time (set on every job, since the pair is reused across jobs of either side of the
- * renewal).  FALSE (job failed) on an OpenSSL failure. */
-static gboolean pair_setup(HnbTlsJob *job, const HnbTlsEngine *e, SSL *client, SSL *server, const HnbPkiCred *cred,
+ * session callbacks see, the kind of session at the ACS (a recovery job's trust, CA list and session id context, or
+ * the context's: set on every job, since the pair is reused across jobs of both kinds), each end's clock (the HNB's
+ * local clock: §8.3.4 / §6.3.1), and after a renewal the H(e)MS certificate in use at the ACS's time (set on every
+ * job for the same reason).  FALSE (job failed) on an OpenSSL failure. */
+static gboolean pair_setup(HnbTlsJob *job, const ThreadCtx *tc, SSL *client, SSL *server, const HnbPkiCred *cred,
                            Run *run)
 {
     g_autoptr(GError) error = NULL;
+    const HnbTlsEngine *e = tc->engine;
     const char *host = e->hnb.hems_host ? e->hnb.hems_host : hnb_pki_params(e->pki)->hems_fqdn;
-    if (!hnb_tls_client_setup(client, cred, host, &error) || !SSL_set_ex_data(server, tls_job_index, run)) {
+    X509_STORE *kind = job->flags & HNB_TLS_JOB_RECOVERY_CERT ? tc->recovery_store : NULL;
+    if (!hnb_tls_client_setup(client, cred, host, &error) || !SSL_set_ex_data(server, tls_job_index, run) ||
+        !tls_server_session_kind(server, e->pki, kind)) {
         if (!error)
-            hnb_set_openssl_error(&error, HNB_ERROR_RUN, "SSL_set_ex_data");
+            hnb_set_openssl_error(&error, HNB_ERROR_RUN, "H(e)MS session set-up");
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, error->message);
         return FALSE;
     }
@@ -364,7 +384,7 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, error->message);
         goto out;
     }
-    if (!pair_setup(job, e, client, server, cred, &run))
+    if (!pair_setup(job, tc, client, server, cred, &run))
         goto out;
     const HnbTlsSession *offer = session_to_offer(job, e);
     if (offer) {

@@ -47,13 +47,24 @@ enum {
     HNB_TLS_JOB_FOREIGN_CERT = 1 << 0, /* the HNB presents a certificate from the foreign CA */
     HNB_TLS_JOB_NO_CERT = 1 << 1,      /* the HNB presents no certificate */
     HNB_TLS_JOB_MEASURE_ACS = 1 << 2,  /* fill acs_cpu_ns (two clock syscalls per server step: ~5% of a handshake) */
-    HNB_TLS_JOB_RECOVERY_CERT = 1 << 3, /* the HNB presents its recovery certificate (a recovery session) */
+    /* A recovery session (the golden module's, crypto/pki.h "Recovery"): the HNB's client certificate is its recovery
+     * credential (hnb_pki_recovery_device), and the ACS verifies it against the recovery CA and the recovery CRL
+     * (X509_V_FLAG_CRL_CHECK) instead of the manufacturer CA and its CRL, then applies the same identity rule
+     * (hnb_tls_authorize against the claimed DeviceId).  Jobs without the flag trust the manufacturer CA only, so each
+     * credential is accepted only for its kind of session (the other fails as unknown_ca at the ACS).  Resumption
+     * never crosses kinds: a recovery session has a session id context of its own at the ACS, so a kept session of
+     * the other kind, if offered, gets a full handshake (resumed FALSE) with the certificate check of this job's
+     * kind. */
+    HNB_TLS_JOB_RECOVERY_CERT = 1 << 3,
+    /* Test knob: the HNB presents its credential of the other kind (its recovery credential in a normal session, its
+     * device credential in a recovery one).  FOREIGN_CERT and NO_CERT win over it. */
+    HNB_TLS_JOB_CROSS_CERT = 1 << 4,
 };
 
 typedef struct {
     /* inputs */
     HnbTlsEngine *engine;
-    uint32_t hnb;                 /* HNB index: its device certificate */
+    uint32_t hnb;                 /* HNB index: its device (or recovery) certificate */
     HnbTime hnb_clock;            /* the HNB's local clock (ns since the epoch) — H(e)MS cert validity */
     HnbTime acs_time;             /* simulated time at the ACS — device cert validity, session age */
     const HnbTlsSession *resume;  /* session to offer, or NULL; read only, may be shared by several jobs in flight */

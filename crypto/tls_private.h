@@ -35,6 +35,16 @@ SSL_CTX *tls_ctx_common(const HnbTlsConfig *cfg, gboolean server, OSSL_LIB_CTX *
 /* The H(e)MS's verify mode per cfg->client_cert (required: SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT). */
 void tls_server_verify_mode(SSL_CTX *ctx, const HnbTlsConfig *cfg);
 
+/* The ACS's trust in a recovery session: the recovery CA and its CRL (checked: the server context's verify parameters
+ * carry X509_V_FLAG_CRL_CHECK).  NULL with error set on failure. */
+X509_STORE *tls_recovery_store(HnbPki *pki, GError **error);
+/* Make the server SSL (of a context from hnb_tls_server_ctx_new) a recovery session, verifying client certificates
+ * against recovery_store, naming the recovery CA in CertificateRequest and with a session id context of its own; or,
+ * with recovery_store NULL, a normal session exactly as its context made it (manufacturer CA and CRL, the context's
+ * CA list and session id context).  Set per connection: a reused SSL keeps these across SSL_clear.  FALSE on an
+ * OpenSSL failure. */
+gboolean tls_server_session_kind(SSL *server, HnbPki *pki, X509_STORE *recovery_store);
+
 /* ---- reasons (tls_reason.c) ---------------------------------------------------------------------------------- */
 
 /* Classify one end's failure from its verify result and the first error of its queue `e`; detail (may be NULL) gets

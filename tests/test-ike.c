@@ -1,6 +1,7 @@
 /* tests/test-ike.c — IKEv2's cryptographic work per tunnel set-up (crypto/ike_job.h) with real OpenSSL: each outcome
  * from a real failure and the side that detected it (revoked, expired and foreign device at the SeGW; an HNB clock
- * before the SeGW certificate, a wrong SeGW name at the HNB), every Diffie-Hellman group, the other key types, and
+ * before the SeGW certificate, a wrong SeGW name at the HNB), every Diffie-Hellman group, the other key types, the
+ * golden module's recovery set-ups (recovery CA only, its CRL, its validity, each credential only for its kind), and
  * identical outcomes through the pool at 0, 1 and 2 threads. */
 #include "crypto/ike_job.h"
 
@@ -8,10 +9,12 @@
 #include "sim/pool.h"
 
 /* One PKI for the program: device certificates valid from 30 days before the epoch for 60 days (so expired from
- * t = 30 d), the SeGW's from 30 days before for 730 days, HNB 5 revoked. */
+ * t = 30 d), recovery certificates from 30 days before for 7300 days (the default), the SeGW's from 30 days before
+ * for 730 days, HNB 5 revoked. */
 static HnbPki *pki;
 
-static HnbPki *make_pki(HnbPkiKeyType device, HnbPkiKeyType segw)
+/* recovery_lifetime 0: the default */
+static HnbPki *make_pki(HnbPkiKeyType device, HnbPkiKeyType segw, HnbTime recovery_lifetime)
 {
     HnbPkiParams p;
     hnb_pki_params_init(&p);
@@ -19,6 +22,8 @@ static HnbPki *make_pki(HnbPkiKeyType device, HnbPkiKeyType segw)
     p.device_key = device;
     p.segw_key = segw;
     p.device_lifetime = 60 * HNB_DAY;
+    if (recovery_lifetime)
+        p.recovery_lifetime = recovery_lifetime;
     g_autoptr(GError) error = NULL;
     g_assert_true(hnb_pki_parse_revoked("5", &p.revoked, &p.nrevoked, &error));
     HnbPki *k = hnb_pki_new(&p, &error);
@@ -137,14 +142,71 @@ static void test_groups(void)
 /* RSA device keys with an EC SeGW key: both AUTH signatures change algorithm, the outcomes do not. */
 static void test_key_types(void)
 {
-    g_autoptr(HnbPki) k = make_pki(HNB_PKI_KEY_RSA_2048, HNB_PKI_KEY_EC_P256);
+    g_autoptr(HnbPki) k = make_pki(HNB_PKI_KEY_RSA_2048, HNB_PKI_KEY_EC_P256, 0);
     g_assert_true(EVP_PKEY_is_a(hnb_pki_segw(k)->key, "EC"));
     g_autoptr(HnbIkeEngine) e = engine(k, HNB_IKE_DH_DEFAULT, NULL);
     expect((HnbIkeJob[]){run(e, 0, HNB_HOUR, HNB_HOUR, 0)}, HNB_TLS_OK, HNB_IKE_SIDE_NONE);
     expect((HnbIkeJob[]){run(e, 5, HNB_HOUR, HNB_HOUR, 0)}, HNB_TLS_REVOKED, HNB_IKE_SIDE_SEGW);
 }
 
-/* N jobs of mixed outcomes through the pool at 0, 1 and 2 threads: the same reason and side for every job. */
+/* The golden module's set-up: its recovery credential is accepted in a recovery set-up, with the device identity. */
+static void test_recovery(void)
+{
+    g_autoptr(HnbIkeEngine) e = engine(pki, HNB_IKE_DH_DEFAULT, NULL);
+    HnbIkeJob j = run(e, 1, HNB_HOUR, HNB_HOUR, HNB_IKE_JOB_RECOVERY_CERT);
+    expect(&j, HNB_TLS_OK, HNB_IKE_SIDE_NONE);
+    g_assert_cmpuint(j.segw_cpu_ns, >, 0);
+    /* it outlives the device certificate: at t = 31 d the device set-up fails, the recovery set-up does not */
+    expect((HnbIkeJob[]){run(e, 3, HNB_HOUR, 31 * HNB_DAY, 0)}, HNB_TLS_EXPIRED, HNB_IKE_SIDE_SEGW);
+    expect((HnbIkeJob[]){run(e, 3, HNB_HOUR, 31 * HNB_DAY, HNB_IKE_JOB_RECOVERY_CERT)}, HNB_TLS_OK,
+           HNB_IKE_SIDE_NONE);
+    /* the HNB's check of the SeGW is the same in a recovery set-up */
+    expect((HnbIkeJob[]){run(e, 2, -31 * HNB_DAY, HNB_HOUR, HNB_IKE_JOB_RECOVERY_CERT)}, HNB_TLS_NOT_YET_VALID,
+           HNB_IKE_SIDE_HNB);
+}
+
+/* Each credential only for its kind of set-up: the SeGW's normal store holds the manufacturer CA only and its
+ * recovery store the recovery CA only. */
+static void test_recovery_kind(void)
+{
+    g_autoptr(HnbIkeEngine) e = engine(pki, HNB_IKE_DH_DEFAULT, NULL);
+    /* the recovery certificate in a normal set-up */
+    HnbIkeJob j = run(e, 1, HNB_HOUR, HNB_HOUR, HNB_IKE_JOB_CROSS_CERT);
+    expect(&j, HNB_TLS_UNKNOWN_CA, HNB_IKE_SIDE_SEGW);
+    g_assert_nonnull(strstr(j.detail, "issuer"));
+    /* the device certificate in a recovery set-up */
+    expect((HnbIkeJob[]){run(e, 1, HNB_HOUR, HNB_HOUR, HNB_IKE_JOB_RECOVERY_CERT | HNB_IKE_JOB_CROSS_CERT)},
+           HNB_TLS_UNKNOWN_CA, HNB_IKE_SIDE_SEGW);
+    /* a foreign certificate in a recovery set-up */
+    expect((HnbIkeJob[]){run(e, 1, HNB_HOUR, HNB_HOUR, HNB_IKE_JOB_RECOVERY_CERT | HNB_IKE_JOB_FOREIGN_CERT)},
+           HNB_TLS_UNKNOWN_CA, HNB_IKE_SIDE_SEGW);
+}
+
+/* A revoked HNB is revoked in its recovery set-up too (the recovery CRL). */
+static void test_recovery_revoked(void)
+{
+    g_autoptr(HnbIkeEngine) e = engine(pki, HNB_IKE_DH_DEFAULT, NULL);
+    HnbIkeJob j = run(e, 5, HNB_HOUR, HNB_HOUR, HNB_IKE_JOB_RECOVERY_CERT);
+    expect(&j, HNB_TLS_REVOKED, HNB_IKE_SIDE_SEGW);
+    g_assert_nonnull(strstr(j.detail, "revoked"));
+    expect((HnbIkeJob[]){run(e, 4, HNB_HOUR, HNB_HOUR, HNB_IKE_JOB_RECOVERY_CERT)}, HNB_TLS_OK, HNB_IKE_SIDE_NONE);
+}
+
+/* A recovery certificate expired at the SeGW's clock (recovery_lifetime 40 d from 30 d before the epoch: expired
+ * from t = 10 d) while the device certificate (to t = 30 d) is fine. */
+static void test_recovery_expired(void)
+{
+    g_autoptr(HnbPki) k = make_pki(HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048, 40 * HNB_DAY);
+    g_autoptr(HnbIkeEngine) e = engine(k, HNB_IKE_DH_DEFAULT, NULL);
+    expect((HnbIkeJob[]){run(e, 1, HNB_HOUR, 11 * HNB_DAY, HNB_IKE_JOB_RECOVERY_CERT)}, HNB_TLS_EXPIRED,
+           HNB_IKE_SIDE_SEGW);
+    expect((HnbIkeJob[]){run(e, 1, HNB_HOUR, 11 * HNB_DAY, 0)}, HNB_TLS_OK, HNB_IKE_SIDE_NONE);
+    expect((HnbIkeJob[]){run(e, 1, HNB_HOUR, 9 * HNB_DAY, HNB_IKE_JOB_RECOVERY_CERT)}, HNB_TLS_OK,
+           HNB_IKE_SIDE_NONE);
+}
+
+/* N jobs of mixed outcomes (recovery set-ups among them) through the pool at 0, 1 and 2 threads: the same reason and
+ * side for every job. */
 #define NJOBS 48
 static void fill(HnbIkeEngine *e, HnbIkeJob *jobs)
 {
@@ -153,7 +215,10 @@ static void fill(HnbIkeEngine *e, HnbIkeJob *jobs)
         HnbTime hnb_clock = i % 5 == 0 ? -40 * HNB_DAY : HNB_HOUR;
         HnbTime segw_time = i % 7 == 0 ? 40 * HNB_DAY : HNB_HOUR;
         hnb_ike_job_init(&jobs[i], e, hnb, i / 8, hnb_clock, segw_time);
-        jobs[i].flags = i % 11 == 3 ? HNB_IKE_JOB_FOREIGN_CERT : 0;
+        jobs[i].flags = i % 11 == 3   ? HNB_IKE_JOB_FOREIGN_CERT
+                        : i % 3 == 1  ? HNB_IKE_JOB_RECOVERY_CERT
+                        : i % 13 == 6 ? HNB_IKE_JOB_RECOVERY_CERT | HNB_IKE_JOB_CROSS_CERT
+                                      : 0;
     }
 }
 
@@ -208,7 +273,7 @@ static void test_no_thread_ctx(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    pki = make_pki(HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048);
+    pki = make_pki(HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048, 0);
     g_test_add_func("/ike/ok", test_ok);
     g_test_add_func("/ike/revoked", test_revoked);
     g_test_add_func("/ike/hnb-clock-before-segw-cert", test_hnb_clock_before_segw_cert);
@@ -217,6 +282,10 @@ int main(int argc, char **argv)
     g_test_add_func("/ike/hostname", test_hostname);
     g_test_add_func("/ike/groups", test_groups);
     g_test_add_func("/ike/key-types", test_key_types);
+    g_test_add_func("/ike/recovery", test_recovery);
+    g_test_add_func("/ike/recovery-kind", test_recovery_kind);
+    g_test_add_func("/ike/recovery-revoked", test_recovery_revoked);
+    g_test_add_func("/ike/recovery-expired", test_recovery_expired);
     g_test_add_func("/ike/pool-determinism", test_pool_determinism);
     g_test_add_func("/ike/no-thread-ctx", test_no_thread_ctx);
     int rc = g_test_run();

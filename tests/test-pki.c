@@ -1,5 +1,6 @@
 /* tests/test-pki.c — the simulated PKI: identities, certificate contents, the CRL, the on-disk cache (reuse without
- * regeneration, corrupted files, concurrent first use) and the PEM export. */
+ * regeneration, corrupted files, concurrent first use), the PEM export and the golden module's recovery
+ * credentials. */
 #include "crypto/pki.h"
 
 #include <string.h>
@@ -83,7 +84,7 @@ static void test_scenario(void)
 {
     static const HnbKeySpec *const schemas[] = {hnb_pki_schema, NULL};
     const char *text = "[pki]\nepoch = 2030-06-01T00:00:00Z\nrealm = femto.example.org\noui = 0a1b2c\n"
-                       "device_key = rsa-2048\nrevoked = 1-3\ndevice_lifetime = 90d\n";
+                       "device_key = rsa-2048\nrevoked = 1-3\ndevice_lifetime = 90d\nrecovery_lifetime = 36500d\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(HnbScenario) sc = hnb_scenario_load_data(text, strlen(text), "t.ini", schemas, NULL, &error);
     g_assert_no_error(error);
@@ -96,6 +97,8 @@ static void test_scenario(void)
     g_assert_cmpint(p.device_key, ==, HNB_PKI_KEY_RSA_2048);
     g_assert_cmpuint(p.nrevoked, ==, 3);
     g_assert_cmpint(p.device_lifetime, ==, 90 * HNB_DAY);
+    g_assert_cmpint(p.recovery_lifetime, ==, 36500 * HNB_DAY);
+    g_assert_cmpint(p.recovery_issued_before, ==, p.device_issued_before); /* the defaults agree */
     g_assert_null(p.cache_dir);
     hnb_pki_params_clear(&p);
 
@@ -318,7 +321,9 @@ static void test_export(void)
     static const char *const files[] = {"root.pem", "root.key", "hems.pem", "hems.key", "hems-chain.pem", "mfr.pem",
                                         "mfr.key", "crl.pem", "signing.pem", "signing.key", "tool-ca.pem",
                                         "tool-ca.key", "foreign.pem", "segw.pem", "segw.key",
-                                        "foreign-dev0.pem", "dev0.pem", "dev2.key", "README.txt"};
+                                        "foreign-dev0.pem", "dev0.pem", "dev2.key", "recovery-ca.pem",
+                                        "recovery-ca.key", "recovery-crl.pem", "rec-dev0.pem", "rec-dev2.key",
+                                        "README.txt"};
     g_autofree char *readme_path = g_build_filename(out, "README.txt", NULL);
     g_autofree char *readme = NULL;
     g_assert_true(g_file_get_contents(readme_path, &readme, NULL, NULL));
@@ -350,6 +355,35 @@ static void test_export(void)
         const HnbPkiCred *d9 = hnb_pki_device(o, 9, &error); /* not exported: made with the directory's CA key */
         g_assert_no_error(error);
         g_assert_cmpint(X509_verify(d9->cert, hnb_pki_mfr(k)->key), ==, 1);
+        /* the recovery CA, its CRL and the recovery credentials round-trip too */
+        g_assert_cmpint(X509_cmp(hnb_pki_recovery_ca(o)->cert, hnb_pki_recovery_ca(k)->cert), ==, 0);
+        g_assert_cmpint(X509_CRL_cmp(hnb_pki_recovery_crl(o), hnb_pki_recovery_crl(k)), ==, 0);
+        g_assert_cmpint(X509_cmp(hnb_pki_recovery_device(o, 2, &error)->cert,
+                                 hnb_pki_recovery_device(k, 2, &error)->cert), ==, 0);
+        const HnbPkiCred *r9 = hnb_pki_recovery_device(o, 9, &error); /* made with the directory's recovery key */
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_verify(r9->cert, hnb_pki_recovery_ca(k)->key), ==, 1);
+    }
+    /* an export made before the recovery CA existed (no recovery files): one is made in memory, its CRL from the
+     * device CRL's revoked set */
+    for (const char *n = "recovery-ca.pem\0recovery-ca.key\0recovery-crl.pem\0rec-dev0.pem\0rec-dev0.key\0"
+                         "rec-dev1.pem\0rec-dev1.key\0rec-dev2.pem\0rec-dev2.key\0";
+         *n; n += strlen(n) + 1) {
+        g_autofree char *path = g_build_filename(out, n, NULL);
+        g_assert_cmpint(g_unlink(path), ==, 0);
+    }
+    {
+        g_autoptr(HnbPki) o = hnb_pki_open_export(out, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_verify(hnb_pki_recovery_ca(o)->cert, hnb_pki_recovery_ca(o)->key), ==, 1);
+        X509_CRL *rcrl = hnb_pki_recovery_crl(o);
+        g_assert_cmpint(X509_CRL_verify(rcrl, hnb_pki_recovery_ca(o)->key), ==, 1);
+        g_assert_cmpint(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(rcrl)), ==, 1);
+        const HnbPkiCred *r1 = hnb_pki_recovery_device(o, 1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_verify(r1->cert, hnb_pki_recovery_ca(o)->key), ==, 1);
+        X509_REVOKED *rev;
+        g_assert_cmpint(X509_CRL_get0_by_cert(rcrl, &rev, r1->cert), ==, 1);
     }
     g_autofree char *missing = g_build_filename(dir, "nothing", NULL);
     g_assert_null(hnb_pki_open_export(missing, &error));
@@ -415,6 +449,97 @@ static void test_segw(void)
     rm_rf(dir);
 }
 
+/* The golden module's recovery credential: issued by the recovery CA (not the manufacturer CA), with the device's
+ * identity, serial and key type, its own validity window, revoked with the device, cached under rec/. */
+static void test_recovery(void)
+{
+    g_autofree char *dir = tmpdir();
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    g_assert_cmpint(p.recovery_lifetime, ==, 7300 * HNB_DAY);
+    p.cache_dir = g_strdup(dir);
+    p.recovery_issued_before = 5 * HNB_DAY;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hnb_pki_parse_revoked("2", &p.revoked, &p.nrevoked, &error));
+    g_autoptr(HnbPki) k = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+
+    const HnbPkiCred *ca = hnb_pki_recovery_ca(k);
+    g_assert_cmpint(X509_verify(ca->cert, ca->key), ==, 1); /* self-signed */
+    g_assert_true(EVP_PKEY_is_a(ca->key, "RSA"));          /* ca_key */
+    g_assert_cmpint(X509_cmp(ca->cert, hnb_pki_mfr(k)->cert), !=, 0);
+
+    const HnbPkiCred *r = hnb_pki_recovery_device(k, 7, &error);
+    g_assert_no_error(error);
+    const HnbPkiCred *d = hnb_pki_device(k, 7, &error);
+    g_assert_no_error(error);
+    g_assert_true(r != d);
+    g_assert_true(hnb_pki_recovery_device(k, 7, &error) == r); /* kept in memory */
+    /* the device identity (CN = SAN), serial i + 1, key type device_key */
+    g_autofree char *fqdn = hnb_pki_device_fqdn(k, 7);
+    g_autofree char *id = hnb_pki_cert_identity(r->cert);
+    g_assert_cmpstr(id, ==, fqdn);
+    g_autofree char *dns = san_dns(r->cert);
+    g_assert_cmpstr(dns, ==, fqdn);
+    g_assert_cmpint(ASN1_INTEGER_get(X509_get0_serialNumber(r->cert)), ==, 8);
+    g_assert_true(EVP_PKEY_is_a(r->key, "EC"));
+    g_assert_cmpint(X509_check_private_key(r->cert, r->key), ==, 1);
+    /* chains to the recovery CA and not to the manufacturer CA */
+    g_assert_cmpint(X509_verify(r->cert, ca->key), ==, 1);
+    g_assert_cmpint(X509_verify(r->cert, hnb_pki_mfr(k)->key), !=, 1);
+    g_assert_cmpint(X509_verify(d->cert, ca->key), !=, 1);
+    for (int with_recovery_ca = 0; with_recovery_ca <= 1; with_recovery_ca++) {
+        X509_STORE *store = X509_STORE_new();
+        X509_STORE_add_cert(store, with_recovery_ca ? ca->cert : hnb_pki_mfr(k)->cert);
+        X509_STORE_CTX *v = X509_STORE_CTX_new();
+        X509_STORE_CTX_init(v, store, r->cert, NULL);
+        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(v), (time_t)p.epoch);
+        g_assert_cmpint(X509_verify_cert(v), ==, with_recovery_ca ? 1 : 0);
+        if (!with_recovery_ca)
+            g_assert_cmpint(X509_STORE_CTX_get_error(v), ==, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+        X509_STORE_CTX_free(v);
+        X509_STORE_free(store);
+    }
+    /* its own window: from recovery_issued_before before the epoch for recovery_lifetime */
+    time_t nb = (time_t)(p.epoch - 5 * 86400), na = (time_t)(p.epoch - 5 * 86400 + 7300 * 86400);
+    g_assert_cmpint(ASN1_TIME_cmp_time_t(X509_get0_notBefore(r->cert), nb), ==, 0);
+    g_assert_cmpint(ASN1_TIME_cmp_time_t(X509_get0_notAfter(r->cert), na), ==, 0);
+
+    /* the recovery CRL: signed by the recovery CA, revoking HNB 2's recovery certificate like its device one */
+    X509_CRL *crl = hnb_pki_recovery_crl(k);
+    g_assert_cmpint(X509_CRL_verify(crl, ca->key), ==, 1);
+    g_assert_cmpint(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), ==, 1);
+    X509_REVOKED *rev;
+    g_assert_cmpint(X509_CRL_get0_by_cert(crl, &rev, hnb_pki_recovery_device(k, 2, &error)->cert), ==, 1);
+    g_assert_cmpint(X509_CRL_get0_by_cert(crl, &rev, r->cert), ==, 0);
+
+    /* cached: rec/0/7.pem, and a second PKI on the cache loads the same CA and credential */
+    g_autofree char *file = g_build_filename(hnb_pki_cache_path(k), "rec", "0", "7.pem", NULL);
+    g_assert_true(g_file_test(file, G_FILE_TEST_IS_REGULAR));
+    {
+        g_autoptr(HnbPki) again = hnb_pki_new(&p, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_cmp(hnb_pki_recovery_ca(again)->cert, ca->cert), ==, 0);
+        const HnbPkiCred *r2 = hnb_pki_recovery_device(again, 7, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_cmp(r2->cert, r->cert), ==, 0);
+        HnbPkiStats st;
+        hnb_pki_stats(again, &st);
+        g_assert_cmpuint(st.ca_generated, ==, 0);
+        g_assert_cmpuint(st.devices_loaded, ==, 1);
+        g_assert_cmpuint(st.devices_generated, ==, 0);
+    }
+    /* another recovery lifetime is another cache directory */
+    p.recovery_lifetime = 100 * HNB_DAY;
+    {
+        g_autoptr(HnbPki) other = hnb_pki_new(&p, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(hnb_pki_cache_path(other), !=, hnb_pki_cache_path(k));
+    }
+    hnb_pki_params_clear(&p);
+    rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -425,5 +550,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pki/cache-concurrent", test_cache_concurrent);
     g_test_add_func("/pki/export", test_export);
     g_test_add_func("/pki/segw", test_segw);
+    g_test_add_func("/pki/recovery", test_recovery);
     return g_test_run();
 }

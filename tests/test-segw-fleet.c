@@ -118,6 +118,36 @@ static void test_plain_http(void)
     run_clear(&s);
 }
 
+/* [golden] credential = recovery: the golden module builds its tunnel with its recovery certificate (real IKE jobs
+ * against the recovery CA, full fidelity) and recovers as with the device key.  When that certificate has expired
+ * ([pki] recovery_lifetime 10 d, issued 30 d before the epoch) while the device certificates are valid, every golden
+ * set-up is refused as expired and no affected HNB recovers: they stay in the golden module, without a tunnel,
+ * retrying (the read-only module cannot be given a new certificate). */
+static void test_credential_recovery(void)
+{
+    const char *t = "[scenario]\nname = t\nduration = 3h\nseed = 4\n[fleet]\nsize = 100\n"
+                    "[hnb]\nlayout = golden\n[golden]\ncredential = recovery\ntls = false\n[hems]\nreach = segw\n"
+                    "[attack]\nstart = 1h\nfraction = 0.5\nreboot_delay = 0s\n%s";
+    g_autofree char *ok = g_strdup_printf(t, "");
+    Run r = run_text(ok);
+    double affected = metric(&r, "affected");
+    g_assert_cmpfloat(affected, >, 30);
+    g_assert_cmpfloat(metric(&r, "recovered"), ==, affected);
+    g_assert_cmpfloat(metric(&r, "segw_refused"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "segw_setups_real"), ==, 2 * affected); /* golden (recovery), then release (device) */
+    run_clear(&r);
+    g_autofree char *expired = g_strdup_printf(t, "[pki]\nrecovery_issued_before = 30d\nrecovery_lifetime = 10d\n");
+    Run x = run_text(expired);
+    g_test_message("expired recovery certificate: affected %.0f, refused expired %.0f, recovered %.0f, without a "
+                   "tunnel at the end %.0f", metric(&x, "affected"), metric(&x, "no_tunnel_expired"),
+                   metric(&x, "recovered"), metric(&x, "no_tunnel_end"));
+    g_assert_cmpfloat(metric(&x, "recovered"), ==, 0);
+    g_assert_cmpfloat(metric(&x, "no_tunnel_expired"), >=, metric(&x, "affected"));
+    g_assert_cmpfloat(metric(&x, "segw_refused"), ==, metric(&x, "no_tunnel_expired"));
+    g_assert_cmpfloat(metric(&x, "no_tunnel_end"), ==, metric(&x, "affected"));
+    run_clear(&x);
+}
+
 /* A regional power restoration with the SeGW the bottleneck (scenarios/segw/power-restoration.ini in small): all
  * 2,000 HNBs lose power at 1 h for 2 minutes and boot 60-120 s after it returns; the SeGW has 1 worker of 50 ms
  * (20 set-ups/s against arrivals of 2,000 / 60 s = 33/s), so it never idles from the first boot on.  By hand: the
@@ -220,5 +250,6 @@ int main(int argc, char **argv)
     g_test_add_func("/segw-fleet/threads", test_threads);
     g_test_add_func("/segw-fleet/credential-none", test_credential_none);
     g_test_add_func("/segw-fleet/power-restoration", test_power_restoration);
+    g_test_add_func("/segw-fleet/credential-recovery", test_credential_recovery);
     return g_test_run();
 }

@@ -1,7 +1,8 @@
 /* tests/test-tls.c — the §8.3.4 profile and the handshake engine with real OpenSSL handshakes: every reason code
  * from a real failure (and the side that detected it), resumption by session ID and by ticket (and its loss on
- * reboot), identical outcomes at pool thread counts 0/1/2 and on fresh SSL objects per job, and the compliance
- * checker's lines. */
+ * reboot), the golden module's recovery sessions (recovery CA and CRL only, each credential only for its kind, no
+ * resumption across kinds), identical outcomes at pool thread counts 0/1/2 and on fresh SSL objects per job, and the
+ * compliance checker's lines. */
 #include "crypto/profile.h"
 #include "crypto/tls_engine.h"
 
@@ -9,15 +10,19 @@
 #include <openssl/ssl.h>
 #include "sim/pool.h"
 
-/* One PKI for the whole program: device certificates live 60 days, HNB 5 is revoked. */
+/* One PKI for the whole program: device certificates live 60 days, recovery certificates 7300 (the default), HNB 5
+ * is revoked. */
 static HnbPki *pki;
 
-static HnbPki *make_pki(void)
+/* recovery_lifetime 0: the default */
+static HnbPki *make_pki(HnbTime recovery_lifetime)
 {
     HnbPkiParams p;
     hnb_pki_params_init(&p);
     p.no_cache = TRUE;
     p.device_lifetime = 60 * HNB_DAY;
+    if (recovery_lifetime)
+        p.recovery_lifetime = recovery_lifetime;
     g_autoptr(GError) error = NULL;
     g_assert_true(hnb_pki_parse_revoked("5", &p.revoked, &p.nrevoked, &error));
     HnbPki *k = hnb_pki_new(&p, &error);
@@ -201,14 +206,21 @@ static void test_tls11_only_when_enabled(void)
 
 /* ---- resumption ---- */
 
-static void resumption(HnbTlsResumption mode)
+/* An engine resuming by `mode`, kept sessions offered for a day. */
+static HnbTlsEngine *resumption_engine(HnbTlsResumption mode)
 {
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
     cfg.resumption = mode;
     cfg.session_lifetime = HNB_DAY;
-    g_autoptr(HnbTlsEngine) e = engine_with(&cfg, NULL);
+    HnbTlsEngine *e = engine_with(&cfg, NULL);
     hnb_tls_config_clear(&cfg);
+    return e;
+}
+
+static void resumption(HnbTlsResumption mode)
+{
+    g_autoptr(HnbTlsEngine) e = resumption_engine(mode);
 
     HnbTlsJob job;
     hnb_tls_job_init(&job, e, 7, 0, 0, NULL);
@@ -264,6 +276,103 @@ static void test_resume_none(void)
     g_assert_null(job.session);
 }
 
+/* ---- recovery sessions (the golden module's credential) ---- */
+
+static void test_recovery(void)
+{
+    run_simple(3, 0, HNB_HOUR, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_OK, HNB_TLS_SIDE_NONE);
+    /* the recovery certificate outlives the device certificate (ends 30 days after the epoch) */
+    run_simple(3, 0, 100 * HNB_DAY, 0, HNB_TLS_EXPIRED, HNB_TLS_SIDE_ACS);
+    run_simple(3, 0, 100 * HNB_DAY, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_OK, HNB_TLS_SIDE_NONE);
+    /* the HNB's check of the H(e)MS is unchanged */
+    run_simple(3, -31 * HNB_DAY, 0, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_NOT_YET_VALID, HNB_TLS_SIDE_HNB);
+}
+
+/* Each credential only for its kind of session, and the identity rule applies in a recovery session too. */
+static void test_recovery_kind(void)
+{
+    run_simple(3, 0, 0, HNB_TLS_JOB_CROSS_CERT, HNB_TLS_UNKNOWN_CA, HNB_TLS_SIDE_ACS);
+    run_simple(3, 0, 0, HNB_TLS_JOB_RECOVERY_CERT | HNB_TLS_JOB_CROSS_CERT, HNB_TLS_UNKNOWN_CA, HNB_TLS_SIDE_ACS);
+    run_simple(3, 0, 0, HNB_TLS_JOB_RECOVERY_CERT | HNB_TLS_JOB_FOREIGN_CERT, HNB_TLS_UNKNOWN_CA, HNB_TLS_SIDE_ACS);
+    run_simple(3, 0, 0, HNB_TLS_JOB_RECOVERY_CERT | HNB_TLS_JOB_NO_CERT, HNB_TLS_NO_CLIENT_CERT, HNB_TLS_SIDE_ACS);
+    g_autoptr(HnbTlsEngine) e = default_engine();
+    char oui[7], serial[11];
+    hnb_pki_device_id(pki, 2, oui, serial);
+    HnbTlsJob job;
+    hnb_tls_job_init(&job, e, 1, 0, 0, NULL); /* HNB 1's golden module claims to be HNB 2 */
+    job.flags = HNB_TLS_JOB_RECOVERY_CERT;
+    job.oui = oui;
+    job.serial = serial;
+    expect(&job, HNB_TLS_IDENTITY_MISMATCH, HNB_TLS_SIDE_ACS);
+}
+
+static void test_recovery_revoked(void)
+{
+    run_simple(5, 0, 0, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_REVOKED, HNB_TLS_SIDE_ACS);
+    run_simple(6, 0, 0, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_OK, HNB_TLS_SIDE_NONE);
+}
+
+/* recovery_lifetime 40 d from 30 d before the epoch: the recovery certificate is expired at the ACS from t = 10 d,
+ * while the device certificate (to t = 30 d) is fine. */
+static void test_recovery_expired(void)
+{
+    g_autoptr(HnbPki) k = make_pki(40 * HNB_DAY);
+    g_autoptr(GError) error = NULL;
+    HnbTlsConfig cfg;
+    hnb_tls_config_init(&cfg);
+    g_autoptr(HnbTlsEngine) e = hnb_tls_engine_new(k, &cfg, NULL, &error);
+    g_assert_no_error(error);
+    hnb_tls_config_clear(&cfg);
+    static const struct {
+        HnbTime acs_time;
+        uint32_t flags;
+        HnbTlsReason reason;
+    } cases[] = {
+        {11 * HNB_DAY, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_EXPIRED},
+        {11 * HNB_DAY, 0, HNB_TLS_OK},
+        {9 * HNB_DAY, HNB_TLS_JOB_RECOVERY_CERT, HNB_TLS_OK},
+    };
+    for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+        HnbTlsJob job;
+        hnb_tls_job_init(&job, e, 1, 0, cases[c].acs_time, NULL);
+        job.flags = cases[c].flags;
+        expect(&job, cases[c].reason, cases[c].reason == HNB_TLS_OK ? HNB_TLS_SIDE_NONE : HNB_TLS_SIDE_ACS);
+        hnb_tls_session_free(job.session);
+    }
+}
+
+/* One job of HNB 7 offering `offer`; returns its kept session (caller frees). */
+static HnbTlsSession *kind_job(HnbTlsEngine *e, HnbTime t, const HnbTlsSession *offer, uint32_t flags,
+                               gboolean resumed)
+{
+    HnbTlsJob job;
+    hnb_tls_job_init(&job, e, 7, t, t, offer);
+    job.flags = flags;
+    expect(&job, HNB_TLS_OK, HNB_TLS_SIDE_NONE);
+    g_assert_cmpint(job.resumed, ==, resumed);
+    g_assert_nonnull(job.session);
+    return job.session;
+}
+
+/* No resumption across kinds: a device session offered in a recovery session (or the reverse) gets a full handshake
+ * (the ACS's session id contexts differ); a session of the same kind resumes. */
+static void recovery_resumption(HnbTlsResumption mode)
+{
+    g_autoptr(HnbTlsEngine) e = resumption_engine(mode);
+    const uint32_t rec = HNB_TLS_JOB_RECOVERY_CERT;
+    HnbTlsSession *dev = kind_job(e, 0, NULL, 0, FALSE);
+    HnbTlsSession *r1 = kind_job(e, HNB_HOUR, dev, rec, FALSE); /* device session offered in recovery */
+    HnbTlsSession *r2 = kind_job(e, 2 * HNB_HOUR, r1, rec, TRUE);  /* recovery resumes recovery */
+    HnbTlsSession *d2 = kind_job(e, 3 * HNB_HOUR, r2, 0, FALSE);   /* recovery session offered in a normal one */
+    HnbTlsSession *d3 = kind_job(e, 4 * HNB_HOUR, d2, 0, TRUE);    /* device resumes device */
+    HnbTlsSession *sessions[] = {dev, r1, r2, d2, d3};
+    for (size_t k = 0; k < G_N_ELEMENTS(sessions); k++)
+        hnb_tls_session_free(sessions[k]);
+}
+
+static void test_recovery_resume_ids(void) { recovery_resumption(HNB_TLS_RESUME_IDS); }
+static void test_recovery_resume_tickets(void) { recovery_resumption(HNB_TLS_RESUME_TICKETS); }
+
 /* ---- determinism across thread counts ---- */
 
 #define NJOBS 48
@@ -277,7 +386,7 @@ typedef struct {
 /* A mix of every outcome, two rounds so that the second resumes sessions of the first.  threads < 0: every job on
  * fresh SSL objects and a fresh thread context (hnb_tls_job_run_once), the reference for the pooled runs, whose
  * threads reuse one SSL pair after each successful handshake. */
-static void run_batch(HnbTlsEngine *e, int threads, Outcome out[2][NJOBS])
+static void run_batch(HnbTlsEngine *e, int threads, gboolean recovery_mix, Outcome out[2][NJOBS])
 {
     HnbPool *pool = threads >= 0 ? hnb_pool_new((unsigned)threads, 5, hnb_tls_thread_init, hnb_tls_thread_free, e)
                                  : NULL;
@@ -289,6 +398,10 @@ static void run_batch(HnbTlsEngine *e, int threads, Outcome out[2][NJOBS])
             HnbTime t = round * HNB_HOUR + (i % 7 == 3 ? 100 * HNB_DAY : 0);
             hnb_tls_job_init(&jobs[i], e, (uint32_t)i, i % 11 == 4 ? -40 * HNB_DAY : t, t, kept[i]);
             jobs[i].flags = i % 13 == 6 ? HNB_TLS_JOB_FOREIGN_CERT : i % 17 == 8 ? HNB_TLS_JOB_NO_CERT : 0;
+            /* recovery sessions among them, some switching kind between the rounds (no resumption then) */
+            if (recovery_mix && (i % 3 == 1 || (round == 1 && i % 4 == 2)))
+                jobs[i].flags |= i % 19 == 9 ? HNB_TLS_JOB_RECOVERY_CERT | HNB_TLS_JOB_CROSS_CERT
+                                             : HNB_TLS_JOB_RECOVERY_CERT;
             if (pool)
                 tickets[i] = hnb_pool_submit(pool, hnb_tls_job_run, &jobs[i]);
             else
@@ -315,7 +428,7 @@ static void test_threads(void)
 {
     g_autoptr(HnbTlsEngine) e = default_engine();
     static Outcome ref[2][NJOBS], got[2][NJOBS];
-    run_batch(e, -1, ref);
+    run_batch(e, -1, FALSE, ref);
     int seen[HNB_TLS_REASON_COUNT] = {0}, resumed = 0;
     for (int i = 0; i < NJOBS; i++) {
         seen[ref[0][i].reason]++;
@@ -330,7 +443,27 @@ static void test_threads(void)
     g_assert_cmpint(resumed, ==, seen[HNB_TLS_OK]); /* every round-0 success resumes in round 1 */
     for (int threads = 0; threads <= 2; threads++) {
         hnb_tls_engine_set_ctx_mode(e, threads == 1 ? HNB_TLS_CTX_SHARED : HNB_TLS_CTX_PER_THREAD);
-        run_batch(e, threads, got);
+        run_batch(e, threads, FALSE, got);
+        g_assert_cmpmem(ref, sizeof ref, got, sizeof got);
+    }
+}
+
+/* The same with recovery sessions in the mix: the kept SSL pairs serve both kinds. */
+static void test_threads_recovery(void)
+{
+    g_autoptr(HnbTlsEngine) e = default_engine();
+    static Outcome ref[2][NJOBS], got[2][NJOBS];
+    run_batch(e, -1, TRUE, ref);
+    int ok = 0, resumed = 0;
+    for (int i = 0; i < NJOBS; i++) {
+        ok += ref[0][i].reason == HNB_TLS_OK;
+        resumed += ref[1][i].resumed;
+    }
+    g_assert_cmpint(resumed, >, 0);
+    g_assert_cmpint(resumed, <, ok); /* the sessions that switched kind did not resume */
+    for (int threads = 0; threads <= 2; threads++) {
+        hnb_tls_engine_set_ctx_mode(e, threads == 1 ? HNB_TLS_CTX_SHARED : HNB_TLS_CTX_PER_THREAD);
+        run_batch(e, threads, TRUE, got);
         g_assert_cmpmem(ref, sizeof ref, got, sizeof got);
     }
 }
@@ -445,7 +578,7 @@ static void test_reason_names(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    pki = make_pki();
+    pki = make_pki(0);
     g_test_add_func("/tls/reason-names", test_reason_names);
     g_test_add_func("/tls/ok", test_ok);
     g_test_add_func("/tls/expired", test_expired);
@@ -461,7 +594,14 @@ int main(int argc, char **argv)
     g_test_add_func("/tls/resume/ids", test_resume_ids);
     g_test_add_func("/tls/resume/tickets", test_resume_tickets);
     g_test_add_func("/tls/resume/none", test_resume_none);
+    g_test_add_func("/tls/recovery", test_recovery);
+    g_test_add_func("/tls/recovery-kind", test_recovery_kind);
+    g_test_add_func("/tls/recovery-revoked", test_recovery_revoked);
+    g_test_add_func("/tls/recovery-expired", test_recovery_expired);
+    g_test_add_func("/tls/recovery-resume/ids", test_recovery_resume_ids);
+    g_test_add_func("/tls/recovery-resume/tickets", test_recovery_resume_tickets);
     g_test_add_func("/tls/threads", test_threads);
+    g_test_add_func("/tls/threads-recovery", test_threads_recovery);
     g_test_add_func("/tls/check/compliant", test_check_compliant);
     g_test_add_func("/tls/check/noncompliant", test_check_noncompliant);
     g_test_add_func("/tls/check/bad-ciphers", test_bad_ciphers);

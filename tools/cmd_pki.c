@@ -29,7 +29,9 @@ int hnb_cmd_pki(int argc, char **argv)
         ctx, "Writes the operator root CA, the H(e)MS certificate and key (and chain), the SeGW certificate and key\n"
              "(segw.pem, segw.key: TS 33.320 7.3, issued by the root), the manufacturer CA, N device\n"
              "certificates and keys (identity <EUI-64>.<realm>), the software-signing key and verification certificate,\n"
-             "a CA nobody trusts with one device of its own, the CRL, pki.ini and a README.txt listing the files.\n"
+             "a CA nobody trusts with one device of its own, the CRL, the recovery CA with its CRL and each HNB's\n"
+             "recovery certificate and key (the golden module's, rec-dev<i>.*), pki.ini and a README.txt listing the\n"
+             "files.\n"
              "The material comes from the same cache a simulation run uses (keyed by the [pki] parameters), so\n"
              "external tools see the certificates the simulated HNBs and H(e)MS use.\n\n"
              "Examples:\n  hnbsim pki --out /tmp/pki --hnb 3\n"
@@ -82,8 +84,8 @@ int hnb_cmd_pki(int argc, char **argv)
         return hnb_cli_fail(error);
     HnbPkiStats st;
     hnb_pki_stats(pki, &st);
-    printf("wrote %s: root, H(e)MS, SeGW, manufacturer and foreign CA, signing key, CRL, %" G_GINT64_FORMAT
-           " device(s) (%u made, %u from the cache %s); see %s/README.txt\n",
+    printf("wrote %s: root, H(e)MS, SeGW, manufacturer, recovery and foreign CA, signing key, CRLs, %" G_GINT64_FORMAT
+           " device(s) with their recovery credentials (%u made, %u from the cache %s); see %s/README.txt\n",
            out, nhnb, st.devices_generated, st.devices_loaded, hnb_pki_cache_path(pki), out);
     return HNB_EXIT_OK;
 }
