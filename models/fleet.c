@@ -37,6 +37,10 @@
 #define PEAK_WINDOW HNB_MIN
 #define PEAK_MIN_SESSIONS 20
 
+/* The time series' columns (new_series): the first SERIES_BASE in every run, all SERIES_COLUMNS with a SeGW. */
+#define SERIES_BASE 17
+#define SERIES_COLUMNS 23
+
 /* Everything read from the scenario: const during the run. */
 typedef struct {
     uint64_t seed;
@@ -89,6 +93,7 @@ typedef struct {
     uint32_t k_sample, k_attack;
     HnbSeries *series;
     uint64_t sessions_at_row, refused_at_row;
+    uint64_t segw_setups_at_row, segw_refused_at_row, segw_dropped_at_row; /* the SeGW's counters (0 without one) */
     double bytes_at_row;
     HnbTime row_at;               /* time of the latest row */
     guint fine_rows;
@@ -142,6 +147,8 @@ static void add_row(Fleet *f, HnbTime now)
     double bytes = hnb_image_server_bytes_delivered(f->images, now);
     const uint64_t *unmanaged = hs->unmanaged;
     uint64_t n = f->p->hnb.n;
+    static const HnbSegwStats no_segw;
+    const HnbSegwStats *ss = f->segw ? hnb_segw_stats(f->segw) : &no_segw;
     double row[] = {
         hnb_time_to_sec(now) / 3600.0,
         (double)hs->count[HNB_S_RUNNING],
@@ -160,9 +167,18 @@ static void add_row(Fleet *f, HnbTime now)
         (double)unmanaged[HNB_TLS_NOT_YET_VALID],
         (double)unmanaged[HNB_TLS_EXPIRED],
         (double)(n - unmanaged[HNB_HS_OK] - unmanaged[HNB_TLS_NOT_YET_VALID] - unmanaged[HNB_TLS_EXPIRED]),
-        f->segw ? (double)n - (double)hnb_segw_stats(f->segw)->tunnels : 0, /* no_tunnel: only with a SeGW */
+        f->segw ? (double)n - (double)ss->tunnels : 0, /* no_tunnel and the rest: only with a SeGW */
+        (double)(ss->setups - f->segw_setups_at_row) / secs,
+        (double)(ss->refused - f->segw_refused_at_row) / secs,
+        (double)(ss->dropped - f->segw_dropped_at_row) / secs,
+        (double)ss->tunnels,
+        (double)ss->busy,
     };
-    hnb_series_add_row(f->series, row);
+    G_STATIC_ASSERT(G_N_ELEMENTS(row) == SERIES_COLUMNS);
+    hnb_series_add_row(f->series, row); /* without a SeGW the series has the first SERIES_BASE columns only */
+    f->segw_setups_at_row = ss->setups;
+    f->segw_refused_at_row = ss->refused;
+    f->segw_dropped_at_row = ss->dropped;
     f->sessions_at_row = as->sessions;
     f->refused_at_row = as->refused;
     f->bytes_at_row = bytes;
@@ -739,19 +755,24 @@ static HnbSeries *recovery_cdf(const Fleet *f)
     return s;
 }
 
-/* The columns; with a SeGW one more, no_tunnel (HNBs without a tunnel up: booting, refused, retrying, off). */
+/* The columns: SERIES_BASE of them in every run; with a SeGW the rest too (a run without one writes exactly the
+ * columns it always did).  no_tunnel: HNBs without a tunnel up (booting, refused, retrying, off); the SeGW's load as
+ * rates since the previous row like sessions_per_s (set-ups begun, refused by the checks, dropped at admission: the
+ * counters of segw_setups, segw_refused, segw_dropped), and two gauges at the row: tunnels up, workers busy. */
 static HnbSeries *new_series(gboolean segw)
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
                                        "open_sessions", "acs_busy", "download_gbps", "unmanaged_tls",
                                        "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other",
-                                       "no_tunnel"};
+                                       "no_tunnel", "segw_setups_per_s", "segw_refused_per_s", "segw_dropped_per_s",
+                                       "tunnels", "segw_busy"};
     static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs",
                                         "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
-                                        "HNBs", "HNBs", "HNBs", "HNBs", "HNBs"};
-    G_STATIC_ASSERT(G_N_ELEMENTS(cols) == G_N_ELEMENTS(units));
-    return hnb_series_new(G_N_ELEMENTS(cols) - !segw, cols, units);
+                                        "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "set-ups/s", "set-ups/s", "set-ups/s",
+                                        "HNBs", "workers"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(cols) == SERIES_COLUMNS && G_N_ELEMENTS(units) == SERIES_COLUMNS);
+    return hnb_series_new(segw ? SERIES_COLUMNS : SERIES_BASE, cols, units);
 }
 
 /* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
@@ -1029,24 +1050,30 @@ static const HnbKeySpec schema[] = {
 };
 
 static const HnbFigure figures[] = {
-    {"fleet", "Fleet state after the mass rewrite", "HNBs", "in_service compromised golden downloading bricked"},
-    {"hems-load", "H(e)MS load: sessions opened and refused", "sessions/s", "sessions_per_s refused_per_s"},
-    {"hems-concurrency", "H(e)MS sessions open and workers busy", "sessions", "open_sessions acs_busy"},
-    {"download", "Image server throughput", "Gbit/s", "download_gbps"},
+    {"fleet", "Fleet state after the mass rewrite", "HNBs", "in_service compromised golden downloading bricked", FALSE},
+    {"hems-load", "H(e)MS load: sessions opened and refused", "sessions/s", "sessions_per_s refused_per_s", FALSE},
+    {"hems-concurrency", "H(e)MS sessions open and workers busy", "sessions", "open_sessions acs_busy", FALSE},
+    {"download", "Image server throughput", "Gbit/s", "download_gbps", FALSE},
     {"unmanaged", "Out of management: latest TLS handshake failed, by reason", "HNBs",
-     "unmanaged_not_yet_valid unmanaged_expired unmanaged_other"},
+     "unmanaged_not_yet_valid unmanaged_expired unmanaged_other", FALSE},
+    /* the SeGW's (TS 33.320 clause 7): only runs with [hems] reach = segw have these columns */
+    {"segw-load", "SeGW load: tunnel set-ups begun, refused and dropped", "set-ups/s",
+     "segw_setups_per_s segw_refused_per_s segw_dropped_per_s", TRUE},
+    {"segw-tunnels", "Tunnels up and HNBs without a tunnel", "HNBs", "tunnels no_tunnel", TRUE},
 };
 
 static const HnbCompareFigure compare_figures[] = {
-    {"in-service", "HNBs in service", "time (h)", "HNBs", HNB_COMPARE_SERIES, "in_service"},
-    {"hems-sessions", "H(e)MS load: sessions opened", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s"},
+    {"in-service", "HNBs in service", "time (h)", "HNBs", HNB_COMPARE_SERIES, "in_service", FALSE},
+    {"hems-sessions", "H(e)MS load: sessions opened", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
+     "sessions_per_s", FALSE},
     {"hems-refused", "H(e)MS overload: sessions refused", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
-     "refused_per_s"},
+     "refused_per_s", FALSE},
     {"unmanaged", "Out of management: latest TLS handshake failed", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "unmanaged_tls"},
+     "unmanaged_tls", FALSE},
     {"recovery-cdf", "Time to recover, affected HNBs", "time to recover (h)", "fraction of affected HNBs",
-     HNB_COMPARE_CDF, NULL},
-    {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
+     HNB_COMPARE_CDF, NULL, FALSE},
+    {"no-tunnel", "HNBs without a tunnel", "time (h)", "HNBs", HNB_COMPARE_SERIES, "no_tunnel", TRUE}, /* SeGW */
+    {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
 };
 
 /* The findings paragraph (results.h, HnbFinding): per layout, who lost service, who came back and when (Kaplan-Meier,
