@@ -24,6 +24,7 @@
 #include "models/hnb.h"
 #include "models/image_server.h"
 #include "models/model.h"
+#include "models/paths.h"
 #include "models/secure_boot.h"
 #include "models/segw.h"
 #include "models/segw_ike.h"
@@ -1195,4 +1196,5 @@ const HnbModel hnb_model_fleet = {
     .nfindings = G_N_ELEMENTS(findings),
     .caption = caption,
     .episode = episode,
+    .compliance = hnb_paths_compliance,
 };

@@ -145,7 +145,8 @@ typedef struct {
 } HnbFinding;
 
 /* report.html from what the run directory holds (results table, the figures/ SVGs inline with their captions,
- * scenario.resolved.ini and its SHA-256), the clause 8.3.4 compliance lines (NULL or "": none) and the findings
+ * scenario.resolved.ini and its SHA-256), the compliance lines (NULL or "": none; the clause 8.3.4 rules of the [tls]
+ * group, and a model's own under a heading line ending in ':', e.g. the fleet's per path) and the findings
  * (nfindings clauses, composed per variant from summary.csv or compare.csv; none: no findings paragraph).  Write it
  * last. */
 gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance,
