@@ -30,6 +30,7 @@
 #include "models/segw_ike.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The peaks' window (sim/window.h): sessions opened and refused in any (t - 1 min, t].  A window's refused fraction
@@ -419,6 +420,7 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .threads = progress ? progress->pool_threads : 0,
         .duration = p->duration,
         .ike = p->segw,
+        .dh_group = atoi(hnb_scenario_string(sc, "segw", "dh_group")), /* the schema allows only the engine's groups */
     };
     if (p->fine >= p->sample)
         p->fine = 0;
@@ -924,7 +926,8 @@ static const HnbKeySpec schema[] = {
      "it mandatory (golden tls = false is refused unless [tls] profile = custom); segw: behind the Security Gateway "
      "(TS 33.320 clause 7): after every boot the HNB builds an IKEv2 tunnel with its device certificate ([segw]) "
      "and is in service, and reaches the H(e)MS, only with its tunnel up; TLS inside the tunnel is the scenario's "
-     "choice"},
+     "choice.  Each set-up runs IKEv2's cryptographic cost and checks for real (crypto/ike_job.h), not an IKE "
+     "implementation; its time on the SeGW is the modelled [segw] setup_time"},
     {"segw", "workers", HNB_KEY_INT, 0, "8", "1", "100000", NULL,
      "SeGW CPU workers doing the responder's IKEv2 public-key work (RFC 7296 1.2 IKE_SA_INIT + IKE_AUTH), FIFO"},
     {"segw", "max_tunnels", HNB_KEY_INT, 0, "16000000", "1", "100000000", NULL,
@@ -938,6 +941,11 @@ static const HnbKeySpec schema[] = {
      "the device chain with the CRL, the HNB's AUTH, its own AUTH signature); [acs] calibration sets it from "
      "segw_setup_ec/_rsa (by [pki] device_key).  Each set-up's cryptographic cost and checks also run for real "
      "(crypto/ike_job.h, per [tls] fidelity): IKEv2's public-key work, not an IKE implementation"},
+    {"segw", "dh_group", HNB_KEY_ENUM, 0, "19", NULL, NULL, "14|19|20|21|31",
+     "the (EC)DH group of every set-up's IKE_SA_INIT key exchange (RFC 7296 3.3.2, transform type 4 IDs): 14 "
+     "MODP-2048, 19 P-256 ECDH, 20 P-384, 21 P-521, 31 Curve25519.  It changes the real cryptographic work each set-up "
+     "runs (crypto/ike_job.h), not the modelled [segw] setup_time: calibrate with `hnbsim calibrate --dh-group N` "
+     "(then [acs] calibration sets setup_time for this group) or set setup_time yourself"},
     {"segw", "rekey_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "300us", NULL, NULL, NULL,
      "worker CPU time of one rekey (CREATE_CHILD_SA with a fresh (EC)DH, RFC 7296 1.3.2); modelled, not run"},
     {"segw", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
@@ -1182,7 +1190,10 @@ static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_fix_sch
 
 const HnbModel hnb_model_fleet = {
     .name = "fleet",
-    .doc = "HNB fleet under a mass software-rewrite attack: recovery over TR-069 with real TLS, field visits, cost",
+    .doc = "HNB fleet under a mass software-rewrite attack: recovery over TR-069 with real TLS, field visits, cost; "
+           "with [hems] reach = segw a Security Gateway whose tunnel set-ups run IKEv2's cryptographic cost and checks "
+           "for real ((EC)DH, AUTH signatures, certificate chains with the CRL) without being an IKE implementation "
+           "(no IKE message is encoded or sent)",
     .schema = schema,
     .more_schemas = shared_schemas,
     .figures = figures,

@@ -249,6 +249,28 @@ static void test_series(void)
     run_clear(&n);
 }
 
+/* [segw] dh_group reaches the IKE engine: every group runs its real set-ups (a power outage behind the SeGW, full
+ * fidelity) and brings every tunnel back; the modelled times do not depend on it, so the counts are the same. */
+static void test_dh_group(void)
+{
+    static const char *const groups[] = {"14", "19", "20", "21", "31"};
+    double setups = -1;
+    for (guint k = 0; k < G_N_ELEMENTS(groups); k++) {
+        g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 2h\nseed = 3\n"
+                                             "[fleet]\nsize = 30\n[hems]\nreach = segw\n[attack]\nmode = none\n"
+                                             "[segw]\ndh_group = %s\n"
+                                             "[power]\nregion_at = 1h\nregion_fraction = 1\nregion_outage = 1m\n",
+                                             groups[k]);
+        Run r = run_text(t);
+        g_assert_cmpfloat(metric(&r, "segw_setups_real"), ==, 30);
+        g_assert_cmpfloat(metric(&r, "segw_refused"), ==, 0);
+        g_assert_cmpfloat(metric(&r, "no_tunnel_end"), ==, 0);
+        g_assert_true(setups < 0 || metric(&r, "segw_setups") == setups);
+        setups = metric(&r, "segw_setups");
+        run_clear(&r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -258,5 +280,6 @@ int main(int argc, char **argv)
     g_test_add_func("/segw-fleet/plain-http", test_plain_http);
     g_test_add_func("/segw-fleet/threads", test_threads);
     g_test_add_func("/segw-fleet/series", test_series);
+    g_test_add_func("/segw-fleet/dh-group", test_dh_group);
     return g_test_run();
 }
