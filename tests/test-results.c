@@ -807,6 +807,55 @@ static void test_figures_optional(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(html, "alt=\"here\""));
 }
 
+/* A comparison's optional SERIES figure is skipped when a variant's series lacks its column (a part only some
+ * variants have) and drawn when every variant has it; a plain one over a common column is drawn either way. */
+static void test_compare_optional(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    static const char *const with_names[] = {"time_h", "sessions_per_s", "extra"};
+    const HnbCompareFigure figs[] = {
+        {"load", "Load", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s", FALSE},
+        {"extra", "A part's", "time (h)", "HNBs", HNB_COMPARE_SERIES, "extra", TRUE},
+    };
+    for (int both = 0; both < 2; both++) {
+        HnbSeries *s[2];
+        for (int k = 0; k < 2; k++) {
+            guint ncols = k == 0 || both ? 3 : 2;
+            s[k] = hnb_series_new(ncols, with_names, NULL);
+            for (int i = 0; i < 3; i++)
+                hnb_series_add_row(s[k], (double[]){i, 10 + i, 5});
+        }
+        g_autoptr(HnbMetrics) m0 = hnb_metrics_new();
+        g_autoptr(HnbMetrics) m1 = hnb_metrics_new();
+        hnb_metrics_add(m0, "x", "", 1, "");
+        hnb_metrics_add(m1, "x", "", 2, "");
+        HnbMetrics *r0[] = {m0}, *r1[] = {m1};
+        const HnbVariant v[] = {{.name = "a", .reps = r0, .nreps = 1, .series = &s[0]},
+                                {.name = "b", .reps = r1, .nreps = 1, .series = &s[1]}};
+        GError *error = NULL;
+        g_autofree char *dir = g_strdup_printf("%s-%d", f->dir, both);
+        HnbRunDir *rd = hnb_rundir_begin(dir, FALSE, &error);
+        g_assert_no_error(error);
+        for (int k = 0; k < 2; k++) { /* the unbanded scripts read each variant's own timeseries.csv */
+            HnbRunDir *sub = hnb_rundir_sub(rd, v[k].name);
+            g_assert_true(hnb_results_write_series(sub, &s[k], 1, &error));
+            hnb_rundir_sub_free(sub);
+        }
+        gboolean rendered = FALSE;
+        gboolean ok = hnb_results_write_compare(rd, &stamp, v, 2, figs, G_N_ELEMENTS(figs), &rendered, &error);
+        g_assert_no_error(error);
+        g_assert_true(ok);
+        g_assert_true(hnb_rundir_commit(rd, &error));
+        g_autofree char *load = g_build_filename(dir, "figures", "load.gp", NULL);
+        g_autofree char *extra = g_build_filename(dir, "figures", "extra.gp", NULL);
+        g_assert_true(g_file_test(load, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(g_file_test(extra, G_FILE_TEST_EXISTS), ==, both);
+        rm_rf(dir);
+        hnb_series_free(s[0]);
+        hnb_series_free(s[1]);
+    }
+}
+
 /* report.html's compliance table: a model's own section under its heading row, and the heading of the page's
  * section saying so; without one, the [tls] group's heading as before. */
 static void test_report_compliance_sections(Fixture *f, gconstpointer data)
@@ -1006,6 +1055,7 @@ int main(int argc, char **argv)
     ADD("/results/figures/render", test_figures_render);
     ADD("/results/figures/bad-column", test_figures_bad_column);
     ADD("/results/figures/optional", test_figures_optional);
+    ADD("/results/compare/optional", test_compare_optional);
     ADD("/results/report/compliance-sections", test_report_compliance_sections);
     ADD("/results/figures/table", test_table_figures);
     g_test_add_func("/results/figures/no-gnuplot", test_figures_no_gnuplot);
