@@ -244,7 +244,8 @@ HnbAcsTls *hnb_acs_tls_new(const HnbScenario *sc, const HnbAcsTlsParams *p, GErr
     HnbAcsTls *t = g_new0(HnbAcsTls, 1);
     t->p = *p;
     if (!engine_new(t, sc, error) ||
-        (p->ike && !(t->ike = hnb_ike_engine_new(t->pki, HNB_IKE_DH_DEFAULT, NULL, error)))) {
+        (p->ike && !(t->ike = hnb_ike_engine_new(t->pki, p->dh_group ? p->dh_group : HNB_IKE_DH_DEFAULT, NULL,
+                                                 error)))) {
         hnb_acs_tls_free(t);
         return NULL;
     }

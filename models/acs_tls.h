@@ -37,6 +37,7 @@ typedef struct {
     unsigned threads;       /* pool threads (0: jobs run in the kernel's thread at the join) */
     HnbTime duration;       /* nothing is run ahead for sessions after the end of the run */
     gboolean ike;           /* [hems] reach = segw: an IKEv2 engine too, and IKE thread contexts in the pool */
+    int dh_group;           /* its (EC)DH group ([segw] dh_group, crypto/ike_job.h; 0: HNB_IKE_DH_DEFAULT) */
 } HnbAcsTlsParams;
 
 typedef struct HnbAcsTls HnbAcsTls;

@@ -27,6 +27,21 @@ static gboolean fail(GError **error, const HnbScenario *sc, const char *rel, con
     return FALSE;
 }
 
+/* A set-up's cost depends on its (EC)DH group (RFC 7296 3.3.2; MODP-2048 costs several times P-256): the file's
+ * segw_setup_* were measured in its segw_dh_group (19 in files written before it was recorded), which must be the
+ * scenario's [segw] dh_group for them to stand for its set-ups. */
+static gboolean same_dh_group(GKeyFile *kf, const HnbScenario *sc, const char *rel, const char *path, GError **error)
+{
+    g_autofree char *measured = g_key_file_get_string(kf, "calibration", "segw_dh_group", NULL);
+    const char *wanted = hnb_scenario_string(sc, "segw", "dh_group");
+    if (strcmp(measured ? g_strstrip(measured) : "19", wanted) == 0)
+        return TRUE;
+    g_autofree char *msg = g_strdup_printf("its segw_setup_* were measured with DH group %s, the scenario's [segw] "
+                                           "dh_group is %s: calibrate with `hnbsim calibrate --dh-group %s`, or set "
+                                           "[segw] setup_time", measured ? measured : "19", wanted, wanted);
+    return fail(error, sc, rel, path, msg);
+}
+
 gboolean hnb_calibration_apply(HnbScenario *sc, GError **error)
 {
     g_autofree char *rel = g_strdup(hnb_scenario_string(sc, "acs", "calibration"));
@@ -45,6 +60,8 @@ gboolean hnb_calibration_apply(HnbScenario *sc, GError **error)
             continue; /* the scenario's own value wins */
         if (rows[r].segw && strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") != 0)
             continue;
+        if (rows[r].segw && !same_dh_group(kf, sc, rel, path, error))
+            return FALSE;
         gboolean rsa = strcmp(hnb_scenario_string(sc, "pki", rows[r].pki_key), "rsa-2048") == 0;
         const char *ck = rsa ? rows[r].rsa : rows[r].ec;
         g_autofree char *v = g_key_file_get_string(kf, "calibration", ck, NULL);

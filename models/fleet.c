@@ -24,11 +24,13 @@
 #include "models/hnb.h"
 #include "models/image_server.h"
 #include "models/model.h"
+#include "models/paths.h"
 #include "models/secure_boot.h"
 #include "models/segw.h"
 #include "models/segw_ike.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The peaks' window (sim/window.h): sessions opened and refused in any (t - 1 min, t].  A window's refused fraction
@@ -36,6 +38,10 @@
  * 100% — the noise of a quiet minute, not overload. */
 #define PEAK_WINDOW HNB_MIN
 #define PEAK_MIN_SESSIONS 20
+
+/* The time series' columns (new_series): the first SERIES_BASE in every run, all SERIES_COLUMNS with a SeGW. */
+#define SERIES_BASE 17
+#define SERIES_COLUMNS 28
 
 /* Everything read from the scenario: const during the run. */
 typedef struct {
@@ -89,6 +95,7 @@ typedef struct {
     uint32_t k_sample, k_attack;
     HnbSeries *series;
     uint64_t sessions_at_row, refused_at_row;
+    uint64_t segw_setups_at_row, segw_refused_at_row, segw_dropped_at_row; /* the SeGW's counters (0 without one) */
     double bytes_at_row;
     HnbTime row_at;               /* time of the latest row */
     guint fine_rows;
@@ -142,6 +149,8 @@ static void add_row(Fleet *f, HnbTime now)
     double bytes = hnb_image_server_bytes_delivered(f->images, now);
     const uint64_t *unmanaged = hs->unmanaged;
     uint64_t n = f->p->hnb.n;
+    static const HnbSegwStats no_segw;
+    const HnbSegwStats *ss = f->segw ? hnb_segw_stats(f->segw) : &no_segw;
     double row[] = {
         hnb_time_to_sec(now) / 3600.0,
         (double)hs->count[HNB_S_RUNNING],
@@ -160,9 +169,23 @@ static void add_row(Fleet *f, HnbTime now)
         (double)unmanaged[HNB_TLS_NOT_YET_VALID],
         (double)unmanaged[HNB_TLS_EXPIRED],
         (double)(n - unmanaged[HNB_HS_OK] - unmanaged[HNB_TLS_NOT_YET_VALID] - unmanaged[HNB_TLS_EXPIRED]),
-        f->segw ? (double)n - (double)hnb_segw_stats(f->segw)->tunnels : 0, /* no_tunnel: only with a SeGW */
+        f->segw ? (double)n - (double)ss->tunnels : 0, /* no_tunnel and the rest: only with a SeGW */
+        (double)(ss->setups - f->segw_setups_at_row) / secs,
+        (double)(ss->refused - f->segw_refused_at_row) / secs,
+        (double)(ss->dropped - f->segw_dropped_at_row) / secs,
+        (double)ss->tunnels,
+        (double)ss->busy,
+        (double)hs->tunnel[HNB_TUN_DOWN],
+        (double)hs->tunnel[HNB_TUN_SETUP],
+        (double)hs->tunnel[HNB_TUN_DROPPED],
+        (double)hs->tunnel[HNB_TUN_REFUSED],
+        (double)hs->tunnel[HNB_TUN_NO_CREDENTIAL],
     };
-    hnb_series_add_row(f->series, row);
+    G_STATIC_ASSERT(G_N_ELEMENTS(row) == SERIES_COLUMNS);
+    hnb_series_add_row(f->series, row); /* without a SeGW the series has the first SERIES_BASE columns only */
+    f->segw_setups_at_row = ss->setups;
+    f->segw_refused_at_row = ss->refused;
+    f->segw_dropped_at_row = ss->dropped;
     f->sessions_at_row = as->sessions;
     f->refused_at_row = as->refused;
     f->bytes_at_row = bytes;
@@ -410,6 +433,7 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .threads = progress ? progress->pool_threads : 0,
         .duration = p->duration,
         .ike = p->segw,
+        .dh_group = atoi(hnb_scenario_string(sc, "segw", "dh_group")), /* the schema allows only the engine's groups */
     };
     if (p->fine >= p->sample)
         p->fine = 0;
@@ -768,19 +792,28 @@ static HnbSeries *recovery_cdf(const Fleet *f)
     return s;
 }
 
-/* The columns; with a SeGW one more, no_tunnel (HNBs without a tunnel up: booting, refused, retrying, off). */
+/* The columns: SERIES_BASE of them in every run; with a SeGW the rest too (a run without one writes exactly the
+ * columns it always did).  no_tunnel: HNBs without a tunnel up (booting, refused, retrying, off); the SeGW's load as
+ * rates since the previous row like sessions_per_s (set-ups begun, refused by the checks, dropped at admission: the
+ * counters of segw_setups, segw_refused, segw_dropped), and two gauges at the row: tunnels up, workers busy; then the
+ * HNBs without a tunnel by why (models/fleet.h HnbTunnel, exact at the row, summing to no_tunnel): no verified image
+ * runs (booting, installing, off, bricked), a set-up under way, waiting to retry after a dropped set-up, after a
+ * refused one (clock, revocation, expiry), and a golden module without a credential. */
 static HnbSeries *new_series(gboolean segw)
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
                                        "open_sessions", "acs_busy", "download_gbps", "unmanaged_tls",
                                        "unmanaged_not_yet_valid", "unmanaged_expired", "unmanaged_other",
-                                       "no_tunnel"};
+                                       "no_tunnel", "segw_setups_per_s", "segw_refused_per_s", "segw_dropped_per_s",
+                                       "tunnels", "segw_busy", "no_tunnel_down", "no_tunnel_setting_up",
+                                       "no_tunnel_after_drop", "no_tunnel_after_refusal", "no_tunnel_no_credential"};
     static const char *const units[] = {"h", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs",
                                         "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
-                                        "HNBs", "HNBs", "HNBs", "HNBs", "HNBs"};
-    G_STATIC_ASSERT(G_N_ELEMENTS(cols) == G_N_ELEMENTS(units));
-    return hnb_series_new(G_N_ELEMENTS(cols) - !segw, cols, units);
+                                        "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "set-ups/s", "set-ups/s", "set-ups/s",
+                                        "HNBs", "workers", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(cols) == SERIES_COLUMNS && G_N_ELEMENTS(units) == SERIES_COLUMNS);
+    return hnb_series_new(segw ? SERIES_COLUMNS : SERIES_BASE, cols, units);
 }
 
 /* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
@@ -934,7 +967,8 @@ static const HnbKeySpec schema[] = {
      "it mandatory (golden tls = false is refused unless [tls] profile = custom); segw: behind the Security Gateway "
      "(TS 33.320 clause 7): after every boot the HNB builds an IKEv2 tunnel with its device certificate ([segw]) "
      "and is in service, and reaches the H(e)MS, only with its tunnel up; TLS inside the tunnel is the scenario's "
-     "choice"},
+     "choice.  Each set-up runs IKEv2's cryptographic cost and checks for real (crypto/ike_job.h), not an IKE "
+     "implementation; its time on the SeGW is the modelled [segw] setup_time"},
     {"segw", "workers", HNB_KEY_INT, 0, "8", "1", "100000", NULL,
      "SeGW CPU workers doing the responder's IKEv2 public-key work (RFC 7296 1.2 IKE_SA_INIT + IKE_AUTH), FIFO"},
     {"segw", "max_tunnels", HNB_KEY_INT, 0, "16000000", "1", "100000000", NULL,
@@ -948,6 +982,11 @@ static const HnbKeySpec schema[] = {
      "the device chain with the CRL, the HNB's AUTH, its own AUTH signature); [acs] calibration sets it from "
      "segw_setup_ec/_rsa (by [pki] device_key).  Each set-up's cryptographic cost and checks also run for real "
      "(crypto/ike_job.h, per [tls] fidelity): IKEv2's public-key work, not an IKE implementation"},
+    {"segw", "dh_group", HNB_KEY_ENUM, 0, "19", NULL, NULL, "14|19|20|21|31",
+     "the (EC)DH group of every set-up's IKE_SA_INIT key exchange (RFC 7296 3.3.2, transform type 4 IDs): 14 "
+     "MODP-2048, 19 P-256 ECDH, 20 P-384, 21 P-521, 31 Curve25519.  It changes the real cryptographic work each set-up "
+     "runs (crypto/ike_job.h), not the modelled [segw] setup_time: calibrate with `hnbsim calibrate --dh-group N` "
+     "(then [acs] calibration sets setup_time for this group) or set setup_time yourself"},
     {"segw", "rekey_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "300us", NULL, NULL, NULL,
      "worker CPU time of one rekey (CREATE_CHILD_SA with a fresh (EC)DH, RFC 7296 1.3.2); modelled, not run"},
     {"segw", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
@@ -1061,24 +1100,32 @@ static const HnbKeySpec schema[] = {
 };
 
 static const HnbFigure figures[] = {
-    {"fleet", "Fleet state after the mass rewrite", "HNBs", "in_service compromised golden downloading bricked"},
-    {"hems-load", "H(e)MS load: sessions opened and refused", "sessions/s", "sessions_per_s refused_per_s"},
-    {"hems-concurrency", "H(e)MS sessions open and workers busy", "sessions", "open_sessions acs_busy"},
-    {"download", "Image server throughput", "Gbit/s", "download_gbps"},
+    {"fleet", "Fleet state after the mass rewrite", "HNBs", "in_service compromised golden downloading bricked", FALSE},
+    {"hems-load", "H(e)MS load: sessions opened and refused", "sessions/s", "sessions_per_s refused_per_s", FALSE},
+    {"hems-concurrency", "H(e)MS sessions open and workers busy", "sessions", "open_sessions acs_busy", FALSE},
+    {"download", "Image server throughput", "Gbit/s", "download_gbps", FALSE},
     {"unmanaged", "Out of management: latest TLS handshake failed, by reason", "HNBs",
-     "unmanaged_not_yet_valid unmanaged_expired unmanaged_other"},
+     "unmanaged_not_yet_valid unmanaged_expired unmanaged_other", FALSE},
+    /* the SeGW's (TS 33.320 clause 7): only runs with [hems] reach = segw have these columns */
+    {"segw-load", "SeGW load: tunnel set-ups begun, refused and dropped", "set-ups/s",
+     "segw_setups_per_s segw_refused_per_s segw_dropped_per_s", TRUE},
+    {"segw-tunnels", "Tunnels up and HNBs without a tunnel", "HNBs", "tunnels no_tunnel", TRUE},
+    {"segw-no-tunnel", "HNBs without a tunnel, by why", "HNBs",
+     "no_tunnel_down no_tunnel_setting_up no_tunnel_after_drop no_tunnel_after_refusal no_tunnel_no_credential", TRUE},
 };
 
 static const HnbCompareFigure compare_figures[] = {
-    {"in-service", "HNBs in service", "time (h)", "HNBs", HNB_COMPARE_SERIES, "in_service"},
-    {"hems-sessions", "H(e)MS load: sessions opened", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s"},
+    {"in-service", "HNBs in service", "time (h)", "HNBs", HNB_COMPARE_SERIES, "in_service", FALSE},
+    {"hems-sessions", "H(e)MS load: sessions opened", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
+     "sessions_per_s", FALSE},
     {"hems-refused", "H(e)MS overload: sessions refused", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
-     "refused_per_s"},
+     "refused_per_s", FALSE},
     {"unmanaged", "Out of management: latest TLS handshake failed", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "unmanaged_tls"},
+     "unmanaged_tls", FALSE},
     {"recovery-cdf", "Time to recover, affected HNBs", "time to recover (h)", "fraction of affected HNBs",
-     HNB_COMPARE_CDF, NULL},
-    {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
+     HNB_COMPARE_CDF, NULL, FALSE},
+    {"no-tunnel", "HNBs without a tunnel", "time (h)", "HNBs", HNB_COMPARE_SERIES, "no_tunnel", TRUE}, /* SeGW */
+    {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
 };
 
 /* The findings paragraph (results.h, HnbFinding): per layout, who lost service, who came back and when (Kaplan-Meier,
@@ -1190,7 +1237,10 @@ static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_fix_sch
 
 const HnbModel hnb_model_fleet = {
     .name = "fleet",
-    .doc = "HNB fleet under a mass software-rewrite attack: recovery over TR-069 with real TLS, field visits, cost",
+    .doc = "HNB fleet under a mass software-rewrite attack: recovery over TR-069 with real TLS, field visits, cost; "
+           "with [hems] reach = segw a Security Gateway whose tunnel set-ups run IKEv2's cryptographic cost and checks "
+           "for real ((EC)DH, AUTH signatures, certificate chains with the CRL) without being an IKE implementation "
+           "(no IKE message is encoded or sent)",
     .schema = schema,
     .more_schemas = shared_schemas,
     .figures = figures,
@@ -1204,4 +1254,5 @@ const HnbModel hnb_model_fleet = {
     .nfindings = G_N_ELEMENTS(findings),
     .caption = caption,
     .episode = episode,
+    .compliance = hnb_paths_compliance,
 };

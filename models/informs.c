@@ -197,9 +197,9 @@ static const HnbKeySpec schema[] = {
 };
 
 static const HnbFigure figures[] = {
-    {"sessions", "Completed CWMP sessions", "sessions/s", "sessions_per_s"},
-    {"queue", "Sessions waiting and workers busy", "sessions", "queue_len busy_workers"},
-    {"wait", "Mean wait before service (per sample interval)", "s", "wait_mean_s"},
+    {"sessions", "Completed CWMP sessions", "sessions/s", "sessions_per_s", FALSE},
+    {"queue", "Sessions waiting and workers busy", "sessions", "queue_len busy_workers", FALSE},
+    {"wait", "Mean wait before service (per sample interval)", "s", "wait_mean_s", FALSE},
 };
 
 const HnbModel hnb_model_informs = {

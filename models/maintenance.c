@@ -510,17 +510,18 @@ static const HnbKeySpec schema[] = {
 };
 
 static const HnbFigure figures[] = {
-    {"compromised", "HNBs taken over through lost maintenance tools", "HNBs", "compromised"},
-    {"tools", "Tools lost, and lost tools still in a finder's use", "tools", "tools_lost tools_active"},
-    {"attempts", "Tool sessions tried and refused", "sessions/h", "attempts_per_h refused_per_h"},
+    {"compromised", "HNBs taken over through lost maintenance tools", "HNBs", "compromised", FALSE},
+    {"tools", "Tools lost, and lost tools still in a finder's use", "tools", "tools_lost tools_active", FALSE},
+    {"attempts", "Tool sessions tried and refused", "sessions/h", "attempts_per_h refused_per_h", FALSE},
 };
 
 static const HnbCompareFigure compare_figures[] = {
     {"compromised", "HNBs taken over through lost maintenance tools", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "compromised"},
-    {"active-tools", "Lost tools still in a finder's use", "time (h)", "tools", HNB_COMPARE_SERIES, "tools_active"},
-    {"exposure", "Exposure window of a lost tool (mean)", NULL, "h", HNB_COMPARE_BAR, "exposure_mean_h"},
-    {"cost", "Cost: compromised HNBs and the mitigation itself", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
+     "compromised", FALSE},
+    {"active-tools", "Lost tools still in a finder's use", "time (h)", "tools", HNB_COMPARE_SERIES,
+     "tools_active", FALSE},
+    {"exposure", "Exposure window of a lost tool (mean)", NULL, "h", HNB_COMPARE_BAR, "exposure_mean_h", FALSE},
+    {"cost", "Cost: compromised HNBs and the mitigation itself", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
 };
 
 static const HnbKeySpec *const shared_schemas[] = {hnb_tls_schema, hnb_pki_schema, NULL};

@@ -58,6 +58,10 @@ typedef struct {
      * replications' metrics: fills *zoom (in the series' time unit, with how it was chosen) and returns TRUE, or
      * FALSE when there is none (no attack, or the episode is most of the run). */
     gboolean (*episode)(const HnbScenario *sc, HnbMetrics *const *reps, guint nreps, HnbZoom *zoom);
+    /* Compliance lines beyond the [tls] group's (NULL: none): appends "PASS  ...", "FAIL  ..." or "WARN  ..." lines
+     * for a loaded scenario, e.g. one per path an HNB uses (the fleet's models/paths.h).  `check` prints them and
+     * report.html shows them (hnb_model_compliance); they never refuse a scenario nor change a metric. */
+    void (*compliance)(const HnbScenario *sc, GString *out);
 } HnbModel;
 
 /* The model a scenario runs when [scenario] model is absent. */
@@ -89,6 +93,11 @@ gboolean hnb_model_has_tls(const HnbModel *model);
  * then one that says profile = custom).  Scenarios without [tls]: TRUE, nothing appended, *compliant TRUE.  FALSE
  * with an error (prefixed with the file and group) only if the [tls] values cannot be turned into contexts. */
 gboolean hnb_model_tls_report(const HnbScenario *sc, GString *report, gboolean *compliant, GError **error);
+
+/* The model's own compliance lines (HnbModel.compliance) under a heading line ending in ':' (which report.html shows
+ * as a heading row), the heading starting with "LABEL: " when label is not NULL (a comparison's variant); appends
+ * nothing when the model has none or they are empty. */
+void hnb_model_compliance(const HnbScenario *sc, const char *label, GString *report);
 
 /* [scenario] sample_interval, or duration/288 (at least 1 ns) when it is 0. */
 HnbTime hnb_model_sample_interval(const HnbScenario *sc);

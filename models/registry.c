@@ -146,6 +146,18 @@ gboolean hnb_model_tls_report(const HnbScenario *sc, GString *report, gboolean *
     return TRUE;
 }
 
+void hnb_model_compliance(const HnbScenario *sc, const char *label, GString *report)
+{
+    const HnbModel *model = hnb_model_find(hnb_scenario_string(sc, "scenario", "model"));
+    if (model == NULL || model->compliance == NULL)
+        return;
+    g_autoptr(GString) lines = g_string_new(NULL);
+    model->compliance(sc, lines);
+    if (lines->len > 0)
+        g_string_append_printf(report, "%s%sTS 33.320 per path (clauses 6.1, 7, 8.3.4):\n%s", label ? label : "",
+                               label ? ": " : "", lines->str);
+}
+
 /* TS 33.320 clause 8.3.4 as a condition of loading: a [tls] group that does not meet it is refused unless it says
  * profile = custom (then the run's results are marked).  The error names the file and lists the rules. */
 static gboolean tls_profile_allowed(const HnbScenario *sc, GError **error)

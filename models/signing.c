@@ -707,10 +707,10 @@ static const HnbKeySpec schema[] = {
 };
 
 static const HnbFigure figures[] = {
-    {"queue", "Images waiting for an approver and for an HSM", "images", "approval_queue hsm_queue"},
-    {"busy", "Approvers and HSMs at work", "count", "approving hsm_busy"},
-    {"latency", "Mean signing latency of the images signed in each interval", "h", "latency_mean_h"},
-    {"emergency", "Fixed images signed after the mass rewrite", "images", "emergency_signed"},
+    {"queue", "Images waiting for an approver and for an HSM", "images", "approval_queue hsm_queue", FALSE},
+    {"busy", "Approvers and HSMs at work", "count", "approving hsm_busy", FALSE},
+    {"latency", "Mean signing latency of the images signed in each interval", "h", "latency_mean_h", FALSE},
+    {"emergency", "Fixed images signed after the mass rewrite", "images", "emergency_signed", FALSE},
 };
 
 static const HnbTableFigure table_figures[] = {
@@ -722,12 +722,13 @@ static const HnbTableFigure table_figures[] = {
 };
 
 static const HnbCompareFigure compare_figures[] = {
-    {"approval-queue", "Images waiting for an approver", "time (h)", "images", HNB_COMPARE_SERIES, "approval_queue"},
+    {"approval-queue", "Images waiting for an approver", "time (h)", "images", HNB_COMPARE_SERIES,
+     "approval_queue", FALSE},
     {"emergency-signed", "Fixed images signed after the mass rewrite", "time (h)", "images", HNB_COMPARE_SERIES,
-     "emergency_signed"},
-    {"all-signed", "Attack -> all fixed images signed", NULL, "h", HNB_COMPARE_BAR, "emergency_all_signed_h"},
-    {"recovered", "Attack -> fleet recovered", NULL, "h", HNB_COMPARE_BAR, "fleet_recovered_h"},
-    {"compromise", "P(signing-key compromise within the horizon)", NULL, "", HNB_COMPARE_BAR, "p_compromise"},
+     "emergency_signed", FALSE},
+    {"all-signed", "Attack -> all fixed images signed", NULL, "h", HNB_COMPARE_BAR, "emergency_all_signed_h", FALSE},
+    {"recovered", "Attack -> fleet recovered", NULL, "h", HNB_COMPARE_BAR, "fleet_recovered_h", FALSE},
+    {"compromise", "P(signing-key compromise within the horizon)", NULL, "", HNB_COMPARE_BAR, "p_compromise", FALSE},
 };
 
 static const HnbKeySpec *const shared_schemas[] = {hnb_signer_schema, hnb_pki_schema, NULL};

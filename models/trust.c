@@ -555,19 +555,22 @@ static const HnbKeySpec schema[] = {
 
 static const HnbFigure figures[] = {
     {"attacker", "HNBs running attacker code, re-keyed by the attacker, exposed", "HNBs",
-     "attacker_code lost exposed"},
-    {"recovery", "HNBs cleaned, field visits started and waiting", "HNBs", "recovered field_visits field_waiting"},
+     "attacker_code lost exposed", FALSE},
+    {"recovery", "HNBs cleaned, field visits started and waiting", "HNBs",
+     "recovered field_visits field_waiting", FALSE},
 };
 
 static const HnbCompareFigure compare_figures[] = {
-    {"attacker-code", "HNBs running attacker code", "time (h)", "HNBs", HNB_COMPARE_SERIES, "attacker_code"},
-    {"exposed", "HNBs whose TrE would run the attacker's image", "time (h)", "HNBs", HNB_COMPARE_SERIES, "exposed"},
-    {"lost", "TrEs re-keyed by the attacker (lost to the operator)", "time (h)", "HNBs", HNB_COMPARE_SERIES, "lost"},
+    {"attacker-code", "HNBs running attacker code", "time (h)", "HNBs", HNB_COMPARE_SERIES, "attacker_code", FALSE},
+    {"exposed", "HNBs whose TrE would run the attacker's image", "time (h)", "HNBs", HNB_COMPARE_SERIES,
+     "exposed", FALSE},
+    {"lost", "TrEs re-keyed by the attacker (lost to the operator)", "time (h)", "HNBs", HNB_COMPARE_SERIES,
+     "lost", FALSE},
     {"field-visits", "Field visits started (TrE replacements)", "time (h)", "visits", HNB_COMPARE_SERIES,
-     "field_visits"},
+     "field_visits", FALSE},
     {"recovered", "HNBs cleaned of attacker code (over the air or by a new TrE)", "time (h)", "HNBs",
-     HNB_COMPARE_SERIES, "recovered"},
-    {"cost", "Operator cost: field visits and attacker HNB-hours", NULL, "cost", HNB_COMPARE_BAR, "total_cost"},
+     HNB_COMPARE_SERIES, "recovered", FALSE},
+    {"cost", "Operator cost: field visits and attacker HNB-hours", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
 };
 
 static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_pki_schema, NULL};

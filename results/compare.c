@@ -59,6 +59,18 @@ static int column_of(const HnbSeries *s, const char *name)
     return -1;
 }
 
+/* An optional SERIES figure some variant's series lacks the column of (a part that variant does not have): skipped.
+ * A variant whose series is not in memory counts as having it (its file is the script's to read). */
+static gboolean skipped(const HnbCompareFigure *fig, const HnbVariant *v, guint nv)
+{
+    if (!fig->optional || fig->kind != HNB_COMPARE_SERIES)
+        return FALSE;
+    for (guint k = 0; k < nv; k++)
+        if (v[k].series != NULL && v[k].nreps > 0 && column_of(v[k].series[0], fig->column) < 0)
+            return TRUE;
+    return FALSE;
+}
+
 /* The caption's count of replications behind the bands: "3 replications", or each variant's when they differ. */
 static char *replications_text(const HnbVariant *v, guint nv)
 {
@@ -269,11 +281,14 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
             bands[k] = hnb_bands_compute(v[k].series, v[k].nreps);
     }
 
-    const char **names = g_new(const char *, nfigs);
+    const char **names = g_new(const char *, nfigs); /* the figures written, to render */
+    guint nnames = 0;
     gboolean ok = TRUE;
     for (guint i = 0; ok && i < nfigs; i++) {
         const HnbCompareFigure *fig = &figs[i];
-        names[i] = fig->name;
+        if (skipped(fig, v, nv))
+            continue;
+        names[nnames++] = fig->name;
         g_autofree char *script = NULL;
         if (fig->kind == HNB_COMPARE_BAR) {
             int m = metric_index(&v[0], fig->column);
@@ -313,7 +328,7 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
         g_autofree char *rel = g_strdup_printf("figures/%s.gp", fig->name);
         ok = ok && hnb_rundir_write(rd, rel, script, -1, error);
     }
-    ok = ok && hnb_gp_render(rd, names, nfigs, rendered, error);
+    ok = ok && hnb_gp_render(rd, names, nnames, rendered, error);
     g_free(names);
     for (guint k = 0; bands != NULL && k < nv; k++)
         hnb_series_free(bands[k]);

@@ -221,6 +221,8 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, HnbSeri
     series_info_init(&info, bands != NULL ? bands : reps[0]);
 
     gboolean ok = TRUE;
+    const char **names = g_new(const char *, nfigs); /* the figures written, to render */
+    guint nnames = 0;
     for (guint i = 0; ok && i < nfigs; i++) {
         const HnbFigure *fig = &figs[i];
         g_auto(GStrv) cols = g_strsplit_set(fig->columns, " \t", -1);
@@ -238,19 +240,23 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, HnbSeri
             ok = FALSE;
             break;
         }
-        gboolean any_data = FALSE;
+        gboolean any_data = FALSE, missing = FALSE;
         for (guint j = 0; j < n; j++) {
             int c = column_index(&info, cols[j]);
-            if (c < 0) {
+            if (c < 0 && !fig->optional) {
                 g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no column \"%s\" in timeseries.csv",
                             fig->name, cols[j]);
                 ok = FALSE;
                 break;
             }
-            any_data = any_data || info.defined[c];
+            missing = missing || c < 0;
+            any_data = any_data || (c >= 0 && info.defined[c]);
         }
         if (!ok)
             break;
+        if (missing) /* an optional figure of a part this run lacks: nothing written, nothing listed */
+            continue;
+        names[nnames++] = fig->name;
         if (nbands > 0 && any_data && !write_band_file(rd, fig, bands, cols, error)) {
             ok = FALSE;
             break;
@@ -260,13 +266,7 @@ gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, HnbSeri
         ok = hnb_rundir_write(rd, rel, script, -1, error);
     }
     g_free(info.defined);
-    if (!ok)
-        return FALSE;
-
-    const char **names = g_new(const char *, nfigs);
-    for (guint i = 0; i < nfigs; i++)
-        names[i] = figs[i].name;
-    ok = hnb_gp_render(rd, names, nfigs, rendered, error);
+    ok = ok && hnb_gp_render(rd, names, nnames, rendered, error);
     g_free(names);
     return ok;
 }

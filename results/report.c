@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+/* One row per "PASS"/"FAIL"/"WARN" line; a line ending in ':' heads the rows after it (a model's own section, such as
+ * the fleet's paths: hnb_model_compliance); other lines (the profile's summary) are left out. */
 static void compliance_table(GString *out, const char *lines)
 {
     g_auto(GStrv) v = g_strsplit(lines, "\n", -1);
@@ -23,8 +25,13 @@ static void compliance_table(GString *out, const char *lines)
         for (const char *const *w = (const char *const[]){"PASS", "FAIL", "WARN", NULL}; *w; w++)
             if (g_str_has_prefix(*l, *w))
                 verdict = *w;
+        if (!verdict && g_str_has_suffix(*l, ":")) {
+            g_string_append(out, "<tr><th colspan=\"2\">");
+            hnb_html_escape(out, *l);
+            g_string_append(out, "</th></tr>\n");
+        }
         if (!verdict)
-            continue; /* headings and the summary line */
+            continue;
         g_string_append_printf(out, "<tr><td class=\"%s\">%s</td><td>", verdict, verdict);
         hnb_html_escape(out, g_strstrip(*l + strlen(verdict)));
         g_string_append(out, "</td></tr>\n");
@@ -190,7 +197,10 @@ gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const ch
         hnb_html_results_table(h, csv);
     }
     if (compliance && *compliance) {
-        g_string_append(h, "<h2>TS 33.320 clause 8.3.4 compliance of the [tls] group</h2>\n");
+        /* a model's own lines come under a heading line (hnb_model_compliance), the [tls] group's under none */
+        g_string_append(h, strstr(compliance, ":\n") ? "<h2>TS 33.320 compliance: the [tls] group (clause 8.3.4) and "
+                                                      "each path</h2>\n"
+                                                    : "<h2>TS 33.320 clause 8.3.4 compliance of the [tls] group</h2>\n");
         compliance_table(h, compliance);
     }
     if (resolved) {

@@ -57,6 +57,10 @@ typedef struct {
     const char *title;
     const char *ylabel; /* with unit, e.g. "sessions/s" */
     const char *columns; /* space-separated time-series column names to plot as lines against column 0 */
+    /* TRUE: drawn only where every column exists (a part some scenarios lack, such as the fleet's SeGW); a series
+     * without one of them skips it silently, with no script and no rendering.  FALSE: a missing column is an error
+     * (a typo in the model's table must not pass unnoticed). */
+    gboolean optional;
 } HnbFigure;
 
 /* A figure over a table that is not a time series (a curve over a parameter, one row per value). */
@@ -141,7 +145,8 @@ typedef struct {
 } HnbFinding;
 
 /* report.html from what the run directory holds (results table, the figures/ SVGs inline with their captions,
- * scenario.resolved.ini and its SHA-256), the clause 8.3.4 compliance lines (NULL or "": none) and the findings
+ * scenario.resolved.ini and its SHA-256), the compliance lines (NULL or "": none; the clause 8.3.4 rules of the [tls]
+ * group, and a model's own under a heading line ending in ':', e.g. the fleet's per path) and the findings
  * (nfindings clauses, composed per variant from summary.csv or compare.csv; none: no findings paragraph).  Write it
  * last. */
 gboolean hnb_results_write_report(HnbRunDir *rd, const HnbStamp *stamp, const char *compliance,
@@ -169,7 +174,8 @@ gboolean hnb_results_write_table_figures(HnbRunDir *rd, const HnbStamp *stamp, c
  * timeseries.csv as lines.  Several: figures/NAME.csv holds, per time point of the union of their rows, the mean of each
  * of the figure's columns and its 95% CI half-width (results/bands.h, each replication's value held from its last row),
  * and the script draws each mean as a line over a shaded band.  Which columns have something to draw is found from the
- * series in memory.  If gnuplot is not installed, writes the .gp scripts (and the band files), sets *rendered = FALSE
+ * series in memory.  A figure naming a column the series lacks is HNB_ERROR_RUN, unless it is optional: then it is
+ * skipped (no script, not rendered, so report.html does not list it).  If gnuplot is not installed, writes the .gp scripts (and the band files), sets *rendered = FALSE
  * and returns TRUE; a gnuplot that is present but fails is an error. */
 gboolean hnb_results_write_figures(HnbRunDir *rd, const HnbStamp *stamp, HnbSeries *const *reps, guint nreps,
                                    const HnbFigure *figs, guint nfigs, gboolean *rendered, GError **error);
@@ -192,6 +198,9 @@ typedef struct HnbCompareFigure {
     const char *ylabel;
     HnbCompareKind kind;
     const char *column; /* SERIES: the time-series column; BAR: the metric; CDF: unused */
+    /* SERIES only.  TRUE: skipped silently (no script, no rendering) when some variant's series lacks the column (a
+     * part only some variants have); FALSE: such a variant is an error. */
+    gboolean optional;
 } HnbCompareFigure;
 
 typedef struct {
@@ -206,7 +215,8 @@ typedef struct {
  * report the same metrics in the same order (one model).  When every variant has two replications or more, a SERIES
  * figure draws each variant's mean over its replications with its 95% CI band (results/bands.h), from
  * figures/NAME.csv (variant, time, mean, half-width; each variant's rows on its own grid); otherwise the lines of
- * replication 0 of each ../VARIANT/timeseries.csv.  *rendered as for hnb_results_write_figures. */
+ * replication 0 of each ../VARIANT/timeseries.csv.  An optional SERIES figure is skipped when a variant's series
+ * lacks its column.  *rendered as for hnb_results_write_figures. */
 gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const HnbVariant *variants, guint nvariants,
                                    const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error);
 

@@ -90,6 +90,31 @@ static void test_segw(void)
     g_assert_nonnull(strstr(error->message, "segw_setup_ec is missing"));
 }
 
+/* A set-up's time holds for the (EC)DH group it was measured in: a file without segw_dh_group was measured in 19 (the
+ * default) and serves [segw] dh_group = 19 only; a file of group 14 serves 14 and is refused for 19, naming both. */
+static void test_segw_dh_group(void)
+{
+    static const char *const sc_text = "[scenario]\nname = c\n[hems]\nreach = segw\n[acs]\ncalibration = cal.ini\n";
+    g_autofree char *c = write_file("cal.ini", cal);
+    g_autoptr(GError) error = NULL;
+    char *g14[] = {"segw.dh_group=14", NULL};
+    g_assert_null(load(sc_text, g14, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_assert_nonnull(strstr(error->message, "measured with DH group 19, the scenario's [segw] dh_group is 14"));
+    g_clear_error(&error);
+    g_autofree char *modp = g_strconcat(cal, "segw_dh_group = 14\n", NULL);
+    g_free(write_file("cal.ini", modp));
+    g_autoptr(HnbScenario) sc = load(sc_text, g14, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(hnb_scenario_text(sc, "segw", "setup_time"), ==, "756.3us");
+    g_assert_null(load(sc_text, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "hnbsim calibrate --dh-group 19"));
+    g_clear_error(&error);
+    char *bad[] = {"segw.dh_group=2", NULL}; /* not an IKE group the engine runs */
+    g_assert_null(load(sc_text, bad, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+}
+
 /* The key types pick the file's keys: RSA devices take the RSA handshake times, an RSA-PSS signing key the RSA image
  * time; a --set wins like a file key; no calibration key changes nothing. */
 static void test_key_types_and_sets(void)
@@ -144,6 +169,7 @@ int main(int argc, char **argv)
     g_assert_nonnull(dir);
     g_test_add_func("/calibration/applied", test_applied);
     g_test_add_func("/calibration/segw", test_segw);
+    g_test_add_func("/calibration/segw-dh-group", test_segw_dh_group);
     g_test_add_func("/calibration/key-types-and-sets", test_key_types_and_sets);
     g_test_add_func("/calibration/bad-files", test_bad_files);
     int rc = g_test_run();

@@ -771,6 +771,124 @@ static void test_figures_bad_column(Fixture *f, gconstpointer data)
     hnb_rundir_abort(rd);
 }
 
+/* An optional figure naming a column the series lacks (a part this run does not have) is skipped: no script, no
+ * rendering, not in report.html; the same figure over a series that has the column is drawn. */
+static void test_figures_optional(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const HnbFigure figs[] = {
+        {.name = "load", .title = "Load", .ylabel = "sessions/s", .columns = "sessions_per_s"},
+        {.name = "part", .title = "A part's", .ylabel = "", .columns = "sessions_per_s nope", .optional = TRUE},
+        {.name = "here", .title = "Present", .ylabel = "s", .columns = "wait_mean_s", .optional = TRUE},
+    };
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    gboolean rendered = FALSE;
+    g_autoptr(HnbSeries) s = example_series(0);
+    HnbSeries *reps[] = {s};
+    g_assert_true(hnb_results_write_series(rd, reps, 1, &error));
+    g_assert_true(hnb_results_write_figures(rd, &stamp, reps, 1, figs, G_N_ELEMENTS(figs), &rendered, &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_results_write_report(rd, &stamp, NULL, NULL, 0, &error));
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_autofree char *fig = g_build_filename(f->dir, "figures", NULL);
+    for (guint k = 0; k < G_N_ELEMENTS(figs); k++)
+        for (int svg = 0; svg < 2; svg++) {
+            g_autofree char *name = g_strdup_printf("%s.%s", figs[k].name, svg ? "svg" : "gp");
+            g_autofree char *path = g_build_filename(fig, name, NULL);
+            gboolean want = k != 1 && (!svg || rendered);
+            g_assert_cmpint(g_file_test(path, G_FILE_TEST_EXISTS), ==, want);
+        }
+    g_autofree char *report_path = g_build_filename(f->dir, "report.html", NULL), *html = NULL;
+    g_assert_true(g_file_get_contents(report_path, &html, NULL, NULL));
+    g_assert_null(strstr(html, "alt=\"part\""));
+    if (rendered)
+        g_assert_nonnull(strstr(html, "alt=\"here\""));
+}
+
+/* A comparison's optional SERIES figure is skipped when a variant's series lacks its column (a part only some
+ * variants have) and drawn when every variant has it; a plain one over a common column is drawn either way. */
+static void test_compare_optional(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    static const char *const with_names[] = {"time_h", "sessions_per_s", "extra"};
+    const HnbCompareFigure figs[] = {
+        {"load", "Load", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s", FALSE},
+        {"extra", "A part's", "time (h)", "HNBs", HNB_COMPARE_SERIES, "extra", TRUE},
+    };
+    for (int both = 0; both < 2; both++) {
+        HnbSeries *s[2];
+        for (int k = 0; k < 2; k++) {
+            guint ncols = k == 0 || both ? 3 : 2;
+            s[k] = hnb_series_new(ncols, with_names, NULL);
+            for (int i = 0; i < 3; i++)
+                hnb_series_add_row(s[k], (double[]){i, 10 + i, 5});
+        }
+        g_autoptr(HnbMetrics) m0 = hnb_metrics_new();
+        g_autoptr(HnbMetrics) m1 = hnb_metrics_new();
+        hnb_metrics_add(m0, "x", "", 1, "");
+        hnb_metrics_add(m1, "x", "", 2, "");
+        HnbMetrics *r0[] = {m0}, *r1[] = {m1};
+        const HnbVariant v[] = {{.name = "a", .reps = r0, .nreps = 1, .series = &s[0]},
+                                {.name = "b", .reps = r1, .nreps = 1, .series = &s[1]}};
+        GError *error = NULL;
+        g_autofree char *dir = g_strdup_printf("%s-%d", f->dir, both);
+        HnbRunDir *rd = hnb_rundir_begin(dir, FALSE, &error);
+        g_assert_no_error(error);
+        for (int k = 0; k < 2; k++) { /* the unbanded scripts read each variant's own timeseries.csv */
+            HnbRunDir *sub = hnb_rundir_sub(rd, v[k].name);
+            g_assert_true(hnb_results_write_series(sub, &s[k], 1, &error));
+            hnb_rundir_sub_free(sub);
+        }
+        gboolean rendered = FALSE;
+        gboolean ok = hnb_results_write_compare(rd, &stamp, v, 2, figs, G_N_ELEMENTS(figs), &rendered, &error);
+        g_assert_no_error(error);
+        g_assert_true(ok);
+        g_assert_true(hnb_rundir_commit(rd, &error));
+        g_autofree char *load = g_build_filename(dir, "figures", "load.gp", NULL);
+        g_autofree char *extra = g_build_filename(dir, "figures", "extra.gp", NULL);
+        g_assert_true(g_file_test(load, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(g_file_test(extra, G_FILE_TEST_EXISTS), ==, both);
+        rm_rf(dir);
+        hnb_series_free(s[0]);
+        hnb_series_free(s[1]);
+    }
+}
+
+/* report.html's compliance table: a model's own section under its heading row, and the heading of the page's
+ * section saying so; without one, the [tls] group's heading as before. */
+static void test_report_compliance_sections(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    static const char tls_only[] = "TS 33.320 8.3.4 TR-069 profile, [tls] profile = strict: versions\n"
+                                   "PASS  SSL 3.0 shall not be used.\ncompliant\n";
+    static const char paths[] = "TS 33.320 per path (clauses 6.1, 7, 8.3.4):\n"
+                                "PASS  HNB (release image) -> SeGW: IKEv2\nFAIL  golden module -> SeGW: none\n";
+    for (int with = 0; with < 2; with++) {
+        GError *error = NULL;
+        g_autofree char *dir = g_strdup_printf("%s-%d", f->dir, with);
+        HnbRunDir *rd = hnb_rundir_begin(dir, FALSE, &error);
+        g_assert_no_error(error);
+        g_autofree char *lines = g_strconcat(tls_only, with ? paths : "", NULL);
+        g_assert_true(hnb_results_write_report(rd, &stamp, lines, NULL, 0, &error));
+        g_assert_true(hnb_rundir_commit(rd, &error));
+        g_autofree char *path = g_build_filename(dir, "report.html", NULL), *html = NULL;
+        g_assert_true(g_file_get_contents(path, &html, NULL, NULL));
+        g_assert_nonnull(strstr(html, "<td class=\"PASS\">PASS</td><td>SSL 3.0 shall not be used.</td>"));
+        g_assert_null(strstr(html, "TR-069 profile, [tls]")); /* the profile's summary lines stay out */
+        if (with) {
+            g_assert_nonnull(strstr(html, "<h2>TS 33.320 compliance: the [tls] group (clause 8.3.4) and each path"));
+            g_assert_nonnull(strstr(html, "<tr><th colspan=\"2\">TS 33.320 per path (clauses 6.1, 7, 8.3.4):</th>"));
+            g_assert_nonnull(strstr(html, "<td class=\"FAIL\">FAIL</td><td>golden module -&gt; SeGW: none</td>"));
+        } else {
+            g_assert_nonnull(strstr(html, "<h2>TS 33.320 clause 8.3.4 compliance of the [tls] group</h2>"));
+            g_assert_null(strstr(html, "<th colspan"));
+        }
+        rm_rf(dir);
+    }
+}
+
 /* A table over a parameter: its CSV, a figure with error bars and a second axis, a column with no finite value left
  * out of the plot (gnuplot would stop on it), and a missing column refused. */
 static void test_table_figures(Fixture *f, gconstpointer data)
@@ -936,6 +1054,9 @@ int main(int argc, char **argv)
     g_test_add_func("/results/bands/example", test_bands_example);
     ADD("/results/figures/render", test_figures_render);
     ADD("/results/figures/bad-column", test_figures_bad_column);
+    ADD("/results/figures/optional", test_figures_optional);
+    ADD("/results/compare/optional", test_compare_optional);
+    ADD("/results/report/compliance-sections", test_report_compliance_sections);
     ADD("/results/figures/table", test_table_figures);
     g_test_add_func("/results/figures/no-gnuplot", test_figures_no_gnuplot);
     g_test_add_func("/results/figures/gnuplot-fails", test_figures_gnuplot_fails);

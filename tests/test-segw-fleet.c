@@ -6,6 +6,22 @@
 #include "tests/model-run.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int column(const HnbSeries *s, const char *name);
+
+/* The largest value of a series column over the rows. */
+static double column_max(const HnbSeries *s, const char *name)
+{
+    int c = column(s, name);
+    g_assert_cmpint(c, >=, 0);
+    double most = -INFINITY;
+    const double *v = (const double *)(void *)s->data->data;
+    for (guint i = 0; i < hnb_series_rows(s); i++)
+        most = fmax(most, v[(gsize)i * s->ncols + (guint)c]);
+    return most;
+}
 
 static Run run_text(const char *text)
 {
@@ -198,6 +214,9 @@ static void test_credential_none(void)
     g_assert_cmpfloat(metric(&s, "recovered"), ==, affected);
     g_assert_cmpfloat(metric(&s, "segw_setups"), ==, affected); /* the repaired release images', none of golden */
     g_assert_cmpfloat(metric(&s, "stack_modules"), ==, 1);
+    /* the stranded wait in the series as HNBs without a tunnel for want of a credential (until the field comes) */
+    g_assert_cmpfloat(column_max(s.series, "no_tunnel_no_credential"), >, 0);
+    g_assert_cmpfloat(column_max(s.series, "no_tunnel_no_credential"), <=, affected);
     run_clear(&s);
     Run t = run_text(base); /* the internet, golden over TLS */
     g_assert_cmpfloat(metric(&t, "golden_stranded"), ==, metric(&t, "affected"));
@@ -240,6 +259,142 @@ static void test_threads(void)
     hnb_scenario_free(sc);
 }
 
+static int column(const HnbSeries *s, const char *name)
+{
+    for (guint c = 0; c < s->ncols; c++)
+        if (strcmp(s->names[c], name) == 0)
+            return (int)c;
+    return -1;
+}
+
+/* The fleet's figures over one replication's series into a fresh directory: which of the SeGW's were written (a .gp)
+ * and rendered (an .svg, when gnuplot is installed). */
+static void fleet_figures(HnbSeries *series, gboolean *written, gboolean *rendered_svg)
+{
+    const HnbModel *fleet = hnb_model_find("fleet");
+    g_autofree char *tmp = g_dir_make_tmp("hnb-segw-fig-XXXXXX", NULL);
+    g_autofree char *dir = g_build_filename(tmp, "run", NULL);
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(dir, FALSE, &error);
+    g_assert_no_error(error);
+    HnbStamp stamp = {.scenario = "t", .seed = 3, .replications = 1, .version = "test"};
+    gboolean rendered = FALSE;
+    g_assert_true(hnb_results_write_series(rd, &series, 1, &error));
+    g_assert_true(hnb_results_write_figures(rd, &stamp, &series, 1, fleet->figures, fleet->nfigures, &rendered,
+                                            &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    static const char *const names[] = {"segw-load", "segw-tunnels", "segw-no-tunnel"};
+    for (guint k = 0; k < G_N_ELEMENTS(names); k++) {
+        g_autofree char *gp = g_strdup_printf("%s/figures/%s.gp", dir, names[k]);
+        g_autofree char *svg = g_strdup_printf("%s/figures/%s.svg", dir, names[k]);
+        written[k] = g_file_test(gp, G_FILE_TEST_EXISTS);
+        rendered_svg[k] = rendered && g_file_test(svg, G_FILE_TEST_EXISTS);
+    }
+    g_autofree char *fleet_gp = g_strdup_printf("%s/figures/fleet.gp", dir);
+    g_assert_true(g_file_test(fleet_gp, G_FILE_TEST_EXISTS)); /* the other figures as ever */
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+/* The SeGW's load in the time series: set-ups begun, refused and dropped per second since the previous row, tunnels
+ * up and workers busy at the row, after no_tunnel.  A hand check: each rate times its row's interval, summed over the
+ * rows (the last row is at the end of the run), gives back the whole-run count (segw_setups, segw_refused,
+ * segw_dropped) within rounding; tunnels + no_tunnel is the fleet.  200 HNBs lose power for a minute at 1 h: 10 have
+ * revoked certificates (refused: every set-up real), and a SeGW of 1 worker at 1 s a set-up with room for 20 waiting drops most of
+ * the rest at first.  The same fleet without a SeGW has the columns it always had and no SeGW figures. */
+static void test_series(void)
+{
+    static const char t[] = "[scenario]\nname = t\nduration = 3h\nseed = 3\n"
+                            "[fleet]\nsize = 200\n[hems]\nreach = segw\n[attack]\nmode = none\n"
+                            "[pki]\nrevoked = 0-9\n"
+                            "[segw]\nworkers = 1\nsetup_time = 1s\nqueue_limit = 20\n"
+                            "[power]\nregion_at = 1h\nregion_fraction = 1\nregion_outage = 1m\n";
+    Run r = run_text(t);
+    const HnbSeries *s = r.series;
+    static const char *const cols[] = {"no_tunnel", "segw_setups_per_s", "segw_refused_per_s", "segw_dropped_per_s",
+                                       "tunnels", "segw_busy", "no_tunnel_down", "no_tunnel_setting_up",
+                                       "no_tunnel_after_drop", "no_tunnel_after_refusal", "no_tunnel_no_credential"};
+    int first = column(s, "no_tunnel");
+    g_assert_cmpint(first, >, 0);
+    g_assert_cmpuint(s->ncols, ==, (guint)first + G_N_ELEMENTS(cols));
+    for (guint k = 0; k < G_N_ELEMENTS(cols); k++)
+        g_assert_cmpint(column(s, cols[k]), ==, first + (int)k);
+    g_assert_cmpstr(s->units[first + 1], ==, "set-ups/s");
+    double sum[3] = {0}, prev = 0, most_refused = 0, most_dropped = 0;
+    const double *v = (const double *)(void *)s->data->data;
+    for (guint i = 0; i < hnb_series_rows(s); i++) {
+        const double *row = v + (gsize)i * s->ncols;
+        double dt = (row[0] - prev) * 3600;
+        prev = row[0];
+        for (int k = 0; k < 3; k++)
+            sum[k] += row[first + 1 + k] * dt;
+        g_assert_cmpfloat(row[first] + row[first + 4], ==, 200); /* no_tunnel + tunnels */
+        g_assert_cmpfloat(row[first + 5], >=, 0);
+        g_assert_cmpfloat(row[first + 5], <=, 1); /* one worker */
+        double why = 0; /* the HNBs without a tunnel, by why, add up to them */
+        for (int k = 6; k < 11; k++)
+            why += row[first + k];
+        g_assert_cmpfloat(why, ==, row[first]);
+        g_assert_cmpfloat(row[first + 10], ==, 0); /* no golden module here */
+        most_dropped = fmax(most_dropped, row[first + 8]);
+        most_refused = fmax(most_refused, row[first + 9]);
+    }
+    g_test_message("most HNBs waiting after a drop %.0f, after a refusal %.0f", most_dropped, most_refused);
+    g_assert_cmpfloat(most_dropped, >, 0);
+    g_assert_cmpfloat(most_refused, >=, 10); /* the revoked ones, between their retries */
+    g_assert_cmpfloat(most_refused, <=, 10);
+    g_assert_cmpfloat(prev, ==, 3); /* the last row is at the end: the rates cover the whole run */
+    static const char *const counts[] = {"segw_setups", "segw_refused", "segw_dropped"};
+    for (int k = 0; k < 3; k++) {
+        g_test_message("%s: %.0f, integrated from the series %.6f", counts[k], metric(&r, counts[k]), sum[k]);
+        g_assert_cmpfloat(fabs(sum[k] - metric(&r, counts[k])), <, 1e-6 * fmax(1, metric(&r, counts[k])));
+    }
+    g_assert_cmpfloat(metric(&r, "segw_refused"), >=, 10);
+    g_assert_cmpfloat(metric(&r, "segw_dropped"), >, 0);
+    gboolean written[3], svg[3];
+    fleet_figures(r.series, written, svg);
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    for (int k = 0; k < 3; k++) {
+        g_assert_true(written[k]);
+        g_assert_true(svg[k] == (gnuplot != NULL));
+    }
+    run_clear(&r);
+
+    g_auto(GStrv) parts = g_strsplit(t, "reach = segw", 2);
+    g_autofree char *text = g_strjoinv("reach = internet", parts);
+    Run n = run_text(text);
+    g_assert_cmpint(column(n.series, "no_tunnel"), <, 0);
+    for (guint k = 0; k < G_N_ELEMENTS(cols); k++)
+        g_assert_cmpint(column(n.series, cols[k]), <, 0);
+    g_assert_cmpstr(n.series->names[n.series->ncols - 1], ==, "unmanaged_other");
+    fleet_figures(n.series, written, svg);
+    g_assert_false(written[0] || written[1] || written[2] || svg[0] || svg[1] || svg[2]);
+    run_clear(&n);
+}
+
+/* [segw] dh_group reaches the IKE engine: every group runs its real set-ups (a power outage behind the SeGW, full
+ * fidelity) and brings every tunnel back; the modelled times do not depend on it, so the counts are the same. */
+static void test_dh_group(void)
+{
+    static const char *const groups[] = {"14", "19", "20", "21", "31"};
+    double setups = -1;
+    for (guint k = 0; k < G_N_ELEMENTS(groups); k++) {
+        g_autofree char *t = g_strdup_printf("[scenario]\nname = t\nduration = 2h\nseed = 3\n"
+                                             "[fleet]\nsize = 30\n[hems]\nreach = segw\n[attack]\nmode = none\n"
+                                             "[segw]\ndh_group = %s\n"
+                                             "[power]\nregion_at = 1h\nregion_fraction = 1\nregion_outage = 1m\n",
+                                             groups[k]);
+        Run r = run_text(t);
+        g_assert_cmpfloat(metric(&r, "segw_setups_real"), ==, 30);
+        g_assert_cmpfloat(metric(&r, "segw_refused"), ==, 0);
+        g_assert_cmpfloat(metric(&r, "no_tunnel_end"), ==, 0);
+        g_assert_true(setups < 0 || metric(&r, "segw_setups") == setups);
+        setups = metric(&r, "segw_setups");
+        run_clear(&r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -251,5 +406,7 @@ int main(int argc, char **argv)
     g_test_add_func("/segw-fleet/credential-none", test_credential_none);
     g_test_add_func("/segw-fleet/power-restoration", test_power_restoration);
     g_test_add_func("/segw-fleet/credential-recovery", test_credential_recovery);
+    g_test_add_func("/segw-fleet/series", test_series);
+    g_test_add_func("/segw-fleet/dh-group", test_dh_group);
     return g_test_run();
 }

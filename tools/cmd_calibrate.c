@@ -6,9 +6,10 @@
  * hits.  CPU time is CLOCK_THREAD_CPUTIME_ID per job:
  *   handshake_*      the ACS's share (its SSL_do_handshake calls): what an H(e)MS worker spends, the service time
  *   pair_handshake_* both ends, as the in-process engine spends it
- *   segw_setup_*     the SeGW's share of an IKEv2 set-up (its key exchange, the device chain with the CRL, the HNB's
- *                    AUTH, its own AUTH signature); pair_segw_setup_* both ends.  No fleet part reads these yet
- *                    (models/calibration.c takes only the keys it maps), so a file with them applies as before.
+ *   segw_setup_*     the SeGW's share of an IKEv2 set-up (its key exchange in the (EC)DH group of --dh-group, saved
+ *                    as segw_dh_group; the device chain with the CRL, the HNB's AUTH, its own AUTH signature);
+ *                    pair_segw_setup_* both ends.  models/calibration.c sets [segw] setup_time from it when the
+ *                    scenario's [segw] dh_group is the group measured.
  *   rate_*           jobs per wall-clock second at --threads (both ends in-process)
  * The file is a GKeyFile whose [calibration] values are durations and rates in the scenario syntax.
  */
@@ -332,8 +333,8 @@ static const struct {
     [RES_EC] = {"handshake_resumed_ec", "resumed handshake (session ID), EC P-256 device"},
     [FULL_RSA] = {"handshake_full_rsa", "full handshake, RSA-2048 device key"},
     [RES_RSA] = {"handshake_resumed_rsa", "resumed handshake (session ID), RSA-2048 device"},
-    [IKE_EC] = {"segw_setup_ec", "IKEv2 set-up (ECDH P-256, RSA-2048 SeGW), EC P-256 device"},
-    [IKE_RSA] = {"segw_setup_rsa", "IKEv2 set-up (ECDH P-256, RSA-2048 SeGW), RSA-2048 device"},
+    [IKE_EC] = {"segw_setup_ec", NULL}, /* the words name the (EC)DH group: ike_what */
+    [IKE_RSA] = {"segw_setup_rsa", NULL},
     [IMG_EC] = {"image_verify_ec", "image manifest verification, ECDSA P-256"},
     [IMG_RSA] = {"image_verify_rsa", "image manifest verification, RSA-PSS 2048"},
     [GEN_EC] = {"pki_device_ec", "device certificate generation + cache write, EC P-256"},
@@ -347,6 +348,7 @@ typedef struct {
     HnbPki *pki_ec, *pki_rsa;
     HnbTlsEngine *e_ec, *e_rsa;
     HnbIkeEngine *ike_ec, *ike_rsa;
+    int dh_group; /* of the IKEv2 set-ups (--dh-group) */
 } Rig;
 
 static void rig_clear(Rig *r)
@@ -369,8 +371,8 @@ static gboolean measure_all(Rig *r, Measure *m, unsigned t, double seconds, GErr
            run_handshakes(r->e_ec, t, seconds, TRUE, &m[RES_EC], error) &&
            run_handshakes(r->e_rsa, t, seconds, FALSE, &m[FULL_RSA], error) &&
            run_handshakes(r->e_rsa, t, seconds, TRUE, &m[RES_RSA], error) &&
-           (r->ike_ec = hnb_ike_engine_new(r->pki_ec, HNB_IKE_DH_DEFAULT, NULL, error)) &&
-           (r->ike_rsa = hnb_ike_engine_new(r->pki_rsa, HNB_IKE_DH_DEFAULT, NULL, error)) &&
+           (r->ike_ec = hnb_ike_engine_new(r->pki_ec, r->dh_group, NULL, error)) &&
+           (r->ike_rsa = hnb_ike_engine_new(r->pki_rsa, r->dh_group, NULL, error)) &&
            run_ike(r->ike_ec, t, seconds, &m[IKE_EC], error) && run_ike(r->ike_rsa, t, seconds, &m[IKE_RSA], error) &&
            run_images(r->pki_ec, t, seconds, &m[IMG_EC], error) && run_images(r->pki_rsa, t, seconds, &m[IMG_RSA], error) &&
            run_pki(HNB_PKI_KEY_EC_P256, 200, &m[GEN_EC], &m[HIT_EC], error) &&
@@ -403,7 +405,7 @@ static gboolean compare_ctx(HnbTlsEngine *e, unsigned t, double seconds, GError 
 }
 
 /* --out: the calibration file ([calibration] KEY, KEY_p95, pair_KEY, rate_KEY per operation). */
-static gboolean save(const Measure *m, const char *out, unsigned t, double seconds, GError **error)
+static gboolean save(const Measure *m, const char *out, unsigned t, double seconds, int dh_group, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *head = g_strdup_printf(
@@ -426,6 +428,8 @@ static gboolean save(const Measure *m, const char *out, unsigned t, double secon
         g_autofree char *rate = g_strdup_printf("%.0f/s", m[i].rate);
         g_key_file_set_string(kf, "calibration", rate_key, rate);
     }
+    /* segw_setup_* hold for this group only: [acs] calibration applies them to a scenario of the same [segw] dh_group */
+    g_key_file_set_integer(kf, "calibration", "segw_dh_group", dh_group);
     g_key_file_set_comment(kf, "calibration", NULL, head, NULL);
     return g_key_file_save_to_file(kf, out, error);
 }
@@ -436,10 +440,13 @@ int hnb_cmd_calibrate(int argc, char **argv)
     gint threads = 1;
     gdouble seconds = 2.0;
     gboolean compare = FALSE;
+    gint dh_group = HNB_IKE_DH_DEFAULT;
     GOptionEntry entries[] = {
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the calibration file here (GKeyFile .ini)", "FILE"},
         {"threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (0: inline; default 1)", "N"},
         {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "Measuring time per operation (default 2)", "S"},
+        {"dh-group", 0, 0, G_OPTION_ARG_INT, &dh_group,
+         "(EC)DH group of the IKEv2 set-ups, as [segw] dh_group (RFC 7296 3.3.2): 14, 19 (default), 20, 21, 31", "N"},
         {"compare-ctx", 0, 0, G_OPTION_ARG_NONE, &compare,
          "Also compare a shared SSL_CTX pair with per-thread pairs (full EC handshakes)", NULL},
         {NULL},
@@ -452,8 +459,8 @@ int hnb_cmd_calibrate(int argc, char **argv)
              "+ IKE_AUTH with certificates, not an IKE implementation), image-manifest verifications (ECDSA P-256,\n"
              "RSA-PSS) and device-certificate generation, and prints median and 95th-percentile CPU time per\n"
              "operation.  handshake_* is the ACS's share (use it for [acs] handshake_time / resumed_handshake_time);\n"
-             "pair_handshake_* is both ends.  segw_setup_* is the SeGW's share of a set-up (no fleet part reads it\n"
-             "yet); pair_segw_setup_* is both ends.\n"
+             "pair_handshake_* is both ends.  segw_setup_* is the SeGW's share of a set-up in the --dh-group group\n"
+             "(use it for [segw] setup_time of a scenario with that [segw] dh_group); pair_segw_setup_* is both ends.\n"
              "Exit status: 0 ok, 1 failure, 2 bad input.");
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
@@ -462,12 +469,21 @@ int hnb_cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "hnbsim calibrate: expected --threads 0..1024 and --seconds in (0, 3600], no arguments\n");
         return HNB_EXIT_INPUT;
     }
+    const char *group_name = hnb_ike_dh_group_name(dh_group);
+    if (group_name == NULL) {
+        fprintf(stderr, "hnbsim calibrate: --dh-group %d: expected 14, 19, 20, 21 or 31\n", dh_group);
+        return HNB_EXIT_INPUT;
+    }
+    g_autofree char *ike_what_ec = g_strdup_printf("IKEv2 set-up (DH group %d %s, RSA-2048 SeGW), EC P-256 device",
+                                                   dh_group, group_name);
+    g_autofree char *ike_what_rsa = g_strdup_printf("IKEv2 set-up (DH group %d %s, RSA-2048 SeGW), RSA-2048 device",
+                                                    dh_group, group_name);
     unsigned t = (unsigned)threads;
 
     Measure m[NM];
     for (int i = 0; i < NM; i++)
-        measure_init(&m[i], ops[i].key, ops[i].what);
-    Rig rig = {0};
+        measure_init(&m[i], ops[i].key, i == IKE_EC ? ike_what_ec : i == IKE_RSA ? ike_what_rsa : ops[i].what);
+    Rig rig = {.dh_group = dh_group};
     int rc = HNB_EXIT_OK;
     if (!measure_all(&rig, m, t, seconds, &error)) {
         rc = hnb_cli_fail(error);
@@ -483,7 +499,7 @@ int hnb_cmd_calibrate(int argc, char **argv)
         goto out;
     }
     if (out) {
-        if (!save(m, out, t, seconds, &error)) {
+        if (!save(m, out, t, seconds, dh_group, &error)) {
             rc = hnb_cli_fail(error);
             goto out;
         }

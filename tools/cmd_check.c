@@ -65,6 +65,9 @@ int hnb_cmd_check(int argc, char **argv)
                hnb_scenario_int(sc, "scenario", "replications"));
         if (report->len)
             printf("TS 33.320 clause 8.3.4 (TR-069 TLS profile):\n%s", report->str);
+        g_autoptr(GString) paths = g_string_new(NULL);
+        hnb_model_compliance(sc, NULL, paths);
+        fputs(paths->str, stdout);
     }
     return rc;
 }

@@ -213,7 +213,7 @@ int hnb_cmd_merge(int argc, char **argv)
              hnb_results_write_manifest(rd, &stamp, 1, (double)(g_get_monotonic_time() - t0) / 1e6, &error);
         /* the report as the unsharded sweep writes it: its compliance lines come from the same resolved scenario */
         HnbScenario *rsc = hnb_model_load_data(resolved, "scenario.resolved.ini", NULL, NULL);
-        g_autofree char *compliance = rsc ? hnb_plan_compliance(rsc) : NULL;
+        g_autofree char *compliance = rsc ? hnb_plan_compliance(rsc, NULL, NULL, 0) : NULL;
         hnb_scenario_free(rsc);
         ok = ok && hnb_results_write_report(rd, &stamp, compliance, NULL, 0, &error);
         rc = hnb_cli_finish(rd, ok, error);

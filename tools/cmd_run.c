@@ -139,7 +139,7 @@ static gboolean write_single(HnbRunDir *rd, const Batch *b, unsigned threads, do
     HnbStamp st = stamp_of(b->sc, b->reps);
     g_autofree char *caption = caption_of(b);
     st.caption = caption;
-    g_autofree char *compliance = hnb_plan_compliance(b->sc);
+    g_autofree char *compliance = hnb_plan_compliance(b->sc, NULL, NULL, 0);
     return write_one(rd, b, rendered, error) && hnb_results_write_manifest(rd, &st, threads, wall, error) &&
            hnb_results_write_report(rd, &st, compliance, b->model->findings, b->model->nfindings, error);
 }
@@ -197,7 +197,13 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
     }
     ok = ok && hnb_results_write_compare(rd, &st, vs, n, model->compare_figures, model->ncompare_figures, &r1, error);
     *rendered &= r1;
-    g_autofree char *compliance = hnb_plan_compliance(head ? head : batches[0].sc);
+    const HnbScenario **vscs = g_new(const HnbScenario *, n);
+    const char **vnames = g_new(const char *, n);
+    for (guint k = 0; k < n; k++)
+        vscs[k] = batches[k].sc, vnames[k] = vs[k].name;
+    g_autofree char *compliance = hnb_plan_compliance(head ? head : batches[0].sc, vscs, vnames, n);
+    g_free(vscs);
+    g_free(vnames);
     ok = ok && hnb_results_write_manifest(rd, &st, threads, wall, error) &&
          hnb_results_write_report(rd, &st, compliance, model->findings, model->nfindings, error);
     for (guint k = 0; k < n; k++)

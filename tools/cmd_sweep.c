@@ -247,7 +247,7 @@ static int write_sweep(const Study *st, const HnbScenario *head, const char *dir
          hnb_sweep_write(rd, sw, &rendered, &error) &&
          hnb_results_write_manifest(rd, &stamp, st->threads, (double)(g_get_monotonic_time() - t0) / 1e6,
                                     &error);
-    g_autofree char *compliance = hnb_plan_compliance(head);
+    g_autofree char *compliance = hnb_plan_compliance(head, NULL, NULL, 0);
     ok = ok && hnb_results_write_report(rd, &stamp, compliance, NULL, 0, &error);
     if (ok && !rendered)
         fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the CSV "

@@ -101,11 +101,16 @@ const char *hnb_plan_name(const HnbPlan *plan)
                       : plan->compare ? "compare" : hnb_scenario_string(plan->variants->pdata[0], "scenario", "name");
 }
 
-char *hnb_plan_compliance(const HnbScenario *sc)
+char *hnb_plan_compliance(const HnbScenario *sc, const HnbScenario *const *variants, const char *const *names,
+                          guint nvariants)
 {
     GString *report = g_string_new(NULL);
     GError *error = NULL;
     hnb_model_tls_report(sc, report, NULL, &error); /* a non-compliant group was refused at load, or says custom */
     g_clear_error(&error);
+    if (nvariants == 0)
+        hnb_model_compliance(sc, NULL, report);
+    for (guint k = 0; k < nvariants; k++) /* the paths are a variant's own: its layout, its reach, its credential */
+        hnb_model_compliance(variants[k], names[k], report);
     return g_string_free(report, FALSE);
 }

@@ -28,7 +28,10 @@ const char *hnb_plan_name(const HnbPlan *plan);
 /* A file or directory name made of a scenario name (anything but [A-Za-z0-9._-] becomes '_'). */
 char *hnb_plan_dir_name(const char *name);
 
-/* The clause 8.3.4 compliance lines of a loaded scenario's [tls] group for report.html ("" without one). */
-char *hnb_plan_compliance(const HnbScenario *sc);
+/* The compliance lines for report.html ("" without any): the clause 8.3.4 lines of a loaded scenario's [tls] group,
+ * then its model's own (hnb_model_compliance) — of sc itself, or of each of the nvariants variants of a comparison
+ * under its name. */
+char *hnb_plan_compliance(const HnbScenario *sc, const HnbScenario *const *variants, const char *const *names,
+                          guint nvariants);
 
 #endif
