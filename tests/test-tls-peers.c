@@ -675,30 +675,48 @@ static void test_acs_chunked_and_continue(void)
     g_free(logline);
 }
 
-/* curl waits for 100 Continue (here up to 20 s) before sending a chunked body: answered at once, the whole exchange
- * takes well under that. */
-static void test_acs_curl_expect(void)
+/* curl as HNB 1 to `hnbsim acs` with extra arguments (NULL-terminated) and the body in `body`; returns curl's exit
+ * status (-1: no curl, the test is skipped), its stdout (the response body) and stderr (-v's trace). */
+static int curl_to_acs(const char *body, const char *const *args, char **out, char **err)
 {
     g_autofree char *curl = g_find_program_in_path("curl");
     if (!curl) {
         g_test_skip("no curl");
-        return;
+        return -1;
     }
-    g_autofree char *mine = device_id_of(1);
-    g_autofree char *body = inform_body(mine, NULL, NULL);
-    g_autofree char *body_file = g_build_filename(scratch, "inform.xml", NULL);
+    g_autofree char *body_file = g_build_filename(scratch, "curl-body", NULL);
     g_assert_true(g_file_set_contents(body_file, body, -1, NULL));
     g_autofree char *cert = device_cert(1), *key = device_key(1), *root = pki_file(PKI_ROOT_CA);
     g_autofree char *url = g_strdup_printf("https://%s:%s/cwmp", hems_host, acs.port);
     g_autofree char *to = g_strdup_printf("%s:%s:127.0.0.1:%s", hems_host, acs.port, acs.port);
     g_autofree char *data = g_strdup_printf("@%s", body_file);
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {"curl", "-sS", "-v", "--tls-max", "1.2", "--cacert", root, "--cert", cert, "--key", key,
+                          "--connect-to", to, "-H", "Content-Type: text/xml", "--data-binary", data, NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = args; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, url);
+    g_ptr_array_add(a, NULL);
+    int rc = run((const char *const *)a->pdata, NULL, out, err);
+    g_ptr_array_free(a, TRUE);
+    return rc;
+}
+
+/* curl waits for 100 Continue (here up to 20 s) before sending a chunked body: answered at once, the whole exchange
+ * takes well under that. */
+static void test_acs_curl_expect(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *body = inform_body(mine, NULL, NULL);
     gint64 t0 = g_get_monotonic_time();
     char *out, *err;
-    int rc = run((const char *[]){"curl", "-sS", "-v", "--tls-max", "1.2", "--cacert", root, "--cert", cert, "--key",
-                                  key, "--connect-to", to, "--expect100-timeout", "20", "-H",
-                                  "Transfer-Encoding: chunked", "-H", "Expect: 100-continue", "-H",
-                                  "Content-Type: text/xml", "--data-binary", data, url, NULL},
-                 NULL, &out, &err);
+    int rc = curl_to_acs(body, (const char *[]){"--expect100-timeout", "20", "-H", "Transfer-Encoding: chunked", "-H",
+                                                "Expect: 100-continue", NULL},
+                         &out, &err);
+    if (rc < 0)
+        return;
     double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
     g_assert_cmpint(rc, ==, 0);
     assert_all(err, "< HTTP/1.1 100 Continue", "< HTTP/1.1 200 OK", NULL);
@@ -707,6 +725,27 @@ static void test_acs_curl_expect(void)
     g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
     g_test_message("%s", logline);
     g_assert_nonnull(strstr(logline, "rpcs=Inform"));
+    g_free(out);
+    g_free(err);
+}
+
+/* A body over the limit, sent at once (no Expect): the client reads the 413 (the server drains what it refused
+ * instead of resetting the connection under it) and the log says why. */
+static void test_acs_curl_too_large(void)
+{
+    GString *big = g_string_new(NULL);
+    while (big->len < 3 * 1024 * 1024)
+        g_string_append(big, "<padding>0123456789abcdef</padding>");
+    char *out, *err;
+    int rc = curl_to_acs(big->str, (const char *[]){"-H", "Expect:", "-w", "status=%{http_code}", NULL}, &out, &err);
+    g_string_free(big, TRUE);
+    if (rc < 0)
+        return;
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "413 Content Too Large", "status=413", NULL);
+    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_test_message("%s", logline);
+    assert_all(logline, "outcome=error reason=http_413 (body of ", NULL);
     g_free(out);
     g_free(err);
 }
@@ -1025,6 +1064,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/rpcs", test_acs_rpcs);
     g_test_add_func("/tls-peers/acs/chunked-and-continue", test_acs_chunked_and_continue);
     g_test_add_func("/tls-peers/acs/curl-expect", test_acs_curl_expect);
+    g_test_add_func("/tls-peers/acs/curl-too-large", test_acs_curl_too_large);
     g_test_add_func("/tls-peers/acs/post-without-length", test_acs_post_without_length);
     g_test_add_func("/tls-peers/acs/closed-before-handshake", test_acs_closed_before_handshake);
     g_test_add_func("/tls-peers/acs/refuses-no-client-cert", test_acs_refuses_no_client_cert);

@@ -33,9 +33,17 @@ static const HnbAcsSoapLimits soap_limits = {
     .max_bytes = 1024 * 1024,
     .max_depth = 32, /* Envelope/Body/RPC/ParameterList/ParameterValueStruct/Value is 6 */
 };
-enum { IDLE_TIMEOUT_S = 30 }; /* no progress for this long closes the connection */
+enum {
+    IDLE_TIMEOUT_S = 30,      /* no progress for this long closes the connection */
+    DRAIN_SECONDS = 2,        /* after a refusal: read and discard what the client still sends for this long ... */
+    DRAIN_MAX = 1024 * 1024,  /* ... or this many bytes */
+};
 
-typedef enum { ST_HANDSHAKE, ST_READ, ST_WRITE, ST_SHUTDOWN } ConnState;
+/* DRAIN: after refusing a request the server did not read to its end (411, 413, 431, 400), it sends its answer and
+ * close_notify, shuts down its sending side and discards what the client still sends, for a bounded time and size,
+ * before closing: closing with unread bytes makes the kernel answer with a reset, which can destroy the refusal
+ * before the client has read it (RFC 7230 §6.6). */
+typedef enum { ST_HANDSHAKE, ST_READ, ST_WRITE, ST_SHUTDOWN, ST_DRAIN } ConnState;
 
 typedef struct Server Server;
 typedef struct Conn Conn;
@@ -55,6 +63,9 @@ struct Conn {
     GString *out;    /* the response being written */
     size_t out_off;
     gboolean close_after; /* shut down once `out` is sent */
+    gboolean drain_after; /* ... then drain (ST_DRAIN) */
+    size_t drained;
+    ev_tstamp drain_until;
     unsigned requests;
     HnbAcsHttp *http;
     HnbAcsCwmpSession cwmp;
@@ -204,7 +215,9 @@ static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, idle));
-    if (c->st == ST_HANDSHAKE)
+    if (c->st == ST_DRAIN)
+        ; /* the refusal was sent and logged as such */
+    else if (c->st == ST_HANDSHAKE)
         conn_set_outcome(c, "refused", "handshake_timeout");
     else if (g_strcmp0(c->outcome, "ok") != 0)
         conn_set_outcome(c, "timeout", hnb_acs_http_in_request(c->http) ? "partial_request" : NULL);
@@ -227,6 +240,7 @@ static gboolean authorize(const char *oui, const char *serial, void *user_data, 
 static void respond_error(Conn *c, int status, const char *why, const char *extra)
 {
     c->close_after = TRUE;
+    c->drain_after = TRUE;
     g_autofree char *text = g_strdup_printf("%d %s: %s\n", status, hnb_acs_http_status_text(status), why);
     hnb_acs_http_respond(c->out, status, "text/plain; charset=utf-8", text, strlen(text), extra, TRUE);
     g_autofree char *reason = g_strdup_printf("http_%d (%s)", status, why);
@@ -394,8 +408,31 @@ static void conn_step(Conn *c)
                 if (conn_want_io(c, err))
                     return;
             }
+            if (r >= 0 && c->drain_after) {
+                shutdown(c->fd, SHUT_WR);
+                c->st = ST_DRAIN;
+                c->drain_until = ev_now(c->srv->loop) + DRAIN_SECONDS;
+                c->idle.repeat = DRAIN_SECONDS;
+                ev_timer_again(c->srv->loop, &c->idle);
+                conn_want(c, EV_READ);
+                return;
+            }
             conn_close(c);
             return;
+
+        case ST_DRAIN: {
+            /* raw bytes: the TLS records after our close_notify need no decrypting to be thrown away */
+            char buf[16384];
+            ssize_t n = -1;
+            errno = EAGAIN;
+            while (c->drained < DRAIN_MAX && (n = read(c->fd, buf, sizeof buf)) > 0)
+                c->drained += (size_t)n;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && c->drained < DRAIN_MAX &&
+                ev_now(c->srv->loop) < c->drain_until)
+                return;
+            conn_close(c);
+            return;
+        }
         }
     }
 }
