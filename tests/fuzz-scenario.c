@@ -12,9 +12,10 @@
  * Built with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I . tests/fuzz-scenario.c sim/scenario.c sim/dist.c \
  *     sim/rng.c sim/units.c sim/time.c sim/error.c $(pkg-config --cflags --libs glib-2.0) -lm
- * Built with -DFUZZ_STANDALONE (any compiler, no libFuzzer), main() replays files or directories given on the
+ * Linked with tests/fuzz-replay.c instead (any compiler, no libFuzzer), it replays files or directories given on the
  * command line, which is how CI reruns tests/fuzz/corpus and tests/fuzz/regressions under ASan/UBSan.
  */
+#include "tests/fuzz-common.h"
 #include "sim/scenario.h"
 
 #include <math.h>
@@ -202,21 +203,13 @@ static void scenario(const char *data, size_t size)
 }
 
 /* GLib's fatal messages end in a breakpoint trap, which libFuzzer does not catch; abort() it catches. */
-static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_data)
-{
-    GLogWriterOutput r = g_log_writer_standard_streams(level, fields, n, user_data);
-    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-        abort(); /* a g_return_if_fail or a GLib warning tripping on fuzz input is a bug too */
-    return r;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static gboolean once;
     if (!once) {
-        g_log_set_writer_func(writer, NULL, NULL);
+        hnb_fuzz_abort_on_warnings();
         verbose = g_getenv("FUZZ_VERBOSE") != NULL;
         once = TRUE;
     }
@@ -229,61 +222,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-/* Replays inputs without libFuzzer: each argument is a file, or a directory whose files are run in name order. */
-static int run_file(const char *path)
-{
-    char *data = NULL;
-    gsize len = 0;
-    GError *e = NULL;
-    if (!g_file_get_contents(path, &data, &len, &e)) {
-        fprintf(stderr, "fuzz-scenario: %s\n", e->message);
-        g_error_free(e);
-        return 1;
-    }
-    LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-    g_free(data);
-    return 0;
-}
-
-static gint by_name(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int main(int argc, char **argv)
-{
-    int failed = 0, ran = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!g_file_test(argv[i], G_FILE_TEST_IS_DIR)) {
-            failed |= run_file(argv[i]);
-            ran++;
-            continue;
-        }
-        GError *e = NULL;
-        GDir *dir = g_dir_open(argv[i], 0, &e);
-        if (!dir) {
-            fprintf(stderr, "fuzz-scenario: %s\n", e->message);
-            g_error_free(e);
-            failed = 1;
-            continue;
-        }
-        GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-        for (const char *n; (n = g_dir_read_name(dir));)
-            if (n[0] != '.') /* .gitkeep and friends */
-                g_ptr_array_add(names, g_build_filename(argv[i], n, NULL));
-        g_dir_close(dir);
-        g_ptr_array_sort(names, by_name);
-        for (guint j = 0; j < names->len; j++) {
-            if (g_file_test(names->pdata[j], G_FILE_TEST_IS_REGULAR)) {
-                failed |= run_file(names->pdata[j]);
-                ran++;
-            }
-        }
-        g_ptr_array_unref(names);
-    }
-    printf("fuzz-scenario: %d input%s replayed\n", ran, ran == 1 ? "" : "s");
-    return failed;
-}
-#endif

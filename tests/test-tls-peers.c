@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -359,21 +360,52 @@ static char *acs_log_line(const Server *s, guint n)
 
 /* ---- the HNB side: s_client ------------------------------------------------------------------------------------- */
 
-static char *inform_request(const char *oui, const char *serial)
+/* An Inform envelope: `device` is the DeviceId's content (NULL: no DeviceId), `header` more Header entries and
+ * `before` anything put in the Inform before the DeviceId (both may be NULL). */
+static char *inform_body(const char *device, const char *header, const char *before)
 {
-    g_autofree char *body = g_strdup_printf(
+    return g_strdup_printf(
         "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
         "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\"><soap:Header><cwmp:ID soap:mustUnderstand=\"1\">hnbsim-42"
-        "</cwmp:ID></soap:Header><soap:Body><cwmp:Inform><DeviceId><Manufacturer>hnbsim</Manufacturer><OUI>%s</OUI>"
-        "<ProductClass>HNB</ProductClass><SerialNumber>%s</SerialNumber></DeviceId><Event><EventStruct><EventCode>"
-        "1 BOOT</EventCode><CommandKey></CommandKey></EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes>"
-        "<RetryCount>0</RetryCount></cwmp:Inform></soap:Body></soap:Envelope>",
-        oui, serial);
-    /* the Inform, then the empty POST that ends the session */
+        "</cwmp:ID>%s</soap:Header><soap:Body><cwmp:Inform>%s%s%s%s<Event><EventStruct><EventCode>1 BOOT</EventCode>"
+        "<CommandKey></CommandKey></EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount>"
+        "</cwmp:Inform></soap:Body></soap:Envelope>",
+        header ? header : "", before ? before : "", device ? "<DeviceId>" : "", device ? device : "",
+        device ? "</DeviceId>" : "");
+}
+
+/* A DeviceId's content for OUI and serial. */
+static char *device_id(const char *oui, const char *serial)
+{
+    return g_strdup_printf("<Manufacturer>hnbsim</Manufacturer><OUI>%s</OUI><ProductClass>HNB</ProductClass>"
+                           "<SerialNumber>%s</SerialNumber>",
+                           oui, serial);
+}
+
+/* HNB i's DeviceId. */
+static char *device_id_of(int i)
+{
+    g_autofree char *oui = device_oui(i), *serial = device_serial(i);
+    return device_id(oui, serial);
+}
+
+/* A POST of `body` with Content-Length. */
+static char *post(const char *body)
+{
     return g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
-                           "SOAPAction: \"\"\r\nContent-Length: %zu\r\n\r\n%s"
-                           "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 0\r\n\r\n",
+                           "SOAPAction: \"\"\r\nContent-Length: %zu\r\n\r\n%s",
                            strlen(body), body);
+}
+
+#define EMPTY_POST "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 0\r\n\r\n"
+
+static char *inform_request(const char *oui, const char *serial)
+{
+    g_autofree char *device = device_id(oui, serial);
+    g_autofree char *body = inform_body(device, NULL, NULL);
+    g_autofree char *inform = post(body);
+    /* the Inform, then the empty POST that ends the session */
+    return g_strconcat(inform, EMPTY_POST, NULL);
 }
 
 /* s_client against an `hnbsim acs` with the given options (NULL-terminated) and `request` on stdin; returns its exit
@@ -473,7 +505,8 @@ static void test_acs_http(void)
     g_free(logline);
     /* a POST that is not a SOAP envelope */
     s_client(opts, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", &out, &logline);
-    g_assert_nonnull(strstr(out, "HTTP/1.1 400 Bad Request"));
+    g_assert_nonnull(strstr(out, "HTTP/1.1 500 Internal Server Error"));
+    g_assert_nonnull(strstr(out, "<FaultCode>8003</FaultCode>"));
     g_free(out);
     g_free(logline);
     /* the empty POST alone */
@@ -492,12 +525,261 @@ static void test_acs_identity_mismatch(void)
     char *out, *logline;
     s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, req, &out,
              &logline);
-    g_assert_nonnull(strstr(out, "HTTP/1.1 403 Forbidden"));
+    g_assert_nonnull(strstr(out, "HTTP/1.1 500 Internal Server Error")); /* SOAP 1.1 §6.2, not 403 */
     g_assert_nonnull(strstr(out, "<FaultCode>8001</FaultCode>"));
     g_assert_null(strstr(out, "InformResponse"));
     g_assert_nonnull(strstr(logline, "outcome=rejected reason=identity_mismatch"));
     g_free(out);
     g_free(logline);
+}
+
+/* ---- issue 14: the request path (HTTP, SOAP, CWMP) against real clients ----------------------------------------- */
+
+/* Each of the NULL-terminated needles is in text. */
+static void assert_all(const char *text, ...)
+{
+    va_list ap;
+    va_start(ap, text);
+    for (const char *n; (n = va_arg(ap, const char *));)
+        if (!strstr(text, n))
+            g_error("\"%s\" not found in:\n%s", n, text);
+    va_end(ap);
+}
+
+/* HNB `dev`'s certificate, `request` sent by s_client; out and logline as s_client's. */
+static void as_device(int dev, const char *request, char **out, char **logline)
+{
+    g_autofree char *cert = device_cert(dev), *key = device_key(dev);
+    s_client((const char *[]){"-tls1_2", "-cipher", "AES128-SHA", "-cert", cert, "-key", key, NULL}, request, out,
+             logline);
+}
+
+/* The answer is a CWMP fault `code` in HTTP 500, never an InformResponse; the log says `reason`. */
+static void assert_cwmp_fault(const char *out, const char *logline, int code, const char *reason)
+{
+    g_autofree char *want = g_strdup_printf("<FaultCode>%d</FaultCode>", code);
+    assert_all(out, "HTTP/1.1 500 Internal Server Error", "Content-Type: text/xml", want, NULL);
+    g_assert_null(strstr(out, "InformResponse"));
+    g_assert_null(strstr(out, "HTTP/1.1 200"));
+    g_autofree char *want_reason = g_strdup_printf("reason=%s", reason);
+    g_assert_nonnull(strstr(logline, want_reason));
+}
+
+/* HNB 1's certificate claiming HNB 2's DeviceId, with HNB 1's own DeviceId where a text search finds it first: in an
+ * XML comment, a CDATA section, an unknown SOAP header.  The identity is the parsed DeviceId's: denied each time. */
+static void test_acs_identity_decoys(void)
+{
+    g_autofree char *mine = device_id_of(1), *other = device_id_of(2);
+    g_autofree char *comment = g_strdup_printf("<!--<DeviceId>%s</DeviceId>-->", mine);
+    g_autofree char *cdata = g_strdup_printf("<Note><![CDATA[<DeviceId>%s</DeviceId>]]></Note>", mine);
+    g_autofree char *header = g_strdup_printf("<x:Extra xmlns:x=\"urn:example:x\"><DeviceId>%s</DeviceId></x:Extra>",
+                                              mine);
+    const char *before[] = {comment, cdata, NULL};
+    const char *headers[] = {NULL, NULL, header};
+    for (guint i = 0; i < G_N_ELEMENTS(before); i++) {
+        g_autofree char *body = inform_body(other, headers[i], before[i]);
+        g_autofree char *req = post(body);
+        char *out, *logline;
+        as_device(1, req, &out, &logline);
+        assert_cwmp_fault(out, logline, 8001, "identity_mismatch");
+        g_assert_nonnull(strstr(logline, "outcome=rejected"));
+        g_free(out);
+        g_free(logline);
+    }
+}
+
+/* An Inform that names no device is refused, not taken for the certificate's. */
+static void test_acs_no_device_id(void)
+{
+    g_autofree char *body = inform_body(NULL, NULL, NULL);
+    g_autofree char *req = post(body);
+    char *out, *logline;
+    as_device(1, req, &out, &logline);
+    assert_cwmp_fault(out, logline, 8003, "no_device_id");
+    g_free(out);
+    g_free(logline);
+}
+
+/* Documents that are not well-formed XML get a SOAP fault (Client, 8003), never an InformResponse. */
+static void test_acs_not_well_formed(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *good = inform_body(mine, NULL, NULL);
+    const char *manufacturer = "<Manufacturer>hnbsim";
+    char *m = strstr(good, manufacturer);
+    g_assert_nonnull(m);
+    g_autofree char *head = g_strndup(good, (gsize)(m - good));
+    const char *rest = m + strlen(manufacturer);
+    g_autofree char *entity = g_strdup_printf("%s<Manufacturer>&undefined;%s", head, rest);
+    g_autofree char *bare_lt = g_strdup_printf("%s<Manufacturer>a < b%s", head, rest);
+    g_autofree char *unclosed = g_strndup(good, strlen(good) - strlen("</soap:Envelope>"));
+    const char *docs[] = {entity, bare_lt, unclosed};
+    for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
+        g_autofree char *req = post(docs[i]);
+        char *out, *logline;
+        as_device(1, req, &out, &logline);
+        assert_cwmp_fault(out, logline, 8003, "soap_invalid");
+        g_assert_nonnull(strstr(out, "<faultcode>Client</faultcode>"));
+        g_free(out);
+        g_free(logline);
+    }
+}
+
+/* GetRPCMethods gets the ACS's methods; an unknown RPC fault 8000 with HTTP 500, and the session goes on to the
+ * empty POST; every answer echoes cwmp:ID. */
+static void test_acs_rpcs(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *inform = inform_body(mine, NULL, NULL);
+    const char *env = "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+                      "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\"><soap:Header><cwmp:ID soap:mustUnderstand=\"1\">"
+                      "rpc-%d</cwmp:ID></soap:Header><soap:Body>%s</soap:Body></soap:Envelope>";
+    g_autofree char *get = g_strdup_printf(env, 1, "<cwmp:GetRPCMethods/>");
+    g_autofree char *unknown = g_strdup_printf(env, 2, "<cwmp:RequestDownload><FileType>1 Firmware Upgrade Image"
+                                                       "</FileType></cwmp:RequestDownload>");
+    g_autofree char *r1 = post(inform), *r2 = post(get), *r3 = post(unknown);
+    g_autofree char *req = g_strconcat(r1, r2, r3, EMPTY_POST, NULL); /* pipelined */
+    char *out, *logline;
+    as_device(1, req, &out, &logline);
+    assert_all(out, "InformResponse",
+               "<cwmp:GetRPCMethodsResponse><MethodList soap-enc:arrayType=\"xsd:string[3]\"><string>Inform</string>"
+               "<string>GetRPCMethods</string><string>TransferComplete</string></MethodList>"
+               "</cwmp:GetRPCMethodsResponse>",
+               ">rpc-1</cwmp:ID>", "HTTP/1.1 500 Internal Server Error", "<FaultCode>8000</FaultCode>",
+               ">rpc-2</cwmp:ID>", "HTTP/1.1 204 No Content", NULL);
+    assert_all(logline, "rpcs=Inform,GetRPCMethods,RequestDownload,empty requests=4 outcome=ok", NULL);
+    g_free(out);
+    g_free(logline);
+}
+
+/* A chunked body is read (not 411); Expect: 100-continue is answered with 100 Continue before the final status. */
+static void test_acs_chunked_and_continue(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *body = inform_body(mine, NULL, NULL);
+    size_t half = strlen(body) / 2;
+    g_autofree char *req = g_strdup_printf(
+        "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml\r\nExpect: 100-continue\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%.*s\r\n%zx\r\n%s\r\n0\r\n\r\n" EMPTY_POST,
+        half, (int)half, body, strlen(body) - half, body + half);
+    char *out, *logline;
+    as_device(1, req, &out, &logline);
+    char *cont = strstr(out, "HTTP/1.1 100 Continue\r\n\r\n"), *ok = strstr(out, "HTTP/1.1 200 OK");
+    g_assert_nonnull(cont);
+    g_assert_nonnull(ok);
+    g_assert_true(cont < ok);
+    g_assert_nonnull(strstr(out, "InformResponse"));
+    g_assert_null(strstr(out, "HTTP/1.1 411"));
+    g_assert_nonnull(strstr(logline, "outcome=ok"));
+    g_free(out);
+    g_free(logline);
+}
+
+/* curl as HNB 1 to `hnbsim acs` with extra arguments (NULL-terminated) and the body in `body`; returns curl's exit
+ * status (-1: no curl, the test is skipped), its stdout (the response body) and stderr (-v's trace). */
+static int curl_to_acs(const char *body, const char *const *args, char **out, char **err)
+{
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl) {
+        g_test_skip("no curl");
+        return -1;
+    }
+    g_autofree char *body_file = g_build_filename(scratch, "curl-body", NULL);
+    g_assert_true(g_file_set_contents(body_file, body, -1, NULL));
+    g_autofree char *cert = device_cert(1), *key = device_key(1), *root = pki_file(PKI_ROOT_CA);
+    g_autofree char *url = g_strdup_printf("https://%s:%s/cwmp", hems_host, acs.port);
+    g_autofree char *to = g_strdup_printf("%s:%s:127.0.0.1:%s", hems_host, acs.port, acs.port);
+    g_autofree char *data = g_strdup_printf("@%s", body_file);
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {"curl", "-sS", "-v", "--tls-max", "1.2", "--cacert", root, "--cert", cert, "--key", key,
+                          "--connect-to", to, "-H", "Content-Type: text/xml", "--data-binary", data, NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = args; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, url);
+    g_ptr_array_add(a, NULL);
+    int rc = run((const char *const *)a->pdata, NULL, out, err);
+    g_ptr_array_free(a, TRUE);
+    return rc;
+}
+
+/* curl waits for 100 Continue (here up to 20 s) before sending a chunked body: answered at once, the whole exchange
+ * takes well under that. */
+static void test_acs_curl_expect(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *body = inform_body(mine, NULL, NULL);
+    gint64 t0 = g_get_monotonic_time();
+    char *out, *err;
+    int rc = curl_to_acs(body, (const char *[]){"--expect100-timeout", "20", "-H", "Transfer-Encoding: chunked", "-H",
+                                                "Expect: 100-continue", NULL},
+                         &out, &err);
+    if (rc < 0)
+        return;
+    double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(err, "< HTTP/1.1 100 Continue", "< HTTP/1.1 200 OK", NULL);
+    assert_all(out, "InformResponse", NULL);
+    g_assert_cmpfloat(secs, <, 15.0);
+    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_test_message("%s", logline);
+    g_assert_nonnull(strstr(logline, "rpcs=Inform"));
+    g_free(out);
+    g_free(err);
+}
+
+/* A body over the limit, sent at once (no Expect): the client reads the 413 (the server drains what it refused
+ * instead of resetting the connection under it) and the log says why. */
+static void test_acs_curl_too_large(void)
+{
+    GString *big = g_string_new(NULL);
+    while (big->len < 3 * 1024 * 1024)
+        g_string_append(big, "<padding>0123456789abcdef</padding>");
+    char *out, *err;
+    int rc = curl_to_acs(big->str, (const char *[]){"-H", "Expect:", "-w", "status=%{http_code}", NULL}, &out, &err);
+    g_string_free(big, TRUE);
+    if (rc < 0)
+        return;
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "413 Content Too Large", "status=413", NULL);
+    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_test_message("%s", logline);
+    assert_all(logline, "outcome=error reason=http_413 (body of ", NULL);
+    g_free(out);
+    g_free(err);
+}
+
+/* A POST with a body but neither Content-Length nor chunked framing is refused (411), not taken for the empty POST
+ * that ends the session. */
+static void test_acs_post_without_length(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *body = inform_body(mine, NULL, NULL);
+    g_autofree char *req = g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml\r\n\r\n%s",
+                                           body);
+    char *out, *logline;
+    as_device(1, req, &out, &logline);
+    g_assert_nonnull(strstr(out, "HTTP/1.1 411 Length Required"));
+    g_assert_null(strstr(out, "HTTP/1.1 204"));
+    g_assert_nonnull(strstr(logline, "outcome=error reason=http_411"));
+    g_free(out);
+    g_free(logline);
+}
+
+/* A bare TCP connection that closes before the TLS handshake (a port check) is logged as such. */
+static void test_acs_closed_before_handshake(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(acs.port))};
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    close(fd);
+    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_test_message("%s", logline);
+    g_assert_nonnull(strstr(logline, "tls=- "));
+    g_assert_nonnull(strstr(logline, "outcome=closed reason=closed_before_handshake"));
+    g_assert_null(strstr(logline, "unexpected eof"));
 }
 
 static void test_acs_refuses_no_client_cert(void)
@@ -776,6 +1058,15 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/accepts-profile", test_acs_accepts_profile);
     g_test_add_func("/tls-peers/acs/http", test_acs_http);
     g_test_add_func("/tls-peers/acs/identity-mismatch", test_acs_identity_mismatch);
+    g_test_add_func("/tls-peers/acs/identity-decoys", test_acs_identity_decoys);
+    g_test_add_func("/tls-peers/acs/no-device-id", test_acs_no_device_id);
+    g_test_add_func("/tls-peers/acs/not-well-formed", test_acs_not_well_formed);
+    g_test_add_func("/tls-peers/acs/rpcs", test_acs_rpcs);
+    g_test_add_func("/tls-peers/acs/chunked-and-continue", test_acs_chunked_and_continue);
+    g_test_add_func("/tls-peers/acs/curl-expect", test_acs_curl_expect);
+    g_test_add_func("/tls-peers/acs/curl-too-large", test_acs_curl_too_large);
+    g_test_add_func("/tls-peers/acs/post-without-length", test_acs_post_without_length);
+    g_test_add_func("/tls-peers/acs/closed-before-handshake", test_acs_closed_before_handshake);
     g_test_add_func("/tls-peers/acs/refuses-no-client-cert", test_acs_refuses_no_client_cert);
     g_test_add_func("/tls-peers/acs/refuses-tls10", test_acs_refuses_tls10);
     g_test_add_func("/tls-peers/acs/refuses-non-a5-suite", test_acs_refuses_non_a5_suite);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tools/setup.sh — install what hnbsim needs on Debian 12 (apt-get; as root, or through sudo), only if missing.
 # Usage: tools/setup.sh [--tests]   (--tests: also what only the tests need: chromium for the report test, Open MPI
-# for `mpirun -n 3 hnbsim sweep`)
+# for `mpirun -n 3 hnbsim sweep`, curl for the acs tests' HTTP client)
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev libglib2.0-dev libssl-dev openssl libev-dev
-      gnuplot-nox python3 libmimalloc-dev)
-[ "${1:-}" = "--tests" ] && pkgs+=(chromium libopenmpi-dev openmpi-bin)
+      libhttp-parser-dev libxml2-dev gnuplot-nox python3 libmimalloc-dev)
+[ "${1:-}" = "--tests" ] && pkgs+=(chromium libopenmpi-dev openmpi-bin curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/test-all.sh — from a fresh Debian 12 machine: install, build with warnings as errors, run every test in a
-# release build and under ASan+UBSan, fuzz the scenario loader for FUZZ_SECONDS (default 60) and replay the saved
-# corpus; the last line is `tests: N passed, N failed`.
+# release build and under ASan+UBSan, fuzz each target (the scenario loader, `hnbsim acs`'s request path) for
+# FUZZ_SECONDS (default 60) and replay the saved corpora; the last line is `tests: N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --tests || { echo "tests: 0 passed, 1 failed"; exit 1; }
@@ -29,8 +29,10 @@ suite "release build (-Werror)" build -Dwerror=true
 suite "sanitizers (ASan+UBSan)" build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
   -Db_lundef=false
 
-echo "== fuzzing the scenario loader for ${FUZZ_SECONDS:-60}s" >&2
-if tools/fuzz.sh "${FUZZ_SECONDS:-60}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+for target in scenario acs; do
+  echo "== fuzzing $target for ${FUZZ_SECONDS:-60}s" >&2
+  if tools/fuzz.sh "${FUZZ_SECONDS:-60}" "$target"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+done
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,334 @@
+/* tests/test-acs-cwmp.c — the SOAP and CWMP layers of `hnbsim acs` (tools/acs/acs_soap.h, acs_cwmp.h) on envelopes:
+ * identity from the parsed DeviceId only (comments, CDATA and unknown headers cannot stand in for it), refusals of
+ * documents that are not well-formed, DOCTYPEs and entities, limits, every answer of the session and its faults. */
+#include "tools/acs/acs_cwmp.h"
+
+#include <string.h>
+
+static const HnbAcsSoapLimits limits = {.max_bytes = 64 * 1024, .max_depth = 16};
+
+#define NS2 "urn:dslforum-org:cwmp-1-2"
+#define ENV_OPEN                                                                                                     \
+    "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:cwmp=\"" NS2 "\">"
+#define HEADER_ID "<soap:Header><cwmp:ID soap:mustUnderstand=\"1\">id-7</cwmp:ID></soap:Header>"
+
+/* An Inform with `device` as the DeviceId's content (NULL: no DeviceId) and `header_extra` in the Header. */
+static char *inform(const char *device, const char *header_extra)
+{
+    return g_strdup_printf(ENV_OPEN "<soap:Header><cwmp:ID soap:mustUnderstand=\"1\">id-7</cwmp:ID>%s</soap:Header>"
+                                    "<soap:Body><cwmp:Inform>%s%s%s<Event><EventStruct><EventCode>1 BOOT</EventCode>"
+                                    "</EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount>"
+                                    "</cwmp:Inform></soap:Body></soap:Envelope>",
+                           header_extra ? header_extra : "", device ? "<DeviceId>" : "", device ? device : "",
+                           device ? "</DeviceId>" : "");
+}
+
+#define GOOD_DEVICE "<Manufacturer>m</Manufacturer><OUI>AABBCC</OUI><ProductClass>HNB</ProductClass>" \
+                    "<SerialNumber>0000000001</SerialNumber>"
+
+/* The authenticated device is OUI AABBCC, serial 0000000001. */
+static gboolean authorize(const char *oui, const char *serial, void *user_data, char **why)
+{
+    int *calls = user_data;
+    (*calls)++;
+    if (strcmp(oui, "AABBCC") == 0 && strcmp(serial, "0000000001") == 0)
+        return TRUE;
+    *why = g_strdup("is not the certificate's device");
+    return FALSE;
+}
+
+typedef struct {
+    HnbAcsCwmpSession s;
+    int calls;
+} Fixture;
+
+static void setup(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    f->calls = 0;
+    hnb_acs_cwmp_session_init(&f->s, &limits, authorize, &f->calls);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    hnb_acs_cwmp_session_clear(&f->s);
+}
+
+/* Answer `body` and check the HTTP status; returns the reply (caller clears). */
+static HnbAcsCwmpReply answer(Fixture *f, const char *body, int status)
+{
+    HnbAcsCwmpReply r;
+    hnb_acs_cwmp_answer(&f->s, body, strlen(body), &r);
+    g_test_message("%d %s %s", r.status, r.reason ? r.reason : "", r.body->str);
+    g_assert_cmpint(r.status, ==, status);
+    return r;
+}
+
+/* The fault code in a reply ("8003"), or NULL if none. */
+static void assert_fault(const HnbAcsCwmpReply *r, int code)
+{
+    g_autofree char *want = g_strdup_printf("<FaultCode>%d</FaultCode>", code);
+    g_assert_cmpint(r->status, ==, 500);
+    g_assert_nonnull(strstr(r->body->str, want));
+    g_assert_null(strstr(r->body->str, "InformResponse"));
+}
+
+static void test_inform(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *body = inform(GOOD_DEVICE, NULL);
+    HnbAcsCwmpReply r = answer(f, body, 200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>"));
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:ID soap-env:mustUnderstand=\"1\">id-7</cwmp:ID>"));
+    g_assert_nonnull(strstr(r.body->str, "xmlns:cwmp=\"" NS2 "\""));
+    g_assert_cmpstr(r.outcome, ==, "informed");
+    g_assert_false(r.end);
+    g_assert_cmpint(f->calls, ==, 1);
+    hnb_acs_cwmp_reply_clear(&r);
+    /* the session goes on: GetRPCMethods, TransferComplete, an unknown RPC, the empty POST */
+    r = answer(f, ENV_OPEN HEADER_ID "<soap:Body><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>", 200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:GetRPCMethodsResponse><MethodList soap-enc:arrayType=\"xsd:string[3]\">"
+                                         "<string>Inform</string><string>GetRPCMethods</string>"
+                                         "<string>TransferComplete</string></MethodList>"));
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer(f, ENV_OPEN "<soap:Body><cwmp:TransferComplete><CommandKey>k</CommandKey><FaultStruct><FaultCode>0"
+                           "</FaultCode><FaultString></FaultString></FaultStruct></cwmp:TransferComplete></soap:Body>"
+                           "</soap:Envelope>",
+               200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:TransferCompleteResponse/>"));
+    g_assert_null(strstr(r.body->str, "cwmp:ID")); /* none to echo */
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer(f, ENV_OPEN HEADER_ID "<soap:Body><cwmp:RequestDownload><FileType>x</FileType></cwmp:RequestDownload>"
+                                     "</soap:Body></soap:Envelope>",
+               500);
+    assert_fault(&r, 8000);
+    g_assert_nonnull(strstr(r.body->str, "<faultcode>Client</faultcode>"));
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:ID soap-env:mustUnderstand=\"1\">id-7</cwmp:ID>"));
+    g_assert_false(r.end);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer(f, "  \r\n", 204);
+    g_assert_true(r.end);
+    g_assert_cmpstr(r.outcome, ==, "ok");
+    g_assert_cmpuint(r.body->len, ==, 0);
+    hnb_acs_cwmp_reply_clear(&r);
+    g_assert_cmpstr(f->s.rpcs->str, ==, "Inform,GetRPCMethods,TransferComplete,RequestDownload,empty");
+}
+
+/* Device 1's certificate, device 2's DeviceId, device 1's DeviceId where a text search would find it. */
+static void test_identity_not_from_text(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const char *other = "<OUI>DDEEFF</OUI><SerialNumber>0000000002</SerialNumber>";
+    const char *decoys[] = {
+        "<!--<DeviceId><OUI>AABBCC</OUI><SerialNumber>0000000001</SerialNumber></DeviceId>-->",
+        "<X><![CDATA[<DeviceId><OUI>AABBCC</OUI><SerialNumber>0000000001</SerialNumber></DeviceId>]]></X>",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(decoys); i++) {
+        /* the decoy before the DeviceId, in the Inform */
+        g_autofree char *device = g_strdup_printf("%s", other);
+        g_autofree char *body = inform(device, NULL);
+        g_autofree char *with_decoy = g_strdup_printf("%.*s%s%s", (int)(strstr(body, "<DeviceId>") - body), body,
+                                                      decoys[i], strstr(body, "<DeviceId>"));
+        HnbAcsCwmpReply r = answer(f, with_decoy, 500);
+        assert_fault(&r, 8001);
+        g_assert_true(r.end);
+        g_assert_cmpstr(r.outcome, ==, "rejected");
+        g_assert_true(g_str_has_prefix(r.reason, "identity_mismatch"));
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+    /* an unknown SOAP header holding device 1's DeviceId */
+    g_autofree char *hdr = inform(other, "<x:Extra xmlns:x=\"urn:x\"><DeviceId><OUI>AABBCC</OUI><SerialNumber>"
+                                         "0000000001</SerialNumber></DeviceId></x:Extra>");
+    HnbAcsCwmpReply r = answer(f, hdr, 500);
+    assert_fault(&r, 8001);
+    hnb_acs_cwmp_reply_clear(&r);
+    /* a DeviceId in another namespace is not the Inform's */
+    g_autofree char *foreign = g_strdup_printf(
+        ENV_OPEN "<soap:Body><cwmp:Inform><y:DeviceId xmlns:y=\"urn:y\">" GOOD_DEVICE "</y:DeviceId>"
+                 "</cwmp:Inform></soap:Body></soap:Envelope>");
+    r = answer(f, foreign, 500);
+    assert_fault(&r, 8003);
+    hnb_acs_cwmp_reply_clear(&r);
+    /* the real DeviceId written with CDATA, a comment inside and character references is the same device */
+    g_autofree char *spelled = inform("<OUI><![CDATA[AABB]]>&#x43;C</OUI><!-- x --><SerialNumber> 000000000<!-- -->1 "
+                                      "</SerialNumber>",
+                                      NULL);
+    r = answer(f, spelled, 200);
+    g_assert_nonnull(strstr(r.body->str, "InformResponse"));
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+static void test_no_device_id(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const char *bodies[] = {NULL, "<OUI>AABBCC</OUI>", "<SerialNumber>0000000001</SerialNumber>",
+                            "<OUI></OUI><SerialNumber>0000000001</SerialNumber>",
+                            "<OUI><b>AABBCC</b></OUI><SerialNumber>0000000001</SerialNumber>",
+                            GOOD_DEVICE "<OUI>AABBCC</OUI>"};
+    for (guint i = 0; i < G_N_ELEMENTS(bodies); i++) {
+        g_autofree char *body = inform(bodies[i], NULL);
+        HnbAcsCwmpReply r = answer(f, body, 500);
+        assert_fault(&r, 8003);
+        g_assert_true(r.end);
+        g_assert_cmpstr(r.outcome, ==, "rejected");
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+    /* two DeviceIds */
+    g_autofree char *two = inform(GOOD_DEVICE "</DeviceId><DeviceId>" GOOD_DEVICE, NULL);
+    HnbAcsCwmpReply r = answer(f, two, 500);
+    assert_fault(&r, 8003);
+    hnb_acs_cwmp_reply_clear(&r);
+    g_assert_cmpint(f->calls, ==, 0);
+}
+
+static void test_not_well_formed(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *good = inform(GOOD_DEVICE, NULL);
+    g_autofree char *entity = g_strdup(good);
+    char *p = strstr(entity, "<Manufacturer>m");
+    g_assert_nonnull(p);
+    g_autofree char *undefined = g_strdup_printf("%.*s<Manufacturer>&undefined;%s", (int)(p - entity), entity,
+                                                 p + strlen("<Manufacturer>m"));
+    g_autofree char *lt = g_strdup_printf("%.*s<Manufacturer>a < b%s", (int)(p - entity), entity,
+                                          p + strlen("<Manufacturer>m"));
+    g_autofree char *unclosed = g_strndup(good, strlen(good) - strlen("</soap:Envelope>"));
+    const char *docs[] = {undefined, lt, unclosed, "<a></b>", "hello", "<?xml version=\"1.0\"?>", "\xff\xfe<a/>",
+                          "<soap:Envelope><soap:Body/></soap:Envelope>" /* an undeclared prefix */};
+    for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
+        HnbAcsCwmpReply r = answer(f, docs[i], 500);
+        assert_fault(&r, 8003);
+        g_assert_nonnull(strstr(r.body->str, "<faultcode>Client</faultcode>"));
+        g_assert_true(r.end);
+        g_assert_true(g_str_has_prefix(r.reason, "soap_invalid"));
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+    g_assert_cmpint(f->calls, ==, 0);
+}
+
+/* DOCTYPEs are refused whatever they declare: external entities, entity expansion, an external subset. */
+static void test_doctype(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const char *docs[] = {
+        "<!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" ENV_OPEN "<soap:Body><cwmp:Inform><DeviceId>"
+        "<OUI>&x;</OUI></DeviceId></cwmp:Inform></soap:Body></soap:Envelope>",
+        "<!DOCTYPE e [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><e>&c;</e>",
+        "<!DOCTYPE e SYSTEM \"http://127.0.0.1:1/x.dtd\"><e/>",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
+        HnbAcsCwmpReply r = answer(f, docs[i], 500);
+        assert_fault(&r, 8003);
+        g_assert_nonnull(strstr(r.body->str, "DOCTYPE"));
+        g_assert_null(strstr(r.body->str, "root:"));
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+}
+
+static void test_limits(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    GString *deep = g_string_new(ENV_OPEN "<soap:Body><cwmp:Inform>");
+    for (int i = 0; i < 20; i++)
+        g_string_append(deep, "<d>");
+    for (int i = 0; i < 20; i++)
+        g_string_append(deep, "</d>");
+    g_string_append(deep, "</cwmp:Inform></soap:Body></soap:Envelope>");
+    HnbAcsCwmpReply r = answer(f, deep->str, 500);
+    assert_fault(&r, 8004);
+    hnb_acs_cwmp_reply_clear(&r);
+    g_string_free(deep, TRUE);
+    GString *big = g_string_new(ENV_OPEN "<soap:Body><cwmp:GetRPCMethods>");
+    while (big->len < limits.max_bytes)
+        g_string_append(big, "<x/>");
+    g_string_append(big, "</cwmp:GetRPCMethods></soap:Body></soap:Envelope>");
+    r = answer(f, big->str, 500);
+    assert_fault(&r, 8004);
+    hnb_acs_cwmp_reply_clear(&r);
+    g_string_free(big, TRUE);
+}
+
+static void test_soap_shape(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    /* the Envelope in another namespace: VersionMismatch, no CWMP detail */
+    HnbAcsCwmpReply r = answer(f, "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body/></s:Envelope>",
+                               500);
+    g_assert_nonnull(strstr(r.body->str, "<faultcode>soap-env:VersionMismatch</faultcode>"));
+    g_assert_null(strstr(r.body->str, "FaultCode"));
+    hnb_acs_cwmp_reply_clear(&r);
+    /* a header we must understand and do not */
+    g_autofree char *mu = inform(GOOD_DEVICE, "<x:Must xmlns:x=\"urn:x\" soap:mustUnderstand=\"1\">1</x:Must>");
+    r = answer(f, mu, 500);
+    g_assert_nonnull(strstr(r.body->str, "<faultcode>soap-env:MustUnderstand</faultcode>"));
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:ID soap-env:mustUnderstand=\"1\">id-7</cwmp:ID>"));
+    hnb_acs_cwmp_reply_clear(&r);
+    /* HoldRequests is understood */
+    g_autofree char *hold = inform(GOOD_DEVICE, "<cwmp:HoldRequests soap:mustUnderstand=\"1\">0</cwmp:HoldRequests>");
+    r = answer(f, hold, 200);
+    hnb_acs_cwmp_reply_clear(&r);
+    /* an empty Body, two RPCs, a Body element outside any CWMP namespace, a CWMP version this ACS does not speak */
+    r = answer(f, ENV_OPEN "<soap:Body></soap:Body></soap:Envelope>", 500);
+    assert_fault(&r, 8003);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer(f, ENV_OPEN "<soap:Body><cwmp:GetRPCMethods/><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>", 500);
+    assert_fault(&r, 8003);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer(f, ENV_OPEN "<soap:Body><GetRPCMethods/></soap:Body></soap:Envelope>", 500);
+    assert_fault(&r, 8000);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer(f, "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+                  "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-9\"><soap:Body><cwmp:Inform/></soap:Body></soap:Envelope>",
+               500);
+    assert_fault(&r, 8000);
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+static void test_inform_first(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    HnbAcsCwmpReply r = answer(f, ENV_OPEN "<soap:Body><cwmp:TransferComplete/></soap:Body></soap:Envelope>", 500);
+    assert_fault(&r, 8001);
+    g_assert_true(r.end);
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+/* Each accepted CWMP version is echoed; the ID is escaped. */
+static void test_versions(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    for (int v = 0; v <= 4; v++) {
+        g_autofree char *body = g_strdup_printf(
+            "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:c=\"urn:dslforum-org:cwmp-1-%d\">"
+            "<s:Header><c:ID s:mustUnderstand=\"1\">a&amp;b&lt;</c:ID></s:Header><s:Body><c:Inform><DeviceId>"
+            GOOD_DEVICE "</DeviceId></c:Inform></s:Body></s:Envelope>", v);
+        HnbAcsCwmpReply r = answer(f, body, 200);
+        g_autofree char *ns = g_strdup_printf("xmlns:cwmp=\"urn:dslforum-org:cwmp-1-%d\"", v);
+        g_assert_nonnull(strstr(r.body->str, ns));
+        g_assert_nonnull(strstr(r.body->str, ">a&amp;b&lt;</cwmp:ID>"));
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+    g_assert_true(hnb_acs_soap_is_cwmp_ns("urn:dslforum-org:cwmp-1-4"));
+    g_assert_false(hnb_acs_soap_is_cwmp_ns("urn:dslforum-org:cwmp-1-5"));
+    g_assert_false(hnb_acs_soap_is_cwmp_ns("urn:dslforum-org:cwmp-1-44"));
+    g_assert_false(hnb_acs_soap_is_cwmp_ns(NULL));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    hnb_acs_soap_init();
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+    ADD("/acs-cwmp/inform-session", test_inform);
+    ADD("/acs-cwmp/identity-not-from-text", test_identity_not_from_text);
+    ADD("/acs-cwmp/no-device-id", test_no_device_id);
+    ADD("/acs-cwmp/not-well-formed", test_not_well_formed);
+    ADD("/acs-cwmp/doctype", test_doctype);
+    ADD("/acs-cwmp/limits", test_limits);
+    ADD("/acs-cwmp/soap-shape", test_soap_shape);
+    ADD("/acs-cwmp/inform-first", test_inform_first);
+    ADD("/acs-cwmp/versions", test_versions);
+    return g_test_run();
+}

@@ -1,0 +1,218 @@
+/* tools/acs/acs_cwmp.c — the ACS's answers to a CPE's requests (see acs_cwmp.h): envelopes and faults as text.
+ *
+ * Answers are written with printf and g_markup escaping, not built as trees: they are a handful of fixed shapes, and
+ * every value put into them (the cwmp:ID echo, a fault's words) is escaped.  The namespace echoed is one of the five
+ * accepted CWMP URIs (checked by acs_soap.c), or 1-0 when the request never showed one.
+ */
+#include "tools/acs/acs_cwmp.h"
+
+#include <string.h>
+
+const char *const hnb_acs_cwmp_methods[] = {"Inform", "GetRPCMethods", "TransferComplete", NULL};
+
+void hnb_acs_cwmp_session_init(HnbAcsCwmpSession *s, const HnbAcsSoapLimits *limits, HnbAcsCwmpAuthorize authorize,
+                               void *user_data)
+{
+    memset(s, 0, sizeof *s);
+    s->limits = *limits;
+    s->authorize = authorize;
+    s->user_data = user_data;
+    s->rpcs = g_string_new(NULL);
+}
+
+void hnb_acs_cwmp_session_clear(HnbAcsCwmpSession *s)
+{
+    if (s->rpcs)
+        g_string_free(s->rpcs, TRUE);
+    memset(s, 0, sizeof *s);
+}
+
+void hnb_acs_cwmp_reply_clear(HnbAcsCwmpReply *reply)
+{
+    if (reply->body)
+        g_string_free(reply->body, TRUE);
+    g_free(reply->reason);
+    memset(reply, 0, sizeof *reply);
+}
+
+/* ---- writing envelopes ------------------------------------------------------------------------------------------ */
+
+/* The whole envelope around `body_xml`, echoing the request's cwmp:ID if it had one. */
+static void envelope(HnbAcsCwmpReply *r, const char *ns, const char *id, const char *body_xml)
+{
+    g_autofree char *id_esc = id ? g_markup_escape_text(id, -1) : NULL;
+    g_string_append_printf(
+        r->body,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<soap-env:Envelope xmlns:soap-env=\"" HNB_SOAP_ENV_NS "\" "
+        "xmlns:soap-enc=\"http://schemas.xmlsoap.org/soap/encoding/\" "
+        "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xmlns:cwmp=\"%s\">\n"
+        "<soap-env:Header>%s%s%s</soap-env:Header>\n"
+        "<soap-env:Body>%s</soap-env:Body>\n"
+        "</soap-env:Envelope>\n",
+        hnb_acs_soap_is_cwmp_ns(ns) ? ns : HNB_CWMP_NS_DEFAULT, id ? "<cwmp:ID soap-env:mustUnderstand=\"1\">" : "",
+        id ? id_esc : "", id ? "</cwmp:ID>" : "", body_xml);
+}
+
+static const char *cwmp_fault_name(int code)
+{
+    switch (code) {
+    case 8000: return "Method not supported";
+    case 8001: return "Request denied";
+    case 8002: return "Internal error";
+    case 8003: return "Invalid arguments";
+    case 8004: return "Resources exceeded";
+    case 8005: return "Retry request";
+    default: return "Fault";
+    }
+}
+
+/* `text` as XML 1.0 character data: valid UTF-8 (a parser's message may quote the peer's bytes), control characters
+ * other than tab and newline as '?' (XML 1.0 has no way to write them, not even as references), then escaped. */
+static char *xml_safe(const char *text)
+{
+    g_autofree char *valid = g_utf8_make_valid(text, -1);
+    for (char *p = valid; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n')
+            *p = '?';
+    return g_markup_escape_text(valid, -1);
+}
+
+/* A SOAP Fault with HTTP 500.  cwmp_code 0: a SOAP-level fault (faultcode qualified, no CWMP detail). */
+static void fault(HnbAcsCwmpReply *r, const char *ns, const char *id, const char *faultcode, int cwmp_code,
+                  const char *words)
+{
+    g_autofree char *esc = xml_safe(words);
+    g_autofree char *xml = NULL;
+    if (cwmp_code)
+        xml = g_strdup_printf("<soap-env:Fault><faultcode>%s</faultcode><faultstring>CWMP fault</faultstring><detail>"
+                              "<cwmp:Fault><FaultCode>%d</FaultCode><FaultString>%s</FaultString></cwmp:Fault>"
+                              "</detail></soap-env:Fault>",
+                              faultcode, cwmp_code, esc);
+    else
+        xml = g_strdup_printf("<soap-env:Fault><faultcode>soap-env:%s</faultcode><faultstring>%s</faultstring>"
+                              "</soap-env:Fault>",
+                              faultcode, esc);
+    r->status = 500;
+    envelope(r, ns, id, xml);
+}
+
+/* A CWMP fault (faultcode Client) whose words start with the code's name: "Method not supported: ...". */
+static void cwmp_fault(HnbAcsCwmpReply *r, const HnbAcsSoap *soap, int code, const char *detail)
+{
+    g_autofree char *words = g_strdup_printf("%s: %s", cwmp_fault_name(code), detail);
+    fault(r, soap->cwmp_ns, soap->id, code == 8002 ? "Server" : "Client", code, words);
+}
+
+static void answer_ok(HnbAcsCwmpReply *r, const HnbAcsSoap *soap, const char *body_xml)
+{
+    r->status = 200;
+    envelope(r, soap->cwmp_ns, soap->id, body_xml);
+}
+
+/* ---- the RPCs --------------------------------------------------------------------------------------------------- */
+
+static void inform(HnbAcsCwmpSession *s, const HnbAcsSoap *soap, HnbAcsCwmpReply *r)
+{
+    if (!soap->has_device_id || !soap->oui || !soap->serial || !soap->oui[0] || !soap->serial[0]) {
+        const char *missing = !soap->has_device_id ? "DeviceId" : !soap->oui || !soap->oui[0] ? "DeviceId/OUI"
+                                                                                              : "DeviceId/SerialNumber";
+        g_autofree char *detail = g_strdup_printf("the Inform has no %s, so it names no device", missing);
+        cwmp_fault(r, soap, 8003, detail);
+        r->end = TRUE;
+        r->outcome = "rejected";
+        r->reason = g_strdup_printf("no_device_id (%s missing)", missing);
+        return;
+    }
+    g_autofree char *why = NULL;
+    if (!s->authorize(soap->oui, soap->serial, s->user_data, &why)) {
+        g_autofree char *detail = g_strdup_printf("DeviceId OUI=%s SerialNumber=%s %s", soap->oui, soap->serial,
+                                                  why ? why : "is not the authenticated device");
+        cwmp_fault(r, soap, 8001, detail);
+        r->end = TRUE;
+        r->outcome = "rejected";
+        r->reason = g_strdup_printf("identity_mismatch (DeviceId OUI=%s SerialNumber=%s)", soap->oui, soap->serial);
+        return;
+    }
+    s->informed = TRUE;
+    answer_ok(r, soap, "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>");
+    r->outcome = "informed";
+}
+
+static void get_rpc_methods(const HnbAcsSoap *soap, HnbAcsCwmpReply *r)
+{
+    GString *xml = g_string_new(NULL);
+    guint n = g_strv_length((char **)hnb_acs_cwmp_methods);
+    g_string_append_printf(xml, "<cwmp:GetRPCMethodsResponse><MethodList soap-enc:arrayType=\"xsd:string[%u]\">", n);
+    for (const char *const *m = hnb_acs_cwmp_methods; *m; m++)
+        g_string_append_printf(xml, "<string>%s</string>", *m);
+    g_string_append(xml, "</MethodList></cwmp:GetRPCMethodsResponse>");
+    answer_ok(r, soap, xml->str);
+    g_string_free(xml, TRUE);
+}
+
+static gboolean is_empty(const char *body, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!g_ascii_isspace(body[i]))
+            return FALSE;
+    return TRUE;
+}
+
+static void note_rpc(HnbAcsCwmpSession *s, const char *name)
+{
+    if (s->rpcs->len)
+        g_string_append_c(s->rpcs, ',');
+    /* bounded: a long session's list is cut, not grown without end */
+    if (s->rpcs->len < 200)
+        g_string_append(s->rpcs, name);
+    else if (!g_str_has_suffix(s->rpcs->str, "..."))
+        g_string_append(s->rpcs, "...");
+}
+
+void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, HnbAcsCwmpReply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->body = g_string_new(NULL);
+    if (is_empty(body, len)) {
+        note_rpc(s, "empty");
+        r->status = 204;
+        r->end = TRUE;
+        r->outcome = "ok";
+        return;
+    }
+    HnbAcsSoap soap;
+    HnbAcsSoapFault bad;
+    if (!hnb_acs_soap_parse(body, len, &s->limits, &soap, &bad)) {
+        note_rpc(s, "invalid");
+        fault(r, soap.cwmp_ns, soap.id, bad.faultcode, bad.cwmp_code, bad.message);
+        r->end = TRUE;
+        r->outcome = "rejected";
+        r->reason = g_strdup_printf("%s (%s)", bad.cwmp_code == 8004 ? "soap_limit" : "soap_invalid", bad.message);
+        hnb_acs_soap_fault_clear(&bad);
+        hnb_acs_soap_clear(&soap);
+        return;
+    }
+    note_rpc(s, soap.method_is_cwmp ? soap.method : "unknown");
+    gboolean known = soap.method_is_cwmp && g_strv_contains(hnb_acs_cwmp_methods, soap.method);
+    if (!known) {
+        g_autofree char *detail = g_strdup_printf("this ACS answers %s, not %s", "Inform, GetRPCMethods and "
+                                                  "TransferComplete", soap.method);
+        cwmp_fault(r, &soap, 8000, detail);
+        r->reason = g_strdup_printf("method_not_supported (%s)", soap.method);
+    } else if (strcmp(soap.method, "Inform") == 0) {
+        inform(s, &soap, r);
+    } else if (!s->informed) {
+        g_autofree char *detail = g_strdup_printf("%s before the session's Inform", soap.method);
+        cwmp_fault(r, &soap, 8001, detail);
+        r->end = TRUE;
+        r->outcome = "rejected";
+        r->reason = g_strdup_printf("no_inform (%s first)", soap.method);
+    } else if (strcmp(soap.method, "GetRPCMethods") == 0) {
+        get_rpc_methods(&soap, r);
+    } else { /* TransferComplete */
+        answer_ok(r, &soap, "<cwmp:TransferCompleteResponse/>");
+    }
+    hnb_acs_soap_clear(&soap);
+}

@@ -1,0 +1,591 @@
+/* tools/acs/acs_loop.c — libev, sockets and OpenSSL for `hnbsim acs` (see acs_loop.h).
+ *
+ * One loop, one thread.  Every state calls its OpenSSL function until it would block; SSL_ERROR_WANT_READ /
+ * WANT_WRITE re-arm the one ev_io watcher for the direction OpenSSL is waiting on (a TLS read can need a write and
+ * vice versa, so the watcher follows what OpenSSL says, not what the state suggests).  An idle timer closes
+ * connections that stall.  HTTP and CWMP are not here: bytes go to acs_http.c, bodies to acs_cwmp.c.
+ */
+#include "tools/acs/acs_loop.h"
+#include "tools/acs/acs_cwmp.h"
+#include "tools/acs/acs_http.h"
+#include "crypto/tls.h"
+#include "sim/error.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Limits that keep one bad client from holding memory or a slot forever. */
+static const HnbAcsHttpLimits http_limits = {
+    .max_header = 16 * 1024, /* request line + headers; a CPE's are a few hundred bytes */
+    .max_headers = 64,
+    .max_body = 1024 * 1024, /* a CWMP envelope is a few KiB; a large GetParameterValuesResponse some 100 KiB */
+};
+static const HnbAcsSoapLimits soap_limits = {
+    .max_bytes = 1024 * 1024,
+    .max_depth = 32, /* Envelope/Body/RPC/ParameterList/ParameterValueStruct/Value is 6 */
+};
+enum {
+    IDLE_TIMEOUT_S = 30,      /* no progress for this long closes the connection */
+    DRAIN_SECONDS = 2,        /* after a refusal: read and discard what the client still sends for this long ... */
+    DRAIN_MAX = 1024 * 1024,  /* ... or this many bytes */
+};
+
+/* DRAIN: after refusing a request the server did not read to its end (411, 413, 431, 400), it sends its answer and
+ * close_notify, shuts down its sending side and discards what the client still sends, for a bounded time and size,
+ * before closing: closing with unread bytes makes the kernel answer with a reset, which can destroy the refusal
+ * before the client has read it (RFC 7230 §6.6). */
+typedef enum { ST_HANDSHAKE, ST_READ, ST_WRITE, ST_SHUTDOWN, ST_DRAIN } ConnState;
+
+typedef struct Server Server;
+typedef struct Conn Conn;
+
+struct Conn {
+    ev_io io;        /* the socket; events follow what OpenSSL waits for */
+    ev_timer idle;   /* restarted on every bit of progress */
+    Server *srv;
+    Conn *prev, *next; /* all live connections, for shutdown */
+    int fd;
+    SSL *ssl;
+    ConnState st;
+    char peer[INET6_ADDRSTRLEN + 8];
+    char *identity;  /* the HNB identity from its certificate, after the handshake */
+    const char *version, *cipher; /* negotiated, after the handshake (static strings) */
+    GString *in;     /* bytes read, not yet taken by the HTTP parser */
+    GString *out;    /* the response being written */
+    size_t out_off;
+    gboolean close_after; /* shut down once `out` is sent */
+    gboolean drain_after; /* ... then drain (ST_DRAIN) */
+    size_t drained;
+    ev_tstamp drain_until;
+    unsigned requests;
+    HnbAcsHttp *http;
+    HnbAcsCwmpSession cwmp;
+    const char *outcome;  /* see acs_loop.h */
+    char *reason;         /* reason code or detail, NULL if none */
+};
+
+struct Server {
+    struct ev_loop *loop;
+    ev_io listen_io;
+    ev_signal sigterm, sigint;
+    int listen_fd;
+    HnbPki *pki;
+    SSL_CTX *ctx;
+    Conn *conns;
+    gint64 max_sessions; /* stop after this many connections (0: never) */
+    gint64 served;
+};
+
+static void conn_step(Conn *c);
+
+/* ---- the profile ------------------------------------------------------------------------------------------------ */
+
+/* The server context for the H(e)MS of the exported PKI: the core's builder, the one the simulation's handshakes
+ * use. */
+static SSL_CTX *server_ctx_for(HnbPki *pki, gboolean tls11, GError **error)
+{
+    HnbTlsConfig cfg;
+    hnb_tls_config_init(&cfg);
+    if (tls11)
+        cfg.min_version = TLS1_1_VERSION;
+    /* the core's session-ID cache lives in the simulation's job handles (HnbTlsSession), which a real socket does not
+     * have: every connection here is a full handshake */
+    cfg.resumption = HNB_TLS_RESUME_NONE;
+    SSL_CTX *ctx = hnb_tls_server_ctx_new(&cfg, pki, NULL, error);
+    hnb_tls_config_clear(&cfg);
+    return ctx;
+}
+
+/* Why a handshake failed, "reason (detail)" with the core's reason codes.  A peer that goes away first is named
+ * apart: before sending a byte (a port check, a client giving up) or in the middle of the handshake. */
+static char *handshake_reason(SSL *ssl, int err)
+{
+    unsigned long e = ERR_peek_last_error();
+    gboolean eof = err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && (e == 0 || errno == 0)) ||
+                   (e && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
+    if (eof) {
+        BIO *rbio = SSL_get_rbio(ssl);
+        return g_strdup(rbio && BIO_number_read(rbio) == 0 ? "closed_before_handshake" : "closed_during_handshake");
+    }
+    char detail[160] = "";
+    HnbTlsReason r = hnb_tls_reason_from_ssl(ssl, detail, sizeof detail);
+    return detail[0] ? g_strdup_printf("%s (%s)", hnb_tls_reason_name(r), detail) : g_strdup(hnb_tls_reason_name(r));
+}
+
+/* ---- logging ---------------------------------------------------------------------------------------------------- */
+
+static void conn_log(const Conn *c)
+{
+    const char *version = c->version ? c->version : "-", *cipher = c->cipher ? c->cipher : "-";
+    const char *rpcs = c->cwmp.rpcs && c->cwmp.rpcs->len ? c->cwmp.rpcs->str : "-";
+    fprintf(stderr, "acs: peer=%s tls=%s cipher=%s identity=%s rpcs=%s requests=%u outcome=%s%s%s\n", c->peer,
+            version, cipher, c->identity ? c->identity : "-", rpcs, c->requests, c->outcome,
+            c->reason ? " reason=" : "", c->reason ? c->reason : "");
+    fflush(stderr);
+}
+
+/* The reason may quote the peer (a DeviceId, a parser's message): one line of valid UTF-8 in the log, whatever it
+ * sent. */
+static void conn_set_outcome(Conn *c, const char *outcome, const char *reason)
+{
+    c->outcome = outcome;
+    g_free(c->reason);
+    c->reason = reason ? g_utf8_make_valid(reason, -1) : NULL;
+    for (char *p = c->reason; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+/* ---- connection lifetime ---------------------------------------------------------------------------------------- */
+
+static void conn_free(Conn *c)
+{
+    Server *s = c->srv;
+    ev_io_stop(s->loop, &c->io);
+    ev_timer_stop(s->loop, &c->idle);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    SSL_free(c->ssl);
+    close(c->fd);
+    g_string_free(c->in, TRUE);
+    g_string_free(c->out, TRUE);
+    hnb_acs_http_free(c->http);
+    hnb_acs_cwmp_session_clear(&c->cwmp);
+    g_free(c->identity);
+    g_free(c->reason);
+    g_free(c);
+}
+
+/* Log, free, and stop the server when --max-sessions is reached. */
+static void conn_close(Conn *c)
+{
+    Server *s = c->srv;
+    conn_log(c);
+    conn_free(c);
+    s->served++;
+    if (s->max_sessions > 0 && s->served >= s->max_sessions)
+        ev_break(s->loop, EVBREAK_ALL);
+}
+
+static void conn_want(Conn *c, int events)
+{
+    if ((c->io.events & (EV_READ | EV_WRITE)) == events && ev_is_active(&c->io))
+        return;
+    ev_io_stop(c->srv->loop, &c->io);
+    ev_io_set(&c->io, c->fd, events);
+    ev_io_start(c->srv->loop, &c->io);
+}
+
+/* A non-blocking SSL call returned `err`: if it waits for the socket, watch for that and say so (TRUE). */
+static gboolean conn_want_io(Conn *c, int err)
+{
+    if (err == SSL_ERROR_WANT_READ)
+        conn_want(c, EV_READ);
+    else if (err == SSL_ERROR_WANT_WRITE)
+        conn_want(c, EV_WRITE);
+    else
+        return FALSE;
+    return TRUE;
+}
+
+static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Conn *c = (Conn *)((char *)w - offsetof(Conn, io));
+    ev_timer_again(c->srv->loop, &c->idle);
+    conn_step(c);
+}
+
+static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Conn *c = (Conn *)((char *)w - offsetof(Conn, idle));
+    if (c->st == ST_DRAIN)
+        ; /* the refusal was sent and logged as such */
+    else if (c->st == ST_HANDSHAKE)
+        conn_set_outcome(c, "refused", "handshake_timeout");
+    else if (g_strcmp0(c->outcome, "ok") != 0)
+        conn_set_outcome(c, "timeout", hnb_acs_http_in_request(c->http) ? "partial_request" : NULL);
+    conn_close(c);
+}
+
+/* ---- requests --------------------------------------------------------------------------------------------------- */
+
+/* The session's identity rule: the core's (TS 33.320 §8.3.4), the certificate against the DeviceId's claim. */
+static gboolean authorize(const char *oui, const char *serial, void *user_data, char **why)
+{
+    Conn *c = user_data;
+    if (hnb_tls_authorize(SSL_get0_peer_certificate(c->ssl), c->srv->pki, oui, serial, NULL) == HNB_TLS_OK)
+        return TRUE;
+    *why = g_strdup_printf("does not match the certificate identity %s", c->identity ? c->identity : "-");
+    return FALSE;
+}
+
+/* A refusal at the HTTP level: plain text, then close. */
+static void respond_error(Conn *c, int status, const char *why, const char *extra)
+{
+    c->close_after = TRUE;
+    c->drain_after = TRUE;
+    g_autofree char *text = g_strdup_printf("%d %s: %s\n", status, hnb_acs_http_status_text(status), why);
+    hnb_acs_http_respond(c->out, status, "text/plain; charset=utf-8", text, strlen(text), extra, TRUE);
+    g_autofree char *reason = g_strdup_printf("http_%d (%s)", status, why);
+    conn_set_outcome(c, "error", reason);
+}
+
+static void handle_request(Conn *c, const HnbAcsHttpRequest *req)
+{
+    c->requests++;
+    if (!req->keep_alive)
+        c->close_after = TRUE;
+    if (strcmp(req->method, "POST") != 0) {
+        respond_error(c, 405, "the CWMP endpoint accepts POST only", "Allow: POST\r\n");
+        return;
+    }
+    HnbAcsCwmpReply r;
+    hnb_acs_cwmp_answer(&c->cwmp, req->body, req->body_len, &r);
+    if (r.end)
+        c->close_after = TRUE;
+    hnb_acs_http_respond(c->out, r.status, "text/xml; charset=\"utf-8\"", r.body->len ? r.body->str : NULL,
+                         r.body->len, NULL, c->close_after);
+    if (r.outcome)
+        conn_set_outcome(c, r.outcome, r.reason);
+    else if (r.reason && g_strcmp0(c->outcome, "ok") != 0)
+        conn_set_outcome(c, c->outcome, r.reason);
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+/* Take what the HTTP parser makes of c->in.  TRUE when something was queued in c->out. */
+static gboolean take_request(Conn *c)
+{
+    size_t used = 0;
+    HnbAcsHttpEvent ev = hnb_acs_http_feed(c->http, c->in->str, c->in->len, &used);
+    g_string_erase(c->in, 0, (gssize)used);
+    g_string_truncate(c->out, 0);
+    c->out_off = 0;
+    switch (ev) {
+    case HNB_ACS_HTTP_MORE:
+        return FALSE;
+    case HNB_ACS_HTTP_CONTINUE:
+        g_string_append(c->out, HNB_ACS_HTTP_100);
+        return TRUE;
+    case HNB_ACS_HTTP_REQUEST:
+        handle_request(c, hnb_acs_http_request(c->http));
+        return TRUE;
+    case HNB_ACS_HTTP_BAD: {
+        const char *why = NULL;
+        int status = hnb_acs_http_error(c->http, &why);
+        respond_error(c, status, why, NULL);
+        return TRUE;
+    }
+    }
+    return FALSE;
+}
+
+/* ---- the TLS state machine -------------------------------------------------------------------------------------- */
+
+/* After the handshake: who is the HNB? */
+static gboolean handshake_done(Conn *c)
+{
+    c->version = SSL_get_version(c->ssl);
+    c->cipher = SSL_get_cipher_name(c->ssl);
+    X509 *cert = SSL_get0_peer_certificate(c->ssl);
+    if (!cert) { /* cannot happen while the profile demands a certificate; a custom one might not */
+        conn_set_outcome(c, "refused", hnb_tls_reason_name(HNB_TLS_NO_CLIENT_CERT));
+        return FALSE;
+    }
+    c->identity = hnb_pki_cert_identity(cert);
+    if (!c->identity) {
+        conn_set_outcome(c, "refused", "bad_identity (the certificate carries no <EUI-64>.<realm> identity)");
+        return FALSE;
+    }
+    conn_set_outcome(c, "handshake", NULL);
+    return TRUE;
+}
+
+/* The peer ended the connection (close_notify, EOF or an error) while reading. */
+static void read_ended(Conn *c, int err)
+{
+    if (g_strcmp0(c->outcome, "ok") == 0)
+        return;
+    if (hnb_acs_http_in_request(c->http) || c->in->len) {
+        conn_set_outcome(c, "closed", "partial_request");
+    } else if (err == SSL_ERROR_ZERO_RETURN) {
+        conn_set_outcome(c, "closed", "no_empty_post");
+    } else {
+        unsigned long e = ERR_peek_last_error();
+        conn_set_outcome(c, "closed", err == SSL_ERROR_SYSCALL && !e ? "eof"
+                                      : e ? ERR_reason_error_string(e) : "tls_error");
+    }
+}
+
+static void conn_step(Conn *c)
+{
+    for (;;) {
+        int r, err;
+        switch (c->st) {
+        case ST_HANDSHAKE:
+            ERR_clear_error();
+            errno = 0;
+            r = SSL_accept(c->ssl);
+            if (r == 1) {
+                c->st = handshake_done(c) ? ST_READ : ST_SHUTDOWN;
+                continue;
+            }
+            err = SSL_get_error(c->ssl, r);
+            if (conn_want_io(c, err))
+                return;
+            {
+                g_autofree char *reason = handshake_reason(c->ssl, err);
+                conn_set_outcome(c, g_str_has_prefix(reason, "closed_") ? "closed" : "refused", reason);
+            }
+            conn_close(c); /* OpenSSL has sent its alert; no close_notify after a failed handshake */
+            return;
+
+        case ST_READ: {
+            if (take_request(c)) {
+                c->st = ST_WRITE;
+                continue;
+            }
+            char buf[16384];
+            ERR_clear_error();
+            r = SSL_read(c->ssl, buf, sizeof buf);
+            if (r > 0) {
+                g_string_append_len(c->in, buf, r);
+                continue;
+            }
+            err = SSL_get_error(c->ssl, r);
+            if (conn_want_io(c, err))
+                return;
+            read_ended(c, err);
+            if (err == SSL_ERROR_ZERO_RETURN) { /* close_notify from the peer: answer with ours */
+                c->st = ST_SHUTDOWN;
+                continue;
+            }
+            conn_close(c);
+            return;
+        }
+
+        case ST_WRITE:
+            if (c->out_off == c->out->len) {
+                c->st = c->close_after ? ST_SHUTDOWN : ST_READ;
+                continue;
+            }
+            ERR_clear_error();
+            r = SSL_write(c->ssl, c->out->str + c->out_off, (int)(c->out->len - c->out_off));
+            if (r > 0) {
+                c->out_off += (size_t)r;
+                continue;
+            }
+            err = SSL_get_error(c->ssl, r);
+            if (conn_want_io(c, err))
+                return;
+            conn_set_outcome(c, "closed", "write_failed");
+            conn_close(c);
+            return;
+
+        case ST_SHUTDOWN:
+            /* send our close_notify; not waiting for the peer's is allowed (RFC 5246 §7.2.1) and keeps slow peers
+             * from holding the connection */
+            ERR_clear_error();
+            r = SSL_shutdown(c->ssl);
+            if (r < 0) {
+                err = SSL_get_error(c->ssl, r);
+                if (conn_want_io(c, err))
+                    return;
+            }
+            if (r >= 0 && c->drain_after) {
+                shutdown(c->fd, SHUT_WR);
+                c->st = ST_DRAIN;
+                c->drain_until = ev_now(c->srv->loop) + DRAIN_SECONDS;
+                c->idle.repeat = DRAIN_SECONDS;
+                ev_timer_again(c->srv->loop, &c->idle);
+                conn_want(c, EV_READ);
+                return;
+            }
+            conn_close(c);
+            return;
+
+        case ST_DRAIN: {
+            /* raw bytes: the TLS records after our close_notify need no decrypting to be thrown away */
+            char buf[16384];
+            ssize_t n = -1;
+            errno = EAGAIN;
+            while (c->drained < DRAIN_MAX && (n = read(c->fd, buf, sizeof buf)) > 0)
+                c->drained += (size_t)n;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && c->drained < DRAIN_MAX &&
+                ev_now(c->srv->loop) < c->drain_until)
+                return;
+            conn_close(c);
+            return;
+        }
+        }
+    }
+}
+
+/* ---- accepting -------------------------------------------------------------------------------------------------- */
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    Server *s = w->data;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                fprintf(stderr, "acs: accept: %s\n", g_strerror(errno));
+            return;
+        }
+        SSL *ssl = SSL_new(s->ctx);
+        if (!ssl || !SSL_set_fd(ssl, fd)) {
+            fprintf(stderr, "acs: SSL_new: %s\n", ERR_reason_error_string(ERR_get_error()));
+            SSL_free(ssl);
+            close(fd);
+            continue;
+        }
+        Conn *c = g_new0(Conn, 1);
+        c->srv = s;
+        c->fd = fd;
+        c->ssl = ssl;
+        c->in = g_string_new(NULL);
+        c->out = g_string_new(NULL);
+        c->http = hnb_acs_http_new(&http_limits);
+        hnb_acs_cwmp_session_init(&c->cwmp, &soap_limits, authorize, c);
+        c->outcome = "handshake";
+        char host[NI_MAXHOST], serv[NI_MAXSERV];
+        if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
+                        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            g_snprintf(c->peer, sizeof c->peer, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+        else
+            g_strlcpy(c->peer, "?", sizeof c->peer);
+        SSL_set_accept_state(c->ssl);
+        SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        ev_io_init(&c->io, on_conn_io, fd, EV_READ);
+        ev_init(&c->idle, on_conn_idle);
+        c->idle.repeat = IDLE_TIMEOUT_S;
+        ev_timer_again(loop, &c->idle);
+        conn_step(c);
+        if (s->max_sessions > 0 && s->served >= s->max_sessions)
+            return;
+    }
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Bind HOST:PORT ([v6]:PORT too); port 0 picks a free one.  Returns the listening fd or -1 with error set. */
+static int listen_on(const char *spec, char **bound, GError **error)
+{
+    g_autofree char *host = NULL;
+    const char *port;
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "--listen: expected HOST:PORT, got \"%s\"", spec);
+        return -1;
+    }
+    port = colon + 1;
+    if (spec[0] == '[' && colon[-1] == ']')
+        host = g_strndup(spec + 1, (gsize)(colon - spec - 2));
+    else
+        host = g_strndup(spec, (gsize)(colon - spec));
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res = NULL;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "--listen %s: %s", spec, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "--listen %s: %s", spec, g_strerror(saved));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char h[NI_MAXHOST], p[NI_MAXSERV];
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV);
+    *bound = g_strdup_printf(ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h, p);
+    return fd;
+}
+
+gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
+{
+    Server s = {.max_sessions = opts->max_sessions, .listen_fd = -1, .pki = opts->pki};
+    s.ctx = server_ctx_for(opts->pki, opts->tls11, error);
+    if (!s.ctx)
+        return FALSE;
+    g_autofree char *bound = NULL;
+    s.listen_fd = listen_on(opts->listen, &bound, error);
+    if (s.listen_fd < 0) {
+        SSL_CTX_free(s.ctx);
+        return FALSE;
+    }
+    hnb_acs_soap_init();
+    /* a peer that resets the connection must not kill the server with SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
+    s.loop = ev_default_loop(EVFLAG_AUTO);
+    ev_io_init(&s.listen_io, on_accept, s.listen_fd, EV_READ);
+    s.listen_io.data = &s;
+    ev_io_start(s.loop, &s.listen_io);
+    ev_signal_init(&s.sigterm, on_signal, SIGTERM);
+    ev_signal_start(s.loop, &s.sigterm);
+    ev_signal_init(&s.sigint, on_signal, SIGINT);
+    ev_signal_start(s.loop, &s.sigint);
+    printf("listening on %s\n", bound);
+    fflush(stdout);
+
+    ev_run(s.loop, 0);
+
+    while (s.conns) {
+        conn_set_outcome(s.conns, "closed", "server_stopped");
+        conn_log(s.conns);
+        conn_free(s.conns);
+    }
+    ev_io_stop(s.loop, &s.listen_io);
+    ev_signal_stop(s.loop, &s.sigterm);
+    ev_signal_stop(s.loop, &s.sigint);
+    close(s.listen_fd);
+    SSL_CTX_free(s.ctx);
+    ev_loop_destroy(s.loop);
+    return TRUE;
+}

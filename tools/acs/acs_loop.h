@@ -1,0 +1,36 @@
+/* tools/acs/acs_loop.h — the socket and TLS layer of `hnbsim acs`: one libev loop serving TLS connections.
+ *
+ * Each connection is a small state machine over a non-blocking socket:
+ *
+ *   HANDSHAKE ─SSL_accept done─► READ ─request complete─► WRITE ─sent─► READ (keep-alive) ... ─► SHUTDOWN ─► closed
+ *
+ * The bytes read go to the connection's HTTP parser (acs_http.h); each complete POST to its CWMP session
+ * (acs_cwmp.h), whose answer is written back.  The TLS profile is the core's (crypto/tls.h), the one the simulation's
+ * in-process handshakes use; the CWMP session's identity check is the core's hnb_tls_authorize.
+ *
+ * Log: one line per connection on stderr — peer, TLS version, cipher, client identity, the CPE's RPCs, requests,
+ * outcome and reason:
+ *   acs: peer=127.0.0.1:5678 tls=TLSv1.2 cipher=AES128-SHA identity=... rpcs=Inform,empty requests=2 outcome=ok
+ * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
+ * certificate), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away), timeout.
+ */
+#ifndef HNB_ACS_LOOP_H
+#define HNB_ACS_LOOP_H
+
+#include "crypto/pki.h"
+
+#include <glib.h>
+
+typedef struct {
+    const char *listen;  /* HOST:PORT or [V6]:PORT; port 0 picks a free one */
+    HnbPki *pki;         /* the exported PKI (hnb_pki_open_export): H(e)MS credential, client CA, CRL */
+    gboolean tls11;      /* also accept TLS 1.1 (the profile's floor) */
+    gint64 max_sessions; /* stop after this many connections have ended; 0: only on SIGTERM/SIGINT */
+} HnbAcsServeOptions;
+
+/* Serve until SIGTERM, SIGINT or max_sessions.  Prints `listening on HOST:PORT` on stdout once ready.  FALSE with
+ * *error (HNB_ERROR_INPUT for a bad address, HNB_ERROR_RUN if it cannot listen or build the TLS context) if it
+ * could not start; TRUE once stopped. */
+gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error);
+
+#endif
