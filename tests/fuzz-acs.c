@@ -20,6 +20,7 @@
 #include "tests/fuzz-common.h"
 #include "tools/acs/acs_cwmp.h"
 #include "tools/acs/acs_http.h"
+#include "tools/acs/acs_image.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -49,12 +50,33 @@ static gboolean authorize(const char *oui, const char *serial, void *user_data, 
     return a->accepted;
 }
 
+/* The published image the sessions offer (SoftwareVersion 2.0); its bytes are never read here. */
+static const HnbAcsCwmpImage image = {.name = "hnb.img", .version = "2.0", .size = 1000,
+                                      .command_key = "0123456789abcdef", .default_host = "127.0.0.1:7547"};
+static const HnbAcsImage image_file = {.name = "hnb.img", .version = "2.0", .fd = -1, .size = 1000,
+                                       .etag = "\"e\"", .command_key = "0123456789abcdef"};
+
+/* A GET or HEAD under /images/: the answer's range stays inside the file, its header block is complete. */
+static void answer_image(const HnbAcsHttpRequest *req)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    guint64 off = 0, len = 0;
+    int status = hnb_acs_image_answer(&image_file, strcmp(req->method, "HEAD") == 0, req->url, req->range,
+                                      req->if_range, FALSE, out, &off, &len);
+    if (status != 200 && status != 206 && status != 404 && status != 416)
+        broken("image status", out->str);
+    if (off > image_file.size || len > image_file.size - off || (status != 200 && status != 206 && len))
+        broken("image range outside the file", req->range ? req->range : "-");
+    if (!strstr(out->str, "\r\n\r\n"))
+        broken("image header block not ended", out->str);
+}
+
 /* Answer one body and check the answer's promises. */
-static void answer(HnbAcsCwmpSession *s, Auth *auth, const char *body, size_t len)
+static void answer(HnbAcsCwmpSession *s, Auth *auth, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info)
 {
     HnbAcsCwmpReply r;
     auth->accepted = FALSE;
-    hnb_acs_cwmp_answer(s, body, len, &r);
+    hnb_acs_cwmp_answer_request(s, body, len, info, &r);
     if (r.status != 200 && r.status != 204 && r.status != 500)
         broken("status", r.body->str);
     if ((r.status == 204) != (r.body->len == 0))
@@ -68,6 +90,10 @@ static void answer(HnbAcsCwmpSession *s, Auth *auth, const char *body, size_t le
     }
     if (strstr(r.body->str, "<cwmp:InformResponse>") && !auth->accepted) /* a fault quoting the name escapes "<" */
         broken("InformResponse without an accepted DeviceId", body);
+    if (strstr(r.body->str, "<cwmp:Download>") && !s->informed)
+        broken("Download before an accepted Inform", body);
+    if (r.headers && (strchr(r.headers, '\n') != r.headers + strlen(r.headers) - 1 || !s->informed))
+        broken("extra headers are one line, after an Inform", r.headers);
     hnb_acs_cwmp_reply_clear(&r);
 }
 
@@ -79,6 +105,7 @@ static char *connection(const char *data, size_t len, size_t step, gboolean answ
     Auth auth = {0};
     HnbAcsCwmpSession s;
     hnb_acs_cwmp_session_init(&s, &soap_limits, authorize, &auth);
+    hnb_acs_cwmp_session_set_image(&s, &image);
     GString *events = g_string_new(NULL), *in = g_string_new(NULL);
     size_t fed = 0;
     gboolean done = FALSE;
@@ -103,8 +130,11 @@ static char *connection(const char *data, size_t len, size_t step, gboolean answ
             } else if (ev == HNB_ACS_HTTP_REQUEST) {
                 const HnbAcsHttpRequest *req = hnb_acs_http_request(h);
                 g_string_append_printf(events, "R%s:%zu,", req->method, req->body_len);
-                if (answer_bodies)
-                    answer(&s, &auth, req->body, req->body_len);
+                HnbAcsCwmpRequestInfo info = {.host = req->host, .cookie = req->cookie};
+                if (answer_bodies && hnb_acs_image_url(req->url))
+                    answer_image(req);
+                else if (answer_bodies)
+                    answer(&s, &auth, req->body, req->body_len, &info);
             } else {
                 int status = hnb_acs_http_error(h, NULL);
                 if (status < 400 || status > 599)
@@ -146,7 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Auth auth = {0};
     HnbAcsCwmpSession s;
     hnb_acs_cwmp_session_init(&s, &soap_limits, authorize, &auth);
-    answer(&s, &auth, text, len);
+    hnb_acs_cwmp_session_set_image(&s, &image);
+    answer(&s, &auth, text, len, NULL);
     hnb_acs_cwmp_session_clear(&s);
     return 0;
 }

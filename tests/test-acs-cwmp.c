@@ -316,6 +316,191 @@ static void test_versions(Fixture *f, gconstpointer data)
     g_assert_false(hnb_acs_soap_is_cwmp_ns(NULL));
 }
 
+/* ---- second slice: cookie, Download, DownloadResponse, TransferComplete ----------------------------------------- */
+
+static const HnbAcsCwmpImage image = {
+    .name = "hnb-2.0.img", .version = "2.0", .size = 123456, .command_key = "0123456789abcdef",
+    .default_host = "127.0.0.1:7547"};
+
+/* An Inform from the good device whose ParameterList says `param` = `version` (param NULL: no ParameterList). */
+static char *inform_version(const char *param, const char *version)
+{
+    g_autofree char *list = param ? g_strdup_printf("<ParameterList><ParameterValueStruct><Name>%s</Name>"
+                                                    "<Value>%s</Value></ParameterValueStruct></ParameterList>",
+                                                    param, version)
+                                  : g_strdup("");
+    return g_strdup_printf(ENV_OPEN HEADER_ID "<soap:Body><cwmp:Inform><DeviceId>" GOOD_DEVICE "</DeviceId>"
+                           "<Event><EventStruct><EventCode>1 BOOT</EventCode></EventStruct></Event>"
+                           "<MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount>%s</cwmp:Inform></soap:Body>"
+                           "</soap:Envelope>", list);
+}
+
+static HnbAcsCwmpReply answer_with(Fixture *f, const char *body, const char *host, const char *cookie, int status)
+{
+    HnbAcsCwmpReply r;
+    HnbAcsCwmpRequestInfo info = {.host = host, .cookie = cookie};
+    hnb_acs_cwmp_answer_request(&f->s, body, strlen(body), &info, &r);
+    g_test_message("%d %s %s", r.status, r.reason ? r.reason : "", r.body->str);
+    g_assert_cmpint(r.status, ==, status);
+    return r;
+}
+
+/* The cookie the InformResponse set ("hnbsim-session=HEX"). */
+static char *cookie_of(const HnbAcsCwmpReply *r)
+{
+    g_assert_nonnull(r->headers);
+    const char *p = strstr(r->headers, "Set-Cookie: " HNB_ACS_COOKIE_NAME "=");
+    g_assert_nonnull(p);
+    p += strlen("Set-Cookie: ");
+    g_assert_nonnull(strstr(p, "; Secure; HttpOnly\r\n"));
+    return g_strndup(p, strcspn(p, ";"));
+}
+
+static void test_cookie(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    hnb_acs_cwmp_session_set_cookie(&f->s, "00112233445566778899aabbccddeeff");
+    g_autofree char *body = inform(GOOD_DEVICE, NULL);
+    HnbAcsCwmpReply r = answer_with(f, body, NULL, NULL, 200);
+    g_autofree char *cookie = cookie_of(&r);
+    g_assert_cmpstr(cookie, ==, HNB_ACS_COOKIE_NAME "=00112233445566778899aabbccddeeff");
+    hnb_acs_cwmp_reply_clear(&r);
+    g_autofree char *with_others = g_strdup_printf("lang=en; %s; x=1", cookie);
+    r = answer_with(f, ENV_OPEN "<soap:Body><cwmp:GetRPCMethods/></soap:Body></soap:Envelope>", NULL, with_others,
+                    200);
+    g_assert_null(r.headers); /* set once */
+    hnb_acs_cwmp_reply_clear(&r);
+    g_assert_cmpstr(f->s.cookie_log, ==, "echoed");
+    /* another session's id: denied, the session ends */
+    r = answer_with(f, "", NULL, HNB_ACS_COOKIE_NAME "=ffffffffffffffffffffffffffffffff", 500);
+    assert_fault(&r, 8001);
+    g_assert_true(r.end);
+    g_assert_cmpstr(r.outcome, ==, "rejected");
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+static void test_cookie_missing(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autofree char *body = inform(GOOD_DEVICE, NULL);
+    HnbAcsCwmpReply r = answer_with(f, body, NULL, NULL, 200);
+    g_autofree char *cookie = cookie_of(&r);
+    g_assert_cmpuint(strlen(cookie), ==, strlen(HNB_ACS_COOKIE_NAME "=") + 32);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer_with(f, "", NULL, NULL, 204);
+    g_assert_cmpstr(f->s.cookie_log, ==, "missing");
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+static void test_download(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    hnb_acs_cwmp_session_set_image(&f->s, &image);
+    g_autofree char *body = inform_version("InternetGatewayDevice.DeviceInfo.SoftwareVersion", "1.0");
+    HnbAcsCwmpReply r = answer_with(f, body, "hems.example:7547", NULL, 200);
+    g_autofree char *cookie = cookie_of(&r);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer_with(f, "", "hems.example:7547", cookie, 200);
+    g_assert_false(r.end);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:ID soap-env:mustUnderstand=\"1\">hnbsim-acs-1</cwmp:ID>"));
+    g_assert_nonnull(strstr(r.body->str, "xmlns:cwmp=\"" NS2 "\""));
+    g_assert_nonnull(strstr(r.body->str,
+                            "<cwmp:Download><CommandKey>0123456789abcdef</CommandKey><FileType>1 Firmware Upgrade Image"
+                            "</FileType><URL>https://hems.example:7547/images/hnb-2.0.img</URL><Username></Username>"
+                            "<Password></Password><FileSize>123456</FileSize><TargetFileName>hnb-2.0.img"
+                            "</TargetFileName><DelaySeconds>0</DelaySeconds>"));
+    g_assert_cmpstr(f->s.download, ==, "sent");
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer_with(f, ENV_OPEN "<soap:Body><cwmp:DownloadResponse><Status>1</Status><StartTime>"
+                               "0001-01-01T00:00:00Z</StartTime></cwmp:DownloadResponse></soap:Body></soap:Envelope>",
+                    NULL, cookie, 204);
+    g_assert_true(r.end);
+    g_assert_cmpstr(r.outcome, ==, "ok");
+    g_assert_cmpstr(f->s.download, ==, "status:1");
+    g_assert_cmpstr(f->s.rpcs->str, ==, "Inform,empty,acs:Download,DownloadResponse");
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+/* A Host header unfit for a URL: the listener's address instead; the CPE refuses with a SOAP Fault. */
+static void test_download_refused(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    hnb_acs_cwmp_session_set_image(&f->s, &image);
+    g_autofree char *body = inform_version("Device.DeviceInfo.SoftwareVersion", "golden-0.9");
+    HnbAcsCwmpReply r = answer_with(f, body, NULL, NULL, 200);
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer_with(f, "", "evil\"/><x>", NULL, 200);
+    g_assert_nonnull(strstr(r.body->str, "<URL>https://127.0.0.1:7547/images/hnb-2.0.img</URL>"));
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer_with(f, ENV_OPEN "<soap:Body><soap:Fault><faultcode>Client</faultcode><faultstring>CWMP fault"
+                               "</faultstring><detail><cwmp:Fault><FaultCode>9010</FaultCode><FaultString>no"
+                               "</FaultString></cwmp:Fault></detail></soap:Fault></soap:Body></soap:Envelope>",
+                    NULL, NULL, 204);
+    g_assert_true(r.end);
+    g_assert_cmpstr(f->s.download, ==, "fault:9010");
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+/* The published version, no SoftwareVersion, or no image: no Download, the empty POST ends the session. */
+static void test_no_download(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const char *params[] = {"Device.DeviceInfo.SoftwareVersion", NULL, "Device.DeviceInfo.HardwareVersion"};
+    for (int i = 0; i < 4; i++) {
+        hnb_acs_cwmp_session_clear(&f->s);
+        hnb_acs_cwmp_session_init(&f->s, &limits, authorize, &f->calls);
+        if (i < 3)
+            hnb_acs_cwmp_session_set_image(&f->s, &image);
+        g_autofree char *body = inform_version(i < 3 ? params[i] : "Device.DeviceInfo.SoftwareVersion",
+                                               i == 0 ? "2.0" : "1.0");
+        HnbAcsCwmpReply r = answer_with(f, body, NULL, NULL, 200);
+        hnb_acs_cwmp_reply_clear(&r);
+        r = answer_with(f, "", NULL, NULL, 204);
+        g_assert_true(r.end);
+        g_assert_null(f->s.download);
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+}
+
+/* TransferComplete (A.3.3.2): success and the faults a retry follows; a DownloadResponse with none pending. */
+static void test_transfer_complete(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const struct {
+        const char *fault;
+        const char *log;
+    } cases[] = {
+        {"<FaultStruct><FaultCode>0</FaultCode><FaultString></FaultString></FaultStruct>", "ok"},
+        {"<FaultStruct><FaultCode>9010</FaultCode><FaultString>Download failure</FaultString></FaultStruct>",
+         "fault:9010"},
+        {"<FaultStruct><FaultCode>9017</FaultCode><FaultString>file corrupted</FaultString></FaultStruct>",
+         "fault:9017"},
+        {"", "ok"},
+        {"<FaultStruct><FaultCode>x</FaultCode></FaultStruct>", "fault:?"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        hnb_acs_cwmp_session_clear(&f->s);
+        hnb_acs_cwmp_session_init(&f->s, &limits, authorize, &f->calls);
+        g_autofree char *body = inform(GOOD_DEVICE, NULL);
+        HnbAcsCwmpReply r = answer(f, body, 200);
+        hnb_acs_cwmp_reply_clear(&r);
+        g_autofree char *tc = g_strdup_printf(ENV_OPEN HEADER_ID "<soap:Body><cwmp:TransferComplete><CommandKey>k"
+                                              "</CommandKey>%s<StartTime>2026-01-01T00:00:00Z</StartTime>"
+                                              "</cwmp:TransferComplete></soap:Body></soap:Envelope>",
+                                              cases[i].fault);
+        r = answer(f, tc, 200);
+        g_assert_nonnull(strstr(r.body->str, "<cwmp:TransferCompleteResponse/>"));
+        g_assert_nonnull(strstr(r.body->str, ">id-7</cwmp:ID>"));
+        g_assert_cmpstr(f->s.transfer, ==, cases[i].log);
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+    HnbAcsCwmpReply r = answer(f, ENV_OPEN "<soap:Body><cwmp:DownloadResponse><Status>0</Status>"
+                                          "</cwmp:DownloadResponse></soap:Body></soap:Envelope>", 204);
+    g_assert_nonnull(r.reason);
+    g_assert_nonnull(strstr(r.reason, "unexpected_response"));
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -330,5 +515,11 @@ int main(int argc, char **argv)
     ADD("/acs-cwmp/soap-shape", test_soap_shape);
     ADD("/acs-cwmp/inform-first", test_inform_first);
     ADD("/acs-cwmp/versions", test_versions);
+    ADD("/acs-cwmp/cookie", test_cookie);
+    ADD("/acs-cwmp/cookie-missing", test_cookie_missing);
+    ADD("/acs-cwmp/download", test_download);
+    ADD("/acs-cwmp/download-refused", test_download_refused);
+    ADD("/acs-cwmp/no-download", test_no_download);
+    ADD("/acs-cwmp/transfer-complete", test_transfer_complete);
     return g_test_run();
 }

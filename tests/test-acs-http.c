@@ -2,6 +2,9 @@
  * Content-Length and chunks, pipelining, 100-continue, the limits and the refusals, and every request fed one byte
  * at a time giving the same result as fed whole. */
 #include "tools/acs/acs_http.h"
+#include "tools/acs/acs_image.h"
+
+#include <unistd.h>
 
 #include <string.h>
 
@@ -182,10 +185,131 @@ static void test_respond(void)
     g_string_free(out, TRUE);
 }
 
+/* The header fields the ACS acts on are kept, per request (a later request does not inherit them). */
+static void test_fields(void)
+{
+    g_autoptr(HnbAcsHttp) h = hnb_acs_http_new(&limits);
+    const char *text = "GET /images/a HTTP/1.1\r\nHost: hems:7547\r\nCookie: hnbsim-session=ab\r\n"
+                       "Range: bytes=0-9\r\nIf-Range: \"x\"\r\n\r\nGET /images/a HTTP/1.1\r\nHost: h2\r\n\r\n";
+    size_t used = 0;
+    g_assert_cmpint(hnb_acs_http_feed(h, text, strlen(text), &used), ==, HNB_ACS_HTTP_REQUEST);
+    const HnbAcsHttpRequest *r = hnb_acs_http_request(h);
+    g_assert_cmpstr(r->method, ==, "GET");
+    g_assert_cmpstr(r->host, ==, "hems:7547");
+    g_assert_cmpstr(r->cookie, ==, "hnbsim-session=ab");
+    g_assert_cmpstr(r->range, ==, "bytes=0-9");
+    g_assert_cmpstr(r->if_range, ==, "\"x\"");
+    size_t more = 0;
+    g_assert_cmpint(hnb_acs_http_feed(h, text + used, strlen(text) - used, &more), ==, HNB_ACS_HTTP_REQUEST);
+    r = hnb_acs_http_request(h);
+    g_assert_cmpstr(r->host, ==, "h2");
+    g_assert_null(r->cookie);
+    g_assert_null(r->range);
+    g_assert_null(r->if_range);
+}
+
+/* RFC 7233 §2.1: first-last, first-, -suffix; what is ignored and what is unsatisfiable. */
+static void test_ranges(void)
+{
+    const struct {
+        const char *h;
+        guint64 size;
+        HnbAcsRange want;
+        guint64 first, last;
+    } cases[] = {
+        {NULL, 100, HNB_ACS_RANGE_NONE, 0, 0},
+        {"bytes=0-9", 100, HNB_ACS_RANGE_OK, 0, 9},
+        {"bytes=10-", 100, HNB_ACS_RANGE_OK, 10, 99},
+        {"bytes=90-500", 100, HNB_ACS_RANGE_OK, 90, 99},
+        {"bytes=-10", 100, HNB_ACS_RANGE_OK, 90, 99},
+        {"bytes=-500", 100, HNB_ACS_RANGE_OK, 0, 99},
+        {"BYTES=5-5", 100, HNB_ACS_RANGE_OK, 5, 5},
+        {"bytes=100-", 100, HNB_ACS_RANGE_UNSATISFIABLE, 0, 0},
+        {"bytes=200-300", 100, HNB_ACS_RANGE_UNSATISFIABLE, 0, 0},
+        {"bytes=-0", 100, HNB_ACS_RANGE_UNSATISFIABLE, 0, 0},
+        {"bytes=0-", 0, HNB_ACS_RANGE_UNSATISFIABLE, 0, 0},
+        {"bytes=9-5", 100, HNB_ACS_RANGE_NONE, 0, 0},
+        {"bytes=0-1,5-6", 100, HNB_ACS_RANGE_NONE, 0, 0},
+        {"bytes=a-b", 100, HNB_ACS_RANGE_NONE, 0, 0},
+        {"bytes=-", 100, HNB_ACS_RANGE_NONE, 0, 0},
+        {"items=0-1", 100, HNB_ACS_RANGE_NONE, 0, 0},
+        {"bytes=99999999999999999999-", 100, HNB_ACS_RANGE_NONE, 0, 0},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        guint64 first = 0, last = 0;
+        HnbAcsRange got = hnb_acs_range_parse(cases[i].h, cases[i].size, &first, &last);
+        g_test_message("%s", cases[i].h ? cases[i].h : "(none)");
+        g_assert_cmpint(got, ==, cases[i].want);
+        if (got == HNB_ACS_RANGE_OK) {
+            g_assert_cmpuint(first, ==, cases[i].first);
+            g_assert_cmpuint(last, ==, cases[i].last);
+        }
+    }
+}
+
+/* The image's answers: 200, 206 with Content-Range, 416, If-Range, HEAD, 404. */
+static void test_image_answers(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("acs-image-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "hnb.img", NULL);
+    g_assert_true(g_file_set_contents(path, "0123456789", 10, NULL));
+    HnbAcsImage img;
+    GError *error = NULL;
+    g_assert_true(hnb_acs_image_open(&img, path, "2.0", &error));
+    g_assert_no_error(error);
+    /* SHA-256("0123456789") */
+    g_assert_cmpstr(img.etag, ==, "\"84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882\"");
+    g_assert_cmpstr(img.command_key, ==, "84d89877f0d4041e");
+    g_assert_cmpuint(img.size, ==, 10);
+    const struct {
+        gboolean head;
+        const char *url, *range, *if_range;
+        int status;
+        guint64 off, len;
+        const char *has;
+    } cases[] = {
+        {FALSE, "/images/hnb.img", NULL, NULL, 200, 0, 10, "Content-Length: 10\r\n"},
+        {FALSE, "/images/hnb.img?x=1", "bytes=2-4", NULL, 206, 2, 3, "Content-Range: bytes 2-4/10\r\n"},
+        {FALSE, "/images/hnb%2eimg", "bytes=-3", img.etag, 206, 7, 3, "Content-Length: 3\r\n"},
+        {FALSE, "/images/hnb.img", "bytes=2-4", "\"other\"", 200, 0, 10, "Accept-Ranges: bytes\r\n"},
+        {FALSE, "/images/hnb.img", "bytes=2-4", "Sat, 05 Dec 2026 00:00:00 GMT", 200, 0, 10, "ETag: \""},
+        {FALSE, "/images/hnb.img", "bytes=10-", NULL, 416, 0, 0, "Content-Range: bytes */10\r\n"},
+        {TRUE, "/images/hnb.img", "bytes=2-4", NULL, 200, 0, 0, "Content-Length: 10\r\n"},
+        {FALSE, "/images/other.img", NULL, NULL, 404, 0, 0, "404"},
+        {FALSE, "/images/../hnb.img", NULL, NULL, 404, 0, 0, "404"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        guint64 off = 99, len = 99;
+        int status = hnb_acs_image_answer(&img, cases[i].head, cases[i].url, cases[i].range, cases[i].if_range, FALSE,
+                                          out, &off, &len);
+        g_test_message("%s %s: %s", cases[i].url, cases[i].range ? cases[i].range : "-", out->str);
+        g_assert_cmpint(status, ==, cases[i].status);
+        g_assert_cmpuint(off, ==, cases[i].off);
+        g_assert_cmpuint(len, ==, cases[i].len);
+        g_assert_nonnull(strstr(out->str, cases[i].has));
+        g_assert_true(g_str_has_suffix(out->str, "\r\n\r\n") || status >= 400);
+    }
+    g_autoptr(GString) none = g_string_new(NULL);
+    guint64 off, len;
+    g_assert_cmpint(hnb_acs_image_answer(NULL, FALSE, "/images/hnb.img", NULL, NULL, TRUE, none, &off, &len), ==, 404);
+    g_assert_true(hnb_acs_image_url("/images/x"));
+    g_assert_false(hnb_acs_image_url("/cwmp"));
+    hnb_acs_image_close(&img);
+    g_assert_false(hnb_acs_image_open(&img, dir, "2.0", &error)); /* a directory */
+    g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+    g_clear_error(&error);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/acs-http/content-length", test_content_length);
+    g_test_add_func("/acs-http/fields", test_fields);
+    g_test_add_func("/acs-http/ranges", test_ranges);
+    g_test_add_func("/acs-http/image-answers", test_image_answers);
     g_test_add_func("/acs-http/chunked", test_chunked);
     g_test_add_func("/acs-http/pipelined", test_pipelined);
     g_test_add_func("/acs-http/expect-continue", test_expect_continue);

@@ -1043,6 +1043,294 @@ static void test_acs_sigterm(void)
 
 /* ---- setup ------------------------------------------------------------------------------------------------------ */
 
+/* ---- recovery: Download, the image over HTTPS, TransferComplete (issue 14, second slice) ----------------------- */
+
+/* curl as HNB `dev` against server `s`, each of `args` (URLs included, "--next" allowed) after the common options,
+ * which are repeated after every --next.  Returns curl's exit status (-1: no curl, the test is skipped). */
+static int curl_as(Server *s, int dev, const char *const *args, char **out, char **err)
+{
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl) {
+        g_test_skip("no curl");
+        return -1;
+    }
+    g_autofree char *cert = device_cert(dev), *key = device_key(dev), *root = pki_file(PKI_ROOT_CA);
+    g_autofree char *to = g_strdup_printf("%s:%s:127.0.0.1:%s", hems_host, s->port, s->port);
+    const char *common[] = {"--tls-max", "1.2", "--cacert", root, "--cert", cert, "--key", key, "--connect-to", to,
+                            NULL};
+    GPtrArray *a = g_ptr_array_new();
+    g_ptr_array_add(a, "curl");
+    g_ptr_array_add(a, "-sS");
+    for (const char *const *p = common; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = args; *p; p++) {
+        g_ptr_array_add(a, (gpointer)*p);
+        if (strcmp(*p, "--next") == 0)
+            for (const char *const *q = common; *q; q++)
+                g_ptr_array_add(a, (gpointer)*q);
+    }
+    g_ptr_array_add(a, NULL);
+    int rc = run((const char *const *)a->pdata, NULL, out, err);
+    g_ptr_array_free(a, TRUE);
+    return rc;
+}
+
+/* A file in scratch holding `text`; returns "@path" for --data-binary. */
+static char *data_file(const char *name, const char *text)
+{
+    g_autofree char *path = g_build_filename(scratch, name, NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return g_strdup_printf("@%s", path);
+}
+
+#define CWMP_ENV(id, body)                                                                                           \
+    "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "                                       \
+    "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\"><soap:Header><cwmp:ID soap:mustUnderstand=\"1\">" id "</cwmp:ID>"      \
+    "</soap:Header><soap:Body>" body "</soap:Body></soap:Envelope>"
+
+/* HNB 1's Inform with `event` and SoftwareVersion `version`, as a --data-binary argument. */
+static char *inform_with_version(const char *event, const char *version)
+{
+    g_autofree char *device = device_id_of(1);
+    g_autofree char *params = g_strdup_printf("<EventCode>%s</EventCode><CommandKey></CommandKey></EventStruct>"
+                                              "</Event><MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount>"
+                                              "<ParameterList><ParameterValueStruct><Name>"
+                                              "Device.DeviceInfo.SoftwareVersion</Name><Value>%s</Value>"
+                                              "</ParameterValueStruct></ParameterList>",
+                                              event, version);
+    g_autofree char *body = g_strdup_printf(CWMP_ENV("in-1", "<cwmp:Inform><DeviceId>%s</DeviceId><Event>"
+                                                             "<EventStruct>%s</cwmp:Inform>"),
+                                            device, params);
+    g_autofree char *name = g_strdup_printf("inform-%s.xml", version);
+    return data_file(name, body);
+}
+
+static Server img_acs; /* `hnbsim acs --image` */
+static char *img_path;  /* the image it serves */
+
+static char *img_url(void)
+{
+    return g_strdup_printf("https://%s:%s/images/hnb-2.0.img", hems_host, img_acs.port);
+}
+
+static char *img_log(void)
+{
+    char *line = acs_log_line(&img_acs, ++img_acs.connections);
+    g_test_message("%s", line);
+    return line;
+}
+
+static void img_acs_start(void)
+{
+    if (img_acs.pid)
+        return;
+    img_path = g_build_filename(scratch, "hnb-2.0.img", NULL);
+    GRand *rand = g_rand_new_with_seed(14);
+    GString *bytes = g_string_sized_new(300000);
+    for (int i = 0; i < 300000; i++)
+        g_string_append_c(bytes, (char)g_rand_int_range(rand, 0, 256));
+    g_rand_free(rand);
+    g_assert_true(g_file_set_contents(img_path, bytes->str, (gssize)bytes->len, NULL));
+    g_string_free(bytes, TRUE);
+    acs_start(&img_acs, (const char *[]){"--image", img_path, "--image-version", "2.0", NULL}, "acs-image.log");
+}
+
+/* An Inform with an old SoftwareVersion, then the empty POST: a Download naming this server's image URL and size;
+ * the DownloadResponse ends the session with 204.  One TLS connection, the cookie set and returned by curl. */
+static void test_acs_download(void)
+{
+    img_acs_start();
+    g_autofree char *inform = inform_with_version("1 BOOT", "1.0");
+    g_autofree char *empty = data_file("empty", "");
+    g_autofree char *dlresp = data_file("dlresp.xml", CWMP_ENV("hnbsim-acs-1", "<cwmp:DownloadResponse><Status>1"
+                                                               "</Status><StartTime>0001-01-01T00:00:00Z</StartTime>"
+                                                               "<CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"
+                                                               "</cwmp:DownloadResponse>"));
+    g_autofree char *jar = g_build_filename(scratch, "cookies", NULL);
+    g_autofree char *url = g_strdup_printf("https://%s:%s/cwmp", hems_host, img_acs.port);
+    const char *ct = "Content-Type: text/xml; charset=\"utf-8\"";
+    char *out, *err;
+    int rc = curl_as(&img_acs, 1,
+                     (const char *[]){"-c", jar, "-b", jar, "-H", ct, "--data-binary", inform, "-D", "-", url,
+                                      "--next", "-c", jar, "-b", jar, "-H", ct, "--data-binary", empty, url,
+                                      "--next", "-c", jar, "-b", jar, "-H", ct, "--data-binary", dlresp, "-w",
+                                      "code=%{http_code}", url, NULL},
+                     &out, &err);
+    if (rc < 0)
+        return;
+    g_test_message("%s\n%s", out, err);
+    g_assert_cmpint(rc, ==, 0);
+    g_autofree char *image_url = img_url();
+    g_autofree char *want_url = g_strdup_printf("<URL>%s</URL>", image_url);
+    assert_all(out, "Set-Cookie: hnbsim-session=", "; Secure; HttpOnly", "InformResponse",
+               "<cwmp:Download><CommandKey>", "<FileType>1 Firmware Upgrade Image</FileType>", want_url,
+               "<FileSize>300000</FileSize>", "<TargetFileName>hnb-2.0.img</TargetFileName>",
+               "<DelaySeconds>0</DelaySeconds>", ">hnbsim-acs-1</cwmp:ID>", NULL);
+    g_assert_true(g_str_has_suffix(out, "code=204"));
+    g_autofree char *cookies = NULL;
+    g_assert_true(g_file_get_contents(jar, &cookies, NULL, NULL));
+    g_assert_nonnull(strstr(cookies, "hnbsim-session"));
+    g_autofree char *line = img_log();
+    assert_all(line, "rpcs=Inform,empty,acs:Download,DownloadResponse requests=3 outcome=ok", "cookie=echoed",
+               "download=status:1", NULL);
+    g_free(out);
+    g_free(err);
+}
+
+/* The published version: no Download, the empty POST gets 204. */
+static void test_acs_no_download(void)
+{
+    img_acs_start();
+    g_autofree char *inform = inform_with_version("1 BOOT", "2.0");
+    g_autofree char *empty = data_file("empty", "");
+    g_autofree char *url = g_strdup_printf("https://%s:%s/cwmp", hems_host, img_acs.port);
+    char *out, *err;
+    int rc = curl_as(&img_acs, 1,
+                     (const char *[]){"-b", "", "-H", "Content-Type: text/xml", "--data-binary", inform, url, "--next",
+                                      "-b", "", "--data-binary", empty, "-w", "code=%{http_code}", url, NULL},
+                     &out, &err);
+    if (rc < 0)
+        return;
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", NULL);
+    g_assert_null(strstr(out, "Download"));
+    g_assert_true(g_str_has_suffix(out, "code=204"));
+    g_autofree char *line = img_log();
+    assert_all(line, "rpcs=Inform,empty requests=2 outcome=ok", "cookie=echoed", NULL);
+    g_assert_null(strstr(line, "download="));
+    g_free(out);
+    g_free(err);
+}
+
+/* The image: a range then the rest (bytes identical to the file), a resume after a cut transfer, the same strong
+ * ETag (the SHA-256) every time, 416 past the end, HEAD, 404 for another name. */
+static void test_acs_image_ranges(void)
+{
+    img_acs_start();
+    g_autofree char *url = img_url();
+    g_autofree char *p1 = g_build_filename(scratch, "part1", NULL), *p2 = g_build_filename(scratch, "part2", NULL);
+    char *out, *err;
+    int rc = curl_as(&img_acs, 1, (const char *[]){"--range", "0-99999", "-o", p1, "-D", "-", url, NULL}, &out, &err);
+    if (rc < 0)
+        return;
+    g_assert_cmpint(rc, ==, 0);
+    g_free(img_log());
+    g_autofree char *h2 = NULL;
+    rc = curl_as(&img_acs, 1, (const char *[]){"--range", "100000-", "-o", p2, "-D", "-", url, NULL}, &h2, &err);
+    g_assert_cmpint(rc, ==, 0);
+    g_free(err);
+    g_free(img_log());
+    g_autofree char *file = NULL, *a = NULL, *b = NULL;
+    gsize flen = 0, alen = 0, blen = 0;
+    g_assert_true(g_file_get_contents(img_path, &file, &flen, NULL));
+    g_assert_true(g_file_get_contents(p1, &a, &alen, NULL));
+    g_assert_true(g_file_get_contents(p2, &b, &blen, NULL));
+    g_assert_cmpuint(alen, ==, 100000);
+    g_assert_cmpuint(alen + blen, ==, flen);
+    g_assert_true(memcmp(file, a, alen) == 0 && memcmp(file + alen, b, blen) == 0);
+    g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)file, flen);
+    g_autofree char *etag = g_strdup_printf("ETag: \"%s\"", sha);
+    assert_all(out, "HTTP/1.1 206 Partial Content", "Content-Range: bytes 0-99999/300000", "Accept-Ranges: bytes",
+               etag, NULL);
+    assert_all(h2, "HTTP/1.1 206", "Content-Range: bytes 100000-299999/300000", "Content-Length: 200000", etag, NULL);
+    g_free(out);
+    /* cut: curl gives up after a second at 20 kB/s; the resume (-C -, If-Range with the ETag) completes the file */
+    g_autofree char *p3 = g_build_filename(scratch, "part3", NULL);
+    rc = curl_as(&img_acs, 1, (const char *[]){"--limit-rate", "20k", "-m", "1", "-o", p3, url, NULL}, &out, &err);
+    g_free(out);
+    g_free(err);
+    g_free(img_log()); /* closed mid_download, or served if the kernel's buffers took it all before the cut */
+    {   /* what curl kept, cut at an odd length whatever it got */
+        g_autofree char *got = NULL;
+        gsize glen = 0;
+        g_assert_true(g_file_get_contents(p3, &got, &glen, NULL));
+        g_assert_true(g_file_set_contents(p3, got, (gssize)MIN(glen, (gsize)123457), NULL));
+    }
+    g_autofree char *if_range = g_strdup_printf("If-Range: \"%s\"", sha);
+    rc = curl_as(&img_acs, 1, (const char *[]){"-C", "-", "-H", if_range, "-o", p3, "-D", "-", url, NULL}, &out,
+                 &err);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "HTTP/1.1 206", etag, NULL);
+    g_free(out);
+    g_free(err);
+    g_free(img_log());
+    g_autofree char *c = NULL;
+    gsize clen = 0;
+    g_assert_true(g_file_get_contents(p3, &c, &clen, NULL));
+    g_assert_cmpuint(clen, ==, flen);
+    g_assert_true(memcmp(c, file, flen) == 0);
+    /* 416, HEAD, 404 */
+    g_autofree char *other = g_strdup_printf("https://%s:%s/images/other.img", hems_host, img_acs.port);
+    rc = curl_as(&img_acs, 1, (const char *[]){"--range", "300000-", "-o", "/dev/null", "-D", "-", url, NULL}, &out,
+                 &err);
+    assert_all(out, "HTTP/1.1 416", "Content-Range: bytes */300000", NULL);
+    g_free(out);
+    g_free(err);
+    g_autofree char *l416 = img_log();
+    assert_all(l416, "outcome=served", "images=416", NULL);
+    rc = curl_as(&img_acs, 1, (const char *[]){"-I", url, NULL}, &out, &err);
+    assert_all(out, "HTTP/1.1 200 OK", "Content-Length: 300000", etag, NULL);
+    g_free(out);
+    g_free(err);
+    g_free(img_log());
+    rc = curl_as(&img_acs, 1, (const char *[]){"-o", "/dev/null", "-w", "code=%{http_code}", other, NULL}, &out, &err);
+    g_assert_cmpstr(out, ==, "code=404");
+    g_free(out);
+    g_free(err);
+    g_free(img_log());
+}
+
+/* TransferComplete: answered, its fault logged; the Inform of that session still shows the old version, so the
+ * empty POST gets the Download again (the retry); with the new version, success and 204. */
+static void test_acs_transfer_complete(void)
+{
+    img_acs_start();
+    g_autofree char *url = g_strdup_printf("https://%s:%s/cwmp", hems_host, img_acs.port);
+    g_autofree char *empty = data_file("empty", "");
+    g_autofree char *old = inform_with_version("7 TRANSFER COMPLETE", "1.0");
+    g_autofree char *tc_fault = data_file("tc-fault.xml",
+                                          CWMP_ENV("tc-1", "<cwmp:TransferComplete><CommandKey>k</CommandKey>"
+                                                           "<FaultStruct><FaultCode>9010</FaultCode><FaultString>"
+                                                           "Download failure</FaultString></FaultStruct><StartTime>"
+                                                           "2026-01-01T00:00:00Z</StartTime><CompleteTime>"
+                                                           "2026-01-01T00:00:01Z</CompleteTime>"
+                                                           "</cwmp:TransferComplete>"));
+    char *out, *err;
+    int rc = curl_as(&img_acs, 1,
+                     (const char *[]){"-b", "", "-H", "Content-Type: text/xml", "--data-binary", old, url, "--next",
+                                      "-b", "", "-H", "Content-Type: text/xml", "--data-binary", tc_fault, url,
+                                      "--next", "-b", "", "--data-binary", empty, url, NULL},
+                     &out, &err);
+    if (rc < 0)
+        return;
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", "<cwmp:TransferCompleteResponse/>", ">tc-1</cwmp:ID>", "<cwmp:Download>",
+               NULL);
+    g_free(out);
+    g_free(err);
+    g_autofree char *l1 = img_log();
+    assert_all(l1, "rpcs=Inform,TransferComplete,empty,acs:Download", "transfer=fault:9010", "download=sent", NULL);
+
+    g_autofree char *fresh = inform_with_version("7 TRANSFER COMPLETE", "2.0");
+    g_autofree char *tc_ok = data_file("tc-ok.xml", CWMP_ENV("tc-2", "<cwmp:TransferComplete><CommandKey>k"
+                                                                     "</CommandKey><FaultStruct><FaultCode>0"
+                                                                     "</FaultCode><FaultString></FaultString>"
+                                                                     "</FaultStruct></cwmp:TransferComplete>"));
+    rc = curl_as(&img_acs, 1,
+                 (const char *[]){"-b", "", "-H", "Content-Type: text/xml", "--data-binary", fresh, url, "--next",
+                                  "-b", "", "-H", "Content-Type: text/xml", "--data-binary", tc_ok, url, "--next",
+                                  "-b", "", "--data-binary", empty, "-w", "code=%{http_code}", url, NULL},
+                 &out, &err);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "<cwmp:TransferCompleteResponse/>", ">tc-2</cwmp:ID>", NULL);
+    g_assert_null(strstr(out, "<cwmp:Download>"));
+    g_assert_true(g_str_has_suffix(out, "code=204"));
+    g_free(out);
+    g_free(err);
+    g_autofree char *l2 = img_log();
+    assert_all(l2, "rpcs=Inform,TransferComplete,empty requests=3 outcome=ok", "transfer=ok", NULL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1081,7 +1369,16 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/bad-input", test_acs_bad_input);
     g_test_add_func("/tls-peers/acs/tls11-max-sessions", test_acs_tls11_and_max_sessions);
     g_test_add_func("/tls-peers/acs/sigterm", test_acs_sigterm);
+    g_test_add_func("/tls-peers/acs/download", test_acs_download);
+    g_test_add_func("/tls-peers/acs/no-download", test_acs_no_download);
+    g_test_add_func("/tls-peers/acs/image-ranges", test_acs_image_ranges);
+    g_test_add_func("/tls-peers/acs/transfer-complete", test_acs_transfer_complete);
     int rc = g_test_run();
+    if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
+        g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");
+        rc = 1;
+    }
+    g_free(img_path);
 
     int acs_rc = server_stop(&acs);
     if (rc == 0 && acs_rc != 0) {

@@ -13,7 +13,7 @@
 
 int hnb_cmd_acs(int argc, char **argv)
 {
-    g_autofree char *listen_spec = NULL, *pki_dir = NULL;
+    g_autofree char *listen_spec = NULL, *pki_dir = NULL, *image_path = NULL, *image_version = NULL;
     gboolean tls11 = FALSE;
     gint64 max_sessions = 0;
     GOptionEntry entries[] = {
@@ -24,6 +24,10 @@ int hnb_cmd_acs(int argc, char **argv)
          NULL},
         {"max-sessions", 0, 0, G_OPTION_ARG_INT64, &max_sessions,
          "Exit after this many connections have ended (default 0: until SIGTERM/SIGINT)", "N"},
+        {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
+         "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
+        {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
+         "The SoftwareVersion the --image carries: an Inform showing another one gets a Download", "STR"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— serve the ACS's TLS endpoint (TS 33.320 §8.3.4) on TCP");
@@ -34,7 +38,12 @@ int hnb_cmd_acs(int argc, char **argv)
              "TransferComplete its response, an empty POST 204 (the session ends); other RPCs get CWMP fault 8000.  "
              "The HNB is identified by its certificate; an Inform whose DeviceId names another device is denied "
              "(CWMP fault 8001), one without a DeviceId refused (8003); faults travel with HTTP 500.  HTTP/1.1 "
-             "requests may be pipelined, chunked or sent with Expect: 100-continue.\n"
+             "requests may be pipelined, chunked or sent with Expect: 100-continue.  The InformResponse sets a session "
+             "cookie (TR-069 §3.4.1).\n"
+             "With --image and --image-version: an HNB whose Inform shows another SoftwareVersion gets a Download "
+             "(A.3.2.8) naming https://HOST/images/NAME on this listener in answer to its empty POST; GET and HEAD of "
+             "that URL serve the file with a strong ETag (its SHA-256) and byte ranges (RFC 7233); TransferComplete "
+             "is answered and its fault code logged.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
              "SIGTERM or SIGINT stops it (exit 0).");
     GError *error = NULL;
@@ -53,11 +62,25 @@ int hnb_cmd_acs(int argc, char **argv)
         return HNB_EXIT_INPUT;
     }
 
+    if ((image_path == NULL) != (image_version == NULL) || (image_version && !image_version[0])) {
+        fprintf(stderr, "hnbsim acs: --image FILE and --image-version STR go together\n");
+        return HNB_EXIT_INPUT;
+    }
+    HnbAcsImage image = {.fd = -1};
+    if (image_path && !hnb_acs_image_open(&image, image_path, image_version, &error)) {
+        fprintf(stderr, "hnbsim acs: --image %s\n", error->message);
+        g_error_free(error);
+        return HNB_EXIT_INPUT;
+    }
+
     g_autoptr(HnbPki) pki = hnb_pki_open_export(pki_dir, &error);
     if (!pki)
         return hnb_cli_fail(error);
-    HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .max_sessions = max_sessions};
-    if (!hnb_acs_serve(&opts, &error)) {
+    HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .max_sessions = max_sessions,
+                               .image = image_path ? &image : NULL};
+    gboolean ok = hnb_acs_serve(&opts, &error);
+    hnb_acs_image_close(&image);
+    if (!ok) {
         if (!g_str_has_prefix(error->message, "--listen"))
             g_prefix_error(&error, "--pki %s: ", pki_dir);
         return hnb_cli_fail(error);

@@ -18,12 +18,27 @@ void hnb_acs_cwmp_session_init(HnbAcsCwmpSession *s, const HnbAcsSoapLimits *lim
     s->authorize = authorize;
     s->user_data = user_data;
     s->rpcs = g_string_new(NULL);
+    g_snprintf(s->cookie, sizeof s->cookie, "%08x%08x%08x%08x", g_random_int(), g_random_int(), g_random_int(),
+               g_random_int());
+}
+
+void hnb_acs_cwmp_session_set_image(HnbAcsCwmpSession *s, const HnbAcsCwmpImage *image)
+{
+    s->image = image;
+}
+
+void hnb_acs_cwmp_session_set_cookie(HnbAcsCwmpSession *s, const char *hex32)
+{
+    g_strlcpy(s->cookie, hex32, sizeof s->cookie);
 }
 
 void hnb_acs_cwmp_session_clear(HnbAcsCwmpSession *s)
 {
     if (s->rpcs)
         g_string_free(s->rpcs, TRUE);
+    g_free(s->cwmp_ns);
+    g_free(s->download);
+    g_free(s->transfer);
     memset(s, 0, sizeof *s);
 }
 
@@ -32,6 +47,7 @@ void hnb_acs_cwmp_reply_clear(HnbAcsCwmpReply *reply)
     if (reply->body)
         g_string_free(reply->body, TRUE);
     g_free(reply->reason);
+    g_free(reply->headers);
     memset(reply, 0, sizeof *reply);
 }
 
@@ -136,8 +152,84 @@ static void inform(HnbAcsCwmpSession *s, const HnbAcsSoap *soap, HnbAcsCwmpReply
         return;
     }
     s->informed = TRUE;
+    g_free(s->cwmp_ns);
+    s->cwmp_ns = g_strdup(soap->cwmp_ns);
+    s->download_due = s->image && soap->software_version && strcmp(soap->software_version, s->image->version) != 0;
     answer_ok(r, soap, "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>");
     r->outcome = "informed";
+    if (!s->cookie_set) {
+        s->cookie_set = TRUE;
+        r->headers = g_strdup_printf("Set-Cookie: " HNB_ACS_COOKIE_NAME "=%s; Path=/; Secure; HttpOnly\r\n", s->cookie);
+    }
+}
+
+/* The value of our cookie in a Cookie header (RFC 6265 §4.2.1: name=value pairs separated by "; "), or NULL. */
+static char *cookie_value(const char *header)
+{
+    if (!header)
+        return NULL;
+    g_auto(GStrv) pairs = g_strsplit(header, ";", -1);
+    for (char **p = pairs; *p; p++) {
+        char *pair = g_strstrip(*p);
+        if (g_str_has_prefix(pair, HNB_ACS_COOKIE_NAME "="))
+            return g_strdup(pair + strlen(HNB_ACS_COOKIE_NAME "="));
+    }
+    return NULL;
+}
+
+/* A Host header fit to put in a URL: letters, digits, '.', '-', ':', '[', ']' only. */
+static gboolean host_ok(const char *host)
+{
+    if (!host || !host[0] || strlen(host) > 255)
+        return FALSE;
+    for (const char *p = host; *p; p++)
+        if (!g_ascii_isalnum(*p) && !strchr(".-:[]", *p))
+            return FALSE;
+    return TRUE;
+}
+
+/* The ACS's Download (TR-069 A.3.2.8), as the answer to the CPE's empty POST. */
+static void send_download(HnbAcsCwmpSession *s, const HnbAcsCwmpRequestInfo *info, HnbAcsCwmpReply *r)
+{
+    const HnbAcsCwmpImage *img = s->image;
+    const char *host = info && host_ok(info->host) ? info->host : img->default_host;
+    g_autofree char *path = g_uri_escape_string(img->name, NULL, FALSE);
+    g_autofree char *url = g_strdup_printf("https://%s/images/%s", host, path);
+    g_autofree char *url_esc = g_markup_escape_text(url, -1);
+    g_autofree char *name_esc = g_markup_escape_text(img->name, -1);
+    g_autofree char *key_esc = g_markup_escape_text(img->command_key, -1);
+    g_autofree char *xml = g_strdup_printf(
+        "<cwmp:Download><CommandKey>%s</CommandKey><FileType>1 Firmware Upgrade Image</FileType><URL>%s</URL>"
+        "<Username></Username><Password></Password><FileSize>%" G_GUINT64_FORMAT "</FileSize>"
+        "<TargetFileName>%s</TargetFileName><DelaySeconds>0</DelaySeconds><SuccessURL></SuccessURL>"
+        "<FailureURL></FailureURL></cwmp:Download>",
+        key_esc, url_esc, img->size, name_esc);
+    g_autofree char *id = g_strdup_printf("hnbsim-acs-%u", ++s->acs_requests);
+    r->status = 200;
+    envelope(r, s->cwmp_ns, id, xml);
+    s->download_pending = TRUE;
+    s->download_due = FALSE;
+    g_free(s->download);
+    s->download = g_strdup("sent");
+    r->outcome = "informed";
+}
+
+/* The CPE's answer to the Download: DownloadResponse or a SOAP Fault.  The ACS has nothing more: 204. */
+static void download_answered(HnbAcsCwmpSession *s, const HnbAcsSoap *soap, HnbAcsCwmpReply *r)
+{
+    r->status = 204;
+    r->end = TRUE;
+    r->outcome = "ok";
+    if (!s->download_pending) {
+        r->reason = g_strdup_printf("unexpected_response (%s with no Download pending)", soap->method);
+        return;
+    }
+    s->download_pending = FALSE;
+    g_free(s->download);
+    if (soap->is_soap_fault)
+        s->download = soap->fault_code >= 0 ? g_strdup_printf("fault:%d", soap->fault_code) : g_strdup("fault:?");
+    else
+        s->download = soap->status >= 0 ? g_strdup_printf("status:%d", soap->status) : g_strdup("status:?");
 }
 
 static void get_rpc_methods(const HnbAcsSoap *soap, HnbAcsCwmpReply *r)
@@ -171,12 +263,49 @@ static void note_rpc(HnbAcsCwmpSession *s, const char *name)
         g_string_append(s->rpcs, "...");
 }
 
+/* After the Inform: is the request's cookie this session's?  FALSE (and *r a fault) if it names another. */
+static gboolean check_cookie(HnbAcsCwmpSession *s, const HnbAcsCwmpRequestInfo *info, HnbAcsCwmpReply *r)
+{
+    if (!s->cookie_set)
+        return TRUE;
+    g_autofree char *value = cookie_value(info ? info->cookie : NULL);
+    if (!value) {
+        s->cookie_log = "missing";
+        return TRUE;
+    }
+    if (strcmp(value, s->cookie) == 0) {
+        if (!s->cookie_log)
+            s->cookie_log = "echoed";
+        return TRUE;
+    }
+    fault(r, s->cwmp_ns, NULL, "Client", 8001, "Request denied: the session cookie is not this session's");
+    r->end = TRUE;
+    r->outcome = "rejected";
+    r->reason = g_strdup("bad_cookie (" HNB_ACS_COOKIE_NAME " names another session)");
+    return FALSE;
+}
+
 void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, HnbAcsCwmpReply *r)
+{
+    hnb_acs_cwmp_answer_request(s, body, len, NULL, r);
+}
+
+void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info,
+                                 HnbAcsCwmpReply *r)
 {
     memset(r, 0, sizeof *r);
     r->body = g_string_new(NULL);
+    if (!check_cookie(s, info, r)) {
+        note_rpc(s, "bad_cookie");
+        return;
+    }
     if (is_empty(body, len)) {
         note_rpc(s, "empty");
+        if (s->informed && s->download_due && !s->download_pending) {
+            send_download(s, info, r);
+            note_rpc(s, "acs:Download");
+            return;
+        }
         r->status = 204;
         r->end = TRUE;
         r->outcome = "ok";
@@ -194,7 +323,12 @@ void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, Hnb
         hnb_acs_soap_clear(&soap);
         return;
     }
-    note_rpc(s, soap.method_is_cwmp ? soap.method : "unknown");
+    note_rpc(s, soap.method_is_cwmp || soap.is_soap_fault ? soap.method : "unknown");
+    if (s->informed && (soap.is_soap_fault || (soap.method_is_cwmp && strcmp(soap.method, "DownloadResponse") == 0))) {
+        download_answered(s, &soap, r);
+        hnb_acs_soap_clear(&soap);
+        return;
+    }
     gboolean known = soap.method_is_cwmp && g_strv_contains(hnb_acs_cwmp_methods, soap.method);
     if (!known) {
         g_autofree char *detail = g_strdup_printf("this ACS answers %s, not %s", "Inform, GetRPCMethods and "
@@ -211,7 +345,10 @@ void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, Hnb
         r->reason = g_strdup_printf("no_inform (%s first)", soap.method);
     } else if (strcmp(soap.method, "GetRPCMethods") == 0) {
         get_rpc_methods(&soap, r);
-    } else { /* TransferComplete */
+    } else { /* TransferComplete (A.3.3.2): FaultCode 0 is success, 9010/9017 and the others a failed transfer */
+        g_free(s->transfer);
+        s->transfer = soap.fault_code == 0 ? g_strdup("ok")
+                      : soap.fault_code > 0 ? g_strdup_printf("fault:%d", soap.fault_code) : g_strdup("fault:?");
         answer_ok(r, &soap, "<cwmp:TransferCompleteResponse/>");
     }
     hnb_acs_soap_clear(&soap);

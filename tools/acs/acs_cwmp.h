@@ -4,8 +4,11 @@
  *
  *   Inform            → InformResponse (MaxEnvelopes 1), after the identity check below
  *   GetRPCMethods     → GetRPCMethodsResponse: the methods this ACS answers (Inform, GetRPCMethods, TransferComplete)
- *   TransferComplete  → TransferCompleteResponse
- *   empty POST        → HTTP 204: the ACS has nothing to ask, the session ends (§3.7.2.4)
+ *   TransferComplete  → TransferCompleteResponse; its FaultStruct is logged (transfer=ok, transfer=fault:9010)
+ *   empty POST        → the ACS's request, if it has one: a Download (A.3.2.8) when the Inform showed a
+ *                       SoftwareVersion other than the published image's; else HTTP 204: the session ends (§3.7.2.4)
+ *   DownloadResponse  → HTTP 204 (the ACS has nothing more to ask); its Status is logged (download=status:1)
+ *   SOAP Fault        → (the CPE refusing the Download) HTTP 204; its CWMP fault code is logged (download=fault:9010)
  *   any other RPC     → SOAP Fault, CWMP fault 8000 (Method not supported); the session goes on
  *
  * Every answer echoes the request's cwmp:ID header (mustUnderstand="1") and speaks the CWMP namespace version the
@@ -16,6 +19,16 @@
  * `hnbsim acs` the core's rule, hnb_tls_authorize).  An Inform without a DeviceId, OUI or SerialNumber is refused
  * (8003), one naming another device is denied (8001); both end the session.  Before an accepted Inform, every RPC
  * is denied (8001): TR-069 §3.7.1.1 has the CPE inform first in every session.
+ *
+ * Session cookie (§3.4.1).  The InformResponse sets a cookie (hnbsim-session=<128-bit hex>; Secure; HttpOnly); the CPE
+ * returns it on the session's later POSTs.  A request carrying a different hnbsim-session value is denied (8001, the
+ * session ends); one carrying none is answered and logged (cookie=missing): the session is one TLS connection whose
+ * client certificate already names the device, so the cookie identifies the session, not the CPE.
+ *
+ * Download.  Only when an image is published (HnbAcsCwmpImage) and the Inform's ParameterList names a SoftwareVersion
+ * (InternetGatewayDevice.DeviceInfo.SoftwareVersion or Device.DeviceInfo.SoftwareVersion) other than its version: an
+ * Inform without a SoftwareVersion gets no Download.  One Download per session; a CPE whose transfer failed gets
+ * another at its next Inform that still shows the old version.
  *
  * Refusals of the envelope itself (not well-formed XML, a DOCTYPE, limits, not SOAP) are SOAP Faults with the
  * faultcode and CWMP code acs_soap.h chose, and end the session: never an InformResponse.
@@ -31,13 +44,39 @@
  * (newly allocated words for the log) if not. */
 typedef gboolean (*HnbAcsCwmpAuthorize)(const char *oui, const char *serial, void *user_data, char **why);
 
+/* The published image (owned by the caller, alive as long as the sessions). */
+typedef struct {
+    const char *name;         /* served at /images/NAME, the Download's TargetFileName */
+    const char *version;      /* the SoftwareVersion the image carries */
+    guint64 size;             /* FileSize, bytes */
+    const char *command_key;  /* the Download's CommandKey (at most 32 characters) */
+    const char *default_host; /* HOST:PORT for the URL when the request has no usable Host header */
+} HnbAcsCwmpImage;
+
+/* What the request's HTTP header says that the session uses (NULL: absent). */
+typedef struct {
+    const char *host;   /* Host */
+    const char *cookie; /* Cookie */
+} HnbAcsCwmpRequestInfo;
+
+#define HNB_ACS_COOKIE_NAME "hnbsim-session"
+
 /* One CWMP session (today: one TLS connection).  Embedded: _init/_clear. */
 typedef struct {
     HnbAcsCwmpAuthorize authorize;
     void *user_data;
     HnbAcsSoapLimits limits;
+    const HnbAcsCwmpImage *image; /* NULL: nothing published, no Download */
     gboolean informed;  /* an Inform was accepted */
     GString *rpcs;      /* the CPE's requests so far, comma-separated ("Inform,GetRPCMethods,empty"), for the log */
+    char cookie[33];    /* the session id the InformResponse sets (hex) */
+    gboolean cookie_set;                /* sent in a Set-Cookie */
+    const char *cookie_log;             /* "echoed", "missing" (static), NULL before a request after the Inform */
+    char *cwmp_ns;                      /* the Inform's CWMP namespace, for the ACS's requests */
+    gboolean download_due;              /* the Inform showed another SoftwareVersion */
+    gboolean download_pending;          /* a Download was sent, its response not yet received */
+    unsigned acs_requests;              /* for the ACS's cwmp:ID */
+    char *download, *transfer;          /* for the log: "sent", "status:1", "fault:9010"; "ok", "fault:9010" */
 } HnbAcsCwmpSession;
 
 /* The answer to one request. */
@@ -47,14 +86,23 @@ typedef struct {
     gboolean end;         /* the session is over: close the connection once the answer is sent */
     const char *outcome;  /* for the log: "informed", "ok", "rejected", "fault" (static); NULL leaves it as it was */
     char *reason;         /* for the log: reason code and words, or NULL */
+    char *headers;        /* extra HTTP header lines, each ending in CRLF (Set-Cookie), or NULL */
 } HnbAcsCwmpReply;
 
 void hnb_acs_cwmp_session_init(HnbAcsCwmpSession *s, const HnbAcsSoapLimits *limits, HnbAcsCwmpAuthorize authorize,
                                void *user_data);
 void hnb_acs_cwmp_session_clear(HnbAcsCwmpSession *s);
+/* Publish `image` (NULL: none) to this session, before its Inform. */
+void hnb_acs_cwmp_session_set_image(HnbAcsCwmpSession *s, const HnbAcsCwmpImage *image);
+/* The session id for the cookie: 32 hex digits from the caller's random source (init picks one from GLib's generator,
+ * which is not a cryptographic one). */
+void hnb_acs_cwmp_session_set_cookie(HnbAcsCwmpSession *s, const char *hex32);
 
 /* Answer one POST body (len 0 or only whitespace: the empty POST).  *reply is overwritten: clear it after. */
 void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, HnbAcsCwmpReply *reply);
+/* The same with what the HTTP header said (info NULL: nothing). */
+void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info,
+                                 HnbAcsCwmpReply *reply);
 void hnb_acs_cwmp_reply_clear(HnbAcsCwmpReply *reply);
 
 /* The methods this ACS answers, as GetRPCMethodsResponse lists them; NULL-terminated. */

@@ -17,7 +17,7 @@ struct HnbAcsHttp {
     HnbAcsHttpLimits limits;
     HnbAcsHttpRequest req;
     GString *url, *field, *value, *body;
-    char *soap_action;
+    char *soap_action, *host, *cookie, *range, *if_range;
     gboolean in_value;        /* the last header piece was a value (the next field piece starts a new header) */
     gboolean in_message;      /* between message begin and complete */
     gboolean expect_continue; /* `Expect: 100-continue` in this request */
@@ -71,6 +71,18 @@ static int header_done(HnbAcsHttp *h)
     } else if (g_ascii_strcasecmp(h->field->str, "SOAPAction") == 0) {
         g_free(h->soap_action);
         h->soap_action = g_strdup(value);
+    } else if (g_ascii_strcasecmp(h->field->str, "Host") == 0) {
+        g_free(h->host);
+        h->host = g_strdup(value);
+    } else if (g_ascii_strcasecmp(h->field->str, "Cookie") == 0) {
+        g_free(h->cookie);
+        h->cookie = g_strdup(value);
+    } else if (g_ascii_strcasecmp(h->field->str, "Range") == 0) {
+        g_free(h->range);
+        h->range = g_strdup(value);
+    } else if (g_ascii_strcasecmp(h->field->str, "If-Range") == 0) {
+        g_free(h->if_range);
+        h->if_range = g_strdup(value);
     }
     g_string_truncate(h->field, 0);
     g_string_truncate(h->value, 0);
@@ -85,6 +97,10 @@ static int on_message_begin(http_parser *p)
     g_string_truncate(h->value, 0);
     g_string_truncate(h->body, 0);
     g_clear_pointer(&h->soap_action, g_free);
+    g_clear_pointer(&h->host, g_free);
+    g_clear_pointer(&h->cookie, g_free);
+    g_clear_pointer(&h->range, g_free);
+    g_clear_pointer(&h->if_range, g_free);
     h->in_value = h->expect_continue = h->expect_other = h->continue_due = FALSE;
     h->header_bytes = h->headers = 0;
     h->in_message = TRUE;
@@ -158,6 +174,10 @@ static int on_message_complete(http_parser *p)
         .chunked = (p->flags & F_CHUNKED) != 0,
         .keep_alive = http_should_keep_alive(p) != 0,
         .soap_action = h->soap_action,
+        .host = h->host,
+        .cookie = h->cookie,
+        .range = h->range,
+        .if_range = h->if_range,
     };
     http_parser_pause(p, 1);
     return 0;
@@ -193,6 +213,10 @@ void hnb_acs_http_free(HnbAcsHttp *h)
     g_string_free(h->value, TRUE);
     g_string_free(h->body, TRUE);
     g_free(h->soap_action);
+    g_free(h->host);
+    g_free(h->cookie);
+    g_free(h->range);
+    g_free(h->if_range);
     g_free(h->why);
     g_free(h);
 }
@@ -254,11 +278,14 @@ const char *hnb_acs_http_status_text(int status)
     case 100: return "Continue";
     case 200: return "OK";
     case 204: return "No Content";
+    case 206: return "Partial Content";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
+    case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 416: return "Range Not Satisfiable";
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";

@@ -46,6 +46,11 @@ typedef struct {
     gboolean chunked;     /* the body came in chunks */
     gboolean keep_alive;  /* HTTP/1.1 without `Connection: close`, or 1.0 with keep-alive */
     const char *soap_action; /* the SOAPAction header, NULL if absent */
+    /* header fields the ACS acts on, NULL if absent (a repeated field: the last one) */
+    const char *host;     /* Host: the name the client reached this server by (for the image URL of a Download) */
+    const char *cookie;   /* Cookie: the CWMP session cookie (TR-069 §3.4.1) */
+    const char *range;    /* Range (RFC 7233 §3.1) */
+    const char *if_range; /* If-Range (RFC 7233 §3.2) */
 } HnbAcsHttpRequest;
 
 typedef struct HnbAcsHttp HnbAcsHttp;

@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,11 @@ struct Conn {
     size_t drained;
     ev_tstamp drain_until;
     unsigned requests;
+    /* the image's bytes to send after `out`: [body_off, body_off + body_left) of the file, via `fbuf` */
+    guint64 body_off, body_left, body_sent;
+    char *fbuf;
+    size_t fbuf_len, fbuf_off;
+    GString *images; /* image answers for the log: "206:0-99,200" */
     HnbAcsHttp *http;
     HnbAcsCwmpSession cwmp;
     const char *outcome;  /* see acs_loop.h */
@@ -83,6 +89,9 @@ struct Server {
     Conn *conns;
     gint64 max_sessions; /* stop after this many connections (0: never) */
     gint64 served;
+    const HnbAcsImage *image;
+    HnbAcsCwmpImage cwmp_image; /* what the sessions offer, pointing into image */
+    char *bound;                /* HOST:PORT, for the image URL when a request has no Host */
 };
 
 static void conn_step(Conn *c);
@@ -127,9 +136,18 @@ static void conn_log(const Conn *c)
 {
     const char *version = c->version ? c->version : "-", *cipher = c->cipher ? c->cipher : "-";
     const char *rpcs = c->cwmp.rpcs && c->cwmp.rpcs->len ? c->cwmp.rpcs->str : "-";
-    fprintf(stderr, "acs: peer=%s tls=%s cipher=%s identity=%s rpcs=%s requests=%u outcome=%s%s%s\n", c->peer,
+    g_autoptr(GString) more = g_string_new(NULL);
+    if (c->cwmp.cookie_log)
+        g_string_append_printf(more, " cookie=%s", c->cwmp.cookie_log);
+    if (c->cwmp.download)
+        g_string_append_printf(more, " download=%s", c->cwmp.download);
+    if (c->cwmp.transfer)
+        g_string_append_printf(more, " transfer=%s", c->cwmp.transfer);
+    if (c->images->len)
+        g_string_append_printf(more, " images=%s bytes=%" G_GUINT64_FORMAT, c->images->str, c->body_sent);
+    fprintf(stderr, "acs: peer=%s tls=%s cipher=%s identity=%s rpcs=%s requests=%u outcome=%s%s%s%s\n", c->peer,
             version, cipher, c->identity ? c->identity : "-", rpcs, c->requests, c->outcome,
-            c->reason ? " reason=" : "", c->reason ? c->reason : "");
+            c->reason ? " reason=" : "", c->reason ? c->reason : "", more->str);
     fflush(stderr);
 }
 
@@ -162,6 +180,8 @@ static void conn_free(Conn *c)
     close(c->fd);
     g_string_free(c->in, TRUE);
     g_string_free(c->out, TRUE);
+    g_string_free(c->images, TRUE);
+    g_free(c->fbuf);
     hnb_acs_http_free(c->http);
     hnb_acs_cwmp_session_clear(&c->cwmp);
     g_free(c->identity);
@@ -247,21 +267,48 @@ static void respond_error(Conn *c, int status, const char *why, const char *extr
     conn_set_outcome(c, "error", reason);
 }
 
+/* GET or HEAD of /images/...: the header block now, the file's bytes from ST_WRITE. */
+static void handle_image(Conn *c, const HnbAcsHttpRequest *req)
+{
+    gboolean head = strcmp(req->method, "HEAD") == 0;
+    guint64 off = 0, len = 0;
+    int status = hnb_acs_image_answer(c->srv->image, head, req->url, req->range, req->if_range, c->close_after,
+                                      c->out, &off, &len);
+    c->body_off = off;
+    c->body_left = len;
+    c->fbuf_len = c->fbuf_off = 0;
+    if (c->images->len)
+        g_string_append_c(c->images, ',');
+    if (c->images->len < 200) {
+        g_string_append_printf(c->images, "%s%d", head ? "HEAD:" : "", status);
+        if (status == 206)
+            g_string_append_printf(c->images, ":%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, off, off + len - 1);
+    }
+    if (!c->cwmp.informed && (g_strcmp0(c->outcome, "handshake") == 0 || g_strcmp0(c->outcome, "served") == 0))
+        conn_set_outcome(c, "served", NULL);
+}
+
 static void handle_request(Conn *c, const HnbAcsHttpRequest *req)
 {
     c->requests++;
     if (!req->keep_alive)
         c->close_after = TRUE;
+    if ((strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) && hnb_acs_image_url(req->url)) {
+        handle_image(c, req);
+        return;
+    }
     if (strcmp(req->method, "POST") != 0) {
-        respond_error(c, 405, "the CWMP endpoint accepts POST only", "Allow: POST\r\n");
+        respond_error(c, 405, "the CWMP endpoint accepts POST only (and GET or HEAD of " HNB_ACS_IMAGE_PREFIX "NAME)",
+                      "Allow: POST\r\n");
         return;
     }
     HnbAcsCwmpReply r;
-    hnb_acs_cwmp_answer(&c->cwmp, req->body, req->body_len, &r);
+    HnbAcsCwmpRequestInfo info = {.host = req->host, .cookie = req->cookie};
+    hnb_acs_cwmp_answer_request(&c->cwmp, req->body, req->body_len, &info, &r);
     if (r.end)
         c->close_after = TRUE;
     hnb_acs_http_respond(c->out, r.status, "text/xml; charset=\"utf-8\"", r.body->len ? r.body->str : NULL,
-                         r.body->len, NULL, c->close_after);
+                         r.body->len, r.headers, c->close_after);
     if (r.outcome)
         conn_set_outcome(c, r.outcome, r.reason);
     else if (r.reason && g_strcmp0(c->outcome, "ok") != 0)
@@ -322,6 +369,8 @@ static void read_ended(Conn *c, int err)
 {
     if (g_strcmp0(c->outcome, "ok") == 0)
         return;
+    if (g_strcmp0(c->outcome, "served") == 0 && !hnb_acs_http_in_request(c->http) && !c->in->len)
+        return;
     if (hnb_acs_http_in_request(c->http) || c->in->len) {
         conn_set_outcome(c, "closed", "partial_request");
     } else if (err == SSL_ERROR_ZERO_RETURN) {
@@ -381,6 +430,40 @@ static void conn_step(Conn *c)
         }
 
         case ST_WRITE:
+            if (c->out_off == c->out->len && c->body_left > 0) {
+                if (c->fbuf_off == c->fbuf_len) { /* the buffer is sent: the next piece of the file */
+                    enum { FBUF = 16384 };
+                    if (!c->fbuf)
+                        c->fbuf = g_malloc(FBUF);
+                    size_t want = c->body_left < FBUF ? (size_t)c->body_left : FBUF;
+                    ssize_t n = pread(c->srv->image->fd, c->fbuf, want, (off_t)c->body_off);
+                    if (n <= 0) {
+                        conn_set_outcome(c, "error", n < 0 ? "image_read_failed" : "image_read_failed (file shrank)");
+                        conn_close(c);
+                        return;
+                    }
+                    c->fbuf_len = (size_t)n;
+                    c->fbuf_off = 0;
+                }
+                /* a retry after WANT_WRITE passes the same bytes: the buffer only moves on once they are taken */
+                ERR_clear_error();
+                r = SSL_write(c->ssl, c->fbuf + c->fbuf_off, (int)(c->fbuf_len - c->fbuf_off));
+                if (r > 0) {
+                    c->fbuf_off += (size_t)r;
+                    c->body_off += (guint64)r;
+                    c->body_left -= (guint64)r;
+                    c->body_sent += (guint64)r;
+                    if (c->body_left == 0)
+                        g_clear_pointer(&c->fbuf, g_free);
+                    continue;
+                }
+                err = SSL_get_error(c->ssl, r);
+                if (conn_want_io(c, err))
+                    return;
+                conn_set_outcome(c, "closed", "mid_download");
+                conn_close(c);
+                return;
+            }
             if (c->out_off == c->out->len) {
                 c->st = c->close_after ? ST_SHUTDOWN : ST_READ;
                 continue;
@@ -466,7 +549,17 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         c->in = g_string_new(NULL);
         c->out = g_string_new(NULL);
         c->http = hnb_acs_http_new(&http_limits);
+        c->images = g_string_new(NULL);
         hnb_acs_cwmp_session_init(&c->cwmp, &soap_limits, authorize, c);
+        if (s->image)
+            hnb_acs_cwmp_session_set_image(&c->cwmp, &s->cwmp_image);
+        unsigned char rnd[16];
+        if (RAND_bytes(rnd, sizeof rnd) == 1) {
+            char hex[33];
+            for (size_t i = 0; i < sizeof rnd; i++)
+                g_snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+            hnb_acs_cwmp_session_set_cookie(&c->cwmp, hex);
+        }
         c->outcome = "handshake";
         char host[NI_MAXHOST], serv[NI_MAXSERV];
         if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
@@ -550,7 +643,7 @@ static int listen_on(const char *spec, char **bound, GError **error)
 
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
 {
-    Server s = {.max_sessions = opts->max_sessions, .listen_fd = -1, .pki = opts->pki};
+    Server s = {.max_sessions = opts->max_sessions, .listen_fd = -1, .pki = opts->pki, .image = opts->image};
     s.ctx = server_ctx_for(opts->pki, opts->tls11, error);
     if (!s.ctx)
         return FALSE;
@@ -559,6 +652,11 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     if (s.listen_fd < 0) {
         SSL_CTX_free(s.ctx);
         return FALSE;
+    }
+    if (s.image) {
+        s.bound = g_strdup(bound);
+        s.cwmp_image = (HnbAcsCwmpImage){.name = s.image->name, .version = s.image->version, .size = s.image->size,
+                                         .command_key = s.image->command_key, .default_host = s.bound};
     }
     hnb_acs_soap_init();
     /* a peer that resets the connection must not kill the server with SIGPIPE */
@@ -586,6 +684,7 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     ev_signal_stop(s.loop, &s.sigint);
     close(s.listen_fd);
     SSL_CTX_free(s.ctx);
+    g_free(s.bound);
     ev_loop_destroy(s.loop);
     return TRUE;
 }

@@ -11,13 +11,21 @@
  * Log: one line per connection on stderr — peer, TLS version, cipher, client identity, the CPE's RPCs, requests,
  * outcome and reason:
  *   acs: peer=127.0.0.1:5678 tls=TLSv1.2 cipher=AES128-SHA identity=... rpcs=Inform,empty requests=2 outcome=ok
+ * then, when there is something to say: cookie=echoed|missing, download=sent|status:N|fault:N (the ACS's Download and
+ * the CPE's answer), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
- * certificate), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away), timeout.
+ * certificate), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away), timeout, served
+ * (image requests only, all answered).
+ *
+ * GET or HEAD of /images/NAME is answered from the image (acs_image.h): the header block, then the file's bytes read
+ * 16 KiB at a time with pread into the connection's buffer and written as SSL_write takes them (partial writes on);
+ * a client that goes away mid-body costs the buffer until the write fails (closed, reason mid_download).
  */
 #ifndef HNB_ACS_LOOP_H
 #define HNB_ACS_LOOP_H
 
 #include "crypto/pki.h"
+#include "tools/acs/acs_image.h"
 
 #include <glib.h>
 
@@ -26,6 +34,7 @@ typedef struct {
     HnbPki *pki;         /* the exported PKI (hnb_pki_open_export): H(e)MS credential, client CA, CRL */
     gboolean tls11;      /* also accept TLS 1.1 (the profile's floor) */
     gint64 max_sessions; /* stop after this many connections have ended; 0: only on SIGTERM/SIGINT */
+    const HnbAcsImage *image; /* the published image (served at /images/NAME, offered by Download), or NULL */
 } HnbAcsServeOptions;
 
 /* Serve until SIGTERM, SIGINT or max_sessions.  Prints `listening on HOST:PORT` on stdout once ready.  FALSE with

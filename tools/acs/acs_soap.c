@@ -30,6 +30,8 @@ void hnb_acs_soap_clear(HnbAcsSoap *soap)
     g_free(soap->method);
     g_free(soap->oui);
     g_free(soap->serial);
+    g_free(soap->software_version);
+    g_free(soap->command_key);
     memset(soap, 0, sizeof *soap);
 }
 
@@ -242,6 +244,70 @@ static gboolean read_inform(xmlNode *rpc, HnbAcsSoap *soap, HnbAcsSoapFault *fau
     return TRUE;
 }
 
+/* The text of the child element `name` of `parent` (unqualified or in `ns`), NULL if absent or not text. */
+static char *child_text(xmlNode *parent, const char *ns, const char *name)
+{
+    gboolean dup = FALSE;
+    xmlNode *n = parent ? only_child(parent, ns, name, &dup) : NULL;
+    return n ? leaf_text(n) : NULL;
+}
+
+/* An integer field: `dflt` if absent, -1 if not an integer in [0, G_MAXINT]. */
+static int int_text(xmlNode *parent, const char *ns, const char *name, int dflt)
+{
+    g_autofree char *text = child_text(parent, ns, name);
+    guint64 v = 0;
+    if (!text)
+        return dflt;
+    if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT, &v, NULL))
+        return -1;
+    return (int)v;
+}
+
+/* Inform's ParameterList: the software version the CPE runs (TR-098 InternetGatewayDevice. or TR-181 Device.). */
+static void read_parameters(xmlNode *rpc, HnbAcsSoap *soap)
+{
+    gboolean dup = FALSE;
+    xmlNode *list = only_child(rpc, soap->cwmp_ns, "ParameterList", &dup);
+    for (xmlNode *p = list ? list->children : NULL; p; p = p->next) {
+        if (!is(p, NULL, "ParameterValueStruct") && !is(p, soap->cwmp_ns, "ParameterValueStruct"))
+            continue;
+        g_autofree char *name = child_text(p, soap->cwmp_ns, "Name");
+        if (name && (strcmp(name, "InternetGatewayDevice.DeviceInfo.SoftwareVersion") == 0 ||
+                     strcmp(name, "Device.DeviceInfo.SoftwareVersion") == 0)) {
+            g_free(soap->software_version);
+            soap->software_version = child_text(p, soap->cwmp_ns, "Value");
+        }
+    }
+}
+
+/* The CPE's answers: DownloadResponse, TransferComplete, a SOAP Fault. */
+static void read_download_response(xmlNode *rpc, HnbAcsSoap *soap)
+{
+    soap->status = int_text(rpc, soap->cwmp_ns, "Status", -1);
+}
+
+static void read_transfer_complete(xmlNode *rpc, HnbAcsSoap *soap)
+{
+    gboolean dup = FALSE;
+    soap->command_key = child_text(rpc, soap->cwmp_ns, "CommandKey");
+    xmlNode *fs = only_child(rpc, soap->cwmp_ns, "FaultStruct", &dup);
+    soap->fault_code = int_text(fs, soap->cwmp_ns, "FaultCode", 0);
+}
+
+static void read_soap_fault(xmlNode *rpc, HnbAcsSoap *soap)
+{
+    gboolean dup = FALSE;
+    soap->is_soap_fault = TRUE;
+    xmlNode *detail = only_child(rpc, NULL, "detail", &dup);
+    xmlNode *f = NULL;
+    for (xmlNode *c = detail ? detail->children : NULL; c && !f; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "Fault") == 0 &&
+            hnb_acs_soap_is_cwmp_ns(ns_of(c)))
+            f = c;
+    soap->fault_code = f ? int_text(f, ns_of(f), "FaultCode", -1) : -1;
+}
+
 static gboolean read_envelope(xmlNode *env, const HnbAcsSoapLimits *limits, HnbAcsSoap *soap, HnbAcsSoapFault *fault)
 {
     if (!env || env->type != XML_ELEMENT_NODE || strcmp((const char *)env->name, "Envelope") != 0)
@@ -277,8 +343,17 @@ static gboolean read_envelope(xmlNode *env, const HnbAcsSoapLimits *limits, HnbA
         g_free(soap->cwmp_ns);
         soap->cwmp_ns = g_strdup(ns_of(rpc));
     }
-    if (soap->method_is_cwmp && strcmp(soap->method, "Inform") == 0)
-        return read_inform(rpc, soap, fault);
+    if (soap->method_is_cwmp && strcmp(soap->method, "Inform") == 0) {
+        if (!read_inform(rpc, soap, fault))
+            return FALSE;
+        read_parameters(rpc, soap);
+    } else if (soap->method_is_cwmp && strcmp(soap->method, "DownloadResponse") == 0) {
+        read_download_response(rpc, soap);
+    } else if (soap->method_is_cwmp && strcmp(soap->method, "TransferComplete") == 0) {
+        read_transfer_complete(rpc, soap);
+    } else if (is(rpc, HNB_SOAP_ENV_NS, "Fault")) {
+        read_soap_fault(rpc, soap);
+    }
     return TRUE;
 }
 

@@ -45,6 +45,19 @@ typedef struct {
     /* Inform only: the DeviceId element's OUI and SerialNumber (text, whitespace trimmed) */
     gboolean has_device_id;
     char *oui, *serial;
+    /* Inform only: the value of InternetGatewayDevice.DeviceInfo.SoftwareVersion or Device.DeviceInfo.SoftwareVersion
+     * in the ParameterList (the image the CPE runs), NULL if absent */
+    char *software_version;
+    /* The Body holds a SOAP Fault (the CPE's refusal of an ACS request, TR-069 A.4): method is "Fault" */
+    gboolean is_soap_fault;
+    /* DownloadResponse only: Status (0 downloaded and applied, 1 not yet: a TransferComplete follows); -1 if absent
+     * or not an integer */
+    int status;
+    /* TransferComplete only: CommandKey (NULL if absent) */
+    char *command_key;
+    /* TransferComplete's FaultStruct/FaultCode, or a SOAP Fault's detail/cwmp:Fault/FaultCode: 0 none or success,
+     * -1 present but not an integer */
+    int fault_code;
 } HnbAcsSoap;
 
 void hnb_acs_soap_clear(HnbAcsSoap *soap);
