@@ -501,6 +501,35 @@ static void test_transfer_complete(Fixture *f, gconstpointer data)
     hnb_acs_cwmp_reply_clear(&r);
 }
 
+/* Overload: fault 8005 (Retry request) with HTTP 503 and Retry-After, the request's cwmp:ID echoed, the connection
+ * to end; an empty or broken body still gets the fault, without an ID. */
+static void test_overload(void)
+{
+    g_autofree char *body = inform(GOOD_DEVICE, NULL);
+    HnbAcsCwmpReply r;
+    hnb_acs_cwmp_answer_overload(body, strlen(body), &limits, 7, &r);
+    g_assert_cmpint(r.status, ==, 503);
+    g_assert_true(r.end);
+    g_assert_cmpstr(r.outcome, ==, "refused");
+    g_assert_cmpstr(r.reason, ==, "overload");
+    g_assert_cmpstr(r.headers, ==, "Retry-After: 7\r\n");
+    g_assert_nonnull(strstr(r.body->str, "<FaultCode>8005</FaultCode>"));
+    g_assert_nonnull(strstr(r.body->str, "Retry request"));
+    g_assert_nonnull(strstr(r.body->str, ">id-7</cwmp:ID>"));
+    g_assert_nonnull(strstr(r.body->str, "xmlns:cwmp=\"" NS2 "\""));
+    g_assert_cmpstr(r.rpc, ==, "");
+    hnb_acs_cwmp_reply_clear(&r);
+    for (int i = 0; i < 2; i++) {
+        const char *other = i ? "<not-xml" : "";
+        hnb_acs_cwmp_answer_overload(other, strlen(other), &limits, 30, &r);
+        g_assert_cmpint(r.status, ==, 503);
+        g_assert_cmpstr(r.headers, ==, "Retry-After: 30\r\n");
+        g_assert_nonnull(strstr(r.body->str, "<FaultCode>8005</FaultCode>"));
+        g_assert_null(strstr(r.body->str, "cwmp:ID"));
+        hnb_acs_cwmp_reply_clear(&r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -521,5 +550,6 @@ int main(int argc, char **argv)
     ADD("/acs-cwmp/download-refused", test_download_refused);
     ADD("/acs-cwmp/no-download", test_no_download);
     ADD("/acs-cwmp/transfer-complete", test_transfer_complete);
+    g_test_add_func("/acs-cwmp/overload", test_overload);
     return g_test_run();
 }

@@ -286,31 +286,44 @@ static void acs_start(Server *s, const char *const *opts, const char *log_name)
     g_assert_cmpuint(strlen(s->port), >, 0);
 }
 
-/* SIGTERM, wait (bounded), SIGKILL if it lingers; returns its exit status or -1 if it had to be killed. */
-static int server_stop(Server *s)
+/* Wait up to timeout_ms for child `pid` to exit by itself; its exit status (-1: killed by a signal, or by SIGKILL
+ * here when the time ran out). */
+static int child_wait(GPid pid, int timeout_ms)
 {
-    if (!s->pid)
-        return -1;
     int status = 0, rc = -1;
-    kill(s->pid, SIGTERM);
-    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
     pid_t r;
-    while ((r = waitpid(s->pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
+    while ((r = waitpid(pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
         g_usleep(10000);
-    if (r == s->pid) {
-        if (WIFEXITED(status))
-            rc = WEXITSTATUS(status);
-    } else {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &status, 0);
+    if (r == pid && WIFEXITED(status))
+        rc = WEXITSTATUS(status);
+    else if (r != pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
     }
-    g_spawn_close_pid(s->pid);
+    g_spawn_close_pid(pid);
+    return rc;
+}
+
+/* Wait up to timeout_ms for the server to exit by itself; its exit status (-1: it had to be killed). */
+static int server_reap(Server *s, int timeout_ms)
+{
+    int rc = child_wait(s->pid, timeout_ms);
     close(s->out_fd);
     g_free(s->log);
     g_free(s->banner);
     g_free(s->port);
     memset(s, 0, sizeof *s);
     return rc;
+}
+
+/* SIGTERM, wait (bounded), SIGKILL if it lingers; returns its exit status or -1 if it had to be killed. */
+static int server_stop(Server *s)
+{
+    if (!s->pid)
+        return -1;
+    kill(s->pid, SIGTERM);
+    return server_reap(s, 5000);
 }
 
 /* A port free right now on 127.0.0.1 (for servers that cannot pick their own and report it). */
@@ -983,13 +996,24 @@ static void test_acs_bad_input(void)
                     ==, 2);
     g_assert_nonnull(strstr(err, "no-such-dir"));
     g_free(err);
+    /* the metrics page is for the local operator only; a Retry-After must say something */
+    const char *const bad[][2] = {{"--metrics", "0.0.0.0:1"}, {"--metrics", "[::]:1"}, {"--retry-after", "0"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_cmpint(hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", pki, bad[i][0], bad[i][1],
+                                                NULL},
+                               NULL, &err),
+                        ==, 2);
+        if (strcmp(bad[i][0], "--metrics") == 0)
+            g_assert_nonnull(strstr(err, "loopback"));
+        g_free(err);
+    }
 }
 
-/* --tls11 lowers the floor to TLS 1.1 (never 1.0); --max-sessions ends the server by itself, with status 0. */
-static void test_acs_tls11_and_max_sessions(void)
+/* --tls11 lowers the floor to TLS 1.1 (never 1.0); --exit-after ends the server by itself, with status 0. */
+static void test_acs_tls11_and_exit_after(void)
 {
     Server s;
-    acs_start(&s, (const char *[]){"--tls11", "--max-sessions", "2", NULL}, "acs-tls11.log");
+    acs_start(&s, (const char *[]){"--tls11", "--exit-after", "2", NULL}, "acs-tls11.log");
     g_autofree char *cert = device_cert(0), *key = device_key(0);
     char *out, *logline;
     int rc = s_client_to(&s, (const char *[]){"-tls1_1", "-cipher", "AES128-SHA@SECLEVEL=0", "-cert", cert, "-key",
@@ -1331,6 +1355,235 @@ static void test_acs_transfer_complete(void)
     assert_all(l2, "rpcs=Inform,TransferComplete,empty requests=3 outcome=ok", "transfer=ok", NULL);
 }
 
+/* ---- capacity, metrics, a clean stop (issue 14, third slice) ----------------------------------------------------- */
+
+/* An s_client whose stdin is a pipe: what it sends is written when the test says, so its session stays open
+ * meanwhile.  Its output goes to a file. */
+typedef struct {
+    GPid pid;
+    int in_fd;
+    char *out_path;
+} Held;
+
+static void held_send(Held *h, const char *text)
+{
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t n = write(h->in_fd, text + off, len - off);
+        g_assert_cmpint(n, >, 0);
+        off += (size_t)n;
+    }
+}
+
+static void held_start(Held *h, Server *s, int dev, const char *first)
+{
+    static int n;
+    g_autofree char *connect = g_strdup_printf("127.0.0.1:%s", s->port);
+    g_autofree char *root = pki_file(PKI_ROOT_CA), *cert = device_cert(dev), *key = device_key(dev);
+    h->out_path = g_strdup_printf("%s/held-%d.out", scratch, ++n);
+    const char *argv[] = {"/bin/sh", "-c", "f=$1; shift; exec timeout -k 5 30 \"$@\" > \"$f\" 2>&1", "sh",
+                          h->out_path, "openssl", "s_client", "-connect", connect, "-CAfile", root, "-cert", cert,
+                          "-key", key, "-ign_eof", NULL};
+    GError *error = NULL;
+    g_assert_true(g_spawn_async_with_pipes(scratch, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                           &h->pid, &h->in_fd, NULL, NULL, &error));
+    g_assert_no_error(error);
+    held_send(h, first);
+}
+
+/* Its output once it shows `want` (bounded wait). */
+static char *held_wait(Held *h, const char *want)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
+    for (;;) {
+        char *text = NULL;
+        g_file_get_contents(h->out_path, &text, NULL, NULL);
+        if ((text && strstr(text, want)) || g_get_monotonic_time() > deadline) {
+            g_assert_nonnull(text);
+            g_assert_nonnull(strstr(text, want));
+            return text;
+        }
+        g_free(text);
+        g_usleep(20000);
+    }
+}
+
+/* Close its stdin and wait for it to end (the server closes the connection); its exit status, -1 if killed. */
+static int held_end(Held *h)
+{
+    close(h->in_fd);
+    g_free(h->out_path);
+    return child_wait(h->pid, WAIT_MS);
+}
+
+/* The metrics port `hnbsim acs --metrics 127.0.0.1:0` printed. */
+static char *metrics_port(const Server *s)
+{
+    static const char tag[] = "metrics on http://127.0.0.1:";
+    const char *p = strstr(s->banner, tag);
+    g_assert_nonnull(p);
+    p += strlen(tag);
+    return g_strndup(p, strspn(p, "0123456789"));
+}
+
+/* curl of http://127.0.0.1:port/path: the body, then "code=STATUS" on a line of its own (NULL: no curl). */
+static char *scrape(const char *port, const char *path)
+{
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl)
+        return NULL;
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%s%s", port, path);
+    char *out = NULL;
+    g_assert_cmpint(run((const char *[]){"curl", "-sS", "-w", "\ncode=%{http_code}", url, NULL}, NULL, &out, NULL), ==,
+                    0);
+    return out;
+}
+
+/* The value of sample `series` on a metrics page (-1: absent). */
+static gint64 metric(const char *page, const char *series)
+{
+    g_auto(GStrv) lines = g_strsplit(page, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, series) && (*l)[strlen(series)] == ' ')
+            return g_ascii_strtoll(*l + strlen(series) + 1, NULL, 10);
+    return -1;
+}
+
+/* HNB dev's Inform alone, as one POST (the session stays open after its InformResponse). */
+static char *inform_only(int dev)
+{
+    g_autofree char *device = device_id_of(dev), *body = inform_body(device, NULL, NULL);
+    return post(body);
+}
+
+/* --max-sessions 1: while one session is open, the next connection completes its handshake and its first POST gets
+ * CWMP fault 8005 with HTTP 503 and Retry-After, then the connection closes; once the first session has ended a new
+ * one is served.  /metrics on its own loopback port counts it all. */
+static void test_acs_overload_and_metrics(void)
+{
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl) {
+        g_test_skip("no curl");
+        return;
+    }
+    Server s;
+    acs_start(&s, (const char *[]){"--max-sessions", "1", "--retry-after", "7", "--metrics", "127.0.0.1:0", NULL},
+              "acs-overload.log");
+    g_autofree char *mport = metrics_port(&s);
+    g_autofree char *req0 = inform_only(0);
+    Held a;
+    held_start(&a, &s, 0, req0);
+    g_free(held_wait(&a, "InformResponse"));
+    g_autofree char *page0 = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page0, "hnbsim_acs_sessions_open"), ==, 1);
+
+    /* the second HNB: handshake done, then 8005 in 503 with Retry-After, its cwmp:ID echoed, no InformResponse */
+    g_autofree char *cert1 = device_cert(1), *key1 = device_key(1), *oui1 = device_oui(1), *serial1 = device_serial(1);
+    g_autofree char *req1 = inform_request(oui1, serial1), *ident1 = device_identity(1);
+    char *out, *logline;
+    s_client_to(&s, (const char *[]){"-cert", cert1, "-key", key1, NULL}, req1, &out, &logline);
+    assert_all(out, "HTTP/1.1 503 Service Unavailable", "Retry-After: 7\r\n", "<FaultCode>8005</FaultCode>",
+               "Retry request", ">hnbsim-42</cwmp:ID>", "Connection: close", NULL);
+    g_assert_null(strstr(out, "InformResponse"));
+    g_autofree char *who1 = g_strdup_printf("identity=%s", ident1);
+    assert_all(logline, who1, "tls=TLSv1.2", "outcome=refused reason=overload", NULL);
+    g_free(out);
+    g_free(logline);
+
+    /* the first session ends; a third HNB is served */
+    held_send(&a, EMPTY_POST);
+    g_assert_cmpint(held_end(&a), ==, 0);
+    g_autofree char *line_a = acs_log_line(&s, ++s.connections);
+    assert_all(line_a, "rpcs=Inform,empty requests=2 outcome=ok", NULL);
+    g_autofree char *cert2 = device_cert(2), *key2 = device_key(2), *oui2 = device_oui(2), *serial2 = device_serial(2);
+    g_autofree char *req2 = inform_request(oui2, serial2);
+    int rc = s_client_to(&s, (const char *[]){"-cert", cert2, "-key", key2, NULL}, req2, &out, &logline);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", "HTTP/1.1 204 No Content", NULL);
+    assert_all(logline, "rpcs=Inform,empty requests=2 outcome=ok", NULL);
+    g_free(out);
+    g_free(logline);
+
+    /* the page: exactly what happened */
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_test_message("%s", page);
+    g_assert_true(g_str_has_suffix(page, "\ncode=200"));
+    assert_all(page, "# HELP hnbsim_acs_connections_total ", "# TYPE hnbsim_acs_connections_total counter\n",
+               "# TYPE hnbsim_acs_sessions_open gauge\n", NULL);
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_total"), ==, 3);
+    g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"ok\"}"), ==, 3);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_total{outcome=\"ok\"}"), ==, 2);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_total{outcome=\"refused\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_total{outcome=\"closed\"}"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"overload\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_open"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_rpcs_total{rpc=\"Inform\"}"), ==, 2);
+    g_assert_cmpint(metric(page, "hnbsim_acs_rpcs_total{rpc=\"empty\"}"), ==, 2);
+    g_assert_cmpint(metric(page, "hnbsim_acs_downloads_total"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_image_bytes_total"), ==, 0);
+    /* nothing else on that port */
+    g_autofree char *other = scrape(mport, "/");
+    g_assert_true(g_str_has_suffix(other, "\ncode=404"));
+    g_autofree char *other2 = scrape(mport, "/metrics/x");
+    g_assert_true(g_str_has_suffix(other2, "\ncode=404"));
+    g_autofree char *log = g_strdup(s.log);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "acs: stopped by=SIGTERM connections=3 sessions=3 refused_overload=1 sessions_cut=0"));
+}
+
+/* SIGTERM: no new connections; an open session may finish within --grace (then the exit is at once), one that does
+ * not is closed when the grace period ends and logged; exit 0 either way. */
+static void test_acs_sigterm_grace(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){"--grace", "5", NULL}, "acs-grace.log");
+    g_autofree char *req0 = inform_only(0);
+    Held a;
+    held_start(&a, &s, 0, req0);
+    g_free(held_wait(&a, "InformResponse"));
+    kill(s.pid, SIGTERM);
+    g_usleep(300000);
+    int status;
+    g_assert_cmpint(waitpid(s.pid, &status, WNOHANG), ==, 0); /* still there for the session */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(s.port))};
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), !=, 0); /* not accepting any more */
+    close(fd);
+    gint64 t0 = g_get_monotonic_time();
+    held_send(&a, EMPTY_POST);
+    g_assert_cmpint(held_end(&a), ==, 0);
+    g_autofree char *log = g_strdup(s.log);
+    g_assert_cmpint(server_reap(&s, 2000), ==, 0);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC); /* not the whole grace period */
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_test_message("%s", text);
+    assert_all(text, "rpcs=Inform,empty requests=2 outcome=ok", "acs: stopped by=SIGTERM", "sessions_cut=0", NULL);
+
+    /* a session that does not finish: cut when --grace 1 is over */
+    acs_start(&s, (const char *[]){"--grace", "1", NULL}, "acs-grace-cut.log");
+    g_autofree char *req1 = inform_only(1);
+    held_start(&a, &s, 1, req1);
+    g_free(held_wait(&a, "InformResponse"));
+    t0 = g_get_monotonic_time();
+    kill(s.pid, SIGTERM);
+    g_autofree char *log2 = g_strdup(s.log);
+    g_assert_cmpint(server_reap(&s, 2000), ==, 0); /* within grace + 1 s */
+    gint64 took = g_get_monotonic_time() - t0;
+    g_test_message("stopped after %.2f s", took / 1e6);
+    g_assert_cmpint(took, >=, G_USEC_PER_SEC * 9 / 10);
+    held_end(&a);
+    g_autofree char *text2 = NULL;
+    g_assert_true(g_file_get_contents(log2, &text2, NULL, NULL));
+    g_test_message("%s", text2);
+    g_autofree char *ident1 = device_identity(1), *who1 = g_strdup_printf("identity=%s", ident1);
+    assert_all(text2, who1, "rpcs=Inform requests=1 outcome=closed reason=server_stopped",
+               "acs: stopped by=SIGTERM connections=1 sessions=1 refused_overload=0 sessions_cut=1", NULL);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1367,12 +1620,14 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/probe/s_server-gcm-only", test_probe_s_server_gcm_only);
     g_test_add_func("/tls-peers/probe/bad-input", test_probe_bad_input);
     g_test_add_func("/tls-peers/acs/bad-input", test_acs_bad_input);
-    g_test_add_func("/tls-peers/acs/tls11-max-sessions", test_acs_tls11_and_max_sessions);
+    g_test_add_func("/tls-peers/acs/tls11-exit-after", test_acs_tls11_and_exit_after);
     g_test_add_func("/tls-peers/acs/sigterm", test_acs_sigterm);
     g_test_add_func("/tls-peers/acs/download", test_acs_download);
     g_test_add_func("/tls-peers/acs/no-download", test_acs_no_download);
     g_test_add_func("/tls-peers/acs/image-ranges", test_acs_image_ranges);
     g_test_add_func("/tls-peers/acs/transfer-complete", test_acs_transfer_complete);
+    g_test_add_func("/tls-peers/acs/overload-and-metrics", test_acs_overload_and_metrics);
+    g_test_add_func("/tls-peers/acs/sigterm-grace", test_acs_sigterm_grace);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

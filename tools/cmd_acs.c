@@ -14,16 +14,27 @@
 int hnb_cmd_acs(int argc, char **argv)
 {
     g_autofree char *listen_spec = NULL, *pki_dir = NULL, *image_path = NULL, *image_version = NULL;
+    g_autofree char *metrics = NULL;
     gboolean tls11 = FALSE;
-    gint64 max_sessions = 0;
+    gint64 exit_after = 0, max_sessions = 0, retry_after = 30;
+    double grace = 5;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
         {"pki", 0, 0, G_OPTION_ARG_FILENAME, &pki_dir, "PKI directory written by `hnbsim pki --out`", "DIR"},
         {"tls11", 0, 0, G_OPTION_ARG_NONE, &tls11, "Also accept TLS 1.1 (the profile's floor; default TLS 1.2 only)",
          NULL},
-        {"max-sessions", 0, 0, G_OPTION_ARG_INT64, &max_sessions,
+        {"exit-after", 0, 0, G_OPTION_ARG_INT64, &exit_after,
          "Exit after this many connections have ended (default 0: until SIGTERM/SIGINT)", "N"},
+        {"max-sessions", 0, 0, G_OPTION_ARG_INT64, &max_sessions,
+         "CWMP sessions open at once, as the scenario's [acs] max_sessions; more get fault 8005 with HTTP 503 "
+         "(default 0: no limit)", "N"},
+        {"retry-after", 0, 0, G_OPTION_ARG_INT64, &retry_after,
+         "The Retry-After (seconds) of an overload refusal (default 30)", "S"},
+        {"metrics", 0, 0, G_OPTION_ARG_STRING, &metrics,
+         "Serve GET /metrics (Prometheus text format) over plain HTTP on this loopback address", "127.0.0.1:PORT"},
+        {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &grace,
+         "After SIGTERM/SIGINT, seconds the open sessions get to finish (default 5)", "S"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
@@ -44,8 +55,12 @@ int hnb_cmd_acs(int argc, char **argv)
              "(A.3.2.8) naming https://HOST/images/NAME on this listener in answer to its empty POST; GET and HEAD of "
              "that URL serve the file with a strong ETag (its SHA-256) and byte ranges (RFC 7233); TransferComplete "
              "is answered and its fault code logged.\n"
+             "With --max-sessions N: a connection's first POST beyond N open sessions gets CWMP fault 8005 (Retry "
+             "request) with HTTP 503 and Retry-After, then the connection closes (TR-069 Amendment 6, A.5); image "
+             "GETs are not sessions.  --metrics serves counters in the Prometheus text format on a loopback port.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
-             "SIGTERM or SIGINT stops it (exit 0).");
+             "SIGTERM or SIGINT stops accepting, lets open sessions finish for --grace seconds, closes the rest, logs "
+             "a summary line and exits 0.");
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return hnb_cli_fail(error);
@@ -57,8 +72,16 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --listen HOST:PORT and --pki DIR are required\n");
         return HNB_EXIT_INPUT;
     }
-    if (max_sessions < 0) {
-        fprintf(stderr, "hnbsim acs: --max-sessions must be >= 0\n");
+    if (exit_after < 0 || max_sessions < 0) {
+        fprintf(stderr, "hnbsim acs: --exit-after and --max-sessions must be >= 0\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (retry_after < 1 || retry_after > 86400) {
+        fprintf(stderr, "hnbsim acs: --retry-after must be 1..86400 seconds\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (!(grace >= 0 && grace <= 3600)) {
+        fprintf(stderr, "hnbsim acs: --grace must be 0..3600 seconds\n");
         return HNB_EXIT_INPUT;
     }
 
@@ -76,12 +99,13 @@ int hnb_cmd_acs(int argc, char **argv)
     g_autoptr(HnbPki) pki = hnb_pki_open_export(pki_dir, &error);
     if (!pki)
         return hnb_cli_fail(error);
-    HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .max_sessions = max_sessions,
-                               .image = image_path ? &image : NULL};
+    HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .exit_after = exit_after,
+                               .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
+                               .grace = grace, .image = image_path ? &image : NULL};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {
-        if (!g_str_has_prefix(error->message, "--listen"))
+        if (!g_str_has_prefix(error->message, "--listen") && !g_str_has_prefix(error->message, "--metrics"))
             g_prefix_error(&error, "--pki %s: ", pki_dir);
         return hnb_cli_fail(error);
     }

@@ -252,8 +252,14 @@ static gboolean is_empty(const char *body, size_t len)
     return TRUE;
 }
 
-static void note_rpc(HnbAcsCwmpSession *s, const char *name)
+/* `name` goes into the session's list for the log and, for the metrics, into the reply: the CPE's RPC in r->rpc, an
+ * ACS request ("acs:Download") as r->download_sent. */
+static void note_rpc(HnbAcsCwmpSession *s, HnbAcsCwmpReply *r, const char *name)
 {
+    if (strcmp(name, "acs:Download") == 0)
+        r->download_sent = TRUE;
+    else
+        g_strlcpy(r->rpc, name, sizeof r->rpc);
     if (s->rpcs->len)
         g_string_append_c(s->rpcs, ',');
     /* bounded: a long session's list is cut, not grown without end */
@@ -296,14 +302,14 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
     memset(r, 0, sizeof *r);
     r->body = g_string_new(NULL);
     if (!check_cookie(s, info, r)) {
-        note_rpc(s, "bad_cookie");
+        note_rpc(s, r, "bad_cookie");
         return;
     }
     if (is_empty(body, len)) {
-        note_rpc(s, "empty");
+        note_rpc(s, r, "empty");
         if (s->informed && s->download_due && !s->download_pending) {
             send_download(s, info, r);
-            note_rpc(s, "acs:Download");
+            note_rpc(s, r, "acs:Download");
             return;
         }
         r->status = 204;
@@ -314,7 +320,7 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
     HnbAcsSoap soap;
     HnbAcsSoapFault bad;
     if (!hnb_acs_soap_parse(body, len, &s->limits, &soap, &bad)) {
-        note_rpc(s, "invalid");
+        note_rpc(s, r, "invalid");
         fault(r, soap.cwmp_ns, soap.id, bad.faultcode, bad.cwmp_code, bad.message);
         r->end = TRUE;
         r->outcome = "rejected";
@@ -323,7 +329,7 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
         hnb_acs_soap_clear(&soap);
         return;
     }
-    note_rpc(s, soap.method_is_cwmp || soap.is_soap_fault ? soap.method : "unknown");
+    note_rpc(s, r, soap.method_is_cwmp || soap.is_soap_fault ? soap.method : "unknown");
     if (s->informed && (soap.is_soap_fault || (soap.method_is_cwmp && strcmp(soap.method, "DownloadResponse") == 0))) {
         download_answered(s, &soap, r);
         hnb_acs_soap_clear(&soap);
@@ -352,4 +358,23 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
         answer_ok(r, &soap, "<cwmp:TransferCompleteResponse/>");
     }
     hnb_acs_soap_clear(&soap);
+}
+
+void hnb_acs_cwmp_answer_overload(const char *body, size_t len, const HnbAcsSoapLimits *limits, guint retry_after,
+                                  HnbAcsCwmpReply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->body = g_string_new(NULL);
+    HnbAcsSoap soap = {0};
+    HnbAcsSoapFault bad;
+    if (!is_empty(body, len) && !hnb_acs_soap_parse(body, len, limits, &soap, &bad))
+        hnb_acs_soap_fault_clear(&bad); /* what it showed of cwmp:ID and the namespace is still echoed */
+    fault(r, soap.cwmp_ns, soap.id, "Server", 8005,
+          "Retry request: the ACS has as many sessions open as it allows; retry later");
+    hnb_acs_soap_clear(&soap);
+    r->status = 503;
+    r->end = TRUE;
+    r->outcome = "refused";
+    r->reason = g_strdup("overload");
+    r->headers = g_strdup_printf("Retry-After: %u\r\n", retry_after);
 }

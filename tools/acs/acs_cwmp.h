@@ -87,6 +87,8 @@ typedef struct {
     const char *outcome;  /* for the log: "informed", "ok", "rejected", "fault" (static); NULL leaves it as it was */
     char *reason;         /* for the log: reason code and words, or NULL */
     char *headers;        /* extra HTTP header lines, each ending in CRLF (Set-Cookie), or NULL */
+    char rpc[24];         /* for the metrics: the CPE's request as the log names it ("Inform", "empty"), cut */
+    gboolean download_sent; /* for the metrics: this answer is the ACS's Download */
 } HnbAcsCwmpReply;
 
 void hnb_acs_cwmp_session_init(HnbAcsCwmpSession *s, const HnbAcsSoapLimits *limits, HnbAcsCwmpAuthorize authorize,
@@ -104,6 +106,13 @@ void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, Hnb
 void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info,
                                  HnbAcsCwmpReply *reply);
 void hnb_acs_cwmp_reply_clear(HnbAcsCwmpReply *reply);
+
+/* Overload (the ACS has --max-sessions open): the answer to a new connection's first POST is CWMP fault 8005 (Retry
+ * request, an ACS fault code of TR-069 Amendment 6 A.5: the ACS may send it with HTTP 503 when it cannot take the session now), status
+ * 503, a `Retry-After: retry_after` header (seconds), and the end of the connection.  The body is parsed only to echo
+ * its cwmp:ID and namespace (none if it is empty or not a valid envelope); no session state is touched. */
+void hnb_acs_cwmp_answer_overload(const char *body, size_t len, const HnbAcsSoapLimits *limits, guint retry_after,
+                                  HnbAcsCwmpReply *reply);
 
 /* The methods this ACS answers, as GetRPCMethodsResponse lists them; NULL-terminated. */
 extern const char *const hnb_acs_cwmp_methods[];

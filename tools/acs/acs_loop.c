@@ -8,6 +8,7 @@
 #include "tools/acs/acs_loop.h"
 #include "tools/acs/acs_cwmp.h"
 #include "tools/acs/acs_http.h"
+#include "tools/acs/acs_metrics.h"
 #include "crypto/tls.h"
 #include "sim/error.h"
 
@@ -38,7 +39,9 @@ enum {
     IDLE_TIMEOUT_S = 30,      /* no progress for this long closes the connection */
     DRAIN_SECONDS = 2,        /* after a refusal: read and discard what the client still sends for this long ... */
     DRAIN_MAX = 1024 * 1024,  /* ... or this many bytes */
+    METRICS_TIMEOUT_S = 5,    /* a metrics request not read and answered by then is dropped */
 };
+static const HnbAcsHttpLimits metrics_http_limits = {.max_header = 8 * 1024, .max_headers = 32, .max_body = 4096};
 
 /* DRAIN: after refusing a request the server did not read to its end (411, 413, 431, 400), it sends its answer and
  * close_notify, shuts down its sending side and discards what the client still sends, for a bounded time and size,
@@ -75,20 +78,46 @@ struct Conn {
     GString *images; /* image answers for the log: "206:0-99,200" */
     HnbAcsHttp *http;
     HnbAcsCwmpSession cwmp;
+    gboolean in_session;  /* a POST made this connection a CWMP session, counted in sessions_open */
+    gboolean counted;     /* counted in sessions_total at its end (a session, or one refused for overload) */
     const char *outcome;  /* see acs_loop.h */
     char *reason;         /* reason code or detail, NULL if none */
+};
+
+/* A plain-HTTP connection to the metrics listener: one request, one answer, closed. */
+typedef struct MetricsConn MetricsConn;
+struct MetricsConn {
+    ev_io io;
+    ev_timer timer;
+    Server *srv;
+    MetricsConn *prev, *next;
+    int fd;
+    HnbAcsHttp *http;
+    GString *in, *out;
+    size_t out_off;
+    gboolean answered;
 };
 
 struct Server {
     struct ev_loop *loop;
     ev_io listen_io;
     ev_signal sigterm, sigint;
+    ev_timer grace;
     int listen_fd;
     HnbPki *pki;
     SSL_CTX *ctx;
     Conn *conns;
-    gint64 max_sessions; /* stop after this many connections (0: never) */
+    gint64 exit_after;   /* stop after this many connections (0: never) */
     gint64 served;
+    gint64 max_sessions; /* CWMP sessions open at once (0: no limit) */
+    guint retry_after;
+    double grace_s;
+    gboolean stopping;   /* a signal came: no new connections, sessions finishing */
+    const char *stopped_by;
+    HnbAcsMetrics metrics;
+    ev_io metrics_io;
+    int metrics_fd;
+    MetricsConn *mconns;
     const HnbAcsImage *image;
     HnbAcsCwmpImage cwmp_image; /* what the sessions offer, pointing into image */
     char *bound;                /* HOST:PORT, for the image URL when a request has no Host */
@@ -189,14 +218,30 @@ static void conn_free(Conn *c)
     g_free(c);
 }
 
-/* Log, free, and stop the server when --max-sessions is reached. */
+/* The metrics of a connection's end. */
+static void conn_count_end(Conn *c)
+{
+    HnbAcsMetrics *m = &c->srv->metrics;
+    if (c->in_session)
+        m->sessions_open--;
+    if (c->counted)
+        hnb_acs_metrics_session_end(m, c->outcome);
+    c->in_session = c->counted = FALSE;
+}
+
+/* Log, count, free, and stop the server when --exit-after is reached or, once stopping, the last one is gone. */
 static void conn_close(Conn *c)
 {
     Server *s = c->srv;
     conn_log(c);
+    conn_count_end(c);
     conn_free(c);
     s->served++;
-    if (s->max_sessions > 0 && s->served >= s->max_sessions)
+    if (s->exit_after > 0 && s->served >= s->exit_after) {
+        s->stopped_by = "exit_after";
+        ev_break(s->loop, EVBREAK_ALL);
+    }
+    if (s->stopping && !s->conns)
         ev_break(s->loop, EVBREAK_ALL);
 }
 
@@ -237,8 +282,10 @@ static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     Conn *c = (Conn *)((char *)w - offsetof(Conn, idle));
     if (c->st == ST_DRAIN)
         ; /* the refusal was sent and logged as such */
-    else if (c->st == ST_HANDSHAKE)
+    else if (c->st == ST_HANDSHAKE) {
         conn_set_outcome(c, "refused", "handshake_timeout");
+        hnb_acs_metrics_handshake(&c->srv->metrics, c->reason);
+    }
     else if (g_strcmp0(c->outcome, "ok") != 0)
         conn_set_outcome(c, "timeout", hnb_acs_http_in_request(c->http) ? "partial_request" : NULL);
     conn_close(c);
@@ -303,8 +350,30 @@ static void handle_request(Conn *c, const HnbAcsHttpRequest *req)
         return;
     }
     HnbAcsCwmpReply r;
+    Server *s = c->srv;
+    if (!c->in_session) {
+        /* the connection's first POST opens a session, unless --max-sessions are open (overload) */
+        c->counted = TRUE;
+        if (s->max_sessions > 0 && s->metrics.sessions_open >= s->max_sessions) {
+            s->metrics.refused_overload++;
+            hnb_acs_cwmp_answer_overload(req->body, req->body_len, &soap_limits, s->retry_after, &r);
+            c->close_after = TRUE;
+            c->drain_after = TRUE; /* what the client pipelined after it must not turn the close into a reset */
+            hnb_acs_http_respond(c->out, r.status, "text/xml; charset=\"utf-8\"", r.body->str, r.body->len,
+                                 r.headers, TRUE);
+            conn_set_outcome(c, r.outcome, r.reason);
+            hnb_acs_cwmp_reply_clear(&r);
+            return;
+        }
+        c->in_session = TRUE;
+        s->metrics.sessions_open++;
+    }
     HnbAcsCwmpRequestInfo info = {.host = req->host, .cookie = req->cookie};
     hnb_acs_cwmp_answer_request(&c->cwmp, req->body, req->body_len, &info, &r);
+    if (r.rpc[0])
+        hnb_acs_metrics_rpc(&s->metrics, r.rpc);
+    if (r.download_sent)
+        s->metrics.downloads++;
     if (r.end)
         c->close_after = TRUE;
     hnb_acs_http_respond(c->out, r.status, "text/xml; charset=\"utf-8\"", r.body->len ? r.body->str : NULL,
@@ -392,7 +461,9 @@ static void conn_step(Conn *c)
             errno = 0;
             r = SSL_accept(c->ssl);
             if (r == 1) {
-                c->st = handshake_done(c) ? ST_READ : ST_SHUTDOWN;
+                gboolean ok = handshake_done(c);
+                hnb_acs_metrics_handshake(&c->srv->metrics, ok ? NULL : c->reason);
+                c->st = ok ? ST_READ : ST_SHUTDOWN;
                 continue;
             }
             err = SSL_get_error(c->ssl, r);
@@ -401,6 +472,7 @@ static void conn_step(Conn *c)
             {
                 g_autofree char *reason = handshake_reason(c->ssl, err);
                 conn_set_outcome(c, g_str_has_prefix(reason, "closed_") ? "closed" : "refused", reason);
+                hnb_acs_metrics_handshake(&c->srv->metrics, reason);
             }
             conn_close(c); /* OpenSSL has sent its alert; no close_notify after a failed handshake */
             return;
@@ -453,6 +525,7 @@ static void conn_step(Conn *c)
                     c->body_off += (guint64)r;
                     c->body_left -= (guint64)r;
                     c->body_sent += (guint64)r;
+                    c->srv->metrics.image_bytes += (guint64)r;
                     if (c->body_left == 0)
                         g_clear_pointer(&c->fbuf, g_free);
                     continue;
@@ -465,7 +538,8 @@ static void conn_step(Conn *c)
                 return;
             }
             if (c->out_off == c->out->len) {
-                c->st = c->close_after ? ST_SHUTDOWN : ST_READ;
+                /* once stopping, a connection that is not a session ends after its answer */
+                c->st = c->close_after || (c->srv->stopping && !c->in_session) ? ST_SHUTDOWN : ST_READ;
                 continue;
             }
             ERR_clear_error();
@@ -542,6 +616,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             close(fd);
             continue;
         }
+        s->metrics.connections++;
         Conn *c = g_new0(Conn, 1);
         c->srv = s;
         c->fd = fd;
@@ -578,26 +653,186 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         c->idle.repeat = IDLE_TIMEOUT_S;
         ev_timer_again(loop, &c->idle);
         conn_step(c);
-        if (s->max_sessions > 0 && s->served >= s->max_sessions)
+        if ((s->exit_after > 0 && s->served >= s->exit_after) || s->stopping)
             return;
     }
 }
 
-static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)w;
     (void)revents;
     ev_break(loop, EVBREAK_ALL);
 }
 
+/* SIGTERM/SIGINT: stop accepting, close the connections that are not sessions and not sending an answer, let the
+ * sessions finish for --grace seconds (the rest are closed after ev_run).  A second signal stops at once. */
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    Server *s = w->data;
+    if (s->stopping) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    s->stopping = TRUE;
+    s->stopped_by = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
+    ev_io_stop(loop, &s->listen_io);
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    for (Conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->in_session || c->st == ST_WRITE)
+            continue;
+        if (c->st != ST_DRAIN && g_strcmp0(c->outcome, "served") != 0)
+            conn_set_outcome(c, "closed", "server_stopped");
+        conn_close(c);
+    }
+    if (!s->conns) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    ev_timer_init(&s->grace, on_grace, s->grace_s, 0.);
+    ev_timer_start(loop, &s->grace);
+}
+
+/* ---- the metrics listener (plain HTTP on loopback) -------------------------------------------------------------- */
+
+static void metrics_conn_free(MetricsConn *m)
+{
+    Server *s = m->srv;
+    ev_io_stop(s->loop, &m->io);
+    ev_timer_stop(s->loop, &m->timer);
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        s->mconns = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    close(m->fd);
+    hnb_acs_http_free(m->http);
+    g_string_free(m->in, TRUE);
+    g_string_free(m->out, TRUE);
+    g_free(m);
+}
+
+/* GET (or HEAD) /metrics: the page; anything else 404; a bad request 400.  Always closed after. */
+static void metrics_answer(MetricsConn *m, HnbAcsHttpEvent ev)
+{
+    m->answered = TRUE;
+    if (ev == HNB_ACS_HTTP_BAD) {
+        const char *why = NULL;
+        int status = hnb_acs_http_error(m->http, &why);
+        why = why ? why : "bad request";
+        hnb_acs_http_respond(m->out, status, "text/plain; charset=utf-8", why, strlen(why), NULL, TRUE);
+        return;
+    }
+    const HnbAcsHttpRequest *req = hnb_acs_http_request(m->http);
+    gboolean get = strcmp(req->method, "GET") == 0, head = strcmp(req->method, "HEAD") == 0;
+    size_t path_len = strcspn(req->url, "?");
+    if ((get || head) && path_len == strlen("/metrics") && strncmp(req->url, "/metrics", path_len) == 0) {
+        g_autoptr(GString) page = g_string_new(NULL);
+        hnb_acs_metrics_render(&m->srv->metrics, page);
+        hnb_acs_http_respond(m->out, 200, HNB_ACS_METRICS_CONTENT_TYPE, page->str, page->len, NULL, TRUE);
+        if (head) /* the same header block, no body */
+            g_string_truncate(m->out, m->out->len - page->len);
+        return;
+    }
+    static const char text[] = "404 Not Found: this port serves GET /metrics only\n";
+    hnb_acs_http_respond(m->out, 404, "text/plain; charset=utf-8", text, strlen(text), NULL, TRUE);
+}
+
+static void on_metrics_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    MetricsConn *m = (MetricsConn *)((char *)w - offsetof(MetricsConn, io));
+    while (!m->answered) {
+        size_t used = 0;
+        HnbAcsHttpEvent ev = hnb_acs_http_feed(m->http, m->in->str, m->in->len, &used);
+        g_string_erase(m->in, 0, (gssize)used);
+        if (ev == HNB_ACS_HTTP_REQUEST || ev == HNB_ACS_HTTP_BAD) {
+            metrics_answer(m, ev);
+            ev_io_stop(loop, &m->io);
+            ev_io_set(&m->io, m->fd, EV_WRITE);
+            ev_io_start(loop, &m->io);
+            break;
+        }
+        if (ev == HNB_ACS_HTTP_CONTINUE) /* no body is wanted: a GET with Expect gets 100, then its answer */
+            continue;
+        char buf[4096];
+        ssize_t n = recv(m->fd, buf, sizeof buf, 0);
+        if (n > 0) {
+            g_string_append_len(m->in, buf, n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        metrics_conn_free(m);
+        return;
+    }
+    while (m->out_off < m->out->len) {
+        ssize_t n = send(m->fd, m->out->str + m->out_off, m->out->len - m->out_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            m->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        break;
+    }
+    metrics_conn_free(m);
+}
+
+static void on_metrics_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    metrics_conn_free((MetricsConn *)((char *)w - offsetof(MetricsConn, timer)));
+}
+
+static void on_metrics_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    Server *s = w->data;
+    for (;;) {
+        int fd = accept4(s->metrics_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        MetricsConn *m = g_new0(MetricsConn, 1);
+        m->srv = s;
+        m->fd = fd;
+        m->http = hnb_acs_http_new(&metrics_http_limits);
+        m->in = g_string_new(NULL);
+        m->out = g_string_new(NULL);
+        m->next = s->mconns;
+        if (s->mconns)
+            s->mconns->prev = m;
+        s->mconns = m;
+        ev_io_init(&m->io, on_metrics_io, fd, EV_READ);
+        ev_io_start(loop, &m->io);
+        ev_timer_init(&m->timer, on_metrics_timeout, METRICS_TIMEOUT_S, 0.);
+        ev_timer_start(loop, &m->timer);
+    }
+}
+
 /* Bind HOST:PORT ([v6]:PORT too); port 0 picks a free one.  Returns the listening fd or -1 with error set. */
-static int listen_on(const char *spec, char **bound, GError **error)
+static gboolean is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return FALSE;
+}
+
+/* `option` names the option in messages; loopback_only refuses any address that is not 127.0.0.0/8 or ::1. */
+static int listen_on(const char *option, const char *spec, gboolean loopback_only, char **bound, GError **error)
 {
     g_autofree char *host = NULL;
     const char *port;
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec || !colon[1]) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "--listen: expected HOST:PORT, got \"%s\"", spec);
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: expected HOST:PORT, got \"%s\"", option, spec);
         return -1;
     }
     port = colon + 1;
@@ -609,9 +844,16 @@ static int listen_on(const char *spec, char **bound, GError **error)
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res = NULL;
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "--listen %s: %s", spec, gai_strerror(gai));
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s %s: %s", option, spec, gai_strerror(gai));
         return -1;
     }
+    for (struct addrinfo *a = res; loopback_only && a; a = a->ai_next)
+        if (!is_loopback(a->ai_addr)) {
+            g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s %s: not a loopback address (127.0.0.0/8 or [::1])",
+                        option, spec);
+            freeaddrinfo(res);
+            return -1;
+        }
     int fd = -1, saved = 0;
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -629,7 +871,7 @@ static int listen_on(const char *spec, char **bound, GError **error)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "--listen %s: %s", spec, g_strerror(saved));
+        g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "%s %s: %s", option, spec, g_strerror(saved));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -643,13 +885,21 @@ static int listen_on(const char *spec, char **bound, GError **error)
 
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
 {
-    Server s = {.max_sessions = opts->max_sessions, .listen_fd = -1, .pki = opts->pki, .image = opts->image};
+    Server s = {.exit_after = opts->exit_after, .max_sessions = opts->max_sessions, .listen_fd = -1,
+                .metrics_fd = -1, .pki = opts->pki, .image = opts->image,
+                .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace};
     s.ctx = server_ctx_for(opts->pki, opts->tls11, error);
     if (!s.ctx)
         return FALSE;
-    g_autofree char *bound = NULL;
-    s.listen_fd = listen_on(opts->listen, &bound, error);
+    g_autofree char *bound = NULL, *metrics_bound = NULL;
+    if (opts->metrics && (s.metrics_fd = listen_on("--metrics", opts->metrics, TRUE, &metrics_bound, error)) < 0) {
+        SSL_CTX_free(s.ctx);
+        return FALSE;
+    }
+    s.listen_fd = listen_on("--listen", opts->listen, FALSE, &bound, error);
     if (s.listen_fd < 0) {
+        if (s.metrics_fd >= 0)
+            close(s.metrics_fd);
         SSL_CTX_free(s.ctx);
         return FALSE;
     }
@@ -665,24 +915,54 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     ev_io_init(&s.listen_io, on_accept, s.listen_fd, EV_READ);
     s.listen_io.data = &s;
     ev_io_start(s.loop, &s.listen_io);
+    if (s.metrics_fd >= 0) {
+        ev_io_init(&s.metrics_io, on_metrics_accept, s.metrics_fd, EV_READ);
+        s.metrics_io.data = &s;
+        ev_io_start(s.loop, &s.metrics_io);
+    }
     ev_signal_init(&s.sigterm, on_signal, SIGTERM);
+    s.sigterm.data = &s;
     ev_signal_start(s.loop, &s.sigterm);
     ev_signal_init(&s.sigint, on_signal, SIGINT);
+    s.sigint.data = &s;
     ev_signal_start(s.loop, &s.sigint);
+    if (metrics_bound) /* first: whoever waits for "listening on" has both lines */
+        printf("metrics on http://%s/metrics\n", metrics_bound);
     printf("listening on %s\n", bound);
     fflush(stdout);
 
     ev_run(s.loop, 0);
 
+    /* what is still open after the grace period (or at --exit-after) is closed now */
+    guint cut = 0;
     while (s.conns) {
+        if (s.conns->in_session)
+            cut++;
         conn_set_outcome(s.conns, "closed", "server_stopped");
         conn_log(s.conns);
+        conn_count_end(s.conns);
         conn_free(s.conns);
     }
+    while (s.mconns)
+        metrics_conn_free(s.mconns);
+    guint64 sessions = 0;
+    for (guint i = 0; hnb_acs_metrics_outcomes[i]; i++)
+        sessions += s.metrics.sessions[i];
+    fprintf(stderr,
+            "acs: stopped by=%s connections=%" G_GUINT64_FORMAT " sessions=%" G_GUINT64_FORMAT
+            " refused_overload=%" G_GUINT64_FORMAT " sessions_cut=%u\n",
+            s.stopped_by ? s.stopped_by : "signal", s.metrics.connections, sessions, s.metrics.refused_overload, cut);
+    fflush(stderr);
+    ev_timer_stop(s.loop, &s.grace);
     ev_io_stop(s.loop, &s.listen_io);
+    if (s.metrics_fd >= 0) {
+        ev_io_stop(s.loop, &s.metrics_io);
+        close(s.metrics_fd);
+    }
     ev_signal_stop(s.loop, &s.sigterm);
     ev_signal_stop(s.loop, &s.sigint);
-    close(s.listen_fd);
+    if (s.listen_fd >= 0)
+        close(s.listen_fd);
     SSL_CTX_free(s.ctx);
     g_free(s.bound);
     ev_loop_destroy(s.loop);

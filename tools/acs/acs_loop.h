@@ -14,8 +14,16 @@
  * then, when there is something to say: cookie=echoed|missing, download=sent|status:N|fault:N (the ACS's Download and
  * the CPE's answer), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
- * certificate), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away), timeout, served
- * (image requests only, all answered).
+ * certificate, or reason=overload), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away, or
+ * reason=server_stopped), timeout, served (image requests only, all answered).
+ *
+ * Sessions: a connection's first POST opens a CWMP session, which ends with the connection.  With max_sessions open,
+ * a new connection's first POST gets CWMP fault 8005 with HTTP 503 and Retry-After (acs_cwmp.h) and the connection
+ * closes.  The counters (acs_metrics.h) are fed here and served on the optional loopback metrics listener.
+ *
+ * Stopping: the first SIGTERM/SIGINT closes the listener and the connections that are not sessions, gives the open
+ * sessions `grace` seconds, closes the rest, logs `acs: stopped by=SIGTERM connections=N sessions=N
+ * refused_overload=N sessions_cut=N`; a second signal cuts the grace period short.
  *
  * GET or HEAD of /images/NAME is answered from the image (acs_image.h): the header block, then the file's bytes read
  * 16 KiB at a time with pread into the connection's buffer and written as SSL_write takes them (partial writes on);
@@ -33,13 +41,18 @@ typedef struct {
     const char *listen;  /* HOST:PORT or [V6]:PORT; port 0 picks a free one */
     HnbPki *pki;         /* the exported PKI (hnb_pki_open_export): H(e)MS credential, client CA, CRL */
     gboolean tls11;      /* also accept TLS 1.1 (the profile's floor) */
-    gint64 max_sessions; /* stop after this many connections have ended; 0: only on SIGTERM/SIGINT */
+    gint64 exit_after;   /* stop after this many connections have ended; 0: only on SIGTERM/SIGINT */
+    gint64 max_sessions; /* CWMP sessions open at once (the simulation's [acs] max_sessions); 0: no limit */
+    guint retry_after;   /* the Retry-After of an overload refusal, seconds (0: 30) */
+    const char *metrics; /* HOST:PORT of the plain-HTTP metrics listener (loopback only), or NULL */
+    double grace;        /* after SIGTERM/SIGINT: seconds the open sessions get to finish */
     const HnbAcsImage *image; /* the published image (served at /images/NAME, offered by Download), or NULL */
 } HnbAcsServeOptions;
 
-/* Serve until SIGTERM, SIGINT or max_sessions.  Prints `listening on HOST:PORT` on stdout once ready.  FALSE with
- * *error (HNB_ERROR_INPUT for a bad address, HNB_ERROR_RUN if it cannot listen or build the TLS context) if it
- * could not start; TRUE once stopped. */
+/* Serve until SIGTERM, SIGINT (then the grace period) or exit_after.  Prints `metrics on http://HOST:PORT/metrics`
+ * (with --metrics), then `listening on HOST:PORT` on stdout once ready.  FALSE with *error (HNB_ERROR_INPUT for a bad
+ * address or a --metrics address that is not loopback, HNB_ERROR_RUN if it cannot listen or build the TLS context)
+ * if it could not start; TRUE once stopped. */
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error);
 
 #endif

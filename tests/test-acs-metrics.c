@@ -1,0 +1,115 @@
+/* tests/test-acs-metrics.c — the counters of `hnbsim acs` (tools/acs/acs_metrics.h) and their page: the Prometheus
+ * text exposition format 0.0.4 (a HELP and a TYPE line before each family's samples, label values quoted, one sample
+ * a line ending in a newline), labels from fixed tables only. */
+#include "tools/acs/acs_metrics.h"
+
+#include <string.h>
+
+/* The value of the sample line that starts with `series` followed by a space (-1: absent). */
+static gint64 sample(const char *page, const char *series)
+{
+    g_auto(GStrv) lines = g_strsplit(page, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, series) && (*l)[strlen(series)] == ' ')
+            return g_ascii_strtoll(*l + strlen(series) + 1, NULL, 10);
+    return -1;
+}
+
+static void test_counts(void)
+{
+    HnbAcsMetrics m = {0};
+    m.connections = 4;
+    hnb_acs_metrics_handshake(&m, NULL);
+    hnb_acs_metrics_handshake(&m, NULL);
+    hnb_acs_metrics_handshake(&m, "expired (certificate has expired)");
+    hnb_acs_metrics_handshake(&m, "something new");
+    hnb_acs_metrics_session_end(&m, "ok");
+    hnb_acs_metrics_session_end(&m, "refused");
+    hnb_acs_metrics_session_end(&m, "made-up");
+    hnb_acs_metrics_rpc(&m, "Inform");
+    hnb_acs_metrics_rpc(&m, "Inform");
+    hnb_acs_metrics_rpc(&m, "empty");
+    hnb_acs_metrics_rpc(&m, "X-Vendor-Thing"); /* a peer's name never becomes a label */
+    m.sessions_open = 1;
+    m.refused_overload = 1;
+    m.downloads = 2;
+    m.image_bytes = 300000;
+    g_autoptr(GString) page = g_string_new(NULL);
+    hnb_acs_metrics_render(&m, page);
+    g_test_message("%s", page->str);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_connections_total"), ==, 4);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_handshakes_total{outcome=\"ok\"}"), ==, 2);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_handshakes_total{outcome=\"expired\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_handshakes_total{outcome=\"other\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_handshakes_total{outcome=\"revoked\"}"), ==, 0);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_total{outcome=\"ok\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_total{outcome=\"refused\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_total{outcome=\"other\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_open"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_rpcs_total{rpc=\"Inform\"}"), ==, 2);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_rpcs_total{rpc=\"empty\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_rpcs_total{rpc=\"other\"}"), ==, 1);
+    g_assert_null(strstr(page->str, "X-Vendor-Thing"));
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_refused_total{reason=\"overload\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_downloads_total"), ==, 2);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_image_bytes_total"), ==, 300000);
+}
+
+/* The format: every line is a comment (# HELP name text / # TYPE name counter|gauge) or `name{labels} value`; each
+ * family's HELP and TYPE come once, before its first sample; counters end in _total. */
+static void test_format(void)
+{
+    HnbAcsMetrics m = {0};
+    g_autoptr(GString) page = g_string_new(NULL);
+    hnb_acs_metrics_render(&m, page);
+    g_assert_true(g_str_has_suffix(page->str, "\n"));
+    g_autoptr(GRegex) help = g_regex_new("^# HELP ([a-z_]+) \\S.*$", 0, 0, NULL);
+    g_autoptr(GRegex) type = g_regex_new("^# TYPE ([a-z_]+) (counter|gauge)$", 0, 0, NULL);
+    g_autoptr(GRegex) smp = g_regex_new("^([a-z_]+)(\\{[a-z]+=\"[A-Za-z_]+\"\\})? [0-9]+$", 0, 0, NULL);
+    g_autoptr(GHashTable) typed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autofree char *helped = NULL;
+    g_auto(GStrv) lines = g_strsplit(page->str, "\n", -1);
+    guint families = 0, samples = 0;
+    for (char **l = lines; *l && **l; l++) {
+        g_autoptr(GMatchInfo) mi = NULL;
+        if (g_regex_match(help, *l, 0, &mi)) {
+            char *name = g_match_info_fetch(mi, 1);
+            g_assert_false(g_hash_table_contains(typed, name));
+            g_free(helped);
+            helped = name;
+            continue;
+        }
+        g_clear_pointer(&mi, g_match_info_free);
+        if (g_regex_match(type, *l, 0, &mi)) {
+            char *name = g_match_info_fetch(mi, 1), *kind = g_match_info_fetch(mi, 2);
+            g_assert_cmpstr(name, ==, helped); /* HELP, then TYPE of the same family */
+            if (strcmp(kind, "counter") == 0)
+                g_assert_true(g_str_has_suffix(name, "_total"));
+            g_hash_table_insert(typed, name, kind);
+            families++;
+            continue;
+        }
+        g_clear_pointer(&mi, g_match_info_free);
+        g_assert_true(g_regex_match(smp, *l, 0, &mi));
+        g_autofree char *name = g_match_info_fetch(mi, 1);
+        g_assert_true(g_hash_table_contains(typed, name));
+        g_assert_cmpstr(name, ==, helped); /* a family's samples follow its TYPE line together */
+        samples++;
+    }
+    g_assert_cmpuint(families, ==, 8);
+    g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_sessions_open"), ==, "gauge");
+    guint want = 1 + 1 + 1 + 1 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
+                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 1;
+    g_assert_cmpuint(samples, ==, want);
+    g_assert_true(g_strv_length((char **)hnb_acs_metrics_handshakes) <= HNB_ACS_METRICS_MAX_LABELS);
+    g_assert_true(g_strv_length((char **)hnb_acs_metrics_outcomes) <= HNB_ACS_METRICS_MAX_LABELS);
+    g_assert_true(g_strv_length((char **)hnb_acs_metrics_rpcs) <= HNB_ACS_METRICS_MAX_LABELS);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/acs-metrics/counts", test_counts);
+    g_test_add_func("/acs-metrics/format", test_format);
+    return g_test_run();
+}

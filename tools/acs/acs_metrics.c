@@ -1,0 +1,76 @@
+/* tools/acs/acs_metrics.c — counters and their Prometheus text page (see acs_metrics.h). */
+#include "tools/acs/acs_metrics.h"
+
+#include <string.h>
+
+const char *const hnb_acs_metrics_outcomes[] = {"ok", "informed", "refused", "rejected", "error", "closed",
+                                                "timeout", "served", "other", NULL};
+/* "ok" and crypto/tls.h's reason codes as the log writes them, and the loop's own (closed_*, handshake_timeout) */
+const char *const hnb_acs_metrics_handshakes[] = {
+    "ok", "expired", "not_yet_valid", "unknown_ca", "identity_mismatch", "hostname_mismatch", "no_client_cert",
+    "protocol_version", "no_shared_cipher", "revoked", "bad_signature", "bad_identity", "closed_before_handshake",
+    "closed_during_handshake", "handshake_timeout", "other", NULL};
+const char *const hnb_acs_metrics_rpcs[] = {"Inform", "GetRPCMethods", "TransferComplete", "DownloadResponse",
+                                            "Fault", "empty", "invalid", "unknown", "bad_cookie", "other", NULL};
+
+/* The index of `name` (its first `len` bytes) in `table`, or of "other". */
+static guint label_index(const char *const *table, const char *name, size_t len)
+{
+    guint i = 0;
+    for (; table[i + 1]; i++)
+        if (strlen(table[i]) == len && strncmp(table[i], name, len) == 0)
+            return i;
+    return i;
+}
+
+void hnb_acs_metrics_handshake(HnbAcsMetrics *m, const char *reason)
+{
+    if (!reason) {
+        m->handshakes[0]++;
+        return;
+    }
+    m->handshakes[label_index(hnb_acs_metrics_handshakes, reason, strcspn(reason, " "))]++;
+}
+
+void hnb_acs_metrics_session_end(HnbAcsMetrics *m, const char *outcome)
+{
+    m->sessions[label_index(hnb_acs_metrics_outcomes, outcome, strlen(outcome))]++;
+}
+
+void hnb_acs_metrics_rpc(HnbAcsMetrics *m, const char *rpc)
+{
+    m->rpcs[label_index(hnb_acs_metrics_rpcs, rpc, strlen(rpc))]++;
+}
+
+static void header(GString *out, const char *name, const char *type, const char *help)
+{
+    g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void labelled(GString *out, const char *name, const char *label, const char *const *table,
+                     const guint64 *values)
+{
+    for (guint i = 0; table[i]; i++)
+        g_string_append_printf(out, "%s{%s=\"%s\"} %" G_GUINT64_FORMAT "\n", name, label, table[i], values[i]);
+}
+
+void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
+{
+    header(out, "hnbsim_acs_connections_total", "counter", "TCP connections accepted.");
+    g_string_append_printf(out, "hnbsim_acs_connections_total %" G_GUINT64_FORMAT "\n", m->connections);
+    header(out, "hnbsim_acs_handshakes_total", "counter", "TLS handshakes by outcome: ok or the log's reason code.");
+    labelled(out, "hnbsim_acs_handshakes_total", "outcome", hnb_acs_metrics_handshakes, m->handshakes);
+    header(out, "hnbsim_acs_sessions_total", "counter", "CWMP sessions ended, by the log's outcome.");
+    labelled(out, "hnbsim_acs_sessions_total", "outcome", hnb_acs_metrics_outcomes, m->sessions);
+    header(out, "hnbsim_acs_sessions_open", "gauge", "CWMP sessions open now.");
+    g_string_append_printf(out, "hnbsim_acs_sessions_open %" G_GINT64_FORMAT "\n", m->sessions_open);
+    header(out, "hnbsim_acs_rpcs_total", "counter", "The CPE's requests answered in sessions, by RPC.");
+    labelled(out, "hnbsim_acs_rpcs_total", "rpc", hnb_acs_metrics_rpcs, m->rpcs);
+    header(out, "hnbsim_acs_refused_total", "counter", "Sessions refused by a limit, by reason.");
+    g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"overload\"} %" G_GUINT64_FORMAT "\n",
+                           m->refused_overload);
+    header(out, "hnbsim_acs_downloads_total", "counter", "Download RPCs sent.");
+    g_string_append_printf(out, "hnbsim_acs_downloads_total %" G_GUINT64_FORMAT "\n", m->downloads);
+    header(out, "hnbsim_acs_image_bytes_total", "counter", "Image bytes sent.");
+    g_string_append_printf(out, "hnbsim_acs_image_bytes_total %" G_GUINT64_FORMAT "\n", m->image_bytes);
+}

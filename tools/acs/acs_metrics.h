@@ -1,0 +1,53 @@
+/* tools/acs/acs_metrics.h — the counters of `hnbsim acs` and their page for `GET /metrics` (Prometheus text
+ * exposition format 0.0.4: HELP and TYPE lines, then one sample a line).
+ *
+ * The loop (acs_loop.c) feeds them; nothing here knows about sockets.  Label values come from fixed tables, never
+ * from the peer: an RPC name outside the table counts as rpc="other", a log outcome or handshake reason outside them
+ * as "other", so a client cannot grow the page.
+ *
+ *   hnbsim_acs_connections_total          TCP connections accepted
+ *   hnbsim_acs_handshakes_total{outcome}  TLS handshakes: "ok" or the log's reason code (no_client_cert, expired, ...)
+ *   hnbsim_acs_sessions_total{outcome}    CWMP sessions ended (connections that carried a POST), by the log's outcome
+ *   hnbsim_acs_sessions_open              CWMP sessions open now (gauge)
+ *   hnbsim_acs_rpcs_total{rpc}            the CPE's requests answered in sessions: Inform, empty, ... (as the log)
+ *   hnbsim_acs_refused_total{reason}      sessions refused by a limit: overload (--max-sessions)
+ *   hnbsim_acs_downloads_total            Download RPCs sent
+ *   hnbsim_acs_image_bytes_total          image bytes sent (GET /images/...)
+ */
+#ifndef HNB_ACS_METRICS_H
+#define HNB_ACS_METRICS_H
+
+#include <glib.h>
+
+/* The label tables, NULL-terminated; the last entry of each before NULL is "other". */
+extern const char *const hnb_acs_metrics_outcomes[];
+extern const char *const hnb_acs_metrics_handshakes[];
+extern const char *const hnb_acs_metrics_rpcs[];
+
+enum { HNB_ACS_METRICS_MAX_LABELS = 24 };
+
+typedef struct {
+    guint64 connections;
+    guint64 handshakes[HNB_ACS_METRICS_MAX_LABELS];
+    guint64 sessions[HNB_ACS_METRICS_MAX_LABELS];
+    gint64 sessions_open;
+    guint64 rpcs[HNB_ACS_METRICS_MAX_LABELS];
+    guint64 refused_overload;
+    guint64 downloads;
+    guint64 image_bytes;
+} HnbAcsMetrics;
+
+/* A handshake ended: NULL reason for success, else the log's reason ("expired (detail)": the code before the space
+ * is used). */
+void hnb_acs_metrics_handshake(HnbAcsMetrics *m, const char *reason);
+/* A session ended with the log's outcome. */
+void hnb_acs_metrics_session_end(HnbAcsMetrics *m, const char *outcome);
+/* The CPE sent this RPC (the log's name: "Inform", "empty", ...). */
+void hnb_acs_metrics_rpc(HnbAcsMetrics *m, const char *rpc);
+
+/* The page, appended to `out`. */
+void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out);
+
+#define HNB_ACS_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+#endif
