@@ -53,7 +53,8 @@ typedef enum {
     HNB_S_GOLDEN,      /* the read-only initial module runs: not in service, fetching the release image */
     HNB_S_DOWNLOADING, /* image download in progress (from the golden module or the release image) */
     HNB_S_INSTALLING,  /* verifying and writing the downloaded image */
-    HNB_S_BRICKED,     /* no bootable image: waits for the field */
+    HNB_S_BRICKED,     /* no bootable image (or a golden module without a credential to reach the H(e)MS): waits for
+                          the field */
     HNB_S_OFF,         /* power lost */
     HNB_S_COUNT
 } HnbState;
