@@ -1238,6 +1238,7 @@ static void test_acs_image_ranges(void)
     if (rc < 0)
         return;
     g_assert_cmpint(rc, ==, 0);
+    g_free(err);
     g_free(img_log());
     g_autofree char *h2 = NULL;
     rc = curl_as(&img_acs, 1, (const char *[]){"--range", "100000-", "-o", p2, "-D", "-", url, NULL}, &h2, &err);
