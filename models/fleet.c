@@ -603,7 +603,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "unrecovered", "HNBs", (double)(hs->affected - hs->recovered),
                     "affected HNBs still out of service at the end");
     hnb_metrics_add(m, "bricked", "HNBs", (double)hs->bricked_total, "boots that found no bootable image (need the field)");
-    gboolean strandable = (p->hnb.layout == HNB_LAYOUT_GOLDEN || p->hnb.layout == HNB_LAYOUT_AB_GOLDEN) &&
+    gboolean strandable = hnb_layout_has_golden(p->hnb.layout) &&
                           p->hnb.golden_cred == HNB_GOLDEN_CRED_NONE;
     hnb_metrics_add(m, "golden_stranded", "HNBs", strandable ? (double)hs->golden_stranded : NAN,
                     "boots into a golden module that could not reach the H(e)MS for want of a credential ([golden] "
@@ -642,7 +642,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     /* The seed's cost argument: a golden module that reaches the H(e)MS over TLS, or through the SeGW's IPsec tunnel,
      * carries a second security stack to maintain (the release image carries one in every layout; A/B banks hold the
      * same image).  A year's worth, apart from the episode's cost: it does not depend on the horizon. */
-    unsigned stacks = 1 + ((p->hnb.layout == HNB_LAYOUT_GOLDEN || p->hnb.layout == HNB_LAYOUT_AB_GOLDEN) &&
+    unsigned stacks = 1 + (hnb_layout_has_golden(p->hnb.layout) &&
                            (p->hnb.golden_tls || p->segw) && p->hnb.golden_cred != HNB_GOLDEN_CRED_NONE);
     hnb_metrics_add(m, "stack_modules", "modules", stacks,
                     "software modules of the layout with a TLS/IPsec stack to maintain (the release image; a golden "

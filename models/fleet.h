@@ -61,6 +61,12 @@ typedef enum {
 
 typedef enum { HNB_LAYOUT_SINGLE, HNB_LAYOUT_GOLDEN, HNB_LAYOUT_AB, HNB_LAYOUT_AB_GOLDEN } HnbLayout;
 
+/* Does the layout carry a read-only golden module? */
+static inline gboolean hnb_layout_has_golden(HnbLayout l)
+{
+    return l == HNB_LAYOUT_GOLDEN || l == HNB_LAYOUT_AB_GOLDEN;
+}
+
 /* [golden] credential: what the golden module authenticates with to the SeGW and over TLS. */
 typedef enum {
     HNB_GOLDEN_CRED_DEVICE,   /* the device key, released by the TrE to the verified golden module (clause 6.1) */

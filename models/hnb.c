@@ -221,6 +221,13 @@ static gboolean golden_can_reach(const HnbPopulation *pop)
     return pop->p.golden_cred != HNB_GOLDEN_CRED_NONE || (!pop->parts.segw && !pop->p.golden_tls);
 }
 
+/* HNB i begins a tunnel set-up now (after a boot, or to retry). */
+static void tunnel_connect(HnbPopulation *pop, uint32_t i)
+{
+    hnb_pop_set_tunnel(pop, i, HNB_TUN_SETUP);
+    hnb_segw_connect(pop->parts.segw, i);
+}
+
 /* A golden module that cannot reach the H(e)MS: as good as a brick, and sent to the field as one (the operator sees
  * the HNB missing as it sees a bricked one); counted apart (golden_stranded), so the results show it. */
 static void stranded(HnbPopulation *pop, uint32_t i)
@@ -244,8 +251,7 @@ static void booted(HnbPopulation *pop, uint32_t i, HnbTime now)
         return;
     }
     if (pop->parts.segw) {
-        hnb_pop_set_tunnel(pop, i, HNB_TUN_SETUP);
-        hnb_segw_connect(pop->parts.segw, i);
+        tunnel_connect(pop, i);
         return;
     }
     if (!(pop->hnb[i].flags & HNB_F_ON_GOLDEN))
@@ -266,7 +272,7 @@ static void on_boot(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbPopulation *pop = ud;
     uint32_t i = ev->entity;
     Hnb *h = &pop->hnb[i];
-    gboolean golden = pop->p.layout == HNB_LAYOUT_GOLDEN || pop->p.layout == HNB_LAYOUT_AB_GOLDEN;
+    gboolean golden = hnb_layout_has_golden(pop->p.layout);
     gboolean verified = hnb_secure_boot_join(pop->parts.boot, HNB_ARG_PAYLOAD(ev->arg)); /* joined even by a stale attempt */
     (void)sim;
     if (HNB_ARG_GEN(ev->arg) != h->gen)
@@ -612,8 +618,7 @@ static void on_ike_retry(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (HNB_ARG_GEN(ev->arg) != pop->hnb[ev->entity].gen)
         return;
     pop->hnb[ev->entity].timer = 0;
-    hnb_pop_set_tunnel(pop, ev->entity, HNB_TUN_SETUP);
-    hnb_segw_connect(pop->parts.segw, ev->entity);
+    tunnel_connect(pop, ev->entity);
 }
 
 const HnbSegwClient hnb_population_segw_client = {
