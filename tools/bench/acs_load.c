@@ -8,13 +8,13 @@
  *   resumed  the same, but offering the session its device got on its previous connection (the first connection of
  *            each device is a full handshake); a server that does not resume still completes, counted as not resumed;
  *   session  a whole CWMP session: POST an Inform whose DeviceId (OUI + SerialNumber) maps to the certificate's
- *            identity, read the InformResponse (200), POST empty, read 204, close.
+ *            identity, read the InformResponse (200), POST empty with its session cookie, read 204, close.
  * The TLS side is the core's (crypto/tls.h: the §8.3.4 profile's client context, the device credential and the name
  * check), so what is measured is the profile the simulation and `hnbsim acs` use.  The responses are parsed by
  * http-parser, as the server parses the requests.
  *
  * Usage: acs-load --target HOST:PORT --pki DIR [--mode full|resumed|session] [--concurrency N]
- *                 (--duration S | --count N) [--devices N] [--timeout S]
+ *                 (--duration S | --count N) [--devices N] [--timeout S] [--ramp S]
  * With --duration no connection starts after S seconds and those in flight finish (so a server's own count of
  * sessions equals the completed count); with --count exactly N connections are made.
  *
@@ -76,6 +76,9 @@ typedef struct {
     http_parser parser;
     gboolean msg_done;
     GString *body;
+    GString *field, *cookie; /* the response header being read; the Set-Cookie value the empty POST echoes */
+    gboolean in_value;
+    char *empty_post;
 } Client;
 
 struct Load {
@@ -162,6 +165,29 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* Header names and values may come in pieces; only Set-Cookie's value is kept (up to its attributes), since a CPE
+ * echoes the session cookie in the requests that follow (TR-069 §3.4.1) and the server logs whether it did. */
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    Client *c = p->data;
+    if (c->in_value)
+        g_string_truncate(c->field, 0);
+    c->in_value = FALSE;
+    g_string_append_len(c->field, at, len);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    Client *c = p->data;
+    if (!c->in_value && g_ascii_strcasecmp(c->field->str, "Set-Cookie") == 0)
+        g_string_truncate(c->cookie, 0);
+    c->in_value = TRUE;
+    if (g_ascii_strcasecmp(c->field->str, "Set-Cookie") == 0 && c->cookie->len < BODY_KEEP)
+        g_string_append_len(c->cookie, at, len);
+    return 0;
+}
+
 static int on_message_complete(http_parser *p)
 {
     Client *c = p->data;
@@ -169,15 +195,26 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
-/* Send request `step` of the session. */
+/* Send request `step` of the session: the Inform, then the empty POST with the cookie the InformResponse set. */
 static void session_send(Client *c)
 {
-    c->req = c->step == 0 ? c->load->informs[c->dev] : EMPTY_POST;
+    g_clear_pointer(&c->empty_post, g_free);
+    if (c->step == 0) {
+        c->req = c->load->informs[c->dev];
+        g_string_truncate(c->cookie, 0);
+    } else if (c->cookie->len) {
+        size_t n = strcspn(c->cookie->str, ";");
+        c->req = c->empty_post = g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nCookie: %.*s\r\n"
+                                                 "Content-Length: 0\r\n\r\n", (int)n, c->cookie->str);
+    } else
+        c->req = EMPTY_POST;
     c->req_len = strlen(c->req);
     c->req_off = 0;
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
     c->msg_done = FALSE;
+    c->in_value = FALSE;
+    g_string_truncate(c->field, 0);
     g_string_truncate(c->body, 0);
     c->state = ST_WRITE;
 }
@@ -484,7 +521,7 @@ int main(int argc, char **argv)
 {
     char *target = NULL, *pki_dir = NULL, *mode = NULL;
     gint concurrency = 1, devices = 0;
-    double duration = 0, timeout = 30;
+    double duration = 0, timeout = 30, ramp = 0;
     gint64 count = 0;
     GOptionEntry entries[] = {
         {"target", 0, 0, G_OPTION_ARG_STRING, &target, "the server", "HOST:PORT"},
@@ -496,6 +533,8 @@ int main(int argc, char **argv)
         {"devices", 0, 0, G_OPTION_ARG_INT, &devices, "cycle through the first N devices (default: all dev<i>.pem)",
          "N"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, "seconds a connection may take (default 30)", "S"},
+        {"ramp", 0, 0, G_OPTION_ARG_DOUBLE, &ramp, "start the N slots evenly over S seconds (default 0: at once)",
+         "S"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *oc = g_option_context_new("- concurrent TLS clients (HNBs) against an H(e)MS");
     g_option_context_add_main_entries(oc, entries, NULL);
@@ -513,8 +552,8 @@ int main(int argc, char **argv)
         return fail_usage("--concurrency must be >= 1 and --devices >= 0");
     if ((duration > 0) == (count > 0))
         return fail_usage("give one of --duration S (> 0) or --count N (> 0)");
-    if (!(timeout > 0))
-        return fail_usage("--timeout must be > 0");
+    if (!(timeout > 0) || !(ramp >= 0))
+        return fail_usage("--timeout must be > 0 and --ramp >= 0");
 
     Load l = {.timeout = timeout, .count = count, .mode = MODE_FULL};
     if (mode && strcmp(mode, "resumed") == 0)
@@ -543,6 +582,8 @@ int main(int argc, char **argv)
     l.fails = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     l.lat_hs = g_array_new(FALSE, FALSE, sizeof(double));
     l.lat_done = g_array_new(FALSE, FALSE, sizeof(double));
+    l.http.on_header_field = on_header_field;
+    l.http.on_header_value = on_header_value;
     l.http.on_body = on_body;
     l.http.on_message_complete = on_message_complete;
     l.loop = ev_default_loop(EVFLAG_AUTO);
@@ -558,12 +599,15 @@ int main(int argc, char **argv)
         c->load = &l;
         c->fd = -1;
         c->body = g_string_sized_new(BODY_KEEP);
+        c->field = g_string_new(NULL);
+        c->cookie = g_string_new(NULL);
         ev_init(&c->io, on_io);
         c->io.data = c;
         ev_init(&c->timer, on_timer);
         c->timer.data = c;
-        /* every slot starts from the loop, so the first connects go out together */
-        ev_timer_set(&c->timer, 0, 0);
+        /* every slot starts from the loop; with --ramp spread over its first R seconds, so that a thousand SYNs do
+         * not overflow the server's accept queue at once (dropped SYNs come back after 1, 3, 7 ... s) */
+        ev_timer_set(&c->timer, ramp * i / concurrency, 0);
         ev_timer_start(l.loop, &c->timer);
     }
     ev_run(l.loop, 0);
@@ -589,8 +633,12 @@ int main(int argc, char **argv)
     int rc = l.failed ? 1 : 0;
 
     g_string_free(why, TRUE);
-    for (gint i = 0; i < concurrency; i++)
+    for (gint i = 0; i < concurrency; i++) {
         g_string_free(clients[i].body, TRUE);
+        g_string_free(clients[i].field, TRUE);
+        g_string_free(clients[i].cookie, TRUE);
+        g_free(clients[i].empty_post);
+    }
     g_free(clients);
     for (guint i = 0; i < l.ndev; i++) {
         g_free(l.informs[i]);
