@@ -14,11 +14,12 @@
  * Environment: HNBSIM and ACS_LOAD (the binaries, set by meson), HNB_SOAK_SECONDS, HNB_SOAK_CONCURRENCY (default
  * 1000; for a look on a machine with a low descriptor limit).  Exit: 0 pass, 1 fail, 77 skipped.
  */
+#include "tests/child-common.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,25 +86,6 @@ static int run(const char *const *argv, char **out)
     return rc;
 }
 
-/* Read fd until `want` appears or timeout_ms passes; what was read. */
-static char *read_until(int fd, const char *want, int timeout_ms)
-{
-    GString *got = g_string_new(NULL);
-    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
-    while (!strstr(got->str, want) || !strchr(strstr(got->str, want), '\n')) {
-        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&pf, 1, left) <= 0)
-            break;
-        char buf[512];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        g_string_append_len(got, buf, n);
-    }
-    return g_string_free(got, FALSE);
-}
-
 /* `key=<number>` in text, or -1. */
 static long long field(const char *text, const char *key)
 {
@@ -128,24 +110,6 @@ static long long peak_rss_kib(GPid pid)
         return -1;
     const char *p = strstr(text, "VmHWM:");
     return p ? g_ascii_strtoll(p + 6, NULL, 10) : -1;
-}
-
-/* Wait up to timeout_ms for pid to exit; its exit status, or -1 (killed by a signal, or by SIGKILL here). */
-static int child_wait(GPid pid, int timeout_ms)
-{
-    int status = 0, rc = -1;
-    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
-    pid_t r;
-    while ((r = waitpid(pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
-        g_usleep(20000);
-    if (r == pid && WIFEXITED(status))
-        rc = WEXITSTATUS(status);
-    else if (r != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    g_spawn_close_pid(pid);
-    return rc;
 }
 
 static void remove_tree(const char *dir)
@@ -184,7 +148,7 @@ static int soak(const char *hnbsim, const char *acs_load, long seconds, long con
         return rc;
     }
     static const char ready[] = "listening on 127.0.0.1:";
-    g_autofree char *banner = read_until(out_fd, ready, READY_MS);
+    g_autofree char *banner = child_read_until(out_fd, ready, READY_MS);
     const char *p = strstr(banner, ready);
     if (!p) {
         kill(pid, SIGKILL);

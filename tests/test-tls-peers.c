@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto/profile.h"
+#include "tests/child-common.h"
 
 #define WAIT_MS 10000 /* for a server to come up or a log line to appear */
 
@@ -224,25 +225,6 @@ static int hnbsim(const char *const *args, char **out, char **err)
     return rc;
 }
 
-/* Read from fd until `want` appears or the deadline passes; returns what was read (caller frees). */
-static char *read_until(int fd, const char *want, int timeout_ms)
-{
-    GString *got = g_string_new(NULL);
-    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
-    while (!strstr(got->str, want)) {
-        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&pf, 1, left) <= 0)
-            break;
-        char buf[512];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        g_string_append_len(got, buf, n);
-    }
-    return g_string_free(got, FALSE);
-}
-
 /* Start argv in the background, stderr to `log`; wait for `ready` on its stdout. */
 static void server_start(Server *s, const char *const *argv, const char *ready, const char *log)
 {
@@ -262,7 +244,7 @@ static void server_start(Server *s, const char *const *argv, const char *ready, 
                                            &s->pid, NULL, &s->out_fd, NULL, &error));
     g_assert_no_error(error);
     g_ptr_array_free(a, TRUE);
-    s->banner = read_until(s->out_fd, ready, WAIT_MS);
+    s->banner = child_read_until(s->out_fd, ready, WAIT_MS);
     g_test_message("%s started: %s", argv[0], s->banner);
     g_assert_nonnull(strstr(s->banner, ready));
 }
@@ -284,25 +266,6 @@ static void acs_start(Server *s, const char *const *opts, const char *log_name)
     const char *p = strstr(s->banner, ready) + strlen(ready);
     s->port = g_strndup(p, strspn(p, "0123456789"));
     g_assert_cmpuint(strlen(s->port), >, 0);
-}
-
-/* Wait up to timeout_ms for child `pid` to exit by itself; its exit status (-1: killed by a signal, or by SIGKILL
- * here when the time ran out). */
-static int child_wait(GPid pid, int timeout_ms)
-{
-    int status = 0, rc = -1;
-    gint64 deadline = g_get_monotonic_time() + timeout_ms * (gint64)1000;
-    pid_t r;
-    while ((r = waitpid(pid, &status, WNOHANG)) == 0 && g_get_monotonic_time() < deadline)
-        g_usleep(10000);
-    if (r == pid && WIFEXITED(status))
-        rc = WEXITSTATUS(status);
-    else if (r != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    g_spawn_close_pid(pid);
-    return rc;
 }
 
 /* Wait up to timeout_ms for the server to exit by itself; its exit status (-1: it had to be killed). */
