@@ -31,3 +31,16 @@ median() {
     sort -g | awk 'BEGIN { OFMT = "%.10g" } { v[NR] = $1 } END { if (NR == 0) exit 1; m = int((NR + 1) / 2);
                    print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'
 }
+
+# need_built HINT FILE...: each FILE must be an executable file (built by meson); else say so, with HINT, and exit 2.
+need_built() {
+    local hint=$1 b
+    shift
+    for b in "$@"; do
+        if [ ! -f "$b" ] || [ ! -x "$b" ]; then
+            echo "$0: not an executable file: $b" >&2
+            echo "  build first (meson setup build && meson compile -C build), $hint" >&2
+            exit 2
+        fi
+    done
+}

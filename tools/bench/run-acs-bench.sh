@@ -8,6 +8,7 @@
 #              the acs-load meson builds beside it (HNBSIM's dir/tools/acs-load).
 #   --runs R   alternating rounds (default 5); medians are reported.
 #   --quick    a smoke run: 1 round of 2 s per measurement.
+# Output: medians of rates and CPU times; hnbsim/nginx is the median of the per-round ratios.
 # Environment: ACS_LOAD (the acs-load binary), NGINX (default: nginx on PATH, or /usr/sbin/nginx), SECONDS_PER_RUN
 #              (each measurement's --duration, default 10), CONCURRENCY (acs-load's, default 64).
 #
@@ -55,15 +56,12 @@ for v in runs seconds concurrency; do
     '' | *[!0-9]* | 0) echo "$0: $v must be a whole number >= 1, got '${!v}'" >&2; exit 2 ;;
     esac
 done
+# shared helpers: run, field, median, need_built
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 hnbsim=${hnbsim:-$root/build/hnbsim}
 load=${ACS_LOAD:-$(dirname "$hnbsim")/tools/acs-load}
-for b in "$hnbsim" "$load"; do
-    if [ ! -f "$b" ] || [ ! -x "$b" ]; then
-        echo "$0: not an executable file: $b" >&2
-        echo "  build first (meson setup build && meson compile -C build), or pass the hnbsim path / set ACS_LOAD" >&2
-        exit 2
-    fi
-done
+need_built "or pass the hnbsim path / set ACS_LOAD" "$hnbsim" "$load"
 nginx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [ -x "$nginx" ] || { echo "$0: no nginx (apt-get install nginx-light, or set NGINX)" >&2; exit 2; }
 command -v taskset >/dev/null || { echo "$0: taskset is missing (util-linux)" >&2; exit 2; }
@@ -83,9 +81,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# shared helpers: run, field, median
-# shellcheck source=lib.sh
-. "$here/lib.sh"
 
 # ---- the PKI: the default profile (RSA-2048 H(e)MS under the RSA-2048 root, EC P-256 devices, CRL) ----
 pki=$tmp/pki
@@ -221,22 +216,24 @@ for ((i = 1; i <= runs; i++)); do
     measure acs "$acs_pid" "$acs_port" session
 done
 m() { median <"$tmp/$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# pratio A B: the median over the rounds of A's value / B's in the same round (a slow spell hits both alike)
+pratio() { paste "$tmp/$1" "$tmp/$2" | awk '{ print $1 / $2 }' | median | awk '{ printf "%.2f", $1 }'; }
 
 echo
 echo "# TLS 1.2 mutual-auth over loopback, suites $ciphers; RSA-2048 H(e)MS, EC P-256 devices, CRL checked;"
 echo "# servers on core 0, acs-load on core 1 (--concurrency $concurrency, ${seconds} s a run); medians of $runs rounds"
 printf '%-34s %12s %12s %16s\n' what "hnbsim acs" nginx "hnbsim/nginx"
 for mode in full resumed; do
-    a=$(m "acs-$mode.rate") n=$(m "nginx-$mode.rate")
-    printf '%-34s %12.0f %12.0f %16s\n' "$mode handshakes/s" "$a" "$n" "$(ratio "$a" "$n")"
-    a=$(m "acs-$mode.cpu") n=$(m "nginx-$mode.cpu")
-    printf '%-34s %12.0f %12.0f %16s\n' "  server CPU us per handshake" "$a" "$n" "$(ratio "$a" "$n")"
+    printf '%-34s %12.0f %12.0f %16s\n' "$mode handshakes/s" "$(m "acs-$mode.rate")" "$(m "nginx-$mode.rate")" \
+        "$(pratio "acs-$mode.rate" "nginx-$mode.rate")"
+    printf '%-34s %12.0f %12.0f %16s\n' "  server CPU us per handshake" "$(m "acs-$mode.cpu")" "$(m "nginx-$mode.cpu")" \
+        "$(pratio "acs-$mode.cpu" "nginx-$mode.cpu")"
     printf '%-34s %12.0f %12.0f %16s\n' "  client CPU us per handshake" "$(m "acs-$mode.ccpu")" "$(m "nginx-$mode.ccpu")" -
     printf '%-34s %11.0f%% %11.0f%% %16s\n' "  resumed share" "$(m "acs-$mode.res")" "$(m "nginx-$mode.res")" -
 done
 printf '%-34s %12.0f %12s %16s\n' "Inform sessions/s" "$(m acs-session.rate)" "-" -
 printf '%-34s %12.0f %12s %16s\n' "  server CPU us per session" "$(m acs-session.cpu)" "-" -
-echo "(nginx serves a static answer to every POST and keeps no CWMP session: its sessions are not measured."
+echo "(hnbsim/nginx: the median of the rounds' ratios.  nginx serves a static answer to every POST and keeps no"
+echo " CWMP session: its sessions are not measured."
 echo " A resumed share under 100% means the server did full handshakes when offered a session."
 echo " Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg).)"

@@ -54,13 +54,9 @@ for v in count_full count_resumed stime_seconds; do
     '' | *[!0-9]* | 0) echo "$0: ${v^^} must be a whole number >= 1, got '${!v}'" >&2; exit 2 ;;
     esac
 done
-for b in "$hnbsim" "$plain"; do
-    if [ ! -f "$b" ] || [ ! -x "$b" ]; then
-        echo "$0: not an executable file: $b" >&2
-        echo "  build first (meson setup build && meson compile -C build), or pass the hnbsim path / set PLAIN" >&2
-        exit 2
-    fi
-done
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+need_built "or pass the hnbsim path / set PLAIN" "$hnbsim" "$plain"
 command -v "$openssl" >/dev/null || { echo "$0: the openssl command line tool is missing: $openssl" >&2; exit 2; }
 
 tmp=$(mktemp -d)
@@ -75,9 +71,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# shared helpers: run, field, median
-# shellcheck source=lib.sh
-. "$here/lib.sh"
+# shared helpers (sourced above): run, field, median
 
 # check_threads WANT LINE: the engine must report the thread count it was asked for.
 check_threads() {
