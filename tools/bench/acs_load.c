@@ -16,14 +16,16 @@
  * Usage: acs-load --target HOST:PORT --pki DIR [--mode full|resumed|session] [--concurrency N]
  *                 (--duration S | --count N) [--devices N] [--timeout S] [--ramp S]
  * With --duration no connection starts after S seconds and those in flight finish (so a server's own count of
- * sessions equals the completed count); with --count exactly N connections are made.
+ * sessions equals the completed count), except those still waiting for their TCP connect then, which are closed and
+ * counted as cancelled; with --count exactly N connections are made.
  *
  * Last stdout line, key=value:
- *   mode=M concurrency=N completed=C failed=F failed_by=REASON:n,...|- resumed=R elapsed_s=E rate_per_s=C/E
+ *   mode=M concurrency=N completed=C failed=F failed_by=REASON:n,...|- resumed=R cancelled=X elapsed_s=E rate_per_s=C/E
  *   hs_p50_ms= hs_p95_ms= hs_p99_ms= done_p50_ms= done_p95_ms= done_p99_ms= cpu_s=
  * hs_*: from connect() to the end of the handshake; done_*: to the close (in session mode the whole session); both
  * over the completed connections.  cpu_s: this process's user + system CPU time for the load.  Failure reasons:
- * connect, socket, timeout, closed (the server went away mid-exchange), the core's handshake reasons (crypto/tls.h:
+ * connect, socket, connect_timeout (no answer to the SYN), handshake_timeout, timeout (during the HTTP exchange),
+ * closed (the server went away mid-exchange), the core's handshake reasons (crypto/tls.h:
  * unknown_ca, ...), closed_during_handshake, http_<status> (an unexpected status, e.g. http_503 for an overload
  * refusal), bad_response (not HTTP, or no InformResponse).
  *
@@ -93,10 +95,13 @@ struct Load {
     char **informs;         /* per device: the Inform POST */
     SSL_SESSION **sessions; /* resumed mode, per device: the session to offer */
     double timeout;
-    gint64 count, started, completed, failed, resumed;
+    gint64 count, started, completed, failed, resumed, cancelled;
     gint64 deadline; /* monotonic µs; 0 with --count */
     guint active;
     GHashTable *fails; /* reason -> count (GINT_TO_POINTER) */
+    Client *clients;
+    guint nclients;
+    ev_timer end; /* --duration: the deadline */
     GArray *lat_hs, *lat_done; /* double ms */
     http_parser_settings http;
 };
@@ -118,6 +123,37 @@ static void client_watch(Client *c, int events)
     ev_io_stop(c->load->loop, &c->io);
     ev_io_set(&c->io, c->fd, events);
     ev_io_start(c->load->loop, &c->io);
+}
+
+/* Close the connection and count it nowhere else: one still waiting for its TCP connect at the deadline. */
+static void client_cancel(Client *c)
+{
+    Load *l = c->load;
+    ev_io_stop(l->loop, &c->io);
+    ev_timer_stop(l->loop, &c->timer);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
+    close(c->fd);
+    c->fd = -1;
+    c->state = ST_IDLE;
+    l->cancelled++;
+    if (--l->active == 0)
+        ev_break(l->loop, EVBREAK_ALL);
+}
+
+/* The deadline of --duration: slots that are idle retire; a connection whose TCP connect has not completed has not
+ * started as far as the server knows (its SYN sits in the kernel's retry back-off after a full accept queue), so it is
+ * cancelled rather than waited for up to a minute; connections under way finish. */
+static void on_end(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Load *l = w->data;
+    for (guint i = 0; i < l->nclients; i++) {
+        Client *c = &l->clients[i];
+        if (c->state == ST_CONNECT)
+            client_cancel(c);
+    }
 }
 
 /* End the connection: `reason` NULL for a completed one.  The slot starts the next connection from the loop (never
@@ -354,10 +390,14 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     Client *c = w->data;
+    /* the phase says who was slow: connect_timeout is a SYN never answered (a full accept queue drops SYNs; the
+     * kernel retries them after 1, 3, 7, 15, 31 s), handshake_timeout a server that never finished its side */
     if (c->state == ST_IDLE)
         client_start(c);
     else
-        client_finish(c, "timeout");
+        client_finish(c, c->state == ST_CONNECT     ? "connect_timeout"
+                         : c->state == ST_HANDSHAKE ? "handshake_timeout"
+                                                    : "timeout");
 }
 
 /* The slot's next connection: the next device, a non-blocking connect, the TLS client for the device. */
@@ -589,10 +629,16 @@ int main(int argc, char **argv)
     l.loop = ev_default_loop(EVFLAG_AUTO);
 
     Client *clients = g_new0(Client, (gsize)concurrency);
+    l.clients = clients;
+    l.nclients = (guint)concurrency;
     double cpu0 = cpu_seconds();
     gint64 t_start = g_get_monotonic_time();
-    if (duration > 0)
+    if (duration > 0) {
         l.deadline = t_start + (gint64)(duration * 1e6);
+        ev_timer_init(&l.end, on_end, duration, 0);
+        l.end.data = &l;
+        ev_timer_start(l.loop, &l.end);
+    }
     l.active = (guint)concurrency;
     for (gint i = 0; i < concurrency; i++) {
         Client *c = &clients[i];
@@ -611,6 +657,7 @@ int main(int argc, char **argv)
         ev_timer_start(l.loop, &c->timer);
     }
     ev_run(l.loop, 0);
+    ev_timer_stop(l.loop, &l.end);
     double elapsed = (double)(g_get_monotonic_time() - t_start) / 1e6, cpu = cpu_seconds() - cpu0;
 
     g_array_sort(l.lat_hs, cmp_double);
@@ -623,9 +670,10 @@ int main(int argc, char **argv)
     g_list_free(keys);
     static const char *const mode_names[] = {"full", "resumed", "session"};
     printf("mode=%s concurrency=%d completed=%" G_GINT64_FORMAT " failed=%" G_GINT64_FORMAT " failed_by=%s"
-           " resumed=%" G_GINT64_FORMAT " elapsed_s=%.3f rate_per_s=%.1f hs_p50_ms=%.2f hs_p95_ms=%.2f"
+           " resumed=%" G_GINT64_FORMAT " cancelled=%" G_GINT64_FORMAT " elapsed_s=%.3f rate_per_s=%.1f hs_p50_ms=%.2f hs_p95_ms=%.2f"
            " hs_p99_ms=%.2f done_p50_ms=%.2f done_p95_ms=%.2f done_p99_ms=%.2f cpu_s=%.3f\n",
-           mode_names[l.mode], concurrency, l.completed, l.failed, why->len ? why->str : "-", l.resumed, elapsed,
+           mode_names[l.mode], concurrency, l.completed, l.failed, why->len ? why->str : "-", l.resumed, l.cancelled,
+           elapsed,
            elapsed > 0 ? (double)l.completed / elapsed : 0.0, quantile(l.lat_hs, 0.50), quantile(l.lat_hs, 0.95),
            quantile(l.lat_hs, 0.99), quantile(l.lat_done, 0.50), quantile(l.lat_done, 0.95),
            quantile(l.lat_done, 0.99), cpu);
