@@ -14,7 +14,7 @@
  * http-parser, as the server parses the requests.
  *
  * Usage: acs-load --target HOST:PORT --pki DIR [--mode full|resumed|session] [--concurrency N]
- *                 (--duration S | --count N) [--devices N] [--timeout S] [--ramp S]
+ *                 (--duration S | --count N) [--devices N] [--timeout S] [--ramp S] [--host NAME]
  * With --duration no connection starts after S seconds and those in flight finish (so a server's own count of
  * sessions equals the completed count), except those still waiting for their TCP connect then, which are closed and
  * counted as cancelled; with --count exactly N connections are made.
@@ -94,6 +94,7 @@ struct Load {
     const HnbPkiCred **creds;
     char **informs;         /* per device: the Inform POST */
     SSL_SESSION **sessions; /* resumed mode, per device: the session to offer */
+    const char *host; /* the H(e)MS name checked in its certificate and sent as SNI */
     double timeout;
     gint64 count, started, completed, failed, resumed, cancelled;
     gint64 deadline; /* monotonic µs; 0 with --count */
@@ -423,7 +424,7 @@ static void client_start(Client *c)
     }
     GError *error = NULL;
     c->ssl = SSL_new(l->ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || !hnb_tls_client_setup(c->ssl, l->creds[c->dev], NULL, &error)) {
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || !hnb_tls_client_setup(c->ssl, l->creds[c->dev], l->host, &error)) {
         /* out of memory or a credential OpenSSL will not take: the same for every connection */
         fprintf(stderr, "acs-load: TLS client for device %u: %s\n", c->dev, error ? error->message : "SSL_new");
         exit(2);
@@ -559,7 +560,7 @@ static int fail_usage(const char *msg)
 
 int main(int argc, char **argv)
 {
-    char *target = NULL, *pki_dir = NULL, *mode = NULL;
+    char *target = NULL, *pki_dir = NULL, *mode = NULL, *host = NULL;
     gint concurrency = 1, devices = 0;
     double duration = 0, timeout = 30, ramp = 0;
     gint64 count = 0;
@@ -573,6 +574,7 @@ int main(int argc, char **argv)
         {"devices", 0, 0, G_OPTION_ARG_INT, &devices, "cycle through the first N devices (default: all dev<i>.pem)",
          "N"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, "seconds a connection may take (default 30)", "S"},
+        {"host", 0, 0, G_OPTION_ARG_STRING, &host, "the H(e)MS name to check (default: the PKI's hems_fqdn)", "NAME"},
         {"ramp", 0, 0, G_OPTION_ARG_DOUBLE, &ramp, "start the N slots evenly over S seconds (default 0: at once)",
          "S"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -609,6 +611,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "acs-load: %s\n", error->message);
         return 2;
     }
+    /* hnb_tls_client_setup checks no name when given none: name the PKI's H(e)MS unless --host says otherwise */
+    l.host = host ? host : hnb_pki_params(l.pki)->hems_fqdn;
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
     /* only resumed mode lets the context take tickets; session IDs are offered by hand (l.sessions) */
@@ -704,5 +708,6 @@ int main(int argc, char **argv)
     g_free(target);
     g_free(pki_dir);
     g_free(mode);
+    g_free(host);
     return rc;
 }
