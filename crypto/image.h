@@ -38,6 +38,9 @@ void hnb_image_content_digest(const char *seed, uint8_t out[32]);
 /* name/version are truncated to fit; content digest from `seed`. */
 void hnb_image_manifest_init(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
                              const char *seed);
+/* The same for a real file: `sha256` is the digest of its bytes (`hnbsim acs --image`). */
+void hnb_image_manifest_init_digest(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
+                                    const uint8_t sha256[32]);
 
 /* The signed form: canonical manifest text + key id + signature. */
 typedef struct {
@@ -50,6 +53,14 @@ typedef struct {
 gboolean hnb_image_sign(HnbSignedImage *out, const HnbImageManifest *m, EVP_PKEY *key, GError **error);
 void hnb_image_signed_clear(HnbSignedImage *s);
 gboolean hnb_image_signed_copy(HnbSignedImage *dst, const HnbSignedImage *src);
+
+/* The signed manifest as a file beside the image (`hnbsim acs` serves it at /images/NAME.manifest): the signed text,
+ * then "key-id=<64 hex>\n" and "signature=<base64>\n".  Text, so an operator can read what was signed.  from_text
+ * takes exactly that form (at most HNB_IMAGE_MANIFEST_MAX bytes) and fills *out (clear it after); FALSE on anything
+ * else, *out left cleared.  Whether the signature holds is hnb_image_verify's question, not the parser's. */
+#define HNB_IMAGE_MANIFEST_MAX 4096
+char *hnb_image_signed_to_text(const HnbSignedImage *s);
+gboolean hnb_image_signed_from_text(HnbSignedImage *out, const char *text, size_t len);
 
 /* Verify with the verification certificate's public key; `content` is the digest of the image actually present
  * (NULL: skip the content check, e.g. a manifest-only check).  The parsed manifest goes to *m when not NULL. */
