@@ -2,9 +2,10 @@
  *
  * A manifest names an image (name, version, size, SHA-256 of its content) and is signed with the PKI's
  * software-signing key (ECDSA P-256 with SHA-256, or RSA-PSS with SHA-256); the TrE verifies it with the verification
- * certificate it holds.  Both are real EVP operations (EVP_DigestSign / EVP_DigestVerify).  The image content itself
- * is never materialised: its digest is SHA-256 over a seed string, so a "corrupted" image is one whose content digest
- * differs from the manifest's.
+ * certificate it holds.  Both are real EVP operations (EVP_DigestSign / EVP_DigestVerify).  In the simulation the
+ * image content itself is never materialised: its digest is SHA-256 over a seed string, so a "corrupted" image is one
+ * whose content digest differs from the manifest's.  `hnbsim acs --image` signs the manifest of a real file (the
+ * digest of its bytes) and serves it in the text form below.
  *
  * The signed blob carries the signer's key id (SHA-256 of its SubjectPublicKeyInfo) so that a verifier can tell a
  * manifest signed by another key (wrong_key) from a damaged signature or manifest (bad_signature).

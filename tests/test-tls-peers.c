@@ -1,6 +1,7 @@
 /* tests/test-tls-peers.c — the TLS endpoints against real peers over real loopback sockets: `openssl s_client`
  * against `hnbsim acs` (what the §8.3.4 profile accepts and what it refuses), and `hnbsim probe` against
- * `openssl s_server` set up compliant and not, and against `hnbsim acs` itself.
+ * `openssl s_server` set up compliant and not, and against `hnbsim acs` itself; and an HNB written here with OpenSSL
+ * (its device certificate, the profile's suite) through a whole recovery: campaign, image, signed manifest.
  *
  * Every child runs under coreutils `timeout`, every wait has a deadline, and every server started here is stopped by
  * its PID in teardown, so a broken build fails instead of hanging CI. */
