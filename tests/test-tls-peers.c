@@ -2067,7 +2067,9 @@ static void test_acs_campaign_bad_input(void)
     g_assert_cmpint(rc, ==, 2);
     assert_all(err, "--image needs the PKI's software-signing key", "signing.key is missing", NULL);
     g_free(err);
-    const char *bad[][7] = {{"--golden-version", "golden-0.9", NULL},
+    const char *bad[][9] = {{"--golden-version", "golden-0.9", NULL},
+                            {"--image", img_path, "--image-version", "2.0", "--golden-version", "2.0", NULL},
+                            {"--image", img_path, "--image-version", "2.0", "--golden-version", "*", NULL},
                             {"--image", img_path, "--image-version", "2.0", "--campaign-rate", "-1", NULL},
                             {"--image", img_path, "--image-version", "2.0", "--max-attempts", "-2", NULL}};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {

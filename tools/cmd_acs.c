@@ -133,6 +133,12 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --golden-version needs --image (the golden module is recovered to it)\n");
         return HNB_EXIT_INPUT;
     }
+    if (golden_version && (!golden_version[0] || strcmp(golden_version, "*") == 0 ||
+                           strcmp(golden_version, image_version ? image_version : "") == 0)) {
+        fprintf(stderr, "hnbsim acs: --golden-version must name the golden module, not every version or the "
+                        "published one\n");
+        return HNB_EXIT_INPUT;
+    }
     g_autofree char *signing_key = g_build_filename(pki_dir, "signing.key", NULL);
     if (image_path && !g_file_test(signing_key, G_FILE_TEST_IS_REGULAR)) {
         fprintf(stderr, "hnbsim acs: --image needs the PKI's software-signing key to sign the image's manifest, and "

@@ -2,7 +2,8 @@
  *
  * One campaign object serves every CWMP session of `hnbsim acs` (one per published image); its state is per device
  * identity (the authenticated DeviceId, "OUI-SerialNumber") and outlives the sessions, so the retry policy sees the
- * device's earlier sessions.  All calls take the object's mutex: sessions on several worker threads share it.
+ * device's earlier sessions (one small record per device seen; only devices whose certificate named them get one).
+ * All calls take the object's mutex: sessions on several worker threads share it.
  *
  * What the Inform shows (TR-069 Amendment 6 A.3.3.1: the Inform carries the events of the session and the Forced
  * Inform parameters, DeviceInfo.SoftwareVersion among them; §3.7 session procedures):
