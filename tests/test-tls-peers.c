@@ -2030,24 +2030,35 @@ static void test_acs_recovery_corrupted(void)
     g_assert_cmpuint(log_count(log, "rpcs=Inform,empty requests=2", "download=gave_up", NULL), ==, 1);
 }
 
-/* --campaign-rate 0.1: three golden HNBs informing together get DelaySeconds 0, 10 and 20 (the k-th ceil(k / R)). */
+/* --campaign-rate 0.1: three golden HNBs informing together get DelaySeconds 0, 10 and 20 (the k-th ceil(k / R)).
+ * The k-th is ceil(10 k - e) for e the seconds since the first Download went out: exactly 10 k while the three
+ * sessions take less than a second, and never below 10 k minus the time they did take (a slow, sanitized build). */
 static void test_acs_campaign_stagger(void)
 {
     Server s;
     campaign_start(&s, (const char *[]){"--campaign-rate", "0.1", NULL}, "acs-stagger.log");
     const char *boot[] = {"1 BOOT", NULL};
+    int delays[3];
+    gint64 t0 = g_get_monotonic_time();
     for (int dev = 0; dev < 3; dev++) {
         Hnb h;
         hnb_open(&h, dev, &s);
         g_autofree char *dl = recovery_session(&h, dev, boot, "golden-0.9", -1);
-        g_autofree char *want = g_strdup_printf("%d", 10 * dev);
-        assert_field(dl, "DelaySeconds", want);
+        g_autofree char *delay = xml_text(dl, "DelaySeconds");
+        g_assert_nonnull(delay);
+        delays[dev] = atoi(delay);
+        double elapsed = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+        g_test_message("HNB %d: DelaySeconds %d after %.3f s", dev, delays[dev], elapsed);
+        g_assert_cmpint(delays[dev], <=, 10 * dev);
+        g_assert_cmpint(delays[dev], >=, 10 * dev - (int)elapsed); /* ceil(10 k - e) > 10 k - floor(e) - 1 */
+        if (elapsed < 1)
+            g_assert_cmpint(delays[dev], ==, 10 * dev);
         hnb_free(&h);
     }
     g_autofree char *log = campaign_stop(&s);
     for (int dev = 0; dev < 3; dev++) {
         g_autofree char *ident = device_identity(dev), *who = g_strdup_printf("identity=%s ", ident);
-        g_autofree char *delay = g_strdup_printf("runs=golden attempt=1/3 delay=%d", 10 * dev);
+        g_autofree char *delay = g_strdup_printf("runs=golden attempt=1/3 delay=%d", delays[dev]);
         g_assert_cmpuint(log_count(log, who, delay, NULL), ==, 1);
     }
 }
