@@ -29,14 +29,22 @@ void hnb_image_content_digest(const char *seed, uint8_t out[32])
     g_checksum_get_digest(c, out, &n);
 }
 
-void hnb_image_manifest_init(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
-                             const char *seed)
+void hnb_image_manifest_init_digest(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
+                                    const uint8_t sha256[32])
 {
     memset(m, 0, sizeof *m);
     g_strlcpy(m->name, name, sizeof m->name);
     g_strlcpy(m->version, version, sizeof m->version);
     m->size = size;
-    hnb_image_content_digest(seed, m->sha256);
+    memcpy(m->sha256, sha256, 32);
+}
+
+void hnb_image_manifest_init(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
+                             const char *seed)
+{
+    uint8_t digest[32];
+    hnb_image_content_digest(seed, digest);
+    hnb_image_manifest_init_digest(m, name, version, size, digest);
 }
 
 static char *manifest_text(const HnbImageManifest *m)
@@ -164,6 +172,64 @@ gboolean hnb_image_signed_copy(HnbSignedImage *dst, const HnbSignedImage *src)
     dst->text = g_strdup(src->text);
     dst->sig = src->siglen ? OPENSSL_memdup(src->sig, src->siglen) : NULL;
     return !src->siglen || dst->sig;
+}
+
+char *hnb_image_signed_to_text(const HnbSignedImage *s)
+{
+    GString *t = g_string_new(s->text);
+    g_string_append(t, "key-id=");
+    for (int i = 0; i < 32; i++)
+        g_string_append_printf(t, "%02x", s->key_id[i]);
+    g_autofree char *b64 = g_base64_encode(s->sig, s->siglen);
+    g_string_append_printf(t, "\nsignature=%s\n", b64);
+    return g_string_free(t, FALSE);
+}
+
+gboolean hnb_image_signed_from_text(HnbSignedImage *out, const char *text, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    if (len > HNB_IMAGE_MANIFEST_MAX || memchr(text, '\0', len))
+        return FALSE;
+    g_autofree char *copy = g_strndup(text, len);
+    /* the signed text is the first four lines (manifest_text's form); the signature's two lines follow */
+    char *p = copy;
+    for (int i = 0; i < 4 && p; i++)
+        p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+    if (!p || !g_str_has_prefix(p, "key-id=") || strlen(p) < 7 + 64 + 1 || p[7 + 64] != '\n')
+        return FALSE;
+    uint8_t id[32];
+    for (int i = 0; i < 32; i++) {
+        int hi = g_ascii_xdigit_value(p[7 + 2 * i]), lo = g_ascii_xdigit_value(p[8 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return FALSE;
+        id[i] = (uint8_t)(hi << 4 | lo);
+    }
+    char *sig = p + 7 + 64 + 1;
+    size_t n = strlen(sig);
+    if (!g_str_has_prefix(sig, "signature=") || n < 12 || sig[n - 1] != '\n')
+        return FALSE;
+    sig[n - 1] = '\0';
+    sig += strlen("signature=");
+    if (strspn(sig, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != strlen(sig) ||
+        strlen(sig) % 4 != 0)
+        return FALSE;
+    gsize siglen = 0;
+    g_autofree guchar *raw = g_base64_decode(sig, &siglen);
+    if (!siglen)
+        return FALSE;
+    *p = '\0';
+    HnbImageManifest m;
+    if (!manifest_parse(copy, &m))
+        return FALSE;
+    out->text = g_strdup(copy);
+    memcpy(out->key_id, id, 32);
+    out->sig = OPENSSL_memdup(raw, siglen);
+    out->siglen = siglen;
+    if (!out->sig) {
+        hnb_image_signed_clear(out);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 HnbImageReason hnb_image_verify_key(const HnbSignedImage *s, EVP_PKEY *key, const uint8_t content[32],

@@ -2,9 +2,10 @@
  *
  * A manifest names an image (name, version, size, SHA-256 of its content) and is signed with the PKI's
  * software-signing key (ECDSA P-256 with SHA-256, or RSA-PSS with SHA-256); the TrE verifies it with the verification
- * certificate it holds.  Both are real EVP operations (EVP_DigestSign / EVP_DigestVerify).  The image content itself
- * is never materialised: its digest is SHA-256 over a seed string, so a "corrupted" image is one whose content digest
- * differs from the manifest's.
+ * certificate it holds.  Both are real EVP operations (EVP_DigestSign / EVP_DigestVerify).  In the simulation the
+ * image content itself is never materialised: its digest is SHA-256 over a seed string, so a "corrupted" image is one
+ * whose content digest differs from the manifest's.  `hnbsim acs --image` signs the manifest of a real file (the
+ * digest of its bytes) and serves it in the text form below.
  *
  * The signed blob carries the signer's key id (SHA-256 of its SubjectPublicKeyInfo) so that a verifier can tell a
  * manifest signed by another key (wrong_key) from a damaged signature or manifest (bad_signature).
@@ -38,6 +39,9 @@ void hnb_image_content_digest(const char *seed, uint8_t out[32]);
 /* name/version are truncated to fit; content digest from `seed`. */
 void hnb_image_manifest_init(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
                              const char *seed);
+/* The same for a real file: `sha256` is the digest of its bytes (`hnbsim acs --image`). */
+void hnb_image_manifest_init_digest(HnbImageManifest *m, const char *name, const char *version, uint64_t size,
+                                    const uint8_t sha256[32]);
 
 /* The signed form: canonical manifest text + key id + signature. */
 typedef struct {
@@ -50,6 +54,14 @@ typedef struct {
 gboolean hnb_image_sign(HnbSignedImage *out, const HnbImageManifest *m, EVP_PKEY *key, GError **error);
 void hnb_image_signed_clear(HnbSignedImage *s);
 gboolean hnb_image_signed_copy(HnbSignedImage *dst, const HnbSignedImage *src);
+
+/* The signed manifest as a file beside the image (`hnbsim acs` serves it at /images/NAME.manifest): the signed text,
+ * then "key-id=<64 hex>\n" and "signature=<base64>\n".  Text, so an operator can read what was signed.  from_text
+ * takes exactly that form (at most HNB_IMAGE_MANIFEST_MAX bytes) and fills *out (clear it after); FALSE on anything
+ * else, *out left cleared.  Whether the signature holds is hnb_image_verify's question, not the parser's. */
+#define HNB_IMAGE_MANIFEST_MAX 4096
+char *hnb_image_signed_to_text(const HnbSignedImage *s);
+gboolean hnb_image_signed_from_text(HnbSignedImage *out, const char *text, size_t len);
 
 /* Verify with the verification certificate's public key; `content` is the digest of the image actually present
  * (NULL: skip the content check, e.g. a manifest-only check).  The parsed manifest goes to *m when not NULL. */

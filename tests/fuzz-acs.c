@@ -11,7 +11,9 @@
  *     field to the size check before the parser meets the bad byte, which whole it meets first);
  *   - an answer is 200, 204 or 500; a 200 or 500 carries an envelope that this ACS's own parser accepts (so every
  *     echoed cwmp:ID and fault text was escaped), a 204 none;
- *   - an InformResponse goes out only after the identity callback accepted the DeviceId, in the same call.
+ *   - an InformResponse goes out only after the identity callback accepted the DeviceId, in the same call;
+ *   - a Download carries cwmp:HoldRequests true, and the campaign (acs_campaign.h, fresh per connection, at most 2
+ *     Downloads, no staggering so a replay does not depend on the clock) never sends more than its attempts.
  *
  * Built with libFuzzer by tools/fuzz.sh (clang -fsanitize=fuzzer,address,undefined with http-parser and libxml2);
  * linked with tests/fuzz-replay.c (any compiler) it replays tests/fuzz/acs-corpus and tests/fuzz/acs-regressions in
@@ -54,7 +56,10 @@ static gboolean authorize(const char *oui, const char *serial, void *user_data, 
 static const HnbAcsCwmpImage image = {.name = "hnb.img", .version = "2.0", .size = 1000,
                                       .command_key = "0123456789abcdef", .default_host = "127.0.0.1:7547"};
 static const HnbAcsImage image_file = {.name = "hnb.img", .version = "2.0", .fd = -1, .size = 1000,
-                                       .etag = "\"e\"", .command_key = "0123456789abcdef"};
+                                       .etag = "\"e\"", .command_key = "0123456789abcdef",
+                                       .manifest = (char *)"name=hnb.img\n"};
+static const HnbAcsCampaignParams campaign_params = {.published_version = "2.0", .golden_version = "golden-*",
+                                                     .max_attempts = 2};
 
 /* A GET or HEAD under /images/: the answer's range stays inside the file, its header block is complete. */
 static void answer_image(const HnbAcsHttpRequest *req)
@@ -65,6 +70,8 @@ static void answer_image(const HnbAcsHttpRequest *req)
                                       req->if_range, FALSE, out, &off, &len);
     if (status != 200 && status != 206 && status != 404 && status != 416)
         broken("image status", out->str);
+    if (strstr(out->str, "\r\n\r\nname=hnb.img\n") && (status != 200 || len))
+        broken("the manifest is a 200 from memory", out->str);
     if (off > image_file.size || len > image_file.size - off || (status != 200 && status != 206 && len))
         broken("image range outside the file", req->range ? req->range : "-");
     if (!strstr(out->str, "\r\n\r\n"))
@@ -92,6 +99,10 @@ static void answer(HnbAcsCwmpSession *s, Auth *auth, const char *body, size_t le
         broken("InformResponse without an accepted DeviceId", body);
     if (strstr(r.body->str, "<cwmp:Download>") && !s->informed)
         broken("Download before an accepted Inform", body);
+    if (strstr(r.body->str, "<cwmp:Download>") && !strstr(r.body->str, ">true</cwmp:HoldRequests>"))
+        broken("Download without HoldRequests", r.body->str);
+    if (s->campaign && s->device && hnb_acs_campaign_attempts(s->campaign, s->device) > 2)
+        broken("more Downloads than --max-attempts", body);
     if (r.headers && (strchr(r.headers, '\n') != r.headers + strlen(r.headers) - 1 || !s->informed))
         broken("extra headers are one line, after an Inform", r.headers);
     hnb_acs_cwmp_reply_clear(&r);
@@ -104,8 +115,10 @@ static char *connection(const char *data, size_t len, size_t step, gboolean answ
     g_autoptr(HnbAcsHttp) h = hnb_acs_http_new(&http_limits);
     Auth auth = {0};
     HnbAcsCwmpSession s;
+    g_autoptr(HnbAcsCampaign) campaign = hnb_acs_campaign_new(&campaign_params);
     hnb_acs_cwmp_session_init(&s, &soap_limits, authorize, &auth);
     hnb_acs_cwmp_session_set_image(&s, &image);
+    hnb_acs_cwmp_session_set_campaign(&s, campaign);
     GString *events = g_string_new(NULL), *in = g_string_new(NULL);
     size_t fed = 0;
     gboolean done = FALSE;

@@ -501,6 +501,263 @@ static void test_transfer_complete(Fixture *f, gconstpointer data)
     hnb_acs_cwmp_reply_clear(&r);
 }
 
+/* ---- third slice: the campaign (acs_campaign.h) ----------------------------------------------------------------- */
+
+#define T0 1000000000 /* µs: any clock that does not go back */
+
+/* Classification by SoftwareVersion, exact and prefix golden versions. */
+static void test_campaign_classify(void)
+{
+    HnbAcsCampaignParams p = {.published_version = "2.0", .golden_version = "golden-*"};
+    g_autoptr(HnbAcsCampaign) c = hnb_acs_campaign_new(&p);
+    g_assert_cmpint(hnb_acs_campaign_classify(c, NULL), ==, HNB_ACS_RUNS_UNKNOWN);
+    g_assert_cmpint(hnb_acs_campaign_classify(c, "2.0"), ==, HNB_ACS_RUNS_PUBLISHED);
+    g_assert_cmpint(hnb_acs_campaign_classify(c, "golden-0.9"), ==, HNB_ACS_RUNS_GOLDEN);
+    g_assert_cmpint(hnb_acs_campaign_classify(c, "golden"), ==, HNB_ACS_RUNS_OTHER);
+    g_assert_cmpint(hnb_acs_campaign_classify(c, "1.0"), ==, HNB_ACS_RUNS_OTHER);
+    p.golden_version = "golden-0.9";
+    g_autoptr(HnbAcsCampaign) exact = hnb_acs_campaign_new(&p);
+    g_assert_cmpint(hnb_acs_campaign_classify(exact, "golden-0.9"), ==, HNB_ACS_RUNS_GOLDEN);
+    g_assert_cmpint(hnb_acs_campaign_classify(exact, "golden-0.91"), ==, HNB_ACS_RUNS_OTHER);
+    p.golden_version = NULL;
+    g_autoptr(HnbAcsCampaign) none = hnb_acs_campaign_new(&p);
+    g_assert_cmpint(hnb_acs_campaign_classify(none, "golden-0.9"), ==, HNB_ACS_RUNS_OTHER);
+    g_assert_cmpstr(hnb_acs_runs_name(HNB_ACS_RUNS_GOLDEN), ==, "golden");
+    HnbAcsRuns runs;
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "D", NULL, &runs), ==, HNB_ACS_OFFER_NONE);
+    g_assert_cmpint(runs, ==, HNB_ACS_RUNS_UNKNOWN);
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "D", "golden-1", &runs), ==, HNB_ACS_OFFER_DUE);
+    g_assert_cmpint(runs, ==, HNB_ACS_RUNS_GOLDEN);
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "D", "2.0", &runs), ==, HNB_ACS_OFFER_NONE);
+}
+
+/* DelaySeconds: start_k = max(now_k, start_(k-1) + 1/rate), delay = ceil(start_k - now_k).  At 0.5/s (2 s apart):
+ * three devices 0.3 s apart get 0, 2, 4; one coming after the slots ran out starts at once, the next 2 s after it. */
+static void test_campaign_stagger(void)
+{
+    HnbAcsCampaignParams p = {.published_version = "2.0", .rate = 0.5};
+    g_autoptr(HnbAcsCampaign) c = hnb_acs_campaign_new(&p);
+    const struct {
+        const char *dev;
+        gint64 at_us;
+        guint delay;
+    } steps[] = {{"A", T0, 0}, {"B", T0 + 300000, 2}, {"C", T0 + 600000, 4}, {"D", T0 + 10000000, 0},
+                 {"E", T0 + 10500000, 2}, {"F", T0 + 10500000, 4}, {"G", T0 + 14000000, 2}};
+    for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+        guint delay = 99, attempt = 0;
+        g_assert_true(hnb_acs_campaign_download(c, steps[i].dev, steps[i].at_us, &delay, &attempt));
+        g_assert_cmpuint(delay, ==, steps[i].delay);
+        g_assert_cmpuint(attempt, ==, 1);
+    }
+    /* no rate: no delay, however many at once */
+    p.rate = 0;
+    g_autoptr(HnbAcsCampaign) flat = hnb_acs_campaign_new(&p);
+    for (int i = 0; i < 5; i++) {
+        guint delay = 99, attempt = 0;
+        g_assert_true(hnb_acs_campaign_download(flat, "A", T0, &delay, &attempt));
+        g_assert_cmpuint(delay, ==, 0);
+        g_assert_cmpuint(attempt, ==, (guint)i + 1);
+    }
+    /* the k-th of a burst gets ceil(k / rate): 3/s → 0, 1, 1, 1, 2 */
+    p.rate = 3;
+    g_autoptr(HnbAcsCampaign) burst = hnb_acs_campaign_new(&p);
+    const guint want[] = {0, 1, 1, 1, 2};
+    for (guint k = 0; k < G_N_ELEMENTS(want); k++) {
+        guint delay = 99, attempt = 0;
+        g_autofree char *dev = g_strdup_printf("dev%u", k);
+        g_assert_true(hnb_acs_campaign_download(burst, dev, T0, &delay, &attempt));
+        g_assert_cmpuint(delay, ==, want[k]);
+    }
+}
+
+/* Retries: a fault (9017, 9010) and the old version again → another Download, until max_attempts; then gave_up
+ * (counted once); the published version later makes the device done. */
+static void test_campaign_retries(void)
+{
+    HnbAcsCampaignParams p = {.published_version = "2.0", .golden_version = "golden-0.9", .max_attempts = 2};
+    g_autoptr(HnbAcsCampaign) c = hnb_acs_campaign_new(&p);
+    const int faults[] = {9017, 9010};
+    guint delay, attempt;
+    for (guint i = 0; i < 2; i++) {
+        g_assert_cmpint(hnb_acs_campaign_inform(c, "AABBCC-01", "golden-0.9", NULL), ==, HNB_ACS_OFFER_DUE);
+        g_assert_true(hnb_acs_campaign_download(c, "AABBCC-01", T0, &delay, &attempt));
+        g_assert_cmpuint(attempt, ==, i + 1);
+        hnb_acs_campaign_transfer(c, "AABBCC-01", faults[i]);
+    }
+    for (int i = 0; i < 2; i++)
+        g_assert_cmpint(hnb_acs_campaign_inform(c, "AABBCC-01", "golden-0.9", NULL), ==, HNB_ACS_OFFER_GAVE_UP);
+    g_assert_false(hnb_acs_campaign_download(c, "AABBCC-01", T0, &delay, &attempt));
+    g_assert_cmpuint(hnb_acs_campaign_attempts(c, "AABBCC-01"), ==, 2);
+    /* another device is not touched by the first's count */
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "AABBCC-02", "1.0", NULL), ==, HNB_ACS_OFFER_DUE);
+    g_assert_cmpuint(hnb_acs_campaign_attempts(c, "AABBCC-02"), ==, 0);
+    HnbAcsCampaignStats st;
+    hnb_acs_campaign_stats(c, &st);
+    g_assert_cmpuint(st.devices, ==, 2);
+    g_assert_cmpuint(st.downloads, ==, 2);
+    g_assert_cmpuint(st.transfers_failed, ==, 2);
+    g_assert_cmpuint(st.transfers_ok, ==, 0);
+    g_assert_cmpuint(st.gave_up, ==, 1);
+    g_assert_cmpuint(st.done, ==, 0);
+    /* recovered some other way (a local tool): the published version, done */
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "AABBCC-01", "2.0", NULL), ==, HNB_ACS_OFFER_NONE);
+    hnb_acs_campaign_stats(c, &st);
+    g_assert_cmpuint(st.done, ==, 1);
+}
+
+/* Several threads on one campaign (the server's workers): every Download counted once, per device and in all, and
+ * the slots of one burst are handed out one by one (the last of 8 × 500 at 1000/s starts 4 s later). */
+typedef struct {
+    HnbAcsCampaign *c;
+    int id;
+    guint max_delay;
+} Worker;
+
+static gpointer worker_run(gpointer data)
+{
+    Worker *w = data;
+    g_autofree char *dev = g_strdup_printf("dev%d", w->id);
+    for (int i = 0; i < 500; i++) {
+        guint delay = 0, attempt = 0;
+        g_assert_cmpint(hnb_acs_campaign_inform(w->c, dev, "1.0", NULL), ==, HNB_ACS_OFFER_DUE);
+        g_assert_true(hnb_acs_campaign_download(w->c, dev, T0, &delay, &attempt));
+        w->max_delay = MAX(w->max_delay, delay);
+        hnb_acs_campaign_transfer(w->c, dev, 9010);
+    }
+    return NULL;
+}
+
+static void test_campaign_threads(void)
+{
+    HnbAcsCampaignParams p = {.published_version = "2.0", .rate = 1000};
+    g_autoptr(HnbAcsCampaign) c = hnb_acs_campaign_new(&p);
+    Worker w[8];
+    GThread *t[8];
+    for (int i = 0; i < 8; i++) {
+        w[i] = (Worker){.c = c, .id = i};
+        t[i] = g_thread_new("campaign", worker_run, &w[i]);
+    }
+    guint max_delay = 0;
+    for (int i = 0; i < 8; i++) {
+        g_thread_join(t[i]);
+        max_delay = MAX(max_delay, w[i].max_delay);
+        g_autofree char *dev = g_strdup_printf("dev%d", i);
+        g_assert_cmpuint(hnb_acs_campaign_attempts(c, dev), ==, 500);
+    }
+    HnbAcsCampaignStats st;
+    hnb_acs_campaign_stats(c, &st);
+    g_assert_cmpuint(st.downloads, ==, 4000);
+    g_assert_cmpuint(st.transfers_failed, ==, 4000);
+    g_assert_cmpuint(st.devices, ==, 8);
+    g_assert_cmpuint(max_delay, ==, 4); /* slot 3999 at 3.999 s */
+}
+
+/* An Inform with these EventStructs (EventCode text each) and SoftwareVersion. */
+static char *inform_events(const char *const *codes, const char *version)
+{
+    GString *ev = g_string_new(NULL);
+    for (const char *const *c = codes; *c; c++)
+        g_string_append_printf(ev, "<EventStruct><EventCode>%s</EventCode><CommandKey></CommandKey></EventStruct>", *c);
+    char *body = g_strdup_printf(ENV_OPEN HEADER_ID "<soap:Body><cwmp:Inform><DeviceId>" GOOD_DEVICE "</DeviceId>"
+                                 "<Event>%s</Event><MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount>"
+                                 "<ParameterList><ParameterValueStruct><Name>Device.DeviceInfo.SoftwareVersion</Name>"
+                                 "<Value>%s</Value></ParameterValueStruct></ParameterList></cwmp:Inform></soap:Body>"
+                                 "</soap:Envelope>", ev->str, version);
+    g_string_free(ev, TRUE);
+    return body;
+}
+
+static void test_soap_events(void)
+{
+    const char *codes[] = {"1 BOOT", "M Download", "7 TRANSFER COMPLETE", NULL};
+    g_autofree char *body = inform_events(codes, "golden-0.9");
+    HnbAcsSoap soap;
+    HnbAcsSoapFault bad;
+    g_assert_true(hnb_acs_soap_parse(body, strlen(body), &limits, &soap, &bad));
+    g_assert_nonnull(soap.events);
+    g_assert_cmpuint(g_strv_length(soap.events), ==, 3);
+    g_assert_cmpstr(soap.events[0], ==, "1 BOOT");
+    g_assert_cmpstr(soap.events[2], ==, "7 TRANSFER COMPLETE");
+    hnb_acs_soap_clear(&soap);
+    g_autofree char *none = inform(GOOD_DEVICE, NULL);
+    g_assert_true(hnb_acs_soap_parse(none, strlen(none), &limits, &soap, &bad));
+    g_assert_cmpuint(g_strv_length(soap.events), ==, 1);
+    hnb_acs_soap_clear(&soap);
+}
+
+/* One session of the good device on `c`: the Inform (events, version), then each of `posts` (NULL-terminated) with
+ * its expected status; returns the last reply (caller clears). */
+static HnbAcsCwmpReply campaign_session(Fixture *f, HnbAcsCampaign *c, const char *const *events, const char *version,
+                                        const char *const *posts, const int *statuses)
+{
+    hnb_acs_cwmp_session_clear(&f->s);
+    hnb_acs_cwmp_session_init(&f->s, &limits, authorize, &f->calls);
+    hnb_acs_cwmp_session_set_image(&f->s, &image);
+    hnb_acs_cwmp_session_set_campaign(&f->s, c);
+    g_autofree char *body = inform_events(events, version);
+    HnbAcsCwmpReply r = answer_with(f, body, NULL, NULL, 200);
+    g_assert_null(strstr(r.body->str, "HoldRequests"));
+    for (size_t i = 0; posts[i]; i++) {
+        hnb_acs_cwmp_reply_clear(&r);
+        r = answer_with(f, posts[i], NULL, NULL, statuses[i]);
+    }
+    return r;
+}
+
+#define TC(code)                                                                                                     \
+    ENV_OPEN HEADER_ID "<soap:Body><cwmp:TransferComplete><CommandKey>0123456789abcdef</CommandKey><FaultStruct>"    \
+                       "<FaultCode>" code "</FaultCode><FaultString></FaultString></FaultStruct></cwmp:TransferComplete>" \
+                       "</soap:Body></soap:Envelope>"
+#define DL_RESPONSE                                                                                                  \
+    ENV_OPEN "<soap:Body><cwmp:DownloadResponse><Status>1</Status></cwmp:DownloadResponse></soap:Body></soap:Envelope>"
+
+/* The golden module through the campaign: Download with HoldRequests and the staggered delay; a session announcing
+ * TransferComplete without sending it gets no Download; a 9017 is retried (the second Download 10 s after the first
+ * at 0.1/s); after max_attempts, gave_up. */
+static void test_campaign_session(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    HnbAcsCampaignParams p = {.published_version = "2.0", .golden_version = "golden-0.9", .rate = 0.1,
+                              .max_attempts = 2};
+    g_autoptr(HnbAcsCampaign) c = hnb_acs_campaign_new(&p);
+    const char *boot[] = {"1 BOOT", NULL}, *tc[] = {"M Download", "7 TRANSFER COMPLETE", NULL};
+    HnbAcsCwmpReply r = campaign_session(f, c, boot, "golden-0.9", (const char *[]){"", NULL}, (int[]){200});
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:HoldRequests soap-env:mustUnderstand=\"1\">true</cwmp:HoldRequests>"));
+    g_assert_nonnull(strstr(r.body->str, "<DelaySeconds>0</DelaySeconds>"));
+    g_assert_cmpstr(f->s.campaign_log, ==, "runs=golden attempt=1/2 delay=0");
+    hnb_acs_cwmp_reply_clear(&r);
+    r = answer_with(f, DL_RESPONSE, NULL, NULL, 204);
+    hnb_acs_cwmp_reply_clear(&r);
+    /* the TransferComplete announced but not sent: held */
+    r = campaign_session(f, c, tc, "golden-0.9", (const char *[]){"", NULL}, (int[]){204});
+    g_assert_cmpstr(f->s.download, ==, "awaiting_transfer_complete");
+    hnb_acs_cwmp_reply_clear(&r);
+    /* 9017 (the image failed its check): retried, 10 s after the first Download's slot */
+    r = campaign_session(f, c, tc, "golden-0.9", (const char *[]){TC("9017"), "", NULL}, (int[]){200, 200});
+    g_assert_cmpstr(f->s.transfer, ==, "fault:9017");
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:Download>"));
+    g_assert_nonnull(strstr(r.body->str, "<DelaySeconds>10</DelaySeconds>"));
+    g_assert_nonnull(strstr(r.body->str, "HoldRequests"));
+    g_assert_cmpstr(f->s.campaign_log, ==, "runs=golden attempt=2/2 delay=10");
+    hnb_acs_cwmp_reply_clear(&r);
+    /* 9010 again: two attempts used, no more */
+    r = campaign_session(f, c, tc, "golden-0.9", (const char *[]){TC("9010"), "", NULL}, (int[]){200, 204});
+    g_assert_cmpstr(f->s.download, ==, "gave_up");
+    g_assert_cmpstr(f->s.campaign_log, ==, "runs=golden attempts=2");
+    g_assert_cmpstr(f->s.rpcs->str, ==, "Inform,TransferComplete,empty");
+    hnb_acs_cwmp_reply_clear(&r);
+    HnbAcsCampaignStats st;
+    hnb_acs_campaign_stats(c, &st);
+    g_assert_cmpuint(st.downloads, ==, 2);
+    g_assert_cmpuint(st.transfers_failed, ==, 2);
+    g_assert_cmpuint(st.gave_up, ==, 1);
+    /* the published version: nothing */
+    r = campaign_session(f, c, boot, "2.0", (const char *[]){"", NULL}, (int[]){204});
+    g_assert_null(f->s.download);
+    g_assert_cmpstr(f->s.campaign_log, ==, "runs=published");
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
 /* Overload: fault 8005 (Retry request) with HTTP 503 and Retry-After, the request's cwmp:ID echoed, the connection
  * to end; an empty or broken body still gets the fault, without an ID. */
 static void test_overload(void)
@@ -551,5 +808,11 @@ int main(int argc, char **argv)
     ADD("/acs-cwmp/no-download", test_no_download);
     ADD("/acs-cwmp/transfer-complete", test_transfer_complete);
     g_test_add_func("/acs-cwmp/overload", test_overload);
+    g_test_add_func("/acs-cwmp/soap-events", test_soap_events);
+    g_test_add_func("/acs-cwmp/campaign/classify", test_campaign_classify);
+    g_test_add_func("/acs-cwmp/campaign/stagger", test_campaign_stagger);
+    g_test_add_func("/acs-cwmp/campaign/retries", test_campaign_retries);
+    g_test_add_func("/acs-cwmp/campaign/threads", test_campaign_threads);
+    ADD("/acs-cwmp/campaign/session", test_campaign_session);
     return g_test_run();
 }

@@ -1,6 +1,7 @@
 /* tests/test-tls-peers.c — the TLS endpoints against real peers over real loopback sockets: `openssl s_client`
  * against `hnbsim acs` (what the §8.3.4 profile accepts and what it refuses), and `hnbsim probe` against
- * `openssl s_server` set up compliant and not, and against `hnbsim acs` itself.
+ * `openssl s_server` set up compliant and not, and against `hnbsim acs` itself; and an HNB written here with OpenSSL
+ * (its device certificate, the profile's suite) through a whole recovery: campaign, image, signed manifest.
  *
  * Every child runs under coreutils `timeout`, every wait has a deadline, and every server started here is stopped by
  * its PID in teardown, so a broken build fails instead of hanging CI. */
@@ -18,8 +19,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crypto/image.h"
 #include "crypto/profile.h"
 #include "tests/child-common.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/time.h>
 
 #define WAIT_MS 10000 /* for a server to come up or a log line to appear */
 
@@ -1107,18 +1114,31 @@ static char *img_log(void)
     return line;
 }
 
+#define IMG_SIZE 300000
+static char img_command_key[17]; /* the first 16 hex digits of its SHA-256, as the ACS's CommandKey */
+
+/* The image file (once): IMG_SIZE random bytes. */
+static void make_image(void)
+{
+    if (img_path)
+        return;
+    img_path = g_build_filename(scratch, "hnb-2.0.img", NULL);
+    GRand *rand = g_rand_new_with_seed(14);
+    GString *bytes = g_string_sized_new(IMG_SIZE);
+    for (int i = 0; i < IMG_SIZE; i++)
+        g_string_append_c(bytes, (char)g_rand_int_range(rand, 0, 256));
+    g_rand_free(rand);
+    g_assert_true(g_file_set_contents(img_path, bytes->str, (gssize)bytes->len, NULL));
+    g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)bytes->str, bytes->len);
+    g_strlcpy(img_command_key, hex, sizeof img_command_key);
+    g_string_free(bytes, TRUE);
+}
+
 static void img_acs_start(void)
 {
     if (img_acs.pid)
         return;
-    img_path = g_build_filename(scratch, "hnb-2.0.img", NULL);
-    GRand *rand = g_rand_new_with_seed(14);
-    GString *bytes = g_string_sized_new(300000);
-    for (int i = 0; i < 300000; i++)
-        g_string_append_c(bytes, (char)g_rand_int_range(rand, 0, 256));
-    g_rand_free(rand);
-    g_assert_true(g_file_set_contents(img_path, bytes->str, (gssize)bytes->len, NULL));
-    g_string_free(bytes, TRUE);
+    make_image();
     acs_start(&img_acs, (const char *[]){"--image", img_path, "--image-version", "2.0", NULL}, "acs-image.log");
 }
 
@@ -1548,6 +1568,498 @@ static void test_acs_sigterm_grace(void)
                "acs: stopped by=SIGTERM connections=1 sessions=1 refused_overload=0 sessions_cut=1", NULL);
 }
 
+/* ---- a whole recovery over real sockets (issue 14: campaign, signed image) --------------------------------------- */
+
+/* The HNB's side written here with OpenSSL: the device certificate, TLS 1.2 with the profile's mandatory suite, the
+ * H(e)MS certificate checked against the operator root and its name; one blocking socket with 10 s timeouts. */
+typedef struct {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    int fd;
+    char *port;
+    char *host;   /* the Host header: the H(e)MS name and port */
+    char *cookie; /* "hnbsim-session=HEX" once an InformResponse set it */
+} Hnb;
+
+typedef struct {
+    int status;
+    char *head;    /* status line and header fields */
+    GString *body;
+} Resp;
+
+static void resp_clear(Resp *r)
+{
+    g_free(r->head);
+    if (r->body)
+        g_string_free(r->body, TRUE);
+    memset(r, 0, sizeof *r);
+}
+
+static void hnb_connect(Hnb *h)
+{
+    h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(h->fd, >=, 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(h->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(h->port)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    g_assert_cmpint(connect(h->fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    h->ssl = SSL_new(h->ctx);
+    g_assert_nonnull(h->ssl);
+    SSL_set_fd(h->ssl, h->fd);
+    SSL_set_tlsext_host_name(h->ssl, hems_host);
+    g_assert_cmpint(SSL_set1_host(h->ssl, hems_host), ==, 1);
+    g_assert_cmpint(SSL_connect(h->ssl), ==, 1);
+    g_assert_cmpint(SSL_get_verify_result(h->ssl), ==, X509_V_OK);
+}
+
+/* Close the connection: with close_notify (clean) or by just closing the socket (a cut). */
+static void hnb_disconnect(Hnb *h, gboolean clean)
+{
+    if (!h->ssl)
+        return;
+    if (clean)
+        SSL_shutdown(h->ssl);
+    SSL_free(h->ssl);
+    close(h->fd);
+    h->ssl = NULL;
+    h->fd = -1;
+}
+
+static void hnb_open(Hnb *h, int dev, const Server *s)
+{
+    memset(h, 0, sizeof *h);
+    g_autofree char *cert = device_cert(dev), *key = device_key(dev), *root = pki_file(PKI_ROOT_CA);
+    h->ctx = SSL_CTX_new(TLS_client_method());
+    g_assert_nonnull(h->ctx);
+    g_assert_cmpint(SSL_CTX_set_max_proto_version(h->ctx, TLS1_2_VERSION), ==, 1);
+    g_assert_cmpint(SSL_CTX_set_cipher_list(h->ctx, "AES128-SHA"), ==, 1);
+    g_assert_cmpint(SSL_CTX_use_certificate_chain_file(h->ctx, cert), ==, 1);
+    g_assert_cmpint(SSL_CTX_use_PrivateKey_file(h->ctx, key, SSL_FILETYPE_PEM), ==, 1);
+    g_assert_cmpint(SSL_CTX_load_verify_locations(h->ctx, root, NULL), ==, 1);
+    SSL_CTX_set_verify(h->ctx, SSL_VERIFY_PEER, NULL);
+    h->port = g_strdup(s->port);
+    h->host = g_strdup_printf("%s:%s", hems_host, s->port);
+    hnb_connect(h);
+}
+
+static void hnb_free(Hnb *h)
+{
+    hnb_disconnect(h, TRUE);
+    SSL_CTX_free(h->ctx);
+    g_free(h->port);
+    g_free(h->host);
+    g_free(h->cookie);
+    memset(h, 0, sizeof *h);
+}
+
+static void hnb_send(Hnb *h, const char *data, size_t len)
+{
+    while (len) {
+        int n = SSL_write(h->ssl, data, (int)MIN(len, 16384));
+        g_assert_cmpint(n, >, 0);
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+/* One response; its body read up to Content-Length, or only its first `max_body` bytes (then the caller cuts). */
+static void hnb_read(Hnb *h, Resp *r, size_t max_body)
+{
+    memset(r, 0, sizeof *r);
+    GString *in = g_string_new(NULL);
+    char buf[16384];
+    const char *end;
+    while (!(end = strstr(in->str, "\r\n\r\n"))) {
+        int n = SSL_read(h->ssl, buf, sizeof buf);
+        g_assert_cmpint(n, >, 0);
+        g_string_append_len(in, buf, n);
+    }
+    size_t hlen = (size_t)(end - in->str) + 4;
+    r->head = g_strndup(in->str, hlen);
+    r->status = atoi(in->str + strlen("HTTP/1.1 "));
+    const char *cl = strstr(r->head, "\r\nContent-Length: ");
+    size_t want = cl ? (size_t)g_ascii_strtoull(cl + strlen("\r\nContent-Length: "), NULL, 10) : 0;
+    want = MIN(want, max_body);
+    r->body = g_string_new_len(in->str + hlen, (gssize)(in->len - hlen));
+    g_string_free(in, TRUE);
+    while (r->body->len < want) {
+        int n = SSL_read(h->ssl, buf, (int)MIN(sizeof buf, want - r->body->len));
+        g_assert_cmpint(n, >, 0);
+        g_string_append_len(r->body, buf, n);
+    }
+    g_string_truncate(r->body, want);
+}
+
+/* POST `body` to /cwmp with the session's cookie; keeps the cookie an answer sets. */
+static void hnb_post(Hnb *h, const char *body, Resp *r)
+{
+    g_autofree char *cookie = h->cookie ? g_strdup_printf("Cookie: %s\r\n", h->cookie) : g_strdup("");
+    g_autofree char *req = g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml; "
+                                           "charset=\"utf-8\"\r\nSOAPAction: \"\"\r\n%sContent-Length: %zu\r\n\r\n%s",
+                                           h->host, cookie, strlen(body), body);
+    hnb_send(h, req, strlen(req));
+    hnb_read(h, r, G_MAXSIZE);
+    const char *set = strstr(r->head, "\r\nSet-Cookie: ");
+    if (set) {
+        set += strlen("\r\nSet-Cookie: ");
+        g_free(h->cookie);
+        h->cookie = g_strndup(set, strcspn(set, ";\r"));
+    }
+}
+
+/* GET `path` with `extra` header lines; the body up to max_body bytes. */
+static void hnb_get(Hnb *h, const char *path, const char *extra, Resp *r, size_t max_body)
+{
+    g_autofree char *req = g_strdup_printf("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path, h->host, extra ? extra : "");
+    hnb_send(h, req, strlen(req));
+    hnb_read(h, r, max_body);
+}
+
+/* The text of the first <name> element in `xml` (NULL if none). */
+static char *xml_text(const char *xml, const char *name)
+{
+    g_autofree char *open = g_strdup_printf("<%s>", name), *close_tag = g_strdup_printf("</%s>", name);
+    const char *a = strstr(xml, open);
+    const char *b = a ? strstr(a, close_tag) : NULL;
+    return b ? g_strndup(a + strlen(open), (size_t)(b - a - strlen(open))) : NULL;
+}
+
+/* HNB `dev`'s Inform with these event codes and SoftwareVersion. */
+static char *recovery_inform(int dev, const char *const *events, const char *version)
+{
+    g_autofree char *device = device_id_of(dev);
+    GString *ev = g_string_new(NULL);
+    for (const char *const *e = events; *e; e++)
+        g_string_append_printf(ev, "<EventStruct><EventCode>%s</EventCode><CommandKey></CommandKey></EventStruct>", *e);
+    char *body = g_strdup_printf(CWMP_ENV("in-1", "<cwmp:Inform><DeviceId>%s</DeviceId><Event>%s</Event>"
+                                                  "<MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount>"
+                                                  "<ParameterList><ParameterValueStruct><Name>"
+                                                  "Device.DeviceInfo.SoftwareVersion</Name><Value>%s</Value>"
+                                                  "</ParameterValueStruct></ParameterList></cwmp:Inform>"),
+                                 device, ev->str, version);
+    g_string_free(ev, TRUE);
+    return body;
+}
+
+#define DOWNLOAD_RESPONSE                                                                                            \
+    CWMP_ENV("hnbsim-acs-1", "<cwmp:DownloadResponse><Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime>" \
+                             "<CompleteTime>0001-01-01T00:00:00Z</CompleteTime></cwmp:DownloadResponse>")
+
+/* The Download a session brings: what it said (an empty POST answered with it), or NULL when the answer was 204.
+ * One session on a new connection: the Inform, then (tc_fault >= 0) a TransferComplete with that FaultCode, then the
+ * empty POST and, after a Download, its DownloadResponse. */
+static char *recovery_session(Hnb *h, int dev, const char *const *events, const char *version, int tc_fault)
+{
+    g_clear_pointer(&h->cookie, g_free);
+    if (!h->ssl)
+        hnb_connect(h);
+    Resp r;
+    g_autofree char *inform = recovery_inform(dev, events, version);
+    hnb_post(h, inform, &r);
+    g_assert_cmpint(r.status, ==, 200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:InformResponse>"));
+    g_assert_null(strstr(r.body->str, "HoldRequests")); /* only the ACS's own request holds the CPE's */
+    g_assert_nonnull(h->cookie);
+    resp_clear(&r);
+    if (tc_fault >= 0) {
+        g_autofree char *tc = g_strdup_printf(CWMP_ENV("tc-1", "<cwmp:TransferComplete><CommandKey>%s</CommandKey>"
+                                                               "<FaultStruct><FaultCode>%d</FaultCode><FaultString>"
+                                                               "</FaultString></FaultStruct><StartTime>"
+                                                               "2026-01-01T00:00:00Z</StartTime><CompleteTime>"
+                                                               "2026-01-01T00:00:01Z</CompleteTime>"
+                                                               "</cwmp:TransferComplete>"),
+                                              img_command_key, tc_fault);
+        hnb_post(h, tc, &r);
+        g_assert_cmpint(r.status, ==, 200);
+        g_assert_nonnull(strstr(r.body->str, "<cwmp:TransferCompleteResponse/>"));
+        resp_clear(&r);
+    }
+    hnb_post(h, "", &r);
+    char *download = NULL;
+    if (r.status == 200) {
+        g_assert_nonnull(strstr(r.body->str, "<cwmp:Download>"));
+        download = g_strdup(r.body->str);
+        resp_clear(&r);
+        hnb_post(h, DOWNLOAD_RESPONSE, &r);
+    }
+    g_assert_cmpint(r.status, ==, 204);
+    resp_clear(&r);
+    hnb_disconnect(h, TRUE); /* the session ended with the 204 (Connection: close) */
+    return download;
+}
+
+/* `hnbsim acs` publishing the test image with campaign options. */
+static void campaign_start(Server *s, const char *const *campaign_opts, const char *log_name)
+{
+    make_image();
+    GPtrArray *a = g_ptr_array_new();
+    const char *base[] = {"--image", img_path, "--image-version", "2.0", "--golden-version", "golden-0.9", NULL};
+    for (const char *const *p = base; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    for (const char *const *p = campaign_opts; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    acs_start(s, (const char *const *)a->pdata, log_name);
+    g_ptr_array_free(a, TRUE);
+}
+
+/* Stop the server; its whole log. */
+static char *campaign_stop(Server *s)
+{
+    g_autofree char *log = g_strdup(s->log);
+    g_assert_cmpint(server_stop(s), ==, 0);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_test_message("%s", text);
+    return text;
+}
+
+/* Lines of `log` containing every one of the NULL-terminated needles. */
+static guint log_count(const char *log, ...)
+{
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    guint n = 0;
+    for (char **l = lines; *l; l++) {
+        va_list ap;
+        va_start(ap, log);
+        gboolean all = TRUE;
+        for (const char *w; (w = va_arg(ap, const char *));)
+            all = all && strstr(*l, w);
+        va_end(ap);
+        n += all;
+    }
+    return n;
+}
+
+/* The image over HTTPS as the HNB fetches it: `path` from the Download's URL, cut after `cut` bytes (0: not cut)
+ * and resumed on a new connection with a Range request for the rest that names the first answer's ETag in If-Range. */
+static GString *fetch_image(Hnb *h, const char *path, size_t cut)
+{
+    Resp r;
+    hnb_connect(h);
+    hnb_get(h, path, NULL, &r, cut ? cut : G_MAXSIZE);
+    g_assert_cmpint(r.status, ==, 200);
+    const char *et = strstr(r.head, "\r\nETag: ");
+    g_assert_nonnull(et);
+    g_autofree char *etag = g_strndup(et + strlen("\r\nETag: "), strcspn(et + strlen("\r\nETag: "), "\r"));
+    GString *got = g_string_new_len(r.body->str, (gssize)r.body->len);
+    resp_clear(&r);
+    if (!cut) {
+        hnb_disconnect(h, TRUE);
+        return got;
+    }
+    hnb_disconnect(h, FALSE); /* mid-body: no close_notify, the socket just goes */
+    g_assert_cmpuint(got->len, ==, cut);
+    hnb_connect(h);
+    g_autofree char *range = g_strdup_printf("Range: bytes=%zu-\r\nIf-Range: %s\r\n", cut, etag);
+    hnb_get(h, path, range, &r, G_MAXSIZE);
+    g_assert_cmpint(r.status, ==, 206);
+    g_autofree char *cr = g_strdup_printf("Content-Range: bytes %zu-%d/%d", cut, IMG_SIZE - 1, IMG_SIZE);
+    g_assert_nonnull(strstr(r.head, cr));
+    g_string_append_len(got, r.body->str, (gssize)r.body->len);
+    resp_clear(&r);
+    hnb_disconnect(h, TRUE);
+    return got;
+}
+
+/* What the HNB's TrE says of the bytes it got: the manifest fetched beside the image (NAME.manifest), verified with
+ * the verification certificate (signing.pem) against the SHA-256 of those bytes (TS 33.320 §6.1). */
+static HnbImageReason tre_verify(Hnb *h, const char *path, const GString *bytes, HnbImageManifest *m)
+{
+    Resp r;
+    hnb_connect(h);
+    g_autofree char *mpath = g_strconcat(path, ".manifest", NULL);
+    hnb_get(h, mpath, NULL, &r, G_MAXSIZE);
+    hnb_disconnect(h, TRUE);
+    g_assert_cmpint(r.status, ==, 200);
+    HnbSignedImage signed_image;
+    g_assert_true(hnb_image_signed_from_text(&signed_image, r.body->str, r.body->len));
+    resp_clear(&r);
+    g_autofree char *cert_path = pki_file("signing.pem");
+    BIO *b = BIO_new_file(cert_path, "r");
+    X509 *cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    g_assert_nonnull(cert);
+    uint8_t digest[32];
+    gsize dlen = sizeof digest;
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(sum, (const guchar *)bytes->str, (gssize)bytes->len);
+    g_checksum_get_digest(sum, digest, &dlen);
+    g_checksum_free(sum);
+    HnbImageReason why = hnb_image_verify(&signed_image, cert, digest, m);
+    X509_free(cert);
+    hnb_image_signed_clear(&signed_image);
+    return why;
+}
+
+/* The URL's path, after https://HOST:PORT. */
+static char *url_path(const char *download)
+{
+    g_autofree char *url = xml_text(download, "URL");
+    g_autofree char *prefix = g_strdup_printf("https://%s:", hems_host);
+    g_assert_nonnull(url);
+    g_assert_true(g_str_has_prefix(url, prefix));
+    const char *slash = strchr(url + strlen(prefix), '/');
+    g_assert_nonnull(slash);
+    return g_strdup(slash);
+}
+
+static void assert_field(const char *xml, const char *name, const char *want)
+{
+    g_autofree char *got = xml_text(xml, name);
+    g_assert_cmpstr(got, ==, want);
+}
+
+/* The golden module informs, gets the Download (HoldRequests, URL, FileSize, DelaySeconds, CommandKey), fetches the
+ * image with a cut and a Range resume, verifies the signed manifest, reports TransferComplete from the new image,
+ * and gets nothing more. */
+static void test_acs_recovery(void)
+{
+    Server s;
+    campaign_start(&s, (const char *[]){NULL}, "acs-recovery.log");
+    Hnb h;
+    hnb_open(&h, 0, &s);
+    const char *boot[] = {"1 BOOT", NULL};
+    g_autofree char *dl = recovery_session(&h, 0, boot, "golden-0.9", -1);
+    g_assert_nonnull(dl);
+    g_assert_nonnull(strstr(dl, "<cwmp:HoldRequests soap-env:mustUnderstand=\"1\">true</cwmp:HoldRequests>"));
+    g_autofree char *want_url = g_strdup_printf("https://%s/images/hnb-2.0.img", h.host);
+    assert_field(dl, "URL", want_url);
+    g_autofree char *size = g_strdup_printf("%d", IMG_SIZE);
+    assert_field(dl, "FileSize", size);
+    assert_field(dl, "DelaySeconds", "0");
+    assert_field(dl, "CommandKey", img_command_key);
+    assert_field(dl, "FileType", "1 Firmware Upgrade Image");
+    g_autofree char *path = url_path(dl);
+
+    g_autoptr(GString) bytes = fetch_image(&h, path, 100000);
+    g_autofree char *file = NULL;
+    gsize flen = 0;
+    g_assert_true(g_file_get_contents(img_path, &file, &flen, NULL));
+    g_assert_cmpuint(bytes->len, ==, flen);
+    g_assert_true(memcmp(bytes->str, file, flen) == 0);
+    HnbImageManifest m;
+    g_assert_cmpint(tre_verify(&h, path, bytes, &m), ==, HNB_IMAGE_OK);
+    g_assert_cmpstr(m.name, ==, "hnb-2.0.img");
+    g_assert_cmpstr(m.version, ==, "2.0");
+    g_assert_cmpuint(m.size, ==, IMG_SIZE);
+
+    /* installed and rebooted into 2.0: TransferComplete in the next session, then nothing to do */
+    const char *tc[] = {"1 BOOT", "M Download", "7 TRANSFER COMPLETE", NULL}, *periodic[] = {"2 PERIODIC", NULL};
+    g_assert_null(recovery_session(&h, 0, tc, "2.0", 0));
+    g_assert_null(recovery_session(&h, 0, periodic, "2.0", -1));
+    hnb_free(&h);
+    g_autofree char *log = campaign_stop(&s);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty,acs:Download,DownloadResponse requests=3 outcome=ok",
+                               "cookie=echoed", "download=status:1", "runs=golden attempt=1/3 delay=0", NULL), ==, 1);
+    /* the cut GET and the manifest's; the resumed range */
+    g_assert_cmpuint(log_count(log, "images=200 bytes=", NULL), ==, 2);
+    g_assert_cmpuint(log_count(log, "images=206:100000-299999 bytes=200000", "outcome=served", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,TransferComplete,empty requests=3 outcome=ok", "transfer=ok",
+                               "runs=published", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty requests=2 outcome=ok", "runs=published", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "download=", NULL), ==, 1);
+}
+
+/* Bytes damaged on the way (one flipped at the HNB): the TrE refuses them (corrupted), the HNB reports 9017 and is
+ * offered the image again in that session, until --max-attempts Downloads; then the ACS gives up on it. */
+static void test_acs_recovery_corrupted(void)
+{
+    Server s;
+    campaign_start(&s, (const char *[]){"--max-attempts", "2", NULL}, "acs-corrupted.log");
+    Hnb h;
+    hnb_open(&h, 1, &s);
+    const char *boot[] = {"1 BOOT", NULL}, *tc[] = {"M Download", "7 TRANSFER COMPLETE", NULL};
+    char *dl = recovery_session(&h, 1, boot, "golden-0.9", -1);
+    for (int attempt = 1; dl; attempt++) {
+        g_assert_cmpint(attempt, <=, 2);
+        g_autofree char *path = url_path(dl);
+        g_autoptr(GString) bytes = fetch_image(&h, path, 0);
+        bytes->str[12345] ^= 0x20;
+        g_assert_cmpint(tre_verify(&h, path, bytes, NULL), ==, HNB_IMAGE_CORRUPTED);
+        g_free(dl);
+        dl = recovery_session(&h, 1, tc, "golden-0.9", 9017);
+        if (attempt == 2)
+            g_assert_null(dl);
+    }
+    g_assert_null(recovery_session(&h, 1, boot, "golden-0.9", -1)); /* still given up at its next boot */
+    hnb_free(&h);
+    g_autofree char *log = campaign_stop(&s);
+    g_assert_cmpuint(log_count(log, "runs=golden attempt=1/2 delay=0", "download=status:1", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "transfer=fault:9017", "runs=golden attempt=2/2 delay=0", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "transfer=fault:9017", "download=gave_up", "runs=golden attempts=2", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty requests=2", "download=gave_up", NULL), ==, 1);
+}
+
+/* --campaign-rate 0.1: three golden HNBs informing together get DelaySeconds 0, 10 and 20 (the k-th ceil(k / R)).
+ * The k-th is ceil(10 k - e) for e the seconds since the first Download went out: exactly 10 k while the three
+ * sessions take less than a second, and never below 10 k minus the time they did take (a slow, sanitized build). */
+static void test_acs_campaign_stagger(void)
+{
+    Server s;
+    campaign_start(&s, (const char *[]){"--campaign-rate", "0.1", NULL}, "acs-stagger.log");
+    const char *boot[] = {"1 BOOT", NULL};
+    int delays[3];
+    gint64 t0 = g_get_monotonic_time();
+    for (int dev = 0; dev < 3; dev++) {
+        Hnb h;
+        hnb_open(&h, dev, &s);
+        g_autofree char *dl = recovery_session(&h, dev, boot, "golden-0.9", -1);
+        g_autofree char *delay = xml_text(dl, "DelaySeconds");
+        g_assert_nonnull(delay);
+        delays[dev] = atoi(delay);
+        double elapsed = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+        g_test_message("HNB %d: DelaySeconds %d after %.3f s", dev, delays[dev], elapsed);
+        g_assert_cmpint(delays[dev], <=, 10 * dev);
+        g_assert_cmpint(delays[dev], >=, 10 * dev - (int)elapsed); /* ceil(10 k - e) > 10 k - floor(e) - 1 */
+        if (elapsed < 1)
+            g_assert_cmpint(delays[dev], ==, 10 * dev);
+        hnb_free(&h);
+    }
+    g_autofree char *log = campaign_stop(&s);
+    for (int dev = 0; dev < 3; dev++) {
+        g_autofree char *ident = device_identity(dev), *who = g_strdup_printf("identity=%s ", ident);
+        g_autofree char *delay = g_strdup_printf("runs=golden attempt=1/3 delay=%d", delays[dev]);
+        g_assert_cmpuint(log_count(log, who, delay, NULL), ==, 1);
+    }
+}
+
+/* --image needs the PKI's software-signing key; --golden-version needs --image. */
+static void test_acs_campaign_bad_input(void)
+{
+    make_image();
+    g_autofree char *nosign = g_build_filename(scratch, "pki-nosign", NULL);
+    g_autofree char *key = g_build_filename(nosign, "signing.key", NULL);
+    g_assert_cmpint(run((const char *[]){"cp", "-r", pki, nosign, NULL}, NULL, NULL, NULL), ==, 0);
+    g_assert_cmpint(g_unlink(key), ==, 0);
+    char *err = NULL;
+    int rc = hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", nosign, "--image", img_path,
+                                     "--image-version", "2.0", NULL},
+                    NULL, &err);
+    g_assert_cmpint(rc, ==, 2);
+    assert_all(err, "--image needs the PKI's software-signing key", "signing.key is missing", NULL);
+    g_free(err);
+    const char *bad[][9] = {{"--golden-version", "golden-0.9", NULL},
+                            {"--image", img_path, "--image-version", "2.0", "--golden-version", "2.0", NULL},
+                            {"--image", img_path, "--image-version", "2.0", "--golden-version", "*", NULL},
+                            {"--image", img_path, "--image-version", "2.0", "--campaign-rate", "-1", NULL},
+                            {"--image", img_path, "--image-version", "2.0", "--max-attempts", "-2", NULL}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        GPtrArray *a = g_ptr_array_new();
+        const char *base[] = {"acs", "--listen", "127.0.0.1:0", "--pki", pki, NULL};
+        for (const char *const *p = base; *p; p++)
+            g_ptr_array_add(a, (gpointer)*p);
+        for (int j = 0; bad[i][j]; j++)
+            g_ptr_array_add(a, (gpointer)bad[i][j]);
+        g_ptr_array_add(a, NULL);
+        rc = hnbsim((const char *const *)a->pdata, NULL, NULL);
+        g_ptr_array_free(a, TRUE);
+        g_assert_cmpint(rc, ==, 2);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1592,6 +2104,10 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/transfer-complete", test_acs_transfer_complete);
     g_test_add_func("/tls-peers/acs/overload-and-metrics", test_acs_overload_and_metrics);
     g_test_add_func("/tls-peers/acs/sigterm-grace", test_acs_sigterm_grace);
+    g_test_add_func("/tls-peers/acs/recovery", test_acs_recovery);
+    g_test_add_func("/tls-peers/acs/recovery-corrupted", test_acs_recovery_corrupted);
+    g_test_add_func("/tls-peers/acs/campaign-stagger", test_acs_campaign_stagger);
+    g_test_add_func("/tls-peers/acs/campaign-bad-input", test_acs_campaign_bad_input);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

@@ -2,22 +2,45 @@
  * clients (openssl s_client, curl, a CPE simulator, a real HNB, `hnbsim probe`) can talk to it.
  *
  * The server is in tools/acs/, one layer a file: acs_loop.c (sockets, TLS, libev), acs_http.c (HTTP/1.1 requests),
- * acs_soap.c (the SOAP envelope, libxml2), acs_cwmp.c (the CWMP answers).  Here: options, the PKI directory, exit
- * statuses.
+ * acs_soap.c (the SOAP envelope, libxml2), acs_cwmp.c (the CWMP answers), acs_campaign.c (the download campaign),
+ * acs_image.c (the image and its manifest).  Here: options, the PKI directory, the manifest's signature, exit statuses.
  */
 #include "tools/cli.h"
 #include "tools/acs/acs_loop.h"
+#include "crypto/image.h"
 #include "crypto/pki.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* The image's manifest (name, version, size, the SHA-256 of the file's bytes) signed with the PKI's software-signing
+ * key, in the text form the HNB fetches beside the image (TS 33.320 §6.1: the TrE verifies the image with the
+ * verification certificate before it is installed). */
+static gboolean sign_image(HnbAcsImage *image, const HnbPki *pki, GError **error)
+{
+    const HnbPkiCred *signing = hnb_pki_signing(pki);
+    HnbImageManifest m;
+    hnb_image_manifest_init_digest(&m, image->name, image->version, image->size, image->sha256);
+    if (strlen(image->name) >= sizeof m.name || strlen(image->version) >= sizeof m.version) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "the image's name or version is too long for its manifest "
+                    "(at most %zu and %zu characters)", sizeof m.name - 1, sizeof m.version - 1);
+        return FALSE;
+    }
+    HnbSignedImage signed_image;
+    if (!signing || !signing->key || !hnb_image_sign(&signed_image, &m, signing->key, error))
+        return FALSE;
+    hnb_acs_image_set_manifest(image, hnb_image_signed_to_text(&signed_image));
+    hnb_image_signed_clear(&signed_image);
+    return TRUE;
+}
 
 int hnb_cmd_acs(int argc, char **argv)
 {
     g_autofree char *listen_spec = NULL, *pki_dir = NULL, *image_path = NULL, *image_version = NULL;
-    g_autofree char *metrics = NULL;
+    g_autofree char *metrics = NULL, *golden_version = NULL;
     gboolean tls11 = FALSE;
-    gint64 exit_after = 0, max_sessions = 0, retry_after = 30;
-    double grace = 5;
+    gint64 exit_after = 0, max_sessions = 0, retry_after = 30, max_attempts = 3;
+    double grace = 5, campaign_rate = 0;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -39,6 +62,14 @@ int hnb_cmd_acs(int argc, char **argv)
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
          "The SoftwareVersion the --image carries: an Inform showing another one gets a Download", "STR"},
+        {"golden-version", 0, 0, G_OPTION_ARG_STRING, &golden_version,
+         "The golden (recovery) module's SoftwareVersion, or PREFIX* (logged runs=golden; it gets the Download)",
+         "STR"},
+        {"campaign-rate", 0, 0, G_OPTION_ARG_DOUBLE, &campaign_rate,
+         "Downloads per second, as the scenario's [download] campaign_rate: the k-th Download of a burst gets "
+         "DelaySeconds ceil(k / R) (default 0: no staggering)", "R"},
+        {"max-attempts", 0, 0, G_OPTION_ARG_INT64, &max_attempts,
+         "Downloads per device before the ACS gives up on it (download=gave_up; default 3, 0: no limit)", "N"},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— serve the ACS's TLS endpoint (TS 33.320 §8.3.4) on TCP");
@@ -54,7 +85,12 @@ int hnb_cmd_acs(int argc, char **argv)
              "With --image and --image-version: an HNB whose Inform shows another SoftwareVersion gets a Download "
              "(A.3.2.8) naming https://HOST/images/NAME on this listener in answer to its empty POST; GET and HEAD of "
              "that URL serve the file with a strong ETag (its SHA-256) and byte ranges (RFC 7233); TransferComplete "
-             "is answered and its fault code logged.\n"
+             "is answered and its fault code logged.  The image's manifest (name, version, size, SHA-256), signed with "
+             "the PKI's software-signing key (signing.key; --image is refused without it), is served at "
+             "/images/NAME.manifest for the HNB's TrE to verify with signing.pem (TS 33.320 §6.1).  The campaign "
+             "keeps per-device state: at most --max-attempts Downloads per device (retries after a TransferComplete "
+             "fault such as 9010 or 9017), DelaySeconds staggered by --campaign-rate; the Download carries "
+             "cwmp:HoldRequests true.\n"
              "With --max-sessions N: a connection's first POST beyond N open sessions gets CWMP fault 8005 (Retry "
              "request) with HTTP 503 and Retry-After, then the connection closes (TR-069 Amendment 6, A.5); image "
              "GETs are not sessions.  --metrics serves counters in the Prometheus text format on a loopback port.\n"
@@ -89,6 +125,26 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --image FILE and --image-version STR go together\n");
         return HNB_EXIT_INPUT;
     }
+    if (!(campaign_rate >= 0 && campaign_rate <= 1e6) || max_attempts < 0 || max_attempts > 1000000) {
+        fprintf(stderr, "hnbsim acs: --campaign-rate must be 0..1000000 per second, --max-attempts 0..1000000\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (!image_path && golden_version) {
+        fprintf(stderr, "hnbsim acs: --golden-version needs --image (the golden module is recovered to it)\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (golden_version && (!golden_version[0] || strcmp(golden_version, "*") == 0 ||
+                           strcmp(golden_version, image_version ? image_version : "") == 0)) {
+        fprintf(stderr, "hnbsim acs: --golden-version must name the golden module, not every version or the "
+                        "published one\n");
+        return HNB_EXIT_INPUT;
+    }
+    g_autofree char *signing_key = g_build_filename(pki_dir, "signing.key", NULL);
+    if (image_path && !g_file_test(signing_key, G_FILE_TEST_IS_REGULAR)) {
+        fprintf(stderr, "hnbsim acs: --image needs the PKI's software-signing key to sign the image's manifest, and "
+                        "%s is missing (export the PKI with `hnbsim pki --out DIR`)\n", signing_key);
+        return HNB_EXIT_INPUT;
+    }
     HnbAcsImage image = {.fd = -1};
     if (image_path && !hnb_acs_image_open(&image, image_path, image_version, &error)) {
         fprintf(stderr, "hnbsim acs: --image %s\n", error->message);
@@ -97,11 +153,24 @@ int hnb_cmd_acs(int argc, char **argv)
     }
 
     g_autoptr(HnbPki) pki = hnb_pki_open_export(pki_dir, &error);
-    if (!pki)
+    if (!pki) {
+        hnb_acs_image_close(&image);
         return hnb_cli_fail(error);
+    }
+    g_autoptr(HnbAcsCampaign) campaign = NULL;
+    if (image_path) {
+        if (!sign_image(&image, pki, &error)) {
+            g_prefix_error(&error, "--image %s: ", image_path);
+            hnb_acs_image_close(&image);
+            return hnb_cli_fail(error);
+        }
+        HnbAcsCampaignParams cp = {.published_version = image_version, .golden_version = golden_version,
+                                   .rate = campaign_rate, .max_attempts = (guint)max_attempts};
+        campaign = hnb_acs_campaign_new(&cp);
+    }
     HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .exit_after = exit_after,
                                .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
-                               .grace = grace, .image = image_path ? &image : NULL};
+                               .grace = grace, .image = image_path ? &image : NULL, .campaign = campaign};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

@@ -21,7 +21,7 @@ for t in "${targets[@]}"; do
       libs=$(pkg-config --cflags --libs glib-2.0); corpus=tests/fuzz/corpus; saved=tests/fuzz/regressions; max=4096 ;;
     acs)
       src=(tests/fuzz-acs.c tools/acs/acs_http.c tools/acs/acs_soap.c tools/acs/acs_cwmp.c tools/acs/acs_image.c
-           tools/acs/acs_metrics.c)
+           tools/acs/acs_metrics.c tools/acs/acs_campaign.c)
       libs="$(pkg-config --cflags --libs glib-2.0 libxml-2.0) -lhttp_parser"; corpus=tests/fuzz/acs-corpus
       saved=tests/fuzz/acs-regressions; max=16384 ;;
     *) echo "fuzz: unknown target $t (scenario, acs)" >&2; exit 2 ;;

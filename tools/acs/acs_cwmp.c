@@ -27,6 +27,11 @@ void hnb_acs_cwmp_session_set_image(HnbAcsCwmpSession *s, const HnbAcsCwmpImage 
     s->image = image;
 }
 
+void hnb_acs_cwmp_session_set_campaign(HnbAcsCwmpSession *s, HnbAcsCampaign *campaign)
+{
+    s->campaign = campaign;
+}
+
 void hnb_acs_cwmp_session_set_cookie(HnbAcsCwmpSession *s, const char *hex32)
 {
     g_strlcpy(s->cookie, hex32, sizeof s->cookie);
@@ -39,6 +44,8 @@ void hnb_acs_cwmp_session_clear(HnbAcsCwmpSession *s)
     g_free(s->cwmp_ns);
     g_free(s->download);
     g_free(s->transfer);
+    g_free(s->device);
+    g_free(s->campaign_log);
     memset(s, 0, sizeof *s);
 }
 
@@ -53,8 +60,9 @@ void hnb_acs_cwmp_reply_clear(HnbAcsCwmpReply *reply)
 
 /* ---- writing envelopes ------------------------------------------------------------------------------------------ */
 
-/* The whole envelope around `body_xml`, echoing the request's cwmp:ID if it had one. */
-static void envelope(HnbAcsCwmpReply *r, const char *ns, const char *id, const char *body_xml)
+/* The whole envelope around `body_xml`, echoing the request's cwmp:ID if it had one; `hold` adds
+ * cwmp:HoldRequests true (A.4.1: the ACS's header, mustUnderstand). */
+static void envelope_hold(HnbAcsCwmpReply *r, const char *ns, const char *id, gboolean hold, const char *body_xml)
 {
     g_autofree char *id_esc = id ? g_markup_escape_text(id, -1) : NULL;
     g_string_append_printf(
@@ -64,11 +72,17 @@ static void envelope(HnbAcsCwmpReply *r, const char *ns, const char *id, const c
         "xmlns:soap-enc=\"http://schemas.xmlsoap.org/soap/encoding/\" "
         "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
         "xmlns:cwmp=\"%s\">\n"
-        "<soap-env:Header>%s%s%s</soap-env:Header>\n"
+        "<soap-env:Header>%s%s%s%s</soap-env:Header>\n"
         "<soap-env:Body>%s</soap-env:Body>\n"
         "</soap-env:Envelope>\n",
         hnb_acs_soap_is_cwmp_ns(ns) ? ns : HNB_CWMP_NS_DEFAULT, id ? "<cwmp:ID soap-env:mustUnderstand=\"1\">" : "",
-        id ? id_esc : "", id ? "</cwmp:ID>" : "", body_xml);
+        id ? id_esc : "", id ? "</cwmp:ID>" : "",
+        hold ? "<cwmp:HoldRequests soap-env:mustUnderstand=\"1\">true</cwmp:HoldRequests>" : "", body_xml);
+}
+
+static void envelope(HnbAcsCwmpReply *r, const char *ns, const char *id, const char *body_xml)
+{
+    envelope_hold(r, ns, id, FALSE, body_xml);
 }
 
 static const char *cwmp_fault_name(int code)
@@ -129,6 +143,26 @@ static void answer_ok(HnbAcsCwmpReply *r, const HnbAcsSoap *soap, const char *bo
 
 /* ---- the RPCs --------------------------------------------------------------------------------------------------- */
 
+static void set_text(char **field, char *text)
+{
+    g_free(*field);
+    *field = text;
+}
+
+/* The campaign's word on this Inform (acs_campaign.h): a Download due, none, or none any more (gave_up). */
+static void campaign_inform(HnbAcsCwmpSession *s, const HnbAcsSoap *soap)
+{
+    HnbAcsRuns runs;
+    HnbAcsOffer offer = hnb_acs_campaign_inform(s->campaign, s->device, soap->software_version, &runs);
+    s->download_due = offer == HNB_ACS_OFFER_DUE;
+    set_text(&s->campaign_log, g_strdup_printf("runs=%s", hnb_acs_runs_name(runs)));
+    if (offer == HNB_ACS_OFFER_GAVE_UP) {
+        set_text(&s->download, g_strdup("gave_up"));
+        set_text(&s->campaign_log, g_strdup_printf("runs=%s attempts=%u", hnb_acs_runs_name(runs),
+                                                   hnb_acs_campaign_attempts(s->campaign, s->device)));
+    }
+}
+
 static void inform(HnbAcsCwmpSession *s, const HnbAcsSoap *soap, HnbAcsCwmpReply *r)
 {
     if (!soap->has_device_id || !soap->oui || !soap->serial || !soap->oui[0] || !soap->serial[0]) {
@@ -154,7 +188,15 @@ static void inform(HnbAcsCwmpSession *s, const HnbAcsSoap *soap, HnbAcsCwmpReply
     s->informed = TRUE;
     g_free(s->cwmp_ns);
     s->cwmp_ns = g_strdup(soap->cwmp_ns);
-    s->download_due = s->image && soap->software_version && strcmp(soap->software_version, s->image->version) != 0;
+    g_autofree char *oui = g_ascii_strup(soap->oui, -1), *serial = g_ascii_strup(soap->serial, -1);
+    g_free(s->device);
+    s->device = g_strdup_printf("%s-%s", oui, serial);
+    s->tc_announced = soap->events && g_strv_contains((const char *const *)soap->events, "7 TRANSFER COMPLETE");
+    if (s->image && s->campaign)
+        campaign_inform(s, soap);
+    else
+        s->download_due = s->image && soap->software_version &&
+                          strcmp(soap->software_version, s->image->version) != 0;
     answer_ok(r, soap, "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>");
     r->outcome = "informed";
     if (!s->cookie_set) {
@@ -189,9 +231,15 @@ static gboolean host_ok(const char *host)
 }
 
 /* The ACS's Download (TR-069 A.3.2.8), as the answer to the CPE's empty POST. */
-static void send_download(HnbAcsCwmpSession *s, const HnbAcsCwmpRequestInfo *info, HnbAcsCwmpReply *r)
+static gboolean send_download(HnbAcsCwmpSession *s, const HnbAcsCwmpRequestInfo *info, HnbAcsCwmpReply *r)
 {
     const HnbAcsCwmpImage *img = s->image;
+    guint delay = 0, attempt = 0;
+    s->download_due = FALSE;
+    if (s->campaign && !hnb_acs_campaign_download(s->campaign, s->device, g_get_monotonic_time(), &delay, &attempt)) {
+        set_text(&s->download, g_strdup("gave_up")); /* a parallel session took the last attempt */
+        return FALSE;
+    }
     const char *host = info && host_ok(info->host) ? info->host : img->default_host;
     g_autofree char *path = g_uri_escape_string(img->name, NULL, FALSE);
     g_autofree char *url = g_strdup_printf("https://%s/images/%s", host, path);
@@ -201,17 +249,22 @@ static void send_download(HnbAcsCwmpSession *s, const HnbAcsCwmpRequestInfo *inf
     g_autofree char *xml = g_strdup_printf(
         "<cwmp:Download><CommandKey>%s</CommandKey><FileType>1 Firmware Upgrade Image</FileType><URL>%s</URL>"
         "<Username></Username><Password></Password><FileSize>%" G_GUINT64_FORMAT "</FileSize>"
-        "<TargetFileName>%s</TargetFileName><DelaySeconds>0</DelaySeconds><SuccessURL></SuccessURL>"
+        "<TargetFileName>%s</TargetFileName><DelaySeconds>%u</DelaySeconds><SuccessURL></SuccessURL>"
         "<FailureURL></FailureURL></cwmp:Download>",
-        key_esc, url_esc, img->size, name_esc);
+        key_esc, url_esc, img->size, name_esc, delay);
     g_autofree char *id = g_strdup_printf("hnbsim-acs-%u", ++s->acs_requests);
     r->status = 200;
-    envelope(r, s->cwmp_ns, id, xml);
+    envelope_hold(r, s->cwmp_ns, id, TRUE, xml);
     s->download_pending = TRUE;
-    s->download_due = FALSE;
-    g_free(s->download);
-    s->download = g_strdup("sent");
+    set_text(&s->download, g_strdup("sent"));
+    if (s->campaign) {
+        guint max = hnb_acs_campaign_max_attempts(s->campaign);
+        g_autofree char *runs = g_strdup(s->campaign_log ? s->campaign_log : "runs=?");
+        set_text(&s->campaign_log, max ? g_strdup_printf("%s attempt=%u/%u delay=%u", runs, attempt, max, delay)
+                                       : g_strdup_printf("%s attempt=%u delay=%u", runs, attempt, delay));
+    }
     r->outcome = "informed";
+    return TRUE;
 }
 
 /* The CPE's answer to the Download: DownloadResponse or a SOAP Fault.  The ACS has nothing more: 204. */
@@ -307,8 +360,13 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
     }
     if (is_empty(body, len)) {
         note_rpc(s, r, "empty");
-        if (s->informed && s->download_due && !s->download_pending) {
-            send_download(s, info, r);
+        if (s->informed && s->download_due && !s->download_pending && s->campaign && s->tc_announced &&
+            !s->tc_received) {
+            /* the Inform announced a TransferComplete that has not come: its fault decides the retry */
+            s->download_due = FALSE;
+            set_text(&s->download, g_strdup("awaiting_transfer_complete"));
+        }
+        if (s->informed && s->download_due && !s->download_pending && send_download(s, info, r)) {
             note_rpc(s, r, "acs:Download");
             return;
         }
@@ -355,6 +413,9 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
         g_free(s->transfer);
         s->transfer = soap.fault_code == 0 ? g_strdup("ok")
                       : soap.fault_code > 0 ? g_strdup_printf("fault:%d", soap.fault_code) : g_strdup("fault:?");
+        s->tc_received = TRUE;
+        if (s->campaign)
+            hnb_acs_campaign_transfer(s->campaign, s->device, soap.fault_code);
         answer_ok(r, &soap, "<cwmp:TransferCompleteResponse/>");
     }
     hnb_acs_soap_clear(&soap);

@@ -27,8 +27,17 @@
  *
  * Download.  Only when an image is published (HnbAcsCwmpImage) and the Inform's ParameterList names a SoftwareVersion
  * (InternetGatewayDevice.DeviceInfo.SoftwareVersion or Device.DeviceInfo.SoftwareVersion) other than its version: an
- * Inform without a SoftwareVersion gets no Download.  One Download per session; a CPE whose transfer failed gets
- * another at its next Inform that still shows the old version.
+ * Inform without a SoftwareVersion gets no Download.  One Download per session.  Without a campaign a CPE whose
+ * transfer failed gets another at every Inform that still shows the old version, with DelaySeconds 0.  With a
+ * campaign (hnb_acs_cwmp_session_set_campaign, acs_campaign.h, keyed by the DeviceId "OUI-SERIAL" the certificate
+ * vouched for): the campaign decides (golden, other, published; at most max_attempts Downloads, then no offer and
+ * download=gave_up in the log), the DelaySeconds is the campaign's staggering, each TransferComplete's FaultCode is
+ * recorded for the device, and an Inform announcing "7 TRANSFER COMPLETE" gets no Download until its session's
+ * TransferComplete has arrived (download=awaiting_transfer_complete).
+ *
+ * HoldRequests (A.4.1, a header only the ACS sends, mustUnderstand="1"): the Download envelope carries
+ * cwmp:HoldRequests true, so the CPE's next POST is its DownloadResponse and none of its own requests: the ACS then
+ * ends the session with 204 knowing the Download's fate.  Every other answer omits the header, which means false.
  *
  * Refusals of the envelope itself (not well-formed XML, a DOCTYPE, limits, not SOAP) are SOAP Faults with the
  * faultcode and CWMP code acs_soap.h chose, and end the session: never an InformResponse.
@@ -36,6 +45,7 @@
 #ifndef HNB_ACS_CWMP_H
 #define HNB_ACS_CWMP_H
 
+#include "tools/acs/acs_campaign.h"
 #include "tools/acs/acs_soap.h"
 
 #include <glib.h>
@@ -76,7 +86,11 @@ typedef struct {
     gboolean download_due;              /* the Inform showed another SoftwareVersion */
     gboolean download_pending;          /* a Download was sent, its response not yet received */
     unsigned acs_requests;              /* for the ACS's cwmp:ID */
-    char *download, *transfer;          /* for the log: "sent", "status:1", "fault:9010"; "ok", "fault:9010" */
+    char *download, *transfer;          /* for the log: "sent", "status:1", "fault:9010", "gave_up"; "ok", "fault:9010" */
+    HnbAcsCampaign *campaign;           /* NULL: none (every old-version Inform gets a Download, DelaySeconds 0) */
+    char *device;                       /* "OUI-SERIAL" of the accepted Inform, upper case */
+    gboolean tc_announced, tc_received; /* the Inform said "7 TRANSFER COMPLETE"; the TransferComplete came */
+    char *campaign_log;                 /* for the log: "runs=golden attempt=1/3 delay=10", or NULL */
 } HnbAcsCwmpSession;
 
 /* The answer to one request. */
@@ -96,6 +110,8 @@ void hnb_acs_cwmp_session_init(HnbAcsCwmpSession *s, const HnbAcsSoapLimits *lim
 void hnb_acs_cwmp_session_clear(HnbAcsCwmpSession *s);
 /* Publish `image` (NULL: none) to this session, before its Inform. */
 void hnb_acs_cwmp_session_set_image(HnbAcsCwmpSession *s, const HnbAcsCwmpImage *image);
+/* Let `campaign` (shared, owned by the caller, NULL: none) decide this session's Download, before its Inform. */
+void hnb_acs_cwmp_session_set_campaign(HnbAcsCwmpSession *s, HnbAcsCampaign *campaign);
 /* The session id for the cookie: 32 hex digits from the caller's random source (init picks one from GLib's generator,
  * which is not a cryptographic one). */
 void hnb_acs_cwmp_session_set_cookie(HnbAcsCwmpSession *s, const char *hex32);

@@ -38,7 +38,9 @@ gboolean hnb_acs_image_open(HnbAcsImage *img, const char *path, const char *vers
         img->fd = -1;
         return FALSE;
     }
+    gsize dlen = sizeof img->sha256;
     const char *hex = g_checksum_get_string(sum);
+    g_checksum_get_digest(sum, img->sha256, &dlen);
     g_snprintf(img->etag, sizeof img->etag, "\"%s\"", hex);
     g_strlcpy(img->command_key, hex, sizeof img->command_key);
     g_checksum_free(sum);
@@ -54,8 +56,15 @@ void hnb_acs_image_close(HnbAcsImage *img)
         close(img->fd);
     g_free(img->name);
     g_free(img->version);
+    g_free(img->manifest);
     memset(img, 0, sizeof *img);
     img->fd = -1;
+}
+
+void hnb_acs_image_set_manifest(HnbAcsImage *img, char *text)
+{
+    g_free(img->manifest);
+    img->manifest = text;
 }
 
 /* Digits only, into *v; FALSE if empty, not digits or beyond 2^63. */
@@ -135,6 +144,14 @@ int hnb_acs_image_answer(const HnbAcsImage *img, gboolean head, const char *url,
 {
     *body_off = *body_len = 0;
     g_autofree char *name = name_of(url);
+    if (img && img->manifest && name && g_str_has_prefix(name, img->name) &&
+        strcmp(name + strlen(img->name), HNB_ACS_MANIFEST_SUFFIX) == 0) {
+        size_t n = strlen(img->manifest);
+        hnb_acs_http_respond(out, 200, "text/plain; charset=utf-8", img->manifest, n, NULL, close);
+        if (head)
+            g_string_truncate(out, out->len - n); /* the same header block, no body (RFC 7231 §4.3.2) */
+        return 200;
+    }
     if (!img || !name || strcmp(name, img->name) != 0) {
         text_answer(out, 404, "404 Not Found: no such image\n", NULL, close);
         return 404;

@@ -8,7 +8,10 @@
  *     allows it); Range on HEAD is ignored (§3.1: GET only);
  *   - `If-Range` (§3.2): the range is served only if it names the current ETag (strong comparison); a date or another
  *     ETag gets the whole file;
- *   - a name other than the image's is 404.
+ *   - `GET /images/NAME.manifest` (and HEAD) is the image's signed manifest when one is set (text/plain, the form of
+ *     crypto/image.h's hnb_image_signed_to_text: what the HNB's TrE verifies against the SHA-256 of the bytes it
+ *     downloaded with the verification certificate, TS 33.320 §6.1); no ranges, it is small;
+ *   - a name other than these is 404.
  * Nothing here touches a socket: the caller sends the header block built here, then the file's bytes
  * [body_off, body_off + body_len) read from img->fd as the socket accepts them.
  */
@@ -26,11 +29,17 @@ typedef struct {
     guint64 size;
     char etag[67];        /* "\"" 64 hex "\"" */
     char command_key[17]; /* first 16 hex digits of the SHA-256 */
+    guint8 sha256[32];    /* the file's digest, for its manifest */
+    char *manifest;       /* the signed manifest served at /images/NAME.manifest, or NULL */
 } HnbAcsImage;
+
+#define HNB_ACS_MANIFEST_SUFFIX ".manifest"
 
 /* Open and hash `path`.  FALSE with *error (G_FILE_ERROR) if it cannot be read or is not a regular file. */
 gboolean hnb_acs_image_open(HnbAcsImage *img, const char *path, const char *version, GError **error);
 void hnb_acs_image_close(HnbAcsImage *img);
+/* Serve `text` (taken) as the image's signed manifest. */
+void hnb_acs_image_set_manifest(HnbAcsImage *img, char *text);
 
 typedef enum {
     HNB_ACS_RANGE_NONE,          /* no Range, or one to ignore: the whole file */

@@ -119,6 +119,7 @@ struct Server {
     int metrics_fd;
     MetricsConn *mconns;
     const HnbAcsImage *image;
+    HnbAcsCampaign *campaign;
     HnbAcsCwmpImage cwmp_image; /* what the sessions offer, pointing into image */
     char *bound;                /* HOST:PORT, for the image URL when a request has no Host */
 };
@@ -172,6 +173,8 @@ static void conn_log(const Conn *c)
         g_string_append_printf(more, " download=%s", c->cwmp.download);
     if (c->cwmp.transfer)
         g_string_append_printf(more, " transfer=%s", c->cwmp.transfer);
+    if (c->cwmp.campaign_log)
+        g_string_append_printf(more, " %s", c->cwmp.campaign_log);
     if (c->images->len)
         g_string_append_printf(more, " images=%s bytes=%" G_GUINT64_FORMAT, c->images->str, c->body_sent);
     fprintf(stderr, "acs: peer=%s tls=%s cipher=%s identity=%s rpcs=%s requests=%u outcome=%s%s%s%s\n", c->peer,
@@ -628,6 +631,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         hnb_acs_cwmp_session_init(&c->cwmp, &soap_limits, authorize, c);
         if (s->image)
             hnb_acs_cwmp_session_set_image(&c->cwmp, &s->cwmp_image);
+        hnb_acs_cwmp_session_set_campaign(&c->cwmp, s->campaign);
         unsigned char rnd[16];
         if (RAND_bytes(rnd, sizeof rnd) == 1) {
             char hex[33];
@@ -886,7 +890,7 @@ static int listen_on(const char *option, const char *spec, gboolean loopback_onl
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
 {
     Server s = {.exit_after = opts->exit_after, .max_sessions = opts->max_sessions, .listen_fd = -1,
-                .metrics_fd = -1, .pki = opts->pki, .image = opts->image,
+                .metrics_fd = -1, .pki = opts->pki, .image = opts->image, .campaign = opts->campaign,
                 .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace};
     s.ctx = server_ctx_for(opts->pki, opts->tls11, error);
     if (!s.ctx)

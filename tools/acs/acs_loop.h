@@ -11,8 +11,10 @@
  * Log: one line per connection on stderr — peer, TLS version, cipher, client identity, the CPE's RPCs, requests,
  * outcome and reason:
  *   acs: peer=127.0.0.1:5678 tls=TLSv1.2 cipher=AES128-SHA identity=... rpcs=Inform,empty requests=2 outcome=ok
- * then, when there is something to say: cookie=echoed|missing, download=sent|status:N|fault:N (the ACS's Download and
- * the CPE's answer), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs).
+ * then, when there is something to say: cookie=echoed|missing, download=sent|status:N|fault:N|gave_up|
+ * awaiting_transfer_complete (the ACS's Download and the CPE's answer), runs=golden|other|published|unknown
+ * attempt=1/3 delay=10 (the campaign's word, with one: what the device runs, the Download's attempt and DelaySeconds;
+ * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
  * certificate, or reason=overload), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away, or
  * reason=server_stopped), timeout, served (image requests only, all answered).
@@ -33,6 +35,7 @@
 #define HNB_ACS_LOOP_H
 
 #include "crypto/pki.h"
+#include "tools/acs/acs_campaign.h"
 #include "tools/acs/acs_image.h"
 
 #include <glib.h>
@@ -47,6 +50,7 @@ typedef struct {
     const char *metrics; /* HOST:PORT of the plain-HTTP metrics listener (loopback only), or NULL */
     double grace;        /* after SIGTERM/SIGINT: seconds the open sessions get to finish */
     const HnbAcsImage *image; /* the published image (served at /images/NAME, offered by Download), or NULL */
+    HnbAcsCampaign *campaign; /* its download campaign, shared by every session (acs_campaign.h), or NULL */
 } HnbAcsServeOptions;
 
 /* Serve until SIGTERM, SIGINT (then the grace period) or exit_after.  Prints `metrics on http://HOST:PORT/metrics`

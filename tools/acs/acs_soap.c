@@ -31,6 +31,7 @@ void hnb_acs_soap_clear(HnbAcsSoap *soap)
     g_free(soap->oui);
     g_free(soap->serial);
     g_free(soap->software_version);
+    g_strfreev(soap->events);
     g_free(soap->command_key);
     memset(soap, 0, sizeof *soap);
 }
@@ -276,9 +277,27 @@ static void read_parameters(xmlNode *rpc, HnbAcsSoap *soap)
         if (name && (strcmp(name, "InternetGatewayDevice.DeviceInfo.SoftwareVersion") == 0 ||
                      strcmp(name, "Device.DeviceInfo.SoftwareVersion") == 0)) {
             g_free(soap->software_version);
+    g_strfreev(soap->events);
             soap->software_version = child_text(p, soap->cwmp_ns, "Value");
         }
     }
+}
+
+/* Inform's Event list (A.3.3.1): the EventCode of each EventStruct, as text; a code that is not text is skipped. */
+static void read_events(xmlNode *rpc, HnbAcsSoap *soap)
+{
+    gboolean dup = FALSE;
+    xmlNode *list = only_child(rpc, soap->cwmp_ns, "Event", &dup);
+    GPtrArray *codes = g_ptr_array_new();
+    for (xmlNode *e = list ? list->children : NULL; e && codes->len < HNB_ACS_SOAP_MAX_EVENTS; e = e->next) {
+        if (!is(e, NULL, "EventStruct") && !is(e, soap->cwmp_ns, "EventStruct"))
+            continue;
+        char *code = child_text(e, soap->cwmp_ns, "EventCode");
+        if (code)
+            g_ptr_array_add(codes, code);
+    }
+    g_ptr_array_add(codes, NULL);
+    soap->events = (char **)g_ptr_array_free(codes, FALSE);
 }
 
 /* The CPE's answers: DownloadResponse, TransferComplete, a SOAP Fault. */
@@ -347,6 +366,7 @@ static gboolean read_envelope(xmlNode *env, const HnbAcsSoapLimits *limits, HnbA
         if (!read_inform(rpc, soap, fault))
             return FALSE;
         read_parameters(rpc, soap);
+        read_events(rpc, soap);
     } else if (soap->method_is_cwmp && strcmp(soap->method, "DownloadResponse") == 0) {
         read_download_response(rpc, soap);
     } else if (soap->method_is_cwmp && strcmp(soap->method, "TransferComplete") == 0) {

@@ -23,6 +23,8 @@
 #define HNB_CWMP_NS_PREFIX "urn:dslforum-org:cwmp-1-" /* the versions 1-0 .. 1-4 are accepted */
 #define HNB_CWMP_NS_DEFAULT HNB_CWMP_NS_PREFIX "0"
 
+#define HNB_ACS_SOAP_MAX_EVENTS 64
+
 typedef struct {
     size_t max_bytes; /* the document */
     unsigned max_depth; /* element nesting, the Envelope at 1 */
@@ -48,6 +50,9 @@ typedef struct {
     /* Inform only: the value of InternetGatewayDevice.DeviceInfo.SoftwareVersion or Device.DeviceInfo.SoftwareVersion
      * in the ParameterList (the image the CPE runs), NULL if absent */
     char *software_version;
+    /* Inform only: the EventCode of each Event/EventStruct ("1 BOOT", "7 TRANSFER COMPLETE", "M Download"), in order,
+     * NULL-terminated (never NULL after a successful parse of an Inform); at most HNB_ACS_SOAP_MAX_EVENTS are kept */
+    char **events;
     /* The Body holds a SOAP Fault (the CPE's refusal of an ACS request, TR-069 A.4): method is "Fault" */
     gboolean is_soap_fault;
     /* DownloadResponse only: Status (0 downloaded and applied, 1 not yet: a TransferComplete follows); -1 if absent
