@@ -109,8 +109,10 @@ SSL_CTX *hnb_tls_server_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_C
 /* The HNB side: trust = operator root, versions/ciphers per the profile.  No own certificate: set one per SSL with
  * hnb_tls_client_setup(). */
 SSL_CTX *hnb_tls_client_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_CTX *libctx, GError **error);
-/* Per connection on the HNB side: use `cred` (NULL: no certificate), check the H(e)MS name against host (NULL: the
- * PKI's hems_fqdn). */
+/* Per connection on the HNB side: use `cred` (NULL: no certificate), check the server's name against `host` and send
+ * it as SNI.  host NULL checks no name at all: a caller that talks to the H(e)MS must name it (the engine passes
+ * [tls] hems_host or the PKI's hems_fqdn, acs-load the PKI's hems_fqdn or --host); only the maintenance tool's
+ * session (tls_tool.c), whose tool has no name to check, and unit tests pass NULL. */
 gboolean hnb_tls_client_setup(SSL *ssl, const HnbPkiCred *cred, const char *host, GError **error);
 /* Check certificate validity against simulated time t (ns since the PKI epoch; may be negative). */
 void hnb_tls_set_time(SSL *ssl, const HnbPki *pki, HnbTime t);
