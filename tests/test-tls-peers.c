@@ -14,6 +14,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/ssl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1392,13 +1394,13 @@ static void held_start(Held *h, Server *s, int dev, const char *first)
     held_send(h, first);
 }
 
-/* Its output once it shows `want` (bounded wait). */
-static char *held_wait(Held *h, const char *want)
+/* The text of file `path` once it contains `want` (bounded wait). */
+static char *file_wait(const char *path, const char *want)
 {
     gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
     for (;;) {
         char *text = NULL;
-        g_file_get_contents(h->out_path, &text, NULL, NULL);
+        g_file_get_contents(path, &text, NULL, NULL);
         if ((text && strstr(text, want)) || g_get_monotonic_time() > deadline) {
             g_assert_nonnull(text);
             g_assert_nonnull(strstr(text, want));
@@ -1407,6 +1409,12 @@ static char *held_wait(Held *h, const char *want)
         g_free(text);
         g_usleep(20000);
     }
+}
+
+/* Its output once it shows `want` (bounded wait). */
+static char *held_wait(Held *h, const char *want)
+{
+    return file_wait(h->out_path, want);
 }
 
 /* Close its stdin and wait for it to end (the server closes the connection); its exit status, -1 if killed. */
@@ -1585,6 +1593,241 @@ static void test_acs_sigterm_grace(void)
                "acs: stopped by=SIGTERM connections=1 sessions=1 refused_overload=0 sessions_cut=1", NULL);
 }
 
+/* ---- bad peers, bounded (issue 14, capacity) -------------------------------------------------------------------- */
+
+/* A TCP connection to 127.0.0.1:port (blocking). */
+static int tcp_dial(const char *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(port))};
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    return fd;
+}
+
+/* The test's own TLS client: HNB dev's certificate, the H(e)MS verified against the root, TLS 1.2; blocking. */
+typedef struct {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    int fd;
+} Tls;
+
+static void tls_dial(Tls *t, const char *port, int dev)
+{
+    g_autofree char *cert = device_cert(dev), *key = device_key(dev), *root = pki_file(PKI_ROOT_CA);
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    g_assert_nonnull(t->ctx);
+    SSL_CTX_set_max_proto_version(t->ctx, TLS1_2_VERSION);
+    g_assert_cmpint(SSL_CTX_use_certificate_chain_file(t->ctx, cert), ==, 1);
+    g_assert_cmpint(SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM), ==, 1);
+    g_assert_cmpint(SSL_CTX_load_verify_locations(t->ctx, root, NULL), ==, 1);
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+    t->fd = tcp_dial(port);
+    t->ssl = SSL_new(t->ctx);
+    SSL_set_fd(t->ssl, t->fd);
+    g_assert_cmpint(SSL_connect(t->ssl), ==, 1);
+}
+
+/* Close without a word: a reset (SO_LINGER 0), as a client that vanishes. */
+static void tls_vanish(Tls *t)
+{
+    struct linger l = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    SSL_free(t->ssl);
+    SSL_CTX_free(t->ctx);
+    close(t->fd);
+}
+
+/* Is the peer still there?  FALSE once the server has closed (EOF, reset, close_notify). */
+static gboolean still_open(int fd)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    if (poll(&pf, 1, 0) <= 0)
+        return TRUE;
+    char b;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* The server log once it contains `want` (bounded wait). */
+static char *log_wait(const Server *s, const char *want)
+{
+    return file_wait(s->log, want);
+}
+
+/* Trickle: one byte every 200 ms (from `bytes`, round and round) until the server closes or `limit_s` passes;
+ * returns the seconds it took.  `send_byte` sends one byte (TRUE) or sees the connection gone (FALSE). */
+typedef gboolean (*SendByte)(void *ctx, char b);
+static double trickle(SendByte send_byte, void *ctx, int fd, const char *bytes, double limit_s)
+{
+    gint64 t0 = g_get_monotonic_time();
+    for (size_t i = 0; (g_get_monotonic_time() - t0) / 1e6 < limit_s; i++) {
+        if (!still_open(fd) || !send_byte(ctx, bytes[i % strlen(bytes)]))
+            break;
+        g_usleep(200000);
+    }
+    return (g_get_monotonic_time() - t0) / 1e6;
+}
+
+static gboolean send_tcp(void *ctx, char b)
+{
+    return send(*(int *)ctx, &b, 1, MSG_NOSIGNAL) == 1;
+}
+
+static gboolean send_tls(void *ctx, char b)
+{
+    return SSL_write(ctx, &b, 1) == 1;
+}
+
+/* Slowloris: a handshake trickled a byte at a time is cut at --handshake-timeout, a request header trickled a byte
+ * at a time at --header-timeout (the idle timer, restarted by every byte, would never end either); a real session
+ * meanwhile is served as usual. */
+static void test_acs_slow_peers(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){"--handshake-timeout", "1", "--header-timeout", "2", "--idle-timeout", "8",
+                                   "--metrics", "127.0.0.1:0", NULL},
+              "acs-slow.log");
+    g_autofree char *mport = metrics_port(&s);
+    /* a TLS record header announcing a 256-byte ClientHello, then its bytes one by one */
+    int fd = tcp_dial(s.port);
+    g_assert_cmpint(send(fd, "\x16\x03\x01\x01\x00", 5, MSG_NOSIGNAL), ==, 5);
+    double took = trickle(send_tcp, &fd, fd, "\x01", 6);
+    close(fd);
+    g_test_message("slow handshake closed after %.2f s", took);
+    g_assert_cmpfloat(took, >=, 0.8);
+    g_assert_cmpfloat(took, <, 4); /* the deadline, not the idle timer (8 s) */
+    g_autofree char *l1 = acs_log_line(&s, ++s.connections);
+    assert_all(l1, "tls=- ", "outcome=refused reason=handshake_timeout (not done within 1 s)", NULL);
+
+    /* a request header a byte at a time, after a real handshake; a real session is served meanwhile */
+    Tls slow;
+    tls_dial(&slow, s.port, 2);
+    g_assert_cmpint(SSL_write(slow.ssl, "POST /cwmp HTTP/1.1\r\n", 21), ==, 21);
+    g_autofree char *cert = device_cert(0), *key = device_key(0), *oui = device_oui(0), *serial = device_serial(0);
+    g_autofree char *req = inform_request(oui, serial);
+    char *out, *logline;
+    int rc = s_client_to(&s, (const char *[]){"-cert", cert, "-key", key, NULL}, req, &out, &logline);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", "HTTP/1.1 204 No Content", NULL);
+    assert_all(logline, "rpcs=Inform,empty requests=2 outcome=ok", NULL);
+    g_free(out);
+    g_free(logline);
+    took = trickle(send_tls, slow.ssl, slow.fd, "X-Slow: a\r\n", 10);
+    g_test_message("slow header closed after %.2f s of trickling", took);
+    g_assert_cmpfloat(took, <, 4);
+    tls_vanish(&slow);
+    g_autofree char *l3 = acs_log_line(&s, ++s.connections);
+    assert_all(l3, "outcome=timeout reason=slow_header (request header not complete within 2 s", "tls=TLSv1.2", NULL);
+
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_test_message("%s", page);
+    g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"handshake\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"slow_header\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"handshake_timeout\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* VmRSS of a process, KiB (-1: unknown). */
+static gint64 rss_kib(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid), *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return -1;
+    const char *p = strstr(text, "VmRSS:");
+    return p ? g_ascii_strtoll(p + 6, NULL, 10) : -1;
+}
+
+/* Thousands of idle TCP connections against --max-connections 100: never more than 100 open (each new one closes
+ * the oldest idle one), the server's memory does not follow the crowd, and a real session is still served. */
+static void test_acs_idle_crowd(void)
+{
+    enum { CROWD = 2000, CAP = 100 };
+    struct rlimit rl;
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+    if (rl.rlim_cur < CROWD + 100) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= CROWD + 100 ? CROWD + 100 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < CROWD + 100) {
+        g_test_skip("RLIMIT_NOFILE too low for the crowd");
+        return;
+    }
+    g_autofree char *cap = g_strdup_printf("%d", CAP);
+    Server s;
+    acs_start(&s, (const char *[]){"--max-connections", cap, "--metrics", "127.0.0.1:0", NULL}, "acs-crowd.log");
+    g_autofree char *mport = metrics_port(&s);
+    gint64 rss0 = rss_kib(s.pid);
+    int *fds = g_new(int, CROWD);
+    for (int i = 0; i < CROWD; i++)
+        fds[i] = tcp_dial(s.port);
+    g_autofree char *evicted = g_strdup_printf("reason=max_connections (the oldest idle connection");
+    g_free(log_wait(&s, evicted));
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_test_message("%s", page);
+    /* every connection beyond the cap closed an older one (the last few may still be in the accept queue) */
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), <=, CAP);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"max_connections\"}"), >=, CROWD - CAP - 200);
+    gint64 rss1 = rss_kib(s.pid);
+    g_test_message("VmRSS %" G_GINT64_FORMAT " KiB before the crowd, %" G_GINT64_FORMAT " KiB with it", rss0, rss1);
+#ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer keeps freed memory in quarantine: RSS says nothing there */
+    if (rss0 > 0 && rss1 > 0)
+        g_assert_cmpint(rss1 - rss0, <, 64 * 1024);
+#endif
+
+    /* a real session: its connection takes the place of the oldest idle one */
+    g_autofree char *cert = device_cert(1), *key = device_key(1), *oui = device_oui(1), *serial = device_serial(1);
+    g_autofree char *req = inform_request(oui, serial);
+    g_autofree char *connect = g_strdup_printf("127.0.0.1:%s", s.port), *root = pki_file(PKI_ROOT_CA);
+    g_autofree char *req_file = data_file("crowd-request.http", req);
+    char *out;
+    int rc = run((const char *[]){"openssl", "s_client", "-connect", connect, "-CAfile", root, "-ign_eof", "-cert",
+                                  cert, "-key", key, NULL},
+                 req_file + 1, &out, NULL);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", "HTTP/1.1 204 No Content", NULL);
+    g_free(out);
+    g_free(log_wait(&s, "rpcs=Inform,empty requests=2 outcome=ok"));
+    for (int i = 0; i < CROWD; i++)
+        close(fds[i]);
+    g_free(fds);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* A client that vanishes in the middle of an image: logged (reason=mid_download), its connection freed. */
+static void test_acs_vanish_mid_download(void)
+{
+    g_autofree char *path = g_build_filename(scratch, "big.img", NULL);
+    {   /* large enough that the kernel's buffers cannot take it all while the client reads nothing */
+        gsize len = 32 * 1024 * 1024;
+        g_autofree char *bytes = g_malloc(len);
+        for (gsize i = 0; i < len; i++)
+            bytes[i] = (char)(i * 2654435761u >> 24);
+        g_assert_true(g_file_set_contents(path, bytes, (gssize)len, NULL));
+    }
+    Server s;
+    acs_start(&s, (const char *[]){"--image", path, "--image-version", "2.0", "--metrics", "127.0.0.1:0", NULL},
+              "acs-vanish.log");
+    g_autofree char *mport = metrics_port(&s);
+    Tls t;
+    tls_dial(&t, s.port, 1);
+    static const char get[] = "GET /images/big.img HTTP/1.1\r\nHost: acs\r\n\r\n";
+    g_assert_cmpint(SSL_write(t.ssl, get, (int)strlen(get)), ==, (int)strlen(get));
+    char buf[4096];
+    g_assert_cmpint(SSL_read(t.ssl, buf, sizeof buf), >, 0);
+    g_usleep(200000); /* the server fills the socket's buffers and waits */
+    tls_vanish(&t);
+    g_autofree char *line = acs_log_line(&s, ++s.connections);
+    g_test_message("%s", line);
+    assert_all(line, "outcome=closed reason=mid_download", "images=200 bytes=", NULL);
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_image_bytes_total"), <, 32 * 1024 * 1024);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1629,6 +1872,9 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/transfer-complete", test_acs_transfer_complete);
     g_test_add_func("/tls-peers/acs/overload-and-metrics", test_acs_overload_and_metrics);
     g_test_add_func("/tls-peers/acs/sigterm-grace", test_acs_sigterm_grace);
+    g_test_add_func("/tls-peers/acs/slow-peers", test_acs_slow_peers);
+    g_test_add_func("/tls-peers/acs/idle-crowd", test_acs_idle_crowd);
+    g_test_add_func("/tls-peers/acs/vanish-mid-download", test_acs_vanish_mid_download);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

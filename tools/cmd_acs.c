@@ -17,7 +17,9 @@ int hnb_cmd_acs(int argc, char **argv)
     g_autofree char *metrics = NULL;
     gboolean tls11 = FALSE;
     gint64 exit_after = 0, max_sessions = 0, retry_after = 30;
-    double grace = 5;
+    double grace = 5, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
+    double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT;
+    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -35,6 +37,15 @@ int hnb_cmd_acs(int argc, char **argv)
          "Serve GET /metrics (Prometheus text format) over plain HTTP on this loopback address", "127.0.0.1:PORT"},
         {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &grace,
          "After SIGTERM/SIGINT, seconds the open sessions get to finish (default 5)", "S"},
+        {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &idle_timeout,
+         "Close a connection that makes no progress for this long (default 30)", "S"},
+        {"header-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &header_timeout,
+         "A request's header block must be complete this long after its first byte (default 10)", "S"},
+        {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &handshake_timeout,
+         "The TLS handshake must be done this long after the accept (default 10)", "S"},
+        {"max-connections", 0, 0, G_OPTION_ARG_INT64, &max_connections,
+         "Connections open at once; the next closes the oldest idle one, or is refused (default 4096, or what "
+         "RLIMIT_NOFILE allows)", "N"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
@@ -57,7 +68,11 @@ int hnb_cmd_acs(int argc, char **argv)
              "is answered and its fault code logged.\n"
              "With --max-sessions N: a connection's first POST beyond N open sessions gets CWMP fault 8005 (Retry "
              "request) with HTTP 503 and Retry-After, then the connection closes (TR-069 Amendment 6, A.5); image "
-             "GETs are not sessions.  --metrics serves counters in the Prometheus text format on a loopback port.\n"
+             "GETs are not sessions.\n"
+             "Bad peers: a TLS handshake not done within --handshake-timeout, or a request header not complete within "
+             "--header-timeout of its first byte (a slow client, slowloris), is closed however steadily its bytes "
+             "come; no progress at all for --idle-timeout closes any connection; beyond --max-connections the oldest "
+             "connection that holds nothing is closed for the new one (or the new one is refused).  --metrics serves counters in the Prometheus text format on a loopback port.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
              "SIGTERM or SIGINT stops accepting, lets open sessions finish for --grace seconds, closes the rest, logs "
              "a summary line and exits 0.");
@@ -78,6 +93,16 @@ int hnb_cmd_acs(int argc, char **argv)
     }
     if (retry_after < 1 || retry_after > 86400) {
         fprintf(stderr, "hnbsim acs: --retry-after must be 1..86400 seconds\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (!(idle_timeout > 0 && idle_timeout <= 3600) || !(header_timeout > 0 && header_timeout <= 3600) ||
+        !(handshake_timeout > 0 && handshake_timeout <= 3600)) {
+        fprintf(stderr, "hnbsim acs: --idle-timeout, --header-timeout and --handshake-timeout must be in (0, 3600] "
+                        "seconds\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (max_connections < 1 || max_connections > 1000000) {
+        fprintf(stderr, "hnbsim acs: --max-connections must be 1..1000000\n");
         return HNB_EXIT_INPUT;
     }
     if (!(grace >= 0 && grace <= 3600)) {
@@ -101,7 +126,9 @@ int hnb_cmd_acs(int argc, char **argv)
         return hnb_cli_fail(error);
     HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .exit_after = exit_after,
                                .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
-                               .grace = grace, .image = image_path ? &image : NULL};
+                               .grace = grace, .image = image_path ? &image : NULL, .idle_timeout = idle_timeout,
+                               .header_timeout = header_timeout, .handshake_timeout = handshake_timeout,
+                               .max_connections = max_connections};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

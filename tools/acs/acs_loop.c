@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,7 +37,6 @@ static const HnbAcsSoapLimits soap_limits = {
     .max_depth = 32, /* Envelope/Body/RPC/ParameterList/ParameterValueStruct/Value is 6 */
 };
 enum {
-    IDLE_TIMEOUT_S = 30,      /* no progress for this long closes the connection */
     DRAIN_SECONDS = 2,        /* after a refusal: read and discard what the client still sends for this long ... */
     DRAIN_MAX = 1024 * 1024,  /* ... or this many bytes */
     METRICS_TIMEOUT_S = 5,    /* a metrics request not read and answered by then is dropped */
@@ -55,6 +55,10 @@ typedef struct Conn Conn;
 struct Conn {
     ev_io io;        /* the socket; events follow what OpenSSL waits for */
     ev_timer idle;   /* restarted on every bit of progress */
+    /* A deadline progress does not move: the handshake as a whole, then each request's header block from its first
+     * byte (a client trickling a byte at a time restarts `idle` forever: slowloris). */
+    ev_timer deadline;
+    HnbAcsTimeout deadline_for; /* HNB_ACS_TIMEOUT_HANDSHAKE or _SLOW_HEADER while `deadline` runs */
     Server *srv;
     Conn *prev, *next; /* all live connections, for shutdown */
     int fd;
@@ -106,7 +110,9 @@ struct Server {
     int listen_fd;
     HnbPki *pki;
     SSL_CTX *ctx;
-    Conn *conns;
+    Conn *conns, *conns_tail; /* newest first: the tail is the oldest */
+    gint64 max_connections;   /* open at once; at the cap an idle one makes room or the new one is refused */
+    double idle_s, header_s, handshake_s;
     gint64 exit_after;   /* stop after this many connections (0: never) */
     gint64 served;
     gint64 max_sessions; /* CWMP sessions open at once (0: no limit) */
@@ -205,6 +211,10 @@ static void conn_free(Conn *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        s->conns_tail = c->prev;
+    ev_timer_stop(s->loop, &c->deadline);
+    s->metrics.connections_open--;
     SSL_free(c->ssl);
     close(c->fd);
     g_string_free(c->in, TRUE);
@@ -280,15 +290,52 @@ static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, idle));
-    if (c->st == ST_DRAIN)
-        ; /* the refusal was sent and logged as such */
-    else if (c->st == ST_HANDSHAKE) {
-        conn_set_outcome(c, "refused", "handshake_timeout");
+    if (c->st == ST_DRAIN) {
+        conn_close(c); /* the refusal was sent and logged as such */
+        return;
+    }
+    c->srv->metrics.timeouts[HNB_ACS_TIMEOUT_IDLE]++;
+    if (c->st == ST_HANDSHAKE) {
+        conn_set_outcome(c, "refused", "handshake_timeout (idle)");
         hnb_acs_metrics_handshake(&c->srv->metrics, c->reason);
     }
     else if (g_strcmp0(c->outcome, "ok") != 0)
         conn_set_outcome(c, "timeout", hnb_acs_http_in_request(c->http) ? "partial_request" : NULL);
     conn_close(c);
+}
+
+/* The handshake or a request header took too long, however steadily its bytes came. */
+static void on_conn_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Conn *c = (Conn *)((char *)w - offsetof(Conn, deadline));
+    Server *s = c->srv;
+    s->metrics.timeouts[c->deadline_for]++;
+    if (c->deadline_for == HNB_ACS_TIMEOUT_HANDSHAKE) {
+        g_autofree char *why = g_strdup_printf("handshake_timeout (not done within %g s)", s->handshake_s);
+        conn_set_outcome(c, "refused", why);
+        hnb_acs_metrics_handshake(&s->metrics, c->reason);
+    } else {
+        g_autofree char *why = g_strdup_printf("slow_header (request header not complete within %g s of its first "
+                                               "byte)", s->header_s);
+        conn_set_outcome(c, "timeout", why);
+    }
+    conn_close(c);
+}
+
+/* In READ: the header deadline starts with a request's first byte (bytes between requests count: a client could
+ * trickle blank lines) and ends with its header (the body is the idle timer's). */
+static void conn_header_deadline(Conn *c, gboolean bytes_came)
+{
+    Server *s = c->srv;
+    if (hnb_acs_http_in_body(c->http))
+        ev_timer_stop(s->loop, &c->deadline);
+    else if (bytes_came && !ev_is_active(&c->deadline)) {
+        c->deadline_for = HNB_ACS_TIMEOUT_SLOW_HEADER;
+        ev_timer_set(&c->deadline, s->header_s, 0.);
+        ev_timer_start(s->loop, &c->deadline);
+    }
 }
 
 /* ---- requests --------------------------------------------------------------------------------------------------- */
@@ -461,6 +508,7 @@ static void conn_step(Conn *c)
             errno = 0;
             r = SSL_accept(c->ssl);
             if (r == 1) {
+                ev_timer_stop(c->srv->loop, &c->deadline);
                 gboolean ok = handshake_done(c);
                 hnb_acs_metrics_handshake(&c->srv->metrics, ok ? NULL : c->reason);
                 c->st = ok ? ST_READ : ST_SHUTDOWN;
@@ -479,14 +527,18 @@ static void conn_step(Conn *c)
 
         case ST_READ: {
             if (take_request(c)) {
+                ev_timer_stop(c->srv->loop, &c->deadline);
                 c->st = ST_WRITE;
                 continue;
             }
+            /* pipelined bytes already read, or bytes the parser took without finishing a header */
+            conn_header_deadline(c, c->in->len > 0 || hnb_acs_http_in_request(c->http));
             char buf[16384];
             ERR_clear_error();
             r = SSL_read(c->ssl, buf, sizeof buf);
             if (r > 0) {
                 g_string_append_len(c->in, buf, r);
+                conn_header_deadline(c, TRUE);
                 continue;
             }
             err = SSL_get_error(c->ssl, r);
@@ -570,6 +622,7 @@ static void conn_step(Conn *c)
                 c->st = ST_DRAIN;
                 c->drain_until = ev_now(c->srv->loop) + DRAIN_SECONDS;
                 c->idle.repeat = DRAIN_SECONDS;
+                ev_timer_stop(c->srv->loop, &c->deadline);
                 ev_timer_again(c->srv->loop, &c->idle);
                 conn_want(c, EV_READ);
                 return;
@@ -596,6 +649,35 @@ static void conn_step(Conn *c)
 
 /* ---- accepting -------------------------------------------------------------------------------------------------- */
 
+/* The oldest connection other than `except` that holds nothing: still in its handshake, or between requests outside a
+ * session (an image client's keep-alive).  NULL if every other open connection is a session or busy answering. */
+static Conn *oldest_idle(Server *s, const Conn *except)
+{
+    for (Conn *c = s->conns_tail; c; c = c->prev)
+        if (c != except && !c->in_session && (c->st == ST_HANDSHAKE ||
+                               (c->st == ST_READ && !hnb_acs_http_in_request(c->http) && !c->in->len)))
+            return c;
+    return NULL;
+}
+
+/* --max-connections reached and a new connection `c` came: close the oldest idle one for it, or refuse `c` (TRUE:
+ * `c` is closed).  Each idle connection costs a descriptor and some memory for as long as its deadlines allow, so a
+ * crowd of them must not keep out a client that means to talk: the oldest makes room. */
+static gboolean make_room(Server *s, Conn *c)
+{
+    s->metrics.refused_max_connections++;
+    Conn *victim = oldest_idle(s, c);
+    if (victim) {
+        conn_set_outcome(victim, victim->st == ST_HANDSHAKE ? "refused" : "closed",
+                         "max_connections (the oldest idle connection, closed for a new one)");
+        conn_close(victim);
+        return FALSE;
+    }
+    conn_set_outcome(c, "refused", "max_connections (every open connection is a session or busy)");
+    conn_close(c);
+    return TRUE;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
@@ -617,6 +699,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             continue;
         }
         s->metrics.connections++;
+        s->metrics.connections_open++;
         Conn *c = g_new0(Conn, 1);
         c->srv = s;
         c->fd = fd;
@@ -644,15 +727,24 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             g_strlcpy(c->peer, "?", sizeof c->peer);
         SSL_set_accept_state(c->ssl);
         SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        ev_io_init(&c->io, on_conn_io, fd, EV_READ);
+        ev_init(&c->idle, on_conn_idle);
+        c->idle.repeat = s->idle_s;
+        ev_timer_init(&c->deadline, on_conn_deadline, s->handshake_s, 0.);
+        c->deadline_for = HNB_ACS_TIMEOUT_HANDSHAKE;
+        gboolean full = s->max_connections > 0 && s->metrics.connections_open > s->max_connections;
         c->next = s->conns;
         if (s->conns)
             s->conns->prev = c;
+        else
+            s->conns_tail = c;
         s->conns = c;
-        ev_io_init(&c->io, on_conn_io, fd, EV_READ);
-        ev_init(&c->idle, on_conn_idle);
-        c->idle.repeat = IDLE_TIMEOUT_S;
+        if (full && make_room(s, c))
+            goto next;
         ev_timer_again(loop, &c->idle);
+        ev_timer_start(loop, &c->deadline);
         conn_step(c);
+    next:
         if ((s->exit_after > 0 && s->served >= s->exit_after) || s->stopping)
             return;
     }
@@ -883,11 +975,40 @@ static int listen_on(const char *option, const char *spec, gboolean loopback_onl
     return fd;
 }
 
+/* Descriptors for `want` connections: the soft RLIMIT_NOFILE raised toward the hard one if it is lower; what fits
+ * under it (each connection is one descriptor; HNB_ACS_SPARE_FDS stay for the listeners, the image, the PKI, the
+ * log). */
+enum { HNB_ACS_SPARE_FDS = 64 };
+static gint64 connections_that_fit(gint64 want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want + HNB_ACS_SPARE_FDS;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    return rl.rlim_cur > 2 * HNB_ACS_SPARE_FDS ? (gint64)(rl.rlim_cur - HNB_ACS_SPARE_FDS) : HNB_ACS_SPARE_FDS;
+}
+
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
 {
     Server s = {.exit_after = opts->exit_after, .max_sessions = opts->max_sessions, .listen_fd = -1,
                 .metrics_fd = -1, .pki = opts->pki, .image = opts->image,
-                .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace};
+                .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace,
+                .idle_s = opts->idle_timeout > 0 ? opts->idle_timeout : HNB_ACS_IDLE_TIMEOUT,
+                .header_s = opts->header_timeout > 0 ? opts->header_timeout : HNB_ACS_HEADER_TIMEOUT,
+                .handshake_s = opts->handshake_timeout > 0 ? opts->handshake_timeout : HNB_ACS_HANDSHAKE_TIMEOUT};
+    gint64 want = opts->max_connections > 0 ? opts->max_connections : HNB_ACS_MAX_CONNECTIONS;
+    s.max_connections = connections_that_fit(want);
+    if (s.max_connections < want)
+        fprintf(stderr, "acs: max_connections=%" G_GINT64_FORMAT " (RLIMIT_NOFILE allows no more than %" G_GINT64_FORMAT
+                " of the %" G_GINT64_FORMAT " asked for)\n", s.max_connections, s.max_connections, want);
     s.ctx = server_ctx_for(opts->pki, opts->tls11, error);
     if (!s.ctx)
         return FALSE;

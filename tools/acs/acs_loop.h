@@ -25,6 +25,14 @@
  * sessions `grace` seconds, closes the rest, logs `acs: stopped by=SIGTERM connections=N sessions=N
  * refused_overload=N sessions_cut=N`; a second signal cuts the grace period short.
  *
+ * Bad peers.  Three clocks bound what a connection can hold: the idle timer (no progress for --idle-timeout, 30 s),
+ * the handshake deadline (the TLS handshake as a whole within --handshake-timeout, 10 s, however steadily its bytes
+ * come: outcome=refused reason=handshake_timeout) and the header deadline (a request's header block complete within
+ * --header-timeout, 10 s, of its first byte: outcome=timeout reason=slow_header; a client sending a byte a second
+ * restarts the idle timer forever, slowloris).  At most --max-connections (4096) are open: the next one closes the
+ * oldest that holds nothing (in its handshake, or between requests outside a session), or, if every one is a
+ * session or busy, is itself refused (reason=max_connections either way).
+ *
  * GET or HEAD of /images/NAME is answered from the image (acs_image.h): the header block, then the file's bytes read
  * 16 KiB at a time with pread into the connection's buffer and written as SSL_write takes them (partial writes on);
  * a client that goes away mid-body costs the buffer until the write fails (closed, reason mid_download).
@@ -47,7 +55,18 @@ typedef struct {
     const char *metrics; /* HOST:PORT of the plain-HTTP metrics listener (loopback only), or NULL */
     double grace;        /* after SIGTERM/SIGINT: seconds the open sessions get to finish */
     const HnbAcsImage *image; /* the published image (served at /images/NAME, offered by Download), or NULL */
+    /* Bad peers: deadlines (seconds; 0: the default) and the cap on open connections (0: the default, lowered to
+     * what RLIMIT_NOFILE allows once raised toward its hard limit) */
+    double idle_timeout;      /* no progress at all */
+    double header_timeout;    /* a request's header block, from its first byte */
+    double handshake_timeout; /* the TLS handshake, from the accept */
+    gint64 max_connections;
 } HnbAcsServeOptions;
+
+#define HNB_ACS_IDLE_TIMEOUT 30.0
+#define HNB_ACS_HEADER_TIMEOUT 10.0
+#define HNB_ACS_HANDSHAKE_TIMEOUT 10.0
+#define HNB_ACS_MAX_CONNECTIONS 4096
 
 /* Serve until SIGTERM, SIGINT (then the grace period) or exit_after.  Prints `metrics on http://HOST:PORT/metrics`
  * (with --metrics), then `listening on HOST:PORT` on stdout once ready.  FALSE with *error (HNB_ERROR_INPUT for a bad
