@@ -640,6 +640,37 @@ static void test_acs_not_well_formed(void)
     }
 }
 
+/* Over the real socket as well as in the unit tests: a DOCTYPE declaring an external entity is refused before any
+ * entity is read (8003, nothing of the file in the answer), a header block over 16 KiB gets 431. */
+static void test_acs_xxe_and_big_header(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *good = inform_body(mine, NULL, NULL);
+    g_autofree char *xxe = g_strdup_printf("<!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>%s", good);
+    g_autofree char *req = post(xxe);
+    char *out, *logline;
+    as_device(1, req, &out, &logline);
+    assert_cwmp_fault(out, logline, 8003, "soap_invalid");
+    assert_all(out, "DOCTYPE", NULL);
+    g_assert_null(strstr(out, "root:"));
+    g_free(out);
+    g_free(logline);
+    GString *big = g_string_new("POST /cwmp HTTP/1.1\r\nHost: acs\r\n");
+    for (int i = 0; i < 20; i++) { /* 20 fields of 1 KiB: the size limit, not the count (64) */
+        g_string_append(big, "X-Padding: ");
+        for (int k = 0; k < 64; k++)
+            g_string_append(big, "0123456789abcdef");
+        g_string_append(big, "\r\n");
+    }
+    g_string_append(big, "Content-Length: 0\r\n\r\n");
+    as_device(1, big->str, &out, &logline);
+    g_string_free(big, TRUE);
+    assert_all(out, "HTTP/1.1 431", NULL);
+    assert_all(logline, "outcome=error reason=http_431 (request header larger than", NULL);
+    g_free(out);
+    g_free(logline);
+}
+
 /* GetRPCMethods gets the ACS's methods; an unknown RPC fault 8000 with HTTP 500, and the session goes on to the
  * empty POST; every answer echoes cwmp:ID. */
 static void test_acs_rpcs(void)
@@ -1846,6 +1877,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/identity-decoys", test_acs_identity_decoys);
     g_test_add_func("/tls-peers/acs/no-device-id", test_acs_no_device_id);
     g_test_add_func("/tls-peers/acs/not-well-formed", test_acs_not_well_formed);
+    g_test_add_func("/tls-peers/acs/xxe-and-big-header", test_acs_xxe_and_big_header);
     g_test_add_func("/tls-peers/acs/rpcs", test_acs_rpcs);
     g_test_add_func("/tls-peers/acs/chunked-and-continue", test_acs_chunked_and_continue);
     g_test_add_func("/tls-peers/acs/curl-expect", test_acs_curl_expect);
