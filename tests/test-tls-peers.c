@@ -1859,6 +1859,124 @@ static void test_acs_vanish_mid_download(void)
     g_assert_cmpint(server_stop(&s), ==, 0);
 }
 
+/* What the server sent until `want` shows (or it closes, or WAIT_MS pass: SO_RCVTIMEO). */
+static char *tls_read_until(Tls *t, const char *want)
+{
+    struct timeval tv = {.tv_sec = WAIT_MS / 1000};
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    GString *got = g_string_new(NULL);
+    char buf[4096];
+    int n;
+    while (!strstr(got->str, want) && (n = SSL_read(t->ssl, buf, sizeof buf)) > 0)
+        g_string_append_len(got, buf, n);
+    return g_string_free(got, FALSE);
+}
+
+static void tls_send(Tls *t, const char *text)
+{
+    g_assert_cmpint(SSL_write(t->ssl, text, (int)strlen(text)), ==, (int)strlen(text));
+}
+
+/* How many lines of `text` contain `what`. */
+static guint count_lines(const char *text, const char *what)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n = 0;
+    for (char **l = lines; *l; l++)
+        n += strstr(*l, what) != NULL;
+    return n;
+}
+
+/* --workers 2: two loops on one port (SO_REUSEPORT).  Twelve HNBs inform at once against --max-sessions 4: exactly
+ * four sessions, eight 8005 refusals, whichever worker took them (both took some); once those end, four more are
+ * served; /metrics sums both workers; SIGTERM stops both, the sessions still open cut after --grace. */
+static void test_acs_workers(void)
+{
+    enum { N = 12, MAX = 4 };
+    Server s;
+    acs_start(&s, (const char *[]){"--workers", "2", "--max-sessions", "4", "--grace", "1", "--metrics",
+                                   "127.0.0.1:0", NULL},
+              "acs-workers.log");
+    g_autofree char *mport = metrics_port(&s);
+    Tls t[N];
+    guint served = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        tls_dial(&t[i], s.port, i % 3);
+        g_autofree char *inform = inform_only(i % 3);
+        tls_send(&t[i], inform);
+    }
+    gboolean open_[N];
+    for (int i = 0; i < N; i++) {
+        g_autofree char *got = tls_read_until(&t[i], ":Envelope>");
+        open_[i] = strstr(got, "InformResponse") != NULL;
+        served += open_[i];
+        if (strstr(got, "HTTP/1.1 503") && strstr(got, "<FaultCode>8005</FaultCode>"))
+            refused++;
+    }
+    g_assert_cmpuint(served, ==, MAX);
+    g_assert_cmpuint(refused, ==, N - MAX);
+    char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_open"), ==, MAX);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"overload\"}"), ==, N - MAX);
+    for (int i = 0; i < N; i++)
+        if (open_[i]) {
+            tls_send(&t[i], EMPTY_POST);
+            g_autofree char *got = tls_read_until(&t[i], "204 No Content");
+            g_assert_nonnull(strstr(got, "HTTP/1.1 204"));
+        }
+    for (int i = 0; i < N; i++)
+        tls_vanish(&t[i]);
+    char *log = log_wait(&s, "requests=2 outcome=ok");
+    /* the four more, two of them left open for the stop */
+    served = 0;
+    for (int i = 0; i < MAX; i++) {
+        tls_dial(&t[i], s.port, i % 3);
+        g_autofree char *inform = inform_only(i % 3);
+        tls_send(&t[i], inform);
+        g_autofree char *got = tls_read_until(&t[i], ":Envelope>");
+        served += strstr(got, "InformResponse") != NULL;
+    }
+    g_assert_cmpuint(served, ==, MAX);
+    for (int i = 0; i < 2; i++) {
+        tls_send(&t[i], EMPTY_POST);
+        g_free(tls_read_until(&t[i], "204 No Content"));
+    }
+    g_free(log);
+    log = NULL;
+    for (int tries = 0; tries < 500; tries++) { /* the two ended sessions' lines */
+        g_free(log);
+        g_assert_true(g_file_get_contents(s.log, &log, NULL, NULL));
+        if (count_lines(log, "outcome=ok") == MAX + 2)
+            break;
+        g_usleep(20000);
+    }
+    g_assert_cmpuint(count_lines(log, "outcome=ok"), ==, MAX + 2);
+    g_assert_cmpuint(count_lines(log, "outcome=refused reason=overload"), ==, N - MAX);
+    g_assert_cmpuint(count_lines(log, " worker=0"), >, 0);
+    g_assert_cmpuint(count_lines(log, " worker=1"), >, 0);
+    g_assert_cmpuint(count_lines(log, " worker=0") + count_lines(log, " worker=1"), ==, N + 2); /* 2 still open */
+    g_free(page);
+    page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_total"), ==, N + MAX);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_open"), ==, 2);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_total{outcome=\"ok\"}"), ==, MAX + 2);
+
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *logpath = g_strdup(s.log);
+    kill(s.pid, SIGTERM);
+    g_assert_cmpint(server_reap(&s, 5000), ==, 0);
+    g_test_message("stopped after %.2f s", (g_get_monotonic_time() - t0) / 1e6);
+    for (int i = 0; i < MAX; i++)
+        tls_vanish(&t[i]);
+    g_free(log);
+    g_assert_true(g_file_get_contents(logpath, &log, NULL, NULL));
+    g_test_message("%s", log);
+    assert_all(log, "acs: stopped by=SIGTERM connections=16 sessions=16 refused_overload=8 sessions_cut=2", NULL);
+    g_assert_cmpuint(count_lines(log, "outcome=closed reason=server_stopped"), ==, 2);
+    g_free(log);
+    g_free(page);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1907,6 +2025,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/slow-peers", test_acs_slow_peers);
     g_test_add_func("/tls-peers/acs/idle-crowd", test_acs_idle_crowd);
     g_test_add_func("/tls-peers/acs/vanish-mid-download", test_acs_vanish_mid_download);
+    g_test_add_func("/tls-peers/acs/workers", test_acs_workers);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

@@ -19,7 +19,7 @@ int hnb_cmd_acs(int argc, char **argv)
     gint64 exit_after = 0, max_sessions = 0, retry_after = 30;
     double grace = 5, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
     double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT;
-    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS;
+    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = 1;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -46,6 +46,9 @@ int hnb_cmd_acs(int argc, char **argv)
         {"max-connections", 0, 0, G_OPTION_ARG_INT64, &max_connections,
          "Connections open at once; the next closes the oldest idle one, or is refused (default 4096, or what "
          "RLIMIT_NOFILE allows)", "N"},
+        {"workers", 0, 0, G_OPTION_ARG_INT64, &workers,
+         "Threads serving, each its own event loop and listening socket on the same address (SO_REUSEPORT); the "
+         "limits and counters are server-wide (default 1)", "N"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
@@ -105,6 +108,10 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --max-connections must be 1..1000000\n");
         return HNB_EXIT_INPUT;
     }
+    if (workers < 1 || workers > 256) {
+        fprintf(stderr, "hnbsim acs: --workers must be 1..256\n");
+        return HNB_EXIT_INPUT;
+    }
     if (!(grace >= 0 && grace <= 3600)) {
         fprintf(stderr, "hnbsim acs: --grace must be 0..3600 seconds\n");
         return HNB_EXIT_INPUT;
@@ -128,7 +135,7 @@ int hnb_cmd_acs(int argc, char **argv)
                                .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
                                .grace = grace, .image = image_path ? &image : NULL, .idle_timeout = idle_timeout,
                                .header_timeout = header_timeout, .handshake_timeout = handshake_timeout,
-                               .max_connections = max_connections};
+                               .max_connections = max_connections, .workers = (guint)workers};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

@@ -1,4 +1,13 @@
-/* tools/acs/acs_loop.h — the socket and TLS layer of `hnbsim acs`: one libev loop serving TLS connections.
+/* tools/acs/acs_loop.h — the socket and TLS layer of `hnbsim acs`: libev loops serving TLS connections.
+ *
+ * Workers (--workers N, default 1): N threads, each its own libev loop and its own listening socket bound to the same
+ * address with SO_REUSEPORT (the first binds the address asked for, port 0 picking one; the others bind the port it
+ * got), so the kernel spreads new connections over them; a connection stays on its worker.  One SSL_CTX serves all
+ * (SSL_new on a context no longer changed is thread-safe).  Server-wide, under one mutex: the counters (the metrics
+ * page, served by the first worker, and the summary line are the sums), the --max-sessions check and count, the
+ * --max-connections count (room is made among the worker's own connections), --exit-after.  SIGTERM/SIGINT are
+ * watched by the first worker's loop (the others block them) and passed on to every loop with an ev_async; the
+ * first loop ends last.  With more than one worker each log line ends in worker=N; with one, the log is as before.
  *
  * Each connection is a small state machine over a non-blocking socket:
  *
@@ -61,6 +70,7 @@ typedef struct {
     double header_timeout;    /* a request's header block, from its first byte */
     double handshake_timeout; /* the TLS handshake, from the accept */
     gint64 max_connections;
+    guint workers;            /* threads, each its own loop and SO_REUSEPORT listener (0: 1) */
 } HnbAcsServeOptions;
 
 #define HNB_ACS_IDLE_TIMEOUT 30.0
