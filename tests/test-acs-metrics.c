@@ -103,13 +103,13 @@ static void test_format(void)
         g_assert_cmpstr(name, ==, helped); /* a family's samples follow its TYPE line together */
         samples++;
     }
-    g_assert_cmpuint(families, ==, 10);
+    g_assert_cmpuint(families, ==, 11);
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_sessions_open"), ==, "gauge");
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_connections_open"), ==, "gauge");
-    /* the single samples (connections total and open, sessions open, downloads, image bytes), the labelled tables,
-     * refused by 2 reasons, timeouts by 3 */
-    guint want = 5 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
-                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 2 +
+    /* the single samples (connections total and open, sessions open, downloads, downloads open, image bytes), the
+     * labelled tables, refused by 3 reasons, timeouts by 3 */
+    guint want = 6 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
+                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 3 +
                  3;
     g_assert_cmpuint(samples, ==, want);
     g_assert_true(g_strv_length((char **)hnb_acs_metrics_handshakes) <= HNB_ACS_METRICS_MAX_LABELS);

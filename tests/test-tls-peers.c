@@ -1977,6 +1977,115 @@ static void test_acs_workers(void)
     g_free(page);
 }
 
+/* A non-blocking connect to 127.0.0.1:port; *connected once the handshake is done within wait_ms. */
+static int tcp_dial_wait(const char *port, int wait_ms, gboolean *connected)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(port))};
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    g_assert_true(rc == 0 || errno == EINPROGRESS);
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    *connected = rc == 0 || poll(&pf, 1, wait_ms) == 1;
+    return fd;
+}
+
+/* --queue-limit 2: while the worker is busy (here: stopped with SIGSTOP) two connections wait in the accept queue
+ * and the third's SYN is dropped, as the model's overload = drop_syn; once the worker runs again, the two are taken
+ * and the third gets in with a retransmitted SYN. */
+static void test_acs_queue_limit(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){"--queue-limit", "2", NULL}, "acs-queue.log");
+    kill(s.pid, SIGSTOP);
+    gboolean c1, c2, c3;
+    int fd1 = tcp_dial_wait(s.port, 500, &c1), fd2 = tcp_dial_wait(s.port, 500, &c2);
+    int fd3 = tcp_dial_wait(s.port, 500, &c3);
+    g_assert_true(c1 && c2);
+    g_assert_false(c3); /* the queue is full: its SYN was dropped */
+    kill(s.pid, SIGCONT);
+    struct pollfd pf = {.fd = fd3, .events = POLLOUT};
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(poll(&pf, 1, 5000), ==, 1); /* the SYN retransmitted 1 s (then 3 s) after the first */
+    int err = 0;
+    socklen_t el = sizeof err;
+    getsockopt(fd3, SOL_SOCKET, SO_ERROR, &err, &el);
+    g_assert_cmpint(err, ==, 0);
+    g_test_message("the third connected %.2f s after the worker ran again", (g_get_monotonic_time() - t0) / 1e6);
+    close(fd1);
+    close(fd2);
+    close(fd3);
+    g_free(log_wait(&s, "closed_before_handshake"));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* --bandwidth 4000000 --max-downloads 1: a 1 MiB image takes about 1048576 × 8 / 4e6 ≈ 2.1 s (a rate limiter's
+ * bound, with room for a loaded machine); while one download holds the slot, the next GET gets 503 with Retry-After;
+ * once the holder vanishes, its slot is free again. */
+static void test_acs_download_caps(void)
+{
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl) {
+        g_test_skip("no curl");
+        return;
+    }
+    g_autofree char *path = g_build_filename(scratch, "mib.img", NULL);
+    {
+        gsize len = 1024 * 1024;
+        g_autofree char *bytes = g_malloc(len);
+        for (gsize i = 0; i < len; i++)
+            bytes[i] = (char)(i * 2654435761u >> 24);
+        g_assert_true(g_file_set_contents(path, bytes, (gssize)len, NULL));
+    }
+    Server s;
+    acs_start(&s, (const char *[]){"--image", path, "--image-version", "2.0", "--bandwidth", "4000000",
+                                   "--max-downloads", "1", "--retry-after", "9", "--metrics", "127.0.0.1:0", NULL},
+              "acs-caps.log");
+    g_autofree char *mport = metrics_port(&s);
+    g_autofree char *url = g_strdup_printf("https://%s:%s/images/mib.img", hems_host, s.port);
+    g_autofree char *got = g_build_filename(scratch, "mib.got", NULL);
+    char *out, *err;
+    gint64 t0 = g_get_monotonic_time();
+    int rc = curl_as(&s, 1, (const char *[]){"-o", got, "-w", "code=%{http_code}", url, NULL}, &out, &err);
+    double took = (g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("1 MiB at 4 Mbit/s took %.2f s", took);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_cmpstr(out, ==, "code=200");
+    g_free(out);
+    g_free(err);
+    g_assert_cmpfloat(took, >=, 1.5);
+    g_assert_cmpfloat(took, <=, 4.0);
+    g_autofree char *a = NULL, *b = NULL;
+    gsize alen = 0, blen = 0;
+    g_assert_true(g_file_get_contents(path, &a, &alen, NULL) && g_file_get_contents(got, &b, &blen, NULL));
+    g_assert_true(alen == blen && memcmp(a, b, alen) == 0);
+
+    /* one download holds the slot: the next gets 503 */
+    Tls t;
+    tls_dial(&t, s.port, 2);
+    tls_send(&t, "GET /images/mib.img HTTP/1.1\r\nHost: acs\r\n\r\n");
+    g_free(tls_read_until(&t, "\r\n\r\n"));
+    rc = curl_as(&s, 1, (const char *[]){"-D", "-", "-o", "/dev/null", url, NULL}, &out, &err);
+    assert_all(out, "HTTP/1.1 503", "Retry-After: 9\r\n", NULL);
+    g_free(out);
+    g_free(err);
+    g_free(log_wait(&s, "images=503 "));
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_downloads_open"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"max_downloads\"}"), ==, 1);
+    /* the holder vanishes: logged, its slot free for the next */
+    tls_vanish(&t);
+    g_free(log_wait(&s, "reason=mid_download"));
+    rc = curl_as(&s, 1, (const char *[]){"--range", "0-999", "-o", "/dev/null", "-w", "code=%{http_code}", url, NULL},
+                 &out, &err);
+    g_assert_cmpstr(out, ==, "code=206");
+    g_free(out);
+    g_free(err);
+    g_autofree char *page2 = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page2, "hnbsim_acs_downloads_open"), ==, 0);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2026,6 +2135,8 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/idle-crowd", test_acs_idle_crowd);
     g_test_add_func("/tls-peers/acs/vanish-mid-download", test_acs_vanish_mid_download);
     g_test_add_func("/tls-peers/acs/workers", test_acs_workers);
+    g_test_add_func("/tls-peers/acs/queue-limit", test_acs_queue_limit);
+    g_test_add_func("/tls-peers/acs/download-caps", test_acs_download_caps);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

@@ -19,7 +19,8 @@ int hnb_cmd_acs(int argc, char **argv)
     gint64 exit_after = 0, max_sessions = 0, retry_after = 30;
     double grace = 5, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
     double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT;
-    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = 1;
+    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = 1, queue_limit = 0, max_downloads = 0;
+    double bandwidth = 0;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -49,6 +50,14 @@ int hnb_cmd_acs(int argc, char **argv)
         {"workers", 0, 0, G_OPTION_ARG_INT64, &workers,
          "Threads serving, each its own event loop and listening socket on the same address (SO_REUSEPORT); the "
          "limits and counters are server-wide (default 1)", "N"},
+        {"queue-limit", 0, 0, G_OPTION_ARG_INT64, &queue_limit,
+         "Connections waiting while their worker is busy, as the scenario's [acs] queue_limit: the kernel's accept "
+         "queue; beyond it SYNs are dropped ([acs] overload = drop_syn) (default 0: a backlog of 128)", "N"},
+        {"bandwidth", 0, 0, G_OPTION_ARG_DOUBLE, &bandwidth,
+         "Image bytes of the whole server, bit/s, as the scenario's [download] bandwidth (default 0: no cap)", "BPS"},
+        {"max-downloads", 0, 0, G_OPTION_ARG_INT64, &max_downloads,
+         "Image GETs sending at once, as [download] max_concurrent; more get 503 with Retry-After (default 0: no "
+         "limit)", "N"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
@@ -108,6 +117,14 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --max-connections must be 1..1000000\n");
         return HNB_EXIT_INPUT;
     }
+    if (!(bandwidth == 0 || (bandwidth >= 1000 && bandwidth <= 1e14)) || max_downloads < 0) {
+        fprintf(stderr, "hnbsim acs: --bandwidth must be 0 or 1000..1e14 bit/s, --max-downloads >= 0\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (queue_limit < 0 || queue_limit > 65536) {
+        fprintf(stderr, "hnbsim acs: --queue-limit must be 0..65536\n");
+        return HNB_EXIT_INPUT;
+    }
     if (workers < 1 || workers > 256) {
         fprintf(stderr, "hnbsim acs: --workers must be 1..256\n");
         return HNB_EXIT_INPUT;
@@ -135,7 +152,9 @@ int hnb_cmd_acs(int argc, char **argv)
                                .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
                                .grace = grace, .image = image_path ? &image : NULL, .idle_timeout = idle_timeout,
                                .header_timeout = header_timeout, .handshake_timeout = handshake_timeout,
-                               .max_connections = max_connections, .workers = (guint)workers};
+                               .max_connections = max_connections, .workers = (guint)workers,
+                               .queue_limit = queue_limit, .bandwidth = bandwidth,
+                               .max_downloads = max_downloads};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

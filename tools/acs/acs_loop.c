@@ -38,6 +38,7 @@ static const HnbAcsSoapLimits soap_limits = {
     .max_depth = 32, /* Envelope/Body/RPC/ParameterList/ParameterValueStruct/Value is 6 */
 };
 enum {
+    HNB_ACS_BACKLOG = 128,    /* the accept queue without --queue-limit */
     DRAIN_SECONDS = 2,        /* after a refusal: read and discard what the client still sends for this long ... */
     DRAIN_MAX = 1024 * 1024,  /* ... or this many bytes */
     METRICS_TIMEOUT_S = 5,    /* a metrics request not read and answered by then is dropped */
@@ -80,6 +81,9 @@ struct Conn {
     guint64 body_off, body_left, body_sent;
     char *fbuf;
     size_t fbuf_len, fbuf_off;
+    size_t granted;          /* --bandwidth: bytes of the bucket taken for the write under way (0: none) */
+    ev_timer pace;           /* --bandwidth: waiting for the bucket */
+    gboolean download_slot;  /* holds one of --max-downloads */
     GString *images; /* image answers for the log: "206:0-99,200" */
     HnbAcsHttp *http;
     HnbAcsCwmpSession cwmp;
@@ -113,6 +117,10 @@ typedef struct {
     gint stopping; /* a signal came: every worker stops accepting and lets its sessions finish */
     gint quit;     /* every worker's loop ends now (--exit-after, a second signal) */
     gint running;  /* workers other than the first whose loops still run */
+    /* --bandwidth: one token bucket for every worker's image bytes (under `lock`); rate 0: no cap */
+    double rate, cap, tokens; /* bytes/s, bytes */
+    gint64 last;              /* monotonic µs of the last refill */
+    guint64 downloads_open;   /* image GETs holding a --max-downloads slot (under `lock`) */
     guint nworkers;
     Server **workers;
 } Shared;
@@ -136,6 +144,7 @@ struct Server {
     gint64 exit_after;   /* stop after this many connections (0: never) */
     gint64 served;
     gint64 max_sessions; /* CWMP sessions open at once (0: no limit) */
+    gint64 max_downloads; /* image GETs sending at once (0: no limit) */
     guint retry_after;
     double grace_s;
     gboolean stopping;   /* this worker has stopped accepting: sessions finishing */
@@ -170,6 +179,45 @@ static gboolean worker_maybe_done(Server *s)
         return FALSE;
     ev_break(s->loop, EVBREAK_ALL);
     return TRUE;
+}
+
+/* --bandwidth: up to `want` bytes from the shared bucket, refilled at the rate since the last call.  0 if fewer than
+ * min(want, 1 KiB) are there (no trickle of tiny records), with *wait the seconds until they are. */
+static size_t bucket_take(Server *s, size_t want, double *wait)
+{
+    Shared *sh = s->sh;
+    size_t least = MIN(want, (size_t)1024), n = 0;
+    g_mutex_lock(&sh->lock);
+    gint64 now = g_get_monotonic_time();
+    sh->tokens = MIN(sh->cap, sh->tokens + sh->rate * (double)(now - sh->last) / 1e6);
+    sh->last = now;
+    if (sh->tokens >= (double)least) {
+        n = MIN(want, (size_t)sh->tokens);
+        sh->tokens -= (double)n;
+    } else {
+        *wait = ((double)least - sh->tokens) / sh->rate;
+    }
+    g_mutex_unlock(&sh->lock);
+    return n;
+}
+
+/* Bytes taken and not sent (a partial write) go back. */
+static void bucket_refund(Server *s, size_t n)
+{
+    g_mutex_lock(&s->sh->lock);
+    s->sh->tokens = MIN(s->sh->cap, s->sh->tokens + (double)n);
+    g_mutex_unlock(&s->sh->lock);
+}
+
+/* The image's body is sent (or the connection ends): its --max-downloads slot is free. */
+static void download_done(Conn *c)
+{
+    if (!c->download_slot)
+        return;
+    c->download_slot = FALSE;
+    HnbAcsMetrics *m = metrics_lock(c->srv);
+    m->downloads_open = --c->srv->sh->downloads_open;
+    metrics_unlock(c->srv);
 }
 
 /* Wake every worker's loop to look at sh->stopping and sh->quit. */
@@ -264,7 +312,12 @@ static void conn_free(Conn *c)
     else
         s->conns_tail = c->prev;
     ev_timer_stop(s->loop, &c->deadline);
-    metrics_lock(s)->connections_open--;
+    ev_timer_stop(s->loop, &c->pace);
+    HnbAcsMetrics *m = metrics_lock(s);
+    m->connections_open--;
+    if (c->download_slot)
+        s->sh->downloads_open--;
+    m->downloads_open = s->sh->downloads_open;
     metrics_unlock(s);
     SSL_free(c->ssl);
     close(c->fd);
@@ -362,6 +415,15 @@ static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     conn_close(c);
 }
 
+/* --bandwidth: the bucket has the bytes now; waiting for it is progress (the idle timer restarts). */
+static void on_conn_pace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    Conn *c = (Conn *)((char *)w - offsetof(Conn, pace));
+    ev_timer_again(loop, &c->idle);
+    conn_step(c);
+}
+
 /* The handshake or a request header took too long, however steadily its bytes came. */
 static void on_conn_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -427,8 +489,32 @@ static void handle_image(Conn *c, const HnbAcsHttpRequest *req)
 {
     gboolean head = strcmp(req->method, "HEAD") == 0;
     guint64 off = 0, len = 0;
+    size_t mark = c->out->len;
     int status = hnb_acs_image_answer(c->srv->image, head, req->url, req->range, req->if_range, c->close_after,
                                       c->out, &off, &len);
+    if (len > 0) { /* a body to send: a --max-downloads slot (the model's [download] max_concurrent) */
+        Server *s = c->srv;
+        HnbAcsMetrics *m = metrics_lock(s);
+        gboolean full = s->max_downloads > 0 && s->sh->downloads_open >= (guint64)s->max_downloads;
+        if (full)
+            m->refused_max_downloads++;
+        else
+            m->downloads_open = ++s->sh->downloads_open;
+        metrics_unlock(s);
+        if (full) { /* 503 with Retry-After (RFC 7231 §6.6.4, §7.1.3): the client's resume comes back later */
+            g_string_truncate(c->out, mark);
+            g_autofree char *retry = g_strdup_printf("Retry-After: %u\r\n", s->retry_after);
+            g_autofree char *why = g_strdup_printf("max_downloads: %" G_GINT64_FORMAT " images are being sent",
+                                                   s->max_downloads);
+            respond_error(c, 503, why, retry);
+            if (c->images->len)
+                g_string_append_c(c->images, ',');
+            if (c->images->len < 200)
+                g_string_append(c->images, "503");
+            return;
+        }
+        c->download_slot = TRUE;
+    }
     c->body_off = off;
     c->body_left = len;
     c->fbuf_len = c->fbuf_off = 0;
@@ -640,18 +726,38 @@ static void conn_step(Conn *c)
                     c->fbuf_len = (size_t)n;
                     c->fbuf_off = 0;
                 }
-                /* a retry after WANT_WRITE passes the same bytes: the buffer only moves on once they are taken */
+                /* a retry after WANT_WRITE passes the same bytes: the buffer only moves on once they are taken, and
+                 * the bucket is asked only before a first attempt */
+                size_t len = c->fbuf_len - c->fbuf_off;
+                if (c->srv->sh->rate > 0) {
+                    if (!c->granted) {
+                        double wait = 0;
+                        c->granted = bucket_take(c->srv, len, &wait);
+                        if (!c->granted) {
+                            ev_io_stop(c->srv->loop, &c->io);
+                            ev_timer_set(&c->pace, wait, 0.);
+                            ev_timer_start(c->srv->loop, &c->pace);
+                            return;
+                        }
+                    }
+                    len = c->granted;
+                }
                 ERR_clear_error();
-                r = SSL_write(c->ssl, c->fbuf + c->fbuf_off, (int)(c->fbuf_len - c->fbuf_off));
+                r = SSL_write(c->ssl, c->fbuf + c->fbuf_off, (int)len);
                 if (r > 0) {
+                    if (c->granted && (size_t)r < c->granted)
+                        bucket_refund(c->srv, c->granted - (size_t)r);
+                    c->granted = 0;
                     c->fbuf_off += (size_t)r;
                     c->body_off += (guint64)r;
                     c->body_left -= (guint64)r;
                     c->body_sent += (guint64)r;
                     metrics_lock(c->srv)->image_bytes += (guint64)r;
                     metrics_unlock(c->srv);
-                    if (c->body_left == 0)
+                    if (c->body_left == 0) {
                         g_clear_pointer(&c->fbuf, g_free);
+                        download_done(c);
+                    }
                     continue;
                 }
                 err = SSL_get_error(c->ssl, r);
@@ -807,6 +913,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         ev_init(&c->idle, on_conn_idle);
         c->idle.repeat = s->idle_s;
         ev_timer_init(&c->deadline, on_conn_deadline, s->handshake_s, 0.);
+        ev_init(&c->pace, on_conn_pace);
         c->deadline_for = HNB_ACS_TIMEOUT_HANDSHAKE;
         c->next = s->conns;
         if (s->conns)
@@ -1019,8 +1126,8 @@ static gboolean is_loopback(const struct sockaddr *sa)
 }
 
 /* `option` names the option in messages; loopback_only refuses any address that is not 127.0.0.0/8 or ::1. */
-static int listen_on(const char *option, const char *spec, gboolean loopback_only, gboolean reuseport, char **bound,
-                     GError **error)
+static int listen_on(const char *option, const char *spec, gboolean loopback_only, gboolean reuseport, int backlog,
+                     char **bound, GError **error)
 {
     g_autofree char *host = NULL;
     const char *port;
@@ -1063,7 +1170,7 @@ static int listen_on(const char *option, const char *spec, gboolean loopback_onl
             fd = -1;
             continue;
         }
-        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
             saved = errno;
             close(fd);
             fd = -1;
@@ -1148,7 +1255,13 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     Shared sh = {.nworkers = opts->workers > 0 ? opts->workers : 1};
     g_mutex_init(&sh.lock);
     /* the configuration every worker copies */
+    if (opts->bandwidth > 0) { /* a burst of at most 50 ms of the rate (or one 16 KiB record) */
+        sh.rate = opts->bandwidth / 8;
+        sh.cap = sh.tokens = MAX(16384., sh.rate / 20);
+        sh.last = g_get_monotonic_time();
+    }
     Server base = {.sh = &sh, .exit_after = opts->exit_after, .max_sessions = opts->max_sessions, .listen_fd = -1,
+                   .max_downloads = opts->max_downloads,
                    .metrics_fd = -1, .pki = opts->pki, .image = opts->image,
                    .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace,
                    .idle_s = opts->idle_timeout > 0 ? opts->idle_timeout : HNB_ACS_IDLE_TIMEOUT,
@@ -1167,7 +1280,7 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     }
     g_autofree char *bound = NULL, *metrics_bound = NULL;
     int metrics_fd = -1;
-    if (opts->metrics && (metrics_fd = listen_on("--metrics", opts->metrics, TRUE, FALSE, &metrics_bound, error)) < 0) {
+    if (opts->metrics && (metrics_fd = listen_on("--metrics", opts->metrics, TRUE, FALSE, 16, &metrics_bound, error)) < 0) {
         SSL_CTX_free(base.ctx);
         g_mutex_clear(&sh.lock);
         return FALSE;
@@ -1175,13 +1288,20 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     /* one listening socket a worker, all bound to the same address with SO_REUSEPORT (the kernel spreads the
      * connections): the first picks the port if asked for 0, the others bind the one it got */
     gboolean reuseport = sh.nworkers > 1;
+    /* --queue-limit: the kernel's accept queue, the connections waiting while their worker is busy (Linux holds
+     * backlog + 1 of them; when it is full, SYNs are dropped), split over the workers' sockets */
+    int backlog = HNB_ACS_BACKLOG;
+    if (opts->queue_limit > 0) {
+        gint64 per = (opts->queue_limit + sh.nworkers - 1) / sh.nworkers;
+        backlog = (int)MIN(per - 1, (gint64)G_MAXINT);
+    }
     Server **workers = g_new0(Server *, sh.nworkers);
     sh.workers = workers;
     gboolean ok = TRUE;
     for (guint i = 0; i < sh.nworkers && ok; i++) {
         g_autofree char *unused = NULL;
-        int fd = listen_on("--listen", i == 0 ? opts->listen : bound, FALSE, reuseport, i == 0 ? &bound : &unused,
-                           error);
+        int fd = listen_on("--listen", i == 0 ? opts->listen : bound, FALSE, reuseport, backlog,
+                           i == 0 ? &bound : &unused, error);
         if (fd < 0) {
             ok = FALSE;
             break;

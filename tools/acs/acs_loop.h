@@ -42,6 +42,21 @@
  * oldest that holds nothing (in its handshake, or between requests outside a session), or, if every one is a
  * session or busy, is itself refused (reason=max_connections either way).
  *
+ * Queue (--queue-limit N, the model's [acs] queue_limit).  In the model a session waits in a FIFO for a CPU worker
+ * when all are busy, at most queue_limit of them, and more are refused.  Here a worker's loop is busy while it runs a
+ * handshake or an answer; the connections that arrive meanwhile wait in the kernel's accept queue of its socket,
+ * which --queue-limit sizes (N split over the workers' sockets, Linux holding backlog + 1 each).  When it is full
+ * the kernel drops the SYN: the model's overload = drop_syn (the client's TCP retransmits after 1, 2, 4 ... s).  Not
+ * the same: once accepted, a connection no longer waits for the whole of a worker (the loop interleaves its
+ * connections), and the refusal cannot be the model's reject_after_handshake (the queue is the kernel's; the server
+ * never sees what it drops, so nothing is logged or counted).
+ *
+ * Downloads.  --bandwidth BPS ([download] bandwidth, bit/s): one token bucket for the image bytes of all workers (a
+ * burst of 50 ms of the rate, at least 16 KiB); a connection that finds it empty waits on an ev_timer, not on the
+ * socket.  --max-downloads N ([download] max_concurrent): a GET whose answer has a body takes a slot until the body is
+ * sent or the connection ends; beyond N it gets 503 with Retry-After (--retry-after) and the connection closes
+ * (images=503, reason=http_503 (max_downloads ...)).  HEAD, 404 and 416 take no slot.
+ *
  * GET or HEAD of /images/NAME is answered from the image (acs_image.h): the header block, then the file's bytes read
  * 16 KiB at a time with pread into the connection's buffer and written as SSL_write takes them (partial writes on);
  * a client that goes away mid-body costs the buffer until the write fails (closed, reason mid_download).
@@ -71,6 +86,9 @@ typedef struct {
     double handshake_timeout; /* the TLS handshake, from the accept */
     gint64 max_connections;
     guint workers;            /* threads, each its own loop and SO_REUSEPORT listener (0: 1) */
+    gint64 queue_limit;       /* connections waiting for their worker: the accept queue (0: a backlog of 128) */
+    double bandwidth;         /* image bytes of the whole server, bit/s ([download] bandwidth; 0: no cap) */
+    gint64 max_downloads;     /* image GETs sending at once ([download] max_concurrent; 0: no cap) */
 } HnbAcsServeOptions;
 
 #define HNB_ACS_IDLE_TIMEOUT 30.0

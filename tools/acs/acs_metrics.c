@@ -73,6 +73,10 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
                            m->refused_overload);
     g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"max_connections\"} %" G_GUINT64_FORMAT "\n",
                            m->refused_max_connections);
+    g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"max_downloads\"} %" G_GUINT64_FORMAT "\n",
+                           m->refused_max_downloads);
+    header(out, "hnbsim_acs_downloads_open", "gauge", "Image GETs sending now.");
+    g_string_append_printf(out, "hnbsim_acs_downloads_open %" G_GUINT64_FORMAT "\n", m->downloads_open);
     header(out, "hnbsim_acs_timeouts_total", "counter", "Connections closed by a deadline, by reason.");
     static const char *const timeouts[] = {"idle", "slow_header", "handshake", NULL};
     labelled(out, "hnbsim_acs_timeouts_total", "reason", timeouts, m->timeouts);

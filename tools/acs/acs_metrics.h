@@ -13,7 +13,8 @@
  *   hnbsim_acs_rpcs_total{rpc}            the CPE's requests answered in sessions: Inform, empty, ... (as the log)
  *   hnbsim_acs_refused_total{reason}      connections refused or closed by a limit: overload (--max-sessions),
  *                                         max_connections (--max-connections: the new one refused or an idle one
- *                                         closed for it)
+ *                                         closed for it), max_downloads (--max-downloads: 503)
+ *   hnbsim_acs_downloads_open             image GETs sending now, holding a --max-downloads slot (gauge)
  *   hnbsim_acs_timeouts_total{reason}     connections closed by a deadline: idle (no progress), slow_header (a
  *                                         request header not complete in time), handshake (not done in time)
  *   hnbsim_acs_downloads_total            Download RPCs sent
@@ -40,6 +41,8 @@ typedef struct {
     guint64 rpcs[HNB_ACS_METRICS_MAX_LABELS];
     guint64 refused_overload;
     guint64 refused_max_connections;
+    guint64 refused_max_downloads;
+    guint64 downloads_open;
     guint64 timeouts[3]; /* HnbAcsTimeout */
     guint64 downloads;
     guint64 image_bytes;
