@@ -2086,6 +2086,31 @@ static void test_acs_download_caps(void)
     g_assert_cmpint(server_stop(&s), ==, 0);
 }
 
+/* --scenario: [acs] and [download] capacities from a scenario file through the project's loader, the options given
+ * on the command line winning; a key the loader refuses is named with its file and line, exit 2. */
+static void test_acs_scenario(void)
+{
+    g_autofree char *sc = g_build_filename(scratch, "capacity.ini", NULL);
+    g_assert_true(g_file_set_contents(sc, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nworkers = 2\n"
+                                          "max_sessions = 4\nqueue_limit = 6\n[download]\nbandwidth = 4Mbps\n"
+                                          "max_concurrent = 3\n", -1, NULL));
+    Server s;
+    acs_start(&s, (const char *[]){"--scenario", sc, "--max-sessions", "5", NULL}, "acs-scenario.log");
+    g_free(log_wait(&s, "acs: capacity workers=2 max_sessions=5 queue_limit=6 bandwidth=4e+06 max_downloads=3\n"));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_autofree char *bad = g_build_filename(scratch, "capacity-bad.ini", NULL);
+    g_assert_true(g_file_set_contents(bad, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nwrkers = 2\n", -1,
+                                      NULL));
+    char *out, *err;
+    int rc = hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", pki, "--scenario", bad, NULL}, &out,
+                    &err);
+    g_assert_cmpint(rc, ==, 2);
+    g_autofree char *want = g_strdup_printf("%s:5: unknown key \"wrkers\" in [acs]", bad);
+    assert_all(err, want, NULL);
+    g_free(out);
+    g_free(err);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2137,6 +2162,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/workers", test_acs_workers);
     g_test_add_func("/tls-peers/acs/queue-limit", test_acs_queue_limit);
     g_test_add_func("/tls-peers/acs/download-caps", test_acs_download_caps);
+    g_test_add_func("/tls-peers/acs/scenario", test_acs_scenario);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

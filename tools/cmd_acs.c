@@ -8,19 +8,60 @@
 #include "tools/cli.h"
 #include "tools/acs/acs_loop.h"
 #include "crypto/pki.h"
+#include "sim/scenario.h"
 
 #include <stdio.h>
+
+/* A capacity the scenario may give: its key, the option's variable, the option's range.  NOT_GIVEN marks an option
+ * the command line left alone (the scenario's value, else the default, applies). */
+#define NOT_GIVEN (-1)
+typedef struct {
+    const char *group, *key, *option;
+    gint64 *int_value;   /* or */
+    double *num_value;
+    gint64 max;          /* the option's upper bound */
+} ScenarioKey;
+
+/* --scenario FILE: the project's loader (the same validation and messages: file, key, problem); each key of
+ * `keys` the scenario's model has and the command line did not give is taken.  FALSE after printing why. */
+static gboolean capacity_from_scenario(const char *path, const ScenarioKey *keys, size_t n)
+{
+    GError *error = NULL;
+    g_autoptr(HnbScenario) sc = hnb_cli_load(path, NULL, &error);
+    if (!sc) {
+        hnb_cli_fail(error);
+        return FALSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ScenarioKey *k = &keys[i];
+        if (!hnb_scenario_spec(sc, k->group, k->key))
+            continue; /* this model has no such key: the option's default */
+        if (k->int_value && *k->int_value == NOT_GIVEN) {
+            gint64 v = hnb_scenario_int(sc, k->group, k->key);
+            if (v > k->max) {
+                fprintf(stderr, "hnbsim acs: %s: [%s] %s = %" G_GINT64_FORMAT ": more than --%s allows (%" G_GINT64_FORMAT
+                        ")\n", path, k->group, k->key, v, k->option, k->max);
+                return FALSE;
+            }
+            *k->int_value = v;
+        } else if (k->num_value && *k->num_value == NOT_GIVEN) {
+            *k->num_value = hnb_scenario_number(sc, k->group, k->key);
+        }
+    }
+    return TRUE;
+}
 
 int hnb_cmd_acs(int argc, char **argv)
 {
     g_autofree char *listen_spec = NULL, *pki_dir = NULL, *image_path = NULL, *image_version = NULL;
-    g_autofree char *metrics = NULL;
+    g_autofree char *metrics = NULL, *scenario = NULL;
     gboolean tls11 = FALSE;
-    gint64 exit_after = 0, max_sessions = 0, retry_after = 30;
+    gint64 exit_after = 0, max_sessions = NOT_GIVEN, retry_after = 30;
     double grace = 5, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
     double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT;
-    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = 1, queue_limit = 0, max_downloads = 0;
-    double bandwidth = 0;
+    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = NOT_GIVEN, queue_limit = NOT_GIVEN;
+    gint64 max_downloads = NOT_GIVEN;
+    double bandwidth = NOT_GIVEN;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -58,6 +99,10 @@ int hnb_cmd_acs(int argc, char **argv)
         {"max-downloads", 0, 0, G_OPTION_ARG_INT64, &max_downloads,
          "Image GETs sending at once, as [download] max_concurrent; more get 503 with Retry-After (default 0: no "
          "limit)", "N"},
+        {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
+         "Take --workers, --max-sessions, --queue-limit ([acs] workers, max_sessions, queue_limit) and --bandwidth, "
+         "--max-downloads ([download] bandwidth, max_concurrent) from this scenario file; options given override",
+         "FILE"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
@@ -99,6 +144,25 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --listen HOST:PORT and --pki DIR are required\n");
         return HNB_EXIT_INPUT;
     }
+    const ScenarioKey keys[] = {
+        {"acs", "workers", "workers", &workers, NULL, 256},
+        {"acs", "max_sessions", "max-sessions", &max_sessions, NULL, G_MAXINT64},
+        {"acs", "queue_limit", "queue-limit", &queue_limit, NULL, 65536},
+        {"download", "bandwidth", "bandwidth", NULL, &bandwidth, 0},
+        {"download", "max_concurrent", "max-downloads", &max_downloads, NULL, G_MAXINT64},
+    };
+    if (scenario && !capacity_from_scenario(scenario, keys, G_N_ELEMENTS(keys)))
+        return HNB_EXIT_INPUT;
+    /* what neither gave: the defaults (no limit, one worker) */
+    workers = workers == NOT_GIVEN ? 1 : workers;
+    max_sessions = max_sessions == NOT_GIVEN ? 0 : max_sessions;
+    queue_limit = queue_limit == NOT_GIVEN ? 0 : queue_limit;
+    max_downloads = max_downloads == NOT_GIVEN ? 0 : max_downloads;
+    bandwidth = bandwidth == NOT_GIVEN ? 0 : bandwidth;
+    if (scenario) /* what the scenario and the options made of it, for whoever reads the log */
+        fprintf(stderr, "acs: capacity workers=%" G_GINT64_FORMAT " max_sessions=%" G_GINT64_FORMAT " queue_limit=%"
+                G_GINT64_FORMAT " bandwidth=%g max_downloads=%" G_GINT64_FORMAT "\n", workers, max_sessions, queue_limit,
+                bandwidth, max_downloads);
     if (exit_after < 0 || max_sessions < 0) {
         fprintf(stderr, "hnbsim acs: --exit-after and --max-sessions must be >= 0\n");
         return HNB_EXIT_INPUT;
