@@ -110,7 +110,7 @@ struct MetricsConn {
 /* What the workers share: the counters (the page, --max-sessions and --max-connections are server-wide) and the
  * stop.  `lock` guards `metrics`, `served` and `stopped_by`; `stopping` and `quit` are atomics the workers read. */
 typedef struct {
-    GMutex lock;
+    pthread_mutex_t lock; /* not GMutex: its futex code is invisible to ThreadSanitizer */
     HnbAcsMetrics metrics;
     gint64 served;
     const char *stopped_by;
@@ -162,13 +162,13 @@ static void conn_step(Conn *c);
 /* The shared counters, locked for the caller's few updates. */
 static HnbAcsMetrics *metrics_lock(Server *s)
 {
-    g_mutex_lock(&s->sh->lock);
+    pthread_mutex_lock(&s->sh->lock);
     return &s->sh->metrics;
 }
 
 static void metrics_unlock(Server *s)
 {
-    g_mutex_unlock(&s->sh->lock);
+    pthread_mutex_unlock(&s->sh->lock);
 }
 
 /* Stopping, this worker's loop ends with its last connection; the first worker's (which watches the signals and
@@ -187,7 +187,7 @@ static size_t bucket_take(Server *s, size_t want, double *wait)
 {
     Shared *sh = s->sh;
     size_t least = MIN(want, (size_t)1024), n = 0;
-    g_mutex_lock(&sh->lock);
+    pthread_mutex_lock(&sh->lock);
     gint64 now = g_get_monotonic_time();
     sh->tokens = MIN(sh->cap, sh->tokens + sh->rate * (double)(now - sh->last) / 1e6);
     sh->last = now;
@@ -197,16 +197,16 @@ static size_t bucket_take(Server *s, size_t want, double *wait)
     } else {
         *wait = ((double)least - sh->tokens) / sh->rate;
     }
-    g_mutex_unlock(&sh->lock);
+    pthread_mutex_unlock(&sh->lock);
     return n;
 }
 
 /* Bytes taken and not sent (a partial write) go back. */
 static void bucket_refund(Server *s, size_t n)
 {
-    g_mutex_lock(&s->sh->lock);
+    pthread_mutex_lock(&s->sh->lock);
     s->sh->tokens = MIN(s->sh->cap, s->sh->tokens + (double)n);
-    g_mutex_unlock(&s->sh->lock);
+    pthread_mutex_unlock(&s->sh->lock);
 }
 
 /* The image's body is sent (or the connection ends): its --max-downloads slot is free. */
@@ -351,11 +351,11 @@ static void conn_close(Conn *c)
     conn_log(c);
     conn_count_end(c);
     conn_free(c);
-    g_mutex_lock(&s->sh->lock);
+    pthread_mutex_lock(&s->sh->lock);
     gboolean done = s->exit_after > 0 && ++s->sh->served >= s->exit_after;
     if (done && !s->sh->stopped_by)
         s->sh->stopped_by = "exit_after";
-    g_mutex_unlock(&s->sh->lock);
+    pthread_mutex_unlock(&s->sh->lock);
     if (done) {
         g_atomic_int_set(&s->sh->quit, 1);
         wake_all(s->sh);
@@ -986,10 +986,10 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     if (g_atomic_int_get(&sh->stopping))
         g_atomic_int_set(&sh->quit, 1);
     else {
-        g_mutex_lock(&sh->lock);
+        pthread_mutex_lock(&sh->lock);
         if (!sh->stopped_by)
             sh->stopped_by = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
-        g_mutex_unlock(&sh->lock);
+        pthread_mutex_unlock(&sh->lock);
         g_atomic_int_set(&sh->stopping, 1);
     }
     wake_all(sh);
@@ -1253,7 +1253,7 @@ static gpointer worker_thread(gpointer data)
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
 {
     Shared sh = {.nworkers = opts->workers > 0 ? opts->workers : 1};
-    g_mutex_init(&sh.lock);
+    pthread_mutex_init(&sh.lock, NULL);
     /* the configuration every worker copies */
     if (opts->bandwidth > 0) { /* a burst of at most 50 ms of the rate (or one 16 KiB record) */
         sh.rate = opts->bandwidth / 8;
@@ -1275,14 +1275,14 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     /* one context for all workers: SSL_new on a context that is no longer changed is thread-safe */
     base.ctx = server_ctx_for(opts->pki, opts->tls11, error);
     if (!base.ctx) {
-        g_mutex_clear(&sh.lock);
+        pthread_mutex_destroy(&sh.lock);
         return FALSE;
     }
     g_autofree char *bound = NULL, *metrics_bound = NULL;
     int metrics_fd = -1;
     if (opts->metrics && (metrics_fd = listen_on("--metrics", opts->metrics, TRUE, FALSE, 16, &metrics_bound, error)) < 0) {
         SSL_CTX_free(base.ctx);
-        g_mutex_clear(&sh.lock);
+        pthread_mutex_destroy(&sh.lock);
         return FALSE;
     }
     /* one listening socket a worker, all bound to the same address with SO_REUSEPORT (the kernel spreads the
@@ -1320,7 +1320,7 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
         if (metrics_fd >= 0)
             close(metrics_fd);
         SSL_CTX_free(base.ctx);
-        g_mutex_clear(&sh.lock);
+        pthread_mutex_destroy(&sh.lock);
         return FALSE;
     }
     g_autofree char *image_host = g_strdup(bound);
@@ -1405,6 +1405,6 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
     }
     g_free(workers);
     SSL_CTX_free(base.ctx);
-    g_mutex_clear(&sh.lock);
+    pthread_mutex_destroy(&sh.lock);
     return TRUE;
 }
