@@ -32,6 +32,9 @@ static void test_counts(void)
     hnb_acs_metrics_rpc(&m, "X-Vendor-Thing"); /* a peer's name never becomes a label */
     m.sessions_open = 1;
     m.refused_overload = 1;
+    m.connections_open = 3;
+    m.refused_max_connections = 5;
+    m.timeouts[HNB_ACS_TIMEOUT_SLOW_HEADER] = 6;
     m.downloads = 2;
     m.image_bytes = 300000;
     g_autoptr(GString) page = g_string_new(NULL);
@@ -51,6 +54,10 @@ static void test_counts(void)
     g_assert_cmpint(sample(page->str, "hnbsim_acs_rpcs_total{rpc=\"other\"}"), ==, 1);
     g_assert_null(strstr(page->str, "X-Vendor-Thing"));
     g_assert_cmpint(sample(page->str, "hnbsim_acs_refused_total{reason=\"overload\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_connections_open"), ==, 3);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_refused_total{reason=\"max_connections\"}"), ==, 5);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_timeouts_total{reason=\"slow_header\"}"), ==, 6);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_timeouts_total{reason=\"idle\"}"), ==, 0);
     g_assert_cmpint(sample(page->str, "hnbsim_acs_downloads_total"), ==, 2);
     g_assert_cmpint(sample(page->str, "hnbsim_acs_image_bytes_total"), ==, 300000);
 }
@@ -96,10 +103,14 @@ static void test_format(void)
         g_assert_cmpstr(name, ==, helped); /* a family's samples follow its TYPE line together */
         samples++;
     }
-    g_assert_cmpuint(families, ==, 8);
+    g_assert_cmpuint(families, ==, 11);
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_sessions_open"), ==, "gauge");
-    guint want = 1 + 1 + 1 + 1 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
-                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 1;
+    g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_connections_open"), ==, "gauge");
+    /* the single samples (connections total and open, sessions open, downloads, downloads open, image bytes), the
+     * labelled tables, refused by 3 reasons, timeouts by 3 */
+    guint want = 6 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
+                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 3 +
+                 3;
     g_assert_cmpuint(samples, ==, want);
     g_assert_true(g_strv_length((char **)hnb_acs_metrics_handshakes) <= HNB_ACS_METRICS_MAX_LABELS);
     g_assert_true(g_strv_length((char **)hnb_acs_metrics_outcomes) <= HNB_ACS_METRICS_MAX_LABELS);

@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/ssl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -606,6 +608,37 @@ static void test_acs_not_well_formed(void)
         g_free(out);
         g_free(logline);
     }
+}
+
+/* Over the real socket as well as in the unit tests: a DOCTYPE declaring an external entity is refused before any
+ * entity is read (8003, nothing of the file in the answer), a header block over 16 KiB gets 431. */
+static void test_acs_xxe_and_big_header(void)
+{
+    g_autofree char *mine = device_id_of(1);
+    g_autofree char *good = inform_body(mine, NULL, NULL);
+    g_autofree char *xxe = g_strdup_printf("<!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>%s", good);
+    g_autofree char *req = post(xxe);
+    char *out, *logline;
+    as_device(1, req, &out, &logline);
+    assert_cwmp_fault(out, logline, 8003, "soap_invalid");
+    assert_all(out, "DOCTYPE", NULL);
+    g_assert_null(strstr(out, "root:"));
+    g_free(out);
+    g_free(logline);
+    GString *big = g_string_new("POST /cwmp HTTP/1.1\r\nHost: acs\r\n");
+    for (int i = 0; i < 20; i++) { /* 20 fields of 1 KiB: the size limit, not the count (64) */
+        g_string_append(big, "X-Padding: ");
+        for (int k = 0; k < 64; k++)
+            g_string_append(big, "0123456789abcdef");
+        g_string_append(big, "\r\n");
+    }
+    g_string_append(big, "Content-Length: 0\r\n\r\n");
+    as_device(1, big->str, &out, &logline);
+    g_string_free(big, TRUE);
+    assert_all(out, "HTTP/1.1 431", NULL);
+    assert_all(logline, "outcome=error reason=http_431 (request header larger than", NULL);
+    g_free(out);
+    g_free(logline);
 }
 
 /* GetRPCMethods gets the ACS's methods; an unknown RPC fault 8000 with HTTP 500, and the session goes on to the
@@ -1375,13 +1408,13 @@ static void held_start(Held *h, Server *s, int dev, const char *first)
     held_send(h, first);
 }
 
-/* Its output once it shows `want` (bounded wait). */
-static char *held_wait(Held *h, const char *want)
+/* The text of file `path` once it contains `want` (bounded wait). */
+static char *file_wait(const char *path, const char *want)
 {
     gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
     for (;;) {
         char *text = NULL;
-        g_file_get_contents(h->out_path, &text, NULL, NULL);
+        g_file_get_contents(path, &text, NULL, NULL);
         if ((text && strstr(text, want)) || g_get_monotonic_time() > deadline) {
             g_assert_nonnull(text);
             g_assert_nonnull(strstr(text, want));
@@ -1390,6 +1423,12 @@ static char *held_wait(Held *h, const char *want)
         g_free(text);
         g_usleep(20000);
     }
+}
+
+/* Its output once it shows `want` (bounded wait). */
+static char *held_wait(Held *h, const char *want)
+{
+    return file_wait(h->out_path, want);
 }
 
 /* Close its stdin and wait for it to end (the server closes the connection); its exit status, -1 if killed. */
@@ -2060,6 +2099,493 @@ static void test_acs_campaign_bad_input(void)
     }
 }
 
+/* ---- bad peers, bounded (issue 14, capacity) -------------------------------------------------------------------- */
+
+/* A TCP connection to 127.0.0.1:port (blocking). */
+static int tcp_dial(const char *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(port))};
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    return fd;
+}
+
+/* The test's own TLS client: HNB dev's certificate, the H(e)MS verified against the root, TLS 1.2; blocking. */
+typedef struct {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    int fd;
+} Tls;
+
+static void tls_dial(Tls *t, const char *port, int dev)
+{
+    g_autofree char *cert = device_cert(dev), *key = device_key(dev), *root = pki_file(PKI_ROOT_CA);
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    g_assert_nonnull(t->ctx);
+    SSL_CTX_set_max_proto_version(t->ctx, TLS1_2_VERSION);
+    g_assert_cmpint(SSL_CTX_use_certificate_chain_file(t->ctx, cert), ==, 1);
+    g_assert_cmpint(SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM), ==, 1);
+    g_assert_cmpint(SSL_CTX_load_verify_locations(t->ctx, root, NULL), ==, 1);
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+    t->fd = tcp_dial(port);
+    t->ssl = SSL_new(t->ctx);
+    SSL_set_fd(t->ssl, t->fd);
+    g_assert_cmpint(SSL_connect(t->ssl), ==, 1);
+}
+
+/* Close without a word: a reset (SO_LINGER 0), as a client that vanishes. */
+static void tls_vanish(Tls *t)
+{
+    struct linger l = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    SSL_free(t->ssl);
+    SSL_CTX_free(t->ctx);
+    close(t->fd);
+}
+
+/* Is the peer still there?  FALSE once the server has closed (EOF, reset, close_notify). */
+static gboolean still_open(int fd)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    if (poll(&pf, 1, 0) <= 0)
+        return TRUE;
+    char b;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* The server log once it contains `want` (bounded wait). */
+static char *log_wait(const Server *s, const char *want)
+{
+    return file_wait(s->log, want);
+}
+
+/* Trickle: one byte every 200 ms (from `bytes`, round and round) until the server closes or `limit_s` passes;
+ * returns the seconds it took.  `send_byte` sends one byte (TRUE) or sees the connection gone (FALSE). */
+typedef gboolean (*SendByte)(void *ctx, char b);
+static double trickle(SendByte send_byte, void *ctx, int fd, const char *bytes, double limit_s)
+{
+    gint64 t0 = g_get_monotonic_time();
+    for (size_t i = 0; (g_get_monotonic_time() - t0) / 1e6 < limit_s; i++) {
+        if (!still_open(fd) || !send_byte(ctx, bytes[i % strlen(bytes)]))
+            break;
+        g_usleep(200000);
+    }
+    return (g_get_monotonic_time() - t0) / 1e6;
+}
+
+static gboolean send_tcp(void *ctx, char b)
+{
+    return send(*(int *)ctx, &b, 1, MSG_NOSIGNAL) == 1;
+}
+
+static gboolean send_tls(void *ctx, char b)
+{
+    return SSL_write(ctx, &b, 1) == 1;
+}
+
+/* Slowloris: a handshake trickled a byte at a time is cut at --handshake-timeout, a request header trickled a byte
+ * at a time at --header-timeout (the idle timer, restarted by every byte, would never end either); a real session
+ * meanwhile is served as usual. */
+static void test_acs_slow_peers(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){"--handshake-timeout", "1", "--header-timeout", "2", "--idle-timeout", "8",
+                                   "--metrics", "127.0.0.1:0", NULL},
+              "acs-slow.log");
+    g_autofree char *mport = metrics_port(&s);
+    /* a TLS record header announcing a 256-byte ClientHello, then its bytes one by one */
+    int fd = tcp_dial(s.port);
+    g_assert_cmpint(send(fd, "\x16\x03\x01\x01\x00", 5, MSG_NOSIGNAL), ==, 5);
+    double took = trickle(send_tcp, &fd, fd, "\x01", 6);
+    close(fd);
+    g_test_message("slow handshake closed after %.2f s", took);
+    g_assert_cmpfloat(took, >=, 0.8);
+    g_assert_cmpfloat(took, <, 4); /* the deadline, not the idle timer (8 s) */
+    g_autofree char *l1 = acs_log_line(&s, ++s.connections);
+    assert_all(l1, "tls=- ", "outcome=refused reason=handshake_timeout (not done within 1 s)", NULL);
+
+    /* a request header a byte at a time, after a real handshake; a real session is served meanwhile */
+    Tls slow;
+    tls_dial(&slow, s.port, 2);
+    g_assert_cmpint(SSL_write(slow.ssl, "POST /cwmp HTTP/1.1\r\n", 21), ==, 21);
+    g_autofree char *cert = device_cert(0), *key = device_key(0), *oui = device_oui(0), *serial = device_serial(0);
+    g_autofree char *req = inform_request(oui, serial);
+    char *out, *logline;
+    int rc = s_client_to(&s, (const char *[]){"-cert", cert, "-key", key, NULL}, req, &out, &logline);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", "HTTP/1.1 204 No Content", NULL);
+    assert_all(logline, "rpcs=Inform,empty requests=2 outcome=ok", NULL);
+    g_free(out);
+    g_free(logline);
+    took = trickle(send_tls, slow.ssl, slow.fd, "X-Slow: a\r\n", 10);
+    g_test_message("slow header closed after %.2f s of trickling", took);
+    g_assert_cmpfloat(took, <, 4);
+    tls_vanish(&slow);
+    g_autofree char *l3 = acs_log_line(&s, ++s.connections);
+    assert_all(l3, "outcome=timeout reason=slow_header (request header not complete within 2 s", "tls=TLSv1.2", NULL);
+
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_test_message("%s", page);
+    g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"handshake\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"slow_header\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"handshake_timeout\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* VmRSS of a process, KiB (-1: unknown). */
+static gint64 rss_kib(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid), *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return -1;
+    const char *p = strstr(text, "VmRSS:");
+    return p ? g_ascii_strtoll(p + 6, NULL, 10) : -1;
+}
+
+/* Thousands of idle TCP connections against --max-connections 100: never more than 100 open (each new one closes
+ * the oldest idle one), the server's memory does not follow the crowd, and a real session is still served. */
+static void test_acs_idle_crowd(void)
+{
+    enum { CROWD = 2000, CAP = 100 };
+    struct rlimit rl;
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+    if (rl.rlim_cur < CROWD + 100) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= CROWD + 100 ? CROWD + 100 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < CROWD + 100) {
+        g_test_skip("RLIMIT_NOFILE too low for the crowd");
+        return;
+    }
+    g_autofree char *cap = g_strdup_printf("%d", CAP);
+    Server s;
+    acs_start(&s, (const char *[]){"--max-connections", cap, "--metrics", "127.0.0.1:0", NULL}, "acs-crowd.log");
+    g_autofree char *mport = metrics_port(&s);
+    gint64 rss0 = rss_kib(s.pid);
+    int *fds = g_new(int, CROWD);
+    for (int i = 0; i < CROWD; i++)
+        fds[i] = tcp_dial(s.port);
+    g_autofree char *evicted = g_strdup_printf("reason=max_connections (the oldest idle connection");
+    g_free(log_wait(&s, evicted));
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_test_message("%s", page);
+    /* every connection beyond the cap closed an older one (the last few may still be in the accept queue) */
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), <=, CAP);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"max_connections\"}"), >=, CROWD - CAP - 200);
+    gint64 rss1 = rss_kib(s.pid);
+    g_test_message("VmRSS %" G_GINT64_FORMAT " KiB before the crowd, %" G_GINT64_FORMAT " KiB with it", rss0, rss1);
+#ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer keeps freed memory in quarantine: RSS says nothing there */
+    if (rss0 > 0 && rss1 > 0)
+        g_assert_cmpint(rss1 - rss0, <, 64 * 1024);
+#endif
+
+    /* a real session: its connection takes the place of the oldest idle one */
+    g_autofree char *cert = device_cert(1), *key = device_key(1), *oui = device_oui(1), *serial = device_serial(1);
+    g_autofree char *req = inform_request(oui, serial);
+    g_autofree char *connect = g_strdup_printf("127.0.0.1:%s", s.port), *root = pki_file(PKI_ROOT_CA);
+    g_autofree char *req_file = data_file("crowd-request.http", req);
+    char *out;
+    int rc = run((const char *[]){"openssl", "s_client", "-connect", connect, "-CAfile", root, "-ign_eof", "-cert",
+                                  cert, "-key", key, NULL},
+                 req_file + 1, &out, NULL);
+    g_assert_cmpint(rc, ==, 0);
+    assert_all(out, "InformResponse", "HTTP/1.1 204 No Content", NULL);
+    g_free(out);
+    g_free(log_wait(&s, "rpcs=Inform,empty requests=2 outcome=ok"));
+    for (int i = 0; i < CROWD; i++)
+        close(fds[i]);
+    g_free(fds);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* A client that vanishes in the middle of an image: logged (reason=mid_download), its connection freed. */
+static void test_acs_vanish_mid_download(void)
+{
+    g_autofree char *path = g_build_filename(scratch, "big.img", NULL);
+    {   /* large enough that the kernel's buffers cannot take it all while the client reads nothing */
+        gsize len = 32 * 1024 * 1024;
+        g_autofree char *bytes = g_malloc(len);
+        for (gsize i = 0; i < len; i++)
+            bytes[i] = (char)(i * 2654435761u >> 24);
+        g_assert_true(g_file_set_contents(path, bytes, (gssize)len, NULL));
+    }
+    Server s;
+    acs_start(&s, (const char *[]){"--image", path, "--image-version", "2.0", "--metrics", "127.0.0.1:0", NULL},
+              "acs-vanish.log");
+    g_autofree char *mport = metrics_port(&s);
+    Tls t;
+    tls_dial(&t, s.port, 1);
+    static const char get[] = "GET /images/big.img HTTP/1.1\r\nHost: acs\r\n\r\n";
+    g_assert_cmpint(SSL_write(t.ssl, get, (int)strlen(get)), ==, (int)strlen(get));
+    char buf[4096];
+    g_assert_cmpint(SSL_read(t.ssl, buf, sizeof buf), >, 0);
+    g_usleep(200000); /* the server fills the socket's buffers and waits */
+    tls_vanish(&t);
+    g_autofree char *line = acs_log_line(&s, ++s.connections);
+    g_test_message("%s", line);
+    assert_all(line, "outcome=closed reason=mid_download", "images=200 bytes=", NULL);
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_image_bytes_total"), <, 32 * 1024 * 1024);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* What the server sent until `want` shows (or it closes, or WAIT_MS pass: SO_RCVTIMEO). */
+static char *tls_read_until(Tls *t, const char *want)
+{
+    struct timeval tv = {.tv_sec = WAIT_MS / 1000};
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    GString *got = g_string_new(NULL);
+    char buf[4096];
+    int n;
+    while (!strstr(got->str, want) && (n = SSL_read(t->ssl, buf, sizeof buf)) > 0)
+        g_string_append_len(got, buf, n);
+    return g_string_free(got, FALSE);
+}
+
+static void tls_send(Tls *t, const char *text)
+{
+    g_assert_cmpint(SSL_write(t->ssl, text, (int)strlen(text)), ==, (int)strlen(text));
+}
+
+/* How many lines of `text` contain `what`. */
+static guint count_lines(const char *text, const char *what)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n = 0;
+    for (char **l = lines; *l; l++)
+        n += strstr(*l, what) != NULL;
+    return n;
+}
+
+/* --workers 2: two loops on one port (SO_REUSEPORT).  Twelve HNBs inform at once against --max-sessions 4: exactly
+ * four sessions, eight 8005 refusals, whichever worker took them (both took some); once those end, four more are
+ * served; /metrics sums both workers; SIGTERM stops both, the sessions still open cut after --grace. */
+static void test_acs_workers(void)
+{
+    enum { N = 12, MAX = 4 };
+    Server s;
+    acs_start(&s, (const char *[]){"--workers", "2", "--max-sessions", "4", "--grace", "1", "--metrics",
+                                   "127.0.0.1:0", NULL},
+              "acs-workers.log");
+    g_autofree char *mport = metrics_port(&s);
+    Tls t[N];
+    guint served = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        tls_dial(&t[i], s.port, i % 3);
+        g_autofree char *inform = inform_only(i % 3);
+        tls_send(&t[i], inform);
+    }
+    gboolean open_[N];
+    for (int i = 0; i < N; i++) {
+        g_autofree char *got = tls_read_until(&t[i], ":Envelope>");
+        open_[i] = strstr(got, "InformResponse") != NULL;
+        served += open_[i];
+        if (strstr(got, "HTTP/1.1 503") && strstr(got, "<FaultCode>8005</FaultCode>"))
+            refused++;
+    }
+    g_assert_cmpuint(served, ==, MAX);
+    g_assert_cmpuint(refused, ==, N - MAX);
+    char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_open"), ==, MAX);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"overload\"}"), ==, N - MAX);
+    for (int i = 0; i < N; i++)
+        if (open_[i]) {
+            tls_send(&t[i], EMPTY_POST);
+            g_autofree char *got = tls_read_until(&t[i], "204 No Content");
+            g_assert_nonnull(strstr(got, "HTTP/1.1 204"));
+        }
+    for (int i = 0; i < N; i++)
+        tls_vanish(&t[i]);
+    char *log = log_wait(&s, "requests=2 outcome=ok");
+    /* the four more, two of them left open for the stop */
+    served = 0;
+    for (int i = 0; i < MAX; i++) {
+        tls_dial(&t[i], s.port, i % 3);
+        g_autofree char *inform = inform_only(i % 3);
+        tls_send(&t[i], inform);
+        g_autofree char *got = tls_read_until(&t[i], ":Envelope>");
+        served += strstr(got, "InformResponse") != NULL;
+    }
+    g_assert_cmpuint(served, ==, MAX);
+    for (int i = 0; i < 2; i++) {
+        tls_send(&t[i], EMPTY_POST);
+        g_free(tls_read_until(&t[i], "204 No Content"));
+    }
+    g_free(log);
+    log = NULL;
+    for (int tries = 0; tries < 500; tries++) { /* the two ended sessions' lines */
+        g_free(log);
+        g_assert_true(g_file_get_contents(s.log, &log, NULL, NULL));
+        if (count_lines(log, "outcome=ok") == MAX + 2)
+            break;
+        g_usleep(20000);
+    }
+    g_assert_cmpuint(count_lines(log, "outcome=ok"), ==, MAX + 2);
+    g_assert_cmpuint(count_lines(log, "outcome=refused reason=overload"), ==, N - MAX);
+    g_assert_cmpuint(count_lines(log, " worker=0"), >, 0);
+    g_assert_cmpuint(count_lines(log, " worker=1"), >, 0);
+    g_assert_cmpuint(count_lines(log, " worker=0") + count_lines(log, " worker=1"), ==, N + 2); /* 2 still open */
+    g_free(page);
+    page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_connections_total"), ==, N + MAX);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_open"), ==, 2);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_total{outcome=\"ok\"}"), ==, MAX + 2);
+
+    gint64 t0 = g_get_monotonic_time();
+    g_autofree char *logpath = g_strdup(s.log);
+    kill(s.pid, SIGTERM);
+    g_assert_cmpint(server_reap(&s, 5000), ==, 0);
+    g_test_message("stopped after %.2f s", (g_get_monotonic_time() - t0) / 1e6);
+    for (int i = 0; i < MAX; i++)
+        tls_vanish(&t[i]);
+    g_free(log);
+    g_assert_true(g_file_get_contents(logpath, &log, NULL, NULL));
+    g_test_message("%s", log);
+    assert_all(log, "acs: stopped by=SIGTERM connections=16 sessions=16 refused_overload=8 sessions_cut=2", NULL);
+    g_assert_cmpuint(count_lines(log, "outcome=closed reason=server_stopped"), ==, 2);
+    g_free(log);
+    g_free(page);
+}
+
+/* A non-blocking connect to 127.0.0.1:port; *connected once the handshake is done within wait_ms. */
+static int tcp_dial_wait(const char *port, int wait_ms, gboolean *connected)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)atoi(port))};
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    g_assert_true(rc == 0 || errno == EINPROGRESS);
+    struct pollfd pf = {.fd = fd, .events = POLLOUT};
+    *connected = rc == 0 || poll(&pf, 1, wait_ms) == 1;
+    return fd;
+}
+
+/* --queue-limit 2: while the worker is busy (here: stopped with SIGSTOP) two connections wait in the accept queue
+ * and the third's SYN is dropped, as the model's overload = drop_syn; once the worker runs again, the two are taken
+ * and the third gets in with a retransmitted SYN. */
+static void test_acs_queue_limit(void)
+{
+    Server s;
+    acs_start(&s, (const char *[]){"--queue-limit", "2", NULL}, "acs-queue.log");
+    kill(s.pid, SIGSTOP);
+    gboolean c1, c2, c3;
+    int fd1 = tcp_dial_wait(s.port, 500, &c1), fd2 = tcp_dial_wait(s.port, 500, &c2);
+    int fd3 = tcp_dial_wait(s.port, 500, &c3);
+    g_assert_true(c1 && c2);
+    g_assert_false(c3); /* the queue is full: its SYN was dropped */
+    kill(s.pid, SIGCONT);
+    struct pollfd pf = {.fd = fd3, .events = POLLOUT};
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_cmpint(poll(&pf, 1, 5000), ==, 1); /* the SYN retransmitted 1 s (then 3 s) after the first */
+    int err = 0;
+    socklen_t el = sizeof err;
+    getsockopt(fd3, SOL_SOCKET, SO_ERROR, &err, &el);
+    g_assert_cmpint(err, ==, 0);
+    g_test_message("the third connected %.2f s after the worker ran again", (g_get_monotonic_time() - t0) / 1e6);
+    close(fd1);
+    close(fd2);
+    close(fd3);
+    g_free(log_wait(&s, "closed_before_handshake"));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* --bandwidth 4000000 --max-downloads 1: a 1 MiB image takes about 1048576 × 8 / 4e6 ≈ 2.1 s (a rate limiter's
+ * bound, with room for a loaded machine); while one download holds the slot, the next GET gets 503 with Retry-After;
+ * once the holder vanishes, its slot is free again. */
+static void test_acs_download_caps(void)
+{
+    g_autofree char *curl = g_find_program_in_path("curl");
+    if (!curl) {
+        g_test_skip("no curl");
+        return;
+    }
+    g_autofree char *path = g_build_filename(scratch, "mib.img", NULL);
+    {
+        gsize len = 1024 * 1024;
+        g_autofree char *bytes = g_malloc(len);
+        for (gsize i = 0; i < len; i++)
+            bytes[i] = (char)(i * 2654435761u >> 24);
+        g_assert_true(g_file_set_contents(path, bytes, (gssize)len, NULL));
+    }
+    Server s;
+    acs_start(&s, (const char *[]){"--image", path, "--image-version", "2.0", "--bandwidth", "4000000",
+                                   "--max-downloads", "1", "--retry-after", "9", "--metrics", "127.0.0.1:0", NULL},
+              "acs-caps.log");
+    g_autofree char *mport = metrics_port(&s);
+    g_autofree char *url = g_strdup_printf("https://%s:%s/images/mib.img", hems_host, s.port);
+    g_autofree char *got = g_build_filename(scratch, "mib.got", NULL);
+    char *out, *err;
+    gint64 t0 = g_get_monotonic_time();
+    int rc = curl_as(&s, 1, (const char *[]){"-o", got, "-w", "code=%{http_code}", url, NULL}, &out, &err);
+    double took = (g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("1 MiB at 4 Mbit/s took %.2f s", took);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_cmpstr(out, ==, "code=200");
+    g_free(out);
+    g_free(err);
+    g_assert_cmpfloat(took, >=, 1.5);
+    g_assert_cmpfloat(took, <=, 4.0);
+    g_autofree char *a = NULL, *b = NULL;
+    gsize alen = 0, blen = 0;
+    g_assert_true(g_file_get_contents(path, &a, &alen, NULL) && g_file_get_contents(got, &b, &blen, NULL));
+    g_assert_true(alen == blen && memcmp(a, b, alen) == 0);
+
+    /* one download holds the slot: the next gets 503 */
+    Tls t;
+    tls_dial(&t, s.port, 2);
+    tls_send(&t, "GET /images/mib.img HTTP/1.1\r\nHost: acs\r\n\r\n");
+    g_free(tls_read_until(&t, "\r\n\r\n"));
+    rc = curl_as(&s, 1, (const char *[]){"-D", "-", "-o", "/dev/null", url, NULL}, &out, &err);
+    assert_all(out, "HTTP/1.1 503", "Retry-After: 9\r\n", NULL);
+    g_free(out);
+    g_free(err);
+    g_free(log_wait(&s, "images=503 "));
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_downloads_open"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_refused_total{reason=\"max_downloads\"}"), ==, 1);
+    /* the holder vanishes: logged, its slot free for the next */
+    tls_vanish(&t);
+    g_free(log_wait(&s, "reason=mid_download"));
+    rc = curl_as(&s, 1, (const char *[]){"--range", "0-999", "-o", "/dev/null", "-w", "code=%{http_code}", url, NULL},
+                 &out, &err);
+    g_assert_cmpstr(out, ==, "code=206");
+    g_free(out);
+    g_free(err);
+    g_autofree char *page2 = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page2, "hnbsim_acs_downloads_open"), ==, 0);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+/* --scenario: [acs] and [download] capacities from a scenario file through the project's loader, the options given
+ * on the command line winning; a key the loader refuses is named with its file and line, exit 2. */
+static void test_acs_scenario(void)
+{
+    g_autofree char *sc = g_build_filename(scratch, "capacity.ini", NULL);
+    g_assert_true(g_file_set_contents(sc, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nworkers = 2\n"
+                                          "max_sessions = 4\nqueue_limit = 6\n[download]\nbandwidth = 4Mbps\n"
+                                          "max_concurrent = 3\n", -1, NULL));
+    Server s;
+    acs_start(&s, (const char *[]){"--scenario", sc, "--max-sessions", "5", NULL}, "acs-scenario.log");
+    g_free(log_wait(&s, "acs: capacity workers=2 max_sessions=5 queue_limit=6 bandwidth=4e+06 max_downloads=3\n"));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_autofree char *bad = g_build_filename(scratch, "capacity-bad.ini", NULL);
+    g_assert_true(g_file_set_contents(bad, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nwrkers = 2\n", -1,
+                                      NULL));
+    char *out, *err;
+    int rc = hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", pki, "--scenario", bad, NULL}, &out,
+                    &err);
+    g_assert_cmpint(rc, ==, 2);
+    g_autofree char *want = g_strdup_printf("%s:5: unknown key \"wrkers\" in [acs]", bad);
+    assert_all(err, want, NULL);
+    g_free(out);
+    g_free(err);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2078,6 +2604,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/identity-decoys", test_acs_identity_decoys);
     g_test_add_func("/tls-peers/acs/no-device-id", test_acs_no_device_id);
     g_test_add_func("/tls-peers/acs/not-well-formed", test_acs_not_well_formed);
+    g_test_add_func("/tls-peers/acs/xxe-and-big-header", test_acs_xxe_and_big_header);
     g_test_add_func("/tls-peers/acs/rpcs", test_acs_rpcs);
     g_test_add_func("/tls-peers/acs/chunked-and-continue", test_acs_chunked_and_continue);
     g_test_add_func("/tls-peers/acs/curl-expect", test_acs_curl_expect);
@@ -2108,6 +2635,13 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/recovery-corrupted", test_acs_recovery_corrupted);
     g_test_add_func("/tls-peers/acs/campaign-stagger", test_acs_campaign_stagger);
     g_test_add_func("/tls-peers/acs/campaign-bad-input", test_acs_campaign_bad_input);
+    g_test_add_func("/tls-peers/acs/slow-peers", test_acs_slow_peers);
+    g_test_add_func("/tls-peers/acs/idle-crowd", test_acs_idle_crowd);
+    g_test_add_func("/tls-peers/acs/vanish-mid-download", test_acs_vanish_mid_download);
+    g_test_add_func("/tls-peers/acs/workers", test_acs_workers);
+    g_test_add_func("/tls-peers/acs/queue-limit", test_acs_queue_limit);
+    g_test_add_func("/tls-peers/acs/download-caps", test_acs_download_caps);
+    g_test_add_func("/tls-peers/acs/scenario", test_acs_scenario);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

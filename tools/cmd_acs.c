@@ -9,6 +9,7 @@
 #include "tools/acs/acs_loop.h"
 #include "crypto/image.h"
 #include "crypto/pki.h"
+#include "sim/scenario.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,13 +35,56 @@ static gboolean sign_image(HnbAcsImage *image, const HnbPki *pki, GError **error
     return TRUE;
 }
 
+/* A capacity the scenario may give: its key, the option's variable, the option's range.  NOT_GIVEN marks an option
+ * the command line left alone (the scenario's value, else the default, applies). */
+#define NOT_GIVEN (-1)
+typedef struct {
+    const char *group, *key, *option;
+    gint64 *int_value;   /* or */
+    double *num_value;
+    gint64 max;          /* the option's upper bound */
+} ScenarioKey;
+
+/* --scenario FILE: the project's loader (the same validation and messages: file, key, problem); each key of
+ * `keys` the scenario's model has and the command line did not give is taken.  FALSE after printing why. */
+static gboolean capacity_from_scenario(const char *path, const ScenarioKey *keys, size_t n)
+{
+    GError *error = NULL;
+    g_autoptr(HnbScenario) sc = hnb_cli_load(path, NULL, &error);
+    if (!sc) {
+        hnb_cli_fail(error);
+        return FALSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ScenarioKey *k = &keys[i];
+        if (!hnb_scenario_spec(sc, k->group, k->key))
+            continue; /* this model has no such key: the option's default */
+        if (k->int_value && *k->int_value == NOT_GIVEN) {
+            gint64 v = hnb_scenario_int(sc, k->group, k->key);
+            if (v > k->max) {
+                fprintf(stderr, "hnbsim acs: %s: [%s] %s = %" G_GINT64_FORMAT ": more than --%s allows (%" G_GINT64_FORMAT
+                        ")\n", path, k->group, k->key, v, k->option, k->max);
+                return FALSE;
+            }
+            *k->int_value = v;
+        } else if (k->num_value && *k->num_value == NOT_GIVEN) {
+            *k->num_value = hnb_scenario_number(sc, k->group, k->key);
+        }
+    }
+    return TRUE;
+}
+
 int hnb_cmd_acs(int argc, char **argv)
 {
     g_autofree char *listen_spec = NULL, *pki_dir = NULL, *image_path = NULL, *image_version = NULL;
-    g_autofree char *metrics = NULL, *golden_version = NULL;
+    g_autofree char *metrics = NULL, *scenario = NULL, *golden_version = NULL;
     gboolean tls11 = FALSE;
-    gint64 exit_after = 0, max_sessions = 0, retry_after = 30, max_attempts = 3;
-    double grace = 5, campaign_rate = 0;
+    gint64 exit_after = 0, max_sessions = NOT_GIVEN, retry_after = 30, max_attempts = 3;
+    double grace = 5, campaign_rate = 0, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
+    double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT;
+    gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = NOT_GIVEN, queue_limit = NOT_GIVEN;
+    gint64 max_downloads = NOT_GIVEN;
+    double bandwidth = NOT_GIVEN;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -58,6 +102,30 @@ int hnb_cmd_acs(int argc, char **argv)
          "Serve GET /metrics (Prometheus text format) over plain HTTP on this loopback address", "127.0.0.1:PORT"},
         {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &grace,
          "After SIGTERM/SIGINT, seconds the open sessions get to finish (default 5)", "S"},
+        {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &idle_timeout,
+         "Close a connection that makes no progress for this long (default 30)", "S"},
+        {"header-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &header_timeout,
+         "A request's header block must be complete this long after its first byte (default 10)", "S"},
+        {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &handshake_timeout,
+         "The TLS handshake must be done this long after the accept (default 10)", "S"},
+        {"max-connections", 0, 0, G_OPTION_ARG_INT64, &max_connections,
+         "Connections open at once; the next closes the oldest idle one, or is refused (default 4096, or what "
+         "RLIMIT_NOFILE allows)", "N"},
+        {"workers", 0, 0, G_OPTION_ARG_INT64, &workers,
+         "Threads serving, each its own event loop and listening socket on the same address (SO_REUSEPORT); the "
+         "limits and counters are server-wide (default 1)", "N"},
+        {"queue-limit", 0, 0, G_OPTION_ARG_INT64, &queue_limit,
+         "Connections waiting while their worker is busy, as the scenario's [acs] queue_limit: the kernel's accept "
+         "queue; beyond it SYNs are dropped ([acs] overload = drop_syn) (default 0: a backlog of 128)", "N"},
+        {"bandwidth", 0, 0, G_OPTION_ARG_DOUBLE, &bandwidth,
+         "Image bytes of the whole server, bit/s, as the scenario's [download] bandwidth (default 0: no cap)", "BPS"},
+        {"max-downloads", 0, 0, G_OPTION_ARG_INT64, &max_downloads,
+         "Image GETs sending at once, as [download] max_concurrent; more get 503 with Retry-After (default 0: no "
+         "limit)", "N"},
+        {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
+         "Take --workers, --max-sessions, --queue-limit ([acs] workers, max_sessions, queue_limit) and --bandwidth, "
+         "--max-downloads ([download] bandwidth, max_concurrent) from this scenario file; options given override",
+         "FILE"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
         {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
@@ -93,7 +161,11 @@ int hnb_cmd_acs(int argc, char **argv)
              "cwmp:HoldRequests true.\n"
              "With --max-sessions N: a connection's first POST beyond N open sessions gets CWMP fault 8005 (Retry "
              "request) with HTTP 503 and Retry-After, then the connection closes (TR-069 Amendment 6, A.5); image "
-             "GETs are not sessions.  --metrics serves counters in the Prometheus text format on a loopback port.\n"
+             "GETs are not sessions.\n"
+             "Bad peers: a TLS handshake not done within --handshake-timeout, or a request header not complete within "
+             "--header-timeout of its first byte (a slow client, slowloris), is closed however steadily its bytes "
+             "come; no progress at all for --idle-timeout closes any connection; beyond --max-connections the oldest "
+             "connection that holds nothing is closed for the new one (or the new one is refused).  --metrics serves counters in the Prometheus text format on a loopback port.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
              "SIGTERM or SIGINT stops accepting, lets open sessions finish for --grace seconds, closes the rest, logs "
              "a summary line and exits 0.");
@@ -108,12 +180,53 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --listen HOST:PORT and --pki DIR are required\n");
         return HNB_EXIT_INPUT;
     }
+    const ScenarioKey keys[] = {
+        {"acs", "workers", "workers", &workers, NULL, 256},
+        {"acs", "max_sessions", "max-sessions", &max_sessions, NULL, G_MAXINT64},
+        {"acs", "queue_limit", "queue-limit", &queue_limit, NULL, 65536},
+        {"download", "bandwidth", "bandwidth", NULL, &bandwidth, 0},
+        {"download", "max_concurrent", "max-downloads", &max_downloads, NULL, G_MAXINT64},
+    };
+    if (scenario && !capacity_from_scenario(scenario, keys, G_N_ELEMENTS(keys)))
+        return HNB_EXIT_INPUT;
+    /* what neither gave: the defaults (no limit, one worker) */
+    workers = workers == NOT_GIVEN ? 1 : workers;
+    max_sessions = max_sessions == NOT_GIVEN ? 0 : max_sessions;
+    queue_limit = queue_limit == NOT_GIVEN ? 0 : queue_limit;
+    max_downloads = max_downloads == NOT_GIVEN ? 0 : max_downloads;
+    bandwidth = bandwidth == NOT_GIVEN ? 0 : bandwidth;
+    if (scenario) /* what the scenario and the options made of it, for whoever reads the log */
+        fprintf(stderr, "acs: capacity workers=%" G_GINT64_FORMAT " max_sessions=%" G_GINT64_FORMAT " queue_limit=%"
+                G_GINT64_FORMAT " bandwidth=%g max_downloads=%" G_GINT64_FORMAT "\n", workers, max_sessions, queue_limit,
+                bandwidth, max_downloads);
     if (exit_after < 0 || max_sessions < 0) {
         fprintf(stderr, "hnbsim acs: --exit-after and --max-sessions must be >= 0\n");
         return HNB_EXIT_INPUT;
     }
     if (retry_after < 1 || retry_after > 86400) {
         fprintf(stderr, "hnbsim acs: --retry-after must be 1..86400 seconds\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (!(idle_timeout > 0 && idle_timeout <= 3600) || !(header_timeout > 0 && header_timeout <= 3600) ||
+        !(handshake_timeout > 0 && handshake_timeout <= 3600)) {
+        fprintf(stderr, "hnbsim acs: --idle-timeout, --header-timeout and --handshake-timeout must be in (0, 3600] "
+                        "seconds\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (max_connections < 1 || max_connections > 1000000) {
+        fprintf(stderr, "hnbsim acs: --max-connections must be 1..1000000\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (!(bandwidth == 0 || (bandwidth >= 1000 && bandwidth <= 1e14)) || max_downloads < 0) {
+        fprintf(stderr, "hnbsim acs: --bandwidth must be 0 or 1000..1e14 bit/s, --max-downloads >= 0\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (queue_limit < 0 || queue_limit > 65536) {
+        fprintf(stderr, "hnbsim acs: --queue-limit must be 0..65536\n");
+        return HNB_EXIT_INPUT;
+    }
+    if (workers < 1 || workers > 256) {
+        fprintf(stderr, "hnbsim acs: --workers must be 1..256\n");
         return HNB_EXIT_INPUT;
     }
     if (!(grace >= 0 && grace <= 3600)) {
@@ -170,7 +283,11 @@ int hnb_cmd_acs(int argc, char **argv)
     }
     HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .exit_after = exit_after,
                                .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
-                               .grace = grace, .image = image_path ? &image : NULL, .campaign = campaign};
+                               .grace = grace, .image = image_path ? &image : NULL, .idle_timeout = idle_timeout,
+                               .header_timeout = header_timeout, .handshake_timeout = handshake_timeout,
+                               .max_connections = max_connections, .workers = (guint)workers,
+                               .queue_limit = queue_limit, .bandwidth = bandwidth,
+                               .max_downloads = max_downloads, .campaign = campaign};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

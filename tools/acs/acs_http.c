@@ -20,6 +20,7 @@ struct HnbAcsHttp {
     char *soap_action, *host, *cookie, *range, *if_range;
     gboolean in_value;        /* the last header piece was a value (the next field piece starts a new header) */
     gboolean in_message;      /* between message begin and complete */
+    gboolean in_header;       /* between message begin and the header's end */
     gboolean expect_continue; /* `Expect: 100-continue` in this request */
     gboolean expect_other;    /* any other expectation (refused once the header is complete) */
     gboolean continue_due;    /* headers complete, CONTINUE not reported yet */
@@ -103,7 +104,7 @@ static int on_message_begin(http_parser *p)
     g_clear_pointer(&h->if_range, g_free);
     h->in_value = h->expect_continue = h->expect_other = h->continue_due = FALSE;
     h->header_bytes = h->headers = 0;
-    h->in_message = TRUE;
+    h->in_message = h->in_header = TRUE;
     return 0;
 }
 
@@ -135,6 +136,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 static int on_headers_complete(http_parser *p)
 {
     HnbAcsHttp *h = of(p);
+    h->in_header = FALSE;
     if (header_done(h) != 0)
         return -1;
     gboolean chunked = (p->flags & F_CHUNKED) != 0, has_length = (p->flags & F_CONTENTLENGTH) != 0;
@@ -164,7 +166,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 static int on_message_complete(http_parser *p)
 {
     HnbAcsHttp *h = of(p);
-    h->in_message = FALSE;
+    h->in_message = h->in_header = FALSE;
     h->complete = TRUE;
     h->req = (HnbAcsHttpRequest){
         .method = http_method_str((enum http_method)p->method),
@@ -270,6 +272,11 @@ int hnb_acs_http_error(const HnbAcsHttp *h, const char **why)
 gboolean hnb_acs_http_in_request(const HnbAcsHttp *h)
 {
     return h->in_message;
+}
+
+gboolean hnb_acs_http_in_body(const HnbAcsHttp *h)
+{
+    return h->in_message && !h->in_header;
 }
 
 const char *hnb_acs_http_status_text(int status)

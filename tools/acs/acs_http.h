@@ -74,6 +74,9 @@ int hnb_acs_http_error(const HnbAcsHttp *h, const char **why);
 
 /* TRUE while part of a request has been read (a peer that closes now left a partial request). */
 gboolean hnb_acs_http_in_request(const HnbAcsHttp *h);
+/* TRUE once a request's header is complete and until the request is: its body is being read (the loop's header
+ * deadline is over for this request). */
+gboolean hnb_acs_http_in_body(const HnbAcsHttp *h);
 
 /* Append a whole response to `out`: status line, Server, Content-Type (if body is not NULL), Content-Length (except
  * 1xx/204), `extra` header lines (each ending in CRLF, may be NULL), `Connection: close` if close, the body. */

@@ -19,9 +19,11 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,7 +38,7 @@ static const HnbAcsSoapLimits soap_limits = {
     .max_depth = 32, /* Envelope/Body/RPC/ParameterList/ParameterValueStruct/Value is 6 */
 };
 enum {
-    IDLE_TIMEOUT_S = 30,      /* no progress for this long closes the connection */
+    HNB_ACS_BACKLOG = 128,    /* the accept queue without --queue-limit */
     DRAIN_SECONDS = 2,        /* after a refusal: read and discard what the client still sends for this long ... */
     DRAIN_MAX = 1024 * 1024,  /* ... or this many bytes */
     METRICS_TIMEOUT_S = 5,    /* a metrics request not read and answered by then is dropped */
@@ -55,6 +57,10 @@ typedef struct Conn Conn;
 struct Conn {
     ev_io io;        /* the socket; events follow what OpenSSL waits for */
     ev_timer idle;   /* restarted on every bit of progress */
+    /* A deadline progress does not move: the handshake as a whole, then each request's header block from its first
+     * byte (a client trickling a byte at a time restarts `idle` forever: slowloris). */
+    ev_timer deadline;
+    HnbAcsTimeout deadline_for; /* HNB_ACS_TIMEOUT_HANDSHAKE or _SLOW_HEADER while `deadline` runs */
     Server *srv;
     Conn *prev, *next; /* all live connections, for shutdown */
     int fd;
@@ -75,6 +81,9 @@ struct Conn {
     guint64 body_off, body_left, body_sent;
     char *fbuf;
     size_t fbuf_len, fbuf_off;
+    size_t granted;          /* --bandwidth: bytes of the bucket taken for the write under way (0: none) */
+    ev_timer pace;           /* --bandwidth: waiting for the bucket */
+    gboolean download_slot;  /* holds one of --max-downloads */
     GString *images; /* image answers for the log: "206:0-99,200" */
     HnbAcsHttp *http;
     HnbAcsCwmpSession cwmp;
@@ -98,7 +107,30 @@ struct MetricsConn {
     gboolean answered;
 };
 
+/* What the workers share: the counters (the page, --max-sessions and --max-connections are server-wide) and the
+ * stop.  `lock` guards `metrics`, `served` and `stopped_by`; `stopping` and `quit` are atomics the workers read. */
+typedef struct {
+    pthread_mutex_t lock; /* not GMutex: its futex code is invisible to ThreadSanitizer */
+    HnbAcsMetrics metrics;
+    gint64 served;
+    const char *stopped_by;
+    gint stopping; /* a signal came: every worker stops accepting and lets its sessions finish */
+    gint quit;     /* every worker's loop ends now (--exit-after, a second signal) */
+    gint running;  /* workers other than the first whose loops still run */
+    /* --bandwidth: one token bucket for every worker's image bytes (under `lock`); rate 0: no cap */
+    double rate, cap, tokens; /* bytes/s, bytes */
+    gint64 last;              /* monotonic µs of the last refill */
+    guint64 downloads_open;   /* image GETs holding a --max-downloads slot (under `lock`) */
+    guint nworkers;
+    Server **workers;
+} Shared;
+
+/* One worker: its own thread (the first: the caller's), libev loop, listening socket and connections; the
+ * configuration is a copy per worker, read-only once serving. */
 struct Server {
+    Shared *sh;
+    guint id;
+    ev_async wake; /* another thread changed sh->stopping or sh->quit */
     struct ev_loop *loop;
     ev_io listen_io;
     ev_signal sigterm, sigint;
@@ -106,16 +138,18 @@ struct Server {
     int listen_fd;
     HnbPki *pki;
     SSL_CTX *ctx;
-    Conn *conns;
+    Conn *conns, *conns_tail; /* newest first: the tail is the oldest */
+    gint64 max_connections;   /* open at once; at the cap an idle one makes room or the new one is refused */
+    double idle_s, header_s, handshake_s;
     gint64 exit_after;   /* stop after this many connections (0: never) */
     gint64 served;
     gint64 max_sessions; /* CWMP sessions open at once (0: no limit) */
+    gint64 max_downloads; /* image GETs sending at once (0: no limit) */
     guint retry_after;
     double grace_s;
-    gboolean stopping;   /* a signal came: no new connections, sessions finishing */
-    const char *stopped_by;
-    HnbAcsMetrics metrics;
-    ev_io metrics_io;
+    gboolean stopping;   /* this worker has stopped accepting: sessions finishing */
+    guint cut;           /* sessions still open when the loop ended */
+    ev_io metrics_io;    /* the first worker's */
     int metrics_fd;
     MetricsConn *mconns;
     const HnbAcsImage *image;
@@ -125,6 +159,74 @@ struct Server {
 };
 
 static void conn_step(Conn *c);
+
+/* The shared counters, locked for the caller's few updates. */
+static HnbAcsMetrics *metrics_lock(Server *s)
+{
+    pthread_mutex_lock(&s->sh->lock);
+    return &s->sh->metrics;
+}
+
+static void metrics_unlock(Server *s)
+{
+    pthread_mutex_unlock(&s->sh->lock);
+}
+
+/* Stopping, this worker's loop ends with its last connection; the first worker's (which watches the signals and
+ * serves the page) only once the others' have ended too.  TRUE if it ends. */
+static gboolean worker_maybe_done(Server *s)
+{
+    if (!s->stopping || s->conns || (s->id == 0 && g_atomic_int_get(&s->sh->running) > 0))
+        return FALSE;
+    ev_break(s->loop, EVBREAK_ALL);
+    return TRUE;
+}
+
+/* --bandwidth: up to `want` bytes from the shared bucket, refilled at the rate since the last call.  0 if fewer than
+ * min(want, 1 KiB) are there (no trickle of tiny records), with *wait the seconds until they are. */
+static size_t bucket_take(Server *s, size_t want, double *wait)
+{
+    Shared *sh = s->sh;
+    size_t least = MIN(want, (size_t)1024), n = 0;
+    pthread_mutex_lock(&sh->lock);
+    gint64 now = g_get_monotonic_time();
+    sh->tokens = MIN(sh->cap, sh->tokens + sh->rate * (double)(now - sh->last) / 1e6);
+    sh->last = now;
+    if (sh->tokens >= (double)least) {
+        n = MIN(want, (size_t)sh->tokens);
+        sh->tokens -= (double)n;
+    } else {
+        *wait = ((double)least - sh->tokens) / sh->rate;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return n;
+}
+
+/* Bytes taken and not sent (a partial write) go back. */
+static void bucket_refund(Server *s, size_t n)
+{
+    pthread_mutex_lock(&s->sh->lock);
+    s->sh->tokens = MIN(s->sh->cap, s->sh->tokens + (double)n);
+    pthread_mutex_unlock(&s->sh->lock);
+}
+
+/* The image's body is sent (or the connection ends): its --max-downloads slot is free. */
+static void download_done(Conn *c)
+{
+    if (!c->download_slot)
+        return;
+    c->download_slot = FALSE;
+    HnbAcsMetrics *m = metrics_lock(c->srv);
+    m->downloads_open = --c->srv->sh->downloads_open;
+    metrics_unlock(c->srv);
+}
+
+/* Wake every worker's loop to look at sh->stopping and sh->quit. */
+static void wake_all(Shared *sh)
+{
+    for (guint i = 0; i < sh->nworkers; i++)
+        ev_async_send(sh->workers[i]->loop, &sh->workers[i]->wake);
+}
 
 /* ---- the profile ------------------------------------------------------------------------------------------------ */
 
@@ -177,6 +279,8 @@ static void conn_log(const Conn *c)
         g_string_append_printf(more, " %s", c->cwmp.campaign_log);
     if (c->images->len)
         g_string_append_printf(more, " images=%s bytes=%" G_GUINT64_FORMAT, c->images->str, c->body_sent);
+    if (c->srv->sh->nworkers > 1)
+        g_string_append_printf(more, " worker=%u", c->srv->id);
     fprintf(stderr, "acs: peer=%s tls=%s cipher=%s identity=%s rpcs=%s requests=%u outcome=%s%s%s%s\n", c->peer,
             version, cipher, c->identity ? c->identity : "-", rpcs, c->requests, c->outcome,
             c->reason ? " reason=" : "", c->reason ? c->reason : "", more->str);
@@ -208,6 +312,16 @@ static void conn_free(Conn *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        s->conns_tail = c->prev;
+    ev_timer_stop(s->loop, &c->deadline);
+    ev_timer_stop(s->loop, &c->pace);
+    HnbAcsMetrics *m = metrics_lock(s);
+    m->connections_open--;
+    if (c->download_slot)
+        s->sh->downloads_open--;
+    m->downloads_open = s->sh->downloads_open;
+    metrics_unlock(s);
     SSL_free(c->ssl);
     close(c->fd);
     g_string_free(c->in, TRUE);
@@ -224,11 +338,12 @@ static void conn_free(Conn *c)
 /* The metrics of a connection's end. */
 static void conn_count_end(Conn *c)
 {
-    HnbAcsMetrics *m = &c->srv->metrics;
+    HnbAcsMetrics *m = metrics_lock(c->srv);
     if (c->in_session)
         m->sessions_open--;
     if (c->counted)
         hnb_acs_metrics_session_end(m, c->outcome);
+    metrics_unlock(c->srv);
     c->in_session = c->counted = FALSE;
 }
 
@@ -239,13 +354,17 @@ static void conn_close(Conn *c)
     conn_log(c);
     conn_count_end(c);
     conn_free(c);
-    s->served++;
-    if (s->exit_after > 0 && s->served >= s->exit_after) {
-        s->stopped_by = "exit_after";
+    pthread_mutex_lock(&s->sh->lock);
+    gboolean done = s->exit_after > 0 && ++s->sh->served >= s->exit_after;
+    if (done && !s->sh->stopped_by)
+        s->sh->stopped_by = "exit_after";
+    pthread_mutex_unlock(&s->sh->lock);
+    if (done) {
+        g_atomic_int_set(&s->sh->quit, 1);
+        wake_all(s->sh);
         ev_break(s->loop, EVBREAK_ALL);
     }
-    if (s->stopping && !s->conns)
-        ev_break(s->loop, EVBREAK_ALL);
+    worker_maybe_done(s);
 }
 
 static void conn_want(Conn *c, int events)
@@ -283,15 +402,66 @@ static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, idle));
-    if (c->st == ST_DRAIN)
-        ; /* the refusal was sent and logged as such */
-    else if (c->st == ST_HANDSHAKE) {
-        conn_set_outcome(c, "refused", "handshake_timeout");
-        hnb_acs_metrics_handshake(&c->srv->metrics, c->reason);
+    if (c->st == ST_DRAIN) {
+        conn_close(c); /* the refusal was sent and logged as such */
+        return;
     }
-    else if (g_strcmp0(c->outcome, "ok") != 0)
+    HnbAcsMetrics *m = metrics_lock(c->srv);
+    m->timeouts[HNB_ACS_TIMEOUT_IDLE]++;
+    if (c->st == ST_HANDSHAKE) {
+        conn_set_outcome(c, "refused", "handshake_timeout (idle)");
+        hnb_acs_metrics_handshake(m, c->reason);
+    }
+    metrics_unlock(c->srv);
+    if (c->st != ST_HANDSHAKE && g_strcmp0(c->outcome, "ok") != 0)
         conn_set_outcome(c, "timeout", hnb_acs_http_in_request(c->http) ? "partial_request" : NULL);
     conn_close(c);
+}
+
+/* --bandwidth: the bucket has the bytes now; waiting for it is progress (the idle timer restarts). */
+static void on_conn_pace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    Conn *c = (Conn *)((char *)w - offsetof(Conn, pace));
+    ev_timer_again(loop, &c->idle);
+    conn_step(c);
+}
+
+/* The handshake or a request header took too long, however steadily its bytes came. */
+static void on_conn_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Conn *c = (Conn *)((char *)w - offsetof(Conn, deadline));
+    Server *s = c->srv;
+    HnbAcsMetrics *m = metrics_lock(s);
+    m->timeouts[c->deadline_for]++;
+    if (c->deadline_for == HNB_ACS_TIMEOUT_HANDSHAKE) {
+        g_autofree char *why = g_strdup_printf("handshake_timeout (not done within %g s)", s->handshake_s);
+        conn_set_outcome(c, "refused", why);
+        hnb_acs_metrics_handshake(m, c->reason);
+    }
+    metrics_unlock(s);
+    if (c->deadline_for != HNB_ACS_TIMEOUT_HANDSHAKE) {
+        g_autofree char *why = g_strdup_printf("slow_header (request header not complete within %g s of its first "
+                                               "byte)", s->header_s);
+        conn_set_outcome(c, "timeout", why);
+    }
+    conn_close(c);
+}
+
+/* In READ: the header deadline starts with a request's first byte (bytes between requests count: a client could
+ * trickle blank lines) and ends with its header (the body is the idle timer's). */
+static void conn_header_deadline(Conn *c, gboolean bytes_came)
+{
+    Server *s = c->srv;
+    if (hnb_acs_http_in_body(c->http))
+        ev_timer_stop(s->loop, &c->deadline);
+    else if (bytes_came && !ev_is_active(&c->deadline)) {
+        c->deadline_for = HNB_ACS_TIMEOUT_SLOW_HEADER;
+        ev_timer_set(&c->deadline, s->header_s, 0.);
+        ev_timer_start(s->loop, &c->deadline);
+    }
 }
 
 /* ---- requests --------------------------------------------------------------------------------------------------- */
@@ -322,8 +492,32 @@ static void handle_image(Conn *c, const HnbAcsHttpRequest *req)
 {
     gboolean head = strcmp(req->method, "HEAD") == 0;
     guint64 off = 0, len = 0;
+    size_t mark = c->out->len;
     int status = hnb_acs_image_answer(c->srv->image, head, req->url, req->range, req->if_range, c->close_after,
                                       c->out, &off, &len);
+    if (len > 0) { /* a body to send: a --max-downloads slot (the model's [download] max_concurrent) */
+        Server *s = c->srv;
+        HnbAcsMetrics *m = metrics_lock(s);
+        gboolean full = s->max_downloads > 0 && s->sh->downloads_open >= (guint64)s->max_downloads;
+        if (full)
+            m->refused_max_downloads++;
+        else
+            m->downloads_open = ++s->sh->downloads_open;
+        metrics_unlock(s);
+        if (full) { /* 503 with Retry-After (RFC 7231 §6.6.4, §7.1.3): the client's resume comes back later */
+            g_string_truncate(c->out, mark);
+            g_autofree char *retry = g_strdup_printf("Retry-After: %u\r\n", s->retry_after);
+            g_autofree char *why = g_strdup_printf("max_downloads: %" G_GINT64_FORMAT " images are being sent",
+                                                   s->max_downloads);
+            respond_error(c, 503, why, retry);
+            if (c->images->len)
+                g_string_append_c(c->images, ',');
+            if (c->images->len < 200)
+                g_string_append(c->images, "503");
+            return;
+        }
+        c->download_slot = TRUE;
+    }
     c->body_off = off;
     c->body_left = len;
     c->fbuf_len = c->fbuf_off = 0;
@@ -357,8 +551,15 @@ static void handle_request(Conn *c, const HnbAcsHttpRequest *req)
     if (!c->in_session) {
         /* the connection's first POST opens a session, unless --max-sessions are open (overload) */
         c->counted = TRUE;
-        if (s->max_sessions > 0 && s->metrics.sessions_open >= s->max_sessions) {
-            s->metrics.refused_overload++;
+        /* the check and the count under one lock: --max-sessions holds across the workers */
+        HnbAcsMetrics *m = metrics_lock(s);
+        gboolean overload = s->max_sessions > 0 && m->sessions_open >= s->max_sessions;
+        if (overload)
+            m->refused_overload++;
+        else
+            m->sessions_open++;
+        metrics_unlock(s);
+        if (overload) {
             hnb_acs_cwmp_answer_overload(req->body, req->body_len, &soap_limits, s->retry_after, &r);
             c->close_after = TRUE;
             c->drain_after = TRUE; /* what the client pipelined after it must not turn the close into a reset */
@@ -369,14 +570,15 @@ static void handle_request(Conn *c, const HnbAcsHttpRequest *req)
             return;
         }
         c->in_session = TRUE;
-        s->metrics.sessions_open++;
     }
     HnbAcsCwmpRequestInfo info = {.host = req->host, .cookie = req->cookie};
     hnb_acs_cwmp_answer_request(&c->cwmp, req->body, req->body_len, &info, &r);
+    HnbAcsMetrics *m = metrics_lock(s);
     if (r.rpc[0])
-        hnb_acs_metrics_rpc(&s->metrics, r.rpc);
+        hnb_acs_metrics_rpc(m, r.rpc);
     if (r.download_sent)
-        s->metrics.downloads++;
+        m->downloads++;
+    metrics_unlock(s);
     if (r.end)
         c->close_after = TRUE;
     hnb_acs_http_respond(c->out, r.status, "text/xml; charset=\"utf-8\"", r.body->len ? r.body->str : NULL,
@@ -464,8 +666,10 @@ static void conn_step(Conn *c)
             errno = 0;
             r = SSL_accept(c->ssl);
             if (r == 1) {
+                ev_timer_stop(c->srv->loop, &c->deadline);
                 gboolean ok = handshake_done(c);
-                hnb_acs_metrics_handshake(&c->srv->metrics, ok ? NULL : c->reason);
+                hnb_acs_metrics_handshake(metrics_lock(c->srv), ok ? NULL : c->reason);
+                metrics_unlock(c->srv);
                 c->st = ok ? ST_READ : ST_SHUTDOWN;
                 continue;
             }
@@ -475,21 +679,26 @@ static void conn_step(Conn *c)
             {
                 g_autofree char *reason = handshake_reason(c->ssl, err);
                 conn_set_outcome(c, g_str_has_prefix(reason, "closed_") ? "closed" : "refused", reason);
-                hnb_acs_metrics_handshake(&c->srv->metrics, reason);
+                hnb_acs_metrics_handshake(metrics_lock(c->srv), reason);
+                metrics_unlock(c->srv);
             }
             conn_close(c); /* OpenSSL has sent its alert; no close_notify after a failed handshake */
             return;
 
         case ST_READ: {
             if (take_request(c)) {
+                ev_timer_stop(c->srv->loop, &c->deadline);
                 c->st = ST_WRITE;
                 continue;
             }
+            /* pipelined bytes already read, or bytes the parser took without finishing a header */
+            conn_header_deadline(c, c->in->len > 0 || hnb_acs_http_in_request(c->http));
             char buf[16384];
             ERR_clear_error();
             r = SSL_read(c->ssl, buf, sizeof buf);
             if (r > 0) {
                 g_string_append_len(c->in, buf, r);
+                conn_header_deadline(c, TRUE);
                 continue;
             }
             err = SSL_get_error(c->ssl, r);
@@ -520,17 +729,38 @@ static void conn_step(Conn *c)
                     c->fbuf_len = (size_t)n;
                     c->fbuf_off = 0;
                 }
-                /* a retry after WANT_WRITE passes the same bytes: the buffer only moves on once they are taken */
+                /* a retry after WANT_WRITE passes the same bytes: the buffer only moves on once they are taken, and
+                 * the bucket is asked only before a first attempt */
+                size_t len = c->fbuf_len - c->fbuf_off;
+                if (c->srv->sh->rate > 0) {
+                    if (!c->granted) {
+                        double wait = 0;
+                        c->granted = bucket_take(c->srv, len, &wait);
+                        if (!c->granted) {
+                            ev_io_stop(c->srv->loop, &c->io);
+                            ev_timer_set(&c->pace, wait, 0.);
+                            ev_timer_start(c->srv->loop, &c->pace);
+                            return;
+                        }
+                    }
+                    len = c->granted;
+                }
                 ERR_clear_error();
-                r = SSL_write(c->ssl, c->fbuf + c->fbuf_off, (int)(c->fbuf_len - c->fbuf_off));
+                r = SSL_write(c->ssl, c->fbuf + c->fbuf_off, (int)len);
                 if (r > 0) {
+                    if (c->granted && (size_t)r < c->granted)
+                        bucket_refund(c->srv, c->granted - (size_t)r);
+                    c->granted = 0;
                     c->fbuf_off += (size_t)r;
                     c->body_off += (guint64)r;
                     c->body_left -= (guint64)r;
                     c->body_sent += (guint64)r;
-                    c->srv->metrics.image_bytes += (guint64)r;
-                    if (c->body_left == 0)
+                    metrics_lock(c->srv)->image_bytes += (guint64)r;
+                    metrics_unlock(c->srv);
+                    if (c->body_left == 0) {
                         g_clear_pointer(&c->fbuf, g_free);
+                        download_done(c);
+                    }
                     continue;
                 }
                 err = SSL_get_error(c->ssl, r);
@@ -573,6 +803,7 @@ static void conn_step(Conn *c)
                 c->st = ST_DRAIN;
                 c->drain_until = ev_now(c->srv->loop) + DRAIN_SECONDS;
                 c->idle.repeat = DRAIN_SECONDS;
+                ev_timer_stop(c->srv->loop, &c->deadline);
                 ev_timer_again(c->srv->loop, &c->idle);
                 conn_want(c, EV_READ);
                 return;
@@ -599,6 +830,36 @@ static void conn_step(Conn *c)
 
 /* ---- accepting -------------------------------------------------------------------------------------------------- */
 
+/* The oldest connection other than `except` that holds nothing: still in its handshake, or between requests outside a
+ * session (an image client's keep-alive).  NULL if every other open connection is a session or busy answering. */
+static Conn *oldest_idle(Server *s, const Conn *except)
+{
+    for (Conn *c = s->conns_tail; c; c = c->prev)
+        if (c != except && !c->in_session && (c->st == ST_HANDSHAKE ||
+                               (c->st == ST_READ && !hnb_acs_http_in_request(c->http) && !c->in->len)))
+            return c;
+    return NULL;
+}
+
+/* --max-connections reached and a new connection `c` came: close the oldest idle one for it, or refuse `c` (TRUE:
+ * `c` is closed).  Each idle connection costs a descriptor and some memory for as long as its deadlines allow, so a
+ * crowd of them must not keep out a client that means to talk: the oldest makes room. */
+static gboolean make_room(Server *s, Conn *c)
+{
+    metrics_lock(s)->refused_max_connections++;
+    metrics_unlock(s);
+    Conn *victim = oldest_idle(s, c);
+    if (victim) {
+        conn_set_outcome(victim, victim->st == ST_HANDSHAKE ? "refused" : "closed",
+                         "max_connections (the oldest idle connection, closed for a new one)");
+        conn_close(victim);
+        return FALSE;
+    }
+    conn_set_outcome(c, "refused", "max_connections (every open connection is a session or busy)");
+    conn_close(c);
+    return TRUE;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
@@ -619,7 +880,11 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             close(fd);
             continue;
         }
-        s->metrics.connections++;
+        HnbAcsMetrics *m = metrics_lock(s);
+        m->connections++;
+        /* server-wide: the cap counts every worker's connections (the room is made among this worker's own) */
+        gboolean full = s->max_connections > 0 && ++m->connections_open > s->max_connections;
+        metrics_unlock(s);
         Conn *c = g_new0(Conn, 1);
         c->srv = s;
         c->fd = fd;
@@ -648,16 +913,25 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             g_strlcpy(c->peer, "?", sizeof c->peer);
         SSL_set_accept_state(c->ssl);
         SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        ev_io_init(&c->io, on_conn_io, fd, EV_READ);
+        ev_init(&c->idle, on_conn_idle);
+        c->idle.repeat = s->idle_s;
+        ev_timer_init(&c->deadline, on_conn_deadline, s->handshake_s, 0.);
+        ev_init(&c->pace, on_conn_pace);
+        c->deadline_for = HNB_ACS_TIMEOUT_HANDSHAKE;
         c->next = s->conns;
         if (s->conns)
             s->conns->prev = c;
+        else
+            s->conns_tail = c;
         s->conns = c;
-        ev_io_init(&c->io, on_conn_io, fd, EV_READ);
-        ev_init(&c->idle, on_conn_idle);
-        c->idle.repeat = IDLE_TIMEOUT_S;
+        if (full && make_room(s, c))
+            goto next;
         ev_timer_again(loop, &c->idle);
+        ev_timer_start(loop, &c->deadline);
         conn_step(c);
-        if ((s->exit_after > 0 && s->served >= s->exit_after) || s->stopping)
+    next:
+        if (g_atomic_int_get(&s->sh->quit) || s->stopping)
             return;
     }
 }
@@ -669,18 +943,12 @@ static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-/* SIGTERM/SIGINT: stop accepting, close the connections that are not sessions and not sending an answer, let the
- * sessions finish for --grace seconds (the rest are closed after ev_run).  A second signal stops at once. */
-static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+/* One worker stops: no more accepting, the connections that are not sessions and not sending an answer closed, the
+ * sessions given --grace seconds (the rest are closed after ev_run). */
+static void worker_stop(Server *s)
 {
-    (void)revents;
-    Server *s = w->data;
-    if (s->stopping) {
-        ev_break(loop, EVBREAK_ALL);
-        return;
-    }
+    struct ev_loop *loop = s->loop;
     s->stopping = TRUE;
-    s->stopped_by = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
     ev_io_stop(loop, &s->listen_io);
     close(s->listen_fd);
     s->listen_fd = -1;
@@ -692,12 +960,43 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
             conn_set_outcome(c, "closed", "server_stopped");
         conn_close(c);
     }
-    if (!s->conns) {
-        ev_break(loop, EVBREAK_ALL);
+    if (worker_maybe_done(s))
         return;
-    }
-    ev_timer_init(&s->grace, on_grace, s->grace_s, 0.);
+    ev_timer_set(&s->grace, s->grace_s, 0.);
     ev_timer_start(loop, &s->grace);
+}
+
+/* In every worker's thread: what another thread asked for. */
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)revents;
+    Server *s = w->data;
+    if (g_atomic_int_get(&s->sh->quit))
+        ev_break(loop, EVBREAK_ALL);
+    else if (g_atomic_int_get(&s->sh->stopping) && !s->stopping)
+        worker_stop(s);
+    else
+        worker_maybe_done(s); /* the first worker: another one has finished */
+}
+
+/* SIGTERM/SIGINT, on the first worker's loop (the default one, the only one libev lets watch signals): every worker
+ * stops accepting and lets its sessions finish.  A second signal stops them all at once. */
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Server *s = w->data;
+    Shared *sh = s->sh;
+    if (g_atomic_int_get(&sh->stopping))
+        g_atomic_int_set(&sh->quit, 1);
+    else {
+        pthread_mutex_lock(&sh->lock);
+        if (!sh->stopped_by)
+            sh->stopped_by = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
+        pthread_mutex_unlock(&sh->lock);
+        g_atomic_int_set(&sh->stopping, 1);
+    }
+    wake_all(sh);
 }
 
 /* ---- the metrics listener (plain HTTP on loopback) -------------------------------------------------------------- */
@@ -736,7 +1035,8 @@ static void metrics_answer(MetricsConn *m, HnbAcsHttpEvent ev)
     size_t path_len = strcspn(req->url, "?");
     if ((get || head) && path_len == strlen("/metrics") && strncmp(req->url, "/metrics", path_len) == 0) {
         g_autoptr(GString) page = g_string_new(NULL);
-        hnb_acs_metrics_render(&m->srv->metrics, page);
+        hnb_acs_metrics_render(metrics_lock(m->srv), page);
+        metrics_unlock(m->srv);
         hnb_acs_http_respond(m->out, 200, HNB_ACS_METRICS_CONTENT_TYPE, page->str, page->len, NULL, TRUE);
         if (head) /* the same header block, no body */
             g_string_truncate(m->out, m->out->len - page->len);
@@ -830,7 +1130,8 @@ static gboolean is_loopback(const struct sockaddr *sa)
 }
 
 /* `option` names the option in messages; loopback_only refuses any address that is not 127.0.0.0/8 or ::1. */
-static int listen_on(const char *option, const char *spec, gboolean loopback_only, char **bound, GError **error)
+static int listen_on(const char *option, const char *spec, gboolean loopback_only, gboolean reuseport, int backlog,
+                     char **bound, GError **error)
 {
     g_autofree char *host = NULL;
     const char *port;
@@ -867,7 +1168,13 @@ static int listen_on(const char *option, const char *spec, gboolean loopback_onl
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
             saved = errno;
             close(fd);
             fd = -1;
@@ -887,88 +1194,221 @@ static int listen_on(const char *option, const char *spec, gboolean loopback_onl
     return fd;
 }
 
+/* Descriptors for `want` connections: the soft RLIMIT_NOFILE raised toward the hard one if it is lower; what fits
+ * under it (each connection is one descriptor; HNB_ACS_SPARE_FDS stay for the listeners, the image, the PKI, the
+ * log). */
+enum { HNB_ACS_SPARE_FDS = 64 };
+static gint64 connections_that_fit(gint64 want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want + HNB_ACS_SPARE_FDS;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    return rl.rlim_cur > 2 * HNB_ACS_SPARE_FDS ? (gint64)(rl.rlim_cur - HNB_ACS_SPARE_FDS) : HNB_ACS_SPARE_FDS;
+}
+
+/* After a worker's loop: what is still open (after the grace period, at --exit-after, on a second signal) is
+ * closed now; the watchers stopped.  The loop itself is destroyed by hnb_acs_serve once every thread is joined, so a
+ * late ev_async_send never meets a freed loop. */
+static void worker_finish(Server *s)
+{
+    while (s->conns) {
+        if (s->conns->in_session)
+            s->cut++;
+        conn_set_outcome(s->conns, "closed", "server_stopped");
+        conn_log(s->conns);
+        conn_count_end(s->conns);
+        conn_free(s->conns);
+    }
+    while (s->mconns)
+        metrics_conn_free(s->mconns);
+    ev_timer_stop(s->loop, &s->grace);
+    ev_io_stop(s->loop, &s->listen_io);
+    ev_async_stop(s->loop, &s->wake);
+    if (s->metrics_fd >= 0) {
+        ev_io_stop(s->loop, &s->metrics_io);
+        close(s->metrics_fd);
+        s->metrics_fd = -1;
+    }
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    s->listen_fd = -1;
+}
+
+/* The other workers' threads; the first worker tells when the last of them is done (its loop waits for them). */
+static gpointer worker_thread(gpointer data)
+{
+    Server *s = data;
+    ev_run(s->loop, 0);
+    worker_finish(s);
+    if (g_atomic_int_dec_and_test(&s->sh->running))
+        ev_async_send(s->sh->workers[0]->loop, &s->sh->workers[0]->wake);
+    return NULL;
+}
+
 gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
 {
-    Server s = {.exit_after = opts->exit_after, .max_sessions = opts->max_sessions, .listen_fd = -1,
-                .metrics_fd = -1, .pki = opts->pki, .image = opts->image, .campaign = opts->campaign,
-                .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace};
-    s.ctx = server_ctx_for(opts->pki, opts->tls11, error);
-    if (!s.ctx)
+    Shared sh = {.nworkers = opts->workers > 0 ? opts->workers : 1};
+    pthread_mutex_init(&sh.lock, NULL);
+    /* the configuration every worker copies */
+    if (opts->bandwidth > 0) { /* a burst of at most 50 ms of the rate (or one 16 KiB record) */
+        sh.rate = opts->bandwidth / 8;
+        sh.cap = sh.tokens = MAX(16384., sh.rate / 20);
+        sh.last = g_get_monotonic_time();
+    }
+    Server base = {.sh = &sh, .exit_after = opts->exit_after, .max_sessions = opts->max_sessions, .listen_fd = -1,
+                   .max_downloads = opts->max_downloads,
+                   .metrics_fd = -1, .pki = opts->pki, .image = opts->image, .campaign = opts->campaign,
+                   .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace,
+                   .idle_s = opts->idle_timeout > 0 ? opts->idle_timeout : HNB_ACS_IDLE_TIMEOUT,
+                   .header_s = opts->header_timeout > 0 ? opts->header_timeout : HNB_ACS_HEADER_TIMEOUT,
+                   .handshake_s = opts->handshake_timeout > 0 ? opts->handshake_timeout : HNB_ACS_HANDSHAKE_TIMEOUT};
+    gint64 want = opts->max_connections > 0 ? opts->max_connections : HNB_ACS_MAX_CONNECTIONS;
+    base.max_connections = connections_that_fit(want);
+    if (base.max_connections < want)
+        fprintf(stderr, "acs: max_connections=%" G_GINT64_FORMAT " (RLIMIT_NOFILE allows no more than %" G_GINT64_FORMAT
+                " of the %" G_GINT64_FORMAT " asked for)\n", base.max_connections, base.max_connections, want);
+    /* one context for all workers: SSL_new on a context that is no longer changed is thread-safe */
+    base.ctx = server_ctx_for(opts->pki, opts->tls11, error);
+    if (!base.ctx) {
+        pthread_mutex_destroy(&sh.lock);
         return FALSE;
+    }
     g_autofree char *bound = NULL, *metrics_bound = NULL;
-    if (opts->metrics && (s.metrics_fd = listen_on("--metrics", opts->metrics, TRUE, &metrics_bound, error)) < 0) {
-        SSL_CTX_free(s.ctx);
+    int metrics_fd = -1;
+    if (opts->metrics && (metrics_fd = listen_on("--metrics", opts->metrics, TRUE, FALSE, 16, &metrics_bound, error)) < 0) {
+        SSL_CTX_free(base.ctx);
+        pthread_mutex_destroy(&sh.lock);
         return FALSE;
     }
-    s.listen_fd = listen_on("--listen", opts->listen, FALSE, &bound, error);
-    if (s.listen_fd < 0) {
-        if (s.metrics_fd >= 0)
-            close(s.metrics_fd);
-        SSL_CTX_free(s.ctx);
+    /* one listening socket a worker, all bound to the same address with SO_REUSEPORT (the kernel spreads the
+     * connections): the first picks the port if asked for 0, the others bind the one it got */
+    gboolean reuseport = sh.nworkers > 1;
+    /* --queue-limit: the kernel's accept queue, the connections waiting while their worker is busy (Linux holds
+     * backlog + 1 of them; when it is full, SYNs are dropped), split over the workers' sockets */
+    int backlog = HNB_ACS_BACKLOG;
+    if (opts->queue_limit > 0) {
+        gint64 per = (opts->queue_limit + sh.nworkers - 1) / sh.nworkers;
+        backlog = (int)MIN(per - 1, (gint64)G_MAXINT);
+    }
+    Server **workers = g_new0(Server *, sh.nworkers);
+    sh.workers = workers;
+    gboolean ok = TRUE;
+    for (guint i = 0; i < sh.nworkers && ok; i++) {
+        g_autofree char *unused = NULL;
+        int fd = listen_on("--listen", i == 0 ? opts->listen : bound, FALSE, reuseport, backlog,
+                           i == 0 ? &bound : &unused, error);
+        if (fd < 0) {
+            ok = FALSE;
+            break;
+        }
+        workers[i] = g_new(Server, 1);
+        *workers[i] = base;
+        workers[i]->id = i;
+        workers[i]->listen_fd = fd;
+    }
+    if (!ok) {
+        for (guint i = 0; i < sh.nworkers && workers[i]; i++) {
+            close(workers[i]->listen_fd);
+            g_free(workers[i]);
+        }
+        g_free(workers);
+        if (metrics_fd >= 0)
+            close(metrics_fd);
+        SSL_CTX_free(base.ctx);
+        pthread_mutex_destroy(&sh.lock);
         return FALSE;
     }
-    if (s.image) {
-        s.bound = g_strdup(bound);
-        s.cwmp_image = (HnbAcsCwmpImage){.name = s.image->name, .version = s.image->version, .size = s.image->size,
-                                         .command_key = s.image->command_key, .default_host = s.bound};
-    }
+    g_autofree char *image_host = g_strdup(bound);
     hnb_acs_soap_init();
     /* a peer that resets the connection must not kill the server with SIGPIPE */
     signal(SIGPIPE, SIG_IGN);
-    s.loop = ev_default_loop(EVFLAG_AUTO);
-    ev_io_init(&s.listen_io, on_accept, s.listen_fd, EV_READ);
-    s.listen_io.data = &s;
-    ev_io_start(s.loop, &s.listen_io);
-    if (s.metrics_fd >= 0) {
-        ev_io_init(&s.metrics_io, on_metrics_accept, s.metrics_fd, EV_READ);
-        s.metrics_io.data = &s;
-        ev_io_start(s.loop, &s.metrics_io);
+    for (guint i = 0; i < sh.nworkers; i++) {
+        Server *w = workers[i];
+        if (w->image) {
+            w->bound = image_host;
+            w->cwmp_image = (HnbAcsCwmpImage){.name = w->image->name, .version = w->image->version,
+                                              .size = w->image->size, .command_key = w->image->command_key,
+                                              .default_host = image_host};
+        }
+        w->loop = i == 0 ? ev_default_loop(EVFLAG_AUTO) : ev_loop_new(EVFLAG_AUTO);
+        ev_io_init(&w->listen_io, on_accept, w->listen_fd, EV_READ);
+        w->listen_io.data = w;
+        ev_io_start(w->loop, &w->listen_io);
+        ev_async_init(&w->wake, on_wake);
+        w->wake.data = w;
+        ev_async_start(w->loop, &w->wake);
+        ev_init(&w->grace, on_grace);
     }
-    ev_signal_init(&s.sigterm, on_signal, SIGTERM);
-    s.sigterm.data = &s;
-    ev_signal_start(s.loop, &s.sigterm);
-    ev_signal_init(&s.sigint, on_signal, SIGINT);
-    s.sigint.data = &s;
-    ev_signal_start(s.loop, &s.sigint);
+    Server *first = workers[0];
+    if (metrics_fd >= 0) { /* the page sums every worker's counts: they are one shared set */
+        first->metrics_fd = metrics_fd;
+        ev_io_init(&first->metrics_io, on_metrics_accept, metrics_fd, EV_READ);
+        first->metrics_io.data = first;
+        ev_io_start(first->loop, &first->metrics_io);
+    }
+    ev_signal_init(&first->sigterm, on_signal, SIGTERM);
+    first->sigterm.data = first;
+    ev_signal_start(first->loop, &first->sigterm);
+    ev_signal_init(&first->sigint, on_signal, SIGINT);
+    first->sigint.data = first;
+    ev_signal_start(first->loop, &first->sigint);
+    /* the other threads never take SIGTERM/SIGINT: the first worker's loop handles them (they inherit this mask) */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    GThread **threads = g_new0(GThread *, sh.nworkers);
+    g_atomic_int_set(&sh.running, (gint)sh.nworkers - 1);
+    for (guint i = 1; i < sh.nworkers; i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "acs-worker-%u", i);
+        threads[i] = g_thread_new(name, worker_thread, workers[i]);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (metrics_bound) /* first: whoever waits for "listening on" has both lines */
         printf("metrics on http://%s/metrics\n", metrics_bound);
     printf("listening on %s\n", bound);
     fflush(stdout);
 
-    ev_run(s.loop, 0);
-
-    /* what is still open after the grace period (or at --exit-after) is closed now */
-    guint cut = 0;
-    while (s.conns) {
-        if (s.conns->in_session)
-            cut++;
-        conn_set_outcome(s.conns, "closed", "server_stopped");
-        conn_log(s.conns);
-        conn_count_end(s.conns);
-        conn_free(s.conns);
+    ev_run(first->loop, 0);
+    worker_finish(first);
+    /* the first worker's loop ended (the others are done, or its grace period, a second signal or --exit-after
+     * ended it, which ends theirs too) */
+    g_atomic_int_set(&sh.quit, 1);
+    wake_all(&sh);
+    guint cut = first->cut;
+    for (guint i = 1; i < sh.nworkers; i++) {
+        g_thread_join(threads[i]);
+        cut += workers[i]->cut;
     }
-    while (s.mconns)
-        metrics_conn_free(s.mconns);
+    g_free(threads);
     guint64 sessions = 0;
     for (guint i = 0; hnb_acs_metrics_outcomes[i]; i++)
-        sessions += s.metrics.sessions[i];
+        sessions += sh.metrics.sessions[i];
     fprintf(stderr,
             "acs: stopped by=%s connections=%" G_GUINT64_FORMAT " sessions=%" G_GUINT64_FORMAT
             " refused_overload=%" G_GUINT64_FORMAT " sessions_cut=%u\n",
-            s.stopped_by ? s.stopped_by : "signal", s.metrics.connections, sessions, s.metrics.refused_overload, cut);
+            sh.stopped_by ? sh.stopped_by : "signal", sh.metrics.connections, sessions, sh.metrics.refused_overload,
+            cut);
     fflush(stderr);
-    ev_timer_stop(s.loop, &s.grace);
-    ev_io_stop(s.loop, &s.listen_io);
-    if (s.metrics_fd >= 0) {
-        ev_io_stop(s.loop, &s.metrics_io);
-        close(s.metrics_fd);
+    ev_signal_stop(first->loop, &first->sigterm);
+    ev_signal_stop(first->loop, &first->sigint);
+    for (guint i = 0; i < sh.nworkers; i++) {
+        ev_loop_destroy(workers[i]->loop);
+        g_free(workers[i]);
     }
-    ev_signal_stop(s.loop, &s.sigterm);
-    ev_signal_stop(s.loop, &s.sigint);
-    if (s.listen_fd >= 0)
-        close(s.listen_fd);
-    SSL_CTX_free(s.ctx);
-    g_free(s.bound);
-    ev_loop_destroy(s.loop);
+    g_free(workers);
+    SSL_CTX_free(base.ctx);
+    pthread_mutex_destroy(&sh.lock);
     return TRUE;
 }

@@ -1,4 +1,13 @@
-/* tools/acs/acs_loop.h — the socket and TLS layer of `hnbsim acs`: one libev loop serving TLS connections.
+/* tools/acs/acs_loop.h — the socket and TLS layer of `hnbsim acs`: libev loops serving TLS connections.
+ *
+ * Workers (--workers N, default 1): N threads, each its own libev loop and its own listening socket bound to the same
+ * address with SO_REUSEPORT (the first binds the address asked for, port 0 picking one; the others bind the port it
+ * got), so the kernel spreads new connections over them; a connection stays on its worker.  One SSL_CTX serves all
+ * (SSL_new on a context no longer changed is thread-safe).  Server-wide, under one mutex: the counters (the metrics
+ * page, served by the first worker, and the summary line are the sums), the --max-sessions check and count, the
+ * --max-connections count (room is made among the worker's own connections), --exit-after.  SIGTERM/SIGINT are
+ * watched by the first worker's loop (the others block them) and passed on to every loop with an ev_async; the
+ * first loop ends last.  With more than one worker each log line ends in worker=N; with one, the log is as before.
  *
  * Each connection is a small state machine over a non-blocking socket:
  *
@@ -27,6 +36,29 @@
  * sessions `grace` seconds, closes the rest, logs `acs: stopped by=SIGTERM connections=N sessions=N
  * refused_overload=N sessions_cut=N`; a second signal cuts the grace period short.
  *
+ * Bad peers.  Three clocks bound what a connection can hold: the idle timer (no progress for --idle-timeout, 30 s),
+ * the handshake deadline (the TLS handshake as a whole within --handshake-timeout, 10 s, however steadily its bytes
+ * come: outcome=refused reason=handshake_timeout) and the header deadline (a request's header block complete within
+ * --header-timeout, 10 s, of its first byte: outcome=timeout reason=slow_header; a client sending a byte a second
+ * restarts the idle timer forever, slowloris).  At most --max-connections (4096) are open: the next one closes the
+ * oldest that holds nothing (in its handshake, or between requests outside a session), or, if every one is a
+ * session or busy, is itself refused (reason=max_connections either way).
+ *
+ * Queue (--queue-limit N, the model's [acs] queue_limit).  In the model a session waits in a FIFO for a CPU worker
+ * when all are busy, at most queue_limit of them, and more are refused.  Here a worker's loop is busy while it runs a
+ * handshake or an answer; the connections that arrive meanwhile wait in the kernel's accept queue of its socket,
+ * which --queue-limit sizes (N split over the workers' sockets, Linux holding backlog + 1 each).  When it is full
+ * the kernel drops the SYN: the model's overload = drop_syn (the client's TCP retransmits after 1, 2, 4 ... s).  Not
+ * the same: once accepted, a connection no longer waits for the whole of a worker (the loop interleaves its
+ * connections), and the refusal cannot be the model's reject_after_handshake (the queue is the kernel's; the server
+ * never sees what it drops, so nothing is logged or counted).
+ *
+ * Downloads.  --bandwidth BPS ([download] bandwidth, bit/s): one token bucket for the image bytes of all workers (a
+ * burst of 50 ms of the rate, at least 16 KiB); a connection that finds it empty waits on an ev_timer, not on the
+ * socket.  --max-downloads N ([download] max_concurrent): a GET whose answer has a body takes a slot until the body is
+ * sent or the connection ends; beyond N it gets 503 with Retry-After (--retry-after) and the connection closes
+ * (images=503, reason=http_503 (max_downloads ...)).  HEAD, 404 and 416 take no slot.
+ *
  * GET or HEAD of /images/NAME is answered from the image (acs_image.h): the header block, then the file's bytes read
  * 16 KiB at a time with pread into the connection's buffer and written as SSL_write takes them (partial writes on);
  * a client that goes away mid-body costs the buffer until the write fails (closed, reason mid_download).
@@ -51,7 +83,22 @@ typedef struct {
     double grace;        /* after SIGTERM/SIGINT: seconds the open sessions get to finish */
     const HnbAcsImage *image; /* the published image (served at /images/NAME, offered by Download), or NULL */
     HnbAcsCampaign *campaign; /* its download campaign, shared by every session (acs_campaign.h), or NULL */
+    /* Bad peers: deadlines (seconds; 0: the default) and the cap on open connections (0: the default, lowered to
+     * what RLIMIT_NOFILE allows once raised toward its hard limit) */
+    double idle_timeout;      /* no progress at all */
+    double header_timeout;    /* a request's header block, from its first byte */
+    double handshake_timeout; /* the TLS handshake, from the accept */
+    gint64 max_connections;
+    guint workers;            /* threads, each its own loop and SO_REUSEPORT listener (0: 1) */
+    gint64 queue_limit;       /* connections waiting for their worker: the accept queue (0: a backlog of 128) */
+    double bandwidth;         /* image bytes of the whole server, bit/s ([download] bandwidth; 0: no cap) */
+    gint64 max_downloads;     /* image GETs sending at once ([download] max_concurrent; 0: no cap) */
 } HnbAcsServeOptions;
+
+#define HNB_ACS_IDLE_TIMEOUT 30.0
+#define HNB_ACS_HEADER_TIMEOUT 10.0
+#define HNB_ACS_HANDSHAKE_TIMEOUT 10.0
+#define HNB_ACS_MAX_CONNECTIONS 4096
 
 /* Serve until SIGTERM, SIGINT (then the grace period) or exit_after.  Prints `metrics on http://HOST:PORT/metrics`
  * (with --metrics), then `listening on HOST:PORT` on stdout once ready.  FALSE with *error (HNB_ERROR_INPUT for a bad

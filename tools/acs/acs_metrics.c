@@ -58,6 +58,8 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
 {
     header(out, "hnbsim_acs_connections_total", "counter", "TCP connections accepted.");
     g_string_append_printf(out, "hnbsim_acs_connections_total %" G_GUINT64_FORMAT "\n", m->connections);
+    header(out, "hnbsim_acs_connections_open", "gauge", "TCP connections open now.");
+    g_string_append_printf(out, "hnbsim_acs_connections_open %" G_GINT64_FORMAT "\n", m->connections_open);
     header(out, "hnbsim_acs_handshakes_total", "counter", "TLS handshakes by outcome: ok or the log's reason code.");
     labelled(out, "hnbsim_acs_handshakes_total", "outcome", hnb_acs_metrics_handshakes, m->handshakes);
     header(out, "hnbsim_acs_sessions_total", "counter", "CWMP sessions ended, by the log's outcome.");
@@ -66,9 +68,18 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     g_string_append_printf(out, "hnbsim_acs_sessions_open %" G_GINT64_FORMAT "\n", m->sessions_open);
     header(out, "hnbsim_acs_rpcs_total", "counter", "The CPE's requests answered in sessions, by RPC.");
     labelled(out, "hnbsim_acs_rpcs_total", "rpc", hnb_acs_metrics_rpcs, m->rpcs);
-    header(out, "hnbsim_acs_refused_total", "counter", "Sessions refused by a limit, by reason.");
+    header(out, "hnbsim_acs_refused_total", "counter", "Sessions or connections refused by a limit, by reason.");
     g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"overload\"} %" G_GUINT64_FORMAT "\n",
                            m->refused_overload);
+    g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"max_connections\"} %" G_GUINT64_FORMAT "\n",
+                           m->refused_max_connections);
+    g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"max_downloads\"} %" G_GUINT64_FORMAT "\n",
+                           m->refused_max_downloads);
+    header(out, "hnbsim_acs_downloads_open", "gauge", "Image GETs sending now.");
+    g_string_append_printf(out, "hnbsim_acs_downloads_open %" G_GUINT64_FORMAT "\n", m->downloads_open);
+    header(out, "hnbsim_acs_timeouts_total", "counter", "Connections closed by a deadline, by reason.");
+    static const char *const timeouts[] = {"idle", "slow_header", "handshake", NULL};
+    labelled(out, "hnbsim_acs_timeouts_total", "reason", timeouts, m->timeouts);
     header(out, "hnbsim_acs_downloads_total", "counter", "Download RPCs sent.");
     g_string_append_printf(out, "hnbsim_acs_downloads_total %" G_GUINT64_FORMAT "\n", m->downloads);
     header(out, "hnbsim_acs_image_bytes_total", "counter", "Image bytes sent.");

@@ -6,11 +6,17 @@
  * as "other", so a client cannot grow the page.
  *
  *   hnbsim_acs_connections_total          TCP connections accepted
+ *   hnbsim_acs_connections_open           TCP connections open now (gauge; at most --max-connections)
  *   hnbsim_acs_handshakes_total{outcome}  TLS handshakes: "ok" or the log's reason code (no_client_cert, expired, ...)
  *   hnbsim_acs_sessions_total{outcome}    CWMP sessions ended (connections that carried a POST), by the log's outcome
  *   hnbsim_acs_sessions_open              CWMP sessions open now (gauge)
  *   hnbsim_acs_rpcs_total{rpc}            the CPE's requests answered in sessions: Inform, empty, ... (as the log)
- *   hnbsim_acs_refused_total{reason}      sessions refused by a limit: overload (--max-sessions)
+ *   hnbsim_acs_refused_total{reason}      connections refused or closed by a limit: overload (--max-sessions),
+ *                                         max_connections (--max-connections: the new one refused or an idle one
+ *                                         closed for it), max_downloads (--max-downloads: 503)
+ *   hnbsim_acs_downloads_open             image GETs sending now, holding a --max-downloads slot (gauge)
+ *   hnbsim_acs_timeouts_total{reason}     connections closed by a deadline: idle (no progress), slow_header (a
+ *                                         request header not complete in time), handshake (not done in time)
  *   hnbsim_acs_downloads_total            Download RPCs sent
  *   hnbsim_acs_image_bytes_total          image bytes sent (GET /images/...)
  */
@@ -28,14 +34,22 @@ enum { HNB_ACS_METRICS_MAX_LABELS = 24 };
 
 typedef struct {
     guint64 connections;
+    gint64 connections_open;
     guint64 handshakes[HNB_ACS_METRICS_MAX_LABELS];
     guint64 sessions[HNB_ACS_METRICS_MAX_LABELS];
     gint64 sessions_open;
     guint64 rpcs[HNB_ACS_METRICS_MAX_LABELS];
     guint64 refused_overload;
+    guint64 refused_max_connections;
+    guint64 refused_max_downloads;
+    guint64 downloads_open;
+    guint64 timeouts[3]; /* HnbAcsTimeout */
     guint64 downloads;
     guint64 image_bytes;
 } HnbAcsMetrics;
+
+/* The deadlines of acs_loop.c, in the order of the page's labels. */
+typedef enum { HNB_ACS_TIMEOUT_IDLE, HNB_ACS_TIMEOUT_SLOW_HEADER, HNB_ACS_TIMEOUT_HANDSHAKE } HnbAcsTimeout;
 
 /* A handshake ended: NULL reason for success, else the log's reason ("expired (detail)": the code before the space
  * is used). */
