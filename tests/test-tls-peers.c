@@ -2186,13 +2186,13 @@ static gboolean send_tls(void *ctx, char b)
 }
 
 /* Slowloris: a handshake trickled a byte at a time is cut at --handshake-timeout, a request header trickled a byte
- * at a time at --header-timeout (the idle timer, restarted by every byte, would never end either); a real session
- * meanwhile is served as usual. */
+ * at a time at --header-timeout, a body at --body-timeout (the idle timer, restarted by every byte, would never end
+ * either); a real session meanwhile is served as usual. */
 static void test_acs_slow_peers(void)
 {
     Server s;
-    acs_start(&s, (const char *[]){"--handshake-timeout", "1", "--header-timeout", "2", "--idle-timeout", "8",
-                                   "--metrics", "127.0.0.1:0", NULL},
+    acs_start(&s, (const char *[]){"--handshake-timeout", "1", "--header-timeout", "2", "--body-timeout", "2",
+                                   "--idle-timeout", "8", "--metrics", "127.0.0.1:0", NULL},
               "acs-slow.log");
     g_autofree char *mport = metrics_port(&s);
     /* a TLS record header announcing a 256-byte ClientHello, then its bytes one by one */
@@ -2226,10 +2226,24 @@ static void test_acs_slow_peers(void)
     g_autofree char *l3 = acs_log_line(&s, ++s.connections);
     assert_all(l3, "outcome=timeout reason=slow_header (request header not complete within 2 s", "tls=TLSv1.2", NULL);
 
+    /* a whole header at once, then its announced body a byte at a time: the body's own deadline */
+    Tls body;
+    tls_dial(&body, s.port, 1);
+    static const char head[] = "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 4000\r\n\r\n";
+    g_assert_cmpint(SSL_write(body.ssl, head, (int)strlen(head)), ==, (int)strlen(head));
+    took = trickle(send_tls, body.ssl, body.fd, "<", 10);
+    g_test_message("slow body closed after %.2f s of trickling", took);
+    g_assert_cmpfloat(took, >=, 1.5);
+    g_assert_cmpfloat(took, <, 5); /* the body's deadline, not the idle timer (8 s) */
+    tls_vanish(&body);
+    g_autofree char *l4 = acs_log_line(&s, ++s.connections);
+    assert_all(l4, "outcome=timeout reason=slow_body (request body not complete within 2 s", NULL);
+
     g_autofree char *page = scrape(mport, "/metrics");
     g_test_message("%s", page);
     g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"handshake\"}"), ==, 1);
     g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"slow_header\"}"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"slow_body\"}"), ==, 1);
     g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"handshake_timeout\"}"), ==, 1);
     g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
     g_assert_cmpint(server_stop(&s), ==, 0);

@@ -81,7 +81,7 @@ int hnb_cmd_acs(int argc, char **argv)
     gboolean tls11 = FALSE;
     gint64 exit_after = 0, max_sessions = NOT_GIVEN, retry_after = 30, max_attempts = 3;
     double grace = 5, campaign_rate = 0, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
-    double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT;
+    double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT, body_timeout = HNB_ACS_BODY_TIMEOUT;
     gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = NOT_GIVEN, queue_limit = NOT_GIVEN;
     gint64 max_downloads = NOT_GIVEN;
     double bandwidth = NOT_GIVEN;
@@ -106,6 +106,8 @@ int hnb_cmd_acs(int argc, char **argv)
          "Close a connection that makes no progress for this long (default 30)", "S"},
         {"header-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &header_timeout,
          "A request's header block must be complete this long after its first byte (default 10)", "S"},
+        {"body-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &body_timeout,
+         "A request's body must be complete this long after its header (default 60)", "S"},
         {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &handshake_timeout,
          "The TLS handshake must be done this long after the accept (default 10)", "S"},
         {"max-connections", 0, 0, G_OPTION_ARG_INT64, &max_connections,
@@ -162,10 +164,12 @@ int hnb_cmd_acs(int argc, char **argv)
              "With --max-sessions N: a connection's first POST beyond N open sessions gets CWMP fault 8005 (Retry "
              "request) with HTTP 503 and Retry-After, then the connection closes (TR-069 Amendment 6, A.5); image "
              "GETs are not sessions.\n"
-             "Bad peers: a TLS handshake not done within --handshake-timeout, or a request header not complete within "
-             "--header-timeout of its first byte (a slow client, slowloris), is closed however steadily its bytes "
-             "come; no progress at all for --idle-timeout closes any connection; beyond --max-connections the oldest "
-             "connection that holds nothing is closed for the new one (or the new one is refused).  --metrics serves counters in the Prometheus text format on a loopback port.\n"
+             "Bad peers: a TLS handshake not done within --handshake-timeout, a request header not complete within "
+             "--header-timeout of its first byte (a slow client, slowloris), or a body not complete within "
+             "--body-timeout of its header, is closed however steadily its bytes come; no progress at all for "
+             "--idle-timeout closes any connection; beyond --max-connections the oldest connection that holds nothing "
+             "is closed for the new one (or the new one is refused).  --metrics serves counters in the Prometheus "
+             "text format on a loopback port.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
              "SIGTERM or SIGINT stops accepting, lets open sessions finish for --grace seconds, closes the rest, logs "
              "a summary line and exits 0.");
@@ -208,9 +212,10 @@ int hnb_cmd_acs(int argc, char **argv)
         return HNB_EXIT_INPUT;
     }
     if (!(idle_timeout > 0 && idle_timeout <= 3600) || !(header_timeout > 0 && header_timeout <= 3600) ||
+        !(body_timeout > 0 && body_timeout <= 3600) ||
         !(handshake_timeout > 0 && handshake_timeout <= 3600)) {
-        fprintf(stderr, "hnbsim acs: --idle-timeout, --header-timeout and --handshake-timeout must be in (0, 3600] "
-                        "seconds\n");
+        fprintf(stderr, "hnbsim acs: --idle-timeout, --header-timeout, --body-timeout and --handshake-timeout must "
+                        "be in (0, 3600] seconds\n");
         return HNB_EXIT_INPUT;
     }
     if (max_connections < 1 || max_connections > 1000000) {
@@ -284,7 +289,7 @@ int hnb_cmd_acs(int argc, char **argv)
     HnbAcsServeOptions opts = {.listen = listen_spec, .pki = pki, .tls11 = tls11, .exit_after = exit_after,
                                .max_sessions = max_sessions, .retry_after = (guint)retry_after, .metrics = metrics,
                                .grace = grace, .image = image_path ? &image : NULL, .idle_timeout = idle_timeout,
-                               .header_timeout = header_timeout, .handshake_timeout = handshake_timeout,
+                               .header_timeout = header_timeout, .body_timeout = body_timeout, .handshake_timeout = handshake_timeout,
                                .max_connections = max_connections, .workers = (guint)workers,
                                .queue_limit = queue_limit, .bandwidth = bandwidth,
                                .max_downloads = max_downloads, .campaign = campaign};

@@ -60,7 +60,7 @@ struct Conn {
     /* A deadline progress does not move: the handshake as a whole, then each request's header block from its first
      * byte (a client trickling a byte at a time restarts `idle` forever: slowloris). */
     ev_timer deadline;
-    HnbAcsTimeout deadline_for; /* HNB_ACS_TIMEOUT_HANDSHAKE or _SLOW_HEADER while `deadline` runs */
+    HnbAcsTimeout deadline_for; /* HNB_ACS_TIMEOUT_HANDSHAKE, _SLOW_HEADER or _SLOW_BODY while `deadline` runs */
     Server *srv;
     Conn *prev, *next; /* all live connections, for shutdown */
     int fd;
@@ -140,7 +140,7 @@ struct Server {
     SSL_CTX *ctx;
     Conn *conns, *conns_tail; /* newest first: the tail is the oldest */
     gint64 max_connections;   /* open at once; at the cap an idle one makes room or the new one is refused */
-    double idle_s, header_s, handshake_s;
+    double idle_s, header_s, body_s, handshake_s;
     gint64 exit_after;   /* stop after this many connections (0: never) */
     gint64 served;
     gint64 max_sessions; /* CWMP sessions open at once (0: no limit) */
@@ -442,22 +442,32 @@ static void on_conn_deadline(struct ev_loop *loop, ev_timer *w, int revents)
         hnb_acs_metrics_handshake(m, c->reason);
     }
     metrics_unlock(s);
-    if (c->deadline_for != HNB_ACS_TIMEOUT_HANDSHAKE) {
+    if (c->deadline_for == HNB_ACS_TIMEOUT_SLOW_HEADER) {
         g_autofree char *why = g_strdup_printf("slow_header (request header not complete within %g s of its first "
                                                "byte)", s->header_s);
+        conn_set_outcome(c, "timeout", why);
+    } else if (c->deadline_for == HNB_ACS_TIMEOUT_SLOW_BODY) {
+        g_autofree char *why = g_strdup_printf("slow_body (request body not complete within %g s of its header)",
+                                               s->body_s);
         conn_set_outcome(c, "timeout", why);
     }
     conn_close(c);
 }
 
 /* In READ: the header deadline starts with a request's first byte (bytes between requests count: a client could
- * trickle blank lines) and ends with its header (the body is the idle timer's). */
+ * trickle blank lines) and ends with its header; the body then has its own deadline, so that a client trickling a
+ * body up to the size limit cannot hold its connection for max_body × idle_timeout. */
 static void conn_header_deadline(Conn *c, gboolean bytes_came)
 {
     Server *s = c->srv;
-    if (hnb_acs_http_in_body(c->http))
-        ev_timer_stop(s->loop, &c->deadline);
-    else if (bytes_came && !ev_is_active(&c->deadline)) {
+    if (hnb_acs_http_in_body(c->http)) {
+        if (c->deadline_for != HNB_ACS_TIMEOUT_SLOW_BODY || !ev_is_active(&c->deadline)) {
+            ev_timer_stop(s->loop, &c->deadline);
+            c->deadline_for = HNB_ACS_TIMEOUT_SLOW_BODY;
+            ev_timer_set(&c->deadline, s->body_s, 0.);
+            ev_timer_start(s->loop, &c->deadline);
+        }
+    } else if (bytes_came && !ev_is_active(&c->deadline)) {
         c->deadline_for = HNB_ACS_TIMEOUT_SLOW_HEADER;
         ev_timer_set(&c->deadline, s->header_s, 0.);
         ev_timer_start(s->loop, &c->deadline);
@@ -1270,6 +1280,7 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
                    .retry_after = opts->retry_after ? opts->retry_after : 30, .grace_s = opts->grace,
                    .idle_s = opts->idle_timeout > 0 ? opts->idle_timeout : HNB_ACS_IDLE_TIMEOUT,
                    .header_s = opts->header_timeout > 0 ? opts->header_timeout : HNB_ACS_HEADER_TIMEOUT,
+                   .body_s = opts->body_timeout > 0 ? opts->body_timeout : HNB_ACS_BODY_TIMEOUT,
                    .handshake_s = opts->handshake_timeout > 0 ? opts->handshake_timeout : HNB_ACS_HANDSHAKE_TIMEOUT};
     gint64 want = opts->max_connections > 0 ? opts->max_connections : HNB_ACS_MAX_CONNECTIONS;
     base.max_connections = connections_that_fit(want);

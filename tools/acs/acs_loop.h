@@ -36,11 +36,12 @@
  * sessions `grace` seconds, closes the rest, logs `acs: stopped by=SIGTERM connections=N sessions=N
  * refused_overload=N sessions_cut=N`; a second signal cuts the grace period short.
  *
- * Bad peers.  Three clocks bound what a connection can hold: the idle timer (no progress for --idle-timeout, 30 s),
+ * Bad peers.  Four clocks bound what a connection can hold: the idle timer (no progress for --idle-timeout, 30 s),
  * the handshake deadline (the TLS handshake as a whole within --handshake-timeout, 10 s, however steadily its bytes
  * come: outcome=refused reason=handshake_timeout) and the header deadline (a request's header block complete within
  * --header-timeout, 10 s, of its first byte: outcome=timeout reason=slow_header; a client sending a byte a second
- * restarts the idle timer forever, slowloris).  At most --max-connections (4096) are open: the next one closes the
+ * restarts the idle timer forever, slowloris), then its body within --body-timeout, 60 s, of the header's end
+ * (reason=slow_body).  At most --max-connections (4096) are open: the next one closes the
  * oldest that holds nothing (in its handshake, or between requests outside a session), or, if every one is a
  * session or busy, is itself refused (reason=max_connections either way).
  *
@@ -87,6 +88,7 @@ typedef struct {
      * what RLIMIT_NOFILE allows once raised toward its hard limit) */
     double idle_timeout;      /* no progress at all */
     double header_timeout;    /* a request's header block, from its first byte */
+    double body_timeout;      /* a request's body, from the end of its header */
     double handshake_timeout; /* the TLS handshake, from the accept */
     gint64 max_connections;
     guint workers;            /* threads, each its own loop and SO_REUSEPORT listener (0: 1) */
@@ -97,6 +99,7 @@ typedef struct {
 
 #define HNB_ACS_IDLE_TIMEOUT 30.0
 #define HNB_ACS_HEADER_TIMEOUT 10.0
+#define HNB_ACS_BODY_TIMEOUT 60.0
 #define HNB_ACS_HANDSHAKE_TIMEOUT 10.0
 #define HNB_ACS_MAX_CONNECTIONS 4096
 

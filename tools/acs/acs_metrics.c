@@ -78,7 +78,7 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     header(out, "hnbsim_acs_downloads_open", "gauge", "Image GETs sending now.");
     g_string_append_printf(out, "hnbsim_acs_downloads_open %" G_GUINT64_FORMAT "\n", m->downloads_open);
     header(out, "hnbsim_acs_timeouts_total", "counter", "Connections closed by a deadline, by reason.");
-    static const char *const timeouts[] = {"idle", "slow_header", "handshake", NULL};
+    static const char *const timeouts[] = {"idle", "slow_header", "handshake", "slow_body", NULL};
     labelled(out, "hnbsim_acs_timeouts_total", "reason", timeouts, m->timeouts);
     header(out, "hnbsim_acs_downloads_total", "counter", "Download RPCs sent.");
     g_string_append_printf(out, "hnbsim_acs_downloads_total %" G_GUINT64_FORMAT "\n", m->downloads);

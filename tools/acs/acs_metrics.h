@@ -43,13 +43,18 @@ typedef struct {
     guint64 refused_max_connections;
     guint64 refused_max_downloads;
     guint64 downloads_open;
-    guint64 timeouts[3]; /* HnbAcsTimeout */
+    guint64 timeouts[4]; /* HnbAcsTimeout */
     guint64 downloads;
     guint64 image_bytes;
 } HnbAcsMetrics;
 
 /* The deadlines of acs_loop.c, in the order of the page's labels. */
-typedef enum { HNB_ACS_TIMEOUT_IDLE, HNB_ACS_TIMEOUT_SLOW_HEADER, HNB_ACS_TIMEOUT_HANDSHAKE } HnbAcsTimeout;
+typedef enum {
+    HNB_ACS_TIMEOUT_IDLE,
+    HNB_ACS_TIMEOUT_SLOW_HEADER,
+    HNB_ACS_TIMEOUT_HANDSHAKE,
+    HNB_ACS_TIMEOUT_SLOW_BODY,
+} HnbAcsTimeout;
 
 /* A handshake ended: NULL reason for success, else the log's reason ("expired (detail)": the code before the space
  * is used). */
