@@ -2582,10 +2582,11 @@ static void test_acs_scenario(void)
     g_autofree char *sc = g_build_filename(scratch, "capacity.ini", NULL);
     g_assert_true(g_file_set_contents(sc, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nworkers = 2\n"
                                           "max_sessions = 4\nqueue_limit = 6\n[download]\nbandwidth = 4Mbps\n"
-                                          "max_concurrent = 3\n", -1, NULL));
+                                          "max_concurrent = 3\ncampaign_rate = 0.5/s\n", -1, NULL));
     Server s;
     acs_start(&s, (const char *[]){"--scenario", sc, "--max-sessions", "5", NULL}, "acs-scenario.log");
-    g_free(log_wait(&s, "acs: capacity workers=2 max_sessions=5 queue_limit=6 bandwidth=4e+06 max_downloads=3\n"));
+    g_free(log_wait(&s, "acs: capacity workers=2 max_sessions=5 queue_limit=6 bandwidth=4e+06 max_downloads=3 "
+                           "campaign_rate=0.5\n"));
     g_assert_cmpint(server_stop(&s), ==, 0);
     g_autofree char *bad = g_build_filename(scratch, "capacity-bad.ini", NULL);
     g_assert_true(g_file_set_contents(bad, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nwrkers = 2\n", -1,

@@ -11,6 +11,7 @@
 #include "crypto/pki.h"
 #include "sim/scenario.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,7 +38,8 @@ static gboolean sign_image(HnbAcsImage *image, const HnbPki *pki, GError **error
 
 /* A capacity the scenario may give: its key, the option's variable, the option's range.  NOT_GIVEN marks an option
  * the command line left alone (the scenario's value, else the default, applies). */
-#define NOT_GIVEN (-1)
+#define NOT_GIVEN G_MININT64 /* an integer option: no value a user could mean (so -1 is refused as -1) */
+#define NUM_NOT_GIVEN NAN    /* a number option: likewise ("nan" on the command line counts as not given) */
 typedef struct {
     const char *group, *key, *option;
     gint64 *int_value;   /* or */
@@ -67,7 +69,7 @@ static gboolean capacity_from_scenario(const char *path, const ScenarioKey *keys
                 return FALSE;
             }
             *k->int_value = v;
-        } else if (k->num_value && *k->num_value == NOT_GIVEN) {
+        } else if (k->num_value && isnan(*k->num_value)) {
             *k->num_value = hnb_scenario_number(sc, k->group, k->key);
         }
     }
@@ -80,11 +82,12 @@ int hnb_cmd_acs(int argc, char **argv)
     g_autofree char *metrics = NULL, *scenario = NULL, *golden_version = NULL;
     gboolean tls11 = FALSE;
     gint64 exit_after = 0, max_sessions = NOT_GIVEN, retry_after = 30, max_attempts = 3;
-    double grace = 5, campaign_rate = 0, idle_timeout = HNB_ACS_IDLE_TIMEOUT, header_timeout = HNB_ACS_HEADER_TIMEOUT;
+    double grace = 5, campaign_rate = NUM_NOT_GIVEN, idle_timeout = HNB_ACS_IDLE_TIMEOUT;
+    double header_timeout = HNB_ACS_HEADER_TIMEOUT;
     double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT, body_timeout = HNB_ACS_BODY_TIMEOUT;
     gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = NOT_GIVEN, queue_limit = NOT_GIVEN;
     gint64 max_downloads = NOT_GIVEN;
-    double bandwidth = NOT_GIVEN;
+    double bandwidth = NUM_NOT_GIVEN;
     GOptionEntry entries[] = {
         {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "Address to serve on (port 0: pick a free port)",
          "HOST:PORT"},
@@ -126,7 +129,8 @@ int hnb_cmd_acs(int argc, char **argv)
          "limit)", "N"},
         {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
          "Take --workers, --max-sessions, --queue-limit ([acs] workers, max_sessions, queue_limit) and --bandwidth, "
-         "--max-downloads ([download] bandwidth, max_concurrent) from this scenario file; options given override",
+         "--max-downloads, --campaign-rate ([download] bandwidth, max_concurrent, campaign_rate) from this scenario "
+         "file; options given override",
          "FILE"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
@@ -190,6 +194,7 @@ int hnb_cmd_acs(int argc, char **argv)
         {"acs", "queue_limit", "queue-limit", &queue_limit, NULL, 65536},
         {"download", "bandwidth", "bandwidth", NULL, &bandwidth, 0},
         {"download", "max_concurrent", "max-downloads", &max_downloads, NULL, G_MAXINT64},
+        {"download", "campaign_rate", "campaign-rate", NULL, &campaign_rate, 0},
     };
     if (scenario && !capacity_from_scenario(scenario, keys, G_N_ELEMENTS(keys)))
         return HNB_EXIT_INPUT;
@@ -198,11 +203,12 @@ int hnb_cmd_acs(int argc, char **argv)
     max_sessions = max_sessions == NOT_GIVEN ? 0 : max_sessions;
     queue_limit = queue_limit == NOT_GIVEN ? 0 : queue_limit;
     max_downloads = max_downloads == NOT_GIVEN ? 0 : max_downloads;
-    bandwidth = bandwidth == NOT_GIVEN ? 0 : bandwidth;
+    bandwidth = isnan(bandwidth) ? 0 : bandwidth;
+    campaign_rate = isnan(campaign_rate) ? 0 : campaign_rate;
     if (scenario) /* what the scenario and the options made of it, for whoever reads the log */
         fprintf(stderr, "acs: capacity workers=%" G_GINT64_FORMAT " max_sessions=%" G_GINT64_FORMAT " queue_limit=%"
-                G_GINT64_FORMAT " bandwidth=%g max_downloads=%" G_GINT64_FORMAT "\n", workers, max_sessions, queue_limit,
-                bandwidth, max_downloads);
+                G_GINT64_FORMAT " bandwidth=%g max_downloads=%" G_GINT64_FORMAT " campaign_rate=%g\n", workers,
+                max_sessions, queue_limit, bandwidth, max_downloads, campaign_rate);
     if (exit_after < 0 || max_sessions < 0) {
         fprintf(stderr, "hnbsim acs: --exit-after and --max-sessions must be >= 0\n");
         return HNB_EXIT_INPUT;
