@@ -117,10 +117,44 @@ static void test_format(void)
     g_assert_true(g_strv_length((char **)hnb_acs_metrics_rpcs) <= HNB_ACS_METRICS_MAX_LABELS);
 }
 
+/* The campaign's families from a real campaign: two golden devices, one recovered (Download, TransferComplete 0,
+ * Inform on the published version), one given up on after its one attempt failed with 9010. */
+static void test_campaign(void)
+{
+    HnbAcsCampaignParams p = {.published_version = "2.0", .golden_version = "golden*", .max_attempts = 1};
+    g_autoptr(HnbAcsCampaign) c = hnb_acs_campaign_new(&p);
+    guint delay, attempt;
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "A", "golden-1", NULL), ==, HNB_ACS_OFFER_DUE);
+    g_assert_true(hnb_acs_campaign_download(c, "A", 0, &delay, &attempt));
+    hnb_acs_campaign_transfer(c, "A", 0);
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "A", "2.0", NULL), ==, HNB_ACS_OFFER_NONE);
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "B", "golden-1", NULL), ==, HNB_ACS_OFFER_DUE);
+    g_assert_true(hnb_acs_campaign_download(c, "B", 0, &delay, &attempt));
+    hnb_acs_campaign_transfer(c, "B", 9010);
+    g_assert_cmpint(hnb_acs_campaign_inform(c, "B", "golden-1", NULL), ==, HNB_ACS_OFFER_GAVE_UP);
+    HnbAcsCampaignStats st;
+    hnb_acs_campaign_stats(c, &st);
+    g_autoptr(GString) page = g_string_new(NULL);
+    hnb_acs_metrics_render_campaign(&st, page);
+    g_test_message("%s", page->str);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_campaign_devices"), ==, 2);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_campaign_done"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_campaign_gave_up"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_campaign_transfers_total{result=\"ok\"}"), ==, 1);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_campaign_transfers_total{result=\"failed\"}"), ==, 1);
+    /* every family announced before its samples, once */
+    g_auto(GStrv) lines = g_strsplit(page->str, "\n", -1);
+    guint types = 0;
+    for (char **l = lines; *l; l++)
+        types += g_str_has_prefix(*l, "# TYPE ");
+    g_assert_cmpuint(types, ==, 4);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/acs-metrics/counts", test_counts);
     g_test_add_func("/acs-metrics/format", test_format);
+    g_test_add_func("/acs-metrics/campaign", test_campaign);
     return g_test_run();
 }

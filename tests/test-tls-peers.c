@@ -2007,7 +2007,8 @@ static void test_acs_recovery(void)
 static void test_acs_recovery_corrupted(void)
 {
     Server s;
-    campaign_start(&s, (const char *[]){"--max-attempts", "2", NULL}, "acs-corrupted.log");
+    campaign_start(&s, (const char *[]){"--max-attempts", "2", "--metrics", "127.0.0.1:0", NULL}, "acs-corrupted.log");
+    g_autofree char *mport = metrics_port(&s);
     Hnb h;
     hnb_open(&h, 1, &s);
     const char *boot[] = {"1 BOOT", NULL}, *tc[] = {"M Download", "7 TRANSFER COMPLETE", NULL};
@@ -2025,6 +2026,12 @@ static void test_acs_recovery_corrupted(void)
     }
     g_assert_null(recovery_session(&h, 1, boot, "golden-0.9", -1)); /* still given up at its next boot */
     hnb_free(&h);
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_campaign_devices"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_campaign_gave_up"), ==, 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_campaign_done"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_campaign_transfers_total{result=\"failed\"}"), ==, 2);
+    g_assert_cmpint(metric(page, "hnbsim_acs_downloads_total"), ==, 2);
     g_autofree char *log = campaign_stop(&s);
     g_assert_cmpuint(log_count(log, "runs=golden attempt=1/2 delay=0", "download=status:1", NULL), ==, 1);
     g_assert_cmpuint(log_count(log, "transfer=fault:9017", "runs=golden attempt=2/2 delay=0", NULL), ==, 1);

@@ -1047,6 +1047,11 @@ static void metrics_answer(MetricsConn *m, HnbAcsHttpEvent ev)
         g_autoptr(GString) page = g_string_new(NULL);
         hnb_acs_metrics_render(metrics_lock(m->srv), page);
         metrics_unlock(m->srv);
+        if (m->srv->campaign) { /* under the campaign's own lock */
+            HnbAcsCampaignStats st;
+            hnb_acs_campaign_stats(m->srv->campaign, &st);
+            hnb_acs_metrics_render_campaign(&st, page);
+        }
         hnb_acs_http_respond(m->out, 200, HNB_ACS_METRICS_CONTENT_TYPE, page->str, page->len, NULL, TRUE);
         if (head) /* the same header block, no body */
             g_string_truncate(m->out, m->out->len - page->len);

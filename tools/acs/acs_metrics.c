@@ -85,3 +85,18 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     header(out, "hnbsim_acs_image_bytes_total", "counter", "Image bytes sent.");
     g_string_append_printf(out, "hnbsim_acs_image_bytes_total %" G_GUINT64_FORMAT "\n", m->image_bytes);
 }
+
+void hnb_acs_metrics_render_campaign(const HnbAcsCampaignStats *st, GString *out)
+{
+    header(out, "hnbsim_acs_campaign_devices", "gauge", "Devices the campaign has seen inform with a SoftwareVersion.");
+    g_string_append_printf(out, "hnbsim_acs_campaign_devices %u\n", st->devices);
+    header(out, "hnbsim_acs_campaign_done", "gauge", "Devices that informed with the published version after a Download.");
+    g_string_append_printf(out, "hnbsim_acs_campaign_done %u\n", st->done);
+    header(out, "hnbsim_acs_campaign_gave_up", "gauge", "Devices refused another Download after --max-attempts.");
+    g_string_append_printf(out, "hnbsim_acs_campaign_gave_up %u\n", st->gave_up);
+    header(out, "hnbsim_acs_campaign_transfers_total", "counter", "TransferComplete RPCs, by FaultCode 0 or not.");
+    g_string_append_printf(out, "hnbsim_acs_campaign_transfers_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n",
+                           st->transfers_ok);
+    g_string_append_printf(out, "hnbsim_acs_campaign_transfers_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n",
+                           st->transfers_failed);
+}

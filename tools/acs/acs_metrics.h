@@ -23,6 +23,8 @@
 #ifndef HNB_ACS_METRICS_H
 #define HNB_ACS_METRICS_H
 
+#include "tools/acs/acs_campaign.h"
+
 #include <glib.h>
 
 /* The label tables, NULL-terminated; the last entry of each before NULL is "other". */
@@ -66,6 +68,9 @@ void hnb_acs_metrics_rpc(HnbAcsMetrics *m, const char *rpc);
 
 /* The page, appended to `out`. */
 void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out);
+/* The download campaign's families (served after the page when an image is published): devices seen, devices on the
+ * published version after a Download, devices given up on, and TransferCompletes by result. */
+void hnb_acs_metrics_render_campaign(const HnbAcsCampaignStats *st, GString *out);
 
 #define HNB_ACS_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
