@@ -2211,7 +2211,11 @@ static void test_acs_slow_peers(void)
     g_assert_cmpfloat(took, >=, 0.8);
     g_assert_cmpfloat(took, <, 4); /* the deadline, not the idle timer (8 s) */
     g_autofree char *l1 = acs_log_line(&s, ++s.connections);
-    assert_all(l1, "tls=- ", "outcome=refused reason=handshake_timeout (not done within 1 s)", NULL);
+    assert_all(l1, "tls=- ", "outcome=refused reason=handshake_timeout (not done within 1 s)", " duration_ms=", NULL);
+    g_assert_null(strstr(l1, "handshake_ms=")); /* no handshake was done */
+    double ms = g_ascii_strtod(strstr(l1, " duration_ms=") + 13, NULL);
+    g_assert_cmpfloat(ms, >=, 900); /* the deadline's second, on the server's clock */
+    g_assert_cmpfloat(ms, <, 4000);
 
     /* a request header a byte at a time, after a real handshake; a real session is served meanwhile */
     Tls slow;
@@ -2231,7 +2235,8 @@ static void test_acs_slow_peers(void)
     g_assert_cmpfloat(took, <, 4);
     tls_vanish(&slow);
     g_autofree char *l3 = acs_log_line(&s, ++s.connections);
-    assert_all(l3, "outcome=timeout reason=slow_header (request header not complete within 2 s", "tls=TLSv1.2", NULL);
+    assert_all(l3, "outcome=timeout reason=slow_header (request header not complete within 2 s", "tls=TLSv1.2",
+               " handshake_ms=", " duration_ms=", NULL);
 
     /* a whole header at once, then its announced body a byte at a time: the body's own deadline */
     Tls body;

@@ -64,6 +64,7 @@ struct Conn {
     Server *srv;
     Conn *prev, *next; /* all live connections, for shutdown */
     int fd;
+    gint64 t_accept, t_handshake; /* monotonic µs: accepted, handshake done (0: not done), for the log */
     SSL *ssl;
     ConnState st;
     char peer[INET6_ADDRSTRLEN + 8];
@@ -281,6 +282,12 @@ static void conn_log(const Conn *c)
         g_string_append_printf(more, " images=%s bytes=%" G_GUINT64_FORMAT, c->images->str, c->body_sent);
     if (c->srv->sh->nworkers > 1)
         g_string_append_printf(more, " worker=%u", c->srv->id);
+    /* durations on the server's clock: the TLS handshake from the accept, the whole connection from the accept to
+     * this line (its close) */
+    gint64 now = g_get_monotonic_time();
+    if (c->t_handshake)
+        g_string_append_printf(more, " handshake_ms=%.1f", (c->t_handshake - c->t_accept) / 1e3);
+    g_string_append_printf(more, " duration_ms=%.1f", (now - c->t_accept) / 1e3);
     fprintf(stderr, "acs: peer=%s tls=%s cipher=%s identity=%s rpcs=%s requests=%u outcome=%s%s%s%s\n", c->peer,
             version, cipher, c->identity ? c->identity : "-", rpcs, c->requests, c->outcome,
             c->reason ? " reason=" : "", c->reason ? c->reason : "", more->str);
@@ -677,6 +684,7 @@ static void conn_step(Conn *c)
             r = SSL_accept(c->ssl);
             if (r == 1) {
                 ev_timer_stop(c->srv->loop, &c->deadline);
+                c->t_handshake = g_get_monotonic_time();
                 gboolean ok = handshake_done(c);
                 hnb_acs_metrics_handshake(metrics_lock(c->srv), ok ? NULL : c->reason);
                 metrics_unlock(c->srv);
@@ -898,6 +906,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         Conn *c = g_new0(Conn, 1);
         c->srv = s;
         c->fd = fd;
+        c->t_accept = g_get_monotonic_time();
         c->ssl = ssl;
         c->in = g_string_new(NULL);
         c->out = g_string_new(NULL);

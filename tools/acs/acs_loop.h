@@ -7,7 +7,7 @@
  * page, served by the first worker, and the summary line are the sums), the --max-sessions check and count, the
  * --max-connections count (room is made among the worker's own connections), --exit-after.  SIGTERM/SIGINT are
  * watched by the first worker's loop (the others block them) and passed on to every loop with an ev_async; the
- * first loop ends last.  With more than one worker each log line ends in worker=N; with one, the log is as before.
+ * first loop ends last.  With more than one worker each log line carries worker=N; with one, none.
  *
  * Each connection is a small state machine over a non-blocking socket:
  *
@@ -23,7 +23,9 @@
  * then, when there is something to say: cookie=echoed|missing, download=sent|status:N|fault:N|gave_up|
  * awaiting_transfer_complete (the ACS's Download and the CPE's answer), runs=golden|other|published|unknown
  * attempt=1/3 delay=10 (the campaign's word, with one: what the device runs, the Download's attempt and DelaySeconds;
- * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs).
+ * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs);
+ * worker=N; last, durations on the server's clock: handshake_ms (accept to the handshake's end, when there was one)
+ * and duration_ms (accept to close).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
  * certificate, or reason=overload), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away, or
  * reason=server_stopped), timeout, served (image requests only, all answered).
