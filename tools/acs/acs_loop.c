@@ -492,6 +492,8 @@ static Resume conn_resume(Conn *c, const char *cookie_header)
         hnb_acs_cwmp_session_clear(&c->cwmp);
         c->cwmp = taken->cwmp;
         c->cwmp.user_data = c;
+        if (c->cwmp.image) /* the parking worker's copy (the same image): this worker's, as for its own sessions */
+            c->cwmp.image = &c->srv->cwmp_image;
         g_free(taken->identity);
         g_free(taken);
         c->resumed = TRUE;
