@@ -787,6 +787,71 @@ static void test_overload(void)
     }
 }
 
+/* A session moved to another holder (the loop parks a cut connection's session and a new connection takes it up,
+ * TR-069 §3.4.1): a struct copy carries on where it was, the next request answered as the session's next; `ended`
+ * says when nothing is left to resume. */
+static void test_session_moved(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    hnb_acs_cwmp_session_set_image(&f->s, &image);
+    g_autofree char *body = inform_version("Device.DeviceInfo.SoftwareVersion", "1.0");
+    HnbAcsCwmpReply r = answer_with(f, body, NULL, NULL, 200);
+    g_autofree char *cookie = cookie_of(&r);
+    hnb_acs_cwmp_reply_clear(&r);
+    g_assert_true(f->s.informed);
+    g_assert_false(f->s.ended);
+    HnbAcsCwmpSession moved = f->s;
+    memset(&f->s, 0, sizeof f->s);
+    int calls = 0;
+    moved.user_data = &calls;
+    HnbAcsCwmpRequestInfo info = {.cookie = cookie};
+    hnb_acs_cwmp_answer_request(&moved, "", 0, &info, &r);
+    g_assert_cmpint(r.status, ==, 200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:Download>"));
+    g_assert_null(r.headers); /* the cookie is set once per session, not per connection */
+    g_assert_false(moved.ended);
+    hnb_acs_cwmp_reply_clear(&r);
+    static const char resp[] = ENV_OPEN "<soap:Body><cwmp:DownloadResponse><Status>1</Status></cwmp:DownloadResponse>"
+                                        "</soap:Body></soap:Envelope>";
+    hnb_acs_cwmp_answer_request(&moved, resp, strlen(resp), &info, &r);
+    g_assert_cmpint(r.status, ==, 204);
+    g_assert_true(moved.ended);
+    g_assert_cmpstr(moved.rpcs->str, ==, "Inform,empty,acs:Download,DownloadResponse");
+    g_assert_cmpstr(moved.cookie_log, ==, "echoed");
+    hnb_acs_cwmp_reply_clear(&r);
+    hnb_acs_cwmp_session_clear(&moved);
+    /* a refusal ends a session too */
+    hnb_acs_cwmp_session_init(&f->s, &limits, authorize, &f->calls);
+    r = answer(f, ENV_OPEN "<soap:Body><cwmp:TransferComplete/></soap:Body></soap:Envelope>", 500);
+    g_assert_true(f->s.ended);
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
+/* The cookie's value among others (RFC 6265 §4.2.1), and the denial of another identity's session. */
+static void test_foreign_cookie(void)
+{
+    g_autofree char *a = hnb_acs_cwmp_cookie_value("lang=en;  " HNB_ACS_COOKIE_NAME "=abc ; x=1");
+    g_assert_cmpstr(a, ==, "abc");
+    g_autofree char *b = hnb_acs_cwmp_cookie_value("x" HNB_ACS_COOKIE_NAME "=abc");
+    g_assert_null(b);
+    g_assert_null(hnb_acs_cwmp_cookie_value(NULL));
+    g_autofree char *body = inform(GOOD_DEVICE, NULL);
+    HnbAcsCwmpReply r;
+    hnb_acs_cwmp_answer_foreign_cookie(body, strlen(body), &limits, &r);
+    g_assert_cmpint(r.status, ==, 500);
+    g_assert_true(r.end);
+    g_assert_cmpstr(r.outcome, ==, "rejected");
+    g_assert_true(g_str_has_prefix(r.reason, "foreign_cookie"));
+    g_assert_null(r.headers);
+    assert_fault(&r, 8001);
+    g_assert_nonnull(strstr(r.body->str, ">id-7</cwmp:ID>"));
+    hnb_acs_cwmp_reply_clear(&r);
+    hnb_acs_cwmp_answer_foreign_cookie("", 0, &limits, &r);
+    assert_fault(&r, 8001);
+    g_assert_null(strstr(r.body->str, "cwmp:ID"));
+    hnb_acs_cwmp_reply_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -808,6 +873,8 @@ int main(int argc, char **argv)
     ADD("/acs-cwmp/no-download", test_no_download);
     ADD("/acs-cwmp/transfer-complete", test_transfer_complete);
     g_test_add_func("/acs-cwmp/overload", test_overload);
+    g_test_add_func("/acs-cwmp/foreign-cookie", test_foreign_cookie);
+    ADD("/acs-cwmp/session-moved", test_session_moved);
     g_test_add_func("/acs-cwmp/soap-events", test_soap_events);
     g_test_add_func("/acs-cwmp/campaign/classify", test_campaign_classify);
     g_test_add_func("/acs-cwmp/campaign/stagger", test_campaign_stagger);

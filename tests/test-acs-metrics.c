@@ -37,6 +37,10 @@ static void test_counts(void)
     m.timeouts[HNB_ACS_TIMEOUT_SLOW_HEADER] = 6;
     m.downloads = 2;
     m.image_bytes = 300000;
+    m.sessions_parked = 2;
+    m.sessions_resumed = 7;
+    m.sessions_expired = 8;
+    m.refused_foreign_cookie = 9;
     g_autoptr(GString) page = g_string_new(NULL);
     hnb_acs_metrics_render(&m, page);
     g_test_message("%s", page->str);
@@ -60,6 +64,10 @@ static void test_counts(void)
     g_assert_cmpint(sample(page->str, "hnbsim_acs_timeouts_total{reason=\"idle\"}"), ==, 0);
     g_assert_cmpint(sample(page->str, "hnbsim_acs_downloads_total"), ==, 2);
     g_assert_cmpint(sample(page->str, "hnbsim_acs_image_bytes_total"), ==, 300000);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_parked"), ==, 2);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_resumed_total"), ==, 7);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_sessions_expired_total"), ==, 8);
+    g_assert_cmpint(sample(page->str, "hnbsim_acs_refused_total{reason=\"foreign_cookie\"}"), ==, 9);
 }
 
 /* The format: every line is a comment (# HELP name text / # TYPE name counter|gauge) or `name{labels} value`; each
@@ -103,13 +111,13 @@ static void test_format(void)
         g_assert_cmpstr(name, ==, helped); /* a family's samples follow its TYPE line together */
         samples++;
     }
-    g_assert_cmpuint(families, ==, 11);
+    g_assert_cmpuint(families, ==, 14);
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_sessions_open"), ==, "gauge");
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_connections_open"), ==, "gauge");
-    /* the single samples (connections total and open, sessions open, downloads, downloads open, image bytes), the
-     * labelled tables, refused by 3 reasons, timeouts by 4 */
-    guint want = 6 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
-                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 3 +
+    /* the single samples (connections total and open, sessions open, downloads, downloads open, image bytes, sessions
+     * parked, resumed, expired), the labelled tables, refused by 4 reasons, timeouts by 4 */
+    guint want = 9 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
+                 g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 4 +
                  4;
     g_assert_cmpuint(samples, ==, want);
     g_assert_true(g_strv_length((char **)hnb_acs_metrics_handshakes) <= HNB_ACS_METRICS_MAX_LABELS);

@@ -1000,7 +1000,8 @@ static void test_acs_bad_input(void)
     g_assert_nonnull(strstr(err, "no-such-dir"));
     g_free(err);
     /* the metrics page is for the local operator only; a Retry-After must say something */
-    const char *const bad[][2] = {{"--metrics", "0.0.0.0:1"}, {"--metrics", "[::]:1"}, {"--retry-after", "0"}};
+    const char *const bad[][2] = {{"--metrics", "0.0.0.0:1"}, {"--metrics", "[::]:1"}, {"--retry-after", "0"},
+                                  {"--session-linger", "-1"}, {"--session-linger", "nan"}};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_assert_cmpint(hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", pki, bad[i][0], bad[i][1],
                                                 NULL},
@@ -2002,6 +2003,185 @@ static void test_acs_recovery(void)
     g_assert_cmpuint(log_count(log, "download=", NULL), ==, 1);
 }
 
+/* ---- a session across connections (TR-069 §3.4.1) -------------------------------------------------------------- */
+
+/* The server log once `needle` stands in at least n lines (bounded wait). */
+static char *log_wait_count(const Server *s, const char *needle, guint n)
+{
+    for (int waited = 0;; waited += 20) {
+        char *text = NULL;
+        if (g_file_get_contents(s->log, &text, NULL, NULL) && log_count(text, needle, NULL) >= n)
+            return text;
+        g_free(text);
+        if (waited >= WAIT_MS) {
+            g_test_message("waited for %u lines with \"%s\"", n, needle);
+            g_assert_not_reached();
+        }
+        g_usleep(20000);
+    }
+}
+
+/* The worker (0 or 1) named by the last line of `log` containing both needles. */
+static int last_worker(const char *log, const char *a, const char *b)
+{
+    g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+    int worker = -1;
+    for (char **l = lines; *l; l++) {
+        const char *w = strstr(*l, " worker=");
+        if (strstr(*l, a) && strstr(*l, b) && w)
+            worker = atoi(w + strlen(" worker="));
+    }
+    g_assert_cmpint(worker, >=, 0);
+    return worker;
+}
+
+/* HNB dev informs on a new connection (its cookie kept in h), which is then cut with no close_notify: the server
+ * parks the session. */
+static void inform_and_cut(Hnb *h, int dev, const char *const *events, const char *version)
+{
+    g_clear_pointer(&h->cookie, g_free);
+    hnb_connect(h);
+    Resp r;
+    g_autofree char *inform = recovery_inform(dev, events, version);
+    hnb_post(h, inform, &r);
+    g_assert_cmpint(r.status, ==, 200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:InformResponse>"));
+    g_assert_nonnull(h->cookie);
+    resp_clear(&r);
+    hnb_disconnect(h, FALSE);
+}
+
+/* One session on two connections: HNB dev informs (SoftwareVersion 1.0: a Download is due), the connection is cut
+ * with no close_notify (the server parks the session: its log line says parked=1), then a new connection's first POST
+ * is the empty POST with the cookie: the Download comes as the session's next answer, the DownloadResponse ends it.
+ * The log lines of the parked and the resumed connection, as a pair (a, b) of the strings to find them by. */
+static void session_over_two_connections(Hnb *h, const Server *s, int dev, guint round)
+{
+    inform_and_cut(h, dev, (const char *[]){"1 BOOT", NULL}, "1.0");
+    g_free(log_wait_count(s, "parked=1", round));
+    Resp r;
+    hnb_connect(h);
+    hnb_post(h, "", &r);
+    g_assert_cmpint(r.status, ==, 200);
+    g_assert_nonnull(strstr(r.body->str, "<cwmp:Download>"));
+    g_assert_null(strstr(r.head, "Set-Cookie")); /* the same session: no new cookie */
+    resp_clear(&r);
+    hnb_post(h, DOWNLOAD_RESPONSE, &r);
+    g_assert_cmpint(r.status, ==, 204);
+    resp_clear(&r);
+    hnb_disconnect(h, TRUE);
+}
+
+/* The metrics page, in this order: sessions resumed, sessions ended ok, sessions ended closed, parked sessions
+ * expired, foreign cookies refused, Downloads sent; none open or parked now.  (No curl: nothing checked.) */
+static void assert_resume_metrics(const char *mport, const gint64 *want)
+{
+    static const char *const series[] = {"hnbsim_acs_sessions_resumed_total",
+                                         "hnbsim_acs_sessions_total{outcome=\"ok\"}",
+                                         "hnbsim_acs_sessions_total{outcome=\"closed\"}",
+                                         "hnbsim_acs_sessions_expired_total",
+                                         "hnbsim_acs_refused_total{reason=\"foreign_cookie\"}",
+                                         "hnbsim_acs_downloads_total"};
+    g_autofree char *page = scrape(mport, "/metrics");
+    if (!page)
+        return;
+    for (size_t i = 0; i < G_N_ELEMENTS(series); i++) {
+        g_test_message("%s", series[i]);
+        g_assert_cmpint(metric(page, series[i]), ==, want[i]);
+    }
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_open"), ==, 0);
+    g_assert_cmpint(metric(page, "hnbsim_acs_sessions_parked"), ==, 0);
+}
+
+/* --workers 2 --session-linger 2: sessions whose connection is cut go on over the next connection by their cookie,
+ * whichever worker each connection lands on (rounds until one session was parked by one worker and resumed by the
+ * other); each is counted once (sessions_total{outcome="ok"}), resumed counted, nothing left open.  Then the cookie
+ * replayed under another device's certificate is denied (8001) and the session stays its owner's; and after the
+ * linger a cookie names nothing: the empty POST is a new session's (204, no Download), the parked one ended by the
+ * sweep (session_ended reason=session_linger). */
+static void test_acs_session_resume(void)
+{
+    Server s;
+    campaign_start(&s, (const char *[]){"--workers", "2", "--session-linger", "2", "--max-attempts", "0",
+                                        "--metrics", "127.0.0.1:0", NULL},
+                   "acs-resume.log");
+    g_autofree char *mport = metrics_port(&s);
+    Hnb h[3];
+    for (int d = 0; d < 3; d++) {
+        hnb_open(&h[d], d, &s);
+        hnb_disconnect(&h[d], TRUE); /* an image-less connection of nothing: logged, not a session */
+    }
+    guint rounds = 0;
+    gboolean crossed = FALSE;
+    while (!crossed && rounds < 30) {
+        int dev = (int)(rounds % 3);
+        rounds++;
+        session_over_two_connections(&h[dev], &s, dev, rounds);
+        g_autofree char *log = log_wait_count(&s, "resumed=1", rounds);
+        g_autofree char *id = device_identity(dev);
+        crossed = last_worker(log, "parked=1", id) != last_worker(log, "resumed=1", id);
+    }
+    g_assert_true(crossed);
+    g_autofree char *log = log_wait_count(&s, "resumed=1", rounds);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform requests=1 outcome=closed", "parked=1", NULL),
+                     ==, rounds);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty,acs:Download,DownloadResponse requests=2 outcome=ok",
+                               "download=status:1", "cookie=echoed", "resumed=1", NULL), ==, rounds);
+    assert_resume_metrics(mport, (const gint64[]){rounds, rounds, 0, 0, 0, rounds});
+
+    /* another device's certificate with HNB 0's cookie: denied; HNB 0 then takes its session up */
+    Resp r;
+    const char *periodic[] = {"2 PERIODIC", NULL};
+    inform_and_cut(&h[0], 0, periodic, "2.0");
+    g_free(log_wait_count(&s, "parked=1", rounds + 1));
+    g_free(h[1].cookie);
+    h[1].cookie = g_strdup(h[0].cookie);
+    hnb_connect(&h[1]);
+    hnb_post(&h[1], "", &r);
+    g_assert_cmpint(r.status, ==, 500);
+    g_assert_nonnull(strstr(r.body->str, "<FaultCode>8001</FaultCode>"));
+    g_assert_nonnull(strstr(r.head, "Connection: close"));
+    resp_clear(&r);
+    hnb_disconnect(&h[1], TRUE);
+    g_autofree char *id1 = device_identity(1);
+    g_free(log_wait_count(&s, "reason=foreign_cookie", 1));
+    hnb_connect(&h[0]);
+    hnb_post(&h[0], "", &r); /* version 2.0: nothing to do, the session ends */
+    g_assert_cmpint(r.status, ==, 204);
+    resp_clear(&r);
+    hnb_disconnect(&h[0], TRUE);
+
+    /* after the linger: the cookie names nothing any more */
+    inform_and_cut(&h[2], 2, (const char *[]){"1 BOOT", NULL}, "1.0");
+    g_free(log_wait_count(&s, "reason=session_linger", 1));
+    hnb_connect(&h[2]);
+    hnb_post(&h[2], "", &r);
+    g_assert_cmpint(r.status, ==, 204); /* a new session without an Inform: no Download, the session ends */
+    resp_clear(&r);
+    hnb_disconnect(&h[2], TRUE);
+    for (int d = 0; d < 3; d++)
+        hnb_free(&h[d]);
+    assert_resume_metrics(mport, (const gint64[]){rounds + 1, rounds + 2, 1, 1, 1, rounds});
+    /* one left parked when the server stops: ended then, counted in the summary */
+    Hnb last;
+    hnb_open(&last, 1, &s);
+    hnb_disconnect(&last, TRUE);
+    inform_and_cut(&last, 1, periodic, "2.0");
+    hnb_free(&last);
+    g_free(log);
+    log = log_wait_count(&s, "parked=1", rounds + 3);
+    g_free(log);
+    log = campaign_stop(&s);
+    g_assert_cmpuint(log_count(log, "acs: session_ended", id1, "reason=server_stopped", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "acs: stopped by=SIGTERM", NULL), ==, 1);
+    g_assert_null(strstr(log, "Sanitizer"));
+    g_assert_cmpuint(log_count(log, "outcome=rejected reason=foreign_cookie", id1, NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty requests=1 outcome=ok", "resumed=1", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "acs: session_ended", "rpcs=Inform", "reason=session_linger", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=empty requests=1 outcome=ok", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=empty", "resumed=1", NULL), ==, 0);
+}
+
 /* Bytes damaged on the way (one flipped at the HNB): the TrE refuses them (corrupted), the HNB reports 9017 and is
  * offered the image again in that session, until --max-attempts Downloads; then the ACS gives up on it. */
 static void test_acs_recovery_corrupted(void)
@@ -2659,6 +2839,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/overload-and-metrics", test_acs_overload_and_metrics);
     g_test_add_func("/tls-peers/acs/sigterm-grace", test_acs_sigterm_grace);
     g_test_add_func("/tls-peers/acs/recovery", test_acs_recovery);
+    g_test_add_func("/tls-peers/acs/session-resume", test_acs_session_resume);
     g_test_add_func("/tls-peers/acs/recovery-corrupted", test_acs_recovery_corrupted);
     g_test_add_func("/tls-peers/acs/campaign-stagger", test_acs_campaign_stagger);
     g_test_add_func("/tls-peers/acs/campaign-bad-input", test_acs_campaign_bad_input);

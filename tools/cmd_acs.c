@@ -85,6 +85,7 @@ int hnb_cmd_acs(int argc, char **argv)
     double grace = 5, campaign_rate = NUM_NOT_GIVEN, idle_timeout = HNB_ACS_IDLE_TIMEOUT;
     double header_timeout = HNB_ACS_HEADER_TIMEOUT;
     double handshake_timeout = HNB_ACS_HANDSHAKE_TIMEOUT, body_timeout = HNB_ACS_BODY_TIMEOUT;
+    double session_linger = 30;
     gint64 max_connections = HNB_ACS_MAX_CONNECTIONS, workers = NOT_GIVEN, queue_limit = NOT_GIVEN;
     gint64 max_downloads = NOT_GIVEN;
     double bandwidth = NUM_NOT_GIVEN;
@@ -105,6 +106,10 @@ int hnb_cmd_acs(int argc, char **argv)
          "Serve GET /metrics (Prometheus text format) over plain HTTP on this loopback address", "127.0.0.1:PORT"},
         {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &grace,
          "After SIGTERM/SIGINT, seconds the open sessions get to finish (default 5)", "S"},
+        {"session-linger", 0, 0, G_OPTION_ARG_DOUBLE, &session_linger,
+         "Seconds an informed session whose connection the HNB cut waits for a new connection bringing its cookie "
+         "and the same certificate identity (TR-069 §3.4.1); it keeps its --max-sessions slot meanwhile "
+         "(default 30, 0: a session ends with its connection)", "S"},
         {"idle-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &idle_timeout,
          "Close a connection that makes no progress for this long (default 30)", "S"},
         {"header-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &header_timeout,
@@ -172,8 +177,13 @@ int hnb_cmd_acs(int argc, char **argv)
              "--header-timeout of its first byte (a slow client, slowloris), or a body not complete within "
              "--body-timeout of its header, is closed however steadily its bytes come; no progress at all for "
              "--idle-timeout closes any connection; beyond --max-connections the oldest connection that holds nothing "
-             "is closed for the new one (or the new one is refused).  --metrics serves counters in the Prometheus "
-             "text format on a loopback port.\n"
+             "is closed for the new one (or the new one is refused).\n"
+             "Sessions across connections (TR-069 §3.4.1, §3.7.1): an informed session whose connection the HNB cut "
+             "is kept --session-linger seconds (at most --max-connections of them, the oldest evicted); a new "
+             "connection whose first POST brings its hnbsim-session cookie with the same certificate identity goes on "
+             "with it (its log line says resumed=1, the cut one's parked=1); the cookie from another identity is "
+             "denied (8001); an unknown or expired one opens a new session, which must start with an Inform.\n"
+             "--metrics serves counters in the Prometheus text format on a loopback port.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
              "SIGTERM or SIGINT stops accepting, lets open sessions finish for --grace seconds, closes the rest, logs "
              "a summary line and exits 0.");
@@ -244,6 +254,10 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "hnbsim acs: --grace must be 0..3600 seconds\n");
         return HNB_EXIT_INPUT;
     }
+    if (!(session_linger >= 0 && session_linger <= 3600)) {
+        fprintf(stderr, "hnbsim acs: --session-linger must be 0..3600 seconds\n");
+        return HNB_EXIT_INPUT;
+    }
 
     if ((image_path == NULL) != (image_version == NULL) || (image_version && !image_version[0])) {
         fprintf(stderr, "hnbsim acs: --image FILE and --image-version STR go together\n");
@@ -298,7 +312,8 @@ int hnb_cmd_acs(int argc, char **argv)
                                .header_timeout = header_timeout, .body_timeout = body_timeout, .handshake_timeout = handshake_timeout,
                                .max_connections = max_connections, .workers = (guint)workers,
                                .queue_limit = queue_limit, .bandwidth = bandwidth,
-                               .max_downloads = max_downloads, .campaign = campaign};
+                               .max_downloads = max_downloads, .campaign = campaign,
+                               .session_linger = session_linger};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

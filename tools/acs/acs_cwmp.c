@@ -205,8 +205,7 @@ static void inform(HnbAcsCwmpSession *s, const HnbAcsSoap *soap, HnbAcsCwmpReply
     }
 }
 
-/* The value of our cookie in a Cookie header (RFC 6265 §4.2.1: name=value pairs separated by "; "), or NULL. */
-static char *cookie_value(const char *header)
+char *hnb_acs_cwmp_cookie_value(const char *header)
 {
     if (!header)
         return NULL;
@@ -327,7 +326,7 @@ static gboolean check_cookie(HnbAcsCwmpSession *s, const HnbAcsCwmpRequestInfo *
 {
     if (!s->cookie_set)
         return TRUE;
-    g_autofree char *value = cookie_value(info ? info->cookie : NULL);
+    g_autofree char *value = hnb_acs_cwmp_cookie_value(info ? info->cookie : NULL);
     if (!value) {
         s->cookie_log = "missing";
         return TRUE;
@@ -349,8 +348,8 @@ void hnb_acs_cwmp_answer(HnbAcsCwmpSession *s, const char *body, size_t len, Hnb
     hnb_acs_cwmp_answer_request(s, body, len, NULL, r);
 }
 
-void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info,
-                                 HnbAcsCwmpReply *r)
+static void answer_request(HnbAcsCwmpSession *s, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info,
+                           HnbAcsCwmpReply *r)
 {
     memset(r, 0, sizeof *r);
     r->body = g_string_new(NULL);
@@ -421,8 +420,17 @@ void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t 
     hnb_acs_soap_clear(&soap);
 }
 
-void hnb_acs_cwmp_answer_overload(const char *body, size_t len, const HnbAcsSoapLimits *limits, guint retry_after,
-                                  HnbAcsCwmpReply *r)
+void hnb_acs_cwmp_answer_request(HnbAcsCwmpSession *s, const char *body, size_t len, const HnbAcsCwmpRequestInfo *info,
+                                 HnbAcsCwmpReply *r)
+{
+    answer_request(s, body, len, info, r);
+    if (r->end) /* every way a session ends goes through here: the loop must not park an ended one */
+        s->ended = TRUE;
+}
+
+/* A refusal before any session state: the body parsed only to echo its cwmp:ID and namespace, the connection ends. */
+static void answer_refusal(const char *body, size_t len, const HnbAcsSoapLimits *limits, const char *faultcode,
+                           int code, const char *words, HnbAcsCwmpReply *r)
 {
     memset(r, 0, sizeof *r);
     r->body = g_string_new(NULL);
@@ -430,12 +438,27 @@ void hnb_acs_cwmp_answer_overload(const char *body, size_t len, const HnbAcsSoap
     HnbAcsSoapFault bad;
     if (!is_empty(body, len) && !hnb_acs_soap_parse(body, len, limits, &soap, &bad))
         hnb_acs_soap_fault_clear(&bad); /* what it showed of cwmp:ID and the namespace is still echoed */
-    fault(r, soap.cwmp_ns, soap.id, "Server", 8005,
-          "Retry request: the ACS has as many sessions open as it allows; retry later");
+    fault(r, soap.cwmp_ns, soap.id, faultcode, code, words);
     hnb_acs_soap_clear(&soap);
-    r->status = 503;
     r->end = TRUE;
+}
+
+void hnb_acs_cwmp_answer_overload(const char *body, size_t len, const HnbAcsSoapLimits *limits, guint retry_after,
+                                  HnbAcsCwmpReply *r)
+{
+    answer_refusal(body, len, limits, "Server", 8005,
+                   "Retry request: the ACS has as many sessions open as it allows; retry later", r);
+    r->status = 503;
     r->outcome = "refused";
     r->reason = g_strdup("overload");
     r->headers = g_strdup_printf("Retry-After: %u\r\n", retry_after);
+}
+
+void hnb_acs_cwmp_answer_foreign_cookie(const char *body, size_t len, const HnbAcsSoapLimits *limits,
+                                        HnbAcsCwmpReply *r)
+{
+    answer_refusal(body, len, limits, "Client", 8001,
+                   "Request denied: the session cookie names a session of another device", r);
+    r->outcome = "rejected";
+    r->reason = g_strdup("foreign_cookie (" HNB_ACS_COOKIE_NAME " names a session of another certificate identity)");
 }

@@ -22,8 +22,11 @@
  *
  * Session cookie (§3.4.1).  The InformResponse sets a cookie (hnbsim-session=<128-bit hex>; Secure; HttpOnly); the CPE
  * returns it on the session's later POSTs.  A request carrying a different hnbsim-session value is denied (8001, the
- * session ends); one carrying none is answered and logged (cookie=missing): the session is one TLS connection whose
- * client certificate already names the device, so the cookie identifies the session, not the CPE.
+ * session ends); one carrying none is answered and logged (cookie=missing): within one TLS connection the client
+ * certificate already names the device, so the cookie identifies the session, not the CPE.  A session can span TCP
+ * connections (§3.4.1): the loop parks an informed session whose connection the CPE cut and hands it, by its cookie,
+ * to the next connection of the same certificate identity (acs_loop.h, --session-linger); this layer only sees the
+ * same HnbAcsCwmpSession answer the next request, its `user_data` pointed at the new connection.
  *
  * Download.  Only when an image is published (HnbAcsCwmpImage) and the Inform's ParameterList names a SoftwareVersion
  * (InternetGatewayDevice.DeviceInfo.SoftwareVersion or Device.DeviceInfo.SoftwareVersion) other than its version: an
@@ -71,13 +74,15 @@ typedef struct {
 
 #define HNB_ACS_COOKIE_NAME "hnbsim-session"
 
-/* One CWMP session (today: one TLS connection).  Embedded: _init/_clear. */
+/* One CWMP session (one TLS connection, or several when the loop resumes it by its cookie).  Embedded: _init/_clear;
+ * a plain struct copy moves it (the copy owns what it points to; the source is then only memset to 0). */
 typedef struct {
     HnbAcsCwmpAuthorize authorize;
     void *user_data;
     HnbAcsSoapLimits limits;
     const HnbAcsCwmpImage *image; /* NULL: nothing published, no Download */
     gboolean informed;  /* an Inform was accepted */
+    gboolean ended;     /* an answer ended the session (HnbAcsCwmpReply.end): nothing left to resume */
     GString *rpcs;      /* the CPE's requests so far, comma-separated ("Inform,GetRPCMethods,empty"), for the log */
     char cookie[33];    /* the session id the InformResponse sets (hex) */
     gboolean cookie_set;                /* sent in a Set-Cookie */
@@ -129,6 +134,16 @@ void hnb_acs_cwmp_reply_clear(HnbAcsCwmpReply *reply);
  * its cwmp:ID and namespace (none if it is empty or not a valid envelope); no session state is touched. */
 void hnb_acs_cwmp_answer_overload(const char *body, size_t len, const HnbAcsSoapLimits *limits, guint retry_after,
                                   HnbAcsCwmpReply *reply);
+
+/* A new connection's first POST carries the cookie of a session parked by another certificate identity (acs_loop.h):
+ * CWMP fault 8001 (Request denied) with HTTP 500 and the end of the connection; like the overload answer, the body
+ * only lends its cwmp:ID and namespace, no session state is touched (the parked session stays its owner's). */
+void hnb_acs_cwmp_answer_foreign_cookie(const char *body, size_t len, const HnbAcsSoapLimits *limits,
+                                        HnbAcsCwmpReply *reply);
+
+/* The value of hnbsim-session in a Cookie header (RFC 6265 §4.2.1: name=value pairs separated by "; "), newly
+ * allocated, or NULL (no header, no such pair). */
+char *hnb_acs_cwmp_cookie_value(const char *header);
 
 /* The methods this ACS answers, as GetRPCMethodsResponse lists them; NULL-terminated. */
 extern const char *const hnb_acs_cwmp_methods[];

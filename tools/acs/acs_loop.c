@@ -90,6 +90,8 @@ struct Conn {
     HnbAcsCwmpSession cwmp;
     gboolean in_session;  /* a POST made this connection a CWMP session, counted in sessions_open */
     gboolean counted;     /* counted in sessions_total at its end (a session, or one refused for overload) */
+    gboolean parked;      /* its session was parked at its end (the log says parked=1) */
+    gboolean resumed;     /* its session is a parked one it took up by the cookie (resumed=1) */
     const char *outcome;  /* see acs_loop.h */
     char *reason;         /* reason code or detail, NULL if none */
 };
@@ -124,7 +126,19 @@ typedef struct {
     guint64 downloads_open;   /* image GETs holding a --max-downloads slot (under `lock`) */
     guint nworkers;
     Server **workers;
+    /* --session-linger: cookie (the key points into the value) → Parked, under `lock`; NULL when disabled */
+    GHashTable *parked;
+    gint64 linger_us;
+    guint parked_cap; /* --max-connections: at the cap the one parked first goes */
 } Shared;
+
+/* A CWMP session whose connection the CPE cut before the session ended, kept for the next connection that brings its
+ * cookie (TR-069 §3.4.1: a session may span TCP connections).  It keeps its sessions_open slot (acs_loop.h). */
+typedef struct {
+    char *identity;         /* the certificate identity of the connection that owned it: only that one takes it up */
+    HnbAcsCwmpSession cwmp; /* moved out of the connection; user_data NULL while no connection holds it */
+    gint64 expires;         /* monotonic µs */
+} Parked;
 
 /* One worker: its own thread (the first: the caller's), libev loop, listening socket and connections; the
  * configuration is a copy per worker, read-only once serving. */
@@ -157,6 +171,7 @@ struct Server {
     HnbAcsCampaign *campaign;
     HnbAcsCwmpImage cwmp_image; /* what the sessions offer, pointing into image */
     char *bound;                /* HOST:PORT, for the image URL when a request has no Host */
+    ev_timer sweep;             /* the first worker's: frees the parked sessions whose linger is over */
 };
 
 static void conn_step(Conn *c);
@@ -280,6 +295,10 @@ static void conn_log(const Conn *c)
         g_string_append_printf(more, " %s", c->cwmp.campaign_log);
     if (c->images->len)
         g_string_append_printf(more, " images=%s bytes=%" G_GUINT64_FORMAT, c->images->str, c->body_sent);
+    if (c->resumed)
+        g_string_append(more, " resumed=1");
+    if (c->parked)
+        g_string_append(more, " parked=1");
     if (c->srv->sh->nworkers > 1)
         g_string_append_printf(more, " worker=%u", c->srv->id);
     /* durations on the server's clock: the TLS handshake from the accept, the whole connection from the accept to
@@ -354,11 +373,150 @@ static void conn_count_end(Conn *c)
     c->in_session = c->counted = FALSE;
 }
 
+/* ---- sessions across connections (TR-069 §3.4.1) ---------------------------------------------------------------- */
+
+/* A parked session ends unresumed (under the lock, already out of the table): it ends as its last connection did,
+ * closed, and gives back its sessions_open slot. */
+static void parked_end(Shared *sh, Parked *p, const char *why, gboolean expired)
+{
+    HnbAcsMetrics *m = &sh->metrics;
+    m->sessions_parked--;
+    m->sessions_open--;
+    if (expired)
+        m->sessions_expired++;
+    hnb_acs_metrics_session_end(m, "closed");
+    fprintf(stderr, "acs: session_ended identity=%s rpcs=%s outcome=closed reason=%s\n", p->identity,
+            p->cwmp.rpcs && p->cwmp.rpcs->len ? p->cwmp.rpcs->str : "-", why);
+    fflush(stderr);
+    hnb_acs_cwmp_session_clear(&p->cwmp);
+    g_free(p->identity);
+    g_free(p);
+}
+
+/* End the parked sessions whose linger is over at `now` (G_MAXINT64: all, the server stopping). */
+static void parked_sweep(Shared *sh, gint64 now, const char *why, gboolean expired)
+{
+    pthread_mutex_lock(&sh->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, sh->parked);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        Parked *p = value;
+        if (p->expires <= now) {
+            g_hash_table_iter_remove(&it);
+            parked_end(sh, p, why, expired);
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    Server *s = (Server *)((char *)w - offsetof(Server, sweep));
+    parked_sweep(s->sh, g_get_monotonic_time(), "session_linger", TRUE);
+}
+
+/* Is the connection's session one to park?  An accepted Inform, not ended by an answer, and the peer went away (not
+ * an ACS refusal, a deadline or a stop: those end the session). */
+static gboolean conn_parkable(const Conn *c)
+{
+    const Server *s = c->srv;
+    return s->sh->parked && c->in_session && c->cwmp.informed && !c->cwmp.ended && c->cwmp.cookie_set &&
+           c->identity && !s->stopping && !g_atomic_int_get(&s->sh->stopping) &&
+           g_strcmp0(c->outcome, "closed") == 0;
+}
+
+/* Move the connection's session into the table, the first one parked giving way at the cap (bounded memory).  The
+ * connection no longer holds a session: its end counts nothing, the session's will. */
+static void conn_park(Conn *c)
+{
+    Shared *sh = c->srv->sh;
+    Parked *p = g_new0(Parked, 1);
+    p->identity = g_strdup(c->identity);
+    p->cwmp = c->cwmp;
+    p->cwmp.user_data = NULL;
+    memset(&c->cwmp, 0, sizeof c->cwmp);
+    p->expires = g_get_monotonic_time() + sh->linger_us;
+    pthread_mutex_lock(&sh->lock);
+    Parked *same = g_hash_table_lookup(sh->parked, p->cwmp.cookie); /* 128 random bits: never, but not a leak */
+    if (same) {
+        g_hash_table_remove(sh->parked, p->cwmp.cookie);
+        parked_end(sh, same, "replaced", TRUE);
+    }
+    if (g_hash_table_size(sh->parked) >= sh->parked_cap) {
+        GHashTableIter it;
+        gpointer value;
+        Parked *oldest = NULL;
+        g_hash_table_iter_init(&it, sh->parked);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+            if (!oldest || ((Parked *)value)->expires < oldest->expires)
+                oldest = value;
+        g_hash_table_remove(sh->parked, oldest->cwmp.cookie);
+        parked_end(sh, oldest, "evicted", TRUE);
+    }
+    g_hash_table_insert(sh->parked, p->cwmp.cookie, p);
+    sh->metrics.sessions_parked++;
+    pthread_mutex_unlock(&sh->lock);
+    c->in_session = c->counted = FALSE;
+}
+
+typedef enum { RESUME_NONE, RESUME_TAKEN, RESUME_FOREIGN } Resume;
+
+/* A new connection's first POST: does its cookie name a parked session?  Of the same certificate identity: the
+ * connection takes it (its sessions_open slot too).  Of another: RESUME_FOREIGN, the session stays parked for its
+ * owner.  Unknown or past its linger: RESUME_NONE, the POST opens a new session as any first POST does. */
+static Resume conn_resume(Conn *c, const char *cookie_header)
+{
+    Shared *sh = c->srv->sh;
+    if (!sh->parked || !c->identity)
+        return RESUME_NONE;
+    g_autofree char *cookie = hnb_acs_cwmp_cookie_value(cookie_header);
+    if (!cookie)
+        return RESUME_NONE;
+    Resume res = RESUME_NONE;
+    Parked *taken = NULL;
+    pthread_mutex_lock(&sh->lock);
+    Parked *p = g_hash_table_lookup(sh->parked, cookie);
+    if (p && p->expires <= g_get_monotonic_time()) { /* the sweep has not come yet: as if it had */
+        g_hash_table_remove(sh->parked, cookie);
+        parked_end(sh, p, "session_linger", TRUE);
+        p = NULL;
+    }
+    if (p && strcmp(p->identity, c->identity) != 0) {
+        sh->metrics.refused_foreign_cookie++;
+        res = RESUME_FOREIGN;
+    } else if (p) {
+        g_hash_table_remove(sh->parked, cookie);
+        sh->metrics.sessions_parked--;
+        sh->metrics.sessions_resumed++;
+        taken = p;
+        res = RESUME_TAKEN;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (taken) {
+        hnb_acs_cwmp_session_clear(&c->cwmp);
+        c->cwmp = taken->cwmp;
+        c->cwmp.user_data = c;
+        if (c->cwmp.image) /* the parking worker's copy (the same image): this worker's, as for its own sessions */
+            c->cwmp.image = &c->srv->cwmp_image;
+        g_free(taken->identity);
+        g_free(taken);
+        c->resumed = TRUE;
+        conn_set_outcome(c, "informed", NULL);
+    }
+    return res;
+}
+
 /* Log, count, free, and stop the server when --exit-after is reached or, once stopping, the last one is gone. */
 static void conn_close(Conn *c)
 {
     Server *s = c->srv;
+    c->parked = conn_parkable(c);
     conn_log(c);
+    if (c->parked)
+        conn_park(c);
     conn_count_end(c);
     conn_free(c);
     pthread_mutex_lock(&s->sh->lock);
@@ -566,18 +724,26 @@ static void handle_request(Conn *c, const HnbAcsHttpRequest *req)
     HnbAcsCwmpReply r;
     Server *s = c->srv;
     if (!c->in_session) {
-        /* the connection's first POST opens a session, unless --max-sessions are open (overload) */
+        /* the connection's first POST resumes a parked session by its cookie, or opens a session unless
+         * --max-sessions are open (overload) */
         c->counted = TRUE;
-        /* the check and the count under one lock: --max-sessions holds across the workers */
-        HnbAcsMetrics *m = metrics_lock(s);
-        gboolean overload = s->max_sessions > 0 && m->sessions_open >= s->max_sessions;
-        if (overload)
-            m->refused_overload++;
-        else
-            m->sessions_open++;
-        metrics_unlock(s);
-        if (overload) {
-            hnb_acs_cwmp_answer_overload(req->body, req->body_len, &soap_limits, s->retry_after, &r);
+        Resume res = conn_resume(c, req->cookie);
+        gboolean overload = FALSE;
+        if (res == RESUME_NONE) {
+            /* the check and the count under one lock: --max-sessions holds across the workers */
+            HnbAcsMetrics *m = metrics_lock(s);
+            overload = s->max_sessions > 0 && m->sessions_open >= s->max_sessions;
+            if (overload)
+                m->refused_overload++;
+            else
+                m->sessions_open++;
+            metrics_unlock(s);
+        }
+        if (overload || res == RESUME_FOREIGN) {
+            if (overload)
+                hnb_acs_cwmp_answer_overload(req->body, req->body_len, &soap_limits, s->retry_after, &r);
+            else
+                hnb_acs_cwmp_answer_foreign_cookie(req->body, req->body_len, &soap_limits, &r);
             c->close_after = TRUE;
             c->drain_after = TRUE; /* what the client pipelined after it must not turn the close into a reset */
             hnb_acs_http_respond(c->out, r.status, "text/xml; charset=\"utf-8\"", r.body->str, r.body->len,
@@ -1255,6 +1421,7 @@ static void worker_finish(Server *s)
     while (s->mconns)
         metrics_conn_free(s->mconns);
     ev_timer_stop(s->loop, &s->grace);
+    ev_timer_stop(s->loop, &s->sweep);
     ev_io_stop(s->loop, &s->listen_io);
     ev_async_stop(s->loop, &s->wake);
     if (s->metrics_fd >= 0) {
@@ -1298,6 +1465,11 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
                    .handshake_s = opts->handshake_timeout > 0 ? opts->handshake_timeout : HNB_ACS_HANDSHAKE_TIMEOUT};
     gint64 want = opts->max_connections > 0 ? opts->max_connections : HNB_ACS_MAX_CONNECTIONS;
     base.max_connections = connections_that_fit(want);
+    if (opts->session_linger > 0) {
+        sh.parked = g_hash_table_new(g_str_hash, g_str_equal);
+        sh.linger_us = (gint64)(opts->session_linger * 1e6);
+        sh.parked_cap = (guint)MIN(base.max_connections, (gint64)G_MAXUINT);
+    }
     if (base.max_connections < want)
         fprintf(stderr, "acs: max_connections=%" G_GINT64_FORMAT " (RLIMIT_NOFILE allows no more than %" G_GINT64_FORMAT
                 " of the %" G_GINT64_FORMAT " asked for)\n", base.max_connections, base.max_connections, want);
@@ -1372,6 +1544,11 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
         w->wake.data = w;
         ev_async_start(w->loop, &w->wake);
         ev_init(&w->grace, on_grace);
+        ev_init(&w->sweep, on_sweep);
+    }
+    if (sh.parked) { /* a sweep a second at most: a parked session outlives its linger by no more than that */
+        ev_timer_set(&workers[0]->sweep, MIN(1.0, opts->session_linger), MIN(1.0, opts->session_linger));
+        ev_timer_start(workers[0]->loop, &workers[0]->sweep);
     }
     Server *first = workers[0];
     if (metrics_fd >= 0) { /* the page sums every worker's counts: they are one shared set */
@@ -1417,6 +1594,10 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
         cut += workers[i]->cut;
     }
     g_free(threads);
+    if (sh.parked) { /* every thread is joined: the lock is for form's sake */
+        parked_sweep(&sh, G_MAXINT64, "server_stopped", FALSE);
+        g_hash_table_destroy(sh.parked);
+    }
     guint64 sessions = 0;
     for (guint i = 0; hnb_acs_metrics_outcomes[i]; i++)
         sessions += sh.metrics.sessions[i];

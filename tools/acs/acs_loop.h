@@ -34,6 +34,20 @@
  * a new connection's first POST gets CWMP fault 8005 with HTTP 503 and Retry-After (acs_cwmp.h) and the connection
  * closes.  The counters (acs_metrics.h) are fed here and served on the optional loopback metrics listener.
  *
+ * Sessions across connections (TR-069 §3.4.1; session_linger > 0).  A connection whose informed, not ended session
+ * the peer cut (outcome closed, not a refusal, a deadline or a stop) parks the session for session_linger seconds in
+ * one table of the server, keyed by its hnbsim-session cookie, with the certificate identity it belonged to (under the
+ * shared lock: the next connection may come to another worker).  A new connection's first POST with that cookie and
+ * a certificate of the same identity takes it up and is answered as the session's next request; of another identity
+ * it gets 8001 (outcome=rejected reason=foreign_cookie) and the session stays parked; an unknown or expired cookie
+ * opens a new session as any first POST does (§3.7.1: it must start with an Inform).  A parked session keeps its
+ * sessions_open slot (--max-sessions) until taken up or ended, and taking one up is not checked against it.  Log: one
+ * line per connection, parked=1 on the cut one, resumed=1 on the one that took the session up (rpcs= is then the
+ * session's whole list, requests= the connection's); the session counts once in sessions_total, at the end of the
+ * connection that ends it, or as closed when it ends parked (line `acs: session_ended identity=... rpcs=...
+ * outcome=closed reason=session_linger|evicted|server_stopped`).  Bounded: the first worker sweeps the expired ones
+ * (every min(1 s, linger)); at max_connections parked, the one parked first is evicted.
+ *
  * Stopping: the first SIGTERM/SIGINT closes the listener and the connections that are not sessions, gives the open
  * sessions `grace` seconds, closes the rest, logs `acs: stopped by=SIGTERM connections=N sessions=N
  * refused_overload=N sessions_cut=N`; a second signal cuts the grace period short.
@@ -97,6 +111,7 @@ typedef struct {
     gint64 queue_limit;       /* connections waiting for their worker: the accept queue (0: a backlog of 128) */
     double bandwidth;         /* image bytes of the whole server, bit/s ([download] bandwidth; 0: no cap) */
     gint64 max_downloads;     /* image GETs sending at once ([download] max_concurrent; 0: no cap) */
+    double session_linger;    /* seconds a cut session waits for its cookie (0: sessions end with their connection) */
 } HnbAcsServeOptions;
 
 #define HNB_ACS_IDLE_TIMEOUT 30.0

@@ -75,6 +75,8 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
                            m->refused_max_connections);
     g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"max_downloads\"} %" G_GUINT64_FORMAT "\n",
                            m->refused_max_downloads);
+    g_string_append_printf(out, "hnbsim_acs_refused_total{reason=\"foreign_cookie\"} %" G_GUINT64_FORMAT "\n",
+                           m->refused_foreign_cookie);
     header(out, "hnbsim_acs_downloads_open", "gauge", "Image GETs sending now.");
     g_string_append_printf(out, "hnbsim_acs_downloads_open %" G_GUINT64_FORMAT "\n", m->downloads_open);
     header(out, "hnbsim_acs_timeouts_total", "counter", "Connections closed by a deadline, by reason.");
@@ -84,6 +86,14 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     g_string_append_printf(out, "hnbsim_acs_downloads_total %" G_GUINT64_FORMAT "\n", m->downloads);
     header(out, "hnbsim_acs_image_bytes_total", "counter", "Image bytes sent.");
     g_string_append_printf(out, "hnbsim_acs_image_bytes_total %" G_GUINT64_FORMAT "\n", m->image_bytes);
+    header(out, "hnbsim_acs_sessions_parked", "gauge",
+           "CWMP sessions whose connection was cut, kept for their cookie.");
+    g_string_append_printf(out, "hnbsim_acs_sessions_parked %" G_GINT64_FORMAT "\n", m->sessions_parked);
+    header(out, "hnbsim_acs_sessions_resumed_total", "counter", "Parked sessions taken up by a new connection.");
+    g_string_append_printf(out, "hnbsim_acs_sessions_resumed_total %" G_GUINT64_FORMAT "\n", m->sessions_resumed);
+    header(out, "hnbsim_acs_sessions_expired_total", "counter",
+           "Parked sessions ended by --session-linger or eviction.");
+    g_string_append_printf(out, "hnbsim_acs_sessions_expired_total %" G_GUINT64_FORMAT "\n", m->sessions_expired);
 }
 
 void hnb_acs_metrics_render_campaign(const HnbAcsCampaignStats *st, GString *out)

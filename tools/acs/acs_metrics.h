@@ -13,12 +13,17 @@
  *   hnbsim_acs_rpcs_total{rpc}            the CPE's requests answered in sessions: Inform, empty, ... (as the log)
  *   hnbsim_acs_refused_total{reason}      connections refused or closed by a limit: overload (--max-sessions),
  *                                         max_connections (--max-connections: the new one refused or an idle one
- *                                         closed for it), max_downloads (--max-downloads: 503)
+ *                                         closed for it), max_downloads (--max-downloads: 503), foreign_cookie
+ *                                         (a parked session's cookie from another certificate identity: 8001)
  *   hnbsim_acs_downloads_open             image GETs sending now, holding a --max-downloads slot (gauge)
  *   hnbsim_acs_timeouts_total{reason}     connections closed by a deadline: idle (no progress), slow_header (a
  *                                         request header not complete in time), handshake (not done in time)
  *   hnbsim_acs_downloads_total            Download RPCs sent
  *   hnbsim_acs_image_bytes_total          image bytes sent (GET /images/...)
+ *   hnbsim_acs_sessions_parked            sessions whose connection the CPE cut, waiting for their cookie (gauge;
+ *                                         also in sessions_open)
+ *   hnbsim_acs_sessions_resumed_total     parked sessions a new connection took up by its cookie (TR-069 §3.4.1)
+ *   hnbsim_acs_sessions_expired_total     parked sessions ended unresumed (--session-linger, or evicted at the cap)
  */
 #ifndef HNB_ACS_METRICS_H
 #define HNB_ACS_METRICS_H
@@ -48,6 +53,8 @@ typedef struct {
     guint64 timeouts[4]; /* HnbAcsTimeout */
     guint64 downloads;
     guint64 image_bytes;
+    gint64 sessions_parked;
+    guint64 sessions_resumed, sessions_expired, refused_foreign_cookie;
 } HnbAcsMetrics;
 
 /* The deadlines of acs_loop.c, in the order of the page's labels. */
