@@ -3,7 +3,8 @@
  * Workers (--workers N, default 1): N threads, each its own libev loop and its own listening socket bound to the same
  * address with SO_REUSEPORT (the first binds the address asked for, port 0 picking one; the others bind the port it
  * got), so the kernel spreads new connections over them; a connection stays on its worker.  One SSL_CTX serves all
- * (SSL_new on a context no longer changed is thread-safe).  Server-wide, under one mutex: the counters (the metrics
+ * (SSL_new on a context no longer changed is thread-safe; its session cache and ticket keys, shared by the workers,
+ * OpenSSL locks itself).  Server-wide, under one mutex: the counters (the metrics
  * page, served by the first worker, and the summary line are the sums), the --max-sessions check and count, the
  * --max-connections count (room is made among the worker's own connections), --exit-after.  SIGTERM/SIGINT are
  * watched by the first worker's loop (the others block them) and passed on to every loop with an ev_async; the
@@ -23,7 +24,8 @@
  * then, when there is something to say: cookie=echoed|missing, download=sent|status:N|fault:N|gave_up|
  * awaiting_transfer_complete (the ACS's Download and the CPE's answer), runs=golden|other|published|unknown
  * attempt=1/3 delay=10 (the campaign's word, with one: what the device runs, the Download's attempt and DelaySeconds;
- * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs).
+ * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs),
+ * resumed=1 (the TLS handshake resumed a session: --resumption).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
  * certificate, or reason=overload), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away, or
  * reason=server_stopped), timeout, served (image requests only, all answered).
@@ -67,6 +69,7 @@
 #define HNB_ACS_LOOP_H
 
 #include "crypto/pki.h"
+#include "crypto/tls.h"
 #include "tools/acs/acs_campaign.h"
 #include "tools/acs/acs_image.h"
 
@@ -93,12 +96,17 @@ typedef struct {
     gint64 queue_limit;       /* connections waiting for their worker: the accept queue (0: a backlog of 128) */
     double bandwidth;         /* image bytes of the whole server, bit/s ([download] bandwidth; 0: no cap) */
     gint64 max_downloads;     /* image GETs sending at once ([download] max_concurrent; 0: no cap) */
+    /* TLS session resumption ([tls] resumption): none; ids, OpenSSL's server cache shared by the workers; tickets,
+     * under the context's keys.  A resumed handshake's log line ends in resumed=1. */
+    HnbTlsResumption resumption;
+    long session_lifetime;    /* real seconds a session may be resumed ([tls] session_lifetime; 0: a day) */
 } HnbAcsServeOptions;
 
 #define HNB_ACS_IDLE_TIMEOUT 30.0
 #define HNB_ACS_HEADER_TIMEOUT 10.0
 #define HNB_ACS_HANDSHAKE_TIMEOUT 10.0
 #define HNB_ACS_MAX_CONNECTIONS 4096
+#define HNB_ACS_SESSION_LIFETIME 86400L /* the [tls] session_lifetime default, 1d */
 
 /* Serve until SIGTERM, SIGINT (then the grace period) or exit_after.  Prints `metrics on http://HOST:PORT/metrics`
  * (with --metrics), then `listening on HOST:PORT` on stdout once ready.  FALSE with *error (HNB_ERROR_INPUT for a bad
