@@ -111,12 +111,12 @@ static void test_format(void)
         g_assert_cmpstr(name, ==, helped); /* a family's samples follow its TYPE line together */
         samples++;
     }
-    g_assert_cmpuint(families, ==, 14);
+    g_assert_cmpuint(families, ==, 15);
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_sessions_open"), ==, "gauge");
     g_assert_cmpstr(g_hash_table_lookup(typed, "hnbsim_acs_connections_open"), ==, "gauge");
     /* the single samples (connections total and open, sessions open, downloads, downloads open, image bytes, sessions
-     * parked, resumed, expired), the labelled tables, refused by 4 reasons, timeouts by 4 */
-    guint want = 9 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
+     * parked, resumed, expired, resumed handshakes), the labelled tables, refused by 4 reasons, timeouts by 4 */
+    guint want = 10 + g_strv_length((char **)hnb_acs_metrics_handshakes) +
                  g_strv_length((char **)hnb_acs_metrics_outcomes) + g_strv_length((char **)hnb_acs_metrics_rpcs) + 4 +
                  4;
     g_assert_cmpuint(samples, ==, want);

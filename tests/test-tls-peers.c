@@ -2117,16 +2117,16 @@ static void test_acs_session_resume(void)
         int dev = (int)(rounds % 3);
         rounds++;
         session_over_two_connections(&h[dev], &s, dev, rounds);
-        g_autofree char *log = log_wait_count(&s, "resumed=1", rounds);
+        g_autofree char *log = log_wait_count(&s, "cwmp_resumed=1", rounds);
         g_autofree char *id = device_identity(dev);
-        crossed = last_worker(log, "parked=1", id) != last_worker(log, "resumed=1", id);
+        crossed = last_worker(log, "parked=1", id) != last_worker(log, "cwmp_resumed=1", id);
     }
     g_assert_true(crossed);
-    g_autofree char *log = log_wait_count(&s, "resumed=1", rounds);
+    g_autofree char *log = log_wait_count(&s, "cwmp_resumed=1", rounds);
     g_assert_cmpuint(log_count(log, "rpcs=Inform requests=1 outcome=closed", "parked=1", NULL),
                      ==, rounds);
     g_assert_cmpuint(log_count(log, "rpcs=Inform,empty,acs:Download,DownloadResponse requests=2 outcome=ok",
-                               "download=status:1", "cookie=echoed", "resumed=1", NULL), ==, rounds);
+                               "download=status:1", "cookie=echoed", "cwmp_resumed=1", NULL), ==, rounds);
     assert_resume_metrics(mport, (const gint64[]){rounds, rounds, 0, 0, 0, rounds});
 
     /* another device's certificate with HNB 0's cookie: denied; HNB 0 then takes its session up */
@@ -2176,10 +2176,10 @@ static void test_acs_session_resume(void)
     g_assert_cmpuint(log_count(log, "acs: stopped by=SIGTERM", NULL), ==, 1);
     g_assert_null(strstr(log, "Sanitizer"));
     g_assert_cmpuint(log_count(log, "outcome=rejected reason=foreign_cookie", id1, NULL), ==, 1);
-    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty requests=1 outcome=ok", "resumed=1", NULL), ==, 1);
+    g_assert_cmpuint(log_count(log, "rpcs=Inform,empty requests=1 outcome=ok", "cwmp_resumed=1", NULL), ==, 1);
     g_assert_cmpuint(log_count(log, "acs: session_ended", "rpcs=Inform", "reason=session_linger", NULL), ==, 1);
     g_assert_cmpuint(log_count(log, "rpcs=empty requests=1 outcome=ok", NULL), ==, 1);
-    g_assert_cmpuint(log_count(log, "rpcs=empty", "resumed=1", NULL), ==, 0);
+    g_assert_cmpuint(log_count(log, "rpcs=empty", "cwmp_resumed=1", NULL), ==, 0);
 }
 
 /* Bytes damaged on the way (one flipped at the HNB): the TrE refuses them (corrupted), the HNB reports 9017 and is
@@ -2793,6 +2793,89 @@ static void test_acs_scenario(void)
     g_free(err);
 }
 
+/* Session resumption over real sockets: s_client keeps the session of its first connection (-sess_out) and offers
+ * it on each of the next (-sess_in): by session ID (RFC 5246 §7.3, §7.4.1.2: the server finds the ClientHello's
+ * session_id in its cache and echoes it) or by ticket (RFC 5077).  The first connection says nothing and is closed
+ * by the idle timeout, with no close_notify from either side: its session must survive that (OpenSSL drops the session
+ * of an SSL freed without a shutdown from the cache).  With --workers 2 the next connections land on both workers
+ * (SO_REUSEPORT hashes each new source port; twelve of them all on one worker is a 1 in 2048 chance), and every
+ * one resumes: one cache, one set of ticket keys. */
+static void resumption_case(const char *mode, const char *workers, gboolean want)
+{
+    enum { N = 12 };
+    Server s;
+    g_autofree char *log_name = g_strdup_printf("acs-resume-%s-%s.log", mode, workers);
+    acs_start(&s, (const char *[]){"--resumption", mode, "--workers", workers, "--idle-timeout", "1", "--metrics",
+                                   "127.0.0.1:0", NULL},
+              log_name);
+    g_autofree char *mport = metrics_port(&s);
+    g_autofree char *cert = device_cert(1), *key = device_key(1), *oui = device_oui(1), *serial = device_serial(1);
+    g_autofree char *req = inform_request(oui, serial), *ident = device_identity(1);
+    g_autofree char *want_ident = g_strdup_printf("identity=%s ", ident);
+    g_autofree char *sess = g_build_filename(scratch, "resume.sess", NULL);
+    unlink(sess);
+    char *out, *logline;
+    s_client_to(&s, (const char *[]){"-cert", cert, "-key", key, "-sess_out", sess, NULL}, NULL, &out, &logline);
+    g_assert_nonnull(strstr(out, "New, TLSv1.2"));
+    g_assert_nonnull(strstr(logline, "outcome=timeout"));
+    g_assert_null(strstr(logline, "tls_resumed=1"));
+    /* with none the ServerHello's session_id is empty and no ticket comes: s_client has nothing to keep or offer */
+    gboolean kept = g_file_test(sess, G_FILE_TEST_EXISTS);
+    g_assert_true(kept == want);
+    g_free(out);
+    g_free(logline);
+    gboolean on[2] = {FALSE, FALSE};
+    for (int i = 0; i < N; i++) {
+        int rc = s_client_to(&s, (const char *[]){"-cert", cert, "-key", key, kept ? "-sess_in" : NULL, sess, NULL},
+                             req, &out, &logline);
+        g_assert_cmpint(rc, ==, 0);
+        g_assert_nonnull(strstr(out, "HTTP/1.1 204 No Content"));
+        g_assert_nonnull(strstr(out, want ? "Reused, TLSv1.2" : "New, TLSv1.2"));
+        g_assert_nonnull(strstr(logline, want_ident)); /* a resumed session still knows its device */
+        g_assert_nonnull(strstr(logline, "outcome=ok"));
+        g_assert_true((strstr(logline, " tls_resumed=1") != NULL) == want);
+        const char *w = strstr(logline, " worker=");
+        if (w)
+            on[atoi(w + strlen(" worker=")) == 1] = TRUE;
+        g_free(out);
+        g_free(logline);
+    }
+    if (strcmp(workers, "2") == 0)
+        g_assert_true(on[0] && on[1]);
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"ok\"}"), ==, N + 1);
+    g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_resumed_total"), ==, want ? N : 0);
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
+static void test_acs_resumption_none(void) { resumption_case("none", "1", FALSE); }
+static void test_acs_resumption_ids(void) { resumption_case("ids", "1", TRUE); }
+static void test_acs_resumption_tickets(void) { resumption_case("tickets", "1", TRUE); }
+static void test_acs_resumption_ids_workers(void) { resumption_case("ids", "2", TRUE); }
+static void test_acs_resumption_tickets_workers(void) { resumption_case("tickets", "2", TRUE); }
+
+/* --scenario gives [tls] resumption and session_lifetime; --resumption given wins; a bad value is refused. */
+static void test_acs_resumption_scenario(void)
+{
+    g_autofree char *sc = g_build_filename(scratch, "resumption.ini", NULL);
+    g_assert_true(g_file_set_contents(sc, "[scenario]\nname = resumption\nmodel = fleet\n[tls]\nresumption = none\n"
+                                          "session_lifetime = 2h\n", -1, NULL));
+    Server s;
+    acs_start(&s, (const char *[]){"--scenario", sc, NULL}, "acs-resumption-scenario.log");
+    g_free(log_wait(&s, "acs: tls resumption=none session_lifetime=7200s\n"));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+    acs_start(&s, (const char *[]){"--scenario", sc, "--resumption", "tickets", NULL}, "acs-resumption-scenario2.log");
+    g_free(log_wait(&s, "acs: tls resumption=tickets session_lifetime=7200s\n"));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+    char *out, *err;
+    int rc = hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", pki, "--resumption", "cache", NULL},
+                    &out, &err);
+    g_assert_cmpint(rc, ==, 2);
+    assert_all(err, "--resumption must be none, ids or tickets", NULL);
+    g_free(out);
+    g_free(err);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2850,6 +2933,12 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/queue-limit", test_acs_queue_limit);
     g_test_add_func("/tls-peers/acs/download-caps", test_acs_download_caps);
     g_test_add_func("/tls-peers/acs/scenario", test_acs_scenario);
+    g_test_add_func("/tls-peers/acs/resumption/none", test_acs_resumption_none);
+    g_test_add_func("/tls-peers/acs/resumption/ids", test_acs_resumption_ids);
+    g_test_add_func("/tls-peers/acs/resumption/tickets", test_acs_resumption_tickets);
+    g_test_add_func("/tls-peers/acs/resumption/ids-workers", test_acs_resumption_ids_workers);
+    g_test_add_func("/tls-peers/acs/resumption/tickets-workers", test_acs_resumption_tickets_workers);
+    g_test_add_func("/tls-peers/acs/resumption/scenario", test_acs_resumption_scenario);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

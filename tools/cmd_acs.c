@@ -48,8 +48,11 @@ typedef struct {
 } ScenarioKey;
 
 /* --scenario FILE: the project's loader (the same validation and messages: file, key, problem); each key of
- * `keys` the scenario's model has and the command line did not give is taken.  FALSE after printing why. */
-static gboolean capacity_from_scenario(const char *path, const ScenarioKey *keys, size_t n)
+ * `keys` the scenario's model has and the command line did not give is taken, and so are [tls] resumption (into
+ * *resumption when it is NULL: the option not given) and session_lifetime (*lifetime_s, whole seconds, at least 1).
+ * FALSE after printing why. */
+static gboolean capacity_from_scenario(const char *path, const ScenarioKey *keys, size_t n, char **resumption,
+                                       long *lifetime_s)
 {
     GError *error = NULL;
     g_autoptr(HnbScenario) sc = hnb_cli_load(path, NULL, &error);
@@ -73,13 +76,18 @@ static gboolean capacity_from_scenario(const char *path, const ScenarioKey *keys
             *k->num_value = hnb_scenario_number(sc, k->group, k->key);
         }
     }
+    if (!*resumption && hnb_scenario_spec(sc, "tls", "resumption"))
+        *resumption = g_strdup(hnb_scenario_string(sc, "tls", "resumption"));
+    if (hnb_scenario_spec(sc, "tls", "session_lifetime"))
+        *lifetime_s = (long)MAX(1, hnb_scenario_time(sc, "tls", "session_lifetime") / HNB_SEC);
     return TRUE;
 }
 
 int hnb_cmd_acs(int argc, char **argv)
 {
     g_autofree char *listen_spec = NULL, *pki_dir = NULL, *image_path = NULL, *image_version = NULL;
-    g_autofree char *metrics = NULL, *scenario = NULL, *golden_version = NULL;
+    g_autofree char *metrics = NULL, *scenario = NULL, *golden_version = NULL, *resumption = NULL;
+    long session_lifetime = HNB_ACS_SESSION_LIFETIME;
     gboolean tls11 = FALSE;
     gint64 exit_after = 0, max_sessions = NOT_GIVEN, retry_after = 30, max_attempts = 3;
     double grace = 5, campaign_rate = NUM_NOT_GIVEN, idle_timeout = HNB_ACS_IDLE_TIMEOUT;
@@ -95,6 +103,9 @@ int hnb_cmd_acs(int argc, char **argv)
         {"pki", 0, 0, G_OPTION_ARG_FILENAME, &pki_dir, "PKI directory written by `hnbsim pki --out`", "DIR"},
         {"tls11", 0, 0, G_OPTION_ARG_NONE, &tls11, "Also accept TLS 1.1 (the profile's floor; default TLS 1.2 only)",
          NULL},
+        {"resumption", 0, 0, G_OPTION_ARG_STRING, &resumption,
+         "TLS session resumption, as the scenario's [tls] resumption: none, ids (session IDs, one cache for all "
+         "workers) or tickets (RFC 5077) (default ids)", "none|ids|tickets"},
         {"exit-after", 0, 0, G_OPTION_ARG_INT64, &exit_after,
          "Exit after this many connections have ended (default 0: until SIGTERM/SIGINT)", "N"},
         {"max-sessions", 0, 0, G_OPTION_ARG_INT64, &max_sessions,
@@ -134,8 +145,8 @@ int hnb_cmd_acs(int argc, char **argv)
          "limit)", "N"},
         {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario,
          "Take --workers, --max-sessions, --queue-limit ([acs] workers, max_sessions, queue_limit) and --bandwidth, "
-         "--max-downloads, --campaign-rate ([download] bandwidth, max_concurrent, campaign_rate) from this scenario "
-         "file; options given override",
+         "--max-downloads, --campaign-rate ([download] bandwidth, max_concurrent, campaign_rate), --resumption "
+         "([tls] resumption, and its session_lifetime) from this scenario file; options given override",
          "FILE"},
         {"image", 0, 0, G_OPTION_ARG_FILENAME, &image_path,
          "Publish this firmware image: served at /images/<its base name>, offered by Download", "FILE"},
@@ -181,7 +192,7 @@ int hnb_cmd_acs(int argc, char **argv)
              "Sessions across connections (TR-069 §3.4.1, §3.7.1): an informed session whose connection the HNB cut "
              "is kept --session-linger seconds (at most --max-connections of them, the oldest evicted); a new "
              "connection whose first POST brings its hnbsim-session cookie with the same certificate identity goes on "
-             "with it (its log line says resumed=1, the cut one's parked=1); the cookie from another identity is "
+             "with it (its log line says cwmp_resumed=1, the cut one's parked=1); the cookie from another identity is "
              "denied (8001); an unknown or expired one opens a new session, which must start with an Inform.\n"
              "--metrics serves counters in the Prometheus text format on a loopback port.\n"
              "Prints `listening on HOST:PORT` on stdout once ready; logs one line per connection on stderr.  "
@@ -206,8 +217,18 @@ int hnb_cmd_acs(int argc, char **argv)
         {"download", "max_concurrent", "max-downloads", &max_downloads, NULL, G_MAXINT64},
         {"download", "campaign_rate", "campaign-rate", NULL, &campaign_rate, 0},
     };
-    if (scenario && !capacity_from_scenario(scenario, keys, G_N_ELEMENTS(keys)))
+    if (scenario && !capacity_from_scenario(scenario, keys, G_N_ELEMENTS(keys), &resumption, &session_lifetime))
         return HNB_EXIT_INPUT;
+    /* what neither gave: ids, hnb_tls_config_init's default, as a simulation's H(e)MS offers */
+    HnbTlsResumption resume = HNB_TLS_RESUME_IDS;
+    if (g_strcmp0(resumption, "none") == 0)
+        resume = HNB_TLS_RESUME_NONE;
+    else if (g_strcmp0(resumption, "tickets") == 0)
+        resume = HNB_TLS_RESUME_TICKETS;
+    else if (resumption && strcmp(resumption, "ids") != 0) {
+        fprintf(stderr, "hnbsim acs: --resumption must be none, ids or tickets\n");
+        return HNB_EXIT_INPUT;
+    }
     /* what neither gave: the defaults (no limit, one worker) */
     workers = workers == NOT_GIVEN ? 1 : workers;
     max_sessions = max_sessions == NOT_GIVEN ? 0 : max_sessions;
@@ -219,6 +240,10 @@ int hnb_cmd_acs(int argc, char **argv)
         fprintf(stderr, "acs: capacity workers=%" G_GINT64_FORMAT " max_sessions=%" G_GINT64_FORMAT " queue_limit=%"
                 G_GINT64_FORMAT " bandwidth=%g max_downloads=%" G_GINT64_FORMAT " campaign_rate=%g\n", workers,
                 max_sessions, queue_limit, bandwidth, max_downloads, campaign_rate);
+    if (scenario)
+        fprintf(stderr, "acs: tls resumption=%s session_lifetime=%lds\n",
+                resume == HNB_TLS_RESUME_NONE ? "none" : resume == HNB_TLS_RESUME_IDS ? "ids" : "tickets",
+                session_lifetime);
     if (exit_after < 0 || max_sessions < 0) {
         fprintf(stderr, "hnbsim acs: --exit-after and --max-sessions must be >= 0\n");
         return HNB_EXIT_INPUT;
@@ -313,7 +338,8 @@ int hnb_cmd_acs(int argc, char **argv)
                                .max_connections = max_connections, .workers = (guint)workers,
                                .queue_limit = queue_limit, .bandwidth = bandwidth,
                                .max_downloads = max_downloads, .campaign = campaign,
-                               .session_linger = session_linger};
+                               .session_linger = session_linger, .resumption = resume,
+                               .session_lifetime = session_lifetime};
     gboolean ok = hnb_acs_serve(&opts, &error);
     hnb_acs_image_close(&image);
     if (!ok) {

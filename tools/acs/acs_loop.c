@@ -70,6 +70,7 @@ struct Conn {
     char peer[INET6_ADDRSTRLEN + 8];
     char *identity;  /* the HNB identity from its certificate, after the handshake */
     const char *version, *cipher; /* negotiated, after the handshake (static strings) */
+    gboolean tls_resumed; /* the handshake resumed a TLS session (log: tls_resumed=1) */
     GString *in;     /* bytes read, not yet taken by the HTTP parser */
     GString *out;    /* the response being written */
     size_t out_off;
@@ -91,7 +92,7 @@ struct Conn {
     gboolean in_session;  /* a POST made this connection a CWMP session, counted in sessions_open */
     gboolean counted;     /* counted in sessions_total at its end (a session, or one refused for overload) */
     gboolean parked;      /* its session was parked at its end (the log says parked=1) */
-    gboolean resumed;     /* its session is a parked one it took up by the cookie (resumed=1) */
+    gboolean cwmp_resumed; /* its CWMP session is a parked one it took up by the cookie (cwmp_resumed=1) */
     const char *outcome;  /* see acs_loop.h */
     char *reason;         /* reason code or detail, NULL if none */
 };
@@ -246,19 +247,41 @@ static void wake_all(Shared *sh)
 
 /* ---- the profile ------------------------------------------------------------------------------------------------ */
 
+/* Sessions the H(e)MS keeps for resumption by session ID.  Each holds the device's certificate (the identity is read
+ * from it on a resumed handshake): ~6 KiB a session (17000 full handshakes raised the peak RSS from 20 to 120 MiB),
+ * so a full cache stays well under the soak test's 256 MiB bound while it covers a fleet's worth of HNBs reconnecting
+ * within a lifetime; past it OpenSSL drops the least recently used one. */
+#define ACS_SESSION_CACHE 16384
+
 /* The server context for the H(e)MS of the exported PKI: the core's builder, the one the simulation's handshakes
- * use. */
-static SSL_CTX *server_ctx_for(HnbPki *pki, gboolean tls11, GError **error)
+ * use, with the resumption the [tls] resumption key names.
+ *
+ * The core's session-ID cache lives in the simulation's job handles (HnbTlsSession), which a real socket does not
+ * have: for ids this context swaps it for OpenSSL's internal server cache (RFC 5246 §7.3 and §7.4.1.2: the server
+ * looks the ClientHello's session_id up and, when it finds it, answers with the same id and an abbreviated
+ * handshake).  One context serves every worker and OpenSSL locks its cache inside, so a session made on one worker
+ * resumes on any.  tickets (RFC 5077) need no cache: the core's context already issues them under the keys OpenSSL
+ * made for it, the same for every worker.  Either way a session lives `lifetime_s` of real time (SSL_CTX_set_timeout,
+ * which is also the ticket's lifetime hint), where the simulation lets its simulated session_lifetime decide. */
+static SSL_CTX *server_ctx_for(HnbPki *pki, gboolean tls11, HnbTlsResumption resumption, long lifetime_s,
+                               GError **error)
 {
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
     if (tls11)
         cfg.min_version = TLS1_1_VERSION;
-    /* the core's session-ID cache lives in the simulation's job handles (HnbTlsSession), which a real socket does not
-     * have: every connection here is a full handshake */
-    cfg.resumption = HNB_TLS_RESUME_NONE;
+    cfg.resumption = resumption;
     SSL_CTX *ctx = hnb_tls_server_ctx_new(&cfg, pki, NULL, error);
     hnb_tls_config_clear(&cfg);
+    if (!ctx)
+        return NULL;
+    if (resumption == HNB_TLS_RESUME_IDS) {
+        SSL_CTX_sess_set_new_cb(ctx, NULL);
+        SSL_CTX_sess_set_get_cb(ctx, NULL);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_sess_set_cache_size(ctx, ACS_SESSION_CACHE);
+    }
+    SSL_CTX_set_timeout(ctx, lifetime_s);
     return ctx;
 }
 
@@ -295,8 +318,10 @@ static void conn_log(const Conn *c)
         g_string_append_printf(more, " %s", c->cwmp.campaign_log);
     if (c->images->len)
         g_string_append_printf(more, " images=%s bytes=%" G_GUINT64_FORMAT, c->images->str, c->body_sent);
-    if (c->resumed)
-        g_string_append(more, " resumed=1");
+    if (c->tls_resumed)
+        g_string_append(more, " tls_resumed=1");
+    if (c->cwmp_resumed)
+        g_string_append(more, " cwmp_resumed=1");
     if (c->parked)
         g_string_append(more, " parked=1");
     if (c->srv->sh->nworkers > 1)
@@ -348,6 +373,11 @@ static void conn_free(Conn *c)
         s->sh->downloads_open--;
     m->downloads_open = s->sh->downloads_open;
     metrics_unlock(s);
+    /* SSL_free drops the session from the cache unless our close_notify went out: a peer that went away or a deadline
+     * after a good handshake must not cost the HNB its session (RFC 5246 §7.2.1: an improper close no longer requires
+     * that a session not be resumed).  A fatal alert has already dropped it; a refused identity drops it itself. */
+    if (c->version)
+        SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(c->ssl);
     close(c->fd);
     g_string_free(c->in, TRUE);
@@ -503,7 +533,7 @@ static Resume conn_resume(Conn *c, const char *cookie_header)
             c->cwmp.image = &c->srv->cwmp_image;
         g_free(taken->identity);
         g_free(taken);
-        c->resumed = TRUE;
+        c->cwmp_resumed = TRUE;
         conn_set_outcome(c, "informed", NULL);
     }
     return res;
@@ -807,18 +837,21 @@ static gboolean handshake_done(Conn *c)
 {
     c->version = SSL_get_version(c->ssl);
     c->cipher = SSL_get_cipher_name(c->ssl);
+    c->tls_resumed = SSL_session_reused(c->ssl);
+    /* resumed: the certificate the session was made with, verified then */
     X509 *cert = SSL_get0_peer_certificate(c->ssl);
     if (!cert) { /* cannot happen while the profile demands a certificate; a custom one might not */
         conn_set_outcome(c, "refused", hnb_tls_reason_name(HNB_TLS_NO_CLIENT_CERT));
-        return FALSE;
-    }
-    c->identity = hnb_pki_cert_identity(cert);
-    if (!c->identity) {
+    } else if (!(c->identity = hnb_pki_cert_identity(cert))) {
         conn_set_outcome(c, "refused", "bad_identity (the certificate carries no <EUI-64>.<realm> identity)");
-        return FALSE;
+    } else {
+        conn_set_outcome(c, "handshake", NULL);
+        return TRUE;
     }
-    conn_set_outcome(c, "handshake", NULL);
-    return TRUE;
+    /* a refused session is not kept for resumption (a ticket cannot be taken back, but resuming it meets this check
+     * again) */
+    SSL_CTX_remove_session(SSL_get_SSL_CTX(c->ssl), SSL_get0_session(c->ssl));
+    return FALSE;
 }
 
 /* The peer ended the connection (close_notify, EOF or an error) while reading. */
@@ -852,7 +885,9 @@ static void conn_step(Conn *c)
                 ev_timer_stop(c->srv->loop, &c->deadline);
                 c->t_handshake = g_get_monotonic_time();
                 gboolean ok = handshake_done(c);
-                hnb_acs_metrics_handshake(metrics_lock(c->srv), ok ? NULL : c->reason);
+                HnbAcsMetrics *m = metrics_lock(c->srv);
+                hnb_acs_metrics_handshake(m, ok ? NULL : c->reason);
+                m->handshakes_resumed += ok && c->tls_resumed;
                 metrics_unlock(c->srv);
                 c->st = ok ? ST_READ : ST_SHUTDOWN;
                 continue;
@@ -1474,7 +1509,8 @@ gboolean hnb_acs_serve(const HnbAcsServeOptions *opts, GError **error)
         fprintf(stderr, "acs: max_connections=%" G_GINT64_FORMAT " (RLIMIT_NOFILE allows no more than %" G_GINT64_FORMAT
                 " of the %" G_GINT64_FORMAT " asked for)\n", base.max_connections, base.max_connections, want);
     /* one context for all workers: SSL_new on a context that is no longer changed is thread-safe */
-    base.ctx = server_ctx_for(opts->pki, opts->tls11, error);
+    base.ctx = server_ctx_for(opts->pki, opts->tls11, opts->resumption,
+                              opts->session_lifetime > 0 ? opts->session_lifetime : HNB_ACS_SESSION_LIFETIME, error);
     if (!base.ctx) {
         pthread_mutex_destroy(&sh.lock);
         return FALSE;

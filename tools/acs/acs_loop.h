@@ -3,7 +3,8 @@
  * Workers (--workers N, default 1): N threads, each its own libev loop and its own listening socket bound to the same
  * address with SO_REUSEPORT (the first binds the address asked for, port 0 picking one; the others bind the port it
  * got), so the kernel spreads new connections over them; a connection stays on its worker.  One SSL_CTX serves all
- * (SSL_new on a context no longer changed is thread-safe).  Server-wide, under one mutex: the counters (the metrics
+ * (SSL_new on a context no longer changed is thread-safe; its session cache and ticket keys, shared by the workers,
+ * OpenSSL locks itself).  Server-wide, under one mutex: the counters (the metrics
  * page, served by the first worker, and the summary line are the sums), the --max-sessions check and count, the
  * --max-connections count (room is made among the worker's own connections), --exit-after.  SIGTERM/SIGINT are
  * watched by the first worker's loop (the others block them) and passed on to every loop with an ev_async; the
@@ -24,6 +25,8 @@
  * awaiting_transfer_complete (the ACS's Download and the CPE's answer), runs=golden|other|published|unknown
  * attempt=1/3 delay=10 (the campaign's word, with one: what the device runs, the Download's attempt and DelaySeconds;
  * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs);
+ * tls_resumed=1 (the TLS handshake resumed a session: --resumption), cwmp_resumed=1 / parked=1 (a CWMP session
+ * taken up by its cookie / left for it: --session-linger);
  * worker=N; last, durations on the server's clock: handshake_ms (accept to the handshake's end, when there was one)
  * and duration_ms (accept to close).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
@@ -42,7 +45,7 @@
  * it gets 8001 (outcome=rejected reason=foreign_cookie) and the session stays parked; an unknown or expired cookie
  * opens a new session as any first POST does (§3.7.1: it must start with an Inform).  A parked session keeps its
  * sessions_open slot (--max-sessions) until taken up or ended, and taking one up is not checked against it.  Log: one
- * line per connection, parked=1 on the cut one, resumed=1 on the one that took the session up (rpcs= is then the
+ * line per connection, parked=1 on the cut one, cwmp_resumed=1 on the one that took the session up (rpcs= is then the
  * session's whole list, requests= the connection's); the session counts once in sessions_total, at the end of the
  * connection that ends it, or as closed when it ends parked (line `acs: session_ended identity=... rpcs=...
  * outcome=closed reason=session_linger|evicted|server_stopped`).  Bounded: the first worker sweeps the expired ones
@@ -84,6 +87,7 @@
 #define HNB_ACS_LOOP_H
 
 #include "crypto/pki.h"
+#include "crypto/tls.h"
 #include "tools/acs/acs_campaign.h"
 #include "tools/acs/acs_image.h"
 
@@ -112,6 +116,10 @@ typedef struct {
     double bandwidth;         /* image bytes of the whole server, bit/s ([download] bandwidth; 0: no cap) */
     gint64 max_downloads;     /* image GETs sending at once ([download] max_concurrent; 0: no cap) */
     double session_linger;    /* seconds a cut session waits for its cookie (0: sessions end with their connection) */
+    /* TLS session resumption ([tls] resumption): none; ids, OpenSSL's server cache shared by the workers; tickets,
+     * under the context's keys.  A resumed handshake's log line carries tls_resumed=1. */
+    HnbTlsResumption resumption;
+    long session_lifetime;    /* real seconds a session may be resumed ([tls] session_lifetime; 0: a day) */
 } HnbAcsServeOptions;
 
 #define HNB_ACS_IDLE_TIMEOUT 30.0
@@ -119,6 +127,7 @@ typedef struct {
 #define HNB_ACS_BODY_TIMEOUT 60.0
 #define HNB_ACS_HANDSHAKE_TIMEOUT 10.0
 #define HNB_ACS_MAX_CONNECTIONS 4096
+#define HNB_ACS_SESSION_LIFETIME 86400L /* the [tls] session_lifetime default, 1d */
 
 /* Serve until SIGTERM, SIGINT (then the grace period) or exit_after.  Prints `metrics on http://HOST:PORT/metrics`
  * (with --metrics), then `listening on HOST:PORT` on stdout once ready.  FALSE with *error (HNB_ERROR_INPUT for a bad

@@ -62,6 +62,8 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     g_string_append_printf(out, "hnbsim_acs_connections_open %" G_GINT64_FORMAT "\n", m->connections_open);
     header(out, "hnbsim_acs_handshakes_total", "counter", "TLS handshakes by outcome: ok or the log's reason code.");
     labelled(out, "hnbsim_acs_handshakes_total", "outcome", hnb_acs_metrics_handshakes, m->handshakes);
+    header(out, "hnbsim_acs_handshakes_resumed_total", "counter", "TLS handshakes that succeeded by resuming a session.");
+    g_string_append_printf(out, "hnbsim_acs_handshakes_resumed_total %" G_GUINT64_FORMAT "\n", m->handshakes_resumed);
     header(out, "hnbsim_acs_sessions_total", "counter", "CWMP sessions ended, by the log's outcome.");
     labelled(out, "hnbsim_acs_sessions_total", "outcome", hnb_acs_metrics_outcomes, m->sessions);
     header(out, "hnbsim_acs_sessions_open", "gauge", "CWMP sessions open now.");

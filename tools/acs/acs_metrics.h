@@ -8,6 +8,7 @@
  *   hnbsim_acs_connections_total          TCP connections accepted
  *   hnbsim_acs_connections_open           TCP connections open now (gauge; at most --max-connections)
  *   hnbsim_acs_handshakes_total{outcome}  TLS handshakes: "ok" or the log's reason code (no_client_cert, expired, ...)
+ *   hnbsim_acs_handshakes_resumed_total   of the "ok" ones, those that resumed a session (session ID or ticket)
  *   hnbsim_acs_sessions_total{outcome}    CWMP sessions ended (connections that carried a POST), by the log's outcome
  *   hnbsim_acs_sessions_open              CWMP sessions open now (gauge)
  *   hnbsim_acs_rpcs_total{rpc}            the CPE's requests answered in sessions: Inform, empty, ... (as the log)
@@ -43,6 +44,7 @@ typedef struct {
     guint64 connections;
     gint64 connections_open;
     guint64 handshakes[HNB_ACS_METRICS_MAX_LABELS];
+    guint64 handshakes_resumed;
     guint64 sessions[HNB_ACS_METRICS_MAX_LABELS];
     gint64 sessions_open;
     guint64 rpcs[HNB_ACS_METRICS_MAX_LABELS];

@@ -7,6 +7,8 @@
  *   full     a full handshake on a new connection, then close_notify and close;
  *   resumed  the same, but offering the session its device got on its previous connection (the first connection of
  *            each device is a full handshake); a server that does not resume still completes, counted as not resumed;
+ *            done when the server has closed too: an abbreviated handshake ends with the client's Finished, which
+ *            the server may not have read yet, and clients that did not wait would run ahead of it;
  *   session  a whole CWMP session: POST an Inform whose DeviceId (OUI + SerialNumber) maps to the certificate's
  *            identity, read the InformResponse (200), POST empty with its session cookie, read 204, close.
  * The TLS side is the core's (crypto/tls.h: the §8.3.4 profile's client context, the device credential and the name
@@ -52,7 +54,7 @@
 #include <unistd.h>
 
 typedef enum { MODE_FULL, MODE_RESUMED, MODE_SESSION } Mode;
-typedef enum { ST_IDLE, ST_CONNECT, ST_HANDSHAKE, ST_WRITE, ST_READ } State;
+typedef enum { ST_IDLE, ST_CONNECT, ST_HANDSHAKE, ST_WRITE, ST_READ, ST_CLOSING } State;
 
 #define READ_CHUNK 16384
 #define BODY_KEEP 4096      /* enough of a response body to find "InformResponse" in */
@@ -318,6 +320,9 @@ static void handshake_done(Client *c)
     if (l->mode == MODE_SESSION) {
         c->step = 0;
         session_send(c);
+    } else if (l->mode == MODE_RESUMED) {
+        SSL_shutdown(c->ssl); /* our close_notify; then wait for the server's close (ST_CLOSING) */
+        c->state = ST_CLOSING;
     } else
         client_finish(c, NULL);
 }
@@ -374,6 +379,20 @@ static void client_step(Client *c)
             if (c->msg_done && !session_answered(c))
                 return;
             break;
+        }
+        case ST_CLOSING: {
+            /* nothing more is expected but the server's close_notify or EOF; either (or an error) ends it */
+            char buf[256];
+            int r = SSL_read(c->ssl, buf, sizeof buf);
+            if (r > 0)
+                break;
+            int err = SSL_get_error(c->ssl, r);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+                client_watch(c, err == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+                return;
+            }
+            client_finish(c, NULL);
+            return;
         }
         }
     }

@@ -10,10 +10,15 @@
 #   --quick    a smoke run: 1 round of 2 s per measurement.
 # Output: medians of rates and CPU times; hnbsim/nginx is the median of the per-round ratios.
 # Environment: ACS_LOAD (the acs-load binary), NGINX (default: nginx on PATH, or /usr/sbin/nginx), SECONDS_PER_RUN
-#              (each measurement's --duration, default 10), CONCURRENCY (acs-load's, default 64).
+#              (each measurement's --duration, default 10), CONCURRENCY (acs-load's, default 64),
+#              HNBSIM_B (a second hnbsim binary, e.g. one build with a change to try: each round also measures its
+#              full and resumed handshakes, right after HNBSIM's, for an A/B in the same spell),
+#              WORKERS2 (non-empty: each round also measures Inform sessions against hnbsim acs --workers 2 on both
+#              cores, the client unpinned beside it).
 #
 # Both servers run pinned to core 0 (taskset -c 0), the load client on core 1; each round measures hnbsim acs, then
-# nginx, so a slow spell of the machine falls on both.  See tools/bench/README.md for what is measured.
+# nginx, so a slow spell of the machine falls on both.  hnbsim acs offers session-ID resumption (--resumption ids),
+# as nginx does (a shared session cache, no tickets).  See tools/bench/README.md for what is measured.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,7 +36,7 @@ while [ $# -gt 0 ]; do
         ;;
     --quick) quick=1 ;;
     -h | --help)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
@@ -68,11 +73,11 @@ command -v taskset >/dev/null || { echo "$0: taskset is missing (util-linux)" >&
 [ "$(nproc)" -ge 2 ] || { echo "$0: needs two cores (server on core 0, load on core 1); nproc says $(nproc)" >&2; exit 2; }
 
 tmp=$(mktemp -d)
-acs_pid=""
+acs_pids=""
 nginx_pid=""
 cleanup() {
     local p
-    for p in $acs_pid $nginx_pid; do
+    for p in $acs_pids $nginx_pid; do
         kill "$p" 2>/dev/null || true
         wait "$p" 2>/dev/null || true
     done
@@ -102,16 +107,27 @@ wait_port() {
 }
 
 # ---- hnbsim acs on core 0, a port of its choosing; its per-connection log goes to a file (its work, not nginx's) ----
-taskset -c 0 "$hnbsim" acs --listen 127.0.0.1:0 --pki "$pki" >"$tmp/acs.out" 2>"$tmp/acs.log" </dev/null &
-acs_pid=$!
-acs_port=""
-for _ in $(seq 1 100); do
-    acs_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/acs.out")
-    [ -n "$acs_port" ] && break
-    kill -0 "$acs_pid" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$acs_port" ] || { echo "$0: hnbsim acs did not start:" >&2; sed 's/^/  | /' "$tmp/acs.log" >&2; exit 1; }
+# start_acs NAME CORES BINARY OPTIONS...: sets NAME_pid and NAME_port
+start_acs() {
+    local name=$1 cores=$2 bin=$3 pid port=""
+    shift 3
+    taskset -c "$cores" "$bin" acs --listen 127.0.0.1:0 --pki "$pki" --resumption ids "$@" >"$tmp/$name.out" \
+        2>"$tmp/$name.log" </dev/null &
+    pid=$!
+    acs_pids="$acs_pids $pid"
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.out")
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "$0: $name did not start:" >&2; sed 's/^/  | /' "$tmp/$name.log" >&2; exit 1; }
+    printf -v "${name}_pid" %s "$pid"
+    printf -v "${name}_port" %s "$port"
+}
+start_acs acs 0 "$hnbsim"
+[ -z "${HNBSIM_B:-}" ] || start_acs acsB 0 "$HNBSIM_B"
+[ -z "${WORKERS2:-}" ] || start_acs acs2w 0,1 "$hnbsim" --workers 2
 
 # ---- nginx on core 0: one process (no master), the same certificate, suites, versions, client CA and CRL ----
 mkdir -p "$tmp/nginx"
@@ -188,13 +204,14 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-# measure NAME PID PORT MODE: one acs-load run on core 1 against the server on PORT; appends the rate, the server's
-# CPU µs per completed connection, the client's and the resumed share to $tmp/NAME-MODE.{rate,cpu,ccpu,res}.
+# measure NAME PID PORT MODE [CORES]: one acs-load run on core 1 (on CORES if given) against the server on PORT;
+# appends the rate, the server's CPU µs per completed connection, the client's and the resumed share to
+# $tmp/NAME-MODE.{rate,cpu,ccpu,res}.
 measure() {
-    local name=$1 pid=$2 port=$3 mode=$4 c0 c1 line done
+    local name=$1 pid=$2 port=$3 mode=$4 cores=${5:-1} c0 c1 line done
     c0=$(cpu_ticks "$pid")
-    line=$(run "acs-load --mode $mode against $name" taskset -c 1 "$load" --target "127.0.0.1:$port" --pki "$pki" \
-        --mode "$mode" --concurrency "$concurrency" --duration "$seconds")
+    line=$(run "acs-load --mode $mode against $name" taskset -c "$cores" "$load" --target "127.0.0.1:$port" \
+        --pki "$pki" --mode "$mode" --concurrency "$concurrency" --duration "$seconds")
     c1=$(cpu_ticks "$pid")
     done=$(field completed "$line")
     [ "$done" -gt 0 ] || { echo "$0: $name $mode: nothing completed: $line" >&2; exit 1; }
@@ -209,11 +226,14 @@ measure() {
 # ---- the rounds ----
 for ((i = 1; i <= runs; i++)); do
     echo "round $i/$runs ..." >&2
-    measure acs "$acs_pid" "$acs_port" full
-    measure nginx "$nginx_pid" "$nginx_port" full
-    measure acs "$acs_pid" "$acs_port" resumed
-    measure nginx "$nginx_pid" "$nginx_port" resumed
+    for mode in full resumed; do
+        measure acs "$acs_pid" "$acs_port" $mode
+        [ -z "${HNBSIM_B:-}" ] || measure acsB "$acsB_pid" "$acsB_port" $mode
+        measure nginx "$nginx_pid" "$nginx_port" $mode
+    done
     measure acs "$acs_pid" "$acs_port" session
+    # --workers 2 takes both cores: the client shares them
+    [ -z "${WORKERS2:-}" ] || measure acs2w "$acs2w_pid" "$acs2w_port" session 0,1
 done
 m() { median <"$tmp/$1"; }
 # pratio A B: the median over the rounds of A's value / B's in the same round (a slow spell hits both alike)
@@ -233,6 +253,20 @@ for mode in full resumed; do
 done
 printf '%-34s %12.0f %12s %16s\n' "Inform sessions/s" "$(m acs-session.rate)" "-" -
 printf '%-34s %12.0f %12s %16s\n' "  server CPU us per session" "$(m acs-session.cpu)" "-" -
+if [ -n "${WORKERS2:-}" ]; then
+    printf '%-34s %12.0f %12s %16s\n' "Inform sessions/s, --workers 2" "$(m acs2w-session.rate)" "-" -
+    printf '%-34s %12.0f %12s %16s\n' "  per worker" "$(m acs2w-session.rate | awk '{ print $1 / 2 }')" "-" -
+    printf '%-34s %12.0f %12s %16s\n' "  server CPU us per session" "$(m acs2w-session.cpu)" "-" -
+    printf '%-34s %12s %12s %16s\n' "  vs --workers 1 (same rounds)" "$(pratio acs2w-session.rate acs-session.rate)" "-" -
+fi
+if [ -n "${HNBSIM_B:-}" ]; then
+    for mode in full resumed; do
+        printf '%-34s %12.0f %12s %16s\n' "HNBSIM_B $mode handshakes/s" "$(m "acsB-$mode.rate")" "-" \
+            "B/A $(pratio "acsB-$mode.rate" "acs-$mode.rate")"
+        printf '%-34s %12.0f %12s %16s\n' "  server CPU us per handshake" "$(m "acsB-$mode.cpu")" "-" \
+            "B/A $(pratio "acsB-$mode.cpu" "acs-$mode.cpu")"
+    done
+fi
 echo "(hnbsim/nginx: the median of the rounds' ratios.  nginx serves a static answer to every POST and keeps no"
 echo " CWMP session: its sessions are not measured."
 echo " A resumed share under 100% means the server did full handshakes when offered a session."
