@@ -1619,6 +1619,7 @@ typedef struct {
     char *port;
     char *host;   /* the Host header: the H(e)MS name and port */
     char *cookie; /* "hnbsim-session=HEX" once an InformResponse set it */
+    SSL_SESSION *resume; /* offered by the next hnb_connect (the caller owns it), or NULL */
 } Hnb;
 
 typedef struct {
@@ -1650,6 +1651,8 @@ static void hnb_connect(Hnb *h)
     SSL_set_fd(h->ssl, h->fd);
     SSL_set_tlsext_host_name(h->ssl, hems_host);
     g_assert_cmpint(SSL_set1_host(h->ssl, hems_host), ==, 1);
+    if (h->resume)
+        g_assert_cmpint(SSL_set_session(h->ssl, h->resume), ==, 1);
     g_assert_cmpint(SSL_connect(h->ssl), ==, 1);
     g_assert_cmpint(SSL_get_verify_result(h->ssl), ==, X509_V_OK);
 }
@@ -2854,6 +2857,102 @@ static void test_acs_resumption_tickets(void) { resumption_case("tickets", "1", 
 static void test_acs_resumption_ids_workers(void) { resumption_case("ids", "2", TRUE); }
 static void test_acs_resumption_tickets_workers(void) { resumption_case("tickets", "2", TRUE); }
 
+/* The number after ` name=` in a log line. */
+static double log_field(const char *line, const char *name)
+{
+    g_autofree char *tag = g_strdup_printf(" %s=", name);
+    const char *at = strstr(line, tag);
+    g_assert_nonnull(at);
+    return g_ascii_strtod(at + strlen(tag), NULL);
+}
+
+/* A sample's value on a metrics page as a real number (seconds have decimals; -1: absent). */
+static double metric_real(const char *page, const char *series)
+{
+    g_auto(GStrv) lines = g_strsplit(page, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, series) && (*l)[strlen(series)] == ' ')
+            return g_ascii_strtod(*l + strlen(series) + 1, NULL);
+    return -1;
+}
+
+/* Per-connection CPU (slice 4 of the validation study): 50 real CWMP sessions, one in five with a full handshake, the
+ * others resuming the TLS session of the one before.  Each line's cpu_us is > 0 and less than the connection's
+ * wall-clock duration (CPU time of one thread cannot exceed the time it spans); its handshake share is within it and
+ * > 0; the page's counters add up to the lines' sums; the histograms counted each kind; and a resumed handshake,
+ * which skips the RSA key exchange and the chain's verification, costs less on average than a full one, which a
+ * split in the wrong place (or none) would not show. */
+static void test_acs_cpu_accounting(void)
+{
+    enum { N = 50, FULL_EVERY = 5 };
+    Server s;
+    acs_start(&s, (const char *[]){"--metrics", "127.0.0.1:0", NULL}, "acs-cpu.log");
+    g_autofree char *mport = metrics_port(&s);
+    g_autofree char *device = device_id_of(1), *body = inform_body(device, NULL, NULL);
+    Hnb h;
+    hnb_open(&h, 1, &s);
+    for (int i = 0; i < N; i++) {
+        if (i > 0)
+            hnb_connect(&h);
+        Resp r;
+        g_clear_pointer(&h.cookie, g_free);
+        hnb_post(&h, body, &r);
+        g_assert_cmpint(r.status, ==, 200);
+        resp_clear(&r);
+        hnb_post(&h, "", &r);
+        g_assert_cmpint(r.status, ==, 204);
+        resp_clear(&r);
+        g_clear_pointer(&h.resume, SSL_SESSION_free);
+        if ((i + 1) % FULL_EVERY != 0) /* the next one resumes this one's session; every fifth starts afresh */
+            h.resume = SSL_get1_session(h.ssl);
+        hnb_disconnect(&h, TRUE);
+    }
+    g_clear_pointer(&h.resume, SSL_SESSION_free);
+    hnb_free(&h);
+    g_free(acs_log_line(&s, N)); /* all N logged */
+    g_autofree char *page = scrape(mport, "/metrics");
+    g_auto(GStrv) lines = log_lines(&s, N);
+    double sum_us = 0, sum_hs_us = 0, hs_full = 0, hs_resumed = 0;
+    guint n = 0, resumed = 0;
+    for (char **l = lines; *l; l++) {
+        if (!g_str_has_prefix(*l, "acs: peer="))
+            continue;
+        n++;
+        g_assert_nonnull(strstr(*l, "outcome=ok"));
+        double cpu = log_field(*l, "cpu_us"), hs = log_field(*l, "hs_cpu_us"), ms = log_field(*l, "duration_ms");
+        /* the fields' place: after the others, before the durations */
+        g_assert_true(strstr(*l, " cpu_us=") < strstr(*l, " hs_cpu_us=") &&
+                      strstr(*l, " hs_cpu_us=") < strstr(*l, " handshake_ms="));
+        g_assert_cmpfloat(cpu, >, 0);
+        g_assert_cmpfloat(hs, >, 0);
+        g_assert_cmpfloat(hs, <, cpu); /* the requests cost something too */
+        g_assert_cmpfloat(cpu, <, ms * 1000);
+        sum_us += cpu;
+        sum_hs_us += hs;
+        gboolean res = strstr(*l, " tls_resumed=1") != NULL;
+        resumed += res;
+        *(res ? &hs_resumed : &hs_full) += hs;
+    }
+    g_assert_cmpuint(n, ==, N);
+    g_assert_cmpuint(resumed, ==, N - N / FULL_EVERY);
+    double hs_s = metric_real(page, "hnbsim_acs_cpu_seconds_total{phase=\"handshake\"}");
+    double req_s = metric_real(page, "hnbsim_acs_cpu_seconds_total{phase=\"request\"}");
+    g_test_message("log: sum cpu_us %.0f (handshakes %.0f); page: %.6f + %.6f s; mean handshake full %.0f us, "
+                   "resumed %.0f us", sum_us, sum_hs_us, hs_s, req_s, hs_full / (N / FULL_EVERY), hs_resumed / resumed);
+    g_assert_cmpfloat(ABS((hs_s + req_s) * 1e6 - sum_us), <=, 0.1 * sum_us);
+    g_assert_cmpfloat(ABS(hs_s * 1e6 - sum_hs_us), <=, 0.1 * sum_hs_us);
+    g_assert_cmpint(metric(page, "hnbsim_acs_cpu_per_connection_seconds_count{kind=\"handshake_full\"}"), ==,
+                    N / FULL_EVERY);
+    g_assert_cmpint(metric(page, "hnbsim_acs_cpu_per_connection_seconds_count{kind=\"handshake_resumed\"}"), ==,
+                    resumed);
+    g_assert_cmpint(metric(page, "hnbsim_acs_cpu_per_connection_seconds_bucket{kind=\"session\",le=\"+Inf\"}"), ==,
+                    N);
+    double session_sum = metric_real(page, "hnbsim_acs_cpu_per_connection_seconds_sum{kind=\"session\"}");
+    g_assert_cmpfloat(ABS(session_sum * 1e6 - sum_us), <=, 0.1 * sum_us);
+    g_assert_cmpfloat(hs_resumed / resumed, <, hs_full / (N / FULL_EVERY));
+    g_assert_cmpint(server_stop(&s), ==, 0);
+}
+
 /* --scenario gives [tls] resumption and session_lifetime; --resumption given wins; a bad value is refused. */
 static void test_acs_resumption_scenario(void)
 {
@@ -2939,6 +3038,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/resumption/ids-workers", test_acs_resumption_ids_workers);
     g_test_add_func("/tls-peers/acs/resumption/tickets-workers", test_acs_resumption_tickets_workers);
     g_test_add_func("/tls-peers/acs/resumption/scenario", test_acs_resumption_scenario);
+    g_test_add_func("/tls-peers/acs/cpu-accounting", test_acs_cpu_accounting);
     int rc = g_test_run();
     if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");

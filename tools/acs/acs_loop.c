@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Limits that keep one bad client from holding memory or a slot forever. */
@@ -71,6 +72,8 @@ struct Conn {
     char *identity;  /* the HNB identity from its certificate, after the handshake */
     const char *version, *cipher; /* negotiated, after the handshake (static strings) */
     gboolean tls_resumed; /* the handshake resumed a TLS session (log: tls_resumed=1) */
+    /* the worker thread's CPU spent on this connection, ns: in the TLS handshake (ST_HANDSHAKE), and after it */
+    gint64 cpu_hs_ns, cpu_req_ns;
     GString *in;     /* bytes read, not yet taken by the HTTP parser */
     GString *out;    /* the response being written */
     size_t out_off;
@@ -173,9 +176,58 @@ struct Server {
     HnbAcsCwmpImage cwmp_image; /* what the sessions offer, pointing into image */
     char *bound;                /* HOST:PORT, for the image URL when a request has no Host */
     ev_timer sweep;             /* the first worker's: frees the parked sessions whose linger is over */
+    /* CPU accounting: the connection a callback is working for (NULL: none) and the thread's CPU clock (ns) when its
+     * last share was charged */
+    Conn *cpu_conn;
+    gint64 cpu_mark;
 };
 
 static void conn_step(Conn *c);
+
+/* ---- CPU accounting ----------------------------------------------------------------------------------------------
+ * A connection's cost is the worker thread's CPU clock (CLOCK_THREAD_CPUTIME_ID: this thread only, not the other
+ * workers nor the time the thread waits) from the start of each callback that works for it to its end, or to its
+ * close; the share spent while it is in ST_HANDSHAKE is the handshake's.  Per thread and per callback because the
+ * loop interleaves its connections: the process's clock, or the wall clock between accept and close, would charge a
+ * connection for its neighbours' work and for the network's round trips.  A callback that closes another connection
+ * (make_room) charges that work to its own. */
+
+static gint64 thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0; /* Linux has the clock; were it missing, costs would read 0, never garbage */
+    return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A callback starts working for `c`. */
+static void cpu_enter(Server *s, Conn *c)
+{
+    s->cpu_conn = c;
+    s->cpu_mark = thread_cpu_ns();
+}
+
+/* The CPU since the last charge to the connection being worked for, in the phase it is in now: called before the
+ * state leaves ST_HANDSHAKE, so that the phases split exactly there. */
+static void cpu_charge(Server *s)
+{
+    Conn *c = s->cpu_conn;
+    if (!c)
+        return;
+    gint64 now = thread_cpu_ns(), d = MAX(now - s->cpu_mark, 0);
+    if (c->st == ST_HANDSHAKE)
+        c->cpu_hs_ns += d;
+    else
+        c->cpu_req_ns += d;
+    s->cpu_mark = now;
+}
+
+/* The callback is done with its connection (or the connection is closing). */
+static void cpu_leave(Server *s)
+{
+    cpu_charge(s);
+    s->cpu_conn = NULL;
+}
 
 /* The shared counters, locked for the caller's few updates. */
 static HnbAcsMetrics *metrics_lock(Server *s)
@@ -329,6 +381,10 @@ static void conn_log(const Conn *c)
     /* durations on the server's clock: the TLS handshake from the accept, the whole connection from the accept to
      * this line (its close) */
     gint64 now = g_get_monotonic_time();
+    /* the CPU the worker spent on it (cpu_us, the whole; hs_cpu_us, the handshake's share): service time, where the
+     * durations are also the network's and the neighbours' */
+    g_string_append_printf(more, " cpu_us=%" G_GINT64_FORMAT " hs_cpu_us=%" G_GINT64_FORMAT,
+                           (c->cpu_hs_ns + c->cpu_req_ns) / 1000, c->cpu_hs_ns / 1000);
     if (c->t_handshake)
         g_string_append_printf(more, " handshake_ms=%.1f", (c->t_handshake - c->t_accept) / 1e3);
     g_string_append_printf(more, " duration_ms=%.1f", (now - c->t_accept) / 1e3);
@@ -394,11 +450,19 @@ static void conn_free(Conn *c)
 /* The metrics of a connection's end. */
 static void conn_count_end(Conn *c)
 {
+    /* in µs as the log line has them, so that the page's sums are the log's */
+    guint64 hs_us = (guint64)(c->cpu_hs_ns / 1000), all_us = (guint64)((c->cpu_hs_ns + c->cpu_req_ns) / 1000);
     HnbAcsMetrics *m = metrics_lock(c->srv);
     if (c->in_session)
         m->sessions_open--;
     if (c->counted)
         hnb_acs_metrics_session_end(m, c->outcome);
+    hnb_acs_metrics_cpu(m, hs_us, all_us - hs_us);
+    if (c->version) /* the handshake succeeded (a refused identity included: its cost was paid) */
+        hnb_acs_metrics_cpu_observe(m, c->tls_resumed ? HNB_ACS_CPU_HANDSHAKE_RESUMED : HNB_ACS_CPU_HANDSHAKE_FULL,
+                                    hs_us);
+    if (c->counted)
+        hnb_acs_metrics_cpu_observe(m, HNB_ACS_CPU_SESSION, all_us);
     metrics_unlock(c->srv);
     c->in_session = c->counted = FALSE;
 }
@@ -543,6 +607,8 @@ static Resume conn_resume(Conn *c, const char *cookie_header)
 static void conn_close(Conn *c)
 {
     Server *s = c->srv;
+    if (s->cpu_conn == c) /* its cost up to its line; the freeing is not counted */
+        cpu_leave(s);
     c->parked = conn_parkable(c);
     conn_log(c);
     if (c->parked)
@@ -588,8 +654,11 @@ static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, io));
-    ev_timer_again(c->srv->loop, &c->idle);
+    Server *s = c->srv;
+    cpu_enter(s, c);
+    ev_timer_again(s->loop, &c->idle);
     conn_step(c);
+    cpu_leave(s); /* nothing if conn_step closed it: conn_close charged it then */
 }
 
 static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
@@ -597,6 +666,7 @@ static void on_conn_idle(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, idle));
+    cpu_enter(c->srv, c); /* closing it (its line, its counts) is its work too */
     if (c->st == ST_DRAIN) {
         conn_close(c); /* the refusal was sent and logged as such */
         return;
@@ -618,8 +688,11 @@ static void on_conn_pace(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, pace));
+    Server *s = c->srv;
+    cpu_enter(s, c);
     ev_timer_again(loop, &c->idle);
     conn_step(c);
+    cpu_leave(s);
 }
 
 /* The handshake or a request header took too long, however steadily its bytes came. */
@@ -629,6 +702,7 @@ static void on_conn_deadline(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     Conn *c = (Conn *)((char *)w - offsetof(Conn, deadline));
     Server *s = c->srv;
+    cpu_enter(s, c);
     HnbAcsMetrics *m = metrics_lock(s);
     m->timeouts[c->deadline_for]++;
     if (c->deadline_for == HNB_ACS_TIMEOUT_HANDSHAKE) {
@@ -889,6 +963,7 @@ static void conn_step(Conn *c)
                 hnb_acs_metrics_handshake(m, ok ? NULL : c->reason);
                 m->handshakes_resumed += ok && c->tls_resumed;
                 metrics_unlock(c->srv);
+                cpu_charge(c->srv); /* the certificate checks included: the handshake's share ends here */
                 c->st = ok ? ST_READ : ST_SHUTDOWN;
                 continue;
             }
@@ -1092,6 +1167,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
                 fprintf(stderr, "acs: accept: %s\n", g_strerror(errno));
             return;
         }
+        gint64 cpu0 = thread_cpu_ns(); /* the connection's setup (SSL_new, its buffers) is its cost, the accept not */
         SSL *ssl = SSL_new(s->ctx);
         if (!ssl || !SSL_set_fd(ssl, fd)) {
             fprintf(stderr, "acs: SSL_new: %s\n", ERR_reason_error_string(ERR_get_error()));
@@ -1145,12 +1221,15 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         else
             s->conns_tail = c;
         s->conns = c;
+        cpu_enter(s, c);
+        s->cpu_mark = cpu0;
         if (full && make_room(s, c))
             goto next;
         ev_timer_again(loop, &c->idle);
         ev_timer_start(loop, &c->deadline);
         conn_step(c);
     next:
+        cpu_leave(s); /* nothing if it was closed: conn_close charged it */
         if (g_atomic_int_get(&s->sh->quit) || s->stopping)
             return;
     }

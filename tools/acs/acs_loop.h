@@ -27,8 +27,10 @@
  * attempts=N with gave_up), transfer=ok|fault:N (TransferComplete), images=STATUS:FIRST-LAST,... and bytes=N (image GETs);
  * tls_resumed=1 (the TLS handshake resumed a session: --resumption), cwmp_resumed=1 / parked=1 (a CWMP session
  * taken up by its cookie / left for it: --session-linger);
- * worker=N; last, durations on the server's clock: handshake_ms (accept to the handshake's end, when there was one)
- * and duration_ms (accept to close).
+ * worker=N; cpu_us (the CPU time the worker thread spent on this connection: its callbacks, from the accept's setup
+ * to the close, measured with CLOCK_THREAD_CPUTIME_ID) and hs_cpu_us (its TLS handshake's share, the certificate
+ * checks included); last, durations on the server's clock: handshake_ms (accept to the handshake's end, when there
+ * was one) and duration_ms (accept to close).
  * Outcomes: ok (the session ended with the empty POST), informed (no empty POST yet), refused (TLS handshake or
  * certificate, or reason=overload), rejected (a CWMP refusal), error (an HTTP refusal), closed (the peer went away, or
  * reason=server_stopped), timeout, served (image requests only, all answered).

@@ -13,6 +13,9 @@ const char *const hnb_acs_metrics_handshakes[] = {
 const char *const hnb_acs_metrics_rpcs[] = {"Inform", "GetRPCMethods", "TransferComplete", "DownloadResponse",
                                             "Fault", "empty", "invalid", "unknown", "bad_cookie", "other", NULL};
 
+const guint64 hnb_acs_metrics_cpu_bounds_us[HNB_ACS_CPU_BOUNDS] = {250, 500, 1000, 2000, 4000, 8000, 16000, 32000};
+static const char *const cpu_kinds[HNB_ACS_CPU_KINDS] = {"handshake_full", "handshake_resumed", "session"};
+
 /* The index of `name` (its first `len` bytes) in `table`, or of "other". */
 static guint label_index(const char *const *table, const char *name, size_t len)
 {
@@ -40,6 +43,31 @@ void hnb_acs_metrics_session_end(HnbAcsMetrics *m, const char *outcome)
 void hnb_acs_metrics_rpc(HnbAcsMetrics *m, const char *rpc)
 {
     m->rpcs[label_index(hnb_acs_metrics_rpcs, rpc, strlen(rpc))]++;
+}
+
+void hnb_acs_metrics_cpu(HnbAcsMetrics *m, guint64 hs_us, guint64 req_us)
+{
+    m->cpu_handshake_us += hs_us;
+    m->cpu_request_us += req_us;
+}
+
+void hnb_acs_metrics_cpu_observe(HnbAcsMetrics *m, HnbAcsCpuKind kind, guint64 us)
+{
+    guint b = 0;
+    while (b < HNB_ACS_CPU_BOUNDS && us > hnb_acs_metrics_cpu_bounds_us[b])
+        b++;
+    m->cpu_hist[kind][b]++;
+    m->cpu_hist_sum_us[kind] += us;
+}
+
+/* µs as seconds, without trailing zeros ("0.00025"); integer arithmetic, so no locale can make it "0,00025". */
+static void seconds_label(char *buf, size_t size, guint64 us)
+{
+    int n = g_snprintf(buf, size, "%" G_GUINT64_FORMAT ".%06u", us / 1000000, (unsigned)(us % 1000000));
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
 }
 
 static void header(GString *out, const char *name, const char *type, const char *help)
@@ -96,6 +124,31 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     header(out, "hnbsim_acs_sessions_expired_total", "counter",
            "Parked sessions ended by --session-linger or eviction.");
     g_string_append_printf(out, "hnbsim_acs_sessions_expired_total %" G_GUINT64_FORMAT "\n", m->sessions_expired);
+    /* seconds, as the format's base unit; µs kept exactly (six decimals) so that the log's sums can be compared */
+    header(out, "hnbsim_acs_cpu_seconds_total", "counter",
+           "Worker thread CPU time spent on connections, by phase: the TLS handshake or the rest.");
+    g_string_append_printf(out, "hnbsim_acs_cpu_seconds_total{phase=\"handshake\"} %" G_GUINT64_FORMAT ".%06u\n",
+                           m->cpu_handshake_us / 1000000, (unsigned)(m->cpu_handshake_us % 1000000));
+    g_string_append_printf(out, "hnbsim_acs_cpu_seconds_total{phase=\"request\"} %" G_GUINT64_FORMAT ".%06u\n",
+                           m->cpu_request_us / 1000000, (unsigned)(m->cpu_request_us % 1000000));
+    header(out, "hnbsim_acs_cpu_per_connection_seconds", "histogram",
+           "CPU time of one connection: its handshake, full or resumed, or the whole of a CWMP session's.");
+    for (guint k = 0; k < HNB_ACS_CPU_KINDS; k++) {
+        guint64 cum = 0;
+        for (guint b = 0; b <= HNB_ACS_CPU_BOUNDS; b++) {
+            cum += m->cpu_hist[k][b];
+            char le[32] = "+Inf";
+            if (b < HNB_ACS_CPU_BOUNDS)
+                seconds_label(le, sizeof le, hnb_acs_metrics_cpu_bounds_us[b]);
+            g_string_append_printf(out, "hnbsim_acs_cpu_per_connection_seconds_bucket{kind=\"%s\",le=\"%s\"} %"
+                                   G_GUINT64_FORMAT "\n", cpu_kinds[k], le, cum);
+        }
+        guint64 sum = m->cpu_hist_sum_us[k];
+        g_string_append_printf(out, "hnbsim_acs_cpu_per_connection_seconds_sum{kind=\"%s\"} %" G_GUINT64_FORMAT
+                               ".%06u\n", cpu_kinds[k], sum / 1000000, (unsigned)(sum % 1000000));
+        g_string_append_printf(out, "hnbsim_acs_cpu_per_connection_seconds_count{kind=\"%s\"} %" G_GUINT64_FORMAT
+                               "\n", cpu_kinds[k], cum);
+    }
 }
 
 void hnb_acs_metrics_render_campaign(const HnbAcsCampaignStats *st, GString *out)
