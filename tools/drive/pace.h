@@ -63,7 +63,8 @@ int64_t hnb_pace_lag_ns(const HnbPace *pace, HnbTime t);
 /* Post an outside completion: schedule (kind, entity, arg) at max(sim(now), hnb_sim_now()) capped at end, and run
  * the kernel to that time at once (every event due by then runs, in order, this one after those already pending at
  * its time).  Returns the event's id, or 0 when the run has ended (nothing is scheduled then).  From libev callbacks
- * only, never from a handler. */
+ * only, never from a handler.  Callbacks schedule through this, not hnb_sim_schedule(): the timer is armed for what
+ * is pending after each run, so an event scheduled behind the pacer's back would wait for its next wake. */
 HnbEventId hnb_pace_post(HnbPace *pace, uint32_t kind, uint32_t entity, uint64_t arg);
 
 /* TRUE once the run has ended (on_end called). */
