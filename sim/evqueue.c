@@ -179,6 +179,20 @@ gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
     return TRUE;
 }
 
+HnbTime hnb_evq_peek_time(const HnbEvq *q)
+{
+    if (q->mode == HNB_EVQ_HEAP)
+        return q->entries ? q->heap[HNB_EVQ_BASE].time : HNB_TIME_NEVER;
+    if (q->mode == HNB_EVQ_LADDER)
+        return hnb_ladder_peek_time(&q->ladder);
+    if (q->head0 < q->b[0].len)
+        return q->b[0].e[q->head0].time;
+    /* Bucket 0 used up (its bit may still be set): the lowest other bucket's kept minimum is the minimum, since
+     * each higher bucket differs from last first at a higher bit, so holds only later times. */
+    uint64_t rest = q->nonempty & ~UINT64_C(1);
+    return rest ? q->b[__builtin_ctzll(rest)].min : HNB_TIME_NEVER;
+}
+
 void hnb_evq_grow_slots(HnbEvq *q)
 {
     size_t old = q->slots_cap, cap = old ? old * 2 : 1024;

@@ -105,6 +105,8 @@ void hnb_evq_verify(const HnbEvq *q);
 /* Refill bucket 0 from the lowest non-empty bucket if its minimum is <= until; FALSE if the queue is empty or its
  * minimum lies after until (nothing is changed then, so events may still be scheduled at any time >= last). */
 gboolean hnb_evq_refill(HnbEvq *q, HnbTime until);
+/* The smallest time held, stale entries included; HNB_TIME_NEVER when empty.  Changes nothing (hnb_sim_next_time). */
+HnbTime hnb_evq_peek_time(const HnbEvq *q);
 
 /* ---- heap ---------------------------------------------------------------------------------------------- */
 

@@ -297,6 +297,33 @@ gboolean hnb_ladder_refill(HnbLadder *l)
     }
 }
 
+static int64_t min_time(const HnbLadderBin *b, int64_t lo)
+{
+    for (size_t i = 0; i < b->len; i++)
+        lo = b->e[i].time < lo ? b->e[i].time : lo;
+    return lo;
+}
+
+int64_t hnb_ladder_peek_time(const HnbLadder *l)
+{
+    if (l->head < l->len)
+        return l->run[l->head].time; /* the run holds every entry before cur, sorted */
+    if (l->count == 0)
+        return INT64_MAX;
+    /* What hnb_ladder_refill() would make the run: the first filled bin before far_min; every later bin and far's
+     * entries lie in later bins, so its minimum is the minimum. */
+    int64_t limit = l->cur + (int64_t)l->nb;
+    limit = l->far_min < limit ? l->far_min : limit;
+    int64_t a = next_bin(l, l->cur, limit);
+    if (a >= 0)
+        return min_time(&l->bin[(size_t)a & (l->nb - 1)], INT64_MAX);
+    /* None: the minimum is in far or in bin far_min (filed there after cur moved); later bins come after both. */
+    int64_t m = min_time(&l->far, INT64_MAX);
+    if (l->far_min < l->cur + (int64_t)l->nb)
+        m = min_time(&l->bin[(size_t)l->far_min & (l->nb - 1)], m);
+    return m;
+}
+
 void hnb_ladder_verify(const HnbLadder *l, void (*fn)(const HnbEvqEntry *e, void *data), void *data)
 {
     size_t n = 0;

@@ -65,6 +65,9 @@ void hnb_ladder_build(HnbLadder *l, const HnbEvqEntry *e, size_t n);
 size_t hnb_ladder_take_all(HnbLadder *l, HnbEvqEntry **out);
 /* The run is used up: make the next bin the run.  FALSE when the ladder is empty. */
 gboolean hnb_ladder_refill(HnbLadder *l);
+/* The smallest time held, HNB_TIME_NEVER when empty, without refilling the run: O(1) while the run has entries,
+ * else a scan of the bin that would become the run (and of the far list when no bin comes before it). */
+int64_t hnb_ladder_peek_time(const HnbLadder *l);
 void hnb_ladder_insert_run(HnbLadder *l, HnbEvqEntry e); /* an entry before cur: into the sorted run */
 void hnb_ladder_grow_bin(HnbLadderBin *b);              /* cold */
 /* Check every invariant; aborts with a message.  fn sees each entry held (for the caller's own checks). */

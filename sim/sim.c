@@ -123,6 +123,12 @@ HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until)
 
 void hnb_sim_stop(HnbSim *sim) { sim->stop = TRUE; }
 HnbTime hnb_sim_now(const HnbSim *sim) { return sim->now; }
+
+HnbTime hnb_sim_next_time(const HnbSim *sim)
+{
+    g_return_val_if_fail(!sim->running, sim->now);
+    return hnb_evq_peek_time(&sim->q);
+}
 uint64_t hnb_sim_events_run(const HnbSim *sim) { return sim->events_run; }
 size_t hnb_sim_pending(const HnbSim *sim) { return sim->q.live; }
 void hnb_sim_verify(const HnbSim *sim) { hnb_evq_verify(&sim->q); }

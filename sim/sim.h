@@ -58,6 +58,17 @@ HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until);
 void hnb_sim_stop(HnbSim *sim);
 
 HnbTime hnb_sim_now(const HnbSim *sim);
+
+/* The time of the earliest pending entry, HNB_TIME_NEVER when there is none: when a caller running the kernel in
+ * slices (tools/drive/pace.h) must next call hnb_sim_run().  A lower bound of the next event's time: a cancelled
+ * entry still at the front counts (cancel is lazy, and skipping it would mean taking it out), so the caller may wake
+ * early, which is harmless — a run to that time drops it.  After hnb_sim_run(sim, until) returns HNB_RUN_UNTIL it is
+ * > until, so a caller that runs to what this returns always makes progress.  Read-only: it never reorganises the
+ * queue (a radix refill would move `last` past times the caller may still schedule at), so results cannot depend on
+ * whether or how often it is called.  O(1) but in the ladder with its sorted run used up: then O(one bin) and, when
+ * no bin is filled before the far list, O(far list).  Not from a handler (the event being handled is still at the
+ * front); outside hnb_sim_run() only. */
+HnbTime hnb_sim_next_time(const HnbSim *sim);
 uint64_t hnb_sim_events_run(const HnbSim *sim); /* handlers called so far */
 size_t hnb_sim_pending(const HnbSim *sim);      /* live scheduled events */
 
