@@ -21,6 +21,7 @@
 #include "models/calibration.h"
 #include "models/field.h"
 #include "models/fix.h"
+#include "models/fleet_run.h"
 #include "models/hnb.h"
 #include "models/image_server.h"
 #include "models/model.h"
@@ -84,6 +85,7 @@ typedef struct {
     HnbImageServer *images;
     HnbField *field;
     HnbAcs *acs;
+    HnbHems hems; /* the ACS, its TLS and the image server as the HNBs and the results see them */
     HnbAttack *attack;
     HnbFix *fix;
     HnbSegw *segw;     /* NULL with [hems] reach = internet */
@@ -128,7 +130,7 @@ static double area_at(const HnbGauge *g, HnbTime t)
 
 static Snapshot snapshot(const Fleet *f, HnbTime t)
 {
-    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    const HnbAcsStats *as = hnb_hems_acs_stats(&f->hems);
     return (Snapshot){t, as->sessions, as->refused, area_at(&as->busy_gauge, t),
                       f->segw ? area_at(&hnb_segw_stats(f->segw)->busy_gauge, t) : 0};
 }
@@ -144,9 +146,9 @@ static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
 static void add_row(Fleet *f, HnbTime now)
 {
     const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
-    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    const HnbAcsStats *as = hnb_hems_acs_stats(&f->hems);
     double secs = hnb_time_to_sec(now - f->row_at);
-    double bytes = hnb_image_server_bytes_delivered(f->images, now);
+    double bytes = hnb_hems_bytes_delivered(&f->hems, now);
     const uint64_t *unmanaged = hs->unmanaged;
     uint64_t n = f->p->hnb.n;
     static const HnbSegwStats no_segw;
@@ -198,7 +200,7 @@ static void add_row(Fleet *f, HnbTime now)
 static gboolean changed_fast(Fleet *f)
 {
     const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
-    const HnbAcsStats *as = hnb_acs_stats(f->acs);
+    const HnbAcsStats *as = hnb_hems_acs_stats(&f->hems);
     uint64_t thr = MAX(1, f->p->hnb.n / 1000);
     gboolean fast = as->refused != f->refused_at_check;
     for (int k = 0; k < HNB_S_COUNT; k++) {
@@ -550,7 +552,7 @@ static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, cons
 /* The download campaign: queue, faults, resume, bytes served. */
 static void download_metrics(const Fleet *f, HnbMetrics *m)
 {
-    const HnbImageServerStats *is = hnb_image_server_stats(f->images);
+    const HnbImageServerStats *is = hnb_hems_image_stats(&f->hems);
     for (int k = 0; k < HNB_DL_FAULT_COUNT; k++) {
         char name[48];
         unsigned code = hnb_dl_fault_code((HnbDlFault)k);
@@ -563,7 +565,7 @@ static void download_metrics(const Fleet *f, HnbMetrics *m)
     }
     hnb_metrics_add(m, "downloads_resumed", "downloads", (double)is->resumed,
                     "downloads that asked for the rest of a cut image (HTTP Range, [download] resume)");
-    hnb_metrics_add(m, "download_gbytes", "GB", hnb_image_server_bytes_delivered(f->images, f->p->duration) / 1e9,
+    hnb_metrics_add(m, "download_gbytes", "GB", hnb_hems_bytes_delivered(&f->hems, f->p->duration) / 1e9,
                     "bytes the image server sent: whole images, resumed remainders and what cut downloads received");
     hnb_metrics_add(m, "downloads_queued", "downloads", (double)is->queued,
                     "Download requests that waited in the campaign's queue for a slot ([download] max_concurrent, "
@@ -581,8 +583,8 @@ static void metrics(const Fleet *f, HnbMetrics *m)
 {
     const FleetParams *p = f->p;
     const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
-    const HnbAcsStats *as = hnb_acs_stats(f->acs);
-    const HnbImageServerStats *is = hnb_image_server_stats(f->images);
+    const HnbAcsStats *as = hnb_hems_acs_stats(&f->hems);
+    const HnbImageServerStats *is = hnb_hems_image_stats(&f->hems);
     const HnbSecureBootStats *bs = hnb_secure_boot_stats(f->boot);
     const HnbAttackStats *ats = hnb_attack_stats(f->attack);
     HnbFieldStats fs = {0};
@@ -719,7 +721,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "downloads_completed", "downloads", (double)is->completed, "completed");
     hnb_metrics_add(m, "downloads_failed", "downloads", (double)is->failed,
                     "cut by the HNB's timeout, a reboot or a power loss (= download_faults_9010 + _9017)");
-    hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_image_server_active(f->images),
+    hnb_metrics_add(m, "downloads_running", "downloads", (double)hnb_hems_images_active(&f->hems),
                     "still running at the end");
     download_metrics(f, m);
     hnb_metrics_add(m, "acs_utilisation", "", hnb_gauge_mean(&as->busy_gauge, p->duration) / (double)p->acs.workers,
@@ -818,7 +820,8 @@ static HnbSeries *new_series(gboolean segw)
 
 /* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
  * events: the field, the sampler's kind, the HNBs' initial events, the ACS, the attack. */
-static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **error)
+static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, HnbHemsNew make, void *make_data,
+                          GError **error)
 {
     const FleetParams *p = f->p;
     f->tls = hnb_acs_tls_new(sc, &p->tls, error);
@@ -833,21 +836,29 @@ static gboolean parts_new(Fleet *f, const HnbScenario *sc, guint rep, GError **e
         return FALSE;
     f->tls_compliant = f->tls_compliant && golden_http_compliant(sc);
     f->hnbs = hnb_population_new(f->sim, &p->hnb, p->seed, rep, p->duration);
-    f->images = hnb_image_server_new(f->sim, &p->images, &hnb_population_image_client, f->hnbs);
+    if (!make)
+        f->images = hnb_image_server_new(f->sim, &p->images, &hnb_population_image_client, f->hnbs);
     f->field = hnb_field_new(f->sim, &p->field, hnb_stream(p->seed, rep, "field"), hnb_population_repaired, f->hnbs);
     f->k_sample = hnb_sim_register(f->sim, "fleet.sample", on_sample, f);
     f->k_attack = hnb_sim_register(f->sim, "fleet.attack-mark", on_attack, f);
-    f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
-                         &hnb_population_acs_client, f->hnbs);
-    hnb_acs_observe(f->acs, &f->sessions_win);
+    if (make) {
+        if (!make(make_data, f->sim, sc, rep, &hnb_population_acs_client, &hnb_population_image_client, f->hnbs,
+                  &f->sessions_win, &f->hems, error))
+            return FALSE;
+    } else {
+        f->acs = hnb_acs_new(f->sim, &p->acs, f->tls, hnb_stream(p->seed, rep, "acs.service"),
+                             &hnb_population_acs_client, f->hnbs);
+        hnb_acs_observe(f->acs, &f->sessions_win);
+        f->hems = hnb_hems_model_new(f->acs, f->tls, f->images);
+    }
     if (p->segw) {
         f->ike = hnb_segw_ike_new(&p->ike, hnb_acs_tls_pool(f->tls), hnb_acs_tls_ike_run, hnb_acs_tls_ike(f->tls));
         f->segw = hnb_segw_new(f->sim, &p->segw_p, p->hnb.n, hnb_stream(p->seed, rep, "segw.service"),
                                &hnb_population_segw_client, f->hnbs);
         hnb_segw_set_crypto(f->segw, &hnb_segw_ike_crypto, f->ike);
     }
-    hnb_population_start(f->hnbs, &(HnbPopulationParts){.segw = f->segw, .acs = f->acs, .tls = f->tls,
-                                                         .boot = f->boot, .images = f->images, .field = f->field});
+    hnb_population_start(f->hnbs, &(HnbPopulationParts){.segw = f->segw, .hems = f->hems, .boot = f->boot,
+                                                         .field = f->field});
     if (f->segw) { /* t = 0 is a steady state: every tunnel up, each rekeyed at its own phase ("segw.phase") */
         HnbStream phase = hnb_stream(p->seed, rep, "segw.phase");
         for (uint32_t i = 0; i < p->hnb.n; i++)
@@ -868,6 +879,7 @@ static void parts_free(Fleet *f)
     hnb_attack_free(f->attack);
     hnb_segw_free(f->segw); /* abandons its IKE jobs before the TLS part frees the pool */
     hnb_segw_ike_free(f->ike);
+    hnb_hems_free(&f->hems);
     hnb_acs_free(f->acs);
     hnb_field_free(f->field);
     hnb_image_server_free(f->images);
@@ -876,44 +888,80 @@ static void parts_free(Fleet *f)
     hnb_secure_boot_free(f->boot);
 }
 
+struct HnbFleetRun {
+    FleetParams p;
+    Fleet f;
+};
+
+HnbFleetRun *hnb_fleet_run_new(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbHemsNew make,
+                               void *make_data, GError **error)
+{
+    HnbFleetRun *r = g_new0(HnbFleetRun, 1);
+    FleetParams *p = &r->p;
+    Fleet *f = &r->f;
+    fleet_params(p, sc, progress);
+    *f = (Fleet){.p = p, .sim = hnb_sim_new(), .series = new_series(p->segw)};
+    hnb_window_init(&f->sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
+    if (!parts_new(f, sc, rep, make, make_data, error)) {
+        hnb_fleet_run_free(r);
+        return NULL;
+    }
+    const HnbPopulationStats *hs0 = hnb_population_stats(f->hnbs);
+    memcpy(f->count_at_check, hs0->count, sizeof f->count_at_check); /* the steady state at t = 0 */
+    f->compromised_at_check = hs0->compromised_now;
+    HnbTime first = p->fine ? p->fine : p->sample;
+    if (first <= p->duration)
+        hnb_sim_schedule(f->sim, first, f->k_sample, 0, 0);
+    /* after the attack's own first event (scheduled in parts_new): the counters the attack starts from */
+    if (p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration)
+        hnb_sim_schedule(f->sim, p->attack.start, f->k_attack, 0, 0);
+    return r;
+}
+
+HnbSim *hnb_fleet_run_sim(HnbFleetRun *r) { return r->f.sim; }
+HnbTime hnb_fleet_run_duration(const HnbFleetRun *r) { return r->p.duration; }
+
+gboolean hnb_fleet_run_finish(HnbFleetRun *r, HnbMetrics *out, HnbSeries **series, HnbSeries **cdf, GError **error)
+{
+    Fleet *f = &r->f;
+    gboolean ok = hnb_acs_tls_error(f->tls, error) && hnb_segw_ike_error(f->ike, error);
+    GError *sign_error = hnb_fix_take_error(f->fix);
+    if (sign_error && ok)
+        g_propagate_error(error, sign_error), ok = FALSE;
+    else
+        g_clear_error(&sign_error);
+    if (!ok)
+        return FALSE;
+    hnb_population_censor(f->hnbs, r->p.duration);
+    hnb_window_finish(&f->sessions_win, r->p.duration);
+    metrics(f, out);
+    *series = g_steal_pointer(&f->series);
+    *cdf = recovery_cdf(f);
+    return TRUE;
+}
+
+void hnb_fleet_run_free(HnbFleetRun *r)
+{
+    if (!r)
+        return;
+    Fleet *f = &r->f;
+    parts_free(f);
+    if (f->series)
+        hnb_series_free(f->series);
+    hnb_sim_free(f->sim);
+    hnb_window_clear(&f->sessions_win);
+    g_free(r);
+}
+
 static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, HnbMetrics *out, HnbSeries **series,
                     HnbSeries **cdf, GError **error)
 {
-    FleetParams p;
-    fleet_params(&p, sc, progress);
-    Fleet f = {.p = &p, .sim = hnb_sim_new(), .series = new_series(p.segw)};
-    hnb_window_init(&f.sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
-    gboolean ok = parts_new(&f, sc, rep, error);
-    if (ok) {
-        const HnbPopulationStats *hs0 = hnb_population_stats(f.hnbs);
-        memcpy(f.count_at_check, hs0->count, sizeof f.count_at_check); /* the steady state at t = 0 */
-        f.compromised_at_check = hs0->compromised_now;
-        HnbTime first = p.fine ? p.fine : p.sample;
-        if (first <= p.duration)
-            hnb_sim_schedule(f.sim, first, f.k_sample, 0, 0);
-        /* after the attack's own first event (scheduled in parts_new): the counters the attack starts from */
-        if (p.attack.mode != HNB_ATTACK_NONE && p.attack.start <= p.duration)
-            hnb_sim_schedule(f.sim, p.attack.start, f.k_attack, 0, 0);
-        hnb_model_run_kernel(f.sim, p.duration, progress);
-        ok = hnb_acs_tls_error(f.tls, error) && hnb_segw_ike_error(f.ike, error);
-        GError *sign_error = hnb_fix_take_error(f.fix);
-        if (sign_error && ok)
-            g_propagate_error(error, sign_error), ok = FALSE;
-        else
-            g_clear_error(&sign_error);
-    }
-    if (ok) {
-        hnb_population_censor(f.hnbs, p.duration);
-        hnb_window_finish(&f.sessions_win, p.duration);
-        metrics(&f, out);
-        *series = g_steal_pointer(&f.series);
-        *cdf = recovery_cdf(&f);
-    }
-    parts_free(&f);
-    if (f.series)
-        hnb_series_free(f.series);
-    hnb_sim_free(f.sim);
-    hnb_window_clear(&f.sessions_win);
+    HnbFleetRun *r = hnb_fleet_run_new(sc, rep, progress, NULL, NULL, error);
+    if (!r)
+        return FALSE;
+    hnb_model_run_kernel(r->f.sim, r->p.duration, progress);
+    gboolean ok = hnb_fleet_run_finish(r, out, series, cdf, error);
+    hnb_fleet_run_free(r);
     return ok;
 }
 

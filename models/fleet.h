@@ -9,7 +9,9 @@
  *   ACS (H(e)MS)         models/acs.h        HnbAcs             HnbAcsClient: session_end, tls_failed, ...
  *   ACS's TLS            models/acs_tls.h    HnbAcsTls          (results returned to the ACS)
  *   secure boot (TrE)    models/secure_boot.h HnbSecureBoot     (a token joined by the HNB's event)
- *   image server         models/image_server.h HnbImageServer   HnbImageServerClient: granted, done
+ *   image server         models/image_server.h HnbImageServer   HnbImageServerClient: granted, done (failed)
+ *   (the HNBs reach the ACS, its TLS and the image server through one seam, models/hems.h HnbHems, so that a real
+ *    H(e)MS can stand in for them: `hnbsim drive`; models/fleet_run.h runs a replication in steps)
  *   field force          models/field.h      HnbField           HnbFieldRepaired
  *   attacker             models/attack.h     HnbAttack          HnbAttackTarget: rewrite, reboot_in
  *   fix pipeline         models/fix.h        HnbFix             HnbFixPublished (its signing servers: signer.h)
@@ -18,7 +20,8 @@
  *
  * Parts never include each other's .c state: a part that must act on an HNB calls the HNB population through the
  * callback table it was given (a context pointer and functions, as Redis ae.c's clientData), so a test can drive a
- * part with a table of its own (tests/test-acs.c).  The HNB population holds typed pointers to the parts it uses.
+ * part with a table of its own (tests/test-acs.c).  The HNB population holds typed pointers to the parts it uses,
+ * and the H(e)MS as an HnbHems (tests/test-fleet-run.c drives the population with a fake one).
  *
  * Adding a part (the SeGW):
  *   1. models/<part>.h: `<Part>Params` (filled by fleet.c from the scenario), an opaque `<Part>`, `<Part>Stats`

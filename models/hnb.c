@@ -79,15 +79,15 @@ static gboolean recovery_cert(const HnbPopulation *pop, const Hnb *h)
 static void prefetch(HnbPopulation *pop, uint32_t i, HnbTime at)
 {
     const Hnb *h = &pop->hnb[i];
-    if (!hnb_acs_tls_runs_ahead(pop->parts.tls) || plain_http(pop, h))
+    if (!hnb_hems_tls_runs_ahead(&pop->parts.hems) || plain_http(pop, h))
         return; /* plain HTTP: no handshake */
-    hnb_acs_tls_prefetch(pop->parts.tls, i, at, hnb_population_clock(pop, i, at), h->tls_session != 0,
+    hnb_hems_tls_prefetch(&pop->parts.hems, i, at, hnb_population_clock(pop, i, at), h->tls_session != 0,
                          recovery_cert(pop, h));
 }
 
 void hnb_pop_forget_tls(HnbPopulation *pop, uint32_t i)
 {
-    hnb_acs_tls_forget(pop->parts.tls, i);
+    hnb_hems_tls_forget(&pop->parts.hems, i);
     pop->hnb[i].tls_session = 0;
 }
 
@@ -113,7 +113,7 @@ void hnb_pop_open_session(HnbPopulation *pop, uint32_t i)
     Hnb *h = &pop->hnb[i];
     h->timer = 0;
     h->flags |= HNB_F_IN_SESSION;
-    hnb_acs_connect(pop->parts.acs, i);
+    hnb_hems_connect(&pop->parts.hems, i);
 }
 
 static void on_inform(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -167,7 +167,7 @@ static void schedule_boot(HnbPopulation *pop, uint32_t i, HnbTime at)
 
 void hnb_pop_cut_download(HnbPopulation *pop, uint32_t i)
 {
-    if (hnb_image_server_restart(pop->parts.images, i)) /* TransferComplete with fault 9010 after the boot */
+    if (hnb_hems_image_restart(&pop->parts.hems, i)) /* TransferComplete with fault 9010 after the boot */
         pop->hnb[i].events |= HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
     pop->hnb[i].flags &= (uint8_t)~HNB_F_UPDATING; /* a background update, downloading or installing, is lost */
 }
@@ -181,6 +181,7 @@ void hnb_pop_reboot(HnbPopulation *pop, uint32_t i, HnbTime delay)
         hnb_sim_cancel(pop->sim, h->timer);
     h->timer = 0;
     h->gen++; /* whatever this life still had pending (a session at the ACS, a timer) is now stale */
+    hnb_hems_lost(&pop->parts.hems, i); /* and a real H(e)MS's connections with it */
     if (h->flags & HNB_F_COMPROMISED) { /* the rewritten image takes effect now */
         h->flags = (uint8_t)((h->flags & ~HNB_F_COMPROMISED) | HNB_F_AFFECTED);
         pop->st.compromised_now--;
@@ -333,7 +334,7 @@ static void start_download(HnbPopulation *pop, uint32_t i)
     else
         hnb_pop_set_state(pop, i, HNB_S_DOWNLOADING);
     h->timer = hnb_sim_schedule(pop->sim, now + pop->p.dl_timeout, pop->k_dl_timeout, i, HNB_ARG(h->gen, 0));
-    hnb_image_server_start(pop->parts.images, i, cap > 0 ? cap : 1);
+    hnb_hems_image_start(&pop->parts.hems, i, cap > 0 ? cap : 1);
 }
 
 static void retry_later(HnbPopulation *pop, uint32_t i)
@@ -378,7 +379,7 @@ static void session_end(void *ctx, uint32_t i, gboolean ok, HnbCwmpAcsAction act
     if (action == HNB_CWMP_ACS_DOWNLOAD) {
         /* The retry count is kept until the download completes, so that downloads failing again and again (an
          * overloaded image server) back off as sessions do, instead of returning every few seconds. */
-        if (hnb_image_server_request(pop->parts.images, i)) {
+        if (hnb_hems_image_request(&pop->parts.hems, i)) {
             start_download(pop, i);
             return;
         }
@@ -429,6 +430,15 @@ static void update_failed(HnbPopulation *pop, uint32_t i)
     retry_later(pop, i);
 }
 
+/* HNB i's download is over without its image: its next session reports TransferComplete with a fault, and the
+ * H(e)MS answers with the Download again. */
+static void download_cut(HnbPopulation *pop, uint32_t i)
+{
+    hnb_hems_image_cancel(&pop->parts.hems, i);
+    pop->hnb[i].events |= HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
+    update_failed(pop, i);
+}
+
 static void on_dl_timeout(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbPopulation *pop = ud;
@@ -438,10 +448,22 @@ static void on_dl_timeout(HnbSim *sim, const HnbEvent *ev, void *ud)
     if (HNB_ARG_GEN(ev->arg) != h->gen || (h->state != HNB_S_DOWNLOADING && !(h->flags & HNB_F_UPDATING)))
         return;
     h->timer = 0;
-    hnb_image_server_cancel(pop->parts.images, i);
-    /* its next session reports TransferComplete with fault 9017, and the H(e)MS answers with the Download again */
-    h->events |= HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
-    update_failed(pop, i);
+    download_cut(pop, i);
+}
+
+/* A real H(e)MS's transfer failed (HnbImageServerClient.failed: cut, refused, or a manifest that does not verify —
+ * fault 9010 or 9017, which its implementation reports in the next TransferComplete): as the HNB's own timeout. */
+static void image_failed(void *ctx, uint32_t i, HnbDlFault fault)
+{
+    HnbPopulation *pop = ctx;
+    Hnb *h = &pop->hnb[i];
+    (void)fault;
+    if (h->state != HNB_S_DOWNLOADING && !(h->flags & HNB_F_UPDATING))
+        return;
+    if (h->timer)
+        hnb_sim_cancel(pop->sim, h->timer); /* the download timeout */
+    h->timer = 0;
+    download_cut(pop, i);
 }
 
 /* The downloaded image was verified and written to the active bank: reboot into it. */
@@ -569,7 +591,8 @@ static void image_granted(void *ctx, uint32_t i)
     hnb_pop_open_session(pop, i);
 }
 
-const HnbImageServerClient hnb_population_image_client = {.granted = image_granted, .done = image_done};
+const HnbImageServerClient hnb_population_image_client = {.granted = image_granted, .done = image_done,
+                                                          .failed = image_failed};
 
 static uint8_t segw_gen(void *ctx, uint32_t i)
 {

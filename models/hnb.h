@@ -18,6 +18,7 @@
 #include "models/cwmp.h"
 #include "models/field.h"
 #include "models/fleet.h"
+#include "models/hems.h"
 #include "models/image_server.h"
 #include "models/secure_boot.h"
 #include "models/segw.h"
@@ -57,10 +58,8 @@ typedef struct {
  * internet: no tunnel, the fleet as without the part). */
 typedef struct {
     HnbSegw *segw;
-    HnbAcs *acs;
-    HnbAcsTls *tls;
+    HnbHems hems; /* the ACS, its TLS and the image server: the model's or a real one (models/hems.h) */
     HnbSecureBoot *boot;
-    HnbImageServer *images;
     HnbField *field;
 } HnbPopulationParts;
 

@@ -41,6 +41,7 @@ static void on_power_fail(HnbSim *sim, const HnbEvent *ev, void *ud)
         hnb_sim_cancel(sim, h->timer);
     h->timer = 0;
     h->gen++;
+    hnb_hems_lost(&pop->parts.hems, i); /* a real H(e)MS's connections go with the power */
     h->flags &= (uint8_t)~HNB_F_IN_SESSION;
     hnb_pop_forget_tls(pop, i);
     hnb_pop_tunnel_lost(pop, i);

@@ -60,6 +60,9 @@ typedef struct {
     void (*granted)(void *ctx, uint32_t hnb);
     /* its download is complete (called from the server's event) */
     void (*done)(void *ctx, uint32_t hnb);
+    /* its download failed at the server's end (a real H(e)MS: the transfer cut or refused, or its manifest does not
+     * verify), handled as the HNB's own timeout; the model's server never calls it (models/hems.h) */
+    void (*failed)(void *ctx, uint32_t hnb, HnbDlFault fault);
 } HnbImageServerClient;
 
 /* Registers its event kinds.  params are copied; the client table is borrowed for the part's life. */
