@@ -115,6 +115,10 @@ gboolean pki_init_cas(HnbPki *pki, GError **error)
     if (load_cas(pki, path))
         return TRUE;
     gboolean existed = g_file_test(path, G_FILE_TEST_EXISTS);
+    /* it may have been published by a concurrent run between the load and the test (link(2) makes a whole file
+     * appear at once): read it again before calling it corrupted and replacing the set that run signs devices with */
+    if (existed && load_cas(pki, path))
+        return TRUE;
     if (existed) {
         g_warning("PKI cache %s is corrupted; regenerating the CAs (and with them every device)", path);
         pki->stats.corrupted++;

@@ -6,6 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --tests || { echo "tests: 0 passed, 1 failed"; exit 1; }
 passed=0 failed=0
+failures=$(mktemp /tmp/hnbsim-test-failures.XXXXXX) # printed last, where a CI excerpt of the tail shows it
+trap 'rm -f "$failures"' EXIT
 
 count() { # add meson's "Ok:" and "Fail:"-like lines of a testlog to the totals
   local log=$1 ok bad
@@ -22,7 +24,13 @@ suite() { # name, build dir, timeout multiplier, meson options...
   fi
   meson test -C "$dir" --num-processes 2 --timeout-multiplier "$mult" --print-errorlogs > "$dir/test-summary.txt" 2>&1
   tail -n 12 "$dir/test-summary.txt" >&2
+  local before=$failed
   count "$dir/test-summary.txt"
+  # a failure says why where CI shows it: the failing tests' own output (meson --print-errorlogs), not just a count
+  if [ "$failed" -gt "$before" ]; then
+    { echo "-- $name: the failing tests' output (from $dir/test-summary.txt):"
+      grep -v -E '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' "$dir/test-summary.txt" | tail -n 300; } >>"$failures"
+  fi
 }
 
 # The sanitizers slow the simulation tests several times (the fleet's ran out of their 300 s under ASan at -O0 on a
@@ -37,5 +45,6 @@ for target in scenario acs; do
   if tools/fuzz.sh "${FUZZ_SECONDS:-60}" "$target"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 
+cat "$failures" >&2
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
