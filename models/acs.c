@@ -35,12 +35,15 @@ typedef struct {
     uint8_t busy; /* the slot is taken */
     uint8_t resumed;
     uint8_t reject; /* a refused session: its handshake, then a 503 */
+    uint8_t plain;  /* plain HTTP: no handshake, no handshake_rtt */
     unsigned round_trips;
+    HnbTime t0, admitted, hs_done, cpu1; /* the session's connect(), admission, handshake end; first round trip's CPU */
     HnbAcsHandshake hs;
 } Worker;
 
 typedef struct {
     HnbTime since; /* when the HNB connected: it gives up at since + session_timeout */
+    HnbTime t0;    /* its first SYN (since, less the retransmissions) */
     uint32_t hnb;
     uint8_t gen;
     uint8_t reject;
@@ -146,7 +149,7 @@ static void on_expire(HnbSim *sim, const HnbEvent *ev, void *ud)
     arm_expiry(acs);
 }
 
-static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject);
+static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject, HnbTime t0, HnbTime admitted);
 
 /* A worker is free: take the next waiting session whose HNB still waits for it. */
 static void release_worker(HnbAcs *acs, uint32_t w)
@@ -157,7 +160,7 @@ static void release_worker(HnbAcs *acs, uint32_t w)
     while (acs->qlen > 0) {
         Waiting v = queue_pop(acs);
         if (gen_of(acs, v.hnb) == v.gen) {
-            start(acs, v.hnb, v.gen, v.reject);
+            start(acs, v.hnb, v.gen, v.reject, v.t0, v.since);
             break;
         }
         forget(acs, v.reject); /* the HNB rebooted while it waited: its connection is gone */
@@ -166,13 +169,14 @@ static void release_worker(HnbAcs *acs, uint32_t w)
 }
 
 /* A worker takes the session now, or it waits in the queue. */
-static void take_worker(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject)
+static void take_worker(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject, HnbTime t0)
 {
+    HnbTime now = hnb_sim_now(acs->sim);
     if (acs->st.busy < acs->p->workers) {
-        start(acs, i, gen, reject);
+        start(acs, i, gen, reject, t0, now);
         return;
     }
-    queue_push(acs, (Waiting){.since = hnb_sim_now(acs->sim), .hnb = i, .gen = gen, .reject = (uint8_t)reject});
+    queue_push(acs, (Waiting){.since = now, .t0 = t0, .hnb = i, .gen = gen, .reject = (uint8_t)reject});
     arm_expiry(acs);
 }
 
@@ -204,7 +208,7 @@ static void refuse_after_handshake(HnbAcs *acs, uint32_t i, uint8_t gen)
 }
 
 /* A worker takes HNB i's session: its handshake starts (or, in plain HTTP, the CWMP exchange at once). */
-static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject)
+static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject, HnbTime t0, HnbTime admitted)
 {
     HnbTime now = hnb_sim_now(acs->sim);
     HnbAcsPeer peer = acs->client->peer(acs->ctx, i);
@@ -212,10 +216,11 @@ static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject)
     Worker *wk = &acs->w[w];
     acs->st.busy++;
     hnb_gauge_set(&acs->st.busy_gauge, now, (double)acs->st.busy);
-    *wk = (Worker){.hnb = i, .gen = gen, .busy = 1, .reject = (uint8_t)reject};
+    *wk = (Worker){.hnb = i, .gen = gen, .busy = 1, .reject = (uint8_t)reject, .t0 = t0, .admitted = admitted};
     if (peer.plain_http) { /* integrity comes from the image signature alone */
         hnb_sim_schedule(acs->sim, now, acs->k_hs_done, w, HNB_HS_OK);
         wk->hs.real = FALSE;
+        wk->plain = 1;
         return;
     }
     wk->resumed = acs->p->resumption && peer.has_session;
@@ -267,10 +272,27 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbCwmpAcsAction action = peer.needs_image ? HNB_CWMP_ACS_DOWNLOAD : HNB_CWMP_ACS_NOTHING;
     wk->action = (uint8_t)action;
     wk->round_trips = hnb_cwmp_round_trips(peer.events, action);
+    wk->hs_done = ev->time;
     HnbTime cpu = 0;
-    for (unsigned r = 0; r < wk->round_trips; r++)
-        cpu += dsample(acs, acs->p->cwmp_cpu, i);
+    for (unsigned r = 0; r < wk->round_trips; r++) {
+        HnbTime c = dsample(acs, acs->p->cwmp_cpu, i);
+        wk->cpu1 = r == 0 ? c : wk->cpu1;
+        cpu += c;
+    }
     hnb_sim_schedule(sim, ev->time + cpu, acs->k_cpu_done, w, 0);
+}
+
+/* The latencies of a session ending at `end` (acs.h HnbAcsLatency), if that is within the run. */
+static void tally(HnbAcs *acs, const Worker *wk, HnbTime end, HnbTime rtt1)
+{
+    if (end > acs->p->horizon)
+        return;
+    HnbAcsLatency *l = &acs->st.lat;
+    HnbTime hs = wk->hs_done + (wk->plain ? 0 : acs->p->handshake_rtt);
+    hnb_tally_add(&l->connect, hnb_time_to_sec(wk->admitted - wk->t0));
+    hnb_tally_add(&l->handshake, hnb_time_to_sec(hs - wk->t0));
+    hnb_tally_add(&l->first_response, hnb_time_to_sec(hs + wk->cpu1 + rtt1 - wk->t0));
+    hnb_tally_add(&l->session, hnb_time_to_sec(end - wk->t0));
 }
 
 static void on_cpu_done(HnbSim *sim, const HnbEvent *ev, void *ud)
@@ -279,9 +301,13 @@ static void on_cpu_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     Worker *wk = &acs->w[ev->entity];
     uint32_t i = wk->hnb;
     uint8_t gen = wk->gen, action = wk->action;
-    HnbTime net = 0;
-    for (unsigned r = 0; r < wk->round_trips; r++)
-        net += dsample(acs, acs->p->rtt, i);
+    HnbTime net = wk->plain ? 0 : acs->p->handshake_rtt, rtt1 = 0;
+    for (unsigned r = 0; r < wk->round_trips; r++) {
+        HnbTime d = dsample(acs, acs->p->rtt, i);
+        rtt1 = r == 0 ? d : rtt1;
+        net += d;
+    }
+    tally(acs, wk, ev->time + net, rtt1);
     release_worker(acs, ev->entity);
     if (net == 0) {
         end_session(acs, i, gen, TRUE, (HnbCwmpAcsAction)action, FALSE);
@@ -306,23 +332,25 @@ static gboolean full(const HnbAcs *acs)
 /* SYN number `syn` (0: the first) of HNB i's connect reaches the ACS. */
 static void syn_arrives(HnbAcs *acs, uint32_t i, uint8_t gen, unsigned syn)
 {
+    /* SYN k is sent rto (2^k - 1) after the first (RFC 6298 5.5: the RTO doubles at each retransmission) */
+    HnbTime t0 = hnb_sim_now(acs->sim) - (HnbTime)((UINT64_C(1) << syn) - 1) * acs->p->syn_rto;
     if (!full(acs)) {
         acs->st.refusing -= syn > 0; /* a retransmission got in */
         set_open(acs, acs->st.open + 1);
         if (acs->st.open > acs->st.open_max)
             acs->st.open_max = acs->st.open;
-        take_worker(acs, i, gen, FALSE);
+        take_worker(acs, i, gen, FALSE, t0);
         return;
     }
     if (syn == 0)
         acs->st.refusing++;
     if (acs->p->overload == HNB_ACS_REJECT_AFTER_HANDSHAKE) {
-        take_worker(acs, i, gen, TRUE);
+        take_worker(acs, i, gen, TRUE, t0);
         return;
     }
-    /* dropped: the next SYN (or, after the last, the connect timeout) after the RTO, 1 s doubled per SYN sent */
+    /* dropped: the next SYN (or, after the last, the connect timeout) after the RTO, syn_rto doubled per SYN sent */
     acs->st.syn_dropped++;
-    HnbTime rto = (HnbTime)(UINT64_C(1) << syn) * HNB_SEC;
+    HnbTime rto = (HnbTime)(UINT64_C(1) << syn) * acs->p->syn_rto;
     hnb_sim_schedule(acs->sim, hnb_sim_now(acs->sim) + rto, acs->k_syn, i, HNB_ARG(gen, syn + 1));
 }
 
@@ -374,6 +402,10 @@ HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStrea
     acs->k_expire = hnb_sim_register(sim, "acs.session-timeout", on_expire, acs);
     hnb_gauge_init(&acs->st.busy_gauge, 0, 0);
     hnb_gauge_init(&acs->st.open_gauge, 0, 0);
+    hnb_tally_init(&acs->st.lat.connect);
+    hnb_tally_init(&acs->st.lat.handshake);
+    hnb_tally_init(&acs->st.lat.first_response);
+    hnb_tally_init(&acs->st.lat.session);
     return acs;
 }
 
@@ -384,6 +416,10 @@ void hnb_acs_free(HnbAcs *acs)
     for (int64_t w = 0; w < acs->p->workers; w++)
         if (acs->w[w].busy && (acs->w[w].hs.real || acs->w[w].hs.sampled))
             hnb_acs_tls_abandon(acs->tls, &acs->w[w].hs); /* the run ended with this handshake in flight */
+    hnb_tally_clear(&acs->st.lat.connect);
+    hnb_tally_clear(&acs->st.lat.handshake);
+    hnb_tally_clear(&acs->st.lat.first_response);
+    hnb_tally_clear(&acs->st.lat.session);
     g_free(acs->w);
     g_free(acs->free_w);
     g_free(acs->queue);

@@ -42,6 +42,9 @@ typedef struct {
     const HnbDist *cwmp_cpu;             /* worker CPU time per CWMP round trip */
     const HnbDist *rtt;                  /* network time per round trip (holds the slot, not a worker) */
     gboolean resumption;                 /* [tls] resumption offered */
+    HnbTime syn_rto;      /* [hnb] syn_rto: the HNB's initial SYN retransmission timeout, doubled per SYN */
+    HnbTime handshake_rtt; /* [acs] handshake_rtt: network time of the handshake (holds the slot, not a worker) */
+    HnbTime horizon;      /* the run's end: a session completing after it is in no latency tally (nor completed) */
 } HnbAcsParams;
 
 /* What an HNB brings to a session, read when the ACS needs it (connect, worker start, handshake end). */
@@ -72,6 +75,15 @@ typedef struct HnbAcs HnbAcs;
 /* Every session opened is, outside a handler, exactly one of: completed, refused, failed (TLS), abandoned, open
  * (holding a slot: queued, on a worker or in its network time) or refusing (its SYNs being retransmitted, or waiting
  * for / doing the handshake before its 503). */
+/* Latencies of the sessions completed within the run (n = completed), seconds from the HNB's connect() — its first
+ * SYN — to: the ACS admitting it (connect: SYN retransmissions, 0 s when the first SYN gets in); its TLS handshake
+ * done (handshake: + the wait for a worker, the handshake's CPU and handshake_rtt); the InformResponse (first_response:
+ * + the first round trip's CPU and network time); its end (session).  The model does a session's CPU before its
+ * network time (file comment of acs.c), so first_response is the time the first exchange would take alone. */
+typedef struct {
+    HnbTally connect, handshake, first_response, session;
+} HnbAcsLatency;
+
 typedef struct {
     uint64_t sessions, completed, refused, failed;
     uint64_t refused_hs;  /* refused with a 503 after the TLS handshake (reject_after_handshake) */
@@ -84,6 +96,7 @@ typedef struct {
     uint64_t hs[HNB_HS_COUNT]; /* handshakes by outcome */
     int64_t open, busy, open_max;
     HnbGauge busy_gauge, open_gauge;
+    HnbAcsLatency lat;
 } HnbAcsStats;
 
 /* Registers its event kinds.  tls may be NULL if every peer is plain_http.  The params, client and tls are borrowed

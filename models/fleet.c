@@ -375,6 +375,9 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
         .cwmp_cpu = hnb_scenario_dist(sc, "acs", "cwmp_time"),
         .rtt = hnb_scenario_dist(sc, "acs", "rtt"),
         .resumption = hnb_acs_tls_resumption(sc),
+        .syn_rto = hnb_scenario_time(sc, "hnb", "syn_rto"),
+        .handshake_rtt = hnb_scenario_time(sc, "acs", "handshake_rtt"),
+        .horizon = hnb_scenario_time(sc, "scenario", "duration"),
     };
 }
 
@@ -549,6 +552,36 @@ static void segw_metrics(const Fleet *f, HnbMetrics *m, const Snapshot *w0, cons
                     "busy SeGW workers / workers, time average over the recovery window");
 }
 
+/* Session latencies (models/acs.h HnbAcsLatency): of the sessions completed within the run, from connect(). */
+static void latency_metrics(const HnbAcsLatency *l, HnbMetrics *m)
+{
+    static const struct {
+        const char *name, *what;
+        size_t off;
+    } parts[] = {
+        {"connect", "to admission (SYN retransmissions)", G_STRUCT_OFFSET(HnbAcsLatency, connect)},
+        {"handshake", "to the end of the TLS handshake (+ wait for a worker, handshake)",
+         G_STRUCT_OFFSET(HnbAcsLatency, handshake)},
+        {"first_response", "to the InformResponse (+ first round trip)", G_STRUCT_OFFSET(HnbAcsLatency, first_response)},
+        {"session", "to the session's end", G_STRUCT_OFFSET(HnbAcsLatency, session)},
+    };
+    static const double qs[] = {0.5, 0.95, 0.99};
+    for (size_t k = 0; k < G_N_ELEMENTS(parts); k++) {
+        const HnbTally *t = G_STRUCT_MEMBER_P(l, parts[k].off);
+        gboolean whole = k == G_N_ELEMENTS(parts) - 1; /* the session time gets p99 and the mean too */
+        for (size_t j = 0; j < (whole ? 3 : 2); j++) {
+            char name[48], doc[160];
+            g_snprintf(name, sizeof name, "%s_p%02.0f_s", parts[k].name, qs[j] * 100);
+            g_snprintf(doc, sizeof doc, "%.0fth percentile, from connect() %s, of the sessions completed in the run",
+                       qs[j] * 100, parts[k].what);
+            hnb_metrics_add(m, name, "s", hnb_tally_quantile(t, qs[j]), doc);
+        }
+        if (whole)
+            hnb_metrics_add(m, "session_mean_s", "s", t->n ? t->mean : NAN,
+                            "mean session time, from connect() to its end, of the sessions completed in the run");
+    }
+}
+
 /* The download campaign: queue, faults, resume, bytes served. */
 static void download_metrics(const Fleet *f, HnbMetrics *m)
 {
@@ -708,6 +741,13 @@ static void metrics(const Fleet *f, HnbMetrics *m)
                     "being refused at the end: SYNs still retransmitted, or a 503 not yet sent");
     hnb_metrics_add(m, "refused_fraction", "", as->sessions ? (double)as->refused / (double)as->sessions : 0,
                     "refused / opened, whole-run mean (quiet hours included: see peak_refused_fraction)");
+    hnb_metrics_add(m, "refused_rst", "sessions", 0,
+                    "connect refused with a TCP RST (measured by hnbsim drive; the model's H(e)MS never refuses so)");
+    hnb_metrics_add(m, "refused_closed", "sessions", 0,
+                    "connection closed before any answer (measured by hnbsim drive; never in the model)");
+    latency_metrics(&as->lat, m);
+    hnb_metrics_add(m, "throughput_per_s", "sessions/s", (double)as->completed / hnb_time_to_sec(p->duration),
+                    "sessions completed / duration, whole-run mean (quiet hours included)");
     hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
     hnb_metrics_add(m, "handshakes_real", "handshakes", (double)as->real_handshakes,
                     "of which real OpenSSL handshakes (the rest sampled, [tls] fidelity)");
@@ -978,7 +1018,10 @@ static const HnbKeySpec schema[] = {
      "install_time); [acs] calibration sets it"},
     {"hnb", "syn_retries", HNB_KEY_INT, 0, "6", "0", "20", NULL,
      "SYN retransmissions before the HNB's connect fails (Linux net.ipv4.tcp_syn_retries, default 6): initial RTO "
-     "1 s (RFC 6298 2.1) doubled per SYN (5.5), so SYNs at 0, 1, 3 ... 63 s and failure at 127 s"},
+     "[hnb] syn_rto (1 s, RFC 6298 2.1) doubled per SYN (5.5), so SYNs at 0, 1, 3 ... 63 s and failure at 127 s"},
+    {"hnb", "syn_rto", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1s", "1ms", "60s", NULL,
+     "the HNB's initial TCP retransmission timeout for its SYN (RFC 6298 2.1: 1 s), doubled at each retransmission "
+     "(5.5)"},
     {"power", "mtbf", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "36500d", NULL,
      "mean time between power failures of one HNB (exponential); 0: none"},
     {"power", "outage", HNB_KEY_DIST, HNB_UNIT_DURATION, "lognormal(10m,1)", NULL, NULL, NULL,
@@ -1093,6 +1136,9 @@ static const HnbKeySpec schema[] = {
      "worker CPU time per CWMP round trip"},
     {"acs", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
      "network time per CWMP round trip (holds the session, not a worker)"},
+    {"acs", "handshake_rtt", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "60s", NULL,
+     "network time of a TLS handshake, added to the session's network time (holds the session, not a worker): the "
+     "round trips of the handshake and the client's share of its work; `hnbsim calibrate` measures it"},
     {"download", "bandwidth", HNB_KEY_NUMBER, HNB_UNIT_BITRATE, "10Gbps", "1kbps", "100Tbps", NULL,
      "image server bandwidth shared fairly (max-min, each capped by its access link) by the downloads running"},
     {"download", "max_concurrent", HNB_KEY_INT, 0, "500", "0", "16000000", NULL,

@@ -124,7 +124,7 @@ static void rig_init(Rig *r, int64_t slots, const char *rtt)
     *r = (Rig){.sim = hnb_sim_new(), .cpu = dist("1s"), .rtt = dist(rtt), .hs = dist("0s"),
                .ends = g_array_new(FALSE, FALSE, sizeof(End)), .log = g_array_new(FALSE, FALSE, sizeof(Log))};
     r->p = (HnbAcsParams){.workers = 1, .max_sessions = slots, .hs_full = &r->hs, .hs_resumed = &r->hs,
-                          .cwmp_cpu = &r->cpu, .rtt = &r->rtt};
+                          .cwmp_cpu = &r->cpu, .rtt = &r->rtt, .syn_rto = S, .horizon = HNB_TIME_NEVER};
     r->acs = hnb_acs_new(r->sim, &r->p, NULL, hnb_stream(1, 0, "acs.service"), &client, r);
     r->k_connect = hnb_sim_register(r->sim, "test.connect", on_connect, r);
     r->k_reboot = hnb_sim_register(r->sim, "test.reboot", on_reboot, r);
@@ -257,6 +257,12 @@ static void test_drop_syn(void)
             g_assert_cmpint(e->at, ==, 5 * S);
             g_assert_cmpuint(st->refused, ==, 0);
             g_assert_cmpuint(st->syn_dropped, ==, 2);
+            /* in on its third SYN, sent 1 + 2 = 3 s after the first: 3 s to connect, and its session (2 s of CPU on
+             * the worker HNB 0 freed at 2 s) ends 5 s after connect(); HNB 0's took 2 s */
+            g_assert_cmpuint(st->lat.connect.n, ==, 2);
+            g_assert_cmpfloat(st->lat.connect.max, ==, 3);
+            g_assert_cmpfloat(st->lat.session.max, ==, 5);
+            g_assert_cmpfloat(st->lat.session.min, ==, 2);
             g_assert_cmpfloat(busy_s(&r, 5 * S), ==, 4);
         }
         g_assert_cmpuint(st->refused_hs + st->abandoned + (uint64_t)st->refusing + (uint64_t)st->open, ==, 0);
@@ -369,6 +375,44 @@ static void test_peaks_vs_brute(void)
     rig_clear(&r);
 }
 
+/* The latency tallies by hand (plain HTTP: no handshake; 2 round trips of 1 s CPU, rtt 0; one worker, 4 slots):
+ * HNBs 0 and 1 connect at 0 and HNB 2 at 10 s.  HNB 0 is served at once: admitted 0, handshake 0, first response 1 s,
+ * end 2 s; HNB 1 waits for the worker until 2 s: 0, 2, 3, 4 s; HNB 2: 0, 0, 1, 2 s.  With handshake_rtt 0.5 s (a TLS
+ * session's: not plain HTTP, so the rig's peers get none) the same.  With the horizon at 3 s only HNB 0's session is
+ * tallied, and only it is completed. */
+static void test_latency(void)
+{
+    for (int k = 0; k < 2; k++) {
+        Rig r;
+        rig_init(&r, 4, "0s");
+        r.p.handshake_rtt = S / 2;
+        if (k == 1)
+            r.p.horizon = 3 * S;
+        hnb_sim_schedule(r.sim, 0, r.k_connect, 0, 0);
+        hnb_sim_schedule(r.sim, 0, r.k_connect, 1, 0);
+        hnb_sim_schedule(r.sim, 10 * S, r.k_connect, 2, 0);
+        hnb_sim_run(r.sim, k == 0 ? HNB_TIME_NEVER : 3 * S);
+        const HnbAcsStats *st = hnb_acs_stats(r.acs);
+        const HnbAcsLatency *l = &st->lat;
+        if (k == 0) {
+            g_assert_cmpuint(st->completed, ==, 3);
+            g_assert_cmpuint(l->session.n, ==, 3);
+            g_assert_cmpfloat_with_epsilon(hnb_tally_quantile(&l->session, 0.5), 2, 2 * 0.008); /* stats.h: 0.78% */
+            g_assert_cmpfloat(l->session.max, ==, 4);
+            g_assert_cmpfloat(l->handshake.max, ==, 2);
+            g_assert_cmpfloat(l->handshake.min, ==, 0);
+            g_assert_cmpfloat(l->first_response.max, ==, 3);
+            g_assert_cmpfloat(l->first_response.min, ==, 1);
+            g_assert_cmpfloat(l->connect.max, ==, 0);
+        } else {
+            g_assert_cmpuint(st->completed, ==, 1);
+            g_assert_cmpuint(l->session.n, ==, 1);
+            g_assert_cmpfloat(l->session.max, ==, 2);
+        }
+        rig_clear(&r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -377,5 +421,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acs/drop-syn", test_drop_syn);
     g_test_add_func("/acs/session-timeout", test_session_timeout);
     g_test_add_func("/acs/peaks-vs-brute", test_peaks_vs_brute);
+    g_test_add_func("/acs/latency", test_latency);
     return g_test_run();
 }
