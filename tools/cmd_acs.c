@@ -1,7 +1,8 @@
 /* tools/cmd_acs.c — `hnbsim acs`: the command line of the embedded ACS's endpoint on a real TCP socket, so real
  * clients (openssl s_client, curl, a CPE simulator, a real HNB, `hnbsim probe`) can talk to it.
  *
- * The server is in tools/acs/, one layer a file: acs_loop.c (sockets, TLS, libev), acs_http.c (HTTP/1.1 requests),
+ * The server is in tools/acs/, one layer a file: acs_loop.c (sockets, TLS, libev; its parts are listed in
+ * acs_loop_private.h), acs_http.c (HTTP/1.1 requests),
  * acs_soap.c (the SOAP envelope, libxml2), acs_cwmp.c (the CWMP answers), acs_campaign.c (the download campaign),
  * acs_image.c (the image and its manifest).  Here: options, the PKI directory, the manifest's signature, exit statuses.
  */

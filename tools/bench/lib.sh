@@ -44,3 +44,36 @@ need_built() {
         fi
     done
 }
+
+# parse_bench_args ARGS...: the command line the benchmark scripts share, into the caller's variables (set their
+# defaults first): --runs R sets runs (not checked here: each script says what it accepts); one positional argument
+# sets hnbsim; -h / --help prints the script's usage, its opening comment block, and exits 0.  Any other option goes
+# to the script's own bench_option function, if it defines one, which returns 0 if it took the option (a flag: the
+# options that need a value are --runs only).  Otherwise, and for a second positional argument or --runs without a
+# value, it says what is wrong and exits 2.
+parse_bench_args() {
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --runs)
+            [ $# -ge 2 ] || { echo "$0: --runs needs a number" >&2; exit 2; }
+            runs=$2
+            shift
+            ;;
+        -h | --help)
+            awk 'NR > 1 { if (!/^#/) exit; print }' "$0" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        -*)
+            if ! declare -F bench_option >/dev/null || ! bench_option "$1"; then
+                echo "$0: unknown option '$1' (try --help)" >&2
+                exit 2
+            fi
+            ;;
+        *)
+            [ -z "$hnbsim" ] || { echo "$0: one hnbsim path only (got '$hnbsim' and '$1')" >&2; exit 2; }
+            hnbsim=$1
+            ;;
+        esac
+        shift
+    done
+}

@@ -27,29 +27,16 @@ root=$(cd "$here/../.." && pwd)
 runs=5
 quick=""
 hnbsim=""
-while [ $# -gt 0 ]; do
+# shared helpers: run, field, median, need_built, parse_bench_args
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+bench_option() {
     case "$1" in
-    --runs)
-        [ $# -ge 2 ] || { echo "$0: --runs needs a number" >&2; exit 2; }
-        runs=$2
-        shift
-        ;;
     --quick) quick=1 ;;
-    -h | --help)
-        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    -*)
-        echo "$0: unknown option '$1' (try --help)" >&2
-        exit 2
-        ;;
-    *)
-        [ -z "$hnbsim" ] || { echo "$0: one hnbsim path only (got '$hnbsim' and '$1')" >&2; exit 2; }
-        hnbsim=$1
-        ;;
+    *) return 1 ;;
     esac
-    shift
-done
+}
+parse_bench_args "$@"
 seconds=${SECONDS_PER_RUN:-10}
 if [ -n "$quick" ]; then
     runs=1
@@ -61,9 +48,6 @@ for v in runs seconds concurrency; do
     '' | *[!0-9]* | 0) echo "$0: $v must be a whole number >= 1, got '${!v}'" >&2; exit 2 ;;
     esac
 done
-# shared helpers: run, field, median, need_built
-# shellcheck source=lib.sh
-. "$here/lib.sh"
 hnbsim=${hnbsim:-$root/build/hnbsim}
 load=${ACS_LOAD:-$(dirname "$hnbsim")/tools/acs-load}
 need_built "or pass the hnbsim path / set ACS_LOAD" "$hnbsim" "$load"

@@ -18,28 +18,10 @@ root=$(cd "$here/../.." && pwd)
 
 runs=5
 hnbsim=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --runs)
-        [ $# -ge 2 ] || { echo "$0: --runs needs a number" >&2; exit 2; }
-        runs=$2
-        shift
-        ;;
-    -h | --help)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    -*)
-        echo "$0: unknown option '$1' (try --help)" >&2
-        exit 2
-        ;;
-    *)
-        [ -z "$hnbsim" ] || { echo "$0: one hnbsim path only (got '$hnbsim' and '$1')" >&2; exit 2; }
-        hnbsim=$1
-        ;;
-    esac
-    shift
-done
+# shared helpers: run, field, median, need_built, parse_bench_args
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+parse_bench_args "$@"
 case "$runs" in
 '' | *[!0-9]* | 0) echo "$0: --runs must be a whole number >= 1, got '$runs'" >&2; exit 2 ;;
 esac
@@ -54,8 +36,6 @@ for v in count_full count_resumed stime_seconds; do
     '' | *[!0-9]* | 0) echo "$0: ${v^^} must be a whole number >= 1, got '${!v}'" >&2; exit 2 ;;
     esac
 done
-# shellcheck source=lib.sh
-. "$here/lib.sh"
 need_built "or pass the hnbsim path / set PLAIN" "$hnbsim" "$plain"
 command -v "$openssl" >/dev/null || { echo "$0: the openssl command line tool is missing: $openssl" >&2; exit 2; }
 

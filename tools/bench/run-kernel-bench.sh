@@ -20,29 +20,16 @@ root=$(cd "$here/../.." && pwd)
 runs=5
 pq_only=0
 hnbsim=""
-while [ $# -gt 0 ]; do
+# shared helpers: run, field, median, need_built, parse_bench_args
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+bench_option() {
     case "$1" in
     --pq-only) pq_only=1 ;;
-    --runs)
-        [ $# -ge 2 ] || { echo "$0: --runs needs a number" >&2; exit 2; }
-        runs=$2
-        shift
-        ;;
-    -h | --help)
-        sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    -*)
-        echo "$0: unknown option '$1' (try --help)" >&2
-        exit 2
-        ;;
-    *)
-        [ -z "$hnbsim" ] || { echo "$0: one hnbsim path only (got '$hnbsim' and '$1')" >&2; exit 2; }
-        hnbsim=$1
-        ;;
+    *) return 1 ;;
     esac
-    shift
-done
+}
+parse_bench_args "$@"
 case "$runs" in
 '' | *[!0-9]* | 0) echo "$0: --runs must be a whole number >= 1, got '$runs'" >&2; exit 2 ;;
 esac
@@ -73,10 +60,6 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-# shared helpers: run, field, median
-# shellcheck source=lib.sh
-. "$here/lib.sh"
 
 # check_pending WANT LINE: the run must report the queue size it was asked for.
 check_pending() {
