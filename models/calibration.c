@@ -4,6 +4,8 @@
  * the ACS's share of a full and a resumed handshake and of an image-manifest verification, in the scenario duration
  * syntax ("925.6us").  Applying it is a load-time rewrite of the scenario (HnbModel.resolve): the model itself only
  * ever reads handshake_time and friends, and the resolved scenario carries the numbers, not the file name.
+ * A [target] group (`hnbsim calibrate --target URL`, issue 15: a real H(e)MS measured over the network) names scenario
+ * keys directly and is applied after [calibration], over it; the scenario's own keys win over both.
  */
 #include "models/calibration.h"
 
@@ -18,6 +20,17 @@ static const struct {
     {"acs", "resumed_handshake_time", "handshake_resumed_ec", "handshake_resumed_rsa", "device_key", FALSE},
     {"hnb", "image_verify_time", "image_verify_ec", "image_verify_rsa", "signing_key", FALSE},
     {"segw", "setup_time", "segw_setup_ec", "segw_setup_rsa", "device_key", TRUE},
+};
+
+/* [target] (written by `hnbsim calibrate --target URL`: a real H(e)MS measured over the network, issue 15): the
+ * same names as the scenario keys they set, applied after [calibration], so what was measured on the server wins over
+ * the in-process handshake costs. */
+static const struct {
+    const char *group, *key;
+} target_rows[] = {
+    {"acs", "handshake_time"}, {"acs", "resumed_handshake_time"}, {"acs", "cwmp_time"}, {"acs", "rtt"},
+    {"acs", "handshake_rtt"},  {"acs", "workers"},                {"acs", "max_sessions"}, {"acs", "queue_limit"},
+    {"acs", "overload"},       {"tls", "resumption"},
 };
 
 static gboolean fail(GError **error, const HnbScenario *sc, const char *rel, const char *path, const char *problem)
@@ -53,9 +66,12 @@ gboolean hnb_calibration_apply(HnbScenario *sc, GError **error)
     g_autoptr(GError) e = NULL;
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e))
         return fail(error, sc, rel, path, e->message);
-    if (!g_key_file_has_group(kf, "calibration"))
-        return fail(error, sc, rel, path, "no [calibration] group (write one with `hnbsim calibrate -o FILE`)");
-    for (size_t r = 0; r < G_N_ELEMENTS(rows); r++) {
+    gboolean has_target = g_key_file_has_group(kf, "target");
+    if (!g_key_file_has_group(kf, "calibration") && !has_target)
+        return fail(error, sc, rel, path,
+                    "no [calibration] or [target] group (write one with `hnbsim calibrate -o FILE`, or with "
+                    "`hnbsim calibrate --target URL -o FILE` for a real H(e)MS)");
+    for (size_t r = 0; g_key_file_has_group(kf, "calibration") && r < G_N_ELEMENTS(rows); r++) {
         if (hnb_scenario_is_given(sc, rows[r].group, rows[r].key))
             continue; /* the scenario's own value wins */
         if (rows[r].segw && strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") != 0)
@@ -77,6 +93,22 @@ gboolean hnb_calibration_apply(HnbScenario *sc, GError **error)
             g_autofree char *msg =
                 g_strdup_printf("[calibration] %s = \"%s\": %s (for [%s] %s)", ck, v, e->message, rows[r].group,
                                 rows[r].key);
+            return fail(error, sc, rel, path, msg);
+        }
+    }
+    for (size_t r = 0; has_target && r < G_N_ELEMENTS(target_rows); r++) {
+        const char *group = target_rows[r].group, *key = target_rows[r].key;
+        g_autofree char *v = g_key_file_get_string(kf, "target", key, NULL);
+        if (!v || hnb_scenario_is_given(sc, group, key))
+            continue; /* not measured, or the scenario's own value wins */
+        g_strstrip(v);
+        g_autofree char *url = g_key_file_get_string(kf, "target", "url", NULL);
+        g_autofree char *note = g_strdup_printf("from the calibration file %s, [target] %s (measured on %s)", rel, key,
+                                                url ? g_strstrip(url) : "a real H(e)MS");
+        g_clear_error(&e);
+        if (!hnb_scenario_resolve(sc, group, key, v, note, &e)) {
+            g_autofree char *msg =
+                g_strdup_printf("[target] %s = \"%s\": %s (for [%s] %s)", key, v, e->message, group, key);
             return fail(error, sc, rel, path, msg);
         }
     }

@@ -1130,7 +1130,9 @@ static const HnbKeySpec schema[] = {
     {"acs", "calibration", HNB_KEY_STRING, 0, "", NULL, NULL, NULL,
      "a file from `hnbsim calibrate -o FILE` (relative to the scenario file): its measured times for the [pki] key "
      "types replace the defaults of handshake_time, resumed_handshake_time, [hnb] image_verify_time and (with [hems] "
-     "reach = segw) [segw] setup_time; keys the "
+     "reach = segw) [segw] setup_time; a [target] group (a real H(e)MS measured by `hnbsim calibrate --target URL`) "
+     "sets handshake_time, resumed_handshake_time, cwmp_time, rtt, handshake_rtt, workers, max_sessions, "
+     "queue_limit, overload and [tls] resumption over them; keys the "
      "scenario sets itself win; scenario.resolved.ini records the values, not the file"},
     {"acs", "cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "exp(4ms)", NULL, NULL, NULL,
      "worker CPU time per CWMP round trip"},

@@ -133,6 +133,36 @@ static void test_key_types_and_sets(void)
     g_assert_cmpstr(hnb_scenario_text(plain, "hnb", "image_verify_time"), ==, "0s");
 }
 
+/* [target] (`hnbsim calibrate --target`: a real H(e)MS measured): its keys are the scenario's names and win over
+ * [calibration]'s in-process costs; the scenario's own keys win over both; a file with [target] alone is enough. */
+static void test_target(void)
+{
+    g_autofree char *both = g_strconcat(cal, "[target]\nurl = https://127.0.0.1:7547\nhandshake_time = 1.6ms\n"
+                                             "cwmp_time = 350us\nrtt = 61us\nhandshake_rtt = 0.82ms\nworkers = 1\n"
+                                             "max_sessions = 32\noverload = reject_after_handshake\n"
+                                             "resumption = none\n", NULL);
+    g_free(write_file("cal.ini", both));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HnbScenario) sc =
+        load("[scenario]\nname = c\n[acs]\ncalibration = cal.ini\nmax_sessions = 100\n", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(hnb_scenario_text(sc, "acs", "handshake_time"), ==, "1.6ms");      /* [target] over [calibration] */
+    g_assert_cmpstr(hnb_scenario_text(sc, "acs", "resumed_handshake_time"), ==, "121us"); /* only [calibration] has it */
+    g_assert_cmpstr(hnb_scenario_text(sc, "acs", "cwmp_time"), ==, "350us");
+    g_assert_cmpstr(hnb_scenario_text(sc, "acs", "handshake_rtt"), ==, "0.82ms");
+    g_assert_cmpint(hnb_scenario_int(sc, "acs", "workers"), ==, 1);
+    g_assert_cmpint(hnb_scenario_int(sc, "acs", "max_sessions"), ==, 100); /* the scenario's own */
+    g_assert_cmpstr(hnb_scenario_string(sc, "tls", "resumption"), ==, "none");
+    g_autofree char *text = hnb_scenario_to_data(sc);
+    g_assert_nonnull(strstr(text, "# from the calibration file cal.ini, [target] cwmp_time (measured on "
+                                  "https://127.0.0.1:7547)\ncwmp_time = 350us\n"));
+    g_free(write_file("cal.ini", "[target]\nhandshake_time = 2ms\n"));
+    g_autoptr(HnbScenario) alone = load("[scenario]\nname = c\n[acs]\ncalibration = cal.ini\n", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(hnb_scenario_text(alone, "acs", "handshake_time"), ==, "2ms");
+    g_assert_cmpstr(hnb_scenario_text(alone, "hnb", "image_verify_time"), ==, "0s"); /* no [calibration]: default */
+}
+
 static void test_bad_files(void)
 {
     static const struct {
@@ -141,7 +171,9 @@ static void test_bad_files(void)
     } cases[] = {
         {NULL, "No such file"},
         {"this is not a key file\n", "cal.ini"},
-        {"[other]\nx = 1\n", "no [calibration] group"},
+        {"[other]\nx = 1\n", "no [calibration] or [target] group"},
+        {"[target]\nworkers = 0\n", "[target] workers = \"0\""},
+        {"[target]\noverload = sometimes\n", "[target] overload = \"sometimes\""},
         {"[calibration]\nhandshake_full_ec = 1ms\nimage_verify_ec = 1us\n", "handshake_resumed_ec is missing"},
         {"[calibration]\nhandshake_full_ec = fast\nhandshake_resumed_ec = 1us\nimage_verify_ec = 1us\n",
          "handshake_full_ec = \"fast\""},
@@ -172,6 +204,7 @@ int main(int argc, char **argv)
     g_test_add_func("/calibration/segw-dh-group", test_segw_dh_group);
     g_test_add_func("/calibration/key-types-and-sets", test_key_types_and_sets);
     g_test_add_func("/calibration/bad-files", test_bad_files);
+    g_test_add_func("/calibration/target", test_target);
     int rc = g_test_run();
     g_autofree char *c = g_build_filename(dir, "cal.ini", NULL), *s = g_build_filename(dir, "sc.ini", NULL);
     g_unlink(c);
