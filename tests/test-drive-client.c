@@ -82,9 +82,10 @@ static void assert_has(const char *text, const char *want)
         g_error("'%s' not in: %s", want, text);
 }
 
-static HnbDriveClient *client_for(const char *dir, const char *port)
+static HnbDriveClient *client_with(const char *dir, const char *port, double timeout, int syn_retries)
 {
-    HnbDriveClientConfig cfg = {.pki_dir = dir, .timeout = TIMEOUT_S, .resumption = HNB_TLS_RESUME_IDS};
+    HnbDriveClientConfig cfg = {.pki_dir = dir, .timeout = timeout, .syn_retries = syn_retries,
+                                .resumption = HNB_TLS_RESUME_IDS};
     struct sockaddr_in *sa = (struct sockaddr_in *)&cfg.addr;
     sa->sin_family = AF_INET;
     sa->sin_port = htons((uint16_t)atoi(port));
@@ -95,6 +96,11 @@ static HnbDriveClient *client_for(const char *dir, const char *port)
     g_assert_no_error(error);
     g_assert_nonnull(cl);
     return cl;
+}
+
+static HnbDriveClient *client_for(const char *dir, const char *port)
+{
+    return client_with(dir, port, TIMEOUT_S, 0);
 }
 
 /* A session's result as the callback saw it, its strings copied. */
@@ -230,22 +236,41 @@ static char *inform_post(int dev)
     return g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
 }
 
+/* HNB 0's session held open on s by an s_client, once its InformResponse has come. */
+static void hold_session(ChildServer *s, ChildHeld *h)
+{
+    g_autofree char *root = g_build_filename(pki_dir, "root.pem", NULL), *cert = g_build_filename(pki_dir, "dev0.pem", NULL),
+                    *key = g_build_filename(pki_dir, "dev0.key", NULL), *req = inform_post(0);
+    child_held_start(h, scratch, s->port, root, cert, key, req);
+    g_free(child_held_wait(h, "InformResponse"));
+}
+
+/* Its empty POST: the session ends (204) and the server closes. */
+static void release_session(ChildHeld *h)
+{
+    child_held_send(h, "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 0\r\n\r\n");
+    g_assert_cmpint(child_held_end(h), ==, 0);
+}
+
+/* An hnbsim acs with `opts`, HNB 0's session held open on it, and HNB 1's session from the client beside it. */
+static void beside_held(const char *const *opts, const char *log_name, ChildServer *s, ChildHeld *h, Got *g)
+{
+    acs_start(s, opts, log_name);
+    hold_session(s, h);
+    HnbDriveClient *cl = client_for(pki_dir, s->port);
+    HnbDriveSessionSpec spec = {.device = 1};
+    session_run(cl, &spec, g);
+    hnb_drive_client_free(cl);
+}
+
 /* --max-sessions 1 with one session held open by s_client: the client's handshake completes and its Inform gets CWMP
  * fault 8005 in an HTTP 503 with Retry-After. */
 static void test_overload(void)
 {
     ChildServer s;
-    acs_start(&s, (const char *[]){"--max-sessions", "1", "--retry-after", "7", NULL}, "acs-overload.log");
-    g_autofree char *root = g_build_filename(pki_dir, "root.pem", NULL), *cert = g_build_filename(pki_dir, "dev0.pem", NULL),
-                    *key = g_build_filename(pki_dir, "dev0.key", NULL), *req = inform_post(0);
     ChildHeld h;
-    child_held_start(&h, scratch, s.port, root, cert, key, req);
-    g_free(child_held_wait(&h, "InformResponse"));
-
-    HnbDriveClient *cl = client_for(pki_dir, s.port);
-    HnbDriveSessionSpec spec = {.device = 1};
     Got g;
-    session_run(cl, &spec, &g);
+    beside_held((const char *[]){"--max-sessions", "1", "--retry-after", "7", NULL}, "acs-overload.log", &s, &h, &g);
     g_assert_cmpstr(hnb_drive_outcome_name(g.r.outcome), ==, "refused_overload");
     g_assert_cmpuint(g.r.http_status, ==, 503);
     g_assert_cmpint(g.r.cwmp_fault, ==, 8005);
@@ -253,10 +278,8 @@ static void test_overload(void)
     g_assert_cmpint(g.r.t_handshake, >, 0);
     g_assert_cmpint(g.r.t_first_response, ==, 0);
     got_clear(&g);
-    hnb_drive_client_free(cl);
 
-    child_held_send(&h, "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 0\r\n\r\n");
-    g_assert_cmpint(child_held_end(&h), ==, 0);
+    release_session(&h);
     g_assert_cmpuint(lines_with(&s, 2, "identity=02484E0000000001.", "rpcs=- requests=1 outcome=refused reason=overload",
                                 NULL), ==, 1);
     g_assert_cmpuint(lines_with(&s, 0, "identity=02484E0000000000.", "rpcs=Inform,empty requests=2 outcome=ok", NULL),
@@ -319,16 +342,23 @@ static void test_unknown_ca(void)
     g_assert_cmpuint(lines_with(&acs, 1, "outcome=refused reason=unknown_ca", NULL), ==, 1);
 }
 
-/* Nobody listens: ECONNREFUSED, reported from the loop. */
-static void test_refused_rst(void)
+/* A TCP socket bound to a port of loopback's choosing; *port its number. */
+static int bound_socket(char **port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof sa;
     g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
     g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &sl), ==, 0);
-    g_autofree char *port = g_strdup_printf("%u", ntohs(sa.sin_port));
-    close(fd); /* bound, never listening, now closed: nothing there */
+    *port = g_strdup_printf("%u", ntohs(sa.sin_port));
+    return fd;
+}
+
+/* Nobody listens: ECONNREFUSED, reported from the loop. */
+static void test_refused_rst(void)
+{
+    g_autofree char *port = NULL;
+    close(bound_socket(&port)); /* bound, never listening, now closed: nothing there */
     HnbDriveClient *cl = client_for(pki_dir, port);
     HnbDriveSessionSpec spec = {.device = 0};
     Got g;
@@ -339,6 +369,68 @@ static void test_refused_rst(void)
     g_assert_cmpint(g.r.t_connected, ==, 0);
     got_clear(&g);
     hnb_drive_client_free(cl);
+}
+
+/* A listener whose accept queue is full (backlog 0, one connection waiting, never accepted) drops the next SYN: with
+ * TCP_SYNCNT 1 the connect gives up after the SYN and one retry (1 s + 2 s) with ETIMEDOUT. */
+static void test_refused_syn(void)
+{
+    g_autofree char *port = NULL;
+    int lfd = bound_socket(&port);
+    g_assert_cmpint(listen(lfd, 0), ==, 0);
+    int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    g_assert_cmpint(connect(filler, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    HnbDriveClient *cl = client_with(pki_dir, port, TIMEOUT_S, 1);
+    HnbDriveSessionSpec spec = {.device = 0};
+    Got g;
+    session_run(cl, &spec, &g);
+    g_assert_cmpstr(hnb_drive_outcome_name(g.r.outcome), ==, "refused_syn");
+    g_assert_cmpint(g.r.sys_errno, ==, ETIMEDOUT);
+    g_assert_cmpint(g.r.phase, ==, HNB_DRIVE_PHASE_CONNECT);
+    g_assert_cmpint(g.r.t_end - g.r.t_start, >=, (int64_t)2.5e9);
+    g_assert_cmpint(g.r.t_end - g.r.t_start, <, (int64_t)(TIMEOUT_S * 1e9));
+    got_clear(&g);
+    hnb_drive_client_free(cl);
+    close(filler);
+    close(lfd);
+}
+
+/* A server that accepts TCP and never answers the ClientHello: the session's timeout, in the handshake phase. */
+static void test_timeout(void)
+{
+    g_autofree char *port = NULL;
+    int lfd = bound_socket(&port);
+    g_assert_cmpint(listen(lfd, 4), ==, 0);
+    HnbDriveClient *cl = client_with(pki_dir, port, 0.5, 0);
+    HnbDriveSessionSpec spec = {.device = 0};
+    Got g;
+    session_run(cl, &spec, &g);
+    g_assert_cmpstr(hnb_drive_outcome_name(g.r.outcome), ==, "timeout");
+    g_assert_cmpint(g.r.phase, ==, HNB_DRIVE_PHASE_HANDSHAKE);
+    g_assert_cmpint(g.r.t_connected, >, 0);
+    g_assert_cmpint(g.r.t_end - g.r.t_start, >=, (int64_t)0.45e9);
+    got_clear(&g);
+    hnb_drive_client_free(cl);
+    close(lfd);
+}
+
+/* --max-connections 1 with an s_client's session open on it: the next connection is closed at once, before any
+ * answer (refused_closed, in the handshake). */
+static void test_refused_closed(void)
+{
+    ChildServer s;
+    ChildHeld h;
+    Got g;
+    beside_held((const char *[]){"--max-connections", "1", NULL}, "acs-maxconn.log", &s, &h, &g);
+    g_assert_cmpstr(hnb_drive_outcome_name(g.r.outcome), ==, "refused_closed");
+    g_assert_cmpint(g.r.phase, ==, HNB_DRIVE_PHASE_HANDSHAKE);
+    g_assert_cmpuint(g.r.responses, ==, 0);
+    got_clear(&g);
+    release_session(&h);
+    g_assert_cmpuint(lines_with(&s, 2, "reason=max_connections", NULL), ==, 1);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* ---- the campaign: Download, image, manifest, TransferComplete -------------------------------------------------- */
@@ -502,6 +594,9 @@ int main(int argc, char **argv)
     g_test_add_func("/drive-client/clock-expired", test_clock);
     g_test_add_func("/drive-client/unknown-ca", test_unknown_ca);
     g_test_add_func("/drive-client/refused-rst", test_refused_rst);
+    g_test_add_func("/drive-client/refused-syn", test_refused_syn);
+    g_test_add_func("/drive-client/timeout", test_timeout);
+    g_test_add_func("/drive-client/refused-closed", test_refused_closed);
     g_test_add_func("/drive-client/missing-credential", test_missing_credential);
     g_test_add_func("/drive-client/download", test_download);
     g_test_add_func("/drive-client/corrupted", test_corrupted);
