@@ -321,9 +321,6 @@ static void conn_init(Conn *c, HnbDriveClient *cl, const ConnOps *ops, void *own
     c->timer.data = c;
     ev_init(&c->wait, on_wait);
     c->wait.data = c;
-    /* sessions: one deadline for the whole life; fetches: the timer is pushed back at every byte (ev_timer_again) */
-    ev_timer_set(&c->timer, cl->timeout, idle_timeout ? cl->timeout : 0);
-    ev_timer_start(cl->loop, &c->timer);
 }
 
 /* A new connection for device `dev`: socket, TLS client (credential, name, resumption, clock), non-blocking connect. */
@@ -364,6 +361,13 @@ static void conn_open(Conn *c, uint32_t dev, gboolean recovery, SSL_SESSION *ses
     if (verify_time)
         X509_VERIFY_PARAM_set_time(SSL_get0_param(c->ssl), verify_time);
     c->t_start = mono_ns();
+    /* sessions: one deadline from connect() for the whole life; fetches: the timer is pushed back at every byte
+     * (ev_timer_again).  libev counts a delay from its cached loop time, which may be well behind (credentials read,
+     * other sessions' handshakes in this loop turn): update it first */
+    ev_now_update(cl->loop);
+    ev_timer_stop(cl->loop, &c->timer);
+    ev_timer_set(&c->timer, cl->timeout, c->idle_timeout ? cl->timeout : 0);
+    ev_timer_start(cl->loop, &c->timer);
     if (connect(c->fd, (const struct sockaddr *)&cl->addr, cl->addr_len) < 0 && errno != EINPROGRESS) {
         int e = errno;
         g_autofree char *words = g_strdup_printf("connect(): %s", g_strerror(e));

@@ -55,7 +55,7 @@ typedef struct {
     socklen_t addr_len;
     const char *host;          /* the H(e)MS name checked in its certificate and sent as SNI; NULL: the PKI's hems_fqdn */
     const char *pki_dir;       /* a `hnbsim pki --out DIR` export */
-    double timeout;            /* s: a session's whole life, or an image fetch's longest wait for a byte; > 0 */
+    double timeout;            /* s: a session's whole life from connect(), or an image fetch's longest wait for a byte */
     int syn_retries;           /* TCP_SYNCNT on each socket; 0: the kernel's default */
     HnbTlsResumption resumption; /* the client context's: NONE takes no tickets (session IDs are still offered) */
     guint cred_cache;          /* credentials kept in memory; 0: 64 */
