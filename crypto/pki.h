@@ -218,6 +218,12 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
  * directory's manufacturer key; hnb_pki_recovery_device(i) likewise with rec-dev<i>.pem/.key and the recovery CA.
  * HNB_ERROR_INPUT naming the file on anything missing or unreadable. */
 HnbPki *hnb_pki_open_export(const char *dir, GError **error);
+/* One credential of an export, NAME.pem and NAME.key of `dir` ("dev7", "rec-dev7"), read into a new HnbPkiCred that
+ * the caller frees with hnb_pki_cred_free: for a caller that keeps a few of many devices at a time (the drive's
+ * bounded cache, tools/drive/client.c) where hnb_pki_device() would keep every one read for the PKI's life.  The key
+ * must match the certificate.  NULL with HNB_ERROR_INPUT naming the file. */
+HnbPkiCred *hnb_pki_read_export_cred(const char *dir, const char *name, GError **error);
+void hnb_pki_cred_free(HnbPkiCred *cred);
 
 
 #endif

@@ -174,3 +174,13 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error)
     }
     return pki;
 }
+
+HnbPkiCred *hnb_pki_read_export_cred(const char *dir, const char *name, GError **error)
+{
+    return open_cred(dir, name, TRUE, error);
+}
+
+void hnb_pki_cred_free(HnbPkiCred *cred)
+{
+    pki_cred_free(cred);
+}

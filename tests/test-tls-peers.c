@@ -179,14 +179,7 @@ static char *revoked_key(void) { return g_build_filename(scratch, "revoked-dev.k
 
 /* ---- children --------------------------------------------------------------------------------------------------- */
 
-typedef struct {
-    GPid pid;
-    int out_fd;      /* its stdout, for the "ready" line */
-    char *log;       /* its stderr goes to this file */
-    char *banner;    /* what it printed on stdout up to its ready line */
-    char *port;
-    guint connections; /* connections made to it so far (hnbsim acs logs one line each) */
-} Server;
+typedef ChildServer Server;
 
 static Server acs; /* one `hnbsim acs` shared by the s_client tests */
 
@@ -234,68 +227,21 @@ static int hnbsim(const char *const *args, char **out, char **err)
     return rc;
 }
 
-/* Start argv in the background, stderr to `log`; wait for `ready` on its stdout. */
+
+
+
+
+/* Start argv in the background (in the scratch dir), stderr to `log`; wait for `ready` on its stdout. */
 static void server_start(Server *s, const char *const *argv, const char *ready, const char *log)
 {
-    GPtrArray *a = g_ptr_array_new();
-    g_ptr_array_add(a, "/bin/sh");
-    g_ptr_array_add(a, "-c");
-    g_ptr_array_add(a, "f=$1; shift; exec \"$@\" 2> \"$f\" < /dev/null");
-    g_ptr_array_add(a, "sh");
-    g_ptr_array_add(a, (gpointer)log);
-    for (const char *const *p = argv; *p; p++)
-        g_ptr_array_add(a, (gpointer)*p);
-    g_ptr_array_add(a, NULL);
-    GError *error = NULL;
-    memset(s, 0, sizeof *s);
-    s->log = g_strdup(log);
-    g_assert_true(g_spawn_async_with_pipes(scratch, (char **)a->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                           &s->pid, NULL, &s->out_fd, NULL, &error));
-    g_assert_no_error(error);
-    g_ptr_array_free(a, TRUE);
-    s->banner = child_read_until(s->out_fd, ready, WAIT_MS);
-    g_test_message("%s started: %s", argv[0], s->banner);
-    g_assert_nonnull(strstr(s->banner, ready));
+    child_server_start(s, scratch, argv, ready, log);
 }
 
-/* `hnbsim acs` on a port of its choosing, with extra options; reads the port from its first line. */
+/* `hnbsim acs` on the test PKI, on a port of its choosing, with extra options; its log in the scratch dir. */
 static void acs_start(Server *s, const char *const *opts, const char *log_name)
 {
-    static const char ready[] = "listening on 127.0.0.1:";
     g_autofree char *log = g_build_filename(scratch, log_name, NULL);
-    GPtrArray *a = g_ptr_array_new();
-    const char *base[] = {g_getenv("HNBSIM"), "acs", "--listen", "127.0.0.1:0", "--pki", pki, NULL};
-    for (const char *const *p = base; *p; p++)
-        g_ptr_array_add(a, (gpointer)*p);
-    for (const char *const *p = opts; *p; p++)
-        g_ptr_array_add(a, (gpointer)*p);
-    g_ptr_array_add(a, NULL);
-    server_start(s, (const char *const *)a->pdata, ready, log);
-    g_ptr_array_free(a, TRUE);
-    const char *p = strstr(s->banner, ready) + strlen(ready);
-    s->port = g_strndup(p, strspn(p, "0123456789"));
-    g_assert_cmpuint(strlen(s->port), >, 0);
-}
-
-/* Wait up to timeout_ms for the server to exit by itself; its exit status (-1: it had to be killed). */
-static int server_reap(Server *s, int timeout_ms)
-{
-    int rc = child_wait(s->pid, timeout_ms);
-    close(s->out_fd);
-    g_free(s->log);
-    g_free(s->banner);
-    g_free(s->port);
-    memset(s, 0, sizeof *s);
-    return rc;
-}
-
-/* SIGTERM, wait (bounded), SIGKILL if it lingers; returns its exit status or -1 if it had to be killed. */
-static int server_stop(Server *s)
-{
-    if (!s->pid)
-        return -1;
-    kill(s->pid, SIGTERM);
-    return server_reap(s, 5000);
+    child_acs_start(s, scratch, pki, opts, log);
 }
 
 /* A port free right now on 127.0.0.1 (for servers that cannot pick their own and report it). */
@@ -310,38 +256,7 @@ static char *free_port(void)
     return g_strdup_printf("%u", ntohs(sa.sin_port));
 }
 
-/* Lines of the server log; waits until it has at least n lines. */
-static char **log_lines(const Server *s, guint n)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
-    for (;;) {
-        char *text = NULL;
-        g_file_get_contents(s->log, &text, NULL, NULL);
-        char **lines = g_strsplit(text ? text : "", "\n", -1);
-        g_free(text);
-        guint have = g_strv_length(lines);
-        if (have > 0 && lines[have - 1][0] == '\0')
-            have--; /* the text after the last newline */
-        if (have >= n || g_get_monotonic_time() > deadline)
-            return lines;
-        g_strfreev(lines);
-        g_usleep(20000);
-    }
-}
 
-/* The log line of connection number n (from 1) to an `hnbsim acs` (waits for it). */
-static char *acs_log_line(const Server *s, guint n)
-{
-    char **lines = log_lines(s, n);
-    guint k = 0;
-    char *found = NULL;
-    for (char **l = lines; *l; l++)
-        if (g_str_has_prefix(*l, "acs: peer=") && ++k == n)
-            found = g_strdup(*l);
-    g_strfreev(lines);
-    g_assert_nonnull(found);
-    return found;
-}
 
 /* ---- the HNB side: s_client ------------------------------------------------------------------------------------- */
 
@@ -410,7 +325,7 @@ static int s_client_to(Server *s, const char *const *opts, const char *request, 
     g_ptr_array_add(a, NULL);
     int rc = run((const char *const *)a->pdata, req_file, out, NULL);
     g_ptr_array_free(a, TRUE);
-    *logline = acs_log_line(s, ++s->connections);
+    *logline = child_acs_log_line(s, ++s->connections);
     g_test_message("%s", *logline);
     return rc;
 }
@@ -738,7 +653,7 @@ static void test_acs_curl_expect(void)
     assert_all(err, "< HTTP/1.1 100 Continue", "< HTTP/1.1 200 OK", NULL);
     assert_all(out, "InformResponse", NULL);
     g_assert_cmpfloat(secs, <, 15.0);
-    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_autofree char *logline = child_acs_log_line(&acs, ++acs.connections);
     g_test_message("%s", logline);
     g_assert_nonnull(strstr(logline, "rpcs=Inform"));
     g_free(out);
@@ -759,7 +674,7 @@ static void test_acs_curl_too_large(void)
         return;
     g_assert_cmpint(rc, ==, 0);
     assert_all(out, "413 Content Too Large", "status=413", NULL);
-    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_autofree char *logline = child_acs_log_line(&acs, ++acs.connections);
     g_test_message("%s", logline);
     assert_all(logline, "outcome=error reason=http_413 (body of ", NULL);
     g_free(out);
@@ -791,7 +706,7 @@ static void test_acs_closed_before_handshake(void)
                              .sin_port = htons((uint16_t)atoi(acs.port))};
     g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
     close(fd);
-    g_autofree char *logline = acs_log_line(&acs, ++acs.connections);
+    g_autofree char *logline = child_acs_log_line(&acs, ++acs.connections);
     g_test_message("%s", logline);
     g_assert_nonnull(strstr(logline, "tls=- "));
     g_assert_nonnull(strstr(logline, "outcome=closed reason=closed_before_handshake"));
@@ -882,7 +797,7 @@ static void test_probe_acs(void)
     g_assert_null(strstr(out, "\nFAIL"));
     g_free(out);
     /* the probe's connections are in the log like any other; count them so later log reads stay aligned */
-    char **lines = log_lines(&acs, 0);
+    char **lines = child_log_lines(&acs, 0);
     guint n = 0;
     for (char **l = lines; *l; l++)
         n += g_str_has_prefix(*l, "acs: peer=");
@@ -916,7 +831,7 @@ static void test_probe_s_server_compliant(void)
                                         NULL});
     char *out;
     int rc = probe(s.port, &out);
-    server_stop(&s);
+    child_server_stop(&s);
     g_assert_cmpint(rc, ==, 0);
     g_assert_nonnull(strstr(out, "COMPLIANT: 0 FAIL"));
     g_assert_nonnull(strstr(out, "demands a client certificate"));
@@ -939,7 +854,7 @@ static void test_probe_s_server_permissive(void)
     s_server_start(&s, (const char *[]){"-cipher", "ALL:@SECLEVEL=0", "-verify", "1", NULL});
     char *out;
     int rc = probe(s.port, &out);
-    server_stop(&s);
+    child_server_stop(&s);
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(out, "NOT COMPLIANT"));
     g_assert_nonnull(strstr(out, "FAIL  [profile] TLS 1.0 shall not be used.\n      -> accepts TLS 1.0"));
@@ -956,7 +871,7 @@ static void test_probe_s_server_gcm_only(void)
     s_server_start(&s, (const char *[]){"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-Verify", "1", NULL});
     char *out;
     int rc = probe(s.port, &out);
-    server_stop(&s);
+    child_server_stop(&s);
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(out, "FAIL  The support of TLS cipher suite RSA_WITH_AES_128_CBC_SHA shall be mandatory."));
     g_assert_nonnull(strstr(out, "accepts suites outside RFC 5246 A.5: ECDHE-RSA-AES128-GCM-SHA256"));
@@ -1061,7 +976,7 @@ static void test_acs_sigterm(void)
     char **lines = NULL;
     g_usleep(100000); /* let it accept */
     g_autofree char *log = g_strdup(s.log);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
     close(fd);
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
@@ -1143,7 +1058,7 @@ static char *img_url(void)
 
 static char *img_log(void)
 {
-    char *line = acs_log_line(&img_acs, ++img_acs.connections);
+    char *line = child_acs_log_line(&img_acs, ++img_acs.connections);
     g_test_message("%s", line);
     return line;
 }
@@ -1375,70 +1290,19 @@ static void test_acs_transfer_complete(void)
 
 /* ---- capacity, metrics, a clean stop (issue 14, third slice) ----------------------------------------------------- */
 
-/* An s_client whose stdin is a pipe: what it sends is written when the test says, so its session stays open
- * meanwhile.  Its output goes to a file. */
-typedef struct {
-    GPid pid;
-    int in_fd;
-    char *out_path;
-} Held;
+typedef ChildHeld Held;
 
-static void held_send(Held *h, const char *text)
-{
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t n = write(h->in_fd, text + off, len - off);
-        g_assert_cmpint(n, >, 0);
-        off += (size_t)n;
-    }
-}
-
+/* HNB dev's s_client to s, holding its session open after sending `first`. */
 static void held_start(Held *h, Server *s, int dev, const char *first)
 {
-    static int n;
-    g_autofree char *connect = g_strdup_printf("127.0.0.1:%s", s->port);
     g_autofree char *root = pki_file(PKI_ROOT_CA), *cert = device_cert(dev), *key = device_key(dev);
-    h->out_path = g_strdup_printf("%s/held-%d.out", scratch, ++n);
-    const char *argv[] = {"/bin/sh", "-c", "f=$1; shift; exec timeout -k 5 30 \"$@\" > \"$f\" 2>&1", "sh",
-                          h->out_path, "openssl", "s_client", "-connect", connect, "-CAfile", root, "-cert", cert,
-                          "-key", key, "-ign_eof", NULL};
-    GError *error = NULL;
-    g_assert_true(g_spawn_async_with_pipes(scratch, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                           &h->pid, &h->in_fd, NULL, NULL, &error));
-    g_assert_no_error(error);
-    held_send(h, first);
+    child_held_start(h, scratch, s->port, root, cert, key, first);
 }
 
-/* The text of file `path` once it contains `want` (bounded wait). */
-static char *file_wait(const char *path, const char *want)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_MS * (gint64)1000;
-    for (;;) {
-        char *text = NULL;
-        g_file_get_contents(path, &text, NULL, NULL);
-        if ((text && strstr(text, want)) || g_get_monotonic_time() > deadline) {
-            g_assert_nonnull(text);
-            g_assert_nonnull(strstr(text, want));
-            return text;
-        }
-        g_free(text);
-        g_usleep(20000);
-    }
-}
 
-/* Its output once it shows `want` (bounded wait). */
-static char *held_wait(Held *h, const char *want)
-{
-    return file_wait(h->out_path, want);
-}
 
-/* Close its stdin and wait for it to end (the server closes the connection); its exit status, -1 if killed. */
-static int held_end(Held *h)
-{
-    close(h->in_fd);
-    g_free(h->out_path);
-    return child_wait(h->pid, WAIT_MS);
-}
+
+
 
 /* The metrics port `hnbsim acs --metrics 127.0.0.1:0` printed. */
 static char *metrics_port(const Server *s)
@@ -1497,7 +1361,7 @@ static void test_acs_overload_and_metrics(void)
     g_autofree char *req0 = inform_only(0);
     Held a;
     held_start(&a, &s, 0, req0);
-    g_free(held_wait(&a, "InformResponse"));
+    g_free(child_held_wait(&a, "InformResponse"));
     g_autofree char *page0 = scrape(mport, "/metrics");
     g_assert_cmpint(metric(page0, "hnbsim_acs_sessions_open"), ==, 1);
 
@@ -1515,9 +1379,9 @@ static void test_acs_overload_and_metrics(void)
     g_free(logline);
 
     /* the first session ends; a third HNB is served */
-    held_send(&a, EMPTY_POST);
-    g_assert_cmpint(held_end(&a), ==, 0);
-    g_autofree char *line_a = acs_log_line(&s, ++s.connections);
+    child_held_send(&a, EMPTY_POST);
+    g_assert_cmpint(child_held_end(&a), ==, 0);
+    g_autofree char *line_a = child_acs_log_line(&s, ++s.connections);
     assert_all(line_a, "rpcs=Inform,empty requests=2 outcome=ok", NULL);
     g_autofree char *cert2 = device_cert(2), *key2 = device_key(2), *oui2 = device_oui(2), *serial2 = device_serial(2);
     g_autofree char *req2 = inform_request(oui2, serial2);
@@ -1551,7 +1415,7 @@ static void test_acs_overload_and_metrics(void)
     g_autofree char *other2 = scrape(mport, "/metrics/x");
     g_assert_true(g_str_has_suffix(other2, "\ncode=404"));
     g_autofree char *log = g_strdup(s.log);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
     g_assert_nonnull(strstr(text, "acs: stopped by=SIGTERM connections=3 sessions=3 refused_overload=1 sessions_cut=0"));
@@ -1566,7 +1430,7 @@ static void test_acs_sigterm_grace(void)
     g_autofree char *req0 = inform_only(0);
     Held a;
     held_start(&a, &s, 0, req0);
-    g_free(held_wait(&a, "InformResponse"));
+    g_free(child_held_wait(&a, "InformResponse"));
     kill(s.pid, SIGTERM);
     g_usleep(300000);
     int status;
@@ -1577,10 +1441,10 @@ static void test_acs_sigterm_grace(void)
     g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof sa), !=, 0); /* not accepting any more */
     close(fd);
     gint64 t0 = g_get_monotonic_time();
-    held_send(&a, EMPTY_POST);
-    g_assert_cmpint(held_end(&a), ==, 0);
+    child_held_send(&a, EMPTY_POST);
+    g_assert_cmpint(child_held_end(&a), ==, 0);
     g_autofree char *log = g_strdup(s.log);
-    g_assert_cmpint(server_reap(&s, 2000), ==, 0);
+    g_assert_cmpint(child_server_reap(&s, 2000), ==, 0);
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC); /* not the whole grace period */
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
@@ -1591,15 +1455,15 @@ static void test_acs_sigterm_grace(void)
     acs_start(&s, (const char *[]){"--grace", "1", NULL}, "acs-grace-cut.log");
     g_autofree char *req1 = inform_only(1);
     held_start(&a, &s, 1, req1);
-    g_free(held_wait(&a, "InformResponse"));
+    g_free(child_held_wait(&a, "InformResponse"));
     t0 = g_get_monotonic_time();
     kill(s.pid, SIGTERM);
     g_autofree char *log2 = g_strdup(s.log);
-    g_assert_cmpint(server_reap(&s, 2000), ==, 0); /* within grace + 1 s */
+    g_assert_cmpint(child_server_reap(&s, 2000), ==, 0); /* within grace + 1 s */
     gint64 took = g_get_monotonic_time() - t0;
     g_test_message("stopped after %.2f s", took / 1e6);
     g_assert_cmpint(took, >=, G_USEC_PER_SEC * 9 / 10);
-    held_end(&a);
+    child_held_end(&a);
     g_autofree char *text2 = NULL;
     g_assert_true(g_file_get_contents(log2, &text2, NULL, NULL));
     g_test_message("%s", text2);
@@ -1852,7 +1716,7 @@ static void campaign_start(Server *s, const char *const *campaign_opts, const ch
 static char *campaign_stop(Server *s)
 {
     g_autofree char *log = g_strdup(s->log);
-    g_assert_cmpint(server_stop(s), ==, 0);
+    g_assert_cmpint(child_server_stop(s), ==, 0);
     char *text = NULL;
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
     g_test_message("%s", text);
@@ -2348,7 +2212,7 @@ static gboolean still_open(int fd)
 /* The server log once it contains `want` (bounded wait). */
 static char *log_wait(const Server *s, const char *want)
 {
-    return file_wait(s->log, want);
+    return child_file_wait(s->log, want);
 }
 
 /* Trickle: one byte every 200 ms (from `bytes`, round and round) until the server closes or `limit_s` passes;
@@ -2393,7 +2257,7 @@ static void test_acs_slow_peers(void)
     g_test_message("slow handshake closed after %.2f s", took);
     g_assert_cmpfloat(took, >=, 0.8);
     g_assert_cmpfloat(took, <, 4); /* the deadline, not the idle timer (8 s) */
-    g_autofree char *l1 = acs_log_line(&s, ++s.connections);
+    g_autofree char *l1 = child_acs_log_line(&s, ++s.connections);
     assert_all(l1, "tls=- ", "outcome=refused reason=handshake_timeout (not done within 1 s)", " duration_ms=", NULL);
     g_assert_null(strstr(l1, "handshake_ms=")); /* no handshake was done */
     double ms = g_ascii_strtod(strstr(l1, " duration_ms=") + 13, NULL);
@@ -2417,7 +2281,7 @@ static void test_acs_slow_peers(void)
     g_test_message("slow header closed after %.2f s of trickling", took);
     g_assert_cmpfloat(took, <, 4);
     tls_vanish(&slow);
-    g_autofree char *l3 = acs_log_line(&s, ++s.connections);
+    g_autofree char *l3 = child_acs_log_line(&s, ++s.connections);
     assert_all(l3, "outcome=timeout reason=slow_header (request header not complete within 2 s", "tls=TLSv1.2",
                " handshake_ms=", " duration_ms=", NULL);
 
@@ -2431,7 +2295,7 @@ static void test_acs_slow_peers(void)
     g_assert_cmpfloat(took, >=, 1.5);
     g_assert_cmpfloat(took, <, 5); /* the body's deadline, not the idle timer (8 s) */
     tls_vanish(&body);
-    g_autofree char *l4 = acs_log_line(&s, ++s.connections);
+    g_autofree char *l4 = child_acs_log_line(&s, ++s.connections);
     assert_all(l4, "outcome=timeout reason=slow_body (request body not complete within 2 s", NULL);
 
     g_autofree char *page = scrape(mport, "/metrics");
@@ -2441,7 +2305,7 @@ static void test_acs_slow_peers(void)
     g_assert_cmpint(metric(page, "hnbsim_acs_timeouts_total{reason=\"slow_body\"}"), ==, 1);
     g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"handshake_timeout\"}"), ==, 1);
     g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* VmRSS of a process, KiB (-1: unknown). */
@@ -2508,7 +2372,7 @@ static void test_acs_idle_crowd(void)
     for (int i = 0; i < CROWD; i++)
         close(fds[i]);
     g_free(fds);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* A client that vanishes in the middle of an image: logged (reason=mid_download), its connection freed. */
@@ -2534,13 +2398,13 @@ static void test_acs_vanish_mid_download(void)
     g_assert_cmpint(SSL_read(t.ssl, buf, sizeof buf), >, 0);
     g_usleep(200000); /* the server fills the socket's buffers and waits */
     tls_vanish(&t);
-    g_autofree char *line = acs_log_line(&s, ++s.connections);
+    g_autofree char *line = child_acs_log_line(&s, ++s.connections);
     g_test_message("%s", line);
     assert_all(line, "outcome=closed reason=mid_download", "images=200 bytes=", NULL);
     g_autofree char *page = scrape(mport, "/metrics");
     g_assert_cmpint(metric(page, "hnbsim_acs_connections_open"), ==, 0);
     g_assert_cmpint(metric(page, "hnbsim_acs_image_bytes_total"), <, 32 * 1024 * 1024);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* What the server sent until `want` shows (or it closes, or WAIT_MS pass: SO_RCVTIMEO). */
@@ -2648,7 +2512,7 @@ static void test_acs_workers(void)
     gint64 t0 = g_get_monotonic_time();
     g_autofree char *logpath = g_strdup(s.log);
     kill(s.pid, SIGTERM);
-    g_assert_cmpint(server_reap(&s, 5000), ==, 0);
+    g_assert_cmpint(child_server_reap(&s, 5000), ==, 0);
     g_test_message("stopped after %.2f s", (g_get_monotonic_time() - t0) / 1e6);
     for (int i = 0; i < MAX; i++)
         tls_vanish(&t[i]);
@@ -2700,7 +2564,7 @@ static void test_acs_queue_limit(void)
     close(fd2);
     close(fd3);
     g_free(log_wait(&s, "closed_before_handshake"));
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* --bandwidth 4000000 --max-downloads 1: a 1 MiB image takes about 1048576 × 8 / 4e6 ≈ 2.1 s (a rate limiter's
@@ -2767,7 +2631,7 @@ static void test_acs_download_caps(void)
     g_free(err);
     g_autofree char *page2 = scrape(mport, "/metrics");
     g_assert_cmpint(metric(page2, "hnbsim_acs_downloads_open"), ==, 0);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* --scenario: [acs] and [download] capacities from a scenario file through the project's loader, the options given
@@ -2782,7 +2646,7 @@ static void test_acs_scenario(void)
     acs_start(&s, (const char *[]){"--scenario", sc, "--max-sessions", "5", NULL}, "acs-scenario.log");
     g_free(log_wait(&s, "acs: capacity workers=2 max_sessions=5 queue_limit=6 bandwidth=4e+06 max_downloads=3 "
                            "campaign_rate=0.5\n"));
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
     g_autofree char *bad = g_build_filename(scratch, "capacity-bad.ini", NULL);
     g_assert_true(g_file_set_contents(bad, "[scenario]\nname = capacity\nmodel = fleet\n[acs]\nwrkers = 2\n", -1,
                                       NULL));
@@ -2848,7 +2712,7 @@ static void resumption_case(const char *mode, const char *workers, gboolean want
     g_autofree char *page = scrape(mport, "/metrics");
     g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_total{outcome=\"ok\"}"), ==, N + 1);
     g_assert_cmpint(metric(page, "hnbsim_acs_handshakes_resumed_total"), ==, want ? N : 0);
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 static void test_acs_resumption_none(void) { resumption_case("none", "1", FALSE); }
@@ -2909,9 +2773,9 @@ static void test_acs_cpu_accounting(void)
     }
     g_clear_pointer(&h.resume, SSL_SESSION_free);
     hnb_free(&h);
-    g_free(acs_log_line(&s, N)); /* all N logged */
+    g_free(child_acs_log_line(&s, N)); /* all N logged */
     g_autofree char *page = scrape(mport, "/metrics");
-    g_auto(GStrv) lines = log_lines(&s, N);
+    g_auto(GStrv) lines = child_log_lines(&s, N);
     double sum_us = 0, sum_hs_us = 0, hs_full = 0, hs_resumed = 0;
     guint n = 0, resumed = 0;
     for (char **l = lines; *l; l++) {
@@ -2950,7 +2814,7 @@ static void test_acs_cpu_accounting(void)
     double session_sum = metric_real(page, "hnbsim_acs_cpu_per_connection_seconds_sum{kind=\"session\"}");
     g_assert_cmpfloat(ABS(session_sum * 1e6 - sum_us), <=, 0.1 * sum_us);
     g_assert_cmpfloat(hs_resumed / resumed, <, hs_full / (N / FULL_EVERY));
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
 }
 
 /* --scenario gives [tls] resumption and session_lifetime; --resumption given wins; a bad value is refused. */
@@ -2962,10 +2826,10 @@ static void test_acs_resumption_scenario(void)
     Server s;
     acs_start(&s, (const char *[]){"--scenario", sc, NULL}, "acs-resumption-scenario.log");
     g_free(log_wait(&s, "acs: tls resumption=none session_lifetime=7200s\n"));
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
     acs_start(&s, (const char *[]){"--scenario", sc, "--resumption", "tickets", NULL}, "acs-resumption-scenario2.log");
     g_free(log_wait(&s, "acs: tls resumption=tickets session_lifetime=7200s\n"));
-    g_assert_cmpint(server_stop(&s), ==, 0);
+    g_assert_cmpint(child_server_stop(&s), ==, 0);
     char *out, *err;
     int rc = hnbsim((const char *[]){"acs", "--listen", "127.0.0.1:0", "--pki", pki, "--resumption", "cache", NULL},
                     &out, &err);
@@ -3040,13 +2904,13 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-peers/acs/resumption/scenario", test_acs_resumption_scenario);
     g_test_add_func("/tls-peers/acs/cpu-accounting", test_acs_cpu_accounting);
     int rc = g_test_run();
-    if (img_acs.pid && server_stop(&img_acs) != 0 && rc == 0) {
+    if (img_acs.pid && child_server_stop(&img_acs) != 0 && rc == 0) {
         g_printerr("hnbsim acs --image did not exit with 0 on SIGTERM\n");
         rc = 1;
     }
     g_free(img_path);
 
-    int acs_rc = server_stop(&acs);
+    int acs_rc = child_server_stop(&acs);
     if (rc == 0 && acs_rc != 0) {
         g_printerr("hnbsim acs did not exit with 0 on SIGTERM (%d)\n", acs_rc);
         rc = 1;

@@ -33,6 +33,7 @@ void hnb_acs_soap_clear(HnbAcsSoap *soap)
     g_free(soap->software_version);
     g_strfreev(soap->events);
     g_free(soap->command_key);
+    g_free(soap->url);
     memset(soap, 0, sizeof *soap);
 }
 
@@ -277,7 +278,6 @@ static void read_parameters(xmlNode *rpc, HnbAcsSoap *soap)
         if (name && (strcmp(name, "InternetGatewayDevice.DeviceInfo.SoftwareVersion") == 0 ||
                      strcmp(name, "Device.DeviceInfo.SoftwareVersion") == 0)) {
             g_free(soap->software_version);
-    g_strfreev(soap->events);
             soap->software_version = child_text(p, soap->cwmp_ns, "Value");
         }
     }
@@ -312,6 +312,17 @@ static void read_transfer_complete(xmlNode *rpc, HnbAcsSoap *soap)
     soap->command_key = child_text(rpc, soap->cwmp_ns, "CommandKey");
     xmlNode *fs = only_child(rpc, soap->cwmp_ns, "FaultStruct", &dup);
     soap->fault_code = int_text(fs, soap->cwmp_ns, "FaultCode", 0);
+}
+
+/* The ACS's Download (A.3.2.8), read by the drive's client: what the CPE needs to fetch and report the file. */
+static void read_download(xmlNode *rpc, HnbAcsSoap *soap)
+{
+    soap->command_key = child_text(rpc, soap->cwmp_ns, "CommandKey");
+    soap->url = child_text(rpc, soap->cwmp_ns, "URL");
+    soap->delay_seconds = int_text(rpc, soap->cwmp_ns, "DelaySeconds", -1);
+    g_autofree char *size = child_text(rpc, soap->cwmp_ns, "FileSize");
+    guint64 v = 0;
+    soap->file_size = size && g_ascii_string_to_unsigned(size, 10, 0, G_MAXINT64, &v, NULL) ? (gint64)v : -1;
 }
 
 static void read_soap_fault(xmlNode *rpc, HnbAcsSoap *soap)
@@ -371,6 +382,8 @@ static gboolean read_envelope(xmlNode *env, const HnbAcsSoapLimits *limits, HnbA
         read_download_response(rpc, soap);
     } else if (soap->method_is_cwmp && strcmp(soap->method, "TransferComplete") == 0) {
         read_transfer_complete(rpc, soap);
+    } else if (soap->method_is_cwmp && strcmp(soap->method, "Download") == 0) {
+        read_download(rpc, soap);
     } else if (is(rpc, HNB_SOAP_ENV_NS, "Fault")) {
         read_soap_fault(rpc, soap);
     }

@@ -58,8 +58,13 @@ typedef struct {
     /* DownloadResponse only: Status (0 downloaded and applied, 1 not yet: a TransferComplete follows); -1 if absent
      * or not an integer */
     int status;
-    /* TransferComplete only: CommandKey (NULL if absent) */
+    /* TransferComplete and Download: CommandKey (NULL if absent) */
     char *command_key;
+    /* Download only (the ACS's request, A.3.2.8, as the drive's client reads it): URL (NULL if absent), FileSize and
+     * DelaySeconds (-1 if absent or not an integer) */
+    char *url;
+    gint64 file_size;
+    int delay_seconds;
     /* TransferComplete's FaultStruct/FaultCode, or a SOAP Fault's detail/cwmp:Fault/FaultCode: 0 none or success,
      * -1 present but not an integer */
     int fault_code;

@@ -11,9 +11,10 @@
  *            the server may not have read yet, and clients that did not wait would run ahead of it;
  *   session  a whole CWMP session: POST an Inform whose DeviceId (OUI + SerialNumber) maps to the certificate's
  *            identity, read the InformResponse (200), POST empty with its session cookie, read 204, close.
- * The TLS side is the core's (crypto/tls.h: the §8.3.4 profile's client context, the device credential and the name
- * check), so what is measured is the profile the simulation and `hnbsim acs` use.  The responses are parsed by
- * http-parser, as the server parses the requests.
+ * The connections are `hnbsim drive`'s (tools/drive/client.h), whose TLS side is the core's (crypto/tls.h: the
+ * §8.3.4 profile's client context, the device credential and the name check), so what is measured is the profile the
+ * simulation and `hnbsim acs` use, and the state machine the drive runs.  The responses are parsed by http-parser, as
+ * the server parses the requests, and their SOAP by the server's own reader.
  *
  * Usage: acs-load --target HOST:PORT --pki DIR [--mode full|resumed|session] [--concurrency N]
  *                 (--duration S | --count N) [--devices N] [--timeout S] [--ramp S] [--host NAME]
@@ -34,17 +35,12 @@
  * Exit: 0 when every connection completed, 1 when any failed (the line is printed either way), 2 on bad arguments,
  * files, or a file-descriptor limit too low for N connections (the soft limit is raised to the hard one first).
  */
-#include "crypto/pki.h"
-#include "crypto/tls.h"
+#include "tools/drive/client.h"
 
 #include <errno.h>
 #include <ev.h>
-#include <fcntl.h>
 #include <glib.h>
-#include <http_parser.h>
 #include <netdb.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,50 +50,28 @@
 #include <unistd.h>
 
 typedef enum { MODE_FULL, MODE_RESUMED, MODE_SESSION } Mode;
-typedef enum { ST_IDLE, ST_CONNECT, ST_HANDSHAKE, ST_WRITE, ST_READ, ST_CLOSING } State;
 
-#define READ_CHUNK 16384
-#define BODY_KEEP 4096      /* enough of a response body to find "InformResponse" in */
 #define FD_SPARE 64         /* descriptors besides the connections: stdio, the loop, the PKI files */
 #define RETRY_AFTER_FAIL 0.01 /* a slot waits this long after a failure, so a refusing server is not spun on */
 
-#define EMPTY_POST "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Length: 0\r\n\r\n"
-
 typedef struct Load Load;
 
+/* A slot: one connection at a time, the next started from its timer. */
 typedef struct {
     Load *load;
-    State state;
-    int fd;
-    SSL *ssl;
-    ev_io io;
-    ev_timer timer; /* the connection's deadline, or (ST_IDLE) when to start the next one */
-    guint dev;
-    gint64 t0, t_hs; /* monotonic µs: connect() started, handshake done */
-    int step;        /* session mode: 0 the Inform, 1 the empty POST */
-    const char *req;
-    size_t req_len, req_off;
-    http_parser parser;
-    gboolean msg_done;
-    GString *body;
-    GString *field, *cookie; /* the response header being read; the Set-Cookie value the empty POST echoes */
-    gboolean in_value;
-    char *empty_post;
+    HnbDriveSession *session; /* the connection under way; NULL when idle */
+    ev_timer timer;           /* when to start the next one */
+    guint dev;                /* the device of the connection under way */
 } Client;
 
 struct Load {
     struct ev_loop *loop;
-    SSL_CTX *ctx;
-    HnbPki *pki;
+    HnbDriveClient *client;   /* tools/drive/client.h: connect, handshake, the CWMP session */
     Mode mode;
     struct sockaddr_storage addr;
     socklen_t addr_len;
     guint ndev, next_dev;
-    const HnbPkiCred **creds;
-    char **informs;         /* per device: the Inform POST */
     SSL_SESSION **sessions; /* resumed mode, per device: the session to offer */
-    const char *host; /* the H(e)MS name checked in its certificate and sent as SNI */
-    double timeout;
     gint64 count, started, completed, failed, resumed, cancelled;
     gint64 deadline; /* monotonic µs; 0 with --count */
     guint active;
@@ -106,10 +80,8 @@ struct Load {
     guint nclients;
     ev_timer end; /* --duration: the deadline */
     GArray *lat_hs, *lat_done; /* double ms */
-    http_parser_settings http;
 };
 
-static void client_step(Client *c);
 static void client_start(Client *c);
 
 /* ---- bookkeeping ------------------------------------------------------------------------------------------------ */
@@ -121,25 +93,8 @@ static gboolean more_work(const Load *l)
     return l->started < l->count;
 }
 
-static void client_watch(Client *c, int events)
+static void retire(Load *l)
 {
-    ev_io_stop(c->load->loop, &c->io);
-    ev_io_set(&c->io, c->fd, events);
-    ev_io_start(c->load->loop, &c->io);
-}
-
-/* Close the connection and count it nowhere else: one still waiting for its TCP connect at the deadline. */
-static void client_cancel(Client *c)
-{
-    Load *l = c->load;
-    ev_io_stop(l->loop, &c->io);
-    ev_timer_stop(l->loop, &c->timer);
-    SSL_free(c->ssl);
-    c->ssl = NULL;
-    close(c->fd);
-    c->fd = -1;
-    c->state = ST_IDLE;
-    l->cancelled++;
     if (--l->active == 0)
         ev_break(l->loop, EVBREAK_ALL);
 }
@@ -154,307 +109,113 @@ static void on_end(struct ev_loop *loop, ev_timer *w, int revents)
     Load *l = w->data;
     for (guint i = 0; i < l->nclients; i++) {
         Client *c = &l->clients[i];
-        if (c->state == ST_CONNECT)
-            client_cancel(c);
+        if (c->session && hnb_drive_session_phase(c->session) == HNB_DRIVE_PHASE_CONNECT) {
+            hnb_drive_session_cancel(c->session);
+            c->session = NULL;
+            l->cancelled++;
+            retire(l);
+        }
     }
 }
 
-/* End the connection: `reason` NULL for a completed one.  The slot starts the next connection from the loop (never
- * from here, so a server refusing at once cannot recurse), or retires when there is no more work. */
-static void client_finish(Client *c, const char *reason)
+/* The failure reason this tool has always printed for a result (see the header comment); NULL when it completed. */
+static const char *fail_reason(const HnbDriveResult *r, char *buf, size_t len)
 {
-    Load *l = c->load;
-    ev_io_stop(l->loop, &c->io);
-    ev_timer_stop(l->loop, &c->timer);
-    if (c->ssl) {
-        if (!reason)
-            SSL_shutdown(c->ssl); /* our close_notify; the server's is not waited for */
-        SSL_free(c->ssl);
-        c->ssl = NULL;
+    switch (r->outcome) {
+    case HNB_DRIVE_OK:
+        return NULL;
+    case HNB_DRIVE_REFUSED_SYN:
+    case HNB_DRIVE_REFUSED_RST:
+        return "connect";
+    case HNB_DRIVE_ERROR:
+        if (r->sys_errno == 0) { /* a credential OpenSSL will not take, out of memory: the same for every connection */
+            fprintf(stderr, "acs-load: TLS client: %s\n", r->detail);
+            exit(2);
+        }
+        return g_str_has_prefix(r->detail, "socket") ? "socket" : "connect";
+    case HNB_DRIVE_TIMEOUT:
+        /* the phase says who was slow: connect_timeout is a SYN never answered (a full accept queue drops SYNs; the
+         * kernel retries them after 1, 3, 7, 15, 31 s), handshake_timeout a server that never finished its side */
+        return r->phase == HNB_DRIVE_PHASE_CONNECT     ? "connect_timeout"
+               : r->phase == HNB_DRIVE_PHASE_HANDSHAKE ? "handshake_timeout"
+                                                       : "timeout";
+    case HNB_DRIVE_REFUSED_CLOSED:
+        return r->phase == HNB_DRIVE_PHASE_HANDSHAKE ? "closed_during_handshake" : "closed";
+    case HNB_DRIVE_CUT:
+        return "closed";
+    case HNB_DRIVE_HS_FAILED:
+        return hnb_tls_reason_name(r->hs_reason);
+    case HNB_DRIVE_REFUSED_OVERLOAD:
+    case HNB_DRIVE_BAD_RESPONSE:
+        if (r->http_status && r->http_status != 200 && r->http_status != 204) {
+            snprintf(buf, len, "http_%u", r->http_status);
+            return buf;
+        }
+        return "bad_response";
+    case HNB_DRIVE_OUTCOME_COUNT:
+        break;
     }
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-    ERR_clear_error();
+    return "bad_response";
+}
+
+/* A connection ended.  The slot starts the next one from the loop (never from here, so a server refusing at once
+ * cannot recurse), or retires when there is no more work. */
+static void on_done(HnbDriveSession *session, HnbDriveResult *r, void *user_data)
+{
+    (void)session;
+    Client *c = user_data;
+    Load *l = c->load;
+    c->session = NULL;
+    if (r->resumed)
+        l->resumed++;
+    if (l->mode == MODE_RESUMED && r->session) {
+        /* the latest session of this device is the one its next connection offers */
+        SSL_SESSION_free(l->sessions[c->dev]);
+        l->sessions[c->dev] = g_steal_pointer(&r->session);
+    }
+    char why[32];
+    const char *reason = fail_reason(r, why, sizeof why);
     if (reason) {
         l->failed++;
         gpointer n = g_hash_table_lookup(l->fails, reason);
         g_hash_table_replace(l->fails, g_strdup(reason), GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
     } else {
         l->completed++;
-        double hs = (double)(c->t_hs - c->t0) / 1000, done = (double)(g_get_monotonic_time() - c->t0) / 1000;
+        double hs = (double)(r->t_handshake - r->t_start) / 1e6, done = (double)(r->t_end - r->t_start) / 1e6;
         g_array_append_val(l->lat_hs, hs);
         g_array_append_val(l->lat_done, done);
     }
-    c->state = ST_IDLE;
     if (more_work(l)) {
         ev_timer_set(&c->timer, reason ? RETRY_AFTER_FAIL : 0, 0);
         ev_timer_start(l->loop, &c->timer);
-    } else if (--l->active == 0)
-        ev_break(l->loop, EVBREAK_ALL);
-}
-
-/* ---- HTTP responses --------------------------------------------------------------------------------------------- */
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-    Client *c = p->data;
-    if (c->body->len < BODY_KEEP)
-        g_string_append_len(c->body, at, MIN(len, BODY_KEEP - c->body->len));
-    return 0;
-}
-
-/* Header names and values may come in pieces; only Set-Cookie's value is kept (up to its attributes), since a CPE
- * echoes the session cookie in the requests that follow (TR-069 §3.4.1) and the server logs whether it did. */
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-    Client *c = p->data;
-    if (c->in_value)
-        g_string_truncate(c->field, 0);
-    c->in_value = FALSE;
-    g_string_append_len(c->field, at, len);
-    return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-    Client *c = p->data;
-    if (!c->in_value && g_ascii_strcasecmp(c->field->str, "Set-Cookie") == 0)
-        g_string_truncate(c->cookie, 0);
-    c->in_value = TRUE;
-    if (g_ascii_strcasecmp(c->field->str, "Set-Cookie") == 0 && c->cookie->len < BODY_KEEP)
-        g_string_append_len(c->cookie, at, len);
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    Client *c = p->data;
-    c->msg_done = TRUE;
-    return 0;
-}
-
-/* Send request `step` of the session: the Inform, then the empty POST with the cookie the InformResponse set. */
-static void session_send(Client *c)
-{
-    g_clear_pointer(&c->empty_post, g_free);
-    if (c->step == 0) {
-        c->req = c->load->informs[c->dev];
-        g_string_truncate(c->cookie, 0);
-    } else if (c->cookie->len) {
-        size_t n = strcspn(c->cookie->str, ";");
-        c->req = c->empty_post = g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nCookie: %.*s\r\n"
-                                                 "Content-Length: 0\r\n\r\n", (int)n, c->cookie->str);
     } else
-        c->req = EMPTY_POST;
-    c->req_len = strlen(c->req);
-    c->req_off = 0;
-    http_parser_init(&c->parser, HTTP_RESPONSE);
-    c->parser.data = c;
-    c->msg_done = FALSE;
-    c->in_value = FALSE;
-    g_string_truncate(c->field, 0);
-    g_string_truncate(c->body, 0);
-    c->state = ST_WRITE;
-}
-
-/* A whole response has arrived: check it, then the next request or the end.  FALSE when the client finished. */
-static gboolean session_answered(Client *c)
-{
-    unsigned want = c->step == 0 ? 200 : 204;
-    if (c->parser.status_code != want) {
-        char why[32];
-        snprintf(why, sizeof why, "http_%u", c->parser.status_code);
-        client_finish(c, why);
-        return FALSE;
-    }
-    if (c->step == 0 && !strstr(c->body->str, "InformResponse")) {
-        client_finish(c, "bad_response");
-        return FALSE;
-    }
-    if (++c->step == 2) {
-        client_finish(c, NULL);
-        return FALSE;
-    }
-    session_send(c);
-    return TRUE;
-}
-
-/* ---- the connection ---------------------------------------------------------------------------------------------- */
-
-/* An SSL call returned r <= 0: wait for the socket (TRUE) or finish the client with the failure (FALSE). */
-static gboolean ssl_wait(Client *c, int r, const char *fallback)
-{
-    int err = SSL_get_error(c->ssl, r);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        client_watch(c, err == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
-        return TRUE;
-    }
-    if (c->state == ST_HANDSHAKE) {
-        unsigned long e = ERR_peek_error();
-        if (SSL_get_verify_result(c->ssl) == X509_V_OK &&
-            (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && e == 0) ||
-             (e && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING))) {
-            client_finish(c, "closed_during_handshake");
-            return FALSE;
-        }
-        char detail[160] = "";
-        client_finish(c, hnb_tls_reason_name(hnb_tls_reason_from_ssl(c->ssl, detail, sizeof detail)));
-        return FALSE;
-    }
-    client_finish(c, fallback);
-    return FALSE;
-}
-
-static void handshake_done(Client *c)
-{
-    Load *l = c->load;
-    c->t_hs = g_get_monotonic_time();
-    if (SSL_session_reused(c->ssl))
-        l->resumed++;
-    if (l->mode == MODE_RESUMED) {
-        /* the latest session of this device is the one its next connection offers */
-        SSL_SESSION_free(l->sessions[c->dev]);
-        l->sessions[c->dev] = SSL_get1_session(c->ssl);
-    }
-    if (l->mode == MODE_SESSION) {
-        c->step = 0;
-        session_send(c);
-    } else if (l->mode == MODE_RESUMED) {
-        SSL_shutdown(c->ssl); /* our close_notify; then wait for the server's close (ST_CLOSING) */
-        c->state = ST_CLOSING;
-    } else
-        client_finish(c, NULL);
-}
-
-/* Run the state machine as far as the socket allows. */
-static void client_step(Client *c)
-{
-    for (;;) {
-        switch (c->state) {
-        case ST_IDLE:
-            return;
-        case ST_CONNECT: {
-            int soerr = 0;
-            socklen_t len = sizeof soerr;
-            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr) {
-                client_finish(c, "connect");
-                return;
-            }
-            c->state = ST_HANDSHAKE;
-            break;
-        }
-        case ST_HANDSHAKE: {
-            int r = SSL_connect(c->ssl);
-            if (r == 1) {
-                handshake_done(c);
-                break;
-            }
-            ssl_wait(c, r, "handshake");
-            return;
-        }
-        case ST_WRITE: {
-            int r = SSL_write(c->ssl, c->req + c->req_off, (int)(c->req_len - c->req_off));
-            if (r <= 0) {
-                ssl_wait(c, r, "closed");
-                return;
-            }
-            c->req_off += (size_t)r;
-            if (c->req_off == c->req_len)
-                c->state = ST_READ;
-            break;
-        }
-        case ST_READ: {
-            char buf[READ_CHUNK];
-            int r = SSL_read(c->ssl, buf, sizeof buf);
-            if (r <= 0) {
-                ssl_wait(c, r, "closed");
-                return;
-            }
-            size_t used = http_parser_execute(&c->parser, &c->load->http, buf, (size_t)r);
-            if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || used != (size_t)r) {
-                client_finish(c, "bad_response");
-                return;
-            }
-            if (c->msg_done && !session_answered(c))
-                return;
-            break;
-        }
-        case ST_CLOSING: {
-            /* nothing more is expected but the server's close_notify or EOF; either (or an error) ends it */
-            char buf[256];
-            int r = SSL_read(c->ssl, buf, sizeof buf);
-            if (r > 0)
-                break;
-            int err = SSL_get_error(c->ssl, r);
-            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-                client_watch(c, err == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
-                return;
-            }
-            client_finish(c, NULL);
-            return;
-        }
-        }
-    }
-}
-
-static void on_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    client_step(w->data);
+        retire(l);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    Client *c = w->data;
-    /* the phase says who was slow: connect_timeout is a SYN never answered (a full accept queue drops SYNs; the
-     * kernel retries them after 1, 3, 7, 15, 31 s), handshake_timeout a server that never finished its side */
-    if (c->state == ST_IDLE)
-        client_start(c);
-    else
-        client_finish(c, c->state == ST_CONNECT     ? "connect_timeout"
-                         : c->state == ST_HANDSHAKE ? "handshake_timeout"
-                                                    : "timeout");
+    client_start(w->data);
 }
 
-/* The slot's next connection: the next device, a non-blocking connect, the TLS client for the device. */
+/* The slot's next connection: the next device, as the mode says. */
 static void client_start(Client *c)
 {
     Load *l = c->load;
     if (!more_work(l)) {
-        if (--l->active == 0)
-            ev_break(l->loop, EVBREAK_ALL);
+        retire(l);
         return;
     }
     l->started++;
+    HnbDriveSessionSpec spec = {.device = l->next_dev};
     c->dev = l->next_dev;
     l->next_dev = (l->next_dev + 1) % l->ndev;
-    c->t0 = g_get_monotonic_time();
-    c->state = ST_CONNECT;
-    ev_timer_set(&c->timer, l->timeout, 0);
-    ev_timer_start(l->loop, &c->timer);
-    c->fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) {
-        client_finish(c, "socket");
-        return;
-    }
-    GError *error = NULL;
-    c->ssl = SSL_new(l->ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || !hnb_tls_client_setup(c->ssl, l->creds[c->dev], l->host, &error)) {
-        /* out of memory or a credential OpenSSL will not take: the same for every connection */
-        fprintf(stderr, "acs-load: TLS client for device %u: %s\n", c->dev, error ? error->message : "SSL_new");
-        exit(2);
-    }
-    if (l->mode == MODE_RESUMED && l->sessions[c->dev])
-        SSL_set_session(c->ssl, l->sessions[c->dev]);
-    if (connect(c->fd, (struct sockaddr *)&l->addr, l->addr_len) < 0 && errno != EINPROGRESS) {
-        client_finish(c, "connect");
-        return;
-    }
-    client_watch(c, EV_WRITE); /* writable: connected (or failed, SO_ERROR says) */
+    spec.mode = l->mode == MODE_SESSION ? HNB_DRIVE_CWMP : l->mode == MODE_RESUMED ? HNB_DRIVE_HANDSHAKE_WAIT
+                                                                                    : HNB_DRIVE_HANDSHAKE;
+    if (l->mode == MODE_RESUMED)
+        spec.session = l->sessions[spec.device];
+    c->session = hnb_drive_session_start(l->client, &spec, on_done, c);
 }
 
 /* ---- set-up ------------------------------------------------------------------------------------------------------ */
@@ -483,42 +244,23 @@ static gboolean parse_target(Load *l, const char *target, GError **error)
     return TRUE;
 }
 
-/* The devices: the first `ndev` of the directory (0: as many dev<i>.pem as there are from dev0), each with the
- * Inform its DeviceId makes. */
-static gboolean load_devices(Load *l, const char *dir, guint ndev, GError **error)
+/* The devices: the first `ndev` of the directory (0: as many dev<i>.pem as there are from dev0), each of which must
+ * be there (their files are read when a connection first needs them). */
+static gboolean count_devices(Load *l, const char *dir, guint ndev, GError **error)
 {
-    if (ndev == 0) {
-        for (;; ndev++) {
-            g_autofree char *name = g_strdup_printf("%s/dev%u.pem", dir, ndev);
-            if (!g_file_test(name, G_FILE_TEST_EXISTS))
-                break;
+    for (guint i = 0; ndev == 0 || i < ndev; i++) {
+        g_autofree char *name = g_strdup_printf("%s/dev%u.pem", dir, i);
+        if (g_file_test(name, G_FILE_TEST_EXISTS))
+            continue;
+        if (ndev == 0 && i > 0) {
+            ndev = i;
+            break;
         }
-        if (ndev == 0) {
-            g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s has no dev0.pem (hnbsim pki --out DIR --hnb N)", dir);
-            return FALSE;
-        }
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT, "%s: no such file (hnbsim pki --out DIR --hnb N)", name);
+        return FALSE;
     }
     l->ndev = ndev;
-    l->creds = g_new0(const HnbPkiCred *, ndev);
-    l->informs = g_new0(char *, ndev);
     l->sessions = g_new0(SSL_SESSION *, ndev);
-    for (guint i = 0; i < ndev; i++) {
-        if (!(l->creds[i] = hnb_pki_device(l->pki, i, error)))
-            return FALSE;
-        char oui[7], serial[11];
-        hnb_pki_device_id(l->pki, i, oui, serial);
-        g_autofree char *body = g_strdup_printf(
-            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-            "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\"><soap:Header><cwmp:ID soap:mustUnderstand=\"1\">acs-load-%u"
-            "</cwmp:ID></soap:Header><soap:Body><cwmp:Inform><DeviceId><Manufacturer>hnbsim</Manufacturer>"
-            "<OUI>%s</OUI><ProductClass>HNB</ProductClass><SerialNumber>%s</SerialNumber></DeviceId>"
-            "<Event><EventStruct><EventCode>2 PERIODIC</EventCode><CommandKey></CommandKey></EventStruct></Event>"
-            "<MaxEnvelopes>1</MaxEnvelopes><RetryCount>0</RetryCount></cwmp:Inform></soap:Body></soap:Envelope>",
-            i, oui, serial);
-        l->informs[i] = g_strdup_printf("POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
-                                        "SOAPAction: \"\"\r\nContent-Length: %zu\r\n\r\n%s",
-                                        strlen(body), body);
-    }
     return TRUE;
 }
 
@@ -616,7 +358,7 @@ int main(int argc, char **argv)
     if (!(timeout > 0) || !(ramp >= 0))
         return fail_usage("--timeout must be > 0 and --ramp >= 0");
 
-    Load l = {.timeout = timeout, .count = count, .mode = MODE_FULL};
+    Load l = {.count = count, .mode = MODE_FULL};
     if (mode && strcmp(mode, "resumed") == 0)
         l.mode = MODE_RESUMED;
     else if (mode && strcmp(mode, "session") == 0)
@@ -626,30 +368,24 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a server closing first makes write fail with EPIPE, not kill us */
 
     if (!raise_fd_limit((guint)concurrency, &error) || !parse_target(&l, target, &error) ||
-        !(l.pki = hnb_pki_open_export(pki_dir, &error)) || !load_devices(&l, pki_dir, (guint)devices, &error)) {
+        !count_devices(&l, pki_dir, (guint)devices, &error)) {
         fprintf(stderr, "acs-load: %s\n", error->message);
         return 2;
     }
-    /* hnb_tls_client_setup checks no name when given none: name the PKI's H(e)MS unless --host says otherwise */
-    l.host = host ? host : hnb_pki_params(l.pki)->hems_fqdn;
-    HnbTlsConfig cfg;
-    hnb_tls_config_init(&cfg);
-    /* only resumed mode lets the context take tickets; session IDs are offered by hand (l.sessions) */
-    cfg.resumption = l.mode == MODE_RESUMED ? HNB_TLS_RESUME_IDS : HNB_TLS_RESUME_NONE;
-    l.ctx = hnb_tls_client_ctx_new(&cfg, l.pki, NULL, &error);
-    hnb_tls_config_clear(&cfg);
-    if (!l.ctx) {
+    l.loop = ev_default_loop(EVFLAG_AUTO);
+    /* the H(e)MS name checked is the PKI's hems_fqdn unless --host says otherwise; only resumed mode lets the context
+     * take tickets (session IDs are offered by hand, l.sessions); every device's credential stays cached */
+    HnbDriveClientConfig cc = {.addr_len = l.addr_len, .host = host, .pki_dir = pki_dir, .timeout = timeout,
+                               .resumption = l.mode == MODE_RESUMED ? HNB_TLS_RESUME_IDS : HNB_TLS_RESUME_NONE,
+                               .cred_cache = l.ndev};
+    memcpy(&cc.addr, &l.addr, l.addr_len);
+    if (!(l.client = hnb_drive_client_new(l.loop, &cc, &error))) {
         fprintf(stderr, "acs-load: %s\n", error->message);
         return 2;
     }
     l.fails = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     l.lat_hs = g_array_new(FALSE, FALSE, sizeof(double));
     l.lat_done = g_array_new(FALSE, FALSE, sizeof(double));
-    l.http.on_header_field = on_header_field;
-    l.http.on_header_value = on_header_value;
-    l.http.on_body = on_body;
-    l.http.on_message_complete = on_message_complete;
-    l.loop = ev_default_loop(EVFLAG_AUTO);
 
     Client *clients = g_new0(Client, (gsize)concurrency);
     l.clients = clients;
@@ -666,12 +402,6 @@ int main(int argc, char **argv)
     for (gint i = 0; i < concurrency; i++) {
         Client *c = &clients[i];
         c->load = &l;
-        c->fd = -1;
-        c->body = g_string_sized_new(BODY_KEEP);
-        c->field = g_string_new(NULL);
-        c->cookie = g_string_new(NULL);
-        ev_init(&c->io, on_io);
-        c->io.data = c;
         ev_init(&c->timer, on_timer);
         c->timer.data = c;
         /* every slot starts from the loop; with --ramp spread over its first R seconds, so that a thousand SYNs do
@@ -704,25 +434,16 @@ int main(int argc, char **argv)
     int rc = l.failed ? 1 : 0;
 
     g_string_free(why, TRUE);
-    for (gint i = 0; i < concurrency; i++) {
-        g_string_free(clients[i].body, TRUE);
-        g_string_free(clients[i].field, TRUE);
-        g_string_free(clients[i].cookie, TRUE);
-        g_free(clients[i].empty_post);
-    }
+    for (gint i = 0; i < concurrency; i++)
+        ev_timer_stop(l.loop, &clients[i].timer);
+    hnb_drive_client_free(l.client); /* cancels what --duration's deadline cut (nothing is left otherwise) */
     g_free(clients);
-    for (guint i = 0; i < l.ndev; i++) {
-        g_free(l.informs[i]);
+    for (guint i = 0; i < l.ndev; i++)
         SSL_SESSION_free(l.sessions[i]);
-    }
-    g_free(l.informs);
     g_free(l.sessions);
-    g_free((gpointer)l.creds);
     g_array_free(l.lat_hs, TRUE);
     g_array_free(l.lat_done, TRUE);
     g_hash_table_destroy(l.fails);
-    SSL_CTX_free(l.ctx);
-    hnb_pki_free(l.pki);
     ev_loop_destroy(l.loop);
     g_free(target);
     g_free(pki_dir);
