@@ -88,6 +88,8 @@ typedef struct {
     uint64_t sessions, completed, refused, failed;
     uint64_t refused_hs;  /* refused with a 503 after the TLS handshake (reject_after_handshake) */
     uint64_t refused_syn; /* refused by a connect timeout: every SYN dropped (drop_syn) */
+    uint64_t refused_rst, refused_closed; /* measured only (hnbsim drive): connect refused by a RST; the connection
+                                             closed before any answer.  0 in the model. */
     uint64_t syn_dropped; /* SYNs dropped, retransmissions included (a session may get in on a later one) */
     uint64_t abandoned;   /* the HNB went away before a worker took its session: session_timeout, or a reboot */
     int64_t refusing;

@@ -721,7 +721,7 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     hnb_metrics_add(m, "sessions", "sessions", (double)as->sessions, "CWMP sessions the HNBs opened");
     hnb_metrics_add(m, "sessions_completed", "sessions", (double)as->completed, "sessions that ended well");
     hnb_metrics_add(m, "sessions_refused", "sessions", (double)as->refused,
-                    "refused for overload: refused_after_handshake + refused_syn");
+                    "refused for overload: refused_after_handshake + refused_syn (+ refused_rst + refused_closed, measured)");
     hnb_metrics_add(m, "refused_after_handshake", "sessions", (double)as->refused_hs,
                     "refused with HTTP 503 after a worker did their TLS handshake ([acs] overload = "
                     "reject_after_handshake)");
@@ -741,9 +741,9 @@ static void metrics(const Fleet *f, HnbMetrics *m)
                     "being refused at the end: SYNs still retransmitted, or a 503 not yet sent");
     hnb_metrics_add(m, "refused_fraction", "", as->sessions ? (double)as->refused / (double)as->sessions : 0,
                     "refused / opened, whole-run mean (quiet hours included: see peak_refused_fraction)");
-    hnb_metrics_add(m, "refused_rst", "sessions", 0,
+    hnb_metrics_add(m, "refused_rst", "sessions", (double)as->refused_rst,
                     "connect refused with a TCP RST (measured by hnbsim drive; the model's H(e)MS never refuses so)");
-    hnb_metrics_add(m, "refused_closed", "sessions", 0,
+    hnb_metrics_add(m, "refused_closed", "sessions", (double)as->refused_closed,
                     "connection closed before any answer (measured by hnbsim drive; never in the model)");
     latency_metrics(&as->lat, m);
     hnb_metrics_add(m, "throughput_per_s", "sessions/s", (double)as->completed / hnb_time_to_sec(p->duration),

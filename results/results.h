@@ -105,6 +105,9 @@ typedef struct {
     const char *caption;
     /* The episode the time-series figures zoom on (NULL: none): they get a second panel on it. */
     const struct HnbZoom *zoom;
+    /* manifest.json only (NULL: none): more members of its object, as JSON text without the braces ("\"mode\":
+     * \"measured\", ..."), for a run whose results were measured rather than modelled (`hnbsim drive`) */
+    const char *manifest_extra;
 } HnbStamp;
 
 /* An interval of the time column (its unit: hours for "time_h") that time-series figures show again, enlarged,

@@ -385,6 +385,8 @@ gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsign
     json_string(json, g_get_host_name());
     g_string_append(json, ",\n  \"started_utc\": ");
     json_string(json, started);
+    if (stamp->manifest_extra && *stamp->manifest_extra)
+        g_string_append_printf(json, ",\n  %s", stamp->manifest_extra);
     g_string_append_printf(json, ",\n  \"glib\": \"%u.%u.%u\"\n}\n", glib_major_version, glib_minor_version,
                            glib_micro_version);
     return hnb_rundir_write(rd, "manifest.json", json->str, (gssize)json->len, error);

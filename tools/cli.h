@@ -20,6 +20,7 @@ int hnb_cmd_acs(int argc, char **argv);   /* tools/cmd_acs.c: the ACS TLS endpoi
 int hnb_cmd_probe(int argc, char **argv); /* tools/cmd_probe.c: a server's §8.3.4 compliance */
 int hnb_cmd_pki(int argc, char **argv);       /* tools/cmd_pki.c: export the simulated PKI as PEM */
 int hnb_cmd_calibrate(int argc, char **argv); /* tools/cmd_calibrate.c: CPU cost of handshakes and signatures */
+int hnb_cmd_drive(int argc, char **argv);     /* tools/cmd_drive.c: a scenario's fleet against a real H(e)MS */
 
 /* Print "hnbsim: <message>" on stderr and map the error to an exit status (HNB_ERROR_INPUT and option errors: 2). */
 int hnb_cli_fail(GError *error);
@@ -27,6 +28,12 @@ int hnb_cli_fail(GError *error);
 /* The end of writing a result directory: rd (NULL: never begun) is committed when ok, else removed.  The exit
  * status; a failure (error, or the commit's) is printed as by hnb_cli_fail. */
 int hnb_cli_finish(HnbRunDir *rd, gboolean ok, GError *error);
+
+/* One scenario's result directory from results made elsewhere (tools/cmd_run.c writes it as `hnbsim run` does):
+ * `hnbsim drive`'s measured replication.  manifest_extra: more members of manifest.json (NULL: none).  Prints nothing
+ * on success; the exit status. */
+int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, HnbSeries **series, HnbSeries **cdf,
+                      const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra);
 
 /* Load a scenario with the [scenario] schema plus its model's schema (read from [scenario] model). */
 HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error);

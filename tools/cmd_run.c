@@ -132,11 +132,12 @@ static gboolean write_one(HnbRunDir *rd, const Batch *b, gboolean *rendered, GEr
     return TRUE;
 }
 
-/* A single scenario's run directory: its files, manifest.json and report.html. */
-static gboolean write_single(HnbRunDir *rd, const Batch *b, unsigned threads, double wall, gboolean *rendered,
-                             GError **error)
+/* A single scenario's run directory: its files, manifest.json (with manifest_extra, may be NULL) and report.html. */
+static gboolean write_single(HnbRunDir *rd, const Batch *b, unsigned threads, double wall, const char *manifest_extra,
+                             gboolean *rendered, GError **error)
 {
     HnbStamp st = stamp_of(b->sc, b->reps);
+    st.manifest_extra = manifest_extra;
     g_autofree char *caption = caption_of(b);
     st.caption = caption;
     g_autofree char *compliance = hnb_plan_compliance(b->sc, NULL, NULL, 0);
@@ -221,7 +222,7 @@ static int write_results(const HnbPlan *plan, const Batch *batches, const char *
     HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
     gboolean ok = rd != NULL, rendered = TRUE;
     if (ok && !plan->compare)
-        ok = write_single(rd, &batches[0], threads, wall, &rendered, &error);
+        ok = write_single(rd, &batches[0], threads, wall, NULL, &rendered, &error);
     else if (ok)
         ok = write_comparison(rd, plan, batches, threads, wall, &rendered, &error);
     if (ok && !rendered)
@@ -233,6 +234,21 @@ static int write_results(const HnbPlan *plan, const Batch *batches, const char *
     printf("%s: results in %s/ (%s), figures in %s/figures/\n", hnb_plan_name(plan), dir,
            plan->compare ? "compare.csv, one subdirectory per variant" : "summary.csv, timeseries.csv", dir);
     return HNB_EXIT_OK;
+}
+
+int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, HnbSeries **series, HnbSeries **cdf,
+                      const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra)
+{
+    Batch b = {.sc = sc, .model = hnb_model_find(hnb_scenario_string(sc, "scenario", "model")), .reps = reps,
+               .metrics = metrics, .series = series, .cdf = cdf};
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
+    gboolean ok = rd != NULL, rendered = TRUE;
+    ok = ok && write_single(rd, &b, threads, wall, manifest_extra, &rendered, &error);
+    if (ok && !rendered)
+        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the "
+                        "CSV/JSON results, but no PNG/SVG figures\n");
+    return hnb_cli_finish(rd, ok, error);
 }
 
 /* Run every variant of the plan in turn, stopping at the first that fails (printed).  *ran: the batches to clear. */

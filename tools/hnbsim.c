@@ -22,6 +22,7 @@ static const struct {
      "benchmarks: `bench kernel` (hold model), `bench mm1` (M/M/1 on the kernel), `bench handshake` (TLS engine)"},
 #ifndef HNB_MPI_BUILD
     {"acs", hnb_cmd_acs, "serve the ACS's TLS endpoint (TS 33.320 §8.3.4 profile) on a real TCP socket"},
+    {"drive", hnb_cmd_drive, "play a scenario's fleet as real HNB clients against a real H(e)MS; measured results"},
 #endif
     {"probe", hnb_cmd_probe, "act as an HNB against an HTTPS server and print its §8.3.4 compliance table"},
     {"pki", hnb_cmd_pki, "export the simulated PKI (root/H(e)MS/manufacturer CA, devices, signing key, CRL) as PEM"},

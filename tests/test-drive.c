@@ -1,0 +1,188 @@
+/* tests/test-drive.c — `hnbsim drive` against a real `hnbsim acs` on loopback (issue 15's first check), and its
+ * refusals of bad input before any socket.
+ *
+ * The storm: 200 HNBs lose power at 2 s and all boot 1 s later, so their boot Informs arrive at once at a server of 2
+ * workers and 20 sessions: those beyond the 20 get CWMP fault 8005 with HTTP 503 and back off per TR-069 §3.2.1.1,
+ * and within the minute every HNB gets through.  By hand: every session opened is completed or refused (nothing
+ * fails), at least one per HNB completes (200), and the drive's counts equal the differences of the server's own
+ * /metrics (reconcile.csv), refusals included. */
+#include "tests/child-common.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+static char *scratch, *pki_dir;
+
+static int hnbsim_drive(const char *const *args, char **out, char **err)
+{
+    GPtrArray *a = g_ptr_array_new();
+    g_ptr_array_add(a, (gpointer)g_getenv("HNBSIM"));
+    g_ptr_array_add(a, "drive");
+    for (const char *const *p = args; *p; p++)
+        g_ptr_array_add(a, (gpointer)*p);
+    g_ptr_array_add(a, NULL);
+    int status = -1;
+    GError *error = NULL;
+    g_assert_true(g_spawn_sync(scratch, (char **)a->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                               &error));
+    g_assert_no_error(error);
+    g_ptr_array_free(a, TRUE);
+    g_test_message("drive stderr: %s", err ? *err : "");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *write_scenario(const char *name, const char *text)
+{
+    char *path = g_build_filename(scratch, name, NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static const char storm[] = "[scenario]\nname = storm\nduration = 60s\nseed = 3\n"
+                            "[fleet]\nsize = 200\n"
+                            "[cwmp]\nperiodic_interval = 1d\n"
+                            "[attack]\nmode = none\n"
+                            "[hnb]\nboot_time = 1s\n"
+                            "[power]\nregion_at = 2s\nregion_fraction = 1\nregion_outage = 1s\n";
+
+/* A value of summary.csv (name,unit,mean,...). */
+static double summary(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, "summary.csv", NULL), *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_autofree char *key = g_strdup_printf("\n%s,", name);
+    const char *p = strstr(text, key);
+    g_assert_nonnull(p);
+    p = strchr(p + strlen(key), ','); /* past the unit */
+    g_assert_nonnull(p);
+    return g_ascii_strtod(p + 1, NULL);
+}
+
+static void test_storm(void)
+{
+    ChildServer acs;
+    g_autofree char *log = g_build_filename(scratch, "acs.log", NULL);
+    child_acs_start(&acs, scratch, pki_dir,
+                    (const char *[]){"--workers", "2", "--max-sessions", "20", "--metrics", "127.0.0.1:0", NULL}, log);
+    const char *m = strstr(acs.banner, "metrics on ");
+    g_assert_nonnull(m);
+    g_autofree char *metrics = g_strndup(m + strlen("metrics on "), strcspn(m + strlen("metrics on "), "\n"));
+    g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
+    g_autofree char *sc = write_scenario("storm.ini", storm);
+    g_autofree char *out_dir = g_build_filename(scratch, "storm-drive", NULL);
+    char *out = NULL, *err = NULL;
+    int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--metrics", metrics, "--speed",
+                                           "2", "-o", out_dir, "--quiet", NULL},
+                          &out, &err);
+    g_assert_cmpint(rc, ==, 0);
+    g_free(out);
+    g_free(err);
+    double sessions = summary(out_dir, "sessions"), completed = summary(out_dir, "sessions_completed"),
+           refused = summary(out_dir, "refused_after_handshake");
+    g_test_message("sessions %.0f = completed %.0f + refused %.0f", sessions, completed, refused);
+    g_assert_cmpfloat(completed, >=, 200);
+    g_assert_cmpfloat(refused, >, 0); /* 200 at once against 20 slots */
+    g_assert_cmpfloat(sessions, ==, completed + refused);
+    g_assert_cmpfloat(summary(out_dir, "sessions_failed"), ==, 0);
+    g_assert_cmpfloat(summary(out_dir, "sessions_open"), ==, 0);
+    g_autofree char *rec_path = g_build_filename(out_dir, "reconcile.csv", NULL), *rec = NULL;
+    g_assert_true(g_file_get_contents(rec_path, &rec, NULL, NULL));
+    g_test_message("%s", rec);
+    g_assert_null(strstr(rec, ",no\n"));
+    g_autofree char *ok_row = g_strdup_printf("sessions_ok,%.0f,%.0f,", completed, completed);
+    g_assert_nonnull(strstr(rec, ok_row));
+    g_autofree char *refused_row = g_strdup_printf("refused_overload,%.0f,%.0f,", refused, refused);
+    g_assert_nonnull(strstr(rec, refused_row));
+    g_autofree char *manifest_path = g_build_filename(out_dir, "manifest.json", NULL), *manifest = NULL;
+    g_assert_true(g_file_get_contents(manifest_path, &manifest, NULL, NULL));
+    g_assert_nonnull(strstr(manifest, "\"mode\": \"measured\""));
+    g_assert_nonnull(strstr(manifest, "\"ended_by\": \"end\""));
+    g_assert_cmpint(child_server_stop(&acs), ==, 0);
+}
+
+/* Refused before any socket (exit 2, naming the problem): a target that is neither loopback nor link-local, http://,
+ * a PKI without the fleet's devices, a bad speed; a link-local target passes the address check and fails only at the
+ * preflight session (nobody there); a server that does not trust the PKI fails the preflight, exit 2. */
+static void test_bad_input(void)
+{
+    g_autofree char *sc = write_scenario("small.ini", "[scenario]\nname = small\nduration = 10s\n[fleet]\nsize = 3\n"
+                                                      "[attack]\nmode = none\n");
+    g_autofree char *big = write_scenario("big.ini", "[scenario]\nname = big\nduration = 10s\n[fleet]\nsize = 5000\n"
+                                                     "[attack]\nmode = none\n");
+    static const struct {
+        const char *scenario, *target, *extra, *says;
+    } cases[] = {
+        {"small.ini", "https://10.0.0.1:7547", NULL, "neither loopback nor link-local"},
+        {"small.ini", "http://127.0.0.1:7547", NULL, "only https://"},
+        {"small.ini", "https://127.0.0.1", NULL, "no port"},
+        {"big.ini", "https://127.0.0.1:7547", NULL, "no dev200.key"},
+        {"small.ini", "https://127.0.0.1:7547", "--speed=0", "--speed 0"},
+        {"small.ini", "https://169.254.77.77:7547", "--timeout=1", "preflight session with dev0 ended"},
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+        g_autofree char *path = g_build_filename(scratch, cases[k].scenario, NULL);
+        g_autofree char *never = g_build_filename(scratch, "never", NULL);
+        char *out = NULL, *err = NULL;
+        const char *args[] = {path, "--target", cases[k].target, "--pki", pki_dir, "-o", never, "--quiet",
+                              cases[k].extra, NULL};
+        int rc = hnbsim_drive(args, &out, &err);
+        g_assert_cmpint(rc, ==, 2);
+        g_assert_nonnull(strstr(err, cases[k].says));
+        g_assert_false(g_file_test(never, G_FILE_TEST_EXISTS));
+        g_free(out);
+        g_free(err);
+    }
+    /* a server with another PKI: its H(e)MS certificate is not under our root */
+    g_autofree char *other = g_build_filename(scratch, "other-pki", NULL);
+    char *o_out = NULL, *o_err = NULL;
+    const char *pki_argv[] = {g_getenv("HNBSIM"), "pki", "--out", other, "--hnb", "1", "--set",
+                              "pki.hems_fqdn=other.example", NULL};
+    int status = -1;
+    g_assert_true(g_spawn_sync(scratch, (char **)pki_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o_out, &o_err, &status,
+                               NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_free(o_out);
+    g_free(o_err);
+    ChildServer acs;
+    g_autofree char *log = g_build_filename(scratch, "other-acs.log", NULL);
+    child_acs_start(&acs, scratch, other, (const char *[]){NULL}, log);
+    g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
+    char *out = NULL, *err = NULL;
+    int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--quiet", "-o", "never", NULL},
+                          &out, &err);
+    g_assert_cmpint(rc, ==, 2);
+    g_assert_nonnull(strstr(err, "preflight session with dev0 ended hs_failed"));
+    g_free(out);
+    g_free(err);
+    child_server_stop(&acs);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!g_getenv("HNBSIM")) {
+        g_printerr("set HNBSIM to the hnbsim binary\n");
+        return 1;
+    }
+    scratch = g_dir_make_tmp("hnbsim-test-drive-XXXXXX", NULL);
+    pki_dir = g_build_filename(scratch, "pki", NULL);
+    const char *pki_argv[] = {g_getenv("HNBSIM"), "pki", "--out", pki_dir, "--hnb", "200", NULL};
+    int status = -1;
+    char *out = NULL, *err = NULL;
+    g_assert_true(g_spawn_sync(scratch, (char **)pki_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                               NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_free(out);
+    g_free(err);
+    g_test_add_func("/drive/storm", test_storm);
+    g_test_add_func("/drive/bad-input", test_bad_input);
+    int rc = g_test_run();
+    if (rc == 0 && !g_getenv("HNB_KEEP_SCRATCH")) {
+        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", scratch);
+        if (system(cmd) != 0)
+            rc = 1;
+    }
+    g_free(pki_dir);
+    g_free(scratch);
+    return rc;
+}

@@ -1,0 +1,525 @@
+/* tools/cmd_drive.c — `hnbsim drive`: play a fleet scenario's HNBs against a real H(e)MS, in scaled real time, and
+ * write the result directory from what was measured (docs/DESIGN.md, "`hnbsim drive` and the validation study").
+ *
+ * The fleet model runs as `hnbsim run` runs it (models/fleet_run.h) with its H(e)MS replaced by real sessions
+ * (tools/drive/hems_drive.c over tools/drive/client.c), its kernel paced on a libev loop (tools/drive/pace.c).  Order:
+ * every input checked before any socket (scenario, options, target address, PKI directory, output directory); one
+ * preflight session with dev0; the /metrics page read (with --metrics); the paced run; a grace for sessions in flight;
+ * the page read again; the results written (the directory appears only when complete).
+ */
+#include "tools/cli.h"
+#include "models/acs_tls.h"
+#include "models/fleet_run.h"
+#include "tools/drive/hems_drive.h"
+#include "tools/drive/target.h"
+
+#include <ev.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_REAL_S 3600.0 /* a drive's longest run without --duration */
+
+typedef struct {
+    char *target, *pki, *out, *image_version, *golden_version, *metrics;
+    GStrv sets;
+    double speed, duration, grace, timeout;
+    gint64 hnbs, seed;
+    gboolean owned, force, quiet;
+} Options;
+
+typedef struct {
+    struct ev_loop *loop;
+    HnbPace *pace;
+    HnbHemsDrive *hems;
+    HnbSim *sim;
+    uint32_t k_stop;
+    ev_signal sigint, sigterm;
+    ev_timer grace, poll;
+    const char *ended_by;
+    int signals;
+    gboolean preflight_done;
+    HnbDriveResult preflight;
+    HnbDriveClient *client;
+} Drive;
+
+/* ---- the end --------------------------------------------------------------------------------------------------- */
+
+static void on_stop_event(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    (void)ev, (void)ud;
+    hnb_sim_stop(sim);
+}
+
+static void finish_loop(Drive *dr)
+{
+    ev_timer_stop(dr->loop, &dr->grace);
+    ev_timer_stop(dr->loop, &dr->poll);
+    ev_signal_stop(dr->loop, &dr->sigint);
+    ev_signal_stop(dr->loop, &dr->sigterm);
+    ev_break(dr->loop, EVBREAK_ALL);
+}
+
+static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    Drive *dr = w->data;
+    (void)loop, (void)revents;
+    finish_loop(dr); /* what is still in flight is cut by the caller: sessions_open */
+}
+
+static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    Drive *dr = w->data;
+    HnbHemsDriveExtra x;
+    (void)loop, (void)revents;
+    hnb_hems_drive_extra(dr->hems, &x);
+    if (x.in_flight == 0)
+        finish_loop(dr);
+}
+
+static void on_pace_end(HnbPace *pace, HnbRunStatus status, void *user_data)
+{
+    Drive *dr = user_data;
+    (void)pace;
+    if (!dr->ended_by)
+        dr->ended_by = status == HNB_RUN_STOPPED ? "signal" : "end";
+    ev_timer_again(dr->loop, &dr->grace);
+    ev_timer_again(dr->loop, &dr->poll);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    Drive *dr = w->data;
+    (void)revents;
+    if (dr->signals++ == 0 && dr->pace && !hnb_pace_ended(dr->pace)) {
+        fprintf(stderr, "hnbsim drive: signal %d: ending the schedule (results are written; again to abort)\n",
+                w->signum);
+        dr->ended_by = "signal";
+        hnb_pace_post(dr->pace, dr->k_stop, 0, 0);
+        return;
+    }
+    fprintf(stderr, "hnbsim drive: signal %d again: aborting without results\n", w->signum);
+    dr->ended_by = "abort";
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* ---- preflight ------------------------------------------------------------------------------------------------- */
+
+static void on_preflight(HnbDriveSession *s, HnbDriveResult *r, void *user_data)
+{
+    Drive *dr = user_data;
+    (void)s;
+    dr->preflight = *r;
+    dr->preflight.session = NULL; /* freed by the client when this returns */
+    memset(&dr->preflight.download, 0, sizeof dr->preflight.download);
+    dr->preflight_done = TRUE;
+    ev_break(dr->loop, EVBREAK_ONE);
+}
+
+/* One session with dev0 before the run: a target that is not the H(e)MS of this PKI (unknown_ca, the name) or not
+ * there stops here, not after 50,000 failed handshakes.  Ok or an overload refusal pass. */
+static int preflight(Drive *dr, const Options *o, const HnbDriveTarget *t)
+{
+    const char *events[] = {"2 PERIODIC", NULL};
+    HnbDriveSessionSpec spec = {.device = 0, .mode = HNB_DRIVE_CWMP, .software_version = o->image_version,
+                                .events = events};
+    hnb_drive_session_start(dr->client, &spec, on_preflight, dr);
+    while (!dr->preflight_done)
+        ev_run(dr->loop, EVRUN_ONCE);
+    const HnbDriveResult *r = &dr->preflight;
+    if (r->outcome == HNB_DRIVE_OK || r->outcome == HNB_DRIVE_REFUSED_OVERLOAD)
+        return HNB_EXIT_OK;
+    gboolean hs = r->outcome == HNB_DRIVE_HS_FAILED;
+    fprintf(stderr, "hnbsim drive: --target %s (%s): the preflight session with dev0 ended %s%s%s%s%s%s\n", o->target,
+            t->addr_text, hnb_drive_outcome_name(r->outcome), hs ? " (" : "",
+            hs ? hnb_tls_reason_name(r->hs_reason) : "", hs ? ")" : "", *r->detail ? ": " : "", r->detail);
+    return HNB_EXIT_INPUT;
+}
+
+/* ---- inputs ---------------------------------------------------------------------------------------------------- */
+
+static int input_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static int input_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hnbsim drive: %s\n", msg);
+    return HNB_EXIT_INPUT;
+}
+
+/* What v1 plays (DESIGN part 7): the fleet model over the internet, with TLS everywhere. */
+static int check_scenario(const HnbScenario *sc, const char *path)
+{
+    if (strcmp(hnb_scenario_string(sc, "scenario", "model"), "fleet") != 0)
+        return input_error("%s: [scenario] model = %s: only the fleet model can be driven", path,
+                           hnb_scenario_string(sc, "scenario", "model"));
+    if (strcmp(hnb_scenario_string(sc, "hems", "reach"), "segw") == 0)
+        return input_error("%s: [hems] reach = segw: a drive reaches the H(e)MS directly (no SeGW yet)", path);
+    if (hnb_scenario_bool(sc, "fix", "enabled"))
+        return input_error("%s: [fix] enabled: the fix pipeline is not driven yet", path);
+    if (!hnb_scenario_bool(sc, "golden", "tls"))
+        return input_error("%s: [golden] tls = false: a drive speaks TLS only", path);
+    return HNB_EXIT_OK;
+}
+
+/* dev<i>.pem and .key for every HNB (and rec-dev<i> when golden modules use the recovery credential). */
+static int check_pki(const char *dir, uint32_t n, gboolean recovery)
+{
+    static const char *const need[] = {"root.pem", "signing.pem"};
+    for (size_t k = 0; k < G_N_ELEMENTS(need); k++) {
+        g_autofree char *p = g_build_filename(dir, need[k], NULL);
+        if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
+            return input_error("--pki %s: no %s (export the scenario's PKI with `hnbsim pki --out DIR --hnb %u`)", dir,
+                               need[k], n);
+    }
+    for (int kind = 0; kind < (recovery ? 2 : 1); kind++) {
+        for (uint32_t i = 0; i < n; i++) {
+            g_autofree char *p = g_strdup_printf("%s/%s%u.key", dir, kind ? "rec-dev" : "dev", i);
+            if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
+                return input_error("--pki %s: no %s%u.key: the fleet has %u HNBs (`hnbsim pki --out DIR --hnb %u`)",
+                                   dir, kind ? "rec-dev" : "dev", i, n, n);
+        }
+    }
+    return HNB_EXIT_OK;
+}
+
+/* The file descriptors a drive may need: every HNB in session at once, and its fetch, plus a few.  The soft limit is
+ * raised to the hard one first, as acs-load does. */
+static int check_fds(uint32_t n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return HNB_EXIT_OK;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t need = (rlim_t)n * 2 + 64;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        return input_error("%u HNBs may hold %lu file descriptors; the limit is %lu (ulimit -n)", n,
+                           (unsigned long)need, (unsigned long)rl.rlim_max);
+    return HNB_EXIT_OK;
+}
+
+static int parse_options(int *argc, char ***argv, Options *o)
+{
+    *o = (Options){.speed = 1, .grace = 10, .timeout = 30, .hnbs = G_MININT64, .seed = G_MININT64};
+    GOptionEntry entries[] = {
+        {"target", 0, 0, G_OPTION_ARG_STRING, &o->target, "The H(e)MS: https://HOST:PORT (required)", "URL"},
+        {"pki", 0, 0, G_OPTION_ARG_FILENAME, &o->pki, "The scenario's PKI as `hnbsim pki --out DIR` wrote it "
+                                                      "(required; the server must trust its CAs)", "DIR"},
+        {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &o->speed, "Scenario seconds per real second (default 1; sessions "
+                                                        "themselves run at real speed)", "X"},
+        {"hnbs", 0, 0, G_OPTION_ARG_INT64, &o->hnbs, "Override [fleet] size", "N"},
+        {"duration", 0, 0, G_OPTION_ARG_DOUBLE, &o->duration, "Stop the schedule after S real seconds (default: the "
+                                                              "scenario's duration / X, at most 1 h)", "S"},
+        {"grace", 0, 0, G_OPTION_ARG_DOUBLE, &o->grace, "Real seconds for sessions in flight at the end (default 10)",
+         "S"},
+        {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->timeout, "A session's real-time limit (default 30)", "S"},
+        {"image-version", 0, 0, G_OPTION_ARG_STRING, &o->image_version,
+         "The published release's SoftwareVersion, as hnbsim acs --image-version (default release-1)", "STR"},
+        {"golden-version", 0, 0, G_OPTION_ARG_STRING, &o->golden_version,
+         "What an HNB that needs the image reports (default golden-1)", "STR"},
+        {"metrics", 0, 0, G_OPTION_ARG_STRING, &o->metrics,
+         "The server's metrics page (http://127.0.0.1:P/metrics): read before and after, reconcile.csv", "URL"},
+        {"i-own-this-target", 0, 0, G_OPTION_ARG_NONE, &o->owned,
+         "Allow a target that is neither loopback nor link-local (requires --duration)", NULL},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, "Result directory (default runs/NAME-drive)", "DIR"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "Override [scenario] seed", "N"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "Override any key (repeatable)", "GROUP.KEY=VALUE"},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &o->force, "Replace an existing result directory", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress line", NULL},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO — play a fleet scenario against a real H(e)MS");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(
+        ctx, "Every session the fleet model would hand to its H(e)MS is a real TCP connection, a TLS handshake with "
+             "the HNB's device (or recovery) certificate under the TS 33.320 clause 8.3.4 profile and a TR-069 "
+             "session; every download a real HTTPS GET whose signed manifest is verified.  Boots, periodic Informs, "
+             "the attack and TR-069 3.2.1.1 retries are the model's own code, paced in real time at --speed.  The "
+             "result directory has the files of `hnbsim run` from what was measured (latencies in scenario seconds: "
+             "real × X), manifest.json says \"mode\": \"measured\", and with --metrics reconcile.csv compares the "
+             "counts with the server's.  Only the replication 0 is played.\n"
+             "Safety: the target must resolve to loopback or link-local addresses unless --i-own-this-target.\n"
+             "Exit status: 0 ok, 1 run failure, 2 bad input (also a preflight session that fails).");
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &error))
+        return hnb_cli_fail(error);
+    if (*argc != 2)
+        return input_error("give exactly one SCENARIO (try --help)");
+    if (!o->target || !o->pki)
+        return input_error("--target and --pki are required (try --help)");
+    if (!(o->speed > 0 && o->speed <= 3600))
+        return input_error("--speed %g: must be in (0, 3600]", o->speed);
+    if (o->duration < 0 || !isfinite(o->duration) || !(o->grace >= 0 && o->grace <= 600) ||
+        !(o->timeout > 0 && o->timeout <= 3600))
+        return input_error("--duration, --grace (0..600) and --timeout (0..3600] take seconds");
+    if (o->owned && o->duration <= 0)
+        return input_error("--i-own-this-target requires --duration");
+    if (o->hnbs != G_MININT64 && (o->hnbs < 1 || o->hnbs > 1000000))
+        return input_error("--hnbs %" G_GINT64_FORMAT ": must be 1..1000000", o->hnbs);
+    if (!o->image_version)
+        o->image_version = g_strdup("release-1");
+    if (!o->golden_version)
+        o->golden_version = g_strdup("golden-1");
+    return HNB_EXIT_OK;
+}
+
+static void options_clear(Options *o)
+{
+    g_free(o->target);
+    g_free(o->pki);
+    g_free(o->out);
+    g_free(o->image_version);
+    g_free(o->golden_version);
+    g_free(o->metrics);
+    g_strfreev(o->sets);
+}
+
+/* ---- results --------------------------------------------------------------------------------------------------- */
+
+static void json_str(GString *j, const char *key, const char *v)
+{
+    g_autofree char *esc = g_strescape(v ? v : "", NULL);
+    g_string_append_printf(j, "\"%s\": \"%s\", ", key, esc);
+}
+
+static char *manifest_extra(const Options *o, const HnbDriveTarget *t, const HnbScenario *sc, const Drive *dr,
+                            const HnbHemsDriveExtra *x, double cpu_s)
+{
+    HnbPaceLag lag;
+    hnb_pace_lag(dr->pace, &lag);
+    GString *j = g_string_new(NULL);
+    json_str(j, "mode", "measured");
+    g_string_append(j, "\"deterministic\": false, ");
+    json_str(j, "target", o->target);
+    json_str(j, "target_address", t->addr_text);
+    json_str(j, "pki", o->pki);
+    json_str(j, "ended_by", dr->ended_by);
+    g_string_append_printf(j, "\"speed\": %g, \"hnbs\": %" G_GINT64_FORMAT ", \"driver_cpu_s\": %.3f, ", o->speed,
+                           hnb_scenario_int(sc, "fleet", "size"), cpu_s);
+    g_string_append_printf(j, "\"pace_events\": %" G_GUINT64_FORMAT ", \"pace_lag_p50_ms\": %.3f, "
+                              "\"pace_lag_p99_ms\": %.3f, \"pace_lag_max_ms\": %.3f, \"pace_late\": %" G_GUINT64_FORMAT
+                              ", \"paced\": %s, \"connects_late\": %" G_GUINT64_FORMAT ", ",
+                           lag.count, isnan(lag.p50_ms) ? 0 : lag.p50_ms, isnan(lag.p99_ms) ? 0 : lag.p99_ms,
+                           isnan(lag.max_ms) ? 0 : lag.max_ms, lag.late,
+                           !(lag.p99_ms > 10) ? "true" : "false", x->connects_late);
+    g_string_append_printf(j, "\"sessions_after_end\": %" G_GUINT64_FORMAT ", \"sessions_after_end_ok\": %"
+                              G_GUINT64_FORMAT ", \"sessions_cut_at_end\": %" G_GUINT64_FORMAT ", \"outcomes\": {",
+                           x->after_end, x->after_end_ok, x->in_flight);
+    for (int k = 0; k < HNB_DRIVE_OUTCOME_COUNT; k++)
+        g_string_append_printf(j, "%s\"%s\": %" G_GUINT64_FORMAT, k ? ", " : "",
+                               hnb_drive_outcome_name((HnbDriveOutcome)k), x->outcomes[k]);
+    g_string_append(j, "}, \"image_outcomes\": {");
+    for (int k = 0; k < HNB_DRIVE_IMAGE_OUTCOME_COUNT; k++)
+        g_string_append_printf(j, "%s\"%s\": %" G_GUINT64_FORMAT, k ? ", " : "",
+                               hnb_drive_image_outcome_name((HnbDriveImageOutcome)k), x->image_outcomes[k]);
+    g_string_append(j, "}, ");
+    json_str(j, "first_failure", x->first_failure);
+    g_string_truncate(j, j->len - 2);
+    return g_string_free(j, FALSE);
+}
+
+/* reconcile.csv: the drive's counts against the server's own (its /metrics before and after). */
+static gboolean write_reconcile(const char *dir, GHashTable *before, GHashTable *after, const HnbHemsDriveExtra *x,
+                                GError **error)
+{
+    static const struct {
+        const char *name, *family;
+        int outcome, image_outcome;
+    } rows[] = {
+        {"sessions_ok", "hnbsim_acs_sessions_total{outcome=\"ok\"}", HNB_DRIVE_OK, -1},
+        {"refused_overload", "hnbsim_acs_refused_total{reason=\"overload\"}", HNB_DRIVE_REFUSED_OVERLOAD, -1},
+        {"downloads_ok", "hnbsim_acs_downloads_total", -1, HNB_DRIVE_IMAGE_OK},
+    };
+    GString *csv = g_string_new("name,drive,server,server_metric,equal\n");
+    for (size_t k = 0; k < G_N_ELEMENTS(rows); k++) {
+        double server = hnb_drive_sample(after, rows[k].family) - hnb_drive_sample(before, rows[k].family);
+        double drive = (double)(rows[k].outcome >= 0 ? x->outcomes[rows[k].outcome]
+                                                     : x->image_outcomes[rows[k].image_outcome]);
+        g_auto(GStrv) parts = g_strsplit(rows[k].family, "\"", -1);
+        g_autofree char *quoted = g_strjoinv("\"\"", parts); /* CSV: a quote inside quotes is doubled */
+        g_string_append_printf(csv, "%s,%.0f,%.0f,\"%s\",%s\n", rows[k].name, drive, server, quoted,
+                               drive == server ? "yes" : "no");
+    }
+    g_autofree char *path = g_build_filename(dir, "reconcile.csv", NULL);
+    gboolean ok = g_file_set_contents(path, csv->str, (gssize)csv->len, error);
+    g_string_free(csv, TRUE);
+    return ok;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- the command ------------------------------------------------------------------------------------------------ */
+
+int hnb_cmd_drive(int argc, char **argv)
+{
+    Options o;
+    int rc = parse_options(&argc, &argv, &o);
+    if (rc != HNB_EXIT_OK) {
+        options_clear(&o);
+        return rc;
+    }
+    const char *path = argv[1];
+    GError *error = NULL;
+    g_autoptr(GPtrArray) sets = hnb_cli_sets(o.sets, o.seed, G_MININT64);
+    if (o.hnbs != G_MININT64)
+        g_ptr_array_add(sets, g_strdup_printf("fleet.size=%" G_GINT64_FORMAT, o.hnbs));
+    g_ptr_array_add(sets, NULL);
+    HnbScenario *sc = hnb_model_load(path, (char **)sets->pdata, &error);
+    /* the real time the run may take: the scenario's duration at X, or --duration (the scenario cut to it) */
+    double scen_s = sc ? hnb_time_to_sec(hnb_scenario_time(sc, "scenario", "duration")) : 0;
+    if (sc && o.duration > 0 && o.duration * o.speed < scen_s) {
+        hnb_scenario_free(sc);
+        g_ptr_array_remove_index(sets, sets->len - 1); /* the NULL */
+        g_ptr_array_add(sets, g_strdup_printf("scenario.duration=%.9gs", o.duration * o.speed));
+        g_ptr_array_add(sets, NULL);
+        sc = hnb_model_load(path, (char **)sets->pdata, &error);
+        scen_s = o.duration * o.speed;
+    }
+    if (!sc) {
+        options_clear(&o);
+        return hnb_cli_fail(error);
+    }
+    HnbDriveTarget t = {0};
+    GHashTable *before = NULL, *after = NULL;
+    char *extra = NULL;
+    uint32_t n = (uint32_t)hnb_scenario_int(sc, "fleet", "size");
+    g_autofree char *dir = NULL;
+    if ((rc = check_scenario(sc, path)) == HNB_EXIT_OK && scen_s / o.speed > MAX_REAL_S && o.duration <= 0)
+        rc = input_error("%s: %.0f s of scenario at --speed %g take %.0f real seconds: more than 1 h; give --duration",
+                         path, scen_s, o.speed, scen_s / o.speed);
+    if (rc == HNB_EXIT_OK && !hnb_drive_target_parse(&t, "--target", o.target, o.owned, &error))
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+    if (rc == HNB_EXIT_OK)
+        rc = check_pki(o.pki, n, strcmp(hnb_scenario_string(sc, "golden", "credential"), "recovery") == 0);
+    if (rc == HNB_EXIT_OK) {
+        g_autofree char *stem = g_strdup_printf("%s-drive", hnb_scenario_string(sc, "scenario", "name"));
+        dir = o.out ? g_strdup(o.out) : g_build_filename("runs", stem, NULL);
+        if (!o.force && g_file_test(dir, G_FILE_TEST_EXISTS))
+            rc = input_error("%s: exists; use --force to replace it", dir);
+    }
+    if (rc == HNB_EXIT_OK)
+        rc = check_fds(n);
+    if (rc != HNB_EXIT_OK) {
+        hnb_drive_target_clear(&t);
+        hnb_scenario_free(sc);
+        options_clear(&o);
+        return rc;
+    }
+
+    signal(SIGPIPE, SIG_IGN); /* a write to a connection the server closed is an error return, not a death */
+    Drive dr = {.loop = ev_loop_new(EVFLAG_AUTO)};
+    HnbDriveClientConfig ccfg = {.addr_len = t.addr_len, .pki_dir = o.pki, .timeout = o.timeout,
+                                 .syn_retries = (int)hnb_scenario_int(sc, "hnb", "syn_retries"),
+                                 .resumption = hnb_acs_tls_resumption(sc) ? HNB_TLS_RESUME_IDS : HNB_TLS_RESUME_NONE};
+    memcpy(&ccfg.addr, &t.addr, t.addr_len);
+    dr.client = hnb_drive_client_new(dr.loop, &ccfg, &error);
+    if (!dr.client) {
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+        goto out;
+    }
+    if ((rc = preflight(&dr, &o, &t)) != HNB_EXIT_OK)
+        goto out;
+    if (o.metrics && !(before = hnb_drive_scrape(o.metrics, &error))) {
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+        goto out;
+    }
+
+    HnbHemsDriveSetup setup = {.cfg = {.loop = dr.loop, .client = dr.client, .speed = o.speed,
+                                       .image_version = o.image_version, .golden_version = o.golden_version,
+                                       .devices = n}};
+    HnbProgress progress = {0};
+    HnbFleetRun *run = hnb_fleet_run_new(sc, 0, &progress, hnb_hems_drive_new, &setup, &error);
+    if (!run) {
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+        goto out;
+    }
+    dr.hems = setup.made;
+    dr.sim = hnb_fleet_run_sim(run);
+    dr.k_stop = hnb_sim_register(dr.sim, "drive.stop", on_stop_event, &dr);
+    dr.pace = hnb_pace_new(dr.loop, dr.sim, o.speed, hnb_fleet_run_duration(run), on_pace_end, &dr);
+    hnb_hems_drive_set_pace(dr.hems, dr.pace);
+    ev_timer_init(&dr.grace, on_grace, 0, o.grace > 0 ? o.grace : 0.001);
+    ev_timer_init(&dr.poll, on_poll, 0, 0.05);
+    dr.grace.data = dr.poll.data = &dr;
+    ev_signal_init(&dr.sigint, on_signal, SIGINT);
+    ev_signal_init(&dr.sigterm, on_signal, SIGTERM);
+    dr.sigint.data = dr.sigterm.data = &dr;
+    ev_signal_start(dr.loop, &dr.sigint);
+    ev_signal_start(dr.loop, &dr.sigterm);
+    if (!o.quiet)
+        fprintf(stderr, "hnbsim drive: %u HNBs against %s (%s) at speed %g: %.0f s of scenario in %.0f real seconds\n",
+                n, o.target, t.addr_text, o.speed, scen_s, scen_s / o.speed);
+    gint64 w0 = g_get_monotonic_time();
+    double cpu0 = cpu_seconds();
+    hnb_pace_start(dr.pace);
+    ev_run(dr.loop, 0);
+    double cpu_s = cpu_seconds() - cpu0, wall = (double)(g_get_monotonic_time() - w0) / 1e6;
+    if (g_strcmp0(dr.ended_by, "abort") == 0) {
+        rc = HNB_EXIT_RUN;
+        hnb_pace_free(dr.pace);
+        dr.pace = NULL;
+        hnb_fleet_run_free(run);
+        goto out;
+    }
+    HnbHemsDriveExtra x;
+    hnb_hems_drive_extra(dr.hems, &x); /* before the cut: in_flight is what the grace left */
+    hnb_hems_drive_cut_all(dr.hems);
+    if (o.metrics && !(after = hnb_drive_scrape(o.metrics, &error))) {
+        hnb_pace_free(dr.pace);
+        dr.pace = NULL;
+        hnb_fleet_run_free(run);
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+        goto out;
+    }
+    HnbMetrics *metrics = hnb_metrics_new();
+    HnbSeries *series = NULL, *cdf = NULL;
+    if (!hnb_fleet_run_finish(run, metrics, &series, &cdf, &error)) {
+        hnb_metrics_free(metrics);
+        hnb_pace_free(dr.pace);
+        dr.pace = NULL;
+        hnb_fleet_run_free(run);
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+        goto out;
+    }
+    extra = manifest_extra(&o, &t, sc, &dr, &x, cpu_s);
+    rc = hnb_run_write_dir(sc, 1, &metrics, &series, &cdf, dir, o.force, 1, wall, extra);
+    if (rc == HNB_EXIT_OK && o.metrics && !write_reconcile(dir, before, after, &x, &error))
+        rc = hnb_cli_fail(g_steal_pointer(&error));
+    if (rc == HNB_EXIT_OK)
+        printf("%s: measured results in %s/ (summary.csv, timeseries.csv%s), figures in %s/figures/\n",
+               hnb_scenario_string(sc, "scenario", "name"), dir, o.metrics ? ", reconcile.csv" : "", dir);
+    hnb_metrics_free(metrics);
+    hnb_series_free(series);
+    hnb_series_free(cdf);
+    hnb_pace_free(dr.pace);
+    dr.pace = NULL;
+    hnb_fleet_run_free(run);
+out:
+    if (before)
+        g_hash_table_destroy(before);
+    if (after)
+        g_hash_table_destroy(after);
+    g_free(extra);
+    if (dr.pace)
+        hnb_pace_free(dr.pace);
+    if (dr.client)
+        hnb_drive_client_free(dr.client);
+    ev_loop_destroy(dr.loop);
+    hnb_drive_target_clear(&t);
+    hnb_scenario_free(sc);
+    options_clear(&o);
+    return rc;
+}
