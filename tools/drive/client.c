@@ -150,7 +150,7 @@ static const HnbPkiCred *cred_get(HnbDriveClient *cl, uint32_t dev, gboolean rec
     return cred;
 }
 
-/* ---- HTTP responses ----------------------------------------------------------------------------------------------- */
+/* ---- HTTP responses ---------------------------------------------------------------------------------------------- */
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
@@ -551,7 +551,7 @@ static void conn_step(Conn *c)
     }
 }
 
-/* ---- the client ---------------------------------------------------------------------------------------------------- */
+/* ---- the client -------------------------------------------------------------------------------------------------- */
 
 HnbDriveClient *hnb_drive_client_new(struct ev_loop *loop, const HnbDriveClientConfig *cfg, GError **error)
 {
