@@ -315,7 +315,7 @@ static void test_clock(void)
 }
 
 /* A device certificate from a CA the server does not trust (the export's foreign-dev0 as dev0 of a copy): the
- * server's alert, read by the client as unknown_ca. */
+ * server's alert, read by the client as unknown_ca.  Likewise the recovery credential, for now. */
 static void test_unknown_ca(void)
 {
     g_autofree char *dir = g_build_filename(scratch, "pki-foreign", NULL);
@@ -342,6 +342,16 @@ static void test_unknown_ca(void)
     got_clear(&g);
     hnb_drive_client_free(cl);
     g_assert_cmpuint(lines_with(&acs, 1, "outcome=refused reason=unknown_ca", NULL), ==, 1);
+
+    /* a recovery session presents rec-dev0 (read from the export): hnbsim acs trusts only the manufacturer CA so far */
+    cl = client_for(pki_dir, acs.port);
+    spec.recovery = TRUE;
+    session_run(cl, &spec, &g);
+    g_assert_cmpstr(hnb_drive_outcome_name(g.r.outcome), ==, "hs_failed");
+    g_assert_cmpstr(hnb_tls_reason_name(g.r.hs_reason), ==, "unknown_ca");
+    got_clear(&g);
+    hnb_drive_client_free(cl);
+    g_assert_cmpuint(lines_with(&acs, 1, "outcome=refused reason=unknown_ca", NULL), ==, 2);
 }
 
 /* A TCP socket bound to a port of loopback's choosing; *port its number. */
