@@ -436,15 +436,16 @@ static int conn_budget(Conn *c)
     return 0;
 }
 
-/* Feed `len` bytes (0: EOF) to the parser; TRUE while the connection goes on (a whole response was handled, or more
- * is needed), FALSE when it has ended. */
+/* Feed `len` bytes to the parser.  TRUE: more of the response is needed.  FALSE: the caller must not touch c again —
+ * a whole response went to the owner (which ended, opened a new connection, or sent the next request and stepped the
+ * machine itself), or the connection failed. */
 static gboolean conn_parse(Conn *c, const char *buf, size_t len)
 {
     size_t used = http_parser_execute(&c->parser, &c->client->http, buf, len);
     enum http_errno he = HTTP_PARSER_ERRNO(&c->parser);
     if (c->msg_done) {
         c->ops->response(c);
-        return FALSE; /* the owner has sent the next request (the loop steps again) or ended */
+        return FALSE;
     }
     if (he != HPE_OK || used != len) {
         conn_fail(c, F_HTTP, 0, c->over ? "a response body over " G_STRINGIFY(HNB_DRIVE_BODY_MAX) " bytes"
