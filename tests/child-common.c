@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,14 @@ int child_wait(GPid pid, int timeout_ms)
     return rc;
 }
 
+/* In the child before exec: SIGTERM when this test process dies, so that a failed assertion (an abort, no teardown)
+ * does not leave servers running. */
+static void die_with_parent(gpointer data)
+{
+    (void)data;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 void child_server_start(ChildServer *s, const char *cwd, const char *const *argv, const char *ready, const char *log)
 {
     GPtrArray *a = g_ptr_array_new();
@@ -58,8 +67,8 @@ void child_server_start(ChildServer *s, const char *cwd, const char *const *argv
     GError *error = NULL;
     memset(s, 0, sizeof *s);
     s->log = g_strdup(log);
-    g_assert_true(g_spawn_async_with_pipes(cwd, (char **)a->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                           &s->pid, NULL, &s->out_fd, NULL, &error));
+    g_assert_true(g_spawn_async_with_pipes(cwd, (char **)a->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                                           NULL, &s->pid, NULL, &s->out_fd, NULL, &error));
     g_assert_no_error(error);
     g_ptr_array_free(a, TRUE);
     s->banner = child_read_until(s->out_fd, ready, CHILD_WAIT_MS);
@@ -154,7 +163,7 @@ void child_held_start(ChildHeld *h, const char *cwd, const char *port, const cha
                           h->out_path, "openssl", "s_client", "-connect", connect, "-CAfile", root, "-cert", cert,
                           "-key", key, "-ign_eof", NULL};
     GError *error = NULL;
-    g_assert_true(g_spawn_async_with_pipes(cwd, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+    g_assert_true(g_spawn_async_with_pipes(cwd, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
                                            &h->pid, &h->in_fd, NULL, NULL, &error));
     g_assert_no_error(error);
     child_held_send(h, first);

@@ -26,7 +26,9 @@ typedef struct {
     guint connections; /* connections made to it so far (hnbsim acs logs one line each) */
 } ChildServer;
 
-/* Start argv in `cwd` in the background, stderr to `log`; wait (CHILD_WAIT_MS) for `ready` on its stdout. */
+/* Start argv in `cwd` in the background, stderr to `log`; wait (CHILD_WAIT_MS) for `ready` on its stdout.  It gets
+ * SIGTERM if this process dies first (PR_SET_PDEATHSIG): a failed assertion aborts without teardown, and must not
+ * leave servers behind.  Likewise child_held_start's s_client. */
 void child_server_start(ChildServer *s, const char *cwd, const char *const *argv, const char *ready, const char *log);
 /* `$HNBSIM acs --listen 127.0.0.1:0 --pki PKI OPTS...` in `cwd`, stderr to `log`; s->port from its first line. */
 void child_acs_start(ChildServer *s, const char *cwd, const char *pki, const char *const *opts, const char *log);

@@ -410,6 +410,18 @@ static void test_download(Fixture *f, gconstpointer data)
                             "<Password></Password><FileSize>123456</FileSize><TargetFileName>hnb-2.0.img"
                             "</TargetFileName><DelaySeconds>0</DelaySeconds>"));
     g_assert_cmpstr(f->s.download, ==, "sent");
+    /* read back as the drive's client reads it (tools/drive/client.c): the same reader, the Download's arguments */
+    HnbAcsSoap soap;
+    HnbAcsSoapFault bad;
+    g_assert_true(hnb_acs_soap_parse(r.body->str, r.body->len, &limits, &soap, &bad));
+    g_assert_cmpstr(soap.method, ==, "Download");
+    g_assert_true(soap.method_is_cwmp);
+    g_assert_cmpstr(soap.id, ==, "hnbsim-acs-1");
+    g_assert_cmpstr(soap.url, ==, "https://hems.example:7547/images/hnb-2.0.img");
+    g_assert_cmpstr(soap.command_key, ==, "0123456789abcdef");
+    g_assert_cmpint(soap.file_size, ==, 123456);
+    g_assert_cmpint(soap.delay_seconds, ==, 0);
+    hnb_acs_soap_clear(&soap);
     hnb_acs_cwmp_reply_clear(&r);
     r = answer_with(f, ENV_OPEN "<soap:Body><cwmp:DownloadResponse><Status>1</Status><StartTime>"
                                "0001-01-01T00:00:00Z</StartTime></cwmp:DownloadResponse></soap:Body></soap:Envelope>",

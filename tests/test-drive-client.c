@@ -229,7 +229,8 @@ static char *inform_post(int dev)
     char oui[7], serial[11];
     hnb_pki_device_id(pki, (uint32_t)dev, oui, serial);
     g_autofree char *body = g_strdup_printf(
-        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\">"
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+        "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\">"
         "<soap:Body><cwmp:Inform><DeviceId><OUI>%s</OUI><SerialNumber>%s</SerialNumber></DeviceId><Event><EventStruct>"
         "<EventCode>2 PERIODIC</EventCode></EventStruct></Event></cwmp:Inform></soap:Body></soap:Envelope>",
         oui, serial);
@@ -239,8 +240,9 @@ static char *inform_post(int dev)
 /* HNB 0's session held open on s by an s_client, once its InformResponse has come. */
 static void hold_session(ChildServer *s, ChildHeld *h)
 {
-    g_autofree char *root = g_build_filename(pki_dir, "root.pem", NULL), *cert = g_build_filename(pki_dir, "dev0.pem", NULL),
-                    *key = g_build_filename(pki_dir, "dev0.key", NULL), *req = inform_post(0);
+    g_autofree char *root = g_build_filename(pki_dir, "root.pem", NULL), *req = inform_post(0);
+    g_autofree char *cert = g_build_filename(pki_dir, "dev0.pem", NULL);
+    g_autofree char *key = g_build_filename(pki_dir, "dev0.key", NULL);
     child_held_start(h, scratch, s->port, root, cert, key, req);
     g_free(child_held_wait(h, "InformResponse"));
 }
@@ -280,8 +282,8 @@ static void test_overload(void)
     got_clear(&g);
 
     release_session(&h);
-    g_assert_cmpuint(lines_with(&s, 2, "identity=02484E0000000001.", "rpcs=- requests=1 outcome=refused reason=overload",
-                                NULL), ==, 1);
+    g_assert_cmpuint(lines_with(&s, 2, "identity=02484E0000000001.",
+                                "rpcs=- requests=1 outcome=refused reason=overload", NULL), ==, 1);
     g_assert_cmpuint(lines_with(&s, 0, "identity=02484E0000000000.", "rpcs=Inform,empty requests=2 outcome=ok", NULL),
                      ==, 1);
     g_assert_cmpint(child_server_stop(&s), ==, 0);
@@ -313,7 +315,7 @@ static void test_clock(void)
 }
 
 /* A device certificate from a CA the server does not trust (the export's foreign-dev0 as dev0 of a copy): the
- * server's alert, read by the client as unknown_ca. */
+ * server's alert, read by the client as unknown_ca.  Likewise the recovery credential, for now. */
 static void test_unknown_ca(void)
 {
     g_autofree char *dir = g_build_filename(scratch, "pki-foreign", NULL);
@@ -340,6 +342,16 @@ static void test_unknown_ca(void)
     got_clear(&g);
     hnb_drive_client_free(cl);
     g_assert_cmpuint(lines_with(&acs, 1, "outcome=refused reason=unknown_ca", NULL), ==, 1);
+
+    /* a recovery session presents rec-dev0 (read from the export): hnbsim acs trusts only the manufacturer CA so far */
+    cl = client_for(pki_dir, acs.port);
+    spec.recovery = TRUE;
+    session_run(cl, &spec, &g);
+    g_assert_cmpstr(hnb_drive_outcome_name(g.r.outcome), ==, "hs_failed");
+    g_assert_cmpstr(hnb_tls_reason_name(g.r.hs_reason), ==, "unknown_ca");
+    got_clear(&g);
+    hnb_drive_client_free(cl);
+    g_assert_cmpuint(lines_with(&acs, 1, "outcome=refused reason=unknown_ca", NULL), ==, 2);
 }
 
 /* A TCP socket bound to a port of loopback's choosing; *port its number. */
@@ -529,7 +541,8 @@ static void test_download(void)
  * digest (bad_manifest, detail "corrupted"), reported as TransferComplete 9017. */
 static void test_corrupted(void)
 {
-    g_autofree char *dir = g_build_filename(scratch, "corrupt", NULL), *img = g_build_filename(dir, "hnb-2.0.img", NULL);
+    g_autofree char *dir = g_build_filename(scratch, "corrupt", NULL);
+    g_autofree char *img = g_build_filename(dir, "hnb-2.0.img", NULL);
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
     g_autofree char *key = make_image(img);
     ChildServer s;

@@ -150,7 +150,7 @@ static const HnbPkiCred *cred_get(HnbDriveClient *cl, uint32_t dev, gboolean rec
     return cred;
 }
 
-/* ---- HTTP responses ----------------------------------------------------------------------------------------------- */
+/* ---- HTTP responses ---------------------------------------------------------------------------------------------- */
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
@@ -436,15 +436,16 @@ static int conn_budget(Conn *c)
     return 0;
 }
 
-/* Feed `len` bytes (0: EOF) to the parser; TRUE while the connection goes on (a whole response was handled, or more
- * is needed), FALSE when it has ended. */
+/* Feed `len` bytes to the parser.  TRUE: more of the response is needed.  FALSE: the caller must not touch c again —
+ * a whole response went to the owner (which ended, opened a new connection, or sent the next request and stepped the
+ * machine itself), or the connection failed. */
 static gboolean conn_parse(Conn *c, const char *buf, size_t len)
 {
     size_t used = http_parser_execute(&c->parser, &c->client->http, buf, len);
     enum http_errno he = HTTP_PARSER_ERRNO(&c->parser);
     if (c->msg_done) {
         c->ops->response(c);
-        return FALSE; /* the owner has sent the next request (the loop steps again) or ended */
+        return FALSE;
     }
     if (he != HPE_OK || used != len) {
         conn_fail(c, F_HTTP, 0, c->over ? "a response body over " G_STRINGIFY(HNB_DRIVE_BODY_MAX) " bytes"
@@ -551,7 +552,7 @@ static void conn_step(Conn *c)
     }
 }
 
-/* ---- the client ---------------------------------------------------------------------------------------------------- */
+/* ---- the client -------------------------------------------------------------------------------------------------- */
 
 HnbDriveClient *hnb_drive_client_new(struct ev_loop *loop, const HnbDriveClientConfig *cfg, GError **error)
 {

@@ -53,9 +53,9 @@ typedef struct HnbDriveImage HnbDriveImage;
 typedef struct {
     struct sockaddr_storage addr; /* the resolved target: connected to as is, never re-resolved */
     socklen_t addr_len;
-    const char *host;          /* the H(e)MS name checked in its certificate and sent as SNI; NULL: the PKI's hems_fqdn */
+    const char *host;          /* the H(e)MS name checked in its certificate and sent as SNI; NULL: PKI's hems_fqdn */
     const char *pki_dir;       /* a `hnbsim pki --out DIR` export */
-    double timeout;            /* s: a session's whole life from connect(), or an image fetch's longest wait for a byte */
+    double timeout;            /* s: a session's whole life from connect(), an image fetch's longest wait for a byte */
     int syn_retries;           /* TCP_SYNCNT on each socket; 0: the kernel's default */
     HnbTlsResumption resumption; /* the client context's: NONE takes no tickets (session IDs are still offered) */
     guint cred_cache;          /* credentials kept in memory; 0: 64 */
@@ -81,7 +81,7 @@ typedef enum {
     HNB_DRIVE_TIMEOUT,          /* the session's timeout ran out (phase says where) */
     HNB_DRIVE_CUT,              /* EOF or reset after an answer, before the session's end */
     HNB_DRIVE_BAD_RESPONSE,     /* not HTTP, an unexpected status or RPC, a body over HNB_DRIVE_BODY_MAX */
-    HNB_DRIVE_ERROR,            /* a local failure: socket() (EMFILE), another connect errno, an unreadable credential */
+    HNB_DRIVE_ERROR,            /* a local failure: socket() (EMFILE), another connect errno, a missing credential */
     HNB_DRIVE_OUTCOME_COUNT
 } HnbDriveOutcome;
 
@@ -195,7 +195,8 @@ typedef void (*HnbDriveImageDone)(HnbDriveImage *image, const HnbDriveImageResul
 /* Fetch `url` (https://HOST[:PORT]/PATH, from a Download; the connection goes to the client's address whatever HOST
  * says) with device `device`'s credential (`recovery`: rec-dev<device>), reading at most cap_bytes_per_s (a token
  * bucket on reads, bursts of at most 16 KiB; 0: no cap), then URL.manifest on a new connection offering the first's
- * TLS session, and verify.  expected_size (-1: unknown) is only carried to the result: the manifest decides.  Never NULL; the callback is called once from the loop. */
+ * TLS session, and verify.  expected_size (-1: unknown) is only carried to the result: the manifest decides.  Never
+ * NULL; the callback is called once, from the loop. */
 HnbDriveImage *hnb_drive_image_start(HnbDriveClient *client, uint32_t device, gboolean recovery, const char *url,
                                      int64_t expected_size, double cap_bytes_per_s, HnbDriveImageDone done,
                                      void *user_data);
