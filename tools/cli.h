@@ -30,10 +30,12 @@ int hnb_cli_fail(GError *error);
 int hnb_cli_finish(HnbRunDir *rd, gboolean ok, GError *error);
 
 /* One scenario's result directory from results made elsewhere (tools/cmd_run.c writes it as `hnbsim run` does):
- * `hnbsim drive`'s measured replication.  manifest_extra: more members of manifest.json (NULL: none).  Prints nothing
+ * `hnbsim drive`'s measured replication.  manifest_extra: more members of manifest.json (NULL: none); files: more
+ * files, NULL-terminated pairs of name and text (NULL: none), written before the directory appears.  Prints nothing
  * on success; the exit status. */
 int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, HnbSeries **series, HnbSeries **cdf,
-                      const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra);
+                      const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra,
+                      const char *const *files);
 
 /* Load a scenario with the [scenario] schema plus its model's schema (read from [scenario] model). */
 HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error);

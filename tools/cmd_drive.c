@@ -325,9 +325,35 @@ static char *manifest_extra(const Options *o, const HnbDriveTarget *t, const Hnb
     return g_string_free(j, FALSE);
 }
 
-/* reconcile.csv: the drive's counts against the server's own (its /metrics before and after). */
-static gboolean write_reconcile(const char *dir, GHashTable *before, GHashTable *after, const HnbHemsDriveExtra *x,
-                                GError **error)
+/* The server's page once its counts have settled: it counts a connection when the connection closes, a moment after
+ * the client has what it wanted.  Read every 100 ms until two reads agree on the sessions counted (at most 3 s). */
+static GHashTable *scrape_settled(const char *url, GError **error)
+{
+    static const char *const watch[] = {"hnbsim_acs_connections_total", "hnbsim_acs_connections_open"};
+    GHashTable *page = hnb_drive_scrape(url, error);
+    for (int k = 0; page && k < 30; k++) {
+        g_usleep(100000);
+        GHashTable *next = hnb_drive_scrape(url, error);
+        if (!next) {
+            g_hash_table_destroy(page);
+            return NULL;
+        }
+        gboolean same = TRUE;
+        for (size_t w = 0; w < G_N_ELEMENTS(watch); w++)
+            same = same && hnb_drive_sample(page, watch[w]) == hnb_drive_sample(next, watch[w]);
+        same = same && hnb_drive_sample(next, "hnbsim_acs_connections_open") <= 1; /* the scrape's own, if counted */
+        g_hash_table_destroy(page);
+        page = next;
+        if (same)
+            break;
+    }
+    return page;
+}
+
+/* reconcile.csv: the drive's counts, its preflight session's included, against the server's own (its /metrics before
+ * and after); a new string. */
+static char *reconcile_csv(GHashTable *before, GHashTable *after, const HnbHemsDriveExtra *x,
+                           const HnbDriveResult *preflight)
 {
     static const struct {
         const char *name, *family;
@@ -341,16 +367,14 @@ static gboolean write_reconcile(const char *dir, GHashTable *before, GHashTable 
     for (size_t k = 0; k < G_N_ELEMENTS(rows); k++) {
         double server = hnb_drive_sample(after, rows[k].family) - hnb_drive_sample(before, rows[k].family);
         double drive = (double)(rows[k].outcome >= 0 ? x->outcomes[rows[k].outcome]
-                                                     : x->image_outcomes[rows[k].image_outcome]);
+                                                     : x->image_outcomes[rows[k].image_outcome]) +
+                       (rows[k].outcome >= 0 && (int)preflight->outcome == rows[k].outcome);
         g_auto(GStrv) parts = g_strsplit(rows[k].family, "\"", -1);
         g_autofree char *quoted = g_strjoinv("\"\"", parts); /* CSV: a quote inside quotes is doubled */
         g_string_append_printf(csv, "%s,%.0f,%.0f,\"%s\",%s\n", rows[k].name, drive, server, quoted,
                                drive == server ? "yes" : "no");
     }
-    g_autofree char *path = g_build_filename(dir, "reconcile.csv", NULL);
-    gboolean ok = g_file_set_contents(path, csv->str, (gssize)csv->len, error);
-    g_string_free(csv, TRUE);
-    return ok;
+    return g_string_free(csv, FALSE);
 }
 
 static double cpu_seconds(void)
@@ -394,7 +418,7 @@ int hnb_cmd_drive(int argc, char **argv)
     }
     HnbDriveTarget t = {0};
     GHashTable *before = NULL, *after = NULL;
-    char *extra = NULL;
+    char *extra = NULL, *reconcile = NULL;
     uint32_t n = (uint32_t)hnb_scenario_int(sc, "fleet", "size");
     g_autofree char *dir = NULL;
     if ((rc = check_scenario(sc, path)) == HNB_EXIT_OK && scen_s / o.speed > MAX_REAL_S && o.duration <= 0)
@@ -430,12 +454,14 @@ int hnb_cmd_drive(int argc, char **argv)
         rc = hnb_cli_fail(g_steal_pointer(&error));
         goto out;
     }
-    if ((rc = preflight(&dr, &o, &t)) != HNB_EXIT_OK)
-        goto out;
-    if (o.metrics && !(before = hnb_drive_scrape(o.metrics, &error))) {
+    /* the page before the preflight, which reconcile.csv counts too: the server counts a session when its
+     * connection closes, which may be after the client has seen the final 204 */
+    if (o.metrics && !(before = scrape_settled(o.metrics, &error))) {
         rc = hnb_cli_fail(g_steal_pointer(&error));
         goto out;
     }
+    if ((rc = preflight(&dr, &o, &t)) != HNB_EXIT_OK)
+        goto out;
 
     HnbHemsDriveSetup setup = {.cfg = {.loop = dr.loop, .client = dr.client, .speed = o.speed,
                                        .image_version = o.image_version, .golden_version = o.golden_version,
@@ -477,7 +503,7 @@ int hnb_cmd_drive(int argc, char **argv)
     HnbHemsDriveExtra x;
     hnb_hems_drive_extra(dr.hems, &x); /* before the cut: in_flight is what the grace left */
     hnb_hems_drive_cut_all(dr.hems);
-    if (o.metrics && !(after = hnb_drive_scrape(o.metrics, &error))) {
+    if (o.metrics && !(after = scrape_settled(o.metrics, &error))) {
         hnb_pace_free(dr.pace);
         dr.pace = NULL;
         hnb_fleet_run_free(run);
@@ -495,11 +521,12 @@ int hnb_cmd_drive(int argc, char **argv)
         goto out;
     }
     extra = manifest_extra(&o, &t, sc, &dr, &x, cpu_s);
-    rc = hnb_run_write_dir(sc, 1, &metrics, &series, &cdf, dir, o.force, 1, wall, extra);
-    if (rc == HNB_EXIT_OK && o.metrics && !write_reconcile(dir, before, after, &x, &error))
-        rc = hnb_cli_fail(g_steal_pointer(&error));
+    reconcile = o.metrics ? reconcile_csv(before, after, &x, &dr.preflight) : NULL;
+    const char *files[] = {"sessions.csv", hnb_hems_drive_sessions_csv(dr.hems), reconcile ? "reconcile.csv" : NULL,
+                           reconcile, NULL};
+    rc = hnb_run_write_dir(sc, 1, &metrics, &series, &cdf, dir, o.force, 1, wall, extra, files);
     if (rc == HNB_EXIT_OK)
-        printf("%s: measured results in %s/ (summary.csv, timeseries.csv%s), figures in %s/figures/\n",
+        printf("%s: measured results in %s/ (summary.csv, timeseries.csv, sessions.csv%s), figures in %s/figures/\n",
                hnb_scenario_string(sc, "scenario", "name"), dir, o.metrics ? ", reconcile.csv" : "", dir);
     hnb_metrics_free(metrics);
     hnb_series_free(series);
@@ -513,6 +540,7 @@ out:
     if (after)
         g_hash_table_destroy(after);
     g_free(extra);
+    g_free(reconcile);
     if (dr.pace)
         hnb_pace_free(dr.pace);
     if (dr.client)

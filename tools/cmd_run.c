@@ -237,7 +237,8 @@ static int write_results(const HnbPlan *plan, const Batch *batches, const char *
 }
 
 int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, HnbSeries **series, HnbSeries **cdf,
-                      const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra)
+                      const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra,
+                      const char *const *files)
 {
     Batch b = {.sc = sc, .model = hnb_model_find(hnb_scenario_string(sc, "scenario", "model")), .reps = reps,
                .metrics = metrics, .series = series, .cdf = cdf};
@@ -245,6 +246,8 @@ int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, H
     HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
     gboolean ok = rd != NULL, rendered = TRUE;
     ok = ok && write_single(rd, &b, threads, wall, manifest_extra, &rendered, &error);
+    for (const char *const *f = files; ok && f && f[0]; f += 2)
+        ok = hnb_rundir_write(rd, f[0], f[1], -1, &error);
     if (ok && !rendered)
         fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the "
                         "CSV/JSON results, but no PNG/SVG figures\n");

@@ -25,6 +25,8 @@ typedef struct {
     HnbHemsDrive *d;
     uint32_t hnb;
     uint8_t gen;
+    uint8_t events;
+    HnbTime at; /* the scenario time of its connect */
     HnbDriveSession *s;
 } SessionSlot;
 
@@ -63,6 +65,7 @@ struct HnbHemsDrive {
     double bytes;
     size_t images_active;
     HnbHemsDriveExtra x;
+    GString *sessions_csv; /* a row per session that ended (hems_drive.h) */
 };
 
 /* ---- the payload of a posted outcome ------------------------------------------------------------------------------ */
@@ -173,6 +176,23 @@ static void keep_download(PerHnb *h, const HnbDriveDownload *dl)
     h->delay_s = dl->delay_seconds > 0 ? dl->delay_seconds : 0;
 }
 
+static double us_since(int64_t t0, int64_t t)
+{
+    return t ? (double)(t - t0) / 1e3 : NAN;
+}
+
+/* sessions.csv: what the schedule decided (replication, HNB, scenario time, events) first, then what was measured. */
+static void session_row(HnbHemsDrive *d, const SessionSlot *slot, const HnbDriveResult *r)
+{
+    char events[128];
+    hnb_cwmp_events_format(slot->events, events, sizeof events);
+    g_string_append_printf(d->sessions_csv, "0,%u,%" G_GINT64_FORMAT ",\"%s\",%s,%s,%.1f,%.1f,%.1f,%.1f\n", slot->hnb,
+                           (gint64)slot->at, events, hnb_drive_outcome_name(r->outcome),
+                           r->outcome == HNB_DRIVE_HS_FAILED ? hnb_tls_reason_name(r->hs_reason) : "-",
+                           us_since(r->t_start, r->t_connected), us_since(r->t_start, r->t_handshake),
+                           us_since(r->t_start, r->t_first_response), us_since(r->t_start, r->t_end));
+}
+
 static void on_session_done(HnbDriveSession *s, HnbDriveResult *r, void *user_data)
 {
     SessionSlot *slot = user_data;
@@ -180,6 +200,7 @@ static void on_session_done(HnbDriveSession *s, HnbDriveResult *r, void *user_da
     PerHnb *h = &d->h[slot->hnb];
     (void)s;
     h->session = NULL;
+    session_row(d, slot, r);
     d->x.outcomes[r->outcome]++;
     d->x.in_flight--;
     if (r->outcome != HNB_DRIVE_OK)
@@ -242,7 +263,7 @@ static void d_connect(void *impl, uint32_t i)
         .verify_time = verify,
     };
     SessionSlot *slot = g_new0(SessionSlot, 1);
-    *slot = (SessionSlot){.d = d, .hnb = i, .gen = peer.gen};
+    *slot = (SessionSlot){.d = d, .hnb = i, .gen = peer.gen, .events = peer.events, .at = now};
     h->session = slot;
     d->x.in_flight++;
     slot->s = hnb_drive_session_start(d->cfg.client, &spec, on_session_done, slot);
@@ -441,6 +462,7 @@ static void d_free(void *impl)
         g_free(d->h[i].command_key);
     }
     g_free(d->h);
+    g_string_free(d->sessions_csv, TRUE);
     hnb_tally_clear(&d->as.lat.connect);
     hnb_tally_clear(&d->as.lat.handshake);
     hnb_tally_clear(&d->as.lat.first_response);
@@ -480,6 +502,8 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
     d->win = sessions_win;
     d->n = (uint32_t)hnb_scenario_int(sc, "fleet", "size");
     d->h = g_new0(PerHnb, d->n);
+    d->sessions_csv = g_string_new("replication,hnb,time_ns,events,outcome,reason,connect_us,handshake_us,"
+                                   "first_response_us,end_us\n");
     d->is.first_start = d->is.last_done = -1;
     hnb_gauge_init(&d->as.busy_gauge, 0, 0);
     hnb_gauge_init(&d->as.open_gauge, 0, 0);
@@ -497,3 +521,5 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
 void hnb_hems_drive_set_pace(HnbHemsDrive *d, HnbPace *pace) { d->pace = pace; }
 
 void hnb_hems_drive_extra(const HnbHemsDrive *d, HnbHemsDriveExtra *out) { *out = d->x; }
+
+const char *hnb_hems_drive_sessions_csv(const HnbHemsDrive *d) { return d->sessions_csv->str; }

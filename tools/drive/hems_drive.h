@@ -57,6 +57,12 @@ typedef struct {
     char first_failure[240];   /* the first failed session's outcome and detail ("" none) */
 } HnbHemsDriveExtra;
 void hnb_hems_drive_extra(const HnbHemsDrive *d, HnbHemsDriveExtra *out);
+/* sessions.csv: a row per session that ended, in the order they ended — replication, hnb, time_ns (the scenario time
+ * of its connect), events (its Inform's codes), then what was measured: outcome, reason (the handshake's, or -),
+ * connect_us, handshake_us, first_response_us, end_us (real µs from connect(); nan when not reached).  The first
+ * four columns are the schedule's: two drives of one scenario and seed against a server that never refuses agree on
+ * them (sorted), as the model does on its sessions. */
+const char *hnb_hems_drive_sessions_csv(const HnbHemsDrive *d);
 /* Cut every session and fetch still under way (counted as open); no callback follows. */
 void hnb_hems_drive_cut_all(HnbHemsDrive *d);
 
