@@ -406,6 +406,9 @@ void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_cloc
 
 static void finish_job(HnbAcsTls *t, HnbAcsHandshake *hs)
 {
+    /* joined or abandoned once: a worker still busy with the session's CWMP exchange when the run ends must not be
+     * abandoned again (its ticket's batch may be recycled, its job slot would be freed twice) */
+    hs->real = FALSE;
     if (hs->ahead)
         spec_release(t, hs->job);
     else

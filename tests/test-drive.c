@@ -181,6 +181,43 @@ static void test_schedule_repeats(void)
     g_assert_cmpint(child_server_stop(&acs), ==, 0);
 }
 
+/* --model: the model's replications of the same scenario beside the measured run, one comparison directory.  By
+ * hand: 100 HNBs informing every minute, for 12 s: each informs in [0, 12 s) with probability 12/60, so 20 sessions
+ * expected (a binomial: sd 4), in both. */
+static void test_model_beside(void)
+{
+    ChildServer acs;
+    g_autofree char *log = g_build_filename(scratch, "acs-model.log", NULL);
+    child_acs_start(&acs, scratch, pki_dir, (const char *[]){NULL}, log);
+    g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
+    g_autofree char *sc = write_scenario("beside.ini", "[scenario]\nname = beside\nduration = 12s\nseed = 4\n"
+                                                       "replications = 4\n[fleet]\nsize = 100\n"
+                                                       "[cwmp]\nperiodic_interval = 1m\n[attack]\nmode = none\n");
+    g_autofree char *out_dir = g_build_filename(scratch, "beside", NULL);
+    char *out = NULL, *err = NULL;
+    int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--model", "-o", out_dir,
+                                           "--quiet", NULL},
+                          &out, &err);
+    g_assert_cmpint(rc, ==, 0);
+    g_free(out);
+    g_free(err);
+    g_autofree char *measured = g_build_filename(out_dir, "beside-measured", NULL);
+    g_autofree char *model = g_build_filename(out_dir, "beside-model", NULL);
+    double n_measured = summary(measured, "sessions"), n_model = summary(model, "sessions");
+    g_test_message("sessions: measured %.0f, model %.2f (mean of 4)", n_measured, n_model);
+    g_assert_cmpfloat(n_measured, >=, 4);
+    g_assert_cmpfloat(n_measured, <=, 40);
+    g_assert_cmpfloat(n_model, >=, 10);
+    g_assert_cmpfloat(n_model, <=, 30);
+    g_autofree char *cmp_path = g_build_filename(out_dir, "compare.csv", NULL), *cmp = NULL;
+    g_assert_true(g_file_get_contents(cmp_path, &cmp, NULL, NULL));
+    g_assert_nonnull(strstr(cmp, "beside-model mean"));
+    g_assert_nonnull(strstr(cmp, "beside-measured mean"));
+    g_assert_nonnull(strstr(cmp, "\nsession_p50_s,"));
+    g_assert_cmpfloat(manifest_number(out_dir, "hnbs"), ==, 100); /* the measured run's manifest, at the top */
+    g_assert_cmpint(child_server_stop(&acs), ==, 0);
+}
+
 /* Refused before any socket (exit 2, naming the problem): a target that is neither loopback nor link-local, http://,
  * a PKI without the fleet's devices, a bad speed; a link-local target passes the address check and fails only at the
  * preflight session (nobody there); a server that does not trust the PKI fails the preflight, exit 2. */
@@ -191,21 +228,22 @@ static void test_bad_input(void)
     g_autofree char *big = write_scenario("big.ini", "[scenario]\nname = big\nduration = 10s\n[fleet]\nsize = 5000\n"
                                                      "[attack]\nmode = none\n");
     static const struct {
-        const char *scenario, *target, *extra, *says;
+        const char *scenario, *target, *extra, *says, *extra2; /* extra2 only after an extra */
     } cases[] = {
-        {"small.ini", "https://10.0.0.1:7547", NULL, "neither loopback nor link-local"},
-        {"small.ini", "http://127.0.0.1:7547", NULL, "only https://"},
-        {"small.ini", "https://127.0.0.1", NULL, "no port"},
-        {"big.ini", "https://127.0.0.1:7547", NULL, "no dev200.key"},
-        {"small.ini", "https://127.0.0.1:7547", "--speed=0", "--speed 0"},
-        {"small.ini", "https://169.254.77.77:7547", "--timeout=1", "preflight session with dev0 ended"},
+        {"small.ini", "https://10.0.0.1:7547", NULL, "neither loopback nor link-local", NULL},
+        {"small.ini", "http://127.0.0.1:7547", NULL, "only https://", NULL},
+        {"small.ini", "https://127.0.0.1", NULL, "no port", NULL},
+        {"big.ini", "https://127.0.0.1:7547", NULL, "no dev200.key", NULL},
+        {"small.ini", "https://127.0.0.1:7547", "--speed=0", "--speed 0", NULL},
+        {"small.ini", "https://127.0.0.1:7547", "--model", "--model needs --speed 1", "--speed=2"},
+        {"small.ini", "https://169.254.77.77:7547", "--timeout=1", "preflight session with dev0 ended", NULL},
     };
     for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
         g_autofree char *path = g_build_filename(scratch, cases[k].scenario, NULL);
         g_autofree char *never = g_build_filename(scratch, "never", NULL);
         char *out = NULL, *err = NULL;
         const char *args[] = {path, "--target", cases[k].target, "--pki", pki_dir, "-o", never, "--quiet",
-                              cases[k].extra, NULL};
+                              cases[k].extra, cases[k].extra2, NULL};
         int rc = hnbsim_drive(args, &out, &err);
         g_assert_cmpint(rc, ==, 2);
         g_assert_nonnull(strstr(err, cases[k].says));
@@ -257,6 +295,7 @@ int main(int argc, char **argv)
     g_free(err);
     g_test_add_func("/drive/storm", test_storm);
     g_test_add_func("/drive/schedule-repeats", test_schedule_repeats);
+    g_test_add_func("/drive/model-beside", test_model_beside);
     g_test_add_func("/drive/bad-input", test_bad_input);
     int rc = g_test_run();
     if (rc == 0 && !g_getenv("HNB_KEEP_SCRATCH")) {

@@ -37,6 +37,13 @@ int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, H
                       const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra,
                       const char *const *files);
 
+/* The same for n variants side by side (a comparison directory: a subdirectory each named by its [scenario] name,
+ * compare.csv, the joint figures), as `hnbsim run A B` writes it: `hnbsim drive --model`'s model and measured runs.
+ * Variant k has reps[k] replications' metrics[k], series[k], cdf[k]. */
+int hnb_run_write_compare_dir(HnbScenario *const *scs, guint n, const guint *reps, HnbMetrics **const *metrics,
+                              HnbSeries **const *series, HnbSeries **const *cdf, const char *dir, gboolean force,
+                              unsigned threads, double wall, const char *manifest_extra, const char *const *files);
+
 /* Load a scenario with the [scenario] schema plus its model's schema (read from [scenario] model). */
 HnbScenario *hnb_cli_load(const char *path, char **sets, GError **error);
 

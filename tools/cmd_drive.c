@@ -12,6 +12,7 @@
 #include "models/fleet_run.h"
 #include "tools/drive/hems_drive.h"
 #include "tools/drive/target.h"
+#include "tools/jobs.h"
 
 #include <ev.h>
 #include <math.h>
@@ -29,7 +30,7 @@ typedef struct {
     GStrv sets;
     double speed, duration, grace, timeout;
     gint64 hnbs, seed;
-    gboolean owned, force, quiet;
+    gboolean owned, force, quiet, model;
 } Options;
 
 typedef struct {
@@ -226,6 +227,9 @@ static int parse_options(int *argc, char ***argv, Options *o)
          "What an HNB that needs the image reports (default golden-1)", "STR"},
         {"metrics", 0, 0, G_OPTION_ARG_STRING, &o->metrics,
          "The server's metrics page (http://127.0.0.1:P/metrics): read before and after, reconcile.csv", "URL"},
+        {"model", 0, 0, G_OPTION_ARG_NONE, &o->model,
+         "Also run the model on the same scenario and seed: one comparison directory, model and measured side by "
+         "side (--speed 1 only, for now)", NULL},
         {"i-own-this-target", 0, 0, G_OPTION_ARG_NONE, &o->owned,
          "Allow a target that is neither loopback nor link-local (requires --duration)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, "Result directory (default runs/NAME-drive)", "DIR"},
@@ -259,6 +263,9 @@ static int parse_options(int *argc, char ***argv, Options *o)
     if (o->duration < 0 || !isfinite(o->duration) || !(o->grace >= 0 && o->grace <= 600) ||
         !(o->timeout > 0 && o->timeout <= 3600))
         return input_error("--duration, --grace (0..600) and --timeout (0..3600] take seconds");
+    if (o->model && o->speed != 1)
+        return input_error("--model needs --speed 1: the speed-equivalent scenario (durations x X, rates / X) is not "
+                           "built yet");
     if (o->owned && o->duration <= 0)
         return input_error("--i-own-this-target requires --duration");
     if (o->hnbs != G_MININT64 && (o->hnbs < 1 || o->hnbs > 1000000))
@@ -383,6 +390,72 @@ static double cpu_seconds(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The scenario again, named `name` (the comparison's subdirectories are named after their scenarios). */
+static HnbScenario *load_named(const char *path, GPtrArray *sets, const char *name, GError **error)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+    for (guint k = 0; k < sets->len && sets->pdata[k]; k++)
+        g_ptr_array_add(all, g_strdup(sets->pdata[k]));
+    g_ptr_array_add(all, g_strdup_printf("scenario.name=%s", name));
+    g_ptr_array_add(all, NULL);
+    return hnb_model_load(path, (char **)all->pdata, error);
+}
+
+/* --model: the model's replications of the same scenario and seed (`hnbsim run`'s jobs) beside the measured one, in
+ * one comparison directory: NAME-model/ and NAME-measured/, compare.csv, the joint figures (metrics, series and cdf are
+ * borrowed).  The exit status. */
+static int write_with_model(const char *path, GPtrArray *sets, HnbMetrics *metrics, HnbSeries *series, HnbSeries *cdf,
+                            const char *dir, const Options *o, double wall, const char *extra,
+                            const char *const *files)
+{
+    GError *error = NULL;
+    HnbScenario *scs[2] = {NULL, NULL};
+    g_autoptr(HnbScenario) probe = hnb_model_load(path, (char **)sets->pdata, &error);
+    g_autofree char *model_name = NULL, *measured_name = NULL;
+    if (probe) {
+        const char *name = hnb_scenario_string(probe, "scenario", "name");
+        model_name = g_strdup_printf("%s-model", name);
+        measured_name = g_strdup_printf("%s-measured", name);
+        scs[0] = load_named(path, sets, model_name, &error);
+        scs[1] = scs[0] ? load_named(path, sets, measured_name, &error) : NULL;
+    }
+    int rc = HNB_EXIT_OK;
+    guint reps = scs[1] ? (guint)hnb_scenario_int(scs[0], "scenario", "replications") : 0;
+    HnbJob *jobs = reps ? g_new0(HnbJob, reps) : NULL;
+    for (guint r = 0; r < reps; r++)
+        jobs[r] = (HnbJob){.sc = scs[0], .rep = r, .group = r, .keep_series = TRUE};
+    if (!scs[1] || !hnb_jobs_run(jobs, reps, g_get_num_processors(), o->quiet ? NULL : "model", NULL, &error)) {
+        rc = hnb_cli_fail(error);
+    } else {
+        HnbMetrics **mm = g_new0(HnbMetrics *, reps);
+        HnbSeries **ms = g_new0(HnbSeries *, reps), **mc = g_new0(HnbSeries *, reps);
+        for (guint r = 0; r < reps; r++) {
+            mm[r] = g_steal_pointer(&jobs[r].metrics);
+            ms[r] = g_steal_pointer(&jobs[r].series);
+            mc[r] = g_steal_pointer(&jobs[r].cdf);
+        }
+        HnbMetrics **metrics_v[2] = {mm, &metrics};
+        HnbSeries **series_v[2] = {ms, &series}, **cdf_v[2] = {mc, &cdf};
+        guint reps_v[2] = {reps, 1};
+        rc = hnb_run_write_compare_dir(scs, 2, reps_v, metrics_v, series_v, cdf_v, dir, o->force, g_get_num_processors(), wall, extra,
+                                       files);
+        for (guint r = 0; r < reps; r++) {
+            hnb_metrics_free(mm[r]);
+            hnb_series_free(ms[r]);
+            hnb_series_free(mc[r]);
+        }
+        g_free(mm);
+        g_free(ms);
+        g_free(mc);
+    }
+    if (jobs)
+        hnb_jobs_free(jobs, reps);
+    for (int k = 0; k < 2; k++)
+        if (scs[k])
+            hnb_scenario_free(scs[k]);
+    return rc;
 }
 
 /* ---- the command ------------------------------------------------------------------------------------------------ */
@@ -524,10 +597,15 @@ int hnb_cmd_drive(int argc, char **argv)
     reconcile = o.metrics ? reconcile_csv(before, after, &x, &dr.preflight) : NULL;
     const char *files[] = {"sessions.csv", hnb_hems_drive_sessions_csv(dr.hems), reconcile ? "reconcile.csv" : NULL,
                            reconcile, NULL};
-    rc = hnb_run_write_dir(sc, 1, &metrics, &series, &cdf, dir, o.force, 1, wall, extra, files);
+    if (o.model)
+        rc = write_with_model(path, sets, metrics, series, cdf, dir, &o, wall, extra, files);
+    else
+        rc = hnb_run_write_dir(sc, 1, &metrics, &series, &cdf, dir, o.force, 1, wall, extra, files);
     if (rc == HNB_EXIT_OK)
-        printf("%s: measured results in %s/ (summary.csv, timeseries.csv, sessions.csv%s), figures in %s/figures/\n",
-               hnb_scenario_string(sc, "scenario", "name"), dir, o.metrics ? ", reconcile.csv" : "", dir);
+        printf("%s: measured results in %s/ (%ssessions.csv%s), figures in %s/figures/\n",
+               hnb_scenario_string(sc, "scenario", "name"), dir,
+               o.model ? "the model's and the measured run side by side: compare.csv, " : "summary.csv, ",
+               o.metrics ? ", reconcile.csv" : "", dir);
     hnb_metrics_free(metrics);
     hnb_series_free(series);
     hnb_series_free(cdf);

@@ -148,7 +148,7 @@ static gboolean write_single(HnbRunDir *rd, const Batch *b, unsigned threads, do
 /* A comparison's directory: a subdirectory per variant (a run directory each), the comparison file resolved if there
  * is one, compare.csv and the joint figures, manifest.json and report.html. */
 static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch *batches, unsigned threads,
-                                 double wall, gboolean *rendered, GError **error)
+                                 double wall, const char *manifest_extra, gboolean *rendered, GError **error)
 {
     guint n = plan->variants->len;
     gboolean ok = TRUE, r1 = TRUE;
@@ -169,6 +169,7 @@ static gboolean write_comparison(HnbRunDir *rd, const HnbPlan *plan, const Batch
     HnbStamp st = stamp_of(head ? head : batches[0].sc, batches[0].reps);
     if (!head)
         st.scenario = hnb_plan_name(plan);
+    st.manifest_extra = manifest_extra;
     /* the joint figures' caption: what the variants share once, what differs per variant */
     const HnbScenario **scs = g_new(const HnbScenario *, n);
     for (guint k = 0; k < n; k++)
@@ -224,7 +225,7 @@ static int write_results(const HnbPlan *plan, const Batch *batches, const char *
     if (ok && !plan->compare)
         ok = write_single(rd, &batches[0], threads, wall, NULL, &rendered, &error);
     else if (ok)
-        ok = write_comparison(rd, plan, batches, threads, wall, &rendered, &error);
+        ok = write_comparison(rd, plan, batches, threads, wall, NULL, &rendered, &error);
     if (ok && !rendered)
         fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the "
                         "CSV/JSON results, but no PNG/SVG figures\n");
@@ -251,6 +252,31 @@ int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, H
     if (ok && !rendered)
         fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the "
                         "CSV/JSON results, but no PNG/SVG figures\n");
+    return hnb_cli_finish(rd, ok, error);
+}
+
+int hnb_run_write_compare_dir(HnbScenario *const *scs, guint n, const guint *reps, HnbMetrics **const *metrics,
+                              HnbSeries **const *series, HnbSeries **const *cdf, const char *dir, gboolean force,
+                              unsigned threads, double wall, const char *manifest_extra, const char *const *files)
+{
+    HnbPlan plan = {.variants = g_ptr_array_new(), .compare = TRUE};
+    Batch *b = g_new0(Batch, n);
+    for (guint k = 0; k < n; k++) {
+        g_ptr_array_add(plan.variants, scs[k]);
+        b[k] = (Batch){.sc = scs[k], .model = hnb_model_find(hnb_scenario_string(scs[k], "scenario", "model")),
+                       .reps = reps[k], .metrics = metrics[k], .series = series[k], .cdf = cdf[k]};
+    }
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(dir, force, &error);
+    gboolean ok = rd != NULL, rendered = TRUE;
+    ok = ok && write_comparison(rd, &plan, b, threads, wall, manifest_extra, &rendered, &error);
+    for (const char *const *f = files; ok && f && f[0]; f += 2)
+        ok = hnb_rundir_write(rd, f[0], f[1], -1, &error);
+    if (ok && !rendered)
+        fprintf(stderr, "hnbsim: gnuplot is not installed: wrote the figure scripts (figures/*.gp) and the "
+                        "CSV/JSON results, but no PNG/SVG figures\n");
+    g_ptr_array_free(plan.variants, TRUE);
+    g_free(b);
     return hnb_cli_finish(rd, ok, error);
 }
 
