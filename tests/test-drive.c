@@ -144,6 +144,14 @@ static char *schedule_of(const char *dir, guint *rows)
     return joined;
 }
 
+/* An `hnbsim acs` without limits, its stderr in scratch/log_name; its URL (a new string). */
+static char *plain_acs(ChildServer *acs, const char *log_name)
+{
+    g_autofree char *log = g_build_filename(scratch, log_name, NULL);
+    child_acs_start(acs, scratch, pki_dir, (const char *[]){NULL}, log);
+    return g_strdup_printf("https://127.0.0.1:%s", acs->port);
+}
+
 /* Two drives of one scenario and seed against a server that never refuses open the same sessions at the same scenario
  * times with the same events (the schedule is the model's, a function of the scenario, the seed and the outcomes),
  * whatever their latencies were: sessions.csv's first columns agree.  By hand: 100 HNBs informing every minute for a
@@ -151,9 +159,7 @@ static char *schedule_of(const char *dir, guint *rows)
 static void test_schedule_repeats(void)
 {
     ChildServer acs;
-    g_autofree char *log = g_build_filename(scratch, "acs-repeat.log", NULL);
-    child_acs_start(&acs, scratch, pki_dir, (const char *[]){NULL}, log);
-    g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
+    g_autofree char *target = plain_acs(&acs, "acs-repeat.log");
     g_autofree char *sc = write_scenario("quiet.ini", "[scenario]\nname = quiet\nduration = 60s\nseed = 9\n"
                                                       "[fleet]\nsize = 100\n[cwmp]\nperiodic_interval = 1m\n"
                                                       "[attack]\nmode = none\n");
@@ -187,9 +193,7 @@ static void test_schedule_repeats(void)
 static void test_model_beside(void)
 {
     ChildServer acs;
-    g_autofree char *log = g_build_filename(scratch, "acs-model.log", NULL);
-    child_acs_start(&acs, scratch, pki_dir, (const char *[]){NULL}, log);
-    g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
+    g_autofree char *target = plain_acs(&acs, "acs-model.log");
     g_autofree char *sc = write_scenario("beside.ini", "[scenario]\nname = beside\nduration = 12s\nseed = 4\n"
                                                        "replications = 4\n[fleet]\nsize = 100\n"
                                                        "[cwmp]\nperiodic_interval = 1m\n[attack]\nmode = none\n");
