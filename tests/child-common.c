@@ -130,6 +130,14 @@ char **child_log_lines(const ChildServer *s, guint n)
     }
 }
 
+char *child_acs_metrics_url(const ChildServer *s)
+{
+    static const char tag[] = "metrics on ";
+    const char *m = strstr(s->banner, tag);
+    g_assert_nonnull(m);
+    return g_strndup(m + strlen(tag), strcspn(m + strlen(tag), "\n"));
+}
+
 char *child_acs_log_line(const ChildServer *s, guint n)
 {
     char **lines = child_log_lines(s, n);

@@ -38,6 +38,8 @@ int child_server_reap(ChildServer *s, int timeout_ms);
 int child_server_stop(ChildServer *s);
 /* Lines of the server's log (g_strfreev them); waits until it has at least n lines, or CHILD_WAIT_MS. */
 char **child_log_lines(const ChildServer *s, guint n);
+/* The URL of an `hnbsim acs --metrics` page, from its banner's "metrics on URL" line (asserts it is there). */
+char *child_acs_metrics_url(const ChildServer *s);
 /* The log line of connection number n (from 1) to an `hnbsim acs` (waits for it; asserts it came). */
 char *child_acs_log_line(const ChildServer *s, guint n);
 

@@ -81,9 +81,7 @@ static void test_storm(void)
     g_autofree char *log = g_build_filename(scratch, "acs.log", NULL);
     child_acs_start(&acs, scratch, pki_dir,
                     (const char *[]){"--workers", "2", "--max-sessions", "20", "--metrics", "127.0.0.1:0", NULL}, log);
-    const char *m = strstr(acs.banner, "metrics on ");
-    g_assert_nonnull(m);
-    g_autofree char *metrics = g_strndup(m + strlen("metrics on "), strcspn(m + strlen("metrics on "), "\n"));
+    g_autofree char *metrics = child_acs_metrics_url(&acs);
     g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
     g_autofree char *sc = write_scenario("storm.ini", storm);
     g_autofree char *out_dir = g_build_filename(scratch, "storm-drive", NULL);

@@ -12,6 +12,9 @@
  *                    scenario's [segw] dh_group is the group measured.
  *   rate_*           jobs per wall-clock second at --threads (both ends in-process)
  * The file is a GKeyFile whose [calibration] values are durations and rates in the scenario syntax.
+ *
+ * With --target URL the command measures a real H(e)MS over the network instead and writes a [target] group
+ * (tools/drive/calibrate_target.h; not in hnbsim-mpi, which has no libev).
  */
 #include "tools/cli.h"
 #include "crypto/ike_job.h"
@@ -26,6 +29,10 @@
 #include <time.h>
 #include <glib/gstdio.h>
 #include <openssl/crypto.h>
+#ifndef HNB_MPI_BUILD
+#include <signal.h>
+#include "tools/drive/calibrate_target.h"
+#endif
 
 typedef struct {
     const char *key;
@@ -434,21 +441,62 @@ static gboolean save(const Measure *m, const char *out, unsigned t, double secon
     return g_key_file_save_to_file(kf, out, error);
 }
 
+/* --target: measure a real H(e)MS (exit 2 for bad input, as `hnbsim drive`). */
+static int calibrate_target(const char *target, const char *pki, const char *metrics, const char *image_version,
+                            double seconds, gboolean owned, const char *out)
+{
+#ifdef HNB_MPI_BUILD
+    (void)target, (void)pki, (void)metrics, (void)image_version, (void)seconds, (void)owned, (void)out;
+    fprintf(stderr, "hnbsim calibrate: --target is not in hnbsim-mpi (run hnbsim)\n");
+    return HNB_EXIT_INPUT;
+#else
+    if (!pki || !out) {
+        fprintf(stderr, "hnbsim calibrate: --target needs --pki DIR and -o FILE\n");
+        return HNB_EXIT_INPUT;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a write to a connection the server closed is an error return, not a death */
+    HnbCalibrateTargetConfig cfg = {.url = target, .pki_dir = pki, .metrics_url = metrics,
+                                    .image_version = image_version, .seconds = seconds, .owned = owned};
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GString) report = g_string_new(NULL);
+    GError *error = NULL;
+    gboolean ok = hnb_calibrate_target(&cfg, kf, report, &error);
+    fputs(report->str, stdout);
+    if (!ok || !g_key_file_save_to_file(kf, out, &error))
+        return hnb_cli_fail(error);
+    printf("wrote %s\n", out);
+    return HNB_EXIT_OK;
+#endif
+}
+
 int hnb_cmd_calibrate(int argc, char **argv)
 {
     g_autofree char *out = NULL;
     gint threads = 1;
-    gdouble seconds = 2.0;
-    gboolean compare = FALSE;
+    gdouble seconds = 0; /* 2 in-process, 5 a step with --target */
+    gboolean compare = FALSE, owned = FALSE;
+    g_autofree char *target = NULL, *pki = NULL, *metrics = NULL, *image_version = NULL;
     gint dh_group = HNB_IKE_DH_DEFAULT;
     GOptionEntry entries[] = {
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the calibration file here (GKeyFile .ini)", "FILE"},
         {"threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (0: inline; default 1)", "N"},
-        {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "Measuring time per operation (default 2)", "S"},
+        {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds,
+         "Measuring time per operation (default 2), or per step with --target (default 5)", "S"},
         {"dh-group", 0, 0, G_OPTION_ARG_INT, &dh_group,
          "(EC)DH group of the IKEv2 set-ups, as [segw] dh_group (RFC 7296 3.3.2): 14, 19 (default), 20, 21, 31", "N"},
         {"compare-ctx", 0, 0, G_OPTION_ARG_NONE, &compare,
          "Also compare a shared SSL_CTX pair with per-thread pairs (full EC handshakes)", NULL},
+        {"target", 0, 0, G_OPTION_ARG_STRING, &target,
+         "Measure a real H(e)MS at https://HOST:PORT instead, and write a [target] group", "URL"},
+        {"pki", 0, 0, G_OPTION_ARG_FILENAME, &pki, "With --target: the server's PKI as `hnbsim pki --out DIR` wrote it",
+         "DIR"},
+        {"metrics", 0, 0, G_OPTION_ARG_STRING, &metrics,
+         "With --target: the server's metrics page (http://127.0.0.1:P/metrics): its CPU per handshake and request",
+         "URL"},
+        {"image-version", 0, 0, G_OPTION_ARG_STRING, &image_version,
+         "With --target: the Informs' SoftwareVersion (default release-1)", "STR"},
+        {"i-own-this-target", 0, 0, G_OPTION_ARG_NONE, &owned,
+         "With --target: allow a target that is neither loopback nor link-local", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("— measure the CPU cost of handshakes and signature checks");
@@ -461,14 +509,21 @@ int hnb_cmd_calibrate(int argc, char **argv)
              "operation.  handshake_* is the ACS's share (use it for [acs] handshake_time / resumed_handshake_time);\n"
              "pair_handshake_* is both ends.  segw_setup_* is the SeGW's share of a set-up in the --dh-group group\n"
              "(use it for [segw] setup_time of a scenario with that [segw] dh_group); pair_segw_setup_* is both ends.\n"
+             "With --target URL --pki DIR -o FILE: measure a real H(e)MS over TLS (handshakes full and resumed, Inform\n"
+             "sessions, a closed loop up to 32 at once, bursts for its session limit) and write a [target] group that\n"
+             "a fleet scenario's [acs] calibration = FILE applies (docs/DESIGN.md, issue 15 part 5).\n"
              "Exit status: 0 ok, 1 failure, 2 bad input.");
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return hnb_cli_fail(error);
+    if (seconds == 0)
+        seconds = target ? 5.0 : 2.0;
     if (argc > 1 || threads < 0 || threads > 1024 || !(seconds > 0 && seconds <= 3600)) {
         fprintf(stderr, "hnbsim calibrate: expected --threads 0..1024 and --seconds in (0, 3600], no arguments\n");
         return HNB_EXIT_INPUT;
     }
+    if (target)
+        return calibrate_target(target, pki, metrics, image_version, seconds, owned, out);
     const char *group_name = hnb_ike_dh_group_name(dh_group);
     if (group_name == NULL) {
         fprintf(stderr, "hnbsim calibrate: --dh-group %d: expected 14, 19, 20, 21 or 31\n", dh_group);

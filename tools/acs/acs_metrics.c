@@ -151,6 +151,15 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out)
     }
 }
 
+void hnb_acs_metrics_render_limits(guint workers, gint64 max_sessions, gint64 max_connections, GString *out)
+{
+    header(out, "hnbsim_acs_limit", "gauge", "The server's configured limits, by name.");
+    g_string_append_printf(out, "hnbsim_acs_limit{name=\"workers\"} %u\n", workers);
+    g_string_append_printf(out, "hnbsim_acs_limit{name=\"max_connections\"} %" G_GINT64_FORMAT "\n", max_connections);
+    if (max_sessions > 0)
+        g_string_append_printf(out, "hnbsim_acs_limit{name=\"max_sessions\"} %" G_GINT64_FORMAT "\n", max_sessions);
+}
+
 void hnb_acs_metrics_render_campaign(const HnbAcsCampaignStats *st, GString *out)
 {
     header(out, "hnbsim_acs_campaign_devices", "gauge", "Devices the campaign has seen inform with a SoftwareVersion.");

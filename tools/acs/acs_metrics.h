@@ -114,6 +114,9 @@ void hnb_acs_metrics_render(const HnbAcsMetrics *m, GString *out);
 /* The download campaign's families (served after the page when an image is published): devices seen, devices on the
  * published version after a Download, devices given up on, and TransferCompletes by result. */
 void hnb_acs_metrics_render_campaign(const HnbAcsCampaignStats *st, GString *out);
+/* The configured limits, one gauge family hnbsim_acs_limit{name}: "workers" (threads), "max_connections", and
+ * "max_sessions" when there is one (0: none, no sample) — what `hnbsim calibrate --target` reads instead of probing. */
+void hnb_acs_metrics_render_limits(guint workers, gint64 max_sessions, gint64 max_connections, GString *out);
 
 #define HNB_ACS_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

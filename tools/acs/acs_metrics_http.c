@@ -64,6 +64,7 @@ static void metrics_answer(MetricsConn *m, HnbAcsHttpEvent ev)
         g_autoptr(GString) page = g_string_new(NULL);
         hnb_acs_metrics_render(metrics_lock(m->srv), page);
         metrics_unlock(m->srv);
+        hnb_acs_metrics_render_limits(m->srv->sh->nworkers, m->srv->max_sessions, m->srv->max_connections, page);
         if (m->srv->campaign) { /* under the campaign's own lock */
             HnbAcsCampaignStats st;
             hnb_acs_campaign_stats(m->srv->campaign, &st);

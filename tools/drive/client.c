@@ -107,7 +107,7 @@ typedef struct {
     GList link;
 } CacheEntry;
 
-static int64_t mono_ns(void)
+int64_t hnb_drive_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -327,7 +327,7 @@ static void conn_init(Conn *c, HnbDriveClient *cl, const ConnOps *ops, void *own
 static void conn_open(Conn *c, uint32_t dev, gboolean recovery, SSL_SESSION *session, time_t verify_time)
 {
     HnbDriveClient *cl = c->client;
-    c->t_start = mono_ns();
+    c->t_start = hnb_drive_mono_ns();
     c->t_connected = c->t_handshake = 0;
     c->state = ST_CONNECT;
     GError *error = NULL;
@@ -360,7 +360,7 @@ static void conn_open(Conn *c, uint32_t dev, gboolean recovery, SSL_SESSION *ses
         SSL_set_session(c->ssl, session);
     if (verify_time)
         X509_VERIFY_PARAM_set_time(SSL_get0_param(c->ssl), verify_time);
-    c->t_start = mono_ns();
+    c->t_start = hnb_drive_mono_ns();
     /* sessions: one deadline from connect() for the whole life; fetches: the timer is pushed back at every byte
      * (ev_timer_again).  libev counts a delay from its cached loop time, which may be well behind (credentials read,
      * other sessions' handshakes in this loop turn): update it first */
@@ -422,7 +422,7 @@ static int conn_budget(Conn *c)
 {
     if (c->cap <= 0)
         return READ_CHUNK;
-    int64_t now = mono_ns();
+    int64_t now = hnb_drive_mono_ns();
     c->tokens = MIN(BUCKET_BYTES, c->tokens + (double)(now - c->t_tokens) * 1e-9 * c->cap);
     c->t_tokens = now;
     if (c->tokens >= 1)
@@ -489,7 +489,7 @@ static void conn_step(Conn *c)
                 conn_fail(c, F_CONNECT, soerr, words);
                 return;
             }
-            c->t_connected = mono_ns();
+            c->t_connected = hnb_drive_mono_ns();
             c->state = ST_HANDSHAKE;
             break;
         }
@@ -499,7 +499,7 @@ static void conn_step(Conn *c)
                 conn_ssl_wait(c, r);
                 return;
             }
-            c->t_handshake = mono_ns();
+            c->t_handshake = hnb_drive_mono_ns();
             if (!c->ops->handshake_done(c))
                 return; /* ended */
             break;
@@ -692,7 +692,7 @@ static void session_finish(HnbDriveSession *s, HnbDriveOutcome outcome, const ch
     s->res.t_start = c->t_start;
     s->res.t_connected = c->t_connected;
     s->res.t_handshake = c->t_handshake;
-    s->res.t_end = mono_ns();
+    s->res.t_end = hnb_drive_mono_ns();
     ev_timer_stop(c->client->loop, &c->timer);
     s->done(s, &s->res, s->user_data);
     session_free(s);
@@ -816,7 +816,7 @@ static void session_response(Conn *c)
     case STEP_INFORM:
         ok = status == 200 && method && strcmp(method, "InformResponse") == 0;
         if (ok) {
-            s->res.t_first_response = mono_ns();
+            s->res.t_first_response = hnb_drive_mono_ns();
             if (c->cookie->len) {
                 s->cookie = g_strndup(c->cookie->str, strcspn(c->cookie->str, ";"));
                 s->res.cookie = TRUE;
@@ -987,7 +987,7 @@ static void image_finish(HnbDriveImage *im, HnbDriveImageOutcome outcome, const 
     if (detail && !im->res.detail[0])
         g_strlcpy(im->res.detail, detail, sizeof im->res.detail);
     conn_close(&im->conn, outcome == HNB_DRIVE_IMAGE_OK);
-    im->res.t_end = mono_ns();
+    im->res.t_end = hnb_drive_mono_ns();
     ev_timer_stop(im->conn.client->loop, &im->conn.timer);
     im->done(im, &im->res, im->user_data);
     image_free(im);
@@ -1027,7 +1027,7 @@ static void image_body(Conn *c, const char *at, size_t len)
         return;
     }
     if (!im->res.t_first_byte)
-        im->res.t_first_byte = mono_ns();
+        im->res.t_first_byte = hnb_drive_mono_ns();
     g_checksum_update(im->sum, (const guchar *)at, (gssize)len);
     im->res.bytes += len;
 }
@@ -1048,7 +1048,7 @@ static void image_response(Conn *c)
             image_finish(im, HNB_DRIVE_IMAGE_BAD_RESPONSE, NULL);
             return;
         }
-        im->res.t_image_done = mono_ns();
+        im->res.t_image_done = hnb_drive_mono_ns();
         conn_close(c, TRUE);
         im->manifest = TRUE;
         c->cap = 0;
@@ -1100,11 +1100,11 @@ HnbDriveImage *hnb_drive_image_start(HnbDriveClient *cl, uint32_t device, gboole
     im->sum = g_checksum_new(G_CHECKSUM_SHA256);
     im->res.retry_after = -1;
     im->res.expected_size = expected_size;
-    im->res.t_start = mono_ns();
+    im->res.t_start = hnb_drive_mono_ns();
     conn_init(&im->conn, cl, &image_ops, im, TRUE);
     im->conn.cap = cap_bytes_per_s > 0 ? cap_bytes_per_s : 0;
     im->conn.tokens = MIN(BUCKET_BYTES, im->conn.cap);
-    im->conn.t_tokens = mono_ns();
+    im->conn.t_tokens = hnb_drive_mono_ns();
     im->path = url_path(url);
     if (!im->path) {
         conn_fail_later(&im->conn, F_HTTP, 0, "the URL is not https://HOST/PATH");

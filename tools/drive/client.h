@@ -69,6 +69,9 @@ HnbDriveClient *hnb_drive_client_new(struct ev_loop *loop, const HnbDriveClientC
 /* Cancels every session and fetch still under way (no callbacks), then frees.  Not from inside a callback. */
 void hnb_drive_client_free(HnbDriveClient *client);
 
+/* CLOCK_MONOTONIC now, ns: the clock of every time in a result. */
+int64_t hnb_drive_mono_ns(void);
+
 /* ---- the CWMP session -------------------------------------------------------------------------------------------- */
 
 typedef enum {

@@ -84,7 +84,7 @@ gboolean hnb_drive_target_parse(HnbDriveTarget *t, const char *option, const cha
         if (!owned && !hnb_drive_addr_local(a->ai_addr)) {
             g_autofree char *msg = g_strdup_printf(
                 "resolves to %s, which is neither loopback nor link-local: a drive is a load test; give "
-                "--i-own-this-target (with --duration) only for a server you are allowed to load", text);
+                "--i-own-this-target only for a server you are allowed to load", text);
             freeaddrinfo(res);
             return bad(error, option, url, msg);
         }
