@@ -87,7 +87,7 @@ static void test_storm(void)
     g_autofree char *out_dir = g_build_filename(scratch, "storm-drive", NULL);
     char *out = NULL, *err = NULL;
     int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--metrics", metrics, "--speed",
-                                           "2", "-o", out_dir, "--quiet", NULL},
+                                           "4", "-o", out_dir, "--quiet", NULL},
                           &out, &err);
     g_assert_cmpint(rc, ==, 0);
     g_free(out);
@@ -165,7 +165,7 @@ static void test_schedule_repeats(void)
     for (int k = 0; k < 2; k++) {
         g_autofree char *out_dir = g_strdup_printf("%s/quiet-%d", scratch, k);
         char *out = NULL, *err = NULL;
-        int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--speed", "4", "-o", out_dir,
+        int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--speed", "6", "-o", out_dir,
                                                "--quiet", NULL},
                               &out, &err);
         g_assert_cmpint(rc, ==, 0);
