@@ -40,7 +40,9 @@ typedef struct {
     HnbSim *sim;
     uint32_t k_stop;
     ev_signal sigint, sigterm;
-    ev_timer grace, poll;
+    ev_timer grace, poll, progress;
+    gboolean tty;     /* stderr is a terminal: the progress line is redrawn in place */
+    HnbTime duration; /* the scenario's, for the progress line */
     const char *ended_by;
     int signals;
     gboolean preflight_done;
@@ -58,6 +60,9 @@ static void on_stop_event(HnbSim *sim, const HnbEvent *ev, void *ud)
 
 static void finish_loop(Drive *dr)
 {
+    if (ev_is_active(&dr->progress) && dr->tty)
+        fputc('\n', stderr); /* after the line redrawn in place */
+    ev_timer_stop(dr->loop, &dr->progress);
     ev_timer_stop(dr->loop, &dr->grace);
     ev_timer_stop(dr->loop, &dr->poll);
     ev_signal_stop(dr->loop, &dr->sigint);
@@ -70,6 +75,33 @@ static void on_grace(struct ev_loop *loop, ev_timer *w, int revents)
     Drive *dr = w->data;
     (void)loop, (void)revents;
     finish_loop(dr); /* what is still in flight is cut by the caller: sessions_open */
+}
+
+/* The progress line (every second on a terminal, every 30 s in a log): scenario time, sessions by outcome so far,
+ * in flight, the pacing's lag. */
+static void on_progress(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    Drive *dr = w->data;
+    (void)loop, (void)revents;
+    if (!dr->pace || hnb_pace_ended(dr->pace))
+        return;
+    HnbHemsDriveExtra x;
+    hnb_hems_drive_extra(dr->hems, &x);
+    HnbPaceLag lag;
+    hnb_pace_lag(dr->pace, &lag);
+    uint64_t refused = x.outcomes[HNB_DRIVE_REFUSED_OVERLOAD] + x.outcomes[HNB_DRIVE_REFUSED_SYN] +
+                       x.outcomes[HNB_DRIVE_REFUSED_RST] + x.outcomes[HNB_DRIVE_REFUSED_CLOSED];
+    uint64_t ended = 0;
+    for (int k = 0; k < HNB_DRIVE_OUTCOME_COUNT; k++)
+        ended += x.outcomes[k];
+    double t = hnb_time_to_sec(hnb_pace_now(dr->pace)), end = hnb_time_to_sec(dr->duration);
+    fprintf(stderr, "%sdrive: %5.1f%% (%.0f of %.0f s), sessions ended %" G_GUINT64_FORMAT ": ok %" G_GUINT64_FORMAT
+                    ", refused %" G_GUINT64_FORMAT ", other %" G_GUINT64_FORMAT "; in flight %" G_GUINT64_FORMAT
+                    "; lag p99 %.1f ms   %s",
+            dr->tty ? "\r" : "", end > 0 ? 100 * t / end : 100, t, end, ended, x.outcomes[HNB_DRIVE_OK], refused,
+            ended - x.outcomes[HNB_DRIVE_OK] - refused, x.in_flight, isnan(lag.p99_ms) ? 0 : lag.p99_ms,
+            dr->tty ? "" : "\n");
+    fflush(stderr);
 }
 
 static void on_poll(struct ev_loop *loop, ev_timer *w, int revents)
@@ -552,7 +584,12 @@ int hnb_cmd_drive(int argc, char **argv)
     hnb_hems_drive_set_pace(dr.hems, dr.pace);
     ev_timer_init(&dr.grace, on_grace, 0, o.grace > 0 ? o.grace : 0.001);
     ev_timer_init(&dr.poll, on_poll, 0, 0.05);
-    dr.grace.data = dr.poll.data = &dr;
+    dr.tty = isatty(STDERR_FILENO);
+    dr.duration = hnb_fleet_run_duration(run);
+    ev_timer_init(&dr.progress, on_progress, dr.tty ? 1 : 30, dr.tty ? 1 : 30);
+    dr.grace.data = dr.poll.data = dr.progress.data = &dr;
+    if (!o.quiet)
+        ev_timer_start(dr.loop, &dr.progress);
     ev_signal_init(&dr.sigint, on_signal, SIGINT);
     ev_signal_init(&dr.sigterm, on_signal, SIGTERM);
     dr.sigint.data = dr.sigterm.data = &dr;
