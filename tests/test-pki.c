@@ -364,6 +364,34 @@ static void test_export(void)
         g_assert_no_error(error);
         g_assert_cmpint(X509_verify(r9->cert, hnb_pki_recovery_ca(k)->key), ==, 1);
     }
+    /* the reader (kept key decoders) reads what the one-off path reads, for an EC device and the RSA H(e)MS, and
+     * refuses a key that does not match its certificate, naming the file */
+    {
+        HnbPkiCredReader *r = hnb_pki_cred_reader_new(out);
+        for (const char *n = "dev0\0rec-dev2\0hems\0dev1\0"; *n; n += strlen(n) + 1) {
+            HnbPkiCred *a = hnb_pki_cred_reader_read(r, n, &error), *b = hnb_pki_read_export_cred(out, n, &error);
+            g_assert_no_error(error);
+            g_assert_cmpint(X509_cmp(a->cert, b->cert), ==, 0);
+            g_assert_cmpint(EVP_PKEY_eq(a->key, b->key), ==, 1);
+            hnb_pki_cred_free(a);
+            hnb_pki_cred_free(b);
+        }
+        g_autofree char *k1 = g_build_filename(out, "dev1.key", NULL);
+        g_autofree char *key1 = NULL;
+        g_assert_true(g_file_get_contents(k1, &key1, NULL, NULL));
+        g_autofree char *odd = g_build_filename(out, "odd.key", NULL), *odd_pem = g_build_filename(out, "odd.pem", NULL),
+                        *dev0_pem = g_build_filename(out, "dev0.pem", NULL), *cert0 = NULL;
+        g_assert_true(g_file_get_contents(dev0_pem, &cert0, NULL, NULL));
+        g_assert_true(g_file_set_contents(odd_pem, cert0, -1, NULL)); /* dev0's certificate, dev1's key */
+        g_assert_true(g_file_set_contents(odd, key1, -1, NULL));
+        g_assert_null(hnb_pki_cred_reader_read(r, "odd", &error));
+        g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+        g_assert_nonnull(strstr(error->message, "odd.key"));
+        g_clear_error(&error);
+        hnb_pki_cred_reader_free(r);
+        g_unlink(odd);
+        g_unlink(odd_pem);
+    }
     /* an export made before the recovery CA existed (no recovery files): one is made in memory, its CRL from the
      * device CRL's revoked set */
     for (const char *n = "recovery-ca.pem\0recovery-ca.key\0recovery-crl.pem\0rec-dev0.pem\0rec-dev0.key\0"

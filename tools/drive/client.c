@@ -93,6 +93,7 @@ struct HnbDriveClient {
     double timeout;
     int syn_retries;
     guint cache_max;
+    HnbPkiCredReader *reader; /* the export's credentials, with its key decoders kept */
     GHashTable *cache; /* key (device << 1 | recovery) -> CacheEntry */
     GQueue lru;        /* CacheEntry, most recent first */
     GQueue live;       /* Conn links */
@@ -133,7 +134,7 @@ static const HnbPkiCred *cred_get(HnbDriveClient *cl, uint32_t dev, gboolean rec
         return e->cred;
     }
     g_autofree char *name = g_strdup_printf("%s%u", recovery ? "rec-dev" : "dev", dev);
-    HnbPkiCred *cred = hnb_pki_read_export_cred(cl->dir, name, error);
+    HnbPkiCred *cred = hnb_pki_cred_reader_read(cl->reader, name, error);
     if (!cred)
         return NULL;
     e = g_new0(CacheEntry, 1);
@@ -580,6 +581,7 @@ HnbDriveClient *hnb_drive_client_new(struct ev_loop *loop, const HnbDriveClientC
     cl->pki = pki;
     cl->ctx = ctx;
     cl->dir = g_strdup(cfg->pki_dir);
+    cl->reader = hnb_pki_cred_reader_new(cfg->pki_dir);
     /* hnb_tls_client_setup checks no name when given none: name the PKI's H(e)MS unless told otherwise */
     cl->host = g_strdup(cfg->host ? cfg->host : hnb_pki_params(pki)->hems_fqdn);
     cl->manufacturer = g_markup_escape_text(cfg->manufacturer ? cfg->manufacturer : "hnbsim", -1);
@@ -616,6 +618,7 @@ void hnb_drive_client_free(HnbDriveClient *cl)
             image_free(c->owner);
     }
     g_hash_table_destroy(cl->cache);
+    hnb_pki_cred_reader_free(cl->reader);
     SSL_CTX_free(cl->ctx);
     hnb_pki_free(cl->pki);
     g_free(cl->dir);
