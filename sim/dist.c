@@ -382,3 +382,27 @@ double hnb_dist_mean(const HnbDist *d)
     }
     g_return_val_if_reached(0);
 }
+
+void hnb_dist_scale(HnbDist *d, double f)
+{
+    g_return_if_fail(f > 0 && isfinite(f));
+    switch (d->kind) {
+    case HNB_DIST_CONST:
+    case HNB_DIST_EXP:
+    case HNB_DIST_LOGNORMAL: /* the median scales; sigma of ln X does not */
+        d->a *= f;
+        return;
+    case HNB_DIST_UNIFORM:
+    case HNB_DIST_NORMAL: /* both bounds; mean and sd */
+        d->a *= f;
+        d->b *= f;
+        return;
+    case HNB_DIST_WEIBULL: /* the scale lambda; the shape k does not */
+        d->b *= f;
+        return;
+    case HNB_DIST_EMPIRICAL:
+        for (unsigned i = 0; i < d->n; i++)
+            d->value[i] *= f;
+        return;
+    }
+}

@@ -63,6 +63,8 @@ static inline HnbTime hnb_dist_sample_time(const HnbDist *d, HnbRng *r)
 gboolean hnb_dist_equal(const HnbDist *x, const HnbDist *y);
 
 double hnb_dist_mean(const HnbDist *d); /* exact mean (truncated normal: of the truncated law) */
+/* The law of f·X for X ~ d (f > 0): its scale parameters times f, its shape parameters kept; the mean scales by f. */
+void hnb_dist_scale(HnbDist *d, double f);
 
 /* Exponential variate with the given mean from one uniform in (0,1): the hot-path helper. */
 double hnb_exp_from_uniform(double mean, double u);

@@ -389,6 +389,25 @@ static void test_format_truncates(void)
     g_assert_cmpint(buf[8], ==, 'x');
 }
 
+/* Scaling by f gives the law of f·X: the mean times f for every kind, and each draw (same uniforms) times f. */
+static void test_scale(void)
+{
+    static const char *const texts[] = {"30s", "uniform(5s,10s)", "exp(30s)", "normal(10s,2s)", "lognormal(2s,0.5)",
+                                        "weibull(1.5,10s)", "empirical(1s:0.2, 5s:0.5, 10s:0.3)"};
+    for (size_t k = 0; k < G_N_ELEMENTS(texts); k++) {
+        HnbDist d, s;
+        g_assert_true(hnb_dist_parse(texts[k], HNB_UNIT_DURATION, &d, NULL));
+        s = d;
+        hnb_dist_scale(&s, 2.5);
+        g_assert_cmpfloat_with_epsilon(hnb_dist_mean(&s), 2.5 * hnb_dist_mean(&d), 1e-9 * hnb_dist_mean(&d));
+        HnbRng r1 = hnb_rng_at(hnb_stream(1, 0, "scale"), 7, 0), r2 = r1;
+        for (int i = 0; i < 100; i++) {
+            double a = hnb_dist_sample(&d, &r1), b = hnb_dist_sample(&s, &r2);
+            g_assert_cmpfloat_with_epsilon(b, 2.5 * a, 1e-6 * (a + 1));
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -402,5 +421,6 @@ int main(int argc, char **argv)
     g_test_add_func("/dist/format/canonical", test_format_canonical);
     g_test_add_func("/dist/format/round-trip", test_format_round_trip);
     g_test_add_func("/dist/format/truncates", test_format_truncates);
+    g_test_add_func("/dist/scale", test_scale);
     return g_test_run();
 }

@@ -185,7 +185,8 @@ static void test_schedule_repeats(void)
     g_assert_cmpint(child_server_stop(&acs), ==, 0);
 }
 
-/* --model: the model's replications of the same scenario beside the measured run, one comparison directory.  By
+/* --model at speed 2: the model's replications of the speed-equivalent scenario beside the measured run, one
+ * comparison directory.  By
  * hand: 100 HNBs informing every minute, for 12 s: each informs in [0, 12 s) with probability 12/60, so 20 sessions
  * expected (a binomial: sd 4), in both. */
 static void test_model_beside(void)
@@ -197,8 +198,8 @@ static void test_model_beside(void)
                                                        "[cwmp]\nperiodic_interval = 1m\n[attack]\nmode = none\n");
     g_autofree char *out_dir = g_build_filename(scratch, "beside", NULL);
     char *out = NULL, *err = NULL;
-    int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--model", "-o", out_dir,
-                                           "--quiet", NULL},
+    int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--model", "--speed", "2", "-o",
+                                           out_dir, "--quiet", NULL},
                           &out, &err);
     g_assert_cmpint(rc, ==, 0);
     g_free(out);
@@ -217,6 +218,10 @@ static void test_model_beside(void)
     g_assert_nonnull(strstr(cmp, "beside-measured mean"));
     g_assert_nonnull(strstr(cmp, "\nsession_p50_s,"));
     g_assert_cmpfloat(manifest_number(out_dir, "hnbs"), ==, 100); /* the measured run's manifest, at the top */
+    /* at speed 2 the model ran the speed-equivalent scenario: its session times doubled, with the note */
+    g_autofree char *resolved_path = g_build_filename(model, "scenario.resolved.ini", NULL), *resolved = NULL;
+    g_assert_true(g_file_get_contents(resolved_path, &resolved, NULL, NULL));
+    g_assert_nonnull(strstr(resolved, "the speed-equivalent scenario of a drive at speed 2 (times 2)"));
     g_assert_cmpint(child_server_stop(&acs), ==, 0);
 }
 
@@ -237,7 +242,7 @@ static void test_bad_input(void)
         {"small.ini", "https://127.0.0.1", NULL, "no port", NULL},
         {"big.ini", "https://127.0.0.1:7547", NULL, "no dev200.key", NULL},
         {"small.ini", "https://127.0.0.1:7547", "--speed=0", "--speed 0", NULL},
-        {"small.ini", "https://127.0.0.1:7547", "--model", "--model needs --speed 1", "--speed=2"},
+        {"small.ini", "https://127.0.0.1:7547", "--speed=4000", "--speed 4000", NULL},
         {"small.ini", "https://169.254.77.77:7547", "--timeout=1", "preflight session with dev0 ended", NULL},
     };
     for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {

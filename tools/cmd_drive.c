@@ -10,6 +10,7 @@
 #include "tools/cli.h"
 #include "models/acs_tls.h"
 #include "models/fleet_run.h"
+#include "tools/drive/equivalent.h"
 #include "tools/drive/hems_drive.h"
 #include "tools/drive/target.h"
 #include "tools/jobs.h"
@@ -260,8 +261,8 @@ static int parse_options(int *argc, char ***argv, Options *o)
         {"metrics", 0, 0, G_OPTION_ARG_STRING, &o->metrics,
          "The server's metrics page (http://127.0.0.1:P/metrics): read before and after, reconcile.csv", "URL"},
         {"model", 0, 0, G_OPTION_ARG_NONE, &o->model,
-         "Also run the model on the same scenario and seed: one comparison directory, model and measured side by "
-         "side (--speed 1 only, for now)", NULL},
+         "Also run the model on the same scenario and seed (at --speed X its speed-equivalent: session times x X, "
+         "transfer rates / X): one comparison directory, model and measured side by side", NULL},
         {"i-own-this-target", 0, 0, G_OPTION_ARG_NONE, &o->owned,
          "Allow a target that is neither loopback nor link-local (requires --duration)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, "Result directory (default runs/NAME-drive)", "DIR"},
@@ -295,9 +296,6 @@ static int parse_options(int *argc, char ***argv, Options *o)
     if (o->duration < 0 || !isfinite(o->duration) || !(o->grace >= 0 && o->grace <= 600) ||
         !(o->timeout > 0 && o->timeout <= 3600))
         return input_error("--duration, --grace (0..600) and --timeout (0..3600] take seconds");
-    if (o->model && o->speed != 1)
-        return input_error("--model needs --speed 1: the speed-equivalent scenario (durations x X, rates / X) is not "
-                           "built yet");
     if (o->owned && o->duration <= 0)
         return input_error("--i-own-this-target requires --duration");
     if (o->hnbs != G_MININT64 && (o->hnbs < 1 || o->hnbs > 1000000))
@@ -451,6 +449,9 @@ static int write_with_model(const char *path, GPtrArray *sets, HnbMetrics *metri
         model_name = g_strdup_printf("%s-model", name);
         measured_name = g_strdup_printf("%s-measured", name);
         scs[0] = load_named(path, sets, model_name, &error);
+        /* the model runs what the drive met: at speed X, its session-side times x X and rates / X */
+        if (scs[0] && !hnb_drive_equivalent(scs[0], o->speed, &error))
+            g_clear_pointer(&scs[0], hnb_scenario_free);
         scs[1] = scs[0] ? load_named(path, sets, measured_name, &error) : NULL;
     }
     int rc = HNB_EXIT_OK;
