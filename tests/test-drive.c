@@ -142,6 +142,53 @@ static char *schedule_of(const char *dir, guint *rows)
     return joined;
 }
 
+/* The mass rewrite recovered through a real H(e)MS: 40 HNBs with golden modules, half rewritten at 5 s and rebooted a
+ * second later into their golden module, which informs as "golden-1"; hnbsim acs, publishing a real 300 kB image as
+ * "release-1", sends each a Download; the drive fetches the image over HTTPS, verifies its signed manifest, installs
+ * and reboots, and informs with TransferComplete.  By hand: 20 affected, 20 recovered, 20 downloads verified (6 MB),
+ * 40 sessions (a golden boot Inform and a release boot Inform each), and the server's downloads equal the drive's. */
+static void test_recovery(void)
+{
+    g_autofree char *image = g_build_filename(scratch, "release.bin", NULL);
+    g_autofree char *bytes = g_malloc(300000);
+    for (int i = 0; i < 300000; i++)
+        bytes[i] = (char)((unsigned)i * 7919u % 251u);
+    g_assert_true(g_file_set_contents(image, bytes, 300000, NULL));
+    ChildServer acs;
+    g_autofree char *log = g_build_filename(scratch, "acs-recovery.log", NULL);
+    child_acs_start(&acs, scratch, pki_dir,
+                    (const char *[]){"--metrics", "127.0.0.1:0", "--image", image, "--image-version", "release-1",
+                                     "--golden-version", "golden-1", NULL},
+                    log);
+    g_autofree char *metrics = child_acs_metrics_url(&acs);
+    g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
+    g_autofree char *sc = write_scenario("recovery.ini", "[scenario]\nname = recovery\nduration = 40s\nseed = 2\n"
+                                                         "[fleet]\nsize = 40\n[cwmp]\nperiodic_interval = 1d\n"
+                                                         "[hnb]\nlayout = golden\nboot_time = 1s\ninstall_time = 1s\n"
+                                                         "[attack]\nstart = 5s\nfraction = 0.5\nreboot_delay = 1s\n");
+    g_autofree char *out_dir = g_build_filename(scratch, "recovery", NULL);
+    char *out = NULL, *err = NULL;
+    int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--metrics", metrics, "--speed",
+                                           "2", "-o", out_dir, "--quiet", NULL},
+                          &out, &err);
+    g_assert_cmpint(rc, ==, 0);
+    g_free(out);
+    g_free(err);
+    g_assert_cmpfloat(summary(out_dir, "affected"), ==, 20);
+    g_assert_cmpfloat(summary(out_dir, "recovered"), ==, 20);
+    g_assert_cmpfloat(summary(out_dir, "downloads_completed"), ==, 20);
+    g_assert_cmpfloat(summary(out_dir, "downloads_failed"), ==, 0);
+    g_assert_cmpfloat(summary(out_dir, "sessions"), ==, 40);
+    g_assert_cmpfloat(summary(out_dir, "sessions_completed"), ==, 40);
+    g_assert_cmpfloat_with_epsilon(summary(out_dir, "download_gbytes"), 20 * 300000 / 1e9, 1e-9);
+    g_autofree char *rec_path = g_build_filename(out_dir, "reconcile.csv", NULL), *rec = NULL;
+    g_assert_true(g_file_get_contents(rec_path, &rec, NULL, NULL));
+    g_test_message("%s", rec);
+    g_assert_nonnull(strstr(rec, "downloads_ok,20,20,"));
+    g_assert_null(strstr(rec, ",no\n"));
+    g_assert_cmpint(child_server_stop(&acs), ==, 0);
+}
+
 /* An `hnbsim acs` without limits, its stderr in scratch/log_name; its URL (a new string). */
 static char *plain_acs(ChildServer *acs, const char *log_name)
 {
@@ -302,6 +349,7 @@ int main(int argc, char **argv)
     g_free(err);
     g_test_add_func("/drive/storm", test_storm);
     g_test_add_func("/drive/schedule-repeats", test_schedule_repeats);
+    g_test_add_func("/drive/recovery", test_recovery);
     g_test_add_func("/drive/model-beside", test_model_beside);
     g_test_add_func("/drive/bad-input", test_bad_input);
     int rc = g_test_run();
