@@ -26,16 +26,25 @@ static const struct {
     {HNB_CWMP_EV_M_DOWNLOAD, "M Download"},
 };
 
+size_t hnb_cwmp_event_codes(unsigned events, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(event_codes) && n < max; i++)
+        if (events & event_codes[i].bit)
+            out[n++] = event_codes[i].code;
+    return n;
+}
+
 char *hnb_cwmp_events_format(unsigned events, char *buf, size_t n)
 {
     g_return_val_if_fail(buf != NULL && n > 0, buf);
+    const char *codes[G_N_ELEMENTS(event_codes)];
+    size_t k = hnb_cwmp_event_codes(events, codes, G_N_ELEMENTS(codes));
     buf[0] = '\0';
-    for (size_t i = 0; i < G_N_ELEMENTS(event_codes); i++) {
-        if (!(events & event_codes[i].bit))
-            continue;
-        if (buf[0])
+    for (size_t i = 0; i < k; i++) {
+        if (i)
             g_strlcat(buf, ",", n);
-        g_strlcat(buf, event_codes[i].code, n); /* truncates if n is short; the contract asks for >= 96 */
+        g_strlcat(buf, codes[i], n); /* truncates if n is short; the contract asks for >= 96 */
     }
     return buf;
 }

@@ -28,6 +28,8 @@ enum {
 /* "0 BOOTSTRAP,1 BOOT,..." in TR-069 order (Table 7: the digit codes, then "M Reboot" before "M Download"), comma
  * separated without spaces, into buf (>= 96 bytes); "" for no event; returns buf. */
 char *hnb_cwmp_events_format(unsigned events, char *buf, size_t n);
+/* The EventCodes of `events` in that order, at most max of them into out; how many. */
+size_t hnb_cwmp_event_codes(unsigned events, const char **out, size_t max);
 
 /* What the ACS asks in a session. */
 typedef enum {

@@ -37,6 +37,12 @@ int hnb_run_write_dir(const HnbScenario *sc, guint reps, HnbMetrics **metrics, H
                       const char *dir, gboolean force, unsigned threads, double wall, const char *manifest_extra,
                       const char *const *files);
 
+/* Every replication of sc ([scenario] replications) as `hnbsim run` runs them, on up to `threads` threads (label: the
+ * progress line's head on stderr, NULL: silent): *reps and three new arrays of that many, in replication order (free
+ * each element and the array).  FALSE with the first replication's error. */
+gboolean hnb_run_replications(const HnbScenario *sc, unsigned threads, const char *label, guint *reps,
+                              HnbMetrics ***metrics, HnbSeries ***series, HnbSeries ***cdf, GError **error);
+
 /* The same for n variants side by side (a comparison directory: a subdirectory each named by its [scenario] name,
  * compare.csv, the joint figures), as `hnbsim run A B` writes it: `hnbsim drive --model`'s model and measured runs.
  * Variant k has reps[k] replications' metrics[k], series[k], cdf[k]. */

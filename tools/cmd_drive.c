@@ -13,7 +13,6 @@
 #include "tools/drive/equivalent.h"
 #include "tools/drive/hems_drive.h"
 #include "tools/drive/target.h"
-#include "tools/jobs.h"
 
 #include <ev.h>
 #include <math.h>
@@ -436,55 +435,40 @@ static HnbScenario *load_named(const char *path, GPtrArray *sets, const char *na
 /* --model: the model's replications of the same scenario and seed (`hnbsim run`'s jobs) beside the measured one, in
  * one comparison directory: NAME-model/ and NAME-measured/, compare.csv, the joint figures (metrics, series and cdf are
  * borrowed).  The exit status. */
-static int write_with_model(const char *path, GPtrArray *sets, HnbMetrics *metrics, HnbSeries *series, HnbSeries *cdf,
-                            const char *dir, const Options *o, double wall, const char *extra,
-                            const char *const *files)
+static int write_with_model(const char *path, GPtrArray *sets, const char *name, HnbMetrics *metrics,
+                            HnbSeries *series, HnbSeries *cdf, const char *dir, const Options *o, double wall,
+                            const char *extra, const char *const *files)
 {
     GError *error = NULL;
-    HnbScenario *scs[2] = {NULL, NULL};
-    g_autoptr(HnbScenario) probe = hnb_model_load(path, (char **)sets->pdata, &error);
-    g_autofree char *model_name = NULL, *measured_name = NULL;
-    if (probe) {
-        const char *name = hnb_scenario_string(probe, "scenario", "name");
-        model_name = g_strdup_printf("%s-model", name);
-        measured_name = g_strdup_printf("%s-measured", name);
-        scs[0] = load_named(path, sets, model_name, &error);
-        /* the model runs what the drive met: at speed X, its session-side times x X and rates / X */
-        if (scs[0] && !hnb_drive_equivalent(scs[0], o->speed, &error))
-            g_clear_pointer(&scs[0], hnb_scenario_free);
-        scs[1] = scs[0] ? load_named(path, sets, measured_name, &error) : NULL;
-    }
-    int rc = HNB_EXIT_OK;
-    guint reps = scs[1] ? (guint)hnb_scenario_int(scs[0], "scenario", "replications") : 0;
-    HnbJob *jobs = reps ? g_new0(HnbJob, reps) : NULL;
-    for (guint r = 0; r < reps; r++)
-        jobs[r] = (HnbJob){.sc = scs[0], .rep = r, .group = r, .keep_series = TRUE};
-    if (!scs[1] || !hnb_jobs_run(jobs, reps, g_get_num_processors(), o->quiet ? NULL : "model", NULL, &error)) {
+    g_autofree char *model_name = g_strdup_printf("%s-model", name);
+    g_autofree char *measured_name = g_strdup_printf("%s-measured", name);
+    HnbScenario *scs[2] = {load_named(path, sets, model_name, &error), NULL};
+    /* the model runs what the drive met: at speed X, its session-side times x X and rates / X */
+    if (scs[0] && !hnb_drive_equivalent(scs[0], o->speed, &error))
+        g_clear_pointer(&scs[0], hnb_scenario_free);
+    scs[1] = scs[0] ? load_named(path, sets, measured_name, &error) : NULL;
+    guint reps = 0;
+    HnbMetrics **mm = NULL;
+    HnbSeries **ms = NULL, **mc = NULL;
+    int rc;
+    if (!scs[1] || !hnb_run_replications(scs[0], g_get_num_processors(), o->quiet ? NULL : model_name, &reps, &mm,
+                                         &ms, &mc, &error)) {
         rc = hnb_cli_fail(error);
     } else {
-        HnbMetrics **mm = g_new0(HnbMetrics *, reps);
-        HnbSeries **ms = g_new0(HnbSeries *, reps), **mc = g_new0(HnbSeries *, reps);
-        for (guint r = 0; r < reps; r++) {
-            mm[r] = g_steal_pointer(&jobs[r].metrics);
-            ms[r] = g_steal_pointer(&jobs[r].series);
-            mc[r] = g_steal_pointer(&jobs[r].cdf);
-        }
         HnbMetrics **metrics_v[2] = {mm, &metrics};
         HnbSeries **series_v[2] = {ms, &series}, **cdf_v[2] = {mc, &cdf};
         guint reps_v[2] = {reps, 1};
-        rc = hnb_run_write_compare_dir(scs, 2, reps_v, metrics_v, series_v, cdf_v, dir, o->force, g_get_num_processors(), wall, extra,
-                                       files);
-        for (guint r = 0; r < reps; r++) {
-            hnb_metrics_free(mm[r]);
-            hnb_series_free(ms[r]);
-            hnb_series_free(mc[r]);
-        }
-        g_free(mm);
-        g_free(ms);
-        g_free(mc);
+        rc = hnb_run_write_compare_dir(scs, 2, reps_v, metrics_v, series_v, cdf_v, dir, o->force,
+                                       g_get_num_processors(), wall, extra, files);
     }
-    if (jobs)
-        hnb_jobs_free(jobs, reps);
+    for (guint r = 0; r < reps; r++) {
+        hnb_metrics_free(mm[r]);
+        hnb_series_free(ms[r]);
+        hnb_series_free(mc[r]);
+    }
+    g_free(mm);
+    g_free(ms);
+    g_free(mc);
     for (int k = 0; k < 2; k++)
         if (scs[k])
             hnb_scenario_free(scs[k]);
@@ -636,7 +620,8 @@ int hnb_cmd_drive(int argc, char **argv)
     const char *files[] = {"sessions.csv", hnb_hems_drive_sessions_csv(dr.hems), reconcile ? "reconcile.csv" : NULL,
                            reconcile, NULL};
     if (o.model)
-        rc = write_with_model(path, sets, metrics, series, cdf, dir, &o, wall, extra, files);
+        rc = write_with_model(path, sets, hnb_scenario_string(sc, "scenario", "name"), metrics, series, cdf, dir, &o,
+                              wall, extra, files);
     else
         rc = hnb_run_write_dir(sc, 1, &metrics, &series, &cdf, dir, o.force, 1, wall, extra, files);
     if (rc == HNB_EXIT_OK)

@@ -59,29 +59,37 @@ static void batch_clear(Batch *b)
     g_free(b->cdf);
 }
 
+gboolean hnb_run_replications(const HnbScenario *sc, unsigned threads, const char *label, guint *reps,
+                              HnbMetrics ***metrics, HnbSeries ***series, HnbSeries ***cdf, GError **error)
+{
+    guint n = (guint)hnb_scenario_int(sc, "scenario", "replications");
+    HnbJob *jobs = g_new0(HnbJob, n);
+    for (guint r = 0; r < n; r++)
+        jobs[r] = (HnbJob){.sc = sc, .rep = r, .group = r, .keep_series = TRUE};
+    gboolean ok = hnb_jobs_run(jobs, n, threads, label, replications_line, error);
+    if (ok) {
+        *reps = n;
+        *metrics = g_new0(HnbMetrics *, n);
+        *series = g_new0(HnbSeries *, n);
+        *cdf = g_new0(HnbSeries *, n);
+        for (guint r = 0; r < n; r++) {
+            (*metrics)[r] = g_steal_pointer(&jobs[r].metrics);
+            (*series)[r] = g_steal_pointer(&jobs[r].series);
+            (*cdf)[r] = g_steal_pointer(&jobs[r].cdf);
+        }
+    }
+    hnb_jobs_free(jobs, n);
+    return ok;
+}
+
 /* Run every replication of b->sc on up to `threads` threads (the progress line on a terminal: tty); FALSE with the
  * first replication's error. */
 static gboolean run_batch(Batch *b, unsigned threads, gboolean tty, GError **error)
 {
     b->model = hnb_model_find(hnb_scenario_string(b->sc, "scenario", "model"));
     b->reps = (guint)hnb_scenario_int(b->sc, "scenario", "replications");
-    HnbJob *jobs = g_new0(HnbJob, b->reps);
-    for (guint r = 0; r < b->reps; r++)
-        jobs[r] = (HnbJob){.sc = b->sc, .rep = r, .group = r, .keep_series = TRUE};
     const char *name = hnb_scenario_string(b->sc, "scenario", "name");
-    gboolean ok = hnb_jobs_run(jobs, b->reps, threads, tty ? name : NULL, replications_line, error);
-    if (ok) {
-        b->metrics = g_new0(HnbMetrics *, b->reps);
-        b->series = g_new0(HnbSeries *, b->reps);
-        b->cdf = g_new0(HnbSeries *, b->reps);
-        for (guint r = 0; r < b->reps; r++) {
-            b->metrics[r] = g_steal_pointer(&jobs[r].metrics);
-            b->series[r] = g_steal_pointer(&jobs[r].series);
-            b->cdf[r] = g_steal_pointer(&jobs[r].cdf);
-        }
-    }
-    hnb_jobs_free(jobs, b->reps);
-    return ok;
+    return hnb_run_replications(b->sc, threads, tty ? name : NULL, &b->reps, &b->metrics, &b->series, &b->cdf, error);
 }
 
 static HnbStamp stamp_of(const HnbScenario *sc, guint reps)

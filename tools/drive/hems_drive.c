@@ -102,22 +102,7 @@ static void note_failure(HnbHemsDrive *d, const char *what, const char *detail)
 
 static void fill_events(unsigned events, const char **out)
 {
-    static const struct {
-        unsigned bit;
-        const char *code;
-    } codes[] = {
-        {HNB_CWMP_EV_BOOTSTRAP, "0 BOOTSTRAP"},
-        {HNB_CWMP_EV_BOOT, "1 BOOT"},
-        {HNB_CWMP_EV_PERIODIC, "2 PERIODIC"},
-        {HNB_CWMP_EV_CONNECTION_REQUEST, "6 CONNECTION REQUEST"},
-        {HNB_CWMP_EV_TRANSFER_COMPLETE, "7 TRANSFER COMPLETE"},
-        {HNB_CWMP_EV_M_REBOOT, "M Reboot"},
-        {HNB_CWMP_EV_M_DOWNLOAD, "M Download"},
-    };
-    size_t n = 0;
-    for (size_t k = 0; k < G_N_ELEMENTS(codes); k++)
-        if (events & codes[k].bit)
-            out[n++] = codes[k].code;
+    size_t n = hnb_cwmp_event_codes(events, out, HNB_DRIVE_MAX_EVENTS);
     if (n == 0)
         out[n++] = "2 PERIODIC"; /* a session the model opens without a pending event is its periodic Inform */
     out[n] = NULL;
@@ -269,15 +254,23 @@ static void d_connect(void *impl, uint32_t i)
     slot->s = hnb_drive_session_start(d->cfg.client, &spec, on_session_done, slot);
 }
 
-static void cancel_session(HnbHemsDrive *d, uint32_t i)
+/* HNB i's session under way, if any, closed now without a callback; whether there was one. */
+static gboolean session_drop(HnbHemsDrive *d, uint32_t i)
 {
     SessionSlot *slot = d->h[i].session;
     if (!slot)
-        return;
+        return FALSE;
     hnb_drive_session_cancel(slot->s);
     g_free(slot);
     d->h[i].session = NULL;
     d->x.in_flight--;
+    return TRUE;
+}
+
+static void cancel_session(HnbHemsDrive *d, uint32_t i)
+{
+    if (!session_drop(d, i))
+        return;
     set_open(d, d->as.open - 1);
     d->as.abandoned++; /* the HNB went away with its session (a reboot, a power loss) */
 }
@@ -371,7 +364,8 @@ static void d_image_start(void *impl, uint32_t i, double cap_bps)
 }
 
 /* HNB i's fetch (or its wait for DelaySeconds) ends on the HNB's side: `fault` is what it reports. */
-static gboolean image_cut(HnbHemsDrive *d, uint32_t i, HnbDlFault fault)
+/* HNB i's fetch (or its wait for DelaySeconds), if any, stopped now without a callback; whether there was one. */
+static gboolean image_drop(HnbHemsDrive *d, uint32_t i)
 {
     ImageSlot *slot = d->h[i].image;
     if (!slot)
@@ -382,8 +376,15 @@ static gboolean image_cut(HnbHemsDrive *d, uint32_t i, HnbDlFault fault)
         hnb_drive_image_cancel(slot->img);
     g_free(slot);
     d->h[i].image = NULL;
-    d->images_active--;
     d->x.in_flight--;
+    return TRUE;
+}
+
+static gboolean image_cut(HnbHemsDrive *d, uint32_t i, HnbDlFault fault)
+{
+    if (!image_drop(d, i))
+        return FALSE;
+    d->images_active--;
     d->is.failed++;
     d->is.faults[fault]++;
     d->h[i].fault = (int)hnb_dl_fault_code(fault);
@@ -432,22 +433,8 @@ static double d_bytes(void *impl, HnbTime now)
 void hnb_hems_drive_cut_all(HnbHemsDrive *d)
 {
     for (uint32_t i = 0; i < d->n; i++) {
-        if (d->h[i].session) {
-            hnb_drive_session_cancel(d->h[i].session->s);
-            g_free(d->h[i].session);
-            d->h[i].session = NULL;
-            d->x.in_flight--;
-        }
-        ImageSlot *slot = d->h[i].image;
-        if (slot) {
-            if (slot->waiting)
-                ev_timer_stop(d->cfg.loop, &slot->delay);
-            else
-                hnb_drive_image_cancel(slot->img);
-            g_free(slot);
-            d->h[i].image = NULL;
-            d->x.in_flight--;
-        }
+        session_drop(d, i);
+        image_drop(d, i);
     }
 }
 
