@@ -1,8 +1,18 @@
 /* models/acs.c — the H(e)MS/ACS: admission, TLS workers, CWMP sessions, and what overload costs.
  *
- * A session holds one of `max_sessions` connection slots from admission to its end.  Its CPU work — the TLS
- * handshake, then the CWMP processing of each round trip — needs one of `workers` workers, FIFO.  The network time of
- * the round trips holds the connection but not a worker.
+ * A session holds one of `max_sessions` slots: with `[acs] max_sessions_at = connect` a connection slot from admission
+ * to its end; with `inform` a session slot from its Inform's arrival to its last response (below).  Its CPU work — the
+ * TLS handshake, then the CWMP processing of each round trip — needs one of `workers` workers, FIFO.  The network time
+ * of the round trips holds the connection but not a worker.
+ *
+ * max_sessions_at = inform (hnbsim acs's count, TR-069 Am.6 3.7.1: a session begins with the Inform).  Every connection
+ * is admitted and handshaken; the session's timeline after its CPU is laid out from its draws: with handshake end h,
+ * CPU end c, round-trip draws r1..rn and net = handshake_rtt + Σr, the Inform arrives at max(c, h + handshake_rtt +
+ * r1/2) (half a round trip is the request's flight), the last response leaves at c + net − rn/2, and the HNB has it
+ * at c + net (the session's end, as with `connect`).  The Inform takes a slot or, all taken, is refused: the 8005
+ * reaches the HNB r1/2 later.  The CPU of every round trip is still done right after the handshake (a session's
+ * exchanges cost ~0.1 ms against seconds of network time), so a refused Inform's session has spent it: refusal_cpu
+ * counts it.  A record per session between its CPU end and its end (`Pending`) carries this timeline.
  *
  * A session arriving when all slots are taken, or when the worker queue is full, is refused as `[acs] overload` says
  * (acs.h): after a TLS handshake done by a worker (queued FIFO behind the admitted sessions, as the CPU is shared) and
@@ -38,8 +48,17 @@ typedef struct {
     uint8_t plain;  /* plain HTTP: no handshake, no handshake_rtt */
     unsigned round_trips;
     HnbTime t0, admitted, hs_done, cpu1; /* the session's connect(), admission, handshake end; first round trip's CPU */
+    HnbTime cpu;                         /* worker time drawn so far: handshake, then the round trips */
     HnbAcsHandshake hs;
 } Worker;
+
+/* max_sessions_at = inform: a session after its CPU, on its way through the Inform's admission (file comment). */
+typedef enum { P_INFORM, P_SLOT_END, P_END, P_REFUSED } PendingStep;
+typedef struct {
+    Worker wk;                      /* the session as its worker left it (hs joined: never abandoned) */
+    HnbTime slot_end, end, rtt1;    /* its last response leaves; the HNB has it; the first round trip */
+    uint8_t step;                   /* PendingStep: what its next event does */
+} Pending;
 
 typedef struct {
     HnbTime since; /* when the HNB connected: it gives up at since + session_timeout */
@@ -64,7 +83,10 @@ struct HnbAcs {
     size_t qcap, qhead, qlen;
     int64_t queued;   /* admitted (not refused) entries of the queue */
     gboolean expiry_pending;
-    uint32_t k_hs_done, k_cpu_done, k_session_end, k_syn, k_expire;
+    uint32_t k_hs_done, k_cpu_done, k_session_end, k_syn, k_expire, k_inform;
+    Pending *pend;      /* max_sessions_at = inform: records by index (the event's entity) */
+    uint32_t *free_p;   /* stack of free record indices */
+    size_t nfree_p, pcap; /* free records (on the stack); capacity of both arrays */
 
     HnbAcsStats st;
     HnbWindow *observer; /* hnb_acs_observe: (opened, refused) events, or NULL */
@@ -73,6 +95,11 @@ struct HnbAcs {
 HnbAcsOverload hnb_acs_overload_parse(const char *text)
 {
     return strcmp(text, "drop_syn") == 0 ? HNB_ACS_DROP_SYN : HNB_ACS_REJECT_AFTER_HANDSHAKE;
+}
+
+HnbAcsLimitAt hnb_acs_limit_at_parse(const char *text)
+{
+    return strcmp(text, "inform") == 0 ? HNB_ACS_LIMIT_AT_INFORM : HNB_ACS_LIMIT_AT_CONNECT;
 }
 
 static HnbTime dsample(HnbAcs *acs, const HnbDist *d, uint32_t i)
@@ -225,6 +252,7 @@ static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject, HnbTime
     }
     wk->resumed = acs->p->resumption && peer.has_session;
     HnbTime t = dsample(acs, wk->resumed ? acs->p->hs_resumed : acs->p->hs_full, i);
+    wk->cpu = t;
     if (reject)
         acs->st.refusal_cpu += t;
     /* the HNB checks the H(e)MS certificate against its own clock, which may be off after a power loss */
@@ -279,6 +307,7 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
         wk->cpu1 = r == 0 ? c : wk->cpu1;
         cpu += c;
     }
+    wk->cpu += cpu;
     hnb_sim_schedule(sim, ev->time + cpu, acs->k_cpu_done, w, 0);
 }
 
@@ -295,17 +324,95 @@ static void tally(HnbAcs *acs, const Worker *wk, HnbTime end, HnbTime rtt1)
     hnb_tally_add(&l->session, hnb_time_to_sec(end - wk->t0));
 }
 
+static uint32_t pending_new(HnbAcs *acs, const Worker *wk, HnbTime slot_end, HnbTime end, HnbTime rtt1)
+{
+    if (acs->nfree_p == 0) { /* every record in use: grow; the new indices go on the free stack */
+        size_t cap = acs->pcap ? acs->pcap * 2 : 64;
+        acs->pend = g_renew(Pending, acs->pend, cap);
+        acs->free_p = g_renew(uint32_t, acs->free_p, cap);
+        for (size_t k = cap; k-- > acs->pcap;)
+            acs->free_p[acs->nfree_p++] = (uint32_t)k;
+        acs->pcap = cap;
+    }
+    uint32_t k = acs->free_p[--acs->nfree_p];
+    acs->pend[k] = (Pending){.wk = *wk, .slot_end = slot_end, .end = end, .rtt1 = rtt1, .step = P_INFORM};
+    return k;
+}
+
+static void pending_free(HnbAcs *acs, uint32_t k)
+{
+    acs->free_p[acs->nfree_p++] = k;
+}
+
+/* max_sessions_at = inform: the Inform arrives (a slot, or 8005), the last response leaves (the slot is free), the
+ * HNB has it (the end), or has the 8005 (file comment). */
+static void on_inform_step(HnbSim *sim, const HnbEvent *ev, void *ud)
+{
+    HnbAcs *acs = ud;
+    uint32_t k = ev->entity;
+    Pending *pd = &acs->pend[k];
+    switch ((PendingStep)pd->step) {
+    case P_INFORM:
+        if (acs->st.in_session >= acs->p->max_sessions) {
+            set_open(acs, acs->st.open - 1); /* the server closes after its 503 */
+            acs->st.refused++;
+            acs->st.refused_hs++;
+            acs->st.refusal_cpu += pd->wk.cpu;
+            if (acs->observer)
+                hnb_window_add(acs->observer, ev->time, 0, 1);
+            pd->step = P_REFUSED;
+            hnb_sim_schedule(sim, ev->time + pd->rtt1 / 2, acs->k_inform, k, 0);
+            return;
+        }
+        acs->st.in_session++;
+        acs->st.in_session_max = MAX(acs->st.in_session_max, acs->st.in_session);
+        pd->step = P_SLOT_END;
+        hnb_sim_schedule(sim, pd->slot_end, acs->k_inform, k, 0);
+        return;
+    case P_SLOT_END:
+        acs->st.in_session--;
+        pd->step = P_END;
+        hnb_sim_schedule(sim, pd->end, acs->k_inform, k, 0);
+        return;
+    case P_END: {
+        Worker wk = pd->wk;
+        HnbTime rtt1 = pd->rtt1;
+        pending_free(acs, k); /* before the call: session_end may connect again and grow the records */
+        tally(acs, &wk, ev->time, rtt1);
+        end_session(acs, wk.hnb, wk.gen, TRUE, (HnbCwmpAcsAction)wk.action, FALSE);
+        return;
+    }
+    case P_REFUSED: {
+        uint32_t i = pd->wk.hnb;
+        uint8_t gen = pd->wk.gen;
+        pending_free(acs, k);
+        if (gen_of(acs, i) == gen)
+            acs->client->session_end(acs->ctx, i, FALSE, HNB_CWMP_ACS_NOTHING);
+        return;
+    }
+    }
+}
+
 static void on_cpu_done(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbAcs *acs = ud;
     Worker *wk = &acs->w[ev->entity];
     uint32_t i = wk->hnb;
     uint8_t gen = wk->gen, action = wk->action;
-    HnbTime net = wk->plain ? 0 : acs->p->handshake_rtt, rtt1 = 0;
+    HnbTime net = wk->plain ? 0 : acs->p->handshake_rtt, rtt1 = 0, rttn = 0;
     for (unsigned r = 0; r < wk->round_trips; r++) {
         HnbTime d = dsample(acs, acs->p->rtt, i);
         rtt1 = r == 0 ? d : rtt1;
+        rttn = d;
         net += d;
+    }
+    if (acs->p->limit_at == HNB_ACS_LIMIT_AT_INFORM) {
+        HnbTime hrtt = wk->plain ? 0 : acs->p->handshake_rtt;
+        HnbTime inform = MAX(ev->time, wk->hs_done + hrtt + rtt1 / 2);
+        uint32_t k = pending_new(acs, wk, ev->time + net - rttn / 2, ev->time + net, rtt1);
+        release_worker(acs, ev->entity);
+        hnb_sim_schedule(sim, inform, acs->k_inform, k, 0);
+        return;
     }
     tally(acs, wk, ev->time + net, rtt1);
     release_worker(acs, ev->entity);
@@ -326,7 +433,8 @@ static gboolean full(const HnbAcs *acs)
 {
     const HnbAcsParams *p = acs->p;
     gboolean queue_full = p->queue_limit > 0 && acs->queued >= p->queue_limit;
-    return acs->st.open >= p->max_sessions || (acs->st.busy >= p->workers && queue_full);
+    gboolean slots_full = p->limit_at == HNB_ACS_LIMIT_AT_CONNECT && acs->st.open >= p->max_sessions;
+    return slots_full || (acs->st.busy >= p->workers && queue_full);
 }
 
 /* SYN number `syn` (0: the first) of HNB i's connect reaches the ACS. */
@@ -400,6 +508,8 @@ HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStrea
     acs->k_session_end = hnb_sim_register(sim, "acs.session-end", on_session_end, acs);
     acs->k_syn = hnb_sim_register(sim, "acs.syn", on_syn, acs);
     acs->k_expire = hnb_sim_register(sim, "acs.session-timeout", on_expire, acs);
+    if (p->limit_at == HNB_ACS_LIMIT_AT_INFORM) /* registered only when used: kind ids of other runs unchanged */
+        acs->k_inform = hnb_sim_register(sim, "acs.inform", on_inform_step, acs);
     hnb_gauge_init(&acs->st.busy_gauge, 0, 0);
     hnb_gauge_init(&acs->st.open_gauge, 0, 0);
     hnb_tally_init(&acs->st.lat.connect);
@@ -422,6 +532,8 @@ void hnb_acs_free(HnbAcs *acs)
     hnb_tally_clear(&acs->st.lat.session);
     g_free(acs->w);
     g_free(acs->free_w);
+    g_free(acs->pend);
+    g_free(acs->free_p);
     g_free(acs->queue);
     g_free(acs);
 }

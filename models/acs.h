@@ -30,9 +30,24 @@ typedef enum {
 
 HnbAcsOverload hnb_acs_overload_parse(const char *text); /* "reject_after_handshake" | "drop_syn" */
 
+/* [acs] max_sessions_at: where max_sessions counts a session.  The spec leaves it to the ACS: TR-069 Am.6 3.7.1 starts
+ * a CWMP session with the CPE's Inform, while a front end in front of the ACS limits connections. */
+typedef enum {
+    /* a connection slot from admission (the SYN accepted) to the session's end: beyond max_sessions a session is
+     * refused at connect as `overload` says (the model before the key existed) */
+    HNB_ACS_LIMIT_AT_CONNECT,
+    /* a session slot from its Inform's arrival to its last response sent (hnbsim acs, as most ACSs count): the
+     * connection and its handshake are always admitted (queue_limit still applies at connect), and an Inform beyond
+     * max_sessions is answered with CWMP fault 8005 / HTTP 503 (refused after the handshake, whatever `overload`) */
+    HNB_ACS_LIMIT_AT_INFORM,
+} HnbAcsLimitAt;
+
+HnbAcsLimitAt hnb_acs_limit_at_parse(const char *text); /* "connect" | "inform" */
+
 typedef struct {
     int64_t workers;      /* [acs] workers: CPU workers, FIFO */
-    int64_t max_sessions; /* connection slots: more sessions are refused at connect */
+    int64_t max_sessions; /* session slots, counted where limit_at says; more sessions are refused */
+    HnbAcsLimitAt limit_at;   /* [acs] max_sessions_at */
     int64_t queue_limit;  /* sessions waiting for a worker; more are refused (0: no limit) */
     HnbAcsOverload overload;  /* [acs] overload: how a session is refused */
     unsigned syn_retries;     /* [hnb] syn_retries: SYN retransmissions before the HNB's connect fails (drop_syn) */
@@ -96,7 +111,9 @@ typedef struct {
     HnbTime refusal_cpu;  /* worker time spent on refused sessions (their handshakes) */
     uint64_t handshakes, resumed, real_handshakes;
     uint64_t hs[HNB_HS_COUNT]; /* handshakes by outcome */
-    int64_t open, busy, open_max;
+    int64_t open, busy, open_max; /* connections admitted and not ended (with max_sessions_at = connect: the slots) */
+    int64_t in_session, in_session_max; /* max_sessions_at = inform: sessions past their Inform, before their last
+                                         * response (the slots); 0 otherwise */
     HnbGauge busy_gauge, open_gauge;
     HnbAcsLatency lat;
 } HnbAcsStats;

@@ -368,6 +368,7 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
         .max_sessions = hnb_scenario_int(sc, "acs", "max_sessions"),
         .queue_limit = hnb_scenario_int(sc, "acs", "queue_limit"),
         .overload = hnb_acs_overload_parse(hnb_scenario_string(sc, "acs", "overload")),
+        .limit_at = hnb_acs_limit_at_parse(hnb_scenario_string(sc, "acs", "max_sessions_at")),
         .syn_retries = (unsigned)hnb_scenario_int(sc, "hnb", "syn_retries"),
         .session_timeout = hnb_scenario_time(sc, "cwmp", "session_timeout"),
         .hs_full = hnb_scenario_dist(sc, "acs", "handshake_time"),
@@ -1123,6 +1124,12 @@ static const HnbKeySpec schema[] = {
      "rate limits do; drop_syn: the accept backlog is full, its SYNs are dropped at no ACS cost and retransmitted "
      "by the HNB (RFC 6298 5.5) until its connect times out ([hnb] syn_retries).  Either way the HNB backs off per "
      "TR-069 3.2.1.1"},
+    {"acs", "max_sessions_at", HNB_KEY_ENUM, 0, "connect", NULL, NULL, "connect|inform",
+     "where max_sessions counts a session (the spec leaves it to the ACS): connect: a connection slot from admission "
+     "(the SYN accepted) to the session's end, a session beyond it refused at connect as overload says (a front end's "
+     "connection limit); inform: from the Inform's arrival (TR-069 Am.6 3.7.1: the session begins with the Inform) "
+     "to the last response sent, every connection admitted and handshaken and an Inform beyond it answered with "
+     "CWMP fault 8005 / HTTP 503 (hnbsim acs counts so; `hnbsim calibrate --target` sets it)"},
     {"acs", "handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "1200us", NULL, NULL, NULL,
      "worker CPU time of a full TLS handshake (hnbsim calibrate measures it)"},
     {"acs", "resumed_handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "150us", NULL, NULL, NULL,

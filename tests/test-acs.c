@@ -413,6 +413,50 @@ static void test_latency(void)
     }
 }
 
+/* max_sessions_at = inform, by hand: one worker, 1 s of CPU per round trip (2 a session), round trips of 4 s, one
+ * slot.  HNB 0 at 0: CPU to 2 s, its Inform at max(2, 0 + 4/2) = 2 s takes the slot, its last response leaves at 2 + 8
+ * - 2 = 8 s, it has it at 10 s.  HNB 1 at 0: queued, CPU 2..4 s, its Inform at 4 s finds the slot taken: refused, the
+ * 8005 reaches it at 6 s (its 2 s of CPU spent).  HNB 2 at 9 s: CPU 9..11 s, its Inform at 11 s takes the freed slot,
+ * ends at 19 s. */
+static void test_limit_at_inform(void)
+{
+    Rig r;
+    rig_init(&r, 1, "4s");
+    hnb_acs_free(r.acs); /* again with the key set: acs.inform is registered at construction */
+    r.p.limit_at = HNB_ACS_LIMIT_AT_INFORM;
+    r.acs = hnb_acs_new(r.sim, &r.p, NULL, hnb_stream(1, 0, "acs.service"), &client, &r);
+    hnb_sim_schedule(r.sim, 0, r.k_connect, 0, 0);
+    hnb_sim_schedule(r.sim, 0, r.k_connect, 1, 0);
+    hnb_sim_schedule(r.sim, 9 * S, r.k_connect, 2, 0);
+    hnb_sim_run(r.sim, 9 * S - 1);
+    const HnbAcsStats *st = hnb_acs_stats(r.acs);
+    g_assert_cmpint(st->in_session, ==, 0); /* HNB 0's slot freed at 8 s, its end still to come */
+    g_assert_cmpint(st->open, ==, 1);
+    hnb_sim_run(r.sim, HNB_TIME_NEVER);
+    unsigned calls;
+    const End *e0 = end_of(&r, 0, &calls), *e1, *e2;
+    g_assert_cmpuint(calls, ==, 1);
+    e1 = end_of(&r, 1, &calls);
+    g_assert_cmpuint(calls, ==, 1);
+    e2 = end_of(&r, 2, &calls);
+    g_assert_cmpuint(calls, ==, 1);
+    g_assert_true(e0->ok && !e1->ok && e2->ok);
+    g_assert_cmpint(e0->at, ==, 10 * S);
+    g_assert_cmpint(e1->at, ==, 6 * S);
+    g_assert_cmpint(e2->at, ==, 19 * S);
+    g_assert_cmpuint(st->completed, ==, 2);
+    g_assert_cmpuint(st->refused, ==, 1);
+    g_assert_cmpuint(st->refused_hs, ==, 1);
+    g_assert_cmpint(st->refusal_cpu, ==, 2 * S);
+    g_assert_cmpint(st->in_session_max, ==, 1);
+    g_assert_cmpint(st->in_session, ==, 0);
+    g_assert_cmpint(st->open, ==, 0);
+    g_assert_cmpint(st->open_max, ==, 2); /* both connections of t = 0 admitted */
+    g_assert_cmpfloat(st->lat.session.max, ==, 10);
+    g_assert_cmpuint(st->lat.session.n, ==, 2);
+    rig_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -422,5 +466,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acs/session-timeout", test_session_timeout);
     g_test_add_func("/acs/peaks-vs-brute", test_peaks_vs_brute);
     g_test_add_func("/acs/latency", test_latency);
+    g_test_add_func("/acs/limit-at-inform", test_limit_at_inform);
     return g_test_run();
 }

@@ -86,6 +86,8 @@ static void test_server_metrics(void)
     g_autofree char *method = g_key_file_get_string(kf, "target", "method", NULL);
     g_assert_cmpstr(method, ==, "server_metrics");
     g_assert_cmpint(g_key_file_get_integer(kf, "target", "max_sessions", NULL), ==, 12); /* the page says so */
+    g_autofree char *at = g_key_file_get_string(kf, "target", "max_sessions_at", NULL);
+    g_assert_cmpstr(at, ==, "inform"); /* hnbsim acs counts from the Inform */
     /* the server's CPU per full handshake within 0.1 .. 50 ms */
     g_autofree char *cpu = g_key_file_get_string(kf, "target", "handshake_cpu_mean", NULL);
     double cpu_ns = duration_ns(cpu);
@@ -104,6 +106,7 @@ static void test_server_metrics(void)
     g_assert_cmpstr(hnb_scenario_text(sc, "acs", "rtt"), ==, rtt);
     g_assert_cmpint(hnb_scenario_int(sc, "acs", "max_sessions"), ==, 12);
     g_assert_cmpstr(hnb_scenario_string(sc, "tls", "resumption"), ==, "ids");
+    g_assert_cmpstr(hnb_scenario_string(sc, "acs", "max_sessions_at"), ==, "inform");
     hnb_scenario_free(sc);
 }
 
@@ -121,6 +124,7 @@ static void test_client_latency(void)
     gint max_sessions = g_key_file_get_integer(kf, "target", "max_sessions", NULL);
     g_assert_cmpint(max_sessions, >=, 8);
     g_assert_cmpint(max_sessions, <=, 256);
+    g_assert_false(g_key_file_has_key(kf, "target", "max_sessions_at", NULL)); /* a burst cannot tell where */
 }
 
 /* Exit 2, naming the problem, before any socket — or at the preflight session (nobody listening). */

@@ -30,7 +30,7 @@ typedef struct {
     GStrv sets;
     double speed, duration, grace, timeout;
     gint64 hnbs, seed;
-    gboolean owned, force, quiet, model;
+    gboolean owned, force, quiet, model, wan;
 } Options;
 
 typedef struct {
@@ -262,6 +262,9 @@ static int parse_options(int *argc, char ***argv, Options *o)
         {"model", 0, 0, G_OPTION_ARG_NONE, &o->model,
          "Also run the model on the same scenario and seed (at --speed X its speed-equivalent: session times x X, "
          "transfer rates / X): one comparison directory, model and measured side by side", NULL},
+        {"wan", 0, 0, G_OPTION_ARG_NONE, &o->wan,
+         "Emulate the scenario's WAN: each CWMP round trip waits a draw of [acs] rtt (half before its request, half "
+         "after its response), real seconds unscaled; [acs] handshake_rtt is not emulated", NULL},
         {"i-own-this-target", 0, 0, G_OPTION_ARG_NONE, &o->owned,
          "Allow a target that is neither loopback nor link-local (requires --duration)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out, "Result directory (default runs/NAME-drive)", "DIR"},
@@ -337,6 +340,7 @@ static char *manifest_extra(const Options *o, const HnbDriveTarget *t, const Hnb
     json_str(j, "target_address", t->addr_text);
     json_str(j, "pki", o->pki);
     json_str(j, "ended_by", dr->ended_by);
+    g_string_append_printf(j, "\"wan\": %s, ", o->wan ? "true" : "false");
     g_string_append_printf(j, "\"speed\": %g, \"hnbs\": %" G_GINT64_FORMAT ", \"driver_cpu_s\": %.3f, ", o->speed,
                            hnb_scenario_int(sc, "fleet", "size"), cpu_s);
     g_string_append_printf(j, "\"pace_events\": %" G_GUINT64_FORMAT ", \"pace_lag_p50_ms\": %.3f, "
@@ -555,7 +559,7 @@ int hnb_cmd_drive(int argc, char **argv)
 
     HnbHemsDriveSetup setup = {.cfg = {.loop = dr.loop, .client = dr.client, .speed = o.speed,
                                        .image_version = o.image_version, .golden_version = o.golden_version,
-                                       .devices = n}};
+                                       .devices = n, .wan = o.wan}};
     HnbProgress progress = {0};
     HnbFleetRun *run = hnb_fleet_run_new(sc, 0, &progress, hnb_hems_drive_new, &setup, &error);
     if (!run) {

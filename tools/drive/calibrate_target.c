@@ -466,12 +466,14 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
     /* 6. the session limit */
     g_autoptr(GString) limit_how = g_string_new(NULL), threads = g_string_new(NULL);
     guint max_sessions = 0;
+    gboolean limit_named = FALSE; /* the server's page gave the limit: hnbsim acs, which counts from the Inform */
     if (ok) {
         GHashTable *page = NULL;
         if (cfg.metrics_url && !(page = hnb_drive_scrape(cfg.metrics_url, error)))
             ok = FALSE;
         else
             max_sessions = session_limit(&rig, page, cfg.burst_max, 10 * secs + 10, limit_how, report);
+        limit_named = page && g_hash_table_lookup(page, M_LIMIT);
         const double *w = page ? g_hash_table_lookup(page, M_WORKERS) : NULL;
         if (w)
             g_string_printf(threads, " (the server says it runs %.0f worker threads)", *w);
@@ -562,6 +564,13 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
             g_autofree char *mc = g_strdup_printf(" max_sessions: %s", limit_how->str);
             g_key_file_set_comment(out, G, max_sessions > 0 ? "max_sessions" : "overload", mc, NULL);
             g_key_file_set_string(out, G, "overload", "reject_after_handshake");
+            if (limit_named) {
+                /* a burst cannot tell a connection limit from a session limit (both answer the first POST); the
+                 * page's family is hnbsim acs's, whose sessions_open counts from the Inform (tools/acs/acs_loop.c) */
+                g_key_file_set_string(out, G, "max_sessions_at", "inform");
+                g_key_file_set_comment(out, G, "max_sessions_at", " hnbsim acs counts a session from its Inform to "
+                                                                  "its connection's close", NULL);
+            }
             g_key_file_set_string(out, G, "resumption", resumes ? "ids" : "none");
             g_autofree char *rc = g_strdup_printf(" %u of %u handshakes offering the last session resumed", res.resumed,
                                                   res.ok);

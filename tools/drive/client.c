@@ -30,7 +30,7 @@
 #define SOAP_DEPTH_MAX 32
 #define UNKNOWN_TIME "0001-01-01T00:00:00Z" /* TR-069's unknown time (A.2.1) */
 
-typedef enum { ST_PENDING, ST_CONNECT, ST_HANDSHAKE, ST_WRITE, ST_READ, ST_CLOSING } State;
+typedef enum { ST_PENDING, ST_CONNECT, ST_HANDSHAKE, ST_WRITE, ST_READ, ST_CLOSING, ST_DELAY } State;
 
 /* Why a connection failed, before its owner names the outcome. */
 typedef enum {
@@ -69,7 +69,8 @@ struct Conn {
     SSL *ssl;
     ev_io io;
     ev_timer timer; /* the deadline (sessions: the whole life; fetches: the longest quiet spell), or a pending fail */
-    ev_timer wait;  /* the token bucket's refill */
+    ev_timer wait;  /* the token bucket's refill, or an emulated WAN's wait (ST_DELAY) */
+    void (*delay_done)(Conn *c); /* ST_DELAY: called when the wait ends */
     gboolean idle_timeout;
     Fail pending;
     GString *req;
@@ -287,7 +288,23 @@ static void on_wait(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    conn_step(w->data);
+    Conn *c = w->data;
+    if (c->state == ST_DELAY) {
+        c->delay_done(c);
+        return;
+    }
+    conn_step(c);
+}
+
+/* Wait `seconds` (an emulated WAN's flight), then call `done`; the socket is not watched meanwhile. */
+static void conn_delay(Conn *c, double seconds, void (*done)(Conn *c))
+{
+    ev_io_stop(c->client->loop, &c->io);
+    c->state = ST_DELAY;
+    c->delay_done = done;
+    ev_timer_stop(c->client->loop, &c->wait);
+    ev_timer_set(&c->wait, seconds, 0);
+    ev_timer_start(c->client->loop, &c->wait);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -479,6 +496,7 @@ static void conn_step(Conn *c)
     for (;;) {
         switch (c->state) {
         case ST_PENDING:
+        case ST_DELAY:
             return;
         case ST_CONNECT: {
             int soerr = 0;
@@ -643,6 +661,9 @@ struct HnbDriveSession {
     char *cookie;        /* the Cookie header's value, from the InformResponse */
     char *download_id;   /* the Download's cwmp:ID, echoed in the DownloadResponse */
     Step step;
+    unsigned trip;       /* round trips sent so far */
+    double wan[HNB_DRIVE_MAX_TRIPS]; /* the spec's wan_rtt */
+    HnbDriveOutcome ending; /* the outcome waiting for the last response's flight */
     HnbDriveResult res;
 };
 
@@ -733,6 +754,36 @@ static void session_failed(Conn *c, const Fail *f)
     session_finish(s, o, f->detail);
 }
 
+static void session_sent_after_wait(Conn *c)
+{
+    c->state = ST_WRITE;
+    conn_step(c);
+}
+
+static void session_finish(HnbDriveSession *s, HnbDriveOutcome outcome, const char *detail);
+
+static void session_end_after_wait(Conn *c)
+{
+    HnbDriveSession *s = c->owner;
+    session_finish(s, s->ending, NULL);
+}
+
+/* The session's last response is in (its end, or a refusal): with an emulated WAN the HNB has it half a round trip
+ * later; the connection is closed now, as the server closes it after that response. */
+static void session_last_response(HnbDriveSession *s, HnbDriveOutcome outcome)
+{
+    double wait = s->trip > 0 ? s->wan[MIN(s->trip - 1, HNB_DRIVE_MAX_TRIPS - 1)] / 2 : 0;
+    if (wait <= 0) {
+        session_finish(s, outcome, NULL);
+        return;
+    }
+    Conn *c = &s->conn;
+    c->closing_phase = HNB_DRIVE_PHASE_EXCHANGE;
+    conn_close(c, outcome == HNB_DRIVE_OK);
+    s->ending = outcome;
+    conn_delay(c, wait, session_end_after_wait);
+}
+
 /* Build a POST of `body` ("" for the empty POST) with the session's cookie. */
 static void session_post(HnbDriveSession *s, const char *body)
 {
@@ -745,6 +796,12 @@ static void session_post(HnbDriveSession *s, const char *body)
         g_string_append(c->req, "Content-Type: text/xml; charset=\"utf-8\"\r\nSOAPAction: \"\"\r\n");
     g_string_append_printf(c->req, "Content-Length: %zu\r\n\r\n%s", len, body);
     conn_send(c);
+    /* the emulated WAN: the previous response's flight and this request's (client.h, wan_rtt) */
+    unsigned k = MIN(s->trip, HNB_DRIVE_MAX_TRIPS - 1);
+    double wait = s->wan[k] / 2 + (s->trip > 0 ? s->wan[MIN(s->trip - 1, HNB_DRIVE_MAX_TRIPS - 1)] / 2 : 0);
+    s->trip++;
+    if (wait > 0)
+        conn_delay(c, wait, session_sent_after_wait);
 }
 
 static gboolean session_handshake_done(Conn *c)
@@ -806,12 +863,12 @@ static void session_response(Conn *c)
         s->res.retry_after = c->retry_after;
         set_detail(s, "HTTP %u to the %s, CWMP fault %d", status, step_names[s->step], s->res.cwmp_fault);
         hnb_acs_soap_clear(&soap);
-        session_finish(s, HNB_DRIVE_REFUSED_OVERLOAD, NULL);
+        session_last_response(s, HNB_DRIVE_REFUSED_OVERLOAD);
         return;
     }
     if (status == 204 && (s->step == STEP_EMPTY || s->step == STEP_DOWNLOAD_RESPONSE)) {
         hnb_acs_soap_clear(&soap);
-        session_finish(s, HNB_DRIVE_OK, NULL); /* the session's end (the ACS has nothing more to ask) */
+        session_last_response(s, HNB_DRIVE_OK); /* the session's end (the ACS has nothing more to ask) */
         return;
     }
     gboolean ok = FALSE;
@@ -936,6 +993,7 @@ HnbDriveSession *hnb_drive_session_start(HnbDriveClient *cl, const HnbDriveSessi
     s->res.retry_after = -1;
     s->res.download.file_size = -1;
     s->res.download.delay_seconds = -1;
+    memcpy(s->wan, spec->wan_rtt, sizeof s->wan);
     conn_init(&s->conn, cl, &session_ops, s, FALSE);
     if (spec->mode == HNB_DRIVE_CWMP)
         session_build(s, spec);

@@ -45,6 +45,7 @@
 
 #define HNB_DRIVE_BODY_MAX 65536 /* bytes of one response body a session keeps */
 #define HNB_DRIVE_MAX_EVENTS 16  /* event codes of one Inform */
+#define HNB_DRIVE_MAX_TRIPS 4    /* CWMP round trips of a session: Inform, TransferComplete, empty POST, DownloadResponse */
 
 typedef struct HnbDriveClient HnbDriveClient;
 typedef struct HnbDriveSession HnbDriveSession;
@@ -122,6 +123,11 @@ typedef struct {
     const HnbDriveTransfer *transfer; /* sent when events hold "7 TRANSFER COMPLETE"; NULL: fault 0, empty key */
     time_t verify_time;      /* the HNB's clock for checking the H(e)MS certificate (X509_VERIFY_PARAM_set_time); 0:
                               * now */
+    /* An emulated WAN (`hnbsim drive --wan`): round trip k's time in seconds (0: none), half waited before its
+     * request (the request's flight) and half after its response (the response's), so the server holds the session
+     * from its Inform to its last response for the sum less half the first and half the last, as across a real WAN.
+     * The connection stays open through the waits (the last half after it is closed). */
+    double wan_rtt[HNB_DRIVE_MAX_TRIPS];
 } HnbDriveSessionSpec;
 
 typedef struct {

@@ -58,6 +58,8 @@ struct HnbHemsDrive {
     const HnbImageServerClient *images;
     void *pop;
     HnbWindow *win;
+    const HnbDist *rtt;   /* --wan: [acs] rtt; NULL without */
+    HnbStream wan_stream; /* its draws: "drive.wan" */
     uint32_t n, k_session, k_image;
     PerHnb *h;
     HnbAcsStats as;
@@ -247,6 +249,10 @@ static void d_connect(void *impl, uint32_t i)
         .transfer = &tc,
         .verify_time = verify,
     };
+    /* --wan: the round trips' network times drawn as the model draws [acs] rtt (on the HNB's own counter, a stream of
+     * the drive's), waited for real, unscaled: the speed-equivalent scenario scales the model's instead */
+    for (unsigned k = 0; d->rtt && k < HNB_DRIVE_MAX_TRIPS; k++)
+        spec.wan_rtt[k] = hnb_time_to_sec(d->acs->sample(d->pop, i, d->rtt, d->wan_stream));
     SessionSlot *slot = g_new0(SessionSlot, 1);
     *slot = (SessionSlot){.d = d, .hnb = i, .gen = peer.gen, .events = peer.events, .at = now};
     h->session = slot;
@@ -479,7 +485,7 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
                             void *population, HnbWindow *sessions_win, HnbHems *out, GError **error)
 {
     HnbHemsDriveSetup *st = setup;
-    (void)rep, (void)error;
+    (void)error;
     HnbHemsDrive *d = g_new0(HnbHemsDrive, 1);
     d->cfg = st->cfg;
     d->sim = sim;
@@ -489,6 +495,10 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
     d->win = sessions_win;
     d->n = (uint32_t)hnb_scenario_int(sc, "fleet", "size");
     d->h = g_new0(PerHnb, d->n);
+    if (st->cfg.wan) {
+        d->rtt = hnb_scenario_dist(sc, "acs", "rtt");
+        d->wan_stream = hnb_stream((uint64_t)hnb_scenario_int(sc, "scenario", "seed"), rep, "drive.wan");
+    }
     d->sessions_csv = g_string_new("replication,hnb,time_ns,events,outcome,reason,connect_us,handshake_us,"
                                    "first_response_us,end_us\n");
     d->is.first_start = d->is.last_done = -1;

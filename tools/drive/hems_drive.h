@@ -28,6 +28,7 @@ typedef struct {
     const char *image_version;  /* the published release's SoftwareVersion (`hnbsim acs --image-version`) */
     const char *golden_version; /* what an HNB that needs the image reports (its golden module, or an old release) */
     uint32_t devices;           /* dev<i> of the PKI directory exist for i < devices: the fleet's size */
+    gboolean wan;               /* emulate [acs] rtt: each round trip waits a draw (client.h wan_rtt) */
 } HnbHemsDriveConfig;
 
 typedef struct HnbHemsDrive HnbHemsDrive;
