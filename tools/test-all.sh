@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/test-all.sh — from a fresh Debian 12 machine: install, build with warnings as errors, run every test in a
 # release build and under ASan+UBSan, fuzz each target (the scenario loader, `hnbsim acs`'s request path) for
-# FUZZ_SECONDS (default 60) and replay the saved corpora; the last line is `tests: N passed, N failed`.
+# FUZZ_SECONDS (default 30; tools/fuzz.sh runs longer campaigns) and replay the saved corpora; the last line is `tests: N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh --tests || { echo "tests: 0 passed, 1 failed"; exit 1; }
@@ -41,8 +41,8 @@ suite "sanitizers (ASan+UBSan)" build-asan 2 -Dwerror=true -Dbuildtype=debugopti
   -Db_lundef=false
 
 for target in scenario acs; do
-  echo "== fuzzing $target for ${FUZZ_SECONDS:-60}s" >&2
-  if tools/fuzz.sh "${FUZZ_SECONDS:-60}" "$target"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  echo "== fuzzing $target for ${FUZZ_SECONDS:-30}s" >&2
+  if tools/fuzz.sh "${FUZZ_SECONDS:-30}" "$target"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 
 cat "$failures" >&2
