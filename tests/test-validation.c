@@ -14,32 +14,16 @@
  * each.  Release builds only (the
  * sanitizers would slow the driver, not the server), alone (is_parallel false), skipped below 2 CPUs. */
 #include "tests/child-common.h"
+#include "tests/cli-common.h"
 
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define SLOTS "20"
 #define RTT "1s"
 
-static char *scratch, *pki_dir;
-
-static int hnbsim(const char *const *args, char **out, char **err)
-{
-    GPtrArray *a = g_ptr_array_new();
-    g_ptr_array_add(a, (gpointer)g_getenv("HNBSIM"));
-    for (const char *const *p = args; *p; p++)
-        g_ptr_array_add(a, (gpointer)*p);
-    g_ptr_array_add(a, NULL);
-    int status = -1;
-    GError *error = NULL;
-    g_assert_true(g_spawn_sync(scratch, (char **)a->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
-                               &error));
-    g_assert_no_error(error);
-    g_ptr_array_free(a, TRUE);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static char *pki_dir;
 
 /* compare.csv's row for `metric`: the model's mean (column 3) and the measured value (column 5). */
 static void compare_row(const char *dir, const char *metric, double *model, double *measured)
@@ -147,25 +131,11 @@ static void test_acceptance(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    if (!g_getenv("HNBSIM")) {
-        g_printerr("set HNBSIM to the hnbsim binary\n");
-        return 1;
-    }
-    scratch = g_dir_make_tmp("hnbsim-test-validation-XXXXXX", NULL);
+    cli_init(&argc, &argv);
     pki_dir = g_build_filename(scratch, "pki", NULL);
-    char *out = NULL, *err = NULL;
-    g_assert_cmpint(hnbsim((const char *[]){"pki", "--out", pki_dir, "--hnb", "1440", NULL}, &out, &err), ==, 0);
-    g_free(out);
-    g_free(err);
+    g_assert_cmpint(hnbsim((const char *[]){"pki", "--out", pki_dir, "--hnb", "1440", NULL}, NULL, NULL), ==, 0);
     g_test_add_func("/validation/acceptance", test_acceptance);
-    int rc = g_test_run();
-    if (rc == 0 && !g_getenv("HNB_KEEP_SCRATCH")) {
-        g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", scratch);
-        if (system(cmd) != 0)
-            rc = 1;
-    }
+    int rc = cli_done();
     g_free(pki_dir);
-    g_free(scratch);
     return rc;
 }
