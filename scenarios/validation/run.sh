@@ -47,7 +47,7 @@ mport=$(sed -n 's/^metrics on http:\/\/127.0.0.1:\([0-9]*\)\/metrics$/\1/p' "$ou
 target=https://127.0.0.1:$port metrics=http://127.0.0.1:$mport/metrics
 
 echo "== calibrate --target $target" >&2
-taskset -c 1 "$hnbsim" calibrate --target "$target" --metrics "$metrics" --pki "$out/pki" -o "$out/calibration.ini" \
+taskset -c 1 "$hnbsim" calibrate --target "$target" --metrics "$metrics" --pki "$out/pki" -o "$out/calibration.cal" \
   >"$out/calibration.txt"
 cp "$here/informs.ini" "$out/informs.ini"
 
