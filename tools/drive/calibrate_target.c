@@ -1,8 +1,10 @@
 /* tools/drive/calibrate_target.c — `hnbsim calibrate --target URL` (calibrate_target.h).
  *
- * Every step is a run of the same closed loop: `concurrency` slots, each starting a session when its last one ends
- * until the step's stop time (or once, for a burst); sessions ending between the end of the warm-up and the stop time
- * are the step's samples.  The server's counters are read before and after a step (all its sessions ended), so their
+ * Every step but one is a run of the same closed loop: `concurrency` slots, each starting a session when its last one
+ * ends until the step's stop time (or once, for a burst); sessions ending between the end of the warm-up and the stop
+ * time are the step's samples.  The one (5b) is an open loop at a tenth of the best closed-loop rate: sessions arriving
+ * at Poisson times as a fleet's do, whose latencies give the network's and the client's share (rtt, handshake_rtt) —
+ * measured so, an idle machine's cold start is in them, which a closed loop hides.  The server's counters are read before and after a step (all its sessions ended), so their
  * differences cover exactly the step's connections, warm-up included, and divide by the server's own counts.
  */
 #include "tools/drive/calibrate_target.h"
@@ -36,9 +38,11 @@ typedef struct {
     HnbDriveMode mode;
     gboolean resume;   /* offer the device's kept session */
     gboolean restart;  /* a slot starts its next session until t_stop (FALSE: a burst, one each) */
+    gboolean from_start; /* hs counts from before connect() (the open loop: as the drive and the model count) */
     guint next_dev, active;
     int64_t t_measure, t_stop; /* CLOCK_MONOTONIC ns: the window whose session ends are counted */
-    GArray *hs, *req;          /* ns of ok sessions in the window: t_handshake - t_connected; t_end - t_handshake */
+    GArray *hs, *req;          /* ns of ok sessions in the window: t_handshake - t_connected (or t_start); t_end -
+                                * t_handshake */
     GArray *hs_resumed;        /* hs of those that resumed */
     guint ok, resumed;         /* ok sessions in the window; of them resumed */
     guint done, refused, failed; /* every session of the step */
@@ -76,7 +80,7 @@ static void on_done(HnbDriveSession *s, HnbDriveResult *r, void *user_data)
     }
     if (r->outcome == HNB_DRIVE_OK) {
         if (r->t_end >= st->t_measure && r->t_end <= st->t_stop) {
-            int64_t hs = r->t_handshake - r->t_connected, req = r->t_end - r->t_handshake;
+            int64_t hs = r->t_handshake - (st->from_start ? r->t_start : r->t_connected), req = r->t_end - r->t_handshake;
             g_array_append_val(st->hs, hs);
             g_array_append_val(st->req, req);
             st->ok++;
@@ -131,6 +135,46 @@ static void step_run(Rig *rig, Step *st, HnbDriveMode mode, gboolean resume, gbo
     while (st->active > 0)
         ev_run(rig->loop, EVRUN_ONCE);
     st->client_cpu_s = process_cpu_s() - cpu0;
+}
+
+/* The open loop: sessions started at Poisson times of `rate` per second (a fixed seed: the same gaps every run). */
+typedef struct {
+    Step *st;
+    ev_timer tick;
+    GRand *rng;
+    double rate;
+} OpenLoop;
+
+static void on_open_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    OpenLoop *o = w->data;
+    (void)revents;
+    if (hnb_drive_mono_ns() >= o->st->t_stop)
+        return; /* no more arrivals; the loop below drains those under way */
+    step_start_one(o->st);
+    double gap = -log1p(-g_rand_double(o->rng)) / o->rate;
+    ev_now_update(loop); /* libev counts a timer's delay from its cached loop time */
+    ev_timer_set(&o->tick, gap, 0);
+    ev_timer_start(loop, &o->tick);
+}
+
+/* Inform sessions arriving open loop at `rate` per second for warmup + seconds, as a fleet's do: each may find the
+ * machine idle, its caches cold and its cores asleep, where a closed loop keeps them warm. */
+static void step_open(Rig *rig, Step *st, double rate, double warmup, double seconds)
+{
+    step_run(rig, st, HNB_DRIVE_CWMP, FALSE, FALSE, 0, 0, 0); /* initialises st; no session */
+    st->from_start = TRUE;
+    st->t_measure = hnb_drive_mono_ns() + (int64_t)(warmup * 1e9);
+    st->t_stop = st->t_measure + (int64_t)(seconds * 1e9);
+    OpenLoop o = {.st = st, .rng = g_rand_new_with_seed(15), .rate = rate};
+    ev_timer_init(&o.tick, on_open_tick, 0, 0);
+    o.tick.data = &o;
+    ev_timer_start(rig->loop, &o.tick);
+    double cpu0 = process_cpu_s();
+    while (ev_is_active(&o.tick) || st->active > 0)
+        ev_run(rig->loop, EVRUN_ONCE);
+    st->client_cpu_s = process_cpu_s() - cpu0;
+    g_rand_free(o.rng);
 }
 
 static void step_clear(Step *st)
@@ -463,6 +507,15 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
         if (!rising)
             break;
     }
+    /* 5b. the open loop at a tenth of X_max (5 to 100 sessions/s): the latencies a fleet's sessions see */
+    Step open = {0};
+    double open_rate = CLAMP(x_max / 10, 5, 100);
+    if (ok) {
+        step_open(&rig, &open, open_rate, warmup, secs);
+        g_autofree char *what = g_strdup_printf("open loop, %.0f/s", open_rate);
+        report_step(report, what, &open, secs);
+        ok = open.failed == 0 || run_failed(error, what, &open);
+    }
     /* 6. the session limit */
     g_autoptr(GString) limit_how = g_string_new(NULL), threads = g_string_new(NULL);
     guint max_sessions = 0;
@@ -543,7 +596,11 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
         }
         g_autofree char *f_rt = ok ? fit(per_rt, s_rt / lat_rt, error) : NULL;
         ok = ok && f_rt != NULL;
-        double rtt = MAX(0, lat_rt - s_rt), hs_rtt = MAX(0, lat_hs - s_full);
+        /* the network's and the client's share: from the open loop when it has enough sessions (a fleet's sessions
+         * arrive so), else from concurrency 1; the handshake's from before connect(), as the model's latency counts */
+        gboolean from_open = open.ok >= MIN_FIT_SAMPLES;
+        double lat_hs_net = from_open ? mean(open.hs) : lat_hs, lat_rt_net = from_open ? mean(open.req) / 2 : lat_rt;
+        double rtt = MAX(0, lat_rt_net - s_rt), hs_rtt = MAX(0, lat_hs_net - s_full);
         double mean_s = s_full + 2 * s_rt, w_eff = x_max * mean_s / 1e9;
         if (ok) {
             g_key_file_set_string(out, G, "cwmp_time", f_rt);
@@ -551,10 +608,17 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
                                                  "mean %s of server CPU", inf.ok, dur(s_rt, b, sizeof b));
             g_key_file_set_comment(out, G, "cwmp_time", c, NULL);
             g_key_file_set_string(out, G, "rtt", dur(rtt, b, sizeof b));
-            g_key_file_set_comment(out, G, "rtt", " a round trip's latency less the server's CPU in it", NULL);
+            g_autofree char *how = from_open
+                ? g_strdup_printf("the open loop's %u sessions at %.0f/s (concurrency 1: %s a round trip, %s a "
+                                  "handshake: a fleet's sessions find the machine colder)", open.ok, open_rate,
+                                  dur(MAX(0, lat_rt - s_rt), b, sizeof b), dur(MAX(0, lat_hs - s_full), b2, sizeof b2))
+                : g_strdup("concurrency 1 (the open loop had too few sessions)");
+            g_autofree char *rtt_c = g_strdup_printf(" a round trip's latency less the server's CPU in it, from %s", how);
+            g_key_file_set_comment(out, G, "rtt", rtt_c, NULL);
             g_key_file_set_string(out, G, "handshake_rtt", dur(hs_rtt, b, sizeof b));
-            g_key_file_set_comment(out, G, "handshake_rtt", " the client's share of a full handshake: its latency "
-                                                            "less the server's CPU", NULL);
+            g_autofree char *hc = g_strdup_printf(" the client's share of a full handshake, connect() included: its "
+                                                  "latency less the server's CPU, from %s", how);
+            g_key_file_set_comment(out, G, "handshake_rtt", hc, NULL);
             g_key_file_set_integer(out, G, "workers", MAX(1, (int)lround(w_eff)));
             g_autofree char *wc = g_strdup_printf(" workers_effective = %.2f: X_max %.1f/s x mean session CPU %s%s",
                                                   w_eff, x_max, dur(mean_s, b, sizeof b), threads->str);
@@ -614,6 +678,7 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
     step_clear(&hs);
     step_clear(&res);
     step_clear(&inf);
+    step_clear(&open);
     if (rig.client)
         hnb_drive_client_free(rig.client);
     for (guint i = 0; i < MAX_DEVICES; i++)
