@@ -11,7 +11,7 @@
 /* The parameters that determine the generated material, as text; its SHA-256 names the cache directory. */
 static char *params_key(const HnbPkiParams *p)
 {
-    static const char *const kt[] = {"ec-p256", "rsa-2048"};
+    static const char *const kt[] = {"ec-p256", "rsa-2048", "rsa-4096"};
     g_autofree char *text = g_strdup_printf(
         "%s\nepoch=%" G_GINT64_FORMAT "\nrealm=%s\nhems=%s\noui=%s\ndevice=%s\nca=%s\nsigning=%s\n"
         "ca=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT "\nhems=%" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
@@ -22,7 +22,11 @@ static char *params_key(const HnbPkiParams *p)
         p->ca_issued_before, p->ca_lifetime, p->hems_issued_before, p->hems_lifetime, p->device_issued_before,
         p->device_lifetime, p->signing_issued_before, p->signing_lifetime, p->segw_fqdn, kt[p->segw_key],
         p->segw_issued_before, p->segw_lifetime, p->recovery_issued_before, p->recovery_lifetime);
-    char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+    /* added after the others, and only when not the default: the caches of every earlier PKI keep their names */
+    g_autofree char *full = p->hems_key == HNB_PKI_KEY_RSA_2048 ? g_strdup(text)
+                                                                : g_strdup_printf("%shems_key=%s\n", text,
+                                                                                  kt[p->hems_key]);
+    char *hex = g_compute_checksum_for_string(G_CHECKSUM_SHA256, full, -1);
     hex[16] = '\0';
     return hex;
 }
@@ -71,7 +75,7 @@ HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
     }
     /* the renewed H(e)MS certificate: serial 3, valid from renewal - lead (an issued_before that may be negative) */
     if (pki->p.hems_renewal_at > 0 &&
-        !(pki->hems_renewed = pki_make_cred(&pki->p, HNB_PKI_KEY_RSA_2048, "Operator", pki->p.hems_fqdn,
+        !(pki->hems_renewed = pki_make_cred(&pki->p, pki->p.hems_key, "Operator", pki->p.hems_fqdn,
                                             pki->p.hems_fqdn, 3, pki->p.hems_renewal_lead - pki->p.hems_renewal_at,
                                             pki->p.hems_lifetime, PKI_ROLE_SERVER, pki->root, error))) {
         g_prefix_error(error, "PKI: renewed H(e)MS certificate: ");

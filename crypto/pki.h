@@ -62,7 +62,7 @@
 #include "sim/scenario.h"
 #include "sim/time.h"
 
-typedef enum { HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048 } HnbPkiKeyType;
+typedef enum { HNB_PKI_KEY_EC_P256, HNB_PKI_KEY_RSA_2048, HNB_PKI_KEY_RSA_4096 } HnbPkiKeyType;
 
 /* serial of the software-signing certificate (device serials are index + 1, below 2^32 + 1) */
 #define HNB_PKI_SIGNING_SERIAL (UINT64_C(1) << 40)
@@ -81,6 +81,7 @@ typedef struct {
     /* validity: [epoch - issued_before, epoch - issued_before + lifetime], in ns */
     HnbTime ca_issued_before, ca_lifetime;
     HnbTime hems_issued_before, hems_lifetime;
+    HnbPkiKeyType hems_key; /* the H(e)MS server key: rsa-2048 (default) or rsa-4096 */
     /* H(e)MS certificate renewal (0: none): from simulated time hems_renewal_at the H(e)MS presents a new certificate
      * valid from hems_renewal_at - hems_renewal_lead for hems_lifetime.  Made in memory, not cached. */
     HnbTime hems_renewal_at, hems_renewal_lead;

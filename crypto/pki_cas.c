@@ -48,7 +48,7 @@ static gboolean make_cas(HnbPki *pki, GError **error)
                                    p->ca_lifetime, PKI_ROLE_CA, NULL, error)) ||
         !(pki->foreign = pki_make_cred(p, p->ca_key, "Foreign", "Foreign CA", NULL, 1, p->ca_issued_before,
                                        p->ca_lifetime, PKI_ROLE_CA, NULL, error)) ||
-        !(pki->hems = pki_make_cred(p, HNB_PKI_KEY_RSA_2048, "Operator", p->hems_fqdn, p->hems_fqdn, 2,
+        !(pki->hems = pki_make_cred(p, p->hems_key, "Operator", p->hems_fqdn, p->hems_fqdn, 2,
                                     p->hems_issued_before, p->hems_lifetime, PKI_ROLE_SERVER, pki->root, error)) ||
         !(pki->signing = pki_make_cred(p, p->signing_key, "HNB Manufacturer", "Software Signing", NULL,
                                        HNB_PKI_SIGNING_SERIAL, p->signing_issued_before, p->signing_lifetime,

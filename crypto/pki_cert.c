@@ -26,8 +26,9 @@ HnbPkiCred *pki_cred_new(X509 *cert, EVP_PKEY *key)
 
 EVP_PKEY *pki_keygen(HnbPkiKeyType t)
 {
-    return t == HNB_PKI_KEY_RSA_2048 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
-                                     : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    if (t == HNB_PKI_KEY_EC_P256)
+        return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)(t == HNB_PKI_KEY_RSA_4096 ? 4096 : 2048));
 }
 
 /* Unix seconds of simulated time t (ns since the epoch), rounded down. */

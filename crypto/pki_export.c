@@ -143,7 +143,7 @@ gboolean hnb_pki_export(HnbPki *pki, const char *dir, uint32_t ndevices, gboolea
         if (!export_device(&x, pki, i, FALSE) || !export_device(&x, pki, i, TRUE))
             return FALSE;
     {
-        static const char *const kt[] = {"ec-p256", "rsa-2048"};
+        static const char *const kt[] = {"ec-p256", "rsa-2048", "rsa-4096"};
         g_autoptr(GString) ini = g_string_new(NULL);
         g_string_append_printf(ini,
                                "# hnbsim PKI parameters (read by hnb_pki_open_export / hnbsim acs --pki)\n[pki]\n"

@@ -26,7 +26,8 @@ static EVP_PKEY *key_from_cache(HnbPki *pki, const char *name, HnbPkiKeyType typ
     EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
     ERR_clear_error();
-    if (k && EVP_PKEY_is_a(k, type == HNB_PKI_KEY_RSA_2048 ? "RSA" : "EC"))
+    if (k && EVP_PKEY_is_a(k, type == HNB_PKI_KEY_EC_P256 ? "EC" : "RSA") &&
+        (type != HNB_PKI_KEY_RSA_4096) == (EVP_PKEY_get_bits(k) != 4096))
         return k;
     EVP_PKEY_free(k);
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {

@@ -568,6 +568,36 @@ static void test_recovery(void)
     rm_rf(dir);
 }
 
+/* [pki] hems_key = rsa-4096: the H(e)MS presents a 4096-bit RSA key signed by the root, in a cache directory of its
+ * own (the default's name unchanged), and again from the cache. */
+static void test_hems_key(void)
+{
+    g_autofree char *dir = tmpdir();
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    p.cache_dir = g_strdup(dir);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HnbPki) base = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(EVP_PKEY_get_bits(hnb_pki_hems(base)->key), ==, 2048);
+    p.hems_key = HNB_PKI_KEY_RSA_4096;
+    g_autoptr(HnbPki) k = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    const HnbPkiCred *h = hnb_pki_hems(k);
+    g_assert_true(EVP_PKEY_is_a(h->key, "RSA"));
+    g_assert_cmpint(EVP_PKEY_get_bits(h->key), ==, 4096);
+    g_assert_cmpint(X509_check_private_key(h->cert, h->key), ==, 1);
+    g_assert_cmpint(X509_verify(h->cert, X509_get0_pubkey(hnb_pki_root(k)->cert)), ==, 1);
+    g_assert_cmpstr(hnb_pki_cache_path(k), !=, hnb_pki_cache_path(base));
+    g_autoptr(HnbPki) again = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    HnbPkiStats st;
+    hnb_pki_stats(again, &st);
+    g_assert_cmpuint(st.ca_generated, ==, 0);
+    g_assert_cmpint(X509_cmp(hnb_pki_hems(again)->cert, h->cert), ==, 0);
+    hnb_pki_params_clear(&p);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -579,5 +609,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pki/export", test_export);
     g_test_add_func("/pki/segw", test_segw);
     g_test_add_func("/pki/recovery", test_recovery);
+    g_test_add_func("/pki/hems-key", test_hems_key);
     return g_test_run();
 }
