@@ -606,6 +606,66 @@ static void test_hems_cert_rollover(void)
     g_assert_cmpfloat(nyv_drift, !=, nyv0); /* drift changes the clocks, both ways */
 }
 
+/* [series] latency = true adds four columns and changes nothing else: the same metrics and the same base columns bit
+ * for bit (the rows' tallies draw nothing and schedule nothing).  20 HNBs informing hourly and a row a minute: most
+ * rows see no session end (nan), the others a few sessions of about 0.1 s; pace_lag_ms is 0 in the model.  A value
+ * that is not a boolean is refused naming the file and the key. */
+static void test_latency_series(void)
+{
+    const char *text = "[scenario]\nname = t\nduration = 6h\nseed = 3\nsample_interval = 1m\n"
+                       "[fleet]\nsize = 20\n[cwmp]\nperiodic_interval = 1h\n[series]\nfine_interval = 0s\n";
+    char *on[] = {"series.latency=true", NULL};
+    Run off = run_text(text), lat = run_sets(text, on);
+    const HnbSeries *a = off.series, *b = lat.series;
+    g_assert_cmpuint(b->ncols, ==, a->ncols + 4);
+    static const char *const names[] = {"session_p50_s", "session_p95_s", "handshake_p95_s", "pace_lag_ms"};
+    for (guint c = 0; c < 4; c++)
+        g_assert_cmpstr(b->names[a->ncols + c], ==, names[c]);
+    guint rows = hnb_series_rows(a), empty = 0;
+    g_assert_cmpuint(hnb_series_rows(b), ==, rows);
+    for (guint k = 0; k < rows; k++) {
+        const double *ra = &g_array_index(a->data, double, k * a->ncols);
+        const double *rb = &g_array_index(b->data, double, k * b->ncols);
+        g_assert_cmpint(memcmp(ra, rb, a->ncols * sizeof(double)), ==, 0);
+        const double *l = rb + a->ncols;
+        g_assert_cmpfloat(l[3], ==, 0);
+        if (isnan(l[0])) {
+            g_assert_true(isnan(l[1]) && isnan(l[2]));
+            empty++;
+            continue;
+        }
+        g_assert_cmpfloat(l[0], >, 0);
+        g_assert_cmpfloat(l[0], <=, l[1]);
+        g_assert_cmpfloat(l[1], <, 1);
+        g_assert_cmpfloat(l[2], <=, l[1]);
+    }
+    g_test_message("%u rows, %u without a session ended", rows, empty);
+    g_assert_cmpuint(empty, >, rows / 2);
+    g_assert_cmpuint(empty, <, rows);
+    g_assert_cmpuint(off.m->items->len, ==, lat.m->items->len);
+    for (guint i = 0; i < off.m->items->len; i++) {
+        double x = g_array_index(off.m->items, HnbMetric, i).value, y = g_array_index(lat.m->items, HnbMetric, i).value;
+        g_assert_cmpint(memcmp(&x, &y, sizeof x), ==, 0);
+    }
+    run_clear(&off);
+    run_clear(&lat);
+
+    GError *error = NULL;
+    char *bad[] = {"series.latency=maybe", NULL};
+    g_autofree char *file = g_strdup_printf("%s[series]\nlatency = maybe\n", "[scenario]\nname = t\n");
+    HnbScenario *sc = hnb_model_load_data(file, "test.ini", NULL, &error);
+    g_assert_null(sc);
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "test.ini"));
+    g_assert_nonnull(strstr(error->message, "[series] latency"));
+    g_clear_error(&error);
+    sc = hnb_model_load_data("[scenario]\nname = t\n", "test.ini", bad, &error);
+    g_assert_null(sc);
+    g_assert_nonnull(strstr(error->message, "latency"));
+    g_clear_error(&error);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -626,5 +686,6 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/download-resume", test_download_resume);
     g_test_add_func("/fleet/download-power-loss", test_download_power_loss);
     g_test_add_func("/fleet/hems-cert-rollover", test_hems_cert_rollover);
+    g_test_add_func("/fleet/latency-series", test_latency_series);
     return g_test_run();
 }

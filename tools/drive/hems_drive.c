@@ -61,6 +61,7 @@ struct HnbHemsDrive {
     uint32_t n, k_session, k_image;
     PerHnb *h;
     HnbAcsStats as;
+    HnbAcsRowLatency row; /* the sessions tallied in as.lat since the last row ([series] latency) */
     HnbImageServerStats is;
     double bytes;
     size_t images_active;
@@ -214,6 +215,9 @@ static void on_session_done(HnbDriveSession *s, HnbDriveResult *r, void *user_da
         hnb_tally_add(&l->handshake, to_scenario_s(d, r->t_start, r->t_handshake));
         hnb_tally_add(&l->first_response, to_scenario_s(d, r->t_start, r->t_first_response));
         hnb_tally_add(&l->session, to_scenario_s(d, r->t_start, r->t_end));
+        /* it ended now, in scenario time: the next row's */
+        hnb_tally_add(&d->row.session, to_scenario_s(d, r->t_start, r->t_end));
+        hnb_tally_add(&d->row.handshake, to_scenario_s(d, r->t_start, r->t_handshake));
     }
     g_free(slot);
 }
@@ -430,6 +434,19 @@ static double d_bytes(void *impl, HnbTime now)
     return ((HnbHemsDrive *)impl)->bytes;
 }
 
+static void d_row_latency(void *impl, HnbTime now, HnbAcsRowLatency *out, double *lag_ms)
+{
+    HnbHemsDrive *d = impl;
+    hnb_tally_merge(&out->session, &d->row.session);
+    hnb_tally_merge(&out->handshake, &d->row.handshake);
+    hnb_tally_clear(&d->row.session);
+    hnb_tally_clear(&d->row.handshake);
+    hnb_tally_init(&d->row.session);
+    hnb_tally_init(&d->row.handshake);
+    /* the row's check is a kernel event the pacer runs: its lag, as pace.h measures every event's */
+    *lag_ms = d->pace ? (double)hnb_pace_lag_ns(d->pace, now) / 1e6 : NAN;
+}
+
 void hnb_hems_drive_cut_all(HnbHemsDrive *d)
 {
     for (uint32_t i = 0; i < d->n; i++) {
@@ -454,6 +471,8 @@ static void d_free(void *impl)
     hnb_tally_clear(&d->as.lat.handshake);
     hnb_tally_clear(&d->as.lat.first_response);
     hnb_tally_clear(&d->as.lat.session);
+    hnb_tally_clear(&d->row.session);
+    hnb_tally_clear(&d->row.handshake);
     g_free(d);
 }
 
@@ -471,6 +490,7 @@ static const HnbHemsOps drive_ops = {
     .image_stats = d_image_stats,
     .images_active = d_images_active,
     .bytes_delivered = d_bytes,
+    .row_latency = d_row_latency,
     .free = d_free,
 };
 
@@ -498,6 +518,8 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
     hnb_tally_init(&d->as.lat.handshake);
     hnb_tally_init(&d->as.lat.first_response);
     hnb_tally_init(&d->as.lat.session);
+    hnb_tally_init(&d->row.session);
+    hnb_tally_init(&d->row.handshake);
     d->k_session = hnb_sim_register(sim, "drive.session", on_session, d);
     d->k_image = hnb_sim_register(sim, "drive.image", on_image, d);
     st->made = d;
