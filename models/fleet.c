@@ -772,6 +772,13 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     latency_metrics(&as->lat, m);
     hnb_metrics_add(m, "throughput_per_s", "sessions/s", (double)as->completed / hnb_time_to_sec(p->duration),
                     "sessions completed / duration, whole-run mean (quiet hours included)");
+    const HnbImageServerStats *dls = hnb_hems_image_stats(&f->hems);
+    hnb_metrics_add(m, "download_mbps_p50", "Mbit/s", hnb_tally_quantile(&dls->mbps, 0.5),
+                    "median per-download throughput: each download's bytes x 8 / its time from the start (first "
+                    "byte) to done, its average rate; over the downloads completed within the run (nan: none)");
+    hnb_metrics_add(m, "download_bytes", "bytes", hnb_hems_bytes_delivered(&f->hems, p->duration),
+                    "bytes the image server delivered within the run (download_gbytes in bytes: whole images, resumed "
+                    "remainders, what cut downloads received), up to the horizon");
     hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
     hnb_metrics_add(m, "handshakes_real", "handshakes", (double)as->real_handshakes,
                     "of which real OpenSSL handshakes (the rest sampled, [tls] fidelity)");

@@ -666,6 +666,35 @@ static void test_latency_series(void)
     g_clear_error(&error);
 }
 
+/* Download throughput by hand: every access link 8 Mbit/s, a 10 MB image, a 10 Gbit/s server that no number of these
+ * downloads can fill (300 affected x 8 Mbit/s = 2.4 Gbit/s, under the default cap of 500): each download runs alone
+ * at its link's rate, 10e6 x 8 / 8e6 = 10 s, so download_mbps_p50 = 8 and download_bytes = 10 MB x the downloads
+ * (none cut: no timeout reached, no power loss).  The run's end falls after every download. */
+static void test_download_throughput(void)
+{
+    Run r = run_text("[scenario]\nname = t\nduration = 1d\nseed = 3\n[fleet]\nsize = 1000\n"
+                     "[cwmp]\nperiodic_interval = 30d\n[hnb]\nlayout = golden\n[golden]\ntls = false\n"
+                     "[tls]\nprofile = custom\nfidelity = sampled:100\n[attack]\nstart = 1h\nfraction = 0.3\n"
+                     "[download]\nbandwidth = 10Gbps\naccess_link = 8Mbps\nimage_size = 10MB\n");
+    double n = metric(&r, "downloads_completed");
+    g_test_message("%.0f downloads, p50 %.9g Mbit/s, %.0f bytes", n, metric(&r, "download_mbps_p50"),
+                   metric(&r, "download_bytes"));
+    g_assert_cmpfloat(n, >, 250);
+    g_assert_cmpfloat(metric(&r, "downloads_started"), ==, n);
+    g_assert_cmpfloat(metric(&r, "downloads_failed"), ==, 0);
+    g_assert_cmpfloat(fabs(metric(&r, "download_mbps_p50") - 8), <=, 1e-6);
+    g_assert_cmpfloat(fabs(metric(&r, "download_bytes") - 10e6 * n), <=, 1e-9 * 10e6 * n);
+    g_assert_cmpfloat(metric(&r, "download_bytes"), ==, metric(&r, "download_gbytes") * 1e9);
+    run_clear(&r);
+    /* no download: nan, and no byte */
+    Run none =
+        run_text("[scenario]\nname = t\nduration = 2h\nseed = 3\n[fleet]\nsize = 20\n[attack]\nmode = none\n");
+    g_assert_cmpfloat(metric(&none, "downloads_completed"), ==, 0);
+    g_assert_true(isnan(metric(&none, "download_mbps_p50")));
+    g_assert_cmpfloat(metric(&none, "download_bytes"), ==, 0);
+    run_clear(&none);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -687,5 +716,6 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/download-power-loss", test_download_power_loss);
     g_test_add_func("/fleet/hems-cert-rollover", test_hems_cert_rollover);
     g_test_add_func("/fleet/latency-series", test_latency_series);
+    g_test_add_func("/fleet/download-throughput", test_download_throughput);
     return g_test_run();
 }

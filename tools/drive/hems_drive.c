@@ -318,8 +318,13 @@ static void on_image_done(HnbDriveImage *img, const HnbDriveImageResult *r, void
     h->fault = r->outcome == HNB_DRIVE_IMAGE_OK ? 0 : r->outcome == HNB_DRIVE_IMAGE_REFUSED ? 9010 : 9017;
     if (r->outcome != HNB_DRIVE_IMAGE_OK)
         note_failure(d, hnb_drive_image_outcome_name(r->outcome), r->detail);
-    if (!hnb_pace_ended(d->pace))
-        hnb_pace_post(d->pace, d->k_image, slot->hnb, HNB_ARG(slot->gen, (uint64_t)r->outcome));
+    gboolean counted = !hnb_pace_ended(d->pace) &&
+                       hnb_pace_post(d->pace, d->k_image, slot->hnb, HNB_ARG(slot->gen, (uint64_t)r->outcome));
+    /* completed within the run, as the session latencies are counted: its rate in scenario time (bytes over the
+     * first byte to the last, × speed as every measured time) */
+    double secs = to_scenario_s(d, r->t_first_byte, r->t_image_done);
+    if (counted && r->outcome == HNB_DRIVE_IMAGE_OK && r->t_first_byte && secs > 0)
+        hnb_tally_add(&d->is.mbps, (double)r->bytes * 8 / secs / 1e6);
     g_free(slot);
 }
 
@@ -473,6 +478,7 @@ static void d_free(void *impl)
     hnb_tally_clear(&d->as.lat.session);
     hnb_tally_clear(&d->row.session);
     hnb_tally_clear(&d->row.handshake);
+    hnb_tally_clear(&d->is.mbps);
     g_free(d);
 }
 
@@ -512,6 +518,7 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
     d->sessions_csv = g_string_new("replication,hnb,time_ns,events,outcome,reason,connect_us,handshake_us,"
                                    "first_response_us,end_us\n");
     d->is.first_start = d->is.last_done = -1;
+    hnb_tally_init(&d->is.mbps);
     hnb_gauge_init(&d->as.busy_gauge, 0, 0);
     hnb_gauge_init(&d->as.open_gauge, 0, 0);
     hnb_tally_init(&d->as.lat.connect);
