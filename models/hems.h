@@ -33,6 +33,8 @@
 #include "models/acs.h"
 #include "models/image_server.h"
 
+#include <math.h>
+
 typedef struct {
     void (*connect)(void *impl, uint32_t hnb);
     void (*lost)(void *impl, uint32_t hnb); /* NULL: nothing to do */
@@ -48,7 +50,7 @@ typedef struct {
     const HnbImageServerStats *(*image_stats)(void *impl);
     size_t (*images_active)(void *impl); /* downloads running now */
     double (*bytes_delivered)(void *impl, HnbTime now);
-    void (*row_latency)(void *impl, HnbTime now, HnbAcsRowLatency *out, double *lag_ms);
+    void (*row_latency)(void *impl, HnbTime now, HnbAcsRowLatency *out, double *lag_ms); /* NULL: nan columns */
     void (*free)(void *impl);
 } HnbHemsOps;
 
@@ -97,9 +99,12 @@ static inline double hnb_hems_bytes_delivered(const HnbHems *h, HnbTime now)
 {
     return h->ops->bytes_delivered(h->impl, now);
 }
+/* An implementation without row_latency (a test's fake) leaves the tallies empty and the lag unknown: nan columns. */
 static inline void hnb_hems_row_latency(const HnbHems *h, HnbTime now, HnbAcsRowLatency *out, double *lag_ms)
 {
-    h->ops->row_latency(h->impl, now, out, lag_ms);
+    *lag_ms = NAN;
+    if (h->ops->row_latency)
+        h->ops->row_latency(h->impl, now, out, lag_ms);
 }
 /* Frees the implementation (not the parts it borrows) and clears *h; a cleared HnbHems is ignored. */
 static inline void hnb_hems_free(HnbHems *h)
