@@ -90,7 +90,15 @@ struct HnbAcs {
 
     HnbAcsStats st;
     HnbWindow *observer; /* hnb_acs_observe: (opened, refused) events, or NULL */
+    GArray *ending;      /* p->row_latency: of Ending, the tallied sessions not yet taken by hnb_acs_row_latency */
 };
+
+/* A tallied session's row latencies, kept until a row at or after its end takes them (at most the sessions in their
+ * network time and those ended since the last row). */
+typedef struct {
+    HnbTime end;
+    double session, handshake;
+} Ending;
 
 HnbAcsOverload hnb_acs_overload_parse(const char *text)
 {
@@ -322,6 +330,25 @@ static void tally(HnbAcs *acs, const Worker *wk, HnbTime end, HnbTime rtt1)
     hnb_tally_add(&l->handshake, hnb_time_to_sec(hs - wk->t0));
     hnb_tally_add(&l->first_response, hnb_time_to_sec(hs + wk->cpu1 + rtt1 - wk->t0));
     hnb_tally_add(&l->session, hnb_time_to_sec(end - wk->t0));
+    if (acs->ending) {
+        Ending e = {end, hnb_time_to_sec(end - wk->t0), hnb_time_to_sec(hs - wk->t0)};
+        g_array_append_val(acs->ending, e);
+    }
+}
+
+void hnb_acs_row_latency(HnbAcs *acs, HnbTime now, HnbAcsRowLatency *out)
+{
+    g_return_if_fail(acs->ending);
+    for (guint k = 0; k < acs->ending->len;) {
+        const Ending *e = &g_array_index(acs->ending, Ending, k);
+        if (e->end > now) {
+            k++;
+            continue;
+        }
+        hnb_tally_add(&out->session, e->session);
+        hnb_tally_add(&out->handshake, e->handshake);
+        g_array_remove_index_fast(acs->ending, k); /* the order of the adds changes no quantile (stats.h) */
+    }
 }
 
 static uint32_t pending_new(HnbAcs *acs, const Worker *wk, HnbTime slot_end, HnbTime end, HnbTime rtt1)
@@ -516,6 +543,8 @@ HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStrea
     hnb_tally_init(&acs->st.lat.handshake);
     hnb_tally_init(&acs->st.lat.first_response);
     hnb_tally_init(&acs->st.lat.session);
+    if (p->row_latency)
+        acs->ending = g_array_new(FALSE, FALSE, sizeof(Ending));
     return acs;
 }
 
@@ -530,6 +559,8 @@ void hnb_acs_free(HnbAcs *acs)
     hnb_tally_clear(&acs->st.lat.handshake);
     hnb_tally_clear(&acs->st.lat.first_response);
     hnb_tally_clear(&acs->st.lat.session);
+    if (acs->ending)
+        g_array_free(acs->ending, TRUE);
     g_free(acs->w);
     g_free(acs->free_w);
     g_free(acs->pend);

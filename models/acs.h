@@ -60,6 +60,8 @@ typedef struct {
     HnbTime syn_rto;      /* [hnb] syn_rto: the HNB's initial SYN retransmission timeout, doubled per SYN */
     HnbTime handshake_rtt; /* [acs] handshake_rtt: network time of the handshake (holds the slot, not a worker) */
     HnbTime horizon;      /* the run's end: a session completing after it is in no latency tally (nor completed) */
+    gboolean row_latency; /* [series] latency: keep each tallied session's latencies until it ends, for
+                             hnb_acs_row_latency (off: nothing kept, nothing changes) */
 } HnbAcsParams;
 
 /* What an HNB brings to a session, read when the ACS needs it (connect, worker start, handshake end). */
@@ -99,6 +101,12 @@ typedef struct {
     HnbTally connect, handshake, first_response, session;
 } HnbAcsLatency;
 
+/* [series] latency: the latencies of the sessions that ended within one time-series row's interval, beside the
+ * whole-run HnbAcsLatency (the same sessions: completed, ended by the horizon), for the row's columns. */
+typedef struct {
+    HnbTally session, handshake;
+} HnbAcsRowLatency;
+
 typedef struct {
     uint64_t sessions, completed, refused, failed;
     uint64_t refused_hs;  /* refused with a 503 after the TLS handshake (reject_after_handshake) */
@@ -128,6 +136,11 @@ void hnb_acs_free(HnbAcs *acs); /* after the run; abandons handshakes in flight 
 void hnb_acs_connect(HnbAcs *acs, uint32_t hnb);
 
 const HnbAcsStats *hnb_acs_stats(const HnbAcs *acs);
+
+/* With p->row_latency: adds to `out` the latencies of the sessions tallied in HnbAcsStats.lat whose end fell after
+ * the previous call and at or before `now`, and forgets them.  A session's latencies are known when its last CPU is
+ * done, before its network time ends, so they are kept until then: a row counts the sessions that ENDED in it. */
+void hnb_acs_row_latency(HnbAcs *acs, HnbTime now, HnbAcsRowLatency *out);
 
 /* Optional: every session opened is added to `w` as (1, 0) and every refusal as (0, 1), each at the time it is
  * counted in the stats (sessions, refused), for the exact sliding-window peaks (sim/window.h).  Borrowed. */

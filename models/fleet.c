@@ -40,15 +40,18 @@
 #define PEAK_WINDOW HNB_MIN
 #define PEAK_MIN_SESSIONS 20
 
-/* The time series' columns (new_series): the first SERIES_BASE in every run, all SERIES_COLUMNS with a SeGW. */
+/* The time series' columns (new_series): the first SERIES_BASE in every run, SERIES_COLUMNS with a SeGW; then, with
+ * [series] latency = true, SERIES_LATENCY more. */
 #define SERIES_BASE 17
 #define SERIES_COLUMNS 28
+#define SERIES_LATENCY 4
 
 /* Everything read from the scenario: const during the run. */
 typedef struct {
     uint64_t seed;
     HnbTime duration, sample; /* the coarse grid: [scenario] sample_interval */
     HnbTime fine;             /* [series] fine_interval, 0 when off (or not finer than sample) */
+    gboolean latency_series;  /* [series] latency */
     HnbPopulationParams hnb;
     HnbAcsParams acs;
     HnbAcsTlsParams tls;
@@ -143,6 +146,22 @@ static void on_attack(HnbSim *sim, const HnbEvent *ev, void *ud)
     f->attack_seen = TRUE;
 }
 
+/* [series] latency: the sessions that ended since the previous row (nan when none), and the pacer's lag at the row. */
+static void latency_columns(Fleet *f, HnbTime now, double *out)
+{
+    HnbAcsRowLatency rl;
+    hnb_tally_init(&rl.session);
+    hnb_tally_init(&rl.handshake);
+    double lag_ms = NAN;
+    hnb_hems_row_latency(&f->hems, now, &rl, &lag_ms);
+    out[0] = hnb_tally_quantile(&rl.session, 0.5);
+    out[1] = hnb_tally_quantile(&rl.session, 0.95);
+    out[2] = hnb_tally_quantile(&rl.handshake, 0.95);
+    out[3] = lag_ms;
+    hnb_tally_clear(&rl.session);
+    hnb_tally_clear(&rl.handshake);
+}
+
 static void add_row(Fleet *f, HnbTime now)
 {
     const HnbPopulationStats *hs = hnb_population_stats(f->hnbs);
@@ -153,7 +172,7 @@ static void add_row(Fleet *f, HnbTime now)
     uint64_t n = f->p->hnb.n;
     static const HnbSegwStats no_segw;
     const HnbSegwStats *ss = f->segw ? hnb_segw_stats(f->segw) : &no_segw;
-    double row[] = {
+    double row[SERIES_COLUMNS + SERIES_LATENCY] = {
         hnb_time_to_sec(now) / 3600.0,
         (double)hs->count[HNB_S_RUNNING],
         (double)hs->compromised_now,
@@ -183,8 +202,11 @@ static void add_row(Fleet *f, HnbTime now)
         (double)hs->tunnel[HNB_TUN_REFUSED],
         (double)hs->tunnel[HNB_TUN_NO_CREDENTIAL],
     };
-    G_STATIC_ASSERT(G_N_ELEMENTS(row) == SERIES_COLUMNS);
-    hnb_series_add_row(f->series, row); /* without a SeGW the series has the first SERIES_BASE columns only */
+    /* without a SeGW the SeGW's columns are left out: the latency columns, if any, follow the base ones */
+    guint ncols = f->segw ? SERIES_COLUMNS : SERIES_BASE;
+    if (f->p->latency_series)
+        latency_columns(f, now, row + ncols);
+    hnb_series_add_row(f->series, row);
     f->segw_setups_at_row = ss->setups;
     f->segw_refused_at_row = ss->refused;
     f->segw_dropped_at_row = ss->dropped;
@@ -419,6 +441,7 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
         .duration = hnb_scenario_time(sc, "scenario", "duration"),
         .sample = hnb_model_sample_interval(sc),
         .fine = hnb_scenario_time(sc, "series", "fine_interval"),
+        .latency_series = hnb_scenario_bool(sc, "series", "latency"),
         .hnb = hnb_params(sc),
         .acs = acs_params(sc),
         .images = {.bandwidth = hnb_scenario_number(sc, "download", "bandwidth"),
@@ -443,6 +466,7 @@ static void fleet_params(FleetParams *p, const HnbScenario *sc, const HnbProgres
     };
     if (p->fine >= p->sample)
         p->fine = 0;
+    p->acs.row_latency = p->latency_series;
     hnb_tls_fidelity_parse(hnb_scenario_string(sc, "tls", "fidelity"), &p->tls.fidelity);
     p->ike = (HnbSegwIkeParams){.workers = p->segw_p.workers, .fidelity = p->tls.fidelity};
     gboolean attacked = p->attack.mode != HNB_ATTACK_NONE && p->attack.start <= p->duration;
@@ -749,6 +773,13 @@ static void metrics(const Fleet *f, HnbMetrics *m)
     latency_metrics(&as->lat, m);
     hnb_metrics_add(m, "throughput_per_s", "sessions/s", (double)as->completed / hnb_time_to_sec(p->duration),
                     "sessions completed / duration, whole-run mean (quiet hours included)");
+    const HnbImageServerStats *dls = hnb_hems_image_stats(&f->hems);
+    hnb_metrics_add(m, "download_mbps_p50", "Mbit/s", hnb_tally_quantile(&dls->mbps, 0.5),
+                    "median per-download throughput: each download's bytes x 8 / its time from the start (first "
+                    "byte) to done, its average rate; over the downloads completed within the run (nan: none)");
+    hnb_metrics_add(m, "download_bytes", "bytes", hnb_hems_bytes_delivered(&f->hems, p->duration),
+                    "bytes the image server delivered within the run (download_gbytes in bytes: whole images, resumed "
+                    "remainders, what cut downloads received), up to the horizon");
     hnb_metrics_add(m, "handshakes", "handshakes", (double)as->handshakes, "TLS handshakes");
     hnb_metrics_add(m, "handshakes_real", "handshakes", (double)as->real_handshakes,
                     "of which real OpenSSL handshakes (the rest sampled, [tls] fidelity)");
@@ -842,7 +873,7 @@ static HnbSeries *recovery_cdf(const Fleet *f)
  * HNBs without a tunnel by why (models/fleet.h HnbTunnel, exact at the row, summing to no_tunnel): no verified image
  * runs (booting, installing, off, bricked), a set-up under way, waiting to retry after a dropped set-up, after a
  * refused one (clock, revocation, expiry), and a golden module without a credential. */
-static HnbSeries *new_series(gboolean segw)
+static HnbSeries *new_series(gboolean segw, gboolean latency)
 {
     static const char *const cols[] = {"time_h",     "in_service", "compromised",   "booting",       "golden",
                                        "downloading", "installing", "bricked",      "sessions_per_s", "refused_per_s",
@@ -855,8 +886,20 @@ static HnbSeries *new_series(gboolean segw)
                                         "sessions/s", "sessions/s", "sessions", "workers", "Gbit/s",
                                         "HNBs", "HNBs", "HNBs", "HNBs", "HNBs", "set-ups/s", "set-ups/s", "set-ups/s",
                                         "HNBs", "workers", "HNBs", "HNBs", "HNBs", "HNBs", "HNBs"};
+    static const char *const lat_cols[] = {"session_p50_s", "session_p95_s", "handshake_p95_s", "pace_lag_ms"};
+    static const char *const lat_units[] = {"s", "s", "s", "ms"};
     G_STATIC_ASSERT(G_N_ELEMENTS(cols) == SERIES_COLUMNS && G_N_ELEMENTS(units) == SERIES_COLUMNS);
-    return hnb_series_new(segw ? SERIES_COLUMNS : SERIES_BASE, cols, units);
+    G_STATIC_ASSERT(G_N_ELEMENTS(lat_cols) == SERIES_LATENCY && G_N_ELEMENTS(lat_units) == SERIES_LATENCY);
+    guint n = segw ? SERIES_COLUMNS : SERIES_BASE;
+    const char *names[SERIES_COLUMNS + SERIES_LATENCY], *unit[SERIES_COLUMNS + SERIES_LATENCY];
+    memcpy(names, cols, n * sizeof *names);
+    memcpy(unit, units, n * sizeof *unit);
+    if (latency) {
+        memcpy(names + n, lat_cols, sizeof lat_cols);
+        memcpy(unit + n, lat_units, sizeof lat_units);
+        n += SERIES_LATENCY;
+    }
+    return hnb_series_new(n, names, unit);
 }
 
 /* The crypto first (it can fail: PKI, configuration, signing), then the parts in the order that fixes the first
@@ -941,7 +984,7 @@ HnbFleetRun *hnb_fleet_run_new(const HnbScenario *sc, guint rep, HnbProgress *pr
     FleetParams *p = &r->p;
     Fleet *f = &r->f;
     fleet_params(p, sc, progress);
-    *f = (Fleet){.p = p, .sim = hnb_sim_new(), .series = new_series(p->segw)};
+    *f = (Fleet){.p = p, .sim = hnb_sim_new(), .series = new_series(p->segw, p->latency_series)};
     hnb_window_init(&f->sessions_win, PEAK_WINDOW, PEAK_MIN_SESSIONS);
     if (!parts_new(f, sc, rep, make, make_data, error)) {
         hnb_fleet_run_free(r);
@@ -1190,6 +1233,10 @@ static const HnbKeySpec schema[] = {
      "the time series gains a row every fine_interval while the fleet changes fast (a refusal, or a state count moved "
      "by >= 0.1% of the fleet since the previous check), besides every [scenario] sample_interval; at most 20160 "
      "such rows a replication; 0s: the coarse rows only"},
+    {"series", "latency", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
+     "the time series gains the columns session_p50_s, session_p95_s and handshake_p95_s (of the sessions completed "
+     "that ended since the previous row; nan when none) and pace_lag_ms (how late hnbsim drive's pacer ran the row; "
+     "0 in the model), and the figure session-latency"},
     {"cost", "currency", HNB_KEY_STRING, 0, "EUR", NULL, NULL, NULL,
      "the unit of every [cost] price and cost metric (a label: the captions and the findings say it)"},
     {"cost", "truck_roll", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL, "cost of one truck roll"},
@@ -1215,6 +1262,9 @@ static const HnbFigure figures[] = {
     {"segw-tunnels", "Tunnels up and HNBs without a tunnel", "HNBs", "tunnels no_tunnel", TRUE},
     {"segw-no-tunnel", "HNBs without a tunnel, by why", "HNBs",
      "no_tunnel_down no_tunnel_setting_up no_tunnel_after_drop no_tunnel_after_refusal no_tunnel_no_credential", TRUE},
+    /* [series] latency = true only */
+    {"session-latency", "H(e)MS session latency, sessions ended since the previous row", "s",
+     "session_p50_s session_p95_s handshake_p95_s", TRUE},
 };
 
 static const HnbCompareFigure compare_figures[] = {
@@ -1228,6 +1278,10 @@ static const HnbCompareFigure compare_figures[] = {
     {"recovery-cdf", "Time to recover, affected HNBs", "time to recover (h)", "fraction of affected HNBs",
      HNB_COMPARE_CDF, NULL, FALSE},
     {"no-tunnel", "HNBs without a tunnel", "time (h)", "HNBs", HNB_COMPARE_SERIES, "no_tunnel", TRUE}, /* SeGW */
+    {"session-latency", "Median session time, sessions ended since the previous row", "time (h)", "s",
+     HNB_COMPARE_SERIES, "session_p50_s", TRUE}, /* [series] latency = true */
+    {"session-p50", "Median session time, from connect() to the end", NULL, "s", HNB_COMPARE_BAR, "session_p50_s",
+     FALSE},
     {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
 };
 

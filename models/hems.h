@@ -21,6 +21,10 @@
  *   - the stats functions read, never change, what the results need; `bytes_delivered(now)` integrates the transfer
  *     rates up to `now` and is called only where the results are sampled, so that both implementations are asked at
  *     the same instants.
+ *   - row_latency(now, out, lag_ms), called only with [series] latency = true, at each time-series row: adds to `out`
+ *     (empty tallies) the latencies of the sessions counted in acs_stats()->lat that ended since the previous call,
+ *     and sets *lag_ms to how late, in real ms, the row's check runs against its scenario time (the drive's pacer;
+ *     0 in the model, which has no real time).
  * Nothing is scheduled when an implementation is built, so building one or the other changes no event's order.
  */
 #ifndef HNB_HEMS_H
@@ -28,6 +32,8 @@
 
 #include "models/acs.h"
 #include "models/image_server.h"
+
+#include <math.h>
 
 typedef struct {
     void (*connect)(void *impl, uint32_t hnb);
@@ -44,6 +50,7 @@ typedef struct {
     const HnbImageServerStats *(*image_stats)(void *impl);
     size_t (*images_active)(void *impl); /* downloads running now */
     double (*bytes_delivered)(void *impl, HnbTime now);
+    void (*row_latency)(void *impl, HnbTime now, HnbAcsRowLatency *out, double *lag_ms); /* NULL: nan columns */
     void (*free)(void *impl);
 } HnbHemsOps;
 
@@ -91,6 +98,13 @@ static inline size_t hnb_hems_images_active(const HnbHems *h) { return h->ops->i
 static inline double hnb_hems_bytes_delivered(const HnbHems *h, HnbTime now)
 {
     return h->ops->bytes_delivered(h->impl, now);
+}
+/* An implementation without row_latency (a test's fake) leaves the tallies empty and the lag unknown: nan columns. */
+static inline void hnb_hems_row_latency(const HnbHems *h, HnbTime now, HnbAcsRowLatency *out, double *lag_ms)
+{
+    *lag_ms = NAN;
+    if (h->ops->row_latency)
+        h->ops->row_latency(h->impl, now, out, lag_ms);
 }
 /* Frees the implementation (not the parts it borrows) and clears *h; a cleared HnbHems is ignored. */
 static inline void hnb_hems_free(HnbHems *h)

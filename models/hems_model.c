@@ -41,6 +41,11 @@ static double m_bytes_delivered(void *impl, HnbTime now)
 {
     return hnb_image_server_bytes_delivered(((HemsModel *)impl)->images, now);
 }
+static void m_row_latency(void *impl, HnbTime now, HnbAcsRowLatency *out, double *lag_ms)
+{
+    hnb_acs_row_latency(((HemsModel *)impl)->acs, now, out);
+    *lag_ms = 0; /* scenario time is the only time */
+}
 
 static const HnbHemsOps model_ops = {
     .connect = m_connect,
@@ -56,6 +61,7 @@ static const HnbHemsOps model_ops = {
     .image_stats = m_image_stats,
     .images_active = m_images_active,
     .bytes_delivered = m_bytes_delivered,
+    .row_latency = m_row_latency,
     .free = g_free,
 };
 

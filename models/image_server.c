@@ -23,6 +23,8 @@ typedef struct {
     uint32_t ticket; /* QUEUED: its ticket in the FIFO */
     HnbTime since;   /* QUEUED: when it joined */
     double held;     /* bytes of the image it holds (resume) */
+    HnbTime started; /* ACTIVE: when its download started */
+    double bytes;    /* ACTIVE: what that download sends (the image, or the rest of it) */
 } Rec;
 
 typedef struct {
@@ -169,6 +171,9 @@ static void on_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     (void)sim;
     s->event = 0;
     hnb_downloads_finish(s->dl, ev->time, ev->entity);
+    const Rec *r = rec_get(s, ev->entity);
+    if (ev->time > r->started)
+        hnb_tally_add(&s->st.mbps, r->bytes * 8 / hnb_time_to_sec(ev->time - r->started) / 1e6);
     rec_remove(s, ev->entity);
     s->in_use--;
     s->st.completed++;
@@ -202,6 +207,7 @@ HnbImageServer *hnb_image_server_new(HnbSim *sim, const HnbImageServerParams *p,
     /* at least 1 ns apart: a rate above 1e9/s is unlimited in all but name */
     s->rpc_gap = p->campaign_rate > 0 ? MAX((HnbTime)llround(1e9 / p->campaign_rate), 1) : 0;
     s->st.first_start = s->st.last_done = -1;
+    hnb_tally_init(&s->st.mbps);
     s->k_done = hnb_sim_register(sim, "download.done", on_done, s);
     s->k_tick = hnb_sim_register(sim, "download.campaign", on_tick, s);
     return s;
@@ -212,6 +218,7 @@ void hnb_image_server_free(HnbImageServer *s)
     if (!s)
         return;
     hnb_downloads_free(s->dl);
+    hnb_tally_clear(&s->st.mbps);
     g_hash_table_destroy(s->recs);
     g_free(s->fifo);
     g_free(s);
@@ -251,7 +258,9 @@ void hnb_image_server_start(HnbImageServer *s, uint32_t hnb, double cap_bps)
     if (r->held > 0)
         s->st.resumed++; /* Range: bytes=held- (RFC 7233 §3.1), answered 206 */
     r->state = R_ACTIVE;
-    hnb_downloads_start(s->dl, now, hnb, MAX(s->p.image_bytes - r->held, 0.0), cap_bps);
+    r->started = now;
+    r->bytes = MAX(s->p.image_bytes - r->held, 0.0);
+    hnb_downloads_start(s->dl, now, hnb, r->bytes, cap_bps);
     s->st.started++;
     if (s->st.first_start < 0)
         s->st.first_start = now;

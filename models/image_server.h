@@ -22,6 +22,7 @@
 
 #include "models/download.h"
 #include "sim/sim.h"
+#include "sim/stats.h"
 
 typedef struct {
     double bandwidth;        /* [download] bandwidth, bit/s, shared fairly */
@@ -50,6 +51,9 @@ typedef struct {
     uint64_t queue_peak;                 /* most HNBs waiting at once */
     double peak_bps;                     /* highest aggregate rate */
     HnbTime first_start, last_done;      /* -1 until the first download starts / completes */
+    /* each download completed within the run: its bytes (a resumed one's remainder) x 8 / its time from start (the
+     * first byte, measured) to done, Mbit/s; one that had nothing left to send (no time) is not in it */
+    HnbTally mbps;
 } HnbImageServerStats;
 
 typedef struct HnbImageServer HnbImageServer;

@@ -457,6 +457,54 @@ static void test_limit_at_inform(void)
     rig_clear(&r);
 }
 
+/* A row's latencies by hand ([series] latency: HnbAcsParams.row_latency), with the rig's one worker, 2 round trips
+ * of 1 s CPU and rtt 1 s (plain HTTP): HNBs 0 and 1 connect at 0, HNB 2 at 10 s.  HNB 0: CPU 0-2 s, network 2-4 s,
+ * ends at 4 s (session 4 s, handshake 0); HNB 1 waits for the worker until 2 s: CPU 2-4 s, ends at 6 s (session 6 s,
+ * handshake 2 s); HNB 2: ends at 14 s (4 s, 0).  Rows at 3, 5, 8, 9 and 20 s: at 3 s none (HNB 0's CPU is done but
+ * it has not ended: a row counts sessions that ENDED in it), at 5 s HNB 0's, at 8 s HNB 1's, at 9 s none, at 20 s
+ * HNB 2's.  One value a row, so every quantile is that value exactly (stats.h: rank 1 is the minimum).  The
+ * whole-run tallies are those of /acs/latency's kind, unchanged by the rows. */
+static void test_row_latency(void)
+{
+    Rig r;
+    rig_init(&r, 4, "1s");
+    hnb_acs_free(r.acs); /* rebuilt with the rows kept */
+    r.p.row_latency = TRUE;
+    r.acs = hnb_acs_new(r.sim, &r.p, NULL, hnb_stream(1, 0, "acs.service"), &client, &r);
+    hnb_sim_schedule(r.sim, 0, r.k_connect, 0, 0);
+    hnb_sim_schedule(r.sim, 0, r.k_connect, 1, 0);
+    hnb_sim_schedule(r.sim, 10 * S, r.k_connect, 2, 0);
+    static const struct {
+        HnbTime at;
+        double session, handshake; /* NAN: no session ended in the row */
+    } rows[] = {{3 * S, NAN, NAN}, {5 * S, 4, 0}, {8 * S, 6, 2}, {9 * S, NAN, NAN}, {20 * S, 4, 0}};
+    for (size_t k = 0; k < G_N_ELEMENTS(rows); k++) {
+        hnb_sim_run(r.sim, rows[k].at);
+        HnbAcsRowLatency rl;
+        hnb_tally_init(&rl.session);
+        hnb_tally_init(&rl.handshake);
+        hnb_acs_row_latency(r.acs, rows[k].at, &rl);
+        if (isnan(rows[k].session)) {
+            g_assert_cmpuint(rl.session.n, ==, 0);
+            g_assert_true(isnan(hnb_tally_quantile(&rl.session, 0.5)));
+            g_assert_true(isnan(hnb_tally_quantile(&rl.handshake, 0.95)));
+        } else {
+            g_assert_cmpuint(rl.session.n, ==, 1);
+            g_assert_cmpfloat(hnb_tally_quantile(&rl.session, 0.5), ==, rows[k].session);
+            g_assert_cmpfloat(hnb_tally_quantile(&rl.session, 0.95), ==, rows[k].session);
+            g_assert_cmpfloat(hnb_tally_quantile(&rl.handshake, 0.95), ==, rows[k].handshake);
+        }
+        hnb_tally_clear(&rl.session);
+        hnb_tally_clear(&rl.handshake);
+    }
+    const HnbAcsLatency *l = &hnb_acs_stats(r.acs)->lat;
+    g_assert_cmpuint(hnb_acs_stats(r.acs)->completed, ==, 3);
+    g_assert_cmpuint(l->session.n, ==, 3);
+    g_assert_cmpfloat(l->session.max, ==, 6);
+    g_assert_cmpfloat(l->session.min, ==, 4);
+    rig_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -467,5 +515,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acs/peaks-vs-brute", test_peaks_vs_brute);
     g_test_add_func("/acs/latency", test_latency);
     g_test_add_func("/acs/limit-at-inform", test_limit_at_inform);
+    g_test_add_func("/acs/row-latency", test_row_latency);
     return g_test_run();
 }

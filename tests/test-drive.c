@@ -10,6 +10,7 @@
  * (reconcile.csv), refusals included. */
 #include "tests/child-common.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -167,7 +168,8 @@ static void test_recovery(void)
     g_autofree char *sc = write_scenario("recovery.ini", "[scenario]\nname = recovery\nduration = 40s\nseed = 2\n"
                                                          "[fleet]\nsize = 40\n[cwmp]\nperiodic_interval = 1d\n"
                                                          "[hnb]\nlayout = golden\nboot_time = 1s\ninstall_time = 1s\n"
-                                                         "[attack]\nstart = 5s\nfraction = 0.5\nreboot_delay = 1s\n");
+                                                         "[attack]\nstart = 5s\nfraction = 0.5\nreboot_delay = 1s\n"
+                                                         "[series]\nlatency = true\n");
     g_autofree char *out_dir = g_build_filename(scratch, "recovery", NULL);
     char *out = NULL, *err = NULL;
     int rc = hnbsim_drive((const char *[]){sc, "--target", target, "--pki", pki_dir, "--metrics", metrics, "--speed",
@@ -183,6 +185,29 @@ static void test_recovery(void)
     g_assert_cmpfloat(summary(out_dir, "sessions"), ==, 40);
     g_assert_cmpfloat(summary(out_dir, "sessions_completed"), ==, 40);
     g_assert_cmpfloat_with_epsilon(summary(out_dir, "download_gbytes"), 20 * 300000 / 1e9, 1e-9);
+    g_assert_cmpfloat(summary(out_dir, "download_bytes"), ==, 20 * 300000);
+    g_test_message("download_mbps_p50 %g", summary(out_dir, "download_mbps_p50"));
+    g_assert_cmpfloat(summary(out_dir, "download_mbps_p50"), >, 0);
+    g_assert_true(isfinite(summary(out_dir, "download_mbps_p50")));
+    /* [series] latency: the drive's rows carry the pacer's lag at each row, a real number of ms */
+    g_autofree char *ts_path = g_build_filename(out_dir, "timeseries.csv", NULL), *ts = NULL;
+    g_assert_true(g_file_get_contents(ts_path, &ts, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(ts, "\n", -1);
+    g_assert_true(g_str_has_suffix(lines[0], ",session_p50_s,session_p95_s,handshake_p95_s,pace_lag_ms"));
+    guint rows = 0, with_sessions = 0;
+    for (guint k = 1; lines[k] && *lines[k]; k++, rows++) {
+        g_auto(GStrv) f = g_strsplit(lines[k], ",", -1);
+        guint n = g_strv_length(f);
+        double lag = g_ascii_strtod(f[n - 1], NULL);
+        g_assert_true(isfinite(lag));
+        g_assert_cmpfloat(lag, >=, 0);
+        with_sessions += strcmp(f[n - 4], "nan") != 0; /* session_p50_s */
+    }
+    g_test_message("%u rows, %u with sessions ended", rows, with_sessions);
+    g_assert_cmpuint(rows, >, 0);
+    g_assert_cmpuint(with_sessions, >, 0);
+    g_autofree char *fig = g_build_filename(out_dir, "figures", "session-latency.gp", NULL);
+    g_assert_true(g_file_test(fig, G_FILE_TEST_EXISTS));
     g_autofree char *rec_path = g_build_filename(out_dir, "reconcile.csv", NULL), *rec = NULL;
     g_assert_true(g_file_get_contents(rec_path, &rec, NULL, NULL));
     g_test_message("%s", rec);

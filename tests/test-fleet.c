@@ -606,6 +606,95 @@ static void test_hems_cert_rollover(void)
     g_assert_cmpfloat(nyv_drift, !=, nyv0); /* drift changes the clocks, both ways */
 }
 
+/* [series] latency = true adds four columns and changes nothing else: the same metrics and the same base columns bit
+ * for bit (the rows' tallies draw nothing and schedule nothing).  20 HNBs informing hourly and a row a minute: most
+ * rows see no session end (nan), the others a few sessions of about 0.1 s; pace_lag_ms is 0 in the model.  A value
+ * that is not a boolean is refused naming the file and the key. */
+static void test_latency_series(void)
+{
+    const char *text = "[scenario]\nname = t\nduration = 6h\nseed = 3\nsample_interval = 1m\n"
+                       "[fleet]\nsize = 20\n[cwmp]\nperiodic_interval = 1h\n[series]\nfine_interval = 0s\n";
+    char *on[] = {"series.latency=true", NULL};
+    Run off = run_text(text), lat = run_sets(text, on);
+    const HnbSeries *a = off.series, *b = lat.series;
+    g_assert_cmpuint(b->ncols, ==, a->ncols + 4);
+    static const char *const names[] = {"session_p50_s", "session_p95_s", "handshake_p95_s", "pace_lag_ms"};
+    for (guint c = 0; c < 4; c++)
+        g_assert_cmpstr(b->names[a->ncols + c], ==, names[c]);
+    guint rows = hnb_series_rows(a), empty = 0;
+    g_assert_cmpuint(hnb_series_rows(b), ==, rows);
+    for (guint k = 0; k < rows; k++) {
+        const double *ra = &g_array_index(a->data, double, k * a->ncols);
+        const double *rb = &g_array_index(b->data, double, k * b->ncols);
+        g_assert_cmpint(memcmp(ra, rb, a->ncols * sizeof(double)), ==, 0);
+        const double *l = rb + a->ncols;
+        g_assert_cmpfloat(l[3], ==, 0);
+        if (isnan(l[0])) {
+            g_assert_true(isnan(l[1]) && isnan(l[2]));
+            empty++;
+            continue;
+        }
+        g_assert_cmpfloat(l[0], >, 0);
+        g_assert_cmpfloat(l[0], <=, l[1]);
+        g_assert_cmpfloat(l[1], <, 1);
+        g_assert_cmpfloat(l[2], <=, l[1]);
+    }
+    g_test_message("%u rows, %u without a session ended", rows, empty);
+    g_assert_cmpuint(empty, >, rows / 2);
+    g_assert_cmpuint(empty, <, rows);
+    g_assert_cmpuint(off.m->items->len, ==, lat.m->items->len);
+    for (guint i = 0; i < off.m->items->len; i++) {
+        double x = g_array_index(off.m->items, HnbMetric, i).value, y = g_array_index(lat.m->items, HnbMetric, i).value;
+        g_assert_cmpint(memcmp(&x, &y, sizeof x), ==, 0);
+    }
+    run_clear(&off);
+    run_clear(&lat);
+
+    GError *error = NULL;
+    char *bad[] = {"series.latency=maybe", NULL};
+    g_autofree char *file = g_strdup_printf("%s[series]\nlatency = maybe\n", "[scenario]\nname = t\n");
+    HnbScenario *sc = hnb_model_load_data(file, "test.ini", NULL, &error);
+    g_assert_null(sc);
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "test.ini"));
+    g_assert_nonnull(strstr(error->message, "[series] latency"));
+    g_clear_error(&error);
+    sc = hnb_model_load_data("[scenario]\nname = t\n", "test.ini", bad, &error);
+    g_assert_null(sc);
+    g_assert_nonnull(strstr(error->message, "latency"));
+    g_clear_error(&error);
+}
+
+/* Download throughput by hand: every access link 8 Mbit/s, a 10 MB image, a 10 Gbit/s server that no number of these
+ * downloads can fill (300 affected x 8 Mbit/s = 2.4 Gbit/s, under the default cap of 500): each download runs alone
+ * at its link's rate, 10e6 x 8 / 8e6 = 10 s, so download_mbps_p50 = 8 and download_bytes = 10 MB x the downloads
+ * (none cut: no timeout reached, no power loss).  The run's end falls after every download. */
+static void test_download_throughput(void)
+{
+    Run r = run_text("[scenario]\nname = t\nduration = 1d\nseed = 3\n[fleet]\nsize = 1000\n"
+                     "[cwmp]\nperiodic_interval = 30d\n[hnb]\nlayout = golden\n[golden]\ntls = false\n"
+                     "[tls]\nprofile = custom\nfidelity = sampled:100\n[attack]\nstart = 1h\nfraction = 0.3\n"
+                     "[download]\nbandwidth = 10Gbps\naccess_link = 8Mbps\nimage_size = 10MB\n");
+    double n = metric(&r, "downloads_completed");
+    g_test_message("%.0f downloads, p50 %.9g Mbit/s, %.0f bytes", n, metric(&r, "download_mbps_p50"),
+                   metric(&r, "download_bytes"));
+    g_assert_cmpfloat(n, >, 250);
+    g_assert_cmpfloat(metric(&r, "downloads_started"), ==, n);
+    g_assert_cmpfloat(metric(&r, "downloads_failed"), ==, 0);
+    g_assert_cmpfloat(fabs(metric(&r, "download_mbps_p50") - 8), <=, 1e-6);
+    g_assert_cmpfloat(fabs(metric(&r, "download_bytes") - 10e6 * n), <=, 1e-9 * 10e6 * n);
+    g_assert_cmpfloat(metric(&r, "download_bytes"), ==, metric(&r, "download_gbytes") * 1e9);
+    run_clear(&r);
+    /* no download: nan, and no byte */
+    Run none =
+        run_text("[scenario]\nname = t\nduration = 2h\nseed = 3\n[fleet]\nsize = 20\n[attack]\nmode = none\n");
+    g_assert_cmpfloat(metric(&none, "downloads_completed"), ==, 0);
+    g_assert_true(isnan(metric(&none, "download_mbps_p50")));
+    g_assert_cmpfloat(metric(&none, "download_bytes"), ==, 0);
+    run_clear(&none);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -626,5 +715,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fleet/download-resume", test_download_resume);
     g_test_add_func("/fleet/download-power-loss", test_download_power_loss);
     g_test_add_func("/fleet/hems-cert-rollover", test_hems_cert_rollover);
+    g_test_add_func("/fleet/latency-series", test_latency_series);
+    g_test_add_func("/fleet/download-throughput", test_download_throughput);
     return g_test_run();
 }

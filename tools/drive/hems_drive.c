@@ -63,6 +63,7 @@ struct HnbHemsDrive {
     uint32_t n, k_session, k_image;
     PerHnb *h;
     HnbAcsStats as;
+    HnbAcsRowLatency row; /* the sessions tallied in as.lat since the last row ([series] latency) */
     HnbImageServerStats is;
     double bytes;
     size_t images_active;
@@ -216,6 +217,9 @@ static void on_session_done(HnbDriveSession *s, HnbDriveResult *r, void *user_da
         hnb_tally_add(&l->handshake, to_scenario_s(d, r->t_start, r->t_handshake));
         hnb_tally_add(&l->first_response, to_scenario_s(d, r->t_start, r->t_first_response));
         hnb_tally_add(&l->session, to_scenario_s(d, r->t_start, r->t_end));
+        /* it ended now, in scenario time: the next row's */
+        hnb_tally_add(&d->row.session, to_scenario_s(d, r->t_start, r->t_end));
+        hnb_tally_add(&d->row.handshake, to_scenario_s(d, r->t_start, r->t_handshake));
     }
     g_free(slot);
 }
@@ -320,8 +324,13 @@ static void on_image_done(HnbDriveImage *img, const HnbDriveImageResult *r, void
     h->fault = r->outcome == HNB_DRIVE_IMAGE_OK ? 0 : r->outcome == HNB_DRIVE_IMAGE_REFUSED ? 9010 : 9017;
     if (r->outcome != HNB_DRIVE_IMAGE_OK)
         note_failure(d, hnb_drive_image_outcome_name(r->outcome), r->detail);
-    if (!hnb_pace_ended(d->pace))
-        hnb_pace_post(d->pace, d->k_image, slot->hnb, HNB_ARG(slot->gen, (uint64_t)r->outcome));
+    gboolean counted = !hnb_pace_ended(d->pace) &&
+                       hnb_pace_post(d->pace, d->k_image, slot->hnb, HNB_ARG(slot->gen, (uint64_t)r->outcome));
+    /* completed within the run, as the session latencies are counted: its rate in scenario time (bytes over the
+     * first byte to the last, × speed as every measured time) */
+    double secs = to_scenario_s(d, r->t_first_byte, r->t_image_done);
+    if (counted && r->outcome == HNB_DRIVE_IMAGE_OK && r->t_first_byte && secs > 0)
+        hnb_tally_add(&d->is.mbps, (double)r->bytes * 8 / secs / 1e6);
     g_free(slot);
 }
 
@@ -436,6 +445,19 @@ static double d_bytes(void *impl, HnbTime now)
     return ((HnbHemsDrive *)impl)->bytes;
 }
 
+static void d_row_latency(void *impl, HnbTime now, HnbAcsRowLatency *out, double *lag_ms)
+{
+    HnbHemsDrive *d = impl;
+    hnb_tally_merge(&out->session, &d->row.session);
+    hnb_tally_merge(&out->handshake, &d->row.handshake);
+    hnb_tally_clear(&d->row.session);
+    hnb_tally_clear(&d->row.handshake);
+    hnb_tally_init(&d->row.session);
+    hnb_tally_init(&d->row.handshake);
+    /* the row's check is a kernel event the pacer runs: its lag, as pace.h measures every event's */
+    *lag_ms = d->pace ? (double)hnb_pace_lag_ns(d->pace, now) / 1e6 : NAN;
+}
+
 void hnb_hems_drive_cut_all(HnbHemsDrive *d)
 {
     for (uint32_t i = 0; i < d->n; i++) {
@@ -460,6 +482,9 @@ static void d_free(void *impl)
     hnb_tally_clear(&d->as.lat.handshake);
     hnb_tally_clear(&d->as.lat.first_response);
     hnb_tally_clear(&d->as.lat.session);
+    hnb_tally_clear(&d->row.session);
+    hnb_tally_clear(&d->row.handshake);
+    hnb_tally_clear(&d->is.mbps);
     g_free(d);
 }
 
@@ -477,6 +502,7 @@ static const HnbHemsOps drive_ops = {
     .image_stats = d_image_stats,
     .images_active = d_images_active,
     .bytes_delivered = d_bytes,
+    .row_latency = d_row_latency,
     .free = d_free,
 };
 
@@ -502,12 +528,15 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
     d->sessions_csv = g_string_new("replication,hnb,time_ns,events,outcome,reason,connect_us,handshake_us,"
                                    "first_response_us,end_us\n");
     d->is.first_start = d->is.last_done = -1;
+    hnb_tally_init(&d->is.mbps);
     hnb_gauge_init(&d->as.busy_gauge, 0, 0);
     hnb_gauge_init(&d->as.open_gauge, 0, 0);
     hnb_tally_init(&d->as.lat.connect);
     hnb_tally_init(&d->as.lat.handshake);
     hnb_tally_init(&d->as.lat.first_response);
     hnb_tally_init(&d->as.lat.session);
+    hnb_tally_init(&d->row.session);
+    hnb_tally_init(&d->row.handshake);
     d->k_session = hnb_sim_register(sim, "drive.session", on_session, d);
     d->k_image = hnb_sim_register(sim, "drive.image", on_image, d);
     st->made = d;
