@@ -52,7 +52,7 @@ static GPid drive_start(const char *name, int hnbs, const char *target, const ch
     g_assert_true(g_file_set_contents(sc, text, -1, NULL));
     g_autofree char *dir = g_build_filename(scratch, name, NULL);
     g_autofree char *cmd = g_strdup_printf("exec '%s' drive '%s' --target %s --pki '%s' --metrics %s --wan --model "
-                                           "-o '%s' --quiet 2>'%s.log'",
+                                           "-o '%s' --quiet >'%s.log' 2>&1",
                                            g_getenv("HNBSIM"), sc, target, pki_dir, metrics, dir, dir);
     const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     GPid pid;
