@@ -25,7 +25,8 @@
 #   resumed  180 s, resumption on: each device's first session full, its next two offering the kept session.
 # full - first and resumed - first are each device's second and third sessions alone (the same schedule): the CPU per
 # session of those differences is the steady state, full or resumed (a device's later sessions, its credential
-# already read once).  The driver's CPU is manifest.json's driver_cpu_s (the paced run and its grace, getrusage), the
+# already read once).  In the resumed drive, a session the server does not resume (a late one, say) is costed as a
+# later full one, from the full drive, and the rest of the difference divided among the resumed handshakes.  The driver's CPU is manifest.json's driver_cpu_s (the paced run and its grace, getrusage), the
 # server's its utime + stime from /proc/PID/stat across the drive (all its threads).
 # Capacity: HNBs informing every 10 real seconds (a minute of scenario at --speed 6, resumption on) for CAP_SECONDS,
 # from CAP_START doubling while the run is sustained — pace lag p99 <= 10 ms (manifest.json's "paced"), no session
@@ -119,7 +120,7 @@ summary() {
 }
 
 # drive NAME SERVER BINARY OUTDIR ARGS...: one drive on core 1 against SERVER (acs, acsfull); leaves NAME's driver CPU s, server CPU s,
-# sessions and resumed handshakes in $tmp/NAME.{dcpu,scpu,n,res} (one line a call, appended).
+# sessions, resumed handshakes and pace lag p99 (ms) in $tmp/NAME.{dcpu,scpu,n,res,lag} (one line a call, appended).
 drive() {
     local name=$1 pid_var=${2}_pid port_var=${2}_port bin=$3 out=$4 c0 c1
     shift 4
@@ -132,6 +133,7 @@ drive() {
     awk -v d="$((c1 - c0))" -v hz="$hz" 'BEGIN { printf "%.3f\n", d / hz }' >>"$tmp/$name.scpu"
     summary sessions "$out" >>"$tmp/$name.n"
     summary handshakes_resumed "$out" >>"$tmp/$name.res"
+    manifest pace_lag_p99_ms "$out" >>"$tmp/$name.lag"
     local bad
     bad=$(grep -o '"outcomes": {[^}]*}' "$out/manifest.json" | tr -d '{}"' | tr ',' '\n' | sed 's/^ *//' |
         grep -v '^outcomes: ok: \|^ok: \|: 0$' || true)
@@ -148,19 +150,27 @@ one_round() {
     for k in d s; do
         local col=dcpu
         [ $k = s ] && col=scpu
-        paste <(tail -n 1 "$tmp/$tag-first.$col") <(tail -n 1 "$tmp/$tag-first.n") |
-            awk '{ printf "%.1f\n", 1e6 * $1 / $2 }' >>"$tmp/$tag-first.$k"
-        for m in full resumed; do
-            paste <(tail -n 1 "$tmp/$tag-$m.$col") <(tail -n 1 "$tmp/$tag-$m.n") <(tail -n 1 "$tmp/$tag-first.$col") \
-                <(tail -n 1 "$tmp/$tag-first.n") | awk '{ printf "%.1f\n", 1e6 * ($1 - $3) / ($2 - $4) }' \
-                >>"$tmp/$tag-$m.$k"
-        done
+        # the values of this round: CPU s and sessions of first (c1 n1), full (cf nf), resumed (cr nr, rr resumed)
+        paste <(tail -n 1 "$tmp/$tag-first.$col") <(tail -n 1 "$tmp/$tag-first.n") \
+            <(tail -n 1 "$tmp/$tag-full.$col") <(tail -n 1 "$tmp/$tag-full.n") \
+            <(tail -n 1 "$tmp/$tag-resumed.$col") <(tail -n 1 "$tmp/$tag-resumed.n") \
+            <(tail -n 1 "$tmp/$tag-resumed.res") |
+            awk -v f="$tmp/$tag-first.$k" -v u="$tmp/$tag-full.$k" -v r="$tmp/$tag-resumed.$k" '{
+                c1 = $1; n1 = $2; cf = $3; nf = $4; cr = $5; nr = $6; rr = $7
+                full = (cf - c1) / (nf - n1)
+                # full handshakes of the resumed drive beyond its devices first ones (sessions the server did not
+                # resume) are costed as later full ones
+                printf "%.1f\n", 1e6 * c1 / n1 >>f
+                printf "%.1f\n", 1e6 * full >>u
+                printf "%.1f\n", 1e6 * (cr - c1 - full * (nr - rr - n1)) / rr >>r
+            }'
     done
     echo "  $tag: driver us/session first $(tail -n 1 "$tmp/$tag-first.d"), full $(tail -n 1 "$tmp/$tag-full.d")," \
         "resumed $(tail -n 1 "$tmp/$tag-resumed.d"); server $(tail -n 1 "$tmp/$tag-first.s")," \
         "$(tail -n 1 "$tmp/$tag-full.s"), $(tail -n 1 "$tmp/$tag-resumed.s");" \
         "resumed handshakes $(tail -n 1 "$tmp/$tag-resumed.res") of $(tail -n 1 "$tmp/$tag-resumed.n")" \
-        "(full drive: $(tail -n 1 "$tmp/$tag-full.res"))" >&2
+        "(full drive: $(tail -n 1 "$tmp/$tag-full.res")); pace lag p99 $(tail -n 1 "$tmp/$tag-first.lag")," \
+        "$(tail -n 1 "$tmp/$tag-full.lag"), $(tail -n 1 "$tmp/$tag-resumed.lag") ms" >&2
 }
 
 for ((i = 1; i <= runs; i++)); do
