@@ -12,12 +12,14 @@
 #   --no-capacity  the CPU rounds only.
 # Environment: HNBS (devices of the CPU rounds, default 600), SPEED (their --speed, default 24), HNBSIM_B (a second
 #              hnbsim binary, e.g. a build with a change to try: each round also runs its drives, right after
-#              HNBSIM's, against the same server; reported as B/A medians of the rounds' ratios), CAP_START (the
-#              capacity search's first fleet, default 1000), CAP_MAX (its largest, default 6000: the PKI is exported
+#              HNBSIM's, against the same servers; reported with its own driver/server ratio and the driver's B/A,
+#              medians of the rounds' ratios), CAP_START (the
+#              capacity search's first fleet, default 1000), CAP_MAX (its largest, default 4000: the PKI is exported
 #              for it, ~2.7 ms a device, and RLIMIT_NOFILE's hard limit must reach 2·CAP_MAX + 64),
 #              CAP_SECONDS (real seconds of each capacity run, default 20).
 #
-# The server, `hnbsim acs --workers 2 --resumption ids`, runs pinned to core 0 (taskset -c 0), every drive on core 1.
+# The server, `hnbsim acs --workers 2 --resumption ids` (and the full drive's, --resumption none), runs pinned to
+# core 0 (taskset -c 0), every drive on core 1.
 # The HNBs inform every minute of scenario time (`[cwmp] periodic_interval = 1m`, no attack, one seed, so every run
 # of a scenario opens the same sessions at the same times).  Each round runs three drives of HNBS devices at SPEED:
 #   first    60 s of scenario: each device's first session (a full handshake, its credential read);
@@ -26,14 +28,15 @@
 # full - first and resumed - first are each device's second and third sessions alone (the same schedule): the CPU per
 # session of those differences is the steady state, full or resumed (a device's later sessions, its credential
 # already read once).  In the resumed drive, a session the server does not resume (a late one, say) is costed as a
-# later full one, from the full drive, and the rest of the difference divided among the resumed handshakes.  The driver's CPU is manifest.json's driver_cpu_s (the paced run and its grace, getrusage), the
-# server's its utime + stime from /proc/PID/stat across the drive (all its threads).
+# later full one, from the full drive, and the rest of the difference divided among the resumed handshakes.  The
+# driver's CPU is manifest.json's driver_cpu_s (the paced run and its grace, getrusage), the server's its utime +
+# stime from /proc/PID/stat across the drive (all its threads).
 # Capacity: HNBs informing every 10 real seconds (a minute of scenario at --speed 6, resumption on) for CAP_SECONDS,
 # from CAP_START doubling while the run is sustained — pace lag p99 <= 10 ms (manifest.json's "paced"), no session
 # ended `error` (EMFILE and other local failures) or `timeout`, and the driver's CPU <= 90% of the run's real time —
 # then one step halfway back between the last sustained fleet and the first one not.  The server shares nothing with
 # the driver but the machine: the report gives its CPU share too, so a limit of the server is not read as the driver's.
-# See tools/bench/README.md, "The driver against the server".
+# See tools/bench/README.md, "hnbsim drive against hnbsim acs: the driver's CPU".
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,7 +61,7 @@ parse_bench_args "$@"
 hnbs=${HNBS:-600}
 speed=${SPEED:-24}
 cap_start=${CAP_START:-1000}
-cap_max=${CAP_MAX:-6000}
+cap_max=${CAP_MAX:-4000}
 cap_seconds=${CAP_SECONDS:-20}
 cap_steps=99
 if [ -n "$quick" ]; then
@@ -196,8 +199,8 @@ printf '%-44s %12s\n' "resumed share of the resumed drive" \
     "$(paste "$tmp/A-resumed.res" "$tmp/A-resumed.n" | awk '{ print 100 * $1 / $2 }' | median | awk '{ printf "%.0f%%", $1 }')"
 if [ -n "${HNBSIM_B:-}" ]; then
     for mode in first full resumed; do
-        printf '%-44s %12.0f %12.0f %14s\n' "HNBSIM_B $mode" "$(m "B-$mode.d")" "$(m "B-$mode.s")" \
-            "B/A $(pratio "B-$mode.d" "A-$mode.d")"
+        printf '%-44s %12.0f %12.0f %14s  driver B/A %s\n' "HNBSIM_B $mode" "$(m "B-$mode.d")" "$(m "B-$mode.s")" \
+            "$(pratio "B-$mode.d" "B-$mode.s")" "$(pratio "B-$mode.d" "A-$mode.d")"
     done
 fi
 
