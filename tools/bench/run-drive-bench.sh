@@ -34,7 +34,8 @@
 # Capacity: HNBs informing every 10 real seconds (a minute of scenario at --speed 6, resumption on) for CAP_SECONDS,
 # from CAP_START doubling while the run is sustained — pace lag p99 <= 10 ms (manifest.json's "paced"), no session
 # ended `error` (EMFILE and other local failures) or `timeout`, and the driver's CPU <= 90% of the run's real time —
-# then one step halfway back between the last sustained fleet and the first one not.  The server shares nothing with
+# then one step halfway back between the last sustained fleet and the first one not (or, when CAP_START itself is not
+# sustained, halving it until a fleet is).  The server shares nothing with
 # the driver but the machine: the report gives its CPU share too, so a limit of the server is not read as the driver's.
 # See tools/bench/README.md, "hnbsim drive against hnbsim acs: the driver's CPU".
 set -euo pipefail
@@ -255,6 +256,17 @@ if [ -n "$capacity" ]; then
         n=$(((best + failed) / 2))
         ! cap_run "$n" || best=$n
     fi
+    # the first fleet was too much: halve it until one is sustained (down to 100 HNBs)
+    n=$((failed / 2))
+    while [ "$best" -eq 0 ] && [ "$n" -ge 100 ] && [ "$steps" -lt "$cap_steps" ]; do
+        steps=$((steps + 1))
+        if cap_run "$n"; then
+            best=$n
+        else
+            failed=$n
+            n=$((n / 2))
+        fi
+    done
     if [ "$failed" -eq 0 ]; then
         echo "largest fleet sustained: $best HNBs or more (CAP_MAX $cap_max: raise it to look further)"
     else
