@@ -24,6 +24,14 @@
 #include <unistd.h>
 
 #define MAX_REAL_S 3600.0 /* a drive's longest run without --duration */
+/* Device credentials the drive's client keeps parsed (HnbDriveClientConfig.cred_cache): its whole fleet, up to this
+ * many.  Reading one again costs ~0.4 ms of CPU on the 2-vCPU VM (callgrind: ~2.6 M instructions, most of them the
+ * decoder chain OpenSSL 3.0 builds for the certificate's public key on every d2i_X509), more than a resumed session's
+ * handshake; with the client's default of 64, every session of a larger fleet read its credential again.  A kept
+ * credential is ~7.8 KiB of heap (4,000 P-256 device credentials: 31 MB, glibc malloc), so 16384 cost at most ~128
+ * MiB; a larger fleet keeps its 16384 most recently used (an LRU, which a fleet informing in turn cycles through: read
+ * again at every session, as before). */
+#define DRIVE_CRED_KEEP 16384u
 
 typedef struct {
     char *target, *pki, *out, *image_version, *golden_version, *metrics;
@@ -541,7 +549,8 @@ int hnb_cmd_drive(int argc, char **argv)
     Drive dr = {.loop = ev_loop_new(EVFLAG_AUTO)};
     HnbDriveClientConfig ccfg = {.addr_len = t.addr_len, .pki_dir = o.pki, .timeout = o.timeout,
                                  .syn_retries = (int)hnb_scenario_int(sc, "hnb", "syn_retries"),
-                                 .resumption = hnb_acs_tls_resumption(sc) ? HNB_TLS_RESUME_IDS : HNB_TLS_RESUME_NONE};
+                                 .resumption = hnb_acs_tls_resumption(sc) ? HNB_TLS_RESUME_IDS : HNB_TLS_RESUME_NONE,
+                                 .cred_cache = MIN(n, DRIVE_CRED_KEEP)};
     memcpy(&ccfg.addr, &t.addr, t.addr_len);
     dr.client = hnb_drive_client_new(dr.loop, &ccfg, &error);
     if (!dr.client) {

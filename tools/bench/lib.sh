@@ -32,6 +32,12 @@ median() {
                    print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'
 }
 
+# m NAME: the median of the numbers in $tmp/NAME
+m() { median <"$tmp/$1"; }
+# pratio A B: the median over the rounds of $tmp/A's value / $tmp/B's on the same line (a round's: a slow spell of the
+# machine hits both alike), two decimals
+pratio() { paste "$tmp/$1" "$tmp/$2" | awk '{ print $1 / $2 }' | median | awk '{ printf "%.2f", $1 }'; }
+
 # need_built HINT FILE...: each FILE must be an executable file (built by meson); else say so, with HINT, and exit 2.
 need_built() {
     local hint=$1 b
@@ -76,4 +82,59 @@ parse_bench_args() {
         esac
         shift
     done
+}
+
+# need_two_cores WHAT: taskset and at least two cores (servers on core 0, WHAT on core 1); else say so and exit 2.
+need_two_cores() {
+    command -v taskset >/dev/null || { echo "$0: taskset is missing (util-linux)" >&2; exit 2; }
+    [ "$(nproc)" -ge 2 ] || { echo "$0: needs two cores (servers on core 0, $1 on core 1); nproc says $(nproc)" >&2; exit 2; }
+}
+
+# bench_scratch: sets tmp to a new scratch directory; at exit the processes in $acs_pids (start_acs adds its servers)
+# are ended, then the caller's bench_stop function runs if it defines one, and the directory goes (KEEP_TMP=1 keeps
+# it and says where).
+bench_scratch() {
+    tmp=$(mktemp -d)
+    acs_pids=""
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    local p
+    for p in $acs_pids; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    ! declare -F bench_stop >/dev/null || bench_stop
+    [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
+}
+
+# start_acs NAME CORES BINARY OPTIONS...: `BINARY acs` pinned to CORES (taskset -c) on a loopback port of its choosing,
+# with the caller's $pki and session-ID resumption, its stdout in $tmp/NAME.out and its per-connection log in
+# $tmp/NAME.log; adds its pid to $acs_pids (ended at exit, bench_scratch) and sets NAME_pid and NAME_port.
+start_acs() {
+    local name=$1 cores=$2 bin=$3 pid port=""
+    shift 3
+    taskset -c "$cores" "$bin" acs --listen 127.0.0.1:0 --pki "$pki" --resumption ids "$@" >"$tmp/$name.out" \
+        2>"$tmp/$name.log" </dev/null &
+    pid=$!
+    acs_pids="$acs_pids $pid"
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.out")
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "$0: $name did not start:" >&2; sed 's/^/  | /' "$tmp/$name.log" >&2; exit 1; }
+    printf -v "${name}_pid" %s "$pid"
+    printf -v "${name}_port" %s "$port"
+}
+
+# cpu_ticks PID: its user + system CPU time so far, in clock ticks (/proc/PID/stat fields 14 and 15; the command
+# name in field 2 is in parentheses and may hold spaces, so count from the last ')').
+cpu_ticks() {
+    local s
+    s=$(<"/proc/$1/stat")
+    s=${s##*) }
+    awk '{ print $12 + $13 }' <<<"$s"
 }

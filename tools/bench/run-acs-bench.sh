@@ -27,7 +27,8 @@ root=$(cd "$here/../.." && pwd)
 runs=5
 quick=""
 hnbsim=""
-# shared helpers: run, field, median, need_built, parse_bench_args
+# shared helpers: run, field, median, need_built, parse_bench_args, need_two_cores, bench_scratch, start_acs,
+# cpu_ticks, m, pratio
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 bench_option() {
@@ -53,22 +54,13 @@ load=${ACS_LOAD:-$(dirname "$hnbsim")/tools/acs-load}
 need_built "or pass the hnbsim path / set ACS_LOAD" "$hnbsim" "$load"
 nginx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 [ -x "$nginx" ] || { echo "$0: no nginx (apt-get install nginx-light, or set NGINX)" >&2; exit 2; }
-command -v taskset >/dev/null || { echo "$0: taskset is missing (util-linux)" >&2; exit 2; }
-[ "$(nproc)" -ge 2 ] || { echo "$0: needs two cores (server on core 0, load on core 1); nproc says $(nproc)" >&2; exit 2; }
+need_two_cores "the load"
 
-tmp=$(mktemp -d)
-acs_pids=""
+bench_scratch
 nginx_pid=""
-cleanup() {
-    local p
-    for p in $acs_pids $nginx_pid; do
-        kill "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    [ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
+bench_stop() {
+    [ -z "$nginx_pid" ] || { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 
 # ---- the PKI: the default profile (RSA-2048 H(e)MS under the RSA-2048 root, EC P-256 devices, CRL) ----
@@ -90,25 +82,7 @@ wait_port() {
     return 1
 }
 
-# ---- hnbsim acs on core 0, a port of its choosing; its per-connection log goes to a file (its work, not nginx's) ----
-# start_acs NAME CORES BINARY OPTIONS...: sets NAME_pid and NAME_port
-start_acs() {
-    local name=$1 cores=$2 bin=$3 pid port=""
-    shift 3
-    taskset -c "$cores" "$bin" acs --listen 127.0.0.1:0 --pki "$pki" --resumption ids "$@" >"$tmp/$name.out" \
-        2>"$tmp/$name.log" </dev/null &
-    pid=$!
-    acs_pids="$acs_pids $pid"
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.out")
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "$0: $name did not start:" >&2; sed 's/^/  | /' "$tmp/$name.log" >&2; exit 1; }
-    printf -v "${name}_pid" %s "$pid"
-    printf -v "${name}_port" %s "$port"
-}
+# ---- hnbsim acs on core 0, a port of its choosing (start_acs, lib.sh) ----
 start_acs acs 0 "$hnbsim"
 [ -z "${HNBSIM_B:-}" ] || start_acs acsB 0 "$HNBSIM_B"
 [ -z "${WORKERS2:-}" ] || start_acs acs2w 0,1 "$hnbsim" --workers 2
@@ -178,14 +152,6 @@ EOF
 nginx_port=""
 start_nginx
 
-# cpu_ticks PID: its user + system CPU time so far, in clock ticks (/proc/PID/stat fields 14 and 15; the command
-# name in field 2 is in parentheses and may hold spaces, so count from the last ')').
-cpu_ticks() {
-    local s
-    s=$(<"/proc/$1/stat")
-    s=${s##*) }
-    awk '{ print $12 + $13 }' <<<"$s"
-}
 hz=$(getconf CLK_TCK)
 
 # measure NAME PID PORT MODE [CORES]: one acs-load run on core 1 (on CORES if given) against the server on PORT;
@@ -219,9 +185,6 @@ for ((i = 1; i <= runs; i++)); do
     # --workers 2 takes both cores: the client shares them
     [ -z "${WORKERS2:-}" ] || measure acs2w "$acs2w_pid" "$acs2w_port" session 0,1
 done
-m() { median <"$tmp/$1"; }
-# pratio A B: the median over the rounds of A's value / B's in the same round (a slow spell hits both alike)
-pratio() { paste "$tmp/$1" "$tmp/$2" | awk '{ print $1 / $2 }' | median | awk '{ printf "%.2f", $1 }'; }
 
 echo
 echo "# TLS 1.2 mutual-auth over loopback, suites $ciphers; RSA-2048 H(e)MS, EC P-256 devices, CRL checked;"
