@@ -58,6 +58,7 @@ struct HnbHemsDrive {
     const HnbImageServerClient *images;
     void *pop;
     HnbWindow *win;
+    gboolean resume;      /* [tls] resumption is not none: an HNB offers its kept session (models/acs.c likewise) */
     const HnbDist *rtt;   /* --wan: [acs] rtt; NULL without */
     HnbStream wan_stream; /* its draws: "drive.wan" */
     uint32_t n, k_session, k_image;
@@ -247,7 +248,7 @@ static void d_connect(void *impl, uint32_t i)
         .device = i,
         .recovery = peer.recovery,
         .mode = HNB_DRIVE_CWMP,
-        .session = peer.has_session ? h->kept : NULL,
+        .session = d->resume && peer.has_session ? h->kept : NULL, /* as the model: acs.c offers only then */
         .software_version = peer.needs_image ? d->cfg.golden_version : d->cfg.image_version,
         .events = events,
         .transfer = &tc,
@@ -521,6 +522,7 @@ gboolean hnb_hems_drive_new(void *setup, HnbSim *sim, const HnbScenario *sc, gui
     d->win = sessions_win;
     d->n = (uint32_t)hnb_scenario_int(sc, "fleet", "size");
     d->h = g_new0(PerHnb, d->n);
+    d->resume = hnb_acs_tls_resumption(sc);
     if (st->cfg.wan) {
         d->rtt = hnb_scenario_dist(sc, "acs", "rtt");
         d->wan_stream = hnb_stream((uint64_t)hnb_scenario_int(sc, "scenario", "seed"), rep, "drive.wan");
