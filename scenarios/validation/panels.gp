@@ -1,11 +1,12 @@
 # scenarios/validation/panels.gp — the validation study's figure from run.sh's points.csv: four panels over the
 # offered load (% of capacity): throughput, session p50, session p95, refused fraction.  The model: its mean over the
 # replications with the 95% interval as a band; the measurement: points.
-#   gnuplot -e "points='DIR/points.csv'; out='DIR/panels'" panels.gp
+#   gnuplot -e "points='DIR/points.csv'; out='DIR/panels'; capacity='100'" panels.gp   (capacity: sessions/s)
 set datafile separator ","
 set key top left
 set grid
-set xlabel "offered load (% of capacity: 50 slots / 0.5 s = 100 sessions/s)"
+if (!exists("capacity")) capacity = "100"
+set xlabel "offered load (% of capacity: ".capacity." sessions/s)"
 set xrange [10:130]
 # columns: 1 load_pct 2 hnbs 3 variant 4,5 throughput 6,7 p50 8,9 p95 10,11 refused 12,13 handshake p50
 # the two variants as two files, so the model's points join into a line and a band
@@ -14,7 +15,7 @@ xfile = "< grep ',measured,' '".points."'"
 do for [fmt in "png svg"] {
   if (fmt eq "png") { set terminal pngcairo size 1200,900 font ",10"; set output out.".png" }
   else { set terminal svg size 1200,900 font ",10"; set output out.".svg" }
-  set multiplot layout 2,2 title "hnbsim drive (measured, hnbsim acs on loopback with an emulated WAN) against the calibrated model"
+  set multiplot layout 2,2 title "hnbsim drive (measured against hnbsim acs on loopback) and the model calibrated on it"
   set ylabel "sessions completed / s"
   plot mfile using 1:($4-$5):($4+$5) with filledcurves lc rgb "#c0d0f0" title "model 95% CI", \
        mfile using 1:4 with linespoints lc rgb "#2050b0" title "model", \
