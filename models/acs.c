@@ -52,12 +52,19 @@ typedef struct {
     HnbAcsHandshake hs;
 } Worker;
 
-/* max_sessions_at = inform: a session after its CPU, on its way through the Inform's admission (file comment). */
-typedef enum { P_INFORM, P_SLOT_END, P_END, P_REFUSED } PendingStep;
+/* A session past its handshake whose worker has let it go: with max_sessions_at = inform after its CPU, on its way
+ * through the Inform's admission; with request_cpu = queued from its handshake on, request by request (file
+ * comment). */
+typedef enum { P_INFORM, P_SLOT_END, P_END, P_REFUSED, P_REQ_ARRIVE, P_REQ_DONE } PendingStep;
+#define MAX_TRIPS 4 /* hnb_cwmp_round_trips' most: Inform, TransferComplete, empty POST, the RPC's response */
 typedef struct {
     Worker wk;                      /* the session as its worker left it (hs joined: never abandoned) */
     HnbTime slot_end, end, rtt1;    /* its last response leaves; the HNB has it; the first round trip */
     uint8_t step;                   /* PendingStep: what its next event does */
+    uint8_t trip;                   /* request_cpu = queued: the round trip under way */
+    uint8_t in_slot;                /* it holds an Inform slot (max_sessions_at = inform) */
+    uint32_t w;                     /* request_cpu = queued: the worker doing its request's CPU */
+    HnbTime cpu[MAX_TRIPS], rtt[MAX_TRIPS]; /* request_cpu = queued: its draws */
 } Pending;
 
 typedef struct {
@@ -66,6 +73,7 @@ typedef struct {
     uint32_t hnb;
     uint8_t gen;
     uint8_t reject;
+    uint32_t pend; /* request_cpu = queued: a request of Pending pend - 1 (0: a new session's handshake) */
 } Waiting;
 
 struct HnbAcs {
@@ -103,6 +111,11 @@ typedef struct {
 HnbAcsOverload hnb_acs_overload_parse(const char *text)
 {
     return strcmp(text, "drop_syn") == 0 ? HNB_ACS_DROP_SYN : HNB_ACS_REJECT_AFTER_HANDSHAKE;
+}
+
+HnbAcsRequestCpu hnb_acs_request_cpu_parse(const char *text)
+{
+    return strcmp(text, "queued") == 0 ? HNB_ACS_REQUESTS_QUEUED : HNB_ACS_REQUESTS_WITH_HANDSHAKE;
 }
 
 HnbAcsLimitAt hnb_acs_limit_at_parse(const char *text)
@@ -164,8 +177,8 @@ static void forget(HnbAcs *acs, gboolean reject)
 /* The queue head's HNB gives up at since + session_timeout; one event at a time, for the head (see the file comment). */
 static void arm_expiry(HnbAcs *acs)
 {
-    if (acs->p->session_timeout <= 0 || acs->expiry_pending || acs->qlen == 0)
-        return;
+    if (acs->p->session_timeout <= 0 || acs->expiry_pending || acs->qlen == 0 || acs->queue[acs->qhead].pend)
+        return; /* a request waiting for a worker is never given up on: the HNB has its ServerHello */
     acs->expiry_pending = TRUE;
     hnb_sim_schedule(acs->sim, acs->queue[acs->qhead].since + acs->p->session_timeout, acs->k_expire, 0, 0);
 }
@@ -175,7 +188,8 @@ static void on_expire(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbAcs *acs = ud;
     (void)sim;
     acs->expiry_pending = FALSE;
-    while (acs->qlen > 0 && acs->queue[acs->qhead].since + acs->p->session_timeout <= ev->time) {
+    while (acs->qlen > 0 && !acs->queue[acs->qhead].pend &&
+           acs->queue[acs->qhead].since + acs->p->session_timeout <= ev->time) {
         Waiting v = queue_pop(acs);
         forget(acs, v.reject);
         if (gen_of(acs, v.hnb) == v.gen) /* the HNB closes the connection and backs off */
@@ -185,6 +199,7 @@ static void on_expire(HnbSim *sim, const HnbEvent *ev, void *ud)
 }
 
 static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject, HnbTime t0, HnbTime admitted);
+static void req_start(HnbAcs *acs, uint32_t k);
 
 /* A worker is free: take the next waiting session whose HNB still waits for it. */
 static void release_worker(HnbAcs *acs, uint32_t w)
@@ -194,12 +209,18 @@ static void release_worker(HnbAcs *acs, uint32_t w)
     acs->st.busy--;
     while (acs->qlen > 0) {
         Waiting v = queue_pop(acs);
+        if (v.pend) { /* a request of a session past its handshake: served whatever the HNB's generation */
+            req_start(acs, v.pend - 1);
+            break;
+        }
         if (gen_of(acs, v.hnb) == v.gen) {
             start(acs, v.hnb, v.gen, v.reject, v.t0, v.since);
             break;
         }
         forget(acs, v.reject); /* the HNB rebooted while it waited: its connection is gone */
     }
+    if (acs->p->request_cpu == HNB_ACS_REQUESTS_QUEUED)
+        arm_expiry(acs); /* the head may now be a handshake behind a request that never expires */
     hnb_gauge_set(&acs->st.busy_gauge, hnb_sim_now(acs->sim), (double)acs->st.busy);
 }
 
@@ -270,6 +291,53 @@ static void start(HnbAcs *acs, uint32_t i, uint8_t gen, gboolean reject, HnbTime
     hnb_sim_schedule(acs->sim, now + t, acs->k_hs_done, w, 0);
 }
 
+static uint32_t pending_new(HnbAcs *acs, const Worker *wk, HnbTime slot_end, HnbTime end, HnbTime rtt1);
+
+/* request_cpu = queued: the session's draws (each round trip's CPU, then its network time: every draw up front, so
+ * the HNB's counter does not depend on the queue), its record, and its first request on the way. */
+static void req_begin(HnbAcs *acs, const Worker *wk)
+{
+    unsigned n = MIN(wk->round_trips, MAX_TRIPS);
+    HnbTime cpu[MAX_TRIPS], rtt[MAX_TRIPS];
+    for (unsigned r = 0; r < n; r++)
+        cpu[r] = dsample(acs, acs->p->cwmp_cpu, wk->hnb);
+    for (unsigned r = 0; r < n; r++)
+        rtt[r] = dsample(acs, acs->p->rtt, wk->hnb);
+    uint32_t k = pending_new(acs, wk, 0, 0, rtt[0]);
+    Pending *pd = &acs->pend[k];
+    pd->wk.round_trips = n;
+    memcpy(pd->cpu, cpu, sizeof cpu);
+    memcpy(pd->rtt, rtt, sizeof rtt);
+    pd->step = P_REQ_ARRIVE;
+    HnbTime hrtt = wk->plain ? 0 : acs->p->handshake_rtt;
+    hnb_sim_schedule(acs->sim, wk->hs_done + hrtt + rtt[0] / 2, acs->k_inform, k, 0);
+}
+
+/* A free worker takes record k's current request: its CPU, then P_REQ_DONE. */
+static void req_start(HnbAcs *acs, uint32_t k)
+{
+    uint32_t w = acs->free_w[--acs->nfree];
+    Pending *pd = &acs->pend[k];
+    acs->st.busy++;
+    hnb_gauge_set(&acs->st.busy_gauge, hnb_sim_now(acs->sim), (double)acs->st.busy);
+    acs->w[w] = (Worker){.hnb = pd->wk.hnb, .gen = pd->wk.gen, .busy = 1}; /* no handshake: nothing to abandon */
+    pd->w = w;
+    pd->step = P_REQ_DONE;
+    hnb_sim_schedule(acs->sim, hnb_sim_now(acs->sim) + pd->cpu[pd->trip], acs->k_inform, k, 0);
+}
+
+/* Record k's current request has arrived: a worker now, or the queue (FIFO with the handshakes waiting). */
+static void req_arrive(HnbAcs *acs, uint32_t k)
+{
+    if (acs->st.busy < acs->p->workers) {
+        req_start(acs, k);
+        return;
+    }
+    const Pending *pd = &acs->pend[k];
+    queue_push(acs, (Waiting){.since = hnb_sim_now(acs->sim), .t0 = pd->wk.t0, .hnb = pd->wk.hnb,
+                              .gen = pd->wk.gen, .pend = k + 1});
+}
+
 static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbAcs *acs = ud;
@@ -309,6 +377,11 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     wk->action = (uint8_t)action;
     wk->round_trips = hnb_cwmp_round_trips(peer.events, action);
     wk->hs_done = ev->time;
+    if (acs->p->request_cpu == HNB_ACS_REQUESTS_QUEUED) {
+        req_begin(acs, wk);
+        release_worker(acs, w);
+        return;
+    }
     HnbTime cpu = 0;
     for (unsigned r = 0; r < wk->round_trips; r++) {
         HnbTime c = dsample(acs, acs->p->cwmp_cpu, i);
@@ -371,8 +444,32 @@ static void pending_free(HnbAcs *acs, uint32_t k)
     acs->free_p[acs->nfree_p++] = k;
 }
 
-/* max_sessions_at = inform: the Inform arrives (a slot, or 8005), the last response leaves (the slot is free), the
- * HNB has it (the end), or has the 8005 (file comment). */
+/* max_sessions_at = inform: record k's Inform has arrived: TRUE with a slot taken, FALSE refused (8005, which reaches
+ * the HNB half a round trip later). */
+static gboolean inform_admit(HnbAcs *acs, uint32_t k, HnbTime now)
+{
+    Pending *pd = &acs->pend[k];
+    if (acs->st.in_session >= acs->p->max_sessions) {
+        set_open(acs, acs->st.open - 1); /* the server closes after its 503 */
+        acs->st.refused++;
+        acs->st.refused_hs++;
+        acs->st.refusal_cpu += pd->wk.cpu;
+        if (acs->observer)
+            hnb_window_add(acs->observer, now, 0, 1);
+        pd->step = P_REFUSED;
+        hnb_sim_schedule(acs->sim, now + pd->rtt1 / 2, acs->k_inform, k, 0);
+        return FALSE;
+    }
+    acs->st.in_session++;
+    acs->st.in_session_max = MAX(acs->st.in_session_max, acs->st.in_session);
+    pd->in_slot = 1;
+    return TRUE;
+}
+
+/* A session past its handshake (Pending): with max_sessions_at = inform, the Inform arrives (a slot, or 8005), the
+ * last response leaves (the slot is free), the HNB has it (the end), or has the 8005; with request_cpu = queued, a
+ * request arrives (a worker, or the queue) and its CPU ends (the next request on its way, or the last response)
+ * (file comment). */
 static void on_inform_step(HnbSim *sim, const HnbEvent *ev, void *ud)
 {
     HnbAcs *acs = ud;
@@ -380,22 +477,38 @@ static void on_inform_step(HnbSim *sim, const HnbEvent *ev, void *ud)
     Pending *pd = &acs->pend[k];
     switch ((PendingStep)pd->step) {
     case P_INFORM:
-        if (acs->st.in_session >= acs->p->max_sessions) {
-            set_open(acs, acs->st.open - 1); /* the server closes after its 503 */
-            acs->st.refused++;
-            acs->st.refused_hs++;
-            acs->st.refusal_cpu += pd->wk.cpu;
-            if (acs->observer)
-                hnb_window_add(acs->observer, ev->time, 0, 1);
-            pd->step = P_REFUSED;
-            hnb_sim_schedule(sim, ev->time + pd->rtt1 / 2, acs->k_inform, k, 0);
+        if (!inform_admit(acs, k, ev->time))
             return;
-        }
-        acs->st.in_session++;
-        acs->st.in_session_max = MAX(acs->st.in_session_max, acs->st.in_session);
         pd->step = P_SLOT_END;
         hnb_sim_schedule(sim, pd->slot_end, acs->k_inform, k, 0);
         return;
+    case P_REQ_ARRIVE:
+        if (pd->trip == 0 && acs->p->limit_at == HNB_ACS_LIMIT_AT_INFORM && !inform_admit(acs, k, ev->time))
+            return;
+        req_arrive(acs, k);
+        return;
+    case P_REQ_DONE: {
+        unsigned t = pd->trip;
+        pd->wk.cpu += pd->cpu[t];
+        if (t == 0) { /* the first response reaches the HNB half a round trip from now: tally's first_response */
+            HnbTime hs = pd->wk.hs_done + (pd->wk.plain ? 0 : acs->p->handshake_rtt);
+            pd->wk.cpu1 = ev->time + pd->rtt[0] / 2 - hs - pd->rtt[0];
+        }
+        uint32_t w = pd->w;
+        if (t + 1 < pd->wk.round_trips) { /* this response's flight, then the next request's */
+            pd->trip++;
+            pd->step = P_REQ_ARRIVE;
+            hnb_sim_schedule(sim, ev->time + pd->rtt[t] / 2 + pd->rtt[t + 1] / 2, acs->k_inform, k, 0);
+        } else { /* the last response leaves: the slot is free, the HNB has it half a round trip later */
+            if (pd->in_slot)
+                acs->st.in_session--;
+            pd->end = ev->time + pd->rtt[t] / 2;
+            pd->step = P_END;
+            hnb_sim_schedule(sim, pd->end, acs->k_inform, k, 0);
+        }
+        release_worker(acs, w); /* last: it may start another request (pd may move no more: no record is made) */
+        return;
+    }
     case P_SLOT_END:
         acs->st.in_session--;
         pd->step = P_END;
@@ -535,7 +648,8 @@ HnbAcs *hnb_acs_new(HnbSim *sim, const HnbAcsParams *p, HnbAcsTls *tls, HnbStrea
     acs->k_session_end = hnb_sim_register(sim, "acs.session-end", on_session_end, acs);
     acs->k_syn = hnb_sim_register(sim, "acs.syn", on_syn, acs);
     acs->k_expire = hnb_sim_register(sim, "acs.session-timeout", on_expire, acs);
-    if (p->limit_at == HNB_ACS_LIMIT_AT_INFORM) /* registered only when used: kind ids of other runs unchanged */
+    if (p->limit_at == HNB_ACS_LIMIT_AT_INFORM || p->request_cpu == HNB_ACS_REQUESTS_QUEUED)
+        /* registered only when used: kind ids of other runs unchanged */
         acs->k_inform = hnb_sim_register(sim, "acs.inform", on_inform_step, acs);
     hnb_gauge_init(&acs->st.busy_gauge, 0, 0);
     hnb_gauge_init(&acs->st.open_gauge, 0, 0);

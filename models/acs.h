@@ -44,10 +44,22 @@ typedef enum {
 
 HnbAcsLimitAt hnb_acs_limit_at_parse(const char *text); /* "connect" | "inform" */
 
+/* [acs] request_cpu: when a session's CWMP requests get their CPU.  The spec says nothing; servers differ. */
+typedef enum {
+    /* right after the handshake, on the worker that did it, for every round trip at once (the model before the key) */
+    HNB_ACS_REQUESTS_WITH_HANDSHAKE,
+    /* each request when it arrives (after the previous response's and its own flight), queued FIFO for a worker
+     * behind whatever waits — handshakes included — as an event-loop server answers (hnbsim acs) */
+    HNB_ACS_REQUESTS_QUEUED,
+} HnbAcsRequestCpu;
+
+HnbAcsRequestCpu hnb_acs_request_cpu_parse(const char *text); /* "with_handshake" | "queued" */
+
 typedef struct {
     int64_t workers;      /* [acs] workers: CPU workers, FIFO */
     int64_t max_sessions; /* session slots, counted where limit_at says; more sessions are refused */
     HnbAcsLimitAt limit_at;   /* [acs] max_sessions_at */
+    HnbAcsRequestCpu request_cpu; /* [acs] request_cpu */
     int64_t queue_limit;  /* sessions waiting for a worker; more are refused (0: no limit) */
     HnbAcsOverload overload;  /* [acs] overload: how a session is refused */
     unsigned syn_retries;     /* [hnb] syn_retries: SYN retransmissions before the HNB's connect fails (drop_syn) */

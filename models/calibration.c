@@ -30,7 +30,8 @@ static const struct {
 } target_rows[] = {
     {"acs", "handshake_time"}, {"acs", "resumed_handshake_time"}, {"acs", "cwmp_time"}, {"acs", "rtt"},
     {"acs", "handshake_rtt"},  {"acs", "workers"},                {"acs", "max_sessions"}, {"acs", "queue_limit"},
-    {"acs", "overload"},       {"acs", "max_sessions_at"}, {"tls", "resumption"},
+    {"acs", "overload"},       {"acs", "max_sessions_at"}, {"acs", "request_cpu"},
+    {"tls", "resumption"},
 };
 
 static gboolean fail(GError **error, const HnbScenario *sc, const char *rel, const char *path, const char *problem)

@@ -391,6 +391,7 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
         .queue_limit = hnb_scenario_int(sc, "acs", "queue_limit"),
         .overload = hnb_acs_overload_parse(hnb_scenario_string(sc, "acs", "overload")),
         .limit_at = hnb_acs_limit_at_parse(hnb_scenario_string(sc, "acs", "max_sessions_at")),
+        .request_cpu = hnb_acs_request_cpu_parse(hnb_scenario_string(sc, "acs", "request_cpu")),
         .syn_retries = (unsigned)hnb_scenario_int(sc, "hnb", "syn_retries"),
         .session_timeout = hnb_scenario_time(sc, "cwmp", "session_timeout"),
         .hs_full = hnb_scenario_dist(sc, "acs", "handshake_time"),
@@ -1173,6 +1174,12 @@ static const HnbKeySpec schema[] = {
      "connection limit); inform: from the Inform's arrival (TR-069 Am.6 3.7.1: the session begins with the Inform) "
      "to the last response sent, every connection admitted and handshaken and an Inform beyond it answered with "
      "CWMP fault 8005 / HTTP 503 (hnbsim acs counts so; `hnbsim calibrate --target` sets it)"},
+    {"acs", "request_cpu", HNB_KEY_ENUM, 0, "with_handshake", NULL, NULL, "with_handshake|queued",
+     "when a session's CWMP requests get their worker CPU (servers differ; the spec is silent): with_handshake: every "
+     "round trip's right after the handshake, on its worker; queued: each request when it arrives (after the previous "
+     "response's flight and its own), FIFO behind whatever waits, handshakes included, as an event-loop server "
+     "answers (hnbsim acs; `hnbsim calibrate --target` sets it).  Under a loaded CPU each round trip then waits for "
+     "a worker"},
     {"acs", "handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "1200us", NULL, NULL, NULL,
      "worker CPU time of a full TLS handshake (hnbsim calibrate measures it)"},
     {"acs", "resumed_handshake_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "150us", NULL, NULL, NULL,

@@ -130,6 +130,13 @@ static void rig_init(Rig *r, int64_t slots, const char *rtt)
     r->k_reboot = hnb_sim_register(r->sim, "test.reboot", on_reboot, r);
 }
 
+/* The ACS made again with r->p as the test has changed it (keys read at construction: acs.inform's registration). */
+static void rig_rebuild(Rig *r)
+{
+    hnb_acs_free(r->acs);
+    r->acs = hnb_acs_new(r->sim, &r->p, NULL, hnb_stream(1, 0, "acs.service"), &client, r);
+}
+
 static void rig_clear(Rig *r)
 {
     hnb_acs_free(r->acs);
@@ -422,9 +429,8 @@ static void test_limit_at_inform(void)
 {
     Rig r;
     rig_init(&r, 1, "4s");
-    hnb_acs_free(r.acs); /* again with the key set: acs.inform is registered at construction */
     r.p.limit_at = HNB_ACS_LIMIT_AT_INFORM;
-    r.acs = hnb_acs_new(r.sim, &r.p, NULL, hnb_stream(1, 0, "acs.service"), &client, &r);
+    rig_rebuild(&r);
     hnb_sim_schedule(r.sim, 0, r.k_connect, 0, 0);
     hnb_sim_schedule(r.sim, 0, r.k_connect, 1, 0);
     hnb_sim_schedule(r.sim, 9 * S, r.k_connect, 2, 0);
@@ -505,6 +511,39 @@ static void test_row_latency(void)
     rig_clear(&r);
 }
 
+/* request_cpu = queued, by hand: one worker, 1 s of CPU a request, round trips of 2 s, no handshake CPU (plain
+ * HTTP).  HNBs 0 and 1 at 0: both handshakes done at 0; their Informs arrive at 1 s (half a round trip); HNB 0's CPU
+ * 1-2 s, HNB 1's (queued) 2-3 s; their second requests arrive at 2 + 2 = 4 s and 3 + 2 = 5 s; HNB 0's CPU 4-5 s,
+ * HNB 1's (behind it at 5 s) 5-6 s; each ends half a round trip after its last CPU: 6 s and 7 s (with_handshake: 6
+ * and 8 s, HNB 1 waiting for HNB 0's whole session's CPU).  First responses at 3 and 4 s. */
+static void test_requests_queued(void)
+{
+    Rig r;
+    rig_init(&r, 4, "2s");
+    r.p.request_cpu = HNB_ACS_REQUESTS_QUEUED;
+    rig_rebuild(&r);
+    hnb_sim_schedule(r.sim, 0, r.k_connect, 0, 0);
+    hnb_sim_schedule(r.sim, 0, r.k_connect, 1, 0);
+    hnb_sim_run(r.sim, HNB_TIME_NEVER);
+    unsigned calls;
+    const End *e0 = end_of(&r, 0, &calls);
+    g_assert_cmpuint(calls, ==, 1);
+    const End *e1 = end_of(&r, 1, &calls);
+    g_assert_cmpuint(calls, ==, 1);
+    g_assert_true(e0->ok && e1->ok);
+    g_assert_cmpint(e0->at, ==, 6 * S);
+    g_assert_cmpint(e1->at, ==, 7 * S);
+    const HnbAcsStats *st = hnb_acs_stats(r.acs);
+    g_assert_cmpuint(st->completed, ==, 2);
+    g_assert_cmpint(st->open, ==, 0);
+    g_assert_cmpint(st->busy, ==, 0);
+    g_assert_cmpfloat(st->lat.first_response.min, ==, 3);
+    g_assert_cmpfloat(st->lat.first_response.max, ==, 4);
+    g_assert_cmpfloat(st->lat.session.min, ==, 6);
+    g_assert_cmpfloat(st->lat.session.max, ==, 7);
+    rig_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -516,5 +555,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acs/latency", test_latency);
     g_test_add_func("/acs/limit-at-inform", test_limit_at_inform);
     g_test_add_func("/acs/row-latency", test_row_latency);
+    g_test_add_func("/acs/requests-queued", test_requests_queued);
     return g_test_run();
 }

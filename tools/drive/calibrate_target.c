@@ -632,6 +632,9 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
                 /* a burst cannot tell a connection limit from a session limit (both answer the first POST); the
                  * page's family is hnbsim acs's, whose sessions_open counts from the Inform (tools/acs/acs_loop.c) */
                 g_key_file_set_string(out, G, "max_sessions_at", "inform");
+                g_key_file_set_string(out, G, "request_cpu", "queued");
+                g_key_file_set_comment(out, G, "request_cpu", " hnbsim acs answers each request when it arrives, "
+                                                              "in its event loop behind the handshakes", NULL);
                 g_key_file_set_comment(out, G, "max_sessions_at", " hnbsim acs counts a session from its Inform to "
                                                                   "its connection's close", NULL);
             }
