@@ -14,6 +14,13 @@
  * exchanges cost ~0.1 ms against seconds of network time), so a refused Inform's session has spent it: refusal_cpu
  * counts it.  A record per session between its CPU end and its end (`Pending`) carries this timeline.
  *
+ * request_cpu = queued (an event-loop server such as hnbsim acs answers each request as it arrives): the worker is
+ * let go after the handshake and the session's record is made then, with every draw up front.  Request k arrives at
+ * h + handshake_rtt + r1/2 (k = 1: the Inform, admitted there with `inform`) or at the previous request's CPU end +
+ * r(k-1)/2 + rk/2, and takes a free worker or queues FIFO behind whatever waits (such a queue entry never expires:
+ * its HNB has had its ServerHello); after the last request's CPU the response leaves (the slot is free) and reaches
+ * the HNB rn/2 later.  Without any queueing its end is the same as with `with_handshake`.
+ *
  * A session arriving when all slots are taken, or when the worker queue is full, is refused as `[acs] overload` says
  * (acs.h): after a TLS handshake done by a worker (queued FIFO behind the admitted sessions, as the CPU is shared) and
  * a 503, or by dropped SYNs that its TCP retransmits, each of them a new chance to be admitted, until its connect
@@ -92,7 +99,7 @@ struct HnbAcs {
     int64_t queued;   /* admitted (not refused) entries of the queue */
     gboolean expiry_pending;
     uint32_t k_hs_done, k_cpu_done, k_session_end, k_syn, k_expire, k_inform;
-    Pending *pend;      /* max_sessions_at = inform: records by index (the event's entity) */
+    Pending *pend;      /* max_sessions_at = inform or request_cpu = queued: records by index (the event's entity) */
     uint32_t *free_p;   /* stack of free record indices */
     size_t nfree_p, pcap; /* free records (on the stack); capacity of both arrays */
 
@@ -297,20 +304,17 @@ static uint32_t pending_new(HnbAcs *acs, const Worker *wk, HnbTime slot_end, Hnb
  * the HNB's counter does not depend on the queue), its record, and its first request on the way. */
 static void req_begin(HnbAcs *acs, const Worker *wk)
 {
-    unsigned n = MIN(wk->round_trips, MAX_TRIPS);
-    HnbTime cpu[MAX_TRIPS], rtt[MAX_TRIPS];
+    uint32_t k = pending_new(acs, wk, 0, 0, 0);
+    Pending *pd = &acs->pend[k]; /* stable: drawing makes no record */
+    unsigned n = pd->wk.round_trips = MIN(wk->round_trips, MAX_TRIPS);
     for (unsigned r = 0; r < n; r++)
-        cpu[r] = dsample(acs, acs->p->cwmp_cpu, wk->hnb);
+        pd->cpu[r] = dsample(acs, acs->p->cwmp_cpu, wk->hnb);
     for (unsigned r = 0; r < n; r++)
-        rtt[r] = dsample(acs, acs->p->rtt, wk->hnb);
-    uint32_t k = pending_new(acs, wk, 0, 0, rtt[0]);
-    Pending *pd = &acs->pend[k];
-    pd->wk.round_trips = n;
-    memcpy(pd->cpu, cpu, sizeof cpu);
-    memcpy(pd->rtt, rtt, sizeof rtt);
+        pd->rtt[r] = dsample(acs, acs->p->rtt, wk->hnb);
+    pd->rtt1 = pd->rtt[0];
     pd->step = P_REQ_ARRIVE;
     HnbTime hrtt = wk->plain ? 0 : acs->p->handshake_rtt;
-    hnb_sim_schedule(acs->sim, wk->hs_done + hrtt + rtt[0] / 2, acs->k_inform, k, 0);
+    hnb_sim_schedule(acs->sim, wk->hs_done + hrtt + pd->rtt1 / 2, acs->k_inform, k, 0);
 }
 
 /* A free worker takes record k's current request: its CPU, then P_REQ_DONE. */

@@ -768,11 +768,17 @@ static void session_end_after_wait(Conn *c)
     session_finish(s, s->ending, NULL);
 }
 
+/* Half of round trip k's emulated WAN time (one flight), 0 before the first; trips past the spec's last use the last. */
+static double half_trip(const HnbDriveSession *s, int k)
+{
+    return k < 0 ? 0 : s->wan[MIN(k, HNB_DRIVE_MAX_TRIPS - 1)] / 2;
+}
+
 /* The session's last response is in (its end, or a refusal): with an emulated WAN the HNB has it half a round trip
  * later; the connection is closed now, as the server closes it after that response. */
 static void session_last_response(HnbDriveSession *s, HnbDriveOutcome outcome)
 {
-    double wait = s->trip > 0 ? s->wan[MIN(s->trip - 1, HNB_DRIVE_MAX_TRIPS - 1)] / 2 : 0;
+    double wait = half_trip(s, (int)s->trip - 1);
     if (wait <= 0) {
         session_finish(s, outcome, NULL);
         return;
@@ -797,8 +803,7 @@ static void session_post(HnbDriveSession *s, const char *body)
     g_string_append_printf(c->req, "Content-Length: %zu\r\n\r\n%s", len, body);
     conn_send(c);
     /* the emulated WAN: the previous response's flight and this request's (client.h, wan_rtt) */
-    unsigned k = MIN(s->trip, HNB_DRIVE_MAX_TRIPS - 1);
-    double wait = s->wan[k] / 2 + (s->trip > 0 ? s->wan[MIN(s->trip - 1, HNB_DRIVE_MAX_TRIPS - 1)] / 2 : 0);
+    double wait = half_trip(s, (int)s->trip - 1) + half_trip(s, (int)s->trip);
     s->trip++;
     if (wait > 0)
         conn_delay(c, wait, session_sent_after_wait);
