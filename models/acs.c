@@ -54,6 +54,7 @@ typedef struct {
     uint8_t reject; /* a refused session: its handshake, then a 503 */
     uint8_t plain;  /* plain HTTP: no handshake, no handshake_rtt */
     unsigned round_trips;
+    const HnbDist *trip_cpu; /* the CPU per round trip of this session's kind (HnbAcsParams.cwmp_cpu*) */
     HnbTime t0, admitted, hs_done, cpu1; /* the session's connect(), admission, handshake end; first round trip's CPU */
     HnbTime cpu;                         /* worker time drawn so far: handshake, then the round trips */
     HnbAcsHandshake hs;
@@ -133,6 +134,18 @@ HnbAcsLimitAt hnb_acs_limit_at_parse(const char *text)
 static HnbTime dsample(HnbAcs *acs, const HnbDist *d, uint32_t i)
 {
     return acs->client->sample(acs->ctx, i, d, acs->stream);
+}
+
+/* The CPU per round trip of a session of this kind: a Download's, else a TransferComplete's, else the plain one's
+ * (each falling back to cwmp_cpu).  The draws per round trip are the same whatever the kind, so the stream and every
+ * other draw stay where they were. */
+static const HnbDist *trip_cpu(const HnbAcsParams *p, unsigned events, HnbCwmpAcsAction action)
+{
+    if (action == HNB_CWMP_ACS_DOWNLOAD && p->cwmp_cpu_download)
+        return p->cwmp_cpu_download;
+    if ((events & HNB_CWMP_EV_TRANSFER_COMPLETE) && p->cwmp_cpu_transfer)
+        return p->cwmp_cpu_transfer;
+    return p->cwmp_cpu;
 }
 
 static uint8_t gen_of(HnbAcs *acs, uint32_t i)
@@ -308,7 +321,7 @@ static void req_begin(HnbAcs *acs, const Worker *wk)
     Pending *pd = &acs->pend[k]; /* stable: drawing makes no record */
     unsigned n = pd->wk.round_trips = MIN(wk->round_trips, MAX_TRIPS);
     for (unsigned r = 0; r < n; r++)
-        pd->cpu[r] = dsample(acs, acs->p->cwmp_cpu, wk->hnb);
+        pd->cpu[r] = dsample(acs, wk->trip_cpu, wk->hnb);
     for (unsigned r = 0; r < n; r++)
         pd->rtt[r] = dsample(acs, acs->p->rtt, wk->hnb);
     pd->rtt1 = pd->rtt[0];
@@ -380,6 +393,7 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     HnbCwmpAcsAction action = peer.needs_image ? HNB_CWMP_ACS_DOWNLOAD : HNB_CWMP_ACS_NOTHING;
     wk->action = (uint8_t)action;
     wk->round_trips = hnb_cwmp_round_trips(peer.events, action);
+    wk->trip_cpu = trip_cpu(acs->p, peer.events, action);
     wk->hs_done = ev->time;
     if (acs->p->request_cpu == HNB_ACS_REQUESTS_QUEUED) {
         req_begin(acs, wk);
@@ -388,7 +402,7 @@ static void on_hs_done(HnbSim *sim, const HnbEvent *ev, void *ud)
     }
     HnbTime cpu = 0;
     for (unsigned r = 0; r < wk->round_trips; r++) {
-        HnbTime c = dsample(acs, acs->p->cwmp_cpu, i);
+        HnbTime c = dsample(acs, wk->trip_cpu, i);
         wk->cpu1 = r == 0 ? c : wk->cpu1;
         cpu += c;
     }

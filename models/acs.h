@@ -66,7 +66,13 @@ typedef struct {
     HnbTime session_timeout;  /* [cwmp] session_timeout: the HNB gives up on a session no worker took by then (0:
                                  never) */
     const HnbDist *hs_full, *hs_resumed; /* worker CPU time of a full / resumed handshake */
-    const HnbDist *cwmp_cpu;             /* worker CPU time per CWMP round trip */
+    const HnbDist *cwmp_cpu;             /* worker CPU time per CWMP round trip (of every session kind below left
+                                            NULL) */
+    /* Per session kind ([acs] transfer_cwmp_time, download_cwmp_time; `hnbsim calibrate --target` measures them):
+     * worker CPU per round trip of a session carrying a TransferComplete (TR-069 A.3.3.2), and of one in which the
+     * ACS sends a Download (A.3.2.8; wins when a session is both).  NULL: cwmp_cpu, drawn the same way, so a
+     * scenario without them keeps its numbers. */
+    const HnbDist *cwmp_cpu_transfer, *cwmp_cpu_download;
     const HnbDist *rtt;                  /* network time per round trip (holds the slot, not a worker) */
     gboolean resumption;                 /* [tls] resumption offered */
     HnbTime syn_rto;      /* [hnb] syn_rto: the HNB's initial SYN retransmission timeout, doubled per SYN */

@@ -28,7 +28,8 @@ static const struct {
 static const struct {
     const char *group, *key;
 } target_rows[] = {
-    {"acs", "handshake_time"}, {"acs", "resumed_handshake_time"}, {"acs", "cwmp_time"}, {"acs", "rtt"},
+    {"acs", "handshake_time"}, {"acs", "resumed_handshake_time"}, {"acs", "cwmp_time"},
+    {"acs", "transfer_cwmp_time"}, {"acs", "download_cwmp_time"}, {"acs", "rtt"},
     {"acs", "handshake_rtt"},  {"acs", "workers"},                {"acs", "max_sessions"}, {"acs", "queue_limit"},
     {"acs", "overload"},       {"acs", "max_sessions_at"}, {"acs", "request_cpu"},
     {"tls", "resumption"},

@@ -397,6 +397,8 @@ static HnbAcsParams acs_params(const HnbScenario *sc)
         .hs_full = hnb_scenario_dist(sc, "acs", "handshake_time"),
         .hs_resumed = hnb_scenario_dist(sc, "acs", "resumed_handshake_time"),
         .cwmp_cpu = hnb_scenario_dist(sc, "acs", "cwmp_time"),
+        .cwmp_cpu_transfer = hnb_scenario_dist(sc, "acs", "transfer_cwmp_time"),
+        .cwmp_cpu_download = hnb_scenario_dist(sc, "acs", "download_cwmp_time"),
         .rtt = hnb_scenario_dist(sc, "acs", "rtt"),
         .resumption = hnb_acs_tls_resumption(sc),
         .syn_rto = hnb_scenario_time(sc, "hnb", "syn_rto"),
@@ -1188,11 +1190,18 @@ static const HnbKeySpec schema[] = {
      "a file from `hnbsim calibrate -o FILE` (relative to the scenario file): its measured times for the [pki] key "
      "types replace the defaults of handshake_time, resumed_handshake_time, [hnb] image_verify_time and (with [hems] "
      "reach = segw) [segw] setup_time; a [target] group (a real H(e)MS measured by `hnbsim calibrate --target URL`) "
-     "sets handshake_time, resumed_handshake_time, cwmp_time, rtt, handshake_rtt, workers, max_sessions, "
+     "sets handshake_time, resumed_handshake_time, cwmp_time, transfer_cwmp_time, download_cwmp_time, rtt, "
+     "handshake_rtt, workers, max_sessions, "
      "queue_limit, overload and [tls] resumption over them; keys the "
      "scenario sets itself win; scenario.resolved.ini records the values, not the file"},
     {"acs", "cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "exp(4ms)", NULL, NULL, NULL,
-     "worker CPU time per CWMP round trip"},
+     "worker CPU time per CWMP round trip (of an Inform-only session; of the kinds below unless they are set)"},
+    {"acs", "transfer_cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "", NULL, NULL, NULL,
+     "worker CPU time per CWMP round trip of a session carrying a TransferComplete (TR-069 A.3.3.2; the session after "
+     "an upgrade): empty = cwmp_time; `hnbsim calibrate --target` measures it"},
+    {"acs", "download_cwmp_time", HNB_KEY_DIST, HNB_UNIT_DURATION, "", NULL, NULL, NULL,
+     "worker CPU time per CWMP round trip of a session in which the ACS sends a Download (A.3.2.8; wins over "
+     "transfer_cwmp_time when a session is both): empty = cwmp_time; `hnbsim calibrate --target` measures it"},
     {"acs", "rtt", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(20ms,80ms)", NULL, NULL, NULL,
      "network time per CWMP round trip (holds the session, not a worker)"},
     {"acs", "handshake_rtt", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "60s", NULL,

@@ -794,8 +794,8 @@ HnbScenario *hnb_scenario_load_data(const char *data, gsize len, const char *nam
         g_autoptr(GError) why = NULL;
         sc->values[i].spec = k;
         g_hash_table_insert(slot, (gpointer)k, GUINT_TO_POINTER(i + 1));
-        if (k->def && *k->def == '\0' && k->type == HNB_KEY_STRING) {
-            sc->values[i].text = g_strdup(""); /* an optional text that stays empty unless given */
+        if (k->def && *k->def == '\0' && (k->type == HNB_KEY_STRING || k->type == HNB_KEY_DIST)) {
+            sc->values[i].text = g_strdup(""); /* optional: empty (a DIST: no distribution) unless given */
         } else if (k->def && !parse_value(k, k->def, &sc->values[i], &why)) {
             g_error("scenario schema: [%s] %s: default \"%s\": %s", k->group, k->key, k->def, why->message);
         }

@@ -36,7 +36,8 @@ typedef struct {
     const char *key;
     HnbKeyType type;
     HnbUnit unit;        /* NUMBER, DIST */
-    const char *def;     /* default as it would be written in a file; NULL = required; "" (STRING only) = empty */
+    const char *def;     /* default as it would be written in a file; NULL = required; "" (STRING, DIST) = empty,
+                          * i.e. not set: a DIST's hnb_scenario_dist is then NULL */
     const char *min;     /* NULL = unbounded; text in the key's unit, e.g. "1ms" */
     const char *max;
     const char *choices; /* ENUM */
@@ -65,7 +66,8 @@ gboolean hnb_scenario_bool(const HnbScenario *sc, const char *group, const char 
 int64_t hnb_scenario_int(const HnbScenario *sc, const char *group, const char *key);
 double hnb_scenario_number(const HnbScenario *sc, const char *group, const char *key); /* base unit */
 HnbTime hnb_scenario_time(const HnbScenario *sc, const char *group, const char *key);  /* NUMBER in DURATION */
-const HnbDist *hnb_scenario_dist(const HnbScenario *sc, const char *group, const char *key);
+const HnbDist *hnb_scenario_dist(const HnbScenario *sc, const char *group, const char *key); /* NULL: an empty
+                                                                                            optional one */
 
 /* The text a key resolved to (file, --set or default), as it appears in the resolved file. */
 const char *hnb_scenario_text(const HnbScenario *sc, const char *group, const char *key);

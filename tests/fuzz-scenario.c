@@ -137,6 +137,8 @@ static void use(const HnbScenario *sc)
                 break;
             case HNB_KEY_DIST: {
                 const HnbDist *d = hnb_scenario_dist(sc, k->group, k->key);
+                if (!d)
+                    break; /* an optional one left empty */
                 for (int i = 0; i < 4; i++)
                     (void)hnb_dist_sample(d, &r);
                 (void)hnb_dist_mean(d);

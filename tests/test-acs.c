@@ -26,6 +26,7 @@ typedef struct {
     HnbDist cpu, rtt, hs;
     uint8_t gen[MAXH];
     gboolean needs_image[MAXH];
+    unsigned events[MAXH]; /* the HNB's Inform events (0: "2 PERIODIC") */
     uint32_t draws[MAXH];
     GArray *ends; /* of End, in call order */
     GArray *log;  /* of Log: what the test saw, in call order */
@@ -48,7 +49,7 @@ static HnbAcsPeer peer(void *ctx, uint32_t i)
 {
     Rig *r = ctx;
     return (HnbAcsPeer){.gen = r->gen[i], .plain_http = TRUE, .needs_image = r->needs_image[i],
-                        .events = HNB_CWMP_EV_PERIODIC};
+                        .events = r->events[i] ? r->events[i] : HNB_CWMP_EV_PERIODIC};
 }
 
 static HnbTime sample(void *ctx, uint32_t i, const HnbDist *d, HnbStream stream)
@@ -544,6 +545,45 @@ static void test_requests_queued(void)
     rig_clear(&r);
 }
 
+/* [acs] transfer_cwmp_time and download_cwmp_time by hand: one worker, plain HTTP, no network time, four HNBs at 0 s
+ * served FIFO: an Inform-only session (2 round trips of cwmp_time 1 s: ends at 2 s), one carrying a TransferComplete
+ * (3 of 2 s: 8 s), one getting a Download (3 of 3 s: 17 s), one both (4 round trips of the Download's 3 s: 29 s).
+ * Unset, every kind takes cwmp_time: 2, 5, 8, 12 s.  With request_cpu = queued the one worker does the same work, so
+ * the last session still ends at 29 s. */
+static void test_cpu_per_kind(void)
+{
+    static const HnbTime with_kinds[] = {2 * S, 8 * S, 17 * S, 29 * S}, without[] = {2 * S, 5 * S, 8 * S, 12 * S};
+    for (int mode = 0; mode < 3; mode++) {
+        Rig r;
+        rig_init(&r, 8, "0s");
+        HnbDist tc = dist("2s"), dl = dist("3s");
+        if (mode > 0) {
+            r.p.cwmp_cpu_transfer = &tc;
+            r.p.cwmp_cpu_download = &dl;
+        }
+        if (mode == 2)
+            r.p.request_cpu = HNB_ACS_REQUESTS_QUEUED;
+        rig_rebuild(&r);
+        r.events[1] = r.events[3] = HNB_CWMP_EV_BOOT | HNB_CWMP_EV_TRANSFER_COMPLETE | HNB_CWMP_EV_M_DOWNLOAD;
+        r.needs_image[2] = r.needs_image[3] = TRUE;
+        for (uint32_t i = 0; i < 4; i++)
+            hnb_sim_schedule(r.sim, 0, r.k_connect, i, 0);
+        hnb_sim_run(r.sim, HNB_TIME_NEVER);
+        HnbTime last = 0;
+        for (uint32_t i = 0; i < 4; i++) {
+            unsigned calls;
+            const End *e = end_of(&r, i, &calls);
+            g_assert_cmpuint(calls, ==, 1);
+            g_assert_true(e->ok);
+            if (mode < 2)
+                g_assert_cmpint(e->at, ==, mode ? with_kinds[i] : without[i]);
+            last = MAX(last, e->at);
+        }
+        g_assert_cmpint(last, ==, mode ? 29 * S : 12 * S);
+        rig_clear(&r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -556,5 +596,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acs/limit-at-inform", test_limit_at_inform);
     g_test_add_func("/acs/row-latency", test_row_latency);
     g_test_add_func("/acs/requests-queued", test_requests_queued);
+    g_test_add_func("/acs/cpu-per-kind", test_cpu_per_kind);
     return g_test_run();
 }

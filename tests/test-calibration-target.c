@@ -5,7 +5,9 @@
  * scenario takes.  With the /metrics page: method server_metrics (the page shows the server's CPU), the server's CPU
  * per full handshake in a sane range, max_sessions 12 from the page's hnbsim_acs_limit, and a scenario with
  * `[acs] calibration = FILE` loads with the file's values.  Without it: method client_latency and a session limit
- * found by bursts (8 at once never reach 12: at least 8). */
+ * found by bursts (8 at once never reach 12: at least 8).  The session kinds (steps 4b, 4c): with an image published,
+ * transfer_cwmp_time and download_cwmp_time near cwmp_time; without one, no Download, so no download_cwmp_time and a
+ * comment saying why. */
 #include "tests/child-common.h"
 #include "tests/cli-common.h"
 #include "models/model.h"
@@ -72,13 +74,29 @@ static GKeyFile *calibrate(const char *target, const char *metrics, const char *
     return kf;
 }
 
+/* The mean of the file's distribution `key`, in ns. */
+static double kind_mean(GKeyFile *kf, const char *key)
+{
+    g_autofree char *v = g_key_file_get_string(kf, "target", key, NULL);
+    g_assert_nonnull(v);
+    HnbDist d;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hnb_dist_parse(v, HNB_UNIT_DURATION, &d, &error));
+    g_test_message("%s: mean %.1f us", key, hnb_dist_mean(&d) / 1e3);
+    return hnb_dist_mean(&d);
+}
+
 /* With the server's page: its CPU and its limit. */
 static void test_server_metrics(void)
 {
     ChildServer acs;
     g_autofree char *log = g_build_filename(scratch, "acs.log", NULL);
+    /* an image published: an Inform showing another SoftwareVersion gets a Download (step 4c) */
+    g_autofree char *image = g_build_filename(scratch, "image.bin", NULL);
+    g_assert_true(g_file_set_contents(image, "hnbsim calibrate --target test image", -1, NULL));
     child_acs_start(&acs, scratch, pki_dir,
-                    (const char *[]){"--workers", "1", "--max-sessions", "12", "--metrics", "127.0.0.1:0", NULL}, log);
+                    (const char *[]){"--workers", "1", "--max-sessions", "12", "--metrics", "127.0.0.1:0", "--image",
+                                     image, "--image-version", "release-1", NULL}, log);
     g_autofree char *metrics = child_acs_metrics_url(&acs);
     g_autofree char *target = g_strdup_printf("https://127.0.0.1:%s", acs.port);
     g_autoptr(GKeyFile) kf = calibrate(target, metrics, "cal.ini");
@@ -95,6 +113,13 @@ static void test_server_metrics(void)
     double cpu_ns = duration_ns(cpu);
     g_assert_cmpfloat(cpu_ns, >=, 1e5);
     g_assert_cmpfloat(cpu_ns, <=, 5e7);
+    /* the session kinds' CPU per round trip (steps 4b, 4c): hnbsim acs does about the same work for each request
+     * (parse, answer), so by hand each kind's mean is the Inform-only one's within a factor of 3 */
+    double plain = kind_mean(kf, "cwmp_time");
+    g_assert_cmpfloat(kind_mean(kf, "transfer_cwmp_time"), >=, plain / 3);
+    g_assert_cmpfloat(kind_mean(kf, "transfer_cwmp_time"), <=, plain * 3);
+    g_assert_cmpfloat(kind_mean(kf, "download_cwmp_time"), >=, plain / 3);
+    g_assert_cmpfloat(kind_mean(kf, "download_cwmp_time"), <=, plain * 3);
 
     /* a fleet scenario takes the file */
     g_autofree char *sc_path = write_scenario("fleet.ini", "[scenario]\nname = cal\n[acs]\ncalibration = cal.ini\n");
@@ -106,6 +131,8 @@ static void test_server_metrics(void)
     g_assert_cmpstr(hnb_scenario_text(sc, "acs", "handshake_time"), ==, hs);
     g_autofree char *rtt = g_key_file_get_string(kf, "target", "rtt", NULL);
     g_assert_cmpstr(hnb_scenario_text(sc, "acs", "rtt"), ==, rtt);
+    g_autofree char *dl = g_key_file_get_string(kf, "target", "download_cwmp_time", NULL);
+    g_assert_cmpstr(hnb_scenario_text(sc, "acs", "download_cwmp_time"), ==, dl);
     g_assert_cmpint(hnb_scenario_int(sc, "acs", "max_sessions"), ==, 12);
     g_assert_cmpstr(hnb_scenario_string(sc, "tls", "resumption"), ==, "ids");
     g_assert_cmpstr(hnb_scenario_string(sc, "acs", "max_sessions_at"), ==, "inform");
@@ -127,6 +154,12 @@ static void test_client_latency(void)
     g_assert_cmpint(max_sessions, >=, 8);
     g_assert_cmpint(max_sessions, <=, 256);
     g_assert_false(g_key_file_has_key(kf, "target", "max_sessions_at", NULL)); /* a burst cannot tell where */
+    /* no image, so no Download: that kind is not measured, and the file says why */
+    g_assert_true(g_key_file_has_key(kf, "target", "transfer_cwmp_time", NULL));
+    g_assert_false(g_key_file_has_key(kf, "target", "download_cwmp_time", NULL));
+    g_autofree char *path = g_build_filename(scratch, "cal2.ini", NULL), *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "download_cwmp_time not measured: the server sent no Download"));
 }
 
 /* Exit 2, naming the problem, before any socket — or at the preflight session (nobody listening). */

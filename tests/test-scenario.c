@@ -31,6 +31,7 @@ static const HnbKeySpec extra_keys[] = {
     {"acs", "label", HNB_KEY_STRING, HNB_UNIT_NONE, "", NULL, NULL, NULL, "free text, empty by default"},
     {"fleet", "size", HNB_KEY_INT, HNB_UNIT_NONE, "100", "1", NULL, NULL, "number of HNBs"},
     {"fleet", "offset", HNB_KEY_DIST, HNB_UNIT_NONE, "0", "-5", "5", NULL, "a plain distribution"},
+    {"fleet", "jitter", HNB_KEY_DIST, HNB_UNIT_DURATION, "", NULL, NULL, NULL, "an optional distribution, unset"},
     HNB_KEY_END,
 };
 
@@ -113,7 +114,8 @@ static const char full[] =
     "label = a # not a comment\n"
     "[fleet]\n"
     "size = 5000\n"
-    "offset = normal(-1, 0.5)";
+    "offset = normal(-1, 0.5)\n"
+    "jitter = exp(2s)";
 
 static void test_values(void)
 {
@@ -138,6 +140,7 @@ static void test_values(void)
     g_assert_cmpstr(hnb_scenario_string(sc, "acs", "label"), ==, "a # not a comment");
     g_assert_cmpint(hnb_scenario_int(sc, "fleet", "size"), ==, 5000);
     g_assert_cmpint(hnb_scenario_dist(sc, "fleet", "offset")->kind, ==, HNB_DIST_NORMAL);
+    g_assert_cmpfloat(hnb_dist_mean(hnb_scenario_dist(sc, "fleet", "jitter")), ==, 2e9);
     g_assert_cmpstr(hnb_scenario_text(sc, "acs", "tls"), ==, "Off");
 }
 
@@ -500,7 +503,14 @@ static void test_to_data_empty_default(void)
     g_autofree char *data = hnb_scenario_to_data(sc);
     /* an empty resolved value cannot be written as a value; it is left to the (empty) default */
     g_assert_nonnull(strstr(data, "\n# label =\n"));
+    /* an optional distribution likewise: no distribution until given */
+    g_assert_nonnull(strstr(data, "\n# jitter =\n"));
+    g_assert_null(hnb_scenario_dist(sc, "fleet", "jitter"));
     round_trip("[scenario]\nname = x\n", NULL);
+    g_autoptr(HnbScenario) given = load("[scenario]\nname = x\n[fleet]\njitter = uniform(1s,3s)\n", NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpfloat(hnb_dist_mean(hnb_scenario_dist(given, "fleet", "jitter")), ==, 2e9);
+    round_trip("[scenario]\nname = x\n[fleet]\njitter = uniform(1s,3s)\n", NULL);
 }
 
 static void test_describe(void)

@@ -32,6 +32,14 @@ typedef struct {
     SSL_SESSION *kept[MAX_DEVICES]; /* each device's last session, offered in step 3 */
 } Rig;
 
+/* The session kinds the model costs apart (models/acs.h HnbAcsParams.cwmp_cpu*): an Inform-only session; one
+ * carrying a TransferComplete (TR-069 A.3.3.2: "1 BOOT", "7 TRANSFER COMPLETE", "M Download", FaultCode 0); one
+ * reporting an outdated SoftwareVersion, which a server running an upgrade campaign answers with a Download
+ * (A.3.2.8), taken with DownloadResponse Status 1 (the image is not fetched). */
+typedef enum { KIND_INFORM, KIND_TRANSFER, KIND_DOWNLOAD } SessionKind;
+#define OUTDATED_VERSION "hnbsim-calibrate-outdated"
+#define KIND_TRIPS 3 /* a TransferComplete or a Download session's round trips (models/cwmp.h) */
+
 /* One step's run and what it saw. */
 typedef struct {
     Rig *rig;
@@ -39,6 +47,9 @@ typedef struct {
     gboolean resume;   /* offer the device's kept session */
     gboolean restart;  /* a slot starts its next session until t_stop (FALSE: a burst, one each) */
     gboolean from_start; /* hs counts from before connect() (the open loop: as the drive and the model count) */
+    SessionKind kind;  /* what each session of the step reports (step_start_one) */
+    guint cap, started; /* a step of kind sessions starts at most cap (0: no cap) */
+    guint downloads;   /* ok sessions in the window that the server sent a Download */
     guint next_dev, active;
     int64_t t_measure, t_stop; /* CLOCK_MONOTONIC ns: the window whose session ends are counted */
     GArray *hs, *req;          /* ns of ok sessions in the window: t_handshake - t_connected (or t_start); t_end -
@@ -84,6 +95,7 @@ static void on_done(HnbDriveSession *s, HnbDriveResult *r, void *user_data)
             g_array_append_val(st->hs, hs);
             g_array_append_val(st->req, req);
             st->ok++;
+            st->downloads += r->download.present;
             if (r->resumed) {
                 g_array_append_val(st->hs_resumed, hs);
                 st->resumed++;
@@ -97,29 +109,41 @@ static void on_done(HnbDriveSession *s, HnbDriveResult *r, void *user_data)
         memset(&st->first_failure.download, 0, sizeof st->first_failure.download);
     }
     g_free(slot);
-    if (st->restart && hnb_drive_mono_ns() < st->t_stop)
+    if (st->restart && hnb_drive_mono_ns() < st->t_stop && (!st->cap || st->started < st->cap))
         step_start_one(st);
 }
 
 static void step_start_one(Step *st)
 {
-    static const char *const events[] = {"2 PERIODIC", NULL};
+    static const char *const periodic[] = {"2 PERIODIC", NULL};
+    static const char *const transfer[] = {"1 BOOT", "7 TRANSFER COMPLETE", "M Download", NULL};
+    static const HnbDriveTransfer done = {.command_key = "hnbsim-calibrate", .fault_code = 0};
     Slot *slot = g_new(Slot, 1);
     slot->step = st;
     slot->dev = st->next_dev++ % st->rig->ndev;
     HnbDriveSessionSpec spec = {.device = slot->dev, .mode = st->mode,
                                 .session = st->resume ? st->rig->kept[slot->dev] : NULL,
-                                .software_version = st->rig->cfg->image_version, .events = events};
+                                .software_version = st->rig->cfg->image_version, .events = periodic};
+    if (st->kind == KIND_TRANSFER) {
+        spec.events = transfer;
+        spec.transfer = &done;
+    } else if (st->kind == KIND_DOWNLOAD) {
+        spec.software_version = OUTDATED_VERSION;
+    }
     st->active++;
+    st->started++;
     hnb_drive_session_start(st->rig->client, &spec, on_done, slot);
 }
 
-/* Run `concurrency` slots: for warmup + seconds when restart, else one session each (a burst). */
-static void step_run(Rig *rig, Step *st, HnbDriveMode mode, gboolean resume, gboolean restart, guint concurrency,
-                     double warmup, double seconds)
+/* Run `concurrency` slots of `kind` sessions: for warmup + seconds when restart (at most cap sessions started, 0: no
+ * cap), else one session each (a burst). */
+static void step_go(Rig *rig, Step *st, HnbDriveMode mode, gboolean resume, gboolean restart, guint concurrency,
+                    double warmup, double seconds, SessionKind kind, guint cap)
 {
     memset(st, 0, sizeof *st);
     st->rig = rig;
+    st->kind = kind;
+    st->cap = cap;
     st->mode = mode;
     st->resume = resume;
     st->restart = restart;
@@ -135,6 +159,20 @@ static void step_run(Rig *rig, Step *st, HnbDriveMode mode, gboolean resume, gbo
     while (st->active > 0)
         ev_run(rig->loop, EVRUN_ONCE);
     st->client_cpu_s = process_cpu_s() - cpu0;
+}
+
+/* Inform sessions (or handshakes, by mode): step_go's. */
+static void step_run(Rig *rig, Step *st, HnbDriveMode mode, gboolean resume, gboolean restart, guint concurrency,
+                     double warmup, double seconds)
+{
+    step_go(rig, st, mode, resume, restart, concurrency, warmup, seconds, KIND_INFORM, 0);
+}
+
+/* Sessions of `kind` at concurrency 1, at most `cap` of them within `seconds`, every one in the window (no warm-up:
+ * the server's counters cover them all anyway). */
+static void step_kind(Rig *rig, Step *st, SessionKind kind, guint cap, double seconds)
+{
+    step_go(rig, st, HNB_DRIVE_CWMP, FALSE, TRUE, 1, 0, seconds, kind, cap);
 }
 
 /* The open loop: sessions started at Poisson times of `rate` per second (a fixed seed: the same gaps every run). */
@@ -411,6 +449,63 @@ static guint session_limit(Rig *rig, GHashTable *page, guint burst_max, double b
     return 0;
 }
 
+/* A fit of a step's round trips: each ok session's request phase split evenly over its `trips`, scaled by `scale`
+ * (the server's share of the latency). */
+static char *trip_fit(const Step *st, unsigned trips, double scale, GError **error)
+{
+    g_autoptr(GArray) per_rt = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    for (guint i = 0; i < st->req->len; i++) {
+        int64_t v = g_array_index(st->req, int64_t, i) / trips;
+        g_array_append_val(per_rt, v);
+    }
+    return fit(per_rt, scale, error);
+}
+
+/* One session kind's CPU per round trip (step 4b or 4c) as `key` in [target], or why it was not measured appended to
+ * `why_not` (the key left out: the model takes cwmp_time).  server: the server's request CPU over the step's sessions;
+ * else the client's latency less its own CPU (client_hs_ns a handshake's). */
+static gboolean write_kind(GKeyFile *out, const char *key, const char *what, const Step *st, const Scrape *sc,
+                           gboolean server, double client_hs_ns, double s_rt_inform, GString *why_not,
+                           GString *report, GError **error)
+{
+    char b[64], b2[64];
+    if (st->ok < MIN_FIT_SAMPLES) {
+        g_string_append_printf(why_not, "; %s not measured: %u sessions completed", key, st->ok);
+        return TRUE;
+    }
+    if (st->kind == KIND_DOWNLOAD && st->downloads < st->ok) {
+        if (st->downloads == 0)
+            g_string_append_printf(why_not, "; %s not measured: the server sent no Download to an Inform showing "
+                                            "SoftwareVersion " OUTDATED_VERSION " (hnbsim acs does with --image)", key);
+        else
+            g_string_append_printf(why_not, "; %s not measured: %u of %u sessions showing an outdated SoftwareVersion "
+                                            "got a Download (a campaign's attempts per device used up? hnbsim acs "
+                                            "--max-attempts)", key, st->downloads, st->ok);
+        return TRUE;
+    }
+    double lat = mean(st->req) / KIND_TRIPS, s_k = NAN;
+    if (server)
+        s_k = server_cpu_per(sc, M_CPU_REQ, M_SESSIONS_OK) / KIND_TRIPS;
+    if (!isfinite(s_k)) {
+        double client = (st->client_cpu_s * 1e9 / MAX(st->done, 1) - client_hs_ns) / KIND_TRIPS;
+        s_k = MAX(0.1 * lat, lat - MAX(0, client));
+    }
+    g_autofree char *f = trip_fit(st, KIND_TRIPS, s_k / lat, error);
+    if (!f)
+        return FALSE;
+    g_key_file_set_string(out, "target", key, f);
+    g_autofree char *c = g_strdup_printf(" per round trip of a %s session (%u: Inform, %s, then the last): %u sessions, "
+                                         "mean %s of %s CPU (an Inform-only session's: %s)", what, KIND_TRIPS,
+                                         st->kind == KIND_DOWNLOAD ? "the empty POST answered by Download"
+                                                                   : "TransferComplete",
+                                         st->ok, dur(s_k, b, sizeof b), server ? "server" : "estimated server",
+                                         dur(s_rt_inform, b2, sizeof b2));
+    g_key_file_set_comment(out, "target", key, c, NULL);
+    g_string_append_printf(report, "  a %s session's round trip %.3f ms (Inform-only %.3f ms)\n", what, s_k / 1e6,
+                           s_rt_inform / 1e6);
+    return TRUE;
+}
+
 typedef struct {
     guint concurrency;
     double rate, p50_ns, p95_ns;
@@ -439,8 +534,8 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
     memcpy(&ccfg.addr, &rig.target.addr, rig.target.addr_len);
     rig.client = hnb_drive_client_new(rig.loop, &ccfg, error);
     gboolean ok = rig.client != NULL;
-    Step pre = {0}, hs = {0}, res = {0}, inf = {0};
-    Scrape s_hs = {0}, s_res = {0}, s_inf = {0};
+    Step pre = {0}, hs = {0}, res = {0}, inf = {0}, tc = {0}, dl = {0};
+    Scrape s_hs = {0}, s_res = {0}, s_inf = {0}, s_tc = {0}, s_dl = {0};
     GArray *loads = g_array_new(FALSE, FALSE, sizeof(Load));
 
     /* 1. preflight */
@@ -480,6 +575,21 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
         ok = inf.failed == 0 || run_failed(error, "Inform sessions", &inf);
     }
     ok = ok && scrape(&rig, &s_inf.after, error);
+    /* 4b. TransferComplete sessions; 4c. Download sessions: each device once (a Download counts against the
+     * server's campaign attempts for the device) */
+    ok = ok && scrape(&rig, &s_tc.before, error);
+    if (ok) {
+        step_kind(&rig, &tc, KIND_TRANSFER, rig.ndev, secs);
+        report_step(report, "TransferComplete sessions", &tc, secs);
+        ok = tc.failed == 0 || run_failed(error, "TransferComplete sessions", &tc);
+    }
+    ok = ok && scrape(&rig, &s_tc.after, error) && scrape(&rig, &s_dl.before, error);
+    if (ok) {
+        step_kind(&rig, &dl, KIND_DOWNLOAD, rig.ndev, secs);
+        report_step(report, "outdated SoftwareVersion sessions", &dl, secs);
+        ok = dl.failed == 0 || run_failed(error, "sessions showing an outdated SoftwareVersion", &dl);
+    }
+    ok = ok && scrape(&rig, &s_dl.after, error);
     if (ok && (hs.ok == 0 || inf.ok == 0)) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "no handshake or no session completed within %.3g s", secs);
         ok = FALSE;
@@ -589,12 +699,7 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
                 g_key_file_set_comment(out, G, "resumed_handshake_time", c, NULL);
             }
         }
-        g_autoptr(GArray) per_rt = g_array_new(FALSE, FALSE, sizeof(int64_t));
-        for (guint i = 0; i < inf.req->len; i++) {
-            int64_t v = g_array_index(inf.req, int64_t, i) / 2;
-            g_array_append_val(per_rt, v);
-        }
-        g_autofree char *f_rt = ok ? fit(per_rt, s_rt / lat_rt, error) : NULL;
+        g_autofree char *f_rt = ok ? trip_fit(&inf, 2, s_rt / lat_rt, error) : NULL;
         ok = ok && f_rt != NULL;
         /* the network's and the client's share: from the open loop when it has enough sessions (a fleet's sessions
          * arrive so), else from concurrency 1; the handshake's from before connect(), as the model's latency counts */
@@ -604,9 +709,15 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
         double mean_s = s_full + 2 * s_rt, w_eff = x_max * mean_s / 1e9;
         if (ok) {
             g_key_file_set_string(out, G, "cwmp_time", f_rt);
-            g_autofree char *c = g_strdup_printf(" per round trip (2 a session: Inform, empty POST): %u sessions, "
-                                                 "mean %s of server CPU", inf.ok, dur(s_rt, b, sizeof b));
-            g_key_file_set_comment(out, G, "cwmp_time", c, NULL);
+            g_autoptr(GString) c = g_string_new(NULL);
+            g_string_printf(c, " per round trip (2 an Inform-only session: Inform, empty POST): %u sessions, mean %s "
+                               "of server CPU", inf.ok, dur(s_rt, b, sizeof b));
+            double client_hs = hs.client_cpu_s * 1e9 / MAX(hs.done, 1);
+            ok = write_kind(out, "transfer_cwmp_time", "TransferComplete", &tc, &s_tc, server, client_hs, s_rt, c,
+                            report, error) &&
+                 write_kind(out, "download_cwmp_time", "Download", &dl, &s_dl, server, client_hs, s_rt, c, report,
+                            error);
+            g_key_file_set_comment(out, G, "cwmp_time", c->str, NULL);
             g_key_file_set_string(out, G, "rtt", dur(rtt, b, sizeof b));
             g_autofree char *how = from_open
                 ? g_strdup_printf("the open loop's %u sessions at %.0f/s (concurrency 1: %s a round trip, %s a "
@@ -677,6 +788,10 @@ gboolean hnb_calibrate_target(const HnbCalibrateTargetConfig *cfg_in, GKeyFile *
     scrape_clear(&s_hs);
     scrape_clear(&s_res);
     scrape_clear(&s_inf);
+    scrape_clear(&s_tc);
+    scrape_clear(&s_dl);
+    step_clear(&tc);
+    step_clear(&dl);
     step_clear(&pre);
     step_clear(&hs);
     step_clear(&res);

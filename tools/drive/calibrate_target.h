@@ -7,7 +7,11 @@
  *   2. full handshakes only (HNB_DRIVE_HANDSHAKE_WAIT), concurrency 1, cycling dev0..devN-1: handshake latency;
  *   3. the same offering each device's previous session: resumed handshakes and the share the server resumed;
  *   4. Inform sessions ("2 PERIODIC", SoftwareVersion cfg->image_version), concurrency 1: the request phase;
+ *   4b. sessions carrying a TransferComplete, each device once: transfer_cwmp_time;
+ *   4c. sessions showing an outdated SoftwareVersion, each device once: download_cwmp_time when the server answers
+ *       every one with a Download (A.3.2.8), else not written (a comment under cwmp_time says why);
  *   5. closed loop of Inform sessions at concurrency 1, 2, 4 ... 32 until throughput rises < 5%: X_max;
+ *   5b. an open loop at a tenth of X_max (5 to 100 sessions/s): rtt and handshake_rtt;
  *   6. the session limit: hnbsim_acs_limit{name="max_sessions"} when the page has it, else bursts of C = 8 ... 512
  *      sessions at once until one is refused (8005).
  * Service times come from the server's CPU counters when cfg->metrics_url shows them (method = server_metrics), else

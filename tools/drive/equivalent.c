@@ -10,7 +10,8 @@ static const struct {
     gboolean rate; /* divided by X; else multiplied */
 } keys[] = {
     {"acs", "handshake_time", TRUE, FALSE},   {"acs", "resumed_handshake_time", TRUE, FALSE},
-    {"acs", "cwmp_time", TRUE, FALSE},        {"acs", "rtt", TRUE, FALSE},
+    {"acs", "cwmp_time", TRUE, FALSE},        {"acs", "transfer_cwmp_time", TRUE, FALSE},
+    {"acs", "download_cwmp_time", TRUE, FALSE}, {"acs", "rtt", TRUE, FALSE},
     {"acs", "handshake_rtt", FALSE, FALSE},   {"cwmp", "session_timeout", FALSE, FALSE},
     {"hnb", "syn_rto", FALSE, FALSE},         {"download", "bandwidth", FALSE, TRUE},
     {"download", "access_link", TRUE, TRUE},
@@ -25,7 +26,10 @@ gboolean hnb_drive_equivalent(HnbScenario *sc, double speed, GError **error)
         double f = keys[k].rate ? 1 / speed : speed;
         char text[HNB_DIST_FORMAT_MAX];
         if (keys[k].dist) {
-            HnbDist d = *hnb_scenario_dist(sc, keys[k].group, keys[k].key);
+            const HnbDist *given = hnb_scenario_dist(sc, keys[k].group, keys[k].key);
+            if (!given)
+                continue; /* an empty optional one (cwmp_time's, scaled already) */
+            HnbDist d = *given;
             hnb_dist_scale(&d, f);
             hnb_dist_format(&d, text, sizeof text);
         } else {
