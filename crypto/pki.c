@@ -103,6 +103,7 @@ void hnb_pki_free(HnbPki *pki)
         g_hash_table_destroy(pki->tools);
     if (pki->keys)
         g_hash_table_destroy(pki->keys);
+    pki_key_decoder_clear(&pki->keydec);
     g_mutex_clear(&pki->lock);
     g_free(pki->dir);
     g_free(pki->export_dir);

@@ -39,11 +39,12 @@ static gboolean is_device_of(HnbPki *pki, uint32_t i, Kind kind, const HnbPkiCre
 /* A cached file is good when it parses, the key matches, the issuer of its kind signed it and it names HNB i. */
 static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, Kind kind, const char *path)
 {
-    BIO *b = pki_bio_from_file(path);
-    if (!b)
+    gchar *data;
+    gsize len;
+    if (!g_file_get_contents(path, &data, &len, NULL))
         return NULL;
-    HnbPkiCred *c = pki_read_cred(b);
-    BIO_free(b);
+    HnbPkiCred *c = pki_read_cred_data(&pki->keydec, pki_key_base_id(pki->p.device_key), data, len);
+    g_free(data);
     ERR_clear_error();
     if (!c)
         return NULL;
@@ -104,12 +105,7 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind)
     g_autofree char *both = g_strconcat(key, cert, NULL);
     g_free(key);
     g_free(cert);
-    BIO *b = BIO_new_mem_buf(both, -1);
-    HnbPkiCred *c = NULL;
-    if (b) {
-        c = pki_read_cred(b);
-        BIO_free(b);
-    }
+    HnbPkiCred *c = pki_read_cred_data(&pki->keydec, pki_key_base_id(pki->p.device_key), both, strlen(both));
     ERR_clear_error();
     if (!c)
         return NULL;

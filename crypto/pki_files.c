@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <limits.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
 
 gboolean pki_write_cred(BIO *b, const HnbPkiCred *c)
 {
@@ -27,6 +30,59 @@ HnbPkiCred *pki_read_cred(BIO *b)
         return NULL;
     }
     return pki_cred_new(x, key);
+}
+
+void pki_key_decoder_clear(PkiKeyDecoder *d)
+{
+    for (size_t k = 0; k < G_N_ELEMENTS(d->ctx); k++)
+        OSSL_DECODER_CTX_free(g_steal_pointer(&d->ctx[k]));
+    EVP_PKEY_free(g_steal_pointer(&d->out));
+}
+
+EVP_PKEY *pki_key_decoder_read(PkiKeyDecoder *d, int type, const char *data, size_t len)
+{
+    int slot = type == EVP_PKEY_EC ? 0 : type == EVP_PKEY_RSA ? 1 : -1;
+    EVP_PKEY *k = NULL;
+    if (d && slot >= 0) {
+        if (!d->ctx[slot])
+            d->ctx[slot] = OSSL_DECODER_CTX_new_for_pkey(&d->out, "PEM", NULL, slot == 0 ? "EC" : "RSA",
+                                                         OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
+        const unsigned char *p = (const unsigned char *)data;
+        size_t left = len;
+        d->out = NULL;
+        if (d->ctx[slot] && OSSL_DECODER_from_data(d->ctx[slot], &p, &left) == 1)
+            k = g_steal_pointer(&d->out);
+        EVP_PKEY_free(g_steal_pointer(&d->out));
+        ERR_clear_error();
+    }
+    if (!k) { /* the general path, from the start */
+        BIO *b = BIO_new_mem_buf(data, (int)len);
+        k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    }
+    return k;
+}
+
+HnbPkiCred *pki_read_cred_data(PkiKeyDecoder *d, int type, const char *data, size_t len)
+{
+    if (len > INT_MAX)
+        return NULL;
+    EVP_PKEY *key = pki_key_decoder_read(d, type, data, len);
+    /* the certificate follows the key: PEM_read_bio_X509 skips the key's block to the first CERTIFICATE */
+    BIO *b = key ? BIO_new_mem_buf(data, (int)len) : NULL;
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (!key || !x || X509_check_private_key(x, key) != 1) {
+        EVP_PKEY_free(key);
+        X509_free(x);
+        return NULL;
+    }
+    return pki_cred_new(x, key);
+}
+
+int pki_key_base_id(HnbPkiKeyType t)
+{
+    return t == HNB_PKI_KEY_EC_P256 ? EVP_PKEY_EC : EVP_PKEY_RSA;
 }
 
 /* Write `data` to a unique temporary file in dir; returns its path. */

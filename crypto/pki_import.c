@@ -5,43 +5,24 @@
 #include "crypto/pki_private.h"
 
 #include <string.h>
-#include <openssl/decoder.h>
 
-/* Reading many devices' keys: OpenSSL 3 builds a chain of decoders for every PEM_read_bio_PrivateKey (measured
- * ~380 µs of CPU for a P-256 PKCS#8 key on the development VM, most of it finding and instantiating decoders), while
- * one decoder context per key type, kept and reused, decodes the same key in ~35 µs.  The drive reads a credential
- * at each device's first session, so it keeps a reader (hnb_pki_cred_reader_new). */
+/* Reading many devices' keys: each through a kept decoder context (pki_private.h, PkiKeyDecoder).  The drive reads
+ * a credential at each device's first session, so it keeps a reader (hnb_pki_cred_reader_new). */
 struct HnbPkiCredReader {
     char *dir;
-    OSSL_DECODER_CTX *ctx[2]; /* EC, RSA: made on first use */
-    EVP_PKEY *out;            /* where a context writes what it decoded */
+    PkiKeyDecoder dec;
 };
 
-/* The private key of PEM file `path` whose certificate holds `pub`: through the reader's context for its type, else
- * (no reader, another type, a context that fails) OpenSSL's general path. */
+/* The private key of PEM file `path` whose certificate holds `pub`: through the reader's decoder when there is one. */
 static EVP_PKEY *read_key(HnbPkiCredReader *r, const char *path, const EVP_PKEY *pub)
 {
-    int type = pub ? EVP_PKEY_get_base_id(pub) : EVP_PKEY_NONE;
-    int slot = type == EVP_PKEY_EC ? 0 : type == EVP_PKEY_RSA ? 1 : -1;
-    BIO *b = BIO_new_file(path, "r");
-    if (!b)
+    gchar *data;
+    gsize len;
+    if (!g_file_get_contents(path, &data, &len, NULL))
         return NULL;
-    EVP_PKEY *k = NULL;
-    if (r && slot >= 0) {
-        if (!r->ctx[slot])
-            r->ctx[slot] = OSSL_DECODER_CTX_new_for_pkey(&r->out, "PEM", NULL, slot == 0 ? "EC" : "RSA",
-                                                         OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
-        r->out = NULL;
-        if (r->ctx[slot] && OSSL_DECODER_from_bio(r->ctx[slot], b) == 1)
-            k = g_steal_pointer(&r->out);
-        if (!k) {
-            EVP_PKEY_free(g_steal_pointer(&r->out));
-            BIO_reset(b); /* read again the general way */
-        }
-    }
-    if (!k)
-        k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
-    BIO_free(b);
+    EVP_PKEY *k = pki_key_decoder_read(r ? &r->dec : NULL, pub ? EVP_PKEY_get_base_id(pub) : EVP_PKEY_NONE, data,
+                                       len);
+    g_free(data);
     return k;
 }
 
@@ -239,8 +220,7 @@ void hnb_pki_cred_reader_free(HnbPkiCredReader *r)
 {
     if (!r)
         return;
-    OSSL_DECODER_CTX_free(r->ctx[0]);
-    OSSL_DECODER_CTX_free(r->ctx[1]);
+    pki_key_decoder_clear(&r->dec);
     g_free(r->dir);
     g_free(r);
 }

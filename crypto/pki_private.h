@@ -32,6 +32,16 @@
         goto fail;                                                                                                   \
     } while (0)
 
+/* Reading many keys fast.  OpenSSL 3.0 builds a chain of decoders for every PEM_read_bio_PrivateKey: ~500 µs of CPU
+ * for a P-256 PKCS#8 key on the development VM (d2i_AutoPrivateKey likewise), nearly all of it finding and
+ * instantiating decoders, where one decoder context per key type, kept and reused, decodes the same key in ~25 µs
+ * (tools/bench/README.md, "Reading credentials").  Not thread-safe: its owner serializes its use (HnbPki under
+ * pki->lock, a HnbPkiCredReader on its one loop). */
+typedef struct {
+    OSSL_DECODER_CTX *ctx[2]; /* EC, RSA: made on first use */
+    EVP_PKEY *out;            /* where a context writes what it decoded */
+} PkiKeyDecoder;
+
 struct HnbPki {
     HnbPkiParams p;
     char *dir; /* cache path of these parameters, NULL with no_cache */
@@ -43,6 +53,7 @@ struct HnbPki {
     GHashTable *devices, *recovery_devices, *foreign_devices; /* index -> HnbPkiCred */
     GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
     GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
+    PkiKeyDecoder keydec;  /* device and recovery keys read from the cache or an export (under lock) */
     HnbPkiStats stats;
 };
 
@@ -88,6 +99,15 @@ gboolean pki_signed_by(X509 *x, const HnbPkiCred *issuer);
 gboolean pki_write_cred(BIO *b, const HnbPkiCred *c);
 /* Read a key then a certificate; NULL when the file ends or is damaged. */
 HnbPkiCred *pki_read_cred(BIO *b);
+
+void pki_key_decoder_clear(PkiKeyDecoder *d);
+/* The first PEM private key of data[0..len) of base type `type` (EVP_PKEY_EC, EVP_PKEY_RSA) through d's context for
+ * it, else (d NULL, another type, a context that fails) OpenSSL's general path; NULL if neither reads one. */
+EVP_PKEY *pki_key_decoder_read(PkiKeyDecoder *d, int type, const char *data, size_t len);
+/* pki_read_cred of data[0..len) (a PEM key then its certificate) with the key read by pki_key_decoder_read. */
+HnbPkiCred *pki_read_cred_data(PkiKeyDecoder *d, int type, const char *data, size_t len);
+/* The EVP_PKEY base type of a key type (EVP_PKEY_EC or EVP_PKEY_RSA). */
+int pki_key_base_id(HnbPkiKeyType t);
 /* Write `data` to a unique temporary file in dir; returns its path. */
 char *pki_write_temp(const char *dir, const char *base, const void *data, size_t len, GError **error);
 /* Move a temporary file written by pki_write_temp over `path` (atomic); on failure the temporary is removed. */

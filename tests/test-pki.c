@@ -2,6 +2,7 @@
  * regeneration, corrupted files, concurrent first use), the PEM export and the golden module's recovery
  * credentials. */
 #include "crypto/pki.h"
+#include "crypto/pki_private.h" /* PkiKeyDecoder */
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -598,6 +599,74 @@ static void test_hems_key(void)
     hnb_pki_params_clear(&p);
 }
 
+/* PEM text of a key (and a certificate after it, if given). */
+static char *pem_of(EVP_PKEY *k, X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    g_assert_true(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1);
+    if (x)
+        g_assert_true(PEM_write_bio_X509(b, x) == 1);
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+    char *out = g_strndup(data, (gsize)n);
+    BIO_free(b);
+    return out;
+}
+
+/* The kept key decoder (pki_private.h): one context decodes key after key, each the one given (no stale output);
+ * a key of another type than asked, with no context for it, still reads the general way; garbage reads nothing; a
+ * credential whose certificate is not its key's is refused. */
+static void test_key_decoder(void)
+{
+    PkiKeyDecoder d = {0};
+    for (int i = 0; i < 3; i++) {
+        EVP_PKEY *k = pki_keygen(HNB_PKI_KEY_EC_P256);
+        g_autofree char *pem = pem_of(k, NULL);
+        EVP_PKEY *got = pki_key_decoder_read(&d, EVP_PKEY_EC, pem, strlen(pem));
+        g_assert_nonnull(got);
+        g_assert_cmpint(EVP_PKEY_eq(got, k), ==, 1);
+        g_assert_nonnull(d.ctx[0]); /* the kept context did it */
+        EVP_PKEY_free(got);
+        EVP_PKEY_free(k);
+    }
+    EVP_PKEY *rsa = pki_keygen(HNB_PKI_KEY_RSA_2048);
+    g_autofree char *rsa_pem = pem_of(rsa, NULL);
+    EVP_PKEY *got = pki_key_decoder_read(&d, EVP_PKEY_EC, rsa_pem, strlen(rsa_pem)); /* asked EC: falls back */
+    g_assert_nonnull(got);
+    g_assert_cmpint(EVP_PKEY_eq(got, rsa), ==, 1);
+    EVP_PKEY_free(got);
+    got = pki_key_decoder_read(NULL, EVP_PKEY_NONE, rsa_pem, strlen(rsa_pem)); /* no decoder at all */
+    g_assert_cmpint(EVP_PKEY_eq(got, rsa), ==, 1);
+    EVP_PKEY_free(got);
+    static const char junk[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    g_assert_null(pki_key_decoder_read(&d, EVP_PKEY_EC, junk, strlen(junk)));
+    ERR_clear_error();
+
+    /* a credential: the device's own key and certificate read back; another key with it is refused */
+    HnbPkiParams p;
+    hnb_pki_params_init(&p);
+    p.no_cache = TRUE;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HnbPki) k = hnb_pki_new(&p, &error);
+    g_assert_no_error(error);
+    hnb_pki_params_clear(&p);
+    const HnbPkiCred *dev = hnb_pki_device(k, 3, &error);
+    g_assert_no_error(error);
+    g_autofree char *both = pem_of(dev->key, dev->cert);
+    HnbPkiCred *c = pki_read_cred_data(&d, EVP_PKEY_EC, both, strlen(both));
+    g_assert_nonnull(c);
+    g_assert_cmpint(X509_cmp(c->cert, dev->cert), ==, 0);
+    g_assert_cmpint(EVP_PKEY_eq(c->key, dev->key), ==, 1);
+    pki_cred_free(c);
+    EVP_PKEY *other = pki_keygen(HNB_PKI_KEY_EC_P256);
+    g_autofree char *mismatched = pem_of(other, dev->cert);
+    g_assert_null(pki_read_cred_data(&d, EVP_PKEY_EC, mismatched, strlen(mismatched)));
+    ERR_clear_error();
+    EVP_PKEY_free(other);
+    EVP_PKEY_free(rsa);
+    pki_key_decoder_clear(&d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -610,5 +679,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pki/segw", test_segw);
     g_test_add_func("/pki/recovery", test_recovery);
     g_test_add_func("/pki/hems-key", test_hems_key);
+    g_test_add_func("/pki/key-decoder", test_key_decoder);
     return g_test_run();
 }

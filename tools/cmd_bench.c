@@ -1,4 +1,4 @@
-/* tools/cmd_bench.c — `hnbsim bench kernel|mm1|handshake|ike`. */
+/* tools/cmd_bench.c — `hnbsim bench kernel|mm1|handshake|ike|creds`. */
 #include "tools/bench/bench.h"
 #include "tools/cli.h"
 
@@ -18,7 +18,7 @@ int hnb_cmd_bench(int argc, char **argv)
         {"customers", 0, 0, G_OPTION_ARG_INT64, &customers, "mm1: customers to serve (default 1e6)", "N"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "mm1: seed (default 1)", "S"},
         {"threads", 0, 0, G_OPTION_ARG_INT64, &threads, "handshake, ike: threads running jobs (default 1)", "T"},
-        {"count", 0, 0, G_OPTION_ARG_INT64, &count, "handshake, ike: handshakes / set-ups to time (default 2000)",
+        {"count", 0, 0, G_OPTION_ARG_INT64, &count, "handshake, ike, creds: handshakes / set-ups / credentials to time (default 2000)",
          "N"},
         {"group", 0, 0, G_OPTION_ARG_INT64, &group,
          "ike: IKEv2 Diffie-Hellman group: 14, 19 (P-256, default), 20, 21, 31", "G"},
@@ -26,7 +26,8 @@ int hnb_cmd_bench(int argc, char **argv)
          NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("kernel|mm1|handshake|ike — measure the kernel, the TLS engine or the IKE job");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("kernel|mm1|handshake|ike|creds — measure the kernel, the TLS engine, the IKE job or "
+                                                         "credential reading");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_set_description(
         ctx, "kernel: the hold model (pop-min + push(now + exp(1 s))) over the real event queue — its front, "
@@ -41,6 +42,9 @@ int hnb_cmd_bench(int argc, char **argv)
              "and IKE_AUTH with certificates, not an IKE implementation; RSA-2048 SeGW, EC P-256 devices) through the "
              "worker pool, then as many full TLS handshakes in the same process; last line `ike_setups_per_s=<n> "
              "threads=<T> full_hs_per_s=<m> ratio=<n/m>`; exit 1 if any does not succeed.\n"
+             "creds: reading --count device credentials of an export (PEM key and certificate, matched) the general "
+             "way (PEM_read_bio_PrivateKey) and through hnbsim's kept decoder, 5 alternating rounds; last line "
+             "`general_us=<a> kept_decoder_us=<b> ratio=<a/b> count=<N>` (medians, µs a credential).\n"
              "tools/bench/run-kernel-bench.sh runs kernel and mm1 beside a std::priority_queue baseline; "
              "tools/bench/run-handshake-bench.sh runs handshake beside a plain OpenSSL loop and openssl s_time.");
     GError *error = NULL;
@@ -48,8 +52,8 @@ int hnb_cmd_bench(int argc, char **argv)
         return hnb_cli_fail(error);
     if (argc != 2 ||
         (strcmp(argv[1], "kernel") != 0 && strcmp(argv[1], "mm1") != 0 && strcmp(argv[1], "handshake") != 0 &&
-         strcmp(argv[1], "ike") != 0)) {
-        fprintf(stderr, "hnbsim bench: say which benchmark: kernel, mm1, handshake or ike\n");
+         strcmp(argv[1], "ike") != 0 && strcmp(argv[1], "creds") != 0)) {
+        fprintf(stderr, "hnbsim bench: say which benchmark: kernel, mm1, handshake, ike or creds\n");
         return HNB_EXIT_INPUT;
     }
     if ((dispatch && strcmp(argv[1], "kernel") != 0) || (resume && strcmp(argv[1], "handshake") != 0)) {
@@ -69,6 +73,8 @@ int hnb_cmd_bench(int argc, char **argv)
         fprintf(stderr, "hnbsim bench: --group applies to ike only, not to %s\n", argv[1]);
         return HNB_EXIT_INPUT;
     }
+    if (strcmp(argv[1], "creds") == 0)
+        return hnb_bench_creds((uint64_t)count);
     if (strcmp(argv[1], "ike") == 0)
         return hnb_bench_ike((unsigned)threads, (uint64_t)count, (int)group);
     if (strcmp(argv[1], "handshake") == 0)

@@ -40,4 +40,9 @@ gboolean hnb_bench_handshake_measure(unsigned threads, uint64_t count, gboolean 
  * full_hs_per_s=<m> ratio=<n/m>`; returns 1 with a message if a set-up or handshake does not succeed. */
 int hnb_bench_ike(unsigned threads, uint64_t count, int dh_group);
 
+/* Reading `count` device credentials of a temporary export the general way and through hnbsim's kept decoder
+ * (crypto/pki_private.h), 5 alternating rounds.  Prints `general_us=<a> kept_decoder_us=<b> ratio=<a/b> count=<N>`
+ * (medians, µs a credential); returns 1 with a message if a credential does not read. */
+int hnb_bench_creds(uint64_t count);
+
 #endif
