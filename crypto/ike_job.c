@@ -594,9 +594,10 @@ static void setup(Run *r)
     /* the credential the HNB presents: the foreign CA's (test knob), else that of the set-up's kind, or with
      * HNB_IKE_JOB_CROSS_CERT that of the other kind */
     gboolean present_recovery = recovery != ((job->flags & HNB_IKE_JOB_CROSS_CERT) != 0);
-    const HnbPkiCred *dev = job->flags & HNB_IKE_JOB_FOREIGN_CERT ? hnb_pki_foreign_device(pki, job->hnb, &dev_error)
-                            : present_recovery ? hnb_pki_recovery_device(pki, job->hnb, &dev_error)
-                                               : hnb_pki_device(pki, job->hnb, &dev_error);
+    /* a reference for this set-up (freed at out): the PKI keeps a bounded set parsed (pki.h, hnb_pki_device_ref) */
+    g_autoptr(HnbPkiCred) dev = job->flags & HNB_IKE_JOB_FOREIGN_CERT
+                                    ? hnb_pki_cred_ref(hnb_pki_foreign_device(pki, job->hnb, &dev_error))
+                                    : hnb_pki_device_ref(pki, job->hnb, present_recovery, &dev_error);
     /* the SeGW trusts the recovery CA in a recovery set-up and the manufacturer CA otherwise, never both: each
      * credential is accepted only for its kind of set-up (crypto/pki.h, "Recovery") */
     X509_STORE *dev_trust = recovery ? t->recovery_trust : t->segw_trust;

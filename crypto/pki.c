@@ -38,6 +38,9 @@ void pki_tables_init(HnbPki *pki)
     pki->foreign_devices = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)pki_cred_free);
     pki->tools = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)pki_cred_free);
     pki->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)EVP_PKEY_free);
+    for (size_t k = 0; k < G_N_ELEMENTS(pki->parsed); k++)
+        pki->parsed[k] = (PkiParsed){.index = g_hash_table_new(g_direct_hash, g_direct_equal),
+                                     .cap = HNB_PKI_PARSED_MAX};
 }
 
 HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
@@ -56,6 +59,10 @@ HnbPki *hnb_pki_new(const HnbPkiParams *params, GError **error)
     pki->p.oui = g_ascii_strup(params->oui, -1);
     g_mutex_init(&pki->lock);
     pki_tables_init(pki);
+    /* a test knob (tests/test-cli.c): a small bounded set of parsed credentials, so that a small fleet lets some go */
+    const char *max = g_getenv("HNBSIM_PKI_PARSED_MAX");
+    if (max && g_ascii_strtoull(max, NULL, 10) >= 1)
+        hnb_pki_set_parsed_max(pki, (guint)MIN(g_ascii_strtoull(max, NULL, 10), G_MAXUINT));
     if (!params->no_cache) {
         const char *base = params->cache_dir && *params->cache_dir ? params->cache_dir : NULL;
         g_autofree char *def = base ? NULL : g_build_filename(g_get_user_cache_dir(), "hnbsim", NULL);
@@ -104,6 +111,15 @@ void hnb_pki_free(HnbPki *pki)
     if (pki->keys)
         g_hash_table_destroy(pki->keys);
     pki_key_decoder_clear(&pki->keydec);
+    for (size_t k = 0; k < G_N_ELEMENTS(pki->parsed); k++) {
+        PkiParsed *ps = &pki->parsed[k];
+        for (guint j = 0; j < ps->used; j++)
+            pki_cred_free(ps->cred[j]);
+        g_free(ps->cred);
+        g_free(ps->hnb);
+        if (ps->index)
+            g_hash_table_destroy(ps->index);
+    }
     g_mutex_clear(&pki->lock);
     g_free(pki->dir);
     g_free(pki->export_dir);

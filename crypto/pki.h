@@ -181,6 +181,16 @@ const HnbPkiCred *hnb_pki_foreign_device(HnbPki *pki, uint32_t i, GError **error
  * in memory only without a cache), then kept in memory.  Counted in the device stats.  NULL with HNB_ERROR_RUN on
  * failure. */
 const HnbPkiCred *hnb_pki_recovery_device(HnbPki *pki, uint32_t i, GError **error);
+/* HNB i's device credential (recovery: its recovery credential) for one use, as a reference the caller frees with
+ * hnb_pki_cred_free: the same credential as hnb_pki_device / hnb_pki_recovery_device give, but when the PKI's cache
+ * or export can give it back the PKI keeps at most HNB_PKI_PARSED_MAX of each kind parsed (~8.5 KB each), letting the
+ * oldest go (read again, ~0.2 ms, when next needed), so that a national fleet does not hold one per HNB for the whole
+ * run.  One already kept by hnb_pki_device is shared.  Thread-safe.  NULL with HNB_ERROR_RUN on failure. */
+#define HNB_PKI_PARSED_MAX 16384
+HnbPkiCred *hnb_pki_device_ref(HnbPki *pki, uint32_t i, gboolean recovery, GError **error);
+/* Tests: keep at most n >= 1 of each kind parsed instead of HNB_PKI_PARSED_MAX; only before the first
+ * hnb_pki_device_ref. */
+void hnb_pki_set_parsed_max(HnbPki *pki, guint n);
 gboolean hnb_pki_is_revoked(const HnbPki *pki, uint32_t i);
 
 /* Identity. */
@@ -200,6 +210,7 @@ typedef struct {
     guint devices_generated; /* device and recovery credentials made (fresh or replacing a corrupted file) */
     guint devices_loaded;    /* device and recovery credentials read from the cache */
     guint corrupted;         /* cache files found corrupted and regenerated */
+    guint parsed_dropped;    /* parsed credentials hnb_pki_device_ref let go (read again when next needed) */
 } HnbPkiStats;
 void hnb_pki_stats(HnbPki *pki, HnbPkiStats *out);
 
@@ -225,6 +236,9 @@ HnbPki *hnb_pki_open_export(const char *dir, GError **error);
  * must match the certificate.  NULL with HNB_ERROR_INPUT naming the file. */
 HnbPkiCred *hnb_pki_read_export_cred(const char *dir, const char *name, GError **error);
 void hnb_pki_cred_free(HnbPkiCred *cred);
+/* A new reference to cred's certificate, key and chain, to be freed with hnb_pki_cred_free (NULL gives NULL). */
+HnbPkiCred *hnb_pki_cred_ref(const HnbPkiCred *cred);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HnbPkiCred, hnb_pki_cred_free)
 /* The same for many credentials of one export: the reader keeps a key decoder per key type (OpenSSL 3 builds one for
  * every PEM_read_bio_PrivateKey: ~10x the CPU of decoding with a kept one).  Single-threaded; the credentials it
  * returns are the caller's, independent of the reader. */

@@ -117,27 +117,112 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind)
     return c;
 }
 
-/* Generation happens under the lock: simple, and it is a one-time cost per device per cache. */
+/* HNB i's credential of `kind`, read from the export or the cache or made (lock held: generation is a one-time cost
+ * per device per cache, simplest under the lock).  *again: the export or cache gives the same one back later. */
+static HnbPkiCred *obtain(HnbPki *pki, uint32_t i, Kind kind, gboolean *again, GError **error)
+{
+    HnbPkiCred *c = NULL;
+    *again = FALSE;
+    if (kind == KIND_FOREIGN) {
+        c = make_device(pki, i, kind, error);
+    } else if (pki->export_dir && (c = device_from_export(pki, i, kind))) {
+        pki->stats.devices_loaded++;
+        *again = TRUE;
+    } else if (pki->dir) {
+        c = device_from_cache(pki, i, kind, error);
+        *again = c != NULL;
+    } else if ((c = make_device(pki, i, kind, error))) {
+        pki->stats.devices_generated++;
+    }
+    if (!c)
+        g_prefix_error(error, kind == KIND_RECOVERY ? "PKI recovery credential %u: " : "PKI device %u: ", i);
+    return c;
+}
+
 static const HnbPkiCred *device_get(HnbPki *pki, GHashTable *table, uint32_t i, Kind kind, GError **error)
 {
     g_mutex_lock(&pki->lock);
     HnbPkiCred *c = g_hash_table_lookup(table, GUINT_TO_POINTER(i));
     if (!c) {
-        if (kind == KIND_FOREIGN)
-            c = make_device(pki, i, kind, error);
-        else if (pki->export_dir && (c = device_from_export(pki, i, kind)))
-            pki->stats.devices_loaded++;
-        else if (pki->dir)
-            c = device_from_cache(pki, i, kind, error);
-        else if ((c = make_device(pki, i, kind, error)))
-            pki->stats.devices_generated++;
-        if (c)
+        gboolean again;
+        if ((c = obtain(pki, i, kind, &again, error)))
             g_hash_table_insert(table, GUINT_TO_POINTER(i), c);
-        else
-            g_prefix_error(error, kind == KIND_RECOVERY ? "PKI recovery credential %u: " : "PKI device %u: ", i);
     }
     g_mutex_unlock(&pki->lock);
     return c;
+}
+
+HnbPkiCred *hnb_pki_cred_ref(const HnbPkiCred *c)
+{
+    if (!c)
+        return NULL;
+    X509_up_ref(c->cert);
+    EVP_PKEY_up_ref(c->key);
+    HnbPkiCred *r = pki_cred_new(c->cert, c->key);
+    for (int k = 0; k < sk_X509_num(c->chain); k++) {
+        X509 *x = sk_X509_value(c->chain, k);
+        X509_up_ref(x);
+        sk_X509_push(r->chain, x);
+    }
+    return r;
+}
+
+/* Keep c (owned) as HNB i's in the set, letting the oldest go when it is full; returns c. */
+static const HnbPkiCred *parsed_put(HnbPki *pki, PkiParsed *ps, uint32_t i, HnbPkiCred *c)
+{
+    if (!ps->cred) {
+        ps->cred = g_new0(HnbPkiCred *, ps->cap);
+        ps->hnb = g_new0(uint32_t, ps->cap);
+    }
+    guint slot;
+    if (ps->used < ps->cap) {
+        slot = ps->used++;
+    } else {
+        slot = ps->hand;
+        ps->hand = (ps->hand + 1) % ps->cap;
+        g_hash_table_remove(ps->index, GUINT_TO_POINTER(ps->hnb[slot]));
+        pki_cred_free(ps->cred[slot]);
+        pki->stats.parsed_dropped++;
+    }
+    ps->cred[slot] = c;
+    ps->hnb[slot] = i;
+    g_hash_table_insert(ps->index, GUINT_TO_POINTER(i), GUINT_TO_POINTER(slot + 1));
+    return c;
+}
+
+HnbPkiCred *hnb_pki_device_ref(HnbPki *pki, uint32_t i, gboolean recovery, GError **error)
+{
+    Kind kind = recovery ? KIND_RECOVERY : KIND_DEVICE;
+    GHashTable *kept = recovery ? pki->recovery_devices : pki->devices;
+    PkiParsed *ps = &pki->parsed[recovery ? 1 : 0];
+    g_mutex_lock(&pki->lock);
+    const HnbPkiCred *c = g_hash_table_lookup(kept, GUINT_TO_POINTER(i));
+    guint slot = c ? 0 : GPOINTER_TO_UINT(g_hash_table_lookup(ps->index, GUINT_TO_POINTER(i)));
+    if (slot)
+        c = ps->cred[slot - 1];
+    if (!c) {
+        gboolean again;
+        HnbPkiCred *made = obtain(pki, i, kind, &again, error);
+        if (made && again)
+            c = parsed_put(pki, ps, i, made);
+        else if (made) { /* memory only: nothing could give this one back, so it is kept as hnb_pki_device keeps it */
+            g_hash_table_insert(kept, GUINT_TO_POINTER(i), made);
+            c = made;
+        }
+    }
+    HnbPkiCred *out = hnb_pki_cred_ref(c);
+    g_mutex_unlock(&pki->lock);
+    return out;
+}
+
+void hnb_pki_set_parsed_max(HnbPki *pki, guint n)
+{
+    g_return_if_fail(n >= 1);
+    g_mutex_lock(&pki->lock);
+    for (size_t k = 0; k < G_N_ELEMENTS(pki->parsed); k++)
+        if (!pki->parsed[k].cred) /* a set in use keeps its size */
+            pki->parsed[k].cap = n;
+    g_mutex_unlock(&pki->lock);
 }
 
 const HnbPkiCred *hnb_pki_device(HnbPki *pki, uint32_t i, GError **error)

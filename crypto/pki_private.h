@@ -42,6 +42,16 @@ typedef struct {
     EVP_PKEY *out;            /* where a context writes what it decoded */
 } PkiKeyDecoder;
 
+/* The parsed credentials behind hnb_pki_device_ref (pki.h), one set per kind (device, recovery), under pki->lock: at
+ * most cap, let go oldest first (FIFO, a ring: a fleet needs a credential at a full handshake, rarely twice in a
+ * row).  Invariants: index maps exactly the hnb[] of slots [0, used) to slot + 1; cred[k] is owned (one reference). */
+typedef struct {
+    GHashTable *index;  /* HNB index -> slot + 1 */
+    HnbPkiCred **cred;  /* [cap] */
+    uint32_t *hnb;      /* [cap] */
+    guint cap, used, hand; /* hand: the next slot to let go once full */
+} PkiParsed;
+
 struct HnbPki {
     HnbPkiParams p;
     char *dir; /* cache path of these parameters, NULL with no_cache */
@@ -54,6 +64,7 @@ struct HnbPki {
     GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
     GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
     PkiKeyDecoder keydec;  /* device and recovery keys read from the cache or an export (under lock) */
+    PkiParsed parsed[2];   /* device, recovery: hnb_pki_device_ref's bounded set (under lock) */
     HnbPkiStats stats;
 };
 

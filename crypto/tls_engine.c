@@ -229,6 +229,7 @@ static void pair_put(ThreadCtx *tc, SSL *client, SSL *server)
         return;
     }
     SSL_certs_clear(client); /* the next job sets its HNB's certificate, or none */
+    SSL_set_cert_cb(client, NULL, NULL); /* nor may it call back into this job (pair_setup sets its own) */
     /* SSL_clear keeps the last verify result; a new SSL starts from X509_V_OK, and so does a reused one */
     SSL_set_verify_result(client, X509_V_OK);
     SSL_set_verify_result(server, X509_V_OK);
@@ -240,19 +241,52 @@ static void pair_put(ThreadCtx *tc, SSL *client, SSL *server)
 /* The HNB's certificate for this job into *cred (NULL: it sends none): its device credential, its recovery
  * credential in a recovery session, the other of the two with HNB_TLS_JOB_CROSS_CERT, the foreign CA's with
  * HNB_TLS_JOB_FOREIGN_CERT.  FALSE (job failed) if the PKI cannot make it. */
-static gboolean device_cred(HnbTlsJob *job, const HnbTlsEngine *e, const HnbPkiCred **cred)
+static gboolean device_cred(HnbTlsJob *job, const HnbTlsEngine *e, HnbPkiCred **cred)
 {
     g_autoptr(GError) error = NULL;
     *cred = NULL;
     if ((job->flags & HNB_TLS_JOB_NO_CERT) || e->hnb.client_cert == HNB_TLS_CLIENT_CERT_NONE)
         return TRUE;
     gboolean recovery = ((job->flags & HNB_TLS_JOB_RECOVERY_CERT) != 0) != ((job->flags & HNB_TLS_JOB_CROSS_CERT) != 0);
-    *cred = job->flags & HNB_TLS_JOB_FOREIGN_CERT ? hnb_pki_foreign_device(e->pki, job->hnb, &error)
-            : recovery                            ? hnb_pki_recovery_device(e->pki, job->hnb, &error)
-                                                  : hnb_pki_device(e->pki, job->hnb, &error);
+    /* a reference for this job: the PKI keeps a bounded set of them parsed (pki.h, hnb_pki_device_ref) */
+    *cred = job->flags & HNB_TLS_JOB_FOREIGN_CERT ? hnb_pki_cred_ref(hnb_pki_foreign_device(e->pki, job->hnb, &error))
+                                                  : hnb_pki_device_ref(e->pki, job->hnb, recovery, &error);
     if (!*cred)
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_HNB, error->message);
     return *cred != NULL;
+}
+
+/* The HNB's side of a job, for its certificate callback. */
+typedef struct {
+    HnbTlsJob *job;
+    const HnbTlsEngine *e;
+    HnbPkiCred *cred; /* read when the H(e)MS asked for it; freed at the job's end */
+    gboolean failed;  /* the credential could not be read or used: the job's outcome below, kept over tls_drive's */
+    HnbTlsReason reason;
+    HnbTlsSide side;
+    char detail[sizeof ((HnbTlsJob *)0)->detail];
+} HnbSide;
+
+/* The HNB's certificate, read only when the H(e)MS asks for one: its CertificateRequest comes in a full handshake
+ * (RFC 5246 §7.4.4), and an abbreviated one carries no certificates (§7.3), so a resumed session never reads its
+ * HNB's credential — most of a fleet's sessions, whose credentials the PKI need not keep parsed (pki.h,
+ * hnb_pki_device_ref).  Which credential, and what a failure gives, is device_cred's, as before it was deferred. */
+static int hnb_cert_cb(SSL *ssl, void *arg)
+{
+    HnbSide *h = arg;
+    if (h->cred || h->failed) /* once a handshake; nothing new if asked again */
+        return !h->failed;
+    if (device_cred(h->job, h->e, &h->cred)) {
+        g_autoptr(GError) error = NULL;
+        if (!h->cred || hnb_tls_client_setup(ssl, h->cred, NULL, &error))
+            return 1; /* its certificate, or none */
+        job_fail(h->job, HNB_TLS_OTHER, HNB_TLS_SIDE_HNB, error->message);
+    }
+    h->failed = TRUE;
+    h->reason = h->job->reason;
+    h->side = h->job->side;
+    g_strlcpy(h->detail, h->job->detail, sizeof h->detail);
+    return 0;
 }
 
 /* Set up the pair for this job: the HNB's certificate and the H(e)MS name it checks, the job data the server's
@@ -260,14 +294,14 @@ static gboolean device_cred(HnbTlsJob *job, const HnbTlsEngine *e, const HnbPkiC
  * the context's: set on every job, since the pair is reused across jobs of both kinds), each end's clock (the HNB's
  * local clock: §8.3.4 / §6.3.1), and after a renewal the H(e)MS certificate in use at the ACS's time (set on every
  * job for the same reason).  FALSE (job failed) on an OpenSSL failure. */
-static gboolean pair_setup(HnbTlsJob *job, const ThreadCtx *tc, SSL *client, SSL *server, const HnbPkiCred *cred,
-                           Run *run)
+static gboolean pair_setup(HnbTlsJob *job, const ThreadCtx *tc, SSL *client, SSL *server, HnbSide *hnb, Run *run)
 {
     g_autoptr(GError) error = NULL;
     const HnbTlsEngine *e = tc->engine;
     const char *host = e->hnb.hems_host ? e->hnb.hems_host : hnb_pki_params(e->pki)->hems_fqdn;
     X509_STORE *kind = job->flags & HNB_TLS_JOB_RECOVERY_CERT ? tc->recovery_store : NULL;
-    if (!hnb_tls_client_setup(client, cred, host, &error) || !SSL_set_ex_data(server, tls_job_index, run) ||
+    SSL_set_cert_cb(client, hnb_cert_cb, hnb); /* its certificate when the H(e)MS asks (hnb_cert_cb) */
+    if (!hnb_tls_client_setup(client, NULL, host, &error) || !SSL_set_ex_data(server, tls_job_index, run) ||
         !tls_server_session_kind(server, e->pki, kind)) {
         if (!error)
             hnb_set_openssl_error(&error, HNB_ERROR_RUN, "H(e)MS session set-up");
@@ -374,17 +408,15 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     HnbTlsEngine *e = tc->engine;
     Run run = {NULL, NULL};
     SSL *client = NULL, *server = NULL;
-    const HnbPkiCred *cred;
+    HnbSide hnb = {.job = job, .e = e}; /* its credential, read when asked for (freed at out) */
     char *identity = NULL; /* the ACS authenticated (freed at out: every path reaches it) */
     g_autoptr(GError) error = NULL;
 
-    if (!device_cred(job, e, &cred))
-        return;
     if (!pair_get(tc, &client, &server, &error)) {
         job_fail(job, HNB_TLS_OTHER, HNB_TLS_SIDE_NONE, error->message);
         goto out;
     }
-    if (!pair_setup(job, tc, client, server, cred, &run))
+    if (!pair_setup(job, tc, client, server, &hnb, &run))
         goto out;
     const HnbTlsSession *offer = session_to_offer(job, e);
     if (offer) {
@@ -394,8 +426,11 @@ static void run_handshake(HnbTlsJob *job, ThreadCtx *tc)
     }
     ERR_clear_error();
     if (!tls_drive(client, server, &job->reason, &job->side, job->detail, sizeof job->detail,
-                   job->flags & HNB_TLS_JOB_MEASURE_ACS ? &job->acs_cpu_ns : NULL))
+                   job->flags & HNB_TLS_JOB_MEASURE_ACS ? &job->acs_cpu_ns : NULL)) {
+        if (hnb.failed) /* the HNB had no credential to send: that, not the alert it caused, is the outcome */
+            job_fail(job, hnb.reason, hnb.side, hnb.detail);
         goto out;
+    }
     if (e->acs.client_cert != HNB_TLS_CLIENT_CERT_NONE && !authorize_hnb(job, e, server, offer, &identity))
         goto out;
     job->reason = HNB_TLS_OK;
@@ -415,6 +450,7 @@ out:
     SSL_free(client); /* a failed handshake's pair is not reused */
     SSL_free(server);
     g_free(identity);
+    hnb_pki_cred_free(hnb.cred);
     ERR_clear_error();
 }
 

@@ -36,11 +36,11 @@ void hnb_tls_tool_job_run(HnbTlsToolJob *job)
     SSL_CTX *sctx = NULL, *cctx = NULL;
     SSL *client = NULL, *server = NULL;
     g_autoptr(GError) error = NULL;
-    const HnbPkiCred *dev = NULL;
+    g_autoptr(HnbPkiCred) dev = NULL; /* a reference for this session (pki.h, hnb_pki_device_ref) */
     job->reason = HNB_TLS_OTHER;
     job->side = HNB_TLS_SIDE_NONE;
     job->detail[0] = '\0';
-    if (!tool_ctxs(job, &sctx, &cctx, &error) || !(dev = hnb_pki_device(job->pki, job->hnb, &error)) ||
+    if (!tool_ctxs(job, &sctx, &cctx, &error) || !(dev = hnb_pki_device_ref(job->pki, job->hnb, FALSE, &error)) ||
         !tls_pair_new(cctx, sctx, &client, &server)) {
         if (!error)
             hnb_set_openssl_error(&error, HNB_ERROR_RUN, "SSL_new");

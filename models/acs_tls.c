@@ -276,6 +276,12 @@ void hnb_acs_tls_free(HnbAcsTls *t)
                 " discarded (%" G_GUINT64_FORMAT " of them after they ran)",
                 t->spec_adopted, t->spec_discarded, t->spec_wasted);
     }
+    if (t->pki) {
+        HnbPkiStats st;
+        hnb_pki_stats(t->pki, &st);
+        g_debug("fleet tls: PKI credentials %u read, %u made, %u parsed ones let go", st.devices_loaded,
+                st.devices_generated, st.parsed_dropped);
+    }
     if (t->pool)
         hnb_pool_free(t->pool); /* runs and waits for anything still queued */
     if (t->kept)

@@ -147,6 +147,21 @@ static void test_fleet_determinism_across_threads(void)
     static const char *const files[] = {"scenario.resolved.ini", "summary.json", "timeseries.csv", "cdf.csv",
                                         "figures/fleet.svg"};
     assert_same_files("ft1", "ft2", files, G_N_ELEMENTS(files));
+    /* nor the PKI letting parsed credentials go and reading them back (pki.h, hnb_pki_device_ref): room for 3 */
+    g_setenv("HNBSIM_PKI_PARSED_MAX", "3", TRUE);
+    g_setenv("G_MESSAGES_DEBUG", "hnbsim", TRUE);
+    char *err = NULL; /* GLib writes debug messages to stdout */
+    g_assert_cmpint(hnbsim((const char *[]){"run", "-q", "--threads", "2", "-o", "ft3", path, NULL}, &err, NULL), ==,
+                    0);
+    g_unsetenv("HNBSIM_PKI_PARSED_MAX");
+    g_unsetenv("G_MESSAGES_DEBUG");
+    const char *let_go = strstr(err, " parsed ones let go");
+    g_assert_nonnull(let_go);
+    while (let_go > err && g_ascii_isdigit(let_go[-1]))
+        let_go--;
+    g_assert_cmpuint(g_ascii_strtoull(let_go, NULL, 10), >, 100); /* 400 HNBs' credentials through 3 places */
+    g_free(err);
+    assert_same_files("ft1", "ft3", files, G_N_ELEMENTS(files));
     char *summary = slurp("ft1", "summary.csv");
     g_assert_nonnull(strstr(summary, "handshakes_real"));
     g_free(summary);

@@ -667,6 +667,67 @@ static void test_key_decoder(void)
     pki_key_decoder_clear(&d);
 }
 
+/* hnb_pki_device_ref's bounded set: with a cache and room for 2, refs of devices 0, 1, 2 let device 0's parsed
+ * credential go (parsed_dropped 1); a reference taken before stays good (the job holding it is unaffected); device 0
+ * again is read back from the cache (devices_loaded), the same certificate and key; a device kept by hnb_pki_device
+ * is shared, not read again; recovery credentials have their own set.  Without a cache nothing could give a
+ * credential back, so it is kept (nothing dropped) and the same one is handed out each time. */
+static void test_parsed_bounded(void)
+{
+    g_autofree char *dir = tmpdir();
+    g_autoptr(GError) error = NULL;
+    {
+        g_autoptr(HnbPki) k = pki_new(dir, NULL);
+        hnb_pki_set_parsed_max(k, 2);
+        g_autoptr(HnbPkiCred) first = hnb_pki_device_ref(k, 0, FALSE, &error);
+        g_assert_no_error(error);
+        for (uint32_t i = 1; i <= 2; i++) {
+            HnbPkiCred *c = hnb_pki_device_ref(k, i, FALSE, &error);
+            g_assert_no_error(error);
+            hnb_pki_cred_free(c);
+        }
+        HnbPkiStats st;
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.parsed_dropped, ==, 1);
+        g_assert_cmpuint(st.devices_generated, ==, 3);
+        g_assert_true(EVP_PKEY_is_a(first->key, "EC")); /* still ours after the PKI let its copy go */
+        g_assert_cmpint(X509_verify(first->cert, hnb_pki_mfr(k)->key), ==, 1);
+        g_autoptr(HnbPkiCred) again = hnb_pki_device_ref(k, 0, FALSE, &error);
+        g_assert_no_error(error);
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.devices_loaded, ==, 1); /* read back, not made again */
+        g_assert_cmpuint(st.devices_generated, ==, 3);
+        g_assert_cmpuint(st.parsed_dropped, ==, 2);
+        g_assert_cmpint(X509_cmp(again->cert, first->cert), ==, 0);
+        g_assert_cmpint(EVP_PKEY_eq(again->key, first->key), ==, 1);
+        /* kept by hnb_pki_device: shared */
+        const HnbPkiCred *kept = hnb_pki_device(k, 5, &error);
+        g_assert_no_error(error);
+        g_autoptr(HnbPkiCred) shared = hnb_pki_device_ref(k, 5, FALSE, &error);
+        g_assert_true(shared->cert == kept->cert && shared->key == kept->key);
+        /* a recovery credential: its own set, the recovery CA's */
+        g_autoptr(HnbPkiCred) rec = hnb_pki_device_ref(k, 0, TRUE, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(X509_verify(rec->cert, hnb_pki_recovery_ca(k)->key), ==, 1);
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.parsed_dropped, ==, 2);
+    }
+    {
+        g_autoptr(HnbPki) k = pki_new(NULL, NULL);
+        hnb_pki_set_parsed_max(k, 1);
+        g_autoptr(HnbPkiCred) a = hnb_pki_device_ref(k, 0, FALSE, &error);
+        g_autoptr(HnbPkiCred) b = hnb_pki_device_ref(k, 1, FALSE, &error);
+        g_autoptr(HnbPkiCred) a2 = hnb_pki_device_ref(k, 0, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_true(a2->cert == a->cert); /* kept: the one made, not another */
+        HnbPkiStats st;
+        hnb_pki_stats(k, &st);
+        g_assert_cmpuint(st.parsed_dropped, ==, 0);
+        g_assert_cmpuint(st.devices_generated, ==, 2);
+    }
+    rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -680,5 +741,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pki/recovery", test_recovery);
     g_test_add_func("/pki/hems-key", test_hems_key);
     g_test_add_func("/pki/key-decoder", test_key_decoder);
+    g_test_add_func("/pki/parsed-bounded", test_parsed_bounded);
     return g_test_run();
 }
