@@ -87,12 +87,16 @@ static SSL_SESSION *sess_get_cb(SSL *ssl, const unsigned char *id, int len, int 
     *copy = 0;
     if (!run || !run->resume || !run->resume->server)
         return NULL;
-    unsigned int have_len;
-    const unsigned char *have = SSL_SESSION_get_id(run->resume->server, &have_len);
-    if ((unsigned)len != have_len || memcmp(id, have, have_len) != 0)
+    /* a private copy, decoded: OpenSSL may update the session it resumes, and the handle may be shared by jobs in
+     * flight */
+    SSL_SESSION *mine = tls_der_session(run->resume->server);
+    unsigned int have_len = 0;
+    const unsigned char *have = mine ? SSL_SESSION_get_id(mine, &have_len) : NULL;
+    if (!mine || (unsigned)len != have_len || memcmp(id, have, have_len) != 0) {
+        SSL_SESSION_free(mine);
         return NULL;
-    /* a private copy: OpenSSL may update the session it resumes, and the handle may be shared by jobs in flight */
-    return SSL_SESSION_dup(run->resume->server);
+    }
+    return mine;
 }
 
 SSL_CTX *hnb_tls_server_ctx_new(const HnbTlsConfig *cfg, HnbPki *pki, OSSL_LIB_CTX *libctx, GError **error)

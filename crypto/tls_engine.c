@@ -335,7 +335,7 @@ static const HnbTlsSession *session_to_offer(const HnbTlsJob *job, const HnbTlsE
 /* Offer `offer` on the client (a copy: the handle may be shared by jobs in flight).  FALSE (job failed) on failure. */
 static gboolean offer_session(HnbTlsJob *job, SSL *client, const HnbTlsSession *offer)
 {
-    SSL_SESSION *copy = SSL_SESSION_dup(offer->client);
+    SSL_SESSION *copy = tls_der_session(offer->client);
     int ok = copy && SSL_set_session(client, copy) == 1;
     SSL_SESSION_free(copy);
     if (!ok) {
@@ -380,21 +380,16 @@ static HnbTlsSession *session_to_keep(const HnbTlsJob *job, const HnbTlsEngine *
 {
     HnbTlsSession *s = g_new0(HnbTlsSession, 1);
     SSL_SESSION *got = SSL_get1_session(client);
-    /* after a resumption it is a copy of the offer, already without a certificate */
-    if (got && SSL_SESSION_get0_peer(got)) {
-        s->client = hnb_tls_session_strip_peer(got);
-        SSL_SESSION_free(got);
-    } else {
-        s->client = got;
-    }
+    /* encoded without the certificate (after a resumption it is a copy of the offer, which has none) */
+    s->client = got ? tls_der_of(got) : NULL;
+    SSL_SESSION_free(got);
     s->created = job->resumed ? offer->created : job->acs_time;
     s->identity = g_steal_pointer(identity);
     if (e->acs.resumption == HNB_TLS_RESUME_IDS) {
-        if (run->new_server) {
-            s->server = hnb_tls_session_strip_peer(run->new_server);
-        } else if (job->resumed && offer->server && SSL_SESSION_up_ref(offer->server)) {
-            s->server = offer->server;
-        }
+        if (run->new_server)
+            s->server = tls_der_of(run->new_server);
+        else if (job->resumed && offer->server)
+            s->server = tls_der_ref(offer->server);
     }
     if (!s->client || (e->acs.resumption == HNB_TLS_RESUME_IDS && run->new_server && !s->server)) {
         hnb_tls_session_free(s);

@@ -36,8 +36,9 @@ void hnb_tls_job_run(void *job, void *thread_ctx);
 typedef struct HnbTlsSession HnbTlsSession;
 void hnb_tls_session_free(HnbTlsSession *s);
 HnbTime hnb_tls_session_created(const HnbTlsSession *s); /* ACS time of the full handshake that made it */
-/* A copy of session s without the peer's certificate (crypto/tls_session.c: what a kept session needs; ~1 KB instead
- * of ~7 KB), or NULL on failure.  s is not changed. */
+/* A copy of session s without the peer's certificate (crypto/tls_session.c: what a kept session needs, which keeps it
+ * encoded: a few hundred bytes with session IDs instead of ~7 KB decoded with the certificate), or NULL on failure.
+ * s is not changed. */
 SSL_SESSION *hnb_tls_session_strip_peer(SSL_SESSION *s);
 /* For a job run ahead of time (models/acs_tls.c): the session dates from when the handshake is deemed to happen. */
 void hnb_tls_session_set_created(HnbTlsSession *s, HnbTime t);

@@ -10,9 +10,10 @@
  *
  * How.  OpenSSL has no call that drops a session's peer certificate, but the session's own encoding (i2d_SSL_SESSION,
  * ssl/ssl_asn1.c) is a SEQUENCE in which the peer certificate is the optional field [3] EXPLICIT.  We re-encode the
- * sequence without that field and decode it: the result is the same session (id, master secret, cipher, version,
- * verify result, ticket) with no certificate, ~1 KB in memory.  This costs one encode and one decode per full
- * handshake, neither of which parses a certificate.
+ * sequence without that field and keep that encoding (TlsDer), decoding it once to know it decodes: the same session
+ * (id, master secret, cipher, version, verify result, ticket) with no certificate, a few hundred bytes with session
+ * IDs where the decoded session is ~1 KB (issue 16: a national fleet keeps one or two per HNB).  It is decoded again
+ * each time it is offered or looked up, as the decoded one was duplicated before; none of this parses a certificate.
  */
 #include "crypto/tls_private.h"
 
@@ -21,10 +22,10 @@
 
 #define PEER_TAG 3 /* [3] EXPLICIT Certificate OPTIONAL in OpenSSL's SSL_SESSION_ASN1 */
 
-SSL_SESSION *hnb_tls_session_strip_peer(SSL_SESSION *s)
+TlsDer *tls_der_of(SSL_SESSION *s)
 {
     unsigned char *der = NULL, *out = NULL;
-    SSL_SESSION *stripped = NULL;
+    TlsDer *stripped = NULL;
     int len = s ? i2d_SSL_SESSION(s, &der) : 0;
     if (len <= 0)
         goto done;
@@ -57,20 +58,55 @@ SSL_SESSION *hnb_tls_session_strip_peer(SSL_SESSION *s)
     int new_hdr = ASN1_object_size(1, (int)kept, V_ASN1_SEQUENCE) - (int)kept;
     unsigned char *start = out + hdr - new_hdr, *h = start;
     ASN1_put_object(&h, 1, (int)kept, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+    long total = new_hdr + (long)kept;
+    /* decoded once here, so that what is kept is known to decode (as the decoded session kept before did) */
     const unsigned char *r = start;
-    stripped = d2i_SSL_SESSION(NULL, &r, new_hdr + (long)kept);
+    SSL_SESSION *check = d2i_SSL_SESSION(NULL, &r, total);
+    if (!check || total > G_MAXUINT32)
+        goto done;
+    SSL_SESSION_free(check);
+    stripped = g_malloc(sizeof *stripped + (size_t)total);
+    stripped->ref = 1;
+    stripped->len = (guint32)total;
+    memcpy(stripped->data, start, (size_t)total);
 done:
     OPENSSL_free(der);
     OPENSSL_free(out);
     return stripped;
 }
 
+TlsDer *tls_der_ref(TlsDer *d)
+{
+    g_atomic_int_inc(&d->ref);
+    return d;
+}
+
+void tls_der_unref(TlsDer *d)
+{
+    if (d && g_atomic_int_dec_and_test(&d->ref))
+        g_free(d);
+}
+
+SSL_SESSION *tls_der_session(const TlsDer *d)
+{
+    const unsigned char *p = d->data;
+    return d2i_SSL_SESSION(NULL, &p, (long)d->len);
+}
+
+SSL_SESSION *hnb_tls_session_strip_peer(SSL_SESSION *s)
+{
+    TlsDer *d = tls_der_of(s);
+    SSL_SESSION *out = d ? tls_der_session(d) : NULL;
+    tls_der_unref(d);
+    return out;
+}
+
 void hnb_tls_session_free(HnbTlsSession *s)
 {
     if (!s)
         return;
-    SSL_SESSION_free(s->client);
-    SSL_SESSION_free(s->server);
+    tls_der_unref(s->client);
+    tls_der_unref(s->server);
     g_free(s->identity);
     g_free(s);
 }

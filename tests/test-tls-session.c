@@ -2,6 +2,7 @@
  * §8.3.4 handshake, stripped, keeps everything resumption needs (id, master secret, cipher, version, verify result),
  * loses the certificate, is much smaller, and resumes a real handshake with the HNB's side holding only it. */
 #include "crypto/tls_engine.h"
+#include "crypto/tls_private.h" /* TlsDer: what a fleet keeps */
 
 #include <string.h>
 #include <openssl/ssl.h>
@@ -84,6 +85,21 @@ static void test_strip_and_resume(void)
     g_assert_true(SSL_SESSION_has_ticket(kept));
     g_assert_cmpint(der_size(kept), <, der_size(full) - 500); /* the certificate is most of it */
     g_test_message("session DER: %d bytes with the certificate, %d without", der_size(full), der_size(kept));
+    /* what a fleet keeps is that encoding itself, shared by reference, and decodes to the same session */
+    TlsDer *der = tls_der_of(full);
+    g_assert_nonnull(der);
+    g_assert_cmpint((int)der->len, ==, der_size(kept));
+    g_assert_cmpint((int)der->len, <, der_size(full)); /* most of the rest is the ticket (this profile's) */
+    SSL_SESSION *back = tls_der_session(tls_der_ref(der));
+    tls_der_unref(der);
+    g_assert_nonnull(back);
+    const unsigned char *idc = SSL_SESSION_get_id(back, &lb);
+    g_assert_cmpmem(ida, la, idc, lb);
+    size_t nc = SSL_SESSION_get_master_key(back, mb, sizeof mb);
+    g_assert_cmpmem(ma, na, mb, nc);
+    g_assert_null(SSL_SESSION_get0_peer(back));
+    SSL_SESSION_free(back);
+    tls_der_unref(der);
     /* the original is untouched */
     g_assert_nonnull(SSL_SESSION_get0_peer(full));
     SSL_set_shutdown(client, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
@@ -120,6 +136,8 @@ static void test_strip_rejects_garbage(void)
     g_assert_null(hnb_tls_session_strip_peer(NULL));
     SSL_SESSION *empty = SSL_SESSION_new(); /* no cipher: OpenSSL will not encode it */
     g_assert_null(hnb_tls_session_strip_peer(empty));
+    g_assert_null(tls_der_of(empty));
+    tls_der_unref(NULL);
     SSL_SESSION_free(empty);
 }
 
