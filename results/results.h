@@ -108,6 +108,8 @@ typedef struct {
     /* manifest.json only (NULL: none): more members of its object, as JSON text without the braces ("\"mode\":
      * \"measured\", ..."), for a run whose results were measured rather than modelled (`hnbsim drive`) */
     const char *manifest_extra;
+    /* manifest.json only (0: omitted): the fleet's HNBs, for its peak memory per HNB */
+    guint64 hnbs;
 } HnbStamp;
 
 /* An interval of the time column (its unit: hours for "time_h") that time-series figures show again, enlarged,

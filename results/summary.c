@@ -9,6 +9,8 @@
  * half-width, min and max undefined too; the per-replication values show where it came from.
  */
 #include "results/results.h"
+
+#include <sys/resource.h>
 #include "sim/time.h"
 #include "sim/stats.h"
 
@@ -381,6 +383,15 @@ gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsign
     }
     g_string_append(json, ",\n  \"wall_seconds\": ");
     json_number(json, wall_seconds);
+    /* the process's peak resident memory so far (getrusage; Linux reports KiB), so that a user can size a bigger run:
+     * with the fleet's HNBs, per HNB (fixed costs included, so it falls as fleets grow) */
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
+        guint64 peak = (guint64)ru.ru_maxrss * 1024;
+        g_string_append_printf(json, ",\n  \"peak_rss_bytes\": %" G_GUINT64_FORMAT, peak);
+        if (stamp->hnbs)
+            g_string_append_printf(json, ",\n  \"peak_rss_bytes_per_hnb\": %.0f", (double)peak / (double)stamp->hnbs);
+    }
     g_string_append(json, ",\n  \"host\": ");
     json_string(json, g_get_host_name());
     g_string_append(json, ",\n  \"started_utc\": ");

@@ -507,7 +507,9 @@ static void test_manifest(Fixture *f, gconstpointer data)
     (void)data;
     GError *error = NULL;
     HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
-    g_assert_true(hnb_results_write_manifest(rd, &stamp, 4, 12.5, &error));
+    HnbStamp fleet = stamp;
+    fleet.hnbs = 1000;
+    g_assert_true(hnb_results_write_manifest(rd, &fleet, 4, 12.5, &error));
     g_assert_no_error(error);
     g_assert_true(hnb_rundir_commit(rd, &error));
     g_autofree char *json = slurp(f->dir, "manifest.json", NULL);
@@ -517,7 +519,9 @@ static void test_manifest(Fixture *f, gconstpointer data)
     g_autofree char *path = g_build_filename(f->dir, "manifest.json", NULL);
     python_json_ok(path, "import re\n"
                          "assert re.fullmatch(r'\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ', d['started_utc'])\n"
-                         "assert d['seed'] == 42 and d['version'] == '0.0-test'\n");
+                         "assert d['seed'] == 42 and d['version'] == '0.0-test'\n"
+                         "assert d['peak_rss_bytes'] > 1e6\n"
+                         "assert abs(d['peak_rss_bytes_per_hnb'] - d['peak_rss_bytes'] / 1000) <= 0.5\n");
 }
 
 /* ---- reading CSV ---- */

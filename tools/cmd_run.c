@@ -96,7 +96,9 @@ static HnbStamp stamp_of(const HnbScenario *sc, guint reps)
 {
     return (HnbStamp){.scenario = hnb_scenario_string(sc, "scenario", "name"),
                       .seed = (guint64)hnb_scenario_int(sc, "scenario", "seed"), .replications = reps,
-                      .version = HNB_VERSION, .source = hnb_scenario_source(sc)};
+                      .version = HNB_VERSION, .source = hnb_scenario_source(sc),
+                      .hnbs = hnb_scenario_spec(sc, "fleet", "size") ? (guint64)hnb_scenario_int(sc, "fleet", "size")
+                                                                      : 0};
 }
 
 /* The model's table over all replications and its figures, if it has one. */
