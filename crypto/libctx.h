@@ -14,10 +14,14 @@
 
 #include <openssl/types.h>
 
-/* An idle context, or a new one with the default provider loaded; NULL if OpenSSL cannot make one (its error queue
- * says why). */
+/* An idle context, or a new lean one (libctx.c: the default provider's algorithms, with only the decoders of RSA and
+ * EC keys and the generic DER ones); NULL if OpenSSL cannot make one (its error queue says why). */
 OSSL_LIB_CTX *hnb_libctx_take(void);
 /* Return a context taken with hnb_libctx_take for a later thread (NULL is ignored). */
 void hnb_libctx_give_back(OSSL_LIB_CTX *lc);
+/* One lean context for the whole process (made on first use, never freed), for parsing outside the workers: the PKI
+ * reads its credentials' certificates into it, so a certificate read costs one lean public-key decode.  NULL if
+ * OpenSSL cannot make it; callers then use the default context. */
+OSSL_LIB_CTX *hnb_libctx_shared(void);
 
 #endif

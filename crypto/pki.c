@@ -110,7 +110,6 @@ void hnb_pki_free(HnbPki *pki)
         g_hash_table_destroy(pki->tools);
     if (pki->keys)
         g_hash_table_destroy(pki->keys);
-    pki_key_decoder_clear(&pki->keydec);
     for (size_t k = 0; k < G_N_ELEMENTS(pki->parsed); k++) {
         PkiParsed *ps = &pki->parsed[k];
         for (guint j = 0; j < ps->used; j++)

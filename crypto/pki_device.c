@@ -37,13 +37,13 @@ static gboolean is_device_of(HnbPki *pki, uint32_t i, Kind kind, const HnbPkiCre
 }
 
 /* A cached file is good when it parses, the key matches, the issuer of its kind signed it and it names HNB i. */
-static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, Kind kind, const char *path)
+static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, Kind kind, const char *path, PkiKeyDecoder *dec)
 {
     gchar *data;
     gsize len;
     if (!g_file_get_contents(path, &data, &len, NULL))
         return NULL;
-    HnbPkiCred *c = pki_read_cred_data(&pki->keydec, pki_key_base_id(pki->p.device_key), data, len);
+    HnbPkiCred *c = pki_read_cred_data(dec, pki_key_base_id(pki->p.device_key), data, len);
     g_free(data);
     ERR_clear_error();
     if (!c)
@@ -58,24 +58,25 @@ static HnbPkiCred *load_device(HnbPki *pki, uint32_t i, Kind kind, const char *p
     return c;
 }
 
-static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, Kind kind, GError **error)
+static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, Kind kind, PkiKeyDecoder *dec, HnbPkiStats *st,
+                                     GError **error)
 {
     g_autofree char *sub =
         g_strdup_printf("%s/%s/%u", pki->dir, kind == KIND_RECOVERY ? "rec" : "dev", i / DEVICES_PER_DIR);
     g_autofree char *base = g_strdup_printf("%u.pem", i);
     g_autofree char *path = g_build_filename(sub, base, NULL);
-    HnbPkiCred *c = load_device(pki, i, kind, path);
+    HnbPkiCred *c = load_device(pki, i, kind, path, dec);
     if (c) {
-        pki->stats.devices_loaded++;
+        st->devices_loaded++;
         return c;
     }
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_warning("PKI cache %s is corrupted; regenerating it", path);
-        pki->stats.corrupted++;
+        st->corrupted++;
     }
     if (!(c = make_device(pki, i, kind, error)))
         return NULL;
-    pki->stats.devices_generated++;
+    st->devices_generated++;
     BIO *b = BIO_new(BIO_s_mem());
     gboolean ok = b && pki_write_cred(b, c);
     if (!ok)
@@ -91,7 +92,7 @@ static HnbPkiCred *device_from_cache(HnbPki *pki, uint32_t i, Kind kind, GError 
 
 /* dev<i>.pem + dev<i>.key (rec-dev<i>.* for a recovery credential) of an exported directory, checked as a cache
  * file is */
-static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind)
+static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind, PkiKeyDecoder *dec)
 {
     const char *prefix = kind == KIND_RECOVERY ? "rec-dev" : "dev";
     g_autofree char *cn = g_strdup_printf("%s/%s%u.pem", pki->export_dir, prefix, i);
@@ -105,7 +106,7 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind)
     g_autofree char *both = g_strconcat(key, cert, NULL);
     g_free(key);
     g_free(cert);
-    HnbPkiCred *c = pki_read_cred_data(&pki->keydec, pki_key_base_id(pki->p.device_key), both, strlen(both));
+    HnbPkiCred *c = pki_read_cred_data(dec, pki_key_base_id(pki->p.device_key), both, strlen(both));
     ERR_clear_error();
     if (!c)
         return NULL;
@@ -117,22 +118,52 @@ static HnbPkiCred *device_from_export(HnbPki *pki, uint32_t i, Kind kind)
     return c;
 }
 
-/* HNB i's credential of `kind`, read from the export or the cache or made (lock held: generation is a one-time cost
- * per device per cache, simplest under the lock).  *again: the export or cache gives the same one back later. */
-static HnbPkiCred *obtain(HnbPki *pki, uint32_t i, Kind kind, gboolean *again, GError **error)
+/* The calling thread's key decoder (pki_files.c), for reads outside the PKI's lock; freed when the thread ends. */
+static void keydec_free(gpointer p)
+{
+    pki_key_decoder_clear(p);
+    g_free(p);
+}
+static GPrivate thread_keydec = G_PRIVATE_INIT(keydec_free);
+
+static PkiKeyDecoder *thread_decoder(void)
+{
+    PkiKeyDecoder *d = g_private_get(&thread_keydec);
+    if (!d) {
+        d = g_new0(PkiKeyDecoder, 1);
+        g_private_set(&thread_keydec, d);
+    }
+    return d;
+}
+
+static void stats_add(HnbPkiStats *to, const HnbPkiStats *d)
+{
+    to->devices_generated += d->devices_generated;
+    to->devices_loaded += d->devices_loaded;
+    to->corrupted += d->corrupted;
+}
+
+/* HNB i's credential of `kind`, read from the export or the cache or made; *again: the export or cache gives the
+ * same one back later.  Called WITHOUT the PKI's lock: it reads only what is read-only after hnb_pki_new (the
+ * parameters, the issuers, the directories), decodes with the thread's own decoder and counts into *st, which the
+ * caller adds to the PKI's stats under the lock.  Reading (~0.2 ms) and making (~0.8 ms: a key and a signature) a
+ * credential under the lock made every other worker that needed one wait: a first 1M run makes ~1.3M.  Two threads
+ * obtaining the same credential at once both get a valid one (the cache's publication is atomic, crypto/pki_files.c);
+ * the caller keeps the first one put in its table. */
+static HnbPkiCred *obtain(HnbPki *pki, uint32_t i, Kind kind, gboolean *again, HnbPkiStats *st, GError **error)
 {
     HnbPkiCred *c = NULL;
     *again = FALSE;
     if (kind == KIND_FOREIGN) {
         c = make_device(pki, i, kind, error);
-    } else if (pki->export_dir && (c = device_from_export(pki, i, kind))) {
-        pki->stats.devices_loaded++;
+    } else if (pki->export_dir && (c = device_from_export(pki, i, kind, thread_decoder()))) {
+        st->devices_loaded++;
         *again = TRUE;
     } else if (pki->dir) {
-        c = device_from_cache(pki, i, kind, error);
+        c = device_from_cache(pki, i, kind, thread_decoder(), st, error);
         *again = c != NULL;
     } else if ((c = make_device(pki, i, kind, error))) {
-        pki->stats.devices_generated++;
+        st->devices_generated++;
     }
     if (!c)
         g_prefix_error(error, kind == KIND_RECOVERY ? "PKI recovery credential %u: " : "PKI device %u: ", i);
@@ -143,12 +174,18 @@ static const HnbPkiCred *device_get(HnbPki *pki, GHashTable *table, uint32_t i, 
 {
     g_mutex_lock(&pki->lock);
     HnbPkiCred *c = g_hash_table_lookup(table, GUINT_TO_POINTER(i));
-    if (!c) {
-        gboolean again;
-        if ((c = obtain(pki, i, kind, &again, error)))
-            g_hash_table_insert(table, GUINT_TO_POINTER(i), c);
-    }
     g_mutex_unlock(&pki->lock);
+    if (c)
+        return c;
+    gboolean again;
+    HnbPkiStats st = {0};
+    HnbPkiCred *made = obtain(pki, i, kind, &again, &st, error);
+    g_mutex_lock(&pki->lock);
+    stats_add(&pki->stats, &st);
+    if (made && !(c = g_hash_table_lookup(table, GUINT_TO_POINTER(i)))) /* another thread may have put one */
+        g_hash_table_insert(table, GUINT_TO_POINTER(i), c = g_steal_pointer(&made));
+    g_mutex_unlock(&pki->lock);
+    pki_cred_free(made); /* NULL-safe: the one not kept */
     return c;
 }
 
@@ -190,28 +227,37 @@ static const HnbPkiCred *parsed_put(HnbPki *pki, PkiParsed *ps, uint32_t i, HnbP
     return c;
 }
 
+/* HNB i's credential in the parsed set or the memory-only table, or NULL; lock held. */
+static const HnbPkiCred *parsed_find(PkiParsed *ps, GHashTable *kept, uint32_t i)
+{
+    const HnbPkiCred *c = g_hash_table_lookup(kept, GUINT_TO_POINTER(i));
+    guint slot = c ? 0 : GPOINTER_TO_UINT(g_hash_table_lookup(ps->index, GUINT_TO_POINTER(i)));
+    return slot ? ps->cred[slot - 1] : c;
+}
+
 HnbPkiCred *hnb_pki_device_ref(HnbPki *pki, uint32_t i, gboolean recovery, GError **error)
 {
     Kind kind = recovery ? KIND_RECOVERY : KIND_DEVICE;
     GHashTable *kept = recovery ? pki->recovery_devices : pki->devices;
     PkiParsed *ps = &pki->parsed[recovery ? 1 : 0];
     g_mutex_lock(&pki->lock);
-    const HnbPkiCred *c = g_hash_table_lookup(kept, GUINT_TO_POINTER(i));
-    guint slot = c ? 0 : GPOINTER_TO_UINT(g_hash_table_lookup(ps->index, GUINT_TO_POINTER(i)));
-    if (slot)
-        c = ps->cred[slot - 1];
-    if (!c) {
-        gboolean again;
-        HnbPkiCred *made = obtain(pki, i, kind, &again, error);
-        if (made && again)
-            c = parsed_put(pki, ps, i, made);
-        else if (made) { /* memory only: nothing could give this one back, so it is kept as hnb_pki_device keeps it */
-            g_hash_table_insert(kept, GUINT_TO_POINTER(i), made);
-            c = made;
-        }
-    }
-    HnbPkiCred *out = hnb_pki_cred_ref(c);
+    HnbPkiCred *out = hnb_pki_cred_ref(parsed_find(ps, kept, i));
     g_mutex_unlock(&pki->lock);
+    if (out)
+        return out;
+    gboolean again;
+    HnbPkiStats st = {0};
+    HnbPkiCred *made = obtain(pki, i, kind, &again, &st, error); /* outside the lock: see obtain */
+    g_mutex_lock(&pki->lock);
+    stats_add(&pki->stats, &st);
+    const HnbPkiCred *c = parsed_find(ps, kept, i); /* another thread may have put one meanwhile */
+    if (!c && made && again)
+        c = parsed_put(pki, ps, i, g_steal_pointer(&made));
+    else if (!c && made) /* memory only: nothing could give this one back, so it is kept as hnb_pki_device keeps it */
+        g_hash_table_insert(kept, GUINT_TO_POINTER(i), (gpointer)(c = g_steal_pointer(&made)));
+    out = hnb_pki_cred_ref(c);
+    g_mutex_unlock(&pki->lock);
+    pki_cred_free(made); /* NULL-safe: the one not kept */
     return out;
 }
 

@@ -3,6 +3,7 @@
  * that concurrent runs sharing a cache never see a half-written file.
  */
 #include "crypto/pki_private.h"
+#include "crypto/libctx.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,35 @@ gboolean pki_write_cred(BIO *b, const HnbPkiCred *c)
     return PEM_write_bio_PrivateKey(b, c->key, NULL, NULL, 0, NULL, NULL) == 1 && PEM_write_bio_X509(b, c->cert) == 1;
 }
 
+X509 *pki_read_x509(BIO *b)
+{
+    unsigned char *der = NULL;
+    long len = 0;
+    if (PEM_bytes_read_bio(&der, &len, NULL, PEM_STRING_X509, b, NULL, NULL) != 1)
+        return NULL;
+    OSSL_LIB_CTX *lean = hnb_libctx_shared();
+    X509 *x = NULL;
+    ERR_set_mark();
+    for (int pass = lean ? 0 : 1; pass < 2 && !x; pass++) {
+        const unsigned char *p = der;
+        x = X509_new_ex(pass == 0 ? lean : NULL, NULL);
+        if (x && (!d2i_X509(&x, &p, len) || !X509_get0_pubkey(x))) {
+            X509_free(x); /* d2i_X509 may have freed it already and set it to NULL */
+            x = NULL;
+        }
+        if (!x && pass == 0)
+            ERR_pop_to_mark(); /* the lean context's refusal is not the caller's error */
+    }
+    ERR_clear_last_mark();
+    OPENSSL_free(der);
+    return x;
+}
+
 /* Read a key then a certificate; NULL when the file ends or is damaged. */
 HnbPkiCred *pki_read_cred(BIO *b)
 {
     EVP_PKEY *key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
-    X509 *x = key ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    X509 *x = key ? pki_read_x509(b) : NULL;
     if (!key || !x || X509_check_private_key(x, key) != 1) {
         EVP_PKEY_free(key);
         X509_free(x);
@@ -68,9 +93,9 @@ HnbPkiCred *pki_read_cred_data(PkiKeyDecoder *d, int type, const char *data, siz
     if (len > INT_MAX)
         return NULL;
     EVP_PKEY *key = pki_key_decoder_read(d, type, data, len);
-    /* the certificate follows the key: PEM_read_bio_X509 skips the key's block to the first CERTIFICATE */
+    /* the certificate follows the key: pki_read_x509 skips the key's block to the first CERTIFICATE */
     BIO *b = key ? BIO_new_mem_buf(data, (int)len) : NULL;
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    X509 *x = b ? pki_read_x509(b) : NULL;
     BIO_free(b);
     if (!key || !x || X509_check_private_key(x, key) != 1) {
         EVP_PKEY_free(key);

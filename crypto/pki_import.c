@@ -32,7 +32,7 @@ static HnbPkiCred *open_cred_with(HnbPkiCredReader *r, const char *dir, const ch
     g_autofree char *cn = g_strdup_printf("%s/%s.pem", dir, name);
     g_autofree char *kn = g_strdup_printf("%s/%s.key", dir, name);
     BIO *b = BIO_new_file(cn, "r");
-    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    X509 *x = b ? pki_read_x509(b) : NULL;
     BIO_free(b);
     if (!x) {
         hnb_set_openssl_error(error, HNB_ERROR_INPUT, cn);

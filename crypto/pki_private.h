@@ -1,9 +1,9 @@
 /* crypto/pki_private.h — what the files of the PKI (crypto/pki*.c) share and nothing else includes: the HnbPki
  * object, the certificate maker, the cache's file helpers and the parsers of [pki] values.
  *
- * Locking: pki->lock guards the tables (devices, recovery_devices, foreign_devices, tools, keys) and stats; the CA
- * set, the CRLs and the
- * parameters are set in hnb_pki_new / hnb_pki_open_export and read-only afterwards.
+ * Locking: pki->lock guards the tables (devices, recovery_devices, foreign_devices, tools, keys, the parsed sets) and
+ * stats; the CA set, the CRLs, the directories and the parameters are set in hnb_pki_new / hnb_pki_open_export and
+ * read-only afterwards, so a device credential is read or made outside the lock (pki_device.c, obtain).
  */
 #ifndef HNB_PKI_PRIVATE_H
 #define HNB_PKI_PRIVATE_H
@@ -35,8 +35,8 @@
 /* Reading many keys fast.  OpenSSL 3.0 builds a chain of decoders for every PEM_read_bio_PrivateKey: ~500 µs of CPU
  * for a P-256 PKCS#8 key on the development VM (d2i_AutoPrivateKey likewise), nearly all of it finding and
  * instantiating decoders, where one decoder context per key type, kept and reused, decodes the same key in ~25 µs
- * (tools/bench/README.md, "Reading credentials").  Not thread-safe: its owner serializes its use (HnbPki under
- * pki->lock, a HnbPkiCredReader on its one loop). */
+ * (tools/bench/README.md, "Reading credentials").  Not thread-safe: each thread that reads device credentials has
+ * its own (pki_device.c), a HnbPkiCredReader one for its one loop. */
 typedef struct {
     OSSL_DECODER_CTX *ctx[2]; /* EC, RSA: made on first use */
     EVP_PKEY *out;            /* where a context writes what it decoded */
@@ -63,7 +63,6 @@ struct HnbPki {
     GHashTable *devices, *recovery_devices, *foreign_devices; /* index -> HnbPkiCred */
     GHashTable *tools;     /* "n/gen/region/nb/na" -> HnbPkiCred (memory only) */
     GHashTable *keys;      /* name -> EVP_PKEY (named keys, cached on disk under keys/) */
-    PkiKeyDecoder keydec;  /* device and recovery keys read from the cache or an export (under lock) */
     PkiParsed parsed[2];   /* device, recovery: hnb_pki_device_ref's bounded set (under lock) */
     HnbPkiStats stats;
 };
@@ -110,6 +109,11 @@ gboolean pki_signed_by(X509 *x, const HnbPkiCred *issuer);
 gboolean pki_write_cred(BIO *b, const HnbPkiCred *c);
 /* Read a key then a certificate; NULL when the file ends or is damaged. */
 HnbPkiCred *pki_read_cred(BIO *b);
+/* The next CERTIFICATE block of b (blocks before it skipped, as PEM_read_bio_X509 does), parsed in the process's lean
+ * context (crypto/libctx.h: one lean public-key decode instead of OpenSSL 3.0's whole decoder chain) or, for a key
+ * type the lean context does not decode, in the default one; NULL when there is none or it is damaged (OpenSSL's
+ * error queue says why). */
+X509 *pki_read_x509(BIO *b);
 
 void pki_key_decoder_clear(PkiKeyDecoder *d);
 /* The first PEM private key of data[0..len) of base type `type` (EVP_PKEY_EC, EVP_PKEY_RSA) through d's context for

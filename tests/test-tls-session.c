@@ -3,21 +3,10 @@
  * loses the certificate, is much smaller, and resumes a real handshake with the HNB's side holding only it. */
 #include "crypto/tls_engine.h"
 #include "crypto/tls_private.h" /* TlsDer: what a fleet keeps */
+#include "tests/pki-common.h"
 
 #include <string.h>
 #include <openssl/ssl.h>
-
-static HnbPki *make_pki(void)
-{
-    HnbPkiParams p;
-    hnb_pki_params_init(&p);
-    p.no_cache = TRUE;
-    g_autoptr(GError) error = NULL;
-    HnbPki *k = hnb_pki_new(&p, &error);
-    g_assert_no_error(error);
-    hnb_pki_params_clear(&p);
-    return k;
-}
 
 /* Drive a client/server pair joined by a BIO pair to the end of the handshake. */
 static void handshake(SSL *client, SSL *server)
@@ -49,7 +38,7 @@ static int der_size(SSL_SESSION *s)
 
 static void test_strip_and_resume(void)
 {
-    HnbPki *pki = make_pki();
+    HnbPki *pki = test_pki_default();
     HnbTlsConfig cfg;
     hnb_tls_config_init(&cfg);
     cfg.resumption = HNB_TLS_RESUME_TICKETS; /* the server needs no cache of its own for this test */
