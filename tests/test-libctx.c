@@ -91,7 +91,8 @@ static void test_only_decoders_filtered(void)
 {
     OSSL_LIB_CTX *lean = hnb_libctx_take();
     OSSL_LIB_CTX *plain = OSSL_LIB_CTX_new();
-    g_assert_nonnull(OSSL_PROVIDER_load(plain, "default"));
+    OSSL_PROVIDER *dflt = OSSL_PROVIDER_load(plain, "default");
+    g_assert_nonnull(dflt);
     int km_lean = 0, km_plain = 0;
     EVP_KEYMGMT_do_all_provided(lean, count_keymgmt, &km_lean);
     EVP_KEYMGMT_do_all_provided(plain, count_keymgmt, &km_plain);
@@ -111,6 +112,7 @@ static void test_only_decoders_filtered(void)
     g_assert_cmpint(SSL_CTX_set1_groups_list(ctx, "P-256:X25519:ffdhe2048"), ==, 1);
     g_assert_cmpint(SSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA256:RSA+SHA256:ed25519"), ==, 1);
     SSL_CTX_free(ctx);
+    OSSL_PROVIDER_unload(dflt);
     OSSL_LIB_CTX_free(plain);
     hnb_libctx_give_back(lean);
 }
