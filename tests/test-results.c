@@ -521,6 +521,7 @@ static void test_manifest(Fixture *f, gconstpointer data)
                          "assert re.fullmatch(r'\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ', d['started_utc'])\n"
                          "assert d['seed'] == 42 and d['version'] == '0.0-test'\n"
                          "assert d['peak_rss_bytes'] > 1e6\n"
+                         "assert 0 < d['cpu_seconds'] < 1e6\n"
                          "assert abs(d['peak_rss_bytes_per_hnb'] - d['peak_rss_bytes'] / 1000) <= 0.5\n");
 }
 
