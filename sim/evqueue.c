@@ -150,7 +150,7 @@ void hnb_evq_grow_heap(HnbEvq *q)
 
 static gboolean entry_live(const HnbEvq *q, const HnbEvqEntry *e)
 {
-    return q->slots[e->key & HNB_EVQ_SLOT_MASK].key == e->key;
+    return hnb_evq_slot_holds(&q->slots[e->key & HNB_EVQ_SLOT_MASK], e->key);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -273,30 +273,40 @@ HnbTime hnb_evq_peek_time(const HnbEvq *q)
     return rest ? q->b[__builtin_ctzll(rest)].min : HNB_TIME_NEVER;
 }
 
+/* The free stack is empty: put the next untouched slots on it (up to SLOT_BATCH), growing the table by doubling when
+ * every slot has been used.  Slots beyond nslots are never written, so the part of a large table that no event has
+ * needed yet costs no memory (the allocation is fresh pages); the table's memory is its peak of pending events. */
+enum { SLOT_BATCH = 1024 };
+
 void hnb_evq_grow_slots(HnbEvq *q)
 {
-    size_t old = q->slots_cap, cap = old ? old * 2 : 1024;
-    if (cap > HNB_EVQ_SLOT_MASK + 1)
-        cap = HNB_EVQ_SLOT_MASK + 1;
-    if (cap == old)
-        g_error("hnbsim: more than %" G_GUINT64_FORMAT " events pending at once", (guint64)HNB_EVQ_SLOT_MASK + 1);
-    HnbEvqSlot *slots = alloc_big(cap * sizeof *slots);
-    if (old)
-        memcpy(slots, q->slots, old * sizeof *slots);
-    free(q->slots);
-    q->slots = slots;
-    /* push the new slots on the free stack so the lowest index is handed out first */
-    for (size_t s = cap; s-- > old;) {
-        q->slots[s] = (HnbEvqSlot){.key = 0, .gen = 1, .next_free = q->free_head};
+    if (q->nslots == q->slots_cap) {
+        size_t old = q->slots_cap, cap = old ? old * 2 : SLOT_BATCH;
+        if (cap > HNB_EVQ_SLOT_MASK + 1)
+            cap = HNB_EVQ_SLOT_MASK + 1;
+        if (cap == old)
+            g_error("hnbsim: more than %" G_GUINT64_FORMAT " events pending at once",
+                    (guint64)HNB_EVQ_SLOT_MASK + 1);
+        HnbEvqSlot *slots = alloc_big(cap * sizeof *slots);
+        if (old)
+            memcpy(slots, q->slots, old * sizeof *slots);
+        free(q->slots);
+        q->slots = slots;
+        q->slots_cap = cap;
+    }
+    size_t from = q->nslots, to = MIN(q->slots_cap, from + SLOT_BATCH);
+    /* pushed so that the lowest index is handed out first */
+    for (size_t s = to; s-- > from;) {
+        q->slots[s] = (HnbEvqSlot){.seq_kind = 0, .gen = 1, .next_free = q->free_head};
         q->free_head = (uint32_t)s;
     }
-    q->slots_cap = cap;
+    q->nslots = to;
 }
 
 gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id)
 {
     uint32_t s = (uint32_t)id, gen = (uint32_t)(id >> 32);
-    if (id == 0 || s >= q->slots_cap || q->slots[s].gen != gen || q->slots[s].key == 0)
+    if (id == 0 || s >= q->nslots || q->slots[s].gen != gen || !hnb_evq_slot_live(&q->slots[s]))
         return FALSE;
     hnb_evq_release(q, s);
     q->live--;
@@ -315,7 +325,7 @@ void hnb_evq_renumber(HnbEvq *q)
         for (size_t i = 0; i < n; i++) {
             uint32_t s = (uint32_t)(e[i].key & HNB_EVQ_SLOT_MASK);
             e[i].key = ((uint64_t)(i + 1) << HNB_EVQ_SLOT_BITS) | s;
-            q->slots[s].key = e[i].key;
+            hnb_evq_slot_rekey(&q->slots[s], e[i].key);
         }
         q->next_seq = n + 1;
         fill(q, mode, e, n);
@@ -343,7 +353,7 @@ void hnb_evq_renumber(HnbEvq *q)
                     continue;
                 uint32_t s = (uint32_t)(e.key & HNB_EVQ_SLOT_MASK);
                 e.key = (seq++ << HNB_EVQ_SLOT_BITS) | s;
-                q->slots[s].key = e.key;
+                hnb_evq_slot_rekey(&q->slots[s], e.key);
                 hnb_evq_append(q, bi, e);
             }
             HnbEvqChunk *next = c == tail ? NULL : c->next;
@@ -395,8 +405,8 @@ static void verify_entry(const HnbEvq *q, const HnbEvqEntry *e, size_t *live)
     if (e->time < q->last)
         g_error("evqueue: entry at %" G_GINT64_FORMAT " ns before the last minimum %" G_GINT64_FORMAT, e->time,
                 q->last);
-    if (s >= q->slots_cap)
-        g_error("evqueue: entry names slot %u beyond %zu", s, q->slots_cap);
+    if (s >= q->nslots)
+        g_error("evqueue: entry names slot %u beyond %zu", s, q->nslots);
     if ((e->key >> HNB_EVQ_SLOT_BITS) >= q->next_seq)
         g_error("evqueue: entry has a seq from the future");
     *live += entry_live(q, e);
@@ -471,15 +481,15 @@ void hnb_evq_verify(const HnbEvq *q)
         verify_fifo(b, bi);
     }
     for (uint32_t s = q->free_head; s != UINT32_MAX; s = q->slots[s].next_free) {
-        if (q->slots[s].key != 0)
+        if (hnb_evq_slot_live(&q->slots[s]))
             g_error("evqueue: free slot %u holds a key", s);
-        if (++free_count > q->slots_cap)
+        if (++free_count > q->nslots)
             g_error("evqueue: free list has a cycle");
     }
     if (entries != q->entries)
         g_error("evqueue: %zu entries found but %zu counted", entries, q->entries);
     if (live_in_queue != q->live)
         g_error("evqueue: %zu live entries in the queue but %zu counted", live_in_queue, q->live);
-    if (free_count + q->live != q->slots_cap)
-        g_error("evqueue: %zu free + %zu live != %zu slots", free_count, q->live, q->slots_cap);
+    if (free_count + q->live != q->nslots)
+        g_error("evqueue: %zu free + %zu live != %zu slots", free_count, q->live, q->nslots);
 }

@@ -61,14 +61,43 @@
 
 typedef enum { HNB_EVQ_HEAP, HNB_EVQ_LADDER, HNB_EVQ_RADIX } HnbEvqMode;
 
+/* 24 bytes, one per pending event (a fleet keeps about one and a third per HNB pending): the slot's own index is the
+ * low half of its event's key, so it keeps the seq, beside the kind in the bits the index takes in the key; a free
+ * slot needs no entity, so that field links the free stack. */
 typedef struct {
-    uint64_t key; /* the key of the live event in this slot; 0 when free or cancelled */
     uint64_t arg;
-    uint32_t kind;
-    uint32_t entity;
+    uint64_t seq_kind; /* seq << SLOT_BITS | kind: seq of the live event's key; seq 0 when free or cancelled */
+    union {
+        uint32_t entity;    /* live */
+        uint32_t next_free; /* free */
+    };
     uint32_t gen; /* advances on each reuse; part of the event id */
-    uint32_t next_free;
 } HnbEvqSlot;
+G_STATIC_ASSERT(sizeof(HnbEvqSlot) == 24);
+
+#define HNB_EVQ_KIND_LIMIT (UINT64_C(1) << HNB_EVQ_SLOT_BITS)
+
+/* Does slot sl hold the live event whose entry has this key?  (The slot named by the key's low bits.) */
+static inline gboolean hnb_evq_slot_holds(const HnbEvqSlot *sl, uint64_t key)
+{
+    return ((sl->seq_kind ^ key) >> HNB_EVQ_SLOT_BITS) == 0;
+}
+
+static inline gboolean hnb_evq_slot_live(const HnbEvqSlot *sl)
+{
+    return (sl->seq_kind >> HNB_EVQ_SLOT_BITS) != 0;
+}
+
+static inline uint32_t hnb_evq_slot_kind(const HnbEvqSlot *sl)
+{
+    return (uint32_t)(sl->seq_kind & HNB_EVQ_SLOT_MASK);
+}
+
+/* The live event in sl now has this key (renumbering). */
+static inline void hnb_evq_slot_rekey(HnbEvqSlot *sl, uint64_t key)
+{
+    sl->seq_kind = (key & ~HNB_EVQ_SLOT_MASK) | (sl->seq_kind & HNB_EVQ_SLOT_MASK);
+}
 
 /* 16 KiB: the link and padding take the room of one entry */
 #define HNB_EVQ_CHUNK 1023
@@ -104,7 +133,7 @@ typedef struct {
     uint64_t nonempty; /* bit b: bucket b has entries (bucket 0: may stay set once consumed) */
     HnbEvqChunk *spare; /* free chunks (kept: the queue's chunks peak with its entries) */
     HnbEvqSlot *slots;
-    size_t nslots, slots_cap;
+    size_t nslots, slots_cap; /* slots [0, nslots) are in use or on the free stack; the rest never touched */
     uint32_t free_head; /* UINT32_MAX: none */
     uint64_t next_seq;
     size_t live; /* scheduled, not yet run or cancelled */
@@ -240,9 +269,8 @@ static inline uint64_t hnb_evq_make(HnbEvq *q, HnbTime at, uint32_t kind, uint32
     q->free_head = sl->next_free;
     out->time = at;
     out->key = (q->next_seq++ << HNB_EVQ_SLOT_BITS) | s;
-    sl->key = out->key;
+    sl->seq_kind = (out->key & ~HNB_EVQ_SLOT_MASK) | kind; /* kind < HNB_EVQ_KIND_LIMIT (hnb_sim_register) */
     sl->arg = arg;
-    sl->kind = kind;
     sl->entity = entity;
     q->live++;
     return ((uint64_t)sl->gen << 32) | s;
@@ -335,7 +363,7 @@ static inline void hnb_evq_replace_front(HnbEvq *q, HnbEvqEntry e)
 static inline void hnb_evq_release(HnbEvq *q, uint32_t s)
 {
     HnbEvqSlot *sl = &q->slots[s];
-    sl->key = 0;
+    sl->seq_kind = 0;
     if (++sl->gen == 0)
         sl->gen = 1; /* ids never become 0 */
     sl->next_free = q->free_head;
