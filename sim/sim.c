@@ -131,5 +131,11 @@ HnbTime hnb_sim_next_time(const HnbSim *sim)
     return hnb_evq_peek_time(&sim->q);
 }
 uint64_t hnb_sim_events_run(const HnbSim *sim) { return sim->events_run; }
+
+void hnb_sim_drop_pending(HnbSim *sim)
+{
+    g_return_if_fail(!sim->running);
+    hnb_evq_clear(&sim->q); /* keeps its switch points */
+}
 size_t hnb_sim_pending(const HnbSim *sim) { return sim->q.live; }
 void hnb_sim_verify(const HnbSim *sim) { hnb_evq_verify(&sim->q); }
