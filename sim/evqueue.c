@@ -103,6 +103,47 @@ static const HnbEvqEntry *cursor_next(Cursor *k)
     return &k->c->e[k->i++];
 }
 
+/* The slot table is mapped apart and grows with mremap where there is one: moving its pages instead of copying them
+ * means no moment with both the old and the new table resident (10M HNBs schedule their first events at once: a
+ * copy would hold 2 x 200 MB) and no copy.  Its sizes are whole pages: SLOT_BATCH * 24 bytes, doubled. */
+enum { SLOT_BATCH = 1024 };
+
+#ifdef MREMAP_MAYMOVE
+static HnbEvqSlot *slots_resize(HnbEvqSlot *old, size_t old_bytes, size_t bytes)
+{
+    void *p = old ? mremap(old, old_bytes, bytes, MREMAP_MAYMOVE)
+                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        g_error("hnbsim: out of memory mapping %zu bytes for the event queue's slots", bytes);
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (size_t)2 << 20)
+        madvise(p, bytes, MADV_HUGEPAGE); /* advice only: read at random (see alloc_big) */
+#endif
+    return p;
+}
+
+static void slots_free(HnbEvqSlot *slots, size_t bytes)
+{
+    if (slots)
+        munmap(slots, bytes);
+}
+#else
+static HnbEvqSlot *slots_resize(HnbEvqSlot *old, size_t old_bytes, size_t bytes)
+{
+    HnbEvqSlot *p = alloc_big(bytes);
+    if (old)
+        memcpy(p, old, old_bytes);
+    free(old);
+    return p;
+}
+
+static void slots_free(HnbEvqSlot *slots, size_t bytes)
+{
+    (void)bytes;
+    free(slots);
+}
+#endif
+
 void hnb_evq_init(HnbEvq *q)
 {
     memset(q, 0, sizeof *q);
@@ -126,7 +167,7 @@ void hnb_evq_clear(HnbEvq *q)
         free(c);
     }
     free(q->heap);
-    free(q->slots);
+    slots_free(q->slots, q->slots_cap * sizeof *q->slots);
     hnb_ladder_free(&q->ladder);
     size_t la = q->ladder_above, lb = q->ladder_below, ra = q->radix_above, rb = q->radix_below;
     hnb_evq_init(q);
@@ -275,8 +316,8 @@ HnbTime hnb_evq_peek_time(const HnbEvq *q)
 
 /* The free stack is empty: put the next untouched slots on it (up to SLOT_BATCH), growing the table by doubling when
  * every slot has been used.  Slots beyond nslots are never written, so the part of a large table that no event has
- * needed yet costs no memory (the allocation is fresh pages); the table's memory is its peak of pending events. */
-enum { SLOT_BATCH = 1024 };
+ * needed yet costs no memory (fresh pages); the table's memory is its peak of pending events. */
+G_STATIC_ASSERT(SLOT_BATCH * sizeof(HnbEvqSlot) % 4096 == 0);
 
 void hnb_evq_grow_slots(HnbEvq *q)
 {
@@ -287,11 +328,7 @@ void hnb_evq_grow_slots(HnbEvq *q)
         if (cap == old)
             g_error("hnbsim: more than %" G_GUINT64_FORMAT " events pending at once",
                     (guint64)HNB_EVQ_SLOT_MASK + 1);
-        HnbEvqSlot *slots = alloc_big(cap * sizeof *slots);
-        if (old)
-            memcpy(slots, q->slots, old * sizeof *slots);
-        free(q->slots);
-        q->slots = slots;
+        q->slots = slots_resize(q->slots, old * sizeof *q->slots, cap * sizeof *q->slots);
         q->slots_cap = cap;
     }
     size_t from = q->nslots, to = MIN(q->slots_cap, from + SLOT_BATCH);
