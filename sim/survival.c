@@ -44,10 +44,10 @@ static int by_time(const void *a, const void *b)
 
 void hnb_survival_sort(HnbSurvival *s)
 {
-    if (!s->sorted) {
+    if (!s->sorted && s->events) /* qsort's array must not be NULL, even empty */
         qsort(s->event_t, s->events, sizeof *s->event_t, by_time);
+    if (!s->sorted && s->n > s->events)
         qsort(s->censored_t, s->n - s->events, sizeof *s->censored_t, by_time);
-    }
     s->sorted = TRUE;
 }
 
