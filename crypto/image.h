@@ -84,8 +84,9 @@ typedef struct {
     const HnbSignedImage *image; /* in */
     X509 *cert;                  /* in: the TrE's verification certificate */
     const uint8_t *content;      /* in: digest of the content present, or NULL */
+    gboolean measure;            /* in: fill cpu_ns (two system calls a check: a fleet's secure boot does not ask) */
     HnbImageReason reason;       /* out */
-    uint64_t cpu_ns;             /* out: CLOCK_THREAD_CPUTIME_ID */
+    uint64_t cpu_ns;             /* out, with measure: CLOCK_THREAD_CPUTIME_ID */
 } HnbImageJob;
 void hnb_image_job_run(void *job, void *thread_ctx);
 

@@ -37,6 +37,7 @@ struct Spec {
 };
 enum { SPEC_CHUNK = 1024 };
 #define SPEC_MARGIN (2 * HNB_SEC)
+enum { SAMPLED_PARSED_MAX = 1024 }; /* parsed credentials of each kind kept with sampled fidelity (~8.5 KB each) */
 
 struct HnbAcsTls {
     HnbAcsTlsParams p;
@@ -45,7 +46,11 @@ struct HnbAcsTls {
     HnbTlsEngine *engine;
     HnbIkeEngine *ike; /* with p.ike */
     HnbPool *pool;
-    HnbTlsSession **kept; /* per HNB */
+    /* HNB i's kept session.  With full fidelity nearly every HNB keeps one: an array.  Sampled, only HNBs whose
+     * latest full handshake was a real one do (one in N at most; 31k of 10M in issue 16's benchmark): a map, so the
+     * fleet pays no pointer per HNB. */
+    HnbTlsSession **kept;
+    GHashTable *kept_map;
     GPtrArray *parked;    /* forgotten sessions a job may still read */
     HnbTlsJob *jobs;      /* one per ACS worker: at most `workers` handshakes are in flight */
     uint32_t *free_jobs;
@@ -94,6 +99,11 @@ static gboolean asn1_to_sim(const ASN1_TIME *a, gint64 epoch, HnbTime *out)
         return FALSE;
     *out = ((HnbTime)timegm(&tm) - epoch) * HNB_SEC;
     return TRUE;
+}
+
+static HnbTlsSession *kept_get(const HnbAcsTls *t, uint32_t i)
+{
+    return t->kept ? t->kept[i] : g_hash_table_lookup(t->kept_map, GUINT_TO_POINTER(i));
 }
 
 static void add_bound(HnbAcsTls *t, HnbTime b)
@@ -197,6 +207,11 @@ static gboolean engine_new(HnbAcsTls *t, const HnbScenario *sc, GError **error)
     if (ok)
         ok = (t->pki = hnb_pki_new(&pp, error)) != NULL;
     hnb_pki_params_clear(&pp);
+    /* Sampled, the HNB of a real full handshake seldom has another before the run ends (its next ones are mostly
+     * sampled, or resumed, which reads no credential), so a parsed credential kept for it is memory for nothing:
+     * 16,384 of them, ~140 MB, where 10M HNBs have ~27k real full handshakes.  One needed again is read back. */
+    if (ok && t->p.fidelity.one_in > 1 && !g_getenv("HNBSIM_PKI_PARSED_MAX")) /* the tests' knob wins */
+        hnb_pki_set_parsed_max(t->pki, SAMPLED_PARSED_MAX);
     hnb_tls_config_init(&t->cfg);
     if (ok)
         ok = hnb_tls_config_from_scenario(&t->cfg, sc, error);
@@ -250,7 +265,11 @@ HnbAcsTls *hnb_acs_tls_new(const HnbScenario *sc, const HnbAcsTlsParams *p, GErr
         return NULL;
     }
     t->pool = hnb_pool_new(p->threads, 8, thread_init, thread_free, t);
-    t->kept = g_new0(HnbTlsSession *, p->hnbs);
+    if (p->fidelity.one_in == 1)
+        t->kept = g_new0(HnbTlsSession *, p->hnbs);
+    else
+        t->kept_map = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                            (GDestroyNotify)hnb_tls_session_free);
     t->parked = g_ptr_array_new_with_free_func((GDestroyNotify)hnb_tls_session_free);
     t->ahead = p->threads > 0 && p->fidelity.one_in == 1;
     if (t->ahead) {
@@ -288,6 +307,8 @@ void hnb_acs_tls_free(HnbAcsTls *t)
         for (uint32_t i = 0; i < t->p.hnbs; i++)
             hnb_tls_session_free(t->kept[i]);
     g_free(t->kept);
+    if (t->kept_map)
+        g_hash_table_destroy(t->kept_map);
     if (t->parked)
         g_ptr_array_free(t->parked, TRUE);
     if (t->jobs)
@@ -334,9 +355,13 @@ void hnb_acs_tls_forget(HnbAcsTls *t, uint32_t i)
 {
     if (t->spec)
         spec_discard(t, i); /* it offered the session being forgotten */
-    if (t->kept[i]) {
-        g_ptr_array_add(t->parked, t->kept[i]);
-        t->kept[i] = NULL;
+    HnbTlsSession *s = kept_get(t, i);
+    if (s) {
+        g_ptr_array_add(t->parked, s);
+        if (t->kept)
+            t->kept[i] = NULL;
+        else
+            g_hash_table_steal(t->kept_map, GUINT_TO_POINTER(i));
     }
 }
 
@@ -355,7 +380,7 @@ void hnb_acs_tls_submit(HnbAcsTls *t, HnbAcsHandshake *hs, uint32_t i, HnbTime h
         hs->sampled = TRUE;
         return;
     }
-    const HnbTlsSession *offer = resume ? t->kept[i] : NULL;
+    const HnbTlsSession *offer = resume ? kept_get(t, i) : NULL;
     hs->acs_time = acs_time;
     Spec *sp = t->spec ? t->spec[i] : NULL;
     if (sp) {
@@ -396,7 +421,7 @@ void hnb_acs_tls_prefetch(HnbAcsTls *t, uint32_t i, HnbTime at, HnbTime hnb_cloc
         return;
     if (at > t->p.duration)
         return; /* the run ends first: it would be work for nothing */
-    const HnbTlsSession *offer = t->p.resumption && has_session ? t->kept[i] : NULL;
+    const HnbTlsSession *offer = t->p.resumption && has_session ? kept_get(t, i) : NULL;
     Spec *sp = t->spec[i];
     if (sp) {
         if (spec_fits(t, sp, offer, hnb_clock, at, flags))
@@ -438,11 +463,16 @@ HnbHsOutcome hnb_acs_tls_join(HnbAcsTls *t, HnbAcsHandshake *hs, gboolean *resum
     if (job->session) {
         if (hs->ahead && !job->resumed) /* made by a full handshake: it dates from the real one */
             hnb_tls_session_set_created(job->session, hs->acs_time);
-        if (t->spec && t->spec[i] && t->kept[i] && t->spec[i]->job.resume == t->kept[i])
+        HnbTlsSession *old = kept_get(t, i);
+        if (t->spec && t->spec[i] && old && t->spec[i]->job.resume == old)
             spec_discard(t, i); /* it reads the session about to be freed */
         /* the HNB keeps the new session, unless it has rebooted since (its kept slot was cleared meanwhile) */
-        hnb_tls_session_free(t->kept[i]);
-        t->kept[i] = job->session;
+        if (t->kept) {
+            hnb_tls_session_free(old);
+            t->kept[i] = job->session;
+        } else {
+            g_hash_table_insert(t->kept_map, GUINT_TO_POINTER(i), job->session); /* frees the old one */
+        }
         job->session = NULL;
     }
     finish_job(t, hs);

@@ -1047,6 +1047,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     if (!r)
         return FALSE;
     hnb_model_run_kernel(r->f.sim, r->p.duration, progress);
+    hnb_sim_drop_pending(r->f.sim); /* nothing runs after the horizon: the summaries below need the room */
     gboolean ok = hnb_fleet_run_finish(r, out, series, cdf, error);
     hnb_fleet_run_free(r);
     return ok;

@@ -699,6 +699,7 @@ HnbPopulation *hnb_population_new(HnbSim *sim, const HnbPopulationParams *p, uin
     pop->s.ntp = hnb_stream(seed, rep, "hnb.ntp");
     pop->s.ike_retry = hnb_stream(seed, rep, "segw.retry");
     pop->hnb = g_new(Hnb, p->n);
+    hnb_power_clocks_init(pop);
     hnb_tally_init(&pop->st.recover_h);
     hnb_survival_init(&pop->st.recover_km);
     pop->k_inform = hnb_sim_register(sim, "hnb.inform", on_inform, pop);
@@ -741,6 +742,7 @@ void hnb_population_free(HnbPopulation *pop)
     hnb_tally_clear(&pop->st.recover_h);
     hnb_survival_clear(&pop->st.recover_km);
     g_free(pop->published);
+    hnb_power_clocks_clear(pop);
     g_free(pop->hnb);
     g_free(pop);
 }

@@ -85,17 +85,45 @@ static double drift_of(const HnbPopulation *pop, uint32_t i)
     return pop->p.clock_drift > 0 ? (2 * hnb_rng_uniform(pop->s.phase, i, 2) - 1) * pop->p.clock_drift : 0;
 }
 
+G_STATIC_ASSERT(sizeof(gpointer) >= sizeof(HnbTime)); /* clock_off keeps an offset in its value pointer */
+
+void hnb_power_clocks_init(HnbPopulation *pop)
+{
+    if (pop->p.clock_drift > 0)
+        pop->clock = g_new0(struct HnbClock, pop->p.n); /* t = 0: every offset 0, set at 0 */
+    else
+        pop->clock_off = g_hash_table_new(g_direct_hash, g_direct_equal);
+}
+
+void hnb_power_clocks_clear(HnbPopulation *pop)
+{
+    g_free(pop->clock);
+    if (pop->clock_off)
+        g_hash_table_destroy(pop->clock_off);
+}
+
 HnbTime hnb_population_clock(const HnbPopulation *pop, uint32_t i, HnbTime t)
 {
-    const Hnb *h = &pop->hnb[i];
-    return t + h->clock_offset + (HnbTime)(drift_of(pop, i) * (double)(t - h->clock_set));
+    if (pop->clock) {
+        const struct HnbClock *c = &pop->clock[i];
+        return t + c->offset + (HnbTime)(drift_of(pop, i) * (double)(t - c->set));
+    }
+    /* no drift: the drift term is exactly 0, whenever the offset was set */
+    if (g_hash_table_size(pop->clock_off) == 0)
+        return t;
+    return t + (HnbTime)(intptr_t)g_hash_table_lookup(pop->clock_off, GUINT_TO_POINTER(i));
 }
 
 /* From now on HNB i's clock reads true time + offset (and drifts from there). */
 void hnb_power_set_clock(HnbPopulation *pop, uint32_t i, HnbTime offset)
 {
-    pop->hnb[i].clock_offset = offset;
-    pop->hnb[i].clock_set = hnb_sim_now(pop->sim);
+    if (pop->clock) {
+        pop->clock[i] = (struct HnbClock){offset, hnb_sim_now(pop->sim)};
+    } else if (offset != 0) {
+        g_hash_table_insert(pop->clock_off, GUINT_TO_POINTER(i), (gpointer)(intptr_t)offset);
+    } else if (g_hash_table_size(pop->clock_off) > 0) {
+        g_hash_table_remove(pop->clock_off, GUINT_TO_POINTER(i));
+    }
 }
 
 static void on_ntp(HnbSim *sim, const HnbEvent *ev, void *ud)

@@ -15,6 +15,14 @@ struct HnbPopulation {
     } s;
     HnbPopulationParts parts;
     Hnb *hnb; /* p.n records */
+    /* Each HNB's clock (hnb_power.c): local time = true time + offset, drifting from `set`, the time offset was set
+     * (by a power loss; a session or NTP sets it to 0).  With [power] clock_drift every HNB's pair matters (its drift
+     * runs from its latest correction): clock[i].  Without, only an offset that is not 0 does: clock_off maps those
+     * few HNBs (off, or back on and not yet corrected) to it, and nothing else is kept. */
+    struct HnbClock {
+        HnbTime offset, set;
+    } *clock;
+    GHashTable *clock_off; /* without drift: HNB index -> offset (HnbTime in the pointer) */
     uint32_t k_inform, k_retry, k_boot, k_install, k_reboot, k_dl_timeout, k_power_fail, k_power_restore, k_ntp,
         k_wake, k_ike_retry;
     uint8_t *published; /* per variant: its fixed image is on the H(e)MS */
@@ -73,6 +81,8 @@ void hnb_fix_register(HnbPopulation *pop); /* its event kinds */
 
 /* hnb_power.c */
 void hnb_power_register(HnbPopulation *pop); /* its event kinds */
+void hnb_power_clocks_init(HnbPopulation *pop);  /* every clock true (t = 0) */
+void hnb_power_clocks_clear(HnbPopulation *pop);
 /* HNB i's next power failure after `from`, if [power] mtbf is set and it falls within the run. */
 void hnb_power_schedule_failure(HnbPopulation *pop, uint32_t i, HnbTime from);
 /* From now on HNB i's clock reads true time + offset (and drifts from there). */

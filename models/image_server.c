@@ -3,25 +3,26 @@
  * Invariants (outside a handler):
  *   - `event` is the pending "download.done" event at the earliest completion of a running download, or 0 when none
  *     runs: every change to the running set re-aims it, a restart's cut included.
- *   - every HNB the server knows has one record in `recs`, in one state: QUEUED (its ticket is in the FIFO), GRANTED
- *     (a slot is reserved: its Download RPC is out), ACTIVE (downloading), HELD (idle, keeping the bytes of a cut
- *     download for a Range request).  A record with nothing to keep is removed.
+ *   - a waiting HNB is in `queued`, with its ticket (its place in the FIFO, which also holds when it joined);
+ *     besides, an HNB the server knows has one record in `recs`, in one state: GRANTED (a slot is reserved: its
+ *     Download RPC is out), ACTIVE (downloading), HELD (idle, keeping the bytes of a cut download for a Range request,
+ *     waiting or not).  A record with nothing to keep is removed.  Why waiting HNBs have no record: a national
+ *     fleet's golden storm queues every affected HNB (3M of 10M in issue 16's benchmark), and a record (48 bytes) with
+ *     its pointer in the map cost ~90 bytes each where the map entry and the FIFO's ticket cost ~45.
  *   - in_use = GRANTED + ACTIVE records, <= max_concurrent when the cap is on.
  *   - the queue is not empty only while no slot is free, or while the campaign rate holds the next RPC back — then
  *     `tick` is pending at next_rpc.  `waiting` counts the QUEUED records; the FIFO may also hold the tickets of
  *     HNBs that restarted, skipped when they reach its head (lazy deletion: no search on a restart).
- * Cost: O(1) per request, grant and restart besides download.c's O(log n); one record per HNB in the campaign.
+ * Cost: O(1) per request, grant and restart besides download.c's O(log n).
  */
 #include "models/image_server.h"
 
 #include <math.h>
 
-typedef enum { R_HELD, R_QUEUED, R_GRANTED, R_ACTIVE } RecState; /* a new record is HELD with 0 bytes */
+typedef enum { R_HELD, R_GRANTED, R_ACTIVE } RecState; /* a new record is HELD with 0 bytes */
 
 typedef struct {
     uint8_t state;  /* RecState */
-    uint32_t ticket; /* QUEUED: its ticket in the FIFO */
-    HnbTime since;   /* QUEUED: when it joined */
     double held;     /* bytes of the image it holds (resume) */
     HnbTime started; /* ACTIVE: when its download started */
     double bytes;    /* ACTIVE: what that download sends (the image, or the rest of it) */
@@ -29,6 +30,7 @@ typedef struct {
 
 typedef struct {
     uint32_t hnb, ticket;
+    HnbTime since; /* when it joined */
 } Ticket;
 
 struct HnbImageServer {
@@ -40,7 +42,8 @@ struct HnbImageServer {
     HnbEventId event; /* the earliest completion */
     HnbEventId tick;  /* the campaign rate's next RPC, while the queue waits for it */
     uint32_t k_done, k_tick;
-    GHashTable *recs; /* hnb -> Rec */
+    GHashTable *recs;   /* hnb -> Rec */
+    GHashTable *queued; /* hnb -> its ticket (>= 1; 32-bit keys and values: GLib keeps them in 32-bit arrays) */
     Ticket *fifo;     /* ring buffer */
     size_t head, len, cap;
     size_t waiting;
@@ -91,17 +94,25 @@ static void fifo_push(HnbImageServer *s, Ticket t)
     s->fifo[(s->head + s->len++) % s->cap] = t;
 }
 
-/* The first HNB still waiting, taken off the FIFO (the tickets of restarted HNBs before it go too). */
-static uint32_t fifo_pop_live(HnbImageServer *s)
+static uint32_t queued_ticket(const HnbImageServer *s, uint32_t hnb)
+{
+    return GPOINTER_TO_UINT(g_hash_table_lookup(s->queued, GUINT_TO_POINTER(hnb))); /* 0: not waiting */
+}
+
+/* The first HNB still waiting, taken off the FIFO and out of `queued` (the tickets of restarted HNBs before it go
+ * too); *since: when it joined. */
+static uint32_t fifo_pop_live(HnbImageServer *s, HnbTime *since)
 {
     for (;;) {
         g_assert(s->len > 0); /* waiting > 0 */
         Ticket t = s->fifo[s->head];
         s->head = (s->head + 1) % s->cap;
         s->len--;
-        const Rec *r = rec_get(s, t.hnb);
-        if (r && r->state == R_QUEUED && r->ticket == t.ticket)
+        if (queued_ticket(s, t.hnb) == t.ticket) {
+            g_hash_table_remove(s->queued, GUINT_TO_POINTER(t.hnb));
+            *since = t.since;
             return t.hnb;
+        }
     }
 }
 
@@ -131,11 +142,14 @@ static void pump(HnbImageServer *s)
                 s->tick = hnb_sim_schedule(s->sim, s->next_rpc, s->k_tick, 0, 0);
             return;
         }
-        uint32_t hnb = fifo_pop_live(s);
-        Rec *r = rec_get(s, hnb);
+        HnbTime since;
+        uint32_t hnb = fifo_pop_live(s, &since);
+        Rec *r = rec_get(s, hnb); /* HELD, or none */
+        if (!r)
+            r = rec_add(s, hnb);
         s->waiting--;
         s->st.queued++;
-        s->st.queue_wait_s += hnb_time_to_sec(now - r->since);
+        s->st.queue_wait_s += hnb_time_to_sec(now - since);
         grant(s, r, now);
         s->client->granted(s->ctx, hnb);
     }
@@ -204,6 +218,7 @@ HnbImageServer *hnb_image_server_new(HnbSim *sim, const HnbImageServerParams *p,
     *s = (HnbImageServer){.sim = sim, .p = *p, .client = client, .ctx = ctx};
     s->dl = hnb_downloads_new(p->bandwidth);
     s->recs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    s->queued = g_hash_table_new(g_direct_hash, g_direct_equal);
     /* at least 1 ns apart: a rate above 1e9/s is unlimited in all but name */
     s->rpc_gap = p->campaign_rate > 0 ? MAX((HnbTime)llround(1e9 / p->campaign_rate), 1) : 0;
     s->st.first_start = s->st.last_done = -1;
@@ -220,6 +235,7 @@ void hnb_image_server_free(HnbImageServer *s)
     hnb_downloads_free(s->dl);
     hnb_tally_clear(&s->st.mbps);
     g_hash_table_destroy(s->recs);
+    g_hash_table_destroy(s->queued);
     g_free(s->fifo);
     g_free(s);
 }
@@ -227,23 +243,21 @@ void hnb_image_server_free(HnbImageServer *s)
 gboolean hnb_image_server_request(HnbImageServer *s, uint32_t hnb)
 {
     HnbTime now = hnb_sim_now(s->sim);
-    Rec *r = rec_get(s, hnb);
-    if (!r)
-        r = rec_add(s, hnb);
-    g_return_val_if_fail(r->state != R_ACTIVE, FALSE);
-    if (r->state == R_GRANTED)
-        return TRUE;
-    if (r->state == R_QUEUED)
+    if (queued_ticket(s, hnb))
         return FALSE;
+    Rec *r = rec_get(s, hnb);
+    g_return_val_if_fail(!r || r->state != R_ACTIVE, FALSE);
+    if (r && r->state == R_GRANTED)
+        return TRUE;
     /* first come, first served: a free slot goes to the queue's head before a newcomer */
     if (s->waiting == 0 && slot_free(s) && now >= s->next_rpc) {
-        grant(s, r, now);
+        grant(s, r ? r : rec_add(s, hnb), now);
         return TRUE;
     }
-    r->state = R_QUEUED;
-    r->ticket = ++s->tickets;
-    r->since = now;
-    fifo_push(s, (Ticket){hnb, r->ticket});
+    uint32_t ticket = ++s->tickets;
+    g_assert(ticket != 0); /* 2^32 requests would wrap: 0 means "not waiting" */
+    g_hash_table_insert(s->queued, GUINT_TO_POINTER(hnb), GUINT_TO_POINTER(ticket));
+    fifo_push(s, (Ticket){hnb, ticket, now});
     if (++s->waiting > s->st.queue_peak)
         s->st.queue_peak = s->waiting;
     pump(s); /* a free slot held back by the rate only: set the tick (grants nothing now) */
@@ -284,16 +298,16 @@ void hnb_image_server_cancel(HnbImageServer *s, uint32_t hnb)
 
 gboolean hnb_image_server_restart(HnbImageServer *s, uint32_t hnb)
 {
+    if (g_hash_table_remove(s->queued, GUINT_TO_POINTER(hnb)))
+        s->waiting--; /* its ticket stays in the FIFO, dead */
     Rec *r = rec_get(s, hnb);
     if (!r)
         return FALSE;
-    RecState was = (RecState)r->state;
+    RecState was = (RecState)r->state; /* HELD if it was waiting */
     if (was == R_ACTIVE)
         cut(s, hnb, HNB_DL_FAULT_9010);
     else if (was == R_GRANTED)
         s->in_use--;
-    else if (was == R_QUEUED)
-        s->waiting--; /* its ticket stays in the FIFO, dead */
     rec_remove(s, hnb);
     if (was == R_ACTIVE || was == R_GRANTED)
         pump(s);

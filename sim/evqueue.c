@@ -28,9 +28,127 @@ static void *alloc_big(size_t bytes)
     return p;
 }
 
+static void bucket_reset(HnbEvqBucket *b)
+{
+    b->head = b->tail = NULL;
+    b->rd = b->wr = HNB_EVQ_CHUNK;
+    b->len = 0;
+}
+
+static void chunk_put(HnbEvq *q, HnbEvqChunk *c)
+{
+    c->next = q->spare;
+    q->spare = c;
+}
+
+/* Every chunk of b back to the free list; b is left empty. */
+static void bucket_drop(HnbEvq *q, HnbEvqBucket *b)
+{
+    for (HnbEvqChunk *c = b->head, *next; c; c = next) {
+        next = c->next;
+        chunk_put(q, c);
+    }
+    bucket_reset(b);
+}
+
+void hnb_evq_grow_bucket(HnbEvq *q, HnbEvqBucket *b)
+{
+    HnbEvqChunk *c = q->spare;
+    if (c)
+        q->spare = c->next;
+    else
+        c = alloc_big(sizeof *c);
+    c->next = NULL;
+    if (b->tail) {
+        b->tail->next = c;
+    } else {
+        b->head = c;
+        b->rd = 0;
+    }
+    b->tail = c;
+    b->wr = 0;
+}
+
+void hnb_evq_next_chunk(HnbEvq *q, HnbEvqBucket *b)
+{
+    HnbEvqChunk *h = b->head;
+    b->head = h->next;
+    chunk_put(q, h);
+    b->rd = 0;
+    if (!b->head) /* it was the tail, read to its end (wr == rd == CHUNK) */
+        bucket_reset(b);
+}
+
+/* Reads a bucket's entries in order without changing it. */
+typedef struct {
+    const HnbEvqChunk *c;
+    uint32_t i;
+    size_t left;
+} Cursor;
+
+static Cursor cursor_of(const HnbEvqBucket *b)
+{
+    return (Cursor){b->head, b->rd, b->len};
+}
+
+static const HnbEvqEntry *cursor_next(Cursor *k)
+{
+    if (k->left == 0)
+        return NULL;
+    if (k->i == HNB_EVQ_CHUNK) {
+        k->c = k->c->next;
+        k->i = 0;
+    }
+    k->left--;
+    return &k->c->e[k->i++];
+}
+
+/* The slot table is mapped apart and grows with mremap where there is one: moving its pages instead of copying them
+ * means no moment with both the old and the new table resident (10M HNBs schedule their first events at once: a
+ * copy would hold 2 x 200 MB) and no copy.  Its sizes are whole pages: SLOT_BATCH * 24 bytes, doubled. */
+enum { SLOT_BATCH = 1024 };
+
+#ifdef MREMAP_MAYMOVE
+static HnbEvqSlot *slots_resize(HnbEvqSlot *old, size_t old_bytes, size_t bytes)
+{
+    void *p = old ? mremap(old, old_bytes, bytes, MREMAP_MAYMOVE)
+                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        g_error("hnbsim: out of memory mapping %zu bytes for the event queue's slots", bytes);
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (size_t)2 << 20)
+        madvise(p, bytes, MADV_HUGEPAGE); /* advice only: read at random (see alloc_big) */
+#endif
+    return p;
+}
+
+static void slots_free(HnbEvqSlot *slots, size_t bytes)
+{
+    if (slots)
+        munmap(slots, bytes);
+}
+#else
+static HnbEvqSlot *slots_resize(HnbEvqSlot *old, size_t old_bytes, size_t bytes)
+{
+    HnbEvqSlot *p = alloc_big(bytes);
+    if (old)
+        memcpy(p, old, old_bytes);
+    free(old);
+    return p;
+}
+
+static void slots_free(HnbEvqSlot *slots, size_t bytes)
+{
+    (void)bytes;
+    free(slots);
+}
+#endif
+
 void hnb_evq_init(HnbEvq *q)
 {
     memset(q, 0, sizeof *q);
+    for (unsigned b = 0; b < HNB_EVQ_BUCKETS; b++)
+        bucket_reset(&q->b[b]);
     q->free_head = UINT32_MAX;
     q->next_seq = 1; /* seq 0 with slot 0 would make key 0, which marks a free slot */
     q->ladder_above = HNB_EVQ_LADDER_ABOVE;
@@ -43,9 +161,13 @@ void hnb_evq_init(HnbEvq *q)
 void hnb_evq_clear(HnbEvq *q)
 {
     for (unsigned b = 0; b < HNB_EVQ_BUCKETS; b++)
-        free(q->b[b].e);
+        bucket_drop(q, &q->b[b]);
+    for (HnbEvqChunk *c = q->spare, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
     free(q->heap);
-    free(q->slots);
+    slots_free(q->slots, q->slots_cap * sizeof *q->slots);
     hnb_ladder_free(&q->ladder);
     size_t la = q->ladder_above, lb = q->ladder_below, ra = q->radix_above, rb = q->radix_below;
     hnb_evq_init(q);
@@ -53,17 +175,6 @@ void hnb_evq_clear(HnbEvq *q)
     q->ladder_below = lb;
     q->radix_above = ra;
     q->radix_below = rb;
-}
-
-void hnb_evq_grow_bucket(HnbEvqBucket *b)
-{
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    HnbEvqEntry *e = alloc_big(cap * sizeof *e);
-    if (b->len)
-        memcpy(e, b->e, b->len * sizeof *e);
-    free(b->e);
-    b->e = e;
-    b->cap = cap;
 }
 
 void hnb_evq_grow_heap(HnbEvq *q)
@@ -80,7 +191,7 @@ void hnb_evq_grow_heap(HnbEvq *q)
 
 static gboolean entry_live(const HnbEvq *q, const HnbEvqEntry *e)
 {
-    return q->slots[e->key & HNB_EVQ_SLOT_MASK].key == e->key;
+    return hnb_evq_slot_holds(&q->slots[e->key & HNB_EVQ_SLOT_MASK], e->key);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -105,11 +216,11 @@ static size_t take_live(HnbEvq *q, HnbEvqEntry **out)
         } else {
             for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
                 HnbEvqBucket *b = &q->b[bi];
-                for (size_t i = bi == 0 ? q->head0 : 0; i < b->len; i++)
-                    all[n++] = b->e[i];
-                b->len = 0;
+                Cursor k = cursor_of(b);
+                for (const HnbEvqEntry *e; (e = cursor_next(&k));)
+                    all[n++] = *e;
+                bucket_drop(q, b);
             }
-            q->head0 = 0;
             q->nonempty = 0;
         }
     }
@@ -140,7 +251,6 @@ static void fill(HnbEvq *q, HnbEvqMode mode, HnbEvqEntry *e, size_t n)
         /* in (time, seq) order, so the appends leave equal times in schedule order.  Every entry is >= last (the
          * latest minimum given out), which is <= the caller's clock. */
         qsort(e, n, sizeof *e, entry_cmp);
-        q->head0 = 0;
         for (size_t i = 0; i < n; i++)
             hnb_evq_append(q, hnb_evq_bucket_of(e[i].time, q->last), e[i]);
         q->entries = n;
@@ -158,9 +268,10 @@ void hnb_evq_retarget(HnbEvq *q)
 gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
 {
     HnbEvqBucket *b0 = &q->b[0];
-    if (q->head0 < b0->len)
+    if (b0->len > 0)
         return TRUE;
-    b0->len = q->head0 = 0;
+    if (b0->head) /* read up to wr in its one chunk: start that chunk again */
+        b0->rd = b0->wr = 0;
     q->nonempty &= ~UINT64_C(1);
     if (q->nonempty == 0)
         return FALSE;
@@ -171,11 +282,21 @@ gboolean hnb_evq_refill(HnbEvq *q, HnbTime until)
         return FALSE; /* leave last alone: the caller's clock stops at until, and it may schedule from there */
     q->last = m;
     /* Every entry of bucket k shares last's bits above k-1 and differs from m below bit k-1 at most, so it lands in
-     * a bucket < k: the loop never appends to the bucket it reads. */
-    for (size_t i = 0; i < bk->len; i++)
-        hnb_evq_append(q, hnb_evq_bucket_of(bk->e[i].time, m), bk->e[i]);
-    bk->len = 0;
+     * a bucket < k: the loop never appends to the bucket it reads.  Each chunk goes back to the free list once read,
+     * so the lower buckets' appends reuse it: the move needs one spare chunk per bucket at most, not a copy. */
+    HnbEvqChunk *c = bk->head, *tail = bk->tail;
+    uint32_t i = bk->rd, wr = bk->wr;
+    bucket_reset(bk);
     q->nonempty &= ~(UINT64_C(1) << k);
+    while (c) {
+        uint32_t end = c == tail ? wr : HNB_EVQ_CHUNK;
+        for (; i < end; i++)
+            hnb_evq_append(q, hnb_evq_bucket_of(c->e[i].time, m), c->e[i]);
+        HnbEvqChunk *next = c == tail ? NULL : c->next;
+        chunk_put(q, c);
+        c = next;
+        i = 0;
+    }
     return TRUE;
 }
 
@@ -185,38 +306,44 @@ HnbTime hnb_evq_peek_time(const HnbEvq *q)
         return q->entries ? q->heap[HNB_EVQ_BASE].time : HNB_TIME_NEVER;
     if (q->mode == HNB_EVQ_LADDER)
         return hnb_ladder_peek_time(&q->ladder);
-    if (q->head0 < q->b[0].len)
-        return q->b[0].e[q->head0].time;
+    if (q->b[0].len > 0)
+        return q->b[0].head->e[q->b[0].rd].time;
     /* Bucket 0 used up (its bit may still be set): the lowest other bucket's kept minimum is the minimum, since
      * each higher bucket differs from last first at a higher bit, so holds only later times. */
     uint64_t rest = q->nonempty & ~UINT64_C(1);
     return rest ? q->b[__builtin_ctzll(rest)].min : HNB_TIME_NEVER;
 }
 
+/* The free stack is empty: put the next untouched slots on it (up to SLOT_BATCH), growing the table by doubling when
+ * every slot has been used.  Slots beyond nslots are never written, so the part of a large table that no event has
+ * needed yet costs no memory (fresh pages); the table's memory is its peak of pending events. */
+G_STATIC_ASSERT(SLOT_BATCH * sizeof(HnbEvqSlot) % 4096 == 0);
+
 void hnb_evq_grow_slots(HnbEvq *q)
 {
-    size_t old = q->slots_cap, cap = old ? old * 2 : 1024;
-    if (cap > HNB_EVQ_SLOT_MASK + 1)
-        cap = HNB_EVQ_SLOT_MASK + 1;
-    if (cap == old)
-        g_error("hnbsim: more than %" G_GUINT64_FORMAT " events pending at once", (guint64)HNB_EVQ_SLOT_MASK + 1);
-    HnbEvqSlot *slots = alloc_big(cap * sizeof *slots);
-    if (old)
-        memcpy(slots, q->slots, old * sizeof *slots);
-    free(q->slots);
-    q->slots = slots;
-    /* push the new slots on the free stack so the lowest index is handed out first */
-    for (size_t s = cap; s-- > old;) {
-        q->slots[s] = (HnbEvqSlot){.key = 0, .gen = 1, .next_free = q->free_head};
+    if (q->nslots == q->slots_cap) {
+        size_t old = q->slots_cap, cap = old ? old * 2 : SLOT_BATCH;
+        if (cap > HNB_EVQ_SLOT_MASK + 1)
+            cap = HNB_EVQ_SLOT_MASK + 1;
+        if (cap == old)
+            g_error("hnbsim: more than %" G_GUINT64_FORMAT " events pending at once",
+                    (guint64)HNB_EVQ_SLOT_MASK + 1);
+        q->slots = slots_resize(q->slots, old * sizeof *q->slots, cap * sizeof *q->slots);
+        q->slots_cap = cap;
+    }
+    size_t from = q->nslots, to = MIN(q->slots_cap, from + SLOT_BATCH);
+    /* pushed so that the lowest index is handed out first */
+    for (size_t s = to; s-- > from;) {
+        q->slots[s] = (HnbEvqSlot){.seq_kind = 0, .gen = 1, .next_free = q->free_head};
         q->free_head = (uint32_t)s;
     }
-    q->slots_cap = cap;
+    q->nslots = to;
 }
 
 gboolean hnb_evq_cancel(HnbEvq *q, uint64_t id)
 {
     uint32_t s = (uint32_t)id, gen = (uint32_t)(id >> 32);
-    if (id == 0 || s >= q->slots_cap || q->slots[s].gen != gen || q->slots[s].key == 0)
+    if (id == 0 || s >= q->nslots || q->slots[s].gen != gen || !hnb_evq_slot_live(&q->slots[s]))
         return FALSE;
     hnb_evq_release(q, s);
     q->live--;
@@ -235,7 +362,7 @@ void hnb_evq_renumber(HnbEvq *q)
         for (size_t i = 0; i < n; i++) {
             uint32_t s = (uint32_t)(e[i].key & HNB_EVQ_SLOT_MASK);
             e[i].key = ((uint64_t)(i + 1) << HNB_EVQ_SLOT_BITS) | s;
-            q->slots[s].key = e[i].key;
+            hnb_evq_slot_rekey(&q->slots[s], e[i].key);
         }
         q->next_seq = n + 1;
         fill(q, mode, e, n);
@@ -247,27 +374,31 @@ void hnb_evq_renumber(HnbEvq *q)
      * hnb_evq_verify checks.  Runs once per 2^36 scheduled events. */
     uint64_t seq = 1;
     q->entries = 0;
+    q->nonempty = 0;
     for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
+        /* the live entries are appended to the bucket again, which sets its minimum (dropped entries may have held
+         * it) and its bit; a chunk goes back to the free list once read, so the appends never overtake the reads */
         HnbEvqBucket *b = &q->b[bi];
-        size_t from = bi == 0 ? q->head0 : 0, m = 0;
-        for (size_t i = from; i < b->len; i++) {
-            if (!entry_live(q, &b->e[i]))
-                continue;
-            uint32_t s = (uint32_t)(b->e[i].key & HNB_EVQ_SLOT_MASK);
-            b->min = m == 0 || b->e[i].time < b->min ? b->e[i].time : b->min; /* dropped entries may have held it */
-            b->e[m].time = b->e[i].time;
-            b->e[m].key = (seq++ << HNB_EVQ_SLOT_BITS) | s;
-            q->slots[s].key = b->e[m].key;
-            m++;
+        HnbEvqChunk *c = b->head, *tail = b->tail;
+        uint32_t i = b->rd, wr = b->wr;
+        bucket_reset(b);
+        while (c) {
+            uint32_t end = c == tail ? wr : HNB_EVQ_CHUNK;
+            for (; i < end; i++) {
+                HnbEvqEntry e = c->e[i];
+                if (!entry_live(q, &e))
+                    continue;
+                uint32_t s = (uint32_t)(e.key & HNB_EVQ_SLOT_MASK);
+                e.key = (seq++ << HNB_EVQ_SLOT_BITS) | s;
+                hnb_evq_slot_rekey(&q->slots[s], e.key);
+                hnb_evq_append(q, bi, e);
+            }
+            HnbEvqChunk *next = c == tail ? NULL : c->next;
+            chunk_put(q, c);
+            c = next;
+            i = 0;
         }
-        b->len = m;
-        if (bi == 0)
-            q->head0 = 0;
-        q->entries += m;
-        if (m)
-            q->nonempty |= UINT64_C(1) << bi;
-        else
-            q->nonempty &= ~(UINT64_C(1) << bi);
+        q->entries += b->len;
     }
     q->next_seq = seq;
 }
@@ -287,14 +418,17 @@ static int placed_cmp(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static void verify_fifo(const HnbEvqBucket *b, size_t from, unsigned bi)
+static void verify_fifo(const HnbEvqBucket *b, unsigned bi)
 {
-    size_t n = b->len - from;
+    size_t n = b->len;
     if (n < 2)
         return;
     Placed *p = g_new(Placed, n);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (Placed){b->e[from + i].time, i, b->e[from + i].key >> HNB_EVQ_SLOT_BITS};
+    Cursor k = cursor_of(b);
+    for (size_t i = 0; i < n; i++) {
+        const HnbEvqEntry *e = cursor_next(&k);
+        p[i] = (Placed){e->time, i, e->key >> HNB_EVQ_SLOT_BITS};
+    }
     qsort(p, n, sizeof *p, placed_cmp);
     for (size_t i = 1; i < n; i++)
         if (p[i].time == p[i - 1].time && p[i].seq < p[i - 1].seq)
@@ -308,8 +442,8 @@ static void verify_entry(const HnbEvq *q, const HnbEvqEntry *e, size_t *live)
     if (e->time < q->last)
         g_error("evqueue: entry at %" G_GINT64_FORMAT " ns before the last minimum %" G_GINT64_FORMAT, e->time,
                 q->last);
-    if (s >= q->slots_cap)
-        g_error("evqueue: entry names slot %u beyond %zu", s, q->slots_cap);
+    if (s >= q->nslots)
+        g_error("evqueue: entry names slot %u beyond %zu", s, q->nslots);
     if ((e->key >> HNB_EVQ_SLOT_BITS) >= q->next_seq)
         g_error("evqueue: entry has a seq from the future");
     *live += entry_live(q, e);
@@ -349,14 +483,30 @@ void hnb_evq_verify(const HnbEvq *q)
     }
     for (unsigned bi = 0; bi < HNB_EVQ_BUCKETS; bi++) {
         const HnbEvqBucket *b = &q->b[bi];
-        size_t from = bi == 0 ? q->head0 : 0;
-        if (q->mode != HNB_EVQ_RADIX && b->len > from)
+        if (q->mode != HNB_EVQ_RADIX && b->len > 0)
             g_error("evqueue: heap mode but bucket %u holds entries", bi);
         /* bucket 0's bit may stay set after its last entry is popped (pop is one increment); refill clears it */
-        if (bi > 0 ? ((q->nonempty >> bi) & 1) != (b->len > from) : b->len > from && !(q->nonempty & 1))
+        if (bi > 0 ? ((q->nonempty >> bi) & 1) != (b->len > 0) : b->len > 0 && !(q->nonempty & 1))
             g_error("evqueue: bucket %u non-empty bit is wrong", bi);
-        for (size_t i = from; i < b->len; i++) {
-            const HnbEvqEntry *e = &b->e[i];
+        size_t held = 0; /* what the chunks hold from rd to wr */
+        if (b->head) {
+            if (b->rd >= HNB_EVQ_CHUNK || b->wr > HNB_EVQ_CHUNK || (b->head == b->tail && b->rd > b->wr))
+                g_error("evqueue: bucket %u read or write position out of its chunk", bi);
+            const HnbEvqChunk *c = b->head;
+            held = HNB_EVQ_CHUNK - b->rd;
+            for (; c != b->tail; c = c->next) {
+                if (!c->next)
+                    g_error("evqueue: bucket %u chunks do not reach its tail", bi);
+                held += HNB_EVQ_CHUNK;
+            }
+            held -= HNB_EVQ_CHUNK - b->wr;
+        } else if (b->tail || b->rd != HNB_EVQ_CHUNK || b->wr != HNB_EVQ_CHUNK) {
+            g_error("evqueue: bucket %u has no head chunk but a tail or positions", bi);
+        }
+        if (held != b->len)
+            g_error("evqueue: bucket %u counts %zu entries, its chunks hold %zu", bi, b->len, held);
+        Cursor k = cursor_of(b);
+        for (const HnbEvqEntry *e; (e = cursor_next(&k));) {
             if (hnb_evq_bucket_of(e->time, q->last) != bi)
                 g_error("evqueue: entry at %" G_GINT64_FORMAT " ns in bucket %u (last %" G_GINT64_FORMAT ")",
                         e->time, bi, q->last);
@@ -365,18 +515,18 @@ void hnb_evq_verify(const HnbEvq *q)
             verify_entry(q, e, &live_in_queue);
             entries++;
         }
-        verify_fifo(b, from, bi);
+        verify_fifo(b, bi);
     }
     for (uint32_t s = q->free_head; s != UINT32_MAX; s = q->slots[s].next_free) {
-        if (q->slots[s].key != 0)
+        if (hnb_evq_slot_live(&q->slots[s]))
             g_error("evqueue: free slot %u holds a key", s);
-        if (++free_count > q->slots_cap)
+        if (++free_count > q->nslots)
             g_error("evqueue: free list has a cycle");
     }
     if (entries != q->entries)
         g_error("evqueue: %zu entries found but %zu counted", entries, q->entries);
     if (live_in_queue != q->live)
         g_error("evqueue: %zu live entries in the queue but %zu counted", live_in_queue, q->live);
-    if (free_count + q->live != q->slots_cap)
-        g_error("evqueue: %zu free + %zu live != %zu slots", free_count, q->live, q->slots_cap);
+    if (free_count + q->live != q->nslots)
+        g_error("evqueue: %zu free + %zu live != %zu slots", free_count, q->live, q->nslots);
 }

@@ -23,7 +23,11 @@
  * minimum (kept per bucket) becomes `last` and its entries move into lower buckets — about half the remaining bits
  * per move, each a sequential 16-byte copy.  FIFO ties without comparing seqs: equal times share a bucket, buckets
  * grow only by appends (schedule order) or by redistribution into empty lower buckets (which keeps order), and bucket
- * 0 is consumed front to back.
+ * 0 is consumed front to back.  A bucket is a list of fixed chunks (HNB_EVQ_CHUNK entries) from a free list shared by
+ * all buckets, read from its head and appended to at its tail; a chunk read to its end goes back to the free list at
+ * once.  Why not one growable array per bucket: an array's capacity is its bucket's peak, and as events move down
+ * through the buckets each one peaks near the whole queue in turn — measured 5.7 entries of capacity per pending
+ * entry (a 200k-HNB fleet), ~90 bytes per HNB; chunks hold what is pending plus at most a chunk per bucket.
  *
  * All three.  Payloads (kind, entity, arg) live in a slot table indexed by the key's low bits, so the structures move
  * 16-byte entries.  Cancel is O(1) and lazy: the slot is freed and its key cleared; the stale entry is dropped when it
@@ -57,18 +61,60 @@
 
 typedef enum { HNB_EVQ_HEAP, HNB_EVQ_LADDER, HNB_EVQ_RADIX } HnbEvqMode;
 
+/* 24 bytes, one per pending event (a fleet keeps about one and a third per HNB pending): the slot's own index is the
+ * low half of its event's key, so it keeps the seq, beside the kind in the bits the index takes in the key; a free
+ * slot needs no entity, so that field links the free stack. */
 typedef struct {
-    uint64_t key; /* the key of the live event in this slot; 0 when free or cancelled */
     uint64_t arg;
-    uint32_t kind;
-    uint32_t entity;
+    uint64_t seq_kind; /* seq << SLOT_BITS | kind: seq of the live event's key; seq 0 when free or cancelled */
+    union {
+        uint32_t entity;    /* live */
+        uint32_t next_free; /* free */
+    };
     uint32_t gen; /* advances on each reuse; part of the event id */
-    uint32_t next_free;
 } HnbEvqSlot;
+G_STATIC_ASSERT(sizeof(HnbEvqSlot) == 24);
 
+#define HNB_EVQ_KIND_LIMIT (UINT64_C(1) << HNB_EVQ_SLOT_BITS)
+
+/* Does slot sl hold the live event whose entry has this key?  (The slot named by the key's low bits.) */
+static inline gboolean hnb_evq_slot_holds(const HnbEvqSlot *sl, uint64_t key)
+{
+    return ((sl->seq_kind ^ key) >> HNB_EVQ_SLOT_BITS) == 0;
+}
+
+static inline gboolean hnb_evq_slot_live(const HnbEvqSlot *sl)
+{
+    return (sl->seq_kind >> HNB_EVQ_SLOT_BITS) != 0;
+}
+
+static inline uint32_t hnb_evq_slot_kind(const HnbEvqSlot *sl)
+{
+    return (uint32_t)(sl->seq_kind & HNB_EVQ_SLOT_MASK);
+}
+
+/* The live event in sl now has this key (renumbering). */
+static inline void hnb_evq_slot_rekey(HnbEvqSlot *sl, uint64_t key)
+{
+    sl->seq_kind = (key & ~HNB_EVQ_SLOT_MASK) | (sl->seq_kind & HNB_EVQ_SLOT_MASK);
+}
+
+/* 16 KiB: the link and padding take the room of one entry */
+#define HNB_EVQ_CHUNK 1023
+
+typedef struct HnbEvqChunk HnbEvqChunk;
+struct HnbEvqChunk {
+    HnbEvqChunk *next; /* towards the tail; on the free list, the next free chunk */
+    uint64_t pad;      /* entries start 16-byte aligned */
+    HnbEvqEntry e[HNB_EVQ_CHUNK];
+};
+
+/* Entries from head->e[rd] to tail->e[wr - 1], in order along the chunks.  No chunk when empty of chunks: head = tail
+ * = NULL and rd = wr = HNB_EVQ_CHUNK, so the next append takes a chunk. */
 typedef struct {
-    HnbEvqEntry *e;
-    size_t len, cap;
+    HnbEvqChunk *head, *tail;
+    uint32_t rd, wr;
+    size_t len;  /* entries held */
     HnbTime min; /* smallest time in the bucket (meaningless when empty): refill needs no scan for it */
 } HnbEvqBucket;
 
@@ -85,9 +131,9 @@ typedef struct {
     /* radix heap */
     HnbEvqBucket b[HNB_EVQ_BUCKETS];
     uint64_t nonempty; /* bit b: bucket b has entries (bucket 0: may stay set once consumed) */
-    size_t head0;      /* bucket 0 is consumed from here */
+    HnbEvqChunk *spare; /* free chunks (kept: the queue's chunks peak with its entries) */
     HnbEvqSlot *slots;
-    size_t nslots, slots_cap;
+    size_t nslots, slots_cap; /* slots [0, nslots) are in use or on the free stack; the rest never touched */
     uint32_t free_head; /* UINT32_MAX: none */
     uint64_t next_seq;
     size_t live; /* scheduled, not yet run or cancelled */
@@ -95,7 +141,8 @@ typedef struct {
 
 void hnb_evq_init(HnbEvq *q);
 void hnb_evq_clear(HnbEvq *q);
-void hnb_evq_grow_bucket(HnbEvqBucket *b); /* cold */
+void hnb_evq_grow_bucket(HnbEvq *q, HnbEvqBucket *b); /* cold: a new tail chunk */
+void hnb_evq_next_chunk(HnbEvq *q, HnbEvqBucket *b);  /* cold: the head chunk is read; free it */
 void hnb_evq_grow_heap(HnbEvq *q);         /* cold */
 void hnb_evq_retarget(HnbEvq *q);          /* cold: move to the structure for the current size; O(n log n) */
 void hnb_evq_grow_slots(HnbEvq *q);        /* cold */
@@ -192,11 +239,21 @@ static inline unsigned hnb_evq_bucket_of(HnbTime t, HnbTime last)
 static inline void hnb_evq_append(HnbEvq *q, unsigned bi, HnbEvqEntry e)
 {
     HnbEvqBucket *b = &q->b[bi];
-    if (G_UNLIKELY(b->len == b->cap))
-        hnb_evq_grow_bucket(b);
+    if (G_UNLIKELY(b->wr == HNB_EVQ_CHUNK))
+        hnb_evq_grow_bucket(q, b);
     b->min = b->len == 0 || e.time < b->min ? e.time : b->min;
-    b->e[b->len++] = e;
+    b->tail->e[b->wr++] = e;
+    b->len++;
     q->nonempty |= UINT64_C(1) << bi;
+}
+
+/* Take bucket 0's front entry out (it is not empty). */
+static inline void hnb_evq_take0(HnbEvq *q)
+{
+    HnbEvqBucket *b = &q->b[0];
+    b->len--;
+    if (G_UNLIKELY(++b->rd == HNB_EVQ_CHUNK))
+        hnb_evq_next_chunk(q, b);
 }
 
 /* Allocate a slot for a new event and build its entry; returns the event id. */
@@ -212,9 +269,8 @@ static inline uint64_t hnb_evq_make(HnbEvq *q, HnbTime at, uint32_t kind, uint32
     q->free_head = sl->next_free;
     out->time = at;
     out->key = (q->next_seq++ << HNB_EVQ_SLOT_BITS) | s;
-    sl->key = out->key;
+    sl->seq_kind = (out->key & ~HNB_EVQ_SLOT_MASK) | kind; /* kind < HNB_EVQ_KIND_LIMIT (hnb_sim_register) */
     sl->arg = arg;
-    sl->kind = kind;
     sl->entity = entity;
     q->live++;
     return ((uint64_t)sl->gen << 32) | s;
@@ -254,9 +310,9 @@ static inline const HnbEvqEntry *hnb_evq_front(HnbEvq *q, HnbTime until)
         if ((e = hnb_ladder_front(&q->ladder)) == NULL)
             return NULL;
     } else {
-        if (G_UNLIKELY(q->head0 == q->b[0].len) && !hnb_evq_refill(q, until))
+        if (G_UNLIKELY(q->b[0].len == 0) && !hnb_evq_refill(q, until))
             return NULL;
-        e = &q->b[0].e[q->head0];
+        e = &q->b[0].head->e[q->b[0].rd];
     }
     return e->time <= until ? e : NULL;
 }
@@ -272,7 +328,7 @@ static inline void hnb_evq_pop(HnbEvq *q)
         return;
     }
     if (q->mode == HNB_EVQ_RADIX) {
-        q->head0++;
+        hnb_evq_take0(q);
         if (G_UNLIKELY(--q->entries < q->radix_below))
             hnb_evq_retarget(q);
         return;
@@ -295,7 +351,7 @@ static inline void hnb_evq_replace_front(HnbEvq *q, HnbEvqEntry e)
         return;
     }
     if (q->mode == HNB_EVQ_RADIX) {
-        q->head0++;
+        hnb_evq_take0(q);
         hnb_evq_append(q, hnb_evq_bucket_of(e.time, q->last), e);
         return;
     }
@@ -307,7 +363,7 @@ static inline void hnb_evq_replace_front(HnbEvq *q, HnbEvqEntry e)
 static inline void hnb_evq_release(HnbEvq *q, uint32_t s)
 {
     HnbEvqSlot *sl = &q->slots[s];
-    sl->key = 0;
+    sl->seq_kind = 0;
     if (++sl->gen == 0)
         sl->gen = 1; /* ids never become 0 */
     sl->next_free = q->free_head;

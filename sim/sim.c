@@ -44,6 +44,7 @@ void hnb_sim_free(HnbSim *sim)
 uint32_t hnb_sim_register(HnbSim *sim, const char *name, HnbHandler fn, void *user_data)
 {
     g_return_val_if_fail(fn != NULL, UINT32_MAX);
+    g_assert(sim->nhandlers + 1 < HNB_EVQ_KIND_LIMIT); /* the kind shares a slot's word with the seq */
     sim->handlers = g_renew(Handler, sim->handlers, sim->nhandlers + 1);
     sim->handlers[sim->nhandlers] = (Handler){fn, user_data, name};
     return sim->nhandlers++;
@@ -93,11 +94,11 @@ HnbRunStatus hnb_sim_run(HnbSim *sim, HnbTime until)
         HnbTime t = top->time;
         uint32_t s = (uint32_t)(top->key & HNB_EVQ_SLOT_MASK);
         HnbEvqSlot *sl = &q->slots[s];
-        if (G_UNLIKELY(sl->key != top->key)) { /* cancelled */
+        if (G_UNLIKELY(!hnb_evq_slot_holds(sl, top->key))) { /* cancelled */
             hnb_evq_pop(q);
             continue;
         }
-        HnbEvent ev = {t, sl->kind, sl->entity, sl->arg};
+        HnbEvent ev = {t, hnb_evq_slot_kind(sl), sl->entity, sl->arg};
         hnb_evq_release(q, s);
         q->live--;
         sim->now = t;
@@ -130,5 +131,11 @@ HnbTime hnb_sim_next_time(const HnbSim *sim)
     return hnb_evq_peek_time(&sim->q);
 }
 uint64_t hnb_sim_events_run(const HnbSim *sim) { return sim->events_run; }
+
+void hnb_sim_drop_pending(HnbSim *sim)
+{
+    g_return_if_fail(!sim->running);
+    hnb_evq_clear(&sim->q); /* keeps its switch points */
+}
 size_t hnb_sim_pending(const HnbSim *sim) { return sim->q.live; }
 void hnb_sim_verify(const HnbSim *sim) { hnb_evq_verify(&sim->q); }

@@ -70,6 +70,10 @@ HnbTime hnb_sim_now(const HnbSim *sim);
  * front); outside hnb_sim_run() only. */
 HnbTime hnb_sim_next_time(const HnbSim *sim);
 uint64_t hnb_sim_events_run(const HnbSim *sim); /* handlers called so far */
+/* The run is over: every pending event is dropped and the queue's memory freed (a model's summaries at the end of a
+ * big run need not sit on top of its ~1.3 pending events per entity).  Ids become stale: cancel returns FALSE.  Not
+ * from a handler. */
+void hnb_sim_drop_pending(HnbSim *sim);
 size_t hnb_sim_pending(const HnbSim *sim);      /* live scheduled events */
 
 /* The queue is a heap while tiny, a ladder queue in the middle and a radix heap once large (sim/evqueue.h): to the

@@ -16,10 +16,12 @@
 
 #include <glib.h>
 
+/* The times of the events and of the censorings apart (8 bytes an observation: a national fleet's 3M affected HNBs
+ * are 3M observations, sorted at the end of the run). */
 typedef struct {
-    struct HnbSurvivalObs *obs; /* private */
-    size_t n, cap;
-    size_t events;              /* observations with the event (the others are censored) */
+    double *event_t, *censored_t; /* private */
+    size_t n, events;             /* observations; those with the event (the others are censored) */
+    size_t event_cap, censored_cap;
     gboolean sorted;
 } HnbSurvival;
 

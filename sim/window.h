@@ -15,7 +15,11 @@
  * out — sees every value A and B ever take: the maxima are exact, not approximations.  Ends of windows after
  * `end` (hnb_window_finish) are not considered: the run did not look there.
  *
- * Cost: O(1) amortised per event; memory: the events of one window (a ring that grows by doubling).
+ * Cost: O(1) amortised per event (O(max(a, b)) for counts above 1); memory: 8 bytes per unit of a or b in one window
+ * (a FIFO of 4096-entry chunks, each entry a time and one of a and one of b, so an event (a, b) takes max(a, b) entries
+ * at its time, exactly equivalent: they enter and leave together).  A national fleet's golden storm puts millions of
+ * sessions and refusals into one minute; 16-byte events in a ring doubled to a power of two cost up to 4 times as
+ * much.
  */
 #ifndef HNB_SIM_WINDOW_H
 #define HNB_SIM_WINDOW_H
@@ -27,9 +31,10 @@
 typedef struct {
     HnbTime width;   /* W > 0 */
     uint64_t min_a;  /* a window's ratio counts only when A >= min_a (>= 1) */
-    /* the events in the window at `now`, oldest first: a ring, cap a power of two */
-    struct HnbWindowEvent *ring;
-    size_t head, len, cap;
+    /* the events in the window at `now`, oldest first: chunks from head at rd to tail at wr; one spare chunk kept */
+    struct HnbWindowChunk *head, *tail, *spare;
+    uint32_t rd, wr;
+    size_t len;
     uint64_t a, b;   /* A and B of the window ending at `now` */
     HnbTime now;     /* time of the latest event; the window there is not evaluated until time moves on */
     gboolean pending; /* an event at `now` is in, not yet evaluated */

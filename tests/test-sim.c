@@ -298,7 +298,7 @@ static void test_renumber_in(size_t ladder_above, size_t radix_above)
         HnbEvqEntry top = *front;
         uint32_t s = (uint32_t)(top.key & HNB_EVQ_SLOT_MASK);
         hnb_evq_pop(&q);
-        if (q.slots[s].key != top.key)
+        if (!hnb_evq_slot_holds(&q.slots[s], top.key))
             continue;
         uint32_t ent = q.slots[s].entity;
         if (top.time == last && ent != 5000 && last_entity != 5000)

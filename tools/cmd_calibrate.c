@@ -232,7 +232,8 @@ static gboolean run_images(HnbPki *pki, unsigned threads, double seconds, Measur
     guint64 counted = 0;
     while (g_get_monotonic_time() < deadline) {
         for (guint k = 0; k < batch; k++) {
-            jobs[k] = (HnbImageJob){.image = &s, .cert = hnb_pki_signing(pki)->cert, .content = content};
+            jobs[k] = (HnbImageJob){
+                .image = &s, .cert = hnb_pki_signing(pki)->cert, .content = content, .measure = TRUE};
             tickets[k] = hnb_pool_submit(pool, hnb_image_job_run, &jobs[k]);
         }
         for (guint k = 0; k < batch; k++) {

@@ -44,12 +44,12 @@ static void queue_hold(HnbEvq *q, uint64_t *rng, uint64_t n)
         const HnbEvqEntry *top = hnb_evq_front(q, HNB_TIME_NEVER);
         uint32_t s = (uint32_t)(top->key & HNB_EVQ_SLOT_MASK);
         const HnbEvqSlot *sl = &q->slots[s];
-        if (G_UNLIKELY(sl->key != top->key)) { /* stale (never here: nothing is cancelled) */
+        if (G_UNLIKELY(!hnb_evq_slot_holds(sl, top->key))) { /* stale (never here: nothing is cancelled) */
             hnb_evq_pop(q);
             continue;
         }
         HnbTime t = top->time;
-        uint32_t kind = sl->kind, entity = sl->entity;
+        uint32_t kind = hnb_evq_slot_kind(sl), entity = sl->entity;
         uint64_t arg = sl->arg;
         hnb_evq_release(q, s);
         q->live--;
