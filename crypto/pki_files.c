@@ -36,8 +36,10 @@ X509 *pki_read_x509(BIO *b)
             X509_free(x); /* d2i_X509 may have freed it already and set it to NULL */
             x = NULL;
         }
-        if (!x && pass == 0)
+        if (!x && pass == 0) {
             ERR_pop_to_mark(); /* the lean context's refusal is not the caller's error */
+            ERR_set_mark();    /* the one ERR_clear_last_mark below takes off, not a caller's */
+        }
     }
     ERR_clear_last_mark();
     OPENSSL_free(der);

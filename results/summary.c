@@ -386,14 +386,15 @@ gboolean hnb_results_write_manifest(HnbRunDir *rd, const HnbStamp *stamp, unsign
     /* the process's peak resident memory so far (getrusage; Linux reports KiB), so that a user can size a bigger run:
      * with the fleet's HNBs, per HNB (fixed costs included, so it falls as fleets grow) */
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    gboolean have_ru = getrusage(RUSAGE_SELF, &ru) == 0;
+    if (have_ru) {
         /* CPU seconds of all threads so far, user and system: on a shared machine wall time varies with the load, the
          * work less (tools/bench/README.md compares runs by both) */
         double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
                      ru.ru_stime.tv_usec / 1e6;
         g_string_append_printf(json, ",\n  \"cpu_seconds\": %.3f", cpu);
     }
-    if (getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0) {
+    if (have_ru && ru.ru_maxrss > 0) {
         guint64 peak = (guint64)ru.ru_maxrss * 1024;
         g_string_append_printf(json, ",\n  \"peak_rss_bytes\": %" G_GUINT64_FORMAT, peak);
         if (stamp->hnbs)
