@@ -16,8 +16,8 @@
 
 typedef struct {
     /* in */
-    EVP_PKEY *key;   /* the software-signing key */
-    X509 *cert;      /* the verification certificate */
+    EVP_PKEY *key;   /* the software-signing key (or a signing server's own key) */
+    X509 *cert;      /* the verification certificate; NULL: verify against key's public half */
     uint32_t release; /* release number, or HNB_SIGN_EMERGENCY */
     uint32_t variant;
     uint64_t image_size;

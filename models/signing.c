@@ -12,11 +12,15 @@
  * access link), and are back in service [recovery] install after their download.  With mode = measured the stage is
  * a distribution instead (e.g. the fleet model's time to recover, given an image).
  *
- * Exposure.  Every server and every person with signing rights (approvers per server) adds a compromise rate.  The
- * key's compromise probability over [exposure] horizon is 1 - exp(-(S·server_rate + S·A·person_rate)·horizon) (the
- * analytic value, stated as such) and, independently, is counted: server j's compromise time is an exponential draw
- * of ("signing.compromise", j, 0), approver a's of (j, 1 + a); a replication counts a compromise when the earliest of
- * the S servers' draws lies within the horizon.
+ * Exposure.  Every server and every person with signing rights (approvers per server) falls at its own rate; who
+ * then signs for the attacker is signing_risk.h's question: a server's host, or [approval] quorum of its people, make
+ * that server sign; [signing] keys decides how many servers a signature needs (threshold:K: K; else one).  The
+ * probability that the attacker can sign within [exposure] horizon is computed (signing_risk.h; with quorum 1 and
+ * one share, 1 - exp(-(S·server_rate + S·A·person_rate)·horizon), as before those keys) and, independently, counted:
+ * server j's compromise time is an exponential draw of ("signing.compromise", j, 0), approver a's of (j, 1 + a); a
+ * replication counts a compromise when the time the attacker can first sign lies within the horizon.
+ * Per-server and threshold keys are real keys (the PKI's named keys signing-server-<j>): each server's shares are
+ * signed with its own key and verified against it.
  *
  * The curve over S.  [signing] servers_curve lists server counts that one replication runs one after the other on
  * the same streams (common random numbers): an image's draws are keyed by its id (release · V + variant), a server's
@@ -36,6 +40,7 @@
 #include "crypto/sign_job.h"
 #include "sim/stats.h"
 #include "models/signer.h"
+#include "models/signing_risk.h"
 #include "models/workhours.h"
 
 #include <math.h>
@@ -63,6 +68,7 @@ typedef struct {
     uint64_t hnbs;
     double image_bytes, bandwidth, access_link;     /* bytes, bit/s, bit/s */
     double server_rate, person_rate, horizon_s;     /* 1/s, 1/s, s */
+    EVP_PKEY **server_keys;  /* per_server and threshold: a key for each server of the largest count; else NULL */
     /* streams */
     HnbStream s_release, s_approval, s_oncall, s_service, s_emergency, s_compromise, s_contact, s_install,
         s_recovery;
@@ -87,8 +93,9 @@ typedef struct {
     HnbGauge approval_queue, hsm_queue;
     double first_signed_h, all_signed_h, signing_h; /* emergency, from the attack (signing_h: from submission) */
     double recovered_h, hnb_hours;
-    double rate;                 /* compromise rate, 1/s */
+    double rate;                 /* compromise rate of any one server or person, 1/s */
     double p_analytic;
+    double capacity_after;       /* signing_risk.h: servers still signing while one compromised key is replaced */
     gboolean compromised;
     double first_compromise_d;
 } Outcome;
@@ -273,18 +280,32 @@ static void recovery(Run *r)
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Exposure */
 
+static HnbSigningRisk risk_of(const Ctx *c, unsigned S)
+{
+    return (HnbSigningRisk){.servers = S, .approvers = c->signer.approvers, .quorum = c->signer.quorum,
+                            .keys = c->signer.keys, .threshold = c->signer.threshold};
+}
+
 static void exposure(const Ctx *c, unsigned S, Outcome *o)
 {
     uint32_t approvers = c->signer.approvers;
+    HnbSigningRisk risk = risk_of(c, S);
     o->rate = S * (c->server_rate + approvers * c->person_rate);
-    o->p_analytic = -expm1(-o->rate * c->horizon_s);
-    double first = INFINITY;
+    o->p_analytic = hnb_signing_p_analytic(&risk, c->server_rate, c->person_rate, c->horizon_s);
+    o->capacity_after = hnb_signing_capacity_after(&risk);
+    double *host = g_new(double, S), *person = g_new(double, (size_t)S * approvers + 1);
     for (unsigned j = 0; j < S; j++)
         for (unsigned a = 0; a <= approvers; a++) { /* a == 0: the server itself; 1..A: its people */
             double rate = a == 0 ? c->server_rate : c->person_rate;
-            if (rate > 0)
-                first = fmin(first, hnb_exp_from_uniform(1 / rate, hnb_rng_uniform(c->s_compromise, j, a)));
+            double t = rate > 0 ? hnb_exp_from_uniform(1 / rate, hnb_rng_uniform(c->s_compromise, j, a)) : INFINITY;
+            if (a == 0)
+                host[j] = t;
+            else
+                person[(size_t)j * approvers + a - 1] = t;
         }
+    double first = hnb_signing_first_time(&risk, host, person);
+    g_free(host);
+    g_free(person);
     o->compromised = first <= c->horizon_s;
     o->first_compromise_d = o->compromised ? first / 86400 : NAN;
 }
@@ -303,6 +324,7 @@ static void simulate(Ctx *c, unsigned S, Outcome *o, HnbSeries *series, HnbProgr
     r.k_emergency = hnb_sim_register(r.sim, "signing.emergency", on_emergency, &r);
     HnbSignerParams sp = c->signer;
     sp.servers = S;
+    sp.server_keys = c->server_keys;
     HnbSignerStreams ss = {.approval = c->s_approval, .oncall = c->s_oncall, .service = c->s_service};
     r.signer = hnb_signer_new(r.sim, &sp, ss, c->pool, c->pki, (c->nreleases + 1) * c->variants, on_signed, &r);
     r.k_sample = hnb_sim_register(r.sim, "signing.sample", on_sample, &r);
@@ -390,6 +412,17 @@ static gboolean validate(const HnbScenario *sc, GError **error)
     }
     if (!parse_curve(hnb_scenario_string(sc, "signing", "servers_curve"), curve, &n, error)) {
         g_prefix_error(error, "%s: [signing] servers_curve = ", hnb_scenario_source(sc));
+        return FALSE;
+    }
+    HnbSignerParams sp;
+    if (!hnb_signer_params_from_scenario(&sp, sc, error))
+        return FALSE;
+    if (n > 0 && curve[0] < sp.threshold) {
+        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
+                    "%s: [signing] servers_curve = \"%s\": %u server(s) cannot make the %u shares of [signing] keys = "
+                    "%s; start the curve at %u", hnb_scenario_source(sc),
+                    hnb_scenario_string(sc, "signing", "servers_curve"), curve[0], sp.threshold,
+                    hnb_scenario_string(sc, "signing", "keys"), sp.threshold);
         return FALSE;
     }
     /* releases are laid out before the run: a zero mean gap would never end, and a huge count would not fit */
@@ -513,12 +546,19 @@ static void metrics(const Ctx *c, const Outcome *o, HnbMetrics *m)
     hnb_metrics_add(m, "fleet_recovered_h", "h", o->recovered_h, "attack -> every HNB back in service");
     hnb_metrics_add(m, "recovery_hnb_hours", "HNB-h", o->hnb_hours, "HNB-hours out of service from the attack");
     hnb_metrics_add(m, "compromise_rate_per_y", "1/y", o->rate * YEAR_S,
-                    "signing-key compromise rate: servers x (server rate + approvers x person rate)");
+                    "rate at which some server or person with signing rights is compromised: servers x (server rate "
+                    "+ approvers x person rate); the key's compromise rate with quorum 1 and keys = shared or "
+                    "per_server (a quorum or a threshold needs more than one)");
     hnb_metrics_add(m, "p_compromise", "", o->p_analytic,
-                    "P(signing-key compromise within the horizon) = 1 - exp(-rate x horizon) (analytic)");
+                    "P(the attacker can make a signature the HNBs accept within the horizon), analytic: a server's "
+                    "host or [approval] quorum of its people make it sign, and a signature needs threshold:K servers "
+                    "(else one); with quorum 1 and one share, 1 - exp(-compromise rate x horizon)");
     hnb_metrics_add(m, "key_compromised", "", o->compromised,
-                    "1 if a server or person was compromised within the horizon in this replication (simulated; "
-                    "the mean over replications estimates p_compromise)");
+                    "1 if the attacker could sign within the horizon in this replication (simulated from the servers' "
+                    "and people's compromise draws; the mean over replications estimates p_compromise)");
+    hnb_metrics_add(m, "capacity_after_compromise", "", o->capacity_after,
+                    "share of the servers still making accepted signatures while one compromised server's key is "
+                    "replaced: 0 with a shared key, (S-1)/S per server, and with threshold:K (S-1)/S while S-1 >= K");
 }
 
 static void curve_metrics(const Outcome *o, HnbMetrics *m)
@@ -567,14 +607,30 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         g_free(c.release_at);
         return FALSE;
     }
-    /* batches of one: at most S signatures are in flight, and a batch that waits to fill would only run at its join */
-    c.pool = hnb_pool_new(progress ? progress->pool_threads : 0, 1, NULL, NULL, NULL);
     unsigned curve[MAX_CURVE], ncurve = 0;
     (void)parse_curve(hnb_scenario_string(sc, "signing", "servers_curve"), curve, &ncurve, NULL);
+    unsigned servers = (unsigned)hnb_scenario_int(sc, "signing", "servers"), most = servers;
+    for (unsigned k = 0; k < ncurve; k++)
+        most = MAX(most, curve[k]);
+    if (c.signer.keys != HNB_SIGNING_KEYS_SHARED) { /* each server's own key, cached on disk by the PKI */
+        c.server_keys = g_new0(EVP_PKEY *, most);
+        for (unsigned j = 0; j < most; j++) {
+            char name[32];
+            g_snprintf(name, sizeof name, "signing-server-%u", j);
+            if (!(c.server_keys[j] = hnb_pki_key(c.pki, name, HNB_PKI_KEY_EC_P256, error))) {
+                g_free(c.server_keys);
+                hnb_pki_free(c.pki);
+                g_free(c.release_at);
+                return FALSE;
+            }
+        }
+    }
+    /* batches of one: at most S signatures are in flight, and a batch that waits to fill would only run at its join */
+    c.pool = hnb_pool_new(progress ? progress->pool_threads : 0, 1, NULL, NULL, NULL);
 
     Outcome o;
     *series = hnb_series_new(G_N_ELEMENTS(cols), cols, units);
-    simulate(&c, (unsigned)hnb_scenario_int(sc, "signing", "servers"), &o, *series, progress);
+    simulate(&c, servers, &o, *series, progress);
     metrics(&c, &o, out);
     outcome_clear(&o);
     for (unsigned k = 0; k < ncurve; k++) {
@@ -583,6 +639,7 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
         outcome_clear(&o);
     }
     hnb_pool_free(c.pool);
+    g_free(c.server_keys); /* the keys are the PKI's */
     hnb_pki_free(c.pki);
     g_free(c.release_at);
     if (c.error) {

@@ -9,6 +9,7 @@
 #include "crypto/sign_job.h"
 #include "sim/stats.h"
 #include "models/workhours.h"
+#include "models/signing_risk.h"
 
 #define FRI (4 * HNB_DAY)
 #define MON2 (7 * HNB_DAY)
@@ -240,6 +241,31 @@ static void test_recovery_sharing(void)
 
 /* P(compromise) = 1 - exp(-S (server + A person) horizon), and the simulated count agrees; with common random
  * numbers a larger S is compromised whenever a smaller one is. */
+/* Replications 0..R-1 of sc, each handed to check (may be NULL): how many counted a key compromise? */
+static unsigned compromised_reps(const HnbScenario *sc, guint R, void (*check)(const HnbMetrics *m, guint rep))
+{
+    unsigned hits = 0;
+    for (guint r = 0; r < R; r++) {
+        g_autoptr(HnbMetrics) m = run_rep(sc, r, 0, NULL);
+        if (check)
+            check(m, r);
+        hits += value(m, "key_compromised") > 0;
+    }
+    return hits;
+}
+
+static void check_exposure(const HnbMetrics *m, guint r)
+{
+    if (r == 0) {
+        g_assert_cmpfloat_with_epsilon(value(m, "compromise_rate_per_y"), 0.6, 1e-12);
+        g_assert_cmpfloat_with_epsilon(value(m, "p_compromise"), 1 - exp(-0.6), 1e-12);
+        g_assert_cmpfloat_with_epsilon(value(m, "s8_p_compromise"), 1 - exp(-1.6), 1e-12);
+    }
+    g_assert_cmpfloat(value(m, "s1_key_compromised"), <=, value(m, "s3_key_compromised"));
+    g_assert_cmpfloat(value(m, "s3_key_compromised"), <=, value(m, "s8_key_compromised"));
+    g_assert_cmpfloat(value(m, "s3_key_compromised"), ==, value(m, "key_compromised"));
+}
+
 static void test_exposure(void)
 {
     g_autoptr(HnbScenario) sc = load("[scenario]\nname = exp\nmodel = signing\nduration = 1d\nseed = 9\n"
@@ -248,22 +274,171 @@ static void test_exposure(void)
                                      "[exposure]\nserver_rate = 0.1/y\nperson_rate = 0.05/y\nhorizon = 365d\n",
                                      NULL);
     enum { R = 400 };
-    unsigned hits = 0;
-    for (guint r = 0; r < R; r++) {
-        g_autoptr(HnbMetrics) m = run_rep(sc, r, 0, NULL);
-        if (r == 0) {
-            g_assert_cmpfloat_with_epsilon(value(m, "compromise_rate_per_y"), 0.6, 1e-12);
-            g_assert_cmpfloat_with_epsilon(value(m, "p_compromise"), 1 - exp(-0.6), 1e-12);
-            g_assert_cmpfloat_with_epsilon(value(m, "s8_p_compromise"), 1 - exp(-1.6), 1e-12);
-        }
-        hits += value(m, "key_compromised") > 0;
-        g_assert_cmpfloat(value(m, "s1_key_compromised"), <=, value(m, "s3_key_compromised"));
-        g_assert_cmpfloat(value(m, "s3_key_compromised"), <=, value(m, "s8_key_compromised"));
-        g_assert_cmpfloat(value(m, "s3_key_compromised"), ==, value(m, "key_compromised"));
-    }
+    unsigned hits = compromised_reps(sc, R, check_exposure);
     double p = 1 - exp(-0.6), sd = sqrt(p * (1 - p) / R);
     g_test_message("simulated %.4f, analytic %.4f", (double)hits / R, p);
     g_assert_cmpfloat(fabs((double)hits / R - p), <, 3 * sd);
+}
+
+/* ---- quorum and key designs (seed doubt 3: what one compromised server or person yields) ---- */
+
+/* Who signs for the attacker, case by case: a 2-of-3 quorum, per-server keys, threshold:2 of 3. */
+static void test_risk_cases(void)
+{
+    gboolean host[3] = {FALSE, FALSE, FALSE};
+    uint32_t officers[3] = {0, 0, 0};
+    HnbSigningRisk quorum = {.servers = 3, .approvers = 3, .quorum = 2, .keys = HNB_SIGNING_KEYS_SHARED, .threshold = 1};
+    /* one compromised officer signs nothing; two of the same server do; two of different servers do not */
+    officers[0] = 1;
+    g_assert_false(hnb_signing_attacker_signs(&quorum, host, officers));
+    officers[1] = 1;
+    g_assert_false(hnb_signing_attacker_signs(&quorum, host, officers));
+    officers[1] = 0, officers[0] = 2;
+    g_assert_true(hnb_signing_attacker_signs(&quorum, host, officers));
+    /* quorum 1 (today's approval): one officer is enough */
+    HnbSigningRisk one = quorum;
+    one.quorum = 1;
+    officers[0] = 1;
+    g_assert_true(hnb_signing_attacker_signs(&one, host, officers));
+    officers[0] = 0;
+    /* a compromised host signs whatever the quorum, with shared or per-server keys */
+    host[1] = TRUE;
+    g_assert_true(hnb_signing_attacker_signs(&quorum, host, officers));
+    HnbSigningRisk per = quorum;
+    per.keys = HNB_SIGNING_KEYS_PER_SERVER;
+    g_assert_true(hnb_signing_attacker_signs(&per, host, officers));
+    /* threshold:2 — one compromised server signs nothing, two do (host or quorum of people) */
+    HnbSigningRisk thr = {.servers = 3, .approvers = 3, .quorum = 2, .keys = HNB_SIGNING_KEYS_THRESHOLD,
+                          .threshold = 2};
+    g_assert_false(hnb_signing_attacker_signs(&thr, host, officers));
+    officers[2] = 1;
+    g_assert_false(hnb_signing_attacker_signs(&thr, host, officers));
+    officers[2] = 2;
+    g_assert_true(hnb_signing_attacker_signs(&thr, host, officers));
+    /* what a compromise costs in signing capacity while its key is replaced */
+    g_assert_cmpfloat(hnb_signing_capacity_after(&quorum), ==, 0);
+    g_assert_cmpfloat_with_epsilon(hnb_signing_capacity_after(&per), 2.0 / 3, 1e-15);
+    g_assert_cmpfloat_with_epsilon(hnb_signing_capacity_after(&thr), 2.0 / 3, 1e-15);
+    thr.servers = 2;
+    g_assert_cmpfloat(hnb_signing_capacity_after(&thr), ==, 0); /* 1 server left cannot make 2 shares */
+}
+
+/* The first time the attacker can sign, from compromise times: the quorum-th person of a server, the threshold-th
+ * server. */
+static void test_risk_first_time(void)
+{
+    /* 2 servers x 3 people; host times 50 and 9; people (server 0) 3, 7, 40 and (server 1) 1, 30, 20 */
+    double host[2] = {50, 9}, person[6] = {3, 7, 40, 1, 30, 20};
+    HnbSigningRisk r = {.servers = 2, .approvers = 3, .quorum = 1, .keys = HNB_SIGNING_KEYS_SHARED, .threshold = 1};
+    g_assert_cmpfloat(hnb_signing_first_time(&r, host, person), ==, 1); /* today: the earliest of all */
+    r.quorum = 2; /* server 0 signs at 7 (its second person), server 1 at min(9, 20) = 9 */
+    g_assert_cmpfloat(hnb_signing_first_time(&r, host, person), ==, 7);
+    r.keys = HNB_SIGNING_KEYS_THRESHOLD, r.threshold = 2; /* both servers: 9 */
+    g_assert_cmpfloat(hnb_signing_first_time(&r, host, person), ==, 9);
+    r.quorum = 4; /* more than the people: only the hosts sign, the later at 50 */
+    g_assert_cmpfloat(hnb_signing_first_time(&r, host, person), ==, 50);
+}
+
+/* The analytic probability against a hand computation and against the model's simulated count.  Hand: a person falls
+ * within the year with p = 1 - e^-0.2, a host with h = 1 - e^-0.1; a 2-of-3 quorum server signs with
+ * q = 1 - (1 - h)(1 - P(>= 2 of 3 people)); threshold:2 of 3 servers then needs 2 of 3 such servers. */
+static void test_risk_analytic(void)
+{
+    double yr = 365 * 86400.0, p = -expm1(-0.2), h = -expm1(-0.1);
+    double two_of_three = 3 * p * p * (1 - p) + p * p * p;
+    double q = 1 - (1 - h) * (1 - two_of_three);
+    double want = 3 * q * q * (1 - q) + q * q * q;
+    HnbSigningRisk r = {.servers = 3, .approvers = 3, .quorum = 2, .keys = HNB_SIGNING_KEYS_THRESHOLD, .threshold = 2};
+    g_assert_cmpfloat_with_epsilon(hnb_signing_p_analytic(&r, 0.1 / yr, 0.2 / yr, yr), want, 1e-12);
+    r.keys = HNB_SIGNING_KEYS_SHARED, r.threshold = 1;
+    g_assert_cmpfloat_with_epsilon(hnb_signing_p_analytic(&r, 0.1 / yr, 0.2 / yr, yr), 1 - pow(1 - q, 3), 1e-12);
+    r.quorum = 1; /* today's expression */
+    g_assert_cmpfloat_with_epsilon(hnb_signing_p_analytic(&r, 0.1 / yr, 0.2 / yr, yr), -expm1(-3 * (0.1 + 3 * 0.2)),
+                                   1e-15);
+
+    /* the model's count over replications agrees with the analytic value (3 sd) */
+    g_autoptr(HnbScenario) sc = load("[scenario]\nname = thr\nmodel = signing\nduration = 1d\nseed = 11\n"
+                                     "[signing]\nservers = 3\nservers_curve = none\nkeys = threshold:2\n"
+                                     "[approval]\napprovers = 3\nquorum = 2\n[release]\nstart = 20d\n"
+                                     "[emergency]\nenabled = false\n"
+                                     "[exposure]\nserver_rate = 0.1/y\nperson_rate = 0.2/y\nhorizon = 365d\n",
+                                     NULL);
+    enum { R = 1000 };
+    g_autoptr(HnbMetrics) m = run_rep(sc, 0, 0, NULL);
+    g_assert_cmpfloat_with_epsilon(value(m, "p_compromise"), want, 1e-12);
+    unsigned hits = compromised_reps(sc, R, NULL);
+    double sd = sqrt(want * (1 - want) / R);
+    g_test_message("threshold 2 of 3, quorum 2 of 3: simulated %.4f, analytic %.4f", (double)hits / R, want);
+    g_assert_cmpfloat(fabs((double)hits / R - want), <, 3 * sd);
+}
+
+/* Latency by hand.  threshold:2 — every image needs a share from both of 2 servers: 4 images of 10 min take 40 min
+ * (each server signs all four), against 20 min with one share each.  A 2-of-2 quorum with 1 h approvals in "always"
+ * hours: one image at a time per server, so 4 images are approved at 1, 2, 3, 4 h (quorum 1: two at a time, 1 h and
+ * 2 h) and signed 10 min after. */
+static void test_threshold_quorum_latency(void)
+{
+    const char *text = "[scenario]\nname = lat\nmodel = signing\nduration = 10d\n"
+                       "[signing]\nservers = 2\nservers_curve = none\nvariants = 4\nservice = 10m\n"
+                       "[approval]\nrequired = false\n[release]\nstart = 1h\ninterval = 100d\n"
+                       "[emergency]\nenabled = false\n";
+    g_autoptr(HnbScenario) shared = load(text, NULL);
+    g_autoptr(HnbMetrics) a = run_rep(shared, 0, 0, NULL);
+    g_assert_cmpfloat_with_epsilon(value(a, "release_all_signed_mean_h"), 20.0 / 60, 1e-12);
+    char *thr[] = {"signing.keys=threshold:2", NULL};
+    g_autoptr(HnbScenario) threshold = load(text, thr);
+    g_autoptr(HnbMetrics) b = run_rep(threshold, 0, 0, NULL);
+    g_assert_cmpfloat_with_epsilon(value(b, "release_all_signed_mean_h"), 40.0 / 60, 1e-12);
+    g_assert_cmpfloat(value(b, "images_signed"), ==, 4);
+    g_assert_cmpfloat(value(b, "signatures_verified"), ==, 4); /* per-server keys, each share verified */
+    g_assert_cmpfloat_with_epsilon(value(b, "release_latency_mean_h"), 25.0 / 60, 1e-12);
+
+    char *q1[] = {"signing.servers=1", "approval.required=true", "approval.approvers=2", "approval.delay=1h",
+                  "approval.hours=always", "approval.days=all", NULL};
+    g_autoptr(HnbScenario) s1 = load(text, q1);
+    g_autoptr(HnbMetrics) c = run_rep(s1, 0, 0, NULL);
+    /* quorum 1: approved at 1 h, 1 h, 2 h, 2 h; signed 1:10, 1:20, 2:10, 2:20 -> all by 2 h 20 min */
+    g_assert_cmpfloat_with_epsilon(value(c, "release_all_signed_mean_h"), 2 + 20.0 / 60, 1e-12);
+    char *q2[] = {"signing.servers=1", "approval.required=true", "approval.approvers=2", "approval.quorum=2",
+                  "approval.delay=1h", "approval.hours=always", "approval.days=all", NULL};
+    g_autoptr(HnbScenario) s2 = load(text, q2);
+    g_autoptr(HnbMetrics) d = run_rep(s2, 0, 0, NULL);
+    g_assert_cmpfloat_with_epsilon(value(d, "release_all_signed_mean_h"), 4 + 10.0 / 60, 1e-12);
+    g_assert_cmpfloat_with_epsilon(value(d, "approval_wait_mean_h"), (1 + 2 + 3 + 4) / 4.0, 1e-12);
+}
+
+/* Quorum 1 and shared keys are the model before those keys existed: the same seed gives the numbers the model gave
+ * then (recorded with hnbsim run at commit 9a021a0, summary.json's 10 significant digits). */
+static void test_special_case_pinned(void)
+{
+    g_autoptr(HnbScenario) sc = load("[scenario]\nname = pin\nmodel = signing\nduration = 28d\nseed = 4\n"
+                                     "[signing]\nservers = 2\nservers_curve = 1 2 3\nkeys = shared\n"
+                                     "[approval]\napprovers = 2\nquorum = 1\n[release]\ninterval = exp(3d)\n"
+                                     "[emergency]\nat = uniform(7d,14d)\n",
+                                     NULL);
+    g_autoptr(HnbMetrics) m = run_rep(sc, 0, 0, NULL);
+    static const struct {
+        const char *name;
+        double value;
+    } pinned[] = {
+        {"images_signed", 64},
+        {"release_latency_mean_h", 14.13607331},
+        {"release_all_signed_mean_h", 15.90080714},
+        {"approval_wait_mean_h", 14.26341308},
+        {"emergency_all_signed_h", 73.22197185},
+        {"fleet_recovered_h", 73.78731157},
+        {"recovery_hnb_hours", 235310.1724},
+        {"p_compromise", 0.07688365361},
+        {"s1_all_signed_h", 73.94170887},
+        {"s3_all_signed_h", 72.67416982},
+        {"s3_p_compromise", 0.1130795633},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(pinned); i++) {
+        double v = value(m, pinned[i].name);
+        if (fabs(v - pinned[i].value) > 1e-9 * fabs(pinned[i].value))
+            g_error("%s = %.10g, before quorum and keys %.10g", pinned[i].name, v, pinned[i].value);
+    }
+    g_assert_cmpfloat(value(m, "capacity_after_compromise"), ==, 0); /* one shared key: nobody signs while it is replaced */
 }
 
 /* Same scenario and replication: the same metrics and series, bit for bit, whether the signatures run inline or on
@@ -351,6 +526,13 @@ static void test_bad_values(void)
         {"[release]\ninterval = 0s\n", "[release] interval"},
         {"[exposure]\nserver_rate = often\n", "server_rate"},
         {"[approval]\nemergency = sometimes\n", "emergency"},
+        {"[signing]\nkeys = several\n", "[signing] keys"},
+        {"[signing]\nkeys = threshold:1\n", "threshold:K with K in 2..1000"},
+        {"[signing]\nkeys = threshold:2x\n", "[signing] keys"},
+        {"[signing]\nservers = 3\nservers_curve = 3 4\nkeys = threshold:4\n", "needs at least 4 servers"},
+        {"[signing]\nservers = 3\nkeys = threshold:2\n", "start the curve at 2"}, /* default curve 1 2 3 4 6 8 */
+        {"[approval]\napprovers = 2\nquorum = 3\n", "[approval] quorum = 3"},
+        {"[approval]\nquorum = 0\n", "quorum"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *text = g_strconcat("[scenario]\nname = bad\nmodel = signing\n", cases[i].text, NULL);
@@ -376,6 +558,11 @@ int main(int argc, char **argv)
     g_test_add_func("/signing/approval/friday-evening", test_friday_evening);
     g_test_add_func("/signing/recovery/sharing", test_recovery_sharing);
     g_test_add_func("/signing/exposure", test_exposure);
+    g_test_add_func("/signing/special-case-pinned", test_special_case_pinned);
+    g_test_add_func("/signing/risk/cases", test_risk_cases);
+    g_test_add_func("/signing/risk/first-time", test_risk_first_time);
+    g_test_add_func("/signing/risk/analytic", test_risk_analytic);
+    g_test_add_func("/signing/threshold-quorum-latency", test_threshold_quorum_latency);
     g_test_add_func("/signing/determinism", test_determinism);
     g_test_add_func("/signing/real-signature", test_real_signature);
     g_test_add_func("/signing/bad-values", test_bad_values);
