@@ -675,7 +675,7 @@ static void metrics(Trust *m, HnbMetrics *out)
                         m->revoked == HNB_TIME_NEVER ? NAN : hnb_time_to_sec(m->revoked - m->compromise) / 3600.0,
                         "legal_cert: from the compromise until the attacker's credential is refused");
         hnb_metrics_add(out, "rewrites", "HNBs", (double)m->rewrites,
-                        "legal_cert, writable: re-keys by the attacker of a TrE the operator had written back");
+                        "legal_cert, writable: the attacker's writes to a TrE after the operator's write-back (the race)");
     }
     hnb_metrics_add(out, "field_visits", "visits", (double)fs.truck_rolls, "truck rolls started (TrE replacements)");
     hnb_metrics_add(out, "ship_backs", "units", (double)fs.ship_backs, "units shipped back for a new TrE");
