@@ -772,24 +772,24 @@ static const HnbKeySpec schema[] = {
      "writable only: whose authenticated sessions may write the verification certificate: the H(e)MS, local "
      "maintenance tools (the seed's doubt 2: they carry H(e)MS rights), both, or none (then nobody, the operator "
      "included: field visits)"},
-    {"trust", "keys", HNB_KEY_INT, 0, "5", "1", "16", NULL, "chained: keys in the set (n); fixed and updatable have 1"},
+    {"trust", "keys", HNB_KEY_INT, 0, "5", "1", "16", NULL, "chained: keys in the set (n); fixed, updatable and writable have 1"},
     {"trust", "threshold", HNB_KEY_INT, 0, "3", "1", "16", NULL,
      "chained: signatures by distinct current keys an image or a new key set needs (k <= n)"},
     {"compromise", "time", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "0s", "3650d", NULL,
-     "when the attacker obtains signing keys"},
+     "when the attacker obtains signing keys (legal_cert: his credential)"},
     {"compromise", "kind", HNB_KEY_ENUM, 0, "signing_key", NULL, NULL, "signing_key|legal_cert",
      "what the attacker obtains: operator signing keys, or (the seed's case 2) a legal management credential and no "
      "key: by [attack] vector, the H(e)MS's (a rewritten entry) or a maintenance tool's certificate (a lost tool)"},
     {"compromise", "keys", HNB_KEY_INT, 0, "1", "0", "16", NULL,
-     "chained: how many of the n keys the attacker obtains (fixed and updatable: the one key)"},
+     "chained: how many of the n keys the attacker obtains (fixed and updatable: the one key; legal_cert: none)"},
     {"compromise", "detection", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(1d,5d)", NULL, NULL, NULL,
      "from the compromise to the operator noticing it"},
     {"attack", "vector", HNB_KEY_ENUM, 0, "hems", NULL, NULL, "hems|tool",
      "how the attacker reaches HNBs: a rewritten H(e)MS entry (each reached HNB once, at its own delay) or a lost "
      "local tool (attempts at tool_rate within one region)"},
     {"attack", "rekey", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
-     "updatable, chained: the attacker first replaces the TrE's key set with its own (the seed's case 2), locking the "
-     "operator out; false: it only installs its image, which the operator's rotation then cleans over the air"},
+     "updatable, chained, writable: the attacker first replaces the TrE's key set with its own (the seed's case 2), "
+     "locking the operator out unless the TrE is writable by the operator's H(e)MS; false: it only installs its image, which the operator's rotation then cleans over the air"},
     {"attack", "reach", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,1d)", NULL, NULL, NULL,
      "hems: from the compromise to the attacker's image reaching an HNB (its next periodic Inform)"},
     {"attack", "fraction", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "1", NULL, NULL, NULL,
