@@ -603,22 +603,15 @@ static void params(Trust *m, const HnbScenario *sc, guint rep)
 static gboolean validate(const HnbScenario *sc, GError **error)
 {
     const char *src = hnb_scenario_source(sc);
-    const char *mode = hnb_scenario_string(sc, "trust", "mode");
-    gboolean writable = strcmp(mode, "writable") == 0;
-    if (writable && strcmp(hnb_scenario_string(sc, "compromise", "kind"), "legal_cert") != 0) {
+    if (strcmp(hnb_scenario_string(sc, "trust", "mode"), "writable") == 0 && strcmp(hnb_scenario_string(sc, "compromise", "kind"), "legal_cert") != 0) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
                     "%s: [trust] mode = writable needs [compromise] kind = legal_cert: a writable TrE is the seed's "
                     "case 2, an attacker holding management rights, not a signing key",
                     src);
         return FALSE;
     }
-    if (!writable && hnb_scenario_is_given(sc, "trust", "update_rights")) {
-        g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
-                    "%s: [trust] update_rights = %s means nothing with [trust] mode = %s: only a writable TrE lets a "
-                    "session's rights write its verification certificate (remove the key or set mode = writable)",
-                    src, hnb_scenario_string(sc, "trust", "update_rights"), mode);
-        return FALSE;
-    }
+    /* [trust] update_rights outside writable is ignored, not refused, like keys and threshold outside chained: a
+     * scenario.resolved.ini lists every key with its value, and must run again as it is */
     int64_t n = hnb_scenario_int(sc, "trust", "keys"), k = hnb_scenario_int(sc, "trust", "threshold"),
             c = hnb_scenario_int(sc, "compromise", "keys");
     if (strcmp(hnb_scenario_string(sc, "trust", "mode"), "chained") == 0 && (k > n || c > n)) {
