@@ -344,6 +344,18 @@ static void test_legal_rights(void)
         run_clear(&r);
     }
     g_assert_cmpfloat(by_rights[0], ==, by_rights[1]); /* the same attempts before the same revocation */
+    /* revoked at the compromise: every attempt meets the CRL listing his tool certificate, and is refused */
+    g_autofree char *at_once = g_strdup_printf("[scenario]\nname = t\nmodel = trust\nduration = 5d\nseed = 5\n"
+                                               "[fleet]\nsize = 300\n[trust]\nmode = writable\nupdate_rights = both\n"
+                                               "[compromise]\nkind = legal_cert\ntime = 1h\ndetection = 0s\n"
+                                               "[attack]\n%s\n[operator]\nrevoke_delay = 0s\n",
+                                               TOOL_ATTACK);
+    r = run_text(at_once, 0);
+    g_assert_cmpfloat(metric(&r, "revoked_h"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "attack_attempts"), >, 100);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "lost"), ==, 0);
+    run_clear(&r);
     /* an H(e)MS credential against a TrE that lets only tools write, or nobody */
     g_autofree char *tool_only = legal("mode = writable\nupdate_rights = tool", "");
     g_autofree char *none = legal("mode = writable\nupdate_rights = none", "");
