@@ -286,6 +286,177 @@ static void test_bad_input(void)
     g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
     g_assert_nonnull(strstr(error->message, "mode"));
     g_clear_error(&error);
+    /* the legal certificate's keys: a bad value, and combinations that mean nothing, name the file and the key */
+    static const struct {
+        const char *text, *key;
+    } bad[] = {
+        {"[compromise]\nkind = stolen\n", "kind"},
+        {"[trust]\nmode = writable\nupdate_rights = all\n[compromise]\nkind = legal_cert\n", "update_rights"},
+        {"[trust]\nmode = writable\n", "kind"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *text = g_strconcat("[scenario]\nname = x\nmodel = trust\n", bad[i].text, NULL);
+        g_assert_null(hnb_model_load_data(text, "bad.ini", NULL, &error));
+        g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+        g_assert_nonnull(strstr(error->message, "bad.ini"));
+        g_assert_nonnull(strstr(error->message, bad[i].key));
+        g_clear_error(&error);
+    }
+}
+
+/* ---- the legal certificate (the seed's case 2) -------------------------------------------------------------------- */
+
+static char *legal(const char *trust, const char *attack)
+{
+    return scenario_with(trust, "kind = legal_cert", attack, 50);
+}
+
+#define TOOL_ATTACK "vector = tool\ntool_rate = 3/h\ntool_region = 100"
+
+static void test_legal_rights(void)
+{
+    /* a tool certificate against a TrE that lets only the H(e)MS write: a session, but no write and no image */
+    g_autofree char *hems = legal("mode = writable\nupdate_rights = hems", TOOL_ATTACK);
+    Run r = run_text(hems, 0);
+    g_assert_cmpfloat(metric(&r, "attack_attempts"), >, 0);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "lost"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "keys_compromised"), ==, 0);
+    run_clear(&r);
+    /* rights the TrE honours: he writes his key set and runs his image, in the tool's region only */
+    double by_rights[2];
+    const char *rights[] = {"mode = writable\nupdate_rights = tool", "mode = writable\nupdate_rights = both"};
+    for (int k = 0; k < 2; k++) {
+        g_autofree char *t = legal(rights[k], TOOL_ATTACK);
+        r = run_text(t, 0);
+        by_rights[k] = metric(&r, "compromised");
+        g_assert_cmpfloat(by_rights[k], >, 0);
+        g_assert_cmpfloat(by_rights[k], <=, 100);
+        g_assert_cmpfloat(metric(&r, "lost"), ==, by_rights[k]);
+        g_assert_cmpfloat(metric(&r, "compromised_end"), ==, 0); /* revoked, then written back or replaced */
+        /* tool only: the operator's H(e)MS may not write either, so every re-keyed TrE is a field visit */
+        if (k == 0) {
+            g_assert_cmpfloat(metric(&r, "field_visits"), >=, by_rights[k]);
+            g_assert_cmpfloat(metric(&r, "recovered_ota"), ==, 0);
+        } else {
+            g_assert_cmpfloat(metric(&r, "field_visits"), ==, 0);
+        }
+        run_clear(&r);
+    }
+    g_assert_cmpfloat(by_rights[0], ==, by_rights[1]); /* the same attempts before the same revocation */
+    /* revoked at the compromise: every attempt meets the CRL listing his tool certificate, and is refused */
+    g_autofree char *at_once = g_strdup_printf("[scenario]\nname = t\nmodel = trust\nduration = 5d\nseed = 5\n"
+                                               "[fleet]\nsize = 300\n[trust]\nmode = writable\nupdate_rights = both\n"
+                                               "[compromise]\nkind = legal_cert\ntime = 1h\ndetection = 0s\n"
+                                               "[attack]\n%s\n[operator]\nrevoke_delay = 0s\n",
+                                               TOOL_ATTACK);
+    r = run_text(at_once, 0);
+    g_assert_cmpfloat(metric(&r, "revoked_h"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "attack_attempts"), >, 100);
+    g_assert_cmpfloat(metric(&r, "compromised"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "lost"), ==, 0);
+    run_clear(&r);
+    /* an H(e)MS credential against a TrE that lets only tools write, or nobody */
+    g_autofree char *tool_only = legal("mode = writable\nupdate_rights = tool", "");
+    g_autofree char *none = legal("mode = writable\nupdate_rights = none", "");
+    const char *const zero[] = {tool_only, none};
+    for (int k = 0; k < 2; k++) {
+        r = run_text(zero[k], 0);
+        g_assert_cmpfloat(metric(&r, "compromised"), ==, 0);
+        g_assert_cmpfloat(metric(&r, "field_visits"), ==, 0);
+        run_clear(&r);
+    }
+}
+
+static void test_legal_signed_modes(void)
+{
+    /* without a signature by the current key(s) nothing he writes or signs is accepted, whatever his rights */
+    const char *const modes[] = {"mode = updatable", "mode = chained\nkeys = 5\nthreshold = 3", "mode = fixed"};
+    const char *const attacks[] = {"", TOOL_ATTACK};
+    for (size_t i = 0; i < G_N_ELEMENTS(modes); i++)
+        for (size_t a = 0; a < G_N_ELEMENTS(attacks); a++) {
+            g_autofree char *t = legal(modes[i], attacks[a]);
+            Run r = run_text(t, 0);
+            g_assert_cmpfloat(metric(&r, "attack_attempts"), >, 0);
+            g_assert_cmpfloat(metric(&r, "compromised"), ==, 0);
+            g_assert_cmpfloat(metric(&r, "lost"), ==, 0);
+            g_assert_cmpfloat(metric(&r, "field_visits"), ==, 0); /* no key leaked: nothing to replace */
+            g_assert_cmpfloat(metric(&r, "total_cost"), ==, 0);
+            run_clear(&r);
+        }
+    /* update_rights outside writable is ignored (a resolved scenario lists it with every mode): the same run */
+    g_autofree char *plain = legal("mode = updatable", TOOL_ATTACK);
+    g_autofree char *with = legal("mode = updatable\nupdate_rights = tool", TOOL_ATTACK);
+    Run a = run_text(plain, 0), b = run_text(with, 0);
+    g_assert_true(same_run(&a, &b));
+    run_clear(&a);
+    run_clear(&b);
+}
+
+/* A hand count.  H(e)MS vector, 2000 HNBs, fraction 0.5, reach U(0, 4 d) from the compromise, detection 1 d, revocation
+ * 1 d later: each HNB is reached with p = 0.5 and before the revocation (2 d) with p = 0.5, so E[compromised] = 2000 x
+ * 0.5 x 0.5 = 500 (binomial sd 19.4).  The write-back reaches HNB i at 1 d + r_i, r_i ~ U(0, 6 h): one he reaches in
+ * (1 d + r_i, 2 d) he writes after it (a rewrite, the race), p = E[(1 d - r_i) / 4 d] = 21/96, so E[rewrites] =
+ * 1000 x 21/96 = 218.75 (sd 13.1).
+ * Tolerance: 4 sd.  Every one is cleaned over the air (the operator's H(e)MS may write), none by a visit. */
+static void test_legal_hand_count(void)
+{
+    g_autofree char *t = g_strdup_printf(
+        "[scenario]\nname = t\nmodel = trust\nduration = 10d\nseed = 11\n[fleet]\nsize = 2000\n"
+        "[trust]\nmode = writable\nupdate_rights = hems\n"
+        "[compromise]\nkind = legal_cert\ntime = 0s\ndetection = 1d\n"
+        "[attack]\nvector = hems\nfraction = 0.5\nreach = uniform(0s,4d)\n"
+        "[operator]\nrotate_reach = uniform(0s,6h)\nrevoke_delay = 1d\n"
+        "[field]\ntechnicians = 0\n");
+    Run r = run_text(t, 0);
+    g_assert_cmpfloat(fabs(metric(&r, "revoked_h") - 48), <, 1e-9);
+    g_assert_cmpfloat(fabs(metric(&r, "compromised") - 500), <=, 4 * 19.4);
+    g_assert_cmpfloat(fabs(metric(&r, "rewrites") - 218.75), <=, 4 * 13.1);
+    g_assert_cmpfloat(metric(&r, "lost"), ==, metric(&r, "compromised"));
+    /* the H(e)MS reaches each HNB once: each is his once and cleaned once, by the first write-back (reached before
+     * it) or by the second, at the revocation (re-written after it); every HNB takes the first */
+    g_assert_cmpfloat(metric(&r, "recovered_ota"), ==, metric(&r, "compromised"));
+    g_assert_cmpfloat(metric(&r, "rotations_accepted"), ==, 2000 + metric(&r, "rewrites"));
+    g_assert_cmpfloat(metric(&r, "compromised_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "lost_end"), ==, 0);
+    g_assert_cmpfloat(metric(&r, "field_visits"), ==, 0);
+    /* nobody runs his code after the last write-back: revocation (2 d) + at most 6 h */
+    g_assert_cmpfloat(metric(&r, "clean_h"), <=, 54);
+    run_clear(&r);
+}
+
+/* kind = signing_key (the default) gives what it gave before the legal certificate existed: values recorded from the
+ * unmodified model (commit 9a021a0, printed with %.17g), the same scenarios, rep 0. */
+#define PIN_FIXED_H 22264.494273416942
+#define PIN_FIXED_COST 67264.494273416945
+#define PIN_UPD_H 2759.0756667249211
+#define PIN_UPD_COST 14309.075666724921
+#define PIN_TOOL_H 1684.4560059144294
+#define PIN_TOOL_COST 10084.45600591443
+
+static void test_signing_key_pinned(void)
+{
+    static const struct {
+        const char *trust, *attack;
+        double compromised, lost, hours, visits, cost, rotations, events;
+    } pins[] = {
+        {"mode = fixed", "", 293, 0, PIN_FIXED_H, 300, PIN_FIXED_COST, 0, 889},
+        {"mode = updatable", "", 77, 77, PIN_UPD_H, 77, PIN_UPD_COST, 223, 966},
+        {"mode = chained\nkeys = 5\nthreshold = 3", "", 0, 0, 0, 0, 0, 300, 889},
+        {"mode = updatable", TOOL_ATTACK, 56, 56, PIN_TOOL_H, 56, PIN_TOOL_COST, 244, 2066},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(pins); i++) {
+        g_autofree char *t = scenario_with(pins[i].trust, "", pins[i].attack, 2);
+        Run r = run_text(t, 0);
+        g_assert_cmpfloat(metric(&r, "compromised"), ==, pins[i].compromised);
+        g_assert_cmpfloat(metric(&r, "lost"), ==, pins[i].lost);
+        g_assert_cmpfloat(metric(&r, "attacker_hnb_hours"), ==, pins[i].hours);
+        g_assert_cmpfloat(metric(&r, "field_visits"), ==, pins[i].visits);
+        g_assert_cmpfloat(metric(&r, "total_cost"), ==, pins[i].cost);
+        g_assert_cmpfloat(metric(&r, "rotations_accepted"), ==, pins[i].rotations);
+        g_assert_cmpfloat(metric(&r, "events"), ==, pins[i].events);
+        run_clear(&r);
+    }
 }
 
 static void test_determinism(void)
@@ -312,5 +483,9 @@ int main(int argc, char **argv)
     g_test_add_func("/trust/chained", test_chained);
     g_test_add_func("/trust/bad-input", test_bad_input);
     g_test_add_func("/trust/determinism", test_determinism);
+    g_test_add_func("/trust/legal-cert/rights", test_legal_rights);
+    g_test_add_func("/trust/legal-cert/signed-modes", test_legal_signed_modes);
+    g_test_add_func("/trust/legal-cert/hand-count", test_legal_hand_count);
+    g_test_add_func("/trust/signing-key-pinned", test_signing_key_pinned);
     return g_test_run();
 }
