@@ -230,18 +230,20 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
                                    const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error)
 {
     g_return_val_if_fail(rd && stamp && v && nv >= 1 && rendered, FALSE);
-    GArray *items0 = v[0].reps[0]->items;
-    for (guint k = 1; k < nv; k++) {
+    /* The rows: every metric some variant reports, the first variant's in its order, then the others' new ones in
+     * theirs.  Variants of one model may differ (the signing model's s<S>_* metrics follow each variant's
+     * servers_curve); a variant without a metric leaves its two cells empty, so nothing is lost. */
+    GPtrArray *rows = g_ptr_array_new(); /* const HnbMetric * of the first variant that reports it */
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint k = 0; k < nv; k++) {
         GArray *items = v[k].reps[0]->items;
-        gboolean same = items->len == items0->len;
-        for (guint m = 0; same && m < items->len; m++)
-            same = strcmp(g_array_index(items, HnbMetric, m).name, g_array_index(items0, HnbMetric, m).name) == 0;
-        if (!same) {
-            g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "variants %s and %s report different metrics (different "
-                        "models?): they cannot be compared", v[0].name, v[k].name);
-            return FALSE;
+        for (guint m = 0; m < items->len; m++) {
+            const HnbMetric *mt = &g_array_index(items, HnbMetric, m);
+            if (g_hash_table_add(seen, (gpointer)mt->name))
+                g_ptr_array_add(rows, (gpointer)mt);
         }
     }
+    g_hash_table_unref(seen);
 
     g_autoptr(GString) csv = g_string_new("metric,unit");
     for (guint k = 0; k < nv; k++) {
@@ -252,14 +254,19 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
         hnb_results_csv_field(csv, b);
     }
     g_string_append_c(csv, '\n');
-    for (guint m = 0; m < items0->len; m++) {
-        const HnbMetric *mt = &g_array_index(items0, HnbMetric, m);
+    for (guint i = 0; i < rows->len; i++) {
+        const HnbMetric *mt = g_ptr_array_index(rows, i);
         hnb_results_csv_field(csv, mt->name);
         g_string_append_c(csv, ',');
         hnb_results_csv_field(csv, mt->unit);
         for (guint k = 0; k < nv; k++) {
+            int m = metric_index(&v[k], mt->name);
+            if (m < 0) {
+                g_string_append(csv, ",,");
+                continue;
+            }
             double mean, half;
-            stat_of(&v[k], m, &mean, &half);
+            stat_of(&v[k], (guint)m, &mean, &half);
             g_string_append_c(csv, ',');
             csv_number(csv, mean);
             g_string_append_c(csv, ',');
@@ -267,6 +274,7 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
         }
         g_string_append_c(csv, '\n');
     }
+    g_ptr_array_unref(rows);
     if (!hnb_rundir_write(rd, "compare.csv", csv->str, (gssize)csv->len, error))
         return FALSE;
 
@@ -291,14 +299,15 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
         names[nnames++] = fig->name;
         g_autofree char *script = NULL;
         if (fig->kind == HNB_COMPARE_BAR) {
-            int m = metric_index(&v[0], fig->column);
-            if (m < 0) {
-                g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: no metric \"%s\"", fig->name, fig->column);
-                ok = FALSE;
-                break;
-            }
             g_autoptr(GString) data = g_string_new("variant,mean,ci95_half\n");
-            for (guint k = 0; k < nv; k++) {
+            for (guint k = 0; ok && k < nv; k++) {
+                int m = metric_index(&v[k], fig->column);
+                if (m < 0) {
+                    g_set_error(error, HNB_ERROR, HNB_ERROR_RUN, "figure %s: variant %s reports no metric \"%s\"",
+                                fig->name, v[k].name, fig->column);
+                    ok = FALSE;
+                    break;
+                }
                 double mean, half;
                 stat_of(&v[k], (guint)m, &mean, &half);
                 hnb_results_csv_field(data, v[k].name);
@@ -308,6 +317,8 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
                 number(data, isfinite(half) ? half : 0);
                 g_string_append_c(data, '\n');
             }
+            if (!ok)
+                break;
             g_autofree char *rel = g_strdup_printf("figures/%s.csv", fig->name);
             ok = hnb_rundir_write(rd, rel, data->str, (gssize)data->len, error);
             script = bar_script(stamp, fig);

@@ -834,6 +834,9 @@ static void test_compare_optional(Fixture *f, gconstpointer data)
         g_autoptr(HnbMetrics) m1 = hnb_metrics_new();
         hnb_metrics_add(m0, "x", "", 1, "");
         hnb_metrics_add(m1, "x", "", 2, "");
+        /* a metric only one variant reports (the signing model's s<S>_* of another curve): empty cells, not lost */
+        hnb_metrics_add(m0, "only_a", "h", 3, "");
+        hnb_metrics_add(m1, "only_b", "h", 4, "");
         HnbMetrics *r0[] = {m0}, *r1[] = {m1};
         const HnbVariant v[] = {{.name = "a", .reps = r0, .nreps = 1, .series = &s[0]},
                                 {.name = "b", .reps = r1, .nreps = 1, .series = &s[1]}};
@@ -851,6 +854,13 @@ static void test_compare_optional(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         g_assert_true(ok);
         g_assert_true(hnb_rundir_commit(rd, &error));
+        g_autofree char *csv_path = g_build_filename(dir, "compare.csv", NULL), *csv = NULL;
+        g_assert_true(g_file_get_contents(csv_path, &csv, NULL, NULL));
+        g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
+        g_assert_cmpstr(lines[0], ==, "metric,unit,a mean,a ci95_half,b mean,b ci95_half");
+        g_assert_true(g_str_has_prefix(lines[1], "x,,1,"));
+        g_assert_true(g_str_has_prefix(lines[2], "only_a,h,3,") && g_str_has_suffix(lines[2], ",,"));
+        g_assert_true(g_str_has_prefix(lines[3], "only_b,h,,,4,"));
         g_autofree char *load = g_build_filename(dir, "figures", "load.gp", NULL);
         g_autofree char *extra = g_build_filename(dir, "figures", "extra.gp", NULL);
         g_assert_true(g_file_test(load, G_FILE_TEST_EXISTS));
