@@ -78,7 +78,7 @@ typedef struct {
     uint64_t signed_images, verified, rejected; /* images: every share signed; verified: every share verified */
     uint64_t shares;                 /* signature shares made (images x threshold once all are done) */
     double hsm_busy_s;               /* HSM time booked, up to the end of the run */
-    HnbGauge approval_queue, hsm_queue; /* images waiting, over all servers */
+    HnbGauge approval_queue, hsm_queue; /* shares waiting (images unless threshold), all servers */
     uint32_t approving;              /* approvals in progress now */
 } HnbSignerStats;
 
@@ -99,7 +99,8 @@ void hnb_signer_submit(HnbSigner *s, uint32_t id, uint32_t release, uint32_t var
 
 const HnbSignRequest *hnb_signer_request(const HnbSigner *s, uint32_t id);
 const HnbSignerStats *hnb_signer_stats(const HnbSigner *s);
-double hnb_signer_queued(const HnbSigner *s, gboolean hsm); /* images waiting for an HSM (TRUE) or an approver */
+/* shares (images unless threshold) waiting for an HSM (TRUE) or for approvers */
+double hnb_signer_queued(const HnbSigner *s, gboolean hsm);
 unsigned hnb_signer_busy(const HnbSigner *s);               /* HSMs signing now */
 /* The first error a signature job reported (OpenSSL), or NULL; the caller owns it. */
 GError *hnb_signer_take_error(HnbSigner *s);

@@ -535,8 +535,9 @@ static void metrics(const Ctx *c, const Outcome *o, HnbMetrics *m)
     hnb_metrics_add(m, "hsm_utilisation", "", o->hsm_busy_s / (dur * o->servers),
                     "HSM busy time / (servers x duration)");
     hnb_metrics_add(m, "approval_queue_mean", "images", hnb_gauge_mean(&o->approval_queue, c->duration),
-                    "time-average images waiting for an approver");
-    hnb_metrics_add(m, "approval_queue_max", "images", o->approval_queue.max, "most images waiting for an approver");
+                    "time-average images waiting for approvers (shares of images with threshold:K)");
+    hnb_metrics_add(m, "approval_queue_max", "images", o->approval_queue.max,
+                    "most images waiting for approvers (shares with threshold:K)");
     hnb_metrics_add(m, "attack_at_h", "h", c->attack != HNB_TIME_NEVER ? hnb_time_to_sec(c->attack) / 3600 : NAN,
                     "the mass rewrite (t = 0 is Monday 00:00)");
     hnb_metrics_add(m, "emergency_first_signed_h", "h", o->first_signed_h, "attack -> first fixed image signed");
