@@ -113,7 +113,9 @@ char *hnb_format_mean_ci(double mean, double half)
         return g_strdup(not_finite(mean));
     if (!isfinite(half) || half < 0)
         return hnb_format_sig(mean, 4);
-    if (half == 0) {
+    /* a half-width below 10^-12 of the mean is the rounding of identical values summed (0.1 + 0.1 + ... is not
+     * exactly n x 0.1), not an interval: printed to the PDG place it would ask for 17+ decimals a double has not */
+    if (half == 0 || half < fabs(mean) * 1e-12) {
         g_autofree char *m = hnb_format_sig(mean, 4);
         return g_strconcat(m, " \u00b1 0", NULL);
     }

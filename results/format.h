@@ -20,7 +20,8 @@
 
 /* "MEAN ± HALF" rounded by the PDG rule.  A half-width that is NaN, infinite or negative means "no interval": the
  * mean alone at four significant digits; a half-width of 0 (every replication agreed) keeps the mean at four
- * significant digits and says "± 0".  A non-finite mean reads as hnb_format_sig does, without the half-width.
+ * significant digits and says "± 0", as does one below 10^-12 of the mean (the rounding of identical values
+ * summed, not a spread).  A non-finite mean reads as hnb_format_sig does, without the half-width.
  * Returns a new string. */
 char *hnb_format_mean_ci(double mean, double half);
 

@@ -1025,6 +1025,8 @@ static void test_format_mean_ci(void)
         {-1234.5, NAN, "-1,235"},
         {200, 0, "200 \u00b1 0"},                   /* every replication agreed */
         {0, 0, "0 \u00b1 0"},
+        {0.1130795633, 7.371818626e-17, "0.1131 \u00b1 0"}, /* identical replications summed: noise, not "0 ± 7e-17" */
+        {0.6666666667, 1.862354179e-16, "0.6667 \u00b1 0"},
         {INFINITY, NAN, "beyond horizon"},            /* a quantile past the end of the run */
         {INFINITY, 3, "beyond horizon"},
         {-INFINITY, NAN, "-inf"},
