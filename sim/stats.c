@@ -340,6 +340,16 @@ void hnb_ci95(const double *x, size_t n, double *mean, double *half)
         *half = NAN;
         return;
     }
+    /* every replication agreed: that value and no spread (summing n copies of 0.1 does not give n x 0.1 exactly, so
+     * the passes below would report a half-width of ~1e-17 and a mean off in its last bit) */
+    size_t same = 1;
+    while (same < n && x[same] == x[0])
+        same++;
+    if (same == n) {
+        *mean = x[0];
+        *half = 0;
+        return;
+    }
     double ss = 0.0;
     for (size_t i = 0; i < n; i++)
         ss += (x[i] - m) * (x[i] - m);

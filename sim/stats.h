@@ -49,7 +49,8 @@ double hnb_gauge_mean(const HnbGauge *g, HnbTime now); /* time average over [t0,
 /* Student-t two-sided quantile t_{1-alpha/2, df} (df >= 1), accurate to 1e-6 for alpha in [0.001, 0.5]. */
 double hnb_student_t_quantile(double alpha, unsigned df);
 
-/* Mean and 95% confidence half-width of n values (Student-t, n-1 df).  half = NAN when n < 2. */
+/* Mean and 95% confidence half-width of n values (Student-t, n-1 df).  half = NAN when n < 2; n >= 2 identical
+ * values give that value and half = 0 exactly. */
 void hnb_ci95(const double *x, size_t n, double *mean, double *half);
 
 #endif

@@ -456,6 +456,13 @@ static void test_ci95_textbook(void)
     hnb_ci95(same, 3, &mean, &half);
     g_assert_cmpfloat(mean, ==, 4.0);
     g_assert_cmpfloat(half, ==, 0.0);
+    /* and exactly so for values whose sum rounds: 200 x 2/3 summed is not 200 x (2/3) in binary */
+    double thirds[200];
+    for (size_t i = 0; i < G_N_ELEMENTS(thirds); i++)
+        thirds[i] = 2.0 / 3;
+    hnb_ci95(thirds, G_N_ELEMENTS(thirds), &mean, &half);
+    g_assert_cmpfloat(mean, ==, 2.0 / 3);
+    g_assert_cmpfloat(half, ==, 0.0);
 }
 
 int main(int argc, char **argv)
