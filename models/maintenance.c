@@ -18,8 +18,9 @@
  * reported tool; HNB i fetches it every `fetch_interval` at its own phase and, with [hnb] tool_crl_check = session,
  * at the start of each tool session too.
  * The finder at the HNB (maintenance.h): a local session is local, so he may cut the HNB's WAN ([thief] cut_wan: no
- * CRL fetch, no NTP) and power-cycle it ([thief] power_cycle: its clock restarts from its last save, [power]
- * clock_save_interval, TS 33.320 6.3.1, unless [hnb] ntp_at_boot corrects it first over the WAN).  A lost tool is
+ * CRL fetch, no NTP) and, once his certificate has expired, power-cycle it ([thief] power_cycle: its clock restarts
+ * from its last save, [power] clock_save_interval, TS 33.320 6.3.1, unless [hnb] ntp_at_boot corrects it first over
+ * the WAN).  A lost tool is
  * useless everywhere once no HNB would accept it: once every HNB's clock in a session is past notAfter (true time, or
  * with a clock the finder can set back, notAfter + clock_save_interval) or every HNB checks a CRL listing it
  * (publication + fetch_interval; with session checks the WAN can give, the publication itself): its exposure window
@@ -163,8 +164,11 @@ static uint32_t version_at(const Maint *m, HnbTime t)
     return lo;
 }
 
-/* What HNB i relies on in a tool session at t: its clock and the CRL it checks (maintenance.h). */
-static HnbMaintSession session_of(const Maint *m, uint32_t i, HnbTime t)
+/* What HNB i relies on in a session at t with a tool whose certificate ends at na: its clock and the CRL it checks
+ * (maintenance.h).  The finder power-cycles the HNB only when his certificate has expired (he reads its notAfter):
+ * otherwise a clock set back gains him nothing and may cost him the session (a clock before the thisUpdate of the CRL
+ * the HNB holds fails the CRL check). */
+static HnbMaintSession session_of(const Maint *m, uint32_t i, HnbTime t, HnbTime na)
 {
     HnbMaintHnb h = {
         .save_interval = m->save_interval,
@@ -172,7 +176,7 @@ static HnbMaintSession session_of(const Maint *m, uint32_t i, HnbTime t)
                                            : 0,
         .fetch_interval = m->fetch_interval, .fetch_phase = m->fetch_phase[i], .crl_interval = m->crl_interval,
         .crl_session = m->crl_session, .ntp_at_boot = m->ntp_at_boot, .cut_wan = m->cut_wan,
-        .power_cycle = m->power_cycle,
+        .power_cycle = m->power_cycle && t > na,
     };
     return hnb_maint_session(&h, t);
 }
@@ -240,7 +244,7 @@ static void on_attempt(HnbSim *sim, const HnbEvent *ev, void *ud)
     uint32_t i = region + k * m->regions;
     m->attempts++;
     m->attempts_since++;
-    HnbMaintSession s = session_of(m, i, ev->time);
+    HnbMaintSession s = session_of(m, i, ev->time, tl->na);
     m->session_fetches += (uint64_t)s.fetched;
     gboolean listed = tl->rank < version_at(m, s.crl_pub);
     HnbTime c = s.clock;
@@ -605,8 +609,8 @@ static const HnbKeySpec schema[] = {
      "the finder cuts the HNB's WAN for his session (a local session is local): it fetches no CRL and cannot take "
      "the time, so it checks the CRL it last fetched, at its own clock"},
     {"thief", "power_cycle", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
-     "the finder power-cycles the HNB before his session: its clock restarts from its last save ([power] "
-     "clock_save_interval), unless [hnb] ntp_at_boot corrects it over a WAN he has not cut"},
+     "the finder power-cycles the HNB before each session once his certificate has expired: its clock restarts from "
+     "its last save ([power] clock_save_interval), unless [hnb] ntp_at_boot corrects it over a WAN he has not cut"},
     {"cost", "compromised_hnb", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL,
      "cost of one compromised HNB (clean-up visit, subscriber harm)"},
     {"cost", "tool_cert", HNB_KEY_NUMBER, HNB_UNIT_NONE, "1", "0", NULL, NULL, "cost of issuing one tool certificate"},

@@ -12,7 +12,8 @@
  *
  * The finder.  `cut_wan`: the HNB has no WAN during his session (it fetches nothing, so it checks the CRL it last
  * fetched, and it cannot take the time).  `power_cycle`: before his session he cuts the HNB's power; its clock restarts
- * from its last save and, unless NTP corrects it first, the session is checked against that clock.  When he leaves,
+ * from its last save and, unless NTP corrects it first, the session is checked against that clock (the model asks
+ * for it only once his certificate has expired: before, a clock set back can only cost him).  When he leaves,
  * the WAN is back and the clock is corrected before his next visit (each session is on its own).
  */
 #ifndef HNB_MAINTENANCE_H
@@ -27,7 +28,7 @@ typedef struct {
     HnbTime crl_interval;                /* [revocation] crl_interval: publications at k·crl_interval */
     gboolean crl_session;                /* [hnb] tool_crl_check = session */
     gboolean ntp_at_boot;                /* [hnb] ntp_at_boot */
-    gboolean cut_wan, power_cycle;       /* [thief] */
+    gboolean cut_wan, power_cycle;       /* [thief] cut_wan; power_cycle: he power-cycles before this session */
 } HnbMaintHnb;
 
 typedef struct {
