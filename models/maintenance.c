@@ -20,11 +20,10 @@
  * The finder at the HNB (maintenance.h): a local session is local, so he may cut the HNB's WAN ([thief] cut_wan: no
  * CRL fetch, no NTP) and, once his certificate has expired, power-cycle it ([thief] power_cycle: its clock restarts
  * from its last save, [power] clock_save_interval, TS 33.320 6.3.1, unless [hnb] ntp_at_boot corrects it first over
- * the WAN).  A lost tool is
- * useless everywhere once no HNB would accept it: once every HNB's clock in a session is past notAfter (true time, or
- * with a clock the finder can set back, notAfter + clock_save_interval) or every HNB checks a CRL listing it
- * (publication + fetch_interval; with session checks the WAN can give, the publication itself): its exposure window
- * ends there.
+ * the WAN).  A lost tool is useless everywhere once no HNB would accept it: once every HNB's clock in a session is
+ * past notAfter (true time or, with a clock the finder can set back, notAfter + clock_save_interval) or every HNB
+ * checks a CRL listing it (publication + fetch_interval; with session checks over a WAN he leaves up, the publication
+ * itself): its exposure window ends there.
  *
  * Real handshakes, cached by class.  An attempt's outcome depends on the tool certificate, the HNB's region (the name
  * it checks), whether the CRL the HNB checks lists the tool, and where the HNB's clock (not true time) stands against
