@@ -26,8 +26,10 @@ HnbTlsReason hnb_tls_reason_from_verify(long v)
     case X509_V_OK:
         return HNB_TLS_OK;
     case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CRL_HAS_EXPIRED: /* the CRL the peer's certificate is checked against: past its nextUpdate */
         return HNB_TLS_EXPIRED;
     case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CRL_NOT_YET_VALID: /* a clock set back before the CRL's thisUpdate (models/maintenance.c) */
         return HNB_TLS_NOT_YET_VALID;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:

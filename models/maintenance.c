@@ -12,27 +12,39 @@
  * it: after a start delay, attempts at `rate` on HNBs drawn from `regions` regions around the tool's own (a thief
  * drives around).  Each attempt is a TLS session in which the tool acts as the HNB's H(e)MS (tls.h, tool sessions):
  * the HNB checks the chain to the operator root, the scope name of its region, the validity against its clock, and
- * the tool CA's CRL it last fetched.  A session that succeeds compromises the HNB (the tool has H(e)MS rights); the
- * finder gives up after `give_up` refusals in a row.
+ * the tool CA's CRL.  A session that succeeds compromises the HNB (the tool has H(e)MS rights); the finder gives up
+ * after `give_up` refusals in a row.
  * Revocation: the loss is reported after `report_delay`; the tool CA publishes a CRL every `crl_interval` listing every
- * reported tool; HNB i fetches it every `fetch_interval` at its own phase.  A lost tool is useless everywhere once it
- * expires or every HNB holds a CRL listing it (publication + fetch_interval): its exposure window ends there.
+ * reported tool; HNB i fetches it every `fetch_interval` at its own phase and, with [hnb] tool_crl_check = session,
+ * at the start of each tool session too.
+ * The finder at the HNB (maintenance.h): a local session is local, so he may cut the HNB's WAN ([thief] cut_wan: no
+ * CRL fetch, no NTP) and, once his certificate has expired, power-cycle it ([thief] power_cycle: its clock restarts
+ * from its last save, [power] clock_save_interval, TS 33.320 6.3.1, unless [hnb] ntp_at_boot corrects it first over
+ * the WAN).  A lost tool is useless everywhere once no HNB would accept it: once every HNB's clock in a session is
+ * past notAfter (true time or, with a clock the finder can set back, notAfter + clock_save_interval) or every HNB
+ * checks a CRL listing it (publication + fetch_interval; with session checks over a WAN he leaves up, the publication
+ * itself): its exposure window ends there.
  *
  * Real handshakes, cached by class.  An attempt's outcome depends on the tool certificate, the HNB's region (the name
- * it checks), whether the CRL the HNB holds lists the tool, and whether the certificate has expired; all HNB device
- * certificates are alike.  The first attempt of each class (tool, region, listed, expired) is a real OpenSSL
- * handshake with the exact CRL that HNB holds, and later attempts of the class reuse its outcome: a few handshakes
- * per lost tool instead of hundreds.  They run in the kernel's thread (per-call contexts, tls.h).
+ * it checks), whether the CRL the HNB checks lists the tool, and where the HNB's clock (not true time) stands against
+ * the certificate's notBefore and notAfter and the CRL's thisUpdate and nextUpdate; all HNB device certificates are
+ * alike.  The first attempt of each class is a real OpenSSL handshake with the exact CRL that HNB checks and the exact
+ * clock it checks it at, and later attempts of the class reuse its outcome: a few handshakes per lost tool instead of
+ * hundreds.  They run in the kernel's thread (per-call contexts, tls.h).
  *
- * CRLs need no per-HNB events: the CRL HNB i holds at time t is the latest publication at or before its latest fetch
- * at or before t, and a publication lists the tools reported by then.  Lost tools sorted by report time make the
- * revoked set of any publication a prefix of that order, so a CRL is known by its length (its "version").
+ * CRLs need no per-HNB events: the CRL HNB i checks at time t is the latest publication at or before its latest fetch
+ * at or before t (or t itself, fetched for the session), and a publication lists the tools reported by then.  Lost
+ * tools sorted by report time make the revoked set of any publication a prefix of that order, so which tools a CRL
+ * lists is known by its length (its "version"); each publication an HNB checks is made once, a real CRL with its own
+ * thisUpdate.
  *
  * Streams (common random numbers, so mitigations are compared on the same losses and the same attempts): tool j's
  * loss time and hostility ("maint.loss", j, 0 and 1), renewal phase ("maint.phase", j), report delay
  * ("maint.report", j), start delay ("maint.start", j), attempt a's gap, region and HNB ("maint.attack", j, 3a..3a+2);
- * HNB i's fetch phase ("maint.fetch", i).
+ * HNB i's fetch phase ("maint.fetch", i) and clock-save phase ("maint.clock", i): a stream of its own, so the thief's
+ * options shift no other draw.
  */
+#include "models/maintenance.h"
 #include "models/model.h"
 #include "crypto/pki.h"
 #include "crypto/tls_engine.h"
@@ -50,24 +62,34 @@ typedef struct {
     gboolean hostile;
 } Tool;
 
-/* An attempt class's outcome (see the header comment); kept in a hash table: classes are few and made rarely. */
-#define CLASS_KEY(j, region, listed, expired)                                                                         \
-    ((uint64_t)(j) << 26 | (uint64_t)(region) << 2 | (uint64_t)(listed) << 1 | (uint64_t)(expired))
+/* An attempt class's outcome (see the header comment); kept in a hash table: classes are few and made rarely.  `when`
+ * says where the HNB's clock stands (CLOCK_*): with the true clock only `expired` can be set, so without the finder's
+ * options the classes are today's. */
+enum {
+    CLOCK_EXPIRED = 1 << 0,       /* past the certificate's notAfter */
+    CLOCK_BEFORE_CERT = 1 << 1,   /* before its notBefore (a saved clock older than the certificate) */
+    CLOCK_BEFORE_CRL = 1 << 2,    /* before the CRL's thisUpdate (a saved clock older than the CRL it fetched) */
+    CLOCK_AFTER_CRL = 1 << 3,     /* past the CRL's nextUpdate */
+};
+#define CLASS_KEY(j, region, listed, when)                                                                            \
+    ((uint64_t)(j) << 26 | (uint64_t)((when) >> 1) << 14 | (uint64_t)(region) << 2 | (uint64_t)(listed) << 1 |       \
+     (uint64_t)((when) & CLOCK_EXPIRED))
 
 typedef struct {
     const HnbScenario *sc;
     HnbSim *sim;
     /* parameters */
     uint32_t n, regions, ntools, reach_regions, give_up;
-    HnbTime duration, sample, validity, crl_interval, fetch_interval;
+    HnbTime duration, sample, validity, crl_interval, fetch_interval, save_interval, crl_lifetime;
     double loss_rate, hostile, attack_rate; /* per second */
     gboolean scoped;
+    gboolean crl_session, ntp_at_boot, cut_wan, power_cycle; /* maintenance.h */
     const HnbDist *report_delay, *start_delay;
-    HnbStream s_loss, s_phase, s_report, s_start, s_attack, s_fetch;
+    HnbStream s_loss, s_phase, s_report, s_start, s_attack, s_fetch, s_clock;
     /* crypto */
     HnbPki *pki;
     HnbTlsConfig tls;
-    X509_CRL **crls; /* by version (number of tools listed), made on first use */
+    GHashTable *crls; /* publication index -> X509_CRL, made on first use */
     uint64_t *serials; /* lost certificates' serials in report order */
     GHashTable *classes; /* CLASS_KEY -> outcome + 1 */
     uint64_t handshakes_real;
@@ -82,10 +104,38 @@ typedef struct {
     uint32_t k_loss, k_attempt, k_sample;
     /* outcomes */
     uint64_t lost_now, hostile_now, active_now, compromised_now;
-    uint64_t attempts, outcome[HNB_TLS_REASON_COUNT], repeat;
+    uint64_t attempts, outcome[HNB_TLS_REASON_COUNT], repeat, session_fetches;
     uint64_t attempts_since, refused_since;
     HnbSeries *series;
 } Maint;
+
+/* ---- the HNB in a tool session (maintenance.h) -------------------------------------------------------------------- */
+
+HnbTime hnb_maint_clock_lag(const HnbMaintHnb *h, HnbTime t)
+{
+    if (h->save_interval <= 0)
+        return 0;
+    HnbTime since = (t - h->save_phase) % h->save_interval;
+    return since < 0 ? since + h->save_interval : since;
+}
+
+HnbMaintSession hnb_maint_session(const HnbMaintHnb *h, HnbTime t)
+{
+    HnbMaintSession s = {.clock = t, .crl_pub = 0, .fetched = FALSE};
+    /* a power cycle sets the clock back to the last save; only NTP over the WAN brings it forward before the session */
+    if (h->power_cycle && (h->cut_wan || !h->ntp_at_boot))
+        s.clock = t - hnb_maint_clock_lag(h, t);
+    HnbTime fetch = -1;
+    if (h->crl_session && !h->cut_wan) {
+        fetch = t;
+        s.fetched = TRUE;
+    } else if (t >= h->fetch_phase) {
+        fetch = h->fetch_phase + (t - h->fetch_phase) / h->fetch_interval * h->fetch_interval;
+    }
+    if (fetch >= 0)
+        s.crl_pub = fetch / h->crl_interval * h->crl_interval;
+    return s;
+}
 
 /* ---- CRLs -------------------------------------------------------------------------------------------------------- */
 
@@ -113,42 +163,52 @@ static uint32_t version_at(const Maint *m, HnbTime t)
     return lo;
 }
 
-/* The CRL version HNB i holds at t (its latest fetch; every HNB holds the empty CRL of t = 0 before its first). */
-static uint32_t held_version(const Maint *m, uint32_t i, HnbTime t)
+/* What HNB i relies on in a session at t with a tool whose certificate ends at na: its clock and the CRL it checks
+ * (maintenance.h).  The finder power-cycles the HNB only when his certificate has expired (he reads its notAfter):
+ * otherwise a clock set back gains him nothing and may cost him the session (a clock before the thisUpdate of the CRL
+ * the HNB holds fails the CRL check). */
+static HnbMaintSession session_of(const Maint *m, uint32_t i, HnbTime t, HnbTime na)
 {
-    HnbTime phase = m->fetch_phase[i];
-    if (t < phase)
-        return 0;
-    return version_at(m, phase + (t - phase) / m->fetch_interval * m->fetch_interval);
+    HnbMaintHnb h = {
+        .save_interval = m->save_interval,
+        .save_phase = m->save_interval > 0 ? (HnbTime)(hnb_rng_uniform(m->s_clock, i, 0) * (double)m->save_interval)
+                                           : 0,
+        .fetch_interval = m->fetch_interval, .fetch_phase = m->fetch_phase[i], .crl_interval = m->crl_interval,
+        .crl_session = m->crl_session, .ntp_at_boot = m->ntp_at_boot, .cut_wan = m->cut_wan,
+        .power_cycle = m->power_cycle && t > na,
+    };
+    return hnb_maint_session(&h, t);
 }
 
-static X509_CRL *crl_of(Maint *m, uint32_t version)
+/* The CRL of publication `pub` (thisUpdate = pub), listing the tools reported by then. */
+static X509_CRL *crl_of(Maint *m, HnbTime pub)
 {
-    if (!m->crls[version]) {
-        /* thisUpdate: the first publication that listed this many tools */
-        HnbTime pub = version ? (m->report_times[version - 1] + m->crl_interval - 1) / m->crl_interval *
-                                    m->crl_interval
-                              : 0;
-        m->crls[version] = hnb_pki_tool_crl(m->pki, m->serials, version, pub, m->error ? NULL : &m->error);
+    gpointer key = GSIZE_TO_POINTER((gsize)(pub / m->crl_interval));
+    X509_CRL *crl = g_hash_table_lookup(m->crls, key);
+    if (!crl) {
+        crl = hnb_pki_tool_crl(m->pki, m->serials, version_at(m, pub), pub, m->error ? NULL : &m->error);
+        if (crl)
+            g_hash_table_insert(m->crls, key, crl);
     }
-    return m->crls[version];
+    return crl;
 }
 
 /* ---- attempts ---------------------------------------------------------------------------------------------------- */
 
-static HnbTlsReason handshake(Maint *m, uint32_t j, uint32_t i, uint32_t region, uint32_t version, HnbTime t)
+static HnbTlsReason handshake(Maint *m, uint32_t j, uint32_t i, uint32_t region, const HnbMaintSession *s,
+                              HnbTime t)
 {
     Tool *tl = &m->tools[j];
     GError **err = m->error ? NULL : &m->error;
     const HnbPkiCred *cred =
         hnb_pki_tool(m->pki, j, tl->gen, m->scoped ? (int)(j % m->regions) : -1, tl->nb, tl->na, err);
-    X509_CRL *crl = crl_of(m, version);
+    X509_CRL *crl = crl_of(m, s->crl_pub);
     if (!cred || !crl)
         return HNB_TLS_OTHER;
     g_autofree char *host = hnb_pki_tool_host(m->pki, region);
     HnbTlsToolJob job = {
         .pki = m->pki, .cfg = &m->tls, .tool = cred, .crl = crl, .host = host,
-        .hnb = i, .hnb_clock = t, .tool_time = t,
+        .hnb = i, .hnb_clock = s->clock, .tool_time = t,
     };
     hnb_tls_tool_job_run(&job);
     m->handshakes_real++;
@@ -183,15 +243,19 @@ static void on_attempt(HnbSim *sim, const HnbEvent *ev, void *ud)
     uint32_t i = region + k * m->regions;
     m->attempts++;
     m->attempts_since++;
-    uint32_t version = held_version(m, i, ev->time);
-    gboolean listed = tl->rank < version, expired = ev->time > tl->na;
-    gpointer key = GSIZE_TO_POINTER(CLASS_KEY(j, region, listed, expired));
+    HnbMaintSession s = session_of(m, i, ev->time, tl->na);
+    m->session_fetches += (uint64_t)s.fetched;
+    gboolean listed = tl->rank < version_at(m, s.crl_pub);
+    HnbTime c = s.clock;
+    unsigned when = (c > tl->na ? CLOCK_EXPIRED : 0) | (c < tl->nb ? CLOCK_BEFORE_CERT : 0) |
+                    (c < s.crl_pub ? CLOCK_BEFORE_CRL : 0) | (c > s.crl_pub + m->crl_lifetime ? CLOCK_AFTER_CRL : 0);
+    gpointer key = GSIZE_TO_POINTER(CLASS_KEY(j, region, listed, when));
     gsize cached = GPOINTER_TO_SIZE(g_hash_table_lookup(m->classes, key));
     HnbTlsReason r;
     if (cached) {
         r = (HnbTlsReason)(cached - 1);
     } else {
-        r = handshake(m, j, i, region, version, ev->time);
+        r = handshake(m, j, i, region, &s, ev->time);
         g_hash_table_insert(m->classes, key, GSIZE_TO_POINTER((gsize)r + 1));
     }
     m->outcome[r]++;
@@ -242,6 +306,22 @@ static void on_sample(HnbSim *sim, const HnbEvent *ev, void *ud)
 
 /* ---- set-up ------------------------------------------------------------------------------------------------------ */
 
+/* When every HNB checks a CRL listing tool t: the periodic fetch after the publication that lists it, or that
+ * publication itself when every session fetches the CRL (session checks, the WAN up). */
+static HnbTime listed_everywhere_at(const Maint *m, const Tool *t)
+{
+    HnbTime pub = (t->reported_at + m->crl_interval - 1) / m->crl_interval * m->crl_interval;
+    return m->crl_session && !m->cut_wan ? pub : pub + m->fetch_interval;
+}
+
+/* When every HNB's clock in a session is past tool t's notAfter: then in true time, or, when the finder can set
+ * clocks back to their last save, once the HNB that saved longest ago (a lag up to clock_save_interval: with many
+ * HNBs at their own phases, some lag is as long as that) has saved after it. */
+static HnbTime dead_at(const Maint *m, const Tool *t)
+{
+    return m->power_cycle && (m->cut_wan || !m->ntp_at_boot) ? t->na + m->save_interval : t->na;
+}
+
 /* Draw every tool's fate up front (it depends on nothing that happens in the run) and order the reports. */
 static void tools_init(Maint *m)
 {
@@ -276,10 +356,8 @@ static void tools_init(Maint *m)
         m->report_times[r] = t->reported_at;
         m->serials[r] = HNB_PKI_TOOL_SERIAL(m->by_report[r], t->gen);
         /* useless everywhere: expired, or listed by a publication every HNB has fetched since */
-        HnbTime pub = (t->reported_at + m->crl_interval - 1) / m->crl_interval * m->crl_interval;
-        t->useless_at = MIN(t->na, pub + m->fetch_interval);
+        t->useless_at = MIN(dead_at(m, t), listed_everywhere_at(m, t));
     }
-    m->crls = g_new0(X509_CRL *, m->nlost + 1);
 }
 
 /* Certificates the tool CA issues over the run: every generation of every tool the operator holds. */
@@ -341,6 +419,11 @@ static void params(Maint *m, const HnbScenario *sc, guint rep)
     m->attack_rate = hnb_scenario_number(sc, "attack", "rate");
     m->reach_regions = (uint32_t)hnb_scenario_int(sc, "attack", "regions");
     m->give_up = (uint32_t)hnb_scenario_int(sc, "attack", "give_up");
+    m->save_interval = hnb_scenario_time(sc, "power", "clock_save_interval");
+    m->crl_session = strcmp(hnb_scenario_string(sc, "hnb", "tool_crl_check"), "session") == 0;
+    m->ntp_at_boot = hnb_scenario_bool(sc, "hnb", "ntp_at_boot");
+    m->cut_wan = hnb_scenario_bool(sc, "thief", "cut_wan");
+    m->power_cycle = hnb_scenario_bool(sc, "thief", "power_cycle");
     m->duration = hnb_scenario_time(sc, "scenario", "duration");
     m->sample = hnb_model_sample_interval(sc);
     m->s_loss = hnb_stream(seed, rep, "maint.loss");
@@ -349,6 +432,7 @@ static void params(Maint *m, const HnbScenario *sc, guint rep)
     m->s_start = hnb_stream(seed, rep, "maint.start");
     m->s_attack = hnb_stream(seed, rep, "maint.attack");
     m->s_fetch = hnb_stream(seed, rep, "maint.fetch");
+    m->s_clock = hnb_stream(seed, rep, "maint.clock");
 }
 
 static void metrics(Maint *m, HnbMetrics *out)
@@ -357,8 +441,7 @@ static void metrics(Maint *m, HnbMetrics *out)
     uint32_t hostile = 0;
     for (uint32_t r = 0; r < m->nlost; r++) {
         const Tool *t = &m->tools[m->by_report[r]];
-        HnbTime pub = (t->reported_at + m->crl_interval - 1) / m->crl_interval * m->crl_interval;
-        latency += hnb_time_to_sec(pub + m->fetch_interval - t->lost_at) / 3600.0;
+        latency += hnb_time_to_sec(listed_everywhere_at(m, t) - t->lost_at) / 3600.0;
         if (!t->hostile)
             continue;
         double w = hnb_time_to_sec(t->useless_at - t->lost_at) / 3600.0;
@@ -367,7 +450,10 @@ static void metrics(Maint *m, HnbMetrics *out)
         hostile++;
     }
     double certs = certs_issued(m);
-    double fetches = (double)m->n * hnb_time_to_sec(m->duration) / hnb_time_to_sec(m->fetch_interval);
+    /* the periodic fetches, and those of the tool sessions (the finders'; a technician's own sessions are not
+     * modelled) */
+    double fetches = (double)m->n * hnb_time_to_sec(m->duration) / hnb_time_to_sec(m->fetch_interval) +
+                     (double)m->session_fetches;
     double publications = (double)(m->duration / m->crl_interval + 1);
     double c_hnb = hnb_scenario_number(m->sc, "cost", "compromised_hnb");
     double c_cert = hnb_scenario_number(m->sc, "cost", "tool_cert");
@@ -388,11 +474,17 @@ static void metrics(Maint *m, HnbMetrics *out)
     hnb_metrics_add(out, "attempts_repeat", "sessions", (double)m->repeat, "successful sessions on HNBs already taken");
     hnb_metrics_add(out, "handshakes_real", "handshakes", (double)m->handshakes_real,
                     "real OpenSSL handshakes (one per attempt class; the rest reuse their outcome)");
+    /* with the finder's options the tool dies later than "expired or fetched" says: the doc says what it measures */
+    gboolean thief = m->cut_wan || m->power_cycle;
     hnb_metrics_add(out, "exposure_mean_h", "h", hostile ? window / hostile : NAN,
-                    "lost hostile tool: from the loss until it is useless everywhere (expired, or revoked and fetched)");
+                    thief ? "lost hostile tool: from the loss until no HNB would accept it under the finder's options "
+                            "(every HNB's clock in a session past notAfter, or every HNB's CRL lists it)"
+                          : "lost hostile tool: from the loss until it is useless everywhere (expired, or revoked and "
+                            "fetched)");
     hnb_metrics_add(out, "exposure_max_h", "h", hostile ? window_max : NAN, "longest such window");
     hnb_metrics_add(out, "revocation_latency_mean_h", "h", m->nlost ? latency / m->nlost : NAN,
-                    "from a loss until every HNB holds a CRL listing the tool");
+                    m->crl_session ? "from a loss until every HNB checks a CRL listing the tool in a session"
+                                   : "from a loss until every HNB holds a CRL listing the tool");
     hnb_metrics_add(out, "tool_certs_issued", "certificates", certs, "tool certificates issued (renewals included)");
     hnb_metrics_add(out, "crl_publications", "CRLs", publications, "CRLs the tool CA published");
     hnb_metrics_add(out, "crl_fetches", "fetches", fetches, "CRL downloads by the HNBs");
@@ -406,9 +498,7 @@ static void metrics(Maint *m, HnbMetrics *out)
 static void maint_free(Maint *m)
 {
     if (m->crls)
-        for (uint32_t v = 0; v <= m->nlost; v++)
-            X509_CRL_free(m->crls[v]);
-    g_free(m->crls);
+        g_hash_table_destroy(m->crls);
     if (m->classes)
         g_hash_table_destroy(m->classes);
     if (m->series)
@@ -441,12 +531,14 @@ static gboolean run(const HnbScenario *sc, guint rep, HnbProgress *progress, Hnb
     hnb_pki_params_init(&pp);
     gboolean ok = hnb_pki_params_from_scenario(&pp, sc, error) && (m->pki = hnb_pki_new(&pp, error)) != NULL &&
                   hnb_tls_config_from_scenario(&m->tls, sc, error);
+    m->crl_lifetime = pp.crl_lifetime; /* the tool CRL's nextUpdate, which the HNB's clock may pass */
     hnb_pki_params_clear(&pp);
     if (!ok) {
         maint_free(m);
         return FALSE;
     }
     tools_init(m);
+    m->crls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)X509_CRL_free);
     m->classes = g_hash_table_new(g_direct_hash, g_direct_equal);
     m->fetch_phase = g_new(HnbTime, m->n);
     for (uint32_t i = 0; i < m->n; i++)
@@ -491,6 +583,17 @@ static const HnbKeySpec schema[] = {
      "the tool CA publishes a CRL this often"},
     {"revocation", "fetch_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "7d", "1s", "365d", NULL,
      "each HNB fetches the tool CA's CRL this often (at its own phase)"},
+    {"hnb", "tool_crl_check", HNB_KEY_ENUM, 0, "periodic", NULL, NULL, "periodic|session",
+     "the CRL an HNB checks a tool against: the one of its last periodic fetch, or one it fetches at the start of "
+     "each tool session (needs its WAN; without it, the last one it fetched).  Clause 8.3.4 and RFC 5280 6.3 leave "
+     "the relying party to choose how fresh"},
+    {"hnb", "ntp_at_boot", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
+     "after a power cycle the HNB takes the time from NTP (needs its WAN) before it accepts a tool session; false: "
+     "its clock runs on from its last save (TS 33.320 6.3.1) until something corrects it, and a tool session can "
+     "come first"},
+    {"power", "clock_save_interval", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "0s", "0s", "3650d", NULL,
+     "the HNB saves its clock this often (each at its own phase) and restarts from the last save after a power "
+     "loss (TS 33.320 6.3.1); 0s: saved at the failure itself"},
     {"attack", "hostile", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "1", NULL, NULL, NULL,
      "share of lost tools that their finder uses against HNBs"},
     {"attack", "start_delay", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(1h,1d)", NULL, NULL, NULL,
@@ -501,6 +604,12 @@ static const HnbKeySpec schema[] = {
      "regions within the finder's reach: the tool's own and the next ones"},
     {"attack", "give_up", HNB_KEY_INT, 0, "20", "1", "1000000", NULL,
      "the finder stops after this many refused sessions in a row"},
+    {"thief", "cut_wan", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
+     "the finder cuts the HNB's WAN for his session (a local session is local): it fetches no CRL and cannot take "
+     "the time, so it checks the CRL it last fetched, at its own clock"},
+    {"thief", "power_cycle", HNB_KEY_BOOL, 0, "false", NULL, NULL, NULL,
+     "the finder power-cycles the HNB before each session once his certificate has expired: its clock restarts from "
+     "its last save ([power] clock_save_interval), unless [hnb] ntp_at_boot corrects it over a WAN he has not cut"},
     {"cost", "compromised_hnb", HNB_KEY_NUMBER, HNB_UNIT_NONE, "150", "0", NULL, NULL,
      "cost of one compromised HNB (clean-up visit, subscriber harm)"},
     {"cost", "tool_cert", HNB_KEY_NUMBER, HNB_UNIT_NONE, "1", "0", NULL, NULL, "cost of issuing one tool certificate"},

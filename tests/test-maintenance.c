@@ -1,9 +1,12 @@
 /* tests/test-maintenance.c — local maintenance tools: real TLS sessions in which a tool acts as the HNB's H(e)MS
- * (valid, revoked before and after the HNB fetches the CRL, expired, out of its region), and the maintenance model's
- * extreme cases, mitigations and determinism. */
+ * (valid, revoked before and after the HNB fetches the CRL, expired, out of its region), the same sessions with a
+ * finder who cuts the HNB's WAN and power-cycles it (the clock and CRL maintenance.h says the HNB relies on), and the
+ * maintenance model's extreme cases, mitigations, a hand check of the thief's gain, the defaults' pinned numbers and
+ * determinism. */
 #include "tests/model-run.h"
 #include "crypto/pki.h"
 #include "crypto/tls_engine.h"
+#include "models/maintenance.h"
 
 #include <math.h>
 #include <openssl/x509v3.h>
@@ -153,6 +156,105 @@ static void test_other_region(void)
     fixture_clear(&f);
 }
 
+/* ---- the finder at the HNB: its clock and its CRL (maintenance.h), real sessions ----------------------------------- */
+
+/* A session of `tool` with HNB 3 of region 0 at true time t, with what `h` says the HNB relies on then: its clock
+ * and the CRL of that publication, listing `serial` from publication `listed_from` on. */
+static HnbTlsReason thief_session(Fixture *f, const HnbPkiCred *tool, const HnbMaintHnb *h, HnbTime t,
+                                  uint64_t serial, HnbTime listed_from, HnbMaintSession *out)
+{
+    HnbMaintSession s = hnb_maint_session(h, t);
+    X509_CRL *crl = crl_listing(f, &serial, s.crl_pub >= listed_from ? 1 : 0, s.crl_pub);
+    g_autofree char *host = hnb_pki_tool_host(f->pki, 0);
+    HnbTlsToolJob job = {.pki = f->pki, .cfg = &f->cfg, .tool = tool, .crl = crl, .host = host,
+                         .hnb = 3, .hnb_clock = s.clock, .tool_time = t};
+    hnb_tls_tool_job_run(&job);
+    g_test_message("t %" G_GINT64_FORMAT " clock %" G_GINT64_FORMAT " crl %" G_GINT64_FORMAT ": %s (%s) %s", t,
+                   s.clock, s.crl_pub, hnb_tls_reason_name(job.reason), hnb_tls_side_name(job.side), job.detail);
+    X509_CRL_free(crl);
+    if (out)
+        *out = s;
+    return job.reason;
+}
+
+/* A power-cycled HNB whose saved clock lies before an expired short-validity tool certificate's notAfter accepts
+ * that tool while its WAN is cut, and refuses it when the WAN is up and it re-syncs, or when its saved clock is past
+ * notAfter. */
+static void test_thief_power_cycle(void)
+{
+    Fixture f;
+    fixture_init(&f);
+    g_autoptr(GError) error = NULL;
+    const HnbPkiCred *tool = hnb_pki_tool(f.pki, 7, 1, -1, 0, 2 * HNB_DAY, &error); /* valid [0, 2d] */
+    g_assert_no_error(error);
+    uint64_t serial = HNB_PKI_TOOL_SERIAL(7, 1);
+    HnbTime never = 1000 * HNB_DAY; /* not revoked */
+    /* saves its clock daily at 6 h; fetches the CRL weekly from t = 0; the finder cuts the WAN and power-cycles */
+    HnbMaintHnb h = {.save_interval = HNB_DAY, .save_phase = 6 * HNB_HOUR, .fetch_interval = 7 * HNB_DAY,
+                     .fetch_phase = 0, .crl_interval = HNB_DAY, .ntp_at_boot = TRUE, .cut_wan = TRUE,
+                     .power_cycle = TRUE};
+    HnbTime t = 2 * HNB_DAY + 3 * HNB_HOUR; /* 3 h after notAfter in true time */
+    HnbMaintSession s;
+    g_assert_cmpint(thief_session(&f, tool, &h, t, serial, never, &s), ==, HNB_TLS_OK);
+    g_assert_cmpint(s.clock, ==, HNB_DAY + 6 * HNB_HOUR); /* its last save */
+    g_assert_cmpint(hnb_maint_clock_lag(&h, t), ==, 21 * HNB_HOUR);
+    /* the WAN up: NTP at boot re-syncs the clock before the session */
+    h.cut_wan = FALSE;
+    g_assert_cmpint(thief_session(&f, tool, &h, t, serial, never, &s), ==, HNB_TLS_EXPIRED);
+    g_assert_cmpint(s.clock, ==, t);
+    /* ... but an HNB that does not take the time at boot runs on from its save, WAN or not */
+    h.ntp_at_boot = FALSE;
+    g_assert_cmpint(thief_session(&f, tool, &h, t, serial, never, NULL), ==, HNB_TLS_OK);
+    /* the saved clock past notAfter: refused whatever the WAN */
+    h.cut_wan = TRUE;
+    g_assert_cmpint(thief_session(&f, tool, &h, 3 * HNB_DAY + 7 * HNB_HOUR, serial, never, &s), ==, HNB_TLS_EXPIRED);
+    g_assert_cmpint(s.clock, ==, 3 * HNB_DAY + 6 * HNB_HOUR);
+    /* no power cycle: the WAN cut alone leaves the clock true */
+    h.power_cycle = FALSE;
+    g_assert_cmpint(thief_session(&f, tool, &h, t, serial, never, NULL), ==, HNB_TLS_EXPIRED);
+    /* saved clock before the thisUpdate of the CRL the HNB fetched: OpenSSL's CRL check fails (not_yet_valid), so a
+     * power cycle can cost the finder a session (the model's finder power-cycles only once his certificate expired) */
+    h = (HnbMaintHnb){.save_interval = HNB_DAY, .save_phase = 6 * HNB_HOUR, .fetch_interval = HNB_HOUR,
+                      .fetch_phase = 0, .crl_interval = HNB_HOUR, .cut_wan = TRUE, .power_cycle = TRUE};
+    g_assert_cmpint(thief_session(&f, tool, &h, t, serial, never, &s), ==, HNB_TLS_NOT_YET_VALID);
+    g_assert_cmpint(s.crl_pub, ==, 2 * HNB_DAY + 3 * HNB_HOUR);
+    fixture_clear(&f);
+}
+
+/* A revoked tool is accepted until the HNB fetches a CRL that lists it, and refused after: with session CRL checks
+ * and the WAN up right after the publication that lists it; with the WAN cut, until the WAN is back and a periodic
+ * fetch happens. */
+static void test_thief_revoked(void)
+{
+    Fixture f;
+    fixture_init(&f);
+    g_autoptr(GError) error = NULL;
+    const HnbPkiCred *tool = hnb_pki_tool(f.pki, 7, 0, -1, -HNB_DAY, 9 * HNB_DAY, &error);
+    g_assert_no_error(error);
+    uint64_t serial = HNB_PKI_TOOL_SERIAL(7, 0);
+    HnbTime listed = 2 * HNB_DAY; /* reported at 1d12h; the daily publication of 2d lists it */
+    HnbMaintHnb h = {.fetch_interval = 7 * HNB_DAY, .fetch_phase = 3 * HNB_DAY, .crl_interval = HNB_DAY};
+    /* periodic checks: accepted with the empty CRL it holds before its first fetch (3d), refused after it */
+    g_assert_cmpint(thief_session(&f, tool, &h, listed + 6 * HNB_HOUR, serial, listed, NULL), ==, HNB_TLS_OK);
+    g_assert_cmpint(thief_session(&f, tool, &h, 3 * HNB_DAY + HNB_HOUR, serial, listed, NULL), ==, HNB_TLS_REVOKED);
+    /* session checks, WAN up: accepted just before the publication, refused right after it */
+    h.crl_session = TRUE;
+    HnbMaintSession s;
+    g_assert_cmpint(thief_session(&f, tool, &h, listed - HNB_SEC, serial, listed, &s), ==, HNB_TLS_OK);
+    g_assert_true(s.fetched);
+    g_assert_cmpint(thief_session(&f, tool, &h, listed, serial, listed, &s), ==, HNB_TLS_REVOKED);
+    g_assert_cmpint(s.crl_pub, ==, listed);
+    /* session checks, WAN cut: the CRL it last fetched, so accepted until the periodic fetch after the WAN is back */
+    h.cut_wan = TRUE;
+    g_assert_cmpint(thief_session(&f, tool, &h, listed + 6 * HNB_HOUR, serial, listed, &s), ==, HNB_TLS_OK);
+    g_assert_false(s.fetched);
+    g_assert_cmpint(thief_session(&f, tool, &h, 3 * HNB_DAY + HNB_HOUR, serial, listed, NULL), ==, HNB_TLS_REVOKED);
+    /* an HNB whose WAN stays cut (fetch phase beyond the run) accepts it the whole run */
+    h.fetch_phase = h.fetch_interval = 365 * HNB_DAY;
+    g_assert_cmpint(thief_session(&f, tool, &h, 8 * HNB_DAY, serial, listed, NULL), ==, HNB_TLS_OK);
+    fixture_clear(&f);
+}
+
 /* ---- the model --------------------------------------------------------------------------------------------------- */
 
 /* 2,000 HNBs in 10 regions, 60 tools each lost about once a month, every finder hostile. */
@@ -219,21 +321,92 @@ static void test_mitigations(void)
     run_clear(&fast);
 }
 
-static void test_bad_input(void)
+/* The defaults (no finder at the HNB) give today's model: numbers pinned from the build before the HNB's own clock
+ * and CRL came in (commit 9a021a0, replication 0 of these scenarios).  Integers exactly, the rest to the 10 digits
+ * summary.csv prints. */
+static void test_defaults_pinned(void)
+{
+    static const struct {
+        const char *tools, *revocation;
+        double compromised, attempts, ok, expired, revoked, handshakes, exposure, latency, fetches, cost;
+    } pins[] = {
+        {"validity = 2d\nscope = fleet", "crl_interval = 1d\nfetch_interval = 7d", 1216, 2673, 1893, 607, 173, 299,
+         38.96255088, 190.8935655, 8571.428571, 183683.8571},
+        {"validity = 730d\nscope = fleet", "crl_interval = 1h\nfetch_interval = 1h", 299, 1049, 327, 0, 722, 166,
+         11.56023218, 11.56023218, 1440000, 45779},
+    };
+    for (guint k = 0; k < G_N_ELEMENTS(pins); k++) {
+        g_autofree char *t = scenario(pins[k].tools, pins[k].revocation);
+        Run r = model_run(&hnb_model_maintenance, t, 0);
+        g_assert_cmpfloat(metric(&r, "compromised"), ==, pins[k].compromised);
+        g_assert_cmpfloat(metric(&r, "attempts"), ==, pins[k].attempts);
+        g_assert_cmpfloat(metric(&r, "attempts_ok"), ==, pins[k].ok);
+        g_assert_cmpfloat(metric(&r, "attempts_expired"), ==, pins[k].expired);
+        g_assert_cmpfloat(metric(&r, "attempts_revoked"), ==, pins[k].revoked);
+        g_assert_cmpfloat(metric(&r, "handshakes_real"), ==, pins[k].handshakes);
+        g_assert_cmpfloat_with_epsilon(metric(&r, "exposure_mean_h"), pins[k].exposure, 1e-8);
+        g_assert_cmpfloat_with_epsilon(metric(&r, "revocation_latency_mean_h"), pins[k].latency, 1e-7);
+        g_assert_cmpfloat_with_epsilon(metric(&r, "crl_fetches"), pins[k].fetches, 1e-6);
+        g_assert_cmpfloat_with_epsilon(metric(&r, "total_cost"), pins[k].cost, 1e-4);
+        run_clear(&r);
+    }
+}
+
+/* The thief's gain by hand.  No revocation (no report within the run, one publication), 4-day certificates, clocks
+ * saved every S = 2 d, finders who never give up.  Without the thief every attempt after notAfter is expired.  With
+ * him an attempt at notAfter + x (0 <= x < S) lands on an HNB whose last save lags by a uniform [0, S): it is
+ * accepted when the lag exceeds x (the saved clock is then in [notAfter - S, notAfter], and notBefore <= notAfter -
+ * S since V >= S; the empty CRL of t = 0 is older than any such clock), so of the Poisson(rate) attempts in the
+ * window (notAfter, notAfter + S) a Poisson number of mean rate·∫(1 - x/S)dx = rate·S/2 = 48 per tool turn from
+ * expired to ok; the same attempts are made in both runs.  Tools are lost early (mean 3.65 d in a 30-day run), so
+ * nearly every window ends in the run.  The exposure window grows by exactly S. */
+static void test_thief_hand_check(void)
+{
+    const char *base = "[scenario]\nname = t\nmodel = maintenance\nduration = 30d\nseed = 5\n"
+                       "[fleet]\nsize = 10000\nregions = 1\n"
+                       "[tools]\ncount = 100\nloss_rate = 100/y\nvalidity = 4d\nscope = fleet\n"
+                       "[revocation]\nreport_delay = const(3000d)\ncrl_interval = 365d\nfetch_interval = 7d\n"
+                       "[attack]\nhostile = 1\nrate = 2/h\nregions = 1\ngive_up = 1000000\n"
+                       "[power]\nclock_save_interval = 2d\n";
+    g_autofree char *thief_t = g_strconcat(base, "[thief]\ncut_wan = true\npower_cycle = true\n", NULL);
+    Run none = model_run(&hnb_model_maintenance, base, 0), thief = model_run(&hnb_model_maintenance, thief_t, 0);
+    double tools = metric(&thief, "tools_hostile");
+    g_assert_cmpfloat(tools, >=, 95);
+    g_assert_cmpfloat(metric(&none, "attempts"), ==, metric(&thief, "attempts"));
+    g_assert_cmpfloat(metric(&none, "attempts_revoked") + metric(&thief, "attempts_revoked"), ==, 0);
+    double gained = metric(&none, "attempts_expired") - metric(&thief, "attempts_expired");
+    double expect = tools * 2.0 * 48 / 2;
+    g_test_message("attempts turned from expired to ok: %.0f, expected %.0f", gained, expect);
+    g_assert_cmpfloat(fabs(gained - expect), <, 0.05 * expect); /* Poisson: sd ~1.5%% of 4,800 */
+    g_assert_cmpfloat(metric(&thief, "attempts_ok") - metric(&none, "attempts_ok"), ==, gained);
+    g_assert_cmpfloat(metric(&thief, "attempts_not_yet_valid"), ==, 0);
+    g_assert_cmpfloat_with_epsilon(metric(&thief, "exposure_mean_h") - metric(&none, "exposure_mean_h"), 48, 1e-9);
+    run_clear(&none);
+    run_clear(&thief);
+}
+
+/* Loading `groups` (after a [scenario] of the maintenance model) fails with an input error naming the file and `key`. */
+static void assert_refused(const char *groups, const char *key)
 {
     GError *error = NULL;
-    g_assert_null(hnb_model_load_data("[scenario]\nname = x\nmodel = maintenance\n[fleet]\nregions = 4\n"
-                                      "[attack]\nregions = 5\n",
-                                      "bad.ini", NULL, &error));
+    g_autofree char *text = g_strconcat("[scenario]\nname = x\nmodel = maintenance\n", groups, NULL);
+    g_assert_null(hnb_model_load_data(text, "bad.ini", NULL, &error));
     g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_test_message("%s", error->message);
     g_assert_nonnull(strstr(error->message, "bad.ini"));
-    g_assert_nonnull(strstr(error->message, "[attack] regions"));
+    g_assert_nonnull(strstr(error->message, key));
     g_clear_error(&error);
-    g_assert_null(hnb_model_load_data("[scenario]\nname = x\nmodel = maintenance\n[tools]\nscope = galaxy\n",
-                                      "bad.ini", NULL, &error));
-    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
-    g_assert_nonnull(strstr(error->message, "scope"));
-    g_clear_error(&error);
+}
+
+static void test_bad_input(void)
+{
+    assert_refused("[fleet]\nregions = 4\n[attack]\nregions = 5\n", "[attack] regions");
+    assert_refused("[tools]\nscope = galaxy\n", "scope");
+    assert_refused("[hnb]\ntool_crl_check = always\n", "[hnb] tool_crl_check");
+    assert_refused("[hnb]\nntp_at_boot = often\n", "[hnb] ntp_at_boot");
+    assert_refused("[thief]\ncut_wan = maybe\n", "[thief] cut_wan");
+    assert_refused("[thief]\npower_cycle = sometimes\n", "[thief] power_cycle");
+    assert_refused("[power]\nclock_save_interval = 5000d\n", "[power] clock_save_interval");
 }
 
 static void test_determinism(void)
@@ -260,6 +433,10 @@ int main(int argc, char **argv)
     g_test_add_func("/maintenance/session/other-region", test_other_region);
     g_test_add_func("/maintenance/no-losses", test_no_losses);
     g_test_add_func("/maintenance/mitigations", test_mitigations);
+    g_test_add_func("/maintenance/thief/power-cycle", test_thief_power_cycle);
+    g_test_add_func("/maintenance/thief/revoked", test_thief_revoked);
+    g_test_add_func("/maintenance/thief/hand-check", test_thief_hand_check);
+    g_test_add_func("/maintenance/defaults-pinned", test_defaults_pinned);
     g_test_add_func("/maintenance/bad-input", test_bad_input);
     g_test_add_func("/maintenance/determinism", test_determinism);
     return g_test_run();
