@@ -1285,21 +1285,23 @@ static const HnbFigure figures[] = {
 };
 
 static const HnbCompareFigure compare_figures[] = {
-    {"in-service", "HNBs in service", "time (h)", "HNBs", HNB_COMPARE_SERIES, "in_service", FALSE},
+    {"in-service", "HNBs in service", "time (h)", "HNBs", HNB_COMPARE_SERIES, "in_service", FALSE, NULL, FALSE},
     {"hems-sessions", "H(e)MS load: sessions opened", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
-     "sessions_per_s", FALSE},
+     "sessions_per_s", FALSE, NULL, FALSE},
     {"hems-refused", "H(e)MS overload: sessions refused", "time (h)", "sessions/s", HNB_COMPARE_SERIES,
-     "refused_per_s", FALSE},
+     "refused_per_s", FALSE, NULL, FALSE},
     {"unmanaged", "Out of management: latest TLS handshake failed", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "unmanaged_tls", FALSE},
+     "unmanaged_tls", FALSE, NULL, FALSE},
     {"recovery-cdf", "Time to recover, affected HNBs", "time to recover (h)", "fraction of affected HNBs",
-     HNB_COMPARE_CDF, NULL, FALSE},
-    {"no-tunnel", "HNBs without a tunnel", "time (h)", "HNBs", HNB_COMPARE_SERIES, "no_tunnel", TRUE}, /* SeGW */
+     HNB_COMPARE_CDF, NULL, FALSE, NULL, FALSE},
+    /* SeGW */
+    {"no-tunnel", "HNBs without a tunnel", "time (h)", "HNBs", HNB_COMPARE_SERIES, "no_tunnel", TRUE, NULL, FALSE},
     {"session-latency", "Median session time, sessions ended since the previous row", "time (h)", "s",
-     HNB_COMPARE_SERIES, "session_p50_s", TRUE}, /* [series] latency = true */
+     HNB_COMPARE_SERIES, "session_p50_s", TRUE, NULL, FALSE}, /* [series] latency = true */
     {"session-p50", "Median session time, from connect() to the end", NULL, "s", HNB_COMPARE_BAR, "session_p50_s",
-     FALSE},
-    {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
+     FALSE, NULL, FALSE},
+    {"cost", "Operator cost: field visits and subscriber downtime", NULL, "cost", HNB_COMPARE_BAR, "total_cost",
+     FALSE, NULL, FALSE},
 };
 
 /* The findings paragraph (results.h, HnbFinding): per layout, who lost service, who came back and when (Kaplan-Meier,

@@ -626,11 +626,13 @@ static const HnbFigure figures[] = {
 
 static const HnbCompareFigure compare_figures[] = {
     {"compromised", "HNBs taken over through lost maintenance tools", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "compromised", FALSE},
+     "compromised", FALSE, NULL, FALSE},
     {"active-tools", "Lost tools still in a finder's use", "time (h)", "tools", HNB_COMPARE_SERIES,
-     "tools_active", FALSE},
-    {"exposure", "Exposure window of a lost tool (mean)", NULL, "h", HNB_COMPARE_BAR, "exposure_mean_h", FALSE},
-    {"cost", "Cost: compromised HNBs and the mitigation itself", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
+     "tools_active", FALSE, NULL, FALSE},
+    {"exposure", "Exposure window of a lost tool (mean)", NULL, "h", HNB_COMPARE_BAR, "exposure_mean_h", FALSE, NULL,
+     FALSE},
+    {"cost", "Cost: compromised HNBs and the mitigation itself", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE,
+     NULL, FALSE},
 };
 
 static const HnbKeySpec *const shared_schemas[] = {hnb_tls_schema, hnb_pki_schema, NULL};

@@ -813,16 +813,18 @@ static const HnbFigure figures[] = {
 };
 
 static const HnbCompareFigure compare_figures[] = {
-    {"attacker-code", "HNBs running attacker code", "time (h)", "HNBs", HNB_COMPARE_SERIES, "attacker_code", FALSE},
+    {"attacker-code", "HNBs running attacker code", "time (h)", "HNBs", HNB_COMPARE_SERIES, "attacker_code", FALSE,
+     NULL, FALSE},
     {"exposed", "HNBs whose TrE would run the attacker's image", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "exposed", FALSE},
+     "exposed", FALSE, NULL, FALSE},
     {"lost", "TrEs re-keyed by the attacker (lost to the operator)", "time (h)", "HNBs", HNB_COMPARE_SERIES,
-     "lost", FALSE},
+     "lost", FALSE, NULL, FALSE},
     {"field-visits", "Field visits started (TrE replacements)", "time (h)", "visits", HNB_COMPARE_SERIES,
-     "field_visits", FALSE},
+     "field_visits", FALSE, NULL, FALSE},
     {"recovered", "HNBs cleaned of attacker code (over the air or by a new TrE)", "time (h)", "HNBs",
-     HNB_COMPARE_SERIES, "recovered", FALSE},
-    {"cost", "Operator cost: field visits and attacker HNB-hours", NULL, "cost", HNB_COMPARE_BAR, "total_cost", FALSE},
+     HNB_COMPARE_SERIES, "recovered", FALSE, NULL, FALSE},
+    {"cost", "Operator cost: field visits and attacker HNB-hours", NULL, "cost", HNB_COMPARE_BAR, "total_cost",
+     FALSE, NULL, FALSE},
 };
 
 static const HnbKeySpec *const shared_schemas[] = {hnb_field_schema, hnb_pki_schema, NULL};

@@ -226,6 +226,51 @@ static char *bar_script(const HnbStamp *stamp, const HnbCompareFigure *fig)
     return g_string_free(g_steal_pointer(&gp), FALSE);
 }
 
+/* TABLE: one line of points per variant through its own table file, each point labelled by the table's first column
+ * (e.g. the server count of the signing model's curve.csv). */
+static char *table_script(const HnbStamp *stamp, const HnbCompareFigure *fig, const HnbVariant *v, guint nv)
+{
+    g_autoptr(GString) gp = g_string_new(NULL);
+    g_auto(GStrv) xy = g_strsplit(fig->column, ":", 2);
+    g_autofree char *data = g_strdup_printf("each variant's ../VARIANT/%s", fig->table);
+    g_autofree char *shows = g_strdup_printf("One line per variant through its %s (%s against %s), each point "
+                                             "labelled by the table's first column", fig->table, xy[1], xy[0]);
+    hnb_gp_head(gp, stamp, fig->name, data, fig->title, shows, fig->xlabel, fig->ylabel);
+    g_string_append(gp, fig->logx ? "set logscale x\nset autoscale x\n" : "set autoscale x\n");
+    g_autoptr(GString) plot = g_string_new("plot ");
+    for (guint k = 0; k < nv; k++) {
+        g_autofree char *file = g_strdup_printf("../%s/%s", v[k].name, fig->table);
+        for (int labels = 0; labels < 2; labels++) {
+            if (k > 0 || labels)
+                g_string_append(plot, ", \\\n     ");
+            hnb_gp_quote(plot, file);
+            g_string_append(plot, " using (");
+            if (fig->logx) {
+                g_string_append(plot, "column(");
+                hnb_gp_quote(plot, xy[0]);
+                g_string_append(plot, ") > 0 ? ");
+            }
+            g_string_append(plot, "column(");
+            hnb_gp_quote(plot, xy[0]);
+            g_string_append(plot, fig->logx ? ") : NaN):(column(" : ")):(column(");
+            hnb_gp_quote(plot, xy[1]);
+            if (labels) {
+                g_string_append(plot, ")):(sprintf('%g', column(1))) with labels offset char 0.8, char 0.6 "
+                                      "textcolor lt ");
+                g_string_append_printf(plot, "%u notitle", k + 1);
+            } else {
+                /* the line and its labels in one colour: linetype k + 1 for both (plot elements would count the
+                 * label sets too) */
+                g_string_append_printf(plot, ")) with linespoints linetype %u linewidth 2 pointtype 7 title ", k + 1);
+                hnb_gp_quote(plot, v[k].name);
+            }
+        }
+    }
+    g_string_append_c(plot, '\n');
+    hnb_gp_draw(gp, fig->name, plot->str, NULL);
+    return g_string_free(g_steal_pointer(&gp), FALSE);
+}
+
 gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const HnbVariant *v, guint nv,
                                    const HnbCompareFigure *figs, guint nfigs, gboolean *rendered, GError **error)
 {
@@ -322,6 +367,8 @@ gboolean hnb_results_write_compare(HnbRunDir *rd, const HnbStamp *stamp, const H
             g_autofree char *rel = g_strdup_printf("figures/%s.csv", fig->name);
             ok = hnb_rundir_write(rd, rel, data->str, (gssize)data->len, error);
             script = bar_script(stamp, fig);
+        } else if (fig->kind == HNB_COMPARE_TABLE) {
+            script = table_script(stamp, fig, v, nv);
         } else if (fig->kind == HNB_COMPARE_SERIES && bands != NULL) {
             gboolean any = FALSE;
             GString *data = band_data(fig, v, nv, bands, &any, error);

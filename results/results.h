@@ -194,6 +194,8 @@ typedef enum {
                          * when a variant has a single replication) */
     HNB_COMPARE_CDF,    /* each variant's cdf.csv (replication 0) */
     HNB_COMPARE_BAR,    /* one metric's mean per variant, with 95% CI error bars */
+    HNB_COMPARE_TABLE,  /* each variant's model table (the model's table_file, e.g. curve.csv) as one line of points,
+                         * column "X:Y" (x logarithmic when logx), each point labelled by the table's first column */
 } HnbCompareKind;
 
 typedef struct HnbCompareFigure {
@@ -202,10 +204,12 @@ typedef struct HnbCompareFigure {
     const char *xlabel; /* SERIES, CDF */
     const char *ylabel;
     HnbCompareKind kind;
-    const char *column; /* SERIES: the time-series column; BAR: the metric; CDF: unused */
+    const char *column; /* SERIES: the time-series column; BAR: the metric; TABLE: "X:Y" columns; CDF: unused */
     /* SERIES only.  TRUE: skipped silently (no script, no rendering) when some variant's series lacks the column (a
      * part only some variants have); FALSE: such a variant is an error. */
     gboolean optional;
+    const char *table; /* TABLE: the file in each variant's directory (the model's table_file) */
+    gboolean logx;     /* TABLE: a logarithmic x axis (points at x <= 0 are left out) */
 } HnbCompareFigure;
 
 typedef struct {

@@ -819,8 +819,8 @@ static void test_compare_optional(Fixture *f, gconstpointer data)
     (void)data;
     static const char *const with_names[] = {"time_h", "sessions_per_s", "extra"};
     const HnbCompareFigure figs[] = {
-        {"load", "Load", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s", FALSE},
-        {"extra", "A part's", "time (h)", "HNBs", HNB_COMPARE_SERIES, "extra", TRUE},
+        {"load", "Load", "time (h)", "sessions/s", HNB_COMPARE_SERIES, "sessions_per_s", FALSE, NULL, FALSE},
+        {"extra", "A part's", "time (h)", "HNBs", HNB_COMPARE_SERIES, "extra", TRUE, NULL, FALSE},
     };
     for (int both = 0; both < 2; both++) {
         HnbSeries *s[2];
@@ -869,6 +869,48 @@ static void test_compare_optional(Fixture *f, gconstpointer data)
         hnb_series_free(s[0]);
         hnb_series_free(s[1]);
     }
+}
+
+/* A TABLE figure draws each variant's own table file (the signing model's curve.csv: latency against P over the
+ * server count), one line and one set of labels per variant in one colour, a logarithmic x leaving out x <= 0; with
+ * gnuplot it renders. */
+static void test_compare_table(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    const HnbCompareFigure figs[] = {
+        {"frontier", "Latency against P", "P", "h", HNB_COMPARE_TABLE, "p:lat", FALSE, "curve.csv", TRUE},
+    };
+    g_autoptr(HnbMetrics) m0 = hnb_metrics_new();
+    g_autoptr(HnbMetrics) m1 = hnb_metrics_new();
+    hnb_metrics_add(m0, "x", "", 1, "");
+    hnb_metrics_add(m1, "x", "", 2, "");
+    HnbMetrics *r0[] = {m0}, *r1[] = {m1};
+    const HnbVariant v[] = {{.name = "a", .reps = r0, .nreps = 1}, {.name = "b", .reps = r1, .nreps = 1}};
+    GError *error = NULL;
+    HnbRunDir *rd = hnb_rundir_begin(f->dir, FALSE, &error);
+    g_assert_no_error(error);
+    for (int k = 0; k < 2; k++) { /* what the model's table hook writes in each variant's directory */
+        HnbRunDir *sub = hnb_rundir_sub(rd, v[k].name);
+        g_assert_true(hnb_rundir_write(sub, "curve.csv", k ? "servers,p,lat\n2,0.0015,25\n3,0.0045,22\n"
+                                                           : "servers,p,lat\n1,0,23\n2,0.077,19\n",
+                                       -1, &error));
+        hnb_rundir_sub_free(sub);
+    }
+    gboolean rendered = FALSE;
+    g_assert_true(hnb_results_write_compare(rd, &stamp, v, 2, figs, G_N_ELEMENTS(figs), &rendered, &error));
+    g_assert_no_error(error);
+    g_assert_true(hnb_rundir_commit(rd, &error));
+    g_autofree char *gp = slurp(f->dir, "figures/frontier.gp", NULL);
+    g_assert_nonnull(strstr(gp, "set logscale x"));
+    g_assert_nonnull(strstr(gp, "'../a/curve.csv' using (column('p') > 0 ? column('p') : NaN):(column('lat')) with "
+                                "linespoints linetype 1"));
+    g_assert_nonnull(strstr(gp, "'../b/curve.csv' using"));
+    g_assert_nonnull(strstr(gp, "with labels offset char 0.8, char 0.6 textcolor lt 2 notitle"));
+    g_autofree char *svg = g_build_filename(f->dir, "figures", "frontier.svg", NULL);
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    if (gnuplot) /* the script must run: a gnuplot error fails the write */
+        g_assert_true(rendered);
+    g_assert_cmpint(g_file_test(svg, G_FILE_TEST_EXISTS), ==, rendered);
 }
 
 /* report.html's compliance table: a model's own section under its heading row, and the heading of the page's
@@ -1073,6 +1115,7 @@ int main(int argc, char **argv)
     ADD("/results/figures/bad-column", test_figures_bad_column);
     ADD("/results/figures/optional", test_figures_optional);
     ADD("/results/compare/optional", test_compare_optional);
+    ADD("/results/compare/table", test_compare_table);
     ADD("/results/report/compliance-sections", test_report_compliance_sections);
     ADD("/results/figures/table", test_table_figures);
     g_test_add_func("/results/figures/no-gnuplot", test_figures_no_gnuplot);
