@@ -345,7 +345,7 @@ void hnb_ci95(const double *x, size_t n, double *mean, double *half)
     size_t same = 1;
     while (same < n && x[same] == x[0])
         same++;
-    if (same == n) {
+    if (same == n && isfinite(x[0])) { /* (+inf everywhere, "beyond the horizon", keeps its NaN half-width) */
         *mean = x[0];
         *half = 0;
         return;

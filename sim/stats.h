@@ -50,7 +50,7 @@ double hnb_gauge_mean(const HnbGauge *g, HnbTime now); /* time average over [t0,
 double hnb_student_t_quantile(double alpha, unsigned df);
 
 /* Mean and 95% confidence half-width of n values (Student-t, n-1 df).  half = NAN when n < 2; n >= 2 identical
- * values give that value and half = 0 exactly. */
+ * finite values give that value and half = 0 exactly. */
 void hnb_ci95(const double *x, size_t n, double *mean, double *half);
 
 #endif

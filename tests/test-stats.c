@@ -463,6 +463,11 @@ static void test_ci95_textbook(void)
     hnb_ci95(thirds, G_N_ELEMENTS(thirds), &mean, &half);
     g_assert_cmpfloat(mean, ==, 2.0 / 3);
     g_assert_cmpfloat(half, ==, 0.0);
+    /* beyond the horizon in every replication: +inf, and no interval (as the report has always read it) */
+    static const double never[] = {INFINITY, INFINITY};
+    hnb_ci95(never, 2, &mean, &half);
+    g_assert_true(isinf(mean) && mean > 0);
+    g_assert_true(isnan(half));
 }
 
 int main(int argc, char **argv)
