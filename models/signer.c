@@ -201,7 +201,8 @@ void hnb_signer_submit(HnbSigner *s, uint32_t id, uint32_t release, uint32_t var
 {
     g_return_if_fail(id < s->nreq);
     uint32_t K = s->p.threshold;
-    s->req[id] = (Request){.left = K, .pub = {.release = release, .variant = variant, .submitted = hnb_sim_now(s->sim)}};
+    s->req[id] = (Request){.left = K,
+                           .pub = {.release = release, .variant = variant, .submitted = hnb_sim_now(s->sim)}};
     for (uint32_t k = 0; k < K; k++) {
         uint32_t j = least_loaded(s, id, k);
         s->srv[j].outstanding++;

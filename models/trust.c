@@ -603,7 +603,8 @@ static void params(Trust *m, const HnbScenario *sc, guint rep)
 static gboolean validate(const HnbScenario *sc, GError **error)
 {
     const char *src = hnb_scenario_source(sc);
-    if (strcmp(hnb_scenario_string(sc, "trust", "mode"), "writable") == 0 && strcmp(hnb_scenario_string(sc, "compromise", "kind"), "legal_cert") != 0) {
+    if (strcmp(hnb_scenario_string(sc, "trust", "mode"), "writable") == 0 &&
+        strcmp(hnb_scenario_string(sc, "compromise", "kind"), "legal_cert") != 0) {
         g_set_error(error, HNB_ERROR, HNB_ERROR_INPUT,
                     "%s: [trust] mode = writable needs [compromise] kind = legal_cert: a writable TrE is the seed's "
                     "case 2, an attacker holding management rights, not a signing key",
@@ -668,7 +669,8 @@ static void metrics(Trust *m, HnbMetrics *out)
                         m->revoked == HNB_TIME_NEVER ? NAN : hnb_time_to_sec(m->revoked - m->compromise) / 3600.0,
                         "legal_cert: from the compromise until the attacker's credential is refused");
         hnb_metrics_add(out, "rewrites", "HNBs", (double)m->rewrites,
-                        "legal_cert, writable: the attacker's writes to a TrE after the operator's write-back (the race)");
+                        "legal_cert, writable: the attacker's writes to a TrE after the operator's write-back "
+                        "(the race)");
     }
     hnb_metrics_add(out, "field_visits", "visits", (double)fs.truck_rolls, "truck rolls started (TrE replacements)");
     hnb_metrics_add(out, "ship_backs", "units", (double)fs.ship_backs, "units shipped back for a new TrE");
@@ -765,7 +767,8 @@ static const HnbKeySpec schema[] = {
      "writable only: whose authenticated sessions may write the verification certificate: the H(e)MS, local "
      "maintenance tools (the seed's doubt 2: they carry H(e)MS rights), both, or none (then nobody, the operator "
      "included: field visits)"},
-    {"trust", "keys", HNB_KEY_INT, 0, "5", "1", "16", NULL, "chained: keys in the set (n); fixed, updatable and writable have 1"},
+    {"trust", "keys", HNB_KEY_INT, 0, "5", "1", "16", NULL,
+     "chained: keys in the set (n); fixed, updatable and writable have 1"},
     {"trust", "threshold", HNB_KEY_INT, 0, "3", "1", "16", NULL,
      "chained: signatures by distinct current keys an image or a new key set needs (k <= n)"},
     {"compromise", "time", HNB_KEY_NUMBER, HNB_UNIT_DURATION, "1d", "0s", "3650d", NULL,
@@ -782,7 +785,8 @@ static const HnbKeySpec schema[] = {
      "local tool (attempts at tool_rate within one region)"},
     {"attack", "rekey", HNB_KEY_BOOL, 0, "true", NULL, NULL, NULL,
      "updatable, chained, writable: the attacker first replaces the TrE's key set with its own (the seed's case 2), "
-     "locking the operator out unless the TrE is writable by the operator's H(e)MS; false: it only installs its image, which the operator's rotation then cleans over the air"},
+     "locking the operator out unless the TrE is writable by the operator's H(e)MS; false: it only installs its "
+     "image, which the operator's rotation then cleans over the air"},
     {"attack", "reach", HNB_KEY_DIST, HNB_UNIT_DURATION, "uniform(0s,1d)", NULL, NULL, NULL,
      "hems: from the compromise to the attacker's image reaching an HNB (its next periodic Inform)"},
     {"attack", "fraction", HNB_KEY_NUMBER, HNB_UNIT_FRACTION, "1", NULL, NULL, NULL,

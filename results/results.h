@@ -222,8 +222,8 @@ typedef struct {
 
 /* compare.csv (metric, unit, then mean and CI half-width per variant) and the joint figures.  The variants are of one
  * model; a metric some variants do not report (e.g. the signing model's s<S>_* of another servers_curve) has empty
- * cells for them.  A BAR figure's metric must be reported by every variant.  When every variant has two replications or more, a SERIES
- * figure draws each variant's mean over its replications with its 95% CI band (results/bands.h), from
+ * cells for them.  A BAR figure's metric must be reported by every variant.  When every variant has two replications
+ * or more, a SERIES figure draws each variant's mean over its replications with its 95% CI band (results/bands.h), from
  * figures/NAME.csv (variant, time, mean, half-width; each variant's rows on its own grid); otherwise the lines of
  * replication 0 of each ../VARIANT/timeseries.csv.  An optional SERIES figure is skipped when a variant's series
  * lacks its column.  *rendered as for hnb_results_write_figures. */

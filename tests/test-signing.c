@@ -438,7 +438,8 @@ static void test_special_case_pinned(void)
         if (fabs(v - pinned[i].value) > 1e-9 * fabs(pinned[i].value))
             g_error("%s = %.10g, before quorum and keys %.10g", pinned[i].name, v, pinned[i].value);
     }
-    g_assert_cmpfloat(value(m, "capacity_after_compromise"), ==, 0); /* one shared key: nobody signs while it is replaced */
+    /* one shared key: nobody signs while it is replaced */
+    g_assert_cmpfloat(value(m, "capacity_after_compromise"), ==, 0);
 }
 
 /* Same scenario and replication: the same metrics and series, bit for bit, whether the signatures run inline or on
