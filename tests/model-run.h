@@ -59,4 +59,18 @@ static inline gboolean same_run(const Run *a, const Run *b)
     return TRUE;
 }
 
+/* Loading `groups` after a [scenario] of `model` (as the file bad.ini) fails with an input error naming the file and
+ * `expect` (a key, or words of the message). */
+static inline void model_refuses(const char *model, const char *groups, const char *expect)
+{
+    GError *error = NULL;
+    g_autofree char *text = g_strconcat("[scenario]\nname = bad\nmodel = ", model, "\n", groups, NULL);
+    g_assert_null(hnb_model_load_data(text, "bad.ini", NULL, &error));
+    g_assert_error(error, HNB_ERROR, HNB_ERROR_INPUT);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "bad.ini"));
+    g_assert_nonnull(strstr(error->message, expect));
+    g_clear_error(&error);
+}
+
 #endif
